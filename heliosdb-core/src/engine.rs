@@ -1,0 +1,623 @@
+//! `StorageEngine`: the tutorial's API — key-value `put`/`get`/`delete`/scans,
+//! tables (`insert_tuple`, `insert_batch`, `scan_table`, by-primary-key access,
+//! secondary indexes) and transactions — identical with encryption on or off.
+//!
+//! Record keys hold no user plaintext when encryption is on: rows are keyed
+//! by table id and a blind token of the primary key, index entries by blind
+//! tokens of the indexed value, catalog entries by a blind token of the table
+//! name, key-value pairs by a blind token of the key (the logical key travels
+//! sealed inside the value, so prefix scans still work, at the cost of a full
+//! scan of the key-value store).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::ThreadId;
+
+use heliosdb_keys::{KeyManager, KeySource, Keyring, SourceDescription};
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::store::{Cf, Op, RawView, SealedStore};
+use crate::types::{Schema, Tuple, Value};
+use crate::{Error, Result};
+
+
+/// A table as the catalog stores it (sealed).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TableDef {
+    /// Internal id (record keys carry this, never the name).
+    pub id: u32,
+    /// Table name.
+    pub name: String,
+    /// Columns.
+    pub schema: Schema,
+    /// Secondary indexes.
+    pub indexes: Vec<IndexDef>,
+    /// Next index id.
+    pub next_index_id: u32,
+}
+
+/// A secondary (equality) index on one column.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexDef {
+    /// Internal id within the table.
+    pub id: u32,
+    /// Indexed column position.
+    pub column: usize,
+}
+
+/// Pending writes of a transaction, with the values it read (for conflict checks).
+#[derive(Default)]
+struct TxnState {
+    ops: Vec<Op>,
+    overlay: BTreeMap<(Cf, Vec<u8>), Option<Vec<u8>>>,
+    reads: BTreeMap<(Cf, Vec<u8>), Option<Vec<u8>>>,
+}
+
+/// Read and write context of one mutation: direct (under the commit lock) or
+/// inside the calling thread's transaction.
+pub(crate) struct Ctx<'a> {
+    store: &'a SealedStore,
+    txn: Option<&'a mut TxnState>,
+    ops: Vec<Op>,
+}
+
+impl Ctx<'_> {
+    pub(crate) fn get(&mut self, cf: Cf, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        match &mut self.txn {
+            Some(t) => {
+                if let Some(v) = t.overlay.get(&(cf, key.to_vec())) {
+                    return Ok(v.clone());
+                }
+                let v = self.store.get(cf, key)?;
+                t.reads.entry((cf, key.to_vec())).or_insert_with(|| v.clone());
+                Ok(v)
+            }
+            None => {
+                // Read-your-writes within one direct mutation (e.g. a batch insert).
+                for op in self.ops.iter().rev() {
+                    match op {
+                        Op::Put { cf: c, key: k, value } if *c == cf && k == key => {
+                            return Ok(Some(value.clone()))
+                        }
+                        Op::Delete { cf: c, key: k } if *c == cf && k == key => return Ok(None),
+                        _ => {}
+                    }
+                }
+                self.store.get(cf, key)
+            }
+        }
+    }
+
+    pub(crate) fn put(&mut self, cf: Cf, key: Vec<u8>, value: Vec<u8>) {
+        if let Some(t) = &mut self.txn {
+            t.overlay.insert((cf, key.clone()), Some(value.clone()));
+        }
+        self.ops.push(Op::Put { cf, key, value });
+    }
+
+    pub(crate) fn delete(&mut self, cf: Cf, key: Vec<u8>) {
+        if let Some(t) = &mut self.txn {
+            t.overlay.insert((cf, key.clone()), None);
+        }
+        self.ops.push(Op::Delete { cf, key });
+    }
+}
+
+/// Outcome of [`StorageEngine::verify`].
+#[derive(Clone, Debug, Default)]
+pub struct VerifyReport {
+    /// Records authenticated.
+    pub records: u64,
+    /// Records per data key id.
+    pub records_per_dek: BTreeMap<u32, u64>,
+    /// Records that failed, with where and why (first 100).
+    pub failures: Vec<VerifyFailure>,
+    /// Total failures (may exceed `failures.len()`).
+    pub failure_count: u64,
+}
+
+impl VerifyReport {
+    /// Whether every record authenticated.
+    pub fn is_ok(&self) -> bool {
+        self.failure_count == 0
+    }
+}
+
+/// One record that failed verification.
+#[derive(Clone, Debug)]
+pub struct VerifyFailure {
+    /// Table (or store) and record.
+    pub location: String,
+    /// What went wrong.
+    pub error: String,
+}
+
+/// Secret-free description of the keys of an encrypted database.
+#[derive(Clone, Debug)]
+pub struct KeyInfo {
+    /// The key source that opened it.
+    pub opened_with: SourceDescription,
+    /// KEK slots (descriptions only).
+    pub slots: Vec<SourceDescription>,
+    /// Data keys: id, purpose, state.
+    pub deks: Vec<(u32, String, String)>,
+    /// The active data key.
+    pub active_dek: u32,
+}
+
+/// The storage engine. Cheap to share behind an `Arc`; all methods take `&self`.
+pub struct StorageEngine {
+    /// The tutorial's raw view of stored bytes (read-only).
+    pub db: RawView,
+    store: Arc<SealedStore>,
+    config: Config,
+    commit_lock: Mutex<()>,
+    txns: Mutex<HashMap<ThreadId, TxnState>>,
+    tables: RwLock<Option<Arc<HashMap<String, Arc<TableDef>>>>>,
+}
+
+impl std::fmt::Debug for StorageEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StorageEngine")
+            .field("path", &self.store.path())
+            .field("encrypted", &self.store.is_encrypted())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Physical key of a key-value key.
+pub(crate) fn kv_physical_key(store: &SealedStore, key: &[u8]) -> Vec<u8> {
+    if store.is_encrypted() {
+        store.token(b"kv", key)
+    } else {
+        key.to_vec()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // See store.rs: poisoned guards hold consistent data here.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Replaces the generic location of a decryption error with a precise one.
+pub(crate) fn relocate(e: Error, location: impl FnOnce() -> String) -> Error {
+    match e {
+        Error::Decryption { source, .. } => Error::Decryption {
+            location: location(),
+            source,
+        },
+        Error::UnknownDataKey { dek_id, .. } => Error::UnknownDataKey {
+            location: location(),
+            dek_id,
+        },
+        other => other,
+    }
+}
+
+/// Names the table in a row's decryption error, keeping the record id.
+pub(crate) fn relocate_row(e: Error, table: &str) -> Error {
+    match e {
+        Error::Decryption { location, source } => Error::Decryption {
+            location: location.replacen("table rows", &format!("table '{table}'"), 1),
+            source,
+        },
+        Error::UnknownDataKey { location, dek_id } => Error::UnknownDataKey {
+            location: location.replacen("table rows", &format!("table '{table}'"), 1),
+            dek_id,
+        },
+        other => other,
+    }
+}
+
+fn show_key(key: &[u8]) -> String {
+    format!("\"{}\"", key.escape_ascii())
+}
+
+impl StorageEngine {
+    /// Opens (or creates) the database at `path`. With
+    /// `config.encryption.enabled`, the key comes from
+    /// `config.encryption.key_source`.
+    ///
+    /// # Errors
+    /// Key source errors (the tutorial's messages), a wrong key (before any
+    /// record is read), encryption on/off mismatches, RocksDB errors.
+    pub fn open(path: impl AsRef<Path>, config: &Config) -> Result<Self> {
+        let source = Self::source_from_config(config)?;
+        Self::open_inner(path.as_ref(), config, source, false)
+    }
+
+    /// Opens with an explicit key (e.g. `KeyManager::password(..)` or a KMS
+    /// source). Encryption is on whatever the configuration says.
+    ///
+    /// # Errors
+    /// As [`StorageEngine::open`].
+    pub fn open_with_key_manager(path: impl AsRef<Path>, config: &Config, keys: &KeyManager) -> Result<Self> {
+        Self::open_inner(path.as_ref(), config, Some(keys.key_source()), false)
+    }
+
+    /// Opens with an explicit key source.
+    ///
+    /// # Errors
+    /// As [`StorageEngine::open`].
+    pub fn open_with_source(path: impl AsRef<Path>, config: &Config, source: Arc<dyn KeySource>) -> Result<Self> {
+        Self::open_inner(path.as_ref(), config, Some(source), false)
+    }
+
+    /// An in-memory database (nothing reaches the disk), encrypted if the
+    /// configuration says so.
+    ///
+    /// # Errors
+    /// As [`StorageEngine::open`].
+    pub fn open_in_memory(config: &Config) -> Result<Self> {
+        let source = Self::source_from_config(config)?;
+        Self::open_inner(Path::new("/heliosdb-in-memory"), config, source, true)
+    }
+
+    /// An in-memory database with an explicit key source.
+    ///
+    /// # Errors
+    /// As [`StorageEngine::open`].
+    pub fn open_in_memory_with_source(config: &Config, source: Arc<dyn KeySource>) -> Result<Self> {
+        Self::open_inner(Path::new("/heliosdb-in-memory"), config, Some(source), true)
+    }
+
+    fn source_from_config(config: &Config) -> Result<Option<Arc<dyn KeySource>>> {
+        if !config.encryption.enabled {
+            return Ok(None);
+        }
+        Ok(Some(KeyManager::from_source(&config.encryption.key_source)?.key_source()))
+    }
+
+    fn open_inner(path: &Path, config: &Config, source: Option<Arc<dyn KeySource>>, in_memory: bool) -> Result<Self> {
+        config.validate()?;
+        let in_memory = in_memory || config.storage.in_memory;
+        let store = Arc::new(SealedStore::open(path, config, source, in_memory)?);
+        Ok(StorageEngine {
+            db: RawView {
+                store: Arc::clone(&store),
+            },
+            store,
+            config: config.clone(),
+            commit_lock: Mutex::new(()),
+            txns: Mutex::new(HashMap::new()),
+            tables: RwLock::new(None),
+        })
+    }
+
+    /// The keyring of the database at `path` and whether it is encrypted,
+    /// read without a key (all secret-free). Lets tools find the key source a
+    /// database opens with from its path alone.
+    ///
+    /// # Errors
+    /// RocksDB errors; a corrupt keyring.
+    pub fn inspect(path: impl AsRef<Path>) -> Result<(bool, Option<Keyring>)> {
+        let path = path.as_ref();
+        if !crate::store::exists(path) {
+            return Err(Error::Config(format!("no database at {}", path.display())));
+        }
+        let (encrypted, ring) = crate::store::peek(path)?;
+        Ok((encrypted.unwrap_or(ring.is_some()), ring))
+    }
+
+    /// Whether values are encrypted.
+    pub fn is_encrypted(&self) -> bool {
+        self.store.is_encrypted()
+    }
+
+    /// `Some("Enabled: AES-256-GCM")` when encrypted, `None` otherwise.
+    pub fn encryption_info(&self) -> Option<String> {
+        self.is_encrypted().then(|| "Enabled: AES-256-GCM".to_string())
+    }
+
+    /// Secret-free key information (encrypted databases only).
+    pub fn key_info(&self) -> Option<KeyInfo> {
+        let ring = self.store.keyring()?;
+        let opened_with = self.store.opened_with()?.clone();
+        Some(KeyInfo {
+            opened_with,
+            slots: ring.slots.iter().map(|s| s.header.source.clone()).collect(),
+            deks: ring
+                .deks
+                .iter()
+                .map(|d| (d.id, format!("{:?}", d.purpose).to_lowercase(), d.state.to_string()))
+                .collect(),
+            active_dek: ring.active_data_dek().map_or(0, |d| d.id),
+        })
+    }
+
+    /// The data directory.
+    pub fn path(&self) -> &Path {
+        self.store.path()
+    }
+
+    /// The configuration the engine was opened with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Flushes memtables and the WAL: afterwards the files on disk hold a
+    /// consistent state (`heliosdb-nano checkpoint`).
+    ///
+    /// # Errors
+    /// RocksDB errors.
+    pub fn flush(&self) -> Result<()> {
+        self.store.flush()
+    }
+
+    // ----- mutations --------------------------------------------------------
+
+    /// Runs `f` as one atomic mutation: inside the calling thread's
+    /// transaction if one is open, otherwise under the commit lock and written
+    /// at once.
+    pub(crate) fn mutate<T>(&self, f: impl FnOnce(&mut Ctx<'_>) -> Result<T>) -> Result<T> {
+        let tid = std::thread::current().id();
+        let mut txns = lock(&self.txns);
+        if let Some(state) = txns.get_mut(&tid) {
+            let mut ctx = Ctx {
+                store: &self.store,
+                txn: Some(state),
+                ops: Vec::new(),
+            };
+            let out = f(&mut ctx)?;
+            let ops = std::mem::take(&mut ctx.ops);
+            state.ops.extend(ops);
+            return Ok(out);
+        }
+        drop(txns);
+        let _guard = lock(&self.commit_lock);
+        let mut ctx = Ctx {
+            store: &self.store,
+            txn: None,
+            ops: Vec::new(),
+        };
+        let out = f(&mut ctx)?;
+        self.store.write(&ctx.ops)?;
+        self.after_deletes(&ctx.ops)?;
+        Ok(out)
+    }
+
+    /// One atomic mutation outside any transaction (schema changes).
+    pub(crate) fn mutate_direct<T>(&self, f: impl FnOnce(&mut Ctx<'_>) -> Result<T>) -> Result<T> {
+        let _guard = lock(&self.commit_lock);
+        let mut ctx = Ctx {
+            store: &self.store,
+            txn: None,
+            ops: Vec::new(),
+        };
+        let out = f(&mut ctx)?;
+        self.store.write(&ctx.ops)?;
+        self.after_deletes(&ctx.ops)?;
+        Ok(out)
+    }
+
+    pub(crate) fn store(&self) -> &SealedStore {
+        &self.store
+    }
+
+    pub(crate) fn tables_cache(&self) -> &RwLock<Option<Arc<HashMap<String, Arc<TableDef>>>>> {
+        &self.tables
+    }
+
+    /// Read through the calling thread's transaction (if any).
+    pub(crate) fn read(&self, cf: Cf, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let tid = std::thread::current().id();
+        let mut txns = lock(&self.txns);
+        if let Some(state) = txns.get_mut(&tid) {
+            let mut ctx = Ctx {
+                store: &self.store,
+                txn: Some(state),
+                ops: Vec::new(),
+            };
+            return ctx.get(cf, key);
+        }
+        drop(txns);
+        self.store.get(cf, key)
+    }
+
+    /// Opened records under `prefix`, merged with the calling thread's
+    /// uncommitted writes, in physical key order.
+    pub(crate) fn scan_merged(&self, cf: Cf, prefix: &[u8]) -> Result<BTreeMap<Vec<u8>, Vec<u8>>> {
+        let mut out = BTreeMap::new();
+        for item in self.store.scan_prefix(cf, prefix)? {
+            let (k, v) = item?;
+            out.insert(k, v);
+        }
+        let tid = std::thread::current().id();
+        if let Some(state) = lock(&self.txns).get(&tid) {
+            for ((c, k), v) in &state.overlay {
+                if *c == cf && k.starts_with(prefix) {
+                    match v {
+                        Some(v) => out.insert(k.clone(), v.clone()),
+                        None => out.remove(k),
+                    };
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    // ----- transactions -----------------------------------------------------
+
+    /// Starts a transaction on the calling thread: until `commit`, this
+    /// thread's writes are invisible to everyone else; `commit` applies them
+    /// in one atomic batch, `rollback` drops them. Table creation and other
+    /// schema changes commit immediately, even inside a transaction.
+    ///
+    /// # Errors
+    /// When this thread already has an open transaction.
+    pub fn begin_transaction(&self) -> Result<()> {
+        let tid = std::thread::current().id();
+        let mut txns = lock(&self.txns);
+        if txns.contains_key(&tid) {
+            return Err(Error::Transaction(
+                "a transaction is already open on this thread".into(),
+            ));
+        }
+        txns.insert(tid, TxnState::default());
+        Ok(())
+    }
+
+    /// Commits the calling thread's transaction atomically. If a record the
+    /// transaction read was changed by someone else since, nothing is written
+    /// and a conflict error is returned (the transaction is over either way).
+    ///
+    /// # Errors
+    /// No open transaction; a write conflict; storage errors.
+    pub fn commit(&self) -> Result<()> {
+        let tid = std::thread::current().id();
+        let state = lock(&self.txns)
+            .remove(&tid)
+            .ok_or_else(|| Error::Transaction("commit without an open transaction".into()))?;
+        let _guard = lock(&self.commit_lock);
+        for ((cf, key), seen) in &state.reads {
+            if self.store.get(*cf, key)? != *seen {
+                return Err(Error::Transaction(
+                    "write conflict: a record this transaction read was changed by another \
+                     writer; nothing was committed"
+                        .into(),
+                ));
+            }
+        }
+        self.store.write(&state.ops)?;
+        self.after_deletes(&state.ops)
+    }
+
+    /// Drops the calling thread's transaction and all its writes.
+    ///
+    /// # Errors
+    /// When no transaction is open.
+    pub fn rollback(&self) -> Result<()> {
+        let tid = std::thread::current().id();
+        lock(&self.txns)
+            .remove(&tid)
+            .map(|_| ())
+            .ok_or_else(|| Error::Transaction("rollback without an open transaction".into()))
+    }
+
+    /// Whether the calling thread has an open transaction.
+    pub fn in_transaction(&self) -> bool {
+        lock(&self.txns).contains_key(&std::thread::current().id())
+    }
+
+    /// With `secure_delete`, deleted values are compacted out of the files.
+    fn after_deletes(&self, ops: &[Op]) -> Result<()> {
+        let secure = self.config.storage.secure_delete || self.config.storage.overwrite_deleted_data;
+        if !secure || !ops.iter().any(|o| matches!(o, Op::Delete { .. })) {
+            return Ok(());
+        }
+        self.store.flush()?;
+        for cf in Cf::ALL {
+            if ops.iter().any(|o| matches!(o, Op::Delete { cf: c, .. } if *c == cf)) {
+                self.store.compact_range(cf, None, None)?;
+            }
+        }
+        Ok(())
+    }
+
+    // ----- key-value API ----------------------------------------------------
+
+    /// Stores `value` under `key` (sealed when encrypted).
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn put(&self, key: &[u8], value: &[u8]) -> Result<()> {
+        let physical = kv_physical_key(&self.store, key);
+        let payload = self.kv_payload(key, value);
+        self.mutate(|ctx| {
+            ctx.put(Cf::Kv, physical, payload);
+            Ok(())
+        })
+    }
+
+    /// The value stored under `key`, decrypted.
+    ///
+    /// # Errors
+    /// `Decryption failed: Authentication tag verification failed (key-value
+    /// store, key "…")` for a tampered or moved value; storage errors.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let physical = kv_physical_key(&self.store, key);
+        let loc = || format!("key-value store, key {}", show_key(key));
+        match self.read(Cf::Kv, &physical).map_err(|e| relocate(e, loc))? {
+            None => Ok(None),
+            Some(payload) => {
+                let (k, v) = self.kv_unpack(&physical, payload)?;
+                if k != key {
+                    return Err(Error::Corrupt(format!("{}: stored key differs", loc())));
+                }
+                Ok(Some(v))
+            }
+        }
+    }
+
+    /// Deletes `key`; returns whether it existed.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn delete(&self, key: &[u8]) -> Result<bool> {
+        let physical = kv_physical_key(&self.store, key);
+        self.mutate(|ctx| {
+            let existed = ctx.get(Cf::Kv, &physical)?.is_some();
+            ctx.delete(Cf::Kv, physical);
+            Ok(existed)
+        })
+    }
+
+    /// Key-value pairs whose key starts with `prefix`, in key order. With
+    /// encryption on, record keys are blind tokens, so this reads the whole
+    /// key-value store.
+    ///
+    /// # Errors
+    /// Decryption and storage errors.
+    pub fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.kv_scan(|k| k.starts_with(prefix), if self.is_encrypted() { &[] } else { prefix })
+    }
+
+    /// Key-value pairs with `start <= key < end`, in key order.
+    ///
+    /// # Errors
+    /// Decryption and storage errors.
+    pub fn scan_range(&self, start: &[u8], end: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.kv_scan(|k| k >= start && k < end, &[])
+    }
+
+    fn kv_scan(&self, keep: impl Fn(&[u8]) -> bool, physical_prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let mut out = Vec::new();
+        for (physical, payload) in self.scan_merged(Cf::Kv, physical_prefix)? {
+            let (k, v) = self.kv_unpack(&physical, payload)?;
+            if keep(&k) {
+                out.push((k, v));
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
+    fn kv_payload(&self, key: &[u8], value: &[u8]) -> Vec<u8> {
+        if !self.is_encrypted() {
+            return value.to_vec();
+        }
+        let mut p = Vec::with_capacity(4 + key.len() + value.len());
+        p.extend_from_slice(&(key.len() as u32).to_be_bytes());
+        p.extend_from_slice(key);
+        p.extend_from_slice(value);
+        p
+    }
+
+    /// (logical key, value) of a stored pair: plaintext databases key by the
+    /// logical key itself; encrypted ones carry it sealed in the payload.
+    fn kv_unpack(&self, physical: &[u8], payload: Vec<u8>) -> Result<(Vec<u8>, Vec<u8>)> {
+        if !self.is_encrypted() {
+            return Ok((physical.to_vec(), payload));
+        }
+        if payload.len() < 4 {
+            return Err(Error::Corrupt("key-value payload truncated".into()));
+        }
+        let n = u32::from_be_bytes([payload[0], payload[1], payload[2], payload[3]]) as usize;
+        if payload.len() < 4 + n {
+            return Err(Error::Corrupt("key-value payload truncated".into()));
+        }
+        Ok((payload[4..4 + n].to_vec(), payload[4 + n..].to_vec()))
+    }
+}

@@ -1,0 +1,30 @@
+//! The HeliosDB Nano storage engine: configuration, the encrypted RocksDB
+//! store, key-value and table APIs, the catalog and transactions.
+//!
+//! # Invariants
+//!
+//! - Only `store::SealedStore` holds the writable RocksDB handle; every value
+//!   written goes through its seal step (AES-256-GCM, AAD = column family +
+//!   record key). Nothing else in the crate can write to RocksDB.
+//! - A value that fails authentication is an error naming where it is, never
+//!   plaintext and never a panic.
+//! - With encryption on, record keys hold internal ids and blind tokens only.
+//! - A wrong key is refused at open, before any record is read.
+
+pub mod config;
+mod engine;
+mod error;
+mod store;
+mod tables;
+mod types;
+mod verify;
+
+pub use config::{Config, KeySource};
+pub use engine::{IndexDef, KeyInfo, StorageEngine, TableDef, VerifyFailure, VerifyReport};
+pub use error::{Error, Result};
+pub use store::{Cf, RawView};
+pub use tables::Catalog;
+pub use types::{Column, DataType, Schema, Tuple, Value};
+
+pub use chrono;
+pub use rust_decimal;

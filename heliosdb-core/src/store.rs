@@ -1,0 +1,686 @@
+//! The seal boundary: the only code that holds the writable RocksDB handle.
+//!
+//! Every write of the engine — key-value pairs, rows, catalog, index entries,
+//! counters, transactions — reaches RocksDB through [`SealedStore::write`],
+//! which seals each value with the active data key and binds it to its column
+//! family and record key (AAD). Every read goes through
+//! [`SealedStore::get`] / [`SealedStore::scan_prefix`], which authenticate
+//! and decrypt; a value that fails authentication is an error, never
+//! plaintext. The keyring column family is the one exception: it holds the
+//! wrapped keys and is written only by this module. [`RawView`], the
+//! tutorial's `storage.db`, reads stored bytes as they are and cannot write.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+
+use heliosdb_crypto::{
+    open_envelope, random_nonce, seal_envelope, Aead, DekId, EnvelopeHeader, NeedReservation,
+    NonceMode, UsageCounter, DEFAULT_NONCE_BUDGET,
+};
+use heliosdb_keys::{
+    block_on, DekPurpose, KeySource, Keyring, SourceDescription, UnlockedKeyring,
+};
+use hmac::{Hmac, Mac};
+use rocksdb::{ColumnFamilyDescriptor, IteratorMode, Options, WriteBatch, WriteOptions, DB};
+use sha2::Sha256;
+
+use crate::config::{Config, NonceSource};
+use crate::{Error, Result};
+
+/// Column families holding sealed user data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Cf {
+    /// The key-value API (`put`/`get`).
+    Kv,
+    /// Table definitions.
+    Catalog,
+    /// Table rows.
+    Rows,
+    /// Secondary index entries.
+    Index,
+    /// Counters and internal state.
+    Meta,
+}
+
+impl Cf {
+    /// All sealed column families.
+    pub const ALL: [Cf; 5] = [Cf::Kv, Cf::Catalog, Cf::Rows, Cf::Index, Cf::Meta];
+
+    /// The RocksDB column family name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cf::Kv => "kv",
+            Cf::Catalog => "catalog",
+            Cf::Rows => "rows",
+            Cf::Index => "index",
+            Cf::Meta => "meta",
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Cf::Kv => "key-value store",
+            Cf::Catalog => "catalog",
+            Cf::Rows => "table rows",
+            Cf::Index => "index",
+            Cf::Meta => "internal state",
+        }
+    }
+}
+
+/// Unsealed column family: the keyring (wrapped keys) and the format marker.
+pub(crate) const KEYRING_CF: &str = "keyring";
+const KEYRING_KEY: &[u8] = b"keyring";
+const FORMAT_KEY: &[u8] = b"format";
+const BLIND_TOKEN_LEN: usize = 16;
+/// Encryptions reserved per keyring write.
+const RESERVE_BLOCK: u64 = 1 << 20;
+
+/// One write of the engine, in plaintext; sealed by [`SealedStore::write`].
+#[derive(Debug, Clone)]
+pub(crate) enum Op {
+    Put { cf: Cf, key: Vec<u8>, value: Vec<u8> },
+    Delete { cf: Cf, key: Vec<u8> },
+}
+
+struct ActiveKey {
+    id: DekId,
+    aead: Arc<Aead>,
+    counter: Arc<UsageCounter>,
+}
+
+struct Crypto {
+    keyring: Mutex<(Keyring, UnlockedKeyring)>,
+    ciphers: RwLock<HashMap<u32, Arc<Aead>>>,
+    active: RwLock<Arc<ActiveKey>>,
+    blind: Hmac<Sha256>,
+    nonce_mode: NonceMode,
+    budget: u64,
+    opened_with: SourceDescription,
+}
+
+/// The seal boundary (see the module docs).
+pub(crate) struct SealedStore {
+    db: DB,
+    path: PathBuf,
+    crypto: Option<Crypto>,
+    // An in-memory database keeps its RocksDB Env alive as long as the DB.
+    _env: Option<rocksdb::Env>,
+}
+
+impl std::fmt::Debug for SealedStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SealedStore")
+            .field("path", &self.path)
+            .field("encrypted", &self.crypto.is_some())
+            .finish()
+    }
+}
+
+fn cf_names() -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = Cf::ALL.iter().map(|c| c.name()).collect();
+    v.push(KEYRING_CF);
+    v
+}
+
+fn db_options(config: &Config) -> Options {
+    let mut opts = Options::default();
+    opts.create_if_missing(true);
+    opts.create_missing_column_families(true);
+    // Sealed values are random-looking; block compression would only cost CPU.
+    opts.set_compression_type(rocksdb::DBCompressionType::None);
+    opts.set_keep_log_file_num(4);
+    let mut block = rocksdb::BlockBasedOptions::default();
+    let cache = rocksdb::Cache::new_lru_cache(config.storage.cache_size.max(1 << 20));
+    block.set_block_cache(&cache);
+    opts.set_block_based_table_factory(&block);
+    opts
+}
+
+/// Reads the format marker and keyring of a database without unlocking it.
+pub(crate) fn peek(path: &Path) -> Result<(Option<bool>, Option<Keyring>)> {
+    let opts = Options::default();
+    let db = DB::open_cf_for_read_only(&opts, path, cf_names(), false)?;
+    let cf = db
+        .cf_handle(KEYRING_CF)
+        .ok_or_else(|| Error::Corrupt("keyring column family missing".into()))?;
+    let marker = db.get_cf(cf, FORMAT_KEY)?;
+    let encrypted = marker.as_deref().map(parse_marker).transpose()?;
+    let ring = match db.get_cf(cf, KEYRING_KEY)? {
+        Some(b) => Some(Keyring::decode(&b)?),
+        None => None,
+    };
+    Ok((encrypted, ring))
+}
+
+fn parse_marker(bytes: &[u8]) -> Result<bool> {
+    match bytes {
+        b"heliosdb-nano format 1 encrypted" => Ok(true),
+        b"heliosdb-nano format 1 plain" => Ok(false),
+        _ => Err(Error::Corrupt("unrecognised format marker".into())),
+    }
+}
+
+fn marker(encrypted: bool) -> &'static [u8] {
+    if encrypted {
+        b"heliosdb-nano format 1 encrypted"
+    } else {
+        b"heliosdb-nano format 1 plain"
+    }
+}
+
+/// Whether `path` already holds a RocksDB database.
+pub(crate) fn exists(path: &Path) -> bool {
+    path.join("CURRENT").exists()
+}
+
+#[cfg(unix)]
+fn create_private_dir(path: &Path) -> Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    if !path.exists() {
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(path)?;
+    } else if std::fs::read_dir(path)?.next().is_none() {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(path: &Path) -> Result<()> {
+    std::fs::create_dir_all(path)?;
+    Ok(())
+}
+
+impl SealedStore {
+    /// Opens (or creates) the database. `source` is `Some` when encryption is on.
+    pub(crate) fn open(
+        path: &Path,
+        config: &Config,
+        source: Option<Arc<dyn KeySource>>,
+        in_memory: bool,
+    ) -> Result<SealedStore> {
+        let existed = !in_memory && exists(path);
+        // A new encrypted database: make the keyring (which may contact a KMS)
+        // before creating anything on disk, so a failure leaves nothing behind.
+        let fresh_ring = match (&source, existed) {
+            (Some(src), false) => Some(block_on(Keyring::create(src.as_ref()))?),
+            _ => None,
+        };
+        let mut opts = db_options(config);
+        let env = if in_memory {
+            let env = rocksdb::Env::mem_env()?;
+            opts.set_env(&env);
+            Some(env)
+        } else {
+            create_private_dir(path)?;
+            None
+        };
+        let descriptors = cf_names()
+            .into_iter()
+            .map(|n| ColumnFamilyDescriptor::new(n, db_options(config)));
+        let db = DB::open_cf_descriptors(&opts, path, descriptors)?;
+        let mut store = SealedStore {
+            db,
+            path: path.to_path_buf(),
+            crypto: None,
+            _env: env,
+        };
+        let ring_cf = store.keyring_cf()?;
+        let stored_marker = store.db.get_cf(ring_cf, FORMAT_KEY)?;
+        let encrypted_on_disk = match stored_marker.as_deref() {
+            Some(m) => Some(parse_marker(m)?),
+            None => None,
+        };
+        match (source, encrypted_on_disk, fresh_ring) {
+            (Some(src), None, Some((ring, unlocked))) => {
+                let mut batch = WriteBatch::default();
+                batch.put_cf(ring_cf, KEYRING_KEY, ring.encode());
+                batch.put_cf(ring_cf, FORMAT_KEY, marker(true));
+                store.db.write_opt(batch, &sync_write())?;
+                store.crypto = Some(Crypto::new(ring, unlocked, src.describe(), config)?);
+            }
+            (Some(src), Some(true), None) => {
+                let bytes = store.db.get_cf(ring_cf, KEYRING_KEY)?.ok_or_else(|| {
+                    Error::Keys(heliosdb_keys::Error::KeyringCorrupt(
+                        "the database is marked encrypted but has no keyring".into(),
+                    ))
+                })?;
+                let ring = Keyring::decode(&bytes)?;
+                let unlocked = block_on(ring.unlock(src.as_ref()))?;
+                tracing::info!(source = %src.describe(), "encryption key loaded");
+                store.crypto = Some(Crypto::new(ring, unlocked, src.describe(), config)?);
+            }
+            (Some(_), Some(false), _) => {
+                return Err(Error::EncryptionMismatch(format!(
+                    "database at {} is not encrypted, but the configuration enables encryption; \
+                     open it with encryption.enabled = false, or export it and import it into a \
+                     new encrypted database (heliosdb-nano export / import)",
+                    path.display()
+                )))
+            }
+            (None, Some(true), _) => {
+                let ring = store
+                    .db
+                    .get_cf(ring_cf, KEYRING_KEY)?
+                    .map(|b| Keyring::decode(&b))
+                    .transpose()?;
+                let opens_with = ring
+                    .map(|r| {
+                        r.slots
+                            .iter()
+                            .map(|s| s.header.source.to_string())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    })
+                    .unwrap_or_default();
+                return Err(Error::EncryptionMismatch(format!(
+                    "database at {} is encrypted; set encryption.enabled = true and its key source \
+                     (it opens with: {opens_with})",
+                    path.display()
+                )));
+            }
+            (None, Some(false), _) => {}
+            (None, None, _) if !existed => {
+                store.db.put_cf_opt(ring_cf, FORMAT_KEY, marker(false), &sync_write())?;
+            }
+            (_, None, _) => {
+                return Err(Error::Corrupt(format!(
+                    "{} is a RocksDB database without a HeliosDB Nano format marker",
+                    path.display()
+                )))
+            }
+            (Some(_), Some(true), Some(_)) | (Some(_), None, None) => {
+                return Err(Error::Corrupt("inconsistent database state at open".into()))
+            }
+        }
+        Ok(store)
+    }
+
+    fn keyring_cf(&self) -> Result<&rocksdb::ColumnFamily> {
+        self.db
+            .cf_handle(KEYRING_CF)
+            .ok_or_else(|| Error::Corrupt("keyring column family missing".into()))
+    }
+
+    fn cf(&self, cf: Cf) -> Result<&rocksdb::ColumnFamily> {
+        self.db
+            .cf_handle(cf.name())
+            .ok_or_else(|| Error::Corrupt(format!("column family {} missing", cf.name())))
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn is_encrypted(&self) -> bool {
+        self.crypto.is_some()
+    }
+
+    /// The key source that opened the database, if encrypted.
+    pub(crate) fn opened_with(&self) -> Option<&SourceDescription> {
+        self.crypto.as_ref().map(|c| &c.opened_with)
+    }
+
+    /// A copy of the keyring (wrapped keys only), if encrypted.
+    pub(crate) fn keyring(&self) -> Option<Keyring> {
+        self.crypto.as_ref().map(|c| lock(&c.keyring).0.clone())
+    }
+
+    /// A record key component for a user value: a keyed blind token
+    /// (HMAC-SHA256 truncated to 128 bits) when encrypted, the length-prefixed
+    /// value otherwise. Both are self-delimiting, so they compose into prefixes.
+    pub(crate) fn token(&self, domain: &[u8], value: &[u8]) -> Vec<u8> {
+        match &self.crypto {
+            Some(c) => {
+                let mut mac = c.blind.clone();
+                mac.update(&(domain.len() as u32).to_be_bytes());
+                mac.update(domain);
+                mac.update(value);
+                mac.finalize().into_bytes()[..BLIND_TOKEN_LEN].to_vec()
+            }
+            None => {
+                let mut out = Vec::with_capacity(4 + value.len());
+                out.extend_from_slice(&(value.len() as u32).to_be_bytes());
+                out.extend_from_slice(value);
+                out
+            }
+        }
+    }
+
+    /// Seals and writes all `ops` in one atomic RocksDB batch.
+    pub(crate) fn write(&self, ops: &[Op]) -> Result<()> {
+        if ops.is_empty() {
+            return Ok(());
+        }
+        let mut batch = WriteBatch::default();
+        for op in ops {
+            match op {
+                Op::Put { cf, key, value } => {
+                    let sealed = self.seal(*cf, key, value)?;
+                    batch.put_cf(self.cf(*cf)?, key, sealed);
+                }
+                Op::Delete { cf, key } => batch.delete_cf(self.cf(*cf)?, key),
+            }
+        }
+        self.db.write(batch)?;
+        Ok(())
+    }
+
+    /// Reads and opens one value.
+    pub(crate) fn get(&self, cf: Cf, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        match self.db.get_pinned_cf(self.cf(cf)?, key)? {
+            Some(stored) => Ok(Some(self.open_value(cf, key, &stored)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Reads one stored value without opening it.
+    pub(crate) fn raw_get(&self, cf: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let handle = self
+            .db
+            .cf_handle(cf)
+            .ok_or_else(|| Error::Config(format!("no column family named {cf:?}")))?;
+        Ok(self.db.get_cf(handle, key)?)
+    }
+
+    /// All stored (key, value) pairs of a column family, as stored.
+    pub(crate) fn raw_entries(&self, cf: &str) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let handle = self
+            .db
+            .cf_handle(cf)
+            .ok_or_else(|| Error::Config(format!("no column family named {cf:?}")))?;
+        self.db
+            .iterator_cf(handle, IteratorMode::Start)
+            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(Error::from))
+            .collect()
+    }
+
+    /// Opened (key, plaintext) pairs whose key starts with `prefix`, in key order.
+    /// Stops at the first value that fails to open (returned as the last item).
+    pub(crate) fn scan_prefix<'a>(
+        &'a self,
+        cf: Cf,
+        prefix: &'a [u8],
+    ) -> Result<impl Iterator<Item = Result<(Vec<u8>, Vec<u8>)>> + 'a> {
+        let iter = self
+            .db
+            .iterator_cf(self.cf(cf)?, IteratorMode::From(prefix, rocksdb::Direction::Forward));
+        Ok(iter
+            .take_while(move |r| r.as_ref().map_or(true, |(k, _)| k.starts_with(prefix)))
+            .map(move |r| {
+                let (k, v) = r?;
+                let plain = self.open_value(cf, &k, &v)?;
+                Ok((k.to_vec(), plain))
+            }))
+    }
+
+    /// Raw (key, stored value) pairs of a sealed column family, for verification.
+    pub(crate) fn raw_scan(&self, cf: Cf) -> Result<impl Iterator<Item = Result<(Box<[u8]>, Box<[u8]>)>> + '_> {
+        Ok(self
+            .db
+            .iterator_cf(self.cf(cf)?, IteratorMode::Start)
+            .map(|r| r.map_err(Error::from)))
+    }
+
+    /// Physical keys under `prefix`, without opening values (for deleting ranges).
+    pub(crate) fn keys_with_prefix(&self, cf: Cf, prefix: &[u8]) -> Result<Vec<Vec<u8>>> {
+        self.db
+            .iterator_cf(self.cf(cf)?, IteratorMode::From(prefix, rocksdb::Direction::Forward))
+            .map(|r| r.map_err(Error::from))
+            .take_while(|r| r.as_ref().map_or(true, |(k, _)| k.starts_with(prefix)))
+            .map(|r| r.map(|(k, _)| k.to_vec()))
+            .collect()
+    }
+
+    /// Estimated number of records in a column family (for progress bars).
+    pub(crate) fn estimate_records(&self, cf: Cf) -> u64 {
+        self.cf(cf)
+            .ok()
+            .and_then(|h| self.db.property_int_value_cf(h, "rocksdb.estimate-num-keys").ok().flatten())
+            .unwrap_or(0)
+    }
+
+    /// Flushes memtables of every column family to SST files.
+    pub(crate) fn flush(&self) -> Result<()> {
+        for name in cf_names() {
+            if let Some(h) = self.db.cf_handle(name) {
+                self.db.flush_cf(h)?;
+            }
+        }
+        self.db.flush_wal(true)?;
+        Ok(())
+    }
+
+    /// Compacts a key range so deleted or overwritten values leave the files.
+    pub(crate) fn compact_range(&self, cf: Cf, start: Option<&[u8]>, end: Option<&[u8]>) -> Result<()> {
+        self.db.compact_range_cf(self.cf(cf)?, start, end);
+        Ok(())
+    }
+
+    fn seal(&self, cf: Cf, key: &[u8], value: &[u8]) -> Result<Vec<u8>> {
+        let Some(c) = &self.crypto else {
+            return Ok(value.to_vec());
+        };
+        let aad = context_aad(cf, key);
+        loop {
+            let active = Arc::clone(&read(&c.active));
+            let n = match active.counter.next() {
+                Ok(n) => n,
+                Err(NeedReservation { n }) => {
+                    if n < c.budget {
+                        self.reserve(c, &active, n)?;
+                    }
+                    n
+                }
+            };
+            if n >= c.budget {
+                self.rotate_for_budget(c, active.id)?;
+                continue;
+            }
+            let nonce = random_nonce(c.nonce_mode)?;
+            return Ok(seal_envelope(&active.aead, active.id, nonce, &aad, value));
+        }
+    }
+
+    /// Persists a new reservation for the active key before `n` is used.
+    fn reserve(&self, c: &Crypto, active: &ActiveKey, n: u64) -> Result<()> {
+        let mut guard = lock(&c.keyring);
+        let (ring, _) = &mut *guard;
+        let entry = ring
+            .dek_mut(active.id)
+            .ok_or_else(|| Error::Corrupt("active data key missing from keyring".into()))?;
+        if entry.nonce_reserved <= n {
+            entry.nonce_reserved = (n + 1).max(entry.nonce_reserved).saturating_add(RESERVE_BLOCK).min(c.budget);
+            let bytes = ring.encode();
+            self.db.put_cf_opt(self.keyring_cf()?, KEYRING_KEY, bytes, &sync_write())?;
+        }
+        active.counter.extend(entry.nonce_reserved);
+        Ok(())
+    }
+
+    /// The active key has used its nonce budget: mint a new data key and make it active.
+    fn rotate_for_budget(&self, c: &Crypto, exhausted: DekId) -> Result<()> {
+        let mut guard = lock(&c.keyring);
+        if read(&c.active).id != exhausted {
+            return Ok(()); // another thread rotated already
+        }
+        let (ring, unlocked) = &mut *guard;
+        let mut next = ring.clone();
+        let id = next.add_dek(unlocked, DekPurpose::Data)?;
+        self.db
+            .put_cf_opt(self.keyring_cf()?, KEYRING_KEY, next.encode(), &sync_write())?;
+        *ring = next;
+        let key = unlocked
+            .key(id)
+            .ok_or_else(|| Error::Corrupt("new data key missing".into()))?;
+        let aead = Arc::new(Aead::new(key));
+        c.ciphers
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.0, Arc::clone(&aead));
+        *c.active.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(ActiveKey {
+            id,
+            aead,
+            counter: Arc::new(UsageCounter::new(0, 0)),
+        });
+        tracing::info!(old = exhausted.0, new = id.0, "data key reached its nonce budget; new data key is active");
+        Ok(())
+    }
+
+    /// Opens a stored value (plaintext databases store values as they are).
+    pub(crate) fn open_value(&self, cf: Cf, key: &[u8], stored: &[u8]) -> Result<Vec<u8>> {
+        let Some(c) = &self.crypto else {
+            return Ok(stored.to_vec());
+        };
+        let location = || format!("{}, record {}", cf.describe(), hex::encode(key));
+        let header = EnvelopeHeader::parse(stored).map_err(|source| Error::Decryption {
+            location: location(),
+            source,
+        })?;
+        let aead = read(&c.ciphers)
+            .get(&header.dek_id.0)
+            .cloned()
+            .ok_or_else(|| Error::UnknownDataKey {
+                location: location(),
+                dek_id: header.dek_id.0,
+            })?;
+        open_envelope(&aead, &context_aad(cf, key), stored).map_err(|source| Error::Decryption {
+            location: location(),
+            source,
+        })
+    }
+}
+
+impl Crypto {
+    fn new(
+        ring: Keyring,
+        unlocked: UnlockedKeyring,
+        opened_with: SourceDescription,
+        config: &Config,
+    ) -> Result<Crypto> {
+        let mut ciphers = HashMap::new();
+        for id in unlocked.ids() {
+            if let (Some(key), Some(entry)) = (unlocked.key(id), ring.dek(id)) {
+                if entry.purpose == DekPurpose::Data {
+                    ciphers.insert(id.0, Arc::new(Aead::new(key)));
+                }
+            }
+        }
+        let active_entry = ring
+            .active_data_dek()
+            .ok_or_else(|| Error::Corrupt("no active data key".into()))?;
+        let active_id = DekId(active_entry.id);
+        let aead = ciphers
+            .get(&active_id.0)
+            .cloned()
+            .ok_or_else(|| Error::Corrupt("active data key was not unwrapped".into()))?;
+        // Everything below the persisted reservation counts as spent.
+        let reserved = active_entry.nonce_reserved;
+        let blind_entry = ring
+            .blind_dek()
+            .ok_or_else(|| Error::Corrupt("no blind-index key".into()))?;
+        let blind_key = unlocked
+            .key(DekId(blind_entry.id))
+            .ok_or_else(|| Error::Corrupt("blind-index key was not unwrapped".into()))?;
+        // HMAC takes keys of any length.
+        let blind = <Hmac<Sha256> as Mac>::new_from_slice(blind_key.expose_secret())
+            .map_err(|_| Error::Corrupt("blind-index key".into()))?;
+        Ok(Crypto {
+            keyring: Mutex::new((ring, unlocked)),
+            ciphers: RwLock::new(ciphers),
+            active: RwLock::new(Arc::new(ActiveKey {
+                id: active_id,
+                aead,
+                counter: Arc::new(UsageCounter::new(reserved, reserved)),
+            })),
+            blind,
+            nonce_mode: match config.encryption.nonce_source {
+                NonceSource::Fast => NonceMode::Fast,
+                NonceSource::Os => NonceMode::Os,
+            },
+            budget: config.encryption.nonce_budget.unwrap_or(DEFAULT_NONCE_BUDGET),
+            opened_with,
+        })
+    }
+}
+
+/// AAD binding a value to its column family and record key.
+fn context_aad(cf: Cf, key: &[u8]) -> Vec<u8> {
+    let name = cf.name().as_bytes();
+    let mut aad = Vec::with_capacity(1 + name.len() + key.len());
+    aad.push(name.len() as u8);
+    aad.extend_from_slice(name);
+    aad.extend_from_slice(key);
+    aad
+}
+
+fn sync_write() -> WriteOptions {
+    let mut w = WriteOptions::default();
+    w.set_sync(true);
+    w
+}
+
+// Lock poisoning only means another thread panicked while holding the lock;
+// the guarded values are replaced whole (never left half-updated), so the
+// data is still consistent and we carry on rather than cascade the panic.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn read<T>(m: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    m.read().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The tutorial's `storage.db`: a read-only view of the bytes RocksDB stores.
+///
+/// `get(key)` maps a key-value key to its physical record key (a blind token
+/// when encrypted) and returns the stored envelope, not the plaintext. There
+/// is no write method: all writes go through the seal boundary.
+#[derive(Clone)]
+pub struct RawView {
+    pub(crate) store: Arc<SealedStore>,
+}
+
+impl std::fmt::Debug for RawView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RawView({})", self.store.path.display())
+    }
+}
+
+impl RawView {
+    /// The stored bytes for the key-value key `key` (the sealed envelope when encrypted).
+    ///
+    /// # Errors
+    /// RocksDB read errors.
+    pub fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>> {
+        let physical = crate::engine::kv_physical_key(&self.store, key.as_ref());
+        self.store.raw_get(Cf::Kv.name(), &physical)
+    }
+
+    /// The stored bytes of a physical record key in a column family.
+    ///
+    /// # Errors
+    /// Unknown column family; RocksDB read errors.
+    pub fn get_cf(&self, cf: &str, physical_key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.store.raw_get(cf, physical_key)
+    }
+
+    /// Every stored (key, value) pair of a column family, as stored.
+    ///
+    /// # Errors
+    /// Unknown column family; RocksDB read errors.
+    pub fn entries(&self, cf: &str) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.store.raw_entries(cf)
+    }
+
+    /// Names of the column families.
+    pub fn column_families(&self) -> Vec<&'static str> {
+        cf_names()
+    }
+
+    /// The data directory, for file-level inspection.
+    pub fn path(&self) -> &Path {
+        &self.store.path
+    }
+}

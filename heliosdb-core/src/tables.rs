@@ -1,0 +1,454 @@
+//! Tables on the engine: the catalog, rows keyed by blind tokens of their
+//! primary key, and secondary equality indexes kept in step with every
+//! insert, update and delete.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::engine::{IndexDef, StorageEngine, TableDef};
+use crate::store::Cf;
+use crate::types::{decode_value, Schema, Tuple, Value};
+use crate::{Error, Result};
+
+const NEXT_TABLE_ID: &[u8] = b"next_table_id";
+const ROWID_PREFIX: &[u8] = b"rowid/";
+
+/// The catalog of an engine (`storage.catalog()`).
+#[derive(Debug, Clone, Copy)]
+pub struct Catalog<'a> {
+    engine: &'a StorageEngine,
+}
+
+impl Catalog<'_> {
+    /// Creates a table. The name and schema are stored sealed; record keys
+    /// carry only an internal table id.
+    ///
+    /// # Errors
+    /// The table exists; the schema is invalid; storage errors.
+    pub fn create_table(&self, name: &str, schema: Schema) -> Result<()> {
+        self.engine.create_table(name, schema)
+    }
+
+    /// The schema of a table.
+    ///
+    /// # Errors
+    /// The table does not exist; decryption errors.
+    pub fn get_table_schema(&self, name: &str) -> Result<Schema> {
+        Ok(self.engine.table(name)?.schema.clone())
+    }
+
+    /// Drops a table with its rows and indexes.
+    ///
+    /// # Errors
+    /// The table does not exist; storage errors.
+    pub fn drop_table(&self, name: &str) -> Result<()> {
+        self.engine.drop_table(name)
+    }
+
+    /// Names of all tables, sorted.
+    ///
+    /// # Errors
+    /// Decryption and storage errors.
+    pub fn list_tables(&self) -> Result<Vec<String>> {
+        let mut names: Vec<String> = self.engine.tables()?.keys().cloned().collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// Whether a table exists.
+    ///
+    /// # Errors
+    /// Decryption and storage errors.
+    pub fn table_exists(&self, name: &str) -> Result<bool> {
+        Ok(self.engine.tables()?.contains_key(name))
+    }
+
+    /// Creates a secondary equality index on `column` and fills it from the existing rows.
+    ///
+    /// # Errors
+    /// Unknown table or column; an index on it already exists; storage errors.
+    pub fn create_index(&self, table: &str, column: &str) -> Result<()> {
+        self.engine.create_index(table, column)
+    }
+}
+
+fn table_id_bytes(id: u32) -> [u8; 4] {
+    id.to_be_bytes()
+}
+
+fn catalog_key(engine: &StorageEngine, name: &str) -> Vec<u8> {
+    engine.store().token(b"table", name.as_bytes())
+}
+
+impl StorageEngine {
+    /// The catalog (table definitions).
+    pub fn catalog(&self) -> Catalog<'_> {
+        Catalog { engine: self }
+    }
+
+    /// All tables, loaded (and decrypted) once and cached.
+    pub(crate) fn tables(&self) -> Result<Arc<HashMap<String, Arc<TableDef>>>> {
+        if let Some(t) = self.tables_cache().read().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            return Ok(Arc::clone(t));
+        }
+        let mut map = HashMap::new();
+        for item in self.store().scan_prefix(Cf::Catalog, &[])? {
+            let (key, bytes) = item.map_err(|e| {
+                crate::engine::relocate(e, || "catalog (table definitions)".to_string())
+            })?;
+            let def: TableDef = serde_json::from_slice(&bytes).map_err(|e| {
+                Error::Corrupt(format!("catalog entry {}: {e}", hex::encode(&key)))
+            })?;
+            map.insert(def.name.clone(), Arc::new(def));
+        }
+        let map = Arc::new(map);
+        *self.tables_cache().write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&map));
+        Ok(map)
+    }
+
+    fn invalidate_tables(&self) {
+        *self.tables_cache().write().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    pub(crate) fn table(&self, name: &str) -> Result<Arc<TableDef>> {
+        self.tables()?
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::TableNotFound(name.to_string()))
+    }
+
+    /// Name of the table with this internal id (for error locations).
+    pub(crate) fn table_name_by_id(&self, id: u32) -> Option<String> {
+        self.tables()
+            .ok()?
+            .values()
+            .find(|t| t.id == id)
+            .map(|t| t.name.clone())
+    }
+
+    fn create_table(&self, name: &str, schema: Schema) -> Result<()> {
+        if name.is_empty() {
+            return Err(Error::Schema("table name is empty".into()));
+        }
+        schema.validate()?;
+        let key = catalog_key(self, name);
+        self.ddl(|ctx| {
+            if ctx.get(Cf::Catalog, &key)?.is_some() {
+                return Err(Error::TableExists(name.to_string()));
+            }
+            let id = match ctx.get(Cf::Meta, NEXT_TABLE_ID)? {
+                Some(b) => u32::from_be_bytes(
+                    b.as_slice()
+                        .try_into()
+                        .map_err(|_| Error::Corrupt("next table id".into()))?,
+                ),
+                None => 1,
+            };
+            let def = TableDef {
+                id,
+                name: name.to_string(),
+                schema,
+                indexes: Vec::new(),
+                next_index_id: 1,
+            };
+            ctx.put(Cf::Meta, NEXT_TABLE_ID.to_vec(), (id + 1).to_be_bytes().to_vec());
+            ctx.put(Cf::Catalog, key, serde_json::to_vec(&def)?);
+            Ok(())
+        })
+    }
+
+    fn drop_table(&self, name: &str) -> Result<()> {
+        let def = self.table(name)?;
+        let key = catalog_key(self, name);
+        let prefix = table_id_bytes(def.id);
+        let rows = self.store().keys_with_prefix(Cf::Rows, &prefix)?;
+        let index = self.store().keys_with_prefix(Cf::Index, &prefix)?;
+        self.ddl(|ctx| {
+            ctx.delete(Cf::Catalog, key);
+            for k in rows {
+                ctx.delete(Cf::Rows, k);
+            }
+            for k in index {
+                ctx.delete(Cf::Index, k);
+            }
+            let mut rowid = ROWID_PREFIX.to_vec();
+            rowid.extend_from_slice(&prefix);
+            ctx.delete(Cf::Meta, rowid);
+            Ok(())
+        })
+    }
+
+    fn create_index(&self, table: &str, column: &str) -> Result<()> {
+        let def = self.table(table)?;
+        let col = def
+            .schema
+            .column_index(column)
+            .ok_or_else(|| Error::Schema(format!("table '{table}' has no column '{column}'")))?;
+        if def.indexes.iter().any(|i| i.column == col) {
+            return Err(Error::Schema(format!("an index on {table}.{column} already exists")));
+        }
+        let mut new_def = (*def).clone();
+        let index = IndexDef {
+            id: new_def.next_index_id,
+            column: col,
+        };
+        new_def.next_index_id += 1;
+        new_def.indexes.push(index.clone());
+        let key = catalog_key(self, table);
+        self.ddl(|ctx| {
+            for (_, bytes) in self.store().scan_prefix(Cf::Rows, &table_id_bytes(def.id))?.collect::<Result<Vec<_>>>()? {
+                let tuple = Tuple::decode(&bytes)?;
+                let pk = self.pk_bytes_of(&def, &tuple, ctx)?;
+                let (k, v) = self.index_entry(&def, &index, &tuple.values[col], &pk);
+                ctx.put(Cf::Index, k, v);
+            }
+            ctx.put(Cf::Catalog, key, serde_json::to_vec(&new_def)?);
+            Ok(())
+        })
+    }
+
+    /// Schema changes commit at once (even inside a transaction) and refresh the cache.
+    fn ddl(&self, f: impl FnOnce(&mut crate::engine::Ctx<'_>) -> Result<()>) -> Result<()> {
+        let r = self.mutate_direct(f);
+        self.invalidate_tables();
+        r
+    }
+
+    // ----- rows -------------------------------------------------------------
+
+    fn row_key(&self, def: &TableDef, pk_bytes: &[u8]) -> Vec<u8> {
+        let mut domain = b"row/".to_vec();
+        domain.extend_from_slice(&table_id_bytes(def.id));
+        let mut key = table_id_bytes(def.id).to_vec();
+        key.extend_from_slice(&self.store().token(&domain, pk_bytes));
+        key
+    }
+
+    fn index_prefix(&self, def: &TableDef, index: &IndexDef, value: &Value) -> Vec<u8> {
+        let mut domain = b"idx/".to_vec();
+        domain.extend_from_slice(&table_id_bytes(def.id));
+        domain.extend_from_slice(&index.id.to_be_bytes());
+        let mut key = table_id_bytes(def.id).to_vec();
+        key.extend_from_slice(&index.id.to_be_bytes());
+        key.extend_from_slice(&self.store().token(&domain, &value.encode_key()));
+        key
+    }
+
+    /// (key, value) of the index entry of one row: key = index prefix of the
+    /// value + the row's token; value = the row's primary-key bytes (sealed).
+    fn index_entry(&self, def: &TableDef, index: &IndexDef, value: &Value, pk: &[u8]) -> (Vec<u8>, Vec<u8>) {
+        let mut key = self.index_prefix(def, index, value);
+        let row_key = self.row_key(def, pk);
+        key.extend_from_slice(&row_key[4..]);
+        (key, pk.to_vec())
+    }
+
+    /// Primary-key bytes of a tuple; tables without a primary key draw a hidden row id.
+    fn pk_bytes_of(&self, def: &TableDef, tuple: &Tuple, ctx: &mut crate::engine::Ctx<'_>) -> Result<Vec<u8>> {
+        match def.schema.primary_key_index() {
+            Some(i) => Ok(tuple.values[i].encode_key()),
+            None => {
+                let mut k = ROWID_PREFIX.to_vec();
+                k.extend_from_slice(&table_id_bytes(def.id));
+                let next = match ctx.get(Cf::Meta, &k)? {
+                    Some(b) => u64::from_be_bytes(
+                        b.as_slice()
+                            .try_into()
+                            .map_err(|_| Error::Corrupt("row id counter".into()))?,
+                    ),
+                    None => 1,
+                };
+                ctx.put(Cf::Meta, k, (next + 1).to_be_bytes().to_vec());
+                Ok(Value::Int8(next as i64).encode_key())
+            }
+        }
+    }
+
+    fn insert_rows(&self, def: &TableDef, tuples: Vec<Tuple>, ctx: &mut crate::engine::Ctx<'_>) -> Result<()> {
+        for tuple in tuples {
+            def.schema.check(&tuple)?;
+            let pk = self.pk_bytes_of(def, &tuple, ctx)?;
+            let key = self.row_key(def, &pk);
+            if ctx.get(Cf::Rows, &key).map_err(|e| self.row_error(e, def, &tuple))?.is_some() {
+                let shown = def
+                    .schema
+                    .primary_key_index()
+                    .map(|i| tuple.values[i].to_string())
+                    .unwrap_or_default();
+                return Err(Error::DuplicateKey {
+                    table: def.name.clone(),
+                    key: shown,
+                });
+            }
+            for index in &def.indexes {
+                let (k, v) = self.index_entry(def, index, &tuple.values[index.column], &pk);
+                ctx.put(Cf::Index, k, v);
+            }
+            ctx.put(Cf::Rows, key, tuple.encode());
+        }
+        Ok(())
+    }
+
+    fn row_error(&self, e: Error, def: &TableDef, tuple: &Tuple) -> Error {
+        let pk = def
+            .schema
+            .primary_key_index()
+            .map(|i| tuple.values[i].to_string())
+            .unwrap_or_else(|| "?".into());
+        crate::engine::relocate(e, || format!("table '{}', primary key {pk}", def.name))
+    }
+
+    /// Inserts a row (sealed when encrypted).
+    ///
+    /// # Errors
+    /// Unknown table; values that do not fit the schema; a duplicate primary key.
+    pub fn insert_tuple(&self, table: &str, tuple: Tuple) -> Result<()> {
+        let def = self.table(table)?;
+        self.mutate(|ctx| self.insert_rows(&def, vec![tuple], ctx))
+    }
+
+    /// Inserts rows atomically: all or none.
+    ///
+    /// # Errors
+    /// As [`StorageEngine::insert_tuple`]; on error nothing is inserted.
+    pub fn insert_batch(&self, table: &str, tuples: Vec<Tuple>) -> Result<()> {
+        let def = self.table(table)?;
+        self.mutate(|ctx| self.insert_rows(&def, tuples, ctx))
+    }
+
+    /// All rows of a table, decrypted, sorted by primary key.
+    ///
+    /// # Errors
+    /// Unknown table; `Decryption failed: …` naming the table and record.
+    pub fn scan_table(&self, table: &str) -> Result<Vec<Tuple>> {
+        let def = self.table(table)?;
+        let rows = self
+            .scan_merged_pub(Cf::Rows, &table_id_bytes(def.id))
+            .map_err(|e| crate::engine::relocate_row(e, &def.name))?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (_, bytes) in rows {
+            out.push(Tuple::decode(&bytes)?);
+        }
+        if let Some(i) = def.schema.primary_key_index() {
+            out.sort_by(|a, b| a.values[i].sort_cmp(&b.values[i]));
+        }
+        Ok(out)
+    }
+
+    /// The row with this primary key.
+    ///
+    /// # Errors
+    /// Unknown table; a table without a primary key; decryption errors.
+    pub fn get_by_pk(&self, table: &str, pk: &Value) -> Result<Option<Tuple>> {
+        let def = self.table(table)?;
+        if def.schema.primary_key_index().is_none() {
+            return Err(Error::Schema(format!("table '{table}' has no primary key")));
+        }
+        let key = self.row_key(&def, &pk.encode_key());
+        let loc = || format!("table '{table}', primary key {pk}");
+        match self.read(Cf::Rows, &key).map_err(|e| crate::engine::relocate(e, loc))? {
+            Some(bytes) => Ok(Some(Tuple::decode(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Replaces the row with the same primary key; returns whether it existed.
+    /// Index entries follow.
+    ///
+    /// # Errors
+    /// Unknown table; no primary key; schema errors.
+    pub fn update_tuple(&self, table: &str, tuple: Tuple) -> Result<bool> {
+        let def = self.table(table)?;
+        def.schema.check(&tuple)?;
+        let pki = def
+            .schema
+            .primary_key_index()
+            .ok_or_else(|| Error::Schema(format!("table '{table}' has no primary key")))?;
+        let pk = tuple.values[pki].encode_key();
+        let key = self.row_key(&def, &pk);
+        self.mutate(|ctx| {
+            let Some(old) = ctx.get(Cf::Rows, &key).map_err(|e| self.row_error(e, &def, &tuple))? else {
+                return Ok(false);
+            };
+            let old = Tuple::decode(&old)?;
+            for index in &def.indexes {
+                let (ov, nv) = (&old.values[index.column], &tuple.values[index.column]);
+                if ov != nv {
+                    ctx.delete(Cf::Index, self.index_entry(&def, index, ov, &pk).0);
+                    let (k, v) = self.index_entry(&def, index, nv, &pk);
+                    ctx.put(Cf::Index, k, v);
+                }
+            }
+            ctx.put(Cf::Rows, key, tuple.encode());
+            Ok(true)
+        })
+    }
+
+    /// Deletes the row with this primary key; returns whether it existed.
+    ///
+    /// # Errors
+    /// Unknown table; no primary key; storage errors.
+    pub fn delete_by_pk(&self, table: &str, pk: &Value) -> Result<bool> {
+        let def = self.table(table)?;
+        if def.schema.primary_key_index().is_none() {
+            return Err(Error::Schema(format!("table '{table}' has no primary key")));
+        }
+        let pkb = pk.encode_key();
+        let key = self.row_key(&def, &pkb);
+        self.mutate(|ctx| {
+            let loc = || format!("table '{table}', primary key {pk}");
+            let Some(old) = ctx.get(Cf::Rows, &key).map_err(|e| crate::engine::relocate(e, loc))? else {
+                return Ok(false);
+            };
+            let old = Tuple::decode(&old)?;
+            for index in &def.indexes {
+                ctx.delete(Cf::Index, self.index_entry(&def, index, &old.values[index.column], &pkb).0);
+            }
+            ctx.delete(Cf::Rows, key);
+            Ok(true)
+        })
+    }
+
+    /// Rows whose `column` equals `value`, through a secondary index when one
+    /// exists (or the primary key), else by scanning the table.
+    ///
+    /// # Errors
+    /// Unknown table or column; decryption errors.
+    pub fn find_by(&self, table: &str, column: &str, value: &Value) -> Result<Vec<Tuple>> {
+        let def = self.table(table)?;
+        let col = def
+            .schema
+            .column_index(column)
+            .ok_or_else(|| Error::Schema(format!("table '{table}' has no column '{column}'")))?;
+        if def.schema.primary_key_index() == Some(col) {
+            return Ok(self.get_by_pk(table, value)?.into_iter().collect());
+        }
+        let Some(index) = def.indexes.iter().find(|i| i.column == col) else {
+            return Ok(self
+                .scan_table(table)?
+                .into_iter()
+                .filter(|t| &t.values[col] == value)
+                .collect());
+        };
+        let prefix = self.index_prefix(&def, index, value);
+        let entries = self
+            .scan_merged_pub(Cf::Index, &prefix)
+            .map_err(|e| crate::engine::relocate(e, || format!("index on {table}.{column}")))?;
+        let mut out = Vec::with_capacity(entries.len());
+        for (_, pk) in entries {
+            let key = self.row_key(&def, &pk);
+            let loc = || format!("table '{table}', primary key {}", decode_value(&pk).map(|v| v.to_string()).unwrap_or_default());
+            if let Some(bytes) = self.read(Cf::Rows, &key).map_err(|e| crate::engine::relocate(e, loc))? {
+                let t = Tuple::decode(&bytes)?;
+                // Guard against a (2^-128) token collision: check the value itself.
+                if &t.values[col] == value {
+                    out.push(t);
+                }
+            }
+        }
+        if let Some(i) = def.schema.primary_key_index() {
+            out.sort_by(|a, b| a.values[i].sort_cmp(&b.values[i]));
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,393 @@
+//! Tables' building blocks: `DataType`, `Value`, `Column`, `Schema`, `Tuple`,
+//! and their compact binary encoding (what gets sealed).
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use chrono::{DateTime, TimeZone, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// Column types. Widths follow PostgreSQL: `Int2` 16-bit, `Int4` 32-bit, `Int8` 64-bit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum DataType {
+    /// `BOOLEAN`
+    Bool,
+    /// `SMALLINT`
+    Int2,
+    /// `INTEGER`
+    Int4,
+    /// `BIGINT`
+    Int8,
+    /// `DOUBLE PRECISION`
+    Float8,
+    /// `NUMERIC` (exact decimal)
+    Numeric,
+    /// `TEXT`
+    Text,
+    /// `BYTEA`
+    Bytes,
+    /// `TIMESTAMP` (UTC, microseconds)
+    Timestamp,
+}
+
+/// A value in a tuple.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Value {
+    /// SQL NULL.
+    Null,
+    /// Boolean.
+    Bool(bool),
+    /// 16-bit integer.
+    Int2(i16),
+    /// 32-bit integer.
+    Int4(i32),
+    /// 64-bit integer.
+    Int8(i64),
+    /// 64-bit float.
+    Float8(f64),
+    /// Exact decimal.
+    Numeric(Decimal),
+    /// Text (the tutorial's `Value::String`).
+    String(String),
+    /// Bytes.
+    Bytes(Vec<u8>),
+    /// UTC timestamp.
+    Timestamp(DateTime<Utc>),
+}
+
+impl Value {
+    /// The type this value has, `None` for NULL.
+    pub fn data_type(&self) -> Option<DataType> {
+        Some(match self {
+            Value::Null => return None,
+            Value::Bool(_) => DataType::Bool,
+            Value::Int2(_) => DataType::Int2,
+            Value::Int4(_) => DataType::Int4,
+            Value::Int8(_) => DataType::Int8,
+            Value::Float8(_) => DataType::Float8,
+            Value::Numeric(_) => DataType::Numeric,
+            Value::String(_) => DataType::Text,
+            Value::Bytes(_) => DataType::Bytes,
+            Value::Timestamp(_) => DataType::Timestamp,
+        })
+    }
+
+    /// Total order used to sort scans by primary key (NULLs first, floats by `total_cmp`).
+    pub fn sort_cmp(&self, other: &Value) -> Ordering {
+        use Value::*;
+        match (self, other) {
+            (Null, Null) => Ordering::Equal,
+            (Null, _) => Ordering::Less,
+            (_, Null) => Ordering::Greater,
+            (Bool(a), Bool(b)) => a.cmp(b),
+            (Int2(a), Int2(b)) => a.cmp(b),
+            (Int4(a), Int4(b)) => a.cmp(b),
+            (Int8(a), Int8(b)) => a.cmp(b),
+            (Float8(a), Float8(b)) => a.total_cmp(b),
+            (Numeric(a), Numeric(b)) => a.cmp(b),
+            (String(a), String(b)) => a.cmp(b),
+            (Bytes(a), Bytes(b)) => a.cmp(b),
+            (Timestamp(a), Timestamp(b)) => a.cmp(b),
+            (a, b) => a.tag().cmp(&b.tag()),
+        }
+    }
+
+    fn tag(&self) -> u8 {
+        match self {
+            Value::Null => 0,
+            Value::Bool(_) => 1,
+            Value::Int2(_) => 2,
+            Value::Int4(_) => 3,
+            Value::Int8(_) => 4,
+            Value::Float8(_) => 5,
+            Value::Numeric(_) => 6,
+            Value::String(_) => 7,
+            Value::Bytes(_) => 8,
+            Value::Timestamp(_) => 9,
+        }
+    }
+
+    /// Canonical bytes of the value (used for record keys and blind tokens).
+    pub fn encode_key(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(16);
+        self.encode_into(&mut out);
+        out
+    }
+
+    fn encode_into(&self, out: &mut Vec<u8>) {
+        out.push(self.tag());
+        match self {
+            Value::Null => {}
+            Value::Bool(b) => out.push(u8::from(*b)),
+            Value::Int2(v) => out.extend_from_slice(&v.to_be_bytes()),
+            Value::Int4(v) => out.extend_from_slice(&v.to_be_bytes()),
+            Value::Int8(v) => out.extend_from_slice(&v.to_be_bytes()),
+            Value::Float8(v) => out.extend_from_slice(&v.to_bits().to_be_bytes()),
+            Value::Numeric(d) => out.extend_from_slice(&d.serialize()),
+            Value::String(s) => put_bytes(out, s.as_bytes()),
+            Value::Bytes(b) => put_bytes(out, b),
+            Value::Timestamp(t) => out.extend_from_slice(&t.timestamp_micros().to_be_bytes()),
+        }
+    }
+
+    fn decode_from(input: &mut &[u8]) -> Result<Value> {
+        let tag = take(input, 1)?[0];
+        Ok(match tag {
+            0 => Value::Null,
+            1 => Value::Bool(take(input, 1)?[0] != 0),
+            2 => Value::Int2(i16::from_be_bytes(arr(take(input, 2)?))),
+            3 => Value::Int4(i32::from_be_bytes(arr(take(input, 4)?))),
+            4 => Value::Int8(i64::from_be_bytes(arr(take(input, 8)?))),
+            5 => Value::Float8(f64::from_bits(u64::from_be_bytes(arr(take(input, 8)?)))),
+            6 => Value::Numeric(Decimal::deserialize(arr(take(input, 16)?))),
+            7 => {
+                let b = take_bytes(input)?;
+                Value::String(
+                    String::from_utf8(b.to_vec()).map_err(|_| corrupt("text is not UTF-8"))?,
+                )
+            }
+            8 => Value::Bytes(take_bytes(input)?.to_vec()),
+            9 => {
+                let micros = i64::from_be_bytes(arr(take(input, 8)?));
+                Value::Timestamp(
+                    Utc.timestamp_micros(micros)
+                        .single()
+                        .ok_or_else(|| corrupt("timestamp out of range"))?,
+                )
+            }
+            t => return Err(corrupt(&format!("unknown value tag {t}"))),
+        })
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => f.write_str("NULL"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int2(v) => write!(f, "{v}"),
+            Value::Int4(v) => write!(f, "{v}"),
+            Value::Int8(v) => write!(f, "{v}"),
+            Value::Float8(v) => write!(f, "{v}"),
+            Value::Numeric(v) => write!(f, "{v}"),
+            Value::String(s) => write!(f, "{s:?}"),
+            Value::Bytes(b) => write!(f, "\\x{}", hex::encode(b)),
+            Value::Timestamp(t) => write!(f, "{}", t.to_rfc3339()),
+        }
+    }
+}
+
+fn corrupt(m: &str) -> Error {
+    Error::Corrupt(m.to_string())
+}
+
+fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    out.extend_from_slice(&(b.len() as u32).to_be_bytes());
+    out.extend_from_slice(b);
+}
+
+fn take<'a>(input: &mut &'a [u8], n: usize) -> Result<&'a [u8]> {
+    if input.len() < n {
+        return Err(corrupt("encoded value is truncated"));
+    }
+    let (head, tail) = input.split_at(n);
+    *input = tail;
+    Ok(head)
+}
+
+fn take_bytes<'a>(input: &mut &'a [u8]) -> Result<&'a [u8]> {
+    let n = u32::from_be_bytes(arr(take(input, 4)?)) as usize;
+    take(input, n)
+}
+
+fn arr<const N: usize>(b: &[u8]) -> [u8; N] {
+    let mut a = [0u8; N];
+    a.copy_from_slice(b);
+    a
+}
+
+/// A column definition.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Column {
+    /// Column name.
+    pub name: String,
+    /// Column type.
+    pub data_type: DataType,
+    /// Whether this column is the primary key.
+    pub primary_key: bool,
+    /// Whether NULL is allowed (primary keys never allow it).
+    pub nullable: bool,
+}
+
+impl Column {
+    /// A nullable, non-key column.
+    pub fn new(name: impl Into<String>, data_type: DataType) -> Self {
+        Column {
+            name: name.into(),
+            data_type,
+            primary_key: false,
+            nullable: true,
+        }
+    }
+
+    /// Marks the column as the primary key (implies NOT NULL).
+    pub fn primary_key(mut self) -> Self {
+        self.primary_key = true;
+        self.nullable = false;
+        self
+    }
+
+    /// Marks the column NOT NULL.
+    pub fn not_null(mut self) -> Self {
+        self.nullable = false;
+        self
+    }
+}
+
+/// A table schema: ordered columns, at most one primary key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Schema {
+    /// Columns in order.
+    pub columns: Vec<Column>,
+}
+
+impl Schema {
+    /// A schema of these columns.
+    pub fn new(columns: Vec<Column>) -> Self {
+        Schema { columns }
+    }
+
+    /// Index of the primary-key column, if any (tables without one get hidden row ids).
+    pub fn primary_key_index(&self) -> Option<usize> {
+        self.columns.iter().position(|c| c.primary_key)
+    }
+
+    /// Index of a column by name.
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+
+    pub(crate) fn validate(&self) -> Result<()> {
+        if self.columns.is_empty() {
+            return Err(Error::Schema("a table needs at least one column".into()));
+        }
+        if self.columns.iter().filter(|c| c.primary_key).count() > 1 {
+            return Err(Error::Schema("at most one primary-key column is supported".into()));
+        }
+        for (i, c) in self.columns.iter().enumerate() {
+            if c.name.is_empty() {
+                return Err(Error::Schema(format!("column {i} has an empty name")));
+            }
+            if self.columns[..i].iter().any(|o| o.name == c.name) {
+                return Err(Error::Schema(format!("duplicate column name '{}'", c.name)));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks a tuple against the schema.
+    ///
+    /// # Errors
+    /// [`Error::Schema`] naming the column and the mismatch.
+    pub fn check(&self, tuple: &Tuple) -> Result<()> {
+        if tuple.values.len() != self.columns.len() {
+            return Err(Error::Schema(format!(
+                "expected {} values, got {}",
+                self.columns.len(),
+                tuple.values.len()
+            )));
+        }
+        for (c, v) in self.columns.iter().zip(&tuple.values) {
+            match v.data_type() {
+                None if !c.nullable => {
+                    return Err(Error::Schema(format!("column '{}' cannot be NULL", c.name)))
+                }
+                Some(t) if t != c.data_type => {
+                    return Err(Error::Schema(format!(
+                        "column '{}' has type {:?}, got a {:?} value",
+                        c.name, c.data_type, t
+                    )))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A row.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Tuple {
+    /// Values in column order.
+    pub values: Vec<Value>,
+}
+
+impl Tuple {
+    /// A tuple of these values.
+    pub fn new(values: Vec<Value>) -> Self {
+        Tuple { values }
+    }
+
+    /// The value of column `i`.
+    pub fn get(&self, i: usize) -> Option<&Value> {
+        self.values.get(i)
+    }
+
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(8 + self.values.len() * 9);
+        out.extend_from_slice(&(self.values.len() as u32).to_be_bytes());
+        for v in &self.values {
+            v.encode_into(&mut out);
+        }
+        out
+    }
+
+    pub(crate) fn decode(mut input: &[u8]) -> Result<Tuple> {
+        let n = u32::from_be_bytes(arr(take(&mut input, 4)?)) as usize;
+        let mut values = Vec::with_capacity(n.min(4096));
+        for _ in 0..n {
+            values.push(Value::decode_from(&mut input)?);
+        }
+        if !input.is_empty() {
+            return Err(corrupt("trailing bytes after tuple"));
+        }
+        Ok(Tuple { values })
+    }
+}
+
+pub(crate) fn decode_value(mut input: &[u8]) -> Result<Value> {
+    let v = Value::decode_from(&mut input)?;
+    if !input.is_empty() {
+        return Err(corrupt("trailing bytes after value"));
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tuple_round_trip_all_types() {
+        let t = Tuple::new(vec![
+            Value::Null,
+            Value::Bool(true),
+            Value::Int2(-2),
+            Value::Int4(1 << 30),
+            Value::Int8(-(1 << 60)),
+            Value::Float8(125000.5),
+            Value::Numeric(Decimal::new(12345, 2)),
+            Value::String("héllo".into()),
+            Value::Bytes(vec![0, 1, 255]),
+            Value::Timestamp(Utc.timestamp_micros(1_700_000_000_123_456).unwrap()),
+        ]);
+        assert_eq!(Tuple::decode(&t.encode()).unwrap(), t);
+        let enc = t.encode();
+        for n in 0..enc.len() {
+            assert!(Tuple::decode(&enc[..n]).is_err());
+        }
+    }
+}

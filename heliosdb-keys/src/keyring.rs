@@ -1,0 +1,501 @@
+//! The keyring: KEK slots wrapping the database's root key, and the data keys
+//! (DEKs) wrapped by the root key, with their ids, purposes and states.
+//!
+//! Encoded as `"HDBK" | u32 format version | u32 body length | JSON body |
+//! SHA-256 of everything before it` (see `docs/format.md`). The checksum tells
+//! a damaged keyring ("keyring is corrupt") apart from a wrong key; the
+//! wrapped keys themselves are authenticated by AES-256-GCM.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use heliosdb_crypto::{random_nonce, Aead, DekId, NonceMode, SecretKey, NONCE_LEN, TAG_LEN};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::source::{KekHeader, KeySource};
+use crate::{Error, Result};
+
+/// Version of the keyring encoding written by this build.
+pub const KEYRING_FORMAT_VERSION: u32 = 1;
+const MAGIC: &[u8; 4] = b"HDBK";
+const PREFIX_LEN: usize = 12;
+const SUM_LEN: usize = 32;
+const ROOT_WRAP_LABEL: &[u8] = b"heliosdb-nano/root/v1";
+const DEK_WRAP_LABEL: &[u8] = b"heliosdb-nano/dek/v1";
+
+/// What a data key is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DekPurpose {
+    /// Seals record values.
+    Data,
+    /// Keys the PRF that turns user values in record keys into blind tokens.
+    BlindIndex,
+}
+
+/// Lifecycle state of a data key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DekState {
+    /// Seals new values (exactly one data key is active).
+    Active,
+    /// Still opens old values; seals nothing new.
+    DecryptOnly,
+    /// No record uses it; kept (still wrapped) so older backups stay readable.
+    Retired,
+}
+
+impl fmt::Display for DekState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DekState::Active => "active",
+            DekState::DecryptOnly => "decrypt-only",
+            DekState::Retired => "retired",
+        })
+    }
+}
+
+/// One KEK's slot: the root key wrapped by that KEK.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KekSlot {
+    /// Slot number, unique within the keyring.
+    pub id: u32,
+    /// Public parameters of the KEK (description, key check, KDF, KMS identity).
+    pub header: KekHeader,
+    /// Hex of the root key wrapped by this KEK.
+    pub wrapped_root: String,
+    /// Unix seconds.
+    pub added_at: u64,
+}
+
+/// One data key, wrapped by the root key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DekEntry {
+    /// The id written into every envelope this key seals.
+    pub id: u32,
+    /// What it is for.
+    pub purpose: DekPurpose,
+    /// Lifecycle state.
+    pub state: DekState,
+    /// Unix seconds.
+    pub created_at: u64,
+    /// Encryptions reserved so far. Every count below this is spent, used or
+    /// not (a crash may leave part of a reserved block unused; it is never reused).
+    pub nonce_reserved: u64,
+    /// Hex of `nonce || AES-256-GCM(root key, DEK) || tag`.
+    pub wrapped: String,
+}
+
+/// The keyring of one database. Holds no secret in the clear.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Keyring {
+    /// Always `AES-256-GCM` in format version 1.
+    pub algorithm: String,
+    /// Random id of this database, bound into every wrapped key's AAD.
+    pub database_id: String,
+    /// Unix seconds.
+    pub created_at: u64,
+    /// KEK slots; any one opens the database.
+    pub slots: Vec<KekSlot>,
+    /// Data keys.
+    pub deks: Vec<DekEntry>,
+    /// Next slot id to hand out.
+    pub next_slot_id: u32,
+    /// Next DEK id to hand out.
+    pub next_dek_id: u32,
+}
+
+/// The keys of an opened keyring, in memory only.
+pub struct UnlockedKeyring {
+    /// The slot whose KEK opened the keyring.
+    pub slot_id: u32,
+    root: SecretKey,
+    keys: BTreeMap<u32, SecretKey>,
+}
+
+impl fmt::Debug for UnlockedKeyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnlockedKeyring")
+            .field("slot_id", &self.slot_id)
+            .field("dek_ids", &self.keys.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl UnlockedKeyring {
+    /// The data key with this id.
+    pub fn key(&self, id: DekId) -> Option<&SecretKey> {
+        self.keys.get(&id.0)
+    }
+
+    /// Ids of all unwrapped keys.
+    pub fn ids(&self) -> impl Iterator<Item = DekId> + '_ {
+        self.keys.keys().map(|&k| DekId(k))
+    }
+
+    /// The root key (needed to mint new DEKs or add KEK slots).
+    pub fn root(&self) -> &SecretKey {
+        &self.root
+    }
+}
+
+/// Unix seconds now (0 if the clock is before 1970).
+pub(crate) fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn root_aad(database_id: &str, slot_id: u32) -> Vec<u8> {
+    let mut aad = ROOT_WRAP_LABEL.to_vec();
+    aad.extend_from_slice(database_id.as_bytes());
+    aad.extend_from_slice(&slot_id.to_be_bytes());
+    aad
+}
+
+fn dek_aad(database_id: &str, id: u32, purpose: DekPurpose) -> Vec<u8> {
+    let mut aad = DEK_WRAP_LABEL.to_vec();
+    aad.extend_from_slice(database_id.as_bytes());
+    aad.extend_from_slice(&id.to_be_bytes());
+    aad.push(match purpose {
+        DekPurpose::Data => 1,
+        DekPurpose::BlindIndex => 2,
+    });
+    aad
+}
+
+fn wrap_under_root(root: &SecretKey, key: &SecretKey, aad: &[u8]) -> Result<String> {
+    let nonce = random_nonce(NonceMode::Os)?;
+    let mut buf = Vec::with_capacity(32 + TAG_LEN);
+    buf.extend_from_slice(key.expose_secret());
+    Aead::new(root).seal_in_place(&nonce, aad, &mut buf);
+    let mut out = nonce.to_vec();
+    out.extend_from_slice(&buf);
+    Ok(hex::encode(out))
+}
+
+fn unwrap_under_root(root: &Aead, wrapped: &str, aad: &[u8], id: u32) -> Result<SecretKey> {
+    let blob = hex::decode(wrapped)
+        .map_err(|_| Error::KeyringCorrupt(format!("data key {id}: wrapped key is not hex")))?;
+    if blob.len() != NONCE_LEN + 32 + TAG_LEN {
+        return Err(Error::KeyringCorrupt(format!(
+            "data key {id}: wrapped key has {} bytes",
+            blob.len()
+        )));
+    }
+    let mut nonce = [0u8; NONCE_LEN];
+    nonce.copy_from_slice(&blob[..NONCE_LEN]);
+    let mut buf = Zeroizing::new(blob[NONCE_LEN..].to_vec());
+    root.open_in_place(&nonce, aad, &mut buf).map_err(|_| {
+        Error::KeyringCorrupt(format!("data key {id}: wrapped key failed authentication"))
+    })?;
+    SecretKey::from_slice(&buf)
+        .ok_or_else(|| Error::KeyringCorrupt(format!("data key {id}: bad length")))
+}
+
+impl Keyring {
+    /// A new keyring: a fresh database id and root key wrapped by `source`,
+    /// one active data key and one blind-index key.
+    ///
+    /// # Errors
+    /// The source's errors (e.g. KMS unavailable); nothing is persisted here.
+    pub async fn create(source: &dyn KeySource) -> Result<(Keyring, UnlockedKeyring)> {
+        let mut id = [0u8; 16];
+        heliosdb_crypto::fill_random(&mut id)?;
+        let now = now_secs();
+        let mut ring = Keyring {
+            algorithm: "AES-256-GCM".into(),
+            database_id: hex::encode(id),
+            created_at: now,
+            slots: Vec::new(),
+            deks: Vec::new(),
+            next_slot_id: 1,
+            next_dek_id: 1,
+        };
+        let root = SecretKey::generate()?;
+        let mut unlocked = UnlockedKeyring {
+            slot_id: 0,
+            root,
+            keys: BTreeMap::new(),
+        };
+        unlocked.slot_id = ring.add_slot(source, &unlocked).await?;
+        ring.add_dek(&mut unlocked, DekPurpose::Data)?;
+        ring.add_dek(&mut unlocked, DekPurpose::BlindIndex)?;
+        Ok((ring, unlocked))
+    }
+
+    /// Opens the keyring with `source`: finds the slot whose KEK it holds (by
+    /// key check or KMS key identity, never by trial decryption of data),
+    /// unwraps the root key (one call on the source), then every data key.
+    ///
+    /// # Errors
+    /// [`Error::WrongKey`] when no slot belongs to `source`;
+    /// [`Error::KeyringCorrupt`] when a wrapped key fails authentication under
+    /// a matching KEK; the source's own errors.
+    pub async fn unlock(&self, source: &dyn KeySource) -> Result<UnlockedKeyring> {
+        for slot in &self.slots {
+            if !source.matches(&slot.header).await? {
+                continue;
+            }
+            let blob = hex::decode(&slot.wrapped_root).map_err(|_| {
+                Error::KeyringCorrupt(format!("slot {}: wrapped root key is not hex", slot.id))
+            })?;
+            let root = source
+                .unwrap(&slot.header, &blob, &root_aad(&self.database_id, slot.id))
+                .await?;
+            let root_aead = Aead::new(&root);
+            let mut keys = BTreeMap::new();
+            for dek in &self.deks {
+                let key = unwrap_under_root(
+                    &root_aead,
+                    &dek.wrapped,
+                    &dek_aad(&self.database_id, dek.id, dek.purpose),
+                    dek.id,
+                )?;
+                keys.insert(dek.id, key);
+            }
+            return Ok(UnlockedKeyring {
+                slot_id: slot.id,
+                root,
+                keys,
+            });
+        }
+        let opens_with: Vec<String> = self
+            .slots
+            .iter()
+            .map(|s| s.header.source.to_string())
+            .collect();
+        Err(Error::WrongKey(format!(
+            "{} (this database opens with: {})",
+            source.describe(),
+            opens_with.join("; ")
+        )))
+    }
+
+    /// Adds a KEK slot wrapping the root key with `source`. Keyring-only change.
+    ///
+    /// # Errors
+    /// The source's errors.
+    pub async fn add_slot(&mut self, source: &dyn KeySource, unlocked: &UnlockedKeyring) -> Result<u32> {
+        let id = self.next_slot_id;
+        let header = source.new_header().await?;
+        let blob = source
+            .wrap(&header, &unlocked.root, &root_aad(&self.database_id, id))
+            .await?;
+        self.slots.push(KekSlot {
+            id,
+            header,
+            wrapped_root: hex::encode(blob),
+            added_at: now_secs(),
+        });
+        self.next_slot_id += 1;
+        Ok(id)
+    }
+
+    /// Mints a new data key of `purpose`, wraps it under the root key and, for
+    /// [`DekPurpose::Data`], makes it the active key (the previous active key
+    /// becomes decrypt-only). Needs no KEK: the root key is already unwrapped.
+    ///
+    /// # Errors
+    /// Only when the OS RNG fails.
+    pub fn add_dek(&mut self, unlocked: &mut UnlockedKeyring, purpose: DekPurpose) -> Result<DekId> {
+        let id = self.next_dek_id;
+        let key = SecretKey::generate()?;
+        let wrapped = wrap_under_root(&unlocked.root, &key, &dek_aad(&self.database_id, id, purpose))?;
+        if purpose == DekPurpose::Data {
+            for d in &mut self.deks {
+                if d.purpose == DekPurpose::Data && d.state == DekState::Active {
+                    d.state = DekState::DecryptOnly;
+                }
+            }
+        }
+        self.deks.push(DekEntry {
+            id,
+            purpose,
+            state: DekState::Active,
+            created_at: now_secs(),
+            nonce_reserved: 0,
+            wrapped,
+        });
+        unlocked.keys.insert(id, key);
+        self.next_dek_id += 1;
+        Ok(DekId(id))
+    }
+
+    /// The data key that seals new values.
+    pub fn active_data_dek(&self) -> Option<&DekEntry> {
+        self.deks
+            .iter()
+            .find(|d| d.purpose == DekPurpose::Data && d.state == DekState::Active)
+    }
+
+    /// The blind-index key.
+    pub fn blind_dek(&self) -> Option<&DekEntry> {
+        self.deks.iter().find(|d| d.purpose == DekPurpose::BlindIndex)
+    }
+
+    /// The entry of a data key.
+    pub fn dek(&self, id: DekId) -> Option<&DekEntry> {
+        self.deks.iter().find(|d| d.id == id.0)
+    }
+
+    /// The entry of a data key, mutable.
+    pub fn dek_mut(&mut self, id: DekId) -> Option<&mut DekEntry> {
+        self.deks.iter_mut().find(|d| d.id == id.0)
+    }
+
+    /// Encodes the keyring (see the module docs for the layout).
+    pub fn encode(&self) -> Vec<u8> {
+        // Serialising plain data structs (strings, integers, vectors) to JSON cannot fail.
+        let body = serde_json::to_vec(self).expect("keyring serialises to JSON");
+        let mut out = Vec::with_capacity(PREFIX_LEN + body.len() + SUM_LEN);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&KEYRING_FORMAT_VERSION.to_be_bytes());
+        out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        out.extend_from_slice(&body);
+        let sum = Sha256::digest(&out);
+        out.extend_from_slice(&sum);
+        out
+    }
+
+    /// Decodes and validates keyring bytes. Bytes are untrusted: every
+    /// malformation is an error, never a panic.
+    ///
+    /// # Errors
+    /// [`Error::KeyringCorrupt`] or [`Error::KeyringVersion`].
+    pub fn decode(bytes: &[u8]) -> Result<Keyring> {
+        let corrupt = |m: &str| Error::KeyringCorrupt(m.to_string());
+        if bytes.len() < PREFIX_LEN + SUM_LEN {
+            return Err(corrupt("truncated (shorter than its fixed header)"));
+        }
+        if &bytes[..4] != MAGIC {
+            return Err(corrupt("bad magic bytes"));
+        }
+        let version = u32::from_be_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
+        let len = u32::from_be_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
+        if bytes.len() != PREFIX_LEN + len + SUM_LEN {
+            return Err(Error::KeyringCorrupt(format!(
+                "truncated or padded ({} bytes, header says {})",
+                bytes.len(),
+                PREFIX_LEN + len + SUM_LEN
+            )));
+        }
+        let (data, sum) = bytes.split_at(PREFIX_LEN + len);
+        if Sha256::digest(data).as_slice() != sum {
+            return Err(corrupt("checksum mismatch"));
+        }
+        if version > KEYRING_FORMAT_VERSION || version == 0 {
+            return Err(Error::KeyringVersion {
+                found: version,
+                supported: KEYRING_FORMAT_VERSION,
+            });
+        }
+        let ring: Keyring = serde_json::from_slice(&data[PREFIX_LEN..])
+            .map_err(|e| Error::KeyringCorrupt(format!("body: {e}")))?;
+        ring.validate()?;
+        Ok(ring)
+    }
+
+    fn validate(&self) -> Result<()> {
+        let corrupt = |m: String| Err(Error::KeyringCorrupt(m));
+        if self.algorithm != "AES-256-GCM" {
+            return corrupt(format!("unsupported algorithm {:?}", self.algorithm));
+        }
+        if self.slots.is_empty() {
+            return corrupt("no key-encryption key slot".into());
+        }
+        let active = self
+            .deks
+            .iter()
+            .filter(|d| d.purpose == DekPurpose::Data && d.state == DekState::Active)
+            .count();
+        if active != 1 {
+            return corrupt(format!("{active} active data keys (expected exactly 1)"));
+        }
+        if self.blind_dek().is_none() {
+            return corrupt("no blind-index key".into());
+        }
+        let mut ids: Vec<u32> = self.deks.iter().map(|d| d.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.len() != self.deks.len() || ids.iter().any(|&i| i >= self.next_dek_id) {
+            return corrupt("duplicate or out-of-range data key ids".into());
+        }
+        let mut slots: Vec<u32> = self.slots.iter().map(|s| s.id).collect();
+        slots.sort_unstable();
+        slots.dedup();
+        if slots.len() != self.slots.len() || slots.iter().any(|&i| i >= self.next_slot_id) {
+            return corrupt("duplicate or out-of-range slot ids".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{block_on, FakeSource, RawKeySource};
+
+    #[test]
+    fn create_encode_decode_unlock() {
+        let src = FakeSource::new(7);
+        let (ring, unlocked) = block_on(Keyring::create(&src)).unwrap();
+        let bytes = ring.encode();
+        let back = Keyring::decode(&bytes).unwrap();
+        assert_eq!(back, ring);
+        let again = block_on(back.unlock(&src)).unwrap();
+        let active = DekId(ring.active_data_dek().unwrap().id);
+        assert_eq!(
+            again.key(active).unwrap().expose_secret(),
+            unlocked.key(active).unwrap().expose_secret()
+        );
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains(&hex::encode(unlocked.key(active).unwrap().expose_secret())));
+    }
+
+    #[test]
+    fn wrong_key_and_every_truncation() {
+        let src = FakeSource::new(1);
+        let (ring, _) = block_on(Keyring::create(&src)).unwrap();
+        let err = block_on(ring.unlock(&FakeSource::new(2))).unwrap_err();
+        assert!(matches!(err, Error::WrongKey(_)), "{err}");
+        let bytes = ring.encode();
+        for n in 0..bytes.len() {
+            assert!(Keyring::decode(&bytes[..n]).is_err(), "truncated to {n} accepted");
+        }
+        for i in 0..bytes.len() {
+            let mut b = bytes.clone();
+            b[i] ^= 0x01;
+            assert!(Keyring::decode(&b).is_err(), "flip at {i} accepted");
+        }
+    }
+
+    #[test]
+    fn swapped_wrapped_deks_are_rejected() {
+        let src = RawKeySource::new(SecretKey::from_bytes([9; 32]), None);
+        let (mut ring, _) = block_on(Keyring::create(&src)).unwrap();
+        let (a, b) = (ring.deks[0].wrapped.clone(), ring.deks[1].wrapped.clone());
+        ring.deks[0].wrapped = b;
+        ring.deks[1].wrapped = a;
+        let err = block_on(ring.unlock(&src)).unwrap_err();
+        assert!(matches!(err, Error::KeyringCorrupt(_)), "{err}");
+    }
+
+    #[test]
+    fn new_dek_needs_no_kek_and_keeps_old_readable() {
+        let src = FakeSource::new(3);
+        let (mut ring, mut unlocked) = block_on(Keyring::create(&src)).unwrap();
+        let old = ring.active_data_dek().unwrap().id;
+        let new = ring.add_dek(&mut unlocked, DekPurpose::Data).unwrap();
+        assert_eq!(ring.dek(DekId(old)).unwrap().state, DekState::DecryptOnly);
+        assert_eq!(ring.active_data_dek().unwrap().id, new.0);
+        let reopened = block_on(Keyring::decode(&ring.encode()).unwrap().unlock(&src)).unwrap();
+        assert!(reopened.key(DekId(old)).is_some() && reopened.key(new).is_some());
+    }
+}
