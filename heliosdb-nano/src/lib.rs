@@ -1,1 +1,58 @@
-//! placeholder
+//! HeliosDB Nano: an embeddable database whose data is encrypted at rest
+//! without the application changing a line.
+//!
+//! This crate is the public facade: it re-exports the paths the tutorial uses
+//! (`heliosdb_nano::{Config, Result, Schema, Column, DataType, Tuple, Value}`,
+//! `heliosdb_nano::storage::StorageEngine`, `heliosdb_nano::config::KeySource`,
+//! `heliosdb_nano::crypto::KeyManager`) and builds the `heliosdb-nano` command.
+//!
+//! ```no_run
+//! use heliosdb_nano::{Config, storage::StorageEngine};
+//!
+//! fn main() -> heliosdb_nano::Result<()> {
+//!     let mut config = Config::default();
+//!     config.encryption.enabled = true;
+//!     config.encryption.key_source =
+//!         heliosdb_nano::config::KeySource::Environment("HELIOSDB_ENCRYPTION_KEY".to_string());
+//!     let storage = StorageEngine::open("./encrypted_db", &config)?;
+//!     storage.put(b"test_key", b"sensitive_data")?;
+//!     assert_eq!(storage.get(b"test_key")?.unwrap(), b"sensitive_data");
+//!     Ok(())
+//! }
+//! ```
+
+pub use heliosdb_core::{
+    Catalog, Column, Config, DataType, Error, Result, Schema, StorageEngine, Tuple, Value,
+};
+
+/// Configuration types (`Config`, `KeySource`, the `[storage]`, `[encryption]`,
+/// `[server]` and `[audit]` sections).
+pub mod config {
+    pub use heliosdb_core::config::*;
+}
+
+/// The storage engine and its views.
+pub mod storage {
+    pub use heliosdb_core::{
+        Catalog, Cf, KeyInfo, RawView, StorageEngine, VerifyFailure, VerifyReport,
+    };
+}
+
+/// Keys: `KeyManager` and the secret key type.
+pub mod crypto {
+    pub use heliosdb_crypto::{Backend, SecretKey, OVERHEAD};
+    pub use heliosdb_keys::KeyManager;
+}
+
+/// Key sources and the keyring, for applications that plug in their own.
+pub mod keys {
+    pub use heliosdb_keys::*;
+}
+
+/// Audit log settings.
+pub mod audit {
+    pub use heliosdb_core::config::{AuditConfig, LogFormat, RetentionConfig};
+}
+
+pub use heliosdb_core::chrono;
+pub use heliosdb_core::rust_decimal;

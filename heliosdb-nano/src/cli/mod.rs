@@ -1,0 +1,272 @@
+//! Command-line parsing and the subcommands.
+
+mod keysrc;
+mod quickstart;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use heliosdb_core::{Config, StorageEngine};
+use heliosdb_crypto::SecretKey;
+
+pub use keysrc::KeyArgs;
+
+/// HeliosDB Nano: an embeddable database encrypted at rest.
+#[derive(Debug, Parser)]
+#[command(name = "heliosdb-nano", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print a new random 256-bit key as 64 hex characters (nothing else).
+    Keygen {
+        /// Write the key to this file (mode 0400) instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Create a new database.
+    Init {
+        #[command(flatten)]
+        target: Target,
+        /// Encrypt it (the key comes from --key-*, the config, or HELIOSDB_ENCRYPTION_KEY).
+        #[arg(long)]
+        encrypted: bool,
+        /// Create an unencrypted database even if HELIOSDB_ENCRYPTION_KEY is set.
+        #[arg(long, conflicts_with = "encrypted")]
+        plaintext: bool,
+        #[command(flatten)]
+        keys: KeyArgs,
+    },
+    /// Show encryption status, key sources, data keys and tables (never key bytes).
+    Info {
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        keys: KeyArgs,
+    },
+    /// Authenticate and decrypt every record; exit code 0 only if all are good.
+    Verify {
+        #[command(flatten)]
+        target: Target,
+        /// Extra checks: `encryption` also requires encryption on, safe key
+        /// file permissions and a private data directory.
+        #[arg(long, value_parser = ["encryption"])]
+        check: Option<String>,
+        #[command(flatten)]
+        keys: KeyArgs,
+    },
+    /// Flush memtables and the write-ahead log so the files hold a consistent state.
+    Checkpoint {
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        keys: KeyArgs,
+    },
+    /// Demo: a throwaway encrypted database, the tutorial's data, proof it is encrypted on disk.
+    Quickstart {
+        /// Keep the demo database in this directory instead of a temporary one.
+        #[arg(long)]
+        keep: Option<PathBuf>,
+    },
+}
+
+/// Which database: `--path`, or `--config` (its `[storage] path`).
+#[derive(Debug, Args)]
+pub struct Target {
+    /// Database directory.
+    #[arg(long)]
+    path: Option<PathBuf>,
+    /// TOML configuration file.
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+impl Target {
+    fn resolve(&self) -> anyhow::Result<(PathBuf, Config, bool)> {
+        let (config, from_file) = match &self.config {
+            Some(c) => (Config::from_file(c)?, true),
+            None => (Config::default(), false),
+        };
+        let path = match (&self.path, &config.storage.path) {
+            (Some(p), _) => p.clone(),
+            (None, Some(p)) => p.clone(),
+            (None, None) => bail!("give the database with --path, or a --config whose [storage] sets path"),
+        };
+        Ok((path, config, from_file))
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Keygen { output } => keygen(output),
+        Command::Init { target, encrypted, plaintext, keys } => init(&target, encrypted, plaintext, &keys),
+        Command::Info { target, keys } => info(&target, &keys),
+        Command::Verify { target, check, keys } => verify(&target, check.as_deref(), &keys),
+        Command::Checkpoint { target, keys } => {
+            let (path, config, from_file) = target.resolve()?;
+            let storage = keysrc::open_existing(&path, &config, from_file, &keys)?;
+            storage.flush()?;
+            println!("checkpoint: {} flushed", path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Quickstart { keep } => quickstart::run(keep),
+    }
+}
+
+fn keygen(output: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let key = SecretKey::generate()?;
+    let hex = key.to_hex();
+    match output {
+        None => println!("{}", hex.as_str()),
+        Some(path) => {
+            write_key_file(&path, hex.as_bytes())?;
+            eprintln!("wrote a new key to {} (mode 0400)", path.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes a key file readable by its owner only; refuses to overwrite.
+pub(crate) fn write_key_file(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o400)
+        .open(path)
+        .with_context(|| format!("cannot create key file {}", path.display()))?;
+    f.write_all(bytes)?;
+    f.write_all(b"\n")?;
+    f.sync_all()?;
+    Ok(())
+}
+
+fn init(target: &Target, encrypted: bool, plaintext: bool, keys: &KeyArgs) -> anyhow::Result<ExitCode> {
+    let (path, mut config, from_file) = target.resolve()?;
+    if path.join("CURRENT").exists() {
+        bail!("a database already exists at {}", path.display());
+    }
+    let source = if plaintext {
+        None
+    } else {
+        keysrc::source_for_init(&config, from_file, keys, encrypted)?
+    };
+    config.encryption.enabled = source.is_some();
+    let storage = match &source {
+        Some(src) => StorageEngine::open_with_source(&path, &config, src.clone())?,
+        None => StorageEngine::open(&path, &config)?,
+    };
+    match storage.key_info() {
+        Some(k) => println!(
+            "created encrypted database at {}\n  encryption: AES-256-GCM\n  key source: {}",
+            path.display(),
+            k.opened_with
+        ),
+        None => println!("created unencrypted database at {}", path.display()),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn info(target: &Target, keys: &KeyArgs) -> anyhow::Result<ExitCode> {
+    let (path, config, from_file) = target.resolve()?;
+    let (encrypted, ring) = StorageEngine::inspect(&path)?;
+    println!("database:   {}", path.display());
+    println!("encryption: {}", if encrypted { "Enabled: AES-256-GCM" } else { "Disabled" });
+    if let Some(ring) = &ring {
+        println!("database id: {}", ring.database_id);
+        println!("key-encryption keys (any one opens the database):");
+        for s in &ring.slots {
+            println!("  slot {}: {}", s.id, s.header.source);
+        }
+        println!("data keys:");
+        for d in &ring.deks {
+            println!(
+                "  {:>3}  {:<12} {:<12} nonces reserved {}",
+                d.id,
+                format!("{:?}", d.purpose).to_lowercase(),
+                d.state.to_string(),
+                d.nonce_reserved
+            );
+        }
+    }
+    match keysrc::open_existing(&path, &config, from_file, keys) {
+        Ok(storage) => {
+            let tables = storage.catalog().list_tables()?;
+            if let Some(k) = storage.key_info() {
+                println!("opened with: {}", k.opened_with);
+            }
+            println!("tables:     {} {}", tables.len(), if tables.is_empty() { String::new() } else { format!("({})", tables.join(", ")) });
+        }
+        Err(e) => println!("tables:     unknown (could not open: {e:#})"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify(target: &Target, check: Option<&str>, keys: &KeyArgs) -> anyhow::Result<ExitCode> {
+    let (path, config, from_file) = target.resolve()?;
+    let mut problems: Vec<String> = Vec::new();
+    let storage = match keysrc::open_existing(&path, &config, from_file, keys) {
+        Ok(s) => s,
+        Err(e) => {
+            println!("✗ cannot open {}: {e:#}", path.display());
+            return Ok(ExitCode::from(1));
+        }
+    };
+    if check == Some("encryption") {
+        problems.extend(keysrc::encryption_checks(&storage, &config, from_file));
+    }
+    let total = storage.estimate_records();
+    let bar = if std::io::stderr().is_terminal() {
+        let b = indicatif::ProgressBar::new(total.max(1));
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} verifying {pos}/{len} records [{bar:30}] {eta}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Some(b)
+    } else {
+        None
+    };
+    let report = storage.verify_with_progress(|n| {
+        if let Some(b) = &bar {
+            if n > b.length().unwrap_or(0) {
+                b.set_length(n);
+            }
+            b.set_position(n);
+        }
+    })?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    if let Some(info) = storage.encryption_info() {
+        println!("✓ {info}");
+    } else {
+        println!("encryption: Disabled");
+    }
+    println!("records checked: {}", report.records);
+    for (dek, n) in &report.records_per_dek {
+        println!("  under data key {dek}: {n}");
+    }
+    if report.failure_count > 0 {
+        println!("✗ {} record(s) failed authentication; first ones:", report.failure_count);
+        for f in &report.failures {
+            println!("  {}: {}", f.location, f.error);
+        }
+    }
+    for p in &problems {
+        println!("✗ {p}");
+    }
+    if report.is_ok() && problems.is_empty() {
+        println!("✓ all records authenticated");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Ok(ExitCode::from(1))
+    }
+}
