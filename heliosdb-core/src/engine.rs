@@ -10,7 +10,7 @@
 //! scan of the key-value store).
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::ThreadId;
 
@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::store::{Cf, Op, RawView, SealedStore};
-use crate::types::{Schema, Tuple, Value};
+use crate::types::Schema;
 use crate::{Error, Result};
 
 

@@ -290,7 +290,7 @@ impl SealedStore {
                     path.display()
                 )))
             }
-            (Some(_), Some(true), Some(_)) | (Some(_), None, None) => {
+            (Some(_), Some(true), Some(_)) => {
                 return Err(Error::Corrupt("inconsistent database state at open".into()))
             }
         }
@@ -490,12 +490,14 @@ impl SealedStore {
         let entry = ring
             .dek_mut(active.id)
             .ok_or_else(|| Error::Corrupt("active data key missing from keyring".into()))?;
-        if entry.nonce_reserved <= n {
-            entry.nonce_reserved = (n + 1).max(entry.nonce_reserved).saturating_add(RESERVE_BLOCK).min(c.budget);
+        let mut reserved = entry.nonce_reserved;
+        if reserved <= n {
+            reserved = (n + 1).saturating_add(RESERVE_BLOCK).min(c.budget);
+            entry.nonce_reserved = reserved;
             let bytes = ring.encode();
             self.db.put_cf_opt(self.keyring_cf()?, KEYRING_KEY, bytes, &sync_write())?;
         }
-        active.counter.extend(entry.nonce_reserved);
+        active.counter.extend(reserved);
         Ok(())
     }
 

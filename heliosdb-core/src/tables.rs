@@ -323,7 +323,7 @@ impl StorageEngine {
     pub fn scan_table(&self, table: &str) -> Result<Vec<Tuple>> {
         let def = self.table(table)?;
         let rows = self
-            .scan_merged_pub(Cf::Rows, &table_id_bytes(def.id))
+            .scan_merged(Cf::Rows, &table_id_bytes(def.id))
             .map_err(|e| crate::engine::relocate_row(e, &def.name))?;
         let mut out = Vec::with_capacity(rows.len());
         for (_, bytes) in rows {
@@ -432,7 +432,7 @@ impl StorageEngine {
         };
         let prefix = self.index_prefix(&def, index, value);
         let entries = self
-            .scan_merged_pub(Cf::Index, &prefix)
+            .scan_merged(Cf::Index, &prefix)
             .map_err(|e| crate::engine::relocate(e, || format!("index on {table}.{column}")))?;
         let mut out = Vec::with_capacity(entries.len());
         for (_, pk) in entries {

@@ -1,1 +1,52 @@
-fn main() {}
+//! `cargo xtask`: HeliosDB Nano's project automation, written in Rust so it
+//! runs wherever cargo does (aliased in `.cargo/config.toml`).
+//!
+//! One module per subcommand. Run it through `./dev cargo xtask …` so that
+//! the C/C++ compiler environment (ccache) is the same one the README's
+//! commands use; otherwise RocksDB's build script sees a different `CC`/`CXX`
+//! and builds RocksDB again.
+
+mod ci;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [options]
+
+commands:
+  ci [--fail-fast] [STAGE…]   fmt, clippy, tests, doctests and rustdoc, timed;
+                              STAGE picks a subset (fmt clippy test doctest doc)
+  help                        this text";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (command, rest) = match args.split_first() {
+        Some((command, rest)) => (command.as_str(), rest),
+        None => ("help", &[][..]),
+    };
+    let outcome = match command {
+        "ci" => ci::run(rest),
+        "help" | "-h" | "--help" => {
+            println!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        other => Err(anyhow::anyhow!("unknown command {other:?}\n\n{USAGE}")),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The workspace root: xtask's own manifest directory is one level below it.
+fn workspace_root() -> PathBuf {
+    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or(manifest_dir)
+}
