@@ -21,7 +21,7 @@ const AAD: &[u8] = b"cf=rows/key=0000000000000042";
 /// One AES-256-GCM implementation under test.
 enum Impl {
     Ours(Aead),
-    Ring(ring::aead::LessSafeKey),
+    Ring(Box<ring::aead::LessSafeKey>),
     RustCrypto(Box<aes_gcm::Aes256Gcm>),
 }
 
@@ -33,9 +33,9 @@ impl Impl {
         match backend {
             Backend::Ring => {
                 use ring::aead::{LessSafeKey, UnboundKey, AES_256_GCM};
-                Impl::Ring(LessSafeKey::new(
+                Impl::Ring(Box::new(LessSafeKey::new(
                     UnboundKey::new(&AES_256_GCM, &KEY).unwrap(),
-                ))
+                )))
             }
             Backend::RustCrypto => {
                 use aes_gcm::KeyInit;

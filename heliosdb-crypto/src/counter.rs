@@ -157,6 +157,6 @@ mod tests {
     #[test]
     fn budget_constant() {
         assert_eq!(DEFAULT_NONCE_BUDGET, 4_227_858_432);
-        assert!(DEFAULT_NONCE_BUDGET < 1 << 32);
+        const { assert!(DEFAULT_NONCE_BUDGET < 1 << 32) };
     }
 }

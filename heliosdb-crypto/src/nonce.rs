@@ -91,9 +91,7 @@ pub fn random_nonce(mode: NonceMode) -> Result<[u8; NONCE_LEN]> {
 ///
 /// [`Error::Rng`] if the OS cannot supply random bytes.
 pub fn fill_random(buf: &mut [u8]) -> Result<()> {
-    rand_core::OsRng
-        .try_fill_bytes(buf)
-        .map_err(|_| Error::Rng)
+    rand_core::OsRng.try_fill_bytes(buf).map_err(|_| Error::Rng)
 }
 
 fn fast_nonce() -> Result<[u8; NONCE_LEN]> {
@@ -189,9 +187,8 @@ mod tests {
         // Fresh thread so the count starts at the interval.
         std::thread::spawn(|| {
             random_nonce(NonceMode::Fast).unwrap();
-            let remaining = || {
-                THREAD_RNG.with(|c| c.borrow().as_ref().map(|s| s.remaining).unwrap())
-            };
+            let remaining =
+                || THREAD_RNG.with(|c| c.borrow().as_ref().map(|s| s.remaining).unwrap());
             assert_eq!(remaining(), RESEED_INTERVAL - 1);
             for _ in 1..RESEED_INTERVAL {
                 random_nonce(NonceMode::Fast).unwrap();

@@ -8,7 +8,9 @@ use heliosdb_crypto::{
     open_envelope, seal_envelope, Aead, Backend, DekId, NonceMode, SecretKey, TAG_LEN,
 };
 
-const LENGTHS: &[usize] = &[0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 255, 256, 1024, 4097];
+const LENGTHS: &[usize] = &[
+    0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 255, 256, 1024, 4097,
+];
 
 fn key_bytes(seed: u8) -> [u8; 32] {
     common::pattern(32, seed).try_into().unwrap()
@@ -26,8 +28,14 @@ fn ring_and_aes_gcm_open_each_others_output() {
         let by_rc = common::rustcrypto_seal(&key, &nonce, &aad, &msg);
         assert_eq!(by_ring, by_rc, "len {len}");
         assert_eq!(by_ring.len(), len + TAG_LEN);
-        assert_eq!(common::rustcrypto_open(&key, &nonce, &aad, &by_ring), Some(msg.clone()));
-        assert_eq!(common::ring_open(&key, &nonce, &aad, &by_rc), Some(msg.clone()));
+        assert_eq!(
+            common::rustcrypto_open(&key, &nonce, &aad, &by_ring),
+            Some(msg.clone())
+        );
+        assert_eq!(
+            common::ring_open(&key, &nonce, &aad, &by_rc),
+            Some(msg.clone())
+        );
     }
 }
 
@@ -47,7 +55,11 @@ fn every_compiled_backend_interoperates_with_both_crates() {
             // Aead seals, both crates open.
             let mut sealed = msg.clone();
             aead.seal_in_place(&nonce, aad, &mut sealed);
-            assert_eq!(common::ring_open(&raw, &nonce, aad, &sealed), Some(msg.clone()), "{ctx}");
+            assert_eq!(
+                common::ring_open(&raw, &nonce, aad, &sealed),
+                Some(msg.clone()),
+                "{ctx}"
+            );
             assert_eq!(
                 common::rustcrypto_open(&raw, &nonce, aad, &sealed),
                 Some(msg.clone()),
@@ -103,6 +115,12 @@ fn envelope_is_plain_gcm_over_header_prefix_and_context() {
     let env = seal_envelope(&aead, DekId(0xdead_beef), nonce, b"row-9", b"secret value");
     let aad = [&[1u8, 0xde, 0xad, 0xbe, 0xef][..], b"row-9"].concat();
     let body = &env[17..];
-    assert_eq!(common::ring_open(&raw, &nonce, &aad, body).unwrap(), b"secret value");
-    assert_eq!(common::rustcrypto_open(&raw, &nonce, &aad, body).unwrap(), b"secret value");
+    assert_eq!(
+        common::ring_open(&raw, &nonce, &aad, body).unwrap(),
+        b"secret value"
+    );
+    assert_eq!(
+        common::rustcrypto_open(&raw, &nonce, &aad, body).unwrap(),
+        b"secret value"
+    );
 }

@@ -67,7 +67,12 @@ fn any_flipped_byte_is_rejected() {
 fn other_context_aad_is_rejected() {
     for aead in aeads() {
         let env = seal_envelope(&aead, DekId(3), [0x22; 12], b"table=a/row=1", b"v");
-        for other in [&b"table=a/row=2"[..], b"table=b/row=1", b"", b"table=a/row=1\0"] {
+        for other in [
+            &b"table=a/row=2"[..],
+            b"table=b/row=1",
+            b"",
+            b"table=a/row=1\0",
+        ] {
             assert!(matches!(
                 open_envelope(&aead, other, &env),
                 Err(Error::Authentication)

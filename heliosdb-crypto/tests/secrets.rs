@@ -34,7 +34,11 @@ fn assert_no_key_material(shown: &str) {
 #[test]
 fn secret_key_debug_is_redacted() {
     let key = SecretKey::from_bytes(KEY);
-    for shown in [format!("{key:?}"), format!("{key:#?}"), format!("{:?}", Some(&key))] {
+    for shown in [
+        format!("{key:?}"),
+        format!("{key:#?}"),
+        format!("{:?}", Some(&key)),
+    ] {
         assert!(shown.contains("SecretKey([REDACTED])"));
         assert_no_key_material(&shown);
     }
@@ -46,7 +50,10 @@ fn secret_key_debug_is_redacted() {
 #[test]
 fn aead_debug_shows_only_the_backend() {
     let key = SecretKey::from_bytes(KEY);
-    for aead in common::compiled_backends(&key).into_iter().chain([Aead::new(&key)]) {
+    for aead in common::compiled_backends(&key)
+        .into_iter()
+        .chain([Aead::new(&key)])
+    {
         for shown in [format!("{aead:?}"), format!("{aead:#?}")] {
             assert!(shown.contains(aead.backend().name()));
             assert_no_key_material(&shown);

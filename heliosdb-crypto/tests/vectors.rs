@@ -72,9 +72,8 @@ fn implementations() -> Vec<(String, SealFn, OpenFn)> {
         if !backend.is_available() {
             continue;
         }
-        let aead_for = move |v: &Vector| {
-            Aead::with_backend(&SecretKey::from_bytes(v.key), backend).unwrap()
-        };
+        let aead_for =
+            move |v: &Vector| Aead::with_backend(&SecretKey::from_bytes(v.key), backend).unwrap();
         out.push((
             format!("Aead/{}", backend.name()),
             Box::new(move |v| {
@@ -107,7 +106,9 @@ fn data_file_has_the_required_vectors() {
         assert!(vectors.iter().any(|v| v.name == name), "{name} missing");
     }
     assert!(vectors.iter().filter(|v| !v.valid).count() >= 2);
-    assert!(vectors.iter().any(|v| v.name.starts_with("wycheproof") && v.valid));
+    assert!(vectors
+        .iter()
+        .any(|v| v.name.starts_with("wycheproof") && v.valid));
 }
 
 #[test]

@@ -59,7 +59,7 @@ pub async fn run(source: &dyn KeySource, other: &dyn KeySource, secrets: &[&[u8]
     let reopened = ring.unlock(source).await.expect("keyring unlock");
     assert_eq!(reopened.slot_id, unlocked.slot_id);
     let wrong = ring.unlock(other).await.expect_err("other KEK unlocked the keyring");
-    assert!(matches!(wrong, Error::WrongKey(_) | Error::Kms { .. }), "wrong key gave {wrong}");
+    assert!(matches!(wrong, Error::WrongKey { .. } | Error::Kms { .. }), "wrong key gave {wrong}");
 
     // Nothing printable carries a secret.
     let header_json = serde_json::to_string(&header).expect("header serialises");

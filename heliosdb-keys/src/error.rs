@@ -55,8 +55,13 @@ pub enum Error {
     #[error("key file {path} must hold 64 hex characters or 32 raw bytes, found {len} bytes")]
     KeyFileFormat { path: String, len: usize },
     /// The supplied key does not open this keyring. Checked before any record is read.
-    #[error("wrong key: {0} does not unlock this database (key check failed)")]
-    WrongKey(String),
+    #[error("wrong key: {supplied} does not unlock this database{}", opens_with_note(.opens_with))]
+    WrongKey {
+        /// The source that was tried (secret-free description).
+        supplied: String,
+        /// Descriptions of the sources that do open it, when known.
+        opens_with: Vec<String>,
+    },
     /// The keyring bytes are damaged or not a keyring.
     #[error("keyring is corrupt: {0}")]
     KeyringCorrupt(String),
@@ -82,7 +87,23 @@ pub enum Error {
     Invariant(String),
 }
 
+fn opens_with_note(opens_with: &[String]) -> String {
+    if opens_with.is_empty() {
+        String::new()
+    } else {
+        format!(" (it opens with: {})", opens_with.join("; "))
+    }
+}
+
 impl Error {
+    /// A wrong-key error for `supplied` with no further hint.
+    pub fn wrong_key(supplied: impl ToString) -> Self {
+        Error::WrongKey {
+            supplied: supplied.to_string(),
+            opens_with: Vec::new(),
+        }
+    }
+
     /// Whether retrying the same call later may succeed (only KMS outages).
     pub fn is_retryable(&self) -> bool {
         matches!(self, Error::Kms { kind, .. } if kind.is_retryable())

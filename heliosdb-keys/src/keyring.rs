@@ -271,11 +271,10 @@ impl Keyring {
             .iter()
             .map(|s| s.header.source.to_string())
             .collect();
-        Err(Error::WrongKey(format!(
-            "{} (this database opens with: {})",
-            source.describe(),
-            opens_with.join("; ")
-        )))
+        Err(Error::WrongKey {
+            supplied: source.describe().to_string(),
+            opens_with,
+        })
     }
 
     /// Adds a KEK slot wrapping the root key with `source`. Keyring-only change.
@@ -464,7 +463,7 @@ mod tests {
         let src = FakeSource::new(1);
         let (ring, _) = block_on(Keyring::create(&src)).unwrap();
         let err = block_on(ring.unlock(&FakeSource::new(2))).unwrap_err();
-        assert!(matches!(err, Error::WrongKey(_)), "{err}");
+        assert!(matches!(err, Error::WrongKey { .. }), "{err}");
         let bytes = ring.encode();
         for n in 0..bytes.len() {
             assert!(Keyring::decode(&bytes[..n]).is_err(), "truncated to {n} accepted");

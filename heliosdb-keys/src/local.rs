@@ -86,7 +86,7 @@ impl LocalKek {
         let mut buf = Zeroizing::new(blob[NONCE_LEN..].to_vec());
         self.aead
             .open_in_place(&nonce, &full_aad, &mut buf)
-            .map_err(|_| Error::WrongKey(what.to_string()))?;
+            .map_err(|_| Error::wrong_key(what))?;
         SecretKey::from_slice(&buf)
             .ok_or_else(|| Error::KeyringCorrupt("unwrapped key has the wrong length".into()))
     }

@@ -181,36 +181,35 @@ fn key_material_errors_use_the_tutorial_wording() {
 
 #[test]
 fn permission_denied_key_file_uses_the_tutorial_wording() {
-    // Root reads any file, so this needs an unprivileged user: drop to `nobody`
-    // in a child process when running as root; otherwise test directly.
     let dir = tempfile::tempdir().unwrap();
-    let key = common::key_file(dir.path(), "root-only.key", common::KEY_A.as_bytes(), 0o400);
-    let err = heliosdb_nano::keys::FileSource::new(&key);
-    if unsafe_is_root() {
-        // Readable by root: the check is still the permission gate.
-        assert!(err.is_ok());
-        std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
-        // Root still reads it; the wording for EACCES is covered by the unprivileged run below.
+    let key = common::key_file(dir.path(), "k.key", common::KEY_A.as_bytes(), 0o400);
+    let db = dir.path().join("db");
+    if is_root() {
+        // Root reads every file, so run the command as `nobody`, who may not
+        // enter the (0700, root-owned) temporary directory.
+        let bin = env!("CARGO_BIN_EXE_heliosdb-nano");
         let out = std::process::Command::new("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "cat"])
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", bin, "init", "--key-file"])
             .arg(&key)
-            .output();
-        if let Ok(out) = out {
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            assert!(!out.status.success() && stderr.contains("Permission denied"), "{stderr}");
-        }
+            .arg("--path")
+            .arg(&db)
+            .output()
+            .expect("setpriv (util-linux) runs the command as nobody");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(stderr.contains("Failed to read key file: Permission denied"), "{stderr}");
     } else {
         std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
-        let err = heliosdb_nano::keys::FileSource::new(&key).unwrap_err().to_string();
+        let err = StorageEngine::open(&db, &common::file_config(&key)).unwrap_err().to_string();
         assert!(err.starts_with("Failed to read key file: Permission denied"), "{err}");
     }
+    assert!(!db.exists());
 }
 
-fn unsafe_is_root() -> bool {
-    std::env::var("USER").map(|u| u == "root").unwrap_or(false)
-        || std::fs::read_to_string("/proc/self/status")
-            .map(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
-            .unwrap_or(false)
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .map(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
+        .unwrap_or(false)
 }
 
 #[test]

@@ -12,8 +12,12 @@ pub fn ring_seal(key: &[u8; 32], nonce: &[u8; 12], aad: &[u8], msg: &[u8]) -> Ve
     use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).unwrap());
     let mut buf = msg.to_vec();
-    key.seal_in_place_append_tag(Nonce::assume_unique_for_key(*nonce), Aad::from(aad), &mut buf)
-        .unwrap();
+    key.seal_in_place_append_tag(
+        Nonce::assume_unique_for_key(*nonce),
+        Aad::from(aad),
+        &mut buf,
+    )
+    .unwrap();
     buf
 }
 
@@ -23,7 +27,11 @@ pub fn ring_open(key: &[u8; 32], nonce: &[u8; 12], aad: &[u8], sealed: &[u8]) ->
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).unwrap());
     let mut buf = sealed.to_vec();
     let len = key
-        .open_in_place(Nonce::assume_unique_for_key(*nonce), Aad::from(aad), &mut buf)
+        .open_in_place(
+            Nonce::assume_unique_for_key(*nonce),
+            Aad::from(aad),
+            &mut buf,
+        )
         .ok()?
         .len();
     buf.truncate(len);
