@@ -134,7 +134,15 @@ fn db_options(config: &Config) -> Options {
     let mut block = rocksdb::BlockBasedOptions::default();
     let cache = rocksdb::Cache::new_lru_cache(config.storage.cache_size.max(1 << 20));
     block.set_block_cache(&cache);
+    // Encrypted record keys are blind tokens: random, so every SST's key range
+    // overlaps every lookup. Bloom filters let point reads skip files (and
+    // memtables) that do not hold the key.
+    block.set_bloom_filter(10.0, false);
+    block.set_cache_index_and_filter_blocks(true);
+    block.set_pin_l0_filter_and_index_blocks_in_cache(true);
     opts.set_block_based_table_factory(&block);
+    opts.set_memtable_whole_key_filtering(true);
+    opts.set_memtable_prefix_bloom_ratio(0.1);
     opts
 }
 
