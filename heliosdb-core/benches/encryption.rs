@@ -17,7 +17,9 @@ use std::time::Instant;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use heliosdb_core::{Column, Config, DataType, Schema, StorageEngine, Tuple, Value};
-use heliosdb_crypto::{open_envelope, random_nonce, seal_envelope, Aead, DekId, NonceMode, SecretKey};
+use heliosdb_crypto::{
+    open_envelope, random_nonce, seal_envelope, Aead, DekId, NonceMode, SecretKey,
+};
 use heliosdb_keys::RawKeySource;
 
 const SIZES: [usize; 3] = [64, 1024, 16 * 1024];
@@ -30,10 +32,19 @@ struct Pair {
 
 fn pair() -> Pair {
     let dir = tempfile::tempdir().expect("tempdir");
-    let plain = StorageEngine::open(dir.path().join("plain"), &Config::default()).expect("open plain");
-    let source = Arc::new(RawKeySource::new(SecretKey::from_bytes([7; 32]), Some("bench".into())));
-    let enc = StorageEngine::open_with_source(dir.path().join("enc"), &Config::default(), source).expect("open enc");
-    Pair { _dir: dir, plain, enc }
+    let plain =
+        StorageEngine::open(dir.path().join("plain"), &Config::default()).expect("open plain");
+    let source = Arc::new(RawKeySource::new(
+        SecretKey::from_bytes([7; 32]),
+        Some("bench".into()),
+    ));
+    let enc = StorageEngine::open_with_source(dir.path().join("enc"), &Config::default(), source)
+        .expect("open enc");
+    Pair {
+        _dir: dir,
+        plain,
+        enc,
+    }
 }
 
 fn setup_table(s: &StorageEngine, rows: i32) {
@@ -48,7 +59,9 @@ fn setup_table(s: &StorageEngine, rows: i32) {
             ]),
         )
         .expect("create");
-    s.catalog().create_index("bench", "group_id").expect("index");
+    s.catalog()
+        .create_index("bench", "group_id")
+        .expect("index");
     let tuples = (0..rows)
         .map(|i| {
             Tuple::new(vec![
@@ -100,7 +113,8 @@ fn criterion_benches(c: &mut Criterion, p: &Pair) {
             g.bench_function(BenchmarkId::new(format!("put_{size}"), name), |b| {
                 b.iter(|| {
                     i += 1;
-                    s.put(format!("crit_{size}_{i}").as_bytes(), &v).expect("put")
+                    s.put(format!("crit_{size}_{i}").as_bytes(), &v)
+                        .expect("put")
                 })
             });
         }
@@ -121,7 +135,10 @@ fn criterion_benches(c: &mut Criterion, p: &Pair) {
         g.bench_function(BenchmarkId::new("indexed_lookup", name), |b| {
             b.iter(|| {
                 j = (j + 37) % 100;
-                black_box(s.find_by("bench", "group_id", &Value::Int4(j)).expect("lookup"))
+                black_box(
+                    s.find_by("bench", "group_id", &Value::Int4(j))
+                        .expect("lookup"),
+                )
             })
         });
     }
@@ -135,7 +152,11 @@ fn side_by_side(rounds: usize, n: usize, mut op: impl FnMut(bool, usize)) -> (f6
     let mut enc = Vec::with_capacity(rounds);
     let mut counter = 0usize;
     for r in 0..rounds {
-        let order = if r % 2 == 0 { [false, true] } else { [true, false] };
+        let order = if r % 2 == 0 {
+            [false, true]
+        } else {
+            [true, false]
+        };
         for encrypted in order {
             let t = Instant::now();
             for _ in 0..n {
@@ -143,7 +164,11 @@ fn side_by_side(rounds: usize, n: usize, mut op: impl FnMut(bool, usize)) -> (f6
                 op(encrypted, counter);
             }
             let per_op = t.elapsed().as_nanos() as f64 / n as f64;
-            if encrypted { enc.push(per_op) } else { plain.push(per_op) }
+            if encrypted {
+                enc.push(per_op)
+            } else {
+                plain.push(per_op)
+            }
         }
     }
     (median(&mut plain), median(&mut enc))
@@ -177,7 +202,10 @@ fn aead_floor(size: usize, open: bool) -> f64 {
 
 fn table(p: &Pair) {
     println!("\n## Side-by-side encryption overhead (median of interleaved rounds)\n");
-    println!("AEAD backend: {}\n", Aead::new(&SecretKey::from_bytes([0; 32])).backend().name());
+    println!(
+        "AEAD backend: {}\n",
+        Aead::new(&SecretKey::from_bytes([0; 32])).backend().name()
+    );
     println!("| operation | unencrypted | encrypted | ratio | added per op | AEAD floor | added / floor |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
     let row = |name: &str, (plain, enc): (f64, f64), floor: f64| {
@@ -197,7 +225,8 @@ fn table(p: &Pair) {
         let n = (400_000 / (size + 64)).clamp(300, 10_000);
         let r = side_by_side(15, n, |enc, i| {
             let s = if enc { &p.enc } else { &p.plain };
-            s.put(format!("sbs_{size}_{i:010}").as_bytes(), &v).expect("put");
+            s.put(format!("sbs_{size}_{i:010}").as_bytes(), &v)
+                .expect("put");
         });
         row(&format!("put {size} B"), r, aead_floor(size, false));
     }
@@ -225,7 +254,10 @@ fn table(p: &Pair) {
     row("scan_table 1000 rows", r, 1000.0 * aead_floor(60, true));
     let r = side_by_side(15, 5_000, |enc, i| {
         let s = if enc { &p.enc } else { &p.plain };
-        black_box(s.find_by("bench", "group_id", &Value::Int4((i % 100) as i32)).expect("lookup"));
+        black_box(
+            s.find_by("bench", "group_id", &Value::Int4((i % 100) as i32))
+                .expect("lookup"),
+        );
     });
     row("indexed lookup (10 rows)", r, 11.0 * aead_floor(60, true));
     println!();

@@ -43,8 +43,7 @@ impl Config {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
-        Self::from_toml_str(&text)
-            .map_err(|e| Error::Config(format!("{}: {e}", path.display())))
+        Self::from_toml_str(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
     }
 
     /// Parses TOML text.
@@ -63,7 +62,9 @@ impl Config {
     /// [`Error::Config`] naming the offending key.
     pub fn validate(&self) -> Result<()> {
         if let Some(0) = self.encryption.nonce_budget {
-            return Err(Error::Config("encryption.nonce_budget must be at least 1".into()));
+            return Err(Error::Config(
+                "encryption.nonce_budget must be at least 1".into(),
+            ));
         }
         if let Some(v) = &self.server.ssl.min_tls_version {
             if !matches!(v.as_str(), "1.2" | "1.3") {
@@ -359,7 +360,10 @@ rotation_interval_days = 90
             "[encryption]\nenabled = true\nkey_source = { Environment = \"MY_KEY\" }\n",
         )
         .unwrap();
-        assert_eq!(c.encryption.key_source, KeySource::Environment("MY_KEY".into()));
+        assert_eq!(
+            c.encryption.key_source,
+            KeySource::Environment("MY_KEY".into())
+        );
         let c = Config::from_toml_str(
             "[encryption]\nkey_source = { Kms = { provider = \"aws\", key_id = \"alias/x\" } }\n",
         )
@@ -371,13 +375,21 @@ rotation_interval_days = 90
 
     #[test]
     fn unknown_keys_are_named() {
-        let err = Config::from_toml_str("[encryption]\nenabeld = true\n").unwrap_err().to_string();
+        let err = Config::from_toml_str("[encryption]\nenabeld = true\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("enabeld"), "{err}");
-        let err = Config::from_toml_str("[storage]\npaht = \"x\"\n").unwrap_err().to_string();
+        let err = Config::from_toml_str("[storage]\npaht = \"x\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("paht"), "{err}");
-        let err = Config::from_toml_str("[encryption.key_source]\nFiel = \"x\"\n").unwrap_err().to_string();
+        let err = Config::from_toml_str("[encryption.key_source]\nFiel = \"x\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("Fiel"), "{err}");
-        let err = Config::from_toml_str("[encryption\nenabled = true").unwrap_err().to_string();
+        let err = Config::from_toml_str("[encryption\nenabled = true")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("line"), "{err}");
     }
 }

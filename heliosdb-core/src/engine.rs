@@ -22,6 +22,8 @@ use crate::store::{Cf, Op, RawView, SealedStore};
 use crate::types::Schema;
 use crate::{Error, Result};
 
+/// Decrypted table definitions by name, shared by readers.
+pub(crate) type TableMap = Arc<HashMap<String, Arc<TableDef>>>;
 
 /// A table as the catalog stores it (sealed).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -71,16 +73,20 @@ impl Ctx<'_> {
                     return Ok(v.clone());
                 }
                 let v = self.store.get(cf, key)?;
-                t.reads.entry((cf, key.to_vec())).or_insert_with(|| v.clone());
+                t.reads
+                    .entry((cf, key.to_vec()))
+                    .or_insert_with(|| v.clone());
                 Ok(v)
             }
             None => {
                 // Read-your-writes within one direct mutation (e.g. a batch insert).
                 for op in self.ops.iter().rev() {
                     match op {
-                        Op::Put { cf: c, key: k, value } if *c == cf && k == key => {
-                            return Ok(Some(value.clone()))
-                        }
+                        Op::Put {
+                            cf: c,
+                            key: k,
+                            value,
+                        } if *c == cf && k == key => return Ok(Some(value.clone())),
                         Op::Delete { cf: c, key: k } if *c == cf && k == key => return Ok(None),
                         _ => {}
                     }
@@ -155,7 +161,7 @@ pub struct StorageEngine {
     config: Config,
     commit_lock: Mutex<()>,
     txns: Mutex<HashMap<ThreadId, TxnState>>,
-    tables: RwLock<Option<Arc<HashMap<String, Arc<TableDef>>>>>,
+    tables: RwLock<Option<TableMap>>,
 }
 
 impl std::fmt::Debug for StorageEngine {
@@ -233,7 +239,11 @@ impl StorageEngine {
     ///
     /// # Errors
     /// As [`StorageEngine::open`].
-    pub fn open_with_key_manager(path: impl AsRef<Path>, config: &Config, keys: &KeyManager) -> Result<Self> {
+    pub fn open_with_key_manager(
+        path: impl AsRef<Path>,
+        config: &Config,
+        keys: &KeyManager,
+    ) -> Result<Self> {
         Self::open_inner(path.as_ref(), config, Some(keys.key_source()), false)
     }
 
@@ -241,7 +251,11 @@ impl StorageEngine {
     ///
     /// # Errors
     /// As [`StorageEngine::open`].
-    pub fn open_with_source(path: impl AsRef<Path>, config: &Config, source: Arc<dyn KeySource>) -> Result<Self> {
+    pub fn open_with_source(
+        path: impl AsRef<Path>,
+        config: &Config,
+        source: Arc<dyn KeySource>,
+    ) -> Result<Self> {
         Self::open_inner(path.as_ref(), config, Some(source), false)
     }
 
@@ -267,10 +281,17 @@ impl StorageEngine {
         if !config.encryption.enabled {
             return Ok(None);
         }
-        Ok(Some(KeyManager::from_source(&config.encryption.key_source)?.key_source()))
+        Ok(Some(
+            KeyManager::from_source(&config.encryption.key_source)?.key_source(),
+        ))
     }
 
-    fn open_inner(path: &Path, config: &Config, source: Option<Arc<dyn KeySource>>, in_memory: bool) -> Result<Self> {
+    fn open_inner(
+        path: &Path,
+        config: &Config,
+        source: Option<Arc<dyn KeySource>>,
+        in_memory: bool,
+    ) -> Result<Self> {
         config.validate()?;
         let in_memory = in_memory || config.storage.in_memory;
         let store = Arc::new(SealedStore::open(path, config, source, in_memory)?);
@@ -308,7 +329,8 @@ impl StorageEngine {
 
     /// `Some("Enabled: AES-256-GCM")` when encrypted, `None` otherwise.
     pub fn encryption_info(&self) -> Option<String> {
-        self.is_encrypted().then(|| "Enabled: AES-256-GCM".to_string())
+        self.is_encrypted()
+            .then(|| "Enabled: AES-256-GCM".to_string())
     }
 
     /// Secret-free key information (encrypted databases only).
@@ -321,7 +343,13 @@ impl StorageEngine {
             deks: ring
                 .deks
                 .iter()
-                .map(|d| (d.id, format!("{:?}", d.purpose).to_lowercase(), d.state.to_string()))
+                .map(|d| {
+                    (
+                        d.id,
+                        format!("{:?}", d.purpose).to_lowercase(),
+                        d.state.to_string(),
+                    )
+                })
                 .collect(),
             active_dek: ring.active_data_dek().map_or(0, |d| d.id),
         })
@@ -396,7 +424,7 @@ impl StorageEngine {
         &self.store
     }
 
-    pub(crate) fn tables_cache(&self) -> &RwLock<Option<Arc<HashMap<String, Arc<TableDef>>>>> {
+    pub(crate) fn tables_cache(&self) -> &RwLock<Option<TableMap>> {
         &self.tables
     }
 
@@ -503,13 +531,17 @@ impl StorageEngine {
 
     /// With `secure_delete`, deleted values are compacted out of the files.
     fn after_deletes(&self, ops: &[Op]) -> Result<()> {
-        let secure = self.config.storage.secure_delete || self.config.storage.overwrite_deleted_data;
+        let secure =
+            self.config.storage.secure_delete || self.config.storage.overwrite_deleted_data;
         if !secure || !ops.iter().any(|o| matches!(o, Op::Delete { .. })) {
             return Ok(());
         }
         self.store.flush()?;
         for cf in Cf::ALL {
-            if ops.iter().any(|o| matches!(o, Op::Delete { cf: c, .. } if *c == cf)) {
+            if ops
+                .iter()
+                .any(|o| matches!(o, Op::Delete { cf: c, .. } if *c == cf))
+            {
                 self.store.compact_range(cf, None, None)?;
             }
         }
@@ -571,7 +603,10 @@ impl StorageEngine {
     /// # Errors
     /// Decryption and storage errors.
     pub fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        self.kv_scan(|k| k.starts_with(prefix), if self.is_encrypted() { &[] } else { prefix })
+        self.kv_scan(
+            |k| k.starts_with(prefix),
+            if self.is_encrypted() { &[] } else { prefix },
+        )
     }
 
     /// Key-value pairs with `start <= key < end`, in key order.
@@ -582,7 +617,11 @@ impl StorageEngine {
         self.kv_scan(|k| k >= start && k < end, &[])
     }
 
-    fn kv_scan(&self, keep: impl Fn(&[u8]) -> bool, physical_prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    fn kv_scan(
+        &self,
+        keep: impl Fn(&[u8]) -> bool,
+        physical_prefix: &[u8],
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         let mut out = Vec::new();
         for (physical, payload) in self.scan_merged(Cf::Kv, physical_prefix)? {
             let (k, v) = self.kv_unpack(&physical, payload)?;

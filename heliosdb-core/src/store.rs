@@ -18,9 +18,7 @@ use heliosdb_crypto::{
     open_envelope, random_nonce, seal_envelope, Aead, DekId, EnvelopeHeader, NeedReservation,
     NonceMode, UsageCounter, DEFAULT_NONCE_BUDGET,
 };
-use heliosdb_keys::{
-    block_on, DekPurpose, KeySource, Keyring, SourceDescription, UnlockedKeyring,
-};
+use heliosdb_keys::{block_on, DekPurpose, KeySource, Keyring, SourceDescription, UnlockedKeyring};
 use hmac::{Hmac, Mac};
 use rocksdb::{ColumnFamilyDescriptor, IteratorMode, Options, WriteBatch, WriteOptions, DB};
 use sha2::Sha256;
@@ -77,11 +75,21 @@ const BLIND_TOKEN_LEN: usize = 16;
 /// Encryptions reserved per keyring write.
 const RESERVE_BLOCK: u64 = 1 << 20;
 
+/// A stored (key, value) pair as RocksDB returns it.
+pub(crate) type RawPair = (Box<[u8]>, Box<[u8]>);
+
 /// One write of the engine, in plaintext; sealed by [`SealedStore::write`].
 #[derive(Debug, Clone)]
 pub(crate) enum Op {
-    Put { cf: Cf, key: Vec<u8>, value: Vec<u8> },
-    Delete { cf: Cf, key: Vec<u8> },
+    Put {
+        cf: Cf,
+        key: Vec<u8>,
+        value: Vec<u8>,
+    },
+    Delete {
+        cf: Cf,
+        key: Vec<u8>,
+    },
 }
 
 struct ActiveKey {
@@ -187,7 +195,10 @@ pub(crate) fn exists(path: &Path) -> bool {
 fn create_private_dir(path: &Path) -> Result<()> {
     use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
     if !path.exists() {
-        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(path)?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(path)?;
     } else if std::fs::read_dir(path)?.next().is_none() {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))?;
     }
@@ -290,7 +301,9 @@ impl SealedStore {
             }
             (None, Some(false), _) => {}
             (None, None, _) if !existed => {
-                store.db.put_cf_opt(ring_cf, FORMAT_KEY, marker(false), &sync_write())?;
+                store
+                    .db
+                    .put_cf_opt(ring_cf, FORMAT_KEY, marker(false), &sync_write())?;
             }
             (_, None, _) => {
                 return Err(Error::Corrupt(format!(
@@ -400,7 +413,10 @@ impl SealedStore {
             .ok_or_else(|| Error::Config(format!("no column family named {cf:?}")))?;
         self.db
             .iterator_cf(handle, IteratorMode::Start)
-            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(Error::from))
+            .map(|r| {
+                r.map(|(k, v)| (k.to_vec(), v.to_vec()))
+                    .map_err(Error::from)
+            })
             .collect()
     }
 
@@ -411,9 +427,10 @@ impl SealedStore {
         cf: Cf,
         prefix: &'a [u8],
     ) -> Result<impl Iterator<Item = Result<(Vec<u8>, Vec<u8>)>> + 'a> {
-        let iter = self
-            .db
-            .iterator_cf(self.cf(cf)?, IteratorMode::From(prefix, rocksdb::Direction::Forward));
+        let iter = self.db.iterator_cf(
+            self.cf(cf)?,
+            IteratorMode::From(prefix, rocksdb::Direction::Forward),
+        );
         Ok(iter
             .take_while(move |r| r.as_ref().map_or(true, |(k, _)| k.starts_with(prefix)))
             .map(move |r| {
@@ -424,7 +441,7 @@ impl SealedStore {
     }
 
     /// Raw (key, stored value) pairs of a sealed column family, for verification.
-    pub(crate) fn raw_scan(&self, cf: Cf) -> Result<impl Iterator<Item = Result<(Box<[u8]>, Box<[u8]>)>> + '_> {
+    pub(crate) fn raw_scan(&self, cf: Cf) -> Result<impl Iterator<Item = Result<RawPair>> + '_> {
         Ok(self
             .db
             .iterator_cf(self.cf(cf)?, IteratorMode::Start)
@@ -434,7 +451,10 @@ impl SealedStore {
     /// Physical keys under `prefix`, without opening values (for deleting ranges).
     pub(crate) fn keys_with_prefix(&self, cf: Cf, prefix: &[u8]) -> Result<Vec<Vec<u8>>> {
         self.db
-            .iterator_cf(self.cf(cf)?, IteratorMode::From(prefix, rocksdb::Direction::Forward))
+            .iterator_cf(
+                self.cf(cf)?,
+                IteratorMode::From(prefix, rocksdb::Direction::Forward),
+            )
             .map(|r| r.map_err(Error::from))
             .take_while(|r| r.as_ref().map_or(true, |(k, _)| k.starts_with(prefix)))
             .map(|r| r.map(|(k, _)| k.to_vec()))
@@ -445,7 +465,12 @@ impl SealedStore {
     pub(crate) fn estimate_records(&self, cf: Cf) -> u64 {
         self.cf(cf)
             .ok()
-            .and_then(|h| self.db.property_int_value_cf(h, "rocksdb.estimate-num-keys").ok().flatten())
+            .and_then(|h| {
+                self.db
+                    .property_int_value_cf(h, "rocksdb.estimate-num-keys")
+                    .ok()
+                    .flatten()
+            })
             .unwrap_or(0)
     }
 
@@ -461,7 +486,12 @@ impl SealedStore {
     }
 
     /// Compacts a key range so deleted or overwritten values leave the files.
-    pub(crate) fn compact_range(&self, cf: Cf, start: Option<&[u8]>, end: Option<&[u8]>) -> Result<()> {
+    pub(crate) fn compact_range(
+        &self,
+        cf: Cf,
+        start: Option<&[u8]>,
+        end: Option<&[u8]>,
+    ) -> Result<()> {
         self.db.compact_range_cf(self.cf(cf)?, start, end);
         Ok(())
     }
@@ -503,7 +533,8 @@ impl SealedStore {
             reserved = (n + 1).saturating_add(RESERVE_BLOCK).min(c.budget);
             entry.nonce_reserved = reserved;
             let bytes = ring.encode();
-            self.db.put_cf_opt(self.keyring_cf()?, KEYRING_KEY, bytes, &sync_write())?;
+            self.db
+                .put_cf_opt(self.keyring_cf()?, KEYRING_KEY, bytes, &sync_write())?;
         }
         active.counter.extend(reserved);
         Ok(())
@@ -518,8 +549,12 @@ impl SealedStore {
         let (ring, unlocked) = &mut *guard;
         let mut next = ring.clone();
         let id = next.add_dek(unlocked, DekPurpose::Data)?;
-        self.db
-            .put_cf_opt(self.keyring_cf()?, KEYRING_KEY, next.encode(), &sync_write())?;
+        self.db.put_cf_opt(
+            self.keyring_cf()?,
+            KEYRING_KEY,
+            next.encode(),
+            &sync_write(),
+        )?;
         *ring = next;
         let key = unlocked
             .key(id)
@@ -534,7 +569,11 @@ impl SealedStore {
             aead,
             counter: Arc::new(UsageCounter::new(0, 0)),
         });
-        tracing::info!(old = exhausted.0, new = id.0, "data key reached its nonce budget; new data key is active");
+        tracing::info!(
+            old = exhausted.0,
+            new = id.0,
+            "data key reached its nonce budget; new data key is active"
+        );
         Ok(())
     }
 
@@ -609,7 +648,10 @@ impl Crypto {
                 NonceSource::Fast => NonceMode::Fast,
                 NonceSource::Os => NonceMode::Os,
             },
-            budget: config.encryption.nonce_budget.unwrap_or(DEFAULT_NONCE_BUDGET),
+            budget: config
+                .encryption
+                .nonce_budget
+                .unwrap_or(DEFAULT_NONCE_BUDGET),
             opened_with,
         })
     }

@@ -87,8 +87,13 @@ impl StorageEngine {
     }
 
     /// All tables, loaded (and decrypted) once and cached.
-    pub(crate) fn tables(&self) -> Result<Arc<HashMap<String, Arc<TableDef>>>> {
-        if let Some(t) = self.tables_cache().read().unwrap_or_else(|p| p.into_inner()).as_ref() {
+    pub(crate) fn tables(&self) -> Result<crate::engine::TableMap> {
+        if let Some(t) = self
+            .tables_cache()
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
             return Ok(Arc::clone(t));
         }
         let mut map = HashMap::new();
@@ -96,18 +101,23 @@ impl StorageEngine {
             let (key, bytes) = item.map_err(|e| {
                 crate::engine::relocate(e, || "catalog (table definitions)".to_string())
             })?;
-            let def: TableDef = serde_json::from_slice(&bytes).map_err(|e| {
-                Error::Corrupt(format!("catalog entry {}: {e}", hex::encode(&key)))
-            })?;
+            let def: TableDef = serde_json::from_slice(&bytes)
+                .map_err(|e| Error::Corrupt(format!("catalog entry {}: {e}", hex::encode(&key))))?;
             map.insert(def.name.clone(), Arc::new(def));
         }
         let map = Arc::new(map);
-        *self.tables_cache().write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&map));
+        *self
+            .tables_cache()
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&map));
         Ok(map)
     }
 
     fn invalidate_tables(&self) {
-        *self.tables_cache().write().unwrap_or_else(|p| p.into_inner()) = None;
+        *self
+            .tables_cache()
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     pub(crate) fn table(&self, name: &str) -> Result<Arc<TableDef>> {
@@ -151,7 +161,11 @@ impl StorageEngine {
                 indexes: Vec::new(),
                 next_index_id: 1,
             };
-            ctx.put(Cf::Meta, NEXT_TABLE_ID.to_vec(), (id + 1).to_be_bytes().to_vec());
+            ctx.put(
+                Cf::Meta,
+                NEXT_TABLE_ID.to_vec(),
+                (id + 1).to_be_bytes().to_vec(),
+            );
             ctx.put(Cf::Catalog, key, serde_json::to_vec(&def)?);
             Ok(())
         })
@@ -185,7 +199,9 @@ impl StorageEngine {
             .column_index(column)
             .ok_or_else(|| Error::Schema(format!("table '{table}' has no column '{column}'")))?;
         if def.indexes.iter().any(|i| i.column == col) {
-            return Err(Error::Schema(format!("an index on {table}.{column} already exists")));
+            return Err(Error::Schema(format!(
+                "an index on {table}.{column} already exists"
+            )));
         }
         let mut new_def = (*def).clone();
         let index = IndexDef {
@@ -196,7 +212,11 @@ impl StorageEngine {
         new_def.indexes.push(index.clone());
         let key = catalog_key(self, table);
         self.ddl(|ctx| {
-            for (_, bytes) in self.store().scan_prefix(Cf::Rows, &table_id_bytes(def.id))?.collect::<Result<Vec<_>>>()? {
+            for (_, bytes) in self
+                .store()
+                .scan_prefix(Cf::Rows, &table_id_bytes(def.id))?
+                .collect::<Result<Vec<_>>>()?
+            {
                 let tuple = Tuple::decode(&bytes)?;
                 let pk = self.pk_bytes_of(&def, &tuple, ctx)?;
                 let (k, v) = self.index_entry(&def, &index, &tuple.values[col], &pk);
@@ -236,7 +256,13 @@ impl StorageEngine {
 
     /// (key, value) of the index entry of one row: key = index prefix of the
     /// value + the row's token; value = the row's primary-key bytes (sealed).
-    fn index_entry(&self, def: &TableDef, index: &IndexDef, value: &Value, pk: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    fn index_entry(
+        &self,
+        def: &TableDef,
+        index: &IndexDef,
+        value: &Value,
+        pk: &[u8],
+    ) -> (Vec<u8>, Vec<u8>) {
         let mut key = self.index_prefix(def, index, value);
         let row_key = self.row_key(def, pk);
         key.extend_from_slice(&row_key[4..]);
@@ -244,7 +270,12 @@ impl StorageEngine {
     }
 
     /// Primary-key bytes of a tuple; tables without a primary key draw a hidden row id.
-    fn pk_bytes_of(&self, def: &TableDef, tuple: &Tuple, ctx: &mut crate::engine::Ctx<'_>) -> Result<Vec<u8>> {
+    fn pk_bytes_of(
+        &self,
+        def: &TableDef,
+        tuple: &Tuple,
+        ctx: &mut crate::engine::Ctx<'_>,
+    ) -> Result<Vec<u8>> {
         match def.schema.primary_key_index() {
             Some(i) => Ok(tuple.values[i].encode_key()),
             None => {
@@ -264,12 +295,21 @@ impl StorageEngine {
         }
     }
 
-    fn insert_rows(&self, def: &TableDef, tuples: Vec<Tuple>, ctx: &mut crate::engine::Ctx<'_>) -> Result<()> {
+    fn insert_rows(
+        &self,
+        def: &TableDef,
+        tuples: Vec<Tuple>,
+        ctx: &mut crate::engine::Ctx<'_>,
+    ) -> Result<()> {
         for tuple in tuples {
             def.schema.check(&tuple)?;
             let pk = self.pk_bytes_of(def, &tuple, ctx)?;
             let key = self.row_key(def, &pk);
-            if ctx.get(Cf::Rows, &key).map_err(|e| self.row_error(e, def, &tuple))?.is_some() {
+            if ctx
+                .get(Cf::Rows, &key)
+                .map_err(|e| self.row_error(e, def, &tuple))?
+                .is_some()
+            {
                 let shown = def
                     .schema
                     .primary_key_index()
@@ -346,7 +386,10 @@ impl StorageEngine {
         }
         let key = self.row_key(&def, &pk.encode_key());
         let loc = || format!("table '{table}', primary key {pk}");
-        match self.read(Cf::Rows, &key).map_err(|e| crate::engine::relocate(e, loc))? {
+        match self
+            .read(Cf::Rows, &key)
+            .map_err(|e| crate::engine::relocate(e, loc))?
+        {
             Some(bytes) => Ok(Some(Tuple::decode(&bytes)?)),
             None => Ok(None),
         }
@@ -367,7 +410,10 @@ impl StorageEngine {
         let pk = tuple.values[pki].encode_key();
         let key = self.row_key(&def, &pk);
         self.mutate(|ctx| {
-            let Some(old) = ctx.get(Cf::Rows, &key).map_err(|e| self.row_error(e, &def, &tuple))? else {
+            let Some(old) = ctx
+                .get(Cf::Rows, &key)
+                .map_err(|e| self.row_error(e, &def, &tuple))?
+            else {
                 return Ok(false);
             };
             let old = Tuple::decode(&old)?;
@@ -397,12 +443,19 @@ impl StorageEngine {
         let key = self.row_key(&def, &pkb);
         self.mutate(|ctx| {
             let loc = || format!("table '{table}', primary key {pk}");
-            let Some(old) = ctx.get(Cf::Rows, &key).map_err(|e| crate::engine::relocate(e, loc))? else {
+            let Some(old) = ctx
+                .get(Cf::Rows, &key)
+                .map_err(|e| crate::engine::relocate(e, loc))?
+            else {
                 return Ok(false);
             };
             let old = Tuple::decode(&old)?;
             for index in &def.indexes {
-                ctx.delete(Cf::Index, self.index_entry(&def, index, &old.values[index.column], &pkb).0);
+                ctx.delete(
+                    Cf::Index,
+                    self.index_entry(&def, index, &old.values[index.column], &pkb)
+                        .0,
+                );
             }
             ctx.delete(Cf::Rows, key);
             Ok(true)
@@ -437,8 +490,16 @@ impl StorageEngine {
         let mut out = Vec::with_capacity(entries.len());
         for (_, pk) in entries {
             let key = self.row_key(&def, &pk);
-            let loc = || format!("table '{table}', primary key {}", decode_value(&pk).map(|v| v.to_string()).unwrap_or_default());
-            if let Some(bytes) = self.read(Cf::Rows, &key).map_err(|e| crate::engine::relocate(e, loc))? {
+            let loc = || {
+                format!(
+                    "table '{table}', primary key {}",
+                    decode_value(&pk).map(|v| v.to_string()).unwrap_or_default()
+                )
+            };
+            if let Some(bytes) = self
+                .read(Cf::Rows, &key)
+                .map_err(|e| crate::engine::relocate(e, loc))?
+            {
                 let t = Tuple::decode(&bytes)?;
                 // Guard against a (2^-128) token collision: check the value itself.
                 if &t.values[col] == value {

@@ -275,7 +275,9 @@ impl Schema {
             return Err(Error::Schema("a table needs at least one column".into()));
         }
         if self.columns.iter().filter(|c| c.primary_key).count() > 1 {
-            return Err(Error::Schema("at most one primary-key column is supported".into()));
+            return Err(Error::Schema(
+                "at most one primary-key column is supported".into(),
+            ));
         }
         for (i, c) in self.columns.iter().enumerate() {
             if c.name.is_empty() {

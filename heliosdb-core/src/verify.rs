@@ -12,7 +12,10 @@ const MAX_REPORTED: usize = 100;
 impl StorageEngine {
     /// Estimated number of records (for progress bars).
     pub fn estimate_records(&self) -> u64 {
-        Cf::ALL.iter().map(|&cf| self.store().estimate_records(cf)).sum()
+        Cf::ALL
+            .iter()
+            .map(|&cf| self.store().estimate_records(cf))
+            .sum()
     }
 
     /// Authenticates and decrypts every record. See [`StorageEngine::verify_with_progress`].
@@ -71,9 +74,15 @@ impl StorageEngine {
         };
         match cf {
             Cf::Rows => format!("table '{}', record {}", table_of(key), hex::encode(key)),
-            Cf::Index => format!("index of table '{}', entry {}", table_of(key), hex::encode(key)),
+            Cf::Index => format!(
+                "index of table '{}', entry {}",
+                table_of(key),
+                hex::encode(key)
+            ),
             Cf::Catalog => format!("catalog entry {}", hex::encode(key)),
-            Cf::Kv if !self.is_encrypted() => format!("key-value store, key \"{}\"", key.escape_ascii()),
+            Cf::Kv if !self.is_encrypted() => {
+                format!("key-value store, key \"{}\"", key.escape_ascii())
+            }
             Cf::Kv => format!("key-value store, record {}", hex::encode(key)),
             Cf::Meta => format!("internal state, key \"{}\"", key.escape_ascii()),
         }

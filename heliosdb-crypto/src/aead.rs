@@ -3,8 +3,10 @@
 //!
 //! Both backends implement the same standard AES-256-GCM with 96-bit nonces
 //! and 128-bit tags; the tests check each against published vectors and
-//! against the other. `ring` is the default because on AES-NI/VAES machines
-//! it seals 2-3x faster (see `benches/aead.rs`).
+//! against the other. `ring` is the default because it is much faster on
+//! AES-NI/CLMUL machines: on the development VM `benches/aead.rs` measured
+//! sealing at 75 ns / 162 ns / 1.6 µs (64 B / 1 KiB / 16 KiB) against
+//! 137 ns / 811 ns / 11.6 µs for `aes-gcm` 0.10, i.e. 1.8x / 5x / 7x.
 
 use std::fmt;
 

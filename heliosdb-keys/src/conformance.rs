@@ -22,8 +22,15 @@ pub async fn run(source: &dyn KeySource, other: &dyn KeySource, secrets: &[&[u8]
     // Round trip.
     let blob = source.wrap(&header, &key, aad).await.expect("wrap");
     let back = source.unwrap(&header, &blob, aad).await.expect("unwrap");
-    assert_eq!(back.expose_secret(), key.expose_secret(), "round trip changed the key");
-    assert!(source.matches(&header).await.expect("matches"), "source does not match its own header");
+    assert_eq!(
+        back.expose_secret(),
+        key.expose_secret(),
+        "round trip changed the key"
+    );
+    assert!(
+        source.matches(&header).await.expect("matches"),
+        "source does not match its own header"
+    );
 
     // The wrapped blob is not the key.
     assert!(
@@ -36,7 +43,10 @@ pub async fn run(source: &dyn KeySource, other: &dyn KeySource, secrets: &[&[u8]
         !other.matches(&header).await.expect("matches"),
         "a different KEK claims to match"
     );
-    assert!(other.unwrap(&header, &blob, aad).await.is_err(), "a different KEK unwrapped");
+    assert!(
+        other.unwrap(&header, &blob, aad).await.is_err(),
+        "a different KEK unwrapped"
+    );
 
     // Different AAD fails.
     assert!(
@@ -48,18 +58,30 @@ pub async fn run(source: &dyn KeySource, other: &dyn KeySource, secrets: &[&[u8]
     for i in 0..blob.len() {
         let mut t = blob.clone();
         t[i] ^= 0x40;
-        assert!(source.unwrap(&header, &t, aad).await.is_err(), "tampered byte {i} accepted");
+        assert!(
+            source.unwrap(&header, &t, aad).await.is_err(),
+            "tampered byte {i} accepted"
+        );
     }
     for n in [0, 1, blob.len() / 2, blob.len() - 1] {
-        assert!(source.unwrap(&header, &blob[..n], aad).await.is_err(), "truncation to {n} accepted");
+        assert!(
+            source.unwrap(&header, &blob[..n], aad).await.is_err(),
+            "truncation to {n} accepted"
+        );
     }
 
     // Keyring level: create, unlock, wrong key.
     let (ring, unlocked) = Keyring::create(source).await.expect("keyring create");
     let reopened = ring.unlock(source).await.expect("keyring unlock");
     assert_eq!(reopened.slot_id, unlocked.slot_id);
-    let wrong = ring.unlock(other).await.expect_err("other KEK unlocked the keyring");
-    assert!(matches!(wrong, Error::WrongKey { .. } | Error::Kms { .. }), "wrong key gave {wrong}");
+    let wrong = ring
+        .unlock(other)
+        .await
+        .expect_err("other KEK unlocked the keyring");
+    assert!(
+        matches!(wrong, Error::WrongKey { .. } | Error::Kms { .. }),
+        "wrong key gave {wrong}"
+    );
 
     // Nothing printable carries a secret.
     let header_json = serde_json::to_string(&header).expect("header serialises");

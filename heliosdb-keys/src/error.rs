@@ -49,7 +49,9 @@ pub enum Error {
     #[error("Failed to read key file: {reason} ({path})")]
     KeyFileRead { path: String, reason: String },
     /// A key file other users can read is refused.
-    #[error("key file {path} is readable by other users (mode {mode:03o}); run `chmod 400 {path}`")]
+    #[error(
+        "key file {path} is readable by other users (mode {mode:03o}); run `chmod 400 {path}`"
+    )]
     KeyFileInsecure { path: String, mode: u32 },
     /// A key file must hold 64 hex characters or 32 raw bytes.
     #[error("key file {path} must hold 64 hex characters or 32 raw bytes, found {len} bytes")]

@@ -281,7 +281,11 @@ impl Keyring {
     ///
     /// # Errors
     /// The source's errors.
-    pub async fn add_slot(&mut self, source: &dyn KeySource, unlocked: &UnlockedKeyring) -> Result<u32> {
+    pub async fn add_slot(
+        &mut self,
+        source: &dyn KeySource,
+        unlocked: &UnlockedKeyring,
+    ) -> Result<u32> {
         let id = self.next_slot_id;
         let header = source.new_header().await?;
         let blob = source
@@ -303,10 +307,18 @@ impl Keyring {
     ///
     /// # Errors
     /// Only when the OS RNG fails.
-    pub fn add_dek(&mut self, unlocked: &mut UnlockedKeyring, purpose: DekPurpose) -> Result<DekId> {
+    pub fn add_dek(
+        &mut self,
+        unlocked: &mut UnlockedKeyring,
+        purpose: DekPurpose,
+    ) -> Result<DekId> {
         let id = self.next_dek_id;
         let key = SecretKey::generate()?;
-        let wrapped = wrap_under_root(&unlocked.root, &key, &dek_aad(&self.database_id, id, purpose))?;
+        let wrapped = wrap_under_root(
+            &unlocked.root,
+            &key,
+            &dek_aad(&self.database_id, id, purpose),
+        )?;
         if purpose == DekPurpose::Data {
             for d in &mut self.deks {
                 if d.purpose == DekPurpose::Data && d.state == DekState::Active {
@@ -336,7 +348,9 @@ impl Keyring {
 
     /// The blind-index key.
     pub fn blind_dek(&self) -> Option<&DekEntry> {
-        self.deks.iter().find(|d| d.purpose == DekPurpose::BlindIndex)
+        self.deks
+            .iter()
+            .find(|d| d.purpose == DekPurpose::BlindIndex)
     }
 
     /// The entry of a data key.
@@ -466,7 +480,10 @@ mod tests {
         assert!(matches!(err, Error::WrongKey { .. }), "{err}");
         let bytes = ring.encode();
         for n in 0..bytes.len() {
-            assert!(Keyring::decode(&bytes[..n]).is_err(), "truncated to {n} accepted");
+            assert!(
+                Keyring::decode(&bytes[..n]).is_err(),
+                "truncated to {n} accepted"
+            );
         }
         for i in 0..bytes.len() {
             let mut b = bytes.clone();

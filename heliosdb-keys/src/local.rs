@@ -72,7 +72,12 @@ impl LocalKek {
         Ok(out)
     }
 
-    pub(crate) fn unwrap(&self, blob: &[u8], aad: &[u8], what: &SourceDescription) -> Result<SecretKey> {
+    pub(crate) fn unwrap(
+        &self,
+        blob: &[u8],
+        aad: &[u8],
+        what: &SourceDescription,
+    ) -> Result<SecretKey> {
         if blob.len() != NONCE_LEN + 32 + TAG_LEN {
             return Err(Error::KeyringCorrupt(format!(
                 "wrapped key has {} bytes, expected {}",
@@ -345,7 +350,10 @@ pub(crate) fn derive_argon2id(
             salt.len()
         )));
     }
-    if !(8..=4 * 1024 * 1024).contains(&m_cost_kib) || !(1..=64).contains(&t_cost) || !(1..=16).contains(&p_cost) {
+    if !(8..=4 * 1024 * 1024).contains(&m_cost_kib)
+        || !(1..=64).contains(&t_cost)
+        || !(1..=16).contains(&p_cost)
+    {
         return Err(Error::Kdf(format!(
             "Argon2id cost out of range (m={m_cost_kib} KiB, t={t_cost}, p={p_cost})"
         )));
@@ -387,7 +395,12 @@ impl PasswordSource {
 
     /// A password source whose new slots use the given Argon2id cost.
     /// Changing cost (or password) is a KEK rotation: it re-wraps, it rewrites no record.
-    pub fn with_cost(password: impl Into<String>, m_cost_kib: u32, t_cost: u32, p_cost: u32) -> Self {
+    pub fn with_cost(
+        password: impl Into<String>,
+        m_cost_kib: u32,
+        t_cost: u32,
+        p_cost: u32,
+    ) -> Self {
         PasswordSource {
             password: SecretString::from(password.into()),
             cost: (m_cost_kib, t_cost, p_cost),
@@ -523,11 +536,17 @@ mod tests {
 
         std::fs::write(&p, "not a key at all").unwrap();
         set_mode(&p, 0o400);
-        assert!(matches!(FileSource::new(&p), Err(Error::KeyFileFormat { .. })));
+        assert!(matches!(
+            FileSource::new(&p),
+            Err(Error::KeyFileFormat { .. })
+        ));
 
         let missing = dir.path().join("missing.key");
         let err = FileSource::new(&missing).unwrap_err().to_string();
-        assert!(err.starts_with("Failed to read key file: No such file or directory"), "{err}");
+        assert!(
+            err.starts_with("Failed to read key file: No such file or directory"),
+            "{err}"
+        );
     }
 
     #[test]

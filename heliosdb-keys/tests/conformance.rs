@@ -2,7 +2,9 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use heliosdb_keys::{conformance, EnvSource, FakeSource, FileSource, PasswordSource, RawKeySource, SecretKey};
+use heliosdb_keys::{
+    conformance, EnvSource, FakeSource, FileSource, PasswordSource, RawKeySource, SecretKey,
+};
 
 const HEX_A: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 const HEX_B: &str = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";

@@ -12,12 +12,21 @@ fn people(storage: &StorageEngine) {
         .catalog()
         .create_table(
             "people",
-            Schema::new(vec![Column::new("id", DataType::Int4).primary_key(), Column::new("name", DataType::Text)]),
+            Schema::new(vec![
+                Column::new("id", DataType::Int4).primary_key(),
+                Column::new("name", DataType::Text),
+            ]),
         )
         .unwrap();
     for (i, n) in ["alice", "bob", "carol"].iter().enumerate() {
         storage
-            .insert_tuple("people", Tuple::new(vec![Value::Int4(i as i32 + 1), Value::String(n.to_string())]))
+            .insert_tuple(
+                "people",
+                Tuple::new(vec![
+                    Value::Int4(i as i32 + 1),
+                    Value::String(n.to_string()),
+                ]),
+            )
             .unwrap();
     }
 }
@@ -39,7 +48,10 @@ fn flipped_byte_in_a_row_is_an_authentication_error_naming_table_and_key() {
     let (_dir, db, config) = setup();
     common::with_raw_db(&db, |raw| {
         let cf = raw.cf_handle("rows").unwrap();
-        let entries: Vec<_> = raw.iterator_cf(cf, rocksdb::IteratorMode::Start).map(|r| r.unwrap()).collect();
+        let entries: Vec<_> = raw
+            .iterator_cf(cf, rocksdb::IteratorMode::Start)
+            .map(|r| r.unwrap())
+            .collect();
         assert_eq!(entries.len(), 3);
         // Flip one ciphertext bit of one row (record keys are blind tokens, so
         // which person it is does not show on disk).
@@ -53,7 +65,10 @@ fn flipped_byte_in_a_row_is_an_authentication_error_naming_table_and_key() {
     let err = storage.scan_table("people").unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, Error::Decryption { .. }), "{msg}");
-    assert!(msg.starts_with("Decryption failed: Authentication tag verification failed"), "{msg}");
+    assert!(
+        msg.starts_with("Decryption failed: Authentication tag verification failed"),
+        "{msg}"
+    );
     assert!(msg.contains("table 'people'"), "{msg}");
     // Point reads name the primary key; exactly one of the three fails.
     let mut failures = Vec::new();
@@ -64,10 +79,17 @@ fn flipped_byte_in_a_row_is_an_authentication_error_naming_table_and_key() {
         }
     }
     assert_eq!(failures.len(), 1, "{failures:?}");
-    assert!(failures[0].contains("table 'people', primary key"), "{failures:?}");
+    assert!(
+        failures[0].contains("table 'people', primary key"),
+        "{failures:?}"
+    );
     let report = storage.verify().unwrap();
     assert_eq!(report.failure_count, 1);
-    assert!(report.failures[0].location.contains("table 'people'"), "{:?}", report.failures);
+    assert!(
+        report.failures[0].location.contains("table 'people'"),
+        "{:?}",
+        report.failures
+    );
 }
 
 #[test]
@@ -78,7 +100,11 @@ fn flipped_byte_in_a_kv_value_names_the_key() {
     drop(storage);
     common::with_raw_db(&db, |raw| {
         let cf = raw.cf_handle("kv").unwrap();
-        let (k, v) = raw.iterator_cf(cf, rocksdb::IteratorMode::Start).next().unwrap().unwrap();
+        let (k, v) = raw
+            .iterator_cf(cf, rocksdb::IteratorMode::Start)
+            .next()
+            .unwrap()
+            .unwrap();
         assert_eq!(v.len(), physical_len);
         let mut t = v.to_vec();
         let mid = t.len() / 2;
@@ -88,7 +114,10 @@ fn flipped_byte_in_a_kv_value_names_the_key() {
     let storage = StorageEngine::open(&db, &config).unwrap();
     let msg = storage.get(b"test_key").unwrap_err().to_string();
     assert!(msg.contains("key-value store, key \"test_key\""), "{msg}");
-    assert!(msg.starts_with("Decryption failed: Authentication tag verification failed"), "{msg}");
+    assert!(
+        msg.starts_with("Decryption failed: Authentication tag verification failed"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -107,7 +136,10 @@ fn every_single_byte_flip_of_a_value_is_detected() {
             raw.put_cf(cf, &key, &t).unwrap();
         });
         let storage = StorageEngine::open(&db, &config).unwrap();
-        assert!(storage.get(b"test_key").is_err(), "flip at byte {pos} went unnoticed");
+        assert!(
+            storage.get(b"test_key").is_err(),
+            "flip at byte {pos} went unnoticed"
+        );
         assert!(!storage.verify().unwrap().is_ok());
     }
 }
@@ -117,7 +149,10 @@ fn swapped_ciphertexts_are_rejected() {
     let (_dir, db, config) = setup();
     common::with_raw_db(&db, |raw| {
         let cf = raw.cf_handle("rows").unwrap();
-        let entries: Vec<_> = raw.iterator_cf(cf, rocksdb::IteratorMode::Start).map(|r| r.unwrap()).collect();
+        let entries: Vec<_> = raw
+            .iterator_cf(cf, rocksdb::IteratorMode::Start)
+            .map(|r| r.unwrap())
+            .collect();
         // Copy row A's sealed value onto row B's key.
         raw.put_cf(cf, &entries[1].0, &entries[0].1).unwrap();
     });
@@ -126,7 +161,9 @@ fn swapped_ciphertexts_are_rejected() {
     assert_eq!(report.failure_count, 1, "{:?}", report.failures);
     assert!(storage.scan_table("people").is_err());
     // The other rows are still readable one by one.
-    let ok = (1..=3).filter(|i| storage.get_by_pk("people", &Value::Int4(*i)).is_ok()).count();
+    let ok = (1..=3)
+        .filter(|i| storage.get_by_pk("people", &Value::Int4(*i)).is_ok())
+        .count();
     assert_eq!(ok, 2);
 }
 
@@ -136,8 +173,7 @@ fn wrong_key_fails_at_open_and_changes_nothing() {
     let wrong = common::key_file(dir.path(), "wrong.key", common::KEY_B.as_bytes(), 0o400);
     let before: Vec<_> = {
         let s = StorageEngine::open(&db, &config).unwrap();
-        let e = s.db.entries("rows").unwrap();
-        e
+        s.db.entries("rows").unwrap()
     };
     let err = StorageEngine::open(&db, &common::file_config(&wrong)).unwrap_err();
     let msg = err.to_string();
@@ -156,26 +192,46 @@ fn key_material_errors_use_the_tutorial_wording() {
 
     let mut config = Config::default();
     config.encryption.enabled = true;
-    config.encryption.key_source = heliosdb_nano::config::KeySource::Environment("HELIOSDB_SURELY_MISSING_KEY".into());
+    config.encryption.key_source =
+        heliosdb_nano::config::KeySource::Environment("HELIOSDB_SURELY_MISSING_KEY".into());
     let err = StorageEngine::open(&db, &config).unwrap_err();
-    assert_eq!(err.to_string(), "Environment variable 'HELIOSDB_SURELY_MISSING_KEY' not found");
-    assert!(!db.exists(), "a failed open must not leave a database behind");
+    assert_eq!(
+        err.to_string(),
+        "Environment variable 'HELIOSDB_SURELY_MISSING_KEY' not found"
+    );
+    assert!(
+        !db.exists(),
+        "a failed open must not leave a database behind"
+    );
 
     std::env::set_var("HELIOSDB_SHORT_KEY", &common::KEY_A[..63]);
-    config.encryption.key_source = heliosdb_nano::config::KeySource::Environment("HELIOSDB_SHORT_KEY".into());
+    config.encryption.key_source =
+        heliosdb_nano::config::KeySource::Environment("HELIOSDB_SHORT_KEY".into());
     let err = StorageEngine::open(&db, &config).unwrap_err();
-    assert_eq!(err.to_string(), "Hex key must be 64 characters (32 bytes), got 63");
+    assert_eq!(
+        err.to_string(),
+        "Hex key must be 64 characters (32 bytes), got 63"
+    );
 
     let world = common::key_file(dir.path(), "world.key", common::KEY_A.as_bytes(), 0o644);
-    let err = StorageEngine::open(&db, &common::file_config(&world)).unwrap_err().to_string();
+    let err = StorageEngine::open(&db, &common::file_config(&world))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("chmod 400"), "{err}");
     assert!(!db.exists());
 
     // Unreadable: a directory in place of the file, and a missing file.
-    let err = StorageEngine::open(&db, &common::file_config(dir.path())).unwrap_err().to_string();
-    assert!(err.contains("key file") , "{err}");
-    let err = StorageEngine::open(&db, &common::file_config(&dir.path().join("nope.key"))).unwrap_err().to_string();
-    assert!(err.starts_with("Failed to read key file: No such file or directory"), "{err}");
+    let err = StorageEngine::open(&db, &common::file_config(dir.path()))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("key file"), "{err}");
+    let err = StorageEngine::open(&db, &common::file_config(&dir.path().join("nope.key")))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("Failed to read key file: No such file or directory"),
+        "{err}"
+    );
     assert!(!db.exists());
 }
 
@@ -189,7 +245,14 @@ fn permission_denied_key_file_uses_the_tutorial_wording() {
         // enter the (0700, root-owned) temporary directory.
         let bin = env!("CARGO_BIN_EXE_heliosdb-nano");
         let out = std::process::Command::new("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups", bin, "init", "--key-file"])
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                bin,
+                "init",
+                "--key-file",
+            ])
             .arg(&key)
             .arg("--path")
             .arg(&db)
@@ -197,18 +260,30 @@ fn permission_denied_key_file_uses_the_tutorial_wording() {
             .expect("setpriv (util-linux) runs the command as nobody");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success());
-        assert!(stderr.contains("Failed to read key file: Permission denied"), "{stderr}");
+        assert!(
+            stderr.contains("Failed to read key file: Permission denied"),
+            "{stderr}"
+        );
     } else {
-        std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
-        let err = StorageEngine::open(&db, &common::file_config(&key)).unwrap_err().to_string();
-        assert!(err.starts_with("Failed to read key file: Permission denied"), "{err}");
+        std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o000))
+            .unwrap();
+        let err = StorageEngine::open(&db, &common::file_config(&key))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("Failed to read key file: Permission denied"),
+            "{err}"
+        );
     }
     assert!(!db.exists());
 }
 
 fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
-        .map(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
+        .map(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+        })
         .unwrap_or(false)
 }
 
@@ -242,7 +317,14 @@ fn truncated_or_corrupt_keyring_is_reported_as_such() {
         let cf = raw.cf_handle("keyring").unwrap();
         raw.put_cf(cf, b"keyring", &original).unwrap();
     });
-    assert_eq!(StorageEngine::open(&db, &config).unwrap().scan_table("people").unwrap().len(), 3);
+    assert_eq!(
+        StorageEngine::open(&db, &config)
+            .unwrap()
+            .scan_table("people")
+            .unwrap()
+            .len(),
+        3
+    );
 }
 
 #[test]
@@ -266,7 +348,10 @@ fn truncated_database_files_give_an_error_not_a_panic() {
         })
     });
     let outcome = result.expect("no panic on truncated files");
-    assert!(!matches!(outcome, Ok(true)), "truncated files reported as healthy");
+    assert!(
+        !matches!(outcome, Ok(true)),
+        "truncated files reported as healthy"
+    );
 }
 
 #[test]
@@ -275,7 +360,10 @@ fn malformed_toml_is_a_clear_error() {
         ("[encryption\nenabled = true", "line"),
         ("[encryption]\nenabled = \"yes\"", "enabled"),
         ("[encryption]\nenabeld = true", "enabeld"),
-        ("[encryption]\nkey_source = { Enviroment = \"X\" }", "Enviroment"),
+        (
+            "[encryption]\nkey_source = { Enviroment = \"X\" }",
+            "Enviroment",
+        ),
         ("[server.ssl]\nmin_tls_version = \"1.0\"", "min_tls_version"),
         ("\u{0}\u{1}garbage", "line"),
     ] {
@@ -288,14 +376,24 @@ fn malformed_toml_is_a_clear_error() {
 #[test]
 fn encryption_on_off_mismatch_is_refused_with_advice() {
     let (dir, db, _config) = setup();
-    let err = StorageEngine::open(&db, &Config::default()).unwrap_err().to_string();
-    assert!(err.contains("is encrypted; set encryption.enabled = true"), "{err}");
+    let err = StorageEngine::open(&db, &Config::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("is encrypted; set encryption.enabled = true"),
+        "{err}"
+    );
     assert!(err.contains("key file"), "{err}");
 
     let plain = dir.path().join("plain");
-    StorageEngine::open(&plain, &Config::default()).unwrap().put(b"a", b"b").unwrap();
+    StorageEngine::open(&plain, &Config::default())
+        .unwrap()
+        .put(b"a", b"b")
+        .unwrap();
     let key = common::key_file(dir.path(), "k2.key", common::KEY_B.as_bytes(), 0o400);
-    let err = StorageEngine::open(&plain, &common::file_config(&key)).unwrap_err().to_string();
+    let err = StorageEngine::open(&plain, &common::file_config(&key))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("is not encrypted"), "{err}");
     assert!(err.contains("export"), "{err}");
 }

@@ -52,9 +52,18 @@ fn write_canaries(storage: &StorageEngine) -> heliosdb_nano::Result<()> {
             Value::Int8(-1),
         ]),
     )?;
-    storage.delete_by_pk("CanaryTableZebra", &Value::String("canary_pk_axolotl2".into()))?;
+    storage.delete_by_pk(
+        "CanaryTableZebra",
+        &Value::String("canary_pk_axolotl2".into()),
+    )?;
     assert_eq!(
-        storage.find_by("CanaryTableZebra", "tag", &Value::String("canary_indexed_narwhal".into()))?.len(),
+        storage
+            .find_by(
+                "CanaryTableZebra",
+                "tag",
+                &Value::String("canary_indexed_narwhal".into())
+            )?
+            .len(),
         199
     );
     Ok(())
@@ -72,7 +81,10 @@ fn run(config: &Config, flush: bool) -> Vec<(String, std::path::PathBuf)> {
     }
     let needles: Vec<&[u8]> = CANARIES.iter().map(|c| c.as_bytes()).collect();
     let files = common::files_under(&db);
-    let names: Vec<String> = files.iter().map(|f| f.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
     assert!(names.iter().any(|n| n == "CURRENT"), "{names:?}");
     assert!(names.iter().any(|n| n.starts_with("MANIFEST")), "{names:?}");
     assert!(names.iter().any(|n| n.starts_with("OPTIONS")), "{names:?}");
@@ -80,7 +92,10 @@ fn run(config: &Config, flush: bool) -> Vec<(String, std::path::PathBuf)> {
     if flush {
         assert!(names.iter().any(|n| n.ends_with(".sst")), "{names:?}");
     } else {
-        assert!(names.iter().any(|n| n.ends_with(".log") && n != "LOG"), "{names:?}");
+        assert!(
+            names.iter().any(|n| n.ends_with(".log") && n != "LOG"),
+            "{names:?}"
+        );
     }
     common::find_in_files(&db, &needles)
 }
@@ -93,7 +108,10 @@ fn encrypted_database_files_hold_no_canary() {
     // Once with data still in the WAL, once flushed into SST files.
     for flush in [false, true] {
         let hits = run(&config, flush);
-        assert!(hits.is_empty(), "plaintext on disk (flush={flush}): {hits:?}");
+        assert!(
+            hits.is_empty(),
+            "plaintext on disk (flush={flush}): {hits:?}"
+        );
     }
 }
 
@@ -101,9 +119,13 @@ fn encrypted_database_files_hold_no_canary() {
 fn unencrypted_database_files_show_the_canaries() {
     for flush in [false, true] {
         let hits = run(&Config::default(), flush);
-        let found: std::collections::BTreeSet<&str> = hits.iter().map(|(c, _)| c.as_str()).collect();
+        let found: std::collections::BTreeSet<&str> =
+            hits.iter().map(|(c, _)| c.as_str()).collect();
         for c in CANARIES {
-            assert!(found.contains(c), "canary {c} not found in a plaintext database (flush={flush})");
+            assert!(
+                found.contains(c),
+                "canary {c} not found in a plaintext database (flush={flush})"
+            );
         }
     }
 }

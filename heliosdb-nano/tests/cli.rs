@@ -22,11 +22,24 @@ fn keygen_prints_64_hex_characters_and_nothing_else() {
 
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("new.key");
-    assert!(common::bin().args(["keygen", "--output"]).arg(&f).status().unwrap().success());
+    assert!(common::bin()
+        .args(["keygen", "--output"])
+        .arg(&f)
+        .status()
+        .unwrap()
+        .success());
     use std::os::unix::fs::PermissionsExt;
-    assert_eq!(std::fs::metadata(&f).unwrap().permissions().mode() & 0o777, 0o400);
+    assert_eq!(
+        std::fs::metadata(&f).unwrap().permissions().mode() & 0o777,
+        0o400
+    );
     // Refuses to overwrite an existing key.
-    assert!(!common::bin().args(["keygen", "--output"]).arg(&f).status().unwrap().success());
+    assert!(!common::bin()
+        .args(["keygen", "--output"])
+        .arg(&f)
+        .status()
+        .unwrap()
+        .success());
 }
 
 #[test]
@@ -39,14 +52,27 @@ fn init_with_env_key_then_reopen_in_other_processes() {
         .env("HELIOSDB_ENCRYPTION_KEY", common::KEY_A)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("environment variable HELIOSDB_ENCRYPTION_KEY"), "{stdout}");
+    assert!(
+        stdout.contains("environment variable HELIOSDB_ENCRYPTION_KEY"),
+        "{stdout}"
+    );
 
     // Without the variable: the tutorial's error, exit code non-zero.
-    let out = common::bin().args(["verify", "--path"]).arg(&db).env_remove("HELIOSDB_ENCRYPTION_KEY").output().unwrap();
+    let out = common::bin()
+        .args(["verify", "--path"])
+        .arg(&db)
+        .env_remove("HELIOSDB_ENCRYPTION_KEY")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("Environment variable 'HELIOSDB_ENCRYPTION_KEY' not found"));
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("Environment variable 'HELIOSDB_ENCRYPTION_KEY' not found"));
 
     // Write from this process (the database remembers its key source).
     std::env::set_var("HELIOSDB_ENCRYPTION_KEY", common::KEY_A);
@@ -55,16 +81,37 @@ fn init_with_env_key_then_reopen_in_other_processes() {
         config.encryption.enabled = true;
         let s = StorageEngine::open(&db, &config).unwrap();
         s.catalog()
-            .create_table("t", Schema::new(vec![Column::new("id", DataType::Int4).primary_key(), Column::new("v", DataType::Text)]))
+            .create_table(
+                "t",
+                Schema::new(vec![
+                    Column::new("id", DataType::Int4).primary_key(),
+                    Column::new("v", DataType::Text),
+                ]),
+            )
             .unwrap();
-        s.insert_tuple("t", Tuple::new(vec![Value::Int4(1), Value::String("hello".into())])).unwrap();
+        s.insert_tuple(
+            "t",
+            Tuple::new(vec![Value::Int4(1), Value::String("hello".into())]),
+        )
+        .unwrap();
     }
-    let out = common::bin().args(["info", "--path"]).arg(&db).output().unwrap();
+    let out = common::bin()
+        .args(["info", "--path"])
+        .arg(&db)
+        .output()
+        .unwrap();
     let info = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{info}");
-    assert!(info.contains("Enabled: AES-256-GCM") && info.contains("tables:     1 (t)"), "{info}");
+    assert!(
+        info.contains("Enabled: AES-256-GCM") && info.contains("tables:     1 (t)"),
+        "{info}"
+    );
     assert!(!info.contains(common::KEY_A), "key bytes in info output");
-    let out = common::bin().args(["verify", "--path"]).arg(&db).output().unwrap();
+    let out = common::bin()
+        .args(["verify", "--path"])
+        .arg(&db)
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
     assert!(text.contains("all records authenticated"), "{text}");
@@ -88,27 +135,56 @@ fn verify_reports_tampered_records_and_fails() {
     {
         let s = StorageEngine::open(&db, &common::file_config(&key)).unwrap();
         s.catalog()
-            .create_table("secrets", Schema::new(vec![Column::new("id", DataType::Int4).primary_key(), Column::new("v", DataType::Text)]))
+            .create_table(
+                "secrets",
+                Schema::new(vec![
+                    Column::new("id", DataType::Int4).primary_key(),
+                    Column::new("v", DataType::Text),
+                ]),
+            )
             .unwrap();
         for i in 0..50 {
-            s.insert_tuple("secrets", Tuple::new(vec![Value::Int4(i), Value::String(format!("value {i}"))])).unwrap();
+            s.insert_tuple(
+                "secrets",
+                Tuple::new(vec![Value::Int4(i), Value::String(format!("value {i}"))]),
+            )
+            .unwrap();
         }
     }
-    let ok = common::bin().args(["verify", "--check", "encryption", "--path"]).arg(&db).output().unwrap();
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stdout));
+    let ok = common::bin()
+        .args(["verify", "--check", "encryption", "--path"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
     common::with_raw_db(&db, |raw| {
         let cf = raw.cf_handle("rows").unwrap();
-        let (k, v) = raw.iterator_cf(cf, rocksdb::IteratorMode::Start).nth(7).unwrap().unwrap();
+        let (k, v) = raw
+            .iterator_cf(cf, rocksdb::IteratorMode::Start)
+            .nth(7)
+            .unwrap()
+            .unwrap();
         let mut v = v.to_vec();
         v[20] ^= 0xff;
         raw.put_cf(cf, &k, &v).unwrap();
     });
-    let out = common::bin().args(["verify", "--path"]).arg(&db).output().unwrap();
+    let out = common::bin()
+        .args(["verify", "--path"])
+        .arg(&db)
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("1 record(s) failed authentication"), "{text}");
     assert!(text.contains("table 'secrets', record"), "{text}");
-    assert!(text.contains("Authentication tag verification failed"), "{text}");
+    assert!(
+        text.contains("Authentication tag verification failed"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -126,18 +202,35 @@ fn password_database_reopens_from_stdin_password() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all(format!("{pw}\n").as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{pw}\n").as_bytes())
+            .unwrap();
         child.wait_with_output().unwrap()
     };
     let out = run(&["init", "--password"], "hunter2 but longer");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = run(&["verify"], "hunter2 but longer");
-    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = run(&["verify"], "wrong password");
     assert!(!out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("wrong key: password (Argon2id)"), "{text}");
-    assert!(!text.contains("wrong password") && !text.contains("hunter2"), "password echoed: {text}");
+    assert!(
+        !text.contains("wrong password") && !text.contains("hunter2"),
+        "password echoed: {text}"
+    );
 }
 
 #[test]
@@ -145,10 +238,25 @@ fn file_key_database_reopens_in_another_process() {
     let dir = tempfile::tempdir().unwrap();
     let key = common::key_file(dir.path(), "k.key", common::KEY_A.as_bytes(), 0o400);
     let db = dir.path().join("db");
-    let out = common::bin().args(["init", "--key-file"]).arg(&key).arg("--path").arg(&db).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = common::bin()
+        .args(["init", "--key-file"])
+        .arg(&key)
+        .arg("--path")
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // Later commands need only --path: the keyring remembers the key file's location.
-    let out = common::bin().args(["info", "--path"]).arg(&db).env_remove("HELIOSDB_ENCRYPTION_KEY").output().unwrap();
+    let out = common::bin()
+        .args(["info", "--path"])
+        .arg(&db)
+        .env_remove("HELIOSDB_ENCRYPTION_KEY")
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("opened with: key file"), "{text}");
     let s = StorageEngine::open(&db, &common::file_config(&key)).unwrap();

@@ -15,7 +15,10 @@ fn engine(dir: &std::path::Path) -> StorageEngine {
     s.catalog()
         .create_table(
             "acct",
-            Schema::new(vec![Column::new("id", DataType::Int8).primary_key(), Column::new("bal", DataType::Int8)]),
+            Schema::new(vec![
+                Column::new("id", DataType::Int8).primary_key(),
+                Column::new("bal", DataType::Int8),
+            ]),
         )
         .unwrap();
     s.catalog().create_index("acct", "bal").unwrap();
@@ -39,12 +42,22 @@ fn rollback_leaves_no_trace() {
     // Read-your-writes inside the transaction.
     assert_eq!(s.scan_table("acct").unwrap(), vec![row(1, 1), row(2, 200)]);
     assert_eq!(s.get(b"k").unwrap().as_deref(), Some(&b"v"[..]));
-    assert_eq!(s.find_by("acct", "bal", &Value::Int8(200)).unwrap(), vec![row(2, 200)]);
+    assert_eq!(
+        s.find_by("acct", "bal", &Value::Int8(200)).unwrap(),
+        vec![row(2, 200)]
+    );
     s.rollback().unwrap();
     assert_eq!(s.scan_table("acct").unwrap(), vec![row(1, 100)]);
     assert_eq!(s.get(b"k").unwrap(), None);
-    assert!(s.find_by("acct", "bal", &Value::Int8(200)).unwrap().is_empty());
-    assert_eq!(s.db.entries("rows").unwrap(), raw_before, "rollback changed stored bytes");
+    assert!(s
+        .find_by("acct", "bal", &Value::Int8(200))
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        s.db.entries("rows").unwrap(),
+        raw_before,
+        "rollback changed stored bytes"
+    );
     assert!(matches!(s.commit(), Err(Error::Transaction(_))));
 }
 
@@ -54,7 +67,9 @@ fn committed_batch_is_all_or_nothing() {
     let s = engine(dir.path());
     s.insert_tuple("acct", row(5, 1)).unwrap();
     // A batch with a duplicate key in the middle inserts nothing.
-    let err = s.insert_batch("acct", vec![row(1, 1), row(2, 2), row(5, 5), row(6, 6)]).unwrap_err();
+    let err = s
+        .insert_batch("acct", vec![row(1, 1), row(2, 2), row(5, 5), row(6, 6)])
+        .unwrap_err();
     assert!(matches!(err, Error::DuplicateKey { .. }), "{err}");
     assert_eq!(s.scan_table("acct").unwrap(), vec![row(5, 1)]);
     // A batch whose schema check fails half way inserts nothing either.
@@ -71,7 +86,10 @@ fn committed_batch_is_all_or_nothing() {
     let key = dir.path().join("k.key");
     let s = StorageEngine::open(dir.path().join("db"), &common::file_config(&key)).unwrap();
     assert_eq!(s.scan_table("acct").unwrap().len(), 51);
-    assert_eq!(s.find_by("acct", "bal", &Value::Int8(250)).unwrap(), vec![row(25, 250)]);
+    assert_eq!(
+        s.find_by("acct", "bal", &Value::Int8(250)).unwrap(),
+        vec![row(25, 250)]
+    );
 }
 
 #[test]
@@ -83,14 +101,17 @@ fn uncommitted_writes_are_invisible_to_other_threads() {
     s.update_tuple("acct", row(1, 0)).unwrap();
     s.insert_tuple("acct", row(2, 100)).unwrap();
     let other = Arc::clone(&s);
-    let seen = std::thread::spawn(move || (other.scan_table("acct").unwrap(), other.in_transaction()))
-        .join()
-        .unwrap();
+    let seen =
+        std::thread::spawn(move || (other.scan_table("acct").unwrap(), other.in_transaction()))
+            .join()
+            .unwrap();
     assert_eq!(seen.0, vec![row(1, 100)]);
     assert!(!seen.1);
     s.commit().unwrap();
     let other = Arc::clone(&s);
-    let seen = std::thread::spawn(move || other.scan_table("acct").unwrap()).join().unwrap();
+    let seen = std::thread::spawn(move || other.scan_table("acct").unwrap())
+        .join()
+        .unwrap();
     assert_eq!(seen, vec![row(1, 0), row(2, 100)]);
 }
 
@@ -101,12 +122,16 @@ fn write_conflict_aborts_the_transaction() {
     s.insert_tuple("acct", row(1, 100)).unwrap();
     s.begin_transaction().unwrap();
     let cur = s.get_by_pk("acct", &Value::Int8(1)).unwrap().unwrap();
-    let Value::Int8(bal) = cur.values[1] else { panic!() };
+    let Value::Int8(bal) = cur.values[1] else {
+        panic!()
+    };
     s.update_tuple("acct", row(1, bal - 30)).unwrap();
     s.insert_tuple("acct", row(3, 30)).unwrap();
     // Another thread changes the same row and commits first.
     let other = Arc::clone(&s);
-    std::thread::spawn(move || other.update_tuple("acct", row(1, 500)).unwrap()).join().unwrap();
+    std::thread::spawn(move || other.update_tuple("acct", row(1, 500)).unwrap())
+        .join()
+        .unwrap();
     let err = s.commit().unwrap_err();
     assert!(err.to_string().contains("write conflict"), "{err}");
     // Nothing of the transaction landed: no lost update, no half transaction.
@@ -115,9 +140,14 @@ fn write_conflict_aborts_the_transaction() {
     s.begin_transaction().unwrap();
     s.insert_tuple("acct", row(7, 7)).unwrap();
     let other = Arc::clone(&s);
-    std::thread::spawn(move || other.insert_tuple("acct", row(7, 8)).unwrap()).join().unwrap();
+    std::thread::spawn(move || other.insert_tuple("acct", row(7, 8)).unwrap())
+        .join()
+        .unwrap();
     assert!(s.commit().is_err());
-    assert_eq!(s.get_by_pk("acct", &Value::Int8(7)).unwrap(), Some(row(7, 8)));
+    assert_eq!(
+        s.get_by_pk("acct", &Value::Int8(7)).unwrap(),
+        Some(row(7, 8))
+    );
 }
 
 #[test]

@@ -4,8 +4,8 @@
 
 mod common;
 
-use heliosdb_nano::{Column, Config, DataType, Schema, Tuple, Value};
 use heliosdb_nano::storage::StorageEngine;
+use heliosdb_nano::{Column, Config, DataType, Schema, Tuple, Value};
 
 /// "Method 1: Environment Variable Key", steps 3 and 4, and "Debugging
 /// Encrypted Databases".
@@ -35,14 +35,17 @@ fn method1_environment_variable_key() -> heliosdb_nano::Result<()> {
     // Verify it's encrypted on disk
     let raw_data = storage.db.get(b"test_key")?.unwrap();
     assert_ne!(raw_data, b"sensitive_data"); // Should be encrypted
-    // But transparent decryption works
+                                             // But transparent decryption works
     let decrypted = storage.get(b"test_key")?.unwrap();
     assert_eq!(decrypted, b"sensitive_data"); // ✓ Correct plaintext
 
     // Method 1: Check encryption flag
     assert!(storage.is_encrypted());
     // Method 2: Get encryption info
-    assert_eq!(storage.encryption_info().as_deref(), Some("Enabled: AES-256-GCM"));
+    assert_eq!(
+        storage.encryption_info().as_deref(),
+        Some("Enabled: AES-256-GCM")
+    );
 
     // Verify Data is Encrypted on Disk
     storage.put(b"test_key", b"plaintext_value")?;
@@ -51,7 +54,10 @@ fn method1_environment_variable_key() -> heliosdb_nano::Result<()> {
     let decrypted = storage.get(b"test_key")?.unwrap();
     assert_eq!(decrypted, b"plaintext_value", "Decryption failed!");
     // The envelope: 33 bytes of overhead.
-    assert_eq!(raw_data.len(), b"plaintext_value".len() + 4 + b"test_key".len() + heliosdb_nano::crypto::OVERHEAD);
+    assert_eq!(
+        raw_data.len(),
+        b"plaintext_value".len() + 4 + b"test_key".len() + heliosdb_nano::crypto::OVERHEAD
+    );
     Ok(())
 }
 
@@ -59,7 +65,12 @@ fn method1_environment_variable_key() -> heliosdb_nano::Result<()> {
 #[test]
 fn method2_file_key_and_toml() -> heliosdb_nano::Result<()> {
     let dir = tempfile::tempdir()?;
-    let key = common::key_file(dir.path(), "encryption.key", format!("{}\n", common::KEY_A).as_bytes(), 0o400);
+    let key = common::key_file(
+        dir.path(),
+        "encryption.key",
+        format!("{}\n", common::KEY_A).as_bytes(),
+        0o400,
+    );
     let db = dir.path().join("production_db");
 
     let mut config = Config::default();
@@ -121,18 +132,28 @@ fn method3_password_and_key_generation() -> heliosdb_nano::Result<()> {
     // Same password and salt → same key; the derived key opens a database.
     let again = KeyManager::from_password(&password, &load_or_generate_salt()?)?;
     assert_eq!(key_manager.export_as_hex(), again.export_as_hex());
-    let storage = StorageEngine::open_with_key_manager("./pw_db", &Config::default(), &key_manager)?;
+    let storage =
+        StorageEngine::open_with_key_manager("./pw_db", &Config::default(), &key_manager)?;
     storage.put(b"a", b"b")?;
     drop(storage);
-    assert!(StorageEngine::open_with_key_manager("./pw_db", &Config::default(), &again)?.get(b"a")?.is_some());
+    assert!(
+        StorageEngine::open_with_key_manager("./pw_db", &Config::default(), &again)?
+            .get(b"a")?
+            .is_some()
+    );
 
     // The recommended way: salt and cost live in the keyring.
     let pw = KeyManager::password("another password");
     StorageEngine::open_with_key_manager("./pw_db2", &Config::default(), &pw)?.put(b"x", b"y")?;
     let wrong = KeyManager::password("not it");
-    let err = StorageEngine::open_with_key_manager("./pw_db2", &Config::default(), &wrong).unwrap_err();
+    let err =
+        StorageEngine::open_with_key_manager("./pw_db2", &Config::default(), &wrong).unwrap_err();
     assert!(err.to_string().contains("wrong key"), "{err}");
-    let storage = StorageEngine::open_with_key_manager("./pw_db2", &Config::default(), &KeyManager::password("another password"))?;
+    let storage = StorageEngine::open_with_key_manager(
+        "./pw_db2",
+        &Config::default(),
+        &KeyManager::password("another password"),
+    )?;
     assert_eq!(storage.get(b"x")?.as_deref(), Some(&b"y"[..]));
 
     // Method 1: Using KeyManager
@@ -153,7 +174,10 @@ fn method3_password_and_key_generation() -> heliosdb_nano::Result<()> {
 fn transparent_tables_batches_and_transactions() -> heliosdb_nano::Result<()> {
     let dir = tempfile::tempdir()?;
     let key = common::key_file(dir.path(), "k.key", common::KEY_B.as_bytes(), 0o400);
-    for (name, config) in [("plain", Config::default()), ("enc", common::file_config(&key))] {
+    for (name, config) in [
+        ("plain", Config::default()),
+        ("enc", common::file_config(&key)),
+    ] {
         let storage = StorageEngine::open(dir.path().join(name), &config)?;
         storage.put(b"key1", b"value1")?;
         let value = storage.get(b"key1")?.unwrap();
@@ -190,7 +214,10 @@ fn transparent_tables_batches_and_transactions() -> heliosdb_nano::Result<()> {
         // Batch inserts
         catalog.create_table(
             "table",
-            Schema::new(vec![Column::new("id", DataType::Int4).primary_key(), Column::new("v", DataType::Text)]),
+            Schema::new(vec![
+                Column::new("id", DataType::Int4).primary_key(),
+                Column::new("v", DataType::Text),
+            ]),
         )?;
         let tuples: Vec<Tuple> = (0..1000)
             .map(|i| Tuple::new(vec![Value::Int4(i), Value::String("data".into())]))
@@ -201,12 +228,19 @@ fn transparent_tables_batches_and_transactions() -> heliosdb_nano::Result<()> {
         // Use transactions or batch inserts to amortize encryption overhead
         storage.begin_transaction()?;
         for i in 1000..1100 {
-            storage.insert_tuple("table", Tuple::new(vec![Value::Int4(i), Value::String("more".into())]))?;
+            storage.insert_tuple(
+                "table",
+                Tuple::new(vec![Value::Int4(i), Value::String("more".into())]),
+            )?;
         }
         storage.commit()?; // Single fsync
         let rows = storage.scan_table("table")?;
         assert_eq!(rows.len(), 1100);
-        assert!(rows.windows(2).all(|w| w[0].values[0].sort_cmp(&w[1].values[0]).is_lt()), "sorted by primary key");
+        assert!(
+            rows.windows(2)
+                .all(|w| w[0].values[0].sort_cmp(&w[1].values[0]).is_lt()),
+            "sorted by primary key"
+        );
         assert_eq!(storage.is_encrypted(), name == "enc");
     }
     Ok(())
@@ -243,7 +277,10 @@ days = 2555 # 7 years (HIPAA requirement)
     assert!(hipaa.encryption.enabled, "HIPAA requires encryption!");
     assert!(hipaa.audit.enabled, "HIPAA requires audit logging!");
     assert_eq!(hipaa.audit.retention.days, Some(2555));
-    assert_eq!(hipaa.audit.log_format, heliosdb_nano::audit::LogFormat::Json);
+    assert_eq!(
+        hipaa.audit.log_format,
+        heliosdb_nano::audit::LogFormat::Json
+    );
 
     let gdpr = Config::from_toml_str(
         r#"
@@ -317,7 +354,10 @@ fn in_memory_databases() -> heliosdb_nano::Result<()> {
         heliosdb_nano::config::KeySource::Environment("HELIOSDB_TEST_INMEM_KEY".into());
     let encrypted_storage = StorageEngine::open_in_memory(&config)?;
     for i in 0..100 {
-        encrypted_storage.put(format!("key_{}", i).as_bytes(), b"test_data_payload_1234567890")?;
+        encrypted_storage.put(
+            format!("key_{}", i).as_bytes(),
+            b"test_data_payload_1234567890",
+        )?;
     }
     assert!(encrypted_storage.is_encrypted());
     assert_eq!(encrypted_storage.scan_prefix(b"key_")?.len(), 100);
@@ -326,6 +366,9 @@ fn in_memory_databases() -> heliosdb_nano::Result<()> {
     config_unenc.encryption.enabled = false;
     let unencrypted_storage = StorageEngine::open_in_memory(&config_unenc)?;
     unencrypted_storage.put(b"key_1", b"x")?;
-    assert_eq!(unencrypted_storage.db.get(b"key_1")?.as_deref(), Some(&b"x"[..]));
+    assert_eq!(
+        unencrypted_storage.db.get(b"key_1")?.as_deref(),
+        Some(&b"x"[..])
+    );
     Ok(())
 }

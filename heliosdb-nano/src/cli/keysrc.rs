@@ -38,7 +38,9 @@ impl KeyArgs {
             return Ok(Some(Arc::new(FileSource::new(f.clone())?)));
         }
         if self.password {
-            return Ok(Some(Arc::new(PasswordSource::new(read_password(confirm)?.as_str()))));
+            return Ok(Some(Arc::new(PasswordSource::new(
+                read_password(confirm)?.as_str(),
+            ))));
         }
         Ok(None)
     }
@@ -78,7 +80,9 @@ const PASSWORD_ENV: &str = "HELIOSDB_PASSWORD";
 
 fn from_config(config: &Config, confirm: bool) -> anyhow::Result<Arc<dyn KeySource>> {
     Ok(match &config.encryption.key_source {
-        KeySourceConfig::Password => Arc::new(PasswordSource::new(read_password(confirm)?.as_str())),
+        KeySourceConfig::Password => {
+            Arc::new(PasswordSource::new(read_password(confirm)?.as_str()))
+        }
         other => KeyManager::from_source(other)?.key_source(),
     })
 }
@@ -100,14 +104,21 @@ pub fn source_for_init(
         return Ok(Some(Arc::new(EnvSource::new(DEFAULT_KEY_ENV)?)));
     }
     if std::env::var_os(DEFAULT_KEY_ENV).is_some() {
-        eprintln!("note: {DEFAULT_KEY_ENV} is set: encrypting with it (use --plaintext to opt out)");
+        eprintln!(
+            "note: {DEFAULT_KEY_ENV} is set: encrypting with it (use --plaintext to opt out)"
+        );
         return Ok(Some(Arc::new(EnvSource::new(DEFAULT_KEY_ENV)?)));
     }
     Ok(None)
 }
 
 /// Opens an existing database with the best key source available.
-pub fn open_existing(path: &Path, config: &Config, from_file: bool, keys: &KeyArgs) -> anyhow::Result<StorageEngine> {
+pub fn open_existing(
+    path: &Path,
+    config: &Config,
+    from_file: bool,
+    keys: &KeyArgs,
+) -> anyhow::Result<StorageEngine> {
     let (encrypted, ring) = StorageEngine::inspect(path)?;
     if !encrypted {
         let mut c = config.clone();
@@ -140,7 +151,10 @@ pub fn open_existing(path: &Path, config: &Config, from_file: bool, keys: &KeyAr
             Err(e) => errors.push(format!("{desc}: {e:#}")),
         }
     }
-    bail!("no key source for this database is available:\n  {}", errors.join("\n  "))
+    bail!(
+        "no key source for this database is available:\n  {}",
+        errors.join("\n  ")
+    )
 }
 
 /// The extra checks of `verify --check encryption`.

@@ -96,7 +96,9 @@ impl Target {
         let path = match (&self.path, &config.storage.path) {
             (Some(p), _) => p.clone(),
             (None, Some(p)) => p.clone(),
-            (None, None) => bail!("give the database with --path, or a --config whose [storage] sets path"),
+            (None, None) => {
+                bail!("give the database with --path, or a --config whose [storage] sets path")
+            }
         };
         Ok((path, config, from_file))
     }
@@ -106,9 +108,18 @@ impl Target {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Keygen { output } => keygen(output),
-        Command::Init { target, encrypted, plaintext, keys } => init(&target, encrypted, plaintext, &keys),
+        Command::Init {
+            target,
+            encrypted,
+            plaintext,
+            keys,
+        } => init(&target, encrypted, plaintext, &keys),
         Command::Info { target, keys } => info(&target, &keys),
-        Command::Verify { target, check, keys } => verify(&target, check.as_deref(), &keys),
+        Command::Verify {
+            target,
+            check,
+            keys,
+        } => verify(&target, check.as_deref(), &keys),
         Command::Checkpoint { target, keys } => {
             let (path, config, from_file) = target.resolve()?;
             let storage = keysrc::open_existing(&path, &config, from_file, &keys)?;
@@ -149,7 +160,12 @@ pub(crate) fn write_key_file(path: &std::path::Path, bytes: &[u8]) -> anyhow::Re
     Ok(())
 }
 
-fn init(target: &Target, encrypted: bool, plaintext: bool, keys: &KeyArgs) -> anyhow::Result<ExitCode> {
+fn init(
+    target: &Target,
+    encrypted: bool,
+    plaintext: bool,
+    keys: &KeyArgs,
+) -> anyhow::Result<ExitCode> {
     let (path, mut config, from_file) = target.resolve()?;
     if path.join("CURRENT").exists() {
         bail!("a database already exists at {}", path.display());
@@ -179,7 +195,14 @@ fn info(target: &Target, keys: &KeyArgs) -> anyhow::Result<ExitCode> {
     let (path, config, from_file) = target.resolve()?;
     let (encrypted, ring) = StorageEngine::inspect(&path)?;
     println!("database:   {}", path.display());
-    println!("encryption: {}", if encrypted { "Enabled: AES-256-GCM" } else { "Disabled" });
+    println!(
+        "encryption: {}",
+        if encrypted {
+            "Enabled: AES-256-GCM"
+        } else {
+            "Disabled"
+        }
+    );
     if let Some(ring) = &ring {
         println!("database id: {}", ring.database_id);
         println!("key-encryption keys (any one opens the database):");
@@ -203,7 +226,15 @@ fn info(target: &Target, keys: &KeyArgs) -> anyhow::Result<ExitCode> {
             if let Some(k) = storage.key_info() {
                 println!("opened with: {}", k.opened_with);
             }
-            println!("tables:     {} {}", tables.len(), if tables.is_empty() { String::new() } else { format!("({})", tables.join(", ")) });
+            println!(
+                "tables:     {} {}",
+                tables.len(),
+                if tables.is_empty() {
+                    String::new()
+                } else {
+                    format!("({})", tables.join(", "))
+                }
+            );
         }
         Err(e) => println!("tables:     unknown (could not open: {e:#})"),
     }
@@ -227,8 +258,10 @@ fn verify(target: &Target, check: Option<&str>, keys: &KeyArgs) -> anyhow::Resul
     let bar = if std::io::stderr().is_terminal() {
         let b = indicatif::ProgressBar::new(total.max(1));
         b.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} verifying {pos}/{len} records [{bar:30}] {eta}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} verifying {pos}/{len} records [{bar:30}] {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         Some(b)
     } else {
@@ -255,7 +288,10 @@ fn verify(target: &Target, check: Option<&str>, keys: &KeyArgs) -> anyhow::Resul
         println!("  under data key {dek}: {n}");
     }
     if report.failure_count > 0 {
-        println!("✗ {} record(s) failed authentication; first ones:", report.failure_count);
+        println!(
+            "✗ {} record(s) failed authentication; first ones:",
+            report.failure_count
+        );
         for f in &report.failures {
             println!("  {}: {}", f.location, f.error);
         }

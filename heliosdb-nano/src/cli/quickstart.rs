@@ -29,20 +29,30 @@ pub fn run(keep: Option<PathBuf>) -> anyhow::Result<ExitCode> {
             dir
         }
         None => {
-            temp = tempfile::Builder::new().prefix("heliosdb-quickstart-").tempdir()?;
+            temp = tempfile::Builder::new()
+                .prefix("heliosdb-quickstart-")
+                .tempdir()?;
             temp.path()
         }
     };
     let db_path = root.join("encrypted_db");
     let key_path = root.join("encryption.key");
     if db_path.exists() || key_path.exists() {
-        bail!("{} already holds a quickstart database; choose an empty directory", root.display());
+        bail!(
+            "{} already holds a quickstart database; choose an empty directory",
+            root.display()
+        );
     }
 
     println!("HeliosDB Nano quickstart — transparent encryption at rest\n");
-    println!("1. keygen: a fresh 256-bit key, written to {} (mode 0400)", key_path.display());
+    println!(
+        "1. keygen: a fresh 256-bit key, written to {} (mode 0400)",
+        key_path.display()
+    );
     let km = KeyManager::generate_random();
-    let hex = km.try_export_as_hex().context("generated key is exportable")?;
+    let hex = km
+        .try_export_as_hex()
+        .context("generated key is exportable")?;
     super::write_key_file(&key_path, hex.as_bytes())?;
     drop(hex);
     println!("   key source: {}", km.source());
@@ -55,14 +65,26 @@ pub fn run(keep: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     println!("\n2. open an encrypted database at {}", db_path.display());
     {
         let storage = StorageEngine::open(&db_path, &config)?;
-        println!("   ✓ Encryption: {}", storage.encryption_info().unwrap_or_else(|| "Disabled".into()));
+        println!(
+            "   ✓ Encryption: {}",
+            storage
+                .encryption_info()
+                .unwrap_or_else(|| "Disabled".into())
+        );
 
         println!("\n3. key-value API: put(b\"test_key\", b\"sensitive_data\")");
         storage.put(b"test_key", b"sensitive_data")?;
         let raw = storage.db.get(b"test_key")?.context("raw value present")?;
         let plain = storage.get(b"test_key")?.context("value present")?;
-        println!("   raw bytes on disk ({} bytes): {}…", raw.len(), hex_prefix(&raw, 24));
-        println!("   storage.get():                {:?}", String::from_utf8_lossy(&plain));
+        println!(
+            "   raw bytes on disk ({} bytes): {}…",
+            raw.len(),
+            hex_prefix(&raw, 24)
+        );
+        println!(
+            "   storage.get():                {:?}",
+            String::from_utf8_lossy(&plain)
+        );
         if raw == plain {
             bail!("raw bytes equal the plaintext: encryption is not working");
         }
@@ -116,17 +138,31 @@ pub fn run(keep: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         for emp in storage.scan_table("employees")? {
             println!("   Employee: {}", show(&emp));
         }
-        let diabetic = storage.find_by("patients", "diagnosis", &Value::String("Type 2 Diabetes".into()))?;
-        println!("   indexed lookup diagnosis = 'Type 2 Diabetes': {} patients", diabetic.len());
+        let diabetic = storage.find_by(
+            "patients",
+            "diagnosis",
+            &Value::String("Type 2 Diabetes".into()),
+        )?;
+        println!(
+            "   indexed lookup diagnosis = 'Type 2 Diabetes': {} patients",
+            diabetic.len()
+        );
         for p in &diabetic {
             println!("   Patient: {}", show(p));
         }
         storage.flush()?;
     }
 
-    println!("\n5. scan every byte of every file under {} for the plaintext", db_path.display());
+    println!(
+        "\n5. scan every byte of every file under {} for the plaintext",
+        db_path.display()
+    );
     let (files, bytes, hits) = scan_dir(&db_path)?;
-    println!("   {files} files, {bytes} bytes, {} plaintext hits for {} canaries", hits.len(), CANARIES.len());
+    println!(
+        "   {files} files, {bytes} bytes, {} plaintext hits for {} canaries",
+        hits.len(),
+        CANARIES.len()
+    );
     for h in &hits {
         println!("   ✗ found {h}");
     }
@@ -161,7 +197,9 @@ pub fn run(keep: Option<PathBuf>) -> anyhow::Result<ExitCode> {
             db_path.display(),
             key_path.display()
         ),
-        None => println!("\n(the demo database and its key were in a temporary directory, now removed)"),
+        None => {
+            println!("\n(the demo database and its key were in a temporary directory, now removed)")
+        }
     }
     println!("✓ quickstart complete");
     Ok(ExitCode::SUCCESS)
@@ -177,7 +215,11 @@ fn patient(id: i32, name: &str, diagnosis: &str, prescription: &str) -> Tuple {
 }
 
 fn show(t: &Tuple) -> String {
-    t.values.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    t.values
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn hex_prefix(b: &[u8], n: usize) -> String {
