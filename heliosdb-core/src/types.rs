@@ -110,10 +110,17 @@ impl Value {
         }
     }
 
-    /// Canonical bytes of the value (used for record keys and blind tokens).
+    /// Canonical bytes of the value (used for record keys and blind tokens):
+    /// values that compare equal encode equally (`1.0` and `1.00` as
+    /// `Numeric`; `0.0` and `-0.0` as `Float8`; every NaN alike).
     pub fn encode_key(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(16);
-        self.encode_into(&mut out);
+        match self {
+            Value::Numeric(d) => Value::Numeric(d.normalize()).encode_into(&mut out),
+            Value::Float8(f) if *f == 0.0 => Value::Float8(0.0).encode_into(&mut out),
+            Value::Float8(f) if f.is_nan() => Value::Float8(f64::NAN).encode_into(&mut out),
+            v => v.encode_into(&mut out),
+        }
         out
     }
 
@@ -371,6 +378,22 @@ pub(crate) fn decode_value(mut input: &[u8]) -> Result<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn equal_values_have_equal_key_encodings() {
+        assert_eq!(
+            Value::Numeric(Decimal::new(10, 1)).encode_key(),
+            Value::Numeric(Decimal::new(100, 2)).encode_key()
+        );
+        assert_eq!(
+            Value::Float8(0.0).encode_key(),
+            Value::Float8(-0.0).encode_key()
+        );
+        assert_ne!(
+            Value::Numeric(Decimal::new(1, 0)).encode_key(),
+            Value::Numeric(Decimal::new(2, 0)).encode_key()
+        );
+    }
 
     #[test]
     fn tuple_round_trip_all_types() {

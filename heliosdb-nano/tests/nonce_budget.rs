@@ -16,23 +16,39 @@ fn writes_continue_across_automatic_data_key_changes() {
     {
         let s = StorageEngine::open(&db, &config).unwrap();
         for i in 0..95u32 {
-            s.put(format!("k{i:03}").as_bytes(), &i.to_be_bytes()).unwrap();
+            s.put(format!("k{i:03}").as_bytes(), &i.to_be_bytes())
+                .unwrap();
         }
         let info = s.key_info().unwrap();
         let data_keys: Vec<_> = info.deks.iter().filter(|d| d.1 == "data").collect();
-        assert!(data_keys.len() >= 10, "expected ≥ 10 data keys for 95 seals at budget 10: {data_keys:?}");
+        assert!(
+            data_keys.len() >= 10,
+            "expected ≥ 10 data keys for 95 seals at budget 10: {data_keys:?}"
+        );
         assert_eq!(data_keys.iter().filter(|d| d.2 == "active").count(), 1);
     }
     // Reopen: a reopened key never reuses counts (reservations are persisted).
     let s = StorageEngine::open(&db, &config).unwrap();
     for i in 95..120u32 {
-        s.put(format!("k{i:03}").as_bytes(), &i.to_be_bytes()).unwrap();
+        s.put(format!("k{i:03}").as_bytes(), &i.to_be_bytes())
+            .unwrap();
     }
     for i in 0..120u32 {
-        assert_eq!(s.get(format!("k{i:03}").as_bytes()).unwrap().unwrap(), i.to_be_bytes());
+        assert_eq!(
+            s.get(format!("k{i:03}").as_bytes()).unwrap().unwrap(),
+            i.to_be_bytes()
+        );
     }
     let report = s.verify().unwrap();
     assert!(report.is_ok());
-    assert!(report.records_per_dek.values().all(|&n| n <= 10), "{:?}", report.records_per_dek);
-    assert!(report.records_per_dek.len() >= 12, "{:?}", report.records_per_dek);
+    assert!(
+        report.records_per_dek.values().all(|&n| n <= 10),
+        "{:?}",
+        report.records_per_dek
+    );
+    assert!(
+        report.records_per_dek.len() >= 12,
+        "{:?}",
+        report.records_per_dek
+    );
 }

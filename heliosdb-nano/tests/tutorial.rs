@@ -4,6 +4,10 @@
 
 mod common;
 
+/// Two snippets use paths relative to the working directory; tests that
+/// change it take this lock so they also pass under a threaded `cargo test`.
+static CWD: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 use heliosdb_nano::storage::StorageEngine;
 use heliosdb_nano::{Column, Config, DataType, Schema, Tuple, Value};
 
@@ -11,6 +15,7 @@ use heliosdb_nano::{Column, Config, DataType, Schema, Tuple, Value};
 /// Encrypted Databases".
 #[test]
 fn method1_environment_variable_key() -> heliosdb_nano::Result<()> {
+    let _cwd = CWD.lock().unwrap_or_else(|p| p.into_inner());
     let dir = tempfile::tempdir()?;
     std::env::set_current_dir(dir.path())?;
     std::env::set_var("HELIOSDB_ENCRYPTION_KEY", common::KEY_A);
@@ -110,6 +115,7 @@ rotation_interval_days = 90
 #[test]
 fn method3_password_and_key_generation() -> heliosdb_nano::Result<()> {
     use heliosdb_nano::crypto::KeyManager;
+    let _cwd = CWD.lock().unwrap_or_else(|p| p.into_inner());
     let dir = tempfile::tempdir()?;
     std::env::set_current_dir(dir.path())?;
 
