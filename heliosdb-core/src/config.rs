@@ -4,6 +4,7 @@
 //! Unknown keys are errors that name the key (a typo such as `enabeld = true`
 //! must not silently leave a database unencrypted).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -152,6 +153,10 @@ pub struct EncryptionConfig {
     pub nonce_budget: Option<u64>,
     /// `fast` (default) or `os`.
     pub nonce_source: NonceSource,
+    /// `[encryption.kms]`: KMS provider options (`region`, `endpoint`,
+    /// `vault_url`, `address`, `mount`, …). Extra keys written beside
+    /// `provider` and `key_id` in the `Kms` table land here too.
+    pub kms: BTreeMap<String, String>,
 }
 
 impl EncryptionConfig {
@@ -178,6 +183,7 @@ struct RawEncryption {
     key_rotation: Option<KeyRotationConfig>,
     nonce_budget: Option<u64>,
     nonce_source: NonceSource,
+    kms: BTreeMap<String, String>,
 }
 
 impl Default for RawEncryption {
@@ -191,6 +197,7 @@ impl Default for RawEncryption {
             key_rotation: None,
             nonce_budget: None,
             nonce_source: d.nonce_source,
+            kms: BTreeMap::new(),
         }
     }
 }
@@ -200,10 +207,31 @@ impl TryFrom<RawEncryption> for EncryptionConfig {
 
     fn try_from(raw: RawEncryption) -> std::result::Result<Self, String> {
         let mut rotation = raw.rotation_interval_days;
+        let mut kms = raw.kms;
         let key_source = match raw.key_source {
             None => KeySource::default(),
             Some(mut value) => {
                 if let toml::Value::Table(t) = &mut value {
+                    // `{ Kms = { provider, key_id, region = …, endpoint = … } }`:
+                    // provider options beside the two fields move to `kms`.
+                    if let Some(toml::Value::Table(k)) = t.get_mut("Kms") {
+                        let extra: Vec<String> = k
+                            .keys()
+                            .filter(|n| *n != "provider" && *n != "key_id")
+                            .cloned()
+                            .collect();
+                        for name in extra {
+                            match k.remove(&name) {
+                                Some(toml::Value::String(v)) => {
+                                    kms.insert(name, v);
+                                }
+                                Some(other) => {
+                                    kms.insert(name, other.to_string());
+                                }
+                                None => {}
+                            }
+                        }
+                    }
                     if let Some(v) = t.remove("rotation_interval_days") {
                         let days = v
                             .as_integer()
@@ -223,6 +251,7 @@ impl TryFrom<RawEncryption> for EncryptionConfig {
             key_rotation: raw.key_rotation,
             nonce_budget: raw.nonce_budget,
             nonce_source: raw.nonce_source,
+            kms,
         })
     }
 }
@@ -369,6 +398,18 @@ rotation_interval_days = 90
         )
         .unwrap();
         assert!(matches!(c.encryption.key_source, KeySource::Kms { .. }));
+        let c = Config::from_toml_str(
+            "[encryption]\nkey_source = { Kms = { provider = \"aws\", key_id = \"alias/x\", region = \"eu-west-1\" } }\n[encryption.kms]\nendpoint = \"http://127.0.0.1:5000\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.encryption.kms.get("region").map(String::as_str),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            c.encryption.kms.get("endpoint").map(String::as_str),
+            Some("http://127.0.0.1:5000")
+        );
         let c = Config::from_toml_str("[encryption]\nkey_source = \"Password\"\n").unwrap();
         assert_eq!(c.encryption.key_source, KeySource::Password);
     }

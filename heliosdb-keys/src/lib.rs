@@ -38,7 +38,7 @@ pub mod conformance;
 #[cfg(any(test, feature = "test-util"))]
 mod fake;
 
-pub use config::KeySourceConfig;
+pub use config::{kms_providers, kms_source, KeySourceConfig, KmsProvider, KmsSpec, PASSWORD_ENV};
 pub use error::{Error, KmsErrorKind, Result};
 pub use keyring::{
     DekEntry, DekPurpose, DekState, KekSlot, Keyring, UnlockedKeyring, KEYRING_FORMAT_VERSION,
@@ -55,3 +55,6 @@ pub use source::{KekHeader, KeySource, KmsKeyRef, SourceDescription, SourceKind}
 pub use fake::FakeSource;
 
 pub use heliosdb_crypto::{DekId, SecretKey};
+
+/// Re-exported for KMS crates' `inventory::submit!`.
+pub use inventory;

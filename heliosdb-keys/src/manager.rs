@@ -6,7 +6,7 @@ use std::sync::Arc;
 use heliosdb_crypto::SecretKey;
 use zeroize::Zeroizing;
 
-use crate::config::{KeySourceConfig, PASSWORD_ENV};
+use crate::config::{KeySourceConfig, KmsSpec, PASSWORD_ENV};
 use crate::local::{derive_argon2id, EnvSource, FileSource, PasswordSource, RawKeySource};
 use crate::source::{KeySource, SourceDescription};
 use crate::{Error, Result};
@@ -83,8 +83,8 @@ impl KeyManager {
     /// The source's errors ("Environment variable '…' not found", "Hex key must
     /// be 64 characters (32 bytes), got N", "Failed to read key file: …");
     /// for `Password`, a missing `HELIOSDB_PASSWORD`; for `Kms`, an error
-    /// saying a KMS source must be built by the facade (which knows the
-    /// providers compiled in).
+    /// the provider registry's errors (a provider not compiled in names the
+    /// feature to enable).
     pub fn from_source(config: &KeySourceConfig) -> Result<Self> {
         let source: Arc<dyn KeySource> = match config {
             KeySourceConfig::Environment(var) => Arc::new(EnvSource::new(var.clone())?),
@@ -99,14 +99,34 @@ impl KeyManager {
                 let pw = Zeroizing::new(pw);
                 Arc::new(PasswordSource::new(pw.as_str()))
             }
-            KeySourceConfig::Kms { provider, .. } => {
-                return Err(Error::Unsupported(format!(
-                    "KMS provider '{provider}' is not available in heliosdb-keys alone; \
-                     open through heliosdb-nano built with the '{provider}' feature"
-                )))
-            }
+            KeySourceConfig::Kms { provider, key_id } => crate::config::kms_source(&KmsSpec {
+                provider: provider.clone(),
+                key_id: key_id.clone(),
+                options: Default::default(),
+            })?,
         };
         Ok(KeyManager { source })
+    }
+
+    /// Like [`KeyManager::from_source`], with KMS provider options
+    /// (`[encryption.kms]`).
+    ///
+    /// # Errors
+    /// As [`KeyManager::from_source`].
+    pub fn from_config(
+        config: &KeySourceConfig,
+        kms_options: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Self> {
+        match config {
+            KeySourceConfig::Kms { provider, key_id } => Ok(KeyManager {
+                source: crate::config::kms_source(&KmsSpec {
+                    provider: provider.clone(),
+                    key_id: key_id.clone(),
+                    options: kms_options.clone(),
+                })?,
+            }),
+            other => Self::from_source(other),
+        }
     }
 
     /// Wraps any key source (e.g. a KMS backend).

@@ -98,6 +98,11 @@ pub struct KmsKeyRef {
     /// The key version that wrapped, when the KMS exposes one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_version: Option<String>,
+    /// Non-secret provider options needed to reach the key again (region,
+    /// endpoint, vault URL, mount), so that tools can reopen the database
+    /// from its path alone.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub options: std::collections::BTreeMap<String, String>,
 }
 
 /// The public parameters a KEK slot stores beside its wrapped root key: the
