@@ -62,6 +62,9 @@ impl Config {
     /// # Errors
     /// [`Error::Config`] naming the offending key.
     pub fn validate(&self) -> Result<()> {
+        if let Some(0) = self.encryption.reencrypt_rate_mb {
+            return Err(Error::Config("encryption.reencrypt_rate_mb must be at least 1".into()));
+        }
         if let Some(0) = self.encryption.nonce_budget {
             return Err(Error::Config(
                 "encryption.nonce_budget must be at least 1".into(),
@@ -153,6 +156,9 @@ pub struct EncryptionConfig {
     pub nonce_budget: Option<u64>,
     /// `fast` (default) or `os`.
     pub nonce_source: NonceSource,
+    /// Background re-encryption rate limit during a data-key rotation, in
+    /// MiB/s of sealed values (default 256).
+    pub reencrypt_rate_mb: Option<u32>,
     /// `[encryption.kms]`: KMS provider options (`region`, `endpoint`,
     /// `vault_url`, `address`, `mount`, …). Extra keys written beside
     /// `provider` and `key_id` in the `Kms` table land here too.
@@ -183,6 +189,7 @@ struct RawEncryption {
     key_rotation: Option<KeyRotationConfig>,
     nonce_budget: Option<u64>,
     nonce_source: NonceSource,
+    reencrypt_rate_mb: Option<u32>,
     kms: BTreeMap<String, String>,
 }
 
@@ -197,6 +204,7 @@ impl Default for RawEncryption {
             key_rotation: None,
             nonce_budget: None,
             nonce_source: d.nonce_source,
+            reencrypt_rate_mb: None,
             kms: BTreeMap::new(),
         }
     }
@@ -251,6 +259,7 @@ impl TryFrom<RawEncryption> for EncryptionConfig {
             key_rotation: raw.key_rotation,
             nonce_budget: raw.nonce_budget,
             nonce_source: raw.nonce_source,
+            reencrypt_rate_mb: raw.reencrypt_rate_mb,
             kms,
         })
     }

@@ -159,9 +159,10 @@ pub struct StorageEngine {
     pub db: RawView,
     store: Arc<SealedStore>,
     config: Config,
-    commit_lock: Mutex<()>,
+    pub(crate) commit_lock: Arc<Mutex<()>>,
     txns: Mutex<HashMap<ThreadId, TxnState>>,
     tables: RwLock<Option<TableMap>>,
+    pub(crate) worker: Mutex<Option<crate::rotation::Worker>>,
 }
 
 impl std::fmt::Debug for StorageEngine {
@@ -282,7 +283,8 @@ impl StorageEngine {
             return Ok(None);
         }
         Ok(Some(
-            KeyManager::from_source(&config.encryption.key_source)?.key_source(),
+            KeyManager::from_config(&config.encryption.key_source, &config.encryption.kms)?
+                .key_source(),
         ))
     }
 
@@ -295,16 +297,19 @@ impl StorageEngine {
         config.validate()?;
         let in_memory = in_memory || config.storage.in_memory;
         let store = Arc::new(SealedStore::open(path, config, source, in_memory)?);
-        Ok(StorageEngine {
+        let engine = StorageEngine {
             db: RawView {
                 store: Arc::clone(&store),
             },
             store,
             config: config.clone(),
-            commit_lock: Mutex::new(()),
+            commit_lock: Arc::new(Mutex::new(())),
             txns: Mutex::new(HashMap::new()),
             tables: RwLock::new(None),
-        })
+            worker: Mutex::new(None),
+        };
+        engine.start_background()?;
+        Ok(engine)
     }
 
     /// The keyring of the database at `path` and whether it is encrypted,
@@ -336,7 +341,7 @@ impl StorageEngine {
     /// Secret-free key information (encrypted databases only).
     pub fn key_info(&self) -> Option<KeyInfo> {
         let ring = self.store.keyring()?;
-        let opened_with = self.store.opened_with()?.clone();
+        let opened_with = self.store.opened_with()?;
         Some(KeyInfo {
             opened_with,
             slots: ring.slots.iter().map(|s| s.header.source.clone()).collect(),
@@ -422,6 +427,10 @@ impl StorageEngine {
 
     pub(crate) fn store(&self) -> &SealedStore {
         &self.store
+    }
+
+    pub(crate) fn store_arc(&self) -> Arc<SealedStore> {
+        Arc::clone(&self.store)
     }
 
     pub(crate) fn tables_cache(&self) -> &RwLock<Option<TableMap>> {

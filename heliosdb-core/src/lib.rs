@@ -14,6 +14,7 @@
 pub mod config;
 mod engine;
 mod error;
+mod rotation;
 mod store;
 mod tables;
 mod types;
@@ -22,6 +23,7 @@ mod verify;
 pub use config::{Config, KeySource};
 pub use engine::{IndexDef, KeyInfo, StorageEngine, TableDef, VerifyFailure, VerifyReport};
 pub use error::{Error, Result};
+pub use rotation::{DekStatus, EncryptionStatus, KekRotation, RotationStatus, SlotStatus};
 pub use store::{Cf, RawView};
 pub use tables::Catalog;
 pub use types::{Column, DataType, Schema, Tuple, Value};

@@ -105,7 +105,7 @@ struct Crypto {
     blind: Hmac<Sha256>,
     nonce_mode: NonceMode,
     budget: u64,
-    opened_with: SourceDescription,
+    opened_with: Mutex<SourceDescription>,
 }
 
 /// The seal boundary (see the module docs).
@@ -339,8 +339,145 @@ impl SealedStore {
     }
 
     /// The key source that opened the database, if encrypted.
-    pub(crate) fn opened_with(&self) -> Option<&SourceDescription> {
-        self.crypto.as_ref().map(|c| &c.opened_with)
+    pub(crate) fn opened_with(&self) -> Option<SourceDescription> {
+        self.crypto.as_ref().map(|c| lock(&c.opened_with).clone())
+    }
+
+    pub(crate) fn set_opened_with(&self, d: SourceDescription) {
+        if let Some(c) = &self.crypto {
+            *lock(&c.opened_with) = d;
+        }
+    }
+
+    fn crypto(&self) -> Result<&Crypto> {
+        self.crypto.as_ref().ok_or_else(|| {
+            Error::EncryptionMismatch("the database is not encrypted: it has no keys to manage".into())
+        })
+    }
+
+    /// Applies `f` to a copy of the keyring, persists the result in one
+    /// synced write (a keyring-only change), then refreshes the in-memory
+    /// ciphers and the active key. If `f` or the write fails, the keyring in
+    /// memory and on disk is unchanged.
+    pub(crate) fn update_keyring<T>(
+        &self,
+        f: impl FnOnce(&mut Keyring, &mut UnlockedKeyring) -> Result<T>,
+    ) -> Result<T> {
+        let c = self.crypto()?;
+        let mut guard = lock(&c.keyring);
+        let (ring, unlocked) = &mut *guard;
+        let mut next = ring.clone();
+        let out = f(&mut next, unlocked)?;
+        self.db
+            .put_cf_opt(self.keyring_cf()?, KEYRING_KEY, next.encode(), &sync_write())?;
+        *ring = next;
+        c.refresh(ring, unlocked)?;
+        Ok(out)
+    }
+
+    /// Nonce budget and the active key's encryption count so far.
+    pub(crate) fn nonce_usage(&self) -> Option<(u64, DekId, u64)> {
+        let c = self.crypto.as_ref()?;
+        let active = read(&c.active);
+        Some((c.budget, active.id, active.counter.used()))
+    }
+
+    /// Re-encrypts, under the caller's commit lock, up to `max_records`
+    /// values of `cf` after `after` that are not sealed with the active data
+    /// key; reads at most `max_scan` records. Each value is re-read and
+    /// re-sealed with its AAD, and the batch is written together with the
+    /// rotation cursor in the keyring, atomically.
+    pub(crate) fn reencrypt_batch(
+        &self,
+        cf_index: usize,
+        after: Option<&[u8]>,
+        max_records: usize,
+        max_bytes: u64,
+        max_scan: usize,
+    ) -> Result<ReencryptOutcome> {
+        let c = self.crypto()?;
+        let cf = Cf::ALL[cf_index];
+        let handle = self.cf(cf)?;
+        let active = Arc::clone(&read(&c.active));
+        let mode = match after {
+            Some(k) => IteratorMode::From(k, rocksdb::Direction::Forward),
+            None => IteratorMode::Start,
+        };
+        let mut batch = WriteBatch::default();
+        let mut out = ReencryptOutcome::default();
+        for item in self.db.iterator_cf(handle, mode) {
+            let (key, stored) = item?;
+            if after == Some(&key[..]) {
+                continue;
+            }
+            if out.scanned >= max_scan || out.records >= max_records as u64 || out.bytes >= max_bytes {
+                out.more = true;
+                break;
+            }
+            out.scanned += 1;
+            out.last_key = Some(key.to_vec());
+            let header = EnvelopeHeader::parse(&stored);
+            if matches!(header, Ok(h) if h.dek_id == active.id) {
+                continue;
+            }
+            // Opening authenticates: a damaged value is reported, never re-sealed.
+            let plain = self.open_value(cf, &key, &stored)?;
+            let sealed = self.seal(cf, &key, &plain)?;
+            out.bytes += sealed.len() as u64;
+            out.records += 1;
+            batch.put_cf(handle, &key, sealed);
+        }
+        let mut guard = lock(&c.keyring);
+        let (ring, _) = &mut *guard;
+        let mut next = ring.clone();
+        if let Some(r) = &mut next.rotation {
+            r.records_done += out.records;
+            r.bytes_done += out.bytes;
+            if out.more {
+                r.cursor_cf = cf_index as u32;
+                r.cursor_key = out.last_key.as_ref().map(hex::encode);
+            } else {
+                r.cursor_cf = cf_index as u32 + 1;
+                r.cursor_key = None;
+            }
+        }
+        batch.put_cf(self.keyring_cf()?, KEYRING_KEY, next.encode());
+        self.db.write(batch)?;
+        *ring = next;
+        Ok(out)
+    }
+
+    /// Records and stored bytes per data key id, from the envelope headers.
+    pub(crate) fn count_by_dek(&self) -> Result<std::collections::BTreeMap<u32, (u64, u64)>> {
+        let mut out = std::collections::BTreeMap::new();
+        if self.crypto.is_none() {
+            return Ok(out);
+        }
+        for cf in Cf::ALL {
+            for item in self.db.iterator_cf(self.cf(cf)?, IteratorMode::Start) {
+                let (_, v) = item?;
+                if let Ok(h) = EnvelopeHeader::parse(&v) {
+                    let e = out.entry(h.dek_id.0).or_insert((0u64, 0u64));
+                    e.0 += 1;
+                    e.1 += v.len() as u64;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Flushes every column family and compacts all of it, so that values
+    /// replaced or deleted leave memtables, WAL and SST files.
+    pub(crate) fn purge_old_versions(&self) -> Result<()> {
+        self.flush()?;
+        for name in cf_names() {
+            if let Some(h) = self.db.cf_handle(name) {
+                let mut opts = rocksdb::CompactOptions::default();
+                opts.set_bottommost_level_compaction(rocksdb::BottommostLevelCompaction::Force);
+                self.db.compact_range_cf_opt(h, None::<&[u8]>, None::<&[u8]>, &opts);
+            }
+        }
+        self.flush()
     }
 
     /// A copy of the keyring (wrapped keys only), if encrypted.
@@ -542,38 +679,17 @@ impl SealedStore {
 
     /// The active key has used its nonce budget: mint a new data key and make it active.
     fn rotate_for_budget(&self, c: &Crypto, exhausted: DekId) -> Result<()> {
-        let mut guard = lock(&c.keyring);
-        if read(&c.active).id != exhausted {
-            return Ok(()); // another thread rotated already
+        let new = self.update_keyring(|ring, unlocked| {
+            // Another thread may have rotated already.
+            match ring.active_data_dek() {
+                Some(d) if d.id == exhausted.0 => Ok(Some(ring.add_dek(unlocked, DekPurpose::Data)?)),
+                _ => Ok(None),
+            }
+        })?;
+        if let Some(id) = new {
+            tracing::info!(old = exhausted.0, new = id.0, "data key reached its nonce budget; new data key is active");
         }
-        let (ring, unlocked) = &mut *guard;
-        let mut next = ring.clone();
-        let id = next.add_dek(unlocked, DekPurpose::Data)?;
-        self.db.put_cf_opt(
-            self.keyring_cf()?,
-            KEYRING_KEY,
-            next.encode(),
-            &sync_write(),
-        )?;
-        *ring = next;
-        let key = unlocked
-            .key(id)
-            .ok_or_else(|| Error::Corrupt("new data key missing".into()))?;
-        let aead = Arc::new(Aead::new(key));
-        c.ciphers
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(id.0, Arc::clone(&aead));
-        *c.active.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(ActiveKey {
-            id,
-            aead,
-            counter: Arc::new(UsageCounter::new(0, 0)),
-        });
-        tracing::info!(
-            old = exhausted.0,
-            new = id.0,
-            "data key reached its nonce budget; new data key is active"
-        );
+        let _ = c;
         Ok(())
     }
 
@@ -601,7 +717,48 @@ impl SealedStore {
     }
 }
 
+/// What one re-encryption batch did.
+#[derive(Debug, Default)]
+pub(crate) struct ReencryptOutcome {
+    pub(crate) scanned: usize,
+    pub(crate) records: u64,
+    pub(crate) bytes: u64,
+    pub(crate) last_key: Option<Vec<u8>>,
+    /// The column family has more records after `last_key`.
+    pub(crate) more: bool,
+}
+
 impl Crypto {
+    /// Brings ciphers and the active key in line with `ring`.
+    fn refresh(&self, ring: &Keyring, unlocked: &UnlockedKeyring) -> Result<()> {
+        let mut ciphers = self.ciphers.write().unwrap_or_else(|p| p.into_inner());
+        ciphers.retain(|id, _| ring.dek(DekId(*id)).is_some());
+        for d in &ring.deks {
+            if d.purpose == DekPurpose::Data && !ciphers.contains_key(&d.id) {
+                let key = unlocked
+                    .key(DekId(d.id))
+                    .ok_or_else(|| Error::Corrupt(format!("data key {} was not unwrapped", d.id)))?;
+                ciphers.insert(d.id, Arc::new(Aead::new(key)));
+            }
+        }
+        let entry = ring
+            .active_data_dek()
+            .ok_or_else(|| Error::Corrupt("no active data key".into()))?;
+        let mut active = self.active.write().unwrap_or_else(|p| p.into_inner());
+        if active.id.0 != entry.id {
+            let aead = ciphers
+                .get(&entry.id)
+                .cloned()
+                .ok_or_else(|| Error::Corrupt("active data key has no cipher".into()))?;
+            *active = Arc::new(ActiveKey {
+                id: DekId(entry.id),
+                aead,
+                counter: Arc::new(UsageCounter::new(entry.nonce_reserved, entry.nonce_reserved)),
+            });
+        }
+        Ok(())
+    }
+
     fn new(
         ring: Keyring,
         unlocked: UnlockedKeyring,
@@ -652,7 +809,7 @@ impl Crypto {
                 .encryption
                 .nonce_budget
                 .unwrap_or(DEFAULT_NONCE_BUDGET),
-            opened_with,
+            opened_with: Mutex::new(opened_with),
         })
     }
 }

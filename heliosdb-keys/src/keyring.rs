@@ -108,6 +108,30 @@ pub struct Keyring {
     pub next_slot_id: u32,
     /// Next DEK id to hand out.
     pub next_dek_id: u32,
+    /// A data-key rotation in progress (re-encryption of old records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<RotationState>,
+}
+
+/// Progress of a data-key rotation, persisted with the keyring in the same
+/// atomic write as each re-encrypted batch, so it resumes where it stopped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotationState {
+    /// The data key that was made active when the rotation started.
+    pub target_dek: u32,
+    /// Unix seconds.
+    pub started_at: u64,
+    /// Column family index the walk is in.
+    pub cursor_cf: u32,
+    /// Hex of the last physical record key done in that column family
+    /// (record keys are ids and blind tokens: no user plaintext).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor_key: Option<String>,
+    /// Records re-encrypted so far.
+    pub records_done: u64,
+    /// Bytes (sealed values) re-encrypted so far.
+    pub bytes_done: u64,
 }
 
 /// The keys of an opened keyring, in memory only.
@@ -217,6 +241,7 @@ impl Keyring {
             deks: Vec::new(),
             next_slot_id: 1,
             next_dek_id: 1,
+            rotation: None,
         };
         let root = SecretKey::generate()?;
         let mut unlocked = UnlockedKeyring {
@@ -337,6 +362,119 @@ impl Keyring {
         unlocked.keys.insert(id, key);
         self.next_dek_id += 1;
         Ok(DekId(id))
+    }
+
+    /// Removes a KEK slot. Keyring-only change; no record is touched.
+    ///
+    /// # Errors
+    /// [`Error::Invariant`] for the last slot (the database would be
+    /// unopenable) or an unknown slot.
+    pub fn remove_slot(&mut self, slot_id: u32) -> Result<()> {
+        if !self.slots.iter().any(|s| s.id == slot_id) {
+            return Err(Error::Invariant(format!("no key-encryption key slot {slot_id}")));
+        }
+        if self.slots.len() == 1 {
+            return Err(Error::Invariant(
+                "cannot remove the last key-encryption key: add another one first (add-key)".into(),
+            ));
+        }
+        self.slots.retain(|s| s.id != slot_id);
+        Ok(())
+    }
+
+    /// KEK rotation: wraps the root key with `new_source` in a new slot and
+    /// removes slot `old_slot`, as one keyring value. Written atomically, a
+    /// crash leaves either the old keyring (opens with the old KEK only) or
+    /// the new one (opens with the new KEK only). No record is rewritten.
+    ///
+    /// # Errors
+    /// The new source's errors; an unknown old slot.
+    pub async fn replace_slot(
+        &mut self,
+        old_slot: u32,
+        new_source: &dyn KeySource,
+        unlocked: &mut UnlockedKeyring,
+    ) -> Result<u32> {
+        if !self.slots.iter().any(|s| s.id == old_slot) {
+            return Err(Error::Invariant(format!("no key-encryption key slot {old_slot}")));
+        }
+        let new_id = self.add_slot(new_source, unlocked).await?;
+        self.slots.retain(|s| s.id != old_slot);
+        if unlocked.slot_id == old_slot {
+            unlocked.slot_id = new_id;
+        }
+        Ok(new_id)
+    }
+
+    /// The slot whose header `source` matches, if any.
+    ///
+    /// # Errors
+    /// The source's errors while checking.
+    pub async fn find_slot(&self, source: &dyn KeySource) -> Result<Option<u32>> {
+        for slot in &self.slots {
+            if source.matches(&slot.header).await? {
+                return Ok(Some(slot.id));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Starts a data-key rotation: a new data key becomes active at once
+    /// (the old one stays readable, decrypt-only) and the re-encryption walk
+    /// starts from the beginning.
+    ///
+    /// # Errors
+    /// Only when the OS RNG fails.
+    pub fn start_rotation(&mut self, unlocked: &mut UnlockedKeyring) -> Result<DekId> {
+        let id = self.add_dek(unlocked, DekPurpose::Data)?;
+        self.rotation = Some(RotationState {
+            target_dek: id.0,
+            started_at: now_secs(),
+            cursor_cf: 0,
+            cursor_key: None,
+            records_done: 0,
+            bytes_done: 0,
+        });
+        Ok(id)
+    }
+
+    /// Ends a rotation: every decrypt-only data key not in `still_used`
+    /// moves to the archive (state retired, still wrapped, so older backups
+    /// stay restorable). `still_used` holds the ids some record still uses.
+    pub fn finish_rotation(&mut self, still_used: &std::collections::BTreeSet<u32>) -> Vec<DekId> {
+        let mut retired = Vec::new();
+        for d in &mut self.deks {
+            if d.purpose == DekPurpose::Data
+                && d.state == DekState::DecryptOnly
+                && !still_used.contains(&d.id)
+            {
+                d.state = DekState::Retired;
+                retired.push(DekId(d.id));
+            }
+        }
+        self.rotation = None;
+        retired
+    }
+
+    /// Destroys an archived (retired) data key for good: crypto-shredding.
+    /// Anything still sealed under it — in old backups, say — becomes unreadable.
+    ///
+    /// # Errors
+    /// [`Error::Invariant`] unless the key exists and is retired.
+    pub fn destroy_dek(&mut self, id: DekId, unlocked: &mut UnlockedKeyring) -> Result<()> {
+        match self.dek(id) {
+            Some(d) if d.state == DekState::Retired => {}
+            Some(d) => {
+                return Err(Error::Invariant(format!(
+                    "data key {} is {}; only retired (archived) keys can be destroyed",
+                    id.0, d.state
+                )))
+            }
+            None => return Err(Error::Invariant(format!("no data key {}", id.0))),
+        }
+        self.deks.retain(|d| d.id != id.0);
+        unlocked.keys.remove(&id.0);
+        Ok(())
     }
 
     /// The data key that seals new values.
@@ -513,5 +651,55 @@ mod tests {
         assert_eq!(ring.active_data_dek().unwrap().id, new.0);
         let reopened = block_on(Keyring::decode(&ring.encode()).unwrap().unlock(&src)).unwrap();
         assert!(reopened.key(DekId(old)).is_some() && reopened.key(new).is_some());
+    }
+}
+
+#[cfg(test)]
+mod rotation_tests {
+    use super::*;
+    use crate::{block_on, FakeSource};
+
+    #[test]
+    fn kek_rotation_swaps_the_slot_atomically() {
+        let (a, b) = (FakeSource::new(1), FakeSource::new(2));
+        let (mut ring, mut unlocked) = block_on(Keyring::create(&a)).unwrap();
+        let before = ring.clone();
+        let old = unlocked.slot_id;
+        block_on(ring.replace_slot(old, &b, &mut unlocked)).unwrap();
+        // The old encoding opens with A only, the new one with B only.
+        assert!(block_on(before.unlock(&a)).is_ok() && block_on(before.unlock(&b)).is_err());
+        let after = Keyring::decode(&ring.encode()).unwrap();
+        assert!(block_on(after.unlock(&b)).is_ok() && block_on(after.unlock(&a)).is_err());
+        // DEKs unchanged: no record needs rewriting.
+        assert_eq!(before.deks, after.deks);
+    }
+
+    #[test]
+    fn several_keks_and_the_last_one_stays() {
+        let (a, b) = (FakeSource::new(1), FakeSource::new(2));
+        let (mut ring, unlocked) = block_on(Keyring::create(&a)).unwrap();
+        let slot_b = block_on(ring.add_slot(&b, &unlocked)).unwrap();
+        assert!(block_on(ring.unlock(&a)).is_ok() && block_on(ring.unlock(&b)).is_ok());
+        ring.remove_slot(unlocked.slot_id).unwrap();
+        assert!(block_on(ring.unlock(&a)).is_err());
+        let err = ring.remove_slot(slot_b).unwrap_err();
+        assert!(err.to_string().contains("last key-encryption key"), "{err}");
+    }
+
+    #[test]
+    fn rotation_lifecycle_and_destroy() {
+        let a = FakeSource::new(1);
+        let (mut ring, mut unlocked) = block_on(Keyring::create(&a)).unwrap();
+        let old = DekId(ring.active_data_dek().unwrap().id);
+        let new = ring.start_rotation(&mut unlocked).unwrap();
+        assert_eq!(ring.dek(old).unwrap().state, DekState::DecryptOnly);
+        assert!(ring.destroy_dek(old, &mut unlocked).is_err(), "decrypt-only keys cannot be destroyed");
+        assert_eq!(ring.finish_rotation(&Default::default()), vec![old]);
+        assert_eq!(ring.dek(old).unwrap().state, DekState::Retired);
+        assert_eq!(ring.active_data_dek().unwrap().id, new.0);
+        ring.destroy_dek(old, &mut unlocked).unwrap();
+        assert!(ring.dek(old).is_none() && unlocked.key(old).is_none());
+        assert!(ring.destroy_dek(new, &mut unlocked).is_err());
+        Keyring::decode(&ring.encode()).unwrap();
     }
 }

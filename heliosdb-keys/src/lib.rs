@@ -41,7 +41,8 @@ mod fake;
 pub use config::{kms_providers, kms_source, KeySourceConfig, KmsProvider, KmsSpec, PASSWORD_ENV};
 pub use error::{Error, KmsErrorKind, Result};
 pub use keyring::{
-    DekEntry, DekPurpose, DekState, KekSlot, Keyring, UnlockedKeyring, KEYRING_FORMAT_VERSION,
+    DekEntry, DekPurpose, DekState, KekSlot, Keyring, RotationState, UnlockedKeyring,
+    KEYRING_FORMAT_VERSION,
 };
 pub use local::{
     check_key_file_permissions, EnvSource, FileSource, KdfParams, PasswordSource, RawKeySource,

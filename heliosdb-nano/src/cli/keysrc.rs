@@ -52,8 +52,13 @@ pub fn read_password(confirm: bool) -> anyhow::Result<Zeroizing<String>> {
     if let Ok(pw) = std::env::var(PASSWORD_ENV) {
         return Ok(Zeroizing::new(pw));
     }
+    read_password_prompt("Database password: ", confirm)
+}
+
+/// Prompts on a terminal (twice when `confirm`), else reads one line of standard input.
+pub fn read_password_prompt(prompt: &str, confirm: bool) -> anyhow::Result<Zeroizing<String>> {
     if std::io::stdin().is_terminal() {
-        let pw = Zeroizing::new(rpassword::prompt_password("Database password: ")?);
+        let pw = Zeroizing::new(rpassword::prompt_password(prompt)?);
         if confirm {
             let again = Zeroizing::new(rpassword::prompt_password("Repeat password: ")?);
             if *pw != *again {

@@ -2,6 +2,7 @@
 
 mod keysrc;
 mod quickstart;
+mod rotate;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -68,6 +69,67 @@ enum Command {
         #[command(flatten)]
         keys: KeyArgs,
     },
+    /// KEK rotation: re-wrap the keys with a new key-encryption key (instant, no record rewritten).
+    RotateKey {
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        keys: KeyArgs,
+        #[command(flatten)]
+        new_key: rotate::NewKeyArgs,
+    },
+    /// Add another key-encryption key (e.g. a recovery key file); any one opens the database.
+    AddKey {
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        keys: KeyArgs,
+        #[command(flatten)]
+        new_key: rotate::NewKeyArgs,
+    },
+    /// Remove a key-encryption key slot (see `info` / `key-status`); never the last one.
+    RemoveKey {
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        keys: KeyArgs,
+        /// The slot to remove.
+        #[arg(long)]
+        slot: u32,
+    },
+    /// DEK rotation: a new data key now, old records re-encrypted in the background.
+    RotateDataKey {
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        keys: KeyArgs,
+        /// Return only when re-encryption and retirement of the old key are done.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Destroy an archived (retired) data key for good (crypto-shredding).
+    DestroyKey {
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        keys: KeyArgs,
+        /// The data key id.
+        #[arg(long)]
+        dek: u32,
+        /// Confirm: anything still sealed under this key (e.g. in old backups) becomes unreadable.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Key status: KEKs, data keys with records under each, rotation progress, nonce budget.
+    KeyStatus {
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        keys: KeyArgs,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Demo: a throwaway encrypted database, the tutorial's data, proof it is encrypted on disk.
     Quickstart {
         /// Keep the demo database in this directory instead of a temporary one.
@@ -88,7 +150,7 @@ pub struct Target {
 }
 
 impl Target {
-    fn resolve(&self) -> anyhow::Result<(PathBuf, Config, bool)> {
+    pub(crate) fn resolve(&self) -> anyhow::Result<(PathBuf, Config, bool)> {
         let (config, from_file) = match &self.config {
             Some(c) => (Config::from_file(c)?, true),
             None => (Config::default(), false),
@@ -127,6 +189,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("checkpoint: {} flushed", path.display());
             Ok(ExitCode::SUCCESS)
         }
+        Command::RotateKey { target, keys, new_key } => rotate::rotate_key(&target, &keys, &new_key),
+        Command::AddKey { target, keys, new_key } => rotate::add_key(&target, &keys, &new_key),
+        Command::RemoveKey { target, keys, slot } => rotate::remove_key(&target, &keys, slot),
+        Command::RotateDataKey { target, keys, wait } => rotate::rotate_data_key(&target, &keys, wait),
+        Command::DestroyKey { target, keys, dek, yes } => rotate::destroy_key(&target, &keys, dek, yes),
+        Command::KeyStatus { target, keys, json } => rotate::key_status(&target, &keys, json),
         Command::Quickstart { keep } => quickstart::run(keep),
     }
 }
