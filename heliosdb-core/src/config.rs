@@ -63,7 +63,9 @@ impl Config {
     /// [`Error::Config`] naming the offending key.
     pub fn validate(&self) -> Result<()> {
         if let Some(0) = self.encryption.reencrypt_rate_mb {
-            return Err(Error::Config("encryption.reencrypt_rate_mb must be at least 1".into()));
+            return Err(Error::Config(
+                "encryption.reencrypt_rate_mb must be at least 1".into(),
+            ));
         }
         if let Some(0) = self.encryption.nonce_budget {
             return Err(Error::Config(

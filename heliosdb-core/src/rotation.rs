@@ -180,6 +180,8 @@ enum Step {
 impl Shared {
     fn run(&self) {
         let mut last_check = Instant::now();
+        // Token bucket: each batch of b bytes pushes the next start b/rate seconds later.
+        let mut next_start = Instant::now();
         let mut window = (Instant::now(), 0u64);
         while !self.stop.load(Ordering::SeqCst) {
             match self.step() {
@@ -191,22 +193,23 @@ impl Shared {
                         lock(&self.status).rate = window.1 as f64 / elapsed;
                         window = (Instant::now(), 0);
                     }
-                    // Throttle: never faster than the configured rate on average.
-                    let due = Duration::from_secs_f64(window.1 as f64 / self.rate_bytes);
-                    let spent = window.0.elapsed();
-                    if due > spent {
-                        self.sleep(due - spent);
+                    let now = Instant::now();
+                    next_start = next_start.max(now)
+                        + Duration::from_secs_f64(bytes as f64 / self.rate_bytes);
+                    if next_start > now {
+                        self.pause(next_start - now);
                     }
                 }
                 Ok(Step::Idle) => {
                     lock(&self.status).rate = 0.0;
                     window = (Instant::now(), 0);
-                    self.sleep(Duration::from_millis(500));
+                    next_start = Instant::now();
+                    self.idle(Duration::from_millis(500));
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "background re-encryption failed; retrying in 5 s");
                     lock(&self.status).last_error = Some(e.to_string());
-                    self.sleep(Duration::from_secs(5));
+                    self.pause(Duration::from_secs(5));
                 }
             }
             if last_check.elapsed() >= SCHEDULE_CHECK {
@@ -218,7 +221,22 @@ impl Shared {
         }
     }
 
-    fn sleep(&self, d: Duration) {
+    /// Throttle pause: ends early only when the engine shuts down.
+    fn pause(&self, d: Duration) {
+        let end = Instant::now() + d;
+        while !self.stop.load(Ordering::SeqCst) {
+            let now = Instant::now();
+            if now >= end {
+                return;
+            }
+            let (m, cv) = &*self.wake;
+            let guard = lock(m);
+            let _ = cv.wait_timeout(guard, (end - now).min(Duration::from_millis(100)));
+        }
+    }
+
+    /// Idle wait: ends early when a rotation starts or the engine shuts down.
+    fn idle(&self, d: Duration) {
         let (m, cv) = &*self.wake;
         let mut woken = lock(m);
         if !*woken && !self.stop.load(Ordering::SeqCst) {
@@ -239,7 +257,9 @@ impl Shared {
         };
         if (rot.cursor_cf as usize) < Cf::ALL.len() {
             let after = match &rot.cursor_key {
-                Some(h) => Some(hex::decode(h).map_err(|_| Error::Corrupt("rotation cursor".into()))?),
+                Some(h) => {
+                    Some(hex::decode(h).map_err(|_| Error::Corrupt("rotation cursor".into()))?)
+                }
                 None => None,
             };
             let _guard = lock(&self.commit_lock);
@@ -271,7 +291,9 @@ impl Shared {
         let _guard = lock(&self.commit_lock);
         let counts = self.store.count_by_dek()?;
         let still_used: BTreeSet<u32> = counts.keys().copied().collect();
-        let retired = self.store.update_keyring(|ring, _| Ok(ring.finish_rotation(&still_used)))?;
+        let retired = self
+            .store
+            .update_keyring(|ring, _| Ok(ring.finish_rotation(&still_used)))?;
         tracing::info!(
             retired = ?retired.iter().map(|d| d.0).collect::<Vec<_>>(),
             "data-key rotation finished; old keys archived"
@@ -320,7 +342,11 @@ impl StorageEngine {
         let stop = Arc::new(AtomicBool::new(false));
         let wake = Arc::new((Mutex::new(false), Condvar::new()));
         let status = Arc::new(Mutex::new(WorkerStatus::default()));
-        let rate_mb = self.config().encryption.reencrypt_rate_mb.unwrap_or(DEFAULT_RATE_MB);
+        let rate_mb = self
+            .config()
+            .encryption
+            .reencrypt_rate_mb
+            .unwrap_or(DEFAULT_RATE_MB);
         let shared = Shared {
             store: self.store_arc(),
             commit_lock: Arc::clone(&self.commit_lock),
@@ -364,10 +390,18 @@ impl StorageEngine {
     /// An unencrypted database; the new source's errors (nothing changes).
     pub fn rotate_encryption_key(&self, new_key: &KeyManager) -> Result<KekRotation> {
         let src = new_key.key_source();
-        let old = self.store().opened_with().map(|d| d.to_string()).unwrap_or_default();
+        let old = self
+            .store()
+            .opened_with()
+            .map(|d| d.to_string())
+            .unwrap_or_default();
         let slot = self.store().update_keyring(|ring, unlocked| {
             let old_slot = unlocked.slot_id;
-            Ok(block_on(ring.replace_slot(old_slot, src.as_ref(), unlocked))?)
+            Ok(block_on(ring.replace_slot(
+                old_slot,
+                src.as_ref(),
+                unlocked,
+            ))?)
         })?;
         self.store().set_opened_with(src.describe());
         tracing::info!(old = %old, new = %src.describe(), "key-encryption key rotated");
@@ -462,8 +496,9 @@ impl StorageEngine {
             if start.elapsed() >= timeout {
                 return Ok(false);
             }
-            self.wake_worker();
-            std::thread::sleep(Duration::from_millis(100).min(timeout.saturating_sub(start.elapsed())));
+            std::thread::sleep(
+                Duration::from_millis(100).min(timeout.saturating_sub(start.elapsed())),
+            );
         }
     }
 
@@ -510,9 +545,10 @@ impl StorageEngine {
     /// # Errors
     /// An unencrypted database; storage errors.
     pub fn encryption_status(&self) -> Result<EncryptionStatus> {
-        let ring = self.store().keyring().ok_or_else(|| {
-            Error::EncryptionMismatch("the database is not encrypted".into())
-        })?;
+        let ring = self
+            .store()
+            .keyring()
+            .ok_or_else(|| Error::EncryptionMismatch("the database is not encrypted".into()))?;
         let counts = self.store().count_by_dek()?;
         let (budget, active_id, active_used) = self
             .store()
@@ -522,7 +558,11 @@ impl StorageEngine {
         let active_records = counts.get(&active_id.0).map_or(0, |c| c.0);
         Ok(EncryptionStatus {
             algorithm: ring.algorithm.clone(),
-            opened_with: self.store().opened_with().map(|d| d.to_string()).unwrap_or_default(),
+            opened_with: self
+                .store()
+                .opened_with()
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
             kek_slots: ring
                 .slots
                 .iter()

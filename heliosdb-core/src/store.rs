@@ -351,7 +351,9 @@ impl SealedStore {
 
     fn crypto(&self) -> Result<&Crypto> {
         self.crypto.as_ref().ok_or_else(|| {
-            Error::EncryptionMismatch("the database is not encrypted: it has no keys to manage".into())
+            Error::EncryptionMismatch(
+                "the database is not encrypted: it has no keys to manage".into(),
+            )
         })
     }
 
@@ -368,8 +370,12 @@ impl SealedStore {
         let (ring, unlocked) = &mut *guard;
         let mut next = ring.clone();
         let out = f(&mut next, unlocked)?;
-        self.db
-            .put_cf_opt(self.keyring_cf()?, KEYRING_KEY, next.encode(), &sync_write())?;
+        self.db.put_cf_opt(
+            self.keyring_cf()?,
+            KEYRING_KEY,
+            next.encode(),
+            &sync_write(),
+        )?;
         *ring = next;
         c.refresh(ring, unlocked)?;
         Ok(out)
@@ -410,7 +416,10 @@ impl SealedStore {
             if after == Some(&key[..]) {
                 continue;
             }
-            if out.scanned >= max_scan || out.records >= max_records as u64 || out.bytes >= max_bytes {
+            if out.scanned >= max_scan
+                || out.records >= max_records as u64
+                || out.bytes >= max_bytes
+            {
                 out.more = true;
                 break;
             }
@@ -474,7 +483,8 @@ impl SealedStore {
             if let Some(h) = self.db.cf_handle(name) {
                 let mut opts = rocksdb::CompactOptions::default();
                 opts.set_bottommost_level_compaction(rocksdb::BottommostLevelCompaction::Force);
-                self.db.compact_range_cf_opt(h, None::<&[u8]>, None::<&[u8]>, &opts);
+                self.db
+                    .compact_range_cf_opt(h, None::<&[u8]>, None::<&[u8]>, &opts);
             }
         }
         self.flush()
@@ -682,12 +692,18 @@ impl SealedStore {
         let new = self.update_keyring(|ring, unlocked| {
             // Another thread may have rotated already.
             match ring.active_data_dek() {
-                Some(d) if d.id == exhausted.0 => Ok(Some(ring.add_dek(unlocked, DekPurpose::Data)?)),
+                Some(d) if d.id == exhausted.0 => {
+                    Ok(Some(ring.add_dek(unlocked, DekPurpose::Data)?))
+                }
                 _ => Ok(None),
             }
         })?;
         if let Some(id) = new {
-            tracing::info!(old = exhausted.0, new = id.0, "data key reached its nonce budget; new data key is active");
+            tracing::info!(
+                old = exhausted.0,
+                new = id.0,
+                "data key reached its nonce budget; new data key is active"
+            );
         }
         let _ = c;
         Ok(())
@@ -735,9 +751,9 @@ impl Crypto {
         ciphers.retain(|id, _| ring.dek(DekId(*id)).is_some());
         for d in &ring.deks {
             if d.purpose == DekPurpose::Data && !ciphers.contains_key(&d.id) {
-                let key = unlocked
-                    .key(DekId(d.id))
-                    .ok_or_else(|| Error::Corrupt(format!("data key {} was not unwrapped", d.id)))?;
+                let key = unlocked.key(DekId(d.id)).ok_or_else(|| {
+                    Error::Corrupt(format!("data key {} was not unwrapped", d.id))
+                })?;
                 ciphers.insert(d.id, Arc::new(Aead::new(key)));
             }
         }
@@ -753,7 +769,10 @@ impl Crypto {
             *active = Arc::new(ActiveKey {
                 id: DekId(entry.id),
                 aead,
-                counter: Arc::new(UsageCounter::new(entry.nonce_reserved, entry.nonce_reserved)),
+                counter: Arc::new(UsageCounter::new(
+                    entry.nonce_reserved,
+                    entry.nonce_reserved,
+                )),
             });
         }
         Ok(())

@@ -371,7 +371,9 @@ impl Keyring {
     /// unopenable) or an unknown slot.
     pub fn remove_slot(&mut self, slot_id: u32) -> Result<()> {
         if !self.slots.iter().any(|s| s.id == slot_id) {
-            return Err(Error::Invariant(format!("no key-encryption key slot {slot_id}")));
+            return Err(Error::Invariant(format!(
+                "no key-encryption key slot {slot_id}"
+            )));
         }
         if self.slots.len() == 1 {
             return Err(Error::Invariant(
@@ -396,7 +398,9 @@ impl Keyring {
         unlocked: &mut UnlockedKeyring,
     ) -> Result<u32> {
         if !self.slots.iter().any(|s| s.id == old_slot) {
-            return Err(Error::Invariant(format!("no key-encryption key slot {old_slot}")));
+            return Err(Error::Invariant(format!(
+                "no key-encryption key slot {old_slot}"
+            )));
         }
         let new_id = self.add_slot(new_source, unlocked).await?;
         self.slots.retain(|s| s.id != old_slot);
@@ -693,7 +697,10 @@ mod rotation_tests {
         let old = DekId(ring.active_data_dek().unwrap().id);
         let new = ring.start_rotation(&mut unlocked).unwrap();
         assert_eq!(ring.dek(old).unwrap().state, DekState::DecryptOnly);
-        assert!(ring.destroy_dek(old, &mut unlocked).is_err(), "decrypt-only keys cannot be destroyed");
+        assert!(
+            ring.destroy_dek(old, &mut unlocked).is_err(),
+            "decrypt-only keys cannot be destroyed"
+        );
         assert_eq!(ring.finish_rotation(&Default::default()), vec![old]);
         assert_eq!(ring.dek(old).unwrap().state, DekState::Retired);
         assert_eq!(ring.active_data_dek().unwrap().id, new.0);
