@@ -189,11 +189,26 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("checkpoint: {} flushed", path.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::RotateKey { target, keys, new_key } => rotate::rotate_key(&target, &keys, &new_key),
-        Command::AddKey { target, keys, new_key } => rotate::add_key(&target, &keys, &new_key),
+        Command::RotateKey {
+            target,
+            keys,
+            new_key,
+        } => rotate::rotate_key(&target, &keys, &new_key),
+        Command::AddKey {
+            target,
+            keys,
+            new_key,
+        } => rotate::add_key(&target, &keys, &new_key),
         Command::RemoveKey { target, keys, slot } => rotate::remove_key(&target, &keys, slot),
-        Command::RotateDataKey { target, keys, wait } => rotate::rotate_data_key(&target, &keys, wait),
-        Command::DestroyKey { target, keys, dek, yes } => rotate::destroy_key(&target, &keys, dek, yes),
+        Command::RotateDataKey { target, keys, wait } => {
+            rotate::rotate_data_key(&target, &keys, wait)
+        }
+        Command::DestroyKey {
+            target,
+            keys,
+            dek,
+            yes,
+        } => rotate::destroy_key(&target, &keys, dek, yes),
         Command::KeyStatus { target, keys, json } => rotate::key_status(&target, &keys, json),
         Command::Quickstart { keep } => quickstart::run(keep),
     }

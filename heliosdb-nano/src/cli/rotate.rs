@@ -68,7 +68,11 @@ impl NewKeyArgs {
     }
 }
 
-pub fn rotate_key(target: &Target, keys: &KeyArgs, new_key: &NewKeyArgs) -> anyhow::Result<ExitCode> {
+pub fn rotate_key(
+    target: &Target,
+    keys: &KeyArgs,
+    new_key: &NewKeyArgs,
+) -> anyhow::Result<ExitCode> {
     let (path, config, from_file) = target.resolve()?;
     // Opening proves the old KEK: a wrong or missing one is refused here, before anything changes.
     let storage = keysrc::open_existing(&path, &config, from_file, keys)?;
@@ -87,7 +91,9 @@ pub fn add_key(target: &Target, keys: &KeyArgs, new_key: &NewKeyArgs) -> anyhow:
     let src = new_key.source(&config)?;
     let desc = src.describe();
     let slot = storage.add_encryption_key(&KeyManager::from_key_source(src))?;
-    println!("added {desc} as key-encryption key slot {slot}; any one of these opens the database:");
+    println!(
+        "added {desc} as key-encryption key slot {slot}; any one of these opens the database:"
+    );
     for s in storage.encryption_status()?.kek_slots {
         println!("  slot {}: {}", s.id, s.source);
     }
@@ -109,7 +115,10 @@ pub fn rotate_data_key(target: &Target, keys: &KeyArgs, wait: bool) -> anyhow::R
     let (path, config, from_file) = target.resolve()?;
     let storage = keysrc::open_existing(&path, &config, from_file, keys)?;
     let id = storage.rotate_data_key()?;
-    println!("data key {} is now active; older records are being re-encrypted", id.0);
+    println!(
+        "data key {} is now active; older records are being re-encrypted",
+        id.0
+    );
     if !wait {
         // The rotation resumes whenever the database is next opened.
         println!("re-encryption continues whenever the database is open (check with key-status)");
@@ -119,8 +128,10 @@ pub fn rotate_data_key(target: &Target, keys: &KeyArgs, wait: bool) -> anyhow::R
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new(total.max(1));
         b.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} re-encrypting {pos}/{len} records [{bar:30}] {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} re-encrypting {pos}/{len} records [{bar:30}] {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         b
     });
@@ -139,12 +150,20 @@ pub fn rotate_data_key(target: &Target, keys: &KeyArgs, wait: bool) -> anyhow::R
         status.active_dek_percent, status.total_records, status.active_dek_id
     );
     for d in status.deks.iter().filter(|d| d.state == "retired") {
-        println!("  data key {} archived (retired); `destroy-key --dek {}` removes it for good", d.id, d.id);
+        println!(
+            "  data key {} archived (retired); `destroy-key --dek {}` removes it for good",
+            d.id, d.id
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn destroy_key(target: &Target, keys: &KeyArgs, dek: u32, yes: bool) -> anyhow::Result<ExitCode> {
+pub fn destroy_key(
+    target: &Target,
+    keys: &KeyArgs,
+    dek: u32,
+    yes: bool,
+) -> anyhow::Result<ExitCode> {
     if !yes {
         bail!("destroying data key {dek} makes anything still sealed under it unreadable, backups included; add --yes to confirm");
     }
@@ -163,20 +182,29 @@ pub fn key_status(target: &Target, keys: &KeyArgs, json: bool) -> anyhow::Result
         println!("{}", serde_json::to_string_pretty(&s)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!("encryption: {} (opened with {})", s.algorithm, s.opened_with);
+    println!(
+        "encryption: {} (opened with {})",
+        s.algorithm, s.opened_with
+    );
     println!("key-encryption keys:");
     for k in &s.kek_slots {
         println!("  slot {}: {}", k.id, k.source);
     }
     println!("data keys (nonce budget {} per key):", s.nonce_budget);
-    println!("  {:>4}  {:<12} {:<13} {:>10} {:>12} {:>12}", "id", "purpose", "state", "records", "bytes", "nonces used");
+    println!(
+        "  {:>4}  {:<12} {:<13} {:>10} {:>12} {:>12}",
+        "id", "purpose", "state", "records", "bytes", "nonces used"
+    );
     for d in &s.deks {
         println!(
             "  {:>4}  {:<12} {:<13} {:>10} {:>12} {:>12}",
             d.id, d.purpose, d.state, d.records, d.bytes, d.nonce_budget_used
         );
     }
-    println!("active data key {}: {:.1}% of {} records", s.active_dek_id, s.active_dek_percent, s.total_records);
+    println!(
+        "active data key {}: {:.1}% of {} records",
+        s.active_dek_id, s.active_dek_percent, s.total_records
+    );
     match &s.rotation {
         Some(r) => println!(
             "rotation to data key {} in progress: {} records ({} bytes) re-encrypted, {:.1} MB/s{}",
@@ -184,7 +212,10 @@ pub fn key_status(target: &Target, keys: &KeyArgs, json: bool) -> anyhow::Result
             r.records_done,
             r.bytes_done,
             r.rate_bytes_per_sec / 1e6,
-            r.last_error.as_ref().map(|e| format!(", retrying after error: {e}")).unwrap_or_default()
+            r.last_error
+                .as_ref()
+                .map(|e| format!(", retrying after error: {e}"))
+                .unwrap_or_default()
         ),
         None => println!("no rotation in progress"),
     }
