@@ -29,8 +29,9 @@ use crate::engine::StorageEngine;
 use crate::store::{Cf, SealedStore};
 use crate::{Error, Result};
 
-const BATCH_RECORDS: usize = 2048;
-const BATCH_BYTES: u64 = 2 << 20;
+// Small batches keep the commit lock short for foreground writers.
+const BATCH_RECORDS: usize = 512;
+const BATCH_BYTES: u64 = 512 << 10;
 const BATCH_SCAN: usize = 16384;
 const DEFAULT_RATE_MB: u32 = 256;
 const SCHEDULE_CHECK: Duration = Duration::from_secs(30);
