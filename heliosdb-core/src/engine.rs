@@ -163,6 +163,7 @@ pub struct StorageEngine {
     txns: Mutex<HashMap<ThreadId, TxnState>>,
     tables: RwLock<Option<TableMap>>,
     pub(crate) worker: Mutex<Option<crate::rotation::Worker>>,
+    pub(crate) audit: Option<Arc<crate::audit::AuditLog>>,
 }
 
 impl std::fmt::Debug for StorageEngine {
@@ -307,7 +308,21 @@ impl StorageEngine {
             txns: Mutex::new(HashMap::new()),
             tables: RwLock::new(None),
             worker: Mutex::new(None),
+            audit: None,
         };
+        let mut engine = engine;
+        if config.audit.enabled {
+            let key = engine.store.audit_chain_key()?;
+            let id = engine
+                .store
+                .keyring()
+                .map_or_else(|| "plaintext".to_string(), |r| r.database_id);
+            let log = crate::audit::AuditLog::open(&config.audit, key.as_ref(), &id, engine.is_encrypted())?;
+            engine.audit = Some(Arc::new(log));
+            if let Some(src) = engine.store.opened_with() {
+                engine.audit_key_event(&format!("key loaded from {src}"));
+            }
+        }
         engine.start_background()?;
         Ok(engine)
     }
@@ -427,6 +442,82 @@ impl StorageEngine {
 
     pub(crate) fn store(&self) -> &SealedStore {
         &self.store
+    }
+
+    /// Records an audit event (no-op unless `[audit] enabled` and the
+    /// event's switch is on). For layers above the engine, such as SQL and
+    /// the server, which know the statement, user and client address.
+    ///
+    /// # Errors
+    /// Writing the audit log failed.
+    pub fn audit(&self, event_type: crate::audit::EventType, event: crate::audit::AuditEvent) -> Result<()> {
+        match &self.audit {
+            Some(a) => a.record(event_type, event),
+            None => Ok(()),
+        }
+    }
+
+    /// Audits the outcome of an engine call: successes with their row
+    /// count, decryption failures as key events. Audit write errors are
+    /// logged, never turned into a failure of the call that already happened.
+    pub(crate) fn audit_result<T>(
+        &self,
+        t: crate::audit::EventType,
+        table: Option<&str>,
+        op: &str,
+        r: &Result<T>,
+        rows: impl FnOnce(&T) -> u64,
+    ) {
+        let Some(a) = &self.audit else { return };
+        let (t, ev) = match r {
+            Ok(v) => (
+                t,
+                crate::audit::AuditEvent {
+                    table: table.map(str::to_string),
+                    query: Some(op.to_string()),
+                    rows_affected: rows(v),
+                    ..Default::default()
+                },
+            ),
+            Err(e @ (Error::Decryption { .. } | Error::UnknownDataKey { .. })) => (
+                crate::audit::EventType::KeyEvent,
+                crate::audit::AuditEvent {
+                    table: table.map(str::to_string),
+                    query: Some(format!("decryption failure in {op}: {e}")),
+                    ..Default::default()
+                },
+            ),
+            Err(_) => return,
+        };
+        if let Err(e) = a.record(t, ev) {
+            tracing::error!(error = %e, "audit log write failed");
+        }
+    }
+
+    /// The audit chain key and the database id, for `audit-report --verify`.
+    /// Secret: callers must not print it.
+    ///
+    /// # Errors
+    /// Keyring errors.
+    pub fn audit_chain_key_for_verification(&self) -> Result<(Option<heliosdb_crypto::SecretKey>, String)> {
+        let key = self.store.audit_chain_key()?;
+        let id = self
+            .store
+            .keyring()
+            .map_or_else(|| "plaintext".to_string(), |r| r.database_id);
+        Ok((key, id))
+    }
+
+    pub(crate) fn audit_key_event(&self, what: &str) {
+        if let Some(a) = &self.audit {
+            let ev = crate::audit::AuditEvent {
+                query: Some(what.to_string()),
+                ..Default::default()
+            };
+            if let Err(e) = a.record(crate::audit::EventType::KeyEvent, ev) {
+                tracing::error!(error = %e, "audit log write failed");
+            }
+        }
     }
 
     pub(crate) fn store_arc(&self) -> Arc<SealedStore> {
@@ -564,6 +655,12 @@ impl StorageEngine {
     /// # Errors
     /// Storage errors.
     pub fn put(&self, key: &[u8], value: &[u8]) -> Result<()> {
+        let r = self.put_raw(key, value);
+        self.audit_result(crate::audit::EventType::Write, Some("kv"), "put", &r, |_| 1);
+        r
+    }
+
+    fn put_raw(&self, key: &[u8], value: &[u8]) -> Result<()> {
         let physical = kv_physical_key(&self.store, key);
         let payload = self.kv_payload(key, value);
         self.mutate(|ctx| {
@@ -578,6 +675,12 @@ impl StorageEngine {
     /// `Decryption failed: Authentication tag verification failed (key-value
     /// store, key "…")` for a tampered or moved value; storage errors.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let r = self.get_raw(key);
+        self.audit_result(crate::audit::EventType::Read, Some("kv"), "get", &r, |v: &Option<Vec<u8>>| u64::from(v.is_some()));
+        r
+    }
+
+    fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         let physical = kv_physical_key(&self.store, key);
         let loc = || format!("key-value store, key {}", show_key(key));
         match self.read(Cf::Kv, &physical).map_err(|e| relocate(e, loc))? {
@@ -597,6 +700,12 @@ impl StorageEngine {
     /// # Errors
     /// Storage errors.
     pub fn delete(&self, key: &[u8]) -> Result<bool> {
+        let r = self.delete_raw(key);
+        self.audit_result(crate::audit::EventType::Delete, Some("kv"), "delete", &r, |v: &bool| u64::from(*v));
+        r
+    }
+
+    fn delete_raw(&self, key: &[u8]) -> Result<bool> {
         let physical = kv_physical_key(&self.store, key);
         self.mutate(|ctx| {
             let existed = ctx.get(Cf::Kv, &physical)?.is_some();

@@ -11,6 +11,7 @@
 //! - With encryption on, record keys hold internal ids and blind tokens only.
 //! - A wrong key is refused at open, before any record is read.
 
+pub mod audit;
 pub mod config;
 mod engine;
 mod error;

@@ -171,6 +171,7 @@ struct Shared {
     stop: Arc<AtomicBool>,
     wake: Arc<(Mutex<bool>, Condvar)>,
     status: Arc<Mutex<WorkerStatus>>,
+    audit: Option<Arc<crate::audit::AuditLog>>,
 }
 
 enum Step {
@@ -299,6 +300,18 @@ impl Shared {
             retired = ?retired.iter().map(|d| d.0).collect::<Vec<_>>(),
             "data-key rotation finished; old keys archived"
         );
+        if let Some(a) = &self.audit {
+            let ev = crate::audit::AuditEvent {
+                query: Some(format!(
+                    "data-key rotation finished; retired data keys {:?}",
+                    retired.iter().map(|d| d.0).collect::<Vec<_>>()
+                )),
+                ..Default::default()
+            };
+            if let Err(e) = a.record(crate::audit::EventType::KeyEvent, ev) {
+                tracing::error!(error = %e, "audit log write failed");
+            }
+        }
         Ok(Step::Worked(1))
     }
 }
@@ -356,6 +369,7 @@ impl StorageEngine {
             stop: Arc::clone(&stop),
             wake: Arc::clone(&wake),
             status: Arc::clone(&status),
+            audit: self.audit.clone(),
         };
         let handle = std::thread::Builder::new()
             .name("heliosdb-reencrypt".into())
@@ -406,6 +420,7 @@ impl StorageEngine {
         })?;
         self.store().set_opened_with(src.describe());
         tracing::info!(old = %old, new = %src.describe(), "key-encryption key rotated");
+        self.audit_key_event(&format!("key-encryption key rotated from {old} to {}", src.describe()));
         Ok(KekRotation {
             old,
             new: src.describe().to_string(),
@@ -420,7 +435,8 @@ impl StorageEngine {
     /// An unencrypted database; a key that already holds a slot; source errors.
     pub fn add_encryption_key(&self, key: &KeyManager) -> Result<u32> {
         let src = key.key_source();
-        self.store().update_keyring(|ring, unlocked| {
+        let desc = src.describe();
+        let r = self.store().update_keyring(|ring, unlocked| {
             if let Some(slot) = block_on(ring.find_slot(src.as_ref()))? {
                 return Err(Error::Keys(heliosdb_keys::Error::Invariant(format!(
                     "{} already opens this database (slot {slot})",
@@ -428,7 +444,11 @@ impl StorageEngine {
                 ))));
             }
             Ok(block_on(ring.add_slot(src.as_ref(), unlocked))?)
-        })
+        });
+        if let Ok(slot) = &r {
+            self.audit_key_event(&format!("key-encryption key added: {desc} (slot {slot})"));
+        }
+        r
     }
 
     /// Removes a KEK slot; the last one cannot be removed.
@@ -437,7 +457,9 @@ impl StorageEngine {
     /// The last slot; an unknown slot.
     pub fn remove_encryption_key(&self, slot: u32) -> Result<()> {
         self.store()
-            .update_keyring(|ring, _| Ok(ring.remove_slot(slot)?))
+            .update_keyring(|ring, _| Ok(ring.remove_slot(slot)?))?;
+        self.audit_key_event(&format!("key-encryption key slot {slot} removed"));
+        Ok(())
     }
 
     /// The slot id a key holds, if it opens this database.
@@ -468,6 +490,7 @@ impl StorageEngine {
             Ok(ring.start_rotation(unlocked)?)
         })?;
         tracing::info!(new = id.0, "data-key rotation started");
+        self.audit_key_event(&format!("data-key rotation started: data key {} active", id.0));
         self.wake_worker();
         Ok(id)
     }
@@ -536,7 +559,9 @@ impl StorageEngine {
             ))));
         }
         self.store()
-            .update_keyring(|ring, unlocked| Ok(ring.destroy_dek(DekId(id), unlocked)?))
+            .update_keyring(|ring, unlocked| Ok(ring.destroy_dek(DekId(id), unlocked)?))?;
+        self.audit_key_event(&format!("data key {id} destroyed"));
+        Ok(())
     }
 
     /// Secret-free status: KEKs, data keys with their records and bytes,
@@ -589,6 +614,7 @@ impl StorageEngine {
                         purpose: match d.purpose {
                             DekPurpose::Data => "data".into(),
                             DekPurpose::BlindIndex => "blind_index".into(),
+                            DekPurpose::AuditChain => "audit_chain".into(),
                         },
                         state: d.state.to_string(),
                         records,

@@ -381,6 +381,28 @@ impl SealedStore {
         Ok(out)
     }
 
+    /// The audit chain key (minted and wrapped in the keyring on first use).
+    pub(crate) fn audit_chain_key(&self) -> Result<Option<heliosdb_crypto::SecretKey>> {
+        let Some(c) = &self.crypto else {
+            return Ok(None);
+        };
+        let existing = {
+            let guard = lock(&c.keyring);
+            let (ring, unlocked) = &*guard;
+            ring.deks
+                .iter()
+                .find(|d| d.purpose == DekPurpose::AuditChain)
+                .and_then(|d| unlocked.key(DekId(d.id)))
+                .map(heliosdb_crypto::SecretKey::clone_secret)
+        };
+        if let Some(k) = existing {
+            return Ok(Some(k));
+        }
+        let id = self.update_keyring(|ring, unlocked| Ok(ring.add_dek(unlocked, DekPurpose::AuditChain)?))?;
+        let guard = lock(&c.keyring);
+        Ok(guard.1.key(id).map(heliosdb_crypto::SecretKey::clone_secret))
+    }
+
     /// Nonce budget and the active key's encryption count so far.
     pub(crate) fn nonce_usage(&self) -> Option<(u64, DekId, u64)> {
         let c = self.crypto.as_ref()?;

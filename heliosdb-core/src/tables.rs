@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::audit::EventType;
 use crate::engine::{IndexDef, StorageEngine, TableDef};
 use crate::store::Cf;
 use crate::types::{decode_value, Schema, Tuple, Value};
@@ -26,7 +27,9 @@ impl Catalog<'_> {
     /// # Errors
     /// The table exists; the schema is invalid; storage errors.
     pub fn create_table(&self, name: &str, schema: Schema) -> Result<()> {
-        self.engine.create_table(name, schema)
+        let r = self.engine.create_table(name, schema);
+        self.engine.audit_result(EventType::SchemaChange, Some(name), "create_table", &r, |_| 0);
+        r
     }
 
     /// The schema of a table.
@@ -42,7 +45,9 @@ impl Catalog<'_> {
     /// # Errors
     /// The table does not exist; storage errors.
     pub fn drop_table(&self, name: &str) -> Result<()> {
-        self.engine.drop_table(name)
+        let r = self.engine.drop_table(name);
+        self.engine.audit_result(EventType::SchemaChange, Some(name), "drop_table", &r, |_| 0);
+        r
     }
 
     /// Names of all tables, sorted.
@@ -68,7 +73,9 @@ impl Catalog<'_> {
     /// # Errors
     /// Unknown table or column; an index on it already exists; storage errors.
     pub fn create_index(&self, table: &str, column: &str) -> Result<()> {
-        self.engine.create_index(table, column)
+        let r = self.engine.create_index(table, column);
+        self.engine.audit_result(EventType::SchemaChange, Some(table), "create_index", &r, |_| 0);
+        r
     }
 }
 
@@ -343,6 +350,12 @@ impl StorageEngine {
     /// # Errors
     /// Unknown table; values that do not fit the schema; a duplicate primary key.
     pub fn insert_tuple(&self, table: &str, tuple: Tuple) -> Result<()> {
+        let r = self.insert_tuple_raw(table, tuple);
+        self.audit_result(EventType::Write, Some(table), "insert_tuple", &r, |_| 1);
+        r
+    }
+
+    fn insert_tuple_raw(&self, table: &str, tuple: Tuple) -> Result<()> {
         let def = self.table(table)?;
         self.mutate(|ctx| self.insert_rows(&def, vec![tuple], ctx))
     }
@@ -352,6 +365,13 @@ impl StorageEngine {
     /// # Errors
     /// As [`StorageEngine::insert_tuple`]; on error nothing is inserted.
     pub fn insert_batch(&self, table: &str, tuples: Vec<Tuple>) -> Result<()> {
+        let n = tuples.len() as u64;
+        let r = self.insert_batch_raw(table, tuples);
+        self.audit_result(EventType::Write, Some(table), "insert_batch", &r, |_| n);
+        r
+    }
+
+    fn insert_batch_raw(&self, table: &str, tuples: Vec<Tuple>) -> Result<()> {
         let def = self.table(table)?;
         self.mutate(|ctx| self.insert_rows(&def, tuples, ctx))
     }
@@ -361,6 +381,12 @@ impl StorageEngine {
     /// # Errors
     /// Unknown table; `Decryption failed: …` naming the table and record.
     pub fn scan_table(&self, table: &str) -> Result<Vec<Tuple>> {
+        let r = self.scan_table_raw(table);
+        self.audit_result(EventType::Read, Some(table), "scan_table", &r, |v: &Vec<Tuple>| v.len() as u64);
+        r
+    }
+
+    fn scan_table_raw(&self, table: &str) -> Result<Vec<Tuple>> {
         let def = self.table(table)?;
         let rows = self
             .scan_merged(Cf::Rows, &table_id_bytes(def.id))
@@ -380,6 +406,12 @@ impl StorageEngine {
     /// # Errors
     /// Unknown table; a table without a primary key; decryption errors.
     pub fn get_by_pk(&self, table: &str, pk: &Value) -> Result<Option<Tuple>> {
+        let r = self.get_by_pk_raw(table, pk);
+        self.audit_result(EventType::Read, Some(table), "get_by_pk", &r, |v: &Option<Tuple>| u64::from(v.is_some()));
+        r
+    }
+
+    fn get_by_pk_raw(&self, table: &str, pk: &Value) -> Result<Option<Tuple>> {
         let def = self.table(table)?;
         if def.schema.primary_key_index().is_none() {
             return Err(Error::Schema(format!("table '{table}' has no primary key")));
@@ -401,6 +433,12 @@ impl StorageEngine {
     /// # Errors
     /// Unknown table; no primary key; schema errors.
     pub fn update_tuple(&self, table: &str, tuple: Tuple) -> Result<bool> {
+        let r = self.update_tuple_raw(table, tuple);
+        self.audit_result(EventType::Write, Some(table), "update_tuple", &r, |v: &bool| u64::from(*v));
+        r
+    }
+
+    fn update_tuple_raw(&self, table: &str, tuple: Tuple) -> Result<bool> {
         let def = self.table(table)?;
         def.schema.check(&tuple)?;
         let pki = def
@@ -435,6 +473,12 @@ impl StorageEngine {
     /// # Errors
     /// Unknown table; no primary key; storage errors.
     pub fn delete_by_pk(&self, table: &str, pk: &Value) -> Result<bool> {
+        let r = self.delete_by_pk_raw(table, pk);
+        self.audit_result(EventType::Delete, Some(table), "delete_by_pk", &r, |v: &bool| u64::from(*v));
+        r
+    }
+
+    fn delete_by_pk_raw(&self, table: &str, pk: &Value) -> Result<bool> {
         let def = self.table(table)?;
         if def.schema.primary_key_index().is_none() {
             return Err(Error::Schema(format!("table '{table}' has no primary key")));
@@ -468,6 +512,12 @@ impl StorageEngine {
     /// # Errors
     /// Unknown table or column; decryption errors.
     pub fn find_by(&self, table: &str, column: &str, value: &Value) -> Result<Vec<Tuple>> {
+        let r = self.find_by_raw(table, column, value);
+        self.audit_result(EventType::Read, Some(table), "find_by", &r, |v: &Vec<Tuple>| v.len() as u64);
+        r
+    }
+
+    fn find_by_raw(&self, table: &str, column: &str, value: &Value) -> Result<Vec<Tuple>> {
         let def = self.table(table)?;
         let col = def
             .schema

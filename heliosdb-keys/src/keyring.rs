@@ -33,6 +33,8 @@ pub enum DekPurpose {
     Data,
     /// Keys the PRF that turns user values in record keys into blind tokens.
     BlindIndex,
+    /// Keys the hash chain of the audit log.
+    AuditChain,
 }
 
 /// Lifecycle state of a data key.
@@ -190,6 +192,7 @@ fn dek_aad(database_id: &str, id: u32, purpose: DekPurpose) -> Vec<u8> {
     aad.push(match purpose {
         DekPurpose::Data => 1,
         DekPurpose::BlindIndex => 2,
+        DekPurpose::AuditChain => 3,
     });
     aad
 }

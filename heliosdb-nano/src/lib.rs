@@ -49,8 +49,9 @@ pub mod keys {
     pub use heliosdb_keys::*;
 }
 
-/// Audit log settings.
+/// The audit log: settings, events, chain verification.
 pub mod audit {
+    pub use heliosdb_core::audit::*;
     pub use heliosdb_core::config::{AuditConfig, LogFormat, RetentionConfig};
 }
 

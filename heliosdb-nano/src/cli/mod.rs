@@ -1,5 +1,6 @@
 //! Command-line parsing and the subcommands.
 
+mod audit;
 mod keysrc;
 mod quickstart;
 mod rotate;
@@ -130,6 +131,25 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Verify an audit log's hash chain and/or write a compliance report (Markdown or HTML).
+    AuditReport {
+        /// The audit log (default: the config's [audit] log_file).
+        #[arg(long)]
+        input: Option<PathBuf>,
+        /// Report type.
+        #[arg(long = "type", default_value = "encryption-compliance", value_parser = ["encryption-compliance"])]
+        report_type: String,
+        /// Where to write the report: `.md` for Markdown, `.html` for HTML.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Check the chain (needs the database's key: --path/--config and key flags); exit 1 if broken.
+        #[arg(long)]
+        verify: bool,
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        keys: KeyArgs,
+    },
     /// Demo: a throwaway encrypted database, the tutorial's data, proof it is encrypted on disk.
     Quickstart {
         /// Keep the demo database in this directory instead of a temporary one.
@@ -143,10 +163,10 @@ enum Command {
 pub struct Target {
     /// Database directory.
     #[arg(long)]
-    path: Option<PathBuf>,
+    pub(crate) path: Option<PathBuf>,
     /// TOML configuration file.
     #[arg(long)]
-    config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
 }
 
 impl Target {
@@ -210,6 +230,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             yes,
         } => rotate::destroy_key(&target, &keys, dek, yes),
         Command::KeyStatus { target, keys, json } => rotate::key_status(&target, &keys, json),
+        Command::AuditReport {
+            input,
+            report_type,
+            output,
+            verify,
+            target,
+            keys,
+        } => audit::run(input, &report_type, output, verify, &target, &keys),
         Command::Quickstart { keep } => quickstart::run(keep),
     }
 }
