@@ -12,6 +12,7 @@
 //! - A wrong key is refused at open, before any record is read.
 
 pub mod audit;
+mod backup;
 pub mod config;
 mod engine;
 mod error;
@@ -23,6 +24,7 @@ mod verify;
 
 pub use config::{Config, KeySource};
 pub use engine::{IndexDef, KeyInfo, StorageEngine, TableDef, VerifyFailure, VerifyReport};
+pub use backup::restore;
 pub use error::{Error, Result};
 pub use rotation::{DekStatus, EncryptionStatus, KekRotation, RotationStatus, SlotStatus};
 pub use store::{Cf, RawView};

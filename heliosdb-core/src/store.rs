@@ -655,13 +655,27 @@ impl SealedStore {
     }
 
     /// Compacts a key range so deleted or overwritten values leave the files.
+    /// Forces the bottommost level too: by default RocksDB would skip files
+    /// already at the bottom, where the old version may sit.
     pub(crate) fn compact_range(
         &self,
         cf: Cf,
         start: Option<&[u8]>,
         end: Option<&[u8]>,
     ) -> Result<()> {
-        self.db.compact_range_cf(self.cf(cf)?, start, end);
+        let mut opts = rocksdb::CompactOptions::default();
+        opts.set_bottommost_level_compaction(rocksdb::BottommostLevelCompaction::Force);
+        self.db.compact_range_cf_opt(self.cf(cf)?, start, end, &opts);
+        Ok(())
+    }
+
+    /// A consistent point-in-time copy of the database files (a RocksDB
+    /// checkpoint: hard links where possible). The keyring travels with it,
+    /// still wrapped, so the copy opens with any KEK of the original.
+    pub(crate) fn checkpoint_to(&self, dest: &Path) -> Result<()> {
+        self.flush()?;
+        let cp = rocksdb::checkpoint::Checkpoint::new(&self.db)?;
+        cp.create_checkpoint(dest)?;
         Ok(())
     }
 

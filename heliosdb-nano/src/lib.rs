@@ -34,7 +34,8 @@ pub mod config {
 /// The storage engine and its views.
 pub mod storage {
     pub use heliosdb_core::{
-        Catalog, Cf, KeyInfo, RawView, StorageEngine, VerifyFailure, VerifyReport,
+        restore, Catalog, Cf, DekStatus, EncryptionStatus, KekRotation, KeyInfo, RawView,
+        RotationStatus, SlotStatus, StorageEngine, VerifyFailure, VerifyReport,
     };
 }
 

@@ -1,6 +1,7 @@
 //! Command-line parsing and the subcommands.
 
 mod audit;
+mod ops;
 mod keysrc;
 mod quickstart;
 mod rotate;
@@ -150,6 +151,30 @@ enum Command {
         #[command(flatten)]
         keys: KeyArgs,
     },
+    /// Consistent online backup that stays encrypted (a directory, or `.tar.gz` by name).
+    Backup {
+        /// Database directory.
+        #[arg(long)]
+        input: PathBuf,
+        /// Backup directory or `.tar.gz` file (must not exist).
+        #[arg(long)]
+        output: PathBuf,
+        #[command(flatten)]
+        keys: KeyArgs,
+    },
+    /// Restore a backup into a new database directory, optionally re-keying it.
+    Restore {
+        /// Backup directory or `.tar.gz` file.
+        #[arg(long)]
+        input: PathBuf,
+        /// New database directory (must not exist).
+        #[arg(long)]
+        output: PathBuf,
+        #[command(flatten)]
+        keys: KeyArgs,
+        #[command(flatten)]
+        new_key: rotate::OptionalNewKey,
+    },
     /// Demo: a throwaway encrypted database, the tutorial's data, proof it is encrypted on disk.
     Quickstart {
         /// Keep the demo database in this directory instead of a temporary one.
@@ -238,6 +263,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             target,
             keys,
         } => audit::run(input, &report_type, output, verify, &target, &keys),
+        Command::Backup {
+            input,
+            output,
+            keys,
+        } => ops::backup(&input, &output, &keys),
+        Command::Restore {
+            input,
+            output,
+            keys,
+            new_key,
+        } => ops::restore(&input, &output, &keys, &new_key),
         Command::Quickstart { keep } => quickstart::run(keep),
     }
 }

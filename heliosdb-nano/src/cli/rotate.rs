@@ -37,8 +37,23 @@ pub struct NewKeyArgs {
     new_kms: Option<String>,
 }
 
+/// An optional new key-encryption key (`restore --new-key-…`).
+#[derive(Debug, Args)]
+pub struct OptionalNewKey {
+    #[command(flatten)]
+    pub(crate) key: NewKeyArgs,
+}
+
+impl OptionalNewKey {
+    /// Whether any --new-key-* flag was given.
+    pub fn is_set(&self) -> bool {
+        let k = &self.key;
+        k.new_key_env.is_some() || k.new_key_file.is_some() || k.new_password || k.new_kms.is_some()
+    }
+}
+
 impl NewKeyArgs {
-    fn source(&self, config: &heliosdb_core::Config) -> anyhow::Result<Arc<dyn KeySource>> {
+    pub(crate) fn source(&self, config: &heliosdb_core::Config) -> anyhow::Result<Arc<dyn KeySource>> {
         if let Some(var) = &self.new_key_env {
             return Ok(Arc::new(EnvSource::new(var.clone())?));
         }
