@@ -17,7 +17,10 @@ use heliosdb_keys::{KeyManager, RawKeySource};
 fn engine(dir: &std::path::Path, rate_mb: Option<u32>, seed: u8) -> StorageEngine {
     let mut config = Config::default();
     config.encryption.reencrypt_rate_mb = rate_mb;
-    let src = Arc::new(RawKeySource::new(SecretKey::from_bytes([seed; 32]), Some("bench".into())));
+    let src = Arc::new(RawKeySource::new(
+        SecretKey::from_bytes([seed; 32]),
+        Some("bench".into()),
+    ));
     StorageEngine::open_with_source(dir, &config, src).expect("open")
 }
 
@@ -45,7 +48,10 @@ fn foreground(s: &StorageEngine, n: usize, d: Duration, while_rotating: bool) ->
         }
         i = (i + 7919) % n;
         s.put(format!("rec{i:09}").as_bytes(), &v).expect("put");
-        std::hint::black_box(s.get(format!("rec{:09}", (i * 31) % n).as_bytes()).expect("get"));
+        std::hint::black_box(
+            s.get(format!("rec{:09}", (i * 31) % n).as_bytes())
+                .expect("get"),
+        );
         ops += 2;
     }
     ops as f64 / start.elapsed().as_secs_f64()
@@ -101,7 +107,9 @@ fn main() {
     let idle = foreground(&s, N, Duration::from_secs(3), false);
     s.rotate_data_key().expect("rotate");
     let busy = foreground(&s, N, Duration::from_secs(3), true);
-    assert!(s.wait_for_rotation(Duration::from_secs(600), |_| {}).expect("wait"));
+    assert!(s
+        .wait_for_rotation(Duration::from_secs(600), |_| {})
+        .expect("wait"));
     println!("| foreground put+get, idle | {idle:.0} ops/s |");
     println!("| foreground put+get, during re-encryption (default throttle) | {busy:.0} ops/s ({:.0} % of idle) |", busy / idle * 100.0);
 
@@ -112,12 +120,18 @@ fn main() {
         load(&s, n, 16);
         let mut best = Duration::MAX;
         for seed in 10..15u8 {
-            let km = KeyManager::from_key(SecretKey::from_bytes([seed; 32]), Some(format!("kek {seed}")));
+            let km = KeyManager::from_key(
+                SecretKey::from_bytes([seed; 32]),
+                Some(format!("kek {seed}")),
+            );
             let t = Instant::now();
             s.rotate_encryption_key(&km).expect("rotate kek");
             best = best.min(t.elapsed());
         }
-        println!("| KEK rotation with {n} records | {:.2} ms |", best.as_secs_f64() * 1e3);
+        println!(
+            "| KEK rotation with {n} records | {:.2} ms |",
+            best.as_secs_f64() * 1e3
+        );
     }
     println!();
 }

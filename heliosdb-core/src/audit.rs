@@ -153,20 +153,29 @@ impl std::fmt::Debug for AuditLog {
 fn chain_for(key: Option<&SecretKey>) -> Chain {
     match key {
         // HMAC takes keys of any length.
-        Some(k) => Hmac::<Sha256>::new_from_slice(k.expose_secret()).map_or(Chain::Unkeyed, Chain::Keyed),
+        Some(k) => {
+            Hmac::<Sha256>::new_from_slice(k.expose_secret()).map_or(Chain::Unkeyed, Chain::Keyed)
+        }
         None => Chain::Unkeyed,
     }
 }
 
 impl AuditLog {
     /// Opens (or continues) the log at `config.log_file`.
-    pub(crate) fn open(config: &AuditConfig, key: Option<&SecretKey>, database_id: &str, encrypted: bool) -> Result<AuditLog> {
+    pub(crate) fn open(
+        config: &AuditConfig,
+        key: Option<&SecretKey>,
+        database_id: &str,
+        encrypted: bool,
+    ) -> Result<AuditLog> {
         let path = config
             .log_file
             .clone()
             .ok_or_else(|| Error::Config("audit.enabled needs audit.log_file".into()))?;
         if config.log_format != LogFormat::Json {
-            return Err(Error::Config("audit.log_format must be \"Json\" (the only chained format)".into()));
+            return Err(Error::Config(
+                "audit.log_format must be \"Json\" (the only chained format)".into(),
+            ));
         }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
@@ -290,12 +299,20 @@ fn open_append(path: &Path) -> Result<File> {
 
 /// Rolled files `LOG.YYYY-MM-DD` beside `path`, oldest first.
 fn rolled_files(path: &Path) -> Result<Vec<(NaiveDate, PathBuf)>> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir)? {
         let p = e?.path();
-        let Some(f) = p.file_name().map(|n| n.to_string_lossy().into_owned()) else { continue };
+        let Some(f) = p.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+            continue;
+        };
         if let Some(date) = f.strip_prefix(&format!("{name}.")) {
             if let Ok(d) = NaiveDate::parse_from_str(date, "%Y-%m-%d") {
                 out.push((d, p));
@@ -349,11 +366,15 @@ impl ChainReport {
     }
 }
 
+/// One line read back: file, line number (1-based), and the parsed line or
+/// why it does not parse.
+pub type LogEntry = (String, u64, std::result::Result<AuditLine, String>);
+
 /// Reads every line of a log (all its files, in order).
 ///
 /// # Errors
 /// I/O errors; unparsable lines are returned as `Err` entries, not errors.
-pub fn read_log(path: &Path) -> Result<Vec<(String, u64, std::result::Result<AuditLine, String>)>> {
+pub fn read_log(path: &Path) -> Result<Vec<LogEntry>> {
     let mut out = Vec::new();
     for f in log_files(path)? {
         for (i, line) in BufReader::new(File::open(&f)?).lines().enumerate() {
@@ -376,7 +397,11 @@ pub fn read_log(path: &Path) -> Result<Vec<(String, u64, std::result::Result<Aud
 ///
 /// # Errors
 /// I/O errors.
-pub fn verify_chain(path: &Path, key: Option<&SecretKey>, database_id: &str) -> Result<ChainReport> {
+pub fn verify_chain(
+    path: &Path,
+    key: Option<&SecretKey>,
+    database_id: &str,
+) -> Result<ChainReport> {
     let chain = chain_for(key);
     let mut report = ChainReport::default();
     let mut prev = chain.genesis(database_id);
@@ -395,7 +420,10 @@ pub fn verify_chain(path: &Path, key: Option<&SecretKey>, database_id: &str) -> 
                 if line.seq != expect_seq {
                     Some(format!("sequence {} where {expect_seq} was expected (line missing, inserted or reordered)", line.seq))
                 } else if line.prev != prev {
-                    Some("does not follow the previous line (line missing, inserted or reordered)".into())
+                    Some(
+                        "does not follow the previous line (line missing, inserted or reordered)"
+                            .into(),
+                    )
                 } else if chain.mac(&line.prev, &body) != mac {
                     Some("content does not match its chain value (line edited)".into())
                 } else {

@@ -36,8 +36,13 @@ impl StorageEngine {
             let _g = self.commit_lock.lock().unwrap_or_else(|p| p.into_inner());
             return self.store().checkpoint_to(dest);
         }
-        let parent = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let staging = tempfile::Builder::new().prefix(".heliosdb-backup-").tempdir_in(parent)?;
+        let parent = dest
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let staging = tempfile::Builder::new()
+            .prefix(".heliosdb-backup-")
+            .tempdir_in(parent)?;
         let snap = staging.path().join("db");
         {
             let _g = self.commit_lock.lock().unwrap_or_else(|p| p.into_inner());
@@ -70,14 +75,27 @@ impl StorageEngine {
 pub fn restore(src: impl AsRef<Path>, dest: impl AsRef<Path>) -> Result<()> {
     let (src, dest) = (src.as_ref(), dest.as_ref());
     if dest.exists() {
-        return Err(Error::Config(format!("{} already exists; restore into a new path", dest.display())));
+        return Err(Error::Config(format!(
+            "{} already exists; restore into a new path",
+            dest.display()
+        )));
     }
-    let parent = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = dest
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent)?;
-    let staging = tempfile::Builder::new().prefix(".heliosdb-restore-").tempdir_in(parent)?;
+    let staging = tempfile::Builder::new()
+        .prefix(".heliosdb-restore-")
+        .tempdir_in(parent)?;
     let unpacked = if is_tarball(src) {
         let file = File::open(src)?;
-        let damaged = |e: std::io::Error| Error::Corrupt(format!("backup {} is damaged or truncated: {e}", src.display()));
+        let damaged = |e: std::io::Error| {
+            Error::Corrupt(format!(
+                "backup {} is damaged or truncated: {e}",
+                src.display()
+            ))
+        };
         let mut archive = tar::Archive::new(GzDecoder::new(file));
         archive.unpack(staging.path()).map_err(damaged)?;
         // Read to the end so gzip checks its CRC and length trailer too.
@@ -89,7 +107,10 @@ pub fn restore(src: impl AsRef<Path>, dest: impl AsRef<Path>) -> Result<()> {
         to
     };
     if !crate::store::exists(&unpacked) {
-        return Err(Error::Corrupt(format!("{} does not hold a HeliosDB Nano backup", src.display())));
+        return Err(Error::Corrupt(format!(
+            "{} does not hold a HeliosDB Nano backup",
+            src.display()
+        )));
     }
     // The keyring must decode before we hand the copy over.
     StorageEngine::inspect(&unpacked)?;

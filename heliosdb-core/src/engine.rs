@@ -317,7 +317,12 @@ impl StorageEngine {
                 .store
                 .keyring()
                 .map_or_else(|| "plaintext".to_string(), |r| r.database_id);
-            let log = crate::audit::AuditLog::open(&config.audit, key.as_ref(), &id, engine.is_encrypted())?;
+            let log = crate::audit::AuditLog::open(
+                &config.audit,
+                key.as_ref(),
+                &id,
+                engine.is_encrypted(),
+            )?;
             engine.audit = Some(Arc::new(log));
             if let Some(src) = engine.store.opened_with() {
                 engine.audit_key_event(&format!("key loaded from {src}"));
@@ -450,7 +455,11 @@ impl StorageEngine {
     ///
     /// # Errors
     /// Writing the audit log failed.
-    pub fn audit(&self, event_type: crate::audit::EventType, event: crate::audit::AuditEvent) -> Result<()> {
+    pub fn audit(
+        &self,
+        event_type: crate::audit::EventType,
+        event: crate::audit::AuditEvent,
+    ) -> Result<()> {
         match &self.audit {
             Some(a) => a.record(event_type, event),
             None => Ok(()),
@@ -499,7 +508,9 @@ impl StorageEngine {
     ///
     /// # Errors
     /// Keyring errors.
-    pub fn audit_chain_key_for_verification(&self) -> Result<(Option<heliosdb_crypto::SecretKey>, String)> {
+    pub fn audit_chain_key_for_verification(
+        &self,
+    ) -> Result<(Option<heliosdb_crypto::SecretKey>, String)> {
         let key = self.store.audit_chain_key()?;
         let id = self
             .store
@@ -676,7 +687,13 @@ impl StorageEngine {
     /// store, key "…")` for a tampered or moved value; storage errors.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         let r = self.get_raw(key);
-        self.audit_result(crate::audit::EventType::Read, Some("kv"), "get", &r, |v: &Option<Vec<u8>>| u64::from(v.is_some()));
+        self.audit_result(
+            crate::audit::EventType::Read,
+            Some("kv"),
+            "get",
+            &r,
+            |v: &Option<Vec<u8>>| u64::from(v.is_some()),
+        );
         r
     }
 
@@ -701,7 +718,13 @@ impl StorageEngine {
     /// Storage errors.
     pub fn delete(&self, key: &[u8]) -> Result<bool> {
         let r = self.delete_raw(key);
-        self.audit_result(crate::audit::EventType::Delete, Some("kv"), "delete", &r, |v: &bool| u64::from(*v));
+        self.audit_result(
+            crate::audit::EventType::Delete,
+            Some("kv"),
+            "delete",
+            &r,
+            |v: &bool| u64::from(*v),
+        );
         r
     }
 

@@ -22,9 +22,9 @@ mod tables;
 mod types;
 mod verify;
 
+pub use backup::restore;
 pub use config::{Config, KeySource};
 pub use engine::{IndexDef, KeyInfo, StorageEngine, TableDef, VerifyFailure, VerifyReport};
-pub use backup::restore;
 pub use error::{Error, Result};
 pub use rotation::{DekStatus, EncryptionStatus, KekRotation, RotationStatus, SlotStatus};
 pub use store::{Cf, RawView};

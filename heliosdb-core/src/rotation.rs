@@ -420,7 +420,10 @@ impl StorageEngine {
         })?;
         self.store().set_opened_with(src.describe());
         tracing::info!(old = %old, new = %src.describe(), "key-encryption key rotated");
-        self.audit_key_event(&format!("key-encryption key rotated from {old} to {}", src.describe()));
+        self.audit_key_event(&format!(
+            "key-encryption key rotated from {old} to {}",
+            src.describe()
+        ));
         Ok(KekRotation {
             old,
             new: src.describe().to_string(),
@@ -490,7 +493,10 @@ impl StorageEngine {
             Ok(ring.start_rotation(unlocked)?)
         })?;
         tracing::info!(new = id.0, "data-key rotation started");
-        self.audit_key_event(&format!("data-key rotation started: data key {} active", id.0));
+        self.audit_key_event(&format!(
+            "data-key rotation started: data key {} active",
+            id.0
+        ));
         self.wake_worker();
         Ok(id)
     }

@@ -398,9 +398,13 @@ impl SealedStore {
         if let Some(k) = existing {
             return Ok(Some(k));
         }
-        let id = self.update_keyring(|ring, unlocked| Ok(ring.add_dek(unlocked, DekPurpose::AuditChain)?))?;
+        let id = self
+            .update_keyring(|ring, unlocked| Ok(ring.add_dek(unlocked, DekPurpose::AuditChain)?))?;
         let guard = lock(&c.keyring);
-        Ok(guard.1.key(id).map(heliosdb_crypto::SecretKey::clone_secret))
+        Ok(guard
+            .1
+            .key(id)
+            .map(heliosdb_crypto::SecretKey::clone_secret))
     }
 
     /// Nonce budget and the active key's encryption count so far.
@@ -665,7 +669,8 @@ impl SealedStore {
     ) -> Result<()> {
         let mut opts = rocksdb::CompactOptions::default();
         opts.set_bottommost_level_compaction(rocksdb::BottommostLevelCompaction::Force);
-        self.db.compact_range_cf_opt(self.cf(cf)?, start, end, &opts);
+        self.db
+            .compact_range_cf_opt(self.cf(cf)?, start, end, &opts);
         Ok(())
     }
 

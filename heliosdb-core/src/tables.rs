@@ -28,7 +28,13 @@ impl Catalog<'_> {
     /// The table exists; the schema is invalid; storage errors.
     pub fn create_table(&self, name: &str, schema: Schema) -> Result<()> {
         let r = self.engine.create_table(name, schema);
-        self.engine.audit_result(EventType::SchemaChange, Some(name), "create_table", &r, |_| 0);
+        self.engine.audit_result(
+            EventType::SchemaChange,
+            Some(name),
+            "create_table",
+            &r,
+            |_| 0,
+        );
         r
     }
 
@@ -46,7 +52,8 @@ impl Catalog<'_> {
     /// The table does not exist; storage errors.
     pub fn drop_table(&self, name: &str) -> Result<()> {
         let r = self.engine.drop_table(name);
-        self.engine.audit_result(EventType::SchemaChange, Some(name), "drop_table", &r, |_| 0);
+        self.engine
+            .audit_result(EventType::SchemaChange, Some(name), "drop_table", &r, |_| 0);
         r
     }
 
@@ -74,7 +81,13 @@ impl Catalog<'_> {
     /// Unknown table or column; an index on it already exists; storage errors.
     pub fn create_index(&self, table: &str, column: &str) -> Result<()> {
         let r = self.engine.create_index(table, column);
-        self.engine.audit_result(EventType::SchemaChange, Some(table), "create_index", &r, |_| 0);
+        self.engine.audit_result(
+            EventType::SchemaChange,
+            Some(table),
+            "create_index",
+            &r,
+            |_| 0,
+        );
         r
     }
 }
@@ -382,7 +395,13 @@ impl StorageEngine {
     /// Unknown table; `Decryption failed: …` naming the table and record.
     pub fn scan_table(&self, table: &str) -> Result<Vec<Tuple>> {
         let r = self.scan_table_raw(table);
-        self.audit_result(EventType::Read, Some(table), "scan_table", &r, |v: &Vec<Tuple>| v.len() as u64);
+        self.audit_result(
+            EventType::Read,
+            Some(table),
+            "scan_table",
+            &r,
+            |v: &Vec<Tuple>| v.len() as u64,
+        );
         r
     }
 
@@ -407,7 +426,13 @@ impl StorageEngine {
     /// Unknown table; a table without a primary key; decryption errors.
     pub fn get_by_pk(&self, table: &str, pk: &Value) -> Result<Option<Tuple>> {
         let r = self.get_by_pk_raw(table, pk);
-        self.audit_result(EventType::Read, Some(table), "get_by_pk", &r, |v: &Option<Tuple>| u64::from(v.is_some()));
+        self.audit_result(
+            EventType::Read,
+            Some(table),
+            "get_by_pk",
+            &r,
+            |v: &Option<Tuple>| u64::from(v.is_some()),
+        );
         r
     }
 
@@ -434,7 +459,13 @@ impl StorageEngine {
     /// Unknown table; no primary key; schema errors.
     pub fn update_tuple(&self, table: &str, tuple: Tuple) -> Result<bool> {
         let r = self.update_tuple_raw(table, tuple);
-        self.audit_result(EventType::Write, Some(table), "update_tuple", &r, |v: &bool| u64::from(*v));
+        self.audit_result(
+            EventType::Write,
+            Some(table),
+            "update_tuple",
+            &r,
+            |v: &bool| u64::from(*v),
+        );
         r
     }
 
@@ -474,7 +505,13 @@ impl StorageEngine {
     /// Unknown table; no primary key; storage errors.
     pub fn delete_by_pk(&self, table: &str, pk: &Value) -> Result<bool> {
         let r = self.delete_by_pk_raw(table, pk);
-        self.audit_result(EventType::Delete, Some(table), "delete_by_pk", &r, |v: &bool| u64::from(*v));
+        self.audit_result(
+            EventType::Delete,
+            Some(table),
+            "delete_by_pk",
+            &r,
+            |v: &bool| u64::from(*v),
+        );
         r
     }
 
@@ -513,7 +550,13 @@ impl StorageEngine {
     /// Unknown table or column; decryption errors.
     pub fn find_by(&self, table: &str, column: &str, value: &Value) -> Result<Vec<Tuple>> {
         let r = self.find_by_raw(table, column, value);
-        self.audit_result(EventType::Read, Some(table), "find_by", &r, |v: &Vec<Tuple>| v.len() as u64);
+        self.audit_result(
+            EventType::Read,
+            Some(table),
+            "find_by",
+            &r,
+            |v: &Vec<Tuple>| v.len() as u64,
+        );
         r
     }
 

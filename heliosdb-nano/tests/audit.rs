@@ -22,19 +22,40 @@ fn config(dir: &std::path::Path, key: &std::path::Path) -> Config {
 
 fn workload(s: &StorageEngine) {
     s.catalog()
-        .create_table("patients", Schema::new(vec![Column::new("id", DataType::Int4).primary_key(), Column::new("name", DataType::Text)]))
+        .create_table(
+            "patients",
+            Schema::new(vec![
+                Column::new("id", DataType::Int4).primary_key(),
+                Column::new("name", DataType::Text),
+            ]),
+        )
         .unwrap();
     heliosdb_nano::audit::set_audit_user(Some("doctor_smith".into()), Some("192.0.2.7".into()));
-    s.insert_batch("patients", (1..=3).map(|i| Tuple::new(vec![Value::Int4(i), Value::String(format!("p{i}"))])).collect())
-        .unwrap();
-    assert_eq!(s.get_by_pk("patients", &Value::Int4(2)).unwrap().unwrap().values[1], Value::String("p2".into()));
+    s.insert_batch(
+        "patients",
+        (1..=3)
+            .map(|i| Tuple::new(vec![Value::Int4(i), Value::String(format!("p{i}"))]))
+            .collect(),
+    )
+    .unwrap();
+    assert_eq!(
+        s.get_by_pk("patients", &Value::Int4(2))
+            .unwrap()
+            .unwrap()
+            .values[1],
+        Value::String("p2".into())
+    );
     assert!(s.delete_by_pk("patients", &Value::Int4(3)).unwrap());
     heliosdb_nano::audit::set_audit_user(None, None);
     s.put(b"k", b"v").unwrap();
 }
 
 fn lines(path: &std::path::Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 #[test]
@@ -49,26 +70,52 @@ fn configured_events_appear_once_with_the_tutorial_fields() {
     }
     let log = cfg.audit.log_file.clone().unwrap();
     let l = lines(&log);
-    let find = |t: &str, q: &str| l.iter().filter(|x| x["event_type"] == t && x["query"].as_str().is_some_and(|s| s.contains(q))).collect::<Vec<_>>();
-    for f in ["timestamp", "event_type", "table", "user", "query", "rows_affected", "encryption_enabled", "source_ip"] {
+    let find = |t: &str, q: &str| {
+        l.iter()
+            .filter(|x| x["event_type"] == t && x["query"].as_str().is_some_and(|s| s.contains(q)))
+            .collect::<Vec<_>>()
+    };
+    for f in [
+        "timestamp",
+        "event_type",
+        "table",
+        "user",
+        "query",
+        "rows_affected",
+        "encryption_enabled",
+        "source_ip",
+    ] {
         assert!(l.iter().all(|x| x.get(f).is_some()), "field {f} missing");
     }
     assert_eq!(find("key_event", "key loaded from key file").len(), 1);
     assert_eq!(find("schema_change", "create_table").len(), 1);
     let w = find("write", "insert_batch");
     assert_eq!(w.len(), 1);
-    assert_eq!((w[0]["table"].as_str(), w[0]["rows_affected"].as_u64(), w[0]["user"].as_str()), (Some("patients"), Some(3), Some("doctor_smith")));
+    assert_eq!(
+        (
+            w[0]["table"].as_str(),
+            w[0]["rows_affected"].as_u64(),
+            w[0]["user"].as_str()
+        ),
+        (Some("patients"), Some(3), Some("doctor_smith"))
+    );
     assert_eq!(w[0]["source_ip"], "192.0.2.7");
     assert_eq!(w[0]["encryption_enabled"], true);
     let r = find("read", "get_by_pk");
     assert_eq!((r.len(), r[0]["rows_affected"].as_u64()), (1, Some(1)));
     assert_eq!(find("delete", "delete_by_pk").len(), 1);
     let kv = find("write", "put");
-    assert_eq!((kv.len(), kv[0]["table"].as_str(), kv[0]["user"].as_str()), (1, Some("kv"), Some("embedded")));
+    assert_eq!(
+        (kv.len(), kv[0]["table"].as_str(), kv[0]["user"].as_str()),
+        (1, Some("kv"), Some("embedded"))
+    );
     assert_eq!(find("key_event", "data-key rotation started").len(), 1);
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(!text.contains(common::KEY_A), "key bytes in the audit log");
-    assert!(!text.contains("p2"), "row values do not belong in the audit log");
+    assert!(
+        !text.contains("p2"),
+        "row values do not belong in the audit log"
+    );
 
     // Switches: no reads logged when log_reads = false.
     let mut quiet = cfg.clone();
@@ -77,7 +124,11 @@ fn configured_events_appear_once_with_the_tutorial_fields() {
     {
         let s = StorageEngine::open(dir.path().join("db"), &quiet).unwrap();
         s.scan_table("patients").unwrap();
-        s.insert_tuple("patients", Tuple::new(vec![Value::Int4(9), Value::String("x".into())])).unwrap();
+        s.insert_tuple(
+            "patients",
+            Tuple::new(vec![Value::Int4(9), Value::String("x".into())]),
+        )
+        .unwrap();
     }
     let after = lines(&log);
     assert!(after[before..].iter().all(|x| x["event_type"] != "read"));
@@ -85,9 +136,20 @@ fn configured_events_appear_once_with_the_tutorial_fields() {
 }
 
 fn verify_cli(dir: &std::path::Path, cfg_file: &std::path::Path) -> (bool, String) {
-    let out = common::bin().args(["audit-report", "--verify", "--config"]).arg(cfg_file).output().unwrap();
+    let out = common::bin()
+        .args(["audit-report", "--verify", "--config"])
+        .arg(cfg_file)
+        .output()
+        .unwrap();
     let _ = dir;
-    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
 }
 
 #[test]
@@ -119,42 +181,75 @@ fn edited_deleted_and_reordered_lines_break_the_chain() {
     assert!(orig_lines.len() >= 6);
     let cases: Vec<(String, usize)> = vec![
         // flip one character inside line 4's table name
-        ({
-            let mut l = orig_lines.clone();
-            let edited = l[3].replacen("patients", "patientz", 1);
-            l[3] = Box::leak(edited.into_boxed_str());
-            l.join("\n") + "\n"
-        }, 4),
+        (
+            {
+                let mut l = orig_lines.clone();
+                let edited = l[3].replacen("patients", "patientz", 1);
+                l[3] = Box::leak(edited.into_boxed_str());
+                l.join("\n") + "\n"
+            },
+            4,
+        ),
         // delete line 3
-        ({
-            let mut l = orig_lines.clone();
-            l.remove(2);
-            l.join("\n") + "\n"
-        }, 3),
+        (
+            {
+                let mut l = orig_lines.clone();
+                l.remove(2);
+                l.join("\n") + "\n"
+            },
+            3,
+        ),
         // swap lines 2 and 3
-        ({
-            let mut l = orig_lines.clone();
-            l.swap(1, 2);
-            l.join("\n") + "\n"
-        }, 2),
+        (
+            {
+                let mut l = orig_lines.clone();
+                l.swap(1, 2);
+                l.join("\n") + "\n"
+            },
+            2,
+        ),
     ];
     for (tampered, line_no) in cases {
         std::fs::write(&log, &tampered).unwrap();
         let (ok, text) = verify_cli(dir.path(), &cfg_file);
         assert!(!ok, "tampering went unnoticed: {text}");
-        assert!(text.contains(&format!("line {line_no}:")), "expected line {line_no}: {text}");
+        assert!(
+            text.contains(&format!("line {line_no}:")),
+            "expected line {line_no}: {text}"
+        );
     }
     // Forging needs the chain key: recomputing a plain SHA-256 is not enough.
     std::fs::write(&log, &original).unwrap();
     assert!(verify_cli(dir.path(), &cfg_file).0);
     // The report renders (Markdown and HTML).
     let md = dir.path().join("r.md");
-    let out = common::bin().args(["audit-report", "--type", "encryption-compliance", "--input"]).arg(&log).arg("--output").arg(&md).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = common::bin()
+        .args(["audit-report", "--type", "encryption-compliance", "--input"])
+        .arg(&log)
+        .arg("--output")
+        .arg(&md)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = std::fs::read_to_string(&md).unwrap();
-    assert!(report.contains("| patients |") && report.contains("doctor_smith") && report.contains("key loaded"), "{report}");
+    assert!(
+        report.contains("| patients |")
+            && report.contains("doctor_smith")
+            && report.contains("key loaded"),
+        "{report}"
+    );
     let html = dir.path().join("r.html");
-    let out = common::bin().args(["audit-report", "--input"]).arg(&log).arg("--output").arg(&html).output().unwrap();
+    let out = common::bin()
+        .args(["audit-report", "--input"])
+        .arg(&log)
+        .arg("--output")
+        .arg(&html)
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert!(std::fs::read_to_string(&html).unwrap().contains("<svg"));
 }
@@ -168,7 +263,8 @@ fn retention_prunes_whole_old_files_and_the_chain_continues() {
     let log = cfg.audit.log_file.clone().unwrap();
     std::fs::create_dir_all(log.parent().unwrap()).unwrap();
     let old = log.with_file_name("audit.log.2020-01-01");
-    let recent_day = (heliosdb_nano::chrono::Utc::now() - heliosdb_nano::chrono::Duration::days(2)).format("%Y-%m-%d");
+    let recent_day = (heliosdb_nano::chrono::Utc::now() - heliosdb_nano::chrono::Duration::days(2))
+        .format("%Y-%m-%d");
     let recent = log.with_file_name(format!("audit.log.{recent_day}"));
     std::fs::write(&old, "").unwrap();
     std::fs::write(&recent, "").unwrap();

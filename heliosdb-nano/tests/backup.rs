@@ -23,7 +23,11 @@ fn table(s: &StorageEngine) {
 }
 
 fn row(id: i64, txn: i64) -> Tuple {
-    Tuple::new(vec![Value::Int8(id), Value::Int8(txn), Value::String(format!("value {id}"))])
+    Tuple::new(vec![
+        Value::Int8(id),
+        Value::Int8(txn),
+        Value::String(format!("value {id}")),
+    ])
 }
 
 #[test]
@@ -35,21 +39,45 @@ fn backup_and_restore_same_key_new_key_and_tarball() {
     {
         let s = StorageEngine::open(&db, &common::file_config(&key)).unwrap();
         table(&s);
-        s.insert_batch("t", (0..500).map(|i| row(i, 0)).collect()).unwrap();
+        s.insert_batch("t", (0..500).map(|i| row(i, 0)).collect())
+            .unwrap();
         s.put(b"kv", b"backup me").unwrap();
     }
     for name in ["b1", "b2.tar.gz"] {
-        let out = common::bin().args(["backup", "--input"]).arg(&db).arg("--output").arg(dir.path().join(name)).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = common::bin()
+            .args(["backup", "--input"])
+            .arg(&db)
+            .arg("--output")
+            .arg(dir.path().join(name))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         // The backup is still ciphertext.
         if !name.ends_with(".gz") {
-            let hits = common::find_in_files(&dir.path().join(name), &[b"value 1", b"backup me", b"\"t\""]);
+            let hits = common::find_in_files(
+                &dir.path().join(name),
+                &[b"value 1", b"backup me", b"\"t\""],
+            );
             assert!(hits.is_empty(), "{hits:?}");
         }
         // Restore with the same key and check every row.
         let target = dir.path().join(format!("restored-{name}"));
-        let out = common::bin().args(["restore", "--input"]).arg(dir.path().join(name)).arg("--output").arg(&target).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = common::bin()
+            .args(["restore", "--input"])
+            .arg(dir.path().join(name))
+            .arg("--output")
+            .arg(&target)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let s = StorageEngine::open(&target, &common::file_config(&key)).unwrap();
         let rows = s.scan_table("t").unwrap();
         assert_eq!(rows, (0..500).map(|i| row(i, 0)).collect::<Vec<_>>());
@@ -67,12 +95,22 @@ fn backup_and_restore_same_key_new_key_and_tarball() {
         .arg(&new_key)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(StorageEngine::open(&target, &common::file_config(&key)).is_err());
     let s = StorageEngine::open(&target, &common::file_config(&new_key)).unwrap();
     assert_eq!(s.scan_table("t").unwrap().len(), 500);
     // Refuses to overwrite.
-    let out = common::bin().args(["restore", "--input"]).arg(dir.path().join("b1")).arg("--output").arg(&target).output().unwrap();
+    let out = common::bin()
+        .args(["restore", "--input"])
+        .arg(dir.path().join("b1"))
+        .arg("--output")
+        .arg(&target)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
 }
 
@@ -80,7 +118,8 @@ fn backup_and_restore_same_key_new_key_and_tarball() {
 fn backup_taken_while_writers_run_holds_whole_transactions() {
     let dir = tempfile::tempdir().unwrap();
     let key = common::key_file(dir.path(), "a.key", common::KEY_A.as_bytes(), 0o400);
-    let s = Arc::new(StorageEngine::open(dir.path().join("db"), &common::file_config(&key)).unwrap());
+    let s =
+        Arc::new(StorageEngine::open(dir.path().join("db"), &common::file_config(&key)).unwrap());
     table(&s);
     let stop = Arc::new(AtomicBool::new(false));
     let writers: Vec<_> = (0..2i64)
@@ -113,11 +152,16 @@ fn backup_taken_while_writers_run_holds_whole_transactions() {
         let r = StorageEngine::open(&target, &common::file_config(&key)).unwrap();
         let mut per_txn = std::collections::HashMap::<i64, usize>::new();
         for t in r.scan_table("t").unwrap() {
-            let Value::Int8(txn) = t.values[1] else { panic!() };
+            let Value::Int8(txn) = t.values[1] else {
+                panic!()
+            };
             *per_txn.entry(txn).or_default() += 1;
         }
         assert!(!per_txn.is_empty());
-        assert!(per_txn.values().all(|&n| n == 10), "a transaction was cut in half in {b}");
+        assert!(
+            per_txn.values().all(|&n| n == 10),
+            "a transaction was cut in half in {b}"
+        );
     }
 }
 
@@ -128,7 +172,8 @@ fn damaged_backups_are_refused_and_leave_nothing() {
     {
         let s = StorageEngine::open(dir.path().join("db"), &common::file_config(&key)).unwrap();
         table(&s);
-        s.insert_batch("t", (0..2000).map(|i| row(i, 0)).collect()).unwrap();
+        s.insert_batch("t", (0..2000).map(|i| row(i, 0)).collect())
+            .unwrap();
         s.backup(dir.path().join("ok.tar.gz")).unwrap();
     }
     let bytes = std::fs::read(dir.path().join("ok.tar.gz")).unwrap();
@@ -140,11 +185,20 @@ fn damaged_backups_are_refused_and_leave_nothing() {
     std::fs::write(dir.path().join("junk.tar.gz"), b"not a tarball at all").unwrap();
     for name in ["trunc.tar.gz", "flip.tar.gz", "junk.tar.gz"] {
         let target = dir.path().join(format!("r-{name}"));
-        let out = common::bin().args(["restore", "--input"]).arg(dir.path().join(name)).arg("--output").arg(&target).output().unwrap();
+        let out = common::bin()
+            .args(["restore", "--input"])
+            .arg(dir.path().join(name))
+            .arg("--output")
+            .arg(&target)
+            .output()
+            .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{name} restored: {err}");
         assert!(err.contains("error:"), "{name}: {err}");
-        assert!(!target.exists(), "{name}: a half-restored database was left behind");
+        assert!(
+            !target.exists(),
+            "{name}: a half-restored database was left behind"
+        );
     }
 }
 
@@ -156,8 +210,16 @@ fn sealed_row_fingerprint(s: &StorageEngine, marker: &Value) -> Vec<u8> {
     assert!(rows > 0);
     let before = s.db.entries("rows").unwrap();
     s.delete_by_pk("t", marker).unwrap();
-    let after: std::collections::HashSet<Vec<u8>> = s.db.entries("rows").unwrap().into_iter().map(|(k, _)| k).collect();
-    let (_, v) = before.into_iter().find(|(k, _)| !after.contains(k)).expect("the deleted row's entry");
+    let after: std::collections::HashSet<Vec<u8>> =
+        s.db.entries("rows")
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+    let (_, v) = before
+        .into_iter()
+        .find(|(k, _)| !after.contains(k))
+        .expect("the deleted row's entry");
     v[5..37].to_vec() // nonce and the first ciphertext bytes
 }
 
@@ -172,13 +234,17 @@ fn secure_delete_removes_the_deleted_rows_ciphertext_from_every_file() {
         let fingerprint = {
             let s = StorageEngine::open(&db, &cfg).unwrap();
             table(&s);
-            s.insert_batch("t", (0..300).map(|i| row(i, 0)).collect()).unwrap();
+            s.insert_batch("t", (0..300).map(|i| row(i, 0)).collect())
+                .unwrap();
             s.flush().unwrap(); // the row is in an SST file now
             sealed_row_fingerprint(&s, &Value::Int8(42))
         };
         let found = common::find_in_files(&db, &[&fingerprint]);
         if secure {
-            assert!(found.is_empty(), "deleted ciphertext still on disk: {found:?}");
+            assert!(
+                found.is_empty(),
+                "deleted ciphertext still on disk: {found:?}"
+            );
         } else {
             assert!(!found.is_empty(), "without secure_delete the old ciphertext should still be there (the test must be able to fail)");
         }

@@ -24,9 +24,9 @@ pub fn run(
     let have_db = target.path.is_some() || target.config.is_some();
     let (db, input) = if have_db {
         let (path, config, from_file) = target.resolve()?;
-        let input = input
-            .or(config.audit.log_file.clone())
-            .context("give the audit log with --input (or a --config whose [audit] sets log_file)")?;
+        let input = input.or(config.audit.log_file.clone()).context(
+            "give the audit log with --input (or a --config whose [audit] sets log_file)",
+        )?;
         (Some((path, config, from_file)), input)
     } else {
         (None, input.context("give the audit log with --input")?)
@@ -36,7 +36,9 @@ pub fn run(
     }
     let chain = if verify {
         let Some((path, config, from_file)) = &db else {
-            bail!("--verify needs the database whose keyring holds the chain key: --path or --config");
+            bail!(
+                "--verify needs the database whose keyring holds the chain key: --path or --config"
+            );
         };
         let mut config = config.clone();
         config.audit.enabled = false; // reading the chain key must not append to the log being checked
@@ -63,11 +65,20 @@ pub fn run(
         let text = match out.extension().and_then(|e| e.to_str()) {
             Some("md") | Some("markdown") => markdown(report_type, &input, &lines, chain.as_ref()),
             Some("html") | Some("htm") => html(report_type, &input, &lines, chain.as_ref()),
-            Some("pdf") => bail!("PDF output is not supported; write .html (printable from a browser) or .md"),
-            _ => bail!("unknown report format for {}: use .md or .html", out.display()),
+            Some("pdf") => {
+                bail!("PDF output is not supported; write .html (printable from a browser) or .md")
+            }
+            _ => bail!(
+                "unknown report format for {}: use .md or .html",
+                out.display()
+            ),
         };
         std::fs::write(out, text).with_context(|| format!("cannot write {}", out.display()))?;
-        println!("report written to {} ({} events)", out.display(), lines.len());
+        println!(
+            "report written to {} ({} events)",
+            out.display(),
+            lines.len()
+        );
     }
     Ok(match chain {
         Some(r) if !r.is_ok() => ExitCode::from(1),
@@ -107,11 +118,18 @@ fn summarize(lines: &[AuditLine]) -> Summary<'_> {
     };
     for l in lines {
         *s.by_user.entry(l.user.clone()).or_default() += 1;
-        *s.by_day.entry(l.timestamp.get(..10).unwrap_or("?").to_string()).or_default() += 1;
+        *s.by_day
+            .entry(l.timestamp.get(..10).unwrap_or("?").to_string())
+            .or_default() += 1;
         if l.event_type == EventType::KeyEvent {
-            s.key_events.push((&l.timestamp, l.query.as_deref().unwrap_or("")));
+            s.key_events
+                .push((&l.timestamp, l.query.as_deref().unwrap_or("")));
         } else if let Some(t) = &l.table {
-            *s.by_table.entry(t.clone()).or_default().entry(kind(l.event_type)).or_default() += 1;
+            *s.by_table
+                .entry(t.clone())
+                .or_default()
+                .entry(kind(l.event_type))
+                .or_default() += 1;
         }
     }
     s
@@ -127,12 +145,22 @@ fn chain_text(chain: Option<&ChainReport>) -> String {
     }
 }
 
-fn markdown(kind_: &str, input: &std::path::Path, lines: &[AuditLine], chain: Option<&ChainReport>) -> String {
+fn markdown(
+    kind_: &str,
+    input: &std::path::Path,
+    lines: &[AuditLine],
+    chain: Option<&ChainReport>,
+) -> String {
     let s = summarize(lines);
     let mut o = String::new();
     let _ = writeln!(o, "# HeliosDB Nano {kind_} report\n");
     let _ = writeln!(o, "- log: `{}`", input.display());
-    let _ = writeln!(o, "- period: {} – {}", s.first.unwrap_or("-"), s.last.unwrap_or("-"));
+    let _ = writeln!(
+        o,
+        "- period: {} – {}",
+        s.first.unwrap_or("-"),
+        s.last.unwrap_or("-")
+    );
     let _ = writeln!(o, "- events: {}", lines.len());
     let _ = writeln!(o, "- hash chain: {}", chain_text(chain));
     let _ = writeln!(
@@ -149,7 +177,14 @@ fn markdown(kind_: &str, input: &std::path::Path, lines: &[AuditLine], chain: Op
     let _ = writeln!(o, "\n## Access per table\n\n| table | read | write | delete | schema_change |\n|---|---:|---:|---:|---:|");
     for (t, m) in &s.by_table {
         let g = |k| m.get(k).copied().unwrap_or(0);
-        let _ = writeln!(o, "| {t} | {} | {} | {} | {} |", g("read"), g("write"), g("delete"), g("schema_change"));
+        let _ = writeln!(
+            o,
+            "| {t} | {} | {} | {} | {} |",
+            g("read"),
+            g("write"),
+            g("delete"),
+            g("schema_change")
+        );
     }
     let _ = writeln!(o, "\n## Events per user\n\n| user | events |\n|---|---:|");
     for (u, n) in &s.by_user {
@@ -165,10 +200,18 @@ fn markdown(kind_: &str, input: &std::path::Path, lines: &[AuditLine], chain: Op
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
-fn html(kind_: &str, input: &std::path::Path, lines: &[AuditLine], chain: Option<&ChainReport>) -> String {
+fn html(
+    kind_: &str,
+    input: &std::path::Path,
+    lines: &[AuditLine],
+    chain: Option<&ChainReport>,
+) -> String {
     let s = summarize(lines);
     let mut o = String::new();
     let _ = write!(
@@ -191,8 +234,16 @@ fn html(kind_: &str, input: &std::path::Path, lines: &[AuditLine], chain: Option
     );
     // Events per day as an inline SVG bar chart.
     let max = s.by_day.values().copied().max().unwrap_or(1).max(1) as f64;
-    let (w, h, bar) = (640.0, 160.0, (640.0 / s.by_day.len().max(1) as f64).min(60.0));
-    let _ = write!(o, "<h2>Events per day</h2><svg width=\"{w}\" height=\"{}\" role=\"img\">", h + 20.0);
+    let (w, h, bar) = (
+        640.0,
+        160.0,
+        (640.0 / s.by_day.len().max(1) as f64).min(60.0),
+    );
+    let _ = write!(
+        o,
+        "<h2>Events per day</h2><svg width=\"{w}\" height=\"{}\" role=\"img\">",
+        h + 20.0
+    );
     for (i, (d, n)) in s.by_day.iter().enumerate() {
         let bh = (*n as f64 / max) * h;
         let x = i as f64 * bar;
@@ -208,16 +259,30 @@ fn html(kind_: &str, input: &std::path::Path, lines: &[AuditLine], chain: Option
             esc(d.get(5..).unwrap_or(d)),
         );
     }
-    let _ = write!(o, "</svg><h2>Key events</h2><table><tr><th>time</th><th>event</th></tr>");
+    let _ = write!(
+        o,
+        "</svg><h2>Key events</h2><table><tr><th>time</th><th>event</th></tr>"
+    );
     for (t, e) in &s.key_events {
         let _ = write!(o, "<tr><td>{}</td><td>{}</td></tr>", esc(t), esc(e));
     }
     let _ = write!(o, "</table><h2>Access per table</h2><table><tr><th>table</th><th>read</th><th>write</th><th>delete</th><th>schema change</th></tr>");
     for (t, m) in &s.by_table {
         let g = |k| m.get(k).copied().unwrap_or(0);
-        let _ = write!(o, "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", esc(t), g("read"), g("write"), g("delete"), g("schema_change"));
+        let _ = write!(
+            o,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(t),
+            g("read"),
+            g("write"),
+            g("delete"),
+            g("schema_change")
+        );
     }
-    let _ = write!(o, "</table><h2>Events per user</h2><table><tr><th>user</th><th>events</th></tr>");
+    let _ = write!(
+        o,
+        "</table><h2>Events per user</h2><table><tr><th>user</th><th>events</th></tr>"
+    );
     for (u, n) in &s.by_user {
         let _ = write!(o, "<tr><td>{}</td><td>{n}</td></tr>", esc(u));
     }
@@ -232,4 +297,3 @@ fn pct(a: usize, b: usize) -> f64 {
         a as f64 * 100.0 / b as f64
     }
 }
-

@@ -1,8 +1,8 @@
 //! Command-line parsing and the subcommands.
 
 mod audit;
-mod ops;
 mod keysrc;
+mod ops;
 mod quickstart;
 mod rotate;
 

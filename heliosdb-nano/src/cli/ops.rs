@@ -16,12 +16,21 @@ pub fn backup(input: &Path, output: &Path, keys: &KeyArgs) -> anyhow::Result<Exi
         "backup of {} written to {} ({}; keyring included, values still sealed)",
         input.display(),
         output.display(),
-        if storage.is_encrypted() { "encrypted" } else { "unencrypted database" }
+        if storage.is_encrypted() {
+            "encrypted"
+        } else {
+            "unencrypted database"
+        }
     );
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn restore(input: &Path, output: &Path, keys: &KeyArgs, new_key: &OptionalNewKey) -> anyhow::Result<ExitCode> {
+pub fn restore(
+    input: &Path,
+    output: &Path,
+    keys: &KeyArgs,
+    new_key: &OptionalNewKey,
+) -> anyhow::Result<ExitCode> {
     heliosdb_core::restore(input, output)?;
     // Open with a KEK of the backup and check every record before handing it over.
     let checked = (|| -> anyhow::Result<StorageEngine> {
@@ -31,7 +40,11 @@ pub fn restore(input: &Path, output: &Path, keys: &KeyArgs, new_key: &OptionalNe
         if !report.is_ok() {
             anyhow::bail!("the backup holds {} damaged records", report.failure_count);
         }
-        println!("restored {} records into {}", report.records, output.display());
+        println!(
+            "restored {} records into {}",
+            report.records,
+            output.display()
+        );
         Ok(storage)
     })();
     let storage = match checked {
@@ -45,8 +58,10 @@ pub fn restore(input: &Path, output: &Path, keys: &KeyArgs, new_key: &OptionalNe
     if new_key.is_set() {
         let src = new_key.key.source(storage.config())?;
         let done = storage.rotate_encryption_key(&KeyManager::from_key_source(src))?;
-        println!("re-keyed: the restored database now opens with {}", done.new);
+        println!(
+            "re-keyed: the restored database now opens with {}",
+            done.new
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
-

@@ -53,7 +53,10 @@ impl OptionalNewKey {
 }
 
 impl NewKeyArgs {
-    pub(crate) fn source(&self, config: &heliosdb_core::Config) -> anyhow::Result<Arc<dyn KeySource>> {
+    pub(crate) fn source(
+        &self,
+        config: &heliosdb_core::Config,
+    ) -> anyhow::Result<Arc<dyn KeySource>> {
         if let Some(var) = &self.new_key_env {
             return Ok(Arc::new(EnvSource::new(var.clone())?));
         }
