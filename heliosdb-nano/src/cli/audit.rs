@@ -286,7 +286,7 @@ fn html(
     for (u, n) in &s.by_user {
         let _ = write!(o, "<tr><td>{}</td><td>{n}</td></tr>", esc(u));
     }
-    let _ = write!(o, "</table></body></html>\n");
+    let _ = writeln!(o, "</table></body></html>");
     o
 }
 
