@@ -38,6 +38,10 @@ pub struct TableDef {
     pub indexes: Vec<IndexDef>,
     /// Next index id.
     pub next_index_id: u32,
+    /// Rows and index entries are sealed with a key of this table's own,
+    /// destroyed when the table is dropped (crypto-shredding).
+    #[serde(default)]
+    pub own_key: bool,
 }
 
 /// A secondary (equality) index on one column.

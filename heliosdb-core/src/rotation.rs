@@ -278,7 +278,11 @@ impl Shared {
         // decrypt-only during the pass (a nonce-budget rotation) need
         // another pass.
         let active = ring.active_data_dek().map_or(0, |d| d.id);
-        if old_records(&self.store.count_by_dek()?, active) > 0 {
+        let mut counts = self.store.count_by_dek()?;
+        for t in self.store.table_key_ids() {
+            counts.remove(&t);
+        }
+        if old_records(&counts, active) > 0 {
             self.store.update_keyring(|ring, _| {
                 if let Some(r) = &mut ring.rotation {
                     r.cursor_cf = 0;
@@ -587,6 +591,13 @@ impl StorageEngine {
             .nonce_usage()
             .ok_or_else(|| Error::Corrupt("no active data key".into()))?;
         let total: u64 = counts.values().map(|c| c.0).sum();
+        // Records under tables' own keys are not the shared data keys' business.
+        let table_ids = self.store().table_key_ids();
+        let data_total: u64 = counts
+            .iter()
+            .filter(|(id, _)| !table_ids.contains(id))
+            .map(|(_, c)| c.0)
+            .sum();
         let active_records = counts.get(&active_id.0).map_or(0, |c| c.0);
         Ok(EncryptionStatus {
             algorithm: ring.algorithm.clone(),
@@ -604,10 +615,10 @@ impl StorageEngine {
                 })
                 .collect(),
             active_dek_id: active_id.0,
-            active_dek_percent: if total == 0 {
+            active_dek_percent: if data_total == 0 {
                 100.0
             } else {
-                active_records as f64 * 100.0 / total as f64
+                active_records as f64 * 100.0 / data_total as f64
             },
             total_records: total,
             deks: ring
@@ -621,6 +632,7 @@ impl StorageEngine {
                             DekPurpose::Data => "data".into(),
                             DekPurpose::BlindIndex => "blind_index".into(),
                             DekPurpose::AuditChain => "audit_chain".into(),
+                            DekPurpose::Table => "table".into(),
                         },
                         state: d.state.to_string(),
                         records,

@@ -100,6 +100,8 @@ struct ActiveKey {
 
 struct Crypto {
     keyring: Mutex<(Keyring, UnlockedKeyring)>,
+    /// Keys of tables created with their own key, by table id.
+    table_keys: RwLock<HashMap<u32, Arc<ActiveKey>>>,
     ciphers: RwLock<HashMap<u32, Arc<Aead>>>,
     active: RwLock<Arc<ActiveKey>>,
     blind: Hmac<Sha256>,
@@ -257,7 +259,7 @@ impl SealedStore {
                 batch.put_cf(ring_cf, KEYRING_KEY, ring.encode());
                 batch.put_cf(ring_cf, FORMAT_KEY, marker(true));
                 store.db.write_opt(batch, &sync_write())?;
-                store.crypto = Some(Crypto::new(ring, unlocked, src.describe(), config)?);
+                store.crypto = Some(Crypto::load(ring, unlocked, src.describe(), config)?);
             }
             (Some(src), Some(true), None) => {
                 let bytes = store.db.get_cf(ring_cf, KEYRING_KEY)?.ok_or_else(|| {
@@ -268,7 +270,7 @@ impl SealedStore {
                 let ring = Keyring::decode(&bytes)?;
                 let unlocked = block_on(ring.unlock(src.as_ref()))?;
                 tracing::info!(source = %src.describe(), "encryption key loaded");
-                store.crypto = Some(Crypto::new(ring, unlocked, src.describe(), config)?);
+                store.crypto = Some(Crypto::load(ring, unlocked, src.describe(), config)?);
             }
             (Some(_), Some(false), _) => {
                 return Err(Error::EncryptionMismatch(format!(
@@ -431,6 +433,7 @@ impl SealedStore {
         let cf = Cf::ALL[cf_index];
         let handle = self.cf(cf)?;
         let active = Arc::clone(&read(&c.active));
+        let table_ids = self.table_key_ids();
         let mode = match after {
             Some(k) => IteratorMode::From(k, rocksdb::Direction::Forward),
             None => IteratorMode::Start,
@@ -452,7 +455,7 @@ impl SealedStore {
             out.scanned += 1;
             out.last_key = Some(key.to_vec());
             let header = EnvelopeHeader::parse(&stored);
-            if matches!(header, Ok(h) if h.dek_id == active.id) {
+            if matches!(header, Ok(h) if h.dek_id == active.id || table_ids.contains(&h.dek_id.0)) {
                 continue;
             }
             // Opening authenticates: a damaged value is reported, never re-sealed.
@@ -689,6 +692,25 @@ impl SealedStore {
             return Ok(value.to_vec());
         };
         let aad = context_aad(cf, key);
+        if let Some(tk) = self.table_key_for(c, cf, key) {
+            let n = match tk.counter.next() {
+                Ok(n) => n,
+                Err(NeedReservation { n }) => {
+                    if n < c.budget {
+                        self.reserve(c, &tk, n)?;
+                    }
+                    n
+                }
+            };
+            if n >= c.budget {
+                return Err(Error::Config(format!(
+                    "the table's own key (data key {}) has used its nonce budget; copy the table into a new one",
+                    tk.id.0
+                )));
+            }
+            let nonce = random_nonce(c.nonce_mode)?;
+            return Ok(seal_envelope(&tk.aead, tk.id, nonce, &aad, value));
+        }
         loop {
             let active = Arc::clone(&read(&c.active));
             let n = match active.counter.next() {
@@ -707,6 +729,41 @@ impl SealedStore {
             let nonce = random_nonce(c.nonce_mode)?;
             return Ok(seal_envelope(&active.aead, active.id, nonce, &aad, value));
         }
+    }
+
+    /// The own key of the table a row or index record belongs to, if any.
+    fn table_key_for(&self, c: &Crypto, cf: Cf, key: &[u8]) -> Option<Arc<ActiveKey>> {
+        if !matches!(cf, Cf::Rows | Cf::Index) || key.len() < 4 {
+            return None;
+        }
+        let tables = read(&c.table_keys);
+        if tables.is_empty() {
+            return None;
+        }
+        tables
+            .get(&u32::from_be_bytes([key[0], key[1], key[2], key[3]]))
+            .cloned()
+    }
+
+    /// Mints a table's own key (before the table's first record is written).
+    pub(crate) fn create_table_key(&self, table_id: u32) -> Result<DekId> {
+        self.update_keyring(|ring, unlocked| Ok(ring.add_table_key(unlocked, table_id)?))
+    }
+
+    /// Destroys a table's own key: crypto-shredding of everything it sealed.
+    pub(crate) fn shred_table_key(&self, table_id: u32) -> Result<Option<DekId>> {
+        if self.crypto.is_none() {
+            return Ok(None);
+        }
+        self.update_keyring(|ring, unlocked| Ok(ring.shred_table_key(unlocked, table_id)))
+    }
+
+    /// Ids of keys that belong to single tables (rotation leaves their records alone).
+    pub(crate) fn table_key_ids(&self) -> std::collections::BTreeSet<u32> {
+        self.crypto
+            .as_ref()
+            .map(|c| read(&c.table_keys).values().map(|k| k.id.0).collect())
+            .unwrap_or_default()
     }
 
     /// Persists a new reservation for the active key before `n` is used.
@@ -791,13 +848,37 @@ impl Crypto {
         let mut ciphers = self.ciphers.write().unwrap_or_else(|p| p.into_inner());
         ciphers.retain(|id, _| ring.dek(DekId(*id)).is_some());
         for d in &ring.deks {
-            if d.purpose == DekPurpose::Data && !ciphers.contains_key(&d.id) {
+            if matches!(d.purpose, DekPurpose::Data | DekPurpose::Table)
+                && !ciphers.contains_key(&d.id)
+            {
                 let key = unlocked.key(DekId(d.id)).ok_or_else(|| {
                     Error::Corrupt(format!("data key {} was not unwrapped", d.id))
                 })?;
                 ciphers.insert(d.id, Arc::new(Aead::new(key)));
             }
         }
+        let mut tables = self.table_keys.write().unwrap_or_else(|p| p.into_inner());
+        tables.retain(|_, k| ring.dek(k.id).is_some());
+        for d in &ring.deks {
+            if let (DekPurpose::Table, Some(t)) = (d.purpose, d.table_id) {
+                if !tables.contains_key(&t) {
+                    if let Some(aead) = ciphers.get(&d.id) {
+                        tables.insert(
+                            t,
+                            Arc::new(ActiveKey {
+                                id: DekId(d.id),
+                                aead: Arc::clone(aead),
+                                counter: Arc::new(UsageCounter::new(
+                                    d.nonce_reserved,
+                                    d.nonce_reserved,
+                                )),
+                            }),
+                        );
+                    }
+                }
+            }
+        }
+        drop(tables);
         let entry = ring
             .active_data_dek()
             .ok_or_else(|| Error::Corrupt("no active data key".into()))?;
@@ -819,6 +900,21 @@ impl Crypto {
         Ok(())
     }
 
+    /// Builds the crypto state and loads table keys.
+    fn load(
+        ring: Keyring,
+        unlocked: UnlockedKeyring,
+        opened_with: SourceDescription,
+        config: &Config,
+    ) -> Result<Crypto> {
+        let c = Crypto::new(ring, unlocked, opened_with, config)?;
+        {
+            let guard = lock(&c.keyring);
+            c.refresh(&guard.0, &guard.1)?;
+        }
+        Ok(c)
+    }
+
     fn new(
         ring: Keyring,
         unlocked: UnlockedKeyring,
@@ -828,7 +924,7 @@ impl Crypto {
         let mut ciphers = HashMap::new();
         for id in unlocked.ids() {
             if let (Some(key), Some(entry)) = (unlocked.key(id), ring.dek(id)) {
-                if entry.purpose == DekPurpose::Data {
+                if matches!(entry.purpose, DekPurpose::Data | DekPurpose::Table) {
                     ciphers.insert(id.0, Arc::new(Aead::new(key)));
                 }
             }
@@ -854,6 +950,7 @@ impl Crypto {
             .map_err(|_| Error::Corrupt("blind-index key".into()))?;
         Ok(Crypto {
             keyring: Mutex::new((ring, unlocked)),
+            table_keys: RwLock::new(HashMap::new()),
             ciphers: RwLock::new(ciphers),
             active: RwLock::new(Arc::new(ActiveKey {
                 id: active_id,

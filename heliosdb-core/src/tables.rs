@@ -38,6 +38,31 @@ impl Catalog<'_> {
         r
     }
 
+    /// Creates a table whose rows and index entries are sealed with a key of
+    /// its own; dropping the table destroys that key, so its data becomes
+    /// unreadable everywhere at once — old SST files, WAL, and backups taken
+    /// after the drop (crypto-shredding). Data-key rotation leaves such
+    /// tables under their own key.
+    ///
+    /// # Errors
+    /// As [`Catalog::create_table`]; an unencrypted database.
+    pub fn create_table_with_own_key(&self, name: &str, schema: Schema) -> Result<()> {
+        if !self.engine.is_encrypted() {
+            return Err(Error::Schema(
+                "a table key needs an encrypted database".into(),
+            ));
+        }
+        let r = self.engine.create_table_opts(name, schema, true);
+        self.engine.audit_result(
+            EventType::SchemaChange,
+            Some(name),
+            "create_table_with_own_key",
+            &r,
+            |_| 0,
+        );
+        r
+    }
+
     /// The schema of a table.
     ///
     /// # Errors
@@ -157,6 +182,10 @@ impl StorageEngine {
     }
 
     fn create_table(&self, name: &str, schema: Schema) -> Result<()> {
+        self.create_table_opts(name, schema, false)
+    }
+
+    fn create_table_opts(&self, name: &str, schema: Schema, own_key: bool) -> Result<()> {
         if name.is_empty() {
             return Err(Error::Schema("table name is empty".into()));
         }
@@ -174,12 +203,17 @@ impl StorageEngine {
                 ),
                 None => 1,
             };
+            if own_key {
+                // The key exists before any record that needs it.
+                self.store().create_table_key(id)?;
+            }
             let def = TableDef {
                 id,
                 name: name.to_string(),
                 schema,
                 indexes: Vec::new(),
                 next_index_id: 1,
+                own_key,
             };
             ctx.put(
                 Cf::Meta,
@@ -209,7 +243,16 @@ impl StorageEngine {
             rowid.extend_from_slice(&prefix);
             ctx.delete(Cf::Meta, rowid);
             Ok(())
-        })
+        })?;
+        if def.own_key {
+            if let Some(k) = self.store().shred_table_key(def.id)? {
+                self.audit_key_event(&format!(
+                    "table key {} destroyed with its table (crypto-shredding)",
+                    k.0
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn create_index(&self, table: &str, column: &str) -> Result<()> {

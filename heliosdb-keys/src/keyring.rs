@@ -35,6 +35,9 @@ pub enum DekPurpose {
     BlindIndex,
     /// Keys the hash chain of the audit log.
     AuditChain,
+    /// Seals the rows and index entries of one table only (crypto-shredding:
+    /// dropping the table destroys the key).
+    Table,
 }
 
 /// Lifecycle state of a data key.
@@ -90,6 +93,9 @@ pub struct DekEntry {
     pub nonce_reserved: u64,
     /// Hex of `nonce || AES-256-GCM(root key, DEK) || tag`.
     pub wrapped: String,
+    /// For [`DekPurpose::Table`] keys: the internal id of the table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table_id: Option<u32>,
 }
 
 /// The keyring of one database. Holds no secret in the clear.
@@ -193,6 +199,7 @@ fn dek_aad(database_id: &str, id: u32, purpose: DekPurpose) -> Vec<u8> {
         DekPurpose::Data => 1,
         DekPurpose::BlindIndex => 2,
         DekPurpose::AuditChain => 3,
+        DekPurpose::Table => 4,
     });
     aad
 }
@@ -361,6 +368,7 @@ impl Keyring {
             created_at: now_secs(),
             nonce_reserved: 0,
             wrapped,
+            table_id: None,
         });
         unlocked.keys.insert(id, key);
         self.next_dek_id += 1;
@@ -482,6 +490,39 @@ impl Keyring {
         self.deks.retain(|d| d.id != id.0);
         unlocked.keys.remove(&id.0);
         Ok(())
+    }
+
+    /// Mints the key of one table (crypto-shredding: see [`Keyring::shred_table_key`]).
+    ///
+    /// # Errors
+    /// Only when the OS RNG fails.
+    pub fn add_table_key(
+        &mut self,
+        unlocked: &mut UnlockedKeyring,
+        table_id: u32,
+    ) -> Result<DekId> {
+        let id = self.add_dek(unlocked, DekPurpose::Table)?;
+        if let Some(d) = self.dek_mut(id) {
+            d.table_id = Some(table_id);
+        }
+        Ok(id)
+    }
+
+    /// Destroys the key of a table: whatever it sealed becomes unreadable
+    /// everywhere, old SST files and WAL included. Returns the key's id.
+    pub fn shred_table_key(
+        &mut self,
+        unlocked: &mut UnlockedKeyring,
+        table_id: u32,
+    ) -> Option<DekId> {
+        let id = self
+            .deks
+            .iter()
+            .find(|d| d.purpose == DekPurpose::Table && d.table_id == Some(table_id))?
+            .id;
+        self.deks.retain(|d| d.id != id);
+        unlocked.keys.remove(&id);
+        Some(DekId(id))
     }
 
     /// The data key that seals new values.
