@@ -860,22 +860,16 @@ impl Crypto {
         let mut tables = self.table_keys.write().unwrap_or_else(|p| p.into_inner());
         tables.retain(|_, k| ring.dek(k.id).is_some());
         for d in &ring.deks {
-            if let (DekPurpose::Table, Some(t)) = (d.purpose, d.table_id) {
-                if !tables.contains_key(&t) {
-                    if let Some(aead) = ciphers.get(&d.id) {
-                        tables.insert(
-                            t,
-                            Arc::new(ActiveKey {
-                                id: DekId(d.id),
-                                aead: Arc::clone(aead),
-                                counter: Arc::new(UsageCounter::new(
-                                    d.nonce_reserved,
-                                    d.nonce_reserved,
-                                )),
-                            }),
-                        );
-                    }
-                }
+            if let (DekPurpose::Table, Some(t), Some(aead)) =
+                (d.purpose, d.table_id, ciphers.get(&d.id))
+            {
+                tables.entry(t).or_insert_with(|| {
+                    Arc::new(ActiveKey {
+                        id: DekId(d.id),
+                        aead: Arc::clone(aead),
+                        counter: Arc::new(UsageCounter::new(d.nonce_reserved, d.nonce_reserved)),
+                    })
+                });
             }
         }
         drop(tables);
