@@ -13,6 +13,7 @@
 
 pub mod audit;
 mod backup;
+mod dump;
 pub mod config;
 mod engine;
 mod error;
@@ -23,6 +24,7 @@ mod types;
 mod verify;
 
 pub use backup::restore;
+pub use dump::{import_sql, ExportStats, ImportStats};
 pub use config::{Config, KeySource};
 pub use engine::{IndexDef, KeyInfo, StorageEngine, TableDef, VerifyFailure, VerifyReport};
 pub use error::{Error, Result};

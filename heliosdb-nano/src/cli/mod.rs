@@ -175,6 +175,40 @@ enum Command {
         #[command(flatten)]
         new_key: rotate::OptionalNewKey,
     },
+    /// Stream a decrypted logical SQL dump (schema, indexes, rows, key-value pairs).
+    Export {
+        /// Database directory.
+        #[arg(long)]
+        input: PathBuf,
+        /// Dump file (`-` for standard output). It holds plaintext: protect it.
+        #[arg(long)]
+        output: PathBuf,
+        #[command(flatten)]
+        keys: KeyArgs,
+    },
+    /// Load a SQL dump into a new database (encrypted with the key you give).
+    Import {
+        /// Dump file.
+        #[arg(long)]
+        input: PathBuf,
+        /// New database directory (must not exist; built aside and renamed when complete).
+        #[arg(long)]
+        output: PathBuf,
+        /// Encrypt (key from --key-*, --config, or HELIOSDB_ENCRYPTION_KEY).
+        #[arg(long)]
+        encrypted: bool,
+        /// Create an unencrypted database even if HELIOSDB_ENCRYPTION_KEY is set.
+        #[arg(long, conflicts_with = "encrypted")]
+        plaintext: bool,
+        /// TOML configuration for the new database.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Skip bad statements (reported) instead of stopping at the first.
+        #[arg(long)]
+        continue_on_error: bool,
+        #[command(flatten)]
+        keys: KeyArgs,
+    },
     /// Demo: a throwaway encrypted database, the tutorial's data, proof it is encrypted on disk.
     Quickstart {
         /// Keep the demo database in this directory instead of a temporary one.
@@ -274,6 +308,28 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             keys,
             new_key,
         } => ops::restore(&input, &output, &keys, &new_key),
+        Command::Export {
+            input,
+            output,
+            keys,
+        } => ops::export(&input, &output, &keys),
+        Command::Import {
+            input,
+            output,
+            encrypted,
+            plaintext,
+            config,
+            continue_on_error,
+            keys,
+        } => ops::import(
+            &input,
+            &output,
+            encrypted,
+            plaintext,
+            config.as_deref(),
+            continue_on_error,
+            &keys,
+        ),
         Command::Quickstart { keep } => quickstart::run(keep),
     }
 }

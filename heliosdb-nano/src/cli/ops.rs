@@ -65,3 +65,138 @@ pub fn restore(
     }
     Ok(ExitCode::SUCCESS)
 }
+
+fn bar(len: u64, what: &str) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal().then(|| {
+        let b = indicatif::ProgressBar::new(len.max(1));
+        b.set_style(
+            indicatif::ProgressStyle::with_template(&format!(
+                "{{spinner}} {what} {{pos}} [{{bar:30}}] {{eta}}"
+            ))
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    })
+}
+
+pub fn export(input: &Path, output: &Path, keys: &KeyArgs) -> anyhow::Result<ExitCode> {
+    let storage = keysrc::open_existing(input, &Config::default(), false, keys)?;
+    let progress = bar(storage.estimate_records(), "exporting rows");
+    let report = |n: u64| {
+        if let Some(b) = &progress {
+            b.set_position(n);
+        }
+    };
+    let stats = if output == Path::new("-") {
+        let stdout = std::io::stdout();
+        let mut w = std::io::BufWriter::new(stdout.lock());
+        storage.export_sql(&mut w, report)?
+    } else {
+        let partial = std::path::PathBuf::from(format!("{}.partial", output.display()));
+        let result = (|| -> anyhow::Result<heliosdb_core::ExportStats> {
+            use std::os::unix::fs::OpenOptionsExt;
+            let f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&partial)?;
+            let mut w = std::io::BufWriter::new(f);
+            let stats = storage.export_sql(&mut w, report)?;
+            w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+            std::fs::rename(&partial, output)?;
+            Ok(stats)
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&partial);
+        }
+        result?
+    };
+    if let Some(b) = progress {
+        b.finish_and_clear();
+    }
+    eprintln!(
+        "exported {} tables, {} rows, {} key-value pairs (decrypted: protect the dump)",
+        stats.tables, stats.rows, stats.kv_pairs
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn import(
+    input: &Path,
+    output: &Path,
+    encrypted: bool,
+    plaintext: bool,
+    config: Option<&Path>,
+    continue_on_error: bool,
+    keys: &KeyArgs,
+) -> anyhow::Result<ExitCode> {
+    if output.exists() {
+        anyhow::bail!(
+            "{} already exists; import into a new path",
+            output.display()
+        );
+    }
+    let (mut cfg, from_file) = match config {
+        Some(c) => (Config::from_file(c)?, true),
+        None => (Config::default(), false),
+    };
+    let source = if plaintext {
+        None
+    } else {
+        keysrc::source_for_init(&cfg, from_file, keys, encrypted)?
+    };
+    cfg.encryption.enabled = source.is_some();
+    // Build aside, rename when complete: a failed import leaves nothing at `output`.
+    let parent = output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)?;
+    let staging = tempfile::Builder::new()
+        .prefix(".heliosdb-import-")
+        .tempdir_in(parent)?;
+    let building = staging.path().join("db");
+    let file = std::fs::File::open(input)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", input.display()))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let stats = {
+        let storage = match &source {
+            Some(src) => StorageEngine::open_with_source(&building, &cfg, src.clone())?,
+            None => StorageEngine::open(&building, &cfg)?,
+        };
+        let progress = bar(size, "importing rows");
+        let stats = heliosdb_core::import_sql(
+            &storage,
+            std::io::BufReader::new(file),
+            continue_on_error,
+            |n| {
+                if let Some(b) = &progress {
+                    b.set_position(n);
+                }
+            },
+        )?;
+        if let Some(b) = progress {
+            b.finish_and_clear();
+        }
+        storage.flush()?;
+        stats
+    };
+    std::fs::rename(&building, output)?;
+    println!(
+        "imported {} statements, {} rows, {} key-value pairs into {}{}",
+        stats.statements,
+        stats.rows,
+        stats.kv_pairs,
+        output.display(),
+        if source.is_some() { " (encrypted)" } else { "" }
+    );
+    for (line, e) in &stats.skipped {
+        println!("  skipped statement at line {line}: {e}");
+    }
+    Ok(if stats.skipped.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

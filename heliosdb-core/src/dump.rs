@@ -1,0 +1,552 @@
+//! Logical SQL dumps: `export` streams a decrypted dump (schema, indexes,
+//! rows, key-value pairs) in PostgreSQL syntax that our `import` and, for
+//! the tables, PostgreSQL's `psql -f` accept; `import` replays one into an
+//! engine statement by statement, with memory bounded by one statement.
+//!
+//! Dump conventions beyond plain SQL, carried in comments so `psql` ignores
+//! them: `--@heliosdb own_key` before a `CREATE TABLE` whose table has its own
+//! key, and `--@kv <hex key> <hex value>` for key-value pairs.
+
+use std::io::{BufRead, Write};
+use std::str::FromStr;
+
+use chrono::{NaiveDateTime, TimeZone, Utc};
+use rust_decimal::Decimal;
+use sqlparser::ast::{Expr, SetExpr, Statement, UnaryOperator, Value as SqlValue};
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::Parser;
+
+use crate::engine::StorageEngine;
+use crate::store::Cf;
+use crate::types::{Column, DataType, Schema, Tuple, Value};
+use crate::{Error, Result};
+
+const ROWS_PER_INSERT: usize = 500;
+
+/// What an export wrote.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ExportStats {
+    /// Tables.
+    pub tables: u64,
+    /// Rows.
+    pub rows: u64,
+    /// Key-value pairs.
+    pub kv_pairs: u64,
+}
+
+/// What an import did.
+#[derive(Clone, Debug, Default)]
+pub struct ImportStats {
+    /// Statements applied.
+    pub statements: u64,
+    /// Rows inserted.
+    pub rows: u64,
+    /// Key-value pairs stored.
+    pub kv_pairs: u64,
+    /// Statements skipped with `continue_on_error`: (line, error).
+    pub skipped: Vec<(u64, String)>,
+}
+
+fn ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+fn type_name(t: DataType) -> &'static str {
+    match t {
+        DataType::Bool => "BOOLEAN",
+        DataType::Int2 => "SMALLINT",
+        DataType::Int4 => "INTEGER",
+        DataType::Int8 => "BIGINT",
+        DataType::Float8 => "DOUBLE PRECISION",
+        DataType::Numeric => "NUMERIC",
+        DataType::Text => "TEXT",
+        DataType::Bytes => "BYTEA",
+        DataType::Timestamp => "TIMESTAMP",
+    }
+}
+
+fn literal(v: &Value) -> String {
+    match v {
+        Value::Null => "NULL".into(),
+        Value::Bool(b) => if *b { "TRUE" } else { "FALSE" }.into(),
+        Value::Int2(x) => x.to_string(),
+        Value::Int4(x) => x.to_string(),
+        Value::Int8(x) => x.to_string(),
+        Value::Float8(f) if f.is_nan() => "'NaN'".into(),
+        Value::Float8(f) if f.is_infinite() => if *f > 0.0 {
+            "'Infinity'"
+        } else {
+            "'-Infinity'"
+        }
+        .into(),
+        // `{:?}` is the shortest text that parses back to the same f64.
+        Value::Float8(f) => format!("{f:?}"),
+        Value::Numeric(d) => d.to_string(),
+        Value::String(s) => {
+            let mut out = String::with_capacity(s.len() + 3);
+            out.push_str("E'");
+            for c in s.chars() {
+                match c {
+                    '\'' => out.push_str("''"),
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    c if (c as u32) < 0x20 => out.push_str(&format!("\\x{:02x}", c as u32)),
+                    c => out.push(c),
+                }
+            }
+            out.push('\'');
+            out
+        }
+        Value::Bytes(b) => format!("'\\x{}'", hex::encode(b)),
+        Value::Timestamp(t) => format!("'{}'", t.format("%Y-%m-%d %H:%M:%S%.6f")),
+    }
+}
+
+impl StorageEngine {
+    /// Writes a decrypted logical dump of every table and key-value pair to
+    /// `out`, one table at a time, `ROWS_PER_INSERT` rows per statement;
+    /// `progress(rows_so_far)` is called as it goes. Memory stays bounded by
+    /// one statement, not the database.
+    ///
+    /// # Errors
+    /// Decryption errors (naming table and record), I/O errors.
+    pub fn export_sql(
+        &self,
+        out: &mut dyn Write,
+        mut progress: impl FnMut(u64),
+    ) -> Result<ExportStats> {
+        let mut stats = ExportStats::default();
+        writeln!(
+            out,
+            "-- HeliosDB Nano logical dump (decrypted: keep it as safe as the key)"
+        )?;
+        writeln!(
+            out,
+            "-- format 1; replay with `heliosdb-nano import` (tables also load with psql -f)"
+        )?;
+        let tables = self.tables()?;
+        let mut names: Vec<&String> = tables.keys().collect();
+        names.sort();
+        for name in names {
+            let def = &tables[name];
+            stats.tables += 1;
+            writeln!(out)?;
+            if def.own_key {
+                writeln!(out, "--@heliosdb own_key")?;
+            }
+            let cols: Vec<String> = def
+                .schema
+                .columns
+                .iter()
+                .map(|c| {
+                    let mut s = format!("{} {}", ident(&c.name), type_name(c.data_type));
+                    if c.primary_key {
+                        s.push_str(" PRIMARY KEY");
+                    } else if !c.nullable {
+                        s.push_str(" NOT NULL");
+                    }
+                    s
+                })
+                .collect();
+            writeln!(
+                out,
+                "CREATE TABLE {} ({});",
+                ident(&def.name),
+                cols.join(", ")
+            )?;
+            let col_list = def
+                .schema
+                .columns
+                .iter()
+                .map(|c| ident(&c.name))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut batch: Vec<String> = Vec::with_capacity(ROWS_PER_INSERT);
+            let flush = |batch: &mut Vec<String>, out: &mut dyn Write| -> Result<()> {
+                if !batch.is_empty() {
+                    writeln!(
+                        out,
+                        "INSERT INTO {} ({col_list}) VALUES\n{};",
+                        ident(&def.name),
+                        batch.join(",\n")
+                    )?;
+                    batch.clear();
+                }
+                Ok(())
+            };
+            for item in self.store().scan_prefix(Cf::Rows, &def.id.to_be_bytes())? {
+                let (_, bytes) = item.map_err(|e| crate::engine::relocate_row(e, &def.name))?;
+                let t = Tuple::decode(&bytes)?;
+                batch.push(format!(
+                    "({})",
+                    t.values.iter().map(literal).collect::<Vec<_>>().join(", ")
+                ));
+                stats.rows += 1;
+                if batch.len() == ROWS_PER_INSERT {
+                    flush(&mut batch, out)?;
+                    progress(stats.rows);
+                }
+            }
+            flush(&mut batch, out)?;
+            for index in &def.indexes {
+                writeln!(
+                    out,
+                    "CREATE INDEX ON {} ({});",
+                    ident(&def.name),
+                    ident(&def.schema.columns[index.column].name)
+                )?;
+            }
+        }
+        let pairs = self.scan_prefix(&[])?;
+        if !pairs.is_empty() {
+            writeln!(out, "\n-- key-value pairs")?;
+        }
+        for (k, v) in pairs {
+            writeln!(out, "--@kv {} {}", hex::encode(k), hex::encode(v))?;
+            stats.kv_pairs += 1;
+        }
+        progress(stats.rows);
+        out.flush()?;
+        Ok(stats)
+    }
+}
+
+/// Splits a dump into statements: (first line number, text) items and
+/// `--@` directives, tracking quotes so a `;` inside a string ends nothing.
+struct Statements<R> {
+    lines: std::io::Lines<R>,
+    line_no: u64,
+}
+
+enum Item {
+    Sql(u64, String),
+    Directive(u64, String),
+}
+
+impl<R: BufRead> Iterator for Statements<R> {
+    type Item = Result<Item>;
+
+    fn next(&mut self) -> Option<Result<Item>> {
+        let mut text = String::new();
+        let mut start = 0;
+        let (mut in_quote, mut escapes, mut prev) = (false, false, ' ');
+        loop {
+            let line = match self.lines.next()? {
+                Ok(l) => l,
+                Err(e) => return Some(Err(e.into())),
+            };
+            self.line_no += 1;
+            if text.is_empty() && !in_quote {
+                let t = line.trim();
+                if let Some(d) = t.strip_prefix("--@") {
+                    return Some(Ok(Item::Directive(self.line_no, d.to_string())));
+                }
+                if t.is_empty() || t.starts_with("--") {
+                    continue;
+                }
+                start = self.line_no;
+            }
+            let mut chars = line.chars().peekable();
+            let mut ends = false;
+            while let Some(c) = chars.next() {
+                if in_quote {
+                    if escapes && c == '\\' {
+                        chars.next();
+                    } else if c == '\'' {
+                        if chars.peek() == Some(&'\'') {
+                            chars.next();
+                        } else {
+                            in_quote = false;
+                        }
+                    }
+                } else if c == '\'' {
+                    in_quote = true;
+                    escapes = prev == 'E' || prev == 'e';
+                } else if c == '-' && chars.peek() == Some(&'-') {
+                    break; // comment to end of line
+                } else if c == ';' {
+                    ends = true;
+                }
+                prev = c;
+            }
+            text.push_str(&line);
+            text.push('\n');
+            if ends && !in_quote {
+                return Some(Ok(Item::Sql(start, text)));
+            }
+        }
+    }
+}
+
+fn parse_type(t: &str) -> Option<DataType> {
+    let t = t.to_ascii_uppercase();
+    let base = t.split('(').next().unwrap_or("").trim();
+    Some(match base {
+        "BOOLEAN" | "BOOL" => DataType::Bool,
+        "SMALLINT" | "INT2" => DataType::Int2,
+        "INTEGER" | "INT" | "INT4" | "SERIAL" => DataType::Int4,
+        "BIGINT" | "INT8" | "BIGSERIAL" => DataType::Int8,
+        "DOUBLE PRECISION" | "FLOAT8" | "DOUBLE" | "FLOAT" | "REAL" => DataType::Float8,
+        "NUMERIC" | "DECIMAL" => DataType::Numeric,
+        "TEXT" | "VARCHAR" | "CHARACTER VARYING" | "CHAR" | "CHARACTER" | "STRING" => {
+            DataType::Text
+        }
+        "BYTEA" => DataType::Bytes,
+        "TIMESTAMP" | "TIMESTAMP WITHOUT TIME ZONE" | "DATETIME" => DataType::Timestamp,
+        _ => return None,
+    })
+}
+
+fn expr_value(e: &Expr, t: DataType) -> std::result::Result<Value, String> {
+    let (neg, inner) = match e {
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } => (true, expr.as_ref()),
+        other => (false, other),
+    };
+    let text = match inner {
+        Expr::Value(SqlValue::Null) => return Ok(Value::Null),
+        Expr::Value(SqlValue::Boolean(b)) => return Ok(Value::Bool(*b)),
+        Expr::Value(SqlValue::Number(n, _)) => n.clone(),
+        Expr::Value(SqlValue::SingleQuotedString(s))
+        | Expr::Value(SqlValue::EscapedStringLiteral(s)) => s.clone(),
+        other => return Err(format!("unsupported value {other}")),
+    };
+    let num = if neg {
+        format!("-{text}")
+    } else {
+        text.clone()
+    };
+    let bad = |what: &str| format!("{text:?} is not a valid {what}");
+    Ok(match t {
+        DataType::Bool => match text.to_ascii_lowercase().as_str() {
+            "t" | "true" | "1" => Value::Bool(true),
+            "f" | "false" | "0" => Value::Bool(false),
+            _ => return Err(bad("boolean")),
+        },
+        DataType::Int2 => Value::Int2(num.parse().map_err(|_| bad("SMALLINT"))?),
+        DataType::Int4 => Value::Int4(num.parse().map_err(|_| bad("INTEGER"))?),
+        DataType::Int8 => Value::Int8(num.parse().map_err(|_| bad("BIGINT"))?),
+        DataType::Float8 => Value::Float8(match text.as_str() {
+            "NaN" => f64::NAN,
+            "Infinity" => f64::INFINITY,
+            "-Infinity" => f64::NEG_INFINITY,
+            _ => num.parse().map_err(|_| bad("DOUBLE PRECISION"))?,
+        }),
+        DataType::Numeric => Value::Numeric(Decimal::from_str(&num).map_err(|_| bad("NUMERIC"))?),
+        DataType::Text => Value::String(text),
+        DataType::Bytes => Value::Bytes(
+            text.strip_prefix("\\x")
+                .and_then(|h| hex::decode(h).ok())
+                .ok_or_else(|| bad("BYTEA (\\x hex)"))?,
+        ),
+        DataType::Timestamp => {
+            let t = NaiveDateTime::parse_from_str(&text, "%Y-%m-%d %H:%M:%S%.f")
+                .map_err(|_| bad("TIMESTAMP"))?;
+            Value::Timestamp(Utc.from_utc_datetime(&t))
+        }
+    })
+}
+
+/// Replays a dump made by [`StorageEngine::export_sql`] (or plain SQL of the
+/// same shape: CREATE TABLE, CREATE INDEX, INSERT … VALUES) into `engine`.
+/// Stops at the first bad statement with its line number, unless
+/// `continue_on_error`, which skips it and goes on.
+///
+/// # Errors
+/// `import failed at line N: …`; I/O errors.
+pub fn import_sql(
+    engine: &StorageEngine,
+    input: impl BufRead,
+    continue_on_error: bool,
+    mut progress: impl FnMut(u64),
+) -> Result<ImportStats> {
+    let mut stats = ImportStats::default();
+    let mut own_key_next = false;
+    let statements = Statements {
+        lines: input.lines(),
+        line_no: 0,
+    };
+    for item in statements {
+        let outcome = match item? {
+            Item::Directive(line, d) => (
+                line,
+                apply_directive(engine, &d, &mut own_key_next, &mut stats),
+            ),
+            Item::Sql(line, text) => (
+                line,
+                apply_sql(engine, &text, &mut own_key_next, &mut stats),
+            ),
+        };
+        if let (line, Err(e)) = outcome {
+            if continue_on_error {
+                stats.skipped.push((line, e.clone()));
+                continue;
+            }
+            return Err(Error::Config(format!("import failed at line {line}: {e}")));
+        }
+        progress(stats.rows);
+    }
+    Ok(stats)
+}
+
+fn apply_directive(
+    engine: &StorageEngine,
+    d: &str,
+    own_key_next: &mut bool,
+    stats: &mut ImportStats,
+) -> std::result::Result<(), String> {
+    let mut parts = d.split_whitespace();
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some("heliosdb"), Some("own_key"), None) => {
+            *own_key_next = true;
+            Ok(())
+        }
+        (Some("kv"), Some(k), Some(v)) => {
+            let k = hex::decode(k).map_err(|_| "key-value key is not hex".to_string())?;
+            let v = hex::decode(v).map_err(|_| "key-value value is not hex".to_string())?;
+            engine.put(&k, &v).map_err(|e| e.to_string())?;
+            stats.kv_pairs += 1;
+            Ok(())
+        }
+        _ => Err(format!("unknown directive --@{d}")),
+    }
+}
+
+fn apply_sql(
+    engine: &StorageEngine,
+    text: &str,
+    own_key_next: &mut bool,
+    stats: &mut ImportStats,
+) -> std::result::Result<(), String> {
+    let statements =
+        Parser::parse_sql(&PostgreSqlDialect {}, text).map_err(|e| format!("syntax error: {e}"))?;
+    for st in statements {
+        match st {
+            Statement::CreateTable(ct) => {
+                let mut columns = Vec::new();
+                let table_pk: Vec<String> = ct
+                    .constraints
+                    .iter()
+                    .filter_map(|c| {
+                        let s = c.to_string();
+                        let upper = s.to_ascii_uppercase();
+                        let at = upper.find("PRIMARY KEY")?;
+                        let inner = s[at..].split_once('(')?.1.split_once(')')?.0.to_string();
+                        Some(
+                            inner
+                                .split(',')
+                                .map(|x| x.trim().trim_matches('"').to_string())
+                                .collect::<Vec<_>>(),
+                        )
+                    })
+                    .flatten()
+                    .collect();
+                for c in &ct.columns {
+                    let t = parse_type(&c.data_type.to_string())
+                        .ok_or_else(|| format!("unsupported column type {}", c.data_type))?;
+                    let mut col = Column::new(c.name.value.clone(), t);
+                    let opts = c
+                        .options
+                        .iter()
+                        .map(|o| o.option.to_string().to_ascii_uppercase())
+                        .collect::<Vec<_>>();
+                    if opts.iter().any(|o| o.contains("PRIMARY KEY"))
+                        || table_pk.contains(&c.name.value)
+                    {
+                        col = col.primary_key();
+                    } else if opts.iter().any(|o| o == "NOT NULL") {
+                        col = col.not_null();
+                    }
+                    columns.push(col);
+                }
+                let name = ct
+                    .name
+                    .0
+                    .last()
+                    .map(|i| i.value.clone())
+                    .unwrap_or_default();
+                let r = if std::mem::take(own_key_next) {
+                    engine
+                        .catalog()
+                        .create_table_with_own_key(&name, Schema::new(columns))
+                } else {
+                    engine.catalog().create_table(&name, Schema::new(columns))
+                };
+                r.map_err(|e| e.to_string())?;
+            }
+            Statement::CreateIndex(ci) => {
+                let table = ci
+                    .table_name
+                    .0
+                    .last()
+                    .map(|i| i.value.clone())
+                    .unwrap_or_default();
+                let [col] = ci.columns.as_slice() else {
+                    return Err("only single-column indexes are supported".into());
+                };
+                let col = col.expr.to_string().trim_matches('"').to_string();
+                engine
+                    .catalog()
+                    .create_index(&table, &col)
+                    .map_err(|e| e.to_string())?;
+            }
+            Statement::Insert(ins) => {
+                let table = ins
+                    .table_name
+                    .0
+                    .last()
+                    .map(|i| i.value.clone())
+                    .unwrap_or_default();
+                let schema = engine
+                    .catalog()
+                    .get_table_schema(&table)
+                    .map_err(|e| e.to_string())?;
+                let order: Vec<usize> = if ins.columns.is_empty() {
+                    (0..schema.columns.len()).collect()
+                } else {
+                    ins.columns
+                        .iter()
+                        .map(|c| {
+                            schema
+                                .column_index(&c.value)
+                                .ok_or_else(|| format!("no column {} in {table}", c.value))
+                        })
+                        .collect::<std::result::Result<_, _>>()?
+                };
+                let Some(query) = ins.source else {
+                    return Err("INSERT without VALUES".into());
+                };
+                let SetExpr::Values(values) = *query.body else {
+                    return Err("only INSERT … VALUES is supported".into());
+                };
+                let mut tuples = Vec::with_capacity(values.rows.len());
+                for row in values.rows {
+                    if row.len() != order.len() {
+                        return Err(format!("{} values for {} columns", row.len(), order.len()));
+                    }
+                    let mut vals = vec![Value::Null; schema.columns.len()];
+                    for (e, &i) in row.iter().zip(&order) {
+                        vals[i] = expr_value(e, schema.columns[i].data_type)?;
+                    }
+                    tuples.push(Tuple::new(vals));
+                }
+                stats.rows += tuples.len() as u64;
+                engine
+                    .insert_batch(&table, tuples)
+                    .map_err(|e| e.to_string())?;
+            }
+            other => {
+                return Err(format!(
+                    "unsupported statement in a dump: {}",
+                    other.to_string().chars().take(60).collect::<String>()
+                ))
+            }
+        }
+        stats.statements += 1;
+    }
+    Ok(())
+}
