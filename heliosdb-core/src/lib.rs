@@ -13,8 +13,8 @@
 
 pub mod audit;
 mod backup;
-mod dump;
 pub mod config;
+mod dump;
 mod engine;
 mod error;
 mod rotation;
@@ -24,8 +24,8 @@ mod types;
 mod verify;
 
 pub use backup::restore;
-pub use dump::{import_sql, ExportStats, ImportStats};
 pub use config::{Config, KeySource};
+pub use dump::{import_sql, ExportStats, ImportStats};
 pub use engine::{IndexDef, KeyInfo, StorageEngine, TableDef, VerifyFailure, VerifyReport};
 pub use error::{Error, Result};
 pub use rotation::{DekStatus, EncryptionStatus, KekRotation, RotationStatus, SlotStatus};
