@@ -310,7 +310,7 @@ fn expr_value(e: &Expr, t: DataType) -> std::result::Result<Value, String> {
     let text = match inner {
         Expr::Value(SqlValue::Null) => return Ok(Value::Null),
         Expr::Value(SqlValue::Boolean(b)) => return Ok(Value::Bool(*b)),
-        Expr::Value(SqlValue::Number(n, _)) => n.clone(),
+        Expr::Value(SqlValue::Number(n, _)) => n.to_string(),
         Expr::Value(SqlValue::SingleQuotedString(s))
         | Expr::Value(SqlValue::EscapedStringLiteral(s)) => s.clone(),
         other => return Err(format!("unsupported value {other}")),

@@ -536,6 +536,12 @@ impl StorageEngine {
         }
     }
 
+    /// Progress of the data-key rotation in progress, if any (cheap: no
+    /// record is counted, unlike [`StorageEngine::encryption_status`]).
+    pub fn rotation_progress(&self) -> Option<RotationStatus> {
+        self.rotation_status()
+    }
+
     fn rotation_status(&self) -> Option<RotationStatus> {
         let ring = self.store().keyring()?;
         let r = ring.rotation?;
