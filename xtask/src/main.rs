@@ -7,6 +7,7 @@
 //! and builds RocksDB again.
 
 mod ci;
+mod tidy;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,6 +18,8 @@ usage: cargo xtask <command> [options]
 commands:
   ci [--fail-fast] [STAGE…]   fmt, clippy, tests, doctests and rustdoc, timed;
                               STAGE picks a subset (fmt clippy test doctest doc)
+  tidy                        our conventions: //! headers, no stubs, no key
+                              material in logs, dependency licences
   help                        this text";
 
 fn main() -> ExitCode {
@@ -27,6 +30,7 @@ fn main() -> ExitCode {
     };
     let outcome = match command {
         "ci" => ci::run(rest),
+        "tidy" => tidy::run(&workspace_root()),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
