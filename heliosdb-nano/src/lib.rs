@@ -58,3 +58,23 @@ pub mod audit {
 
 pub use heliosdb_core::chrono;
 pub use heliosdb_core::rust_decimal;
+
+/// SQL on the encrypted engine: `use heliosdb_nano::sql::SqlExt;` then
+/// `storage.execute_sql("SELECT …")?` (the trait must be in scope; without
+/// the import the method does not resolve).
+///
+/// ```no_run
+/// use heliosdb_nano::sql::SqlExt;
+/// use heliosdb_nano::storage::StorageEngine;
+///
+/// fn export_user_data(storage: &StorageEngine, user_id: i32) -> heliosdb_nano::Result<String> {
+///     let query = format!("SELECT * FROM users WHERE id = {}", user_id);
+///     let results = storage.execute_sql(&query)?;
+///     Ok(serde_json::to_string_pretty(&results)?)
+/// }
+/// ```
+pub mod sql {
+    pub use heliosdb_sql::{
+        ColumnInfo, Described, QueryResult, Session, SqlError, SqlExt, SqlShared,
+    };
+}

@@ -128,7 +128,11 @@ fn license_ok(expr: &str) -> bool {
     let expr = expr.replace(['(', ')'], " ");
     expr.split(" OR ")
         .flat_map(|alt| alt.split('/'))
-        .any(|alt| alt.split(" AND ").all(|id| LICENSES.contains(&id.trim())))
+        // SPDX `X+` means "X or any later version", so X itself may be chosen.
+        .any(|alt| {
+            alt.split(" AND ")
+                .all(|id| LICENSES.contains(&id.trim().trim_end_matches('+')))
+        })
 }
 
 /// Licences of every package in `cargo metadata`: violations, and how many

@@ -5,6 +5,7 @@ mod keysrc;
 mod ops;
 mod quickstart;
 mod rotate;
+mod sql;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -175,6 +176,18 @@ enum Command {
         #[command(flatten)]
         new_key: rotate::OptionalNewKey,
     },
+    /// Serve the database over the PostgreSQL protocol (TLS and SCRAM per [server]).
+    Serve {
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        keys: KeyArgs,
+    },
+    /// Manage the server's users: add, passwd, remove, list.
+    User {
+        #[command(subcommand)]
+        command: sql::UserCommand,
+    },
     /// Stream a decrypted logical SQL dump (schema, indexes, rows, key-value pairs).
     Export {
         /// Database directory.
@@ -331,6 +344,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             &keys,
         ),
         Command::Quickstart { keep } => quickstart::run(keep),
+        Command::Serve { target, keys } => sql::serve(&target, &keys),
+        Command::User { command } => sql::user(command),
     }
 }
 

@@ -1,0 +1,624 @@
+//! One connection: its engine session on a dedicated thread (engine
+//! transactions belong to a thread, so every statement of a connection runs
+//! on the same one, never on the async runtime), and the pgwire handlers
+//! for the simple and extended query protocols and authentication.
+
+use std::fmt::Debug;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use async_trait::async_trait;
+use futures::{stream, Sink};
+use heliosdb_core::{DataType, StorageEngine, Value};
+use heliosdb_sql::{coerce, text_of, ColumnInfo, QueryResult, Session, SqlError, SqlShared};
+use pgwire::api::auth::sasl::scram::ScramAuth;
+use pgwire::api::auth::sasl::SASLAuthStartupHandler;
+use pgwire::api::auth::{
+    AuthSource, DefaultServerParameterProvider, LoginInfo, Password, StartupHandler,
+};
+use pgwire::api::portal::{Format, Portal};
+use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
+use pgwire::api::results::{
+    DataRowEncoder, DescribePortalResponse, DescribeStatementResponse, FieldFormat, FieldInfo,
+    QueryResponse, Response, Tag,
+};
+use pgwire::api::stmt::{QueryParser, StoredStatement};
+use pgwire::api::store::PortalStore;
+use pgwire::api::{
+    ClientInfo, ClientPortalStore, PgWireServerHandlers, Type, METADATA_DATABASE, METADATA_USER,
+};
+use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
+use pgwire::messages::data::DataRow;
+use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
+use pgwire::types::format::FormatOptions;
+use rand::RngCore;
+
+use crate::users;
+
+/// The connection's SQL session. Every connection runs on its own OS thread
+/// (a single-threaded runtime, see `Server::run`), so these calls — and the
+/// engine transaction they may hold, which belongs to the calling thread —
+/// always run on that one thread, never on the shared runtime.
+#[derive(Debug)]
+pub(crate) struct Worker {
+    engine: Arc<StorageEngine>,
+    shared: Arc<SqlShared>,
+    db: String,
+    user: String,
+    /// The open transaction saw an error (PostgreSQL's aborted state).
+    failed: AtomicBool,
+}
+
+impl Worker {
+    fn new(engine: Arc<StorageEngine>, shared: Arc<SqlShared>, db: String, user: String) -> Self {
+        Worker {
+            engine,
+            shared,
+            db,
+            user,
+            failed: AtomicBool::new(false),
+        }
+    }
+
+    async fn call<R>(
+        &self,
+        f: impl for<'a, 'e> FnOnce(&'a mut Session<'e>) -> R,
+    ) -> PgWireResult<R> {
+        let mut session = Session::new(&self.engine, &self.shared)
+            .with_identity(&self.db, &self.user)
+            .with_failed(self.failed.load(Ordering::Relaxed));
+        let r = f(&mut session);
+        self.failed.store(session.is_failed(), Ordering::Relaxed);
+        Ok(r)
+    }
+}
+
+fn fatal(code: &str, msg: &str) -> PgWireError {
+    PgWireError::UserError(Box::new(ErrorInfo::new(
+        "FATAL".into(),
+        code.into(),
+        msg.into(),
+    )))
+}
+
+fn sql_error(e: SqlError) -> PgWireError {
+    let msg = e.to_string();
+    let code = match &e {
+        SqlError::Syntax(_) => "42601",
+        SqlError::Unsupported(_) => "0A000",
+        SqlError::Type(_) => "22000",
+        SqlError::Transaction(m) if m.contains("conflict") => "40001",
+        SqlError::Transaction(m) if m.contains("aborted") => "25P02",
+        SqlError::Transaction(_) => "25001",
+        _ if msg.contains("uplicate") => "23505",
+        _ if msg.contains("not found") || msg.contains("does not exist") => "42P01",
+        _ => "XX000",
+    };
+    PgWireError::UserError(Box::new(ErrorInfo::new("ERROR".into(), code.into(), msg)))
+}
+
+/// PostgreSQL type of an engine type.
+pub(crate) fn pg_type(t: DataType) -> Type {
+    match t {
+        DataType::Bool => Type::BOOL,
+        DataType::Int2 => Type::INT2,
+        DataType::Int4 => Type::INT4,
+        DataType::Int8 => Type::INT8,
+        DataType::Float8 => Type::FLOAT8,
+        DataType::Numeric => Type::NUMERIC,
+        DataType::Text => Type::TEXT,
+        DataType::Bytes => Type::BYTEA,
+        DataType::Timestamp => Type::TIMESTAMP,
+    }
+}
+
+fn engine_type(t: &Type) -> Option<DataType> {
+    Some(match *t {
+        Type::BOOL => DataType::Bool,
+        Type::INT2 => DataType::Int2,
+        Type::INT4 => DataType::Int4,
+        Type::INT8 => DataType::Int8,
+        Type::FLOAT4 | Type::FLOAT8 => DataType::Float8,
+        Type::NUMERIC => DataType::Numeric,
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => DataType::Text,
+        Type::BYTEA => DataType::Bytes,
+        Type::TIMESTAMP | Type::TIMESTAMPTZ => DataType::Timestamp,
+        _ => return None,
+    })
+}
+
+fn fields(columns: &[ColumnInfo], format: &Format) -> Vec<FieldInfo> {
+    columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            FieldInfo::new(
+                c.name.clone(),
+                None,
+                None,
+                pg_type(c.data_type),
+                format.format_for(i),
+            )
+        })
+        .collect()
+}
+
+fn encode_row(
+    fields: &Arc<Vec<FieldInfo>>,
+    types: &[DataType],
+    row: Vec<Value>,
+) -> PgWireResult<DataRow> {
+    let options = FormatOptions::default();
+    let mut enc = DataRowEncoder::new(fields.clone());
+    for (i, v) in row.into_iter().enumerate() {
+        let (f, t) = (&fields[i], types[i]);
+        let v = coerce(v.clone(), t).unwrap_or_else(|_| Value::String(text_of(&v)));
+        let ty = f.datatype();
+        if f.format() == FieldFormat::Text || matches!(v, Value::String(_)) && t != DataType::Text {
+            let s = (!matches!(v, Value::Null)).then(|| text_of(&v));
+            enc.encode_field_with_type_and_format(&s, ty, FieldFormat::Text, &options)?;
+            continue;
+        }
+        let b = FieldFormat::Binary;
+        match v {
+            Value::Null => enc.encode_field_with_type_and_format(&None::<i32>, ty, b, &options)?,
+            Value::Bool(x) => enc.encode_field_with_type_and_format(&x, ty, b, &options)?,
+            Value::Int2(x) => enc.encode_field_with_type_and_format(&x, ty, b, &options)?,
+            Value::Int4(x) => enc.encode_field_with_type_and_format(&x, ty, b, &options)?,
+            Value::Int8(x) => enc.encode_field_with_type_and_format(&x, ty, b, &options)?,
+            Value::Float8(x) => enc.encode_field_with_type_and_format(&x, ty, b, &options)?,
+            Value::Numeric(x) => enc.encode_field_with_type_and_format(&x, ty, b, &options)?,
+            Value::String(x) => enc.encode_field_with_type_and_format(&x, ty, b, &options)?,
+            Value::Bytes(x) => enc.encode_field_with_type_and_format(&x, ty, b, &options)?,
+            Value::Timestamp(x) => {
+                enc.encode_field_with_type_and_format(&x.naive_utc(), ty, b, &options)?
+            }
+        }
+    }
+    enc.finish()
+}
+
+fn to_response(
+    r: QueryResult,
+    format: &Format,
+    types: Option<&[DataType]>,
+) -> PgWireResult<Response> {
+    match r {
+        QueryResult::Rows { columns, rows, tag } => {
+            let types: Vec<DataType> = match types {
+                Some(t) if t.len() == columns.len() => t.to_vec(),
+                _ => columns.iter().map(|c| c.data_type).collect(),
+            };
+            let cols: Vec<ColumnInfo> = columns
+                .into_iter()
+                .zip(&types)
+                .map(|(c, t)| ColumnInfo {
+                    name: c.name,
+                    data_type: *t,
+                })
+                .collect();
+            let fields = Arc::new(fields(&cols, format));
+            let encoded = rows
+                .into_iter()
+                .map(|r| encode_row(&fields, &types, r))
+                .collect::<Vec<_>>();
+            let mut resp = QueryResponse::new(fields, stream::iter(encoded));
+            if tag.starts_with("INSERT") {
+                resp.set_command_tag("INSERT 0");
+            }
+            Ok(Response::Query(resp))
+        }
+        QueryResult::Command { tag, rows } => {
+            let word = tag.split(' ').next().unwrap_or_default();
+            Ok(match word {
+                "BEGIN" => Response::TransactionStart(Tag::new("BEGIN")),
+                "COMMIT" | "ROLLBACK" => Response::TransactionEnd(Tag::new(&tag)),
+                "INSERT" => {
+                    Response::Execution(Tag::new("INSERT").with_oid(0).with_rows(rows as usize))
+                }
+                "UPDATE" | "DELETE" => Response::Execution(Tag::new(word).with_rows(rows as usize)),
+                _ => Response::Execution(Tag::new(&tag)),
+            })
+        }
+    }
+}
+
+/// A parsed (and described) extended-protocol statement.
+#[derive(Clone, Debug)]
+pub(crate) struct Prepared {
+    sql: String,
+    params: Vec<Type>,
+    columns: Option<Vec<ColumnInfo>>,
+}
+
+/// Everything a connection needs: its session (identified once the client
+/// is authenticated and named its database).
+#[derive(Debug)]
+pub(crate) struct Conn {
+    engine: Arc<StorageEngine>,
+    shared: Arc<SqlShared>,
+    worker: OnceLock<Worker>,
+}
+
+impl Conn {
+    fn worker<C: ClientInfo>(&self, client: &C) -> &Worker {
+        self.worker.get_or_init(|| {
+            let md = client.metadata();
+            let user = md.get(METADATA_USER).cloned().unwrap_or_default();
+            let db = md
+                .get(METADATA_DATABASE)
+                .cloned()
+                .unwrap_or_else(|| user.clone());
+            Worker::new(self.engine.clone(), self.shared.clone(), db, user)
+        })
+    }
+}
+
+#[async_trait]
+impl SimpleQueryHandler for Conn {
+    async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let sql = query.to_string();
+        let results = self
+            .worker(client)
+            .call(move |s| s.execute(&sql, &[]))
+            .await?
+            .map_err(sql_error)?;
+        results
+            .into_iter()
+            .map(|r| to_response(r, &Format::UnifiedText, None))
+            .collect()
+    }
+}
+
+/// Describes statements on the connection's session thread.
+#[derive(Debug)]
+pub(crate) struct Parser {
+    conn: Arc<Conn>,
+}
+
+#[async_trait]
+impl QueryParser for Parser {
+    type Statement = Prepared;
+
+    async fn parse_sql<C>(
+        &self,
+        client: &C,
+        sql: &str,
+        types: &[Option<Type>],
+    ) -> PgWireResult<Prepared>
+    where
+        C: ClientInfo + Unpin + Send + Sync,
+    {
+        let text = sql.to_string();
+        let described = self
+            .conn
+            .worker(client)
+            .call(move |s| s.describe(&text))
+            .await?
+            .map_err(sql_error)?;
+        let n = described.params.len().max(types.len());
+        let params = (0..n)
+            .map(|i| match types.get(i).cloned().flatten() {
+                Some(t) if t != Type::UNKNOWN => t,
+                _ => described
+                    .params
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .map(pg_type)
+                    .unwrap_or(Type::TEXT),
+            })
+            .collect();
+        Ok(Prepared {
+            sql: sql.to_string(),
+            params,
+            columns: described.columns,
+        })
+    }
+}
+
+/// Decodes the bound parameters by their (declared or inferred) types.
+fn bind_params(portal: &Portal<Prepared>) -> PgWireResult<Vec<Value>> {
+    let stmt = &portal.statement.statement;
+    (0..portal.parameter_len())
+        .map(|i| {
+            let ty = stmt.params.get(i).cloned().unwrap_or(Type::TEXT);
+            let v = match engine_type(&ty) {
+                Some(DataType::Bool) => portal.parameter::<bool>(i, &ty)?.map(Value::Bool),
+                Some(DataType::Int2) => portal.parameter::<i16>(i, &ty)?.map(Value::Int2),
+                Some(DataType::Int4) => portal.parameter::<i32>(i, &ty)?.map(Value::Int4),
+                Some(DataType::Int8) => portal.parameter::<i64>(i, &ty)?.map(Value::Int8),
+                Some(DataType::Float8) if ty == Type::FLOAT4 => portal
+                    .parameter::<f32>(i, &ty)?
+                    .map(|f| Value::Float8(f64::from(f))),
+                Some(DataType::Float8) => portal.parameter::<f64>(i, &ty)?.map(Value::Float8),
+                Some(DataType::Numeric) => portal
+                    .parameter::<rust_decimal::Decimal>(i, &ty)?
+                    .map(Value::Numeric),
+                Some(DataType::Bytes) => portal.parameter::<Vec<u8>>(i, &ty)?.map(Value::Bytes),
+                Some(DataType::Timestamp) if ty == Type::TIMESTAMPTZ => portal
+                    .parameter::<chrono::DateTime<chrono::FixedOffset>>(i, &ty)?
+                    .map(|t| Value::Timestamp(t.with_timezone(&chrono::Utc))),
+                Some(DataType::Timestamp) => portal
+                    .parameter::<chrono::NaiveDateTime>(i, &ty)?
+                    .map(|t| Value::Timestamp(t.and_utc())),
+                Some(DataType::Text) | None => portal
+                    .parameter::<String>(i, &Type::TEXT)?
+                    .map(Value::String),
+            };
+            Ok(v.unwrap_or(Value::Null))
+        })
+        .collect()
+}
+
+impl Conn {
+    async fn describe_statement<C>(
+        &self,
+        _client: &mut C,
+        target: &StoredStatement<Prepared>,
+    ) -> PgWireResult<DescribeStatementResponse>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Prepared>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let s = &target.statement;
+        let cols = s
+            .columns
+            .as_deref()
+            .map(|c| fields(c, &Format::UnifiedText))
+            .unwrap_or_default();
+        Ok(DescribeStatementResponse::new(s.params.clone(), cols))
+    }
+
+    async fn describe_portal<C>(
+        &self,
+        _client: &mut C,
+        portal: &Portal<Prepared>,
+    ) -> PgWireResult<DescribePortalResponse>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Prepared>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let cols = portal
+            .statement
+            .statement
+            .columns
+            .as_deref()
+            .map(|c| fields(c, &portal.result_column_format))
+            .unwrap_or_default();
+        Ok(DescribePortalResponse::new(cols))
+    }
+
+    async fn query<C>(
+        &self,
+        client: &mut C,
+        portal: &Portal<Prepared>,
+        _max_rows: usize,
+    ) -> PgWireResult<Response>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Prepared>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let params = bind_params(portal)?;
+        let stmt = &portal.statement.statement;
+        let sql = stmt.sql.clone();
+        let mut results = self
+            .worker(client)
+            .call(move |s| s.execute(&sql, &params))
+            .await?
+            .map_err(sql_error)?;
+        let Some(last) = results.pop() else {
+            return Ok(Response::EmptyQuery);
+        };
+        let types: Option<Vec<DataType>> = stmt
+            .columns
+            .as_ref()
+            .map(|c| c.iter().map(|c| c.data_type).collect());
+        to_response(last, &portal.result_column_format, types.as_deref())
+    }
+}
+
+/// Looks users up in the encrypted store. Unknown users get a random
+/// verifier, so they fail at the same step, with the same message, as a
+/// wrong password (no user enumeration).
+#[derive(Debug)]
+pub(crate) struct UserSource {
+    pub engine: Arc<StorageEngine>,
+}
+
+#[async_trait]
+impl AuthSource for UserSource {
+    async fn get_password(&self, login: &LoginInfo) -> PgWireResult<Password> {
+        let name = login.user().unwrap_or_default().to_string();
+        let engine = self.engine.clone();
+        let found = tokio::task::spawn_blocking(move || users::verifier(&engine, &name))
+            .await
+            .map_err(|_| fatal("XX000", "credential lookup failed"))?
+            .map_err(|e| fatal("XX000", &e.to_string()))?;
+        Ok(match found {
+            Some(v) => Password::new(Some(v.salt), v.salted_password.to_vec()),
+            None => {
+                let mut salt = vec![0u8; 16];
+                let mut junk = vec![0u8; 32];
+                rand::rngs::OsRng.fill_bytes(&mut salt);
+                rand::rngs::OsRng.fill_bytes(&mut junk);
+                Password::new(Some(salt), junk)
+            }
+        })
+    }
+}
+
+/// SCRAM-SHA-256 startup, refusing plaintext connections when TLS is required.
+pub(crate) struct Startup {
+    inner: SASLAuthStartupHandler<DefaultServerParameterProvider>,
+    require_tls: bool,
+}
+
+impl Debug for Startup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Startup")
+            .field("require_tls", &self.require_tls)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl StartupHandler for Startup {
+    async fn on_startup<C>(
+        &self,
+        client: &mut C,
+        message: PgWireFrontendMessage,
+    ) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if matches!(message, PgWireFrontendMessage::Startup(_))
+            && self.require_tls
+            && !client.is_secure()
+        {
+            tracing::warn!(peer = %client.socket_addr(), "refused a plaintext connection (TLS is required)");
+            return Err(fatal(
+                "28000",
+                "SSL connection is required: this server has ssl_enabled = true (use sslmode=require or stronger)",
+            ));
+        }
+        self.inner.on_startup(client, message).await
+    }
+}
+
+/// Per-connection handlers handed to pgwire.
+#[derive(Debug)]
+pub(crate) struct Handlers {
+    conn: Arc<Conn>,
+    parser: Arc<Parser>,
+    startup: Arc<Startup>,
+}
+
+/// Shared server state used to build each connection's handlers.
+#[derive(Clone, Debug)]
+pub(crate) struct ConnSetup {
+    pub engine: Arc<StorageEngine>,
+    pub shared: Arc<SqlShared>,
+    pub require_tls: bool,
+    pub cert_pem: Option<Arc<Vec<u8>>>,
+}
+
+impl ConnSetup {
+    pub(crate) fn handlers(&self) -> PgWireResult<Handlers> {
+        let conn = Arc::new(Conn {
+            engine: self.engine.clone(),
+            shared: self.shared.clone(),
+            worker: OnceLock::new(),
+        });
+        let mut scram = ScramAuth::new(Arc::new(UserSource {
+            engine: self.engine.clone(),
+        }));
+        scram.set_iterations(users::SCRAM_ITERATIONS);
+        if let Some(pem) = &self.cert_pem {
+            scram.configure_certificate(pem)?;
+        }
+        let mut params = DefaultServerParameterProvider::default();
+        // psql reads the major version from here to pick its catalog queries.
+        params.server_version = "15.0 (HeliosDB Nano)".into();
+        params.scram_iterations = users::SCRAM_ITERATIONS;
+        let startup = Arc::new(Startup {
+            inner: SASLAuthStartupHandler::new(Arc::new(params)).with_scram(scram),
+            require_tls: self.require_tls,
+        });
+        Ok(Handlers {
+            parser: Arc::new(Parser { conn: conn.clone() }),
+            conn,
+            startup,
+        })
+    }
+}
+
+/// The extended handler with this connection's parser (sharing its worker).
+#[derive(Debug)]
+pub(crate) struct Extended {
+    conn: Arc<Conn>,
+    parser: Arc<Parser>,
+}
+
+#[async_trait]
+impl ExtendedQueryHandler for Extended {
+    type Statement = Prepared;
+    type QueryParser = Parser;
+
+    fn query_parser(&self) -> Arc<Parser> {
+        self.parser.clone()
+    }
+
+    async fn do_describe_statement<C>(
+        &self,
+        client: &mut C,
+        target: &StoredStatement<Prepared>,
+    ) -> PgWireResult<DescribeStatementResponse>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Prepared>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        self.conn.describe_statement(client, target).await
+    }
+
+    async fn do_describe_portal<C>(
+        &self,
+        client: &mut C,
+        portal: &Portal<Prepared>,
+    ) -> PgWireResult<DescribePortalResponse>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Prepared>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        self.conn.describe_portal(client, portal).await
+    }
+
+    async fn do_query<C>(
+        &self,
+        client: &mut C,
+        portal: &Portal<Prepared>,
+        max_rows: usize,
+    ) -> PgWireResult<Response>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Prepared>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        self.conn.query(client, portal, max_rows).await
+    }
+}
+
+impl PgWireServerHandlers for Handlers {
+    fn simple_query_handler(&self) -> Arc<impl SimpleQueryHandler> {
+        self.conn.clone()
+    }
+
+    fn extended_query_handler(&self) -> Arc<impl ExtendedQueryHandler> {
+        Arc::new(Extended {
+            conn: self.conn.clone(),
+            parser: self.parser.clone(),
+        })
+    }
+
+    fn startup_handler(&self) -> Arc<impl StartupHandler> {
+        self.startup.clone()
+    }
+}

@@ -1,0 +1,218 @@
+//! Shared test helpers: a server on 127.0.0.1 with a free port over an
+//! encrypted (or plaintext) engine, a throwaway CA made with `openssl`, and
+//! a file scan for plaintext.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use heliosdb_core::config::{ServerConfig, SslConfig};
+use heliosdb_core::{Config, StorageEngine};
+use heliosdb_keys::FakeSource;
+use heliosdb_server::{users, Server};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const USER: &str = "alice";
+pub const PASSWORD: &str = "alice-correct-horse";
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub engine: Arc<StorageEngine>,
+    pub db_path: PathBuf,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<heliosdb_server::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub async fn start(encrypted: bool, ssl: Option<SslConfig>) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let db_path = dir.path().join("db");
+        let mut config = Config::default();
+        let engine = if encrypted {
+            config.encryption.enabled = true;
+            StorageEngine::open_with_source(&db_path, &config, Arc::new(FakeSource::new(3)))
+                .unwrap()
+        } else {
+            StorageEngine::open(&db_path, &config).unwrap()
+        };
+        let engine = Arc::new(engine);
+        users::add_user(&engine, USER, PASSWORD).unwrap();
+        let server_config = ServerConfig {
+            host: "127.0.0.1".into(),
+            port: 0,
+            ssl_enabled: ssl.is_some(),
+            ssl: ssl.unwrap_or_default(),
+        };
+        let server = Server::bind(engine.clone(), &server_config).await.unwrap();
+        let addr = server.local_addr().unwrap();
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(server.run(async {
+            let _ = rx.await;
+        }));
+        TestServer {
+            addr,
+            engine,
+            db_path,
+            stop: Some(tx),
+            task: Some(task),
+            _dir: dir,
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn conn_str(&self, user: &str, password: &str) -> String {
+        format!(
+            "host=127.0.0.1 port={} user={user} password={password} dbname=encrypted_db",
+            self.port()
+        )
+    }
+
+    pub async fn client(&self) -> tokio_postgres::Client {
+        let (client, conn) =
+            tokio_postgres::connect(&self.conn_str(USER, PASSWORD), tokio_postgres::NoTls)
+                .await
+                .unwrap();
+        tokio::spawn(conn);
+        client
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            t.await.unwrap().unwrap();
+        }
+    }
+}
+
+/// A throwaway CA, a server certificate for localhost / 127.0.0.1 and a
+/// client certificate for `alice`, all made with the `openssl` command.
+pub struct Certs {
+    pub dir: tempfile::TempDir,
+}
+
+impl Certs {
+    pub fn new() -> Certs {
+        let dir = tempfile::tempdir().unwrap();
+        let script = r#"
+set -e
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+  -keyout ca.key -out ca.crt -days 2 -subj /CN=heliosdb-test-ca \
+  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+  -keyout server.key -out server.csr -subj /CN=localhost
+printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' > server.ext
+openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+  -out server.crt -days 2 -extfile server.ext
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+  -keyout client.key -out client.csr -subj /CN=alice
+printf 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n' > client.ext
+openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+  -out client.crt -days 2 -extfile client.ext
+chmod 600 client.key
+"#;
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .current_dir(dir.path())
+            .output()
+            .expect("openssl is needed for the TLS tests");
+        assert!(
+            out.status.success(),
+            "openssl failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Certs { dir }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn ssl(&self, min: &str, client_certs: bool) -> SslConfig {
+        SslConfig {
+            enabled: true,
+            cert_file: Some(self.path("server.crt")),
+            key_file: Some(self.path("server.key")),
+            ca_file: client_certs.then(|| self.path("ca.crt")),
+            min_tls_version: Some(min.into()),
+        }
+    }
+}
+
+/// Runs the real `psql` with a script on standard input; returns (success, stdout, stderr).
+pub fn psql(
+    port: u16,
+    user: &str,
+    password: &str,
+    env: &[(&str, String)],
+    script: &str,
+) -> (bool, String, String) {
+    use std::io::Write;
+    let mut cmd = Command::new("psql");
+    cmd.args([
+        "-X",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-h",
+        "localhost",
+        "-p",
+        &port.to_string(),
+        "-U",
+        user,
+        "-d",
+        "encrypted_db",
+    ])
+    .env("PGPASSWORD", password)
+    .env("PGCONNECT_TIMEOUT", "10")
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("psql is needed for this test");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Every needle found in any file under `dir`.
+pub fn find_in_files(dir: &Path, needles: &[&str]) -> Vec<(String, PathBuf)> {
+    let mut hits = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let data = std::fs::read(&p).unwrap();
+            for n in needles {
+                if data.windows(n.len()).any(|w| w == n.as_bytes()) {
+                    hits.push((n.to_string(), p.clone()));
+                }
+            }
+        }
+    }
+    hits
+}

@@ -1,0 +1,612 @@
+//! The PostgreSQL server end to end: the tutorial's psql session over TLS
+//! (verify-full against a throwaway CA), tokio-postgres prepared statements
+//! of every supported type, joins, grouping, updates, deletes, transaction
+//! isolation across connections, refusals, malformed and huge messages, the
+//! canary scan after SQL writes, and 32 concurrent clients.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use common::{find_in_files, psql, Certs, TestServer, PASSWORD, USER};
+use rust_decimal::Decimal;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const TUTORIAL: &str = "
+CREATE TABLE patients (
+id SERIAL PRIMARY KEY,
+name TEXT NOT NULL,
+diagnosis TEXT,
+prescription TEXT
+);
+INSERT INTO patients (name, diagnosis, prescription)
+VALUES ('John Doe', 'Type 2 Diabetes', 'Metformin 500mg');
+SELECT * FROM patients WHERE id = 1;
+SELECT diagnosis, COUNT(*)
+FROM patients
+GROUP BY diagnosis;
+\\dt
+\\d patients
+\\conninfo
+";
+
+fn msg(e: &tokio_postgres::Error) -> String {
+    e.as_db_error()
+        .map(|d| d.message().to_string())
+        .unwrap_or_else(|| e.to_string())
+}
+
+fn tls_env(certs: &Certs, mode: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("PGSSLMODE", mode.to_string()),
+        ("PGSSLROOTCERT", certs.path("ca.crt").display().to_string()),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn psql_tutorial_session_over_tls_verify_full() {
+    let certs = Certs::new();
+    let server = TestServer::start(true, Some(certs.ssl("1.2", false))).await;
+    let port = server.port();
+    let env = tls_env(&certs, "verify-full");
+    let (ok, out, err) =
+        tokio::task::spawn_blocking(move || psql(port, USER, PASSWORD, &env, TUTORIAL))
+            .await
+            .unwrap();
+    assert!(ok, "psql failed: {err}\n{out}");
+    for expected in [
+        "CREATE TABLE",
+        "INSERT 0 1",
+        " id |   name   |    diagnosis    |  prescription   ",
+        "  1 | John Doe | Type 2 Diabetes | Metformin 500mg",
+        "    diagnosis    | count ",
+        " Type 2 Diabetes |     1",
+        " public | patients | table | alice",
+        "Table \"public.patients\"",
+        " id           | integer | ",
+        "nextval('patients_id_seq'::regclass)",
+        "\"patients_pkey\" PRIMARY KEY, btree (id)",
+        "SSL connection (protocol: TLSv1.3",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
+    }
+    // Canary scan: what psql wrote is sealed on disk.
+    server.engine.flush().unwrap();
+    let hits = find_in_files(
+        &server.db_path,
+        &[
+            "John Doe",
+            "Type 2 Diabetes",
+            "Metformin 500mg",
+            "patients",
+            "prescription",
+        ],
+    );
+    assert!(hits.is_empty(), "plaintext on disk: {hits:?}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prepared_statements_with_every_type() {
+    let server = TestServer::start(true, None).await;
+    let c = server.client().await;
+    c.batch_execute(
+        "CREATE TABLE all_types (id INT PRIMARY KEY, b BOOLEAN, s SMALLINT, i INTEGER, \
+         l BIGINT, f DOUBLE PRECISION, n NUMERIC(12,2), t TEXT, v VARCHAR(10), y BYTEA, \
+         ts TIMESTAMP)",
+    )
+    .await
+    .unwrap();
+    let ins = c
+        .prepare(
+            "INSERT INTO all_types (id, b, s, i, l, f, n, t, v, y, ts) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .await
+        .unwrap();
+    let ts = NaiveDate::from_ymd_opt(2024, 2, 29)
+        .unwrap()
+        .and_hms_micro_opt(13, 14, 15, 123_456)
+        .unwrap();
+    let n = Decimal::new(12345, 2);
+    let bytes: Vec<u8> = vec![0, 1, 2, 255];
+    let inserted = c
+        .execute(
+            &ins,
+            &[
+                &1i32,
+                &true,
+                &-7i16,
+                &i32::MIN,
+                &9_000_000_000i64,
+                &1.25f64,
+                &n,
+                &"héllo wörld",
+                &"short",
+                &bytes,
+                &ts,
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(inserted, 1);
+    let none: Option<i32> = None;
+    c.execute(
+        &ins,
+        &[
+            &2i32,
+            &false,
+            &none.map(|x| x as i16),
+            &none,
+            &None::<i64>,
+            &None::<f64>,
+            &None::<Decimal>,
+            &None::<String>,
+            &None::<String>,
+            &None::<Vec<u8>>,
+            &None::<chrono::NaiveDateTime>,
+        ],
+    )
+    .await
+    .unwrap();
+    let sel = c
+        .prepare("SELECT b, s, i, l, f, n, t, v, y, ts FROM all_types WHERE id = $1")
+        .await
+        .unwrap();
+    let types: Vec<String> = sel
+        .columns()
+        .iter()
+        .map(|c| c.type_().name().to_string())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "bool",
+            "int2",
+            "int4",
+            "int8",
+            "float8",
+            "numeric",
+            "text",
+            "text",
+            "bytea",
+            "timestamp"
+        ]
+    );
+    let r = c.query_one(&sel, &[&1i32]).await.unwrap();
+    assert!(r.get::<_, bool>(0));
+    assert_eq!(r.get::<_, i16>(1), -7);
+    assert_eq!(r.get::<_, i32>(2), i32::MIN);
+    assert_eq!(r.get::<_, i64>(3), 9_000_000_000);
+    assert_eq!(r.get::<_, f64>(4), 1.25);
+    assert_eq!(r.get::<_, Decimal>(5), n);
+    assert_eq!(r.get::<_, String>(6), "héllo wörld");
+    assert_eq!(r.get::<_, String>(7), "short");
+    assert_eq!(r.get::<_, Vec<u8>>(8), bytes);
+    assert_eq!(r.get::<_, chrono::NaiveDateTime>(9), ts);
+    let r = c.query_one(&sel, &[&2i32]).await.unwrap();
+    assert_eq!(r.get::<_, Option<i16>>(1), None);
+    assert_eq!(r.get::<_, Option<String>>(6), None);
+    // Text-protocol (simple query) values.
+    let rows = c
+        .simple_query("SELECT s, n, ts FROM all_types WHERE id = 1")
+        .await
+        .unwrap();
+    let row = rows
+        .iter()
+        .find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => Some(r),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(row.get(0), Some("-7"));
+    assert_eq!(row.get(1), Some("123.45"));
+    assert_eq!(row.get(2), Some("2024-02-29 13:14:15.123456"));
+    // A value that does not fit its column type is an error, not a truncation.
+    let err = c
+        .execute(
+            "INSERT INTO all_types (id, v) VALUES ($1, $2)",
+            &[&3i32, &"far too long"],
+        )
+        .await
+        .unwrap_err();
+    assert!(msg(&err).contains("character varying(10)"), "{err:?}");
+    // RETURNING with a SERIAL key.
+    c.batch_execute("CREATE TABLE tickets (id BIGSERIAL PRIMARY KEY, title TEXT)")
+        .await
+        .unwrap();
+    let r = c
+        .query_one(
+            "INSERT INTO tickets (title) VALUES ($1) RETURNING id, title",
+            &[&"first"],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.get::<_, i64>(0), 1);
+    assert_eq!(r.get::<_, String>(1), "first");
+    let v = c.query_one("SELECT version()", &[]).await.unwrap();
+    assert!(v.get::<_, String>(0).starts_with("PostgreSQL 15"));
+    let db = c.query_one("SELECT current_database()", &[]).await.unwrap();
+    assert_eq!(db.get::<_, String>(0), "encrypted_db");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn joins_grouping_updates_deletes() {
+    let server = TestServer::start(true, None).await;
+    let c = server.client().await;
+    c.batch_execute(
+        "CREATE TABLE depts (id INT PRIMARY KEY, name TEXT);
+         CREATE TABLE emps (id SERIAL PRIMARY KEY, dept_id INT, name TEXT, salary BIGINT);
+         CREATE INDEX emps_dept ON emps (dept_id);
+         INSERT INTO depts VALUES (1, 'eng'), (2, 'ops');
+         INSERT INTO emps (dept_id, name, salary) VALUES
+           (1, 'ann', 100), (1, 'bob', 120), (2, 'cy', 90), (2, 'di', 95), (2, 'ed', 80);",
+    )
+    .await
+    .unwrap();
+    let rows = c
+        .query(
+            "SELECT d.name, COUNT(*) AS n, SUM(e.salary) AS total FROM emps e \
+             JOIN depts d ON e.dept_id = d.id GROUP BY d.name ORDER BY d.name",
+            &[],
+        )
+        .await
+        .unwrap();
+    let got: Vec<(String, i64, i64)> = rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert_eq!(got, vec![("eng".into(), 2, 220), ("ops".into(), 3, 265)]);
+    let n = c
+        .execute(
+            "UPDATE emps SET salary = salary + $1 WHERE dept_id = $2",
+            &[&10i64, &2i32],
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 3);
+    let n = c
+        .execute("DELETE FROM emps WHERE salary < $1", &[&100i64])
+        .await
+        .unwrap();
+    assert_eq!(n, 1, "only ed (90) is below 100 after the raise");
+    let rows = c
+        .query(
+            "SELECT name FROM emps WHERE dept_id = $1 ORDER BY name",
+            &[&2i32],
+        )
+        .await
+        .unwrap();
+    let names: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+    assert_eq!(names, ["cy", "di"]);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transactions_are_isolated_across_connections() {
+    let server = TestServer::start(true, None).await;
+    let a = server.client().await;
+    let b = server.client().await;
+    a.batch_execute("CREATE TABLE acct (id INT PRIMARY KEY, balance BIGINT)")
+        .await
+        .unwrap();
+    a.batch_execute("INSERT INTO acct VALUES (1, 100)")
+        .await
+        .unwrap();
+    a.batch_execute("BEGIN").await.unwrap();
+    a.execute("INSERT INTO acct VALUES ($1, $2)", &[&2i32, &50i64])
+        .await
+        .unwrap();
+    a.execute("UPDATE acct SET balance = 0 WHERE id = 1", &[])
+        .await
+        .unwrap();
+    // a sees its own writes, b does not.
+    let ra: i64 = a
+        .query_one("SELECT COUNT(*) FROM acct", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let rb: i64 = b
+        .query_one("SELECT COUNT(*) FROM acct", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!((ra, rb), (2, 1));
+    let bal: i64 = b
+        .query_one("SELECT balance FROM acct WHERE id = 1", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(bal, 100);
+    a.batch_execute("ROLLBACK").await.unwrap();
+    let ra: i64 = a
+        .query_one("SELECT COUNT(*) FROM acct", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(ra, 1);
+    // Committed writes become visible to the other connection.
+    a.batch_execute("BEGIN; INSERT INTO acct VALUES (3, 7); COMMIT;")
+        .await
+        .unwrap();
+    let rb: i64 = b
+        .query_one("SELECT COUNT(*) FROM acct", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(rb, 2);
+    // A connection dropped mid-transaction leaves nothing behind.
+    a.batch_execute("BEGIN; INSERT INTO acct VALUES (4, 1);")
+        .await
+        .unwrap();
+    drop(a);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let rb: i64 = b
+        .query_one("SELECT COUNT(*) FROM acct", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(rb, 2);
+    server.stop().await;
+}
+
+async fn tls12_handshake(port: u16, ca: &std::path::Path) -> std::io::Result<()> {
+    use rustls_pki_types::pem::PemObject;
+    let mut s = TcpStream::connect(("127.0.0.1", port)).await?;
+    // SSLRequest
+    s.write_all(&[0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]).await?;
+    let mut answer = [0u8; 1];
+    s.read_exact(&mut answer).await?;
+    assert_eq!(answer[0], b'S');
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls_pki_types::CertificateDer::pem_file_iter(ca).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS12])
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+    connector.connect(name, s).await.map(|_| ())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals() {
+    let certs = Certs::new();
+    let server = TestServer::start(true, Some(certs.ssl("1.3", false))).await;
+    let port = server.port();
+    // Plaintext when TLS is required.
+    let err = tokio_postgres::connect(&server.conn_str(USER, PASSWORD), tokio_postgres::NoTls)
+        .await
+        .err()
+        .expect("plaintext must be refused");
+    assert!(msg(&err).contains("SSL connection is required"), "{err:?}");
+    // Wrong password, unknown user: the same refusal.
+    for (user, pw) in [(USER, "wrong-password"), ("mallory", PASSWORD)] {
+        let env = tls_env(&certs, "verify-full");
+        let (ok, _out, err) =
+            tokio::task::spawn_blocking(move || psql(port, user, pw, &env, "SELECT 1;"))
+                .await
+                .unwrap();
+        assert!(!ok);
+        assert!(
+            err.to_lowercase()
+                .contains("password authentication failed"),
+            "{user}: {err}"
+        );
+    }
+    // TLS 1.2 below min_tls_version = "1.3".
+    let r = tls12_handshake(port, &certs.path("ca.crt")).await;
+    assert!(r.is_err(), "a TLS 1.2 handshake must fail");
+    // The right credentials still work.
+    let env = tls_env(&certs, "verify-full");
+    let (ok, out, err) =
+        tokio::task::spawn_blocking(move || psql(port, USER, PASSWORD, &env, "SELECT 1 AS one;"))
+            .await
+            .unwrap();
+    assert!(ok && out.contains(" one"), "{err}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_certificates_are_required_with_ca_file() {
+    let certs = Certs::new();
+    let server = TestServer::start(true, Some(certs.ssl("1.2", true))).await;
+    let port = server.port();
+    let env = tls_env(&certs, "verify-full");
+    let (ok, _, err) =
+        tokio::task::spawn_blocking(move || psql(port, USER, PASSWORD, &env, "SELECT 1;"))
+            .await
+            .unwrap();
+    assert!(!ok, "a client without a certificate must be refused: {err}");
+    let mut env = tls_env(&certs, "verify-full");
+    env.push(("PGSSLCERT", certs.path("client.crt").display().to_string()));
+    env.push(("PGSSLKEY", certs.path("client.key").display().to_string()));
+    let (ok, out, err) =
+        tokio::task::spawn_blocking(move || psql(port, USER, PASSWORD, &env, "SELECT 2 AS two;"))
+            .await
+            .unwrap();
+    assert!(ok && out.contains(" two"), "{err}");
+    server.stop().await;
+}
+
+/// Sends `bytes`, then reads until the server closes (or 5 s pass).
+async fn send_and_expect_close(port: u16, bytes: &[u8]) -> Vec<u8> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let _ = s.write_all(bytes).await;
+    let mut got = Vec::new();
+    let r = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut got)).await;
+    assert!(r.is_ok(), "the server kept the connection open");
+    got
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_and_huge_messages_close_only_that_connection() {
+    let server = TestServer::start(true, None).await;
+    let port = server.port();
+    let c = server.client().await;
+    c.batch_execute("CREATE TABLE k (id INT PRIMARY KEY)")
+        .await
+        .unwrap();
+    // A startup packet claiming 2 GiB.
+    send_and_expect_close(port, &[0x7f, 0xff, 0xff, 0xff, 0, 3, 0, 0]).await;
+    // A startup packet with an unknown protocol version.
+    send_and_expect_close(port, &[0, 0, 0, 8, 0xde, 0xad, 0xbe, 0xef]).await;
+    // A valid startup, then a 1 GiB password message.
+    let mut startup = Vec::new();
+    let body = b"\x00\x03\x00\x00user\x00alice\x00database\x00encrypted_db\x00\x00";
+    startup.extend_from_slice(&((body.len() + 4) as u32).to_be_bytes());
+    startup.extend_from_slice(body);
+    startup.extend_from_slice(&[b'p', 0x40, 0, 0, 0]);
+    let got = send_and_expect_close(port, &startup).await;
+    assert_eq!(got.first(), Some(&b'R'), "the server asked for SASL first");
+    // Random garbage.
+    let garbage: Vec<u8> = (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect();
+    send_and_expect_close(port, &garbage).await;
+    // The server keeps serving: the old connection and a new one.
+    c.execute("INSERT INTO k VALUES ($1)", &[&1i32])
+        .await
+        .unwrap();
+    let c2 = server.client().await;
+    let n: i64 = c2
+        .query_one("SELECT COUNT(*) FROM k", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canary_scan_after_sql_writes() {
+    const CANARIES: [&str; 5] = [
+        "CanarySqlTableLemur",
+        "canary_sql_column_ibis",
+        "canary sql text gecko",
+        "canary-sql-indexed-tapir",
+        "canary_sql_updated_marmot",
+    ];
+    for encrypted in [true, false] {
+        let server = TestServer::start(encrypted, None).await;
+        let c = server.client().await;
+        c.batch_execute(
+            "CREATE TABLE CanarySqlTableLemur (id SERIAL PRIMARY KEY, \
+             canary_sql_column_ibis TEXT, tag VARCHAR(40));
+             CREATE INDEX canary_tag ON CanarySqlTableLemur (tag);",
+        )
+        .await
+        .unwrap();
+        for i in 0..50 {
+            c.execute(
+                "INSERT INTO CanarySqlTableLemur (canary_sql_column_ibis, tag) VALUES ($1, $2)",
+                &[
+                    &format!("canary sql text gecko {i}"),
+                    &"canary-sql-indexed-tapir",
+                ],
+            )
+            .await
+            .unwrap();
+        }
+        c.execute(
+            "UPDATE CanarySqlTableLemur SET canary_sql_column_ibis = $1 WHERE id = 3",
+            &[&"canary_sql_updated_marmot"],
+        )
+        .await
+        .unwrap();
+        c.execute("DELETE FROM CanarySqlTableLemur WHERE id = 4", &[])
+            .await
+            .unwrap();
+        server.engine.flush().unwrap();
+        let hits = find_in_files(&server.db_path, &CANARIES);
+        if encrypted {
+            assert!(hits.is_empty(), "plaintext on disk: {hits:?}");
+        } else {
+            // The scan can fail: unencrypted, the same data is visible.
+            assert!(hits.len() >= 3, "scan found too little: {hits:?}");
+        }
+        server.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn thirty_two_concurrent_clients() {
+    let server = TestServer::start(true, None).await;
+    let setup = server.client().await;
+    setup
+        .batch_execute(
+            "CREATE TABLE events (id BIGSERIAL PRIMARY KEY, client INT, seq INT, body TEXT)",
+        )
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let mut tasks = Vec::new();
+    for client_id in 0..32i32 {
+        let conn = server.conn_str(USER, PASSWORD);
+        tasks.push(tokio::spawn(async move {
+            let (c, conn) = tokio_postgres::connect(&conn, tokio_postgres::NoTls).await?;
+            tokio::spawn(conn);
+            let ins = c
+                .prepare("INSERT INTO events (client, seq, body) VALUES ($1, $2, $3) RETURNING id")
+                .await?;
+            let get = c
+                .prepare("SELECT client, seq FROM events WHERE id = $1")
+                .await?;
+            let mut n = 0i32;
+            while Instant::now() < deadline {
+                let id: i64 = c
+                    .query_one(&ins, &[&client_id, &n, &format!("event {client_id}/{n}")])
+                    .await?
+                    .get(0);
+                let r = c.query_one(&get, &[&id]).await?;
+                assert_eq!((r.get::<_, i32>(0), r.get::<_, i32>(1)), (client_id, n));
+                n += 1;
+            }
+            Ok::<i32, tokio_postgres::Error>(n)
+        }));
+    }
+    let mut total = 0i64;
+    for t in tasks {
+        total += i64::from(t.await.unwrap().expect("no client may see an error"));
+    }
+    assert!(total >= 32, "every client wrote");
+    let count: i64 = setup
+        .query_one("SELECT COUNT(*) FROM events", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(count, total, "no lost row");
+    let per_client: i64 = setup
+        .query_one("SELECT COUNT(*) FROM events WHERE client = 31", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(per_client > 0);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_users_no_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Arc::new(
+        heliosdb_core::StorageEngine::open(
+            dir.path().join("db"),
+            &heliosdb_core::Config::default(),
+        )
+        .unwrap(),
+    );
+    let cfg = heliosdb_core::config::ServerConfig {
+        port: 0,
+        ..Default::default()
+    };
+    let err = heliosdb_server::Server::bind(engine, &cfg)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("heliosdb-nano user add"), "{err}");
+}

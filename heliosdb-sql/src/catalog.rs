@@ -1,0 +1,354 @@
+//! Just enough `pg_catalog` for `psql`: the catalog queries psql 15 sends
+//! for `\dt` and `\d table` are recognised by their shape and answered from
+//! the SQL layer's table definitions. Any other query on `pg_catalog` or
+//! `information_schema` gets an empty result rather than an error, so
+//! psql's optional footers (policies, publications, …) print nothing.
+
+use heliosdb_core::{DataType, Value};
+
+use crate::convert::pg_type_name;
+use crate::session::Session;
+use crate::store::{TableInfo, ROWID};
+use crate::{ColumnInfo, QueryResult, Result};
+
+/// Stable OID of a table: psql looks tables up by OID between queries.
+fn oid_of(name: &str) -> u32 {
+    // FNV-1a, folded above PostgreSQL's first user OID.
+    let mut h: u32 = 0x811c_9dc5;
+    for b in name.bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    16_384 + (h & 0x3fff_ffff)
+}
+
+/// `'^(pattern)$'` after `OPERATOR(pg_catalog.~)`, if present.
+fn name_pattern(sql: &str) -> Option<String> {
+    let at = sql.find("OPERATOR(pg_catalog.~)")?;
+    let rest = &sql[at..];
+    let start = rest.find('\'')? + 1;
+    let end = start + rest[start..].find('\'')?;
+    Some(rest[start..end].to_string())
+}
+
+/// Matches psql's translated patterns: `^(name)$`, with `.*` and `.` wildcards.
+fn matches_pattern(pattern: &str, name: &str) -> bool {
+    let p = pattern
+        .trim_start_matches('^')
+        .trim_end_matches('$')
+        .trim_start_matches('(')
+        .trim_end_matches(')');
+    fn go(p: &[u8], s: &[u8]) -> bool {
+        match p {
+            [] => s.is_empty(),
+            [b'.', b'*', rest @ ..] => (0..=s.len()).any(|i| go(rest, &s[i..])),
+            [b'.', rest @ ..] => !s.is_empty() && go(rest, &s[1..]),
+            [c, rest @ ..] => s.first() == Some(c) && go(rest, &s[1..]),
+        }
+    }
+    go(p.as_bytes(), name.as_bytes())
+}
+
+/// The `c.oid = '…'` a psql query asks about (the first occurrence of
+/// `marker` followed by `= 'digits'`).
+fn oid_in(sql: &str, marker: &str) -> Option<u32> {
+    sql.match_indices(marker).find_map(|(at, _)| {
+        let rest = sql[at + marker.len()..].trim_start();
+        let rest = rest.strip_prefix('=')?.trim_start().strip_prefix('\'')?;
+        let end = rest.find(|c: char| !c.is_ascii_digit())?;
+        rest[..end].parse().ok()
+    })
+}
+
+fn text(s: impl Into<String>) -> Value {
+    Value::String(s.into())
+}
+
+fn flag(b: bool) -> Value {
+    text(if b { "t" } else { "f" })
+}
+
+fn rows(names: &[&str], rows: Vec<Vec<Value>>) -> QueryResult {
+    QueryResult::Rows {
+        columns: names
+            .iter()
+            .map(|n| ColumnInfo {
+                name: (*n).to_string(),
+                data_type: DataType::Text,
+            })
+            .collect(),
+        tag: format!("SELECT {}", rows.len()),
+        rows,
+    }
+}
+
+fn format_type(info: &TableInfo, name: &str, t: DataType) -> String {
+    match info.meta.varchar.iter().find(|(c, _)| c == name) {
+        Some((_, n)) => format!("character varying({n})"),
+        None => pg_type_name(t).to_string(),
+    }
+}
+
+/// Answers a catalog query, or `None` when `sql` is not one.
+pub(crate) fn answer(session: &Session<'_>, sql: &str) -> Result<Option<QueryResult>> {
+    let lower = sql.to_ascii_lowercase();
+    let names_catalog = [
+        "from pg_catalog.",
+        "join pg_catalog.",
+        ", pg_catalog.pg_",
+        "information_schema.",
+    ]
+    .iter()
+    .any(|m| lower.contains(m));
+    if !names_catalog {
+        return Ok(None);
+    }
+    let tables = session.tables()?;
+    let user = session.user().to_string();
+
+    // \dt [pattern]
+    if sql.contains("pg_catalog.pg_class c")
+        && sql.contains("as \"Schema\"")
+        && sql.contains("as \"Name\"")
+        && sql.contains("as \"Type\"")
+    {
+        let pattern = name_pattern(sql);
+        let out = tables
+            .keys()
+            .filter(|n| pattern.as_deref().is_none_or(|p| matches_pattern(p, n)))
+            .map(|n| {
+                vec![
+                    text("public"),
+                    text(n.clone()),
+                    text("table"),
+                    text(user.clone()),
+                ]
+            })
+            .collect();
+        return Ok(Some(rows(&["Schema", "Name", "Type", "Owner"], out)));
+    }
+
+    // \d pattern: which relations match
+    if lower.trim_start().starts_with("select c.oid,")
+        && sql.contains("n.nspname")
+        && sql.contains("pg_catalog.pg_class c")
+    {
+        let pattern = name_pattern(sql);
+        let out = tables
+            .keys()
+            .filter(|n| pattern.as_deref().is_none_or(|p| matches_pattern(p, n)))
+            .map(|n| vec![text(oid_of(n).to_string()), text("public"), text(n.clone())])
+            .collect();
+        return Ok(Some(rows(&["oid", "nspname", "relname"], out)));
+    }
+
+    let by_oid = |marker: &str| {
+        oid_in(sql, marker).and_then(|oid| {
+            tables
+                .iter()
+                .find(|(n, _)| oid_of(n) == oid)
+                .map(|(n, t)| (n.clone(), t.clone()))
+        })
+    };
+
+    // \d: the relation's properties
+    if sql.contains("c.relchecks") {
+        let Some((_, info)) = by_oid("c.oid") else {
+            return Ok(Some(rows(&["relchecks"], Vec::new())));
+        };
+        let has_index = !info.hidden_rowid || !info.meta.schema.indexes.is_empty();
+        let names = [
+            "relchecks",
+            "relkind",
+            "relhasindex",
+            "relhasrules",
+            "relhastriggers",
+            "relrowsecurity",
+            "relforcerowsecurity",
+            "relhasoids",
+            "relispartition",
+            "reloptions",
+            "reltablespace",
+            "reloftype",
+            "relpersistence",
+            "relreplident",
+            "amname",
+        ];
+        let row = vec![
+            text("0"),
+            text("r"),
+            flag(has_index),
+            flag(false),
+            flag(false),
+            flag(false),
+            flag(false),
+            flag(false),
+            flag(false),
+            text(""),
+            text("0"),
+            text(""),
+            text("p"),
+            text("d"),
+            text("heap"),
+        ];
+        return Ok(Some(rows(&names, vec![row])));
+    }
+
+    // \d: the columns
+    if sql.contains("FROM pg_catalog.pg_attribute a") && sql.contains("a.attname") {
+        let Some((name, info)) = by_oid("a.attrelid") else {
+            return Ok(Some(rows(&["attname"], Vec::new())));
+        };
+        let mut names = vec![
+            "attname",
+            "format_type",
+            "default",
+            "attnotnull",
+            "attcollation",
+            "attidentity",
+            "attgenerated",
+        ];
+        let extras: Vec<(&str, &str)> = [
+            ("a.attstorage", "attstorage"),
+            ("attcompression", "attcompression"),
+            ("attstattarget", "attstattarget"),
+            ("col_description", "description"),
+        ]
+        .into_iter()
+        .filter(|(m, _)| sql.contains(m))
+        .collect();
+        names.extend(extras.iter().map(|(_, n)| *n));
+        let out = info
+            .columns()
+            .filter(|c| c.name != ROWID)
+            .map(|c| {
+                let default = if info.meta.serial.contains(&c.name) {
+                    text(format!("nextval('{name}_{}_seq'::regclass)", c.name))
+                } else {
+                    Value::Null
+                };
+                let mut row = vec![
+                    text(c.name.clone()),
+                    text(format_type(&info, &c.name, c.data_type)),
+                    default,
+                    flag(!c.nullable),
+                    Value::Null,
+                    text(""),
+                    text(""),
+                ];
+                for (_, n) in &extras {
+                    row.push(match *n {
+                        "attstorage" => text(match c.data_type {
+                            DataType::Text | DataType::Bytes | DataType::Numeric => "x",
+                            _ => "p",
+                        }),
+                        "attcompression" => text(""),
+                        "attstattarget" => text("-1"),
+                        _ => Value::Null,
+                    });
+                }
+                row
+            })
+            .collect();
+        return Ok(Some(rows(&names, out)));
+    }
+
+    // \d: indexes
+    if sql.contains("pg_catalog.pg_index i") && sql.contains("indisprimary") {
+        let names = [
+            "relname",
+            "indisprimary",
+            "indisunique",
+            "indisclustered",
+            "indisvalid",
+            "pg_get_indexdef",
+            "pg_get_constraintdef",
+            "contype",
+            "condeferrable",
+            "condeferred",
+            "indisreplident",
+            "reltablespace",
+        ];
+        let Some((name, info)) = by_oid("c.oid") else {
+            return Ok(Some(rows(&names, Vec::new())));
+        };
+        let mut out = Vec::new();
+        if let Some(pk) = info
+            .engine
+            .primary_key_index()
+            .filter(|_| !info.hidden_rowid)
+        {
+            let col = &info.engine.columns[pk].name;
+            out.push(vec![
+                text(format!("{name}_pkey")),
+                flag(true),
+                flag(true),
+                flag(false),
+                flag(true),
+                text(format!(
+                    "CREATE UNIQUE INDEX {name}_pkey ON public.{name} USING btree ({col})"
+                )),
+                text(format!("PRIMARY KEY ({col})")),
+                text("p"),
+                flag(false),
+                flag(false),
+                flag(false),
+                text("0"),
+            ]);
+        }
+        let mut indexes = info.meta.schema.indexes.clone();
+        indexes.sort_by(|a, b| a.name.cmp(&b.name));
+        for i in indexes {
+            let col = match &i.expr {
+                gluesql_core::ast::Expr::Identifier(c) => c.clone(),
+                other => format!("{other:?}"),
+            };
+            out.push(vec![
+                text(i.name.clone()),
+                flag(false),
+                flag(false),
+                flag(false),
+                flag(true),
+                text(format!(
+                    "CREATE INDEX {} ON public.{name} USING btree ({col})",
+                    i.name
+                )),
+                Value::Null,
+                Value::Null,
+                flag(false),
+                flag(false),
+                flag(false),
+                text("0"),
+            ]);
+        }
+        return Ok(Some(rows(&names, out)));
+    }
+
+    // Anything else about the catalog: nothing to report.
+    Ok(Some(QueryResult::Rows {
+        columns: Vec::new(),
+        rows: Vec::new(),
+        tag: "SELECT 0".into(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn psql_patterns() {
+        assert!(matches_pattern("^(patients)$", "patients"));
+        assert!(!matches_pattern("^(patients)$", "patient"));
+        assert!(matches_pattern("^(pat.*)$", "patients"));
+        assert_eq!(
+            name_pattern("WHERE c.relname OPERATOR(pg_catalog.~) '^(patients)$' COLLATE"),
+            Some("^(patients)$".to_string())
+        );
+        assert_eq!(oid_in("WHERE c.oid = '16385';", "c.oid"), Some(16385));
+        assert_eq!(
+            oid_in("ON (c.reltoastrelid = tc.oid) WHERE c.oid = '7';", "c.oid"),
+            Some(7)
+        );
+    }
+}

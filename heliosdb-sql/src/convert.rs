@@ -1,0 +1,244 @@
+//! Conversions between GlueSQL's values, keys and types and the engine's
+//! typed `Value`/`DataType`. The engine's types are the storage truth; GlueSQL
+//! types that have no engine counterpart are refused at `CREATE TABLE`.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use gluesql_core::ast::DataType as GType;
+use gluesql_core::data::{Key, Value as GValue};
+use heliosdb_core::{DataType, Value};
+use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use rust_decimal::Decimal;
+
+use crate::{Result, SqlError};
+
+/// Engine type of a GlueSQL column type, `None` when the engine cannot store it.
+pub(crate) fn engine_type(t: &GType) -> Option<DataType> {
+    Some(match t {
+        GType::Boolean => DataType::Bool,
+        GType::Int16 => DataType::Int2,
+        GType::Int32 => DataType::Int4,
+        GType::Int => DataType::Int8,
+        GType::Float => DataType::Float8,
+        GType::Decimal => DataType::Numeric,
+        GType::Text => DataType::Text,
+        GType::Bytea => DataType::Bytes,
+        GType::Timestamp => DataType::Timestamp,
+        _ => return None,
+    })
+}
+
+/// GlueSQL column type of an engine type.
+pub(crate) fn glue_type(t: DataType) -> GType {
+    match t {
+        DataType::Bool => GType::Boolean,
+        DataType::Int2 => GType::Int16,
+        DataType::Int4 => GType::Int32,
+        DataType::Int8 => GType::Int,
+        DataType::Float8 => GType::Float,
+        DataType::Numeric => GType::Decimal,
+        DataType::Text => GType::Text,
+        DataType::Bytes => GType::Bytea,
+        DataType::Timestamp => GType::Timestamp,
+    }
+}
+
+/// The PostgreSQL spelling of an engine type (for errors and `pg_catalog`).
+pub fn pg_type_name(t: DataType) -> &'static str {
+    match t {
+        DataType::Bool => "boolean",
+        DataType::Int2 => "smallint",
+        DataType::Int4 => "integer",
+        DataType::Int8 => "bigint",
+        DataType::Float8 => "double precision",
+        DataType::Numeric => "numeric",
+        DataType::Text => "text",
+        DataType::Bytes => "bytea",
+        DataType::Timestamp => "timestamp without time zone",
+    }
+}
+
+fn ts_to_engine(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+/// A stored engine value as GlueSQL sees it.
+pub(crate) fn to_glue(v: &Value) -> GValue {
+    match v {
+        Value::Null => GValue::Null,
+        Value::Bool(b) => GValue::Bool(*b),
+        Value::Int2(i) => GValue::I16(*i),
+        Value::Int4(i) => GValue::I32(*i),
+        Value::Int8(i) => GValue::I64(*i),
+        Value::Float8(f) => GValue::F64(*f),
+        Value::Numeric(d) => GValue::Decimal(*d),
+        Value::String(s) => GValue::Str(s.clone()),
+        Value::Bytes(b) => GValue::Bytea(b.clone()),
+        Value::Timestamp(t) => GValue::Timestamp(t.naive_utc()),
+    }
+}
+
+/// A GlueSQL value as a value of engine type `t` (the column's type).
+pub(crate) fn to_engine_typed(v: &GValue, t: DataType, column: &str) -> Result<Value> {
+    let mismatch = || {
+        SqlError::Type(format!(
+            "column \"{column}\" is of type {} but the value is {}",
+            pg_type_name(t),
+            glue_value_kind(v)
+        ))
+    };
+    let out_of_range = || SqlError::Type(format!("value out of range for column \"{column}\""));
+    if matches!(v, GValue::Null) {
+        return Ok(Value::Null);
+    }
+    let int = glue_as_i128(v);
+    Ok(match t {
+        DataType::Bool => match v {
+            GValue::Bool(b) => Value::Bool(*b),
+            _ => return Err(mismatch()),
+        },
+        DataType::Int2 => {
+            Value::Int2(i16::try_from(int.ok_or_else(mismatch)?).map_err(|_| out_of_range())?)
+        }
+        DataType::Int4 => {
+            Value::Int4(i32::try_from(int.ok_or_else(mismatch)?).map_err(|_| out_of_range())?)
+        }
+        DataType::Int8 => {
+            Value::Int8(i64::try_from(int.ok_or_else(mismatch)?).map_err(|_| out_of_range())?)
+        }
+        DataType::Float8 => match v {
+            GValue::F64(f) => Value::Float8(*f),
+            GValue::F32(f) => Value::Float8(f64::from(*f)),
+            GValue::Decimal(d) => Value::Float8(d.to_f64().ok_or_else(out_of_range)?),
+            _ => Value::Float8(int.ok_or_else(mismatch)? as f64),
+        },
+        DataType::Numeric => match v {
+            GValue::Decimal(d) => Value::Numeric(*d),
+            GValue::F64(f) => Value::Numeric(Decimal::from_f64(*f).ok_or_else(out_of_range)?),
+            _ => Value::Numeric(
+                Decimal::from_i128(int.ok_or_else(mismatch)?).ok_or_else(out_of_range)?,
+            ),
+        },
+        DataType::Text => match v {
+            GValue::Str(s) => Value::String(s.clone()),
+            _ => return Err(mismatch()),
+        },
+        DataType::Bytes => match v {
+            GValue::Bytea(b) => Value::Bytes(b.clone()),
+            _ => return Err(mismatch()),
+        },
+        DataType::Timestamp => match v {
+            GValue::Timestamp(t) => Value::Timestamp(ts_to_engine(*t)),
+            GValue::Date(d) => Value::Timestamp(ts_to_engine(d.and_time(chrono::NaiveTime::MIN))),
+            _ => return Err(mismatch()),
+        },
+    })
+}
+
+fn glue_as_i128(v: &GValue) -> Option<i128> {
+    Some(match v {
+        GValue::I8(i) => i128::from(*i),
+        GValue::I16(i) => i128::from(*i),
+        GValue::I32(i) => i128::from(*i),
+        GValue::I64(i) => i128::from(*i),
+        GValue::I128(i) => *i,
+        GValue::U8(i) => i128::from(*i),
+        GValue::U16(i) => i128::from(*i),
+        GValue::U32(i) => i128::from(*i),
+        GValue::U64(i) => i128::from(*i),
+        GValue::U128(i) => i128::try_from(*i).ok()?,
+        GValue::Decimal(d) if d.fract().is_zero() => d.to_i128()?,
+        _ => return None,
+    })
+}
+
+fn glue_value_kind(v: &GValue) -> &'static str {
+    match v {
+        GValue::Bool(_) => "a boolean",
+        GValue::Str(_) => "text",
+        GValue::Bytea(_) => "bytea",
+        GValue::F32(_) | GValue::F64(_) => "a float",
+        GValue::Decimal(_) => "a numeric",
+        GValue::Timestamp(_) | GValue::Date(_) | GValue::Time(_) => "a date/time",
+        GValue::Null => "NULL",
+        v if glue_as_i128(v).is_some() => "an integer",
+        _ => "of another type",
+    }
+}
+
+/// A query result value as an engine value (types GlueSQL computes but the
+/// engine does not store, such as dates or intervals, come back as text).
+pub(crate) fn result_value(v: GValue) -> Value {
+    match v {
+        GValue::Null => Value::Null,
+        GValue::Bool(b) => Value::Bool(b),
+        GValue::I8(i) => Value::Int2(i16::from(i)),
+        GValue::U8(i) => Value::Int2(i16::from(i)),
+        GValue::I16(i) => Value::Int2(i),
+        GValue::U16(i) => Value::Int4(i32::from(i)),
+        GValue::I32(i) => Value::Int4(i),
+        GValue::U32(i) => Value::Int8(i64::from(i)),
+        GValue::I64(i) => Value::Int8(i),
+        GValue::F32(f) => Value::Float8(f64::from(f)),
+        GValue::F64(f) => Value::Float8(f),
+        GValue::Decimal(d) => Value::Numeric(d),
+        GValue::Str(s) => Value::String(s),
+        GValue::Bytea(b) => Value::Bytes(b),
+        GValue::Timestamp(t) => Value::Timestamp(ts_to_engine(t)),
+        other => Value::String(String::from(&other)),
+    }
+}
+
+/// A parameter or key value as GlueSQL sees it.
+pub(crate) fn key_to_engine(key: &Key, t: DataType) -> Result<Value> {
+    let g = match key {
+        Key::I8(v) => GValue::I8(*v),
+        Key::I16(v) => GValue::I16(*v),
+        Key::I32(v) => GValue::I32(*v),
+        Key::I64(v) => GValue::I64(*v),
+        Key::I128(v) => GValue::I128(*v),
+        Key::U8(v) => GValue::U8(*v),
+        Key::U16(v) => GValue::U16(*v),
+        Key::U32(v) => GValue::U32(*v),
+        Key::U64(v) => GValue::U64(*v),
+        Key::U128(v) => GValue::U128(*v),
+        Key::F32(v) => GValue::F32(v.0),
+        Key::F64(v) => GValue::F64(v.0),
+        Key::Decimal(d) => GValue::Decimal(*d),
+        Key::Bool(b) => GValue::Bool(*b),
+        Key::Str(s) => GValue::Str(s.clone()),
+        Key::Bytea(b) => GValue::Bytea(b.clone()),
+        Key::Timestamp(t) => GValue::Timestamp(*t),
+        Key::Date(d) => GValue::Date(*d),
+        Key::None => GValue::Null,
+        other => {
+            return Err(SqlError::Type(format!(
+                "key {other:?} cannot address an encrypted-engine row"
+            )))
+        }
+    };
+    to_engine_typed(&g, t, "primary key")
+}
+
+/// The GlueSQL key of a stored primary-key value.
+pub(crate) fn engine_to_key(v: &Value) -> Result<Key> {
+    Key::try_from(to_glue(v)).map_err(|e| SqlError::Engine(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn widths_follow_postgres() {
+        assert!(matches!(
+            to_engine_typed(&GValue::I64(70_000), DataType::Int2, "c"),
+            Err(SqlError::Type(_))
+        ));
+        assert_eq!(
+            to_engine_typed(&GValue::I64(7), DataType::Int4, "c").unwrap(),
+            Value::Int4(7)
+        );
+        assert_eq!(engine_type(&GType::Int), Some(DataType::Int8));
+        assert_eq!(engine_type(&GType::Date), None);
+    }
+}

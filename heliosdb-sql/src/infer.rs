@@ -1,0 +1,395 @@
+//! Static typing of statements, from the table schemas: result columns
+//! (labels as PostgreSQL names them, types) and parameter types. Drivers
+//! describe a statement before binding it, so both must be known without
+//! running it. What cannot be inferred is `None` (sent as text).
+
+use std::collections::BTreeMap;
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+use gluesql_core::sqlparser::ast::{
+    visit_expressions, visit_relations, AssignmentTarget, BinaryOperator, Expr, FunctionArg,
+    FunctionArgExpr, FunctionArguments, ObjectName, Query, SelectItem, SetExpr, Statement,
+    TableFactor, UnaryOperator, Value as SqlValue,
+};
+use heliosdb_core::DataType;
+
+use crate::rewrite::engine_type_of;
+use crate::store::TableInfo;
+
+type Tables = BTreeMap<String, Arc<TableInfo>>;
+
+fn last(name: &ObjectName) -> String {
+    name.0.last().map(|i| i.value.clone()).unwrap_or_default()
+}
+
+/// Tables a statement names, with their aliases (alias, table).
+struct Scope<'t> {
+    entries: Vec<(String, &'t TableInfo)>,
+}
+
+impl<'t> Scope<'t> {
+    fn of_statement(tables: &'t Tables, stmt: &Statement) -> Self {
+        let mut entries = Vec::new();
+        let _ = visit_relations(stmt, |name| {
+            if let Some(info) = tables.get(&last(name)) {
+                entries.push((last(name), info.as_ref()));
+            }
+            ControlFlow::<()>::Continue(())
+        });
+        let mut scope = Scope { entries };
+        scope.add_aliases(tables, stmt);
+        scope
+    }
+
+    fn of_query(tables: &'t Tables, q: &Query) -> Self {
+        let mut entries = Vec::new();
+        if let SetExpr::Select(s) = q.body.as_ref() {
+            for twj in &s.from {
+                for f in std::iter::once(&twj.relation).chain(twj.joins.iter().map(|j| &j.relation))
+                {
+                    if let TableFactor::Table { name, alias, .. } = f {
+                        if let Some(info) = tables.get(&last(name)) {
+                            let label = alias
+                                .as_ref()
+                                .map(|a| a.name.value.clone())
+                                .unwrap_or_else(|| last(name));
+                            entries.push((label, info.as_ref()));
+                        }
+                    }
+                }
+            }
+        }
+        Scope { entries }
+    }
+
+    fn add_aliases(&mut self, tables: &'t Tables, stmt: &Statement) {
+        if let Statement::Query(q) = stmt {
+            let aliased = Scope::of_query(tables, q);
+            self.entries.extend(aliased.entries);
+        }
+    }
+
+    fn column(&self, qualifier: Option<&str>, name: &str) -> Option<DataType> {
+        self.entries
+            .iter()
+            .filter(|(alias, _)| qualifier.is_none_or(|q| q.eq_ignore_ascii_case(alias)))
+            .find_map(|(_, t)| t.column_type(name))
+    }
+}
+
+/// PostgreSQL's label for an unaliased select expression.
+fn label(e: &Expr) -> String {
+    match e {
+        Expr::Identifier(i) => i.value.clone(),
+        Expr::CompoundIdentifier(v) => v.last().map(|i| i.value.clone()).unwrap_or_default(),
+        Expr::Function(f) => last(&f.name).to_ascii_lowercase(),
+        Expr::Cast { expr, .. } | Expr::Nested(expr) => label(expr),
+        _ => "?column?".to_string(),
+    }
+}
+
+fn first_arg(args: &FunctionArguments) -> Option<&Expr> {
+    match args {
+        FunctionArguments::List(l) => l.args.first().and_then(|a| match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+            FunctionArg::Named {
+                arg: FunctionArgExpr::Expr(e),
+                ..
+            } => Some(e),
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
+fn wider(a: Option<DataType>, b: Option<DataType>) -> Option<DataType> {
+    use DataType::*;
+    let rank = |t: DataType| match t {
+        Int2 => 1,
+        Int4 => 2,
+        Int8 => 3,
+        Numeric => 4,
+        Float8 => 5,
+        _ => 0,
+    };
+    match (a, b) {
+        (Some(x), Some(y)) if rank(x) > 0 && rank(y) > 0 => {
+            Some(if rank(x) >= rank(y) { x } else { y })
+        }
+        (Some(x), None) | (None, Some(x)) => Some(x),
+        (Some(x), Some(_)) => Some(x),
+        (None, None) => None,
+    }
+}
+
+fn expr_type(scope: &Scope<'_>, e: &Expr) -> Option<DataType> {
+    match e {
+        Expr::Identifier(i) => scope.column(None, &i.value),
+        Expr::CompoundIdentifier(v) if v.len() >= 2 => {
+            scope.column(Some(&v[v.len() - 2].value), &v[v.len() - 1].value)
+        }
+        Expr::Nested(e) => expr_type(scope, e),
+        Expr::Cast { data_type, .. } => engine_type_of(data_type),
+        Expr::Value(v) => match v {
+            SqlValue::Number(n, _) => {
+                let n = n.to_string();
+                if n.contains(['.', 'e', 'E']) {
+                    Some(DataType::Numeric)
+                } else if n.parse::<i32>().is_ok() {
+                    Some(DataType::Int4)
+                } else if n.parse::<i64>().is_ok() {
+                    Some(DataType::Int8)
+                } else {
+                    Some(DataType::Numeric)
+                }
+            }
+            SqlValue::SingleQuotedString(_) => Some(DataType::Text),
+            SqlValue::Boolean(_) => Some(DataType::Bool),
+            _ => None,
+        },
+        Expr::Function(f) => {
+            let name = last(&f.name).to_ascii_lowercase();
+            let arg = first_arg(&f.args).and_then(|a| expr_type(scope, a));
+            match name.as_str() {
+                "count" => Some(DataType::Int8),
+                "sum" => match arg {
+                    Some(DataType::Int2 | DataType::Int4) => Some(DataType::Int8),
+                    other => other,
+                },
+                "avg" | "stdev" | "variance" => Some(DataType::Float8),
+                "min" | "max" | "abs" | "coalesce" | "ifnull" => arg,
+                "lower" | "upper" | "concat" | "substr" | "trim" | "ltrim" | "rtrim" | "lpad"
+                | "rpad" | "replace" | "left" | "right" | "reverse" | "repeat" => {
+                    Some(DataType::Text)
+                }
+                "length" | "char_length" => Some(DataType::Int8),
+                "now" | "current_timestamp" => Some(DataType::Timestamp),
+                _ => None,
+            }
+        }
+        Expr::BinaryOp { left, op, right } => match op {
+            BinaryOperator::Plus
+            | BinaryOperator::Minus
+            | BinaryOperator::Multiply
+            | BinaryOperator::Divide
+            | BinaryOperator::Modulo => wider(expr_type(scope, left), expr_type(scope, right)),
+            BinaryOperator::StringConcat => Some(DataType::Text),
+            _ => Some(DataType::Bool),
+        },
+        Expr::UnaryOp { op, expr } => match op {
+            UnaryOperator::Not => Some(DataType::Bool),
+            _ => expr_type(scope, expr),
+        },
+        Expr::IsNull(_)
+        | Expr::IsNotNull(_)
+        | Expr::IsTrue(_)
+        | Expr::IsFalse(_)
+        | Expr::InList { .. }
+        | Expr::InSubquery { .. }
+        | Expr::Between { .. }
+        | Expr::Like { .. }
+        | Expr::ILike { .. }
+        | Expr::Exists { .. } => Some(DataType::Bool),
+        _ => None,
+    }
+}
+
+/// Result columns of a query: (label, type when known).
+pub(crate) fn query_columns(tables: &Tables, q: &Query) -> Option<Vec<(String, Option<DataType>)>> {
+    let SetExpr::Select(s) = q.body.as_ref() else {
+        return None;
+    };
+    let scope = Scope::of_query(tables, q);
+    let mut out = Vec::new();
+    for item in &s.projection {
+        match item {
+            SelectItem::UnnamedExpr(e) => out.push((label(e), expr_type(&scope, e))),
+            SelectItem::ExprWithAlias { expr, alias } => {
+                out.push((alias.value.clone(), expr_type(&scope, expr)))
+            }
+            SelectItem::Wildcard(_) => {
+                if scope.entries.is_empty() {
+                    return None;
+                }
+                for (_, t) in &scope.entries {
+                    out.extend(t.columns().map(|c| (c.name.clone(), Some(c.data_type))));
+                }
+            }
+            SelectItem::QualifiedWildcard(name, _) => {
+                let q = last(name);
+                let (_, t) = scope
+                    .entries
+                    .iter()
+                    .find(|(a, _)| a.eq_ignore_ascii_case(&q))?;
+                out.extend(t.columns().map(|c| (c.name.clone(), Some(c.data_type))));
+            }
+        }
+    }
+    Some(out)
+}
+
+/// `RETURNING` columns of an INSERT into `table`.
+pub(crate) fn returning_columns(
+    info: &TableInfo,
+    items: &[SelectItem],
+) -> Option<Vec<(String, DataType)>> {
+    let mut out = Vec::new();
+    for item in items {
+        match item {
+            SelectItem::Wildcard(_) => {
+                out.extend(info.columns().map(|c| (c.name.clone(), c.data_type)))
+            }
+            SelectItem::UnnamedExpr(Expr::Identifier(i)) => {
+                out.push((i.value.clone(), info.column_type(&i.value)?))
+            }
+            SelectItem::ExprWithAlias {
+                expr: Expr::Identifier(i),
+                alias,
+            } => out.push((alias.value.clone(), info.column_type(&i.value)?)),
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+fn placeholder(e: &Expr) -> Option<usize> {
+    match e {
+        Expr::Value(SqlValue::Placeholder(p)) => p.strip_prefix('$')?.parse::<usize>().ok(),
+        Expr::Nested(e) => placeholder(e),
+        Expr::Cast { expr, .. } => placeholder(expr),
+        _ => None,
+    }
+}
+
+/// Types of `$1`, `$2`, … (index 0 is `$1`), inferred from the columns they
+/// are compared with, inserted into or assigned to.
+pub(crate) fn param_types(tables: &Tables, stmt: &Statement) -> Vec<Option<DataType>> {
+    let mut types: Vec<Option<DataType>> = Vec::new();
+    let mut max = 0usize;
+    let set = |types: &mut Vec<Option<DataType>>, n: usize, t: Option<DataType>| {
+        if n == 0 {
+            return;
+        }
+        if types.len() < n {
+            types.resize(n, None);
+        }
+        if types[n - 1].is_none() {
+            types[n - 1] = t;
+        }
+    };
+    let _ = visit_expressions(stmt, |e| {
+        if let Some(n) = placeholder(e) {
+            max = max.max(n);
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    let scope = Scope::of_statement(tables, stmt);
+    // Explicit casts win: `$1::int8`.
+    let _ = visit_expressions(stmt, |e| {
+        if let Expr::Cast {
+            expr, data_type, ..
+        } = e
+        {
+            if let Some(n) = placeholder(expr) {
+                set(&mut types, n, engine_type_of(data_type));
+            }
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    match stmt {
+        Statement::Insert(ins) => {
+            if let Some(info) = tables.get(&last(&ins.table_name)) {
+                let cols: Vec<Option<DataType>> = if ins.columns.is_empty() {
+                    info.columns().map(|c| Some(c.data_type)).collect()
+                } else {
+                    ins.columns
+                        .iter()
+                        .map(|c| info.column_type(&c.value))
+                        .collect()
+                };
+                if let Some(src) = &ins.source {
+                    if let SetExpr::Values(v) = src.body.as_ref() {
+                        for row in &v.rows {
+                            for (i, e) in row.iter().enumerate() {
+                                if let Some(n) = placeholder(e) {
+                                    set(&mut types, n, cols.get(i).copied().flatten());
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Statement::Update { assignments, .. } => {
+            for a in assignments {
+                if let (AssignmentTarget::ColumnName(c), Some(n)) =
+                    (&a.target, placeholder(&a.value))
+                {
+                    set(&mut types, n, scope.column(None, &last(c)));
+                }
+            }
+        }
+        Statement::Query(q) => {
+            if let Some(n) = q.limit.as_ref().and_then(placeholder) {
+                set(&mut types, n, Some(DataType::Int8));
+            }
+            if let Some(n) = q.offset.as_ref().and_then(|o| placeholder(&o.value)) {
+                set(&mut types, n, Some(DataType::Int8));
+            }
+        }
+        _ => {}
+    }
+    let _ = visit_expressions(stmt, |e| {
+        match e {
+            Expr::BinaryOp { left, right, op } => {
+                let text = matches!(op, BinaryOperator::StringConcat);
+                if let Some(n) = placeholder(left) {
+                    let t = if text {
+                        Some(DataType::Text)
+                    } else {
+                        expr_type(&scope, right)
+                    };
+                    set(&mut types, n, t);
+                }
+                if let Some(n) = placeholder(right) {
+                    let t = if text {
+                        Some(DataType::Text)
+                    } else {
+                        expr_type(&scope, left)
+                    };
+                    set(&mut types, n, t);
+                }
+            }
+            Expr::Between {
+                expr, low, high, ..
+            } => {
+                let t = expr_type(&scope, expr);
+                for b in [low, high] {
+                    if let Some(n) = placeholder(b) {
+                        set(&mut types, n, t);
+                    }
+                }
+            }
+            Expr::InList { expr, list, .. } => {
+                let t = expr_type(&scope, expr);
+                for b in list {
+                    if let Some(n) = placeholder(b) {
+                        set(&mut types, n, t);
+                    }
+                }
+            }
+            Expr::Like { pattern, .. } | Expr::ILike { pattern, .. } => {
+                if let Some(n) = placeholder(pattern) {
+                    set(&mut types, n, Some(DataType::Text));
+                }
+            }
+            _ => {}
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    if types.len() < max {
+        types.resize(max, None);
+    }
+    types
+}

@@ -1,0 +1,722 @@
+//! A SQL session: parse, rewrite for PostgreSQL, infer types, and run each
+//! statement through GlueSQL on the engine. Transactions are the engine's,
+//! which belong to the calling thread.
+
+use std::sync::Arc;
+
+use chrono::NaiveDateTime;
+use gluesql_core::executor::{execute, Payload, PayloadVariable};
+use gluesql_core::prelude::{translate_with_params, ParamLiteral};
+use gluesql_core::sqlparser::ast::{Expr, SelectItem, Statement, Value as SqlValue};
+use gluesql_core::sqlparser::dialect::PostgreSqlDialect;
+use gluesql_core::sqlparser::parser::Parser;
+use gluesql_core::store::Planner;
+use gluesql_core::translate::IntoParamLiteral;
+use heliosdb_core::{DataType, StorageEngine, Value};
+use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use rust_decimal::Decimal;
+
+use crate::convert::result_value;
+use crate::infer::{param_types, query_columns, returning_columns};
+use crate::store::{EngineStore, SqlShared, StmtKind, TableInfo};
+use crate::{catalog, rewrite, ColumnInfo, QueryResult, Result, SqlError};
+
+/// What a statement takes and returns, known before it runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Described {
+    /// Parameter types (`None`: not inferable; clients send text).
+    pub params: Vec<Option<DataType>>,
+    /// Result columns, `None` for statements without rows.
+    pub columns: Option<Vec<ColumnInfo>>,
+}
+
+/// A SQL session over an engine. Statements of one transaction must run on
+/// one thread (engine transactions are per thread).
+#[derive(Debug)]
+pub struct Session<'e> {
+    engine: &'e StorageEngine,
+    shared: &'e SqlShared,
+    database: String,
+    user: String,
+    /// A statement failed inside the open transaction: only COMMIT/ROLLBACK
+    /// (which both roll back) are accepted until it ends, as in PostgreSQL.
+    failed: bool,
+}
+
+fn parse(sql: &str) -> Result<Vec<Statement>> {
+    Parser::parse_sql(&PostgreSqlDialect {}, sql).map_err(|e| SqlError::Syntax(e.to_string()))
+}
+
+fn in_txn_refusal(what: &str) -> SqlError {
+    SqlError::Unsupported(format!(
+        "{what} cannot run inside a transaction block (schema changes commit immediately on \
+         the encrypted engine)"
+    ))
+}
+
+/// Converts `v` to type `t` (parameters and result values), widening
+/// integers, parsing text, and rendering anything as text for `Text`.
+///
+/// # Errors
+/// [`SqlError::Type`] when the value does not fit.
+pub fn coerce(v: Value, t: DataType) -> Result<Value> {
+    if matches!(v, Value::Null) || v.data_type() == Some(t) {
+        return Ok(v);
+    }
+    let bad = |v: &Value| SqlError::Type(format!("cannot use {v} as {}", crate::pg_type_name(t)));
+    let int = match &v {
+        Value::Int2(i) => Some(i64::from(*i)),
+        Value::Int4(i) => Some(i64::from(*i)),
+        Value::Int8(i) => Some(*i),
+        Value::Numeric(d) if d.fract().is_zero() => d.to_i64(),
+        Value::String(s) => s.trim().parse::<i64>().ok(),
+        _ => None,
+    };
+    Ok(match t {
+        DataType::Int2 => Value::Int2(
+            int.and_then(|i| i16::try_from(i).ok())
+                .ok_or_else(|| bad(&v))?,
+        ),
+        DataType::Int4 => Value::Int4(
+            int.and_then(|i| i32::try_from(i).ok())
+                .ok_or_else(|| bad(&v))?,
+        ),
+        DataType::Int8 => Value::Int8(int.ok_or_else(|| bad(&v))?),
+        DataType::Float8 => Value::Float8(match &v {
+            Value::Numeric(d) => d.to_f64().ok_or_else(|| bad(&v))?,
+            Value::String(s) => s.trim().parse().map_err(|_| bad(&v))?,
+            _ => int.ok_or_else(|| bad(&v))? as f64,
+        }),
+        DataType::Numeric => Value::Numeric(match &v {
+            Value::Float8(f) => Decimal::from_f64(*f).ok_or_else(|| bad(&v))?,
+            Value::String(s) => s.trim().parse().map_err(|_| bad(&v))?,
+            _ => Decimal::from(int.ok_or_else(|| bad(&v))?),
+        }),
+        DataType::Bool => match &v {
+            Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "t" | "true" | "yes" | "on" | "1" => Value::Bool(true),
+                "f" | "false" | "no" | "off" | "0" => Value::Bool(false),
+                _ => return Err(bad(&v)),
+            },
+            _ => return Err(bad(&v)),
+        },
+        DataType::Text => Value::String(text_of(&v)),
+        DataType::Bytes => match v {
+            Value::String(s) => Value::Bytes(s.into_bytes()),
+            other => return Err(bad(&other)),
+        },
+        DataType::Timestamp => match &v {
+            Value::String(s) => {
+                let s = s.trim();
+                let parsed = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
+                    .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f"))
+                    .map_err(|_| bad(&v))?;
+                Value::Timestamp(parsed.and_utc())
+            }
+            _ => return Err(bad(&v)),
+        },
+    })
+}
+
+/// PostgreSQL's text form of a value.
+pub fn text_of(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::Bool(b) => if *b { "t" } else { "f" }.to_string(),
+        Value::String(s) => s.clone(),
+        Value::Timestamp(t) => t.naive_utc().format("%Y-%m-%d %H:%M:%S%.f").to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn param_literal(v: &Value) -> ParamLiteral {
+    match v.clone() {
+        Value::Null => ParamLiteral::null(),
+        Value::Bool(b) => b.into_param_literal(),
+        Value::Int2(i) => i.into_param_literal(),
+        Value::Int4(i) => i.into_param_literal(),
+        Value::Int8(i) => i.into_param_literal(),
+        Value::Float8(f) => f.into_param_literal(),
+        Value::Numeric(d) => d.into_param_literal(),
+        Value::String(s) => s.into_param_literal(),
+        Value::Bytes(b) => b.into_param_literal(),
+        Value::Timestamp(t) => t.naive_utc().into_param_literal(),
+    }
+}
+
+fn tag_for(payload: &Payload) -> (String, u64) {
+    match payload {
+        Payload::Insert(n) => (format!("INSERT 0 {n}"), *n as u64),
+        Payload::Update(n) => (format!("UPDATE {n}"), *n as u64),
+        Payload::Delete(n) => (format!("DELETE {n}"), *n as u64),
+        Payload::Create => ("CREATE TABLE".into(), 0),
+        Payload::DropTable(_) => ("DROP TABLE".into(), 0),
+        Payload::DropFunction => ("DROP FUNCTION".into(), 0),
+        Payload::AlterTable => ("ALTER TABLE".into(), 0),
+        Payload::CreateIndex => ("CREATE INDEX".into(), 0),
+        Payload::DropIndex => ("DROP INDEX".into(), 0),
+        Payload::StartTransaction => ("BEGIN".into(), 0),
+        Payload::Commit => ("COMMIT".into(), 0),
+        Payload::Rollback => ("ROLLBACK".into(), 0),
+        _ => ("SELECT".into(), 0),
+    }
+}
+
+/// Typed rows from labels, inferred types and raw values: a column's type is
+/// the inferred one, else the first non-NULL value's, else text.
+fn typed_rows(
+    labels: Vec<String>,
+    inferred: Option<Vec<(String, Option<DataType>)>>,
+    rows: Vec<Vec<Value>>,
+) -> Result<(Vec<ColumnInfo>, Vec<Vec<Value>>)> {
+    let inferred = inferred.filter(|i| i.len() == labels.len());
+    let columns: Vec<ColumnInfo> = labels
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let (name, t) = match &inferred {
+                Some(inf) => (inf[i].0.clone(), inf[i].1),
+                None => (l, None),
+            };
+            let t = t
+                .or_else(|| {
+                    rows.iter()
+                        .find_map(|r| r.get(i).and_then(Value::data_type))
+                })
+                .unwrap_or(DataType::Text);
+            ColumnInfo { name, data_type: t }
+        })
+        .collect();
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            r.into_iter()
+                .zip(&columns)
+                .map(|(v, c)| coerce(v, c.data_type))
+                .collect::<Result<Vec<_>>>()
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((columns, rows))
+}
+
+impl<'e> Session<'e> {
+    /// A session on `engine`; `shared` caches table definitions across
+    /// sessions of the same engine (keep one per engine).
+    pub fn new(engine: &'e StorageEngine, shared: &'e SqlShared) -> Self {
+        Session {
+            engine,
+            shared,
+            database: "heliosdb".into(),
+            user: "heliosdb".into(),
+            failed: false,
+        }
+    }
+
+    /// Names the database and user that `current_database()` and
+    /// `current_user` report.
+    pub fn with_identity(mut self, database: &str, user: &str) -> Self {
+        self.database = database.to_string();
+        self.user = user.to_string();
+        self
+    }
+
+    /// Carries PostgreSQL's "transaction aborted" state into a session
+    /// rebuilt for each statement (the server does so per call).
+    pub fn with_failed(mut self, failed: bool) -> Self {
+        self.failed = failed;
+        self
+    }
+
+    /// Whether the open transaction saw an error and only accepts its end.
+    pub fn is_failed(&self) -> bool {
+        self.failed
+    }
+
+    /// The engine this session runs on.
+    pub fn engine(&self) -> &'e StorageEngine {
+        self.engine
+    }
+
+    /// Whether a transaction is open (on this thread).
+    pub fn in_transaction(&self) -> bool {
+        self.engine.in_transaction()
+    }
+
+    pub(crate) fn tables(&self) -> Result<Arc<std::collections::BTreeMap<String, Arc<TableInfo>>>> {
+        self.shared.tables(self.engine)
+    }
+
+    pub(crate) fn user(&self) -> &str {
+        &self.user
+    }
+
+    /// Parameter and result types of a single statement, without running it.
+    ///
+    /// # Errors
+    /// Syntax errors; more than one statement.
+    pub fn describe(&mut self, sql: &str) -> Result<Described> {
+        if let Some(r) = catalog::answer(self, sql)? {
+            let columns = match r {
+                QueryResult::Rows { columns, .. } => Some(columns),
+                QueryResult::Command { .. } => None,
+            };
+            return Ok(Described {
+                params: Vec::new(),
+                columns,
+            });
+        }
+        let mut stmts = parse(sql)?;
+        if stmts.len() > 1 {
+            return Err(SqlError::Unsupported(
+                "cannot insert multiple commands into a prepared statement".into(),
+            ));
+        }
+        let Some(mut stmt) = stmts.pop() else {
+            return Ok(Described {
+                params: Vec::new(),
+                columns: None,
+            });
+        };
+        rewrite::expressions(&mut stmt, &self.database, &self.user);
+        let tables = self.tables()?;
+        let params = param_types(&tables, &stmt);
+        let text = |cols: Vec<(String, Option<DataType>)>| {
+            cols.into_iter()
+                .map(|(name, t)| ColumnInfo {
+                    name,
+                    data_type: t.unwrap_or(DataType::Text),
+                })
+                .collect::<Vec<_>>()
+        };
+        let columns = match &stmt {
+            Statement::Query(q) => Some(match query_columns(&tables, q) {
+                Some(c) => text(c),
+                None => self.values_columns(q)?,
+            }),
+            Statement::Insert(ins) => match &ins.returning {
+                Some(items) => {
+                    let name = ins
+                        .table_name
+                        .0
+                        .last()
+                        .map(|i| i.value.clone())
+                        .unwrap_or_default();
+                    let info = self.shared.table(self.engine, &name)?;
+                    Some(
+                        returning_columns(&info, items)
+                            .ok_or_else(returning_unsupported)?
+                            .into_iter()
+                            .map(|(name, data_type)| ColumnInfo { name, data_type })
+                            .collect(),
+                    )
+                }
+                None => None,
+            },
+            Statement::ShowVariable { variable } => Some(vec![ColumnInfo {
+                name: variable
+                    .iter()
+                    .map(|i| i.value.clone())
+                    .collect::<Vec<_>>()
+                    .join("_"),
+                data_type: DataType::Text,
+            }]),
+            _ => None,
+        };
+        Ok(Described { params, columns })
+    }
+
+    /// Column types of a query that inference cannot type (`SELECT 1`,
+    /// `VALUES …`): constant queries are cheap, so run them.
+    fn values_columns(
+        &mut self,
+        q: &gluesql_core::sqlparser::ast::Query,
+    ) -> Result<Vec<ColumnInfo>> {
+        let sql = q.to_string();
+        if sql.contains('$') {
+            return Err(SqlError::Unsupported(
+                "cannot infer the result types of this parameterised query".into(),
+            ));
+        }
+        match self.run(Statement::Query(Box::new(q.clone())), &[])? {
+            QueryResult::Rows { columns, .. } => Ok(columns),
+            QueryResult::Command { .. } => Ok(Vec::new()),
+        }
+    }
+
+    /// Runs `;`-separated statements with `$n` parameters.
+    ///
+    /// # Errors
+    /// Syntax, type, constraint, transaction and storage errors. Statements
+    /// before the failing one keep their effect (as with PostgreSQL's simple
+    /// query protocol outside a transaction block).
+    pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<Vec<QueryResult>> {
+        if !self.engine.in_transaction() {
+            self.failed = false;
+        }
+        if self.failed {
+            let first = sql.trim_start().to_ascii_lowercase();
+            let ends = ["rollback", "abort", "commit", "end"]
+                .iter()
+                .any(|k| first.starts_with(k));
+            if !ends {
+                return Err(SqlError::Transaction(
+                    "current transaction is aborted, commands ignored until end of transaction \
+                     block"
+                        .into(),
+                ));
+            }
+            self.engine.rollback()?;
+            self.failed = false;
+            return Ok(vec![QueryResult::Command {
+                tag: "ROLLBACK".into(),
+                rows: 0,
+            }]);
+        }
+        let r = self.execute_all(sql, params);
+        if r.is_err() && self.engine.in_transaction() {
+            self.failed = true;
+        }
+        r
+    }
+
+    fn execute_all(&mut self, sql: &str, params: &[Value]) -> Result<Vec<QueryResult>> {
+        if let Some(r) = catalog::answer(self, sql)? {
+            return Ok(vec![r]);
+        }
+        let stmts = parse(sql)?;
+        let mut out = Vec::with_capacity(stmts.len());
+        for stmt in stmts {
+            out.push(self.run(stmt, params)?);
+        }
+        Ok(out)
+    }
+
+    fn run(&mut self, mut stmt: Statement, params: &[Value]) -> Result<QueryResult> {
+        let command = |tag: &str| QueryResult::Command {
+            tag: tag.to_string(),
+            rows: 0,
+        };
+        match &stmt {
+            Statement::StartTransaction { .. } => {
+                if self.engine.in_transaction() {
+                    return Err(SqlError::Transaction(
+                        "there is already a transaction in progress".into(),
+                    ));
+                }
+                self.engine.begin_transaction()?;
+                return Ok(command("BEGIN"));
+            }
+            Statement::Commit { .. } => {
+                if self.engine.in_transaction() {
+                    self.engine.commit()?;
+                }
+                return Ok(command("COMMIT"));
+            }
+            Statement::Rollback { .. } => {
+                if self.engine.in_transaction() {
+                    self.engine.rollback()?;
+                }
+                return Ok(command("ROLLBACK"));
+            }
+            Statement::SetVariable { .. }
+            | Statement::SetNames { .. }
+            | Statement::SetTimeZone { .. } => return Ok(command("SET")),
+            Statement::ShowVariable { variable } => {
+                let name = variable
+                    .iter()
+                    .map(|i| i.value.to_ascii_lowercase())
+                    .collect::<Vec<_>>()
+                    .join("_");
+                let value = match name.as_str() {
+                    "server_version" => "15.0".to_string(),
+                    "transaction_isolation" => "serializable".to_string(),
+                    "server_encoding" | "client_encoding" => "UTF8".to_string(),
+                    "search_path" => "public".to_string(),
+                    "timezone" => "UTC".to_string(),
+                    "standard_conforming_strings" => "on".to_string(),
+                    "datestyle" => "ISO, MDY".to_string(),
+                    _ if name == "tables" => {
+                        let tables = self.tables()?;
+                        return Ok(QueryResult::Rows {
+                            columns: vec![ColumnInfo {
+                                name: "tables".into(),
+                                data_type: DataType::Text,
+                            }],
+                            tag: format!("SELECT {}", tables.len()),
+                            rows: tables
+                                .keys()
+                                .map(|k| vec![Value::String(k.clone())])
+                                .collect(),
+                        });
+                    }
+                    _ => {
+                        return Err(SqlError::Unsupported(format!(
+                            "unrecognized configuration parameter \"{name}\""
+                        )))
+                    }
+                };
+                return Ok(QueryResult::Rows {
+                    columns: vec![ColumnInfo {
+                        name,
+                        data_type: DataType::Text,
+                    }],
+                    rows: vec![vec![Value::String(value)]],
+                    tag: "SHOW".into(),
+                });
+            }
+            _ => {}
+        }
+
+        let tables = self.tables()?;
+        let in_txn = self.engine.in_transaction();
+        let mut kind = StmtKind::Other;
+        let mut pending = None;
+        let mut returning = None;
+        let mut returning_keys = None;
+        let mut insert_table = None;
+        match &mut stmt {
+            Statement::CreateTable(ct) => {
+                if in_txn {
+                    return Err(in_txn_refusal("CREATE TABLE"));
+                }
+                pending = Some(rewrite::create_table(ct)?);
+            }
+            Statement::Drop { .. }
+            | Statement::CreateIndex(_)
+            | Statement::AlterTable { .. }
+            | Statement::AlterIndex { .. }
+                if in_txn =>
+            {
+                return Err(in_txn_refusal("a schema change"));
+            }
+            Statement::Insert(ins) => {
+                kind = StmtKind::Write;
+                let name = ins
+                    .table_name
+                    .0
+                    .last()
+                    .map(|i| i.value.clone())
+                    .unwrap_or_default();
+                let info = tables.get(&name).cloned();
+                returning = ins.returning.take();
+                returning_keys = rewrite::fill_serial(self.engine, info.as_deref(), ins)?;
+                insert_table = info;
+            }
+            Statement::Update { returning: r, .. } => {
+                kind = StmtKind::Write;
+                if r.is_some() {
+                    return Err(SqlError::Unsupported(
+                        "RETURNING is supported on INSERT only".into(),
+                    ));
+                }
+            }
+            Statement::Delete(d) => {
+                kind = StmtKind::Write;
+                if d.returning.is_some() {
+                    return Err(SqlError::Unsupported(
+                        "RETURNING is supported on INSERT only".into(),
+                    ));
+                }
+            }
+            _ => {}
+        }
+        rewrite::expressions(&mut stmt, &self.database, &self.user);
+
+        let inferred = match &stmt {
+            Statement::Query(q) => query_columns(&tables, q),
+            _ => None,
+        };
+        // Parameters take the types the statement gives them.
+        let types = param_types(&tables, &stmt);
+        let literals = params
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let p = match types.get(i).copied().flatten() {
+                    Some(t) => coerce(p.clone(), t)?,
+                    None => p.clone(),
+                };
+                Ok(param_literal(&p))
+            })
+            .collect::<Result<Vec<_>>>()?;
+
+        let glue_stmt = translate_with_params(&stmt, &literals)
+            .map_err(|e| SqlError::Execution(e.to_string()))?;
+        let mut store = EngineStore {
+            engine: self.engine,
+            shared: self.shared,
+            kind,
+            pending,
+        };
+        let plan = store
+            .plan(glue_stmt.into())
+            .map_err(|e| SqlError::Execution(e.to_string()))?;
+        let payload = execute(&mut store, &plan).map_err(|e| {
+            let m = e.to_string();
+            if m.contains("write conflict") {
+                SqlError::Transaction(m.trim_start_matches("storage: ").to_string())
+            } else {
+                SqlError::Execution(m)
+            }
+        })?;
+
+        if let Some(items) = returning {
+            let info = insert_table.ok_or_else(returning_unsupported)?;
+            let keys = returning_keys.ok_or_else(returning_unsupported)?;
+            return self.returning(&info, &items, &keys, params);
+        }
+
+        Ok(match payload {
+            Payload::Select { labels, rows } => {
+                let rows: Vec<Vec<Value>> = rows
+                    .into_iter()
+                    .map(|r| r.into_iter().map(result_value).collect())
+                    .collect();
+                let n = rows.len();
+                let (columns, rows) = typed_rows(labels, inferred, rows)?;
+                QueryResult::Rows {
+                    columns,
+                    rows,
+                    tag: format!("SELECT {n}"),
+                }
+            }
+            Payload::SelectMap(maps) => {
+                let n = maps.len();
+                QueryResult::Rows {
+                    columns: vec![ColumnInfo {
+                        name: "row".into(),
+                        data_type: DataType::Text,
+                    }],
+                    rows: maps
+                        .into_iter()
+                        .map(|m| {
+                            let text = m
+                                .into_iter()
+                                .map(|(k, v)| format!("{k}: {}", text_of(&result_value(v))))
+                                .collect::<Vec<_>>()
+                                .join(", ");
+                            vec![Value::String(text)]
+                        })
+                        .collect(),
+                    tag: format!("SELECT {n}"),
+                }
+            }
+            Payload::ShowColumns(cols) => QueryResult::Rows {
+                columns: vec![
+                    ColumnInfo {
+                        name: "field".into(),
+                        data_type: DataType::Text,
+                    },
+                    ColumnInfo {
+                        name: "type".into(),
+                        data_type: DataType::Text,
+                    },
+                ],
+                tag: format!("SELECT {}", cols.len()),
+                rows: cols
+                    .into_iter()
+                    .map(|(n, t)| vec![Value::String(n), Value::String(t.to_string())])
+                    .collect(),
+            },
+            Payload::ShowVariable(v) => {
+                let values = match v {
+                    PayloadVariable::Tables(t) | PayloadVariable::Functions(t) => t,
+                    PayloadVariable::Version(s) => vec![s],
+                };
+                QueryResult::Rows {
+                    columns: vec![ColumnInfo {
+                        name: "value".into(),
+                        data_type: DataType::Text,
+                    }],
+                    tag: format!("SELECT {}", values.len()),
+                    rows: values.into_iter().map(|s| vec![Value::String(s)]).collect(),
+                }
+            }
+            other => {
+                let (tag, rows) = tag_for(&other);
+                QueryResult::Command { tag, rows }
+            }
+        })
+    }
+
+    /// `INSERT … RETURNING`: the inserted rows, read back by primary key.
+    fn returning(
+        &self,
+        info: &TableInfo,
+        items: &[SelectItem],
+        keys: &[Expr],
+        params: &[Value],
+    ) -> Result<QueryResult> {
+        // (label, source column) per RETURNING item.
+        let mut cols: Vec<(String, usize)> = Vec::new();
+        for item in items {
+            match item {
+                SelectItem::Wildcard(_) => {
+                    cols.extend(info.columns().enumerate().map(|(i, c)| (c.name.clone(), i)))
+                }
+                SelectItem::UnnamedExpr(Expr::Identifier(id)) => {
+                    cols.push((id.value.clone(), column_pos(info, &id.value)?))
+                }
+                SelectItem::ExprWithAlias {
+                    expr: Expr::Identifier(id),
+                    alias,
+                } => cols.push((alias.value.clone(), column_pos(info, &id.value)?)),
+                _ => return Err(returning_unsupported()),
+            }
+        }
+        let pk = info
+            .engine
+            .primary_key_index()
+            .ok_or_else(returning_unsupported)?;
+        let pk_type = info.engine.columns[pk].data_type;
+        let table = &info.meta.schema.table_name;
+        let mut rows = Vec::with_capacity(keys.len());
+        for k in keys {
+            let v = match k {
+                Expr::Value(SqlValue::Number(n, _)) => Value::String(n.to_string()),
+                Expr::Value(SqlValue::SingleQuotedString(s)) => Value::String(s.clone()),
+                Expr::Value(SqlValue::Placeholder(p)) => {
+                    let i: usize = p
+                        .trim_start_matches('$')
+                        .parse()
+                        .map_err(|_| returning_unsupported())?;
+                    params
+                        .get(i.wrapping_sub(1))
+                        .cloned()
+                        .ok_or_else(|| SqlError::Type(format!("parameter {p} is missing")))?
+                }
+                _ => return Err(returning_unsupported()),
+            };
+            let v = coerce(v, pk_type)?;
+            if let Some(t) = self.engine.get_by_pk(table, &v)? {
+                rows.push(cols.iter().map(|(_, i)| t.values[*i].clone()).collect());
+            }
+        }
+        let n = rows.len();
+        Ok(QueryResult::Rows {
+            columns: cols
+                .into_iter()
+                .map(|(name, i)| ColumnInfo {
+                    name,
+                    data_type: info.engine.columns[i].data_type,
+                })
+                .collect(),
+            rows,
+            tag: format!("INSERT 0 {n}"),
+        })
+    }
+}
+
+fn column_pos(info: &TableInfo, name: &str) -> Result<usize> {
+    info.columns()
+        .position(|c| c.name == name)
+        .ok_or_else(|| SqlError::Execution(format!("column \"{name}\" does not exist")))
+}
+
+fn returning_unsupported() -> SqlError {
+    SqlError::Unsupported(
+        "RETURNING is supported for INSERT … VALUES into a table with a primary key, \
+         returning plain columns or *"
+            .into(),
+    )
+}

@@ -1,0 +1,648 @@
+//! GlueSQL's storage traits (`Store`, `StoreMut`, `Transaction`, `Index`,
+//! `IndexMut`, `AlterTable`, `Planner`) over the encrypted engine.
+//!
+//! Every SQL table is an engine table with the same columns and types (a
+//! faithful mapping, so native `scan_table`/`get_by_pk` see SQL rows and SQL
+//! sees tables created through the Rust API). GlueSQL's extra schema (column
+//! defaults, UNIQUE, index names) and our PostgreSQL extras (SERIAL columns,
+//! VARCHAR limits) live in one sealed key-value record per table. Tables
+//! without a primary key get a hidden `__heliosdb_rowid` BIGINT primary key
+//! drawn from an encrypted sequence, so every row has an address for UPDATE
+//! and DELETE. Nothing here touches RocksDB: all reads and writes go through
+//! the engine's public API and therefore through its seal boundary.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use gluesql_core::ast::{ColumnDef, ColumnUniqueOption, Expr, IndexOperator, OrderByExpr};
+use gluesql_core::data::{Key, Schema as GSchema, SchemaIndex, SchemaIndexOrd, Value as GValue};
+use gluesql_core::error::{Error as GError, Result as GResult};
+use gluesql_core::plan::StatementPlan;
+use gluesql_core::planner::{
+    fetch_schema_map, plan_aggregate, plan_hash_join, plan_index, plan_primary_key,
+    plan_schemaless, validate,
+};
+use gluesql_core::store::{
+    AlterTable, CustomFunction, CustomFunctionMut, Index, IndexMut, Metadata, Planner, RowIter,
+    Store, StoreMut, Transaction,
+};
+use heliosdb_core::{Column, DataType, Schema, StorageEngine, Tuple, Value};
+use serde::{Deserialize, Serialize};
+
+use crate::convert::{
+    engine_to_key, engine_type, glue_type, key_to_engine, to_engine_typed, to_glue,
+};
+use crate::{Result, SqlError};
+
+/// Key-value prefix of the SQL layer's own (sealed) metadata.
+pub(crate) const META_PREFIX: &str = "__heliosdb_sql/";
+/// Hidden primary key of tables declared without one.
+pub(crate) const ROWID: &str = "__heliosdb_rowid";
+
+/// Serialises sequence allocation in this process (values are persisted
+/// through the engine, so allocation survives restarts).
+static SEQ_LOCK: Mutex<()> = Mutex::new(());
+
+/// What the SQL layer stores per table, sealed in the key-value store.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct TableMeta {
+    pub schema: GSchema,
+    /// SERIAL / BIGSERIAL / SMALLSERIAL columns (filled from a sequence when omitted).
+    #[serde(default)]
+    pub serial: Vec<String>,
+    /// `VARCHAR(n)` / `CHAR(n)` limits, in characters.
+    #[serde(default)]
+    pub varchar: Vec<(String, u64)>,
+}
+
+/// A table as the SQL layer sees it: GlueSQL schema plus engine schema.
+#[derive(Clone, Debug)]
+pub(crate) struct TableInfo {
+    pub meta: TableMeta,
+    pub engine: Schema,
+    /// Whether the engine table carries the hidden row-id key (last column).
+    pub hidden_rowid: bool,
+}
+
+impl TableInfo {
+    /// Visible columns (name, engine type).
+    pub fn columns(&self) -> impl Iterator<Item = &Column> {
+        let n = self.visible_len();
+        self.engine.columns[..n].iter()
+    }
+
+    pub fn visible_len(&self) -> usize {
+        self.engine.columns.len() - usize::from(self.hidden_rowid)
+    }
+
+    pub fn column_type(&self, name: &str) -> Option<DataType> {
+        self.columns()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
+            .map(|c| c.data_type)
+    }
+
+    fn pk_type(&self) -> Option<DataType> {
+        self.engine
+            .primary_key_index()
+            .map(|i| self.engine.columns[i].data_type)
+    }
+}
+
+type TableMap = Arc<BTreeMap<String, Arc<TableInfo>>>;
+
+/// State shared by the SQL sessions of one engine: a cache of table
+/// definitions, refreshed whenever a session changes the schema.
+#[derive(Debug, Default)]
+pub struct SqlShared {
+    tables: RwLock<Option<TableMap>>,
+}
+
+impl SqlShared {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub(crate) fn invalidate(&self) {
+        *self.tables.write().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    pub(crate) fn tables(&self, engine: &StorageEngine) -> Result<TableMap> {
+        if let Some(t) = self
+            .tables
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+        {
+            return Ok(Arc::clone(t));
+        }
+        let mut map = BTreeMap::new();
+        for name in engine.catalog().list_tables()? {
+            let schema = engine.catalog().get_table_schema(&name)?;
+            let stored = engine.get(meta_key(&name).as_bytes())?;
+            let info = table_info(&name, schema, stored)?;
+            map.insert(name, Arc::new(info));
+        }
+        let map = Arc::new(map);
+        *self.tables.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&map));
+        Ok(map)
+    }
+
+    pub(crate) fn table(&self, engine: &StorageEngine, name: &str) -> Result<Arc<TableInfo>> {
+        self.tables(engine)?
+            .get(name)
+            .cloned()
+            .ok_or_else(|| SqlError::Engine(format!("relation \"{name}\" does not exist")))
+    }
+}
+
+fn meta_key(table: &str) -> String {
+    format!("{META_PREFIX}table/{table}")
+}
+
+pub(crate) fn seq_key(table: &str, column: &str) -> String {
+    format!("{META_PREFIX}seq/{table}/{column}")
+}
+
+/// The table's SQL view: stored metadata, or one synthesised from the engine
+/// schema for tables created through the Rust API.
+fn table_info(name: &str, engine: Schema, stored: Option<Vec<u8>>) -> Result<TableInfo> {
+    let hidden_rowid = engine
+        .columns
+        .last()
+        .is_some_and(|c| c.name == ROWID && c.primary_key);
+    let meta = match stored {
+        Some(bytes) => serde_json::from_slice(&bytes)
+            .map_err(|e| SqlError::Engine(format!("SQL metadata of table '{name}': {e}")))?,
+        None => TableMeta {
+            schema: GSchema {
+                table_name: name.to_string(),
+                column_defs: Some(
+                    engine
+                        .columns
+                        .iter()
+                        .filter(|c| !(hidden_rowid && c.name == ROWID))
+                        .map(|c| ColumnDef {
+                            name: c.name.clone(),
+                            data_type: glue_type(c.data_type),
+                            nullable: c.nullable,
+                            default: None,
+                            unique: c
+                                .primary_key
+                                .then_some(ColumnUniqueOption { is_primary: true }),
+                            comment: None,
+                        })
+                        .collect(),
+                ),
+                indexes: Vec::new(),
+                engine: None,
+                foreign_keys: Vec::new(),
+                comment: None,
+            },
+            serial: Vec::new(),
+            varchar: Vec::new(),
+        },
+    };
+    Ok(TableInfo {
+        meta,
+        engine,
+        hidden_rowid,
+    })
+}
+
+/// Reserves `n` consecutive values of a sequence; returns the first.
+///
+/// Sequences are not transactional (as in PostgreSQL): inside a transaction
+/// the allocation runs on a helper thread, outside the calling thread's
+/// engine transaction, so a rollback never hands out a value twice and
+/// concurrent transactions do not conflict on the counter.
+pub(crate) fn next_values(engine: &StorageEngine, key: &str, n: u64) -> Result<i64> {
+    let alloc = || -> Result<i64> {
+        let _guard = SEQ_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
+        let next = match engine.get(key.as_bytes())? {
+            Some(b) => i64::from_be_bytes(
+                b.as_slice()
+                    .try_into()
+                    .map_err(|_| SqlError::Engine(format!("sequence '{key}' is corrupt")))?,
+            ),
+            None => 1,
+        };
+        let n = i64::try_from(n).map_err(|_| SqlError::Engine("sequence overflow".into()))?;
+        let end = next
+            .checked_add(n)
+            .ok_or_else(|| SqlError::Engine(format!("sequence '{key}' is exhausted")))?;
+        engine.put(key.as_bytes(), &end.to_be_bytes())?;
+        Ok(next)
+    };
+    if engine.in_transaction() {
+        std::thread::scope(|s| {
+            s.spawn(alloc)
+                .join()
+                .unwrap_or_else(|_| Err(SqlError::Engine("sequence allocation panicked".into())))
+        })
+    } else {
+        alloc()
+    }
+}
+
+/// What kind of statement is running: decides whether an autocommit
+/// statement gets its own engine transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StmtKind {
+    /// INSERT / UPDATE / DELETE: atomic, in an engine transaction.
+    Write,
+    /// Everything else (reads see committed data; DDL commits at once).
+    Other,
+}
+
+/// Metadata a `CREATE TABLE` carries beyond GlueSQL's schema.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PendingMeta {
+    pub serial: Vec<String>,
+    pub varchar: Vec<(String, u64)>,
+}
+
+/// GlueSQL storage over one engine, for one statement.
+pub(crate) struct EngineStore<'a> {
+    pub engine: &'a StorageEngine,
+    pub shared: &'a SqlShared,
+    pub kind: StmtKind,
+    pub pending: Option<PendingMeta>,
+}
+
+fn gerr(e: impl std::fmt::Display) -> GError {
+    GError::StorageMsg(e.to_string())
+}
+
+impl EngineStore<'_> {
+    fn info(&self, table: &str) -> GResult<Arc<TableInfo>> {
+        self.shared.table(self.engine, table).map_err(gerr)
+    }
+
+    /// The GlueSQL (key, row) of a stored tuple.
+    fn row_of(info: &TableInfo, tuple: &Tuple) -> GResult<(Key, Vec<GValue>)> {
+        let n = info.visible_len();
+        let pk = info
+            .engine
+            .primary_key_index()
+            .ok_or_else(|| gerr("table has no primary key"))?;
+        let key = engine_to_key(&tuple.values[pk]).map_err(gerr)?;
+        Ok((key, tuple.values[..n].iter().map(to_glue).collect()))
+    }
+
+    /// The engine tuple of a GlueSQL row (plus the hidden row id, if any).
+    fn tuple_of(info: &TableInfo, row: &[GValue], rowid: Option<i64>) -> GResult<Tuple> {
+        let n = info.visible_len();
+        if row.len() != n {
+            return Err(gerr(format!(
+                "expected {n} values, got {} (table '{}')",
+                row.len(),
+                info.meta.schema.table_name
+            )));
+        }
+        let mut values = Vec::with_capacity(info.engine.columns.len());
+        for (c, v) in info.columns().zip(row) {
+            let value = to_engine_typed(v, c.data_type, &c.name).map_err(gerr)?;
+            if let Value::String(s) = &value {
+                if let Some((_, limit)) = info.meta.varchar.iter().find(|(n, _)| *n == c.name) {
+                    if s.chars().count() as u64 > *limit {
+                        return Err(gerr(format!(
+                            "value too long for type character varying({limit}) (column \"{}\")",
+                            c.name
+                        )));
+                    }
+                }
+            }
+            values.push(value);
+        }
+        if info.hidden_rowid {
+            let id = rowid.ok_or_else(|| gerr("missing row id"))?;
+            values.push(Value::Int8(id));
+        }
+        Ok(Tuple::new(values))
+    }
+
+    fn save_meta(&self, name: &str, meta: &TableMeta) -> GResult<()> {
+        let bytes = serde_json::to_vec(meta).map_err(gerr)?;
+        self.engine
+            .put(meta_key(name).as_bytes(), &bytes)
+            .map_err(gerr)?;
+        self.shared.invalidate();
+        Ok(())
+    }
+
+    fn pk_value(info: &TableInfo, key: &Key) -> GResult<Value> {
+        let t = info
+            .pk_type()
+            .ok_or_else(|| gerr("table has no primary key"))?;
+        key_to_engine(key, t).map_err(gerr)
+    }
+}
+
+impl Store for EngineStore<'_> {
+    fn fetch_schema(&self, table_name: &str) -> GResult<Option<GSchema>> {
+        Ok(self
+            .shared
+            .tables(self.engine)
+            .map_err(gerr)?
+            .get(table_name)
+            .map(|t| t.meta.schema.clone()))
+    }
+
+    fn fetch_all_schemas(&self) -> GResult<Vec<GSchema>> {
+        Ok(self
+            .shared
+            .tables(self.engine)
+            .map_err(gerr)?
+            .values()
+            .map(|t| t.meta.schema.clone())
+            .collect())
+    }
+
+    fn fetch_data(&self, table_name: &str, key: &Key) -> GResult<Option<Vec<GValue>>> {
+        let info = self.info(table_name)?;
+        let pk = Self::pk_value(&info, key)?;
+        let n = info.visible_len();
+        Ok(self
+            .engine
+            .get_by_pk(table_name, &pk)
+            .map_err(gerr)?
+            .map(|t| t.values[..n].iter().map(to_glue).collect()))
+    }
+
+    fn scan_data<'a>(&'a self, table_name: &str) -> GResult<RowIter<'a>> {
+        let info = self.info(table_name)?;
+        let rows = self.engine.scan_table(table_name).map_err(gerr)?;
+        let rows: Vec<_> = rows.iter().map(|t| Self::row_of(&info, t)).collect();
+        Ok(Box::new(rows.into_iter()))
+    }
+}
+
+impl StoreMut for EngineStore<'_> {
+    fn insert_schema(&mut self, schema: &GSchema) -> GResult<()> {
+        let name = schema.table_name.as_str();
+        let tables = self.shared.tables(self.engine).map_err(gerr)?;
+        if let Some(existing) = tables.get(name) {
+            if existing.meta.schema.column_defs != schema.column_defs {
+                return Err(gerr(format!(
+                    "changing the columns of table '{name}' (ALTER TABLE) is not supported by \
+                     the encrypted engine; create a new table and copy the rows"
+                )));
+            }
+            let mut meta = existing.meta.clone();
+            meta.schema = schema.clone();
+            return self.save_meta(name, &meta);
+        }
+        let defs = schema.column_defs.as_ref().ok_or_else(|| {
+            gerr("schemaless tables are not supported by the encrypted engine; declare columns")
+        })?;
+        let mut columns = Vec::with_capacity(defs.len() + 1);
+        for d in defs {
+            let t = engine_type(&d.data_type).ok_or_else(|| {
+                gerr(format!(
+                    "column \"{}\": type {} is not supported by the encrypted engine (supported: \
+                     BOOLEAN, SMALLINT, INTEGER, BIGINT, DOUBLE PRECISION, NUMERIC, TEXT, \
+                     VARCHAR(n), BYTEA, TIMESTAMP)",
+                    d.name, d.data_type
+                ))
+            })?;
+            let mut c = Column::new(d.name.clone(), t);
+            if matches!(d.unique, Some(ColumnUniqueOption { is_primary: true })) {
+                c = c.primary_key();
+            } else if !d.nullable {
+                c = c.not_null();
+            }
+            columns.push(c);
+        }
+        if !columns.iter().any(|c| c.primary_key) {
+            columns.push(Column::new(ROWID, DataType::Int8).primary_key());
+        }
+        self.engine
+            .catalog()
+            .create_table(name, Schema::new(columns))
+            .map_err(gerr)?;
+        let pending = self.pending.take().unwrap_or_default();
+        let meta = TableMeta {
+            schema: schema.clone(),
+            serial: pending.serial,
+            varchar: pending.varchar,
+        };
+        let saved = self.save_meta(name, &meta);
+        if saved.is_err() {
+            // Keep the catalog and the SQL metadata in step.
+            let _ = self.engine.catalog().drop_table(name);
+            self.shared.invalidate();
+        }
+        saved
+    }
+
+    fn delete_schema(&mut self, table_name: &str) -> GResult<()> {
+        let info = self.info(table_name)?;
+        self.engine.catalog().drop_table(table_name).map_err(gerr)?;
+        self.engine
+            .delete(meta_key(table_name).as_bytes())
+            .map_err(gerr)?;
+        for col in &info.meta.serial {
+            self.engine
+                .delete(seq_key(table_name, col).as_bytes())
+                .map_err(gerr)?;
+        }
+        self.engine
+            .delete(seq_key(table_name, ROWID).as_bytes())
+            .map_err(gerr)?;
+        self.shared.invalidate();
+        Ok(())
+    }
+
+    fn append_data(&mut self, table_name: &str, rows: Vec<Vec<GValue>>) -> GResult<()> {
+        let info = self.info(table_name)?;
+        let first = if info.hidden_rowid && !rows.is_empty() {
+            Some(
+                next_values(self.engine, &seq_key(table_name, ROWID), rows.len() as u64)
+                    .map_err(gerr)?,
+            )
+        } else {
+            None
+        };
+        let tuples = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Self::tuple_of(&info, r, first.map(|f| f + i as i64)))
+            .collect::<GResult<Vec<_>>>()?;
+        self.engine.insert_batch(table_name, tuples).map_err(gerr)
+    }
+
+    fn insert_data(&mut self, table_name: &str, rows: Vec<(Key, Vec<GValue>)>) -> GResult<()> {
+        let info = self.info(table_name)?;
+        for (key, row) in rows {
+            let rowid = match (&key, info.hidden_rowid) {
+                (Key::I64(id), true) => Some(*id),
+                (_, true) => return Err(gerr("row id of a hidden-key table must be BIGINT")),
+                _ => None,
+            };
+            let tuple = Self::tuple_of(&info, &row, rowid)?;
+            // GlueSQL's insert_data is an upsert (UPDATE writes through it too).
+            if !self
+                .engine
+                .update_tuple(table_name, tuple.clone())
+                .map_err(gerr)?
+            {
+                self.engine.insert_tuple(table_name, tuple).map_err(gerr)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn delete_data(&mut self, table_name: &str, keys: Vec<Key>) -> GResult<()> {
+        let info = self.info(table_name)?;
+        for key in keys {
+            let pk = Self::pk_value(&info, &key)?;
+            self.engine.delete_by_pk(table_name, &pk).map_err(gerr)?;
+        }
+        Ok(())
+    }
+}
+
+impl Transaction for EngineStore<'_> {
+    fn begin(&mut self, autocommit: bool) -> GResult<bool> {
+        if autocommit {
+            if self.engine.in_transaction() || self.kind != StmtKind::Write {
+                return Ok(false);
+            }
+            self.engine.begin_transaction().map_err(gerr)?;
+            return Ok(true);
+        }
+        if self.engine.in_transaction() {
+            return Err(gerr("there is already a transaction in progress"));
+        }
+        self.engine.begin_transaction().map_err(gerr)?;
+        Ok(false)
+    }
+
+    fn rollback(&mut self) -> GResult<()> {
+        if self.engine.in_transaction() {
+            self.engine.rollback().map_err(gerr)?;
+        }
+        Ok(())
+    }
+
+    fn commit(&mut self) -> GResult<()> {
+        if self.engine.in_transaction() {
+            self.engine.commit().map_err(gerr)?;
+        }
+        Ok(())
+    }
+}
+
+fn index_column<'i>(info: &'i TableInfo, index_name: &str) -> GResult<&'i str> {
+    let index = info
+        .meta
+        .schema
+        .indexes
+        .iter()
+        .find(|i| i.name == index_name)
+        .ok_or_else(|| gerr(format!("index \"{index_name}\" does not exist")))?;
+    match &index.expr {
+        Expr::Identifier(c) => Ok(c.as_str()),
+        _ => Err(gerr("only single-column indexes are supported")),
+    }
+}
+
+impl Index for EngineStore<'_> {
+    fn scan_indexed_data<'a>(
+        &'a self,
+        table_name: &str,
+        index_name: &str,
+        asc: Option<bool>,
+        cmp_value: Option<(&IndexOperator, GValue)>,
+    ) -> GResult<RowIter<'a>> {
+        let info = self.info(table_name)?;
+        let column = index_column(&info, index_name)?;
+        let col = info
+            .engine
+            .column_index(column)
+            .ok_or_else(|| gerr(format!("column \"{column}\" does not exist")))?;
+        let t = info.engine.columns[col].data_type;
+        let mut tuples = match &cmp_value {
+            Some((IndexOperator::Eq, v)) => {
+                let v = to_engine_typed(v, t, column).map_err(gerr)?;
+                self.engine.find_by(table_name, column, &v).map_err(gerr)?
+            }
+            Some((op, v)) => {
+                let v = to_engine_typed(v, t, column).map_err(gerr)?;
+                let mut rows = self.engine.scan_table(table_name).map_err(gerr)?;
+                rows.retain(|r| {
+                    let x = &r.values[col];
+                    if matches!(x, Value::Null) || matches!(v, Value::Null) {
+                        return false;
+                    }
+                    let o = x.sort_cmp(&v);
+                    match op {
+                        IndexOperator::Gt => o.is_gt(),
+                        IndexOperator::Lt => o.is_lt(),
+                        IndexOperator::GtEq => o.is_ge(),
+                        IndexOperator::LtEq => o.is_le(),
+                        IndexOperator::Eq => o.is_eq(),
+                    }
+                });
+                rows
+            }
+            None => self.engine.scan_table(table_name).map_err(gerr)?,
+        };
+        tuples.sort_by(|a, b| a.values[col].sort_cmp(&b.values[col]));
+        if asc == Some(false) {
+            tuples.reverse();
+        }
+        let rows: Vec<_> = tuples.iter().map(|t| Self::row_of(&info, t)).collect();
+        Ok(Box::new(rows.into_iter()))
+    }
+}
+
+impl IndexMut for EngineStore<'_> {
+    fn create_index(
+        &mut self,
+        table_name: &str,
+        index_name: &str,
+        column: &OrderByExpr,
+    ) -> GResult<()> {
+        let info = self.info(table_name)?;
+        let Expr::Identifier(col) = &column.expr else {
+            return Err(gerr(
+                "only single-column indexes (CREATE INDEX name ON table (column)) are supported",
+            ));
+        };
+        if info
+            .meta
+            .schema
+            .indexes
+            .iter()
+            .any(|i| i.name == index_name)
+        {
+            return Err(gerr(format!("relation \"{index_name}\" already exists")));
+        }
+        if let Err(e) = self.engine.catalog().create_index(table_name, col) {
+            // The engine has no DROP INDEX: an index dropped in SQL stays
+            // maintained by the engine and is simply picked up again.
+            if !e.to_string().contains("already exists") {
+                return Err(gerr(e));
+            }
+        }
+        let mut meta = info.meta.clone();
+        meta.schema.indexes.push(SchemaIndex {
+            name: index_name.to_string(),
+            expr: column.expr.clone(),
+            order: SchemaIndexOrd::Both,
+            created: chrono::Utc::now().naive_utc(),
+        });
+        self.save_meta(table_name, &meta)
+    }
+
+    fn drop_index(&mut self, table_name: &str, index_name: &str) -> GResult<()> {
+        let info = self.info(table_name)?;
+        let mut meta = info.meta.clone();
+        let before = meta.schema.indexes.len();
+        meta.schema.indexes.retain(|i| i.name != index_name);
+        if meta.schema.indexes.len() == before {
+            return Err(gerr(format!("index \"{index_name}\" does not exist")));
+        }
+        self.save_meta(table_name, &meta)
+    }
+}
+
+impl AlterTable for EngineStore<'_> {}
+impl Metadata for EngineStore<'_> {}
+impl CustomFunction for EngineStore<'_> {}
+impl CustomFunctionMut for EngineStore<'_> {}
+
+impl Planner for EngineStore<'_> {
+    fn plan(&self, statement: StatementPlan) -> GResult<StatementPlan> {
+        let schema_map = fetch_schema_map(self, &statement)?;
+        validate(&schema_map, &statement)?;
+        let statement = plan_schemaless(&schema_map, statement)?;
+        let statement = plan_primary_key(&schema_map, statement);
+        // The default planner stops here; secondary indexes need plan_index.
+        let statement = plan_index(&schema_map, statement);
+        let statement = plan_hash_join(&schema_map, statement);
+        Ok(plan_aggregate(statement))
+    }
+}

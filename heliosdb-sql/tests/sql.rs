@@ -1,0 +1,305 @@
+//! SQL on the encrypted engine through the embedded API: PostgreSQL types
+//! and widths, SERIAL, RETURNING, indexes kept in step, joins, grouping,
+//! transactions, and SQL on tables created through the Rust API.
+
+use std::sync::Arc;
+
+use heliosdb_core::{Column, Config, DataType, Schema, StorageEngine, Tuple, Value};
+use heliosdb_keys::FakeSource;
+use heliosdb_sql::{QueryResult, Session, SqlError, SqlExt, SqlShared};
+
+fn engine(dir: &std::path::Path) -> StorageEngine {
+    let mut config = Config::default();
+    config.encryption.enabled = true;
+    StorageEngine::open_with_source(dir.join("db"), &config, Arc::new(FakeSource::new(7))).unwrap()
+}
+
+fn rows_of(r: &QueryResult) -> Vec<Vec<Value>> {
+    r.rows().to_vec()
+}
+
+#[test]
+fn tutorial_patients_embedded() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = engine(dir.path());
+    db.execute_sql(
+        "CREATE TABLE patients (id SERIAL PRIMARY KEY, name TEXT NOT NULL, diagnosis TEXT, \
+         prescription TEXT)",
+    )
+    .unwrap();
+    let r = db
+        .execute_sql(
+            "INSERT INTO patients (name, diagnosis, prescription) \
+             VALUES ('John Doe', 'Type 2 Diabetes', 'Metformin 500mg')",
+        )
+        .unwrap();
+    assert_eq!(r.tag(), "INSERT 0 1");
+    db.execute_sql("INSERT INTO patients (name, diagnosis) VALUES ('Jane Roe', 'Type 2 Diabetes'), ('Max Poe', 'Asthma')")
+        .unwrap();
+    let r = db
+        .execute_sql("SELECT * FROM patients WHERE id = 1")
+        .unwrap();
+    let QueryResult::Rows { columns, .. } = &r else {
+        panic!("rows expected")
+    };
+    assert_eq!(columns[0].data_type, DataType::Int4);
+    assert_eq!(
+        rows_of(&r),
+        vec![vec![
+            Value::Int4(1),
+            Value::String("John Doe".into()),
+            Value::String("Type 2 Diabetes".into()),
+            Value::String("Metformin 500mg".into()),
+        ]]
+    );
+    let r = db
+        .execute_sql(
+            "SELECT diagnosis, COUNT(*) FROM patients GROUP BY diagnosis ORDER BY diagnosis",
+        )
+        .unwrap();
+    let QueryResult::Rows { columns, rows, .. } = r else {
+        panic!("rows expected")
+    };
+    assert_eq!(columns[1].name, "count");
+    assert_eq!(columns[1].data_type, DataType::Int8);
+    assert_eq!(
+        rows,
+        vec![
+            vec![Value::String("Asthma".into()), Value::Int8(1)],
+            vec![Value::String("Type 2 Diabetes".into()), Value::Int8(2)],
+        ]
+    );
+    // SQL rows are engine rows: the native API sees them, typed.
+    let native = db.get_by_pk("patients", &Value::Int4(3)).unwrap().unwrap();
+    assert_eq!(native.values[1], Value::String("Max Poe".into()));
+    // The SERIAL sequence survives a reopen.
+    drop(db);
+    let db = engine(dir.path());
+    db.execute_sql("INSERT INTO patients (name) VALUES ('After Reopen')")
+        .unwrap();
+    let r = db
+        .execute_sql("SELECT id FROM patients WHERE name = 'After Reopen'")
+        .unwrap();
+    assert_eq!(rows_of(&r), vec![vec![Value::Int4(4)]]);
+}
+
+#[test]
+fn postgres_types_widths_and_returning() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = engine(dir.path());
+    db.execute_sql(
+        "CREATE TABLE t (id BIGSERIAL PRIMARY KEY, a SMALLINT, b INT, c BIGINT, d DOUBLE PRECISION, \
+         e NUMERIC(10,2), f VARCHAR(5), g BOOLEAN, h BYTEA, i TIMESTAMP, j INT8, k INT2, l INT4)",
+    )
+    .unwrap();
+    let r = db
+        .execute_sql(
+            "INSERT INTO t (a, b, c, d, e, f, g, h, i, j, k, l) VALUES \
+             (1, 2, 3, 1.5, 12.34, 'abc', TRUE, X'0102', '2024-01-02 03:04:05', \
+             9000000000, 7, 8) RETURNING id, f AS short, g",
+        )
+        .unwrap();
+    let QueryResult::Rows { columns, rows, .. } = r else {
+        panic!("rows expected")
+    };
+    assert_eq!(
+        columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        ["id", "short", "g"]
+    );
+    assert_eq!(
+        rows,
+        vec![vec![
+            Value::Int8(1),
+            Value::String("abc".into()),
+            Value::Bool(true)
+        ]]
+    );
+    let schema = db.catalog().get_table_schema("t").unwrap();
+    let types: Vec<DataType> = schema.columns.iter().map(|c| c.data_type).collect();
+    assert_eq!(
+        types,
+        [
+            DataType::Int8,
+            DataType::Int2,
+            DataType::Int4,
+            DataType::Int8,
+            DataType::Float8,
+            DataType::Numeric,
+            DataType::Text,
+            DataType::Bool,
+            DataType::Bytes,
+            DataType::Timestamp,
+            DataType::Int8,
+            DataType::Int2,
+            DataType::Int4
+        ]
+    );
+    // PostgreSQL widths: 70000 does not fit SMALLINT; VARCHAR(5) is enforced.
+    let e = db
+        .execute_sql("INSERT INTO t (a) VALUES (70000)")
+        .unwrap_err();
+    assert!(matches!(e, SqlError::Execution(_)), "{e}");
+    let e = db
+        .execute_sql("INSERT INTO t (f) VALUES ('toolong')")
+        .unwrap_err();
+    assert!(e.to_string().contains("character varying(5)"), "{e}");
+    // Parameters are coerced to the column types.
+    db.execute_sql_with_params(
+        "INSERT INTO t (b, f) VALUES ($1, $2)",
+        &[Value::Int8(42), Value::String("xy".into())],
+    )
+    .unwrap();
+    let r = db
+        .execute_sql_with_params("SELECT f FROM t WHERE b = $1", &[Value::Int8(42)])
+        .unwrap();
+    assert_eq!(rows_of(&r), vec![vec![Value::String("xy".into())]]);
+    let r = db
+        .execute_sql("SELECT version(), current_database()")
+        .unwrap();
+    let v = &rows_of(&r)[0];
+    assert!(matches!(&v[0], Value::String(s) if s.starts_with("PostgreSQL 15")));
+}
+
+#[test]
+fn indexes_follow_updates_and_deletes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = engine(dir.path());
+    db.execute_sql("CREATE TABLE emp (id INT PRIMARY KEY, dept TEXT, salary INT)")
+        .unwrap();
+    db.execute_sql("CREATE INDEX emp_dept ON emp (dept)")
+        .unwrap();
+    for i in 0..20 {
+        let dept = if i % 2 == 0 { "eng" } else { "ops" };
+        db.execute_sql(&format!(
+            "INSERT INTO emp VALUES ({i}, '{dept}', {})",
+            1000 + i
+        ))
+        .unwrap();
+    }
+    let count = |db: &StorageEngine, dept: &str| {
+        let sql = format!("SELECT COUNT(*) FROM emp WHERE dept = '{dept}'");
+        rows_of(&db.execute_sql(&sql).unwrap())[0][0].clone()
+    };
+    assert_eq!(count(&db, "eng"), Value::Int8(10));
+    db.execute_sql("UPDATE emp SET dept = 'sales' WHERE id < 4")
+        .unwrap();
+    db.execute_sql("DELETE FROM emp WHERE id = 10").unwrap();
+    assert_eq!(count(&db, "eng"), Value::Int8(7));
+    assert_eq!(count(&db, "sales"), Value::Int8(4));
+    // The engine's own index agrees (entries kept in step).
+    let found = db
+        .find_by("emp", "dept", &Value::String("sales".into()))
+        .unwrap();
+    assert_eq!(found.len(), 4);
+    let by_engine = db
+        .find_by("emp", "dept", &Value::String("eng".into()))
+        .unwrap();
+    assert_eq!(by_engine.len(), 7);
+}
+
+#[test]
+fn joins_grouping_and_transactions() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = engine(dir.path());
+    let shared = SqlShared::new();
+    let mut s = Session::new(&db, &shared);
+    s.execute(
+        "CREATE TABLE users (id INT PRIMARY KEY, name TEXT); \
+         CREATE TABLE orders (id SERIAL PRIMARY KEY, user_id INT, amount NUMERIC);",
+        &[],
+    )
+    .unwrap();
+    s.execute(
+        "INSERT INTO users VALUES (1, 'ann'), (2, 'bob'); \
+         INSERT INTO orders (user_id, amount) VALUES (1, 10.5), (1, 2.5), (2, 7);",
+        &[],
+    )
+    .unwrap();
+    let r = s
+        .execute(
+            "SELECT u.name, SUM(o.amount) AS total FROM users u JOIN orders o ON u.id = o.user_id \
+             GROUP BY u.name ORDER BY u.name",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(
+        rows_of(&r[0]),
+        vec![
+            vec![
+                Value::String("ann".into()),
+                Value::Numeric("13.0".parse().unwrap())
+            ],
+            vec![
+                Value::String("bob".into()),
+                Value::Numeric("7".parse().unwrap())
+            ],
+        ]
+    );
+    s.execute("BEGIN", &[]).unwrap();
+    s.execute("DELETE FROM orders", &[]).unwrap();
+    assert!(rows_of(&s.execute("SELECT * FROM orders", &[]).unwrap()[0]).is_empty());
+    let e = s.execute("CREATE TABLE x (id INT)", &[]).unwrap_err();
+    assert!(e.to_string().contains("transaction block"), "{e}");
+    // After an error the transaction only accepts its end.
+    assert!(s.execute("SELECT 1", &[]).is_err());
+    s.execute("ROLLBACK", &[]).unwrap();
+    assert_eq!(
+        rows_of(&s.execute("SELECT * FROM orders", &[]).unwrap()[0]).len(),
+        3
+    );
+}
+
+#[test]
+fn sql_sees_tables_created_natively() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = engine(dir.path());
+    db.catalog()
+        .create_table(
+            "employees",
+            Schema::new(vec![
+                Column::new("id", DataType::Int4).primary_key(),
+                Column::new("ssn", DataType::Text),
+                Column::new("salary", DataType::Float8),
+            ]),
+        )
+        .unwrap();
+    db.insert_tuple(
+        "employees",
+        Tuple::new(vec![
+            Value::Int4(1),
+            Value::String("123-45-6789".into()),
+            Value::Float8(125000.0),
+        ]),
+    )
+    .unwrap();
+    let r = db
+        .execute_sql("SELECT ssn, salary FROM employees WHERE id = 1")
+        .unwrap();
+    assert_eq!(
+        rows_of(&r),
+        vec![vec![
+            Value::String("123-45-6789".into()),
+            Value::Float8(125000.0)
+        ]]
+    );
+    // A table without a primary key gets a hidden one: UPDATE and DELETE work.
+    db.execute_sql("CREATE TABLE notes (body TEXT)").unwrap();
+    db.execute_sql("INSERT INTO notes VALUES ('a'), ('b'), ('c')")
+        .unwrap();
+    db.execute_sql("UPDATE notes SET body = 'z' WHERE body = 'b'")
+        .unwrap();
+    db.execute_sql("DELETE FROM notes WHERE body = 'a'")
+        .unwrap();
+    let r = db.execute_sql("SELECT * FROM notes ORDER BY body").unwrap();
+    assert_eq!(
+        rows_of(&r),
+        vec![
+            vec![Value::String("c".into())],
+            vec![Value::String("z".into())]
+        ]
+    );
+    let QueryResult::Rows { columns, .. } = r else {
+        panic!()
+    };
+    assert_eq!(columns.len(), 1, "the hidden key is not shown");
+}
