@@ -6,8 +6,13 @@
 //! commands use; otherwise RocksDB's build script sees a different `CC`/`CXX`
 //! and builds RocksDB again.
 
+mod bench_report;
 mod ci;
+mod dist;
+mod fuzz;
+mod release;
 mod tidy;
+mod util;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,6 +25,14 @@ commands:
                               STAGE picks a subset (fmt clippy test doctest doc)
   tidy                        our conventions: //! headers, no stubs, no key
                               material in logs, dependency licences
+  dist [--features kms-all]   release binary + LICENSE + README as a
+                              reproducible tarball and SHA256SUMS in target/dist
+  release X.Y.Z [--execute]   bump every crate, check the changelog, ci,
+                              publish --dry-run, tag; a dry run by default
+  bench-report                run the encryption and rotation benches and
+                              rewrite the README's tables
+  fuzz [--seconds N]          run each fuzz/ target N s (default 60) when
+                              nightly and cargo-fuzz are there, else skip
   help                        this text";
 
 fn main() -> ExitCode {
@@ -31,6 +44,10 @@ fn main() -> ExitCode {
     let outcome = match command {
         "ci" => ci::run(rest),
         "tidy" => tidy::run(&workspace_root()),
+        "dist" => dist::run(rest),
+        "release" => release::run(rest),
+        "bench-report" => bench_report::run(rest),
+        "fuzz" => fuzz::run(rest),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
