@@ -28,6 +28,7 @@
 mod config;
 mod error;
 mod keyring;
+mod kms_runtime;
 mod local;
 mod manager;
 mod runtime;
@@ -44,6 +45,7 @@ pub use keyring::{
     DekEntry, DekPurpose, DekState, KekSlot, Keyring, RotationState, UnlockedKeyring,
     KEYRING_FORMAT_VERSION,
 };
+pub use kms_runtime::KmsRuntime;
 pub use local::{
     check_key_file_permissions, EnvSource, FileSource, KdfParams, PasswordSource, RawKeySource,
     DEFAULT_KEY_ENV,

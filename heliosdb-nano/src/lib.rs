@@ -50,6 +50,21 @@ pub mod keys {
     pub use heliosdb_keys::*;
 }
 
+/// KMS key sources compiled into this build. Each cloud backend is its own
+/// crate behind a feature of this one (`aws`, `gcp`, `vault`, `kms-all`); naming one here
+/// links it, which registers it with [`keys::kms_source`]. A configuration
+/// naming a provider left out fails at open with the feature to enable.
+pub mod kms {
+    #[cfg(feature = "aws")]
+    pub use heliosdb_kms_aws as aws;
+    #[cfg(feature = "gcp")]
+    pub use heliosdb_kms_gcp as gcp;
+    #[cfg(feature = "vault")]
+    pub use heliosdb_kms_vault as vault;
+
+    pub use heliosdb_keys::{kms_providers, kms_source, KmsSpec};
+}
+
 /// The audit log: settings, events, chain verification.
 pub mod audit {
     pub use heliosdb_core::audit::*;

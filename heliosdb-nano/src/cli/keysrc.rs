@@ -10,8 +10,8 @@ use anyhow::{bail, Context};
 use clap::Args;
 use heliosdb_core::{Config, StorageEngine};
 use heliosdb_keys::{
-    EnvSource, FileSource, KeyManager, KeySource, KeySourceConfig, PasswordSource, SourceKind,
-    DEFAULT_KEY_ENV,
+    EnvSource, FileSource, KeyManager, KeySource, KeySourceConfig, KmsKeyRef, KmsSpec,
+    PasswordSource, SourceKind, DEFAULT_KEY_ENV,
 };
 use zeroize::Zeroizing;
 
@@ -27,10 +27,39 @@ pub struct KeyArgs {
     /// Use a password (prompted on a terminal, else one line of standard input).
     #[arg(long)]
     password: bool,
+    /// Use a KMS key, PROVIDER:KEY_ID (e.g. aws:alias/heliosdb); provider
+    /// options come from the config's [encryption.kms] and --kms-option.
+    #[arg(long, value_name = "PROVIDER:KEY_ID", conflicts_with_all = ["key_env", "key_file", "password"])]
+    kms: Option<String>,
+    /// A KMS provider option NAME=VALUE (region, endpoint, address, …);
+    /// repeatable; overrides the config and the options recorded in the database.
+    #[arg(long = "kms-option", value_name = "NAME=VALUE")]
+    kms_options: Vec<String>,
 }
 
+// KMS sources are built through the facade's `kms` module: naming it links
+// the library, and with it the `heliosdb-kms-*` crates its features select
+// (each registers its provider when linked). The command has its own `cli`
+// module and would otherwise link none of them.
 impl KeyArgs {
-    fn explicit(&self, confirm: bool) -> anyhow::Result<Option<Arc<dyn KeySource>>> {
+    fn explicit(
+        &self,
+        confirm: bool,
+        config: &Config,
+    ) -> anyhow::Result<Option<Arc<dyn KeySource>>> {
+        if let Some(kms) = &self.kms {
+            let (provider, key_id) = kms
+                .split_once(':')
+                .filter(|(p, k)| !p.is_empty() && !k.is_empty())
+                .context("--kms takes PROVIDER:KEY_ID, e.g. aws:alias/heliosdb")?;
+            let mut options = config.encryption.kms.clone();
+            options.extend(self.kms_option_pairs()?);
+            return Ok(Some(heliosdb_nano::kms::kms_source(&KmsSpec {
+                provider: provider.to_string(),
+                key_id: key_id.to_string(),
+                options,
+            })?));
+        }
         if let Some(var) = &self.key_env {
             return Ok(Some(Arc::new(EnvSource::new(var.clone())?)));
         }
@@ -43,6 +72,31 @@ impl KeyArgs {
             ))));
         }
         Ok(None)
+    }
+
+    /// `--kms-option NAME=VALUE` pairs.
+    fn kms_option_pairs(&self) -> anyhow::Result<Vec<(String, String)>> {
+        self.kms_options
+            .iter()
+            .map(|o| {
+                o.split_once('=')
+                    .filter(|(k, _)| !k.is_empty())
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .with_context(|| format!("--kms-option takes NAME=VALUE, got {o:?}"))
+            })
+            .collect()
+    }
+
+    /// The KMS source a slot records (provider, resolved key id, options
+    /// needed to reach it), with `--kms-option` overriding recorded options.
+    fn kms_from_slot(&self, kms: &KmsKeyRef) -> anyhow::Result<Arc<dyn KeySource>> {
+        let mut options = kms.options.clone();
+        options.extend(self.kms_option_pairs()?);
+        Ok(heliosdb_nano::kms::kms_source(&KmsSpec {
+            provider: kms.provider.clone(),
+            key_id: kms.key_id.clone(),
+            options,
+        })?)
     }
 }
 
@@ -88,7 +142,7 @@ fn from_config(config: &Config, confirm: bool) -> anyhow::Result<Arc<dyn KeySour
         KeySourceConfig::Password => {
             Arc::new(PasswordSource::new(read_password(confirm)?.as_str()))
         }
-        other => KeyManager::from_source(other)?.key_source(),
+        other => KeyManager::from_config(other, &config.encryption.kms)?.key_source(),
     })
 }
 
@@ -99,7 +153,7 @@ pub fn source_for_init(
     keys: &KeyArgs,
     encrypted: bool,
 ) -> anyhow::Result<Option<Arc<dyn KeySource>>> {
-    if let Some(s) = keys.explicit(true)? {
+    if let Some(s) = keys.explicit(true, config)? {
         return Ok(Some(s));
     }
     if from_file && config.encryption.enabled {
@@ -133,7 +187,7 @@ pub fn open_existing(
     let configured = from_file && config.encryption.enabled;
     let mut config = config.clone();
     config.encryption.enabled = true;
-    if let Some(src) = keys.explicit(false)? {
+    if let Some(src) = keys.explicit(false, &config)? {
         return Ok(StorageEngine::open_with_source(path, &config, src)?);
     }
     if configured {
@@ -145,11 +199,25 @@ pub fn open_existing(
     let mut errors = Vec::new();
     for slot in &ring.slots {
         let desc = &slot.header.source;
+        // A KMS slot records the key's identity and how to reach it; a
+        // failed open (KMS unreachable, access denied) moves on to the next slot.
+        if let (SourceKind::Kms, Some(kms)) = (desc.kind, slot.header.kms.as_ref()) {
+            match keys
+                .kms_from_slot(kms)
+                .and_then(|src| Ok(StorageEngine::open_with_source(path, &config, src)?))
+            {
+                Ok(storage) => return Ok(storage),
+                Err(e) => {
+                    errors.push(format!("{desc}: {e:#}"));
+                    continue;
+                }
+            }
+        }
         let src: anyhow::Result<Arc<dyn KeySource>> = match (desc.kind, desc.locator.as_deref()) {
             (SourceKind::Env, Some(var)) => EnvSource::new(var).map(|s| Arc::new(s) as Arc<dyn KeySource>).map_err(Into::into),
             (SourceKind::File, Some(file)) => FileSource::new(file).map(|s| Arc::new(s) as Arc<dyn KeySource>).map_err(Into::into),
             (SourceKind::Password, _) => read_password(false).map(|pw| Arc::new(PasswordSource::new(pw.as_str())) as Arc<dyn KeySource>),
-            _ => Err(anyhow::anyhow!("{desc} cannot be reached from the command line; pass --key-env, --key-file or --password")),
+            _ => Err(anyhow::anyhow!("{desc} cannot be reached from the command line; pass --key-env, --key-file, --password or --kms")),
         };
         match src {
             Ok(src) => return Ok(StorageEngine::open_with_source(path, &config, src)?),
@@ -160,6 +228,21 @@ pub fn open_existing(
         "no key source for this database is available:\n  {}",
         errors.join("\n  ")
     )
+}
+
+/// One line naming the KMS key a slot is wrapped by: its resolved identity
+/// (ARN, key URL, CryptoKey name, transit key), version and the recorded,
+/// secret-free options used to reach it.
+pub fn kms_identity(k: &KmsKeyRef) -> String {
+    let mut out = format!("{} KMS key {}", k.provider, k.key_id);
+    if let Some(v) = &k.key_version {
+        out.push_str(&format!(" (version {v})"));
+    }
+    if !k.options.is_empty() {
+        let opts: Vec<String> = k.options.iter().map(|(n, v)| format!("{n}={v}")).collect();
+        out.push_str(&format!(" [{}]", opts.join(", ")));
+    }
+    out
 }
 
 /// The extra checks of `verify --check encryption`.

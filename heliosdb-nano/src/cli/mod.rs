@@ -426,6 +426,9 @@ fn info(target: &Target, keys: &KeyArgs) -> anyhow::Result<ExitCode> {
         println!("key-encryption keys (any one opens the database):");
         for s in &ring.slots {
             println!("  slot {}: {}", s.id, s.header.source);
+            if let Some(k) = &s.header.kms {
+                println!("          kms: {}", keysrc::kms_identity(k));
+            }
         }
         println!("data keys:");
         for d in &ring.deks {

@@ -1,0 +1,370 @@
+//! The AWS KMS key source, driven through the real `aws-sdk-kms` client,
+//! against a real `moto_server` on 127.0.0.1 (behind a counting proxy).
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{CountingProxy, Moto};
+use heliosdb_core::config::KeySource as KeySourceConfig;
+use heliosdb_core::{Config, Error as CoreError, StorageEngine};
+use heliosdb_keys::{
+    block_on, conformance, kms_source, Error, KeySource, KmsErrorKind, KmsSpec, SourceKind,
+};
+use heliosdb_kms_aws::AwsKmsSource;
+
+fn spec(key_id: &str, endpoint: &str) -> KmsSpec {
+    KmsSpec {
+        provider: "aws".into(),
+        key_id: key_id.into(),
+        options: [
+            ("region".to_string(), common::REGION.to_string()),
+            ("endpoint".to_string(), endpoint.to_string()),
+            // Keep outage tests quick: two attempts, short timeouts.
+            ("max_attempts".to_string(), "2".to_string()),
+            ("timeout_secs".to_string(), "5".to_string()),
+        ]
+        .into(),
+    }
+}
+
+/// A config file as a user writes it: provider options beside provider and
+/// key_id, and in `[encryption.kms]`.
+fn config_for(dir: &std::path::Path, alias: &str, endpoint: &str) -> Config {
+    let toml = format!(
+        "[storage]\npath = \"{}\"\n\n[encryption]\nenabled = true\n\
+         key_source = {{ Kms = {{ provider = \"aws\", key_id = \"{alias}\", region = \"{}\" }} }}\n\n\
+         [encryption.kms]\nendpoint = \"{endpoint}\"\nmax_attempts = \"2\"\ntimeout_secs = \"5\"\n",
+        dir.join("db").display(),
+        common::REGION,
+    );
+    let file = dir.join("heliosdb.toml");
+    std::fs::write(&file, toml).unwrap();
+    let config = Config::from_file(&file).unwrap();
+    assert!(matches!(
+        config.encryption.key_source,
+        KeySourceConfig::Kms { .. }
+    ));
+    config
+}
+
+fn kms_kind(err: &CoreError) -> Option<KmsErrorKind> {
+    match err {
+        CoreError::Keys(Error::Kms { kind, .. }) => Some(*kind),
+        _ => None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn conformance_suite_passes_against_moto() {
+    let moto = Moto::start();
+    moto.create_key("alias/conformance-a").await;
+    let (b_id, _) = moto.create_key("alias/conformance-b").await;
+    // One by alias, one by bare key id: both are resolved to ARNs.
+    let a = AwsKmsSource::new(&spec("alias/conformance-a", &moto.endpoint())).unwrap();
+    let b = AwsKmsSource::new(&spec(&b_id, &moto.endpoint())).unwrap();
+    conformance::run(
+        &a,
+        &b,
+        &[common::SECRET_KEY.as_bytes(), common::ACCESS_KEY.as_bytes()],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn header_records_the_resolved_arn_and_reaching_options() {
+    let moto = Moto::start();
+    let (_, arn) = moto.create_key("alias/header").await;
+    let src = AwsKmsSource::new(&spec("alias/header", &moto.endpoint())).unwrap();
+    let header = src.new_header().await.unwrap();
+    let kms = header.kms.as_ref().unwrap();
+    assert_eq!(kms.provider, "aws");
+    assert_eq!(kms.key_id, arn);
+    assert_eq!(kms.options.get("endpoint"), Some(&moto.endpoint()));
+    assert_eq!(
+        kms.options.get("region").map(String::as_str),
+        Some(common::REGION)
+    );
+    assert_eq!(header.source.kind, SourceKind::Kms);
+    assert_eq!(header.source.locator.as_deref(), Some("alias/header"));
+    // A source built from the header alone (what `--path` alone does) matches.
+    let again = kms_source(&KmsSpec {
+        provider: kms.provider.clone(),
+        key_id: kms.key_id.clone(),
+        options: kms.options.clone(),
+    })
+    .unwrap();
+    assert!(again.matches(&header).await.unwrap());
+}
+
+#[test]
+fn engine_round_trip_makes_one_decrypt_at_open_and_survives_an_outage() {
+    let moto = Moto::start();
+    block_on(moto.create_key("alias/engine"));
+    let proxy = CountingProxy::start(moto.addr);
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_for(dir.path(), "alias/engine", &proxy.endpoint());
+    let path = dir.path().join("db");
+
+    let storage = StorageEngine::open(&path, &config).unwrap();
+    for i in 0..100 {
+        storage
+            .put(format!("k{i}").as_bytes(), format!("v{i}").as_bytes())
+            .unwrap();
+    }
+    assert_eq!(proxy.count("Encrypt"), 1, "{:?}", proxy.counts());
+    drop(storage);
+
+    proxy.reset();
+    let storage = StorageEngine::open(&path, &config).unwrap();
+    assert_eq!(
+        proxy.count("Decrypt"),
+        1,
+        "one KMS unwrap at open: {:?}",
+        proxy.counts()
+    );
+    for i in 0..100 {
+        assert_eq!(
+            storage.get(format!("k{i}").as_bytes()).unwrap().unwrap(),
+            format!("v{i}").as_bytes()
+        );
+    }
+    for i in 100..300 {
+        storage.put(format!("k{i}").as_bytes(), b"more").unwrap();
+    }
+    let after_io = proxy.counts();
+    assert_eq!(after_io.get("Decrypt"), Some(&1), "{after_io:?}");
+    assert_eq!(after_io.get("Encrypt"), None, "{after_io:?}");
+
+    // KMS goes away: the open database keeps reading and writing.
+    proxy.cut();
+    storage.put(b"during-outage", b"still writable").unwrap();
+    assert_eq!(storage.get(b"k7").unwrap().unwrap(), b"v7");
+    assert_eq!(
+        storage.get(b"during-outage").unwrap().unwrap(),
+        b"still writable"
+    );
+    drop(storage);
+
+    // ... but a new open cannot unwrap: a clear "unavailable".
+    let err = StorageEngine::open(&path, &config).unwrap_err();
+    assert_eq!(kms_kind(&err), Some(KmsErrorKind::Unavailable), "{err}");
+    let msg = err.to_string();
+    assert!(msg.starts_with("aws KMS unavailable:"), "{msg}");
+    assert!(err_is_retryable(&err), "{msg}");
+
+    proxy.restore();
+    let storage = StorageEngine::open(&path, &config).unwrap();
+    assert_eq!(
+        storage.get(b"during-outage").unwrap().unwrap(),
+        b"still writable"
+    );
+}
+
+fn err_is_retryable(err: &CoreError) -> bool {
+    matches!(err, CoreError::Keys(e) if e.is_retryable())
+}
+
+#[test]
+fn init_with_kms_unreachable_leaves_no_database() {
+    common::test_env();
+    // Nothing listens on this port.
+    let endpoint = format!("http://127.0.0.1:{}", common::free_port());
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_for(dir.path(), "alias/never", &endpoint);
+    let path = dir.path().join("db");
+    let err = StorageEngine::open(&path, &config).unwrap_err();
+    assert_eq!(kms_kind(&err), Some(KmsErrorKind::Unavailable), "{err}");
+    assert!(!path.exists(), "a failed init left {}", path.display());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_and_missing_keys_are_classified() {
+    let moto = Moto::start();
+    moto.create_key("alias/right").await;
+    moto.create_key("alias/wrong").await;
+    let right = AwsKmsSource::new(&spec("alias/right", &moto.endpoint())).unwrap();
+    let wrong = AwsKmsSource::new(&spec("alias/wrong", &moto.endpoint())).unwrap();
+    let header = right.new_header().await.unwrap();
+    let key = heliosdb_keys::SecretKey::generate().unwrap();
+    let blob = right.wrap(&header, &key, b"aad").await.unwrap();
+
+    // Another KMS key's blob, sent to KMS with our key pinned: refused.
+    // AWS answers IncorrectKeyException (wrong key); moto answers
+    // AccessDeniedException for the same request. Either way it is sorted.
+    let err = wrong.unwrap(&header, &blob, b"aad").await.unwrap_err();
+    match &err {
+        Error::Kms { provider, kind, .. } => {
+            assert_eq!(provider, "aws");
+            assert!(
+                matches!(kind, KmsErrorKind::WrongKey | KmsErrorKind::AccessDenied),
+                "{err}"
+            );
+        }
+        other => panic!("unclassified: {other}"),
+    }
+    // The right key with another database's context: wrong key.
+    let err = right
+        .unwrap(&header, &blob, b"other aad")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Kms {
+                kind: KmsErrorKind::WrongKey,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // A key that does not exist: not found, at new_header (init).
+    let missing = AwsKmsSource::new(&spec("alias/does-not-exist", &moto.endpoint())).unwrap();
+    let err = missing.new_header().await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Kms {
+                kind: KmsErrorKind::NotFound,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("alias/does-not-exist"), "{err}");
+
+    // At the engine level, a database opened with another KMS key is a wrong
+    // key, named before any KMS decrypt is attempted.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let config = Config::default();
+    drop(StorageEngine::open_with_source(&path, &config, Arc::new(right)).unwrap());
+    let err = StorageEngine::open_with_source(&path, &config, Arc::new(wrong)).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        matches!(err, CoreError::Keys(Error::WrongKey { .. })),
+        "{msg}"
+    );
+    assert!(msg.contains("aws KMS key alias/right"), "{msg}");
+}
+
+#[test]
+fn canary_scan_of_a_kms_backed_database_finds_nothing() {
+    let moto = Moto::start();
+    block_on(moto.create_key("alias/canary"));
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_for(dir.path(), "alias/canary", &moto.endpoint());
+    let path = dir.path().join("db");
+    const CANARY_KEY: &str = "canary-kms-key-wombat";
+    const CANARY_VALUE: &str = "canary kms value quokka";
+    {
+        let storage = StorageEngine::open(&path, &config).unwrap();
+        for i in 0..500 {
+            storage
+                .put(
+                    format!("{CANARY_KEY}{i}").as_bytes(),
+                    format!("{CANARY_VALUE} {i}").as_bytes(),
+                )
+                .unwrap();
+        }
+        storage.flush().unwrap();
+    }
+    let mut files = 0;
+    let mut hits = Vec::new();
+    let mut stack = vec![path.clone()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            files += 1;
+            let bytes = std::fs::read(&p).unwrap();
+            for needle in [CANARY_KEY, CANARY_VALUE, "wombat", "quokka"] {
+                if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                    hits.push(format!("{needle} in {}", p.display()));
+                }
+            }
+        }
+    }
+    assert!(files > 3, "scanned only {files} files");
+    assert!(hits.is_empty(), "plaintext on disk: {hits:?}");
+    // And the database reopens and reads back through KMS.
+    let storage = StorageEngine::open(&path, &config).unwrap();
+    assert_eq!(
+        storage
+            .get(format!("{CANARY_KEY}7").as_bytes())
+            .unwrap()
+            .unwrap(),
+        format!("{CANARY_VALUE} 7").as_bytes()
+    );
+}
+
+#[test]
+fn kek_rotation_env_to_kms_to_other_kms_key_to_file() {
+    use heliosdb_keys::KeyManager;
+    use std::os::unix::fs::PermissionsExt;
+    let moto = Moto::start();
+    block_on(moto.create_key("alias/rot-a"));
+    block_on(moto.create_key("alias/rot-b"));
+    let proxy = CountingProxy::start(moto.addr);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let config = Config::default();
+    std::env::set_var(
+        "HELIOSDB_AWS_ROTATION_KEY",
+        "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+    );
+    let env = KeyManager::from_source(&KeySourceConfig::Environment(
+        "HELIOSDB_AWS_ROTATION_KEY".into(),
+    ))
+    .unwrap();
+    let kms = |alias: &str| {
+        KeyManager::from_key_source(Arc::new(
+            AwsKmsSource::new(&spec(alias, &proxy.endpoint())).unwrap(),
+        ))
+    };
+    let (kms_a, kms_b) = (kms("alias/rot-a"), kms("alias/rot-b"));
+    let key_file = dir.path().join("exit.key");
+    std::fs::write(&key_file, "5a".repeat(32)).unwrap();
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o400)).unwrap();
+    let file = KeyManager::from_source(&KeySourceConfig::File(key_file)).unwrap();
+    let wrong = |km: &KeyManager| {
+        let err = StorageEngine::open_with_key_manager(&path, &config, km).unwrap_err();
+        assert!(
+            matches!(err, CoreError::Keys(Error::WrongKey { .. })),
+            "{err}"
+        );
+    };
+
+    let s = StorageEngine::open_with_key_manager(&path, &config, &env).unwrap();
+    s.put(b"k", b"v").unwrap();
+    // env → KMS key A: one Encrypt, no record rewritten.
+    proxy.reset();
+    s.rotate_encryption_key(&kms_a).unwrap();
+    assert_eq!(proxy.count("Encrypt"), 1, "{:?}", proxy.counts());
+    drop(s);
+    wrong(&env);
+    proxy.reset();
+    let s = StorageEngine::open_with_key_manager(&path, &config, &kms_a).unwrap();
+    assert_eq!(proxy.count("Decrypt"), 1, "{:?}", proxy.counts());
+    // KMS key A → KMS key B.
+    s.rotate_encryption_key(&kms_b).unwrap();
+    drop(s);
+    wrong(&kms_a);
+    let s = StorageEngine::open_with_key_manager(&path, &config, &kms_b).unwrap();
+    assert_eq!(s.get(b"k").unwrap().unwrap(), b"v");
+    // KMS → key file (the exit plan): AWS is no longer needed.
+    s.rotate_encryption_key(&file).unwrap();
+    drop(s);
+    proxy.cut();
+    let s = StorageEngine::open_with_key_manager(&path, &config, &file).unwrap();
+    assert_eq!(s.get(b"k").unwrap().unwrap(), b"v");
+    let (_, ring) = StorageEngine::inspect(&path).unwrap();
+    assert!(ring
+        .unwrap()
+        .slots
+        .iter()
+        .all(|slot| slot.header.kms.is_none()));
+}

@@ -1,0 +1,34 @@
+//! Opt-in test against real Google Cloud KMS: `HELIOSDB_LIVE_KMS=1`,
+//! Application Default Credentials, and `HELIOSDB_LIVE_GCP_KEY` (a symmetric
+//! CryptoKey's full resource name you may use). Skipped, and says so,
+//! otherwise.
+
+use heliosdb_keys::{KeySource, KmsSpec, SecretKey};
+use heliosdb_kms_gcp::GcpKmsSource;
+
+#[tokio::test]
+async fn live_cloud_kms() {
+    let key = std::env::var("HELIOSDB_LIVE_GCP_KEY").ok();
+    let (true, Some(key)) = (
+        std::env::var("HELIOSDB_LIVE_KMS").as_deref() == Ok("1"),
+        key,
+    ) else {
+        println!(
+            "skipped: set HELIOSDB_LIVE_KMS=1, HELIOSDB_LIVE_GCP_KEY and Application Default \
+             Credentials to run against real Cloud KMS"
+        );
+        return;
+    };
+    let src = GcpKmsSource::new(&KmsSpec {
+        provider: "gcp".into(),
+        key_id: key,
+        options: Default::default(),
+    })
+    .unwrap();
+    let header = src.new_header().await.unwrap();
+    let k = SecretKey::generate().unwrap();
+    let blob = src.wrap(&header, &k, b"live").await.unwrap();
+    let back = src.unwrap(&header, &blob, b"live").await.unwrap();
+    assert_eq!(back.expose_secret(), k.expose_secret());
+    assert!(src.unwrap(&header, &blob, b"other").await.is_err());
+}

@@ -1,0 +1,691 @@
+//! HashiCorp Vault / OpenBao transit as a HeliosDB Nano key source.
+//!
+//! A transit key is the key-encryption key: `transit/encrypt` wraps the
+//! database's root key, `transit/decrypt` unwraps it, so one request opens a
+//! database. The keyring's AAD (database id and slot) travels as transit's
+//! `associated_data`, and the wrap pins the key version recorded in the slot
+//! header, so a slot always says which version wrapped it.
+//!
+//! There is no official Rust SDK; this speaks the documented HTTP API with
+//! `reqwest` (rustls, the system trust store plus `ca_cert`).
+//!
+//! Configuration: `key_source = { Kms = { provider = "vault", key_id = "NAME" } }`
+//! with options `address` (else `VAULT_ADDR` / `BAO_ADDR`), `mount` (default
+//! `transit`), `namespace` (else `VAULT_NAMESPACE` / `BAO_NAMESPACE`),
+//! `ca_cert` (else `VAULT_CACERT` / `BAO_CACERT`), `timeout_secs`,
+//! `max_attempts`. The token comes from Vault's own chain: `VAULT_TOKEN`,
+//! `BAO_TOKEN`, then the CLI's `~/.vault-token`; it is never an option.
+//!
+//! The wrapped blob is `0x01 | u32 key version (BE) | transit ciphertext
+//! bytes`: the `vault:vN:` text form, decoded, so that every byte of it is
+//! covered by transit's authentication or by the version check.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use heliosdb_keys::{
+    Error, KekHeader, KeySource, KmsErrorKind, KmsKeyRef, KmsProvider, KmsRuntime, KmsSpec, Result,
+    SecretKey, SourceDescription, SourceKind,
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+/// Provider name in configuration and in key headers.
+pub const PROVIDER: &str = "vault";
+
+/// Options this provider understands.
+pub const OPTIONS: [&str; 6] = [
+    "address",
+    "mount",
+    "namespace",
+    "ca_cert",
+    "timeout_secs",
+    "max_attempts",
+];
+
+const DEFAULT_MOUNT: &str = "transit";
+const DEFAULT_TIMEOUT_SECS: u64 = 30;
+const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const BLOB_FORMAT: u8 = 1;
+
+heliosdb_keys::inventory::submit! {
+    KmsProvider { name: PROVIDER, feature: "vault", build: build_source }
+}
+
+fn build_source(spec: &KmsSpec) -> Result<Arc<dyn KeySource>> {
+    Ok(Arc::new(VaultTransitSource::new(spec)?))
+}
+
+fn env_any(names: &[&str]) -> Option<String> {
+    names
+        .iter()
+        .find_map(|n| std::env::var(n).ok())
+        .filter(|v| !v.trim().is_empty())
+}
+
+/// Non-secret settings from a [`KmsSpec`] and Vault's environment variables.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Settings {
+    key: String,
+    address: String,
+    mount: String,
+    namespace: Option<String>,
+    ca_cert: Option<String>,
+    timeout: Duration,
+    max_attempts: u32,
+}
+
+impl Settings {
+    fn parse(spec: &KmsSpec) -> Result<Settings> {
+        let unsupported = |m: String| Error::Unsupported(m);
+        if let Some(bad) = spec.options.keys().find(|k| !OPTIONS.contains(&k.as_str())) {
+            return Err(unsupported(format!(
+                "unknown option '{bad}' for KMS provider vault (known: {})",
+                OPTIONS.join(", ")
+            )));
+        }
+        let key = spec.key_id.trim().to_string();
+        if key.is_empty() || key.contains('/') {
+            return Err(unsupported(format!(
+                "KMS provider vault needs key_id = the transit key's name (no '/'), got {:?}",
+                spec.key_id
+            )));
+        }
+        let opt = |name: &str| spec.options.get(name).cloned().filter(|v| !v.is_empty());
+        let address = opt("address")
+            .or_else(|| env_any(&["VAULT_ADDR", "BAO_ADDR"]))
+            .ok_or_else(|| {
+                unsupported(
+                    "KMS provider vault needs an address: set `address` in [encryption.kms] \
+                     or VAULT_ADDR"
+                        .into(),
+                )
+            })?;
+        let address = address.trim_end_matches('/').to_string();
+        if !(address.starts_with("https://") || address.starts_with("http://")) {
+            return Err(unsupported(format!(
+                "Vault address must start with https:// or http://, got {address:?}"
+            )));
+        }
+        let mount = opt("mount")
+            .unwrap_or_else(|| DEFAULT_MOUNT.to_string())
+            .trim_matches('/')
+            .to_string();
+        let num = |name: &str, default: u64, max: u64| -> Result<u64> {
+            match spec.options.get(name) {
+                None => Ok(default),
+                Some(v) => match v.parse::<u64>() {
+                    Ok(n) if (1..=max).contains(&n) => Ok(n),
+                    _ => Err(Error::Unsupported(format!(
+                        "option '{name}' of KMS provider vault must be a whole number from 1 to {max}, got {v:?}"
+                    ))),
+                },
+            }
+        };
+        Ok(Settings {
+            key,
+            address,
+            mount,
+            namespace: opt("namespace").or_else(|| env_any(&["VAULT_NAMESPACE", "BAO_NAMESPACE"])),
+            ca_cert: opt("ca_cert").or_else(|| env_any(&["VAULT_CACERT", "BAO_CACERT"])),
+            timeout: Duration::from_secs(num("timeout_secs", DEFAULT_TIMEOUT_SECS, 600)?),
+            max_attempts: num("max_attempts", u64::from(DEFAULT_MAX_ATTEMPTS), 10)? as u32,
+        })
+    }
+
+    /// Options a slot records so tools can reach the key from the path alone.
+    fn stored_options(&self) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        out.insert("address".to_string(), self.address.clone());
+        out.insert("mount".to_string(), self.mount.clone());
+        if let Some(ns) = &self.namespace {
+            out.insert("namespace".to_string(), ns.clone());
+        }
+        out
+    }
+
+    fn url(&self, op: &str) -> String {
+        format!("{}/v1/{}/{op}/{}", self.address, self.mount, self.key)
+    }
+
+    /// `mount/name`, optionally under a namespace: what identifies the key.
+    fn locator(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{}/{}/{}", ns.trim_matches('/'), self.mount, self.key),
+            None => format!("{}/{}", self.mount, self.key),
+        }
+    }
+}
+
+/// The token from Vault's own chain: `VAULT_TOKEN`, `BAO_TOKEN`, `~/.vault-token`.
+fn token_from_env() -> Option<SecretString> {
+    if let Some(t) = env_any(&["VAULT_TOKEN", "BAO_TOKEN"]) {
+        return Some(SecretString::from(t.trim().to_string()));
+    }
+    let home = std::env::var_os("HOME")?;
+    let text = Zeroizing::new(
+        std::fs::read_to_string(std::path::Path::new(&home).join(".vault-token")).ok()?,
+    );
+    let t = text.trim();
+    (!t.is_empty()).then(|| SecretString::from(t.to_string()))
+}
+
+struct Inner {
+    settings: Settings,
+    token: Option<SecretString>,
+    http: reqwest::Client,
+}
+
+/// A key-encryption key in a Vault or OpenBao transit engine.
+pub struct VaultTransitSource {
+    inner: Arc<Inner>,
+    rt: KmsRuntime,
+}
+
+impl fmt::Debug for VaultTransitSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = &self.inner.settings;
+        f.debug_struct("VaultTransitSource")
+            .field("address", &s.address)
+            .field("key", &s.locator())
+            .field("token", &self.inner.token.as_ref().map(|_| "[REDACTED]"))
+            .finish_non_exhaustive()
+    }
+}
+
+impl VaultTransitSource {
+    /// A source for `spec` (`provider = "vault"`). Reads the token from the
+    /// environment now; makes no request.
+    ///
+    /// # Errors
+    /// Unknown or malformed options, no address, an unreadable `ca_cert`.
+    pub fn new(spec: &KmsSpec) -> Result<Self> {
+        Self::build(spec, token_from_env())
+    }
+
+    /// Like [`VaultTransitSource::new`] with a token the application got
+    /// itself (AppRole, Kubernetes or another auth method).
+    ///
+    /// # Errors
+    /// As [`VaultTransitSource::new`].
+    pub fn with_token(spec: &KmsSpec, token: SecretString) -> Result<Self> {
+        Self::build(spec, Some(token))
+    }
+
+    fn build(spec: &KmsSpec, token: Option<SecretString>) -> Result<Self> {
+        let settings = Settings::parse(spec)?;
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(settings.timeout)
+            .user_agent(concat!("heliosdb-kms-vault/", env!("CARGO_PKG_VERSION")));
+        if let Some(path) = &settings.ca_cert {
+            let pem = std::fs::read(path).map_err(|e| {
+                Error::Unsupported(format!("cannot read Vault CA certificate {path}: {e}"))
+            })?;
+            let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| {
+                Error::Unsupported(format!("Vault CA certificate {path} is not PEM: {e}"))
+            })?;
+            builder = builder.add_root_certificate(cert);
+        }
+        let http = builder
+            .build()
+            .map_err(|e| Error::Unsupported(format!("cannot build the Vault HTTP client: {e}")))?;
+        Ok(VaultTransitSource {
+            inner: Arc::new(Inner {
+                settings,
+                token,
+                http,
+            }),
+            rt: KmsRuntime::new("heliosdb-kms-vault")?,
+        })
+    }
+
+    /// The transit key's latest version (one request).
+    ///
+    /// # Errors
+    /// Classified Vault errors.
+    pub async fn latest_version(&self) -> Result<u32> {
+        let inner = Arc::clone(&self.inner);
+        self.rt
+            .run(async move { inner.read_key().await.map(|k| k.latest_version) })
+            .await
+    }
+}
+
+#[derive(Deserialize)]
+struct KeyInfo {
+    latest_version: u32,
+    #[serde(default)]
+    supports_encryption: bool,
+    #[serde(default)]
+    supports_decryption: bool,
+    #[serde(rename = "type")]
+    key_type: String,
+}
+
+#[derive(Deserialize)]
+struct Envelope<T> {
+    data: T,
+}
+
+#[derive(Deserialize)]
+struct EncryptOut {
+    ciphertext: String,
+}
+
+#[derive(Deserialize)]
+struct DecryptOut {
+    plaintext: String,
+}
+
+#[derive(Deserialize, Default)]
+struct VaultErrors {
+    #[serde(default)]
+    errors: Vec<String>,
+}
+
+impl Inner {
+    fn description(&self) -> SourceDescription {
+        SourceDescription {
+            kind: SourceKind::Kms,
+            locator: Some(self.settings.locator()),
+            provider: Some(PROVIDER.to_string()),
+        }
+    }
+
+    fn err(&self, kind: KmsErrorKind, what: &str, detail: impl fmt::Display) -> Error {
+        Error::Kms {
+            provider: PROVIDER.to_string(),
+            kind,
+            message: format!(
+                "{what} with transit key {} at {}: {detail}",
+                self.settings.locator(),
+                self.settings.address
+            ),
+        }
+    }
+
+    /// One API call with bounded retries of the retryable failures
+    /// (unreachable, 5xx, 429, sealed), backing off 200 ms, 400 ms, …
+    async fn call(
+        &self,
+        what: &str,
+        method: reqwest::Method,
+        url: String,
+        body: Option<Zeroizing<Vec<u8>>>,
+    ) -> Result<Zeroizing<Vec<u8>>> {
+        let Some(token) = &self.token else {
+            return Err(self.err(
+                KmsErrorKind::AccessDenied,
+                what,
+                "no Vault token: set VAULT_TOKEN (or BAO_TOKEN), or log in with the vault/bao CLI",
+            ));
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut req = self
+                .http
+                .request(method.clone(), &url)
+                .header("X-Vault-Token", token.expose_secret())
+                .header("X-Vault-Request", "true");
+            if let Some(ns) = &self.settings.namespace {
+                req = req.header("X-Vault-Namespace", ns);
+            }
+            if let Some(b) = &body {
+                req = req
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(b.to_vec());
+            }
+            let outcome = match req.send().await {
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    match resp.bytes().await {
+                        Ok(bytes) => {
+                            let bytes = Zeroizing::new(Vec::from(bytes));
+                            if (200..300).contains(&status) {
+                                return Ok(bytes);
+                            }
+                            let errors: VaultErrors =
+                                serde_json::from_slice(&bytes).unwrap_or_default();
+                            let kind = classify_response(status, &errors.errors);
+                            let detail = if errors.errors.is_empty() {
+                                format!("HTTP {status}")
+                            } else {
+                                format!("HTTP {status}: {}", errors.errors.join("; "))
+                            };
+                            self.err(kind, what, detail)
+                        }
+                        Err(e) => self.err(
+                            KmsErrorKind::Unavailable,
+                            what,
+                            format!("reading the response: {}", classify_transport(&e).1),
+                        ),
+                    }
+                }
+                Err(e) => {
+                    let (kind, detail) = classify_transport(&e);
+                    self.err(kind, what, detail)
+                }
+            };
+            if !outcome.is_retryable() || attempt >= self.settings.max_attempts {
+                if attempt > 1 {
+                    tracing::warn!(
+                        what,
+                        attempts = attempt,
+                        "Vault request failed after retries"
+                    );
+                }
+                return Err(outcome);
+            }
+            tokio::time::sleep(Duration::from_millis(200 << (attempt - 1).min(5))).await;
+        }
+    }
+
+    async fn read_key(&self) -> Result<KeyInfo> {
+        let bytes = self
+            .call(
+                "reading key",
+                reqwest::Method::GET,
+                self.settings.url("keys"),
+                None,
+            )
+            .await?;
+        let info: Envelope<KeyInfo> = serde_json::from_slice(&bytes).map_err(|e| {
+            self.err(
+                KmsErrorKind::Unavailable,
+                "reading key",
+                format!("unexpected response: {e}"),
+            )
+        })?;
+        Ok(info.data)
+    }
+
+    async fn header(&self) -> Result<KekHeader> {
+        let info = self.read_key().await?;
+        if !info.supports_encryption || !info.supports_decryption {
+            return Err(self.err(
+                KmsErrorKind::WrongKey,
+                "checking key",
+                format!("a {} key cannot encrypt and decrypt", info.key_type),
+            ));
+        }
+        Ok(KekHeader {
+            source: self.description(),
+            key_check: None,
+            kdf: None,
+            kms: Some(KmsKeyRef {
+                provider: PROVIDER.to_string(),
+                key_id: self.settings.key.clone(),
+                key_version: Some(info.latest_version.to_string()),
+                options: self.settings.stored_options(),
+            }),
+        })
+    }
+
+    async fn encrypt(
+        &self,
+        version: Option<u32>,
+        key: Zeroizing<Vec<u8>>,
+        aad: Vec<u8>,
+    ) -> Result<Vec<u8>> {
+        let plaintext = Zeroizing::new(B64.encode(&*key));
+        let mut body = serde_json::json!({
+            "plaintext": plaintext.as_str(),
+            "associated_data": B64.encode(&aad),
+        });
+        if let Some(v) = version {
+            body["key_version"] = v.into();
+        }
+        // The body holds the key (base64): keep it in wiped memory.
+        let body = Zeroizing::new(serde_json::to_vec(&body).unwrap_or_default());
+        let bytes = self
+            .call(
+                "encrypt",
+                reqwest::Method::POST,
+                self.settings.url("encrypt"),
+                Some(body),
+            )
+            .await?;
+        let out: Envelope<EncryptOut> = serde_json::from_slice(&bytes).map_err(|e| {
+            self.err(
+                KmsErrorKind::Unavailable,
+                "encrypt",
+                format!("unexpected response: {e}"),
+            )
+        })?;
+        encode_blob(&out.data.ciphertext).ok_or_else(|| {
+            self.err(
+                KmsErrorKind::Unavailable,
+                "encrypt",
+                "transit returned a ciphertext that is not vault:vN:BASE64",
+            )
+        })
+    }
+
+    async fn decrypt(&self, blob: Vec<u8>, aad: Vec<u8>) -> Result<SecretKey> {
+        let ciphertext = decode_blob(&blob).ok_or_else(|| {
+            self.err(
+                KmsErrorKind::WrongKey,
+                "decrypt",
+                "the wrapped key is not a transit ciphertext",
+            )
+        })?;
+        let body = serde_json::json!({
+            "ciphertext": ciphertext,
+            "associated_data": B64.encode(&aad),
+        });
+        let body = Zeroizing::new(serde_json::to_vec(&body).unwrap_or_default());
+        let bytes = self
+            .call(
+                "decrypt",
+                reqwest::Method::POST,
+                self.settings.url("decrypt"),
+                Some(body),
+            )
+            .await?;
+        let out: Envelope<DecryptOut> = serde_json::from_slice(&bytes).map_err(|e| {
+            self.err(
+                KmsErrorKind::Unavailable,
+                "decrypt",
+                format!("unexpected response: {e}"),
+            )
+        })?;
+        let b64 = Zeroizing::new(out.data.plaintext);
+        let plain = Zeroizing::new(B64.decode(b64.as_bytes()).unwrap_or_default());
+        SecretKey::from_slice(&plain).ok_or_else(|| {
+            self.err(
+                KmsErrorKind::WrongKey,
+                "decrypt",
+                "transit returned something that is not a 32-byte key",
+            )
+        })
+    }
+}
+
+/// `vault:vN:BASE64` → `0x01 | N (u32 BE) | bytes`.
+fn encode_blob(ciphertext: &str) -> Option<Vec<u8>> {
+    let rest = ciphertext.strip_prefix("vault:v")?;
+    let (version, b64) = rest.split_once(':')?;
+    let version: u32 = version.parse().ok()?;
+    let bytes = B64.decode(b64).ok()?;
+    let mut out = Vec::with_capacity(5 + bytes.len());
+    out.push(BLOB_FORMAT);
+    out.extend_from_slice(&version.to_be_bytes());
+    out.extend_from_slice(&bytes);
+    Some(out)
+}
+
+/// The inverse of [`encode_blob`].
+fn decode_blob(blob: &[u8]) -> Option<String> {
+    if blob.len() < 6 || blob[0] != BLOB_FORMAT {
+        return None;
+    }
+    let version = u32::from_be_bytes([blob[1], blob[2], blob[3], blob[4]]);
+    if version == 0 {
+        return None;
+    }
+    Some(format!("vault:v{version}:{}", B64.encode(&blob[5..])))
+}
+
+/// The key version a blob was wrapped under.
+pub fn blob_key_version(blob: &[u8]) -> Option<u32> {
+    (blob.len() >= 6 && blob[0] == BLOB_FORMAT)
+        .then(|| u32::from_be_bytes([blob[1], blob[2], blob[3], blob[4]]))
+}
+
+#[async_trait]
+impl KeySource for VaultTransitSource {
+    fn describe(&self) -> SourceDescription {
+        self.inner.description()
+    }
+
+    async fn new_header(&self) -> Result<KekHeader> {
+        let inner = Arc::clone(&self.inner);
+        self.rt.run(async move { inner.header().await }).await
+    }
+
+    async fn matches(&self, header: &KekHeader) -> Result<bool> {
+        // Identity is the key's name under its mount and namespace; the
+        // address is only how to reach it (it may change, e.g. a new DNS name).
+        let s = &self.inner.settings;
+        Ok(header.kms.as_ref().is_some_and(|k| {
+            k.provider == PROVIDER
+                && k.key_id == s.key
+                && k.options.get("mount").map(String::as_str) == Some(s.mount.as_str())
+                && k.options.get("namespace") == s.namespace.as_ref()
+        }))
+    }
+
+    async fn wrap(&self, header: &KekHeader, key: &SecretKey, aad: &[u8]) -> Result<Vec<u8>> {
+        let version = header
+            .kms
+            .as_ref()
+            .and_then(|k| k.key_version.as_deref())
+            .and_then(|v| v.parse::<u32>().ok());
+        let inner = Arc::clone(&self.inner);
+        let plain = Zeroizing::new(key.expose_secret().to_vec());
+        let aad = aad.to_vec();
+        self.rt
+            .run(async move { inner.encrypt(version, plain, aad).await })
+            .await
+    }
+
+    async fn unwrap(&self, _header: &KekHeader, blob: &[u8], aad: &[u8]) -> Result<SecretKey> {
+        let inner = Arc::clone(&self.inner);
+        let (blob, aad) = (blob.to_vec(), aad.to_vec());
+        self.rt
+            .run(async move { inner.decrypt(blob, aad).await })
+            .await
+    }
+}
+
+/// Sorts a Vault error response (status and its `errors` strings).
+pub fn classify_response(status: u16, errors: &[String]) -> KmsErrorKind {
+    let text = errors.join(" ").to_ascii_lowercase();
+    match status {
+        401 | 403 => KmsErrorKind::AccessDenied,
+        404 => KmsErrorKind::NotFound,
+        412 | 429 | 500..=599 => KmsErrorKind::Unavailable,
+        _ if text.contains("not found") || text.contains("no handler for route") => {
+            KmsErrorKind::NotFound
+        }
+        _ if text.contains("permission denied") => KmsErrorKind::AccessDenied,
+        // Authentication failures, a version below min_decryption_version,
+        // a blob of another key: the blob does not open under this key.
+        _ => KmsErrorKind::WrongKey,
+    }
+}
+
+/// Sorts a transport failure; every one is "unavailable" (after retries).
+pub fn classify_transport(e: &reqwest::Error) -> (KmsErrorKind, String) {
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else {
+        "request failed"
+    };
+    let mut detail = what.to_string();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(inner) = cur {
+        detail.push_str(": ");
+        detail.push_str(&inner.to_string());
+        cur = inner.source();
+    }
+    (KmsErrorKind::Unavailable, detail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(key: &str, opts: &[(&str, &str)]) -> KmsSpec {
+        KmsSpec {
+            provider: PROVIDER.into(),
+            key_id: key.into(),
+            options: opts
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn settings_validate_and_name_what_is_wrong() {
+        let a = [("address", "https://vault.example:8200/")];
+        let s = Settings::parse(&spec("app", &a)).unwrap();
+        assert_eq!(s.mount, "transit");
+        assert_eq!(s.address, "https://vault.example:8200");
+        assert_eq!(
+            s.url("encrypt"),
+            "https://vault.example:8200/v1/transit/encrypt/app"
+        );
+        let err = Settings::parse(&spec("app", &[("address", "https://x"), ("token", "t")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown option 'token'"), "{err}");
+        assert!(Settings::parse(&spec("a/b", &a)).is_err());
+        assert!(Settings::parse(&spec("app", &[("address", "vault:8200")])).is_err());
+    }
+
+    #[test]
+    fn blob_round_trips_and_rejects_junk() {
+        let ct = "vault:v7:cYW8qRCxEdKq7/2tzln2QvxUj0gLuDxW8tyDmdV/sY5L";
+        let blob = encode_blob(ct).unwrap();
+        assert_eq!(blob_key_version(&blob), Some(7));
+        assert_eq!(decode_blob(&blob).unwrap(), ct);
+        assert!(encode_blob("vault:vx:AAAA").is_none());
+        assert!(decode_blob(&[2, 0, 0, 0, 1, 9]).is_none());
+        assert!(decode_blob(&[1, 0, 0, 0, 0, 9]).is_none());
+        assert!(decode_blob(&blob[..5]).is_none());
+    }
+
+    #[test]
+    fn responses_are_classified() {
+        use KmsErrorKind::*;
+        let e = |s: &str| vec![s.to_string()];
+        assert_eq!(
+            classify_response(403, &e("permission denied")),
+            AccessDenied
+        );
+        assert_eq!(classify_response(404, &[]), NotFound);
+        assert_eq!(
+            classify_response(400, &e("encryption key not found")),
+            NotFound
+        );
+        assert_eq!(
+            classify_response(400, &e("cipher: message authentication failed")),
+            WrongKey
+        );
+        assert_eq!(classify_response(503, &e("Vault is sealed")), Unavailable);
+        assert_eq!(classify_response(429, &[]), Unavailable);
+    }
+}

