@@ -82,7 +82,12 @@ pub fn check_sources(root: &Path) -> std::io::Result<Vec<String>> {
         "eprintln!(",
         "format!(",
     ];
-    let banned = ["todo!(", "unimplemented!(", "dbg!("];
+    // Spelled in pieces so that this file does not trip simpler greps for stubs.
+    let banned = [
+        concat!("todo", "!("),
+        concat!("unimplemented", "!("),
+        concat!("dbg", "!("),
+    ];
     for file in rust_files(root)? {
         let rel = file
             .strip_prefix(root)
@@ -202,7 +207,11 @@ mod tests {
         std::fs::create_dir_all(&src).unwrap();
         std::fs::write(src.join("ok.rs"), "//! fine\nfn main() {}\n").unwrap();
         std::fs::write(src.join("nodoc.rs"), "fn f() {}\n").unwrap();
-        std::fs::write(src.join("stub.rs"), "//! x\nfn f() { todo!() }\n").unwrap();
+        std::fs::write(
+            src.join("stub.rs"),
+            concat!("//! x\nfn f() { todo", "!() }\n"),
+        )
+        .unwrap();
         std::fs::write(
             src.join("leak.rs"),
             "//! x\nfn f(k: &K) { tracing::info!(\"{:?}\", k.expose_secret()); }\n",
@@ -221,7 +230,7 @@ mod tests {
             .any(|p| p.contains("nodoc.rs") && p.contains("//!")));
         assert!(problems
             .iter()
-            .any(|p| p.contains("stub.rs:2") && p.contains("todo!(")));
+            .any(|p| p.contains("stub.rs:2") && p.contains(concat!("todo", "!("))));
         assert!(problems
             .iter()
             .any(|p| p.contains("leak.rs:2") && p.contains("key material")));
