@@ -100,6 +100,41 @@ pub fn set_audit_user(user: Option<String>, source_ip: Option<String>) {
     USER.with(|u| *u.borrow_mut() = user.map(|name| (name, source_ip)));
 }
 
+thread_local! {
+    static IN_STATEMENT: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// While a [`StatementScope`] lives, the engine records no data events
+/// (read, write, delete, schema change) of its own on this thread: the layer
+/// above (SQL) records one event for the whole statement, with its text and
+/// row count, instead of one per engine call. Key events (decryption
+/// failures among them) are still recorded.
+#[derive(Debug)]
+#[must_use = "the scope ends when dropped"]
+pub struct StatementScope {
+    // Thread-bound: the counter it decrements is this thread's.
+    _thread: std::marker::PhantomData<*const ()>,
+}
+
+/// Starts a [`StatementScope`] on this thread (scopes nest).
+pub fn statement_scope() -> StatementScope {
+    IN_STATEMENT.with(|d| d.set(d.get() + 1));
+    StatementScope {
+        _thread: std::marker::PhantomData,
+    }
+}
+
+impl Drop for StatementScope {
+    fn drop(&mut self) {
+        IN_STATEMENT.with(|d| d.set(d.get().saturating_sub(1)));
+    }
+}
+
+/// Whether a [`StatementScope`] is open on this thread.
+pub(crate) fn in_statement() -> bool {
+    IN_STATEMENT.with(|d| d.get() > 0)
+}
+
 enum Chain {
     Keyed(Hmac<Sha256>),
     Unkeyed,

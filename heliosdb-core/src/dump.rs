@@ -104,6 +104,26 @@ fn literal(v: &Value) -> String {
     }
 }
 
+/// What a layer above the engine knows of a table's SQL shape, so that a
+/// dump carries it to PostgreSQL: `SERIAL` and `VARCHAR(n)` column types and
+/// sequence positions. The SQL layer implements it (`heliosdb_sql::PgDumpHints`).
+/// Our own `import` restores the same state from the dump's key-value pairs.
+pub trait DumpHints {
+    /// The type to write for `column` instead of the engine's type name.
+    fn column_type(&self, table: &str, column: &str) -> Option<String>;
+    /// Statements to write after the table's rows, e.g. `SELECT setval(…)`.
+    /// Our `import` accepts only `SELECT setval(…)` here (as a no-op).
+    ///
+    /// # Errors
+    /// Reading the state they describe failed.
+    fn after_rows(&self, table: &str) -> Result<Vec<String>>;
+}
+
+/// `text` as a PostgreSQL string literal (for statements that hints write).
+pub fn sql_string_literal(text: &str) -> String {
+    literal(&Value::String(text.to_string()))
+}
+
 impl StorageEngine {
     /// Writes a decrypted logical dump of every table and key-value pair to
     /// `out`, one table at a time, `ROWS_PER_INSERT` rows per statement;
@@ -115,7 +135,21 @@ impl StorageEngine {
     pub fn export_sql(
         &self,
         out: &mut dyn Write,
+        progress: impl FnMut(u64),
+    ) -> Result<ExportStats> {
+        self.export_sql_with(out, progress, None)
+    }
+
+    /// [`StorageEngine::export_sql`] with what the SQL layer knows of the
+    /// tables (serial columns, `VARCHAR(n)`, sequence positions).
+    ///
+    /// # Errors
+    /// As [`StorageEngine::export_sql`], and the hints' own errors.
+    pub fn export_sql_with(
+        &self,
+        out: &mut dyn Write,
         mut progress: impl FnMut(u64),
+        hints: Option<&dyn DumpHints>,
     ) -> Result<ExportStats> {
         let mut stats = ExportStats::default();
         writeln!(
@@ -141,7 +175,10 @@ impl StorageEngine {
                 .columns
                 .iter()
                 .map(|c| {
-                    let mut s = format!("{} {}", ident(&c.name), type_name(c.data_type));
+                    let t = hints
+                        .and_then(|h| h.column_type(&def.name, &c.name))
+                        .unwrap_or_else(|| type_name(c.data_type).to_string());
+                    let mut s = format!("{} {t}", ident(&c.name));
                     if c.primary_key {
                         s.push_str(" PRIMARY KEY");
                     } else if !c.nullable {
@@ -190,6 +227,11 @@ impl StorageEngine {
                 }
             }
             flush(&mut batch, out)?;
+            if let Some(h) = hints {
+                for st in h.after_rows(&def.name)? {
+                    writeln!(out, "{st}")?;
+                }
+            }
             for index in &def.indexes {
                 writeln!(
                     out,
@@ -285,9 +327,9 @@ fn parse_type(t: &str) -> Option<DataType> {
     let base = t.split('(').next().unwrap_or("").trim();
     Some(match base {
         "BOOLEAN" | "BOOL" => DataType::Bool,
-        "SMALLINT" | "INT2" => DataType::Int2,
+        "SMALLINT" | "INT2" | "SMALLSERIAL" | "SERIAL2" => DataType::Int2,
         "INTEGER" | "INT" | "INT4" | "SERIAL" => DataType::Int4,
-        "BIGINT" | "INT8" | "BIGSERIAL" => DataType::Int8,
+        "BIGINT" | "INT8" | "BIGSERIAL" | "SERIAL8" => DataType::Int8,
         "DOUBLE PRECISION" | "FLOAT8" | "DOUBLE" | "FLOAT" | "REAL" => DataType::Float8,
         "NUMERIC" | "DECIMAL" => DataType::Numeric,
         "TEXT" | "VARCHAR" | "CHARACTER VARYING" | "CHAR" | "CHARACTER" | "STRING" => {
@@ -539,6 +581,9 @@ fn apply_sql(
                     .insert_batch(&table, tuples)
                     .map_err(|e| e.to_string())?;
             }
+            // Sequence positions for PostgreSQL (written by `DumpHints`);
+            // here they arrive with the key-value pairs instead.
+            Statement::Query(q) if is_setval(&q) => {}
             other => {
                 return Err(format!(
                     "unsupported statement in a dump: {}",
@@ -549,4 +594,16 @@ fn apply_sql(
         stats.statements += 1;
     }
     Ok(())
+}
+
+/// Whether `q` is `SELECT setval(…)` / `SELECT pg_catalog.setval(…)` alone.
+fn is_setval(q: &sqlparser::ast::Query) -> bool {
+    let SetExpr::Select(sel) = q.body.as_ref() else {
+        return false;
+    };
+    sel.from.is_empty()
+        && sel.projection.len() == 1
+        && matches!(&sel.projection[0],
+            sqlparser::ast::SelectItem::UnnamedExpr(Expr::Function(f))
+                if f.name.0.last().is_some_and(|i| i.value.eq_ignore_ascii_case("setval")))
 }

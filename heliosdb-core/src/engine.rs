@@ -483,6 +483,8 @@ impl StorageEngine {
     ) {
         let Some(a) = &self.audit else { return };
         let (t, ev) = match r {
+            // Inside a SQL statement: the statement is the event.
+            Ok(_) if crate::audit::in_statement() => return,
             Ok(v) => (
                 t,
                 crate::audit::AuditEvent {

@@ -25,7 +25,7 @@ mod verify;
 
 pub use backup::restore;
 pub use config::{Config, KeySource};
-pub use dump::{import_sql, ExportStats, ImportStats};
+pub use dump::{import_sql, sql_string_literal, DumpHints, ExportStats, ImportStats};
 pub use engine::{IndexDef, KeyInfo, StorageEngine, TableDef, VerifyFailure, VerifyReport};
 pub use error::{Error, Result};
 pub use rotation::{DekStatus, EncryptionStatus, KekRotation, RotationStatus, SlotStatus};

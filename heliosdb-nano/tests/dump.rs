@@ -5,58 +5,15 @@
 
 mod common;
 
-use heliosdb_nano::rust_decimal::Decimal;
 use heliosdb_nano::storage::StorageEngine;
 use heliosdb_nano::{Column, DataType, Schema, Tuple, Value};
 
-fn all_types_row(i: i64) -> Tuple {
-    let texts = [
-        "plain",
-        "it's",
-        "back\\slash",
-        "semi;colon",
-        "multi\nline\ttab",
-        "ünïcødé ✓",
-        "",
-        "--not a comment",
-    ];
-    Tuple::new(vec![
-        Value::Int8(i),
-        Value::Int2((i % 300) as i16 - 150),
-        Value::Int4(i as i32 * -7),
-        if i % 5 == 0 {
-            Value::Null
-        } else {
-            Value::Float8(i as f64 / 3.0)
-        },
-        Value::Numeric(Decimal::new(i * 12345 - 99, 3)),
-        Value::String(texts[i as usize % texts.len()].to_string()),
-        Value::Bytes((0..(i % 7) as u8).collect()),
-        Value::Bool(i % 2 == 0),
-        Value::Timestamp(
-            heliosdb_nano::chrono::DateTime::from_timestamp_micros(
-                1_700_000_000_000_000 + i * 1_000_123,
-            )
-            .unwrap(),
-        ),
-    ])
-}
-
 fn populate(s: &StorageEngine) {
-    let schema = Schema::new(vec![
-        Column::new("id", DataType::Int8).primary_key(),
-        Column::new("small", DataType::Int2),
-        Column::new("int", DataType::Int4).not_null(),
-        Column::new("dbl", DataType::Float8),
-        Column::new("num", DataType::Numeric),
-        Column::new("txt", DataType::Text),
-        Column::new("bin", DataType::Bytes),
-        Column::new("flag", DataType::Bool),
-        Column::new("ts", DataType::Timestamp),
-    ]);
-    s.catalog().create_table("all types", schema).unwrap();
+    s.catalog()
+        .create_table("all types", common::all_types_schema())
+        .unwrap();
     s.catalog().create_index("all types", "txt").unwrap();
-    s.insert_batch("all types", (0..1234).map(all_types_row).collect())
+    s.insert_batch("all types", (0..1234).map(common::all_types_row).collect())
         .unwrap();
     s.catalog()
         .create_table_with_own_key(

@@ -45,17 +45,26 @@ pub(crate) struct Worker {
     shared: Arc<SqlShared>,
     db: String,
     user: String,
+    /// The client's address, for the audit log.
+    peer: String,
     /// The open transaction saw an error (PostgreSQL's aborted state).
     failed: AtomicBool,
 }
 
 impl Worker {
-    fn new(engine: Arc<StorageEngine>, shared: Arc<SqlShared>, db: String, user: String) -> Self {
+    fn new(
+        engine: Arc<StorageEngine>,
+        shared: Arc<SqlShared>,
+        db: String,
+        user: String,
+        peer: String,
+    ) -> Self {
         Worker {
             engine,
             shared,
             db,
             user,
+            peer,
             failed: AtomicBool::new(false),
         }
     }
@@ -67,6 +76,9 @@ impl Worker {
         let mut session = Session::new(&self.engine, &self.shared)
             .with_identity(&self.db, &self.user)
             .with_failed(self.failed.load(Ordering::Relaxed));
+        // Audit events of this call (one per statement) name the session's
+        // user and client; the connection owns this thread.
+        heliosdb_core::audit::set_audit_user(Some(self.user.clone()), Some(self.peer.clone()));
         let r = f(&mut session);
         self.failed.store(session.is_failed(), Ordering::Relaxed);
         Ok(r)
@@ -249,7 +261,8 @@ impl Conn {
                 .get(METADATA_DATABASE)
                 .cloned()
                 .unwrap_or_else(|| user.clone());
-            Worker::new(self.engine.clone(), self.shared.clone(), db, user)
+            let peer = client.socket_addr().ip().to_string();
+            Worker::new(self.engine.clone(), self.shared.clone(), db, user, peer)
         })
     }
 }

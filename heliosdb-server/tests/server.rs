@@ -610,3 +610,61 @@ async fn no_users_no_server() {
         .unwrap_err();
     assert!(err.to_string().contains("heliosdb-nano user add"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_log_names_statement_user_and_client_address() {
+    let log_dir = tempfile::tempdir().unwrap();
+    let log = log_dir.path().join("audit.log");
+    let mut config = heliosdb_core::Config::default();
+    config.audit.enabled = true;
+    config.audit.log_file = Some(log.clone());
+    config.audit.log_reads = true;
+    let server = TestServer::start_with(config, true, None).await;
+    let client = server.client().await;
+    client
+        .batch_execute("CREATE TABLE patients (id INT PRIMARY KEY, name TEXT)")
+        .await
+        .unwrap();
+    client
+        .execute(
+            "INSERT INTO patients (id, name) VALUES ($1, $2)",
+            &[&1_i32, &"never-logged"],
+        )
+        .await
+        .unwrap();
+    let rows = client
+        .query("SELECT * FROM patients WHERE id = 1", &[])
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    drop(client);
+    server.stop().await;
+
+    let lines: Vec<heliosdb_core::audit::AuditLine> = heliosdb_core::audit::read_log(&log)
+        .unwrap()
+        .into_iter()
+        .map(|(_, _, l)| l.unwrap())
+        .collect();
+    let sql: Vec<_> = lines.iter().filter(|l| l.user == USER).collect();
+    let got: Vec<(&str, u64)> = sql
+        .iter()
+        .map(|l| (l.query.as_deref().unwrap(), l.rows_affected))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("CREATE TABLE patients (id INT PRIMARY KEY, name TEXT)", 0),
+            ("INSERT INTO patients (id, name) VALUES ($1, $2)", 1),
+            ("SELECT * FROM patients WHERE id = 1", 1),
+        ]
+    );
+    for l in &sql {
+        assert_eq!(l.source_ip.as_deref(), Some("127.0.0.1"));
+        assert_eq!(l.table.as_deref(), Some("patients"));
+        assert!(l.encryption_enabled);
+    }
+    // Extended-protocol parameter values never reach the log.
+    assert!(!std::fs::read_to_string(&log)
+        .unwrap()
+        .contains("never-logged"));
+}

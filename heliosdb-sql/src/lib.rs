@@ -30,6 +30,7 @@
 
 mod catalog;
 mod convert;
+mod dump;
 mod infer;
 mod rewrite;
 mod session;
@@ -38,6 +39,7 @@ mod store;
 use heliosdb_core::{DataType, StorageEngine, Value};
 
 pub use convert::pg_type_name;
+pub use dump::PgDumpHints;
 pub use session::{coerce, text_of, Described, Session};
 pub use store::SqlShared;
 

@@ -2,16 +2,20 @@
 //! statement through GlueSQL on the engine. Transactions are the engine's,
 //! which belong to the calling thread.
 
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 use gluesql_core::executor::{execute, Payload, PayloadVariable};
 use gluesql_core::prelude::{translate_with_params, ParamLiteral};
-use gluesql_core::sqlparser::ast::{Expr, SelectItem, Statement, Value as SqlValue};
+use gluesql_core::sqlparser::ast::{
+    visit_relations, Expr, SelectItem, Statement, Value as SqlValue,
+};
 use gluesql_core::sqlparser::dialect::PostgreSqlDialect;
 use gluesql_core::sqlparser::parser::Parser;
 use gluesql_core::store::Planner;
 use gluesql_core::translate::IntoParamLiteral;
+use heliosdb_core::audit::{self, AuditEvent, EventType};
 use heliosdb_core::{DataType, StorageEngine, Value};
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use rust_decimal::Decimal;
@@ -20,6 +24,39 @@ use crate::convert::result_value;
 use crate::infer::{param_types, query_columns, returning_columns};
 use crate::store::{EngineStore, SqlShared, StmtKind, TableInfo};
 use crate::{catalog, rewrite, ColumnInfo, QueryResult, Result, SqlError};
+
+/// The audit event type and table(s) of a statement that touches data or
+/// schema; `None` for session and transaction control (BEGIN, SET, SHOW).
+fn audit_class(stmt: &Statement) -> Option<(EventType, Option<String>)> {
+    let event_type = match stmt {
+        Statement::Query(_) => EventType::Read,
+        Statement::Insert(_) | Statement::Update { .. } => EventType::Write,
+        Statement::Delete(_) | Statement::Truncate { .. } => EventType::Delete,
+        Statement::CreateTable(_)
+        | Statement::CreateIndex(_)
+        | Statement::AlterTable { .. }
+        | Statement::Drop { .. } => EventType::SchemaChange,
+        _ => return None,
+    };
+    let mut tables: Vec<String> = Vec::new();
+    let _ = visit_relations(stmt, |name| {
+        let name = name.to_string();
+        if !tables.contains(&name) {
+            tables.push(name);
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    if let Statement::Drop { names, .. } = stmt {
+        for n in names {
+            let n = n.to_string();
+            if !tables.contains(&n) {
+                tables.push(n);
+            }
+        }
+    }
+    let table = (!tables.is_empty()).then(|| tables.join(","));
+    Some((event_type, table))
+}
 
 /// What a statement takes and returns, known before it runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -255,6 +292,7 @@ impl<'e> Session<'e> {
     /// # Errors
     /// Syntax errors; more than one statement.
     pub fn describe(&mut self, sql: &str) -> Result<Described> {
+        let _scope = audit::statement_scope();
         if let Some(r) = catalog::answer(self, sql)? {
             let columns = match r {
                 QueryResult::Rows { columns, .. } => Some(columns),
@@ -380,13 +418,38 @@ impl<'e> Session<'e> {
     }
 
     fn execute_all(&mut self, sql: &str, params: &[Value]) -> Result<Vec<QueryResult>> {
+        // The engine calls a statement makes (and the catalog reads around
+        // it) are not events of their own: each statement is one event.
+        let _scope = audit::statement_scope();
         if let Some(r) = catalog::answer(self, sql)? {
             return Ok(vec![r]);
         }
         let stmts = parse(sql)?;
         let mut out = Vec::with_capacity(stmts.len());
         for stmt in stmts {
-            out.push(self.run(stmt, params)?);
+            let Some((event_type, table)) = audit_class(&stmt) else {
+                out.push(self.run(stmt, params)?);
+                continue;
+            };
+            // Parameters stay `$n` in the logged text: values are not logged.
+            let text = stmt.to_string();
+            let r = self.run(stmt, params)?;
+            let rows_affected = match &r {
+                QueryResult::Rows { rows, .. } => rows.len() as u64,
+                QueryResult::Command { rows, .. } => *rows,
+            };
+            let event = AuditEvent {
+                table,
+                query: Some(text),
+                rows_affected,
+                ..AuditEvent::default()
+            };
+            // The statement already took effect: a failed audit write is
+            // reported, not turned into a failure of the statement.
+            if let Err(e) = self.engine.audit(event_type, event) {
+                tracing::error!(error = %e, "audit log write failed");
+            }
+            out.push(r);
         }
         Ok(out)
     }

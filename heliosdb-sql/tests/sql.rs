@@ -303,3 +303,130 @@ fn sql_sees_tables_created_natively() {
     };
     assert_eq!(columns.len(), 1, "the hidden key is not shown");
 }
+
+/// Audit lines of the log at `path`, all parsed.
+fn audit_lines(path: &std::path::Path) -> Vec<heliosdb_core::audit::AuditLine> {
+    heliosdb_core::audit::read_log(path)
+        .unwrap()
+        .into_iter()
+        .map(|(_, _, l)| l.unwrap())
+        .collect()
+}
+
+#[test]
+fn each_sql_statement_is_one_audit_event_with_its_text_and_row_count() {
+    use heliosdb_core::audit::EventType;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.log");
+    let mut config = Config::default();
+    config.encryption.enabled = true;
+    config.audit.enabled = true;
+    config.audit.log_file = Some(log.clone());
+    config.audit.log_reads = true;
+    let db = StorageEngine::open_with_source(
+        dir.path().join("db"),
+        &config,
+        Arc::new(FakeSource::new(7)),
+    )
+    .unwrap();
+    let before = audit_lines(&log).len();
+    db.execute_sql("CREATE TABLE patients (id SERIAL PRIMARY KEY, name TEXT, diagnosis TEXT)")
+        .unwrap();
+    db.execute_sql(
+        "INSERT INTO patients (name, diagnosis) VALUES ('a', 'x'), ('b', 'y'), ('c', 'z')",
+    )
+    .unwrap();
+    db.execute_sql_with_params(
+        "SELECT * FROM patients WHERE name = $1",
+        &[Value::String("secret-param-value".into())],
+    )
+    .unwrap();
+    db.execute_sql("UPDATE patients SET diagnosis = 'w' WHERE id < 3")
+        .unwrap();
+    db.execute_sql("DELETE FROM patients WHERE id = 3").unwrap();
+    db.execute_sql("BEGIN; SELECT count(*) FROM patients; COMMIT")
+        .unwrap();
+    db.execute_sql("DROP TABLE patients").unwrap();
+    // A failed statement is not an event.
+    assert!(db.execute_sql("SELECT * FROM missing_table").is_err());
+
+    let lines = audit_lines(&log);
+    let got: Vec<(EventType, Option<&str>, &str, u64, &str)> = lines[before..]
+        .iter()
+        .map(|l| {
+            (
+                l.event_type,
+                l.table.as_deref(),
+                l.query.as_deref().unwrap(),
+                l.rows_affected,
+                l.user.as_str(),
+            )
+        })
+        .collect();
+    let p = Some("patients");
+    assert_eq!(
+        got,
+        vec![
+            (
+                EventType::SchemaChange,
+                p,
+                "CREATE TABLE patients (id SERIAL PRIMARY KEY, name TEXT, diagnosis TEXT)",
+                0,
+                "embedded"
+            ),
+            (
+                EventType::Write,
+                p,
+                "INSERT INTO patients (name, diagnosis) VALUES ('a', 'x'), ('b', 'y'), ('c', 'z')",
+                3,
+                "embedded"
+            ),
+            (
+                EventType::Read,
+                p,
+                "SELECT * FROM patients WHERE name = $1",
+                0,
+                "embedded"
+            ),
+            (
+                EventType::Write,
+                p,
+                "UPDATE patients SET diagnosis = 'w' WHERE id < 3",
+                2,
+                "embedded"
+            ),
+            (
+                EventType::Delete,
+                p,
+                "DELETE FROM patients WHERE id = 3",
+                1,
+                "embedded"
+            ),
+            (
+                EventType::Read,
+                p,
+                "SELECT count(*) FROM patients",
+                1,
+                "embedded"
+            ),
+            (
+                EventType::SchemaChange,
+                p,
+                "DROP TABLE patients",
+                0,
+                "embedded"
+            ),
+        ]
+    );
+    assert!(lines.iter().all(|l| l.encryption_enabled));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        !text.contains("secret-param-value"),
+        "parameter values are not logged"
+    );
+    // The chain still verifies with the database's chain key.
+    let (key, id) = db.audit_chain_key_for_verification().unwrap();
+    assert!(heliosdb_core::audit::verify_chain(&log, key.as_ref(), &id)
+        .unwrap()
+        .is_ok());
+}

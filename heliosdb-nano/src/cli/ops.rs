@@ -88,10 +88,14 @@ pub fn export(input: &Path, output: &Path, keys: &KeyArgs) -> anyhow::Result<Exi
             b.set_position(n);
         }
     };
+    // SERIAL columns, their sequence positions and VARCHAR(n) limits, so
+    // that PostgreSQL's `psql -f` gets the same schema.
+    let hints = heliosdb_sql::PgDumpHints::new(&storage)?;
+    let hints = Some(&hints as &dyn heliosdb_core::DumpHints);
     let stats = if output == Path::new("-") {
         let stdout = std::io::stdout();
         let mut w = std::io::BufWriter::new(stdout.lock());
-        storage.export_sql(&mut w, report)?
+        storage.export_sql_with(&mut w, report, hints)?
     } else {
         let partial = std::path::PathBuf::from(format!("{}.partial", output.display()));
         let result = (|| -> anyhow::Result<heliosdb_core::ExportStats> {
@@ -102,7 +106,7 @@ pub fn export(input: &Path, output: &Path, keys: &KeyArgs) -> anyhow::Result<Exi
                 .mode(0o600)
                 .open(&partial)?;
             let mut w = std::io::BufWriter::new(f);
-            let stats = storage.export_sql(&mut w, report)?;
+            let stats = storage.export_sql_with(&mut w, report, hints)?;
             w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
             std::fs::rename(&partial, output)?;
             Ok(stats)

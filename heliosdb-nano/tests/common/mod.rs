@@ -5,7 +5,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use heliosdb_nano::config::KeySource;
-use heliosdb_nano::Config;
+use heliosdb_nano::rust_decimal::Decimal;
+use heliosdb_nano::{Column, Config, DataType, Schema, Tuple, Value};
 
 pub const KEY_A: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 pub const KEY_B: &str = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
@@ -70,4 +71,54 @@ pub fn with_raw_db(path: &Path, f: impl FnOnce(&rocksdb::DB)) {
 /// The heliosdb-nano binary built for these tests.
 pub fn bin() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_heliosdb-nano"))
+}
+
+/// The schema of the "all types" test table: one column of every type.
+pub fn all_types_schema() -> Schema {
+    Schema::new(vec![
+        Column::new("id", DataType::Int8).primary_key(),
+        Column::new("small", DataType::Int2),
+        Column::new("int", DataType::Int4).not_null(),
+        Column::new("dbl", DataType::Float8),
+        Column::new("num", DataType::Numeric),
+        Column::new("txt", DataType::Text),
+        Column::new("bin", DataType::Bytes),
+        Column::new("flag", DataType::Bool),
+        Column::new("ts", DataType::Timestamp),
+    ])
+}
+
+/// Row `i` of the "all types" table: awkward texts (quotes, backslashes,
+/// newlines, Unicode, empty), NULLs, negative numbers, bytes, timestamps.
+pub fn all_types_row(i: i64) -> Tuple {
+    let texts = [
+        "plain",
+        "it's",
+        "back\\slash",
+        "semi;colon",
+        "multi\nline\ttab",
+        "ünïcødé ✓",
+        "",
+        "--not a comment",
+    ];
+    Tuple::new(vec![
+        Value::Int8(i),
+        Value::Int2((i % 300) as i16 - 150),
+        Value::Int4(i as i32 * -7),
+        if i % 5 == 0 {
+            Value::Null
+        } else {
+            Value::Float8(i as f64 / 3.0)
+        },
+        Value::Numeric(Decimal::new(i * 12345 - 99, 3)),
+        Value::String(texts[i as usize % texts.len()].to_string()),
+        Value::Bytes((0..(i % 7) as u8).collect()),
+        Value::Bool(i % 2 == 0),
+        Value::Timestamp(
+            heliosdb_nano::chrono::DateTime::from_timestamp_micros(
+                1_700_000_000_000_000 + i * 1_000_123,
+            )
+            .unwrap(),
+        ),
+    ])
 }

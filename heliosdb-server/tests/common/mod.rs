@@ -30,9 +30,17 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(encrypted: bool, ssl: Option<SslConfig>) -> TestServer {
+        Self::start_with(Config::default(), encrypted, ssl).await
+    }
+
+    /// As [`TestServer::start`] with `config` for the engine (e.g. `[audit]`).
+    pub async fn start_with(
+        mut config: Config,
+        encrypted: bool,
+        ssl: Option<SslConfig>,
+    ) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let db_path = dir.path().join("db");
-        let mut config = Config::default();
         let engine = if encrypted {
             config.encryption.enabled = true;
             StorageEngine::open_with_source(&db_path, &config, Arc::new(FakeSource::new(3)))
