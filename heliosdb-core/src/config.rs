@@ -346,6 +346,11 @@ pub struct AuditConfig {
     pub log_schema_changes: bool,
     /// Log key events (key loaded, rotation, decryption failures).
     pub log_encryption_events: bool,
+    /// Keep the literal values of SQL statements in the logged `query`
+    /// (`WHERE id = 123`). Off by default: the log is not encrypted, so
+    /// literals are logged as `?` (`WHERE id = ?`) and rows' contents never
+    /// reach it; statement shape, table, user and row count still do.
+    pub log_query_values: bool,
     /// `[audit.retention]`
     pub retention: RetentionConfig,
 }
@@ -361,6 +366,7 @@ impl Default for AuditConfig {
             log_deletes: true,
             log_schema_changes: true,
             log_encryption_events: true,
+            log_query_values: false,
             retention: RetentionConfig::default(),
         }
     }

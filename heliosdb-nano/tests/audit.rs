@@ -252,6 +252,31 @@ fn edited_deleted_and_reordered_lines_break_the_chain() {
         .unwrap();
     assert!(out.status.success());
     assert!(std::fs::read_to_string(&html).unwrap().contains("<svg"));
+    // PDF, as the tutorial's command writes it, read back by pypdf.
+    let pdf = dir.path().join("encryption_compliance_2025_12.pdf");
+    let out = common::bin()
+        .args(["audit-report", "--input"])
+        .arg(&log)
+        .args(["--type", "encryption-compliance", "--output"])
+        .arg(&pdf)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = common::pdf_text(&pdf);
+    for want in [
+        "HeliosDB Nano encryption-compliance report",
+        "Events per day",
+        "Access per table",
+        "patients",
+        "doctor_smith",
+        "key loaded",
+    ] {
+        assert!(text.contains(want), "{want:?} missing from the PDF: {text}");
+    }
 }
 
 #[test]

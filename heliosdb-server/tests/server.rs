@@ -655,7 +655,7 @@ async fn audit_log_names_statement_user_and_client_address() {
         vec![
             ("CREATE TABLE patients (id INT PRIMARY KEY, name TEXT)", 0),
             ("INSERT INTO patients (id, name) VALUES ($1, $2)", 1),
-            ("SELECT * FROM patients WHERE id = 1", 1),
+            ("SELECT * FROM patients WHERE id = ?", 1),
         ]
     );
     for l in &sql {

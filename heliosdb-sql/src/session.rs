@@ -9,7 +9,7 @@ use chrono::NaiveDateTime;
 use gluesql_core::executor::{execute, Payload, PayloadVariable};
 use gluesql_core::prelude::{translate_with_params, ParamLiteral};
 use gluesql_core::sqlparser::ast::{
-    visit_relations, Expr, SelectItem, Statement, Value as SqlValue,
+    visit_expressions_mut, visit_relations, Expr, SelectItem, Statement, Value as SqlValue,
 };
 use gluesql_core::sqlparser::dialect::PostgreSqlDialect;
 use gluesql_core::sqlparser::parser::Parser;
@@ -56,6 +56,25 @@ fn audit_class(stmt: &Statement) -> Option<(EventType, Option<String>)> {
     }
     let table = (!tables.is_empty()).then(|| tables.join(","));
     Some((event_type, table))
+}
+
+/// The statement's text with every literal value (strings, numbers, bytes)
+/// shown as `?`: what the audit log records by default, so that no row
+/// content reaches the unencrypted log. NULL, booleans and `$n` stay.
+fn redact_literals(stmt: &Statement) -> String {
+    let mut stmt = stmt.clone();
+    let _ = visit_expressions_mut(&mut stmt, |e| {
+        if let Expr::Value(v) = e {
+            if !matches!(
+                v,
+                SqlValue::Null | SqlValue::Boolean(_) | SqlValue::Placeholder(_)
+            ) {
+                *v = SqlValue::Placeholder("?".into());
+            }
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    stmt.to_string()
 }
 
 /// What a statement takes and returns, known before it runs.
@@ -431,8 +450,13 @@ impl<'e> Session<'e> {
                 out.push(self.run(stmt, params)?);
                 continue;
             };
-            // Parameters stay `$n` in the logged text: values are not logged.
-            let text = stmt.to_string();
+            // Parameters stay `$n`; literals become `?` unless
+            // `[audit] log_query_values` asks for them.
+            let text = if self.engine.config().audit.log_query_values {
+                stmt.to_string()
+            } else {
+                redact_literals(&stmt)
+            };
             let r = self.run(stmt, params)?;
             let rows_affected = match &r {
                 QueryResult::Rows { rows, .. } => rows.len() as u64,

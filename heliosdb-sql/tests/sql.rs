@@ -377,7 +377,7 @@ fn each_sql_statement_is_one_audit_event_with_its_text_and_row_count() {
             (
                 EventType::Write,
                 p,
-                "INSERT INTO patients (name, diagnosis) VALUES ('a', 'x'), ('b', 'y'), ('c', 'z')",
+                "INSERT INTO patients (name, diagnosis) VALUES (?, ?), (?, ?), (?, ?)",
                 3,
                 "embedded"
             ),
@@ -391,14 +391,14 @@ fn each_sql_statement_is_one_audit_event_with_its_text_and_row_count() {
             (
                 EventType::Write,
                 p,
-                "UPDATE patients SET diagnosis = 'w' WHERE id < 3",
+                "UPDATE patients SET diagnosis = ? WHERE id < ?",
                 2,
                 "embedded"
             ),
             (
                 EventType::Delete,
                 p,
-                "DELETE FROM patients WHERE id = 3",
+                "DELETE FROM patients WHERE id = ?",
                 1,
                 "embedded"
             ),
@@ -424,7 +424,35 @@ fn each_sql_statement_is_one_audit_event_with_its_text_and_row_count() {
         !text.contains("secret-param-value"),
         "parameter values are not logged"
     );
-    // The chain still verifies with the database's chain key.
+    assert!(!text.contains("'x'"), "literals are not logged by default");
+    let (key, id) = db.audit_chain_key_for_verification().unwrap();
+    assert!(heliosdb_core::audit::verify_chain(&log, key.as_ref(), &id)
+        .unwrap()
+        .is_ok());
+    drop(db);
+
+    // `log_query_values = true` keeps literals (the tutorial's example line).
+    config.audit.log_query_values = true;
+    let db = StorageEngine::open_with_source(
+        dir.path().join("db"),
+        &config,
+        Arc::new(FakeSource::new(7)),
+    )
+    .unwrap();
+    db.execute_sql("CREATE TABLE patients (id INT PRIMARY KEY, name TEXT)")
+        .unwrap();
+    db.execute_sql("INSERT INTO patients VALUES (123, 'John')")
+        .unwrap();
+    db.execute_sql("SELECT * FROM patients WHERE id = 123")
+        .unwrap();
+    let last = audit_lines(&log).pop().unwrap();
+    assert_eq!(last.event_type, EventType::Read);
+    assert_eq!(
+        last.query.as_deref(),
+        Some("SELECT * FROM patients WHERE id = 123")
+    );
+    assert_eq!(last.rows_affected, 1);
+    // The chain runs on across the reopening.
     let (key, id) = db.audit_chain_key_for_verification().unwrap();
     assert!(heliosdb_core::audit::verify_chain(&log, key.as_ref(), &id)
         .unwrap()

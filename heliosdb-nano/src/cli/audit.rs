@@ -1,6 +1,6 @@
 //! `audit-report`: verifies an audit log's keyed hash chain and writes a
-//! readable encryption-compliance report (Markdown, or HTML with a small
-//! chart of events over time).
+//! readable encryption-compliance report (PDF or HTML with a small chart of
+//! events over time, or Markdown).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -11,6 +11,7 @@ use anyhow::{bail, Context};
 use heliosdb_core::audit::{read_log, verify_chain, AuditLine, ChainReport, EventType};
 
 use super::keysrc::{self, KeyArgs};
+use super::pdf::{Doc, Rgb, BLACK};
 use super::Target;
 
 pub fn run(
@@ -32,7 +33,7 @@ pub fn run(
         (None, input.context("give the audit log with --input")?)
     };
     if !verify && output.is_none() {
-        bail!("nothing to do: give --verify and/or --output REPORT (.md or .html)");
+        bail!("nothing to do: give --verify and/or --output REPORT (.pdf, .html or .md)");
     }
     let chain = if verify {
         let Some((path, config, from_file)) = &db else {
@@ -63,13 +64,15 @@ pub fn run(
             .filter_map(|(_, _, l)| l.ok())
             .collect();
         let text = match out.extension().and_then(|e| e.to_str()) {
-            Some("md") | Some("markdown") => markdown(report_type, &input, &lines, chain.as_ref()),
-            Some("html") | Some("htm") => html(report_type, &input, &lines, chain.as_ref()),
-            Some("pdf") => {
-                bail!("PDF output is not supported; write .html (printable from a browser) or .md")
+            Some("md") | Some("markdown") => {
+                markdown(report_type, &input, &lines, chain.as_ref()).into_bytes()
             }
+            Some("html") | Some("htm") => {
+                html(report_type, &input, &lines, chain.as_ref()).into_bytes()
+            }
+            Some("pdf") => pdf(report_type, &input, &lines, chain.as_ref()),
             _ => bail!(
-                "unknown report format for {}: use .md or .html",
+                "unknown report format for {}: use .pdf, .html or .md",
                 out.display()
             ),
         };
@@ -288,6 +291,96 @@ fn html(
     }
     let _ = writeln!(o, "</table></body></html>");
     o
+}
+
+fn pdf(
+    kind_: &str,
+    input: &std::path::Path,
+    lines: &[AuditLine],
+    chain: Option<&ChainReport>,
+) -> Vec<u8> {
+    const RED: Rgb = (0.7, 0.0, 0.0);
+    const GREEN: Rgb = (0.0, 0.45, 0.0);
+    let s = summarize(lines);
+    let title = format!("HeliosDB Nano {kind_} report");
+    let mut d = Doc::new(&title);
+    d.heading(&title, 18.0);
+    d.line(&format!("log: {}", input.display()), BLACK);
+    d.line(
+        &format!(
+            "period: {} – {}",
+            s.first.unwrap_or("-"),
+            s.last.unwrap_or("-")
+        ),
+        BLACK,
+    );
+    d.line(&format!("events: {}", lines.len()), BLACK);
+    let broken = chain.is_some_and(|c| !c.is_ok());
+    d.line(
+        &format!("hash chain: {}", chain_text(chain)),
+        if broken {
+            RED
+        } else if chain.is_some() {
+            GREEN
+        } else {
+            BLACK
+        },
+    );
+    d.line(
+        &format!(
+            "encryption: {} of {} events on an encrypted database ({:.1} %)",
+            s.encrypted,
+            lines.len(),
+            pct(s.encrypted, lines.len())
+        ),
+        BLACK,
+    );
+    d.heading("Events per day", 13.0);
+    let bars: Vec<(String, u64)> = s
+        .by_day
+        .iter()
+        .map(|(day, n)| (day.get(5..).unwrap_or(day).to_string(), *n))
+        .collect();
+    d.bar_chart(&bars, 120.0, (0.29, 0.67, 0.47));
+    d.heading("Key events", 13.0);
+    d.row(&[(0.0, "time"), (150.0, "event")], true, BLACK);
+    for (t, e) in &s.key_events {
+        d.row(&[(0.0, t), (150.0, e)], false, BLACK);
+    }
+    d.heading("Access per table", 13.0);
+    let cols = [0.0, 200.0, 260.0, 320.0, 380.0];
+    d.row(
+        &[
+            (cols[0], "table"),
+            (cols[1], "read"),
+            (cols[2], "write"),
+            (cols[3], "delete"),
+            (cols[4], "schema change"),
+        ],
+        true,
+        BLACK,
+    );
+    for (t, m) in &s.by_table {
+        let g = |k| m.get(k).copied().unwrap_or(0).to_string();
+        let (r, w, del, sc) = (g("read"), g("write"), g("delete"), g("schema_change"));
+        d.row(
+            &[
+                (cols[0], t),
+                (cols[1], &r),
+                (cols[2], &w),
+                (cols[3], &del),
+                (cols[4], &sc),
+            ],
+            false,
+            BLACK,
+        );
+    }
+    d.heading("Events per user", 13.0);
+    d.row(&[(0.0, "user"), (200.0, "events")], true, BLACK);
+    for (u, n) in &s.by_user {
+        d.row(&[(0.0, u), (200.0, &n.to_string())], false, BLACK);
+    }
+    d.finish()
 }
 
 fn pct(a: usize, b: usize) -> f64 {

@@ -3,6 +3,7 @@
 mod audit;
 mod keysrc;
 mod ops;
+mod pdf;
 mod quickstart;
 mod rotate;
 mod sql;
@@ -141,7 +142,8 @@ enum Command {
         /// Report type.
         #[arg(long = "type", default_value = "encryption-compliance", value_parser = ["encryption-compliance"])]
         report_type: String,
-        /// Where to write the report: `.md` for Markdown, `.html` for HTML.
+        /// Where to write the report: `.pdf` for PDF, `.html` for HTML (both
+        /// with a chart of events per day), `.md` for Markdown.
         #[arg(long)]
         output: Option<PathBuf>,
         /// Check the chain (needs the database's key: --path/--config and key flags); exit 1 if broken.

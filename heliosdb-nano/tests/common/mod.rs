@@ -122,3 +122,26 @@ pub fn all_types_row(i: i64) -> Tuple {
         ),
     ])
 }
+
+/// The text of a PDF file as pypdf (an independent reader) extracts it;
+/// panics if pypdf cannot parse the file. `./dev test` installs pypdf.
+pub fn pdf_text(pdf: &Path) -> String {
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, pypdf\n\
+             r = pypdf.PdfReader(sys.argv[1], strict=True)\n\
+             print(len(r.pages))\n\
+             print('\\n'.join(p.extract_text() for p in r.pages))",
+        ])
+        .arg(pdf)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "pypdf could not read {}: {}",
+        pdf.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
