@@ -12,6 +12,7 @@ use std::fmt;
 use heliosdb_crypto::{random_nonce, Aead, DekId, NonceMode, SecretKey, NONCE_LEN, TAG_LEN};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::source::{KekHeader, KeySource};
@@ -336,6 +337,61 @@ impl Keyring {
         Ok(id)
     }
 
+    /// [`Keyring::add_slot`], re-wrapping slot `from`'s blob inside the KMS
+    /// when the new source can ([`KeySource::rewrap`], e.g. AWS ReEncrypt),
+    /// so the root key is not sent to the KMS again. The re-wrapped blob is
+    /// unwrapped and compared with the root key before the slot is kept; if
+    /// re-wrapping fails, the root key is wrapped as usual.
+    async fn add_slot_from(
+        &mut self,
+        source: &dyn KeySource,
+        unlocked: &UnlockedKeyring,
+        from: u32,
+    ) -> Result<u32> {
+        let Some(old) = self.slots.iter().find(|s| s.id == from) else {
+            return self.add_slot(source, unlocked).await;
+        };
+        let Ok(old_blob) = hex::decode(&old.wrapped_root) else {
+            return self.add_slot(source, unlocked).await;
+        };
+        let id = self.next_slot_id;
+        let header = source.new_header().await?;
+        let new_aad = root_aad(&self.database_id, id);
+        let rewrapped = source
+            .rewrap(
+                &old.header,
+                &old_blob,
+                &root_aad(&self.database_id, old.id),
+                &header,
+                &new_aad,
+            )
+            .await;
+        let blob = match rewrapped {
+            Ok(Some(blob)) => {
+                let back = source.unwrap(&header, &blob, &new_aad).await?;
+                if !bool::from(back.ct_eq(&unlocked.root)) {
+                    return Err(Error::Invariant(
+                        "the KMS re-wrapped a different root key".into(),
+                    ));
+                }
+                blob
+            }
+            Ok(None) => source.wrap(&header, &unlocked.root, &new_aad).await?,
+            Err(e) => {
+                tracing::warn!(error = %e, "re-wrapping inside the KMS failed; wrapping the root key instead");
+                source.wrap(&header, &unlocked.root, &new_aad).await?
+            }
+        };
+        self.slots.push(KekSlot {
+            id,
+            header,
+            wrapped_root: hex::encode(blob),
+            added_at: now_secs(),
+        });
+        self.next_slot_id += 1;
+        Ok(id)
+    }
+
     /// Mints a new data key of `purpose`, wraps it under the root key and, for
     /// [`DekPurpose::Data`], makes it the active key (the previous active key
     /// becomes decrypt-only). Needs no KEK: the root key is already unwrapped.
@@ -413,7 +469,7 @@ impl Keyring {
                 "no key-encryption key slot {old_slot}"
             )));
         }
-        let new_id = self.add_slot(new_source, unlocked).await?;
+        let new_id = self.add_slot_from(new_source, unlocked, old_slot).await?;
         self.slots.retain(|s| s.id != old_slot);
         if unlocked.slot_id == old_slot {
             unlocked.slot_id = new_id;
@@ -706,6 +762,90 @@ mod tests {
 mod rotation_tests {
     use super::*;
     use crate::{block_on, FakeSource};
+
+    /// A fake KMS whose `rewrap` does what the test says: re-wrap honestly
+    /// (unwrap with `old`, wrap itself), wrap some other key, or fail.
+    #[derive(Debug)]
+    struct Rewrapping {
+        inner: FakeSource,
+        old: FakeSource,
+        mode: &'static str,
+        rewraps: std::sync::atomic::AtomicUsize,
+    }
+
+    #[async_trait::async_trait]
+    impl KeySource for Rewrapping {
+        fn describe(&self) -> crate::SourceDescription {
+            self.inner.describe()
+        }
+        async fn new_header(&self) -> Result<KekHeader> {
+            self.inner.new_header().await
+        }
+        async fn matches(&self, header: &KekHeader) -> Result<bool> {
+            self.inner.matches(header).await
+        }
+        async fn wrap(&self, h: &KekHeader, key: &SecretKey, aad: &[u8]) -> Result<Vec<u8>> {
+            self.inner.wrap(h, key, aad).await
+        }
+        async fn unwrap(&self, h: &KekHeader, blob: &[u8], aad: &[u8]) -> Result<SecretKey> {
+            self.inner.unwrap(h, blob, aad).await
+        }
+        async fn rewrap(
+            &self,
+            old: &KekHeader,
+            blob: &[u8],
+            old_aad: &[u8],
+            new: &KekHeader,
+            new_aad: &[u8],
+        ) -> Result<Option<Vec<u8>>> {
+            self.rewraps
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            match self.mode {
+                "honest" => {
+                    let key = self.old.unwrap(old, blob, old_aad).await?;
+                    Ok(Some(self.inner.wrap(new, &key, new_aad).await?))
+                }
+                "other key" => Ok(Some(
+                    self.inner
+                        .wrap(new, &SecretKey::from_bytes([9; 32]), new_aad)
+                        .await?,
+                )),
+                _ => Err(Error::Kms {
+                    provider: "fake".into(),
+                    kind: crate::KmsErrorKind::AccessDenied,
+                    message: "no kms:ReEncryptFrom".into(),
+                }),
+            }
+        }
+    }
+
+    #[test]
+    fn rotation_rewraps_inside_the_kms_and_checks_the_result() {
+        for mode in ["honest", "fails", "other key"] {
+            let a = FakeSource::new(1);
+            let (mut ring, mut unlocked) = block_on(Keyring::create(&a)).unwrap();
+            let before = ring.clone();
+            let b = Rewrapping {
+                inner: FakeSource::new(2),
+                old: FakeSource::new(1),
+                mode,
+                rewraps: Default::default(),
+            };
+            let r = block_on(ring.replace_slot(unlocked.slot_id, &b, &mut unlocked));
+            assert_eq!(b.rewraps.load(std::sync::atomic::Ordering::SeqCst), 1);
+            if mode == "other key" {
+                // A re-wrap that unwraps to another key is refused and the
+                // keyring is left as it was.
+                assert!(matches!(r, Err(Error::Invariant(_))), "{r:?}");
+                assert_eq!(ring, before);
+                continue;
+            }
+            // Honest re-wrap, or the fallback to wrapping after a failure.
+            r.unwrap();
+            let opened = block_on(ring.unlock(&FakeSource::new(2))).unwrap();
+            assert!(bool::from(opened.root().ct_eq(unlocked.root())), "{mode}");
+        }
+    }
 
     #[test]
     fn kek_rotation_swaps_the_slot_atomically() {

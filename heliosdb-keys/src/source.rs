@@ -173,6 +173,27 @@ pub trait KeySource: Send + Sync + fmt::Debug + 'static {
     /// source's key, [`crate::Error::Kms`] for KMS failures.
     async fn unwrap(&self, header: &KekHeader, blob: &[u8], aad: &[u8]) -> Result<SecretKey>;
 
+    /// Re-wraps `blob` (made for the slot `old` with `old_aad`) for the new
+    /// slot `new` with `new_aad` inside the KMS, when this source can do it
+    /// in one request without the key leaving the service (AWS KMS
+    /// `ReEncrypt` between two keys reached through the same endpoint and
+    /// region). `Ok(None)`: not possible here; the caller wraps the
+    /// unwrapped key with [`KeySource::wrap`] instead.
+    ///
+    /// # Errors
+    /// KMS failures.
+    async fn rewrap(
+        &self,
+        old: &KekHeader,
+        blob: &[u8],
+        old_aad: &[u8],
+        new: &KekHeader,
+        new_aad: &[u8],
+    ) -> Result<Option<Vec<u8>>> {
+        let _ = (old, blob, old_aad, new, new_aad);
+        Ok(None)
+    }
+
     /// The raw KEK, for sources that hold one locally and may export it
     /// (`KeyManager::export_as_hex`). KMS and password sources return `None`.
     fn exportable_key(&self) -> Option<&SecretKey> {

@@ -343,6 +343,40 @@ impl Inner {
             })
     }
 
+    /// ReEncrypt: the blob goes from `from` (with `from_aad`) to `to` (with
+    /// `to_aad`) inside KMS; the key never comes out.
+    async fn re_encrypt(
+        &self,
+        from: String,
+        blob: Vec<u8>,
+        from_aad: Vec<u8>,
+        to: String,
+        to_aad: Vec<u8>,
+    ) -> Result<Vec<u8>> {
+        let client = self.client.get(&self.settings).await;
+        let out = client
+            .re_encrypt()
+            .ciphertext_blob(Blob::new(blob))
+            .source_key_id(&from)
+            .source_encryption_context(CONTEXT_KEY, hex::encode(&from_aad))
+            .source_encryption_algorithm(EncryptionAlgorithmSpec::SymmetricDefault)
+            .destination_key_id(&to)
+            .destination_encryption_context(CONTEXT_KEY, hex::encode(&to_aad))
+            .destination_encryption_algorithm(EncryptionAlgorithmSpec::SymmetricDefault)
+            .send()
+            .await
+            .map_err(|e| classify_sdk_error("ReEncrypt", &to, &e))?;
+        out.ciphertext_blob()
+            .map(|b| b.as_ref().to_vec())
+            .filter(|b| !b.is_empty())
+            .ok_or_else(|| {
+                kms_error(
+                    KmsErrorKind::Unavailable,
+                    format!("ReEncrypt from {from} to {to} returned no ciphertext"),
+                )
+            })
+    }
+
     async fn decrypt(&self, blob: Vec<u8>, aad: Vec<u8>) -> Result<SecretKey> {
         // Pin our own key: KMS refuses a blob another key wrapped instead of
         // quietly using whichever key the blob names.
@@ -411,6 +445,34 @@ impl KeySource for AwsKmsSource {
         self.rt
             .run(async move { inner.encrypt(arn, plain, aad).await })
             .await
+    }
+
+    async fn rewrap(
+        &self,
+        old: &KekHeader,
+        blob: &[u8],
+        old_aad: &[u8],
+        new: &KekHeader,
+        new_aad: &[u8],
+    ) -> Result<Option<Vec<u8>>> {
+        let ours = |h: &KekHeader| h.kms.clone().filter(|k| k.provider == PROVIDER);
+        let (Some(from), Some(to)) = (ours(old), ours(new)) else {
+            return Ok(None);
+        };
+        // One request reaches both keys only through one endpoint and region.
+        if from.options != to.options || blob.is_empty() {
+            return Ok(None);
+        }
+        let inner = Arc::clone(&self.inner);
+        let (blob, old_aad, new_aad) = (blob.to_vec(), old_aad.to_vec(), new_aad.to_vec());
+        self.rt
+            .run(async move {
+                inner
+                    .re_encrypt(from.key_id, blob, old_aad, to.key_id, new_aad)
+                    .await
+            })
+            .await
+            .map(Some)
     }
 
     async fn unwrap(&self, _header: &KekHeader, blob: &[u8], aad: &[u8]) -> Result<SecretKey> {

@@ -302,7 +302,7 @@ fn canary_scan_of_a_kms_backed_database_finds_nothing() {
 }
 
 #[test]
-fn kek_rotation_env_to_kms_to_other_kms_key_to_file() {
+fn kek_rotation_env_to_kms_to_other_kms_key_with_reencrypt_to_file() {
     use heliosdb_keys::KeyManager;
     use std::os::unix::fs::PermissionsExt;
     let moto = Moto::start();
@@ -349,8 +349,13 @@ fn kek_rotation_env_to_kms_to_other_kms_key_to_file() {
     proxy.reset();
     let s = StorageEngine::open_with_key_manager(&path, &config, &kms_a).unwrap();
     assert_eq!(proxy.count("Decrypt"), 1, "{:?}", proxy.counts());
-    // KMS key A → KMS key B.
+    // KMS key A → KMS key B: ReEncrypt inside KMS (the root key is not sent
+    // again), then one Decrypt under B to check the result before it is kept.
+    proxy.reset();
     s.rotate_encryption_key(&kms_b).unwrap();
+    assert_eq!(proxy.count("ReEncrypt"), 1, "{:?}", proxy.counts());
+    assert_eq!(proxy.count("Encrypt"), 0, "{:?}", proxy.counts());
+    assert_eq!(proxy.count("Decrypt"), 1, "{:?}", proxy.counts());
     drop(s);
     wrong(&kms_a);
     let s = StorageEngine::open_with_key_manager(&path, &config, &kms_b).unwrap();

@@ -284,4 +284,36 @@ fn cli_init_info_verify_with_aws_kms_on_moto() {
     );
     let out = run(bin().args(["verify", "--path"]).arg(&db));
     assert!(out.contains("all records authenticated"), "{out}");
+    // KEK rotation to a second KMS key whose options come from
+    // --new-kms-option (the current key's come from the slot).
+    let (status, out) = http(addr, &target("CreateKey"), "{}");
+    assert_eq!(status, 200, "{out}");
+    let key_b = out
+        .split("\"KeyId\": \"")
+        .nth(1)
+        .or_else(|| out.split("\"KeyId\":\"").nth(1))
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    let out = run(bin()
+        .args(["rotate-key", "--path"])
+        .arg(&db)
+        .arg("--new-kms")
+        .arg(format!("aws:{key_b}"))
+        .args(["--new-kms-option", "region=us-east-1", "--new-kms-option"])
+        .arg(format!("endpoint={endpoint}")));
+    assert!(out.contains("key-encryption key rotated"), "{out}");
+    let out = run(bin().args(["info", "--path"]).arg(&db));
+    assert!(out.contains(&format!("key/{key_b}")), "{out}");
+    assert!(!out.contains(&format!("key/{key_id}")), "{out}");
+    let out = run(bin().args(["verify", "--path"]).arg(&db));
+    assert!(out.contains("all records authenticated"), "{out}");
+    // --new-kms-option without --new-kms is a usage error.
+    let err = bin()
+        .args(["rotate-key", "--path"])
+        .arg(&db)
+        .args(["--new-kms-option", "region=us-east-1"])
+        .output()
+        .unwrap();
+    assert!(!err.status.success());
 }

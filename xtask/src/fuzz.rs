@@ -6,7 +6,7 @@
 //! message saying which, and the command succeeds: the fuzz targets are a
 //! hardening aid, not a gate every machine can pass.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
 use anyhow::{bail, Context, Result};
@@ -14,7 +14,7 @@ use anyhow::{bail, Context, Result};
 use crate::util;
 
 /// The targets in `fuzz/fuzz_targets/`, run in this order.
-pub(crate) const TARGETS: [&str; 3] = ["envelope", "keyring", "config"];
+pub(crate) const TARGETS: [&str; 4] = ["envelope", "keyring", "pg_message", "config"];
 
 /// Runs `cargo xtask fuzz [--seconds N]`.
 pub(crate) fn run(args: &[String]) -> Result<ExitCode> {
@@ -25,11 +25,17 @@ pub(crate) fn run(args: &[String]) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let fuzz_dir = root.join("fuzz");
+    // Sanitizer flags make a build of its own: keep it beside the main one,
+    // in the caller's target dir when there is one (CI caches that).
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(|d| PathBuf::from(d).join("fuzz"))
+        .unwrap_or_else(|| fuzz_dir.join("target"));
     for target in TARGETS {
         let mut cmd = Command::new("cargo");
         cmd.args(["+nightly", "fuzz", "run", target, "--"])
             .arg(format!("-max_total_time={seconds}"))
             .current_dir(&fuzz_dir)
+            .env("CARGO_TARGET_DIR", &target_dir)
             .stdin(Stdio::null());
         util::scrub_env(&mut cmd);
         // rustup's proxy sets this for the toolchain xtask runs on; `+nightly`

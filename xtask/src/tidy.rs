@@ -5,7 +5,12 @@
 //! - no `todo!`, `unimplemented!` or `dbg!` in product code (`src/`);
 //! - no key material formatted in a log or print macro (`expose_secret`,
 //!   `to_hex`, or `{:?}` of a key type on the macro's line);
-//! - every dependency's licence is on the allowlist (`cargo metadata`).
+//! - every dependency's licence is on the allowlist (`cargo metadata`);
+//! - one AEAD implementation for data at rest: the default build of the
+//!   `heliosdb-nano` crate links `ring` in one version and no other AES-GCM
+//!   implementation (`cargo tree`); `rustcrypto` adds RustCrypto's `aes-gcm`
+//!   and nothing else. (The cloud SDKs behind the KMS features bring their
+//!   own TLS crypto, `aws-lc-rs`; it never seals our records.)
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -34,6 +39,7 @@ const LICENSES: &[&str] = &[
 pub fn run(root: &Path) -> anyhow::Result<ExitCode> {
     let mut problems = check_sources(root)?;
     problems.extend(check_licenses(root)?.0);
+    problems.extend(check_aead(root)?);
     for p in &problems {
         println!("tidy: {p}");
     }
@@ -183,6 +189,87 @@ pub fn check_licenses(root: &Path) -> anyhow::Result<(Vec<String>, usize)> {
     Ok((problems, checked))
 }
 
+/// Crates that implement AES-GCM (or another AEAD) themselves.
+const AEAD_IMPLEMENTATIONS: &[&str] = &[
+    "ring",
+    "aws-lc-rs",
+    "aws-lc-sys",
+    "aes-gcm",
+    "aes-gcm-siv",
+    "chacha20poly1305",
+    "openssl",
+    "openssl-sys",
+    "boring",
+    "boring-sys",
+];
+
+/// AEAD implementations (`name vX.Y.Z`) in the normal dependency graph of
+/// `heliosdb-nano` built with `features` (empty: the default features).
+fn aead_crates(root: &Path, features: &[&str]) -> anyhow::Result<Vec<String>> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = std::process::Command::new(cargo);
+    cmd.args([
+        "tree",
+        "-p",
+        "heliosdb-nano",
+        "-e",
+        "normal",
+        "--prefix",
+        "none",
+        "--format",
+        "{p}",
+    ])
+    .current_dir(root);
+    if !features.is_empty() {
+        cmd.arg("--features").arg(features.join(","));
+    }
+    let out = cmd.output()?;
+    if !out.status.success() {
+        anyhow::bail!(
+            "cargo tree failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut found: Vec<String> = String::from_utf8(out.stdout)?
+        .lines()
+        .filter_map(|l| {
+            let mut parts = l.split_whitespace();
+            let (name, version) = (parts.next()?, parts.next()?);
+            AEAD_IMPLEMENTATIONS
+                .contains(&name)
+                .then(|| format!("{name} {version}"))
+        })
+        .collect();
+    found.sort();
+    found.dedup();
+    Ok(found)
+}
+
+/// The default build links exactly one AEAD implementation (`ring`, one
+/// version); the `rustcrypto` build adds exactly RustCrypto's `aes-gcm`.
+pub fn check_aead(root: &Path) -> anyhow::Result<Vec<String>> {
+    let mut problems = Vec::new();
+    let names = |v: &[String]| -> Vec<String> {
+        v.iter()
+            .map(|c| c.split(' ').next().unwrap_or("").to_string())
+            .collect()
+    };
+    let default = aead_crates(root, &[])?;
+    if names(&default) != ["ring"] {
+        problems.push(format!(
+            "the default build must link one AEAD implementation (ring, one version), \
+             found {default:?}"
+        ));
+    }
+    let rustcrypto = aead_crates(root, &["heliosdb-crypto/rustcrypto"])?;
+    if names(&rustcrypto) != ["aes-gcm", "ring"] {
+        problems.push(format!(
+            "the rustcrypto build must add exactly aes-gcm to ring, found {rustcrypto:?}"
+        ));
+    }
+    Ok(problems)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,6 +281,8 @@ mod tests {
         assert!(problems.is_empty(), "{problems:#?}");
         let (licenses, checked) = check_licenses(&root).unwrap();
         assert!(licenses.is_empty(), "{licenses:#?}");
+        let aead = check_aead(&root).unwrap();
+        assert!(aead.is_empty(), "{aead:#?}");
         assert!(
             checked > 50,
             "only {checked} packages seen in cargo metadata"

@@ -76,15 +76,7 @@ impl KeyArgs {
 
     /// `--kms-option NAME=VALUE` pairs.
     fn kms_option_pairs(&self) -> anyhow::Result<Vec<(String, String)>> {
-        self.kms_options
-            .iter()
-            .map(|o| {
-                o.split_once('=')
-                    .filter(|(k, _)| !k.is_empty())
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .with_context(|| format!("--kms-option takes NAME=VALUE, got {o:?}"))
-            })
-            .collect()
+        option_pairs("--kms-option", &self.kms_options)
     }
 
     /// The KMS source a slot records (provider, resolved key id, options
@@ -277,4 +269,16 @@ pub fn encryption_checks(storage: &StorageEngine, config: &Config, from_file: bo
         problems.push("the configuration does not set encryption.enabled = true".to_string());
     }
     problems
+}
+
+/// `NAME=VALUE` arguments of `flag` as pairs.
+pub(crate) fn option_pairs(flag: &str, args: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    args.iter()
+        .map(|o| {
+            o.split_once('=')
+                .filter(|(k, _)| !k.is_empty())
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .with_context(|| format!("{flag} takes NAME=VALUE, got {o:?}"))
+        })
+        .collect()
 }

@@ -32,9 +32,19 @@ pub struct NewKeyArgs {
     /// Argon2id iterations for --new-password (default 2).
     #[arg(long, requires = "new_password")]
     argon2_iterations: Option<u32>,
-    /// New key: a KMS key, PROVIDER:KEY_ID (options from the config's [encryption.kms]).
+    /// New key: a KMS key, PROVIDER:KEY_ID (options from the config's
+    /// [encryption.kms] and --new-kms-option).
     #[arg(long, value_name = "PROVIDER:KEY_ID")]
     new_kms: Option<String>,
+    /// An option of the new KMS key source, e.g. region=eu-west-1 or
+    /// endpoint=URL (repeatable; overrides [encryption.kms]). `--kms-option`
+    /// is for the current key.
+    #[arg(
+        long = "new-kms-option",
+        value_name = "NAME=VALUE",
+        requires = "new_kms"
+    )]
+    new_kms_options: Vec<String>,
 }
 
 /// An optional new key-encryption key (`restore --new-key-…`).
@@ -76,10 +86,15 @@ impl NewKeyArgs {
             let (provider, key_id) = spec
                 .split_once(':')
                 .context("--new-kms takes PROVIDER:KEY_ID, e.g. aws:alias/heliosdb")?;
+            let mut options = config.encryption.kms.clone();
+            options.extend(keysrc::option_pairs(
+                "--new-kms-option",
+                &self.new_kms_options,
+            )?);
             return Ok(heliosdb_keys::kms_source(&KmsSpec {
                 provider: provider.to_string(),
                 key_id: key_id.to_string(),
-                options: config.encryption.kms.clone(),
+                options,
             })?);
         }
         bail!("give the new key with --new-key-env, --new-key-file, --new-password or --new-kms")
