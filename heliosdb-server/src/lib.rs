@@ -18,8 +18,10 @@ pub mod users;
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
+use futures::FutureExt;
 use heliosdb_core::config::ServerConfig;
 use heliosdb_core::StorageEngine;
 use heliosdb_sql::SqlShared;
@@ -122,6 +124,7 @@ impl Server {
     /// # Errors
     /// Accept errors that are not per-connection.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<()> {
+        quiet_connection_panics();
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut conns = JoinSet::new();
         tokio::pin!(shutdown);
@@ -159,7 +162,7 @@ impl Server {
                     // (and its transaction, which belongs to a thread) stay
                     // on that thread and never block the accepting runtime.
                     let spawned = std::thread::Builder::new()
-                        .name("heliosdb-conn".into())
+                        .name(CONN_THREAD.into())
                         .spawn(move || {
                             connection_thread(socket, peer, tls, handlers, stop);
                             // The client went away: its open transaction rolls back.
@@ -187,6 +190,36 @@ impl Server {
     }
 }
 
+/// Name of the per-connection threads.
+const CONN_THREAD: &str = "heliosdb-conn";
+
+/// Routes panics of connection threads (contained by `catch_unwind`) to the
+/// log as one warning instead of a backtrace on stderr; other threads keep
+/// the previous hook.
+fn quiet_connection_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if std::thread::current().name() == Some(CONN_THREAD) {
+                let what = info
+                    .payload()
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_string())
+                    .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                let at = info
+                    .location()
+                    .map(|l| format!("{}:{}", l.file(), l.line()))
+                    .unwrap_or_default();
+                tracing::warn!("connection thread panicked at {at}: {what}");
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}
+
 fn connection_thread(
     socket: std::net::TcpStream,
     peer: SocketAddr,
@@ -212,12 +245,18 @@ fn connection_thread(
                 return;
             }
         };
+        // pgwire's decoders panic on some malformed messages (a length
+        // below 4, a body shorter than its fields or a string without its
+        // terminator: bounds-check panics in `bytes`, found by the
+        // `pg_message` fuzz target): contain them to this connection.
+        let session =
+            AssertUnwindSafe(pgwire::tokio::process_socket(socket, tls, handlers)).catch_unwind();
         tokio::select! {
-            r = pgwire::tokio::process_socket(socket, tls, handlers) => {
-                if let Err(e) = r {
-                    tracing::info!(%peer, "connection closed: {e}");
-                }
-            }
+            r = session => match r {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::info!(%peer, "connection closed: {e}"),
+                Err(_) => tracing::warn!(%peer, "connection closed: malformed protocol message"),
+            },
             _ = stop.changed() => {}
         }
     });

@@ -467,6 +467,22 @@ async fn malformed_and_huge_messages_close_only_that_connection() {
     startup.extend_from_slice(&[b'p', 0x40, 0, 0, 0]);
     let got = send_and_expect_close(port, &startup).await;
     assert_eq!(got.first(), Some(&b'R'), "the server asked for SASL first");
+    // A valid startup, then a CopyFail message of length 0 whose string has
+    // no terminator: pgwire's decoder panics on it (found by the pg_message
+    // fuzz target); the server contains that to this connection.
+    for bad in [
+        &[b'f', 0, 0, 0, 0, 0xf1][..],
+        // An Execute of length 0 (its fields read past the message).
+        &[b'E', 0, 0, 0, 0, 0, 0xff][..],
+        // A password message of length 0 (`full_len - 4` wraps).
+        &[b'p', 0, 0, 0, 0, 0, 0, 0, 0xff][..],
+        // A Bind with a negative format-code count.
+        &[66, 0, 0, 0, 0, 221, 230, 0, 0, 0, 0, 0, 0, 186, 186][..],
+    ] {
+        let mut m = startup[..startup.len() - 5].to_vec();
+        m.extend_from_slice(bad);
+        send_and_expect_close(port, &m).await;
+    }
     // Random garbage.
     let garbage: Vec<u8> = (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect();
     send_and_expect_close(port, &garbage).await;

@@ -31,8 +31,9 @@ commands:
                               publish --dry-run, tag; a dry run by default
   bench-report                run the encryption and rotation benches and
                               rewrite the README's tables
-  fuzz [--seconds N]          run each fuzz/ target N s (default 60) when
-                              nightly and cargo-fuzz are there, else skip
+  fuzz [--seconds N] [--all]  run the fuzz/ targets N s each (default 60;
+                              config, which links RocksDB, only with --all)
+                              when nightly and cargo-fuzz are there, else skip
   help                        this text";
 
 fn main() -> ExitCode {
