@@ -324,7 +324,8 @@ fn a_failed_first_contact_at_init_leaves_no_database_behind() {
     vault.create_key("present");
     let dir = tempfile::tempdir().unwrap();
     // Missing key, denied key, service down, nothing listening.
-    let cases: [(&str, Box<dyn Fn(&FakeVault)>, KmsErrorKind); 3] = [
+    type Setup = Box<dyn Fn(&FakeVault)>;
+    let cases: [(&str, Setup, KmsErrorKind); 3] = [
         ("absent", Box::new(|_| {}), KmsErrorKind::NotFound),
         (
             "present",

@@ -55,7 +55,7 @@ enum StageKind {
 }
 
 impl StageKind {
-    const ALL: [StageKind; 9] = [
+    const ALL: [StageKind; 10] = [
         StageKind::Fmt,
         StageKind::Clippy,
         StageKind::Test,
