@@ -510,7 +510,7 @@ impl Inner {
             provider: PROVIDER.to_string(),
             kind,
             message: format!(
-                "{what} of key {} in vault {}: {detail}",
+                "{what} of key '{}' in vault {}: {detail}",
                 self.settings.name, self.settings.vault_url
             ),
         }
@@ -587,16 +587,16 @@ impl Inner {
         let key = client
             .get_key(&self.settings.name, Some(options))
             .await
-            .map_err(|e| self.classified("get key", &e))?
+            .map_err(|e| self.classified("GetKey", &e))?
             .into_model()
-            .map_err(|e| self.classified("get key", &e))?;
+            .map_err(|e| self.classified("GetKey", &e))?;
         let id: ResourceId = key
             .resource_id()
-            .map_err(|e| self.err(KmsErrorKind::Unavailable, "get key", e))?;
+            .map_err(|e| self.err(KmsErrorKind::Unavailable, "GetKey", e))?;
         let Some(version) = id.version.filter(|v| !v.is_empty()) else {
             return Err(self.err(
                 KmsErrorKind::Unavailable,
-                "get key",
+                "GetKey",
                 "the response names no key version",
             ));
         };
@@ -605,7 +605,7 @@ impl Inner {
         if !matches!(kty, Some(KeyType::Rsa | KeyType::RsaHsm)) {
             return Err(self.err(
                 KmsErrorKind::WrongKey,
-                "get key",
+                "GetKey",
                 format!("key type is {kty:?}, not RSA or RSA-HSM"),
             ));
         }
@@ -614,7 +614,7 @@ impl Inner {
                 if !ops.iter().any(|o| o == op) {
                     return Err(self.err(
                         KmsErrorKind::WrongKey,
-                        "get key",
+                        "GetKey",
                         format!("the key does not permit {op} (key_ops {ops:?})"),
                     ));
                 }
@@ -623,7 +623,7 @@ impl Inner {
         if key.attributes.as_ref().and_then(|a| a.enabled) == Some(false) {
             return Err(self.err(
                 KmsErrorKind::AccessDenied,
-                "get key",
+                "GetKey",
                 format!("version {version} is disabled"),
             ));
         }
@@ -671,7 +671,7 @@ impl Inner {
         };
         let body = params
             .try_into()
-            .map_err(|e| self.classified("wrapKey", &e))?;
+            .map_err(|e| self.classified("WrapKey", &e))?;
         let options = azure_security_keyvault_keys::models::KeyClientWrapKeyOptions {
             key_version: Some(version.clone()),
             ..Default::default()
@@ -679,13 +679,13 @@ impl Inner {
         let out = client
             .wrap_key(&self.settings.name, body, Some(options))
             .await
-            .map_err(|e| self.classified("wrapKey", &e))?
+            .map_err(|e| self.classified("WrapKey", &e))?
             .into_model()
-            .map_err(|e| self.classified("wrapKey", &e))?;
-        self.check_kid("wrapKey", out.kid.as_deref(), &version)?;
+            .map_err(|e| self.classified("WrapKey", &e))?;
+        self.check_kid("WrapKey", out.kid.as_deref(), &version)?;
         let ct = out.result.unwrap_or_default();
         if ct.is_empty() {
-            return Err(self.err(KmsErrorKind::Unavailable, "wrapKey", "empty result"));
+            return Err(self.err(KmsErrorKind::Unavailable, "WrapKey", "empty result"));
         }
         let mut blob = Vec::with_capacity(1 + ct.len());
         blob.push(BLOB_FORMAT_V1);
@@ -717,33 +717,33 @@ impl Inner {
         };
         let body = params
             .try_into()
-            .map_err(|e| self.classified("unwrapKey", &e))?;
+            .map_err(|e| self.classified("UnwrapKey", &e))?;
         let out = client
             .unwrap_key(&self.settings.name, &version, body, None)
             .await
-            .map_err(|e| self.classified("unwrapKey", &e))?
+            .map_err(|e| self.classified("UnwrapKey", &e))?
             .into_model()
-            .map_err(|e| self.classified("unwrapKey", &e))?;
-        self.check_kid("unwrapKey", out.kid.as_deref(), &version)?;
+            .map_err(|e| self.classified("UnwrapKey", &e))?;
+        self.check_kid("UnwrapKey", out.kid.as_deref(), &version)?;
         let plain = Zeroizing::new(out.result.unwrap_or_default());
         if plain.len() != 64 {
             return Err(self.err(
                 KmsErrorKind::WrongKey,
-                "unwrapKey",
+                "UnwrapKey",
                 "the plaintext is not a wrapped HeliosDB root key",
             ));
         }
         if !bool::from(plain[32..].ct_eq(&aad_digest(&aad))) {
             return Err(self.err(
                 KmsErrorKind::WrongKey,
-                "unwrapKey",
+                "UnwrapKey",
                 "the wrapped key is bound to a different AAD (another slot or database)",
             ));
         }
         SecretKey::from_slice(&plain[..32]).ok_or_else(|| {
             self.err(
                 KmsErrorKind::WrongKey,
-                "unwrapKey",
+                "UnwrapKey",
                 "the plaintext is not a 32-byte key",
             )
         })
@@ -769,7 +769,7 @@ impl KeySource for AzureKeyVaultSource {
     }
 
     async fn wrap(&self, header: &KekHeader, key: &SecretKey, aad: &[u8]) -> Result<Vec<u8>> {
-        let version = self.inner.recorded_version(header, "wrapKey")?;
+        let version = self.inner.recorded_version(header, "WrapKey")?;
         let mut plain = Zeroizing::new(Vec::with_capacity(64));
         plain.extend_from_slice(key.expose_secret());
         plain.extend_from_slice(&aad_digest(aad));
@@ -780,13 +780,13 @@ impl KeySource for AzureKeyVaultSource {
     }
 
     async fn unwrap(&self, header: &KekHeader, blob: &[u8], aad: &[u8]) -> Result<SecretKey> {
-        let version = self.inner.recorded_version(header, "unwrapKey")?;
+        let version = self.inner.recorded_version(header, "UnwrapKey")?;
         let ct = match blob.split_first() {
             Some((&BLOB_FORMAT_V1, ct)) if !ct.is_empty() => ct.to_vec(),
             _ => {
                 return Err(self.inner.err(
                     KmsErrorKind::WrongKey,
-                    "unwrapKey",
+                    "UnwrapKey",
                     "the wrapped key is not in this provider's format",
                 ))
             }

@@ -217,13 +217,25 @@ async fn wrong_denied_and_missing_keys_are_classified() {
     let msg = err.to_string();
     assert!(msg.starts_with("azure KMS wrong key:"), "{msg}");
     assert!(
-        msg.contains("BadParameter") && msg.contains("key wrong in vault"),
+        msg.contains("BadParameter") && msg.contains("UnwrapKey of key 'wrong' in vault"),
         "{msg}"
     );
     // A different AAD: Key Vault decrypts, our digest check refuses.
     let err = r.unwrap(&header, &blob, b"other aad").await.unwrap_err();
     assert_eq!(kind_of(&err), Some(KmsErrorKind::WrongKey), "{err}");
     assert!(err.to_string().contains("different AAD"), "{err}");
+
+    // Keys that cannot wrap are refused when the slot is made.
+    vault.create_key("signing");
+    vault.describe_as("signing", "RSA", &["sign", "verify"]);
+    let err = source("signing", &vault).new_header().await.unwrap_err();
+    assert_eq!(kind_of(&err), Some(KmsErrorKind::WrongKey), "{err}");
+    assert!(err.to_string().contains("does not permit wrapKey"), "{err}");
+    vault.create_key("ec");
+    vault.describe_as("ec", "EC", &["sign", "verify"]);
+    let err = source("ec", &vault).new_header().await.unwrap_err();
+    assert_eq!(kind_of(&err), Some(KmsErrorKind::WrongKey), "{err}");
+    assert!(err.to_string().contains("not RSA"), "{err}");
 
     let err = source("absent", &vault).new_header().await.unwrap_err();
     assert_eq!(kind_of(&err), Some(KmsErrorKind::NotFound), "{err}");
@@ -243,6 +255,44 @@ async fn wrong_denied_and_missing_keys_are_classified() {
     for s in [err.to_string(), format!("{err:?}"), format!("{r:?}")] {
         assert!(!s.contains(TOKEN), "{s}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn throttling_errors_and_timeouts_are_retried_a_bounded_number_of_times() {
+    let vault = FakeVault::start();
+    vault.create_key("busy");
+    let mut s = spec("busy", &vault);
+    s.options.insert("max_attempts".into(), "3".into());
+    s.options.insert("timeout_secs".into(), "1".into());
+    let src =
+        AzureKeyVaultSource::with_credential(&s, Arc::new(StaticToken(TOKEN.into()))).unwrap();
+    for status in [429, 500, 503] {
+        vault.fail_with(status);
+        let before = vault.count("requests");
+        let err = src.new_header().await.unwrap_err();
+        assert_eq!(kind_of(&err), Some(KmsErrorKind::Unavailable), "{err}");
+        assert!(err.is_retryable());
+        assert!(err.to_string().contains(&format!("HTTP {status}")), "{err}");
+        assert_eq!(
+            vault.count("requests") - before,
+            3,
+            "{status}: max_attempts = 3"
+        );
+    }
+    vault.fail_with(0);
+    vault.set_stall(true);
+    let before = vault.count("requests");
+    let started = std::time::Instant::now();
+    let err = src.new_header().await.unwrap_err();
+    assert_eq!(kind_of(&err), Some(KmsErrorKind::Unavailable), "{err}");
+    assert_eq!(
+        vault.count("requests") - before,
+        3,
+        "each attempt timed out"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(8));
+    vault.set_stall(false);
+    assert!(src.new_header().await.is_ok());
 }
 
 #[test]
@@ -315,7 +365,10 @@ fn engine_round_trip_makes_one_unwrap_at_open_and_survives_an_outage() {
         matches!(&err, CoreError::Keys(e) if kind_of(e) == Some(KmsErrorKind::Unavailable)),
         "{err}"
     );
-    assert!(err.to_string().contains("unwrapKey of key engine"), "{err}");
+    assert!(
+        err.to_string().contains("UnwrapKey of key 'engine'"),
+        "{err}"
+    );
 }
 
 #[test]

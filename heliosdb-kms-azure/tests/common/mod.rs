@@ -20,7 +20,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 
 use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
@@ -44,6 +44,9 @@ struct Version {
 #[derive(Default)]
 struct Key {
     versions: Vec<Version>,
+    /// Overrides of what GET reports (`kty`, `key_ops`).
+    kty: Option<String>,
+    key_ops: Option<Vec<String>>,
 }
 
 #[derive(Default)]
@@ -57,7 +60,10 @@ struct State {
 pub struct FakeVault {
     pub addr: SocketAddr,
     state: Arc<Mutex<State>>,
-    down: Arc<AtomicBool>,
+    /// A status (503, 429, …) answered to everything when non-zero.
+    down: Arc<AtomicU16>,
+    /// Answers only after 3 s (longer than the tests' timeouts) when set.
+    stall: Arc<AtomicBool>,
     rt: Option<tokio::runtime::Runtime>,
     dir: tempfile::TempDir,
 }
@@ -110,18 +116,19 @@ impl FakeVault {
         std_listener.set_nonblocking(true).unwrap();
         let addr = std_listener.local_addr().unwrap();
         let state = Arc::new(Mutex::new(State::default()));
-        let down = Arc::new(AtomicBool::new(false));
-        let (s, d) = (state.clone(), down.clone());
+        let down = Arc::new(AtomicU16::new(0));
+        let stall = Arc::new(AtomicBool::new(false));
+        let (s, d, st) = (state.clone(), down.clone(), stall.clone());
         rt.spawn(async move {
             let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
             loop {
                 let Ok((conn, _)) = listener.accept().await else {
                     continue;
                 };
-                let (s, d, acceptor) = (s.clone(), d.clone(), acceptor.clone());
+                let (s, d, st, acceptor) = (s.clone(), d.clone(), st.clone(), acceptor.clone());
                 tokio::spawn(async move {
                     if let Ok(tls) = acceptor.accept(conn).await {
-                        let _ = serve(tls, s, d).await;
+                        let _ = serve(tls, s, d, st).await;
                     }
                 });
             }
@@ -130,6 +137,7 @@ impl FakeVault {
             addr,
             state,
             down,
+            stall,
             rt: Some(rt),
             dir,
         }
@@ -193,6 +201,15 @@ impl FakeVault {
             .enabled = false;
     }
 
+    /// Makes GET report another key type and operations (the RSA material
+    /// stays, as the tests only need the client to look at them).
+    pub fn describe_as(&self, name: &str, kty: &str, key_ops: &[&str]) {
+        let mut st = self.state.lock().unwrap();
+        let k = st.keys.get_mut(name).unwrap();
+        k.kty = Some(kty.to_string());
+        k.key_ops = Some(key_ops.iter().map(|o| o.to_string()).collect());
+    }
+
     /// Answers 403 Forbidden for every use of this key.
     pub fn deny(&self, name: &str) {
         self.state.lock().unwrap().denied.insert(name.to_string());
@@ -200,11 +217,21 @@ impl FakeVault {
 
     /// Answers 503 to everything while `down`.
     pub fn set_down(&self, down: bool) {
-        self.down.store(down, Ordering::SeqCst);
+        self.fail_with(if down { 503 } else { 0 });
+    }
+
+    /// Answers `status` (429, 500, 503, …) to everything; 0 turns it off.
+    pub fn fail_with(&self, status: u16) {
+        self.down.store(status, Ordering::SeqCst);
+    }
+
+    /// Delays every answer by 3 s while set.
+    pub fn set_stall(&self, stall: bool) {
+        self.stall.store(stall, Ordering::SeqCst);
     }
 
     /// Authorized requests served of `op` (`get`, `wrapkey`, `unwrapkey`),
-    /// or `challenge` for 401 challenges sent.
+    /// `challenge` for 401 challenges sent, `requests` for all requests received.
     pub fn count(&self, op: &str) -> usize {
         self.state
             .lock()
@@ -276,7 +303,12 @@ struct Response {
     challenge: bool,
 }
 
-async fn serve<S>(conn: S, state: Arc<Mutex<State>>, down: Arc<AtomicBool>) -> std::io::Result<()>
+async fn serve<S>(
+    conn: S,
+    state: Arc<Mutex<State>>,
+    down: Arc<AtomicU16>,
+    stall: Arc<AtomicBool>,
+) -> std::io::Result<()>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
@@ -315,12 +347,25 @@ where
         }
         let mut body = vec![0u8; len];
         r.read_exact(&mut body).await?;
-        let resp = if down.load(Ordering::SeqCst) {
-            let (status, body) = azure_error(
-                503,
-                "ServiceUnavailable",
-                "The service is temporarily unavailable.",
-            );
+        *state
+            .lock()
+            .unwrap()
+            .counts
+            .entry("requests".into())
+            .or_default() += 1;
+        if stall.load(Ordering::SeqCst) {
+            tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+        }
+        let failing = down.load(Ordering::SeqCst);
+        let resp = if failing != 0 {
+            let (code, message) = match failing {
+                429 => ("Throttled", "Rate limit exceeded. Try again later."),
+                _ => (
+                    "ServiceUnavailable",
+                    "The service is temporarily unavailable.",
+                ),
+            };
+            let (status, body) = azure_error(failing, code, message);
             Response {
                 status,
                 body,
@@ -336,6 +381,8 @@ where
             401 => "Unauthorized",
             403 => "Forbidden",
             404 => "Not Found",
+            429 => "Too Many Requests",
+            500 => "Internal Server Error",
             _ => "Service Unavailable",
         };
         let challenge = if resp.challenge {
@@ -494,13 +541,27 @@ fn get_key(st: &State, vault: &str, name: &str, version: Option<&str>) -> (u16, 
         Err(e) => return e,
     };
     let public = RsaPublicKey::from(&v.private);
+    let key = &st.keys[name];
+    let kty = key.kty.clone().unwrap_or_else(|| "RSA".into());
+    let key_ops = key.key_ops.clone().unwrap_or_else(|| {
+        [
+            "encrypt",
+            "decrypt",
+            "sign",
+            "verify",
+            "wrapKey",
+            "unwrapKey",
+        ]
+        .map(String::from)
+        .to_vec()
+    });
     (
         200,
         json!({
             "key": {
                 "kid": format!("{vault}/keys/{name}/{}", v.id),
-                "kty": "RSA",
-                "key_ops": ["encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey"],
+                "kty": kty,
+                "key_ops": key_ops,
                 "n": b64(&public.n().to_bytes_be()),
                 "e": b64(&public.e().to_bytes_be()),
             },
