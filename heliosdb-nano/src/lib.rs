@@ -51,12 +51,14 @@ pub mod keys {
 }
 
 /// KMS key sources compiled into this build. Each cloud backend is its own
-/// crate behind a feature of this one (`aws`, `gcp`, `vault`, `kms-all`); naming one here
+/// crate behind a feature of this one (`aws`, `azure`, `gcp`, `vault`, `kms-all`); naming one here
 /// links it, which registers it with [`keys::kms_source`]. A configuration
 /// naming a provider left out fails at open with the feature to enable.
 pub mod kms {
     #[cfg(feature = "aws")]
     pub use heliosdb_kms_aws as aws;
+    #[cfg(feature = "azure")]
+    pub use heliosdb_kms_azure as azure;
     #[cfg(feature = "gcp")]
     pub use heliosdb_kms_gcp as gcp;
     #[cfg(feature = "vault")]

@@ -1,5 +1,5 @@
 //! KMS key sources through the facade: which providers a build links
-//! (features `aws`, `gcp`, `vault`, `kms-all`), the error for one left out, and the
+//! (features `aws`, `azure`, `gcp`, `vault`, `kms-all`), the error for one left out, and the
 //! `heliosdb-nano` command with `--kms` against real local servers
 //! (`bao server -dev`, `moto_server`) when the feature is on.
 
@@ -21,6 +21,9 @@ fn providers_compiled_in_follow_the_features() {
     let mut want = Vec::new();
     if cfg!(feature = "aws") {
         want.push("aws");
+    }
+    if cfg!(feature = "azure") {
+        want.push("azure");
     }
     if cfg!(feature = "gcp") {
         want.push("gcp");

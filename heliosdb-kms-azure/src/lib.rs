@@ -1,0 +1,974 @@
+//! Azure Key Vault as a HeliosDB Nano key source (envelope encryption).
+//!
+//! An RSA key in Key Vault (or Managed HSM) is the key-encryption key: the
+//! database's root key, generated locally, is wrapped with Key Vault's
+//! `wrapKey` (RSA-OAEP-256) and unwrapped with `unwrapKey`, so one request
+//! opens a database. The client is the official Azure SDK for Rust
+//! (`azure_security_keyvault_keys`, credentials from `azure_identity`).
+//!
+//! # Version pinning
+//!
+//! [`KeySource::new_header`] resolves the key's current version with one
+//! `GET /keys/{name}` and records it in the slot (`KmsKeyRef.key_version`);
+//! wrap and unwrap always name that version. Rotating the key in Key Vault
+//! (a new current version) therefore leaves existing databases readable,
+//! and a new slot (KEK rotation, `init`) records the new version. A key id
+//! that names a version (`…/keys/{name}/{version}`) pins that version for new
+//! slots too.
+//!
+//! # Binding the AAD
+//!
+//! RSA-OAEP has no additional authenticated data, so the keyring's AAD
+//! (database id and slot) is bound inside the RSA plaintext. The wrapped
+//! blob is
+//!
+//! ```text
+//! 0x01 || RSA-OAEP-256(KEK, root_key[32] || SHA-256("heliosdb-kms-azure aad v1" || 0x00 || aad)[32])
+//! ```
+//!
+//! The leading byte is the format version. Unwrap checks the digest in
+//! constant time after Key Vault decrypts; a different AAD (the blob moved to
+//! another slot or database) is a [`KmsErrorKind::WrongKey`] error, like a
+//! blob another key made. The 64-byte plaintext fits every Key Vault RSA
+//! size (2048 bits allow 190 bytes under OAEP-SHA-256).
+//!
+//! Security note: RSA wrapping gives confidentiality, not origin: anyone with
+//! the public key could make a blob that unwraps to a root key of their
+//! choosing. That does not let them read a database, because the data keys
+//! are sealed under the real root key with AES-256-GCM in the keyring and do
+//! not open under a substituted one (the open fails).
+//!
+//! # Configuration
+//!
+//! `key_source = { Kms = { provider = "azure", key_id = "<key name>" } }` with
+//! `vault_url = "https://<vault>.vault.azure.net"` in `[encryption.kms]`, or
+//! `key_id` = the full key URL (`https://<vault>.vault.azure.net/keys/<name>`,
+//! optionally `/<version>`). Further options:
+//!
+//! - `timeout_secs` (per attempt, default 30) and `max_attempts` (default 3):
+//!   connection errors, timeouts, 408/429/5xx are retried with exponential
+//!   backoff, at most `max_attempts` times in all.
+//! - `ca_file`: a PEM file of CA certificates trusted in addition to the
+//!   system's (TLS-intercepting proxies, private endpoints, tests).
+//! - `credential`: `default` (the first that works of: a service principal
+//!   from `AZURE_TENANT_ID`/`AZURE_CLIENT_ID`/`AZURE_CLIENT_SECRET`, workload
+//!   identity from `AZURE_FEDERATED_TOKEN_FILE`, the Azure CLI / Azure
+//!   Developer CLI login, managed identity), or one of `client_secret`,
+//!   `workload_identity`, `developer_tools`, `managed_identity`.
+//! - `access_token_env`: the name of an environment variable that holds an
+//!   already-issued bearer token (e.g. from `az account get-access-token
+//!   --resource https://vault.azure.net`), read at each request; for short
+//!   jobs and tests. The token itself is never stored or printed.
+//! - `verify_challenge_resource` (default `true`): the SDK checks that the
+//!   resource in Key Vault's authentication challenge belongs to the vault's
+//!   domain. Only a vault reached under a name outside that domain (a local
+//!   test server) needs `false`.
+//!
+//! Errors are sorted: 401/403 and credential failures are access denied,
+//! 404 (`KeyNotFound`) not found, a blob the key cannot unwrap (400
+//! `BadParameter`) or a key that is not an RSA wrapping key wrong key,
+//! connection failures, timeouts, 408/429/5xx unavailable. Messages name the
+//! vault and key, never a token.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use azure_core::credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions};
+use azure_core::error::ErrorKind;
+use azure_core::http::{ClientOptions, ExponentialRetryOptions, RetryOptions, Transport};
+use azure_security_keyvault_keys::models::{
+    EncryptionAlgorithm, KeyClientGetKeyOptions, KeyOperationParameters, KeyType,
+};
+use azure_security_keyvault_keys::{KeyClient, KeyClientOptions, ResourceExt as _, ResourceId};
+use heliosdb_keys::{
+    Error, KekHeader, KeySource, KmsErrorKind, KmsKeyRef, KmsProvider, KmsRuntime, KmsSpec, Result,
+    SecretKey, SourceDescription, SourceKind,
+};
+use sha2::{Digest as _, Sha256};
+use subtle::ConstantTimeEq as _;
+use zeroize::Zeroizing;
+
+/// Provider name in configuration and in key headers.
+pub const PROVIDER: &str = "azure";
+
+/// Options this provider understands.
+pub const OPTIONS: [&str; 7] = [
+    "vault_url",
+    "timeout_secs",
+    "max_attempts",
+    "ca_file",
+    "credential",
+    "access_token_env",
+    "verify_challenge_resource",
+];
+
+/// Format byte that opens every wrapped blob of this crate.
+pub const BLOB_FORMAT_V1: u8 = 1;
+
+/// Domain separation of the AAD digest bound inside the RSA plaintext.
+const AAD_LABEL: &[u8] = b"heliosdb-kms-azure aad v1\0";
+const DEFAULT_TIMEOUT_SECS: u64 = 30;
+const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+heliosdb_keys::inventory::submit! {
+    KmsProvider { name: PROVIDER, feature: "azure", build: build_source }
+}
+
+fn build_source(spec: &KmsSpec) -> Result<Arc<dyn KeySource>> {
+    Ok(Arc::new(AzureKeyVaultSource::new(spec)?))
+}
+
+/// Which credential signs the requests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum CredentialChoice {
+    Default,
+    ClientSecret,
+    WorkloadIdentity,
+    DeveloperTools,
+    ManagedIdentity,
+    /// A bearer token read from this environment variable.
+    TokenEnv(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Settings {
+    /// `https://vault.example` without a trailing slash.
+    vault_url: String,
+    /// The key's name in the vault.
+    name: String,
+    /// A version named in the key id: new slots pin it instead of the current one.
+    version: Option<String>,
+    timeout: Duration,
+    max_attempts: u32,
+    ca_file: Option<String>,
+    credential: CredentialChoice,
+    verify_challenge_resource: bool,
+}
+
+fn bad(msg: impl fmt::Display) -> Error {
+    Error::Unsupported(format!("KMS provider azure: {msg}"))
+}
+
+/// Splits `https://host[:port]/keys/{name}[/{version}]` into the vault URL,
+/// the name and the version.
+pub fn parse_key_url(url: &str) -> Option<(String, String, Option<String>)> {
+    let rest = url.strip_prefix("https://")?;
+    let (host, path) = rest.split_once('/')?;
+    let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let ok = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if host.is_empty() || parts.first() != Some(&"keys") || !(2..=3).contains(&parts.len()) {
+        return None;
+    }
+    if !parts[1..].iter().all(|p| ok(p)) {
+        return None;
+    }
+    Some((
+        format!("https://{host}"),
+        parts[1].to_string(),
+        parts.get(2).map(|v| v.to_string()),
+    ))
+}
+
+impl Settings {
+    fn parse(spec: &KmsSpec) -> Result<Settings> {
+        if let Some(unknown) = spec.options.keys().find(|k| !OPTIONS.contains(&k.as_str())) {
+            return Err(bad(format!(
+                "unknown option '{unknown}' (known: {})",
+                OPTIONS.join(", ")
+            )));
+        }
+        let opt = |k: &str| spec.options.get(k).map(|v| v.trim().to_string());
+        let vault_opt = opt("vault_url").map(|v| v.trim_end_matches('/').to_string());
+        if let Some(v) = &vault_opt {
+            let host_only = v
+                .strip_prefix("https://")
+                .is_some_and(|h| !h.is_empty() && !h.contains('/'));
+            if !host_only {
+                return Err(bad(format!(
+                    "option 'vault_url' must be https://<vault host>, got {v:?}"
+                )));
+            }
+        }
+        let key_id = spec.key_id.trim();
+        let (vault_url, name, version) = if key_id.starts_with("https://") {
+            let Some((vault, name, version)) = parse_key_url(key_id) else {
+                return Err(bad(format!(
+                    "key_id must be a key name or https://<vault>/keys/<name>[/<version>], got {key_id:?}"
+                )));
+            };
+            if let Some(v) = &vault_opt {
+                if !v.eq_ignore_ascii_case(&vault) {
+                    return Err(bad(format!(
+                        "key_id {key_id:?} is in vault {vault}, but option 'vault_url' is {v}"
+                    )));
+                }
+            }
+            (vault, name, version)
+        } else {
+            let valid = !key_id.is_empty()
+                && key_id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-');
+            if !valid {
+                return Err(bad(format!(
+                    "key_id must be a key name (letters, digits, '-') or a key URL, got {key_id:?}"
+                )));
+            }
+            let Some(vault) = vault_opt else {
+                return Err(bad(format!(
+                    "key_id {key_id:?} is a key name: set option 'vault_url' \
+                     (https://<vault>.vault.azure.net) or give the full key URL"
+                )));
+            };
+            (vault, key_id.to_string(), None)
+        };
+        let num = |name: &str, default: u64, max: u64| -> Result<u64> {
+            match opt(name) {
+                None => Ok(default),
+                Some(v) => match v.parse::<u64>() {
+                    Ok(n) if (1..=max).contains(&n) => Ok(n),
+                    _ => Err(bad(format!(
+                        "option '{name}' must be a whole number from 1 to {max}, got {v:?}"
+                    ))),
+                },
+            }
+        };
+        let credential = match (opt("credential").as_deref(), opt("access_token_env")) {
+            (Some(_), Some(_)) => {
+                return Err(bad(
+                    "options 'credential' and 'access_token_env' exclude each other",
+                ))
+            }
+            (None, Some(var)) if !var.is_empty() => CredentialChoice::TokenEnv(var),
+            (None, Some(_)) => return Err(bad("option 'access_token_env' is empty")),
+            (None | Some("default"), None) => CredentialChoice::Default,
+            (Some("client_secret"), None) => CredentialChoice::ClientSecret,
+            (Some("workload_identity"), None) => CredentialChoice::WorkloadIdentity,
+            (Some("developer_tools"), None) => CredentialChoice::DeveloperTools,
+            (Some("managed_identity"), None) => CredentialChoice::ManagedIdentity,
+            (Some(other), None) => {
+                return Err(bad(format!(
+                    "option 'credential' is one of default, client_secret, workload_identity, \
+                     developer_tools, managed_identity; got {other:?}"
+                )))
+            }
+        };
+        let verify_challenge_resource = match opt("verify_challenge_resource").as_deref() {
+            None | Some("true") => true,
+            Some("false") => false,
+            Some(other) => {
+                return Err(bad(format!(
+                    "option 'verify_challenge_resource' is true or false, got {other:?}"
+                )))
+            }
+        };
+        Ok(Settings {
+            vault_url,
+            name,
+            version,
+            timeout: Duration::from_secs(num("timeout_secs", DEFAULT_TIMEOUT_SECS, 600)?),
+            max_attempts: num("max_attempts", u64::from(DEFAULT_MAX_ATTEMPTS), 10)? as u32,
+            ca_file: opt("ca_file"),
+            credential,
+            verify_challenge_resource,
+        })
+    }
+
+    /// The key's URL without a version: the key id recorded in slots.
+    fn key_url(&self) -> String {
+        format!("{}/keys/{}", self.vault_url, self.name)
+    }
+
+    /// What a later open needs to reach the key again. The CA file and the
+    /// challenge check are recorded too because the vault is unreachable
+    /// without them; credentials are not (they belong to the machine).
+    fn stored_options(&self) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        out.insert("vault_url".to_string(), self.vault_url.clone());
+        if let Some(ca) = &self.ca_file {
+            out.insert("ca_file".to_string(), ca.clone());
+        }
+        if !self.verify_challenge_resource {
+            out.insert("verify_challenge_resource".to_string(), "false".to_string());
+        }
+        out
+    }
+}
+
+/// A bearer token from an environment variable, read at each request.
+struct EnvTokenCredential {
+    var: String,
+}
+
+impl fmt::Debug for EnvTokenCredential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnvTokenCredential")
+            .field("var", &self.var)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl TokenCredential for EnvTokenCredential {
+    async fn get_token(
+        &self,
+        _scopes: &[&str],
+        _options: Option<TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<AccessToken> {
+        match std::env::var(&self.var) {
+            Ok(t) if !t.trim().is_empty() => Ok(AccessToken::new(
+                Secret::new(t.trim().to_string()),
+                // Unknown expiry: a short one so that a refreshed variable is
+                // picked up soon.
+                azure_core::time::OffsetDateTime::now_utc()
+                    + azure_core::time::Duration::minutes(5),
+            )),
+            _ => Err(azure_core::Error::with_message(
+                ErrorKind::Credential,
+                format!(
+                    "environment variable {} (option access_token_env) is not set",
+                    self.var
+                ),
+            )),
+        }
+    }
+}
+
+/// Tries credentials in order and keeps the first that issues a token.
+struct ChainCredential {
+    sources: Vec<(&'static str, Arc<dyn TokenCredential>)>,
+    chosen: AtomicUsize,
+}
+
+impl fmt::Debug for ChainCredential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.sources.iter().map(|(n, _)| *n).collect();
+        f.debug_struct("ChainCredential")
+            .field("sources", &names)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl TokenCredential for ChainCredential {
+    async fn get_token(
+        &self,
+        scopes: &[&str],
+        options: Option<TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<AccessToken> {
+        let chosen = self.chosen.load(Ordering::Relaxed);
+        if let Some((_, c)) = self.sources.get(chosen) {
+            return c.get_token(scopes, options).await;
+        }
+        let mut failures = Vec::new();
+        for (i, (name, c)) in self.sources.iter().enumerate() {
+            match c.get_token(scopes, options.clone()).await {
+                Ok(t) => {
+                    self.chosen.store(i, Ordering::Relaxed);
+                    return Ok(t);
+                }
+                Err(e) => failures.push(format!("{name}: {e}")),
+            }
+        }
+        Err(azure_core::Error::with_message(
+            ErrorKind::Credential,
+            format!("no credential worked ({})", failures.join("; ")),
+        ))
+    }
+}
+
+fn credential(choice: &CredentialChoice) -> azure_core::Result<Arc<dyn TokenCredential>> {
+    use azure_identity::{
+        ClientSecretCredential, DeveloperToolsCredential, ManagedIdentityCredential,
+        WorkloadIdentityCredential,
+    };
+    let client_secret = || -> azure_core::Result<Arc<dyn TokenCredential>> {
+        let var = |n: &str| {
+            std::env::var(n).map_err(|_| {
+                azure_core::Error::with_message(ErrorKind::Credential, format!("{n} is not set"))
+            })
+        };
+        let tenant = var("AZURE_TENANT_ID")?;
+        let client = var("AZURE_CLIENT_ID")?;
+        let secret = Secret::new(var("AZURE_CLIENT_SECRET")?);
+        Ok(ClientSecretCredential::new(&tenant, client, secret, None)?)
+    };
+    Ok(match choice {
+        CredentialChoice::TokenEnv(var) => Arc::new(EnvTokenCredential { var: var.clone() }),
+        CredentialChoice::ClientSecret => client_secret()?,
+        CredentialChoice::WorkloadIdentity => WorkloadIdentityCredential::new(None)?,
+        CredentialChoice::DeveloperTools => DeveloperToolsCredential::new(None)?,
+        CredentialChoice::ManagedIdentity => ManagedIdentityCredential::new(None)?,
+        CredentialChoice::Default => {
+            // azure_identity 1.0 has no DefaultAzureCredential: this is its
+            // order, with managed identity last so that a workstation does
+            // not wait on the instance metadata endpoint.
+            let mut sources: Vec<(&'static str, Arc<dyn TokenCredential>)> = Vec::new();
+            if std::env::var_os("AZURE_CLIENT_SECRET").is_some() {
+                sources.push(("client_secret", client_secret()?));
+            }
+            if std::env::var_os("AZURE_FEDERATED_TOKEN_FILE").is_some() {
+                sources.push(("workload_identity", WorkloadIdentityCredential::new(None)?));
+            }
+            sources.push(("developer_tools", DeveloperToolsCredential::new(None)?));
+            if let Ok(mi) = ManagedIdentityCredential::new(None) {
+                sources.push(("managed_identity", mi));
+            }
+            Arc::new(ChainCredential {
+                sources,
+                chosen: AtomicUsize::new(usize::MAX),
+            })
+        }
+    })
+}
+
+struct Inner {
+    settings: Settings,
+    /// Set by [`AzureKeyVaultSource::with_credential`]; else built from the settings.
+    credential: Option<Arc<dyn TokenCredential>>,
+    client: tokio::sync::OnceCell<KeyClient>,
+}
+
+/// A key-encryption key in Azure Key Vault.
+pub struct AzureKeyVaultSource {
+    inner: Arc<Inner>,
+    rt: KmsRuntime,
+}
+
+impl fmt::Debug for AzureKeyVaultSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The credential (and any token it caches) stays out.
+        let s = &self.inner.settings;
+        f.debug_struct("AzureKeyVaultSource")
+            .field("vault_url", &s.vault_url)
+            .field("key", &s.name)
+            .field("version", &s.version)
+            .field("ca_file", &s.ca_file)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AzureKeyVaultSource {
+    /// A source for `spec` (`provider = "azure"`). Makes no request.
+    ///
+    /// # Errors
+    /// Unknown or malformed options; a key id that is neither a key name
+    /// (with option `vault_url`) nor a key URL.
+    pub fn new(spec: &KmsSpec) -> Result<Self> {
+        Self::build(spec, None)
+    }
+
+    /// A source that authenticates with `credential` instead of the one the
+    /// options choose (options `credential`/`access_token_env` are ignored).
+    ///
+    /// # Errors
+    /// As [`AzureKeyVaultSource::new`].
+    pub fn with_credential(spec: &KmsSpec, credential: Arc<dyn TokenCredential>) -> Result<Self> {
+        Self::build(spec, Some(credential))
+    }
+
+    fn build(spec: &KmsSpec, credential: Option<Arc<dyn TokenCredential>>) -> Result<Self> {
+        Ok(AzureKeyVaultSource {
+            inner: Arc::new(Inner {
+                settings: Settings::parse(spec)?,
+                credential,
+                client: tokio::sync::OnceCell::new(),
+            }),
+            rt: KmsRuntime::new("heliosdb-kms-azure")?,
+        })
+    }
+
+    /// The key's URL without a version (what slots record as the key id).
+    pub fn key_url(&self) -> String {
+        self.inner.settings.key_url()
+    }
+}
+
+fn aad_digest(aad: &[u8]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(AAD_LABEL);
+    h.update(aad);
+    h.finalize().into()
+}
+
+impl Inner {
+    fn description(&self) -> SourceDescription {
+        SourceDescription {
+            kind: SourceKind::Kms,
+            locator: Some(self.settings.key_url()),
+            provider: Some(PROVIDER.to_string()),
+        }
+    }
+
+    fn err(&self, kind: KmsErrorKind, what: &str, detail: impl fmt::Display) -> Error {
+        Error::Kms {
+            provider: PROVIDER.to_string(),
+            kind,
+            message: format!(
+                "{what} of key '{}' in vault {}: {detail}",
+                self.settings.name, self.settings.vault_url
+            ),
+        }
+    }
+
+    fn classified(&self, what: &str, e: &azure_core::Error) -> Error {
+        let (kind, detail) = classify_azure_error(e);
+        self.err(kind, what, detail)
+    }
+
+    fn http_client(&self) -> Result<reqwest::Client> {
+        let s = &self.settings;
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT.min(s.timeout))
+            .timeout(s.timeout)
+            // Key Vault does not redirect; the SDK's own client refuses to as well.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("heliosdb-kms-azure/", env!("CARGO_PKG_VERSION")));
+        if let Some(path) = &s.ca_file {
+            let pem =
+                std::fs::read(path).map_err(|e| bad(format!("cannot read CA file {path}: {e}")))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| bad(format!("CA file {path} is not PEM: {e}")))?;
+            if certs.is_empty() {
+                return Err(bad(format!("CA file {path} holds no certificate")));
+            }
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        builder
+            .build()
+            .map_err(|e| bad(format!("cannot build the HTTP client: {e}")))
+    }
+
+    async fn client(&self) -> Result<&KeyClient> {
+        self.client
+            .get_or_try_init(|| async {
+                let s = &self.settings;
+                let credential = match &self.credential {
+                    Some(c) => Arc::clone(c),
+                    None => credential(&s.credential)
+                        .map_err(|e| self.classified("creating the Azure credential", &e))?,
+                };
+                let client_options = ClientOptions {
+                    transport: Some(Transport::new(Arc::new(self.http_client()?))),
+                    retry: RetryOptions::exponential(ExponentialRetryOptions {
+                        initial_delay: azure_core::time::Duration::milliseconds(200),
+                        max_retries: s.max_attempts.saturating_sub(1),
+                        max_total_elapsed: azure_core::time::Duration::seconds(
+                            (s.timeout.as_secs() * u64::from(s.max_attempts)) as i64,
+                        ),
+                        max_delay: azure_core::time::Duration::seconds(5),
+                    }),
+                    ..ClientOptions::default()
+                };
+                let options = KeyClientOptions {
+                    client_options,
+                    verify_challenge_resource: Some(s.verify_challenge_resource),
+                    ..KeyClientOptions::default()
+                };
+                KeyClient::new(&s.vault_url, credential, Some(options))
+                    .map_err(|e| self.classified("creating the Key Vault client", &e))
+            })
+            .await
+    }
+
+    async fn header(&self) -> Result<KekHeader> {
+        let client = self.client().await?;
+        let options = KeyClientGetKeyOptions {
+            key_version: self.settings.version.clone(),
+            ..Default::default()
+        };
+        let key = client
+            .get_key(&self.settings.name, Some(options))
+            .await
+            .map_err(|e| self.classified("GetKey", &e))?
+            .into_model()
+            .map_err(|e| self.classified("GetKey", &e))?;
+        let id: ResourceId = key
+            .resource_id()
+            .map_err(|e| self.err(KmsErrorKind::Unavailable, "GetKey", e))?;
+        let Some(version) = id.version.filter(|v| !v.is_empty()) else {
+            return Err(self.err(
+                KmsErrorKind::Unavailable,
+                "GetKey",
+                "the response names no key version",
+            ));
+        };
+        let jwk = key.key.as_ref();
+        let kty = jwk.and_then(|k| k.kty.clone());
+        if !matches!(kty, Some(KeyType::Rsa | KeyType::RsaHsm)) {
+            return Err(self.err(
+                KmsErrorKind::WrongKey,
+                "GetKey",
+                format!("key type is {kty:?}, not RSA or RSA-HSM"),
+            ));
+        }
+        if let Some(ops) = jwk.and_then(|k| k.key_ops.as_ref()) {
+            for op in ["wrapKey", "unwrapKey"] {
+                if !ops.iter().any(|o| o == op) {
+                    return Err(self.err(
+                        KmsErrorKind::WrongKey,
+                        "GetKey",
+                        format!("the key does not permit {op} (key_ops {ops:?})"),
+                    ));
+                }
+            }
+        }
+        if key.attributes.as_ref().and_then(|a| a.enabled) == Some(false) {
+            return Err(self.err(
+                KmsErrorKind::AccessDenied,
+                "GetKey",
+                format!("version {version} is disabled"),
+            ));
+        }
+        Ok(KekHeader {
+            source: self.description(),
+            key_check: None,
+            kdf: None,
+            kms: Some(KmsKeyRef {
+                provider: PROVIDER.to_string(),
+                key_id: self.settings.key_url(),
+                key_version: Some(version),
+                options: self.settings.stored_options(),
+            }),
+        })
+    }
+
+    /// The version a slot recorded, when the slot is this key's.
+    fn recorded_version(&self, header: &KekHeader, what: &str) -> Result<String> {
+        let Some(k) = header.kms.as_ref() else {
+            return Err(self.err(KmsErrorKind::WrongKey, what, "the slot is not a KMS slot"));
+        };
+        if k.provider != PROVIDER || k.key_id != self.settings.key_url() {
+            return Err(self.err(
+                KmsErrorKind::WrongKey,
+                what,
+                format!("the slot belongs to {} KMS key {}", k.provider, k.key_id),
+            ));
+        }
+        match &k.key_version {
+            Some(v) if !v.is_empty() => Ok(v.clone()),
+            _ => Err(self.err(
+                KmsErrorKind::WrongKey,
+                what,
+                "the slot records no key version",
+            )),
+        }
+    }
+
+    async fn wrap(&self, version: String, plain: Zeroizing<Vec<u8>>) -> Result<Vec<u8>> {
+        let client = self.client().await?;
+        let params = KeyOperationParameters {
+            algorithm: Some(EncryptionAlgorithm::RsaOaep256),
+            value: Some(plain.to_vec()),
+            ..Default::default()
+        };
+        let body = params
+            .try_into()
+            .map_err(|e| self.classified("WrapKey", &e))?;
+        let options = azure_security_keyvault_keys::models::KeyClientWrapKeyOptions {
+            key_version: Some(version.clone()),
+            ..Default::default()
+        };
+        let out = client
+            .wrap_key(&self.settings.name, body, Some(options))
+            .await
+            .map_err(|e| self.classified("WrapKey", &e))?
+            .into_model()
+            .map_err(|e| self.classified("WrapKey", &e))?;
+        self.check_kid("WrapKey", out.kid.as_deref(), &version)?;
+        let ct = out.result.unwrap_or_default();
+        if ct.is_empty() {
+            return Err(self.err(KmsErrorKind::Unavailable, "WrapKey", "empty result"));
+        }
+        let mut blob = Vec::with_capacity(1 + ct.len());
+        blob.push(BLOB_FORMAT_V1);
+        blob.extend_from_slice(&ct);
+        Ok(blob)
+    }
+
+    /// The service must have used the version we named.
+    fn check_kid(&self, what: &str, kid: Option<&str>, version: &str) -> Result<()> {
+        let used = kid
+            .and_then(|k| k.parse::<ResourceId>().ok())
+            .and_then(|r| r.version);
+        match used {
+            Some(v) if v != version => Err(self.err(
+                KmsErrorKind::WrongKey,
+                what,
+                format!("the service used version {v} instead of {version}"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    async fn unwrap(&self, version: String, ct: Vec<u8>, aad: Vec<u8>) -> Result<SecretKey> {
+        let client = self.client().await?;
+        let params = KeyOperationParameters {
+            algorithm: Some(EncryptionAlgorithm::RsaOaep256),
+            value: Some(ct),
+            ..Default::default()
+        };
+        let body = params
+            .try_into()
+            .map_err(|e| self.classified("UnwrapKey", &e))?;
+        let out = client
+            .unwrap_key(&self.settings.name, &version, body, None)
+            .await
+            .map_err(|e| self.classified("UnwrapKey", &e))?
+            .into_model()
+            .map_err(|e| self.classified("UnwrapKey", &e))?;
+        self.check_kid("UnwrapKey", out.kid.as_deref(), &version)?;
+        let plain = Zeroizing::new(out.result.unwrap_or_default());
+        if plain.len() != 64 {
+            return Err(self.err(
+                KmsErrorKind::WrongKey,
+                "UnwrapKey",
+                "the plaintext is not a wrapped HeliosDB root key",
+            ));
+        }
+        if !bool::from(plain[32..].ct_eq(&aad_digest(&aad))) {
+            return Err(self.err(
+                KmsErrorKind::WrongKey,
+                "UnwrapKey",
+                "the wrapped key is bound to a different AAD (another slot or database)",
+            ));
+        }
+        SecretKey::from_slice(&plain[..32]).ok_or_else(|| {
+            self.err(
+                KmsErrorKind::WrongKey,
+                "UnwrapKey",
+                "the plaintext is not a 32-byte key",
+            )
+        })
+    }
+}
+
+#[async_trait]
+impl KeySource for AzureKeyVaultSource {
+    fn describe(&self) -> SourceDescription {
+        self.inner.description()
+    }
+
+    async fn new_header(&self) -> Result<KekHeader> {
+        let inner = Arc::clone(&self.inner);
+        self.rt.run(async move { inner.header().await }).await
+    }
+
+    async fn matches(&self, header: &KekHeader) -> Result<bool> {
+        Ok(header
+            .kms
+            .as_ref()
+            .is_some_and(|k| k.provider == PROVIDER && k.key_id == self.inner.settings.key_url()))
+    }
+
+    async fn wrap(&self, header: &KekHeader, key: &SecretKey, aad: &[u8]) -> Result<Vec<u8>> {
+        let version = self.inner.recorded_version(header, "WrapKey")?;
+        let mut plain = Zeroizing::new(Vec::with_capacity(64));
+        plain.extend_from_slice(key.expose_secret());
+        plain.extend_from_slice(&aad_digest(aad));
+        let inner = Arc::clone(&self.inner);
+        self.rt
+            .run(async move { inner.wrap(version, plain).await })
+            .await
+    }
+
+    async fn unwrap(&self, header: &KekHeader, blob: &[u8], aad: &[u8]) -> Result<SecretKey> {
+        let version = self.inner.recorded_version(header, "UnwrapKey")?;
+        let ct = match blob.split_first() {
+            Some((&BLOB_FORMAT_V1, ct)) if !ct.is_empty() => ct.to_vec(),
+            _ => {
+                return Err(self.inner.err(
+                    KmsErrorKind::WrongKey,
+                    "UnwrapKey",
+                    "the wrapped key is not in this provider's format",
+                ))
+            }
+        };
+        let inner = Arc::clone(&self.inner);
+        let aad = aad.to_vec();
+        self.rt
+            .run(async move { inner.unwrap(version, ct, aad).await })
+            .await
+    }
+}
+
+/// Sorts an HTTP status of Key Vault.
+pub fn classify_status(status: u16) -> KmsErrorKind {
+    match status {
+        401 | 403 => KmsErrorKind::AccessDenied,
+        404 => KmsErrorKind::NotFound,
+        // 400 BadParameter is how Key Vault refuses a ciphertext its key did
+        // not make (or a malformed one); 409/422 a key in the wrong state.
+        400 | 409 | 422 => KmsErrorKind::WrongKey,
+        _ => KmsErrorKind::Unavailable,
+    }
+}
+
+/// Sorts an SDK error: service answers by status, credential failures as
+/// access denied, transport failures and timeouts (after retries) as
+/// unavailable. The detail names the status, Key Vault's error code and
+/// message; it never holds a token (the SDK's errors do not carry request
+/// headers).
+pub fn classify_azure_error(e: &azure_core::Error) -> (KmsErrorKind, String) {
+    let mut detail = e.to_string();
+    let mut cur = std::error::Error::source(e);
+    while let Some(inner) = cur {
+        let s = inner.to_string();
+        if !detail.contains(&s) {
+            detail.push_str(": ");
+            detail.push_str(&s);
+        }
+        cur = inner.source();
+    }
+    let kind = match e.kind() {
+        ErrorKind::HttpResponse {
+            status, error_code, ..
+        } => {
+            let code = u16::from(*status);
+            detail = format!(
+                "HTTP {code} {}: {detail}",
+                error_code.as_deref().unwrap_or("(no error code)")
+            );
+            classify_status(code)
+        }
+        ErrorKind::Credential => KmsErrorKind::AccessDenied,
+        ErrorKind::Connection | ErrorKind::Io => KmsErrorKind::Unavailable,
+        // The SDK reports a challenge it refuses (resource outside the
+        // vault's domain, no scope) as Other/DataConversion; that is an
+        // authentication failure, not an outage.
+        ErrorKind::Other | ErrorKind::DataConversion if detail.contains("challenge") => {
+            KmsErrorKind::AccessDenied
+        }
+        _ => KmsErrorKind::Unavailable,
+    };
+    (kind, detail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(key: &str, opts: &[(&str, &str)]) -> KmsSpec {
+        KmsSpec {
+            provider: PROVIDER.into(),
+            key_id: key.into(),
+            options: opts
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    const VAULT: &str = "https://myvault.vault.azure.net";
+
+    #[test]
+    fn settings_validate_and_name_what_is_wrong() {
+        let s = Settings::parse(&spec("kek", &[("vault_url", VAULT)])).unwrap();
+        assert_eq!(s.key_url(), format!("{VAULT}/keys/kek"));
+        assert_eq!(s.version, None);
+        let s = Settings::parse(&spec(&format!("{VAULT}/keys/kek/abc123"), &[])).unwrap();
+        assert_eq!(
+            (s.name.as_str(), s.version.as_deref()),
+            ("kek", Some("abc123"))
+        );
+        assert_eq!(s.vault_url, VAULT);
+        let err = Settings::parse(&spec("kek", &[])).unwrap_err().to_string();
+        assert!(err.contains("vault_url"), "{err}");
+        let err = Settings::parse(&spec("kek", &[("vault_url", VAULT), ("region", "x")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown option 'region'"), "{err}");
+        for bad_key in ["", "a/b", "https://v/secrets/x", "http://v/keys/x"] {
+            assert!(
+                Settings::parse(&spec(bad_key, &[("vault_url", VAULT)])).is_err(),
+                "{bad_key}"
+            );
+        }
+        assert!(Settings::parse(&spec("k", &[("vault_url", "http://v")])).is_err());
+        let err = Settings::parse(&spec(
+            &format!("{VAULT}/keys/kek"),
+            &[("vault_url", "https://other.vault.azure.net")],
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("other.vault"), "{err}");
+        assert!(
+            Settings::parse(&spec("k", &[("vault_url", VAULT), ("credential", "magic")])).is_err()
+        );
+        assert!(Settings::parse(&spec(
+            "k",
+            &[
+                ("vault_url", VAULT),
+                ("credential", "default"),
+                ("access_token_env", "T")
+            ]
+        ))
+        .is_err());
+        assert!(
+            Settings::parse(&spec("k", &[("vault_url", VAULT), ("max_attempts", "0")])).is_err()
+        );
+        let s = Settings::parse(&spec(
+            "k",
+            &[
+                ("vault_url", VAULT),
+                ("access_token_env", "TOKEN_VAR"),
+                ("verify_challenge_resource", "false"),
+                ("ca_file", "/etc/ca.pem"),
+            ],
+        ))
+        .unwrap();
+        assert_eq!(s.credential, CredentialChoice::TokenEnv("TOKEN_VAR".into()));
+        // How to reach the key is recorded; which credential is not.
+        assert_eq!(
+            s.stored_options().keys().collect::<Vec<_>>(),
+            vec!["ca_file", "vault_url", "verify_challenge_resource"]
+        );
+    }
+
+    #[test]
+    fn statuses_are_classified() {
+        use KmsErrorKind::*;
+        assert_eq!(classify_status(401), AccessDenied);
+        assert_eq!(classify_status(403), AccessDenied);
+        assert_eq!(classify_status(404), NotFound);
+        assert_eq!(classify_status(400), WrongKey);
+        for s in [408, 429, 500, 502, 503, 504] {
+            assert_eq!(classify_status(s), Unavailable, "{s}");
+        }
+        let e = azure_core::Error::with_message(ErrorKind::Connection, "connection refused");
+        assert_eq!(classify_azure_error(&e).0, Unavailable);
+        let e = azure_core::Error::with_message(ErrorKind::Credential, "no login");
+        assert_eq!(classify_azure_error(&e).0, AccessDenied);
+    }
+
+    #[test]
+    fn aad_digest_is_domain_separated() {
+        assert_ne!(aad_digest(b""), <[u8; 32]>::from(Sha256::digest(b"")));
+        assert_ne!(aad_digest(b"a"), aad_digest(b"b"));
+    }
+
+    #[test]
+    fn key_urls_parse() {
+        assert_eq!(
+            parse_key_url("https://v.vault.azure.net/keys/k"),
+            Some(("https://v.vault.azure.net".into(), "k".into(), None))
+        );
+        assert_eq!(
+            parse_key_url("https://127.0.0.1:8443/keys/k/0123abc/"),
+            Some((
+                "https://127.0.0.1:8443".into(),
+                "k".into(),
+                Some("0123abc".into())
+            ))
+        );
+        assert_eq!(parse_key_url("https://v/keys"), None);
+        assert_eq!(parse_key_url("https://v/keys/k/v/x"), None);
+    }
+}
