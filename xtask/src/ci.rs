@@ -5,29 +5,32 @@
 //! | `fmt`     | `cargo fmt --all -- --check`                                 |
 //! | `clippy`  | `cargo clippy --release --workspace --all-targets -- -D warnings` |
 //! | `test`    | `cargo nextest run --release --workspace --no-fail-fast` (= `./dev test`) |
-//! | `kms-aws`, `kms-azure`, `kms-gcp`, `kms-vault`, `kms-all` | `cargo nextest run --release -p heliosdb-nano --features F --test kms --test cli` |
+//! | `check-aws`, `check-azure`, `check-gcp`, `check-vault` | `cargo check --release -p heliosdb-nano --all-targets --features F` |
+//! | `kms-all` | `cargo nextest run --release -p heliosdb-nano --features kms-all --test kms --test cli` |
+//! | `kms-aws`, `kms-azure`, `kms-gcp`, `kms-vault` (on demand) | as `kms-all`, with one feature |
 //! | `doctest` | `cargo test --release --workspace --doc`                     |
 //! | `doc`     | `cargo doc --release --workspace --no-deps`, `RUSTDOCFLAGS=-D warnings` |
+//! | `deny`    | `cargo xtask deny`: `cargo deny check licenses bans sources` (`deny.toml`; skipped without cargo-deny) |
+//! | `fuzz`    | `cargo xtask fuzz --seconds 60`: the engine-free fuzz targets, 60 s each (skipped without nightly or cargo-fuzz) |
 //!
 //! Every stage that builds uses `--release` and the caller's target
 //! directory: the workspace has one build profile, so RocksDB's C++ is
 //! compiled once (in release) and shared by clippy, the tests, the doctests
 //! and rustdoc. A debug build would compile it a second time.
 //!
-//! The `kms-*` stages build the facade and the `heliosdb-nano` command with
-//! each KMS feature alone and all together (features are only worth having
-//! while some build turns them off), and run the tests that change with
-//! them. The KMS crates themselves are workspace members, so the `test`
-//! stage already compiled and tested them, and the feature-less build is the
-//! `test` stage's own. Measured on the 2-core CI machine after the `test`
-//! stage: `kms-all` ≈ 4 min, but `kms-aws` ≈ 6, `kms-vault` ≈ 6 and
-//! `kms-gcp` ≈ 8 min, because a feature set of its own unifies shared
-//! dependencies (tokio, hyper, rustls) differently and rebuilds them
-//! (`kms-azure`: 5 min 40 s on a 2-core developer machine, run after the
-//! Azure crate's own tests rather than after the `test` stage). So a
-//! plain `cargo xtask ci` runs `kms-all` only; name the others to run them
-//! (`cargo xtask ci kms-aws kms-azure kms-gcp kms-vault`), e.g. when a KMS crate or
-//! the facade's features change.
+//! Each KMS feature is built alone and all of them together (features are
+//! only worth having while some build turns them off). The KMS crates are
+//! workspace members, so the `test` stage already compiled and tested each
+//! provider against its server, and the feature-less facade is the `test`
+//! stage's own. `kms-all` runs the facade's KMS and CLI tests with every
+//! provider linked. Alone, each feature set unifies shared dependencies
+//! (tokio, hyper, rustls) differently, so testing it means rebuilding them
+//! in release: measured on 2 cores, `kms-aws` ≈ 6 min, `kms-vault` ≈ 6,
+//! `kms-gcp` ≈ 8, `kms-azure` ≈ 5.7. A plain `cargo xtask ci` therefore
+//! builds each feature alone with `cargo check` (`check-*`: every target of
+//! the facade, no code generation) and tests them together; name the
+//! `kms-*` stages to test one alone (`cargo xtask ci kms-aws`), e.g. when a
+//! KMS crate or the facade's features change.
 //!
 //! A failing stage does not stop the run (unless `--fail-fast`): a formatting
 //! slip should not hide a failing test. The command exits non-zero if any
@@ -47,6 +50,10 @@ enum StageKind {
     Fmt,
     Clippy,
     Test,
+    CheckAws,
+    CheckAzure,
+    CheckGcp,
+    CheckVault,
     KmsAws,
     KmsAzure,
     KmsGcp,
@@ -54,13 +61,19 @@ enum StageKind {
     KmsAll,
     Doctest,
     Doc,
+    Deny,
+    Fuzz,
 }
 
 impl StageKind {
-    const ALL: [StageKind; 10] = [
+    const ALL: [StageKind; 16] = [
         StageKind::Fmt,
         StageKind::Clippy,
         StageKind::Test,
+        StageKind::CheckAws,
+        StageKind::CheckAzure,
+        StageKind::CheckGcp,
+        StageKind::CheckVault,
         StageKind::KmsAws,
         StageKind::KmsAzure,
         StageKind::KmsGcp,
@@ -68,6 +81,8 @@ impl StageKind {
         StageKind::KmsAll,
         StageKind::Doctest,
         StageKind::Doc,
+        StageKind::Deny,
+        StageKind::Fuzz,
     ];
 
     /// What a plain `cargo xtask ci` runs: everything but the single-feature
@@ -85,12 +100,18 @@ impl StageKind {
             StageKind::Clippy => "clippy",
             StageKind::Test => "test",
             StageKind::KmsAws => "kms-aws",
+            StageKind::CheckAws => "check-aws",
+            StageKind::CheckAzure => "check-azure",
+            StageKind::CheckGcp => "check-gcp",
+            StageKind::CheckVault => "check-vault",
             StageKind::KmsAzure => "kms-azure",
             StageKind::KmsGcp => "kms-gcp",
             StageKind::KmsVault => "kms-vault",
             StageKind::KmsAll => "kms-all",
             StageKind::Doctest => "doctest",
             StageKind::Doc => "doc",
+            StageKind::Deny => "deny",
+            StageKind::Fuzz => "fuzz",
         }
     }
 
@@ -228,6 +249,45 @@ fn stage(kind: StageKind, cargo: &OsString, root: &Path) -> Stage {
                 vec![],
             )
         }
+        StageKind::CheckAws
+        | StageKind::CheckAzure
+        | StageKind::CheckGcp
+        | StageKind::CheckVault => {
+            let feature = &kind.name()["check-".len()..];
+            (
+                vec![
+                    "check",
+                    "--release",
+                    "-p",
+                    "heliosdb-nano",
+                    "--all-targets",
+                    "--features",
+                    feature,
+                ],
+                vec![],
+            )
+        }
+        // The smoke runs build with nightly (sanitizers) in a target dir of
+        // their own below the caller's; `xtask fuzz` skips with a message
+        // when nightly or cargo-fuzz is missing.
+        StageKind::Deny => (
+            vec!["run", "--quiet", "--release", "-p", "xtask", "--", "deny"],
+            vec![],
+        ),
+        StageKind::Fuzz => (
+            vec![
+                "run",
+                "--quiet",
+                "--release",
+                "-p",
+                "xtask",
+                "--",
+                "fuzz",
+                "--seconds",
+                "60",
+            ],
+            vec![],
+        ),
         StageKind::KmsAws
         | StageKind::KmsAzure
         | StageKind::KmsGcp

@@ -8,6 +8,7 @@
 
 mod bench_report;
 mod ci;
+mod deny;
 mod dist;
 mod fuzz;
 mod release;
@@ -21,10 +22,13 @@ const USAGE: &str = "\
 usage: cargo xtask <command> [options]
 
 commands:
-  ci [--fail-fast] [STAGE…]   fmt, clippy, tests, doctests and rustdoc, timed;
-                              STAGE picks a subset (fmt clippy test doctest doc)
+  ci [--fail-fast] [STAGE…]   fmt, clippy, tests, each KMS feature alone
+                              (check-*) and together (kms-all), doctests,
+                              rustdoc, fuzz smoke runs; timed; STAGE picks a
+                              subset (kms-aws … test one feature alone)
   tidy                        our conventions: //! headers, no stubs, no key
-                              material in logs, dependency licences
+                              material in logs, dependency licences, one
+                              AEAD implementation in the default build
   dist [--features kms-all]   release binary + LICENSE + README as a
                               reproducible tarball and SHA256SUMS in target/dist
   release X.Y.Z [--execute]   bump every crate, check the changelog, ci,
@@ -34,6 +38,8 @@ commands:
   fuzz [--seconds N] [--all]  run the fuzz/ targets N s each (default 60;
                               config, which links RocksDB, only with --all)
                               when nightly and cargo-fuzz are there, else skip
+  deny                        cargo deny check licenses bans sources
+                              (deny.toml) when cargo-deny is installed
   help                        this text";
 
 fn main() -> ExitCode {
@@ -49,6 +55,7 @@ fn main() -> ExitCode {
         "release" => release::run(rest),
         "bench-report" => bench_report::run(rest),
         "fuzz" => fuzz::run(rest),
+        "deny" => deny::run(rest),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
