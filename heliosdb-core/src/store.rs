@@ -730,7 +730,7 @@ impl SealedStore {
                 }
             };
             if n >= c.budget {
-                self.rotate_for_budget(c, active.id)?;
+                self.rotate_for_budget(active.id)?;
                 continue;
             }
             let nonce = random_nonce(c.nonce_mode)?;
@@ -793,7 +793,7 @@ impl SealedStore {
     }
 
     /// The active key has used its nonce budget: mint a new data key and make it active.
-    fn rotate_for_budget(&self, c: &Crypto, exhausted: DekId) -> Result<()> {
+    fn rotate_for_budget(&self, exhausted: DekId) -> Result<()> {
         let new = self.update_keyring(|ring, unlocked| {
             // Another thread may have rotated already.
             match ring.active_data_dek() {
@@ -810,7 +810,6 @@ impl SealedStore {
                 "data key reached its nonce budget; new data key is active"
             );
         }
-        let _ = c;
         Ok(())
     }
 

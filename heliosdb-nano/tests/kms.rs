@@ -1,11 +1,17 @@
 //! KMS key sources through the facade: which providers a build links
 //! (features `aws`, `azure`, `gcp`, `vault`, `kms-all`), the error for one left out, and the
-//! `heliosdb-nano` command with `--kms` against real local servers
-//! (`bao server -dev`, `moto_server`) when the feature is on.
+//! `heliosdb-nano` command with `--kms` against local servers (`bao server
+//! -dev`, `moto_server`, the GCP crate's local Cloud KMS) when the feature is
+//! on.
 
 #![allow(dead_code)]
 
 mod common;
+
+/// The GCP crate's faithful local Cloud KMS server (its tests' own).
+#[cfg(feature = "gcp")]
+#[path = "../../heliosdb-kms-gcp/tests/common/mod.rs"]
+mod gcp_server;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -319,4 +325,76 @@ fn cli_init_info_verify_with_aws_kms_on_moto() {
         .output()
         .unwrap();
     assert!(!err.status.success());
+}
+
+#[cfg(feature = "gcp")]
+#[test]
+fn cli_init_info_verify_rotate_with_gcp_kms() {
+    let kms = gcp_server::FakeKms::start();
+    let key_a = kms.create_key("cli", "a");
+    let key_b = kms.create_key("cli", "b");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let endpoint = kms.endpoint();
+    let bin = || {
+        let mut c = common::bin();
+        c.env_remove("HELIOSDB_ENCRYPTION_KEY")
+            .env_remove("GOOGLE_APPLICATION_CREDENTIALS");
+        c
+    };
+    // Anonymous credentials are an emulator-only option: not recorded in
+    // the slot, so every command names it again.
+    let anonymous = ["--kms-option", "credentials=anonymous"];
+    let out = run(bin()
+        .args(["init", "--encrypted", "--kms"])
+        .arg(format!("gcp:{key_a}"))
+        .arg("--kms-option")
+        .arg(format!("endpoint={endpoint}"))
+        .args(anonymous)
+        .arg("--path")
+        .arg(&db));
+    assert!(out.contains(&format!("gcp KMS key {key_a}")), "{out}");
+    let decrypts = kms.count("Decrypt");
+    let out = run(bin().args(["info", "--path"]).arg(&db).args(anonymous));
+    assert!(
+        out.contains(&format!("kms: gcp KMS key {key_a}"))
+            && out.contains(&format!("[endpoint={endpoint}]")),
+        "{out}"
+    );
+    let out = run(bin().args(["verify", "--path"]).arg(&db).args(anonymous));
+    assert!(out.contains("all records authenticated"), "{out}");
+    // One Decrypt per opening (info, verify).
+    assert_eq!(kms.count("Decrypt") - decrypts, 2);
+    // KEK rotation to key B, its options given for the new key only.
+    let out = run(bin()
+        .args(["rotate-key", "--path"])
+        .arg(&db)
+        .args(anonymous)
+        .arg("--new-kms")
+        .arg(format!("gcp:{key_b}"))
+        .arg("--new-kms-option")
+        .arg(format!("endpoint={endpoint}"))
+        .args(["--new-kms-option", "credentials=anonymous"]));
+    assert!(out.contains("key-encryption key rotated"), "{out}");
+    let out = run(bin().args(["info", "--path"]).arg(&db).args(anonymous));
+    assert!(out.contains(&format!("gcp KMS key {key_b}")), "{out}");
+    assert!(!out.contains(&format!("gcp KMS key {key_a} ")), "{out}");
+    // The service down: a clear "unavailable", not a crash.
+    kms.set_down(true);
+    let out = bin()
+        .args(["verify", "--path"])
+        .arg(&db)
+        .args(anonymous)
+        .args([
+            "--kms-option",
+            "max_attempts=1",
+            "--kms-option",
+            "timeout_secs=2",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("gcp KMS unavailable"), "{text}");
 }
