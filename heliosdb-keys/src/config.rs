@@ -58,6 +58,42 @@ pub struct KmsSpec {
     pub options: BTreeMap<String, String>,
 }
 
+impl KmsSpec {
+    /// Refuses an option the provider does not know, naming it and the
+    /// known ones.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] for the first unknown option.
+    pub fn check_options(&self, known: &[&str]) -> Result<()> {
+        match self.options.keys().find(|k| !known.contains(&k.as_str())) {
+            Some(bad) => Err(Error::Unsupported(format!(
+                "unknown option '{bad}' for KMS provider {} (known: {})",
+                self.provider,
+                known.join(", ")
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// The whole-number option `name`, from 1 to `max`; `default` when it
+    /// is not given.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] when it is not such a number.
+    pub fn number_option(&self, name: &str, default: u64, max: u64) -> Result<u64> {
+        match self.options.get(name).map(|v| v.trim()) {
+            None => Ok(default),
+            Some(v) => match v.parse::<u64>() {
+                Ok(n) if (1..=max).contains(&n) => Ok(n),
+                _ => Err(Error::Unsupported(format!(
+                    "option '{name}' of KMS provider {} must be a whole number from 1 to {max}, got {v:?}",
+                    self.provider
+                ))),
+            },
+        }
+    }
+}
+
 /// A KMS backend compiled into this binary. Each `heliosdb-kms-*` crate
 /// submits one with `inventory::submit!`; the facade's features decide which
 /// crates are linked.

@@ -84,29 +84,14 @@ struct Settings {
 
 impl Settings {
     fn parse(spec: &KmsSpec) -> Result<Settings> {
-        if let Some(bad) = spec.options.keys().find(|k| !OPTIONS.contains(&k.as_str())) {
-            return Err(Error::Unsupported(format!(
-                "unknown option '{bad}' for KMS provider aws (known: {})",
-                OPTIONS.join(", ")
-            )));
-        }
+        spec.check_options(&OPTIONS)?;
         let key_id = spec.key_id.trim().to_string();
         if key_id.is_empty() {
             return Err(Error::Unsupported(
                 "KMS provider aws needs a key_id (key id, key ARN, alias/NAME or alias ARN)".into(),
             ));
         }
-        let num = |name: &str, default: u64, max: u64| -> Result<u64> {
-            match spec.options.get(name) {
-                None => Ok(default),
-                Some(v) => match v.parse::<u64>() {
-                    Ok(n) if (1..=max).contains(&n) => Ok(n),
-                    _ => Err(Error::Unsupported(format!(
-                        "option '{name}' of KMS provider aws must be a whole number from 1 to {max}, got {v:?}"
-                    ))),
-                },
-            }
-        };
+        let num = |name: &str, default: u64, max: u64| spec.number_option(name, default, max);
         // A key ARN names its region; use it when none is configured.
         let region = spec
             .options

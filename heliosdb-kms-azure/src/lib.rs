@@ -176,12 +176,7 @@ pub fn parse_key_url(url: &str) -> Option<(String, String, Option<String>)> {
 
 impl Settings {
     fn parse(spec: &KmsSpec) -> Result<Settings> {
-        if let Some(unknown) = spec.options.keys().find(|k| !OPTIONS.contains(&k.as_str())) {
-            return Err(bad(format!(
-                "unknown option '{unknown}' (known: {})",
-                OPTIONS.join(", ")
-            )));
-        }
+        spec.check_options(&OPTIONS)?;
         let opt = |k: &str| spec.options.get(k).map(|v| v.trim().to_string());
         let vault_opt = opt("vault_url").map(|v| v.trim_end_matches('/').to_string());
         if let Some(v) = &vault_opt {
@@ -227,17 +222,7 @@ impl Settings {
             };
             (vault, key_id.to_string(), None)
         };
-        let num = |name: &str, default: u64, max: u64| -> Result<u64> {
-            match opt(name) {
-                None => Ok(default),
-                Some(v) => match v.parse::<u64>() {
-                    Ok(n) if (1..=max).contains(&n) => Ok(n),
-                    _ => Err(bad(format!(
-                        "option '{name}' must be a whole number from 1 to {max}, got {v:?}"
-                    ))),
-                },
-            }
-        };
+        let num = |name: &str, default: u64, max: u64| spec.number_option(name, default, max);
         let credential = match (opt("credential").as_deref(), opt("access_token_env")) {
             (Some(_), Some(_)) => {
                 return Err(bad(

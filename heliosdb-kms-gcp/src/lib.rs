@@ -76,12 +76,7 @@ pub fn is_crypto_key_name(name: &str) -> bool {
 
 impl Settings {
     fn parse(spec: &KmsSpec) -> Result<Settings> {
-        if let Some(bad) = spec.options.keys().find(|k| !OPTIONS.contains(&k.as_str())) {
-            return Err(Error::Unsupported(format!(
-                "unknown option '{bad}' for KMS provider gcp (known: {})",
-                OPTIONS.join(", ")
-            )));
-        }
+        spec.check_options(&OPTIONS)?;
         let key = spec.key_id.trim().to_string();
         if !is_crypto_key_name(&key) {
             return Err(Error::Unsupported(format!(
@@ -100,17 +95,7 @@ impl Settings {
                 )))
             }
         };
-        let num = |name: &str, default: u64, max: u64| -> Result<u64> {
-            match spec.options.get(name) {
-                None => Ok(default),
-                Some(v) => match v.parse::<u64>() {
-                    Ok(n) if (1..=max).contains(&n) => Ok(n),
-                    _ => Err(Error::Unsupported(format!(
-                        "option '{name}' of KMS provider gcp must be a whole number from 1 to {max}, got {v:?}"
-                    ))),
-                },
-            }
-        };
+        let num = |name: &str, default: u64, max: u64| spec.number_option(name, default, max);
         Ok(Settings {
             key,
             endpoint: spec.options.get("endpoint").cloned(),

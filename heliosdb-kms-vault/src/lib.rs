@@ -85,12 +85,7 @@ struct Settings {
 impl Settings {
     fn parse(spec: &KmsSpec) -> Result<Settings> {
         let unsupported = |m: String| Error::Unsupported(m);
-        if let Some(bad) = spec.options.keys().find(|k| !OPTIONS.contains(&k.as_str())) {
-            return Err(unsupported(format!(
-                "unknown option '{bad}' for KMS provider vault (known: {})",
-                OPTIONS.join(", ")
-            )));
-        }
+        spec.check_options(&OPTIONS)?;
         let key = spec.key_id.trim().to_string();
         if key.is_empty() || key.contains('/') {
             return Err(unsupported(format!(
@@ -118,17 +113,7 @@ impl Settings {
             .unwrap_or_else(|| DEFAULT_MOUNT.to_string())
             .trim_matches('/')
             .to_string();
-        let num = |name: &str, default: u64, max: u64| -> Result<u64> {
-            match spec.options.get(name) {
-                None => Ok(default),
-                Some(v) => match v.parse::<u64>() {
-                    Ok(n) if (1..=max).contains(&n) => Ok(n),
-                    _ => Err(Error::Unsupported(format!(
-                        "option '{name}' of KMS provider vault must be a whole number from 1 to {max}, got {v:?}"
-                    ))),
-                },
-            }
-        };
+        let num = |name: &str, default: u64, max: u64| spec.number_option(name, default, max);
         Ok(Settings {
             key,
             address,
