@@ -72,8 +72,16 @@ fn main() -> ExitCode {
 }
 
 /// The workspace root: xtask's own manifest directory is one level below it.
+///
+/// Read at run time (`cargo run` sets `CARGO_MANIFEST_DIR` for the program),
+/// not baked in at compile time: a target directory shared between clones
+/// (CI's cache) may hold an xtask binary built from another checkout, and
+/// cargo does not rebuild it for a new path.
 fn workspace_root() -> PathBuf {
-    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .filter(|d| d.join("Cargo.toml").is_file())
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
     manifest_dir
         .parent()
         .map(PathBuf::from)
