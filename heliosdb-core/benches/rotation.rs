@@ -17,6 +17,8 @@ use heliosdb_keys::{KeyManager, RawKeySource};
 fn engine(dir: &std::path::Path, rate_mb: Option<u32>, seed: u8) -> StorageEngine {
     let mut config = Config::default();
     config.encryption.reencrypt_rate_mb = rate_mb;
+    // Foreground cost of re-encryption, not of fsync (see benches/commit.rs).
+    config.storage.sync_commit = false;
     let src = Arc::new(RawKeySource::new(
         SecretKey::from_bytes([seed; 32]),
         Some("bench".into()),

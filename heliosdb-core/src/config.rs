@@ -97,6 +97,11 @@ pub struct StorageConfig {
     pub overwrite_deleted_data: bool,
     /// Keep everything in memory (`Config::in_memory()`).
     pub in_memory: bool,
+    /// A commit returns only once its write-ahead-log record is on stable
+    /// storage (`fsync`; concurrent commits share one). `false` trades the
+    /// last moments of acknowledged commits on power loss (not on a process
+    /// crash) for commit latency.
+    pub sync_commit: bool,
 }
 
 impl Default for StorageConfig {
@@ -107,6 +112,7 @@ impl Default for StorageConfig {
             secure_delete: false,
             overwrite_deleted_data: false,
             in_memory: false,
+            sync_commit: true,
         }
     }
 }

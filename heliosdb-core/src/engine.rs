@@ -9,9 +9,10 @@
 //! sealed inside the value, so prefix scans still work, at the cost of a full
 //! scan of the key-value store).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::path::Path;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::thread::ThreadId;
 
 use heliosdb_keys::{KeyManager, KeySource, Keyring, SourceDescription};
@@ -53,12 +54,56 @@ pub struct IndexDef {
     pub column: usize,
 }
 
-/// Pending writes of a transaction, with the values it read (for conflict checks).
+/// Pending writes of a transaction and everything it read, for the
+/// validation at commit (see [`StorageEngine::commit`]).
 #[derive(Default)]
 struct TxnState {
     ops: Vec<Op>,
     overlay: BTreeMap<(Cf, Vec<u8>), Option<Vec<u8>>>,
-    reads: BTreeMap<(Cf, Vec<u8>), Option<Vec<u8>>>,
+    /// The commit sequence number when the transaction began: commits with
+    /// a higher number happened during it.
+    start_seq: u64,
+    /// Keys read one by one (present or absent).
+    reads: BTreeSet<(Cf, Vec<u8>)>,
+    /// Key prefixes scanned (table scans, index probes, key-value scans):
+    /// a later write of any key under one of them is a phantom for us.
+    scans: BTreeSet<(Cf, Vec<u8>)>,
+}
+
+impl TxnState {
+    /// Whether a key written by a concurrent commit is one this transaction
+    /// read, or would have seen in one of its scans.
+    fn saw(&self, cf: Cf, key: &[u8]) -> bool {
+        self.reads.contains(&(cf, key.to_vec()))
+            || self
+                .scans
+                .iter()
+                .any(|(c, prefix)| *c == cf && key.starts_with(prefix))
+    }
+}
+
+/// The keys each recent commit wrote, kept while a transaction that began
+/// before it is open (backward validation: a transaction commits only if no
+/// commit since its start wrote anything it read).
+struct CommitRecord {
+    seq: u64,
+    keys: Vec<(Cf, Vec<u8>)>,
+}
+
+/// Group commit: committers whose batches are in the WAL wait here until one
+/// of them has synced it; one `fsync` covers every batch written before it.
+#[derive(Default)]
+struct WalSync {
+    state: Mutex<WalSyncState>,
+    done: Condvar,
+}
+
+#[derive(Default)]
+struct WalSyncState {
+    /// Every commit up to this sequence number is on stable storage.
+    synced: u64,
+    /// A committer is syncing right now.
+    syncing: bool,
 }
 
 /// Read and write context of one mutation: direct (under the commit lock) or
@@ -76,11 +121,8 @@ impl Ctx<'_> {
                 if let Some(v) = t.overlay.get(&(cf, key.to_vec())) {
                     return Ok(v.clone());
                 }
-                let v = self.store.get(cf, key)?;
-                t.reads
-                    .entry((cf, key.to_vec()))
-                    .or_insert_with(|| v.clone());
-                Ok(v)
+                t.reads.insert((cf, key.to_vec()));
+                self.store.get(cf, key)
             }
             None => {
                 // Read-your-writes within one direct mutation (e.g. a batch insert).
@@ -164,6 +206,12 @@ pub struct StorageEngine {
     store: Arc<SealedStore>,
     config: Config,
     pub(crate) commit_lock: Arc<Mutex<()>>,
+    /// Sequence number of the last commit (written under `commit_lock`,
+    /// after the commit's batch is visible).
+    commit_seq: AtomicU64,
+    /// What recent commits wrote, for validation (under `commit_lock`).
+    commit_log: Mutex<VecDeque<CommitRecord>>,
+    wal_sync: WalSync,
     txns: Mutex<HashMap<ThreadId, TxnState>>,
     tables: RwLock<Option<TableMap>>,
     pub(crate) worker: Mutex<Option<crate::rotation::Worker>>,
@@ -309,6 +357,9 @@ impl StorageEngine {
             store,
             config: config.clone(),
             commit_lock: Arc::new(Mutex::new(())),
+            commit_seq: AtomicU64::new(0),
+            commit_log: Mutex::new(VecDeque::new()),
+            wal_sync: WalSync::default(),
             txns: Mutex::new(HashMap::new()),
             tables: RwLock::new(None),
             worker: Mutex::new(None),
@@ -423,30 +474,96 @@ impl StorageEngine {
             return Ok(out);
         }
         drop(txns);
-        let _guard = lock(&self.commit_lock);
-        let mut ctx = Ctx {
-            store: &self.store,
-            txn: None,
-            ops: Vec::new(),
-        };
-        let out = f(&mut ctx)?;
-        self.store.write(&ctx.ops)?;
-        self.after_deletes(&ctx.ops)?;
-        Ok(out)
+        self.mutate_direct(f)
     }
 
     /// One atomic mutation outside any transaction (schema changes).
+    /// Its reads and writes happen under the commit lock, so a
+    /// read-modify-write here is atomic against every other writer.
     pub(crate) fn mutate_direct<T>(&self, f: impl FnOnce(&mut Ctx<'_>) -> Result<T>) -> Result<T> {
-        let _guard = lock(&self.commit_lock);
+        let guard = lock(&self.commit_lock);
         let mut ctx = Ctx {
             store: &self.store,
             txn: None,
             ops: Vec::new(),
         };
         let out = f(&mut ctx)?;
-        self.store.write(&ctx.ops)?;
-        self.after_deletes(&ctx.ops)?;
+        let seq = self.apply_commit(&ctx.ops)?;
+        drop(guard);
+        self.after_commit(seq, &ctx.ops)?;
         Ok(out)
+    }
+
+    /// Writes one commit's batch and records what it wrote, returning its
+    /// sequence number. Caller holds `commit_lock`.
+    fn apply_commit(&self, ops: &[Op]) -> Result<u64> {
+        if ops.is_empty() {
+            return Ok(self.commit_seq.load(Ordering::Acquire));
+        }
+        self.store.write(ops)?;
+        let seq = self.commit_seq.load(Ordering::Acquire) + 1;
+        let mut log = lock(&self.commit_log);
+        // Only transactions open now can need this record or older ones.
+        let oldest = lock(&self.txns).values().map(|t| t.start_seq).min();
+        match oldest {
+            Some(oldest) => {
+                while log.front().is_some_and(|r| r.seq <= oldest) {
+                    log.pop_front();
+                }
+                log.push_back(CommitRecord {
+                    seq,
+                    keys: ops.iter().map(|o| (o.cf(), o.key().to_vec())).collect(),
+                });
+            }
+            None => log.clear(),
+        }
+        drop(log);
+        // Published after the batch is visible: a transaction that starts
+        // with this number has every commit up to it in its reads.
+        self.commit_seq.store(seq, Ordering::Release);
+        Ok(seq)
+    }
+
+    /// Work after the commit lock is released: the durability wait (group
+    /// commit) and secure delete.
+    fn after_commit(&self, seq: u64, ops: &[Op]) -> Result<()> {
+        if ops.is_empty() {
+            return Ok(());
+        }
+        if self.config.storage.sync_commit {
+            self.wait_durable(seq)?;
+        }
+        self.after_deletes(ops)
+    }
+
+    /// Returns once commit `seq` is on stable storage. The first waiter
+    /// syncs the WAL for everyone whose batch it holds; the others wait for
+    /// that sync instead of issuing their own (group commit).
+    fn wait_durable(&self, seq: u64) -> Result<()> {
+        let ws = &self.wal_sync;
+        let mut st = lock(&ws.state);
+        loop {
+            if st.synced >= seq {
+                return Ok(());
+            }
+            if !st.syncing {
+                st.syncing = true;
+                // Every commit up to `target` wrote its batch before
+                // publishing its number, so this sync covers them all.
+                let target = self.commit_seq.load(Ordering::Acquire);
+                drop(st);
+                let r = self.store.sync_wal();
+                st = lock(&ws.state);
+                st.syncing = false;
+                if r.is_ok() {
+                    st.synced = st.synced.max(target);
+                }
+                ws.done.notify_all();
+                r?;
+                continue;
+            }
+            st = ws.done.wait(st).unwrap_or_else(|p| p.into_inner());
+        }
     }
 
     pub(crate) fn store(&self) -> &SealedStore {
@@ -570,7 +687,8 @@ impl StorageEngine {
             out.insert(k, v);
         }
         let tid = std::thread::current().id();
-        if let Some(state) = lock(&self.txns).get(&tid) {
+        if let Some(state) = lock(&self.txns).get_mut(&tid) {
+            state.scans.insert((cf, prefix.to_vec()));
             for ((c, k), v) in &state.overlay {
                 if *c == cf && k.starts_with(prefix) {
                     match v {
@@ -600,33 +718,54 @@ impl StorageEngine {
                 "a transaction is already open on this thread".into(),
             ));
         }
-        txns.insert(tid, TxnState::default());
+        txns.insert(
+            tid,
+            TxnState {
+                start_seq: self.commit_seq.load(Ordering::Acquire),
+                ..TxnState::default()
+            },
+        );
         Ok(())
     }
 
-    /// Commits the calling thread's transaction atomically. If a record the
-    /// transaction read was changed by someone else since, nothing is written
-    /// and a conflict error is returned (the transaction is over either way).
+    /// Commits the calling thread's transaction atomically, if it can be
+    /// serialized: when a transaction that committed after this one began
+    /// wrote a key this one read, or a key under a prefix this one scanned
+    /// (a phantom), nothing is written and [`Error::Conflict`] is returned
+    /// (SQLSTATE 40001). Since every read is validated this way, committed
+    /// transactions are equivalent to running one at a time in commit order
+    /// (serializable; backward optimistic validation). The transaction is
+    /// over either way. With `[storage] sync_commit` (the default) the call
+    /// returns once the commit is on stable storage.
     ///
     /// # Errors
-    /// No open transaction; a write conflict; storage errors.
+    /// No open transaction; a conflict; storage errors.
     pub fn commit(&self) -> Result<()> {
         let tid = std::thread::current().id();
+        // The lock first: while the transaction is registered, no other
+        // commit prunes the records it is about to be validated against.
+        let guard = lock(&self.commit_lock);
         let state = lock(&self.txns)
             .remove(&tid)
             .ok_or_else(|| Error::Transaction("commit without an open transaction".into()))?;
-        let _guard = lock(&self.commit_lock);
-        for ((cf, key), seen) in &state.reads {
-            if self.store.get(*cf, key)? != *seen {
-                return Err(Error::Transaction(
-                    "write conflict: a record this transaction read was changed by another \
-                     writer; nothing was committed"
-                        .into(),
-                ));
-            }
+        let conflict = lock(&self.commit_log)
+            .iter()
+            .filter(|r| r.seq > state.start_seq)
+            .find_map(|r| {
+                r.keys
+                    .iter()
+                    .find(|(cf, key)| state.saw(*cf, key))
+                    .map(|(cf, _)| *cf)
+            });
+        if let Some(cf) = conflict {
+            return Err(Error::Conflict(format!(
+                "a transaction that committed after this one began changed {} this one read",
+                cf.describe()
+            )));
         }
-        self.store.write(&state.ops)?;
-        self.after_deletes(&state.ops)
+        let seq = self.apply_commit(&state.ops)?;
+        drop(guard);
+        self.after_commit(seq, &state.ops)
     }
 
     /// Drops the calling thread's transaction and all its writes.

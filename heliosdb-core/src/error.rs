@@ -55,9 +55,17 @@ pub enum Error {
     /// Values that do not fit the schema.
     #[error("schema error: {0}")]
     Schema(String),
-    /// Transaction misuse or a write conflict.
+    /// Transaction misuse (nesting, commit without a transaction).
     #[error("transaction error: {0}")]
     Transaction(String),
+    /// The transaction read data that a transaction committed after it
+    /// began has changed (PostgreSQL's SQLSTATE 40001): nothing of it was
+    /// written, and running it again is safe.
+    #[error(
+        "could not serialize access due to concurrent update (write conflict): {0}; nothing \
+         was committed, retry the transaction"
+    )]
+    Conflict(String),
     /// Filesystem errors.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),

@@ -56,7 +56,7 @@ impl Cf {
         }
     }
 
-    fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Cf::Kv => "key-value store",
             Cf::Catalog => "catalog",
@@ -92,6 +92,20 @@ pub(crate) enum Op {
     },
 }
 
+impl Op {
+    pub(crate) fn cf(&self) -> Cf {
+        match self {
+            Op::Put { cf, .. } | Op::Delete { cf, .. } => *cf,
+        }
+    }
+
+    pub(crate) fn key(&self) -> &[u8] {
+        match self {
+            Op::Put { key, .. } | Op::Delete { key, .. } => key,
+        }
+    }
+}
+
 struct ActiveKey {
     id: DekId,
     aead: Arc<Aead>,
@@ -116,7 +130,7 @@ pub(crate) struct SealedStore {
     path: PathBuf,
     crypto: Option<Crypto>,
     // An in-memory database keeps its RocksDB Env alive as long as the DB.
-    _env: Option<rocksdb::Env>,
+    mem_env: Option<rocksdb::Env>,
 }
 
 impl std::fmt::Debug for SealedStore {
@@ -245,7 +259,7 @@ impl SealedStore {
             db,
             path: path.to_path_buf(),
             crypto: None,
-            _env: env,
+            mem_env: env,
         };
         let ring_cf = store.keyring_cf()?;
         let stored_marker = store.db.get_cf(ring_cf, FORMAT_KEY)?;
@@ -568,6 +582,18 @@ impl SealedStore {
             }
         }
         self.db.write(batch)?;
+        Ok(())
+    }
+
+    /// Syncs the write-ahead log: every batch written before the call is on
+    /// stable storage when it returns.
+    /// An in-memory database has no stable storage (and its RocksDB
+    /// environment refuses `SyncWAL`), so there it returns at once.
+    pub(crate) fn sync_wal(&self) -> Result<()> {
+        if self.mem_env.is_some() {
+            return Ok(());
+        }
+        self.db.flush_wal(true)?;
         Ok(())
     }
 

@@ -99,7 +99,7 @@ fn sql_error(e: SqlError) -> PgWireError {
         SqlError::Syntax(_) => "42601",
         SqlError::Unsupported(_) => "0A000",
         SqlError::Type(_) => "22000",
-        SqlError::Transaction(m) if m.contains("conflict") => "40001",
+        SqlError::Conflict(_) => "40001",
         SqlError::Transaction(m) if m.contains("aborted") => "25P02",
         SqlError::Transaction(_) => "25001",
         _ if msg.contains("uplicate") => "23505",

@@ -62,15 +62,20 @@ pub enum SqlError {
     /// An error of the storage engine or our metadata.
     #[error("{0}")]
     Engine(String),
-    /// A transaction error (conflict, nesting).
+    /// Transaction misuse (nesting, an aborted transaction block).
     #[error("{0}")]
     Transaction(String),
+    /// A serialization failure (SQLSTATE 40001): a concurrent transaction
+    /// changed what this one read; nothing was written, retrying is safe.
+    #[error("{0}")]
+    Conflict(String),
 }
 
 impl From<heliosdb_core::Error> for SqlError {
     fn from(e: heliosdb_core::Error) -> Self {
         match e {
             heliosdb_core::Error::Transaction(m) => SqlError::Transaction(m),
+            e @ heliosdb_core::Error::Conflict(_) => SqlError::Conflict(e.to_string()),
             other => SqlError::Engine(other.to_string()),
         }
     }
@@ -86,7 +91,9 @@ pub type Result<T> = std::result::Result<T, SqlError>;
 impl From<SqlError> for heliosdb_core::Error {
     fn from(e: SqlError) -> Self {
         match e {
-            SqlError::Transaction(m) => heliosdb_core::Error::Transaction(m),
+            SqlError::Transaction(m) | SqlError::Conflict(m) => {
+                heliosdb_core::Error::Transaction(m)
+            }
             other => heliosdb_core::Error::Schema(format!("SQL: {other}")),
         }
     }

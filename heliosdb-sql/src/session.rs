@@ -3,7 +3,7 @@
 //! which belong to the calling thread.
 
 use std::ops::ControlFlow;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 
 use chrono::NaiveDateTime;
 use gluesql_core::executor::{execute, Payload, PayloadVariable};
@@ -457,7 +457,7 @@ impl<'e> Session<'e> {
             } else {
                 redact_literals(&stmt)
             };
-            let r = self.run(stmt, params)?;
+            let r = self.run_autocommit_retrying(stmt, params)?;
             let rows_affected = match &r {
                 QueryResult::Rows { rows, .. } => rows.len() as u64,
                 QueryResult::Command { rows, .. } => *rows,
@@ -476,6 +476,55 @@ impl<'e> Session<'e> {
             out.push(r);
         }
         Ok(out)
+    }
+
+    /// Runs a statement; outside a transaction block, an INSERT, UPDATE or
+    /// DELETE that loses a serialization conflict (a concurrent commit
+    /// changed what it read, so nothing of it was written) runs again on
+    /// fresh data, as one atomic read-modify-write: `UPDATE t SET n = n + 1`
+    /// never loses an increment. After a few lost rounds it runs alone
+    /// (holding `SqlShared::serial` exclusively), so it cannot starve; only
+    /// a commit of an explicit transaction can still beat it, and that
+    /// cannot happen forever. Inside a transaction block the conflict goes
+    /// to the client (SQLSTATE 40001) at COMMIT, as PostgreSQL does.
+    fn run_autocommit_retrying(
+        &mut self,
+        stmt: Statement,
+        params: &[Value],
+    ) -> Result<QueryResult> {
+        const ALONE_AFTER: u32 = 4;
+        const MAX_ATTEMPTS: u32 = 64;
+        let writes = matches!(
+            stmt,
+            Statement::Insert(_) | Statement::Update { .. } | Statement::Delete(_)
+        );
+        if !writes || self.engine.in_transaction() {
+            return self.run(stmt, params);
+        }
+        let shared = self.shared;
+        let mut attempt = 1;
+        loop {
+            let r = if attempt > ALONE_AFTER {
+                let _alone = shared
+                    .serial
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner);
+                self.run(stmt.clone(), params)
+            } else {
+                let _shared = shared.serial.read().unwrap_or_else(PoisonError::into_inner);
+                self.run(stmt.clone(), params)
+            };
+            match r {
+                Err(SqlError::Conflict(_)) if attempt < MAX_ATTEMPTS => {
+                    // Randomised back-off so that the losers do not collide again.
+                    let spread = 1u64 << attempt.min(ALONE_AFTER);
+                    let micros = 50 + rand_below(200 * spread);
+                    std::thread::sleep(std::time::Duration::from_micros(micros));
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
     }
 
     fn run(&mut self, mut stmt: Statement, params: &[Value]) -> Result<QueryResult> {
@@ -641,7 +690,7 @@ impl<'e> Session<'e> {
         let payload = execute(&mut store, &plan).map_err(|e| {
             let m = e.to_string();
             if m.contains("write conflict") {
-                SqlError::Transaction(m.trim_start_matches("storage: ").to_string())
+                SqlError::Conflict(m.trim_start_matches("storage: ").to_string())
             } else {
                 SqlError::Execution(m)
             }
@@ -806,4 +855,12 @@ fn returning_unsupported() -> SqlError {
          returning plain columns or *"
             .into(),
     )
+}
+
+/// A cheap random number below `n` (back-off jitter; not for secrets).
+fn rand_below(n: u64) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(n);
+    h.finish() % n.max(1)
 }

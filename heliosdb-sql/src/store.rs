@@ -91,10 +91,13 @@ impl TableInfo {
 type TableMap = Arc<BTreeMap<String, Arc<TableInfo>>>;
 
 /// State shared by the SQL sessions of one engine: a cache of table
-/// definitions, refreshed whenever a session changes the schema.
+/// definitions, refreshed whenever a session changes the schema, and the
+/// lock that lets an autocommit statement that keeps losing conflicts run
+/// alone (so every statement finishes: no starvation).
 #[derive(Debug, Default)]
 pub struct SqlShared {
     tables: RwLock<Option<TableMap>>,
+    pub(crate) serial: RwLock<()>,
 }
 
 impl SqlShared {

@@ -1,0 +1,232 @@
+//! Concurrency against a model: N sessions × M increments on one hot row
+//! must leave exactly the number of acknowledged increments (autocommit and
+//! explicit transactions), concurrent duplicate UNIQUE/PRIMARY KEY inserts
+//! leave exactly one row, and write skew is refused (serializable).
+
+use std::sync::{Arc, Barrier};
+
+use heliosdb_core::{Config, StorageEngine, Value};
+use heliosdb_keys::FakeSource;
+use heliosdb_sql::{QueryResult, Session, SqlError, SqlShared};
+
+fn engine(dir: &std::path::Path) -> Arc<StorageEngine> {
+    let mut config = Config::default();
+    config.encryption.enabled = true;
+    Arc::new(
+        StorageEngine::open_with_source(dir.join("db"), &config, Arc::new(FakeSource::new(7)))
+            .unwrap(),
+    )
+}
+
+fn one(s: &mut Session<'_>, sql: &str) -> QueryResult {
+    s.execute(sql, &[]).unwrap().pop().unwrap()
+}
+
+fn int(r: &QueryResult) -> i64 {
+    match &r.rows()[0][0] {
+        Value::Int4(v) => i64::from(*v),
+        Value::Int8(v) => *v,
+        other => panic!("integer expected, got {other:?}"),
+    }
+}
+
+const WRITERS: usize = 4;
+const INCREMENTS: usize = 60;
+
+fn counter_table(db: &StorageEngine, shared: &SqlShared) {
+    let mut s = Session::new(db, shared);
+    one(
+        &mut s,
+        "CREATE TABLE c (name TEXT PRIMARY KEY, n INTEGER NOT NULL)",
+    );
+    one(&mut s, "INSERT INTO c VALUES ('x', 0), ('y', 0)");
+}
+
+#[test]
+fn autocommit_increments_are_never_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = engine(dir.path());
+    let shared = Arc::new(SqlShared::new());
+    counter_table(&db, &shared);
+    let start = Arc::new(Barrier::new(WRITERS));
+    let threads: Vec<_> = (0..WRITERS)
+        .map(|_| {
+            let (db, shared, start) = (Arc::clone(&db), Arc::clone(&shared), Arc::clone(&start));
+            std::thread::spawn(move || {
+                let mut s = Session::new(&db, &shared);
+                start.wait();
+                let mut acked = 0;
+                for _ in 0..INCREMENTS {
+                    let r = one(&mut s, "UPDATE c SET n = n + 1 WHERE name = 'x'");
+                    assert_eq!(r.tag(), "UPDATE 1");
+                    acked += 1;
+                }
+                acked
+            })
+        })
+        .collect();
+    let acked: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    let mut s = Session::new(&db, &shared);
+    let n = int(&one(&mut s, "SELECT n FROM c WHERE name = 'x'"));
+    assert_eq!(acked, WRITERS * INCREMENTS);
+    assert_eq!(n, acked as i64, "acknowledged increments were lost");
+    // The other row was never touched.
+    assert_eq!(int(&one(&mut s, "SELECT n FROM c WHERE name = 'y'")), 0);
+}
+
+#[test]
+fn explicit_transactions_commit_or_fail_with_40001_never_lose() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = engine(dir.path());
+    let shared = Arc::new(SqlShared::new());
+    counter_table(&db, &shared);
+    let start = Arc::new(Barrier::new(WRITERS));
+    let threads: Vec<_> = (0..WRITERS)
+        .map(|_| {
+            let (db, shared, start) = (Arc::clone(&db), Arc::clone(&shared), Arc::clone(&start));
+            std::thread::spawn(move || {
+                let mut s = Session::new(&db, &shared);
+                start.wait();
+                let (mut acked, mut conflicts) = (0i64, 0u32);
+                for _ in 0..INCREMENTS {
+                    one(&mut s, "BEGIN");
+                    // Read, then write what was read: the classic lost update.
+                    let n = int(&one(&mut s, "SELECT n FROM c WHERE name = 'x'"));
+                    one(
+                        &mut s,
+                        &format!("UPDATE c SET n = {} WHERE name = 'x'", n + 1),
+                    );
+                    match s.execute("COMMIT", &[]) {
+                        Ok(_) => acked += 1,
+                        Err(SqlError::Conflict(m)) => {
+                            assert!(m.contains("could not serialize"), "{m}");
+                            assert!(!s.in_transaction());
+                            conflicts += 1;
+                        }
+                        Err(e) => panic!("unexpected error: {e}"),
+                    }
+                }
+                (acked, conflicts)
+            })
+        })
+        .collect();
+    let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let acked: i64 = results.iter().map(|r| r.0).sum();
+    let conflicts: u32 = results.iter().map(|r| r.1).sum();
+    let mut s = Session::new(&db, &shared);
+    let n = int(&one(&mut s, "SELECT n FROM c WHERE name = 'x'"));
+    assert_eq!(n, acked, "final value differs from acknowledged commits");
+    assert_eq!(acked + i64::from(conflicts), (WRITERS * INCREMENTS) as i64);
+    assert!(acked > 0);
+}
+
+#[test]
+fn concurrent_duplicate_keys_leave_exactly_one_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = engine(dir.path());
+    let shared = Arc::new(SqlShared::new());
+    let mut s = Session::new(&db, &shared);
+    one(
+        &mut s,
+        "CREATE TABLE u (id INTEGER PRIMARY KEY, email TEXT UNIQUE)",
+    );
+    for round in 0..20 {
+        let start = Arc::new(Barrier::new(WRITERS));
+        let threads: Vec<_> = (0..WRITERS)
+            .map(|w| {
+                let (db, shared, start) =
+                    (Arc::clone(&db), Arc::clone(&shared), Arc::clone(&start));
+                std::thread::spawn(move || {
+                    let mut s = Session::new(&db, &shared);
+                    start.wait();
+                    // Different primary keys, the same UNIQUE email; and in
+                    // explicit transactions for odd rounds.
+                    let id = round * 100 + w;
+                    let sql = format!("INSERT INTO u VALUES ({id}, 'same{round}@example.com')");
+                    if round % 2 == 1 {
+                        one(&mut s, "BEGIN");
+                        let r = s.execute(&sql, &[]);
+                        if r.is_err() {
+                            one(&mut s, "ROLLBACK");
+                            return r.map(|_| ());
+                        }
+                        s.execute("COMMIT", &[]).map(|_| ())
+                    } else {
+                        s.execute(&sql, &[]).map(|_| ())
+                    }
+                })
+            })
+            .collect();
+        let outcomes: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        let ok = outcomes.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(ok, 1, "round {round}: {outcomes:?}");
+        for e in outcomes.iter().filter_map(|r| r.as_ref().err()) {
+            let m = e.to_string();
+            assert!(
+                matches!(e, SqlError::Conflict(_)) || m.to_lowercase().contains("unique"),
+                "round {round}: unexpected error {m}"
+            );
+        }
+        let n = int(&one(
+            &mut s,
+            &format!("SELECT COUNT(*) FROM u WHERE email = 'same{round}@example.com'"),
+        ));
+        assert_eq!(n, 1, "round {round}");
+    }
+}
+
+#[test]
+fn write_skew_is_refused() {
+    // Two on-call doctors; each transaction checks that two are on call and
+    // takes itself off. Under snapshot isolation both commit (nobody on
+    // call); serializable lets exactly one commit.
+    let dir = tempfile::tempdir().unwrap();
+    let db = engine(dir.path());
+    let shared = Arc::new(SqlShared::new());
+    let mut s = Session::new(&db, &shared);
+    one(
+        &mut s,
+        "CREATE TABLE oncall (name TEXT PRIMARY KEY, on_call BOOLEAN NOT NULL)",
+    );
+    for round in 0..10 {
+        one(&mut s, "DELETE FROM oncall");
+        one(
+            &mut s,
+            "INSERT INTO oncall VALUES ('alice', TRUE), ('bob', TRUE)",
+        );
+        let read = Arc::new(Barrier::new(2));
+        let threads: Vec<_> = ["alice", "bob"]
+            .into_iter()
+            .map(|me| {
+                let (db, shared, read) = (Arc::clone(&db), Arc::clone(&shared), Arc::clone(&read));
+                std::thread::spawn(move || {
+                    let mut s = Session::new(&db, &shared);
+                    one(&mut s, "BEGIN");
+                    let n = int(&one(&mut s, "SELECT COUNT(*) FROM oncall WHERE on_call"));
+                    // Both have read before either writes.
+                    read.wait();
+                    if n >= 2 {
+                        one(
+                            &mut s,
+                            &format!("UPDATE oncall SET on_call = FALSE WHERE name = '{me}'"),
+                        );
+                    }
+                    s.execute("COMMIT", &[]).map(|_| ())
+                })
+            })
+            .collect();
+        let outcomes: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        assert_eq!(
+            outcomes.iter().filter(|r| r.is_ok()).count(),
+            1,
+            "round {round}: {outcomes:?}"
+        );
+        assert!(outcomes
+            .iter()
+            .any(|r| matches!(r, Err(SqlError::Conflict(_)))));
+        let on_call = int(&one(&mut s, "SELECT COUNT(*) FROM oncall WHERE on_call"));
+        assert_eq!(on_call, 1, "round {round}: the invariant broke");
+    }
+    let r = one(&mut s, "SHOW transaction_isolation");
+    assert_eq!(r.rows()[0][0], Value::String("serializable".into()));
+}
