@@ -82,6 +82,22 @@ impl TxnState {
     }
 }
 
+/// Which transaction a call belongs to: the calling thread's (the
+/// tutorial's `begin_transaction`/`commit`) or a [`crate::Transaction`]
+/// handle's, which any thread may drive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum TxnKey {
+    Thread(ThreadId),
+    Handle(u64),
+}
+
+impl TxnKey {
+    /// The calling thread's transaction context.
+    pub(crate) fn thread() -> TxnKey {
+        TxnKey::Thread(std::thread::current().id())
+    }
+}
+
 /// The keys each recent commit wrote, kept while a transaction that began
 /// before it is open (backward validation: a transaction commits only if no
 /// commit since its start wrote anything it read).
@@ -212,7 +228,9 @@ pub struct StorageEngine {
     /// What recent commits wrote, for validation (under `commit_lock`).
     commit_log: Mutex<VecDeque<CommitRecord>>,
     wal_sync: WalSync,
-    txns: Mutex<HashMap<ThreadId, TxnState>>,
+    txns: Mutex<HashMap<TxnKey, TxnState>>,
+    /// Ids of [`crate::Transaction`] handles.
+    next_handle: AtomicU64,
     tables: RwLock<Option<TableMap>>,
     pub(crate) worker: Mutex<Option<crate::rotation::Worker>>,
     pub(crate) audit: Option<Arc<crate::audit::AuditLog>>,
@@ -361,6 +379,7 @@ impl StorageEngine {
             commit_log: Mutex::new(VecDeque::new()),
             wal_sync: WalSync::default(),
             txns: Mutex::new(HashMap::new()),
+            next_handle: AtomicU64::new(1),
             tables: RwLock::new(None),
             worker: Mutex::new(None),
             audit: None,
@@ -456,13 +475,16 @@ impl StorageEngine {
 
     // ----- mutations --------------------------------------------------------
 
-    /// Runs `f` as one atomic mutation: inside the calling thread's
-    /// transaction if one is open, otherwise under the commit lock and written
+    /// Runs `f` as one atomic mutation: inside transaction `txn` if it is
+    /// open, otherwise under the commit lock and written
     /// at once.
-    pub(crate) fn mutate<T>(&self, f: impl FnOnce(&mut Ctx<'_>) -> Result<T>) -> Result<T> {
-        let tid = std::thread::current().id();
+    pub(crate) fn mutate<T>(
+        &self,
+        txn: TxnKey,
+        f: impl FnOnce(&mut Ctx<'_>) -> Result<T>,
+    ) -> Result<T> {
         let mut txns = lock(&self.txns);
-        if let Some(state) = txns.get_mut(&tid) {
+        if let Some(state) = txns.get_mut(&txn) {
             let mut ctx = Ctx {
                 store: &self.store,
                 txn: Some(state),
@@ -662,11 +684,10 @@ impl StorageEngine {
         &self.tables
     }
 
-    /// Read through the calling thread's transaction (if any).
-    pub(crate) fn read(&self, cf: Cf, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        let tid = std::thread::current().id();
+    /// Read through transaction `txn` (if open).
+    pub(crate) fn read(&self, txn: TxnKey, cf: Cf, key: &[u8]) -> Result<Option<Vec<u8>>> {
         let mut txns = lock(&self.txns);
-        if let Some(state) = txns.get_mut(&tid) {
+        if let Some(state) = txns.get_mut(&txn) {
             let mut ctx = Ctx {
                 store: &self.store,
                 txn: Some(state),
@@ -678,16 +699,20 @@ impl StorageEngine {
         self.store.get(cf, key)
     }
 
-    /// Opened records under `prefix`, merged with the calling thread's
-    /// uncommitted writes, in physical key order.
-    pub(crate) fn scan_merged(&self, cf: Cf, prefix: &[u8]) -> Result<BTreeMap<Vec<u8>, Vec<u8>>> {
+    /// Opened records under `prefix`, merged with the uncommitted writes of
+    /// transaction `txn` (if open), in physical key order.
+    pub(crate) fn scan_merged(
+        &self,
+        txn: TxnKey,
+        cf: Cf,
+        prefix: &[u8],
+    ) -> Result<BTreeMap<Vec<u8>, Vec<u8>>> {
         let mut out = BTreeMap::new();
         for item in self.store.scan_prefix(cf, prefix)? {
             let (k, v) = item?;
             out.insert(k, v);
         }
-        let tid = std::thread::current().id();
-        if let Some(state) = lock(&self.txns).get_mut(&tid) {
+        if let Some(state) = lock(&self.txns).get_mut(&txn) {
             state.scans.insert((cf, prefix.to_vec()));
             for ((c, k), v) in &state.overlay {
                 if *c == cf && k.starts_with(prefix) {
@@ -711,15 +736,23 @@ impl StorageEngine {
     /// # Errors
     /// When this thread already has an open transaction.
     pub fn begin_transaction(&self) -> Result<()> {
-        let tid = std::thread::current().id();
+        self.begin_as(TxnKey::thread())
+    }
+
+    /// A new handle id, for [`crate::Transaction`].
+    pub(crate) fn new_handle_key(&self) -> TxnKey {
+        TxnKey::Handle(self.next_handle.fetch_add(1, Ordering::Relaxed))
+    }
+
+    pub(crate) fn begin_as(&self, txn: TxnKey) -> Result<()> {
         let mut txns = lock(&self.txns);
-        if txns.contains_key(&tid) {
+        if txns.contains_key(&txn) {
             return Err(Error::Transaction(
                 "a transaction is already open on this thread".into(),
             ));
         }
         txns.insert(
-            tid,
+            txn,
             TxnState {
                 start_seq: self.commit_seq.load(Ordering::Acquire),
                 ..TxnState::default()
@@ -741,12 +774,15 @@ impl StorageEngine {
     /// # Errors
     /// No open transaction; a conflict; storage errors.
     pub fn commit(&self) -> Result<()> {
-        let tid = std::thread::current().id();
+        self.commit_as(TxnKey::thread())
+    }
+
+    pub(crate) fn commit_as(&self, txn: TxnKey) -> Result<()> {
         // The lock first: while the transaction is registered, no other
         // commit prunes the records it is about to be validated against.
         let guard = lock(&self.commit_lock);
         let state = lock(&self.txns)
-            .remove(&tid)
+            .remove(&txn)
             .ok_or_else(|| Error::Transaction("commit without an open transaction".into()))?;
         let conflict = lock(&self.commit_log)
             .iter()
@@ -773,16 +809,19 @@ impl StorageEngine {
     /// # Errors
     /// When no transaction is open.
     pub fn rollback(&self) -> Result<()> {
-        let tid = std::thread::current().id();
+        self.rollback_as(TxnKey::thread())
+    }
+
+    pub(crate) fn rollback_as(&self, txn: TxnKey) -> Result<()> {
         lock(&self.txns)
-            .remove(&tid)
+            .remove(&txn)
             .map(|_| ())
             .ok_or_else(|| Error::Transaction("rollback without an open transaction".into()))
     }
 
     /// Whether the calling thread has an open transaction.
     pub fn in_transaction(&self) -> bool {
-        lock(&self.txns).contains_key(&std::thread::current().id())
+        lock(&self.txns).contains_key(&TxnKey::thread())
     }
 
     /// With `secure_delete`, deleted values are compacted out of the files.
@@ -811,15 +850,19 @@ impl StorageEngine {
     /// # Errors
     /// Storage errors.
     pub fn put(&self, key: &[u8], value: &[u8]) -> Result<()> {
-        let r = self.put_raw(key, value);
+        self.put_in(TxnKey::thread(), key, value)
+    }
+
+    pub(crate) fn put_in(&self, txn: TxnKey, key: &[u8], value: &[u8]) -> Result<()> {
+        let r = self.put_raw(txn, key, value);
         self.audit_result(crate::audit::EventType::Write, Some("kv"), "put", &r, |_| 1);
         r
     }
 
-    fn put_raw(&self, key: &[u8], value: &[u8]) -> Result<()> {
+    fn put_raw(&self, txn: TxnKey, key: &[u8], value: &[u8]) -> Result<()> {
         let physical = kv_physical_key(&self.store, key);
         let payload = self.kv_payload(key, value);
-        self.mutate(|ctx| {
+        self.mutate(txn, |ctx| {
             ctx.put(Cf::Kv, physical, payload);
             Ok(())
         })
@@ -831,7 +874,11 @@ impl StorageEngine {
     /// `Decryption failed: Authentication tag verification failed (key-value
     /// store, key "…")` for a tampered or moved value; storage errors.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        let r = self.get_raw(key);
+        self.get_in(TxnKey::thread(), key)
+    }
+
+    pub(crate) fn get_in(&self, txn: TxnKey, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let r = self.get_raw(txn, key);
         self.audit_result(
             crate::audit::EventType::Read,
             Some("kv"),
@@ -842,10 +889,13 @@ impl StorageEngine {
         r
     }
 
-    fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+    fn get_raw(&self, txn: TxnKey, key: &[u8]) -> Result<Option<Vec<u8>>> {
         let physical = kv_physical_key(&self.store, key);
         let loc = || format!("key-value store, key {}", show_key(key));
-        match self.read(Cf::Kv, &physical).map_err(|e| relocate(e, loc))? {
+        match self
+            .read(txn, Cf::Kv, &physical)
+            .map_err(|e| relocate(e, loc))?
+        {
             None => Ok(None),
             Some(payload) => {
                 let (k, v) = self.kv_unpack(&physical, payload)?;
@@ -862,7 +912,11 @@ impl StorageEngine {
     /// # Errors
     /// Storage errors.
     pub fn delete(&self, key: &[u8]) -> Result<bool> {
-        let r = self.delete_raw(key);
+        self.delete_in(TxnKey::thread(), key)
+    }
+
+    pub(crate) fn delete_in(&self, txn: TxnKey, key: &[u8]) -> Result<bool> {
+        let r = self.delete_raw(txn, key);
         self.audit_result(
             crate::audit::EventType::Delete,
             Some("kv"),
@@ -873,9 +927,9 @@ impl StorageEngine {
         r
     }
 
-    fn delete_raw(&self, key: &[u8]) -> Result<bool> {
+    fn delete_raw(&self, txn: TxnKey, key: &[u8]) -> Result<bool> {
         let physical = kv_physical_key(&self.store, key);
-        self.mutate(|ctx| {
+        self.mutate(txn, |ctx| {
             let existed = ctx.get(Cf::Kv, &physical)?.is_some();
             ctx.delete(Cf::Kv, physical);
             Ok(existed)
@@ -889,7 +943,16 @@ impl StorageEngine {
     /// # Errors
     /// Decryption and storage errors.
     pub fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.scan_prefix_in(TxnKey::thread(), prefix)
+    }
+
+    pub(crate) fn scan_prefix_in(
+        &self,
+        txn: TxnKey,
+        prefix: &[u8],
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         self.kv_scan(
+            txn,
             |k| k.starts_with(prefix),
             if self.is_encrypted() { &[] } else { prefix },
         )
@@ -900,16 +963,26 @@ impl StorageEngine {
     /// # Errors
     /// Decryption and storage errors.
     pub fn scan_range(&self, start: &[u8], end: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        self.kv_scan(|k| k >= start && k < end, &[])
+        self.scan_range_in(TxnKey::thread(), start, end)
+    }
+
+    pub(crate) fn scan_range_in(
+        &self,
+        txn: TxnKey,
+        start: &[u8],
+        end: &[u8],
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.kv_scan(txn, |k| k >= start && k < end, &[])
     }
 
     fn kv_scan(
         &self,
+        txn: TxnKey,
         keep: impl Fn(&[u8]) -> bool,
         physical_prefix: &[u8],
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         let mut out = Vec::new();
-        for (physical, payload) in self.scan_merged(Cf::Kv, physical_prefix)? {
+        for (physical, payload) in self.scan_merged(txn, Cf::Kv, physical_prefix)? {
             let (k, v) = self.kv_unpack(&physical, payload)?;
             if keep(&k) {
                 out.push((k, v));

@@ -20,6 +20,7 @@ mod error;
 mod rotation;
 mod store;
 mod tables;
+mod transaction;
 mod types;
 mod verify;
 
@@ -31,6 +32,7 @@ pub use error::{Error, Result};
 pub use rotation::{DekStatus, EncryptionStatus, KekRotation, RotationStatus, SlotStatus};
 pub use store::{Cf, RawView};
 pub use tables::Catalog;
+pub use transaction::Transaction;
 pub use types::{Column, DataType, Schema, Tuple, Value};
 
 pub use chrono;

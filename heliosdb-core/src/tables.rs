@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::audit::EventType;
-use crate::engine::{IndexDef, StorageEngine, TableDef};
+use crate::engine::{IndexDef, StorageEngine, TableDef, TxnKey};
 use crate::store::Cf;
 use crate::types::{decode_value, Schema, Tuple, Value};
 use crate::{Error, Result};
@@ -406,14 +406,18 @@ impl StorageEngine {
     /// # Errors
     /// Unknown table; values that do not fit the schema; a duplicate primary key.
     pub fn insert_tuple(&self, table: &str, tuple: Tuple) -> Result<()> {
-        let r = self.insert_tuple_raw(table, tuple);
+        self.insert_tuple_in(TxnKey::thread(), table, tuple)
+    }
+
+    pub(crate) fn insert_tuple_in(&self, txn: TxnKey, table: &str, tuple: Tuple) -> Result<()> {
+        let r = self.insert_tuple_raw(txn, table, tuple);
         self.audit_result(EventType::Write, Some(table), "insert_tuple", &r, |_| 1);
         r
     }
 
-    fn insert_tuple_raw(&self, table: &str, tuple: Tuple) -> Result<()> {
+    fn insert_tuple_raw(&self, txn: TxnKey, table: &str, tuple: Tuple) -> Result<()> {
         let def = self.table(table)?;
-        self.mutate(|ctx| self.insert_rows(&def, vec![tuple], ctx))
+        self.mutate(txn, |ctx| self.insert_rows(&def, vec![tuple], ctx))
     }
 
     /// Inserts rows atomically: all or none.
@@ -421,15 +425,24 @@ impl StorageEngine {
     /// # Errors
     /// As [`StorageEngine::insert_tuple`]; on error nothing is inserted.
     pub fn insert_batch(&self, table: &str, tuples: Vec<Tuple>) -> Result<()> {
+        self.insert_batch_in(TxnKey::thread(), table, tuples)
+    }
+
+    pub(crate) fn insert_batch_in(
+        &self,
+        txn: TxnKey,
+        table: &str,
+        tuples: Vec<Tuple>,
+    ) -> Result<()> {
         let n = tuples.len() as u64;
-        let r = self.insert_batch_raw(table, tuples);
+        let r = self.insert_batch_raw(txn, table, tuples);
         self.audit_result(EventType::Write, Some(table), "insert_batch", &r, |_| n);
         r
     }
 
-    fn insert_batch_raw(&self, table: &str, tuples: Vec<Tuple>) -> Result<()> {
+    fn insert_batch_raw(&self, txn: TxnKey, table: &str, tuples: Vec<Tuple>) -> Result<()> {
         let def = self.table(table)?;
-        self.mutate(|ctx| self.insert_rows(&def, tuples, ctx))
+        self.mutate(txn, |ctx| self.insert_rows(&def, tuples, ctx))
     }
 
     /// All rows of a table, decrypted, sorted by primary key.
@@ -437,7 +450,11 @@ impl StorageEngine {
     /// # Errors
     /// Unknown table; `Decryption failed: …` naming the table and record.
     pub fn scan_table(&self, table: &str) -> Result<Vec<Tuple>> {
-        let r = self.scan_table_raw(table);
+        self.scan_table_in(TxnKey::thread(), table)
+    }
+
+    pub(crate) fn scan_table_in(&self, txn: TxnKey, table: &str) -> Result<Vec<Tuple>> {
+        let r = self.scan_table_raw(txn, table);
         self.audit_result(
             EventType::Read,
             Some(table),
@@ -448,10 +465,10 @@ impl StorageEngine {
         r
     }
 
-    fn scan_table_raw(&self, table: &str) -> Result<Vec<Tuple>> {
+    fn scan_table_raw(&self, txn: TxnKey, table: &str) -> Result<Vec<Tuple>> {
         let def = self.table(table)?;
         let rows = self
-            .scan_merged(Cf::Rows, &table_id_bytes(def.id))
+            .scan_merged(txn, Cf::Rows, &table_id_bytes(def.id))
             .map_err(|e| crate::engine::relocate_row(e, &def.name))?;
         let mut out = Vec::with_capacity(rows.len());
         for (_, bytes) in rows {
@@ -468,7 +485,16 @@ impl StorageEngine {
     /// # Errors
     /// Unknown table; a table without a primary key; decryption errors.
     pub fn get_by_pk(&self, table: &str, pk: &Value) -> Result<Option<Tuple>> {
-        let r = self.get_by_pk_raw(table, pk);
+        self.get_by_pk_in(TxnKey::thread(), table, pk)
+    }
+
+    pub(crate) fn get_by_pk_in(
+        &self,
+        txn: TxnKey,
+        table: &str,
+        pk: &Value,
+    ) -> Result<Option<Tuple>> {
+        let r = self.get_by_pk_raw(txn, table, pk);
         self.audit_result(
             EventType::Read,
             Some(table),
@@ -479,7 +505,7 @@ impl StorageEngine {
         r
     }
 
-    fn get_by_pk_raw(&self, table: &str, pk: &Value) -> Result<Option<Tuple>> {
+    fn get_by_pk_raw(&self, txn: TxnKey, table: &str, pk: &Value) -> Result<Option<Tuple>> {
         let def = self.table(table)?;
         if def.schema.primary_key_index().is_none() {
             return Err(Error::Schema(format!("table '{table}' has no primary key")));
@@ -487,7 +513,7 @@ impl StorageEngine {
         let key = self.row_key(&def, &pk.encode_key());
         let loc = || format!("table '{table}', primary key {pk}");
         match self
-            .read(Cf::Rows, &key)
+            .read(txn, Cf::Rows, &key)
             .map_err(|e| crate::engine::relocate(e, loc))?
         {
             Some(bytes) => Ok(Some(Tuple::decode(&bytes)?)),
@@ -501,7 +527,11 @@ impl StorageEngine {
     /// # Errors
     /// Unknown table; no primary key; schema errors.
     pub fn update_tuple(&self, table: &str, tuple: Tuple) -> Result<bool> {
-        let r = self.update_tuple_raw(table, tuple);
+        self.update_tuple_in(TxnKey::thread(), table, tuple)
+    }
+
+    pub(crate) fn update_tuple_in(&self, txn: TxnKey, table: &str, tuple: Tuple) -> Result<bool> {
+        let r = self.update_tuple_raw(txn, table, tuple);
         self.audit_result(
             EventType::Write,
             Some(table),
@@ -512,7 +542,7 @@ impl StorageEngine {
         r
     }
 
-    fn update_tuple_raw(&self, table: &str, tuple: Tuple) -> Result<bool> {
+    fn update_tuple_raw(&self, txn: TxnKey, table: &str, tuple: Tuple) -> Result<bool> {
         let def = self.table(table)?;
         def.schema.check(&tuple)?;
         let pki = def
@@ -521,7 +551,7 @@ impl StorageEngine {
             .ok_or_else(|| Error::Schema(format!("table '{table}' has no primary key")))?;
         let pk = tuple.values[pki].encode_key();
         let key = self.row_key(&def, &pk);
-        self.mutate(|ctx| {
+        self.mutate(txn, |ctx| {
             let Some(old) = ctx
                 .get(Cf::Rows, &key)
                 .map_err(|e| self.row_error(e, &def, &tuple))?
@@ -547,7 +577,11 @@ impl StorageEngine {
     /// # Errors
     /// Unknown table; no primary key; storage errors.
     pub fn delete_by_pk(&self, table: &str, pk: &Value) -> Result<bool> {
-        let r = self.delete_by_pk_raw(table, pk);
+        self.delete_by_pk_in(TxnKey::thread(), table, pk)
+    }
+
+    pub(crate) fn delete_by_pk_in(&self, txn: TxnKey, table: &str, pk: &Value) -> Result<bool> {
+        let r = self.delete_by_pk_raw(txn, table, pk);
         self.audit_result(
             EventType::Delete,
             Some(table),
@@ -558,14 +592,14 @@ impl StorageEngine {
         r
     }
 
-    fn delete_by_pk_raw(&self, table: &str, pk: &Value) -> Result<bool> {
+    fn delete_by_pk_raw(&self, txn: TxnKey, table: &str, pk: &Value) -> Result<bool> {
         let def = self.table(table)?;
         if def.schema.primary_key_index().is_none() {
             return Err(Error::Schema(format!("table '{table}' has no primary key")));
         }
         let pkb = pk.encode_key();
         let key = self.row_key(&def, &pkb);
-        self.mutate(|ctx| {
+        self.mutate(txn, |ctx| {
             let loc = || format!("table '{table}', primary key {pk}");
             let Some(old) = ctx
                 .get(Cf::Rows, &key)
@@ -592,7 +626,17 @@ impl StorageEngine {
     /// # Errors
     /// Unknown table or column; decryption errors.
     pub fn find_by(&self, table: &str, column: &str, value: &Value) -> Result<Vec<Tuple>> {
-        let r = self.find_by_raw(table, column, value);
+        self.find_by_in(TxnKey::thread(), table, column, value)
+    }
+
+    pub(crate) fn find_by_in(
+        &self,
+        txn: TxnKey,
+        table: &str,
+        column: &str,
+        value: &Value,
+    ) -> Result<Vec<Tuple>> {
+        let r = self.find_by_raw(txn, table, column, value);
         self.audit_result(
             EventType::Read,
             Some(table),
@@ -603,25 +647,31 @@ impl StorageEngine {
         r
     }
 
-    fn find_by_raw(&self, table: &str, column: &str, value: &Value) -> Result<Vec<Tuple>> {
+    fn find_by_raw(
+        &self,
+        txn: TxnKey,
+        table: &str,
+        column: &str,
+        value: &Value,
+    ) -> Result<Vec<Tuple>> {
         let def = self.table(table)?;
         let col = def
             .schema
             .column_index(column)
             .ok_or_else(|| Error::Schema(format!("table '{table}' has no column '{column}'")))?;
         if def.schema.primary_key_index() == Some(col) {
-            return Ok(self.get_by_pk(table, value)?.into_iter().collect());
+            return Ok(self.get_by_pk_raw(txn, table, value)?.into_iter().collect());
         }
         let Some(index) = def.indexes.iter().find(|i| i.column == col) else {
             return Ok(self
-                .scan_table(table)?
+                .scan_table_raw(txn, table)?
                 .into_iter()
                 .filter(|t| &t.values[col] == value)
                 .collect());
         };
         let prefix = self.index_prefix(&def, index, value);
         let entries = self
-            .scan_merged(Cf::Index, &prefix)
+            .scan_merged(txn, Cf::Index, &prefix)
             .map_err(|e| crate::engine::relocate(e, || format!("index on {table}.{column}")))?;
         let mut out = Vec::with_capacity(entries.len());
         for (_, pk) in entries {
@@ -633,7 +683,7 @@ impl StorageEngine {
                 )
             };
             if let Some(bytes) = self
-                .read(Cf::Rows, &key)
+                .read(txn, Cf::Rows, &key)
                 .map_err(|e| crate::engine::relocate(e, loc))?
             {
                 let t = Tuple::decode(&bytes)?;

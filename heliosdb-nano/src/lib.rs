@@ -35,7 +35,7 @@ pub mod config {
 pub mod storage {
     pub use heliosdb_core::{
         restore, Catalog, Cf, DekStatus, EncryptionStatus, KekRotation, KeyInfo, RawView,
-        RotationStatus, SlotStatus, StorageEngine, VerifyFailure, VerifyReport,
+        RotationStatus, SlotStatus, StorageEngine, Transaction, VerifyFailure, VerifyReport,
     };
 }
 

@@ -1,0 +1,300 @@
+//! `Transaction`: an explicit transaction handle. It belongs to no thread —
+//! it is `Send`, so async code can hold it across `.await` points and move
+//! it between worker threads — and it offers the engine's key-value and
+//! table calls, seeing its own uncommitted writes. `commit` validates
+//! everything the transaction read against later commits (serializable, see
+//! [`StorageEngine::commit`]); dropping an unfinished handle rolls it back.
+//!
+//! The tutorial's `begin_transaction()` / `commit()` on the engine are the
+//! same machinery keyed by the calling thread.
+
+use std::sync::Arc;
+
+use crate::engine::{StorageEngine, TxnKey};
+use crate::types::{Tuple, Value};
+use crate::Result;
+
+/// The engine a handle runs on: borrowed, or shared for handles that must
+/// outlive a borrow (`'static`, e.g. held by an async session).
+#[derive(Debug)]
+enum EngineRef<'e> {
+    Borrowed(&'e StorageEngine),
+    Shared(Arc<StorageEngine>),
+}
+
+impl std::ops::Deref for EngineRef<'_> {
+    type Target = StorageEngine;
+
+    fn deref(&self) -> &StorageEngine {
+        match self {
+            EngineRef::Borrowed(e) => e,
+            EngineRef::Shared(e) => e,
+        }
+    }
+}
+
+/// An open transaction. Reads see the database as committed plus this
+/// transaction's own writes; nobody else sees its writes before
+/// [`Transaction::commit`]. Schema changes (through [`StorageEngine::catalog`])
+/// are not part of it: they commit at once.
+#[derive(Debug)]
+#[must_use = "a transaction that is dropped without commit() is rolled back"]
+pub struct Transaction<'e> {
+    engine: EngineRef<'e>,
+    key: TxnKey,
+    /// Commit or rollback ran: `Drop` has nothing to undo.
+    ended: bool,
+}
+
+impl StorageEngine {
+    /// Begins a transaction handle on this engine.
+    ///
+    /// ```no_run
+    /// # fn main() -> heliosdb_core::Result<()> {
+    /// # let storage = heliosdb_core::StorageEngine::open_in_memory(&heliosdb_core::Config::in_memory())?;
+    /// let tx = storage.begin()?;
+    /// tx.put(b"greeting", b"hello")?;
+    /// assert_eq!(tx.get(b"greeting")?.as_deref(), Some(&b"hello"[..]));
+    /// tx.commit()?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// None today; reserved for resource limits.
+    pub fn begin(&self) -> Result<Transaction<'_>> {
+        let key = self.new_handle_key();
+        self.begin_as(key)?;
+        Ok(Transaction {
+            engine: EngineRef::Borrowed(self),
+            key,
+            ended: false,
+        })
+    }
+
+    /// As [`StorageEngine::begin`], for an engine behind an `Arc`: the
+    /// handle keeps the engine alive and is `'static`, so it can live in a
+    /// connection's state or an async task.
+    ///
+    /// # Errors
+    /// As [`StorageEngine::begin`].
+    pub fn begin_shared(self: &Arc<Self>) -> Result<Transaction<'static>> {
+        let key = self.new_handle_key();
+        self.begin_as(key)?;
+        Ok(Transaction {
+            engine: EngineRef::Shared(Arc::clone(self)),
+            key,
+            ended: false,
+        })
+    }
+}
+
+impl Transaction<'_> {
+    /// The engine this transaction runs on.
+    pub fn engine(&self) -> &StorageEngine {
+        &self.engine
+    }
+
+    /// Commits atomically if the transaction can be serialized; otherwise
+    /// nothing is written and [`crate::Error::Conflict`] says so (run the
+    /// whole transaction again). Returns once the commit is durable when
+    /// `[storage] sync_commit` is on.
+    ///
+    /// # Errors
+    /// [`crate::Error::Conflict`]; storage errors.
+    pub fn commit(mut self) -> Result<()> {
+        self.ended = true;
+        self.engine.commit_as(self.key)
+    }
+
+    /// Drops every write of the transaction.
+    ///
+    /// # Errors
+    /// None in practice (the transaction is open by construction).
+    pub fn rollback(mut self) -> Result<()> {
+        self.ended = true;
+        self.engine.rollback_as(self.key)
+    }
+
+    /// [`StorageEngine::put`] inside this transaction.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn put(&self, key: &[u8], value: &[u8]) -> Result<()> {
+        self.engine.put_in(self.key, key, value)
+    }
+
+    /// [`StorageEngine::get`] inside this transaction.
+    ///
+    /// # Errors
+    /// Decryption and storage errors.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.engine.get_in(self.key, key)
+    }
+
+    /// [`StorageEngine::delete`] inside this transaction.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn delete(&self, key: &[u8]) -> Result<bool> {
+        self.engine.delete_in(self.key, key)
+    }
+
+    /// [`StorageEngine::scan_prefix`] inside this transaction.
+    ///
+    /// # Errors
+    /// Decryption and storage errors.
+    pub fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.engine.scan_prefix_in(self.key, prefix)
+    }
+
+    /// [`StorageEngine::scan_range`] inside this transaction.
+    ///
+    /// # Errors
+    /// Decryption and storage errors.
+    pub fn scan_range(&self, start: &[u8], end: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.engine.scan_range_in(self.key, start, end)
+    }
+
+    /// [`StorageEngine::insert_tuple`] inside this transaction.
+    ///
+    /// # Errors
+    /// As [`StorageEngine::insert_tuple`].
+    pub fn insert_tuple(&self, table: &str, tuple: Tuple) -> Result<()> {
+        self.engine.insert_tuple_in(self.key, table, tuple)
+    }
+
+    /// [`StorageEngine::insert_batch`] inside this transaction.
+    ///
+    /// # Errors
+    /// As [`StorageEngine::insert_batch`].
+    pub fn insert_batch(&self, table: &str, tuples: Vec<Tuple>) -> Result<()> {
+        self.engine.insert_batch_in(self.key, table, tuples)
+    }
+
+    /// [`StorageEngine::scan_table`] inside this transaction.
+    ///
+    /// # Errors
+    /// As [`StorageEngine::scan_table`].
+    pub fn scan_table(&self, table: &str) -> Result<Vec<Tuple>> {
+        self.engine.scan_table_in(self.key, table)
+    }
+
+    /// [`StorageEngine::get_by_pk`] inside this transaction.
+    ///
+    /// # Errors
+    /// As [`StorageEngine::get_by_pk`].
+    pub fn get_by_pk(&self, table: &str, pk: &Value) -> Result<Option<Tuple>> {
+        self.engine.get_by_pk_in(self.key, table, pk)
+    }
+
+    /// [`StorageEngine::update_tuple`] inside this transaction.
+    ///
+    /// # Errors
+    /// As [`StorageEngine::update_tuple`].
+    pub fn update_tuple(&self, table: &str, tuple: Tuple) -> Result<bool> {
+        self.engine.update_tuple_in(self.key, table, tuple)
+    }
+
+    /// [`StorageEngine::delete_by_pk`] inside this transaction.
+    ///
+    /// # Errors
+    /// As [`StorageEngine::delete_by_pk`].
+    pub fn delete_by_pk(&self, table: &str, pk: &Value) -> Result<bool> {
+        self.engine.delete_by_pk_in(self.key, table, pk)
+    }
+
+    /// [`StorageEngine::find_by`] inside this transaction.
+    ///
+    /// # Errors
+    /// As [`StorageEngine::find_by`].
+    pub fn find_by(&self, table: &str, column: &str, value: &Value) -> Result<Vec<Tuple>> {
+        self.engine.find_by_in(self.key, table, column, value)
+    }
+}
+
+impl Drop for Transaction<'_> {
+    fn drop(&mut self) {
+        if !self.ended {
+            // Rolling back an open transaction only drops its pending state.
+            let _ = self.engine.rollback_as(self.key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Config;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    #[test]
+    fn handles_are_send_and_isolated() {
+        let storage = Arc::new(StorageEngine::open_in_memory(&Config::in_memory()).unwrap());
+        let tx = storage.begin_shared().unwrap();
+        assert_send(&tx);
+        tx.put(b"a", b"1").unwrap();
+        // Driven from another thread; still invisible outside.
+        let tx = std::thread::spawn(move || {
+            tx.put(b"b", b"2").unwrap();
+            tx
+        })
+        .join()
+        .unwrap();
+        assert_eq!(storage.get(b"a").unwrap(), None);
+        assert!(
+            !storage.in_transaction(),
+            "a handle is not the thread's transaction"
+        );
+        assert_eq!(tx.scan_prefix(b"").unwrap().len(), 2);
+        tx.commit().unwrap();
+        assert_eq!(storage.get(b"b").unwrap().as_deref(), Some(&b"2"[..]));
+    }
+
+    #[test]
+    fn dropping_an_open_handle_rolls_back() {
+        let storage = StorageEngine::open_in_memory(&Config::in_memory()).unwrap();
+        {
+            let tx = storage.begin().unwrap();
+            tx.put(b"k", b"v").unwrap();
+        }
+        assert_eq!(storage.get(b"k").unwrap(), None);
+        // Two handles on one thread are two transactions: t2 does not see
+        // t1's write, and having read "x is absent" it cannot commit after
+        // t1 wrote x (serializable).
+        let t1 = storage.begin().unwrap();
+        let t2 = storage.begin().unwrap();
+        let t3 = storage.begin().unwrap();
+        t1.put(b"x", b"1").unwrap();
+        assert_eq!(t2.get(b"x").unwrap(), None);
+        t2.put(b"y", b"2").unwrap();
+        t3.put(b"z", b"3").unwrap();
+        t1.commit().unwrap();
+        assert!(matches!(t2.commit(), Err(crate::Error::Conflict(_))));
+        // t3 read nothing, so it commits.
+        t3.commit().unwrap();
+        let keys: Vec<_> = storage
+            .scan_prefix(b"")
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(keys, vec![b"x".to_vec(), b"z".to_vec()]);
+    }
+
+    #[test]
+    fn conflicting_handles_fail_with_conflict() {
+        let storage = StorageEngine::open_in_memory(&Config::in_memory()).unwrap();
+        storage.put(b"n", b"0").unwrap();
+        let t1 = storage.begin().unwrap();
+        let t2 = storage.begin().unwrap();
+        let a = t1.get(b"n").unwrap().unwrap();
+        let b = t2.get(b"n").unwrap().unwrap();
+        t1.put(b"n", &[a[0] + 1]).unwrap();
+        t2.put(b"n", &[b[0] + 1]).unwrap();
+        t1.commit().unwrap();
+        let err = t2.commit().unwrap_err();
+        assert!(matches!(err, crate::Error::Conflict(_)), "{err}");
+        assert_eq!(storage.get(b"n").unwrap(), Some(vec![b'1']));
+    }
+}
