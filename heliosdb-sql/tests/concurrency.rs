@@ -42,30 +42,50 @@ fn counter_table(db: &StorageEngine, shared: &SqlShared) {
     one(&mut s, "INSERT INTO c VALUES ('x', 0), ('y', 0)");
 }
 
+/// Runs `work` on WRITERS threads at once, each with its own session, and
+/// returns what each returned.
+fn on_writers<T: Send + 'static>(
+    db: &Arc<StorageEngine>,
+    shared: &Arc<SqlShared>,
+    work: impl Fn(&mut Session<'_>) -> T + Send + Sync + 'static,
+) -> Vec<T> {
+    let start = Arc::new(Barrier::new(WRITERS));
+    let work = Arc::new(work);
+    let threads: Vec<_> = (0..WRITERS)
+        .map(|_| {
+            let (db, shared, start, work) = (
+                Arc::clone(db),
+                Arc::clone(shared),
+                Arc::clone(&start),
+                Arc::clone(&work),
+            );
+            std::thread::spawn(move || {
+                let mut s = Session::new(&db, &shared);
+                start.wait();
+                work(&mut s)
+            })
+        })
+        .collect();
+    threads.into_iter().map(|t| t.join().unwrap()).collect()
+}
+
 #[test]
 fn autocommit_increments_are_never_lost() {
     let dir = tempfile::tempdir().unwrap();
     let db = engine(dir.path());
     let shared = Arc::new(SqlShared::new());
     counter_table(&db, &shared);
-    let start = Arc::new(Barrier::new(WRITERS));
-    let threads: Vec<_> = (0..WRITERS)
-        .map(|_| {
-            let (db, shared, start) = (Arc::clone(&db), Arc::clone(&shared), Arc::clone(&start));
-            std::thread::spawn(move || {
-                let mut s = Session::new(&db, &shared);
-                start.wait();
-                let mut acked = 0;
-                for _ in 0..INCREMENTS {
-                    let r = one(&mut s, "UPDATE c SET n = n + 1 WHERE name = 'x'");
-                    assert_eq!(r.tag(), "UPDATE 1");
-                    acked += 1;
-                }
-                acked
-            })
-        })
-        .collect();
-    let acked: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    let acked: usize = on_writers(&db, &shared, |s| {
+        let mut acked = 0;
+        for _ in 0..INCREMENTS {
+            let r = one(s, "UPDATE c SET n = n + 1 WHERE name = 'x'");
+            assert_eq!(r.tag(), "UPDATE 1");
+            acked += 1;
+        }
+        acked
+    })
+    .into_iter()
+    .sum();
     let mut s = Session::new(&db, &shared);
     let n = int(&one(&mut s, "SELECT n FROM c WHERE name = 'x'"));
     assert_eq!(acked, WRITERS * INCREMENTS);
@@ -80,37 +100,25 @@ fn explicit_transactions_commit_or_fail_with_40001_never_lose() {
     let db = engine(dir.path());
     let shared = Arc::new(SqlShared::new());
     counter_table(&db, &shared);
-    let start = Arc::new(Barrier::new(WRITERS));
-    let threads: Vec<_> = (0..WRITERS)
-        .map(|_| {
-            let (db, shared, start) = (Arc::clone(&db), Arc::clone(&shared), Arc::clone(&start));
-            std::thread::spawn(move || {
-                let mut s = Session::new(&db, &shared);
-                start.wait();
-                let (mut acked, mut conflicts) = (0i64, 0u32);
-                for _ in 0..INCREMENTS {
-                    one(&mut s, "BEGIN");
-                    // Read, then write what was read: the classic lost update.
-                    let n = int(&one(&mut s, "SELECT n FROM c WHERE name = 'x'"));
-                    one(
-                        &mut s,
-                        &format!("UPDATE c SET n = {} WHERE name = 'x'", n + 1),
-                    );
-                    match s.execute("COMMIT", &[]) {
-                        Ok(_) => acked += 1,
-                        Err(SqlError::Conflict(m)) => {
-                            assert!(m.contains("could not serialize"), "{m}");
-                            assert!(!s.in_transaction());
-                            conflicts += 1;
-                        }
-                        Err(e) => panic!("unexpected error: {e}"),
-                    }
+    let results = on_writers(&db, &shared, |s| {
+        let (mut acked, mut conflicts) = (0i64, 0u32);
+        for _ in 0..INCREMENTS {
+            one(s, "BEGIN");
+            // Read, then write what was read: the classic lost update.
+            let n = int(&one(s, "SELECT n FROM c WHERE name = 'x'"));
+            one(s, &format!("UPDATE c SET n = {} WHERE name = 'x'", n + 1));
+            match s.execute("COMMIT", &[]) {
+                Ok(_) => acked += 1,
+                Err(SqlError::Conflict(m)) => {
+                    assert!(m.contains("could not serialize"), "{m}");
+                    assert!(!s.in_transaction());
+                    conflicts += 1;
                 }
-                (acked, conflicts)
-            })
-        })
-        .collect();
-    let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+                Err(e) => panic!("unexpected error: {e}"),
+            }
+        }
+        (acked, conflicts)
+    });
     let acked: i64 = results.iter().map(|r| r.0).sum();
     let conflicts: u32 = results.iter().map(|r| r.1).sum();
     let mut s = Session::new(&db, &shared);
