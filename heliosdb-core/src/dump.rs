@@ -4,8 +4,14 @@
 //! engine statement by statement, with memory bounded by one statement.
 //!
 //! Dump conventions beyond plain SQL, carried in comments so `psql` ignores
-//! them: `--@heliosdb own_key` before a `CREATE TABLE` whose table has its own
-//! key, and `--@kv <hex key> <hex value>` for key-value pairs.
+//! them: `--@<marker> own_key` before a `CREATE TABLE` whose table has its
+//! own key, and `--@<marker> kv <hex key> <hex value>` for key-value pairs.
+//! The marker is random per dump and declared in the dump's header
+//! (`-- heliosdb-directives <marker>`), so nothing a SQL user stored — a
+//! table name with a newline, say — can forge a directive: import honours
+//! only lines with the declared marker, and only outside statements (its
+//! splitter tracks `'…'` strings and `"…"` identifiers). Dumps from before
+//! the marker (`--@heliosdb own_key`, `--@kv …`, no header) still import.
 
 use std::io::{BufRead, Write};
 use std::str::FromStr;
@@ -160,6 +166,8 @@ impl StorageEngine {
             out,
             "-- format 1; replay with `heliosdb-nano import` (tables also load with psql -f)"
         )?;
+        let marker = directive_marker()?;
+        writeln!(out, "{DIRECTIVES_HEADER}{marker}")?;
         let tables = self.tables()?;
         let mut names: Vec<&String> = tables.keys().collect();
         names.sort();
@@ -168,7 +176,7 @@ impl StorageEngine {
             stats.tables += 1;
             writeln!(out)?;
             if def.own_key {
-                writeln!(out, "--@heliosdb own_key")?;
+                writeln!(out, "--@{marker} own_key")?;
             }
             let cols: Vec<String> = def
                 .schema
@@ -246,7 +254,7 @@ impl StorageEngine {
             writeln!(out, "\n-- key-value pairs")?;
         }
         for (k, v) in pairs {
-            writeln!(out, "--@kv {} {}", hex::encode(k), hex::encode(v))?;
+            writeln!(out, "--@{marker} kv {} {}", hex::encode(k), hex::encode(v))?;
             stats.kv_pairs += 1;
         }
         progress(stats.rows);
@@ -255,16 +263,35 @@ impl StorageEngine {
     }
 }
 
+/// The header line that declares a dump's directive marker.
+const DIRECTIVES_HEADER: &str = "-- heliosdb-directives ";
+
+/// A fresh random marker for one dump's directives (128 bits, hex).
+fn directive_marker() -> Result<String> {
+    let mut bytes = [0u8; 16];
+    heliosdb_crypto::fill_random(&mut bytes)?;
+    Ok(hex::encode(bytes))
+}
+
 /// Splits a dump into statements: (first line number, text) items and
-/// `--@` directives, tracking quotes so a `;` inside a string ends nothing.
+/// directives, tracking `'…'` strings and `"…"` identifiers so a `;` or a
+/// directive-looking line inside either ends nothing.
 struct Statements<R> {
     lines: std::io::Lines<R>,
     line_no: u64,
+    /// The marker the dump's header declared; `None` for older dumps,
+    /// whose directives are bare `--@`.
+    marker: Option<String>,
+    /// A statement or directive was seen: a header can no longer declare
+    /// a marker.
+    started: bool,
 }
 
 enum Item {
     Sql(u64, String),
     Directive(u64, String),
+    /// A `--@` line without this dump's marker: never obeyed.
+    Foreign(u64),
 }
 
 impl<R: BufRead> Iterator for Statements<R> {
@@ -273,39 +300,67 @@ impl<R: BufRead> Iterator for Statements<R> {
     fn next(&mut self) -> Option<Result<Item>> {
         let mut text = String::new();
         let mut start = 0;
-        let (mut in_quote, mut escapes, mut prev) = (false, false, ' ');
+        // The open quote character (`'` or `"`), if any.
+        let (mut quote, mut escapes, mut prev): (Option<char>, bool, char) = (None, false, ' ');
         loop {
             let line = match self.lines.next()? {
                 Ok(l) => l,
                 Err(e) => return Some(Err(e.into())),
             };
             self.line_no += 1;
-            if text.is_empty() && !in_quote {
+            if text.is_empty() && quote.is_none() {
                 let t = line.trim();
+                if let Some(m) = t.strip_prefix(DIRECTIVES_HEADER) {
+                    if !self.started && self.marker.is_none() {
+                        self.marker = Some(m.trim().to_string());
+                        continue;
+                    }
+                    return Some(Err(Error::Config(format!(
+                        "import failed at line {}: a second directives header (a dump \
+                         pasted into another?)",
+                        self.line_no
+                    ))));
+                }
                 if let Some(d) = t.strip_prefix("--@") {
-                    return Some(Ok(Item::Directive(self.line_no, d.to_string())));
+                    self.started = true;
+                    let directive = match &self.marker {
+                        None => Some(d.to_string()),
+                        Some(m) => d
+                            .strip_prefix(m.as_str())
+                            .and_then(|rest| rest.strip_prefix(' '))
+                            .map(|rest| match rest.strip_prefix("own_key") {
+                                Some("") => "heliosdb own_key".to_string(),
+                                _ => rest.to_string(),
+                            }),
+                    };
+                    return Some(Ok(match directive {
+                        Some(d) => Item::Directive(self.line_no, d),
+                        None => Item::Foreign(self.line_no),
+                    }));
                 }
                 if t.is_empty() || t.starts_with("--") {
                     continue;
                 }
+                self.started = true;
                 start = self.line_no;
             }
             let mut chars = line.chars().peekable();
             let mut ends = false;
             while let Some(c) = chars.next() {
-                if in_quote {
-                    if escapes && c == '\\' {
+                if let Some(q) = quote {
+                    if q == '\'' && escapes && c == '\\' {
                         chars.next();
-                    } else if c == '\'' {
-                        if chars.peek() == Some(&'\'') {
+                    } else if c == q {
+                        // A doubled quote is the quote character itself.
+                        if chars.peek() == Some(&q) {
                             chars.next();
                         } else {
-                            in_quote = false;
+                            quote = None;
                         }
                     }
-                } else if c == '\'' {
-                    in_quote = true;
-                    escapes = prev == 'E' || prev == 'e';
+                } else if c == '\'' || c == '"' {
+                    quote = Some(c);
+                    escapes = c == '\'' && (prev == 'E' || prev == 'e');
                 } else if c == '-' && chars.peek() == Some(&'-') {
                     break; // comment to end of line
                 } else if c == ';' {
@@ -315,7 +370,7 @@ impl<R: BufRead> Iterator for Statements<R> {
             }
             text.push_str(&line);
             text.push('\n');
-            if ends && !in_quote {
+            if ends && quote.is_none() {
                 return Some(Ok(Item::Sql(start, text)));
             }
         }
@@ -411,6 +466,8 @@ pub fn import_sql(
     let statements = Statements {
         lines: input.lines(),
         line_no: 0,
+        marker: None,
+        started: false,
     };
     for item in statements {
         let outcome = match item? {
@@ -421,6 +478,10 @@ pub fn import_sql(
             Item::Sql(line, text) => (
                 line,
                 apply_sql(engine, &text, &mut own_key_next, &mut stats),
+            ),
+            Item::Foreign(line) => (
+                line,
+                Err("a --@ directive without this dump's marker; not obeyed".to_string()),
             ),
         };
         if let (line, Err(e)) = outcome {

@@ -34,8 +34,9 @@ pub mod config {
 /// The storage engine and its views.
 pub mod storage {
     pub use heliosdb_core::{
-        restore, Catalog, Cf, DekStatus, EncryptionStatus, KekRotation, KeyInfo, RawView,
-        RotationStatus, SlotStatus, StorageEngine, Transaction, VerifyFailure, VerifyReport,
+        import_sql, restore, Catalog, Cf, DekStatus, EncryptionStatus, ExportStats, ImportStats,
+        KekRotation, KeyInfo, RawView, RotationStatus, SlotStatus, StorageEngine, Transaction,
+        VerifyFailure, VerifyReport,
     };
 }
 

@@ -1,7 +1,8 @@
 //! Export → import round trips (encrypted → other key, encrypted →
 //! plaintext) with a check of every row of every type, and bad dumps: a
 //! syntax error at line N stops the import with N and leaves nothing behind,
-//! unless --continue-on-error.
+//! unless --continue-on-error; hostile table names and values cannot forge
+//! dump directives.
 
 mod common;
 
@@ -91,7 +92,10 @@ fn export_import_round_trips_to_another_key_and_to_plaintext() {
     );
     let text = std::fs::read_to_string(&dump).unwrap();
     assert!(
-        text.contains("CREATE TABLE \"all types\"") && text.contains("--@heliosdb own_key"),
+        text.contains("CREATE TABLE \"all types\"")
+            && text
+                .lines()
+                .any(|l| l.starts_with("--@") && l.ends_with(" own_key")),
         "{}",
         &text[..400.min(text.len())]
     );
@@ -204,4 +208,91 @@ fn a_syntax_error_stops_at_its_line_and_leaves_no_database() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("skipped statement at line 7"));
     let s = StorageEngine::open(&target, &common::file_config(&b)).unwrap();
     assert_eq!(s.scan_table("t").unwrap().len(), 3);
+}
+
+/// A SQL user names a table so that a naive dump splitter would see a
+/// `--@kv` directive (the finding: `import --continue-on-error` created a
+/// server login). The names and values round-trip exactly; no directive is
+/// forged, with or without `--continue-on-error`.
+#[test]
+fn hostile_names_and_values_forge_no_directive() {
+    let forged_key = to_hex(b"user:eve");
+    let forged = format!("--@kv {forged_key} 00\n--@heliosdb own_key\n");
+    let table = format!("x\";\n{forged}");
+    let column = format!("c\";\n{forged}");
+    let dir = tempfile::tempdir().unwrap();
+    let src = StorageEngine::open_in_memory(&heliosdb_nano::Config::in_memory()).unwrap();
+    src.catalog()
+        .create_table(
+            &table,
+            Schema::new(vec![
+                Column::new("id", DataType::Int4).primary_key(),
+                Column::new(column.as_str(), DataType::Text),
+            ]),
+        )
+        .unwrap();
+    src.insert_tuple(
+        &table,
+        Tuple::new(vec![
+            Value::Int4(1),
+            Value::String(format!("v';\n{forged}E'\\';\n{forged}")),
+        ]),
+    )
+    .unwrap();
+    let mut dump = Vec::new();
+    src.export_sql(&mut dump, |_| {}).unwrap();
+    for continue_on_error in [false, true] {
+        let dst = StorageEngine::open(
+            dir.path().join(format!("dst-{continue_on_error}")),
+            &heliosdb_nano::Config::default(),
+        )
+        .unwrap();
+        let stats =
+            heliosdb_nano::storage::import_sql(&dst, &dump[..], continue_on_error, |_| {}).unwrap();
+        assert!(stats.skipped.is_empty(), "{:?}", stats.skipped);
+        assert_eq!(stats.kv_pairs, 0);
+        assert_eq!(
+            dst.get(b"user:eve").unwrap(),
+            None,
+            "a directive was forged"
+        );
+        assert_eq!(dst.catalog().list_tables().unwrap(), vec![table.clone()]);
+        assert_eq!(
+            dst.scan_table(&table).unwrap(),
+            src.scan_table(&table).unwrap()
+        );
+        let schema = dst.catalog().get_table_schema(&table).unwrap();
+        assert_eq!(schema.columns[1].name, column);
+    }
+}
+
+/// Directives count only with the marker the dump's header declares: a
+/// bare `--@kv` line in a marked dump is refused, not obeyed; a dump from
+/// before markers (no header) still imports its bare directives.
+#[test]
+fn directives_need_the_dump_marker_but_old_dumps_still_import() {
+    let key = to_hex(b"k");
+    let marked = format!(
+        "-- heliosdb-directives 00112233445566778899aabbccddeeff\n\
+         --@kv {key} 01\n\
+         --@00112233445566778899aabbccddeeff kv {key} 02\n"
+    );
+    let dst = StorageEngine::open_in_memory(&heliosdb_nano::Config::in_memory()).unwrap();
+    let err = heliosdb_nano::storage::import_sql(&dst, marked.as_bytes(), false, |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("line 2") && err.contains("marker"), "{err}");
+    assert_eq!(dst.get(b"k").unwrap(), None);
+    let stats = heliosdb_nano::storage::import_sql(&dst, marked.as_bytes(), true, |_| {}).unwrap();
+    assert_eq!(stats.skipped.len(), 1);
+    assert_eq!(dst.get(b"k").unwrap(), Some(vec![2]));
+
+    let old = format!("--@kv {key} 03\n");
+    let dst = StorageEngine::open_in_memory(&heliosdb_nano::Config::in_memory()).unwrap();
+    heliosdb_nano::storage::import_sql(&dst, old.as_bytes(), false, |_| {}).unwrap();
+    assert_eq!(dst.get(b"k").unwrap(), Some(vec![3]));
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
