@@ -14,7 +14,17 @@
 //!
 //! Files roll over daily (`audit.log` → `audit.log.YYYY-MM-DD`) and whole
 //! files older than `[audit.retention] days` are deleted; the chain runs on
-//! across files.
+//! across files. Each new file starts with a chained "chain continues from
+//! seq N" record, so a log whose oldest files retention deleted still
+//! verifies from its first remaining file.
+//!
+//! Deleting lines at the *end* leaves a valid chain, so the engine keeps an
+//! anchor: the latest `(seq, mac)`, sealed in the database's `meta` column
+//! family after every line. `verify` compares the log's end with it, and an
+//! open that finds the log shorter than its anchor records the truncation
+//! and continues the chain after the anchor (sequence numbers are never
+//! reused). A torn last line (a write cut short by a crash or a full disk)
+//! is moved to `<log>.torn-<unix time>` and reported, never an open failure.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
@@ -28,7 +38,14 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::config::{AuditConfig, LogFormat};
+use crate::store::{Cf, Op, SealedStore};
 use crate::{Error, Result};
+
+/// Where the anchor lives in the `meta` column family.
+const ANCHOR_KEY: &[u8] = b"audit_anchor";
+
+/// The query text of the record that opens each rolled-over file.
+const CONTINUES: &str = "audit chain continues from seq ";
 
 /// What happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -177,6 +194,26 @@ pub(crate) struct AuditLog {
     chain: Chain,
     encrypted: bool,
     state: Mutex<State>,
+    /// Where the anchor is kept (the engine's store).
+    anchor: Option<std::sync::Arc<SealedStore>>,
+}
+
+/// The anchor stored in `store`: the `(seq, mac)` of the last line written.
+pub(crate) fn read_anchor(store: &SealedStore) -> Result<Option<(u64, String)>> {
+    let Some(v) = store.get(Cf::Meta, ANCHOR_KEY)? else {
+        return Ok(None);
+    };
+    if v.len() < 8 {
+        return Err(Error::Corrupt("audit anchor".into()));
+    }
+    let seq = u64::from_be_bytes(
+        v[..8]
+            .try_into()
+            .map_err(|_| Error::Corrupt("audit anchor".into()))?,
+    );
+    let mac =
+        String::from_utf8(v[8..].to_vec()).map_err(|_| Error::Corrupt("audit anchor".into()))?;
+    Ok(Some((seq, mac)))
 }
 
 impl std::fmt::Debug for AuditLog {
@@ -202,6 +239,7 @@ impl AuditLog {
         key: Option<&SecretKey>,
         database_id: &str,
         encrypted: bool,
+        anchor_store: Option<std::sync::Arc<SealedStore>>,
     ) -> Result<AuditLog> {
         let path = config
             .log_file
@@ -216,10 +254,35 @@ impl AuditLog {
             std::fs::create_dir_all(dir)?;
         }
         let chain = chain_for(key);
-        let (seq, prev) = match last_line(&path)? {
+        let mut notes = Vec::new();
+        if let Some(torn) = quarantine_torn_tail(&path)? {
+            notes.push(format!(
+                "audit log: a torn last line (an interrupted write) was moved to {}",
+                torn.display()
+            ));
+        }
+        let (mut seq, mut prev) = match last_line(&path)? {
             Some(l) => (l.seq + 1, l.mac),
             None => (0, chain.genesis(database_id)),
         };
+        let anchor = match &anchor_store {
+            Some(store) => read_anchor(store)?,
+            None => None,
+        };
+        if let Some((anchored, mac)) = anchor {
+            if anchored >= seq {
+                // Lines the database saw written are gone: say so, and go
+                // on after them so no sequence number is used twice.
+                notes.push(format!(
+                    "audit log truncated: it ends before seq {seq} but the database recorded \
+                     seq {anchored}; {} line(s) missing, the chain continues at seq {}",
+                    anchored + 1 - seq,
+                    anchored + 1
+                ));
+                seq = anchored + 1;
+                prev = mac;
+            }
+        }
         let file = open_append(&path)?;
         let log = AuditLog {
             config: config.clone(),
@@ -232,8 +295,21 @@ impl AuditLog {
                 seq,
                 prev,
             }),
+            anchor: anchor_store,
         };
         log.prune()?;
+        for note in notes {
+            tracing::warn!("{note}");
+            let mut st = log.state.lock().unwrap_or_else(|p| p.into_inner());
+            log.append(
+                &mut st,
+                EventType::KeyEvent,
+                AuditEvent {
+                    query: Some(note),
+                    ..AuditEvent::default()
+                },
+            )?;
+        }
         Ok(log)
     }
 
@@ -253,7 +329,6 @@ impl AuditLog {
         if !self.wants(event_type) {
             return Ok(());
         }
-        let (user, ip) = USER.with(|u| u.borrow().clone()).unzip();
         let now = Utc::now();
         // A poisoned lock means a panic mid-write elsewhere; the state is
         // still a valid chain position, so carry on.
@@ -261,6 +336,13 @@ impl AuditLog {
         if now.date_naive() != st.day {
             self.roll(&mut st, now)?;
         }
+        self.append(&mut st, event_type, ev)
+    }
+
+    /// Writes one chained line whatever the switches say, then the anchor.
+    fn append(&self, st: &mut State, event_type: EventType, ev: AuditEvent) -> Result<()> {
+        let (user, ip) = USER.with(|u| u.borrow().clone()).unzip();
+        let now = Utc::now();
         let mut line = AuditLine {
             seq: st.seq,
             timestamp: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -279,6 +361,15 @@ impl AuditLog {
         let mut out = serde_json::to_vec(&line)?;
         out.push(b'\n');
         st.file.write_all(&out)?;
+        if let Some(store) = &self.anchor {
+            let mut value = line.seq.to_be_bytes().to_vec();
+            value.extend_from_slice(line.mac.as_bytes());
+            store.write(&[Op::Put {
+                cf: Cf::Meta,
+                key: ANCHOR_KEY.to_vec(),
+                value,
+            }])?;
+        }
         st.seq += 1;
         st.prev = line.mac;
         Ok(())
@@ -290,6 +381,17 @@ impl AuditLog {
         std::fs::rename(&self.path, &rolled)?;
         st.file = open_append(&self.path)?;
         st.day = now.date_naive();
+        // The new file's first line says where it continues from, so the
+        // chain still verifies once retention deletes the older files.
+        let from = st.seq;
+        self.append(
+            st,
+            EventType::KeyEvent,
+            AuditEvent {
+                query: Some(format!("{CONTINUES}{from}")),
+                ..AuditEvent::default()
+            },
+        )?;
         self.prune()
     }
 
@@ -367,6 +469,43 @@ pub fn log_files(path: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// Moves an unterminated, unparsable last line of the current file (a write
+/// cut short) to `<log>.torn-<unix time>` and cuts it off; returns where it
+/// went.
+fn quarantine_torn_tail(path: &Path) -> Result<Option<PathBuf>> {
+    let Ok(bytes) = std::fs::read(path) else {
+        return Ok(None);
+    };
+    if bytes.is_empty() || bytes.ends_with(b"\n") {
+        return Ok(None);
+    }
+    let start = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let tail = &bytes[start..];
+    if serde_json::from_slice::<AuditLine>(tail).is_ok() {
+        // Complete but for its newline: keep it, end it.
+        let mut f = open_append(path)?;
+        f.write_all(b"\n")?;
+        return Ok(None);
+    }
+    let torn = PathBuf::from(format!(
+        "{}.torn-{}",
+        path.display(),
+        Utc::now().timestamp()
+    ));
+    let mut o = OpenOptions::new();
+    o.create(true).write(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o.open(&torn)?.write_all(tail)?;
+    let f = OpenOptions::new().write(true).open(path)?;
+    f.set_len(start as u64)?;
+    f.sync_all()?;
+    Ok(Some(torn))
+}
+
 fn last_line(path: &Path) -> Result<Option<AuditLine>> {
     let mut last = None;
     for f in log_files(path)? {
@@ -392,12 +531,14 @@ pub struct ChainReport {
     pub first_break: Option<(String, u64, String)>,
     /// Lines after a break (unverifiable).
     pub after_break: u64,
+    /// The log ends before the last line the database recorded writing.
+    pub truncated: Option<String>,
 }
 
 impl ChainReport {
     /// Whether the whole chain verified.
     pub fn is_ok(&self) -> bool {
-        self.first_break.is_none()
+        self.first_break.is_none() && self.truncated.is_none()
     }
 }
 
@@ -437,11 +578,42 @@ pub fn verify_chain(
     key: Option<&SecretKey>,
     database_id: &str,
 ) -> Result<ChainReport> {
+    verify_chain_anchored(path, key, database_id, None)
+}
+
+/// [`verify_chain`], and a check that the log reaches `anchor`, the
+/// `(seq, mac)` the database recorded last
+/// ([`crate::StorageEngine::audit_anchor`]): lines deleted from the end
+/// leave a valid chain that only the anchor shows is short.
+///
+/// # Errors
+/// I/O errors.
+pub fn verify_chain_anchored(
+    path: &Path,
+    key: Option<&SecretKey>,
+    database_id: &str,
+    anchor: Option<(u64, String)>,
+) -> Result<ChainReport> {
     let chain = chain_for(key);
     let mut report = ChainReport::default();
     let mut prev = chain.genesis(database_id);
     let mut expect_seq = 0u64;
-    for (file, n, parsed) in read_log(path)? {
+    let mut last: Option<(u64, String)> = None;
+    for (i, (file, n, parsed)) in read_log(path)?.into_iter().enumerate() {
+        // The log's first remaining line may be the record that opens a
+        // rolled-over file (older files deleted by retention): it is chained
+        // and keyed like any line, and the chain starts there.
+        if i == 0 {
+            if let Ok(l) = &parsed {
+                if l.seq != 0
+                    && l.event_type == EventType::KeyEvent
+                    && l.query.as_deref() == Some(&format!("{CONTINUES}{}", l.seq))
+                {
+                    prev = l.prev.clone();
+                    expect_seq = l.seq;
+                }
+            }
+        }
         report.lines += 1;
         if report.first_break.is_some() {
             report.after_break += 1;
@@ -462,6 +634,7 @@ pub fn verify_chain(
                 } else if chain.mac(&line.prev, &body) != mac {
                     Some("content does not match its chain value (line edited)".into())
                 } else {
+                    last = Some((line.seq, mac.clone()));
                     prev = mac;
                     expect_seq += 1;
                     None
@@ -472,5 +645,68 @@ pub fn verify_chain(
             report.first_break = Some((file, n, why));
         }
     }
+    if let (Some((anchored, mac)), true) = (anchor, report.first_break.is_none()) {
+        let reached = match &last {
+            Some((seq, m)) => *seq > anchored || (*seq == anchored && *m == mac),
+            None => false,
+        };
+        if !reached {
+            report.truncated = Some(format!(
+                "the log ends at seq {} but the database recorded writing seq {anchored}: \
+                 lines were deleted from its end",
+                last.map_or_else(|| "(none)".to_string(), |(s, _)| s.to_string())
+            ));
+        }
+    }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(q: &str) -> AuditEvent {
+        AuditEvent {
+            query: Some(q.into()),
+            ..AuditEvent::default()
+        }
+    }
+
+    /// A day's roll-over starts the new file with a chained "continues
+    /// from" record, so once retention deletes the older file the log
+    /// still verifies from the first remaining line — and a forged start
+    /// (a plain line with seq ≠ 0) still does not.
+    #[test]
+    fn rolled_files_verify_after_older_ones_are_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = AuditConfig {
+            enabled: true,
+            log_file: Some(dir.path().join("audit.log")),
+            log_writes: true,
+            ..AuditConfig::default()
+        };
+        let key = SecretKey::from_bytes([5; 32]);
+        let log = AuditLog::open(&config, Some(&key), "db1", true, None).unwrap();
+        for i in 0..3 {
+            log.record(EventType::Write, event(&format!("w{i}"))).unwrap();
+        }
+        log.state.lock().unwrap().day = Utc::now().date_naive() - chrono::Days::new(1);
+        log.record(EventType::Write, event("after the roll")).unwrap();
+        drop(log);
+        let path = dir.path().join("audit.log");
+        let files = log_files(&path).unwrap();
+        assert_eq!(files.len(), 2);
+        assert!(verify_chain(&path, Some(&key), "db1").unwrap().is_ok());
+        // Retention deletes the rolled file.
+        std::fs::remove_file(&files[0]).unwrap();
+        let r = verify_chain(&path, Some(&key), "db1").unwrap();
+        assert!(r.is_ok(), "{r:?}");
+        assert_eq!(r.lines, 2);
+        // Without the continuation record at its head, a file starting
+        // mid-chain is a break.
+        let text = std::fs::read_to_string(&path).unwrap();
+        let rest: Vec<&str> = text.lines().skip(1).collect();
+        std::fs::write(&path, rest.join("\n") + "\n").unwrap();
+        assert!(!verify_chain(&path, Some(&key), "db1").unwrap().is_ok());
+    }
 }

@@ -396,6 +396,7 @@ impl StorageEngine {
                 key.as_ref(),
                 &id,
                 engine.is_encrypted(),
+                Some(Arc::clone(&engine.store)),
             )?;
             engine.audit = Some(Arc::new(log));
             if let Some(src) = engine.store.opened_with() {
@@ -662,6 +663,15 @@ impl StorageEngine {
             .keyring()
             .map_or_else(|| "plaintext".to_string(), |r| r.database_id);
         Ok((key, id))
+    }
+
+    /// The `(seq, mac)` of the last audit line this database recorded
+    /// writing, for `audit-report --verify` to detect a log cut short.
+    ///
+    /// # Errors
+    /// Decryption and storage errors.
+    pub fn audit_anchor(&self) -> Result<Option<(u64, String)>> {
+        crate::audit::read_anchor(&self.store)
     }
 
     pub(crate) fn audit_key_event(&self, what: &str) {

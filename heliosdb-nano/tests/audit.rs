@@ -1,7 +1,8 @@
 //! The audit log: configured events appear once with the tutorial's fields;
 //! switches work; the keyed chain catches an edited, deleted or reordered
 //! line (and `audit-report --verify` names it); no key bytes reach the log;
-//! retention prunes whole files; the report renders.
+//! retention prunes whole files; the report renders; a cut tail is caught
+//! by the database's anchor and a torn last line is quarantined.
 
 mod common;
 
@@ -309,4 +310,102 @@ fn retention_prunes_whole_old_files_and_the_chain_continues() {
     assert!(l.len() > n);
     assert_eq!(l[n]["seq"].as_u64(), Some(n as u64));
     assert_eq!(l[n]["prev"], l[n - 1]["mac"]);
+}
+
+/// A config file naming the database, its key file and the log, for the CLI.
+fn write_cfg(
+    dir: &std::path::Path,
+    key: &std::path::Path,
+    log: &std::path::Path,
+) -> std::path::PathBuf {
+    let cfg_file = dir.join("config.toml");
+    std::fs::write(
+        &cfg_file,
+        format!(
+            "[storage]\npath = \"{}\"\n[encryption]\nenabled = true\nkey_source = {{ File = \"{}\" }}\n[audit]\nenabled = true\nlog_file = \"{}\"\n",
+            dir.join("db").display(),
+            key.display(),
+            log.display()
+        ),
+    )
+    .unwrap();
+    cfg_file
+}
+
+/// The finding: deleting the last lines left `--verify` saying intact and
+/// the next open re-used their sequence numbers. Now the database's anchor
+/// exposes the cut, and the next open records it and continues after it.
+#[test]
+fn deleting_the_tail_is_detected_and_sequence_numbers_are_not_reused() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = common::key_file(dir.path(), "k.key", common::KEY_A.as_bytes(), 0o400);
+    let cfg = config(dir.path(), &key);
+    let log = cfg.audit.log_file.clone().unwrap();
+    {
+        let s = StorageEngine::open(dir.path().join("db"), &cfg).unwrap();
+        workload(&s);
+    }
+    let cfg_file = write_cfg(dir.path(), &key, &log);
+    assert!(verify_cli(dir.path(), &cfg_file).0, "intact before the cut");
+    let all = std::fs::read_to_string(&log).unwrap();
+    let kept: Vec<&str> = all.lines().collect();
+    assert!(kept.len() >= 4, "{all}");
+    let cut = kept.len() - 2;
+    std::fs::write(&log, format!("{}\n", kept[..cut].join("\n"))).unwrap();
+    let (ok, out) = verify_cli(dir.path(), &cfg_file);
+    assert!(!ok, "a cut tail verified as intact: {out}");
+    assert!(out.contains("truncated"), "{out}");
+    // The next open records the cut and does not reuse seq numbers.
+    {
+        let s = StorageEngine::open(dir.path().join("db"), &cfg).unwrap();
+        s.put(b"after", b"cut").unwrap();
+    }
+    let l = lines(&log);
+    let note = &l[cut];
+    assert_eq!(note["event_type"], "key_event");
+    assert!(
+        note["query"].as_str().unwrap().contains("truncated"),
+        "{note}"
+    );
+    assert_eq!(note["seq"].as_u64(), Some(kept.len() as u64));
+    // The gap stays visible to --verify.
+    assert!(!verify_cli(dir.path(), &cfg_file).0);
+}
+
+/// A write cut short (power loss, full disk) leaves half a line: the next
+/// open moves it aside, says so, and the chain verifies.
+#[test]
+fn a_torn_last_line_is_quarantined_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = common::key_file(dir.path(), "k.key", common::KEY_A.as_bytes(), 0o400);
+    let cfg = config(dir.path(), &key);
+    let log = cfg.audit.log_file.clone().unwrap();
+    {
+        let s = StorageEngine::open(dir.path().join("db"), &cfg).unwrap();
+        workload(&s);
+    }
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    std::io::Write::write_all(&mut f, b"{\"seq\":99,\"timestamp\":\"20").unwrap();
+    drop(f);
+    {
+        let s = StorageEngine::open(dir.path().join("db"), &cfg).unwrap();
+        s.put(b"k", b"v").unwrap();
+    }
+    let torn: Vec<_> = std::fs::read_dir(log.parent().unwrap())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".torn-"))
+        .collect();
+    assert_eq!(torn.len(), 1);
+    assert_eq!(
+        std::fs::read(torn[0].path()).unwrap(),
+        b"{\"seq\":99,\"timestamp\":\"20"
+    );
+    let l = lines(&log);
+    assert!(l.iter().any(|x| x["query"]
+        .as_str()
+        .is_some_and(|q| q.contains("torn last line"))));
+    let cfg_file = write_cfg(dir.path(), &key, &log);
+    let (ok, out) = verify_cli(dir.path(), &cfg_file);
+    assert!(ok, "{out}");
 }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use heliosdb_core::audit::{read_log, verify_chain, AuditLine, ChainReport, EventType};
+use heliosdb_core::audit::{read_log, verify_chain_anchored, AuditLine, ChainReport, EventType};
 
 use super::keysrc::{self, KeyArgs};
 use super::pdf::{Doc, Rgb, BLACK};
@@ -45,14 +45,16 @@ pub fn run(
         config.audit.enabled = false; // reading the chain key must not append to the log being checked
         let storage = keysrc::open_existing(path, &config, *from_file, keys)?;
         let (key, id) = storage.audit_chain_key_for_verification()?;
+        let anchor = storage.audit_anchor()?;
         drop(storage);
-        let report = verify_chain(&input, key.as_ref(), &id)?;
-        match &report.first_break {
-            None => println!("✓ audit chain intact: {} lines verified", report.lines),
-            Some((file, line, why)) => println!(
+        let report = verify_chain_anchored(&input, key.as_ref(), &id, anchor)?;
+        match (&report.first_break, &report.truncated) {
+            (None, None) => println!("✓ audit chain intact: {} lines verified", report.lines),
+            (Some((file, line, why)), _) => println!(
                 "✗ audit chain broken at {file} line {line}: {why} ({} later lines unverifiable)",
                 report.after_break
             ),
+            (None, Some(why)) => println!("✗ audit log truncated: {why}"),
         }
         Some(report)
     } else {
@@ -141,9 +143,10 @@ fn summarize(lines: &[AuditLine]) -> Summary<'_> {
 fn chain_text(chain: Option<&ChainReport>) -> String {
     match chain {
         None => "not checked (run with --verify and the database's key)".into(),
-        Some(r) => match &r.first_break {
-            None => format!("intact: all {} lines verified", r.lines),
-            Some((f, n, why)) => format!("BROKEN at {f} line {n}: {why}"),
+        Some(r) => match (&r.first_break, &r.truncated) {
+            (None, None) => format!("intact: all {} lines verified", r.lines),
+            (Some((f, n, why)), _) => format!("BROKEN at {f} line {n}: {why}"),
+            (None, Some(why)) => format!("TRUNCATED: {why}"),
         },
     }
 }
