@@ -688,10 +688,12 @@ mod tests {
         let key = SecretKey::from_bytes([5; 32]);
         let log = AuditLog::open(&config, Some(&key), "db1", true, None).unwrap();
         for i in 0..3 {
-            log.record(EventType::Write, event(&format!("w{i}"))).unwrap();
+            log.record(EventType::Write, event(&format!("w{i}")))
+                .unwrap();
         }
         log.state.lock().unwrap().day = Utc::now().date_naive() - chrono::Days::new(1);
-        log.record(EventType::Write, event("after the roll")).unwrap();
+        log.record(EventType::Write, event("after the roll"))
+            .unwrap();
         drop(log);
         let path = dir.path().join("audit.log");
         let files = log_files(&path).unwrap();
