@@ -313,6 +313,14 @@ impl AuditLog {
         Ok(log)
     }
 
+    /// A short keyed hash that names a record in the log without its key
+    /// (16 hex digits of the chain MAC of its location).
+    pub(crate) fn record_hash(&self, location: &str) -> String {
+        let mut h = self.chain.mac("record", location.as_bytes());
+        h.truncate(16);
+        h
+    }
+
     /// Whether events of this type are recorded.
     pub(crate) fn wants(&self, t: EventType) -> bool {
         match t {

@@ -634,11 +634,16 @@ impl StorageEngine {
                     ..Default::default()
                 },
             ),
-            Err(e @ (Error::Decryption { .. } | Error::UnknownDataKey { .. })) => (
+            // The error names the record by its key (the caller needs it);
+            // the log, which is not encrypted, names it by a keyed hash.
+            Err(Error::Decryption { location, .. } | Error::UnknownDataKey { location, .. }) => (
                 crate::audit::EventType::KeyEvent,
                 crate::audit::AuditEvent {
                     table: table.map(str::to_string),
-                    query: Some(format!("decryption failure in {op}: {e}")),
+                    query: Some(format!(
+                        "decryption failure in {op}: record {}",
+                        a.record_hash(location)
+                    )),
                     ..Default::default()
                 },
             ),

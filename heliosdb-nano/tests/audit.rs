@@ -409,3 +409,50 @@ fn a_torn_last_line_is_quarantined_not_fatal() {
     let (ok, out) = verify_cli(dir.path(), &cfg_file);
     assert!(ok, "{out}");
 }
+
+/// A decryption failure is a key event that names the record by a keyed
+/// hash: the key-value key (or primary key), which the caller's error does
+/// name, never reaches the unencrypted log.
+#[test]
+fn decryption_failure_events_name_no_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = common::key_file(dir.path(), "k.key", common::KEY_A.as_bytes(), 0o400);
+    let cfg = config(dir.path(), &key);
+    let log = cfg.audit.log_file.clone().unwrap();
+    let db = dir.path().join("db");
+    {
+        let s = StorageEngine::open(&db, &cfg).unwrap();
+        s.put(b"ssn:123-45-6789", b"secret").unwrap();
+    }
+    common::with_raw_db(&db, |raw| {
+        let cf = raw.cf_handle("kv").unwrap();
+        let (k, v) = raw
+            .iterator_cf(cf, rocksdb::IteratorMode::Start)
+            .next()
+            .unwrap()
+            .unwrap();
+        let mut t = v.to_vec();
+        let mid = t.len() / 2;
+        t[mid] ^= 0x01;
+        raw.put_cf(cf, &k, &t).unwrap();
+    });
+    {
+        let s = StorageEngine::open(&db, &cfg).unwrap();
+        let err = s.get(b"ssn:123-45-6789").unwrap_err().to_string();
+        assert!(
+            err.contains("123-45-6789"),
+            "the caller's error names the key: {err}"
+        );
+    }
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(!text.contains("123-45-6789"), "{text}");
+    let event = lines(&log)
+        .into_iter()
+        .find(|l| {
+            l["query"]
+                .as_str()
+                .is_some_and(|q| q.starts_with("decryption failure in get: record "))
+        })
+        .expect("a decryption failure event");
+    assert_eq!(event["event_type"], "key_event");
+}

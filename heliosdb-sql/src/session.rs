@@ -64,13 +64,14 @@ fn audit_class(stmt: &Statement) -> Option<(EventType, Option<String>)> {
 fn redact_literals(stmt: &Statement) -> String {
     let mut stmt = stmt.clone();
     let _ = visit_expressions_mut(&mut stmt, |e| {
-        if let Expr::Value(v) = e {
-            if !matches!(
-                v,
-                SqlValue::Null | SqlValue::Boolean(_) | SqlValue::Placeholder(_)
-            ) {
+        match e {
+            // Booleans are row content too (`WHERE hiv_positive = TRUE`).
+            Expr::Value(v) if !matches!(v, SqlValue::Null | SqlValue::Placeholder(_)) => {
                 *v = SqlValue::Placeholder("?".into());
             }
+            // `TIMESTAMP '2024-02-29 12:00'`, `DATE '…'`: keep the type.
+            Expr::TypedString { value, .. } => *value = "?".into(),
+            _ => {}
         }
         ControlFlow::<()>::Continue(())
     });

@@ -458,3 +458,37 @@ fn each_sql_statement_is_one_audit_event_with_its_text_and_row_count() {
         .unwrap()
         .is_ok());
 }
+
+/// Booleans and typed literals (`TIMESTAMP '…'`) are row content as much as
+/// strings and numbers: the audit log gets `?` for them too.
+#[test]
+fn audit_redacts_booleans_and_typed_literals() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.log");
+    let mut config = Config::default();
+    config.encryption.enabled = true;
+    config.audit.enabled = true;
+    config.audit.log_file = Some(log.clone());
+    let db = StorageEngine::open_with_source(
+        dir.path().join("db"),
+        &config,
+        Arc::new(FakeSource::new(7)),
+    )
+    .unwrap();
+    db.execute_sql("CREATE TABLE v (id INTEGER PRIMARY KEY, positive BOOLEAN, seen TIMESTAMP)")
+        .unwrap();
+    db.execute_sql("INSERT INTO v VALUES (1, TRUE, TIMESTAMP '2024-02-29 12:00:00')")
+        .unwrap();
+    let lines = audit_lines(&log);
+    let insert = lines
+        .iter()
+        .filter_map(|l| l.query.as_deref())
+        .find(|q| q.starts_with("INSERT"))
+        .expect("the INSERT is audited");
+    assert_eq!(insert, "INSERT INTO v VALUES (?, ?, TIMESTAMP '?')");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        !text.contains("2024-02-29") && !text.contains("TRUE"),
+        "{text}"
+    );
+}
