@@ -346,26 +346,39 @@ mod tests {
         // The caller gave nothing: routing and trust are dropped, identity kept.
         let spec = slot_spec(&evil, &BTreeMap::new(), &identity, no_key_id_routing).unwrap();
         assert_eq!(spec.key_id, "app");
-        assert_eq!(spec.options, opts(&[("mount", "transit"), ("namespace", "team")]));
+        assert_eq!(
+            spec.options,
+            opts(&[("mount", "transit"), ("namespace", "team")])
+        );
         // The caller's own address wins only if it is the same.
         let mine = opts(&[("address", "https://vault.internal:8200/")]);
         let err = slot_spec(&evil, &mine, &identity, no_key_id_routing).unwrap_err();
         assert!(matches!(err, Error::KmsOptionMismatch { .. }), "{err:?}");
         let msg = err.to_string();
         assert!(
-            msg.contains("http://attacker.example:8200") && msg.contains("https://vault.internal:8200/"),
+            msg.contains("http://attacker.example:8200")
+                && msg.contains("https://vault.internal:8200/"),
             "{msg}"
         );
         assert!(msg.contains("--kms vault:KEY_ID"), "{msg}");
         let same = slot(
             "vault",
             "app",
-            &[("address", "https://vault.internal:8200"), ("mount", "transit")],
+            &[
+                ("address", "https://vault.internal:8200"),
+                ("mount", "transit"),
+            ],
         );
         let spec = slot_spec(&same, &mine, &identity, no_key_id_routing).unwrap();
         assert_eq!(spec.options.get("address"), mine.get("address"));
         // The caller may override identity (then the key simply may not match).
-        let spec = slot_spec(&same, &opts(&[("mount", "kv")]), &identity, no_key_id_routing).unwrap();
+        let spec = slot_spec(
+            &same,
+            &opts(&[("mount", "kv")]),
+            &identity,
+            no_key_id_routing,
+        )
+        .unwrap();
         assert_eq!(spec.options.get("mount").map(String::as_str), Some("kv"));
     }
 
@@ -382,13 +395,30 @@ mod tests {
             &[("verify_challenge_resource", "false")],
         );
         let err = slot_spec(&s, &BTreeMap::new(), &[], routing).unwrap_err();
-        assert!(matches!(err, Error::KmsRoutingNotConfirmed { .. }), "{err:?}");
-        assert!(err.to_string().contains("vault_url=https://attacker.example"), "{err}");
-        let err = slot_spec(&s, &opts(&[("vault_url", "https://mine.example")]), &[], routing)
-            .unwrap_err();
+        assert!(
+            matches!(err, Error::KmsRoutingNotConfirmed { .. }),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string()
+                .contains("vault_url=https://attacker.example"),
+            "{err}"
+        );
+        let err = slot_spec(
+            &s,
+            &opts(&[("vault_url", "https://mine.example")]),
+            &[],
+            routing,
+        )
+        .unwrap_err();
         assert!(matches!(err, Error::KmsOptionMismatch { .. }), "{err:?}");
-        let ok = slot_spec(&s, &opts(&[("vault_url", "https://attacker.example")]), &[], routing)
-            .unwrap();
+        let ok = slot_spec(
+            &s,
+            &opts(&[("vault_url", "https://attacker.example")]),
+            &[],
+            routing,
+        )
+        .unwrap();
         // The recorded trust setting is not carried over.
         assert!(!ok.options.contains_key("verify_challenge_resource"));
     }
@@ -401,12 +431,16 @@ mod tests {
             options: BTreeMap::new(),
         };
         assert!(spec.check_url("endpoint", "https://kms.example").is_ok());
-        let err = spec.check_url("endpoint", "HTTP://127.0.0.1:1").unwrap_err();
+        let err = spec
+            .check_url("endpoint", "HTTP://127.0.0.1:1")
+            .unwrap_err();
         assert!(err.to_string().contains("--insecure-kms-endpoint"), "{err}");
-        spec.options.insert(INSECURE_ENDPOINT_OPTION.into(), "true".into());
+        spec.options
+            .insert(INSECURE_ENDPOINT_OPTION.into(), "true".into());
         assert!(spec.check_url("endpoint", "http://127.0.0.1:1").is_ok());
         assert!(spec.check_options(&["endpoint"]).is_ok());
-        spec.options.insert(INSECURE_ENDPOINT_OPTION.into(), "yes".into());
+        spec.options
+            .insert(INSECURE_ENDPOINT_OPTION.into(), "yes".into());
         assert!(spec.check_url("endpoint", "http://127.0.0.1:1").is_err());
     }
 

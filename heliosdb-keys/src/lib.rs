@@ -40,8 +40,8 @@ pub mod conformance;
 mod fake;
 
 pub use config::{
-    kms_providers, kms_source, kms_source_for_slot, no_key_id_routing, slot_spec,
-    KeySourceConfig, KmsProvider, KmsSpec, INSECURE_ENDPOINT_OPTION, PASSWORD_ENV,
+    kms_providers, kms_source, kms_source_for_slot, no_key_id_routing, slot_spec, KeySourceConfig,
+    KmsProvider, KmsSpec, INSECURE_ENDPOINT_OPTION, PASSWORD_ENV,
 };
 pub use error::{Error, KmsErrorKind, Result};
 pub use keyring::{

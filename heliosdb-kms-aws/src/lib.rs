@@ -112,8 +112,7 @@ impl Settings {
             // The SDK puts the region into a host name: only a plain label.
             let label = !r.is_empty()
                 && r.len() <= 63
-                && r
-                    .chars()
+                && r.chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
             if !label {
                 return Err(Error::Unsupported(format!(

@@ -8,9 +8,7 @@ use std::sync::Arc;
 use common::{CountingProxy, Moto};
 use heliosdb_core::config::KeySource as KeySourceConfig;
 use heliosdb_core::{Config, Error as CoreError, StorageEngine};
-use heliosdb_keys::{
-    block_on, conformance, Error, KeySource, KmsErrorKind, KmsSpec, SourceKind,
-};
+use heliosdb_keys::{block_on, conformance, Error, KeySource, KmsErrorKind, KmsSpec, SourceKind};
 use heliosdb_kms_aws::AwsKmsSource;
 
 fn spec(key_id: &str, endpoint: &str) -> KmsSpec {
@@ -105,12 +103,10 @@ async fn header_records_the_resolved_arn_and_region_but_not_the_endpoint() {
         .options
         .insert("endpoint".into(), "http://127.0.0.1:9".into());
     let err = heliosdb_keys::kms_source_for_slot(&recorded, &caller).unwrap_err();
+    assert!(matches!(err, Error::KmsOptionMismatch { .. }), "{err}");
     assert!(
-        matches!(err, Error::KmsOptionMismatch { .. }),
-        "{err}"
-    );
-    assert!(
-        err.to_string().contains("http://127.0.0.1:9") && err.to_string().contains(&moto.endpoint()),
+        err.to_string().contains("http://127.0.0.1:9")
+            && err.to_string().contains(&moto.endpoint()),
         "{err}"
     );
 }

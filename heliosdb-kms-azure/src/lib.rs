@@ -195,9 +195,10 @@ pub fn is_azure_vault_host(vault_url: &str) -> bool {
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
     plain
-        && AZURE_VAULT_SUFFIXES
-            .iter()
-            .any(|s| host.strip_suffix(s).is_some_and(|name| !name.is_empty() && !name.contains('.')))
+        && AZURE_VAULT_SUFFIXES.iter().any(|s| {
+            host.strip_suffix(s)
+                .is_some_and(|name| !name.is_empty() && !name.contains('.'))
+        })
 }
 
 /// For the provider registry: a key URL whose vault is not one of Azure's
@@ -992,7 +993,10 @@ mod tests {
             key_id: "https://attacker.example/keys/k".into(),
             key_version: Some("v1".into()),
             options: [
-                ("vault_url".to_string(), "https://attacker.example".to_string()),
+                (
+                    "vault_url".to_string(),
+                    "https://attacker.example".to_string(),
+                ),
                 ("verify_challenge_resource".to_string(), "false".to_string()),
                 ("ca_file".to_string(), "/tmp/attacker.pem".to_string()),
             ]
@@ -1001,14 +1005,16 @@ mod tests {
         let none = BTreeMap::new();
         let err = heliosdb_keys::slot_spec(&slot, &none, &[], key_id_routing).unwrap_err();
         assert!(matches!(err, Error::KmsRoutingNotConfirmed { .. }), "{err}");
-        let mine: BTreeMap<String, String> =
-            [("vault_url".to_string(), VAULT.to_string())].into();
+        let mine: BTreeMap<String, String> = [("vault_url".to_string(), VAULT.to_string())].into();
         let err = heliosdb_keys::slot_spec(&slot, &mine, &[], key_id_routing).unwrap_err();
         assert!(matches!(err, Error::KmsOptionMismatch { .. }), "{err}");
         assert!(err.to_string().contains(VAULT), "{err}");
         // Confirmed by the caller: the challenge check and CA stay the caller's (defaults).
-        let theirs: BTreeMap<String, String> =
-            [("vault_url".to_string(), "https://attacker.example".to_string())].into();
+        let theirs: BTreeMap<String, String> = [(
+            "vault_url".to_string(),
+            "https://attacker.example".to_string(),
+        )]
+        .into();
         let spec = heliosdb_keys::slot_spec(&slot, &theirs, &[], key_id_routing).unwrap();
         let s = Settings::parse(&spec).unwrap();
         assert!(s.verify_challenge_resource);

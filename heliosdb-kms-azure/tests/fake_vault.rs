@@ -318,7 +318,11 @@ fn engine_round_trip_makes_one_unwrap_at_open_and_survives_an_outage() {
     );
     assert_eq!(vault.count("wrapkey"), 1);
     // The new slot is unwrapped once before it is kept.
-    assert_eq!(vault.count("unwrapkey"), 1, "the new slot is proven at init");
+    assert_eq!(
+        vault.count("unwrapkey"),
+        1,
+        "the new slot is proven at init"
+    );
 
     let storage = StorageEngine::open(&path, &config).unwrap();
     assert_eq!(vault.count("unwrapkey"), 2, "one unwrapKey at open");
@@ -550,7 +554,10 @@ fn rotation_to_a_key_without_unwrap_permission_is_refused_and_the_old_key_still_
     );
     let msg = err.to_string();
     assert!(msg.contains("cannot decrypt"), "{msg}");
-    assert!(msg.contains("grant decrypt") && msg.contains("unwrapKey"), "{msg}");
+    assert!(
+        msg.contains("grant decrypt") && msg.contains("unwrapKey"),
+        "{msg}"
+    );
     assert!(msg.contains("Forbidden"), "{msg}");
     assert!(!msg.contains(TOKEN), "{msg}");
     assert_eq!(vault.count("wrapkey"), wraps + 1, "the new key did wrap");

@@ -488,12 +488,24 @@ mod tests {
             provider: PROVIDER.into(),
             key_id: KEY.into(),
             key_version: None,
-            options: [("endpoint".to_string(), "http://attacker.example".to_string())].into(),
+            options: [(
+                "endpoint".to_string(),
+                "http://attacker.example".to_string(),
+            )]
+            .into(),
         };
-        let spec = heliosdb_keys::slot_spec(&slot, &BTreeMap::new(), &[], heliosdb_keys::no_key_id_routing)
-            .unwrap();
+        let spec = heliosdb_keys::slot_spec(
+            &slot,
+            &BTreeMap::new(),
+            &[],
+            heliosdb_keys::no_key_id_routing,
+        )
+        .unwrap();
         let s = Settings::parse(&spec).unwrap();
-        assert_eq!(s.endpoint, None, "the default Google endpoint, not the recorded one");
+        assert_eq!(
+            s.endpoint, None,
+            "the default Google endpoint, not the recorded one"
+        );
     }
 
     #[test]

@@ -8,9 +8,7 @@ use std::sync::Arc;
 use common::Bao;
 use heliosdb_core::config::KeySource as KeySourceConfig;
 use heliosdb_core::{Config, Error as CoreError, StorageEngine};
-use heliosdb_keys::{
-    conformance, Error, KeyManager, KeySource, KmsErrorKind, SecretKey,
-};
+use heliosdb_keys::{conformance, Error, KeyManager, KeySource, KmsErrorKind, SecretKey};
 use heliosdb_kms_vault::{blob_key_version, VaultTransitSource};
 
 fn config_for(dir: &std::path::Path, bao: &Bao, key: &str) -> Config {
@@ -248,7 +246,10 @@ fn reopens_from_the_slot_identity_alone() {
     // the caller's address.
     let (_, ring) = StorageEngine::inspect(&path).unwrap();
     let kms = ring.unwrap().slots[0].header.kms.clone().unwrap();
-    assert_eq!(kms.options.get("mount").map(String::as_str), Some("transit"));
+    assert_eq!(
+        kms.options.get("mount").map(String::as_str),
+        Some("transit")
+    );
     let caller = [
         ("address".to_string(), bao.address()),
         ("insecure_endpoint".to_string(), "true".to_string()),
@@ -295,7 +296,10 @@ fn rotation_to_a_key_the_token_may_only_encrypt_with_is_refused() {
     let msg = err.to_string();
     assert!(msg.contains("cannot decrypt"), "{msg}");
     assert!(msg.contains("access denied"), "{msg}");
-    assert!(msg.contains("grant decrypt") && msg.contains("transit/decrypt"), "{msg}");
+    assert!(
+        msg.contains("grant decrypt") && msg.contains("transit/decrypt"),
+        "{msg}"
+    );
     assert!(!msg.contains(&token), "{msg}");
     assert_eq!(bao.count("encrypt", "enc-only"), 1, "the new key did wrap");
     assert_eq!(bao.count("decrypt", "enc-only"), 1, "and was tried once");
@@ -350,7 +354,11 @@ fn kek_rotation_env_to_vault_to_other_vault_key_to_file() {
     assert_wrong(&path, &env);
     let before = bao.count("decrypt", "rot-a");
     let s = StorageEngine::open_with_key_manager(&path, &config, &vault_a).unwrap();
-    assert_eq!(bao.count("decrypt", "rot-a") - before, 1, "one unwrap at open");
+    assert_eq!(
+        bao.count("decrypt", "rot-a") - before,
+        1,
+        "one unwrap at open"
+    );
     // vault key A → vault key B
     s.rotate_encryption_key(&vault_b).unwrap();
     drop(s);
