@@ -245,6 +245,7 @@ fn a_vault_address_recorded_in_a_keyring_never_receives_the_token() {
 
     // Positive control: when the caller names that address themselves,
     // the token does go there, and this listener sees it.
+    attacker.clear();
     let flags = [
         "--kms-option".to_string(),
         format!("address={}", attacker.url()),
