@@ -2,6 +2,10 @@
 //! database, as a directory or a `.tar.gz`, carrying its own wrapped keyring
 //! (restoring needs only a KEK that wraps it); and restore, which refuses to
 //! overwrite and checks what it unpacked before handing it over.
+//!
+//! Backups are private to their owner: directories 0700, files and
+//! tarballs 0600. Each is built inside a fresh 0700 staging directory and
+//! renamed into place, so no other user can open it while it is written.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -31,26 +35,29 @@ impl StorageEngine {
         if dest.exists() {
             return Err(Error::Config(format!("{} already exists", dest.display())));
         }
-        if !is_tarball(dest) {
-            // The commit lock makes the checkpoint fall between transactions.
-            let _g = self.commit_lock.lock().unwrap_or_else(|p| p.into_inner());
-            return self.store().checkpoint_to(dest);
-        }
         let parent = dest
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
+        // tempfile makes the staging directory 0700: nothing in it is
+        // reachable by other users while it is written.
         let staging = tempfile::Builder::new()
             .prefix(".heliosdb-backup-")
             .tempdir_in(parent)?;
         let snap = staging.path().join("db");
         {
+            // The commit lock makes the checkpoint fall between transactions.
             let _g = self.commit_lock.lock().unwrap_or_else(|p| p.into_inner());
             self.store().checkpoint_to(&snap)?;
         }
+        restrict_tree(&snap)?;
+        if !is_tarball(dest) {
+            std::fs::rename(&snap, dest)?;
+            return Ok(());
+        }
         let partial = PathBuf::from(format!("{}.partial", dest.display()));
         let result = (|| -> Result<()> {
-            let file = File::create(&partial)?;
+            let file = create_private(&partial)?;
             let mut tar = tar::Builder::new(GzEncoder::new(file, Compression::fast()));
             tar.append_dir_all("heliosdb-backup", &snap)?;
             let gz = tar.into_inner()?;
@@ -114,12 +121,49 @@ pub fn restore(src: impl AsRef<Path>, dest: impl AsRef<Path>) -> Result<()> {
     }
     // The keyring must decode before we hand the copy over.
     StorageEngine::inspect(&unpacked)?;
+    // Whatever modes the backup carried (older backups were 0755/0644),
+    // the restored database is private.
+    restrict_tree(&unpacked)?;
     std::fs::rename(&unpacked, dest)?;
+    Ok(())
+}
+
+/// Creates `path` for writing, mode 0600, refusing to overwrite.
+fn create_private(path: &Path) -> Result<File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    Ok(o.open(path)?)
+}
+
+/// Makes a tree private to its owner: directories 0700, files 0600.
+/// RocksDB checkpoints hard-link SST files on the same file system, so the
+/// live database's SSTs get 0600 too; they sit in its 0700 directory and
+/// only the owner opens them, so nothing changes for the database.
+fn restrict_tree(root: &Path) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dest, std::fs::Permissions::from_mode(0o700))?;
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+            for e in std::fs::read_dir(&dir)? {
+                let e = e?;
+                let t = e.file_type()?;
+                if t.is_dir() {
+                    stack.push(e.path());
+                } else if t.is_file() {
+                    std::fs::set_permissions(e.path(), std::fs::Permissions::from_mode(0o600))?;
+                }
+            }
+        }
     }
+    #[cfg(not(unix))]
+    let _ = root;
     Ok(())
 }
 

@@ -67,6 +67,22 @@ impl Config {
                 "encryption.reencrypt_rate_mb must be at least 1".into(),
             ));
         }
+        // 0 days would start a new data-key rotation on every check, forever.
+        if let Some(0) = self.encryption.rotation_interval_days {
+            return Err(Error::Config(
+                "encryption.rotation_interval_days must be at least 1".into(),
+            ));
+        }
+        if let Some(0) = self
+            .encryption
+            .key_rotation
+            .as_ref()
+            .and_then(|k| k.interval_days)
+        {
+            return Err(Error::Config(
+                "encryption.key_rotation.interval_days must be at least 1".into(),
+            ));
+        }
         if let Some(0) = self.encryption.nonce_budget {
             return Err(Error::Config(
                 "encryption.nonce_budget must be at least 1".into(),
@@ -404,6 +420,44 @@ rotation_interval_days = 90
             KeySource::File("/etc/heliosdb/encryption.key".into())
         );
         assert_eq!(c.encryption.rotation_days(), Some(90));
+    }
+
+    #[test]
+    fn a_rotation_interval_of_zero_days_is_refused_in_every_spelling() {
+        for (toml, key) in [
+            (
+                "[encryption]\nrotation_interval_days = 0\n",
+                "encryption.rotation_interval_days",
+            ),
+            (
+                "[encryption.key_source]\nFile = \"/k\"\nrotation_interval_days = 0\n",
+                "encryption.rotation_interval_days",
+            ),
+            (
+                "[encryption.key_rotation]\nenabled = true\ninterval_days = 0\n",
+                "encryption.key_rotation.interval_days",
+            ),
+            (
+                "[encryption.key_rotation]\nenabled = false\ninterval_days = 0\n",
+                "encryption.key_rotation.interval_days",
+            ),
+        ] {
+            let err = Config::from_toml_str(toml).unwrap_err().to_string();
+            assert!(
+                err.contains(key) && err.contains("at least 1"),
+                "{toml}: {err}"
+            );
+        }
+        // The engine checks a configuration built in code too.
+        let mut c = Config::default();
+        c.encryption.rotation_interval_days = Some(0);
+        assert!(c.validate().is_err());
+        c.encryption.rotation_interval_days = Some(1);
+        assert!(c.validate().is_ok());
+        let c =
+            Config::from_toml_str("[encryption.key_rotation]\nenabled = true\ninterval_days = 1\n")
+                .unwrap();
+        assert_eq!(c.encryption.rotation_days(), Some(1));
     }
 
     #[test]

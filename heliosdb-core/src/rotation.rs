@@ -404,9 +404,12 @@ impl StorageEngine {
     /// of the key this engine was opened with. Instant whatever the data size;
     /// no record is rewritten. Afterwards only `new_key` (and any other KEKs
     /// added with [`StorageEngine::add_encryption_key`]) opens the database.
+    /// The new slot is unwrapped with `new_key` and checked before the old
+    /// one is dropped, so a key that may encrypt but not decrypt is refused.
     ///
     /// # Errors
-    /// An unencrypted database; the new source's errors (nothing changes).
+    /// An unencrypted database; the new source's errors, including
+    /// `heliosdb_keys::Error::NewKeyCannotDecrypt` (nothing changes).
     pub fn rotate_encryption_key(&self, new_key: &KeyManager) -> Result<KekRotation> {
         let src = new_key.key_source();
         let old = self

@@ -58,21 +58,71 @@ pub struct KmsSpec {
     pub options: BTreeMap<String, String>,
 }
 
+/// The option every provider accepts that allows a plaintext `http://`
+/// endpoint or address (local emulators only). The command line sets it
+/// with `--insecure-kms-endpoint`. Never recorded in a keyring.
+pub const INSECURE_ENDPOINT_OPTION: &str = "insecure_endpoint";
+
 impl KmsSpec {
     /// Refuses an option the provider does not know, naming it and the
-    /// known ones.
+    /// known ones. [`INSECURE_ENDPOINT_OPTION`] is known to every provider.
     ///
     /// # Errors
     /// [`Error::Unsupported`] for the first unknown option.
     pub fn check_options(&self, known: &[&str]) -> Result<()> {
-        match self.options.keys().find(|k| !known.contains(&k.as_str())) {
+        match self
+            .options
+            .keys()
+            .find(|k| !known.contains(&k.as_str()) && k.as_str() != INSECURE_ENDPOINT_OPTION)
+        {
             Some(bad) => Err(Error::Unsupported(format!(
-                "unknown option '{bad}' for KMS provider {} (known: {})",
+                "unknown option '{bad}' for KMS provider {} (known: {}, {INSECURE_ENDPOINT_OPTION})",
                 self.provider,
                 known.join(", ")
             ))),
             None => Ok(()),
         }
+    }
+
+    /// Whether plaintext `http://` endpoints are allowed
+    /// ([`INSECURE_ENDPOINT_OPTION`] = `"true"`).
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] for a value other than `true` or `false`.
+    pub fn insecure_endpoint(&self) -> Result<bool> {
+        match self
+            .options
+            .get(INSECURE_ENDPOINT_OPTION)
+            .map(|v| v.trim())
+        {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(other) => Err(Error::Unsupported(format!(
+                "option '{INSECURE_ENDPOINT_OPTION}' of KMS provider {} is true or false, got {other:?}",
+                self.provider
+            ))),
+        }
+    }
+
+    /// Refuses a plaintext `http://` URL in option `option` (an endpoint or
+    /// address: bearer tokens and key material would cross the network in
+    /// clear) unless [`INSECURE_ENDPOINT_OPTION`] allows it.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] naming the option, the URL and the way out.
+    pub fn check_url(&self, option: &str, url: &str) -> Result<()> {
+        let plaintext = url
+            .get(..7)
+            .is_some_and(|p| p.eq_ignore_ascii_case("http://"));
+        if plaintext && !self.insecure_endpoint()? {
+            return Err(Error::Unsupported(format!(
+                "{option} {url:?} of KMS provider {} is plaintext http://: credentials and keys \
+                 would cross the network in clear; use https://, or for a local emulator pass \
+                 --insecure-kms-endpoint ({INSECURE_ENDPOINT_OPTION} = \"true\" in [encryption.kms])",
+                self.provider
+            )));
+        }
+        Ok(())
     }
 
     /// The whole-number option `name`, from 1 to `max`; `default` when it
@@ -105,9 +155,122 @@ pub struct KmsProvider {
     pub feature: &'static str,
     /// Builds the key source for a spec.
     pub build: fn(&KmsSpec) -> Result<Arc<dyn KeySource>>,
+    /// Options a slot records as part of its key's identity (Vault's
+    /// `mount` and `namespace`, AWS's `region`). Any other option a slot
+    /// records is routing or trust and is never taken from the keyring: see
+    /// [`slot_spec`].
+    pub identity_options: &'static [&'static str],
+    /// Where a key id itself says to send requests, as (option, value),
+    /// when the caller must confirm it (Azure's vault URL outside Azure's
+    /// own domains). `None`: the key id routes nowhere on its own.
+    pub key_id_routing: fn(&str) -> Option<(&'static str, String)>,
 }
 
 inventory::collect!(KmsProvider);
+
+/// For [`KmsProvider::key_id_routing`]: key ids that route nowhere on their own.
+pub fn no_key_id_routing(_key_id: &str) -> Option<(&'static str, String)> {
+    None
+}
+
+fn same_option(a: &str, b: &str) -> bool {
+    a.trim().trim_end_matches('/') == b.trim().trim_end_matches('/')
+}
+
+/// The spec to reach the key a keyring slot names, when the caller gave no
+/// key of their own. A keyring travels with a database (backups, copies
+/// from others), so what it records is untrusted: only identity is taken
+/// from it — provider, key id and `identity` options — while endpoints,
+/// addresses, CA files and challenge checks come from `caller` (the
+/// configuration's `[encryption.kms]` and `--kms-option`).
+///
+/// - An identity option: the recorded value, unless the caller gives one.
+/// - Any other recorded option: ignored unless the caller gives the same
+///   value; a different value is [`Error::KmsOptionMismatch`], naming both.
+/// - A key id that routes on its own (`key_id_routing`): the caller must
+///   give the same value ([`Error::KmsRoutingNotConfirmed`] when missing).
+///
+/// # Errors
+/// As above.
+pub fn slot_spec(
+    kms: &crate::KmsKeyRef,
+    caller: &BTreeMap<String, String>,
+    identity: &[&str],
+    key_id_routing: fn(&str) -> Option<(&'static str, String)>,
+) -> Result<KmsSpec> {
+    let mut options = caller.clone();
+    for (name, recorded) in &kms.options {
+        if identity.contains(&name.as_str()) {
+            options
+                .entry(name.clone())
+                .or_insert_with(|| recorded.clone());
+            continue;
+        }
+        match caller.get(name) {
+            Some(given) if !same_option(given, recorded) => {
+                return Err(Error::KmsOptionMismatch {
+                    provider: kms.provider.clone(),
+                    option: name.clone(),
+                    recorded: recorded.clone(),
+                    supplied: given.clone(),
+                })
+            }
+            // The same value: the caller's, already in `options`. None:
+            // ignored, the provider's default (or the caller's environment) applies.
+            _ => {}
+        }
+    }
+    if let Some((option, value)) = key_id_routing(&kms.key_id) {
+        match caller.get(option) {
+            Some(given) if same_option(given, &value) => {}
+            Some(given) => {
+                return Err(Error::KmsOptionMismatch {
+                    provider: kms.provider.clone(),
+                    option: option.to_string(),
+                    recorded: value,
+                    supplied: given.clone(),
+                })
+            }
+            None => {
+                return Err(Error::KmsRoutingNotConfirmed {
+                    provider: kms.provider.clone(),
+                    option: option.to_string(),
+                    value,
+                })
+            }
+        }
+    }
+    Ok(KmsSpec {
+        provider: kms.provider.clone(),
+        key_id: kms.key_id.clone(),
+        options,
+    })
+}
+
+/// Builds the key source for the key a keyring slot names, through the
+/// provider registry, following [`slot_spec`]: identity from the slot,
+/// routing and trust from `caller` only.
+///
+/// # Errors
+/// [`slot_spec`]'s errors; [`kms_source`]'s.
+pub fn kms_source_for_slot(
+    kms: &crate::KmsKeyRef,
+    caller: &BTreeMap<String, String>,
+) -> Result<Arc<dyn KeySource>> {
+    let provider = inventory::iter::<KmsProvider>
+        .into_iter()
+        .find(|p| p.name == kms.provider);
+    let spec = match provider {
+        Some(p) => slot_spec(kms, caller, p.identity_options, p.key_id_routing)?,
+        // Not compiled in: kms_source names the feature to enable.
+        None => KmsSpec {
+            provider: kms.provider.clone(),
+            key_id: kms.key_id.clone(),
+            options: BTreeMap::new(),
+        },
+    };
+    kms_source(&spec)
+}
 
 /// Names of the KMS providers compiled in.
 pub fn kms_providers() -> Vec<&'static str> {
@@ -147,6 +310,139 @@ pub fn kms_source(spec: &KmsSpec) -> Result<Arc<dyn KeySource>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::KmsKeyRef;
+
+    fn opts(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn slot(provider: &str, key_id: &str, recorded: &[(&str, &str)]) -> KmsKeyRef {
+        KmsKeyRef {
+            provider: provider.into(),
+            key_id: key_id.into(),
+            key_version: Some("1".into()),
+            options: opts(recorded),
+        }
+    }
+
+    #[test]
+    fn a_slot_gives_identity_but_never_routing_or_trust() {
+        // A backup whose Vault slot points at someone else's server.
+        let evil = slot(
+            "vault",
+            "app",
+            &[
+                ("address", "http://attacker.example:8200"),
+                ("ca_cert", "/tmp/attacker-ca.pem"),
+                ("insecure_endpoint", "true"),
+                ("mount", "transit"),
+                ("namespace", "team"),
+            ],
+        );
+        let identity = ["mount", "namespace"];
+        // The caller gave nothing: routing and trust are dropped, identity kept.
+        let spec = slot_spec(&evil, &BTreeMap::new(), &identity, no_key_id_routing).unwrap();
+        assert_eq!(spec.key_id, "app");
+        assert_eq!(
+            spec.options,
+            opts(&[("mount", "transit"), ("namespace", "team")])
+        );
+        // The caller's own address wins only if it is the same.
+        let mine = opts(&[("address", "https://vault.internal:8200/")]);
+        let err = slot_spec(&evil, &mine, &identity, no_key_id_routing).unwrap_err();
+        assert!(matches!(err, Error::KmsOptionMismatch { .. }), "{err:?}");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("http://attacker.example:8200")
+                && msg.contains("https://vault.internal:8200/"),
+            "{msg}"
+        );
+        assert!(msg.contains("--kms vault:KEY_ID"), "{msg}");
+        let same = slot(
+            "vault",
+            "app",
+            &[
+                ("address", "https://vault.internal:8200"),
+                ("mount", "transit"),
+            ],
+        );
+        let spec = slot_spec(&same, &mine, &identity, no_key_id_routing).unwrap();
+        assert_eq!(spec.options.get("address"), mine.get("address"));
+        // The caller may override identity (then the key simply may not match).
+        let spec = slot_spec(
+            &same,
+            &opts(&[("mount", "kv")]),
+            &identity,
+            no_key_id_routing,
+        )
+        .unwrap();
+        assert_eq!(spec.options.get("mount").map(String::as_str), Some("kv"));
+    }
+
+    #[test]
+    fn a_key_id_that_routes_needs_the_callers_confirmation() {
+        fn routing(key_id: &str) -> Option<(&'static str, String)> {
+            key_id
+                .split_once("/keys/")
+                .map(|(vault, _)| ("vault_url", vault.to_string()))
+        }
+        let s = slot(
+            "azure",
+            "https://attacker.example/keys/k",
+            &[("verify_challenge_resource", "false")],
+        );
+        let err = slot_spec(&s, &BTreeMap::new(), &[], routing).unwrap_err();
+        assert!(
+            matches!(err, Error::KmsRoutingNotConfirmed { .. }),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string()
+                .contains("vault_url=https://attacker.example"),
+            "{err}"
+        );
+        let err = slot_spec(
+            &s,
+            &opts(&[("vault_url", "https://mine.example")]),
+            &[],
+            routing,
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::KmsOptionMismatch { .. }), "{err:?}");
+        let ok = slot_spec(
+            &s,
+            &opts(&[("vault_url", "https://attacker.example")]),
+            &[],
+            routing,
+        )
+        .unwrap();
+        // The recorded trust setting is not carried over.
+        assert!(!ok.options.contains_key("verify_challenge_resource"));
+    }
+
+    #[test]
+    fn plaintext_endpoints_need_the_insecure_option() {
+        let mut spec = KmsSpec {
+            provider: "gcp".into(),
+            key_id: "k".into(),
+            options: BTreeMap::new(),
+        };
+        assert!(spec.check_url("endpoint", "https://kms.example").is_ok());
+        let err = spec
+            .check_url("endpoint", "HTTP://127.0.0.1:1")
+            .unwrap_err();
+        assert!(err.to_string().contains("--insecure-kms-endpoint"), "{err}");
+        spec.options
+            .insert(INSECURE_ENDPOINT_OPTION.into(), "true".into());
+        assert!(spec.check_url("endpoint", "http://127.0.0.1:1").is_ok());
+        assert!(spec.check_options(&["endpoint"]).is_ok());
+        spec.options
+            .insert(INSECURE_ENDPOINT_OPTION.into(), "yes".into());
+        assert!(spec.check_url("endpoint", "http://127.0.0.1:1").is_err());
+    }
 
     #[test]
     fn missing_provider_names_the_feature() {

@@ -87,6 +87,58 @@ pub enum Error {
     /// (e.g. removing the last KEK).
     #[error("{0}")]
     Invariant(String),
+    /// A new KEK slot was refused: the new key source could not unwrap the
+    /// root key it had just wrapped (an identity allowed to encrypt but not
+    /// to decrypt), or unwrapped it to another key. Nothing was written.
+    ///
+    /// The cause is part of the message rather than a `source()`: users see
+    /// one line, and the CLI's `{:#}` chain would print it twice.
+    #[error(
+        "the new key-encryption key ({key}) cannot decrypt: {reason}; {hint}. \
+         Nothing was changed: the database still opens with its current key"
+    )]
+    NewKeyCannotDecrypt {
+        /// The new source (secret-free description).
+        key: String,
+        /// Why the test unwrap failed (a classified KMS error, or "returned a different key").
+        reason: String,
+        /// What to do about it, e.g. which permission to grant.
+        hint: String,
+    },
+    /// A KMS slot of the keyring records a routing or trust option (an
+    /// endpoint, address, CA file, challenge check) that differs from the
+    /// one the caller configured. The database does not get to choose where
+    /// the caller's credentials go.
+    #[error(
+        "the keyring's {provider} KMS slot records {option} = {recorded:?}, but you gave \
+         {option} = {supplied:?}; a database does not choose where your credentials go: \
+         to use yours, name the key explicitly (--kms {provider}:KEY_ID)"
+    )]
+    KmsOptionMismatch {
+        /// The KMS provider.
+        provider: String,
+        /// The option name.
+        option: String,
+        /// The value the keyring records (untrusted).
+        recorded: String,
+        /// The value the caller gave.
+        supplied: String,
+    },
+    /// A KMS slot's key id carries where to reach the key (Azure's vault
+    /// URL) and the caller did not confirm it.
+    #[error(
+        "the keyring's {provider} KMS slot names a key at {value:?}; where your credentials go \
+         comes from you, not from the database: if you trust it, give {option} = {value:?} in \
+         [encryption.kms] or --kms-option {option}={value}"
+    )]
+    KmsRoutingNotConfirmed {
+        /// The KMS provider.
+        provider: String,
+        /// The option the caller must give.
+        option: String,
+        /// The value the slot names (untrusted).
+        value: String,
+    },
 }
 
 fn opens_with_note(opens_with: &[String]) -> String {

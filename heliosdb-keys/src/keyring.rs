@@ -234,12 +234,61 @@ fn unwrap_under_root(root: &Aead, wrapped: &str, aad: &[u8], id: u32) -> Result<
         .ok_or_else(|| Error::KeyringCorrupt(format!("data key {id}: bad length")))
 }
 
+/// Unwraps a new slot's blob with the source that made it and checks, in
+/// constant time, that it gives back `root`. Runs before the slot is kept
+/// and so before any old slot is removed: a KEK that cannot decrypt never
+/// becomes the only way into a database.
+async fn prove_unwrap(
+    source: &dyn KeySource,
+    header: &KekHeader,
+    blob: &[u8],
+    aad: &[u8],
+    root: &SecretKey,
+) -> Result<()> {
+    let refused = |reason: String, hint: String| Error::NewKeyCannotDecrypt {
+        key: source.describe().to_string(),
+        reason,
+        hint,
+    };
+    match source.unwrap(header, blob, aad).await {
+        Ok(back) if bool::from(back.ct_eq(root)) => Ok(()),
+        Ok(_) => Err(refused(
+            "it unwrapped what it had just wrapped to a different key".into(),
+            "the key source is broken or not the key it claims to be; do not use it".into(),
+        )),
+        Err(e) => Err(refused(e.to_string(), decrypt_hint(source))),
+    }
+}
+
+/// What to grant so that the new key may decrypt, per KMS provider.
+fn decrypt_hint(source: &dyn KeySource) -> String {
+    let desc = source.describe();
+    let key = desc.locator.as_deref().unwrap_or("the key");
+    match desc.provider.as_deref() {
+        Some("aws") => format!("grant decrypt: allow kms:Decrypt on {key} to this identity"),
+        Some("gcp") => format!(
+            "grant decrypt: give this identity roles/cloudkms.cryptoKeyEncrypterDecrypter \
+             (cloudkms.cryptoKeyVersions.useToDecrypt) on {key}, not only cryptoKeyEncrypter"
+        ),
+        Some("vault") => format!(
+            "grant decrypt: the token's policy needs \"update\" on the transit decrypt path \
+             of {key} (e.g. transit/decrypt/<key>), not only transit/encrypt"
+        ),
+        Some("azure") => format!(
+            "grant decrypt: allow the unwrapKey operation on {key} (key permission unwrapKey, \
+             or the Key Vault Crypto User role), not only wrapKey"
+        ),
+        _ => "grant decrypt: the new key must be able to unwrap what it wraps".into(),
+    }
+}
+
 impl Keyring {
     /// A new keyring: a fresh database id and root key wrapped by `source`,
     /// one active data key and one blind-index key.
     ///
     /// # Errors
-    /// The source's errors (e.g. KMS unavailable); nothing is persisted here.
+    /// The source's errors (e.g. KMS unavailable); [`Error::NewKeyCannotDecrypt`]
+    /// when the source cannot unwrap its own slot; nothing is persisted here.
     pub async fn create(source: &dyn KeySource) -> Result<(Keyring, UnlockedKeyring)> {
         let mut id = [0u8; 16];
         heliosdb_crypto::fill_random(&mut id)?;
@@ -315,8 +364,15 @@ impl Keyring {
 
     /// Adds a KEK slot wrapping the root key with `source`. Keyring-only change.
     ///
+    /// The new slot is unwrapped once with `source` and compared (in constant
+    /// time) with the root key before it is kept: a key that may encrypt but
+    /// not decrypt (GCP `cryptoKeyEncrypter`, a Vault policy on
+    /// `transit/encrypt` only, Azure `wrapKey` without `unwrapKey`) would
+    /// otherwise make a slot nobody can open.
+    ///
     /// # Errors
-    /// The source's errors.
+    /// The source's errors; [`Error::NewKeyCannotDecrypt`] when the test
+    /// unwrap fails or returns another key. On error `self` is unchanged.
     pub async fn add_slot(
         &mut self,
         source: &dyn KeySource,
@@ -324,9 +380,9 @@ impl Keyring {
     ) -> Result<u32> {
         let id = self.next_slot_id;
         let header = source.new_header().await?;
-        let blob = source
-            .wrap(&header, &unlocked.root, &root_aad(&self.database_id, id))
-            .await?;
+        let aad = root_aad(&self.database_id, id);
+        let blob = source.wrap(&header, &unlocked.root, &aad).await?;
+        prove_unwrap(source, &header, &blob, &aad, &unlocked.root).await?;
         self.slots.push(KekSlot {
             id,
             header,
@@ -339,9 +395,9 @@ impl Keyring {
 
     /// [`Keyring::add_slot`], re-wrapping slot `from`'s blob inside the KMS
     /// when the new source can ([`KeySource::rewrap`], e.g. AWS ReEncrypt),
-    /// so the root key is not sent to the KMS again. The re-wrapped blob is
-    /// unwrapped and compared with the root key before the slot is kept; if
-    /// re-wrapping fails, the root key is wrapped as usual.
+    /// so the root key is not sent to the KMS again. If re-wrapping fails,
+    /// the root key is wrapped as usual. Whichever way the blob was made, it
+    /// is unwrapped and compared with the root key before the slot is kept.
     async fn add_slot_from(
         &mut self,
         source: &dyn KeySource,
@@ -367,21 +423,14 @@ impl Keyring {
             )
             .await;
         let blob = match rewrapped {
-            Ok(Some(blob)) => {
-                let back = source.unwrap(&header, &blob, &new_aad).await?;
-                if !bool::from(back.ct_eq(&unlocked.root)) {
-                    return Err(Error::Invariant(
-                        "the KMS re-wrapped a different root key".into(),
-                    ));
-                }
-                blob
-            }
+            Ok(Some(blob)) => blob,
             Ok(None) => source.wrap(&header, &unlocked.root, &new_aad).await?,
             Err(e) => {
                 tracing::warn!(error = %e, "re-wrapping inside the KMS failed; wrapping the root key instead");
                 source.wrap(&header, &unlocked.root, &new_aad).await?
             }
         };
+        prove_unwrap(source, &header, &blob, &new_aad, &unlocked.root).await?;
         self.slots.push(KekSlot {
             id,
             header,
@@ -455,9 +504,12 @@ impl Keyring {
     /// removes slot `old_slot`, as one keyring value. Written atomically, a
     /// crash leaves either the old keyring (opens with the old KEK only) or
     /// the new one (opens with the new KEK only). No record is rewritten.
+    /// The old slot goes only after the new one has been unwrapped and
+    /// checked (see [`Keyring::add_slot`]).
     ///
     /// # Errors
-    /// The new source's errors; an unknown old slot.
+    /// The new source's errors; [`Error::NewKeyCannotDecrypt`]; an unknown
+    /// old slot. On error `self` is unchanged.
     pub async fn replace_slot(
         &mut self,
         old_slot: u32,
@@ -682,6 +734,14 @@ impl Keyring {
         if ids.len() != self.deks.len() || ids.iter().any(|&i| i >= self.next_dek_id) {
             return corrupt("duplicate or out-of-range data key ids".into());
         }
+        // Argon2 cost is untrusted input: bounded here, before anything derives.
+        for slot in &self.slots {
+            if let Some(kdf) = &slot.header.kdf {
+                if let Err(e) = kdf.validate() {
+                    return corrupt(format!("slot {}: {e}", slot.id));
+                }
+            }
+        }
         let mut slots: Vec<u32> = self.slots.iter().map(|s| s.id).collect();
         slots.sort_unstable();
         slots.dedup();
@@ -731,6 +791,21 @@ mod tests {
             let mut b = bytes.clone();
             b[i] ^= 0x01;
             assert!(Keyring::decode(&b).is_err(), "flip at {i} accepted");
+        }
+    }
+
+    #[test]
+    fn keyring_with_an_absurd_argon2_cost_is_refused_at_decode() {
+        let src = crate::PasswordSource::with_cost("pw", 8, 1, 1);
+        let (ring, _) = block_on(Keyring::create(&src)).unwrap();
+        assert!(Keyring::decode(&ring.encode()).is_ok());
+        for (m, t, p) in [(4 * 1024 * 1024, 1, 1), (8, 64, 1), (64, 1, 16)] {
+            let mut bad = ring.clone();
+            let kdf = bad.slots[0].header.kdf.as_mut().unwrap();
+            (kdf.m_cost_kib, kdf.t_cost, kdf.p_cost) = (m, t, p);
+            let err = Keyring::decode(&bad.encode()).unwrap_err();
+            assert!(matches!(err, Error::KeyringCorrupt(_)), "{err}");
+            assert!(err.to_string().contains("Argon2id"), "{err}");
         }
     }
 
@@ -836,7 +911,7 @@ mod rotation_tests {
             if mode == "other key" {
                 // A re-wrap that unwraps to another key is refused and the
                 // keyring is left as it was.
-                assert!(matches!(r, Err(Error::Invariant(_))), "{r:?}");
+                assert!(matches!(r, Err(Error::NewKeyCannotDecrypt { .. })), "{r:?}");
                 assert_eq!(ring, before);
                 continue;
             }
@@ -844,6 +919,144 @@ mod rotation_tests {
             r.unwrap();
             let opened = block_on(ring.unlock(&FakeSource::new(2))).unwrap();
             assert!(bool::from(opened.root().ct_eq(unlocked.root())), "{mode}");
+        }
+    }
+
+    /// A KMS-like source that wraps with `inner` but whose unwrap is denied
+    /// (an identity with encrypt permission only) or hands back another key.
+    #[derive(Debug)]
+    struct EncryptOnly {
+        inner: FakeSource,
+        /// `"denied"` or `"other key"`.
+        unwrap: &'static str,
+        /// Re-wrap inside the "KMS" (the rewrap path) instead of wrapping.
+        rewrap_from: Option<FakeSource>,
+        unwraps: std::sync::atomic::AtomicUsize,
+    }
+
+    impl EncryptOnly {
+        fn new(seed: u64, unwrap: &'static str, rewrap_from: Option<FakeSource>) -> Self {
+            EncryptOnly {
+                inner: FakeSource::new(seed),
+                unwrap,
+                rewrap_from,
+                unwraps: Default::default(),
+            }
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl KeySource for EncryptOnly {
+        fn describe(&self) -> crate::SourceDescription {
+            crate::SourceDescription {
+                kind: crate::SourceKind::Kms,
+                locator: Some("projects/p/locations/l/keyRings/r/cryptoKeys/enc-only".into()),
+                provider: Some("gcp".into()),
+            }
+        }
+        async fn new_header(&self) -> Result<KekHeader> {
+            self.inner.new_header().await
+        }
+        async fn matches(&self, header: &KekHeader) -> Result<bool> {
+            self.inner.matches(header).await
+        }
+        async fn wrap(&self, h: &KekHeader, key: &SecretKey, aad: &[u8]) -> Result<Vec<u8>> {
+            self.inner.wrap(h, key, aad).await
+        }
+        async fn unwrap(&self, h: &KekHeader, blob: &[u8], aad: &[u8]) -> Result<SecretKey> {
+            self.unwraps
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            match self.unwrap {
+                "other key" => {
+                    self.inner.unwrap(h, blob, aad).await?;
+                    Ok(SecretKey::from_bytes([0x42; 32]))
+                }
+                _ => Err(Error::Kms {
+                    provider: "gcp".into(),
+                    kind: crate::KmsErrorKind::AccessDenied,
+                    message: "Decrypt: PERMISSION_DENIED: Permission \
+                              'cloudkms.cryptoKeyVersions.useToDecrypt' denied"
+                        .into(),
+                }),
+            }
+        }
+        async fn rewrap(
+            &self,
+            old: &KekHeader,
+            blob: &[u8],
+            old_aad: &[u8],
+            new: &KekHeader,
+            new_aad: &[u8],
+        ) -> Result<Option<Vec<u8>>> {
+            match &self.rewrap_from {
+                Some(from) => {
+                    let key = from.unwrap(old, blob, old_aad).await?;
+                    Ok(Some(self.inner.wrap(new, &key, new_aad).await?))
+                }
+                None => Ok(None),
+            }
+        }
+    }
+
+    #[test]
+    fn a_new_kek_that_cannot_decrypt_is_refused_on_every_path_and_nothing_changes() {
+        for unwrap in ["denied", "other key"] {
+            let a = FakeSource::new(1);
+            let (mut ring, mut unlocked) = block_on(Keyring::create(&a)).unwrap();
+            let before = ring.clone();
+            let old_slot = unlocked.slot_id;
+            let check = |r: Result<u32>, ring: &Keyring, path: &str| {
+                let err = r.expect_err(path);
+                assert!(
+                    matches!(err, Error::NewKeyCannotDecrypt { .. }),
+                    "{path}: {err:?}"
+                );
+                let msg = err.to_string();
+                assert!(msg.contains("cannot decrypt"), "{path}: {msg}");
+                assert!(msg.contains("enc-only"), "{path}: {msg}");
+                assert!(msg.contains("Nothing was changed"), "{path}: {msg}");
+                if unwrap == "denied" {
+                    assert!(msg.contains("grant decrypt"), "{path}: {msg}");
+                    assert!(
+                        msg.contains("roles/cloudkms.cryptoKeyEncrypterDecrypter"),
+                        "{path}: {msg}"
+                    );
+                    assert!(msg.contains("PERMISSION_DENIED"), "{path}: {msg}");
+                } else {
+                    assert!(msg.contains("different key"), "{path}: {msg}");
+                }
+                // Unchanged, and the old KEK still opens the encoded keyring.
+                assert_eq!(ring, &before, "{path}");
+                let reopened = Keyring::decode(&ring.encode()).unwrap();
+                let opened = block_on(reopened.unlock(&a)).unwrap();
+                assert_eq!(opened.slot_id, old_slot, "{path}");
+            };
+
+            // add-key (wrap path).
+            let b = EncryptOnly::new(2, unwrap, None);
+            let r = block_on(ring.add_slot(&b, &unlocked));
+            assert_eq!(b.unwraps.load(std::sync::atomic::Ordering::SeqCst), 1);
+            check(r, &ring, "add_slot");
+
+            // rotate-key, wrap path: the old slot must survive.
+            let b = EncryptOnly::new(2, unwrap, None);
+            let r = block_on(ring.replace_slot(old_slot, &b, &mut unlocked));
+            check(r, &ring, "replace_slot (wrap)");
+            assert_eq!(unlocked.slot_id, old_slot);
+
+            // rotate-key, re-wrap inside the KMS.
+            let b = EncryptOnly::new(2, unwrap, Some(FakeSource::new(1)));
+            let r = block_on(ring.replace_slot(old_slot, &b, &mut unlocked));
+            check(r, &ring, "replace_slot (rewrap)");
+            assert_eq!(unlocked.slot_id, old_slot);
+
+            // A new database with such a key is refused too.
+            let r = block_on(Keyring::create(&EncryptOnly::new(3, unwrap, None)));
+            let err = r.expect_err("create");
+            assert!(
+                matches!(err, Error::NewKeyCannotDecrypt { .. }),
+                "create: {err:?}"
+            );
         }
     }
 

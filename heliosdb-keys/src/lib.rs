@@ -39,7 +39,10 @@ pub mod conformance;
 #[cfg(any(test, feature = "test-util"))]
 mod fake;
 
-pub use config::{kms_providers, kms_source, KeySourceConfig, KmsProvider, KmsSpec, PASSWORD_ENV};
+pub use config::{
+    kms_providers, kms_source, kms_source_for_slot, no_key_id_routing, slot_spec, KeySourceConfig,
+    KmsProvider, KmsSpec, INSECURE_ENDPOINT_OPTION, PASSWORD_ENV,
+};
 pub use error::{Error, KmsErrorKind, Result};
 pub use keyring::{
     DekEntry, DekPurpose, DekState, KekSlot, Keyring, RotationState, UnlockedKeyring,
@@ -47,8 +50,9 @@ pub use keyring::{
 };
 pub use kms_runtime::KmsRuntime;
 pub use local::{
-    check_key_file_permissions, EnvSource, FileSource, KdfParams, PasswordSource, RawKeySource,
-    DEFAULT_KEY_ENV,
+    check_argon2_cost, check_key_file_permissions, EnvSource, FileSource, KdfParams,
+    PasswordSource, RawKeySource, ARGON2_MAX_ITERATIONS, ARGON2_MAX_LANES, ARGON2_MAX_MEMORY_KIB,
+    ARGON2_MIN_MEMORY_KIB, DEFAULT_KEY_ENV,
 };
 pub use manager::KeyManager;
 pub use runtime::block_on;

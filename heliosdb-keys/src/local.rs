@@ -282,6 +282,43 @@ fn parse_key_file(bytes: &[u8], path: &Path) -> Result<SecretKey> {
     })
 }
 
+/// Largest Argon2id memory cost accepted, in KiB (1 GiB). A keyring is
+/// untrusted input: a slot asking for 4 GiB would take a machine's memory
+/// before the password is even checked.
+pub const ARGON2_MAX_MEMORY_KIB: u32 = 1024 * 1024;
+/// Smallest Argon2id memory cost, in KiB (Argon2's own minimum is 8 per lane).
+pub const ARGON2_MIN_MEMORY_KIB: u32 = 8;
+/// Largest Argon2id iteration count accepted.
+pub const ARGON2_MAX_ITERATIONS: u32 = 10;
+/// Largest Argon2id lane count accepted (lanes run one after another here,
+/// so more only costs time).
+pub const ARGON2_MAX_LANES: u32 = 8;
+
+/// Checks an Argon2id cost against the bounds above.
+///
+/// # Errors
+/// [`Error::Kdf`] naming the parameter, its value and the allowed range.
+pub fn check_argon2_cost(m_cost_kib: u32, t_cost: u32, p_cost: u32) -> Result<()> {
+    if !(1..=ARGON2_MAX_LANES).contains(&p_cost) {
+        return Err(Error::Kdf(format!(
+            "Argon2id parallelism must be from 1 to {ARGON2_MAX_LANES}, got {p_cost}"
+        )));
+    }
+    let min_m = ARGON2_MIN_MEMORY_KIB.max(8 * p_cost);
+    if !(min_m..=ARGON2_MAX_MEMORY_KIB).contains(&m_cost_kib) {
+        return Err(Error::Kdf(format!(
+            "Argon2id memory cost must be from {min_m} KiB to {ARGON2_MAX_MEMORY_KIB} KiB \
+             (1 GiB), got {m_cost_kib} KiB"
+        )));
+    }
+    if !(1..=ARGON2_MAX_ITERATIONS).contains(&t_cost) {
+        return Err(Error::Kdf(format!(
+            "Argon2id iterations must be from 1 to {ARGON2_MAX_ITERATIONS}, got {t_cost}"
+        )));
+    }
+    Ok(())
+}
+
 /// Argon2id cost and salt of a password KEK, stored in its keyring slot.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -310,8 +347,9 @@ impl KdfParams {
     /// Custom cost with a fresh 16-byte salt.
     ///
     /// # Errors
-    /// Only when the OS RNG fails.
+    /// [`Error::Kdf`] for a cost outside [`check_argon2_cost`]'s bounds; the OS RNG failing.
     pub fn with_cost(m_cost_kib: u32, t_cost: u32, p_cost: u32) -> Result<Self> {
+        check_argon2_cost(m_cost_kib, t_cost, p_cost)?;
         let mut salt = [0u8; 16];
         heliosdb_crypto::fill_random(&mut salt)?;
         Ok(KdfParams {
@@ -321,6 +359,26 @@ impl KdfParams {
             t_cost,
             p_cost,
         })
+    }
+
+    /// Checks what a keyring says without deriving anything: the algorithm,
+    /// a hex salt of 16 to 64 bytes, and a cost within bounds.
+    ///
+    /// # Errors
+    /// [`Error::Kdf`] naming what is wrong.
+    pub fn validate(&self) -> Result<()> {
+        if self.algorithm != "argon2id" {
+            return Err(Error::Kdf(format!("unsupported KDF {:?}", self.algorithm)));
+        }
+        let salt_len = hex::decode(&self.salt)
+            .map_err(|_| Error::Kdf("salt is not hex".into()))?
+            .len();
+        if !(16..=64).contains(&salt_len) {
+            return Err(Error::Kdf(format!(
+                "salt must be 16 to 64 bytes, got {salt_len}"
+            )));
+        }
+        check_argon2_cost(self.m_cost_kib, self.t_cost, self.p_cost)
     }
 
     /// Derives the 256-bit KEK. Parameters read from a keyring are untrusted:
@@ -350,14 +408,7 @@ pub(crate) fn derive_argon2id(
             salt.len()
         )));
     }
-    if !(8..=4 * 1024 * 1024).contains(&m_cost_kib)
-        || !(1..=64).contains(&t_cost)
-        || !(1..=16).contains(&p_cost)
-    {
-        return Err(Error::Kdf(format!(
-            "Argon2id cost out of range (m={m_cost_kib} KiB, t={t_cost}, p={p_cost})"
-        )));
-    }
+    check_argon2_cost(m_cost_kib, t_cost, p_cost)?;
     let params = argon2::Params::new(m_cost_kib, t_cost, p_cost, Some(32))
         .map_err(|e| Error::Kdf(e.to_string()))?;
     let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
@@ -566,6 +617,32 @@ mod tests {
         p.m_cost_kib = 8;
         p.salt = "00".into();
         assert!(matches!(p.derive(b"pw"), Err(Error::Kdf(_))));
+    }
+
+    #[test]
+    fn argon2_cost_is_bounded_to_one_gib_and_ten_passes() {
+        assert!(check_argon2_cost(ARGON2_MAX_MEMORY_KIB, ARGON2_MAX_ITERATIONS, 1).is_ok());
+        assert!(check_argon2_cost(19 * 1024, 2, 1).is_ok());
+        // What the old bounds let through: 4 GiB, 64 passes, 16 lanes.
+        for (m, t, p, what) in [
+            (4 * 1024 * 1024, 2, 1, "memory cost"),
+            (ARGON2_MAX_MEMORY_KIB + 1, 2, 1, "memory cost"),
+            (19 * 1024, 64, 1, "iterations"),
+            (19 * 1024, 11, 1, "iterations"),
+            (19 * 1024, 0, 1, "iterations"),
+            (19 * 1024, 2, 16, "parallelism"),
+            (19 * 1024, 2, 0, "parallelism"),
+            (4, 2, 1, "memory cost"),
+        ] {
+            let err = check_argon2_cost(m, t, p).unwrap_err();
+            assert!(matches!(err, Error::Kdf(_)), "{err:?}");
+            assert!(err.to_string().contains(what), "({m}, {t}, {p}): {err}");
+            assert!(KdfParams::with_cost(m, t, p).is_err());
+            let src = PasswordSource::with_cost("pw", m, t, p);
+            assert!(crate::block_on(src.new_header()).is_err());
+        }
+        let err = check_argon2_cost(4 * 1024 * 1024, 2, 1).unwrap_err();
+        assert!(err.to_string().contains("1 GiB"), "{err}");
     }
 
     fn set_mode(p: &Path, mode: u32) {

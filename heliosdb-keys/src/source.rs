@@ -98,9 +98,13 @@ pub struct KmsKeyRef {
     /// The key version that wrapped, when the KMS exposes one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_version: Option<String>,
-    /// Non-secret provider options needed to reach the key again (region,
-    /// endpoint, vault URL, mount), so that tools can reopen the database
-    /// from its path alone.
+    /// Non-secret options that are part of the key's identity (AWS `region`,
+    /// Vault `mount` and `namespace`). Never routing or trust settings
+    /// (endpoints, addresses, CA files, challenge checks): those come from
+    /// whoever opens the database, because a keyring travels with the
+    /// database and may have been written by someone else. Keyrings written
+    /// before this rule may still record such options; they are ignored
+    /// unless the caller gives the same value (see [`crate::slot_spec`]).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub options: std::collections::BTreeMap<String, String>,
 }

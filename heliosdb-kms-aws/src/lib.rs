@@ -13,7 +13,10 @@
 //! with options `region`, `endpoint`, `profile`, `max_attempts`,
 //! `timeout_secs` in `[encryption.kms]`. Credentials come from the SDK's
 //! default chain (environment, profile, SSO, web identity, container and
-//! instance roles); they never pass through this crate's options.
+//! instance roles); they never pass through this crate's options. An
+//! `endpoint` must be `https://` unless `insecure_endpoint = "true"` (local
+//! emulators such as moto). A slot records the key's ARN and region only:
+//! the endpoint is the caller's to give, never the database's.
 //!
 //! # API boundary
 //!
@@ -55,16 +58,23 @@ pub const OPTIONS: [&str; 5] = [
     "timeout_secs",
 ];
 
-/// Options recorded in a slot so that tools can reach the key again from the
-/// database path alone (`profile` is the operator's business, not the database's).
-const STORED_OPTIONS: [&str; 2] = ["region", "endpoint"];
+/// Options recorded in a slot: the region is part of the key's identity
+/// (its ARN names it) and routes only to AWS's own endpoints. The endpoint
+/// and profile are the operator's business, not the database's.
+pub const IDENTITY_OPTIONS: [&str; 1] = ["region"];
 
 const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 const DEFAULT_TIMEOUT_SECS: u64 = 30;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 heliosdb_keys::inventory::submit! {
-    KmsProvider { name: PROVIDER, feature: "aws", build: build_source }
+    KmsProvider {
+        name: PROVIDER,
+        feature: "aws",
+        build: build_source,
+        identity_options: &IDENTITY_OPTIONS,
+        key_id_routing: heliosdb_keys::no_key_id_routing,
+    }
 }
 
 fn build_source(spec: &KmsSpec) -> Result<Arc<dyn KeySource>> {
@@ -98,9 +108,26 @@ impl Settings {
             .get("region")
             .cloned()
             .or_else(|| arn_region(&key_id).map(str::to_string));
+        if let Some(r) = &region {
+            // The SDK puts the region into a host name: only a plain label.
+            let label = !r.is_empty()
+                && r.len() <= 63
+                && r.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            if !label {
+                return Err(Error::Unsupported(format!(
+                    "option 'region' of KMS provider aws must be a region name such as \
+                     eu-west-1, got {r:?}"
+                )));
+            }
+        }
+        let endpoint = spec.options.get("endpoint").cloned();
+        if let Some(e) = &endpoint {
+            spec.check_url("endpoint", e)?;
+        }
         Ok(Settings {
             region,
-            endpoint: spec.options.get("endpoint").cloned(),
+            endpoint,
             profile: spec.options.get("profile").cloned(),
             max_attempts: num("max_attempts", u64::from(DEFAULT_MAX_ATTEMPTS), 10)? as u32,
             timeout: Duration::from_secs(num("timeout_secs", DEFAULT_TIMEOUT_SECS, 600)?),
@@ -110,11 +137,9 @@ impl Settings {
 
     fn stored_options(&self) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
-        for (k, v) in [("region", &self.region), ("endpoint", &self.endpoint)] {
-            debug_assert!(STORED_OPTIONS.contains(&k));
-            if let Some(v) = v {
-                out.insert(k.to_string(), v.clone());
-            }
+        if let Some(r) = &self.region {
+            debug_assert!(IDENTITY_OPTIONS.contains(&"region"));
+            out.insert("region".to_string(), r.clone());
         }
         out
     }
@@ -444,8 +469,10 @@ impl KeySource for AwsKmsSource {
         let (Some(from), Some(to)) = (ours(old), ours(new)) else {
             return Ok(None);
         };
-        // One request reaches both keys only through one endpoint and region.
-        if from.options != to.options || blob.is_empty() {
+        // One request reaches both keys only in one region (and through this
+        // source's endpoint: if the old key is not there, ReEncrypt fails and
+        // the keyring wraps instead).
+        if from.options.get("region") != to.options.get("region") || blob.is_empty() {
             return Ok(None);
         }
         let inner = Arc::clone(&self.inner);
@@ -635,6 +662,32 @@ mod tests {
             s.stored_options().keys().collect::<Vec<_>>(),
             vec!["region"]
         );
+    }
+
+    #[test]
+    fn endpoints_are_https_and_never_recorded() {
+        let err = Settings::parse(&spec("alias/x", &[("endpoint", "http://127.0.0.1:5000")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--insecure-kms-endpoint"), "{err}");
+        let s = Settings::parse(&spec(
+            "alias/x",
+            &[
+                ("endpoint", "http://127.0.0.1:5000"),
+                ("insecure_endpoint", "true"),
+                ("region", "us-east-1"),
+            ],
+        ))
+        .unwrap();
+        assert_eq!(s.endpoint.as_deref(), Some("http://127.0.0.1:5000"));
+        assert_eq!(
+            s.stored_options().keys().collect::<Vec<_>>(),
+            vec!["region"]
+        );
+        let err = Settings::parse(&spec("alias/x", &[("region", "evil.example/#")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("region name"), "{err}");
     }
 
     #[test]

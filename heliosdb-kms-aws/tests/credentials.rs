@@ -35,6 +35,7 @@ async fn missing_credentials_are_access_denied() {
         options: [
             ("region".to_string(), "us-east-1".to_string()),
             ("endpoint".to_string(), endpoint),
+            ("insecure_endpoint".to_string(), "true".to_string()),
         ]
         .into(),
     })

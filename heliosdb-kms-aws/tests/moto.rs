@@ -8,9 +8,7 @@ use std::sync::Arc;
 use common::{CountingProxy, Moto};
 use heliosdb_core::config::KeySource as KeySourceConfig;
 use heliosdb_core::{Config, Error as CoreError, StorageEngine};
-use heliosdb_keys::{
-    block_on, conformance, kms_source, Error, KeySource, KmsErrorKind, KmsSpec, SourceKind,
-};
+use heliosdb_keys::{block_on, conformance, Error, KeySource, KmsErrorKind, KmsSpec, SourceKind};
 use heliosdb_kms_aws::AwsKmsSource;
 
 fn spec(key_id: &str, endpoint: &str) -> KmsSpec {
@@ -20,6 +18,8 @@ fn spec(key_id: &str, endpoint: &str) -> KmsSpec {
         options: [
             ("region".to_string(), common::REGION.to_string()),
             ("endpoint".to_string(), endpoint.to_string()),
+            // moto speaks plaintext HTTP on 127.0.0.1.
+            ("insecure_endpoint".to_string(), "true".to_string()),
             // Keep outage tests quick: two attempts, short timeouts.
             ("max_attempts".to_string(), "2".to_string()),
             ("timeout_secs".to_string(), "5".to_string()),
@@ -34,7 +34,7 @@ fn config_for(dir: &std::path::Path, alias: &str, endpoint: &str) -> Config {
     let toml = format!(
         "[storage]\npath = \"{}\"\n\n[encryption]\nenabled = true\n\
          key_source = {{ Kms = {{ provider = \"aws\", key_id = \"{alias}\", region = \"{}\" }} }}\n\n\
-         [encryption.kms]\nendpoint = \"{endpoint}\"\nmax_attempts = \"2\"\ntimeout_secs = \"5\"\n",
+         [encryption.kms]\nendpoint = \"{endpoint}\"\ninsecure_endpoint = \"true\"\nmax_attempts = \"2\"\ntimeout_secs = \"5\"\n",
         dir.join("db").display(),
         common::REGION,
     );
@@ -72,7 +72,7 @@ async fn conformance_suite_passes_against_moto() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn header_records_the_resolved_arn_and_reaching_options() {
+async fn header_records_the_resolved_arn_and_region_but_not_the_endpoint() {
     let moto = Moto::start();
     let (_, arn) = moto.create_key("alias/header").await;
     let src = AwsKmsSource::new(&spec("alias/header", &moto.endpoint())).unwrap();
@@ -80,21 +80,35 @@ async fn header_records_the_resolved_arn_and_reaching_options() {
     let kms = header.kms.as_ref().unwrap();
     assert_eq!(kms.provider, "aws");
     assert_eq!(kms.key_id, arn);
-    assert_eq!(kms.options.get("endpoint"), Some(&moto.endpoint()));
+    // The region is identity; the endpoint is the caller's, never recorded.
+    assert_eq!(kms.options.get("endpoint"), None);
     assert_eq!(
         kms.options.get("region").map(String::as_str),
         Some(common::REGION)
     );
     assert_eq!(header.source.kind, SourceKind::Kms);
     assert_eq!(header.source.locator.as_deref(), Some("alias/header"));
-    // A source built from the header alone (what `--path` alone does) matches.
-    let again = kms_source(&KmsSpec {
-        provider: kms.provider.clone(),
-        key_id: kms.key_id.clone(),
-        options: kms.options.clone(),
-    })
-    .unwrap();
+    // A source built from the header's identity and the caller's endpoint
+    // (what `--path` with `--kms-option endpoint=…` does) matches.
+    let caller = [
+        ("endpoint".to_string(), moto.endpoint()),
+        ("insecure_endpoint".to_string(), "true".to_string()),
+    ]
+    .into();
+    let again = heliosdb_keys::kms_source_for_slot(kms, &caller).unwrap();
     assert!(again.matches(&header).await.unwrap());
+    // A different endpoint than a keyring records is refused, naming both.
+    let mut recorded = kms.clone();
+    recorded
+        .options
+        .insert("endpoint".into(), "http://127.0.0.1:9".into());
+    let err = heliosdb_keys::kms_source_for_slot(&recorded, &caller).unwrap_err();
+    assert!(matches!(err, Error::KmsOptionMismatch { .. }), "{err}");
+    assert!(
+        err.to_string().contains("http://127.0.0.1:9")
+            && err.to_string().contains(&moto.endpoint()),
+        "{err}"
+    );
 }
 
 #[test]

@@ -64,6 +64,15 @@
 //!   domain. Only a vault reached under a name outside that domain (a local
 //!   test server) needs `false`.
 //!
+//! # What a slot records
+//!
+//! The key URL and version: identity. The vault URL inside it is also where
+//! bearer tokens go, so when a database is opened from its keyring alone a
+//! vault outside Azure's own Key Vault domains (`*.vault.azure.net`,
+//! `*.managedhsm.azure.net` and the sovereign clouds') is used only if the
+//! caller gives the same `vault_url`. The CA file and the challenge check
+//! are trust settings: never recorded, always the caller's.
+//!
 //! Errors are sorted: 401/403 and credential failures are access denied,
 //! 404 (`KeyNotFound`) not found, a blob the key cannot unwrap (400
 //! `BadParameter`) or a key that is not an RSA wrapping key wrong key,
@@ -116,7 +125,13 @@ const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 heliosdb_keys::inventory::submit! {
-    KmsProvider { name: PROVIDER, feature: "azure", build: build_source }
+    KmsProvider {
+        name: PROVIDER,
+        feature: "azure",
+        build: build_source,
+        identity_options: &[],
+        key_id_routing,
+    }
 }
 
 fn build_source(spec: &KmsSpec) -> Result<Arc<dyn KeySource>> {
@@ -152,6 +167,50 @@ struct Settings {
 
 fn bad(msg: impl fmt::Display) -> Error {
     Error::Unsupported(format!("KMS provider azure: {msg}"))
+}
+
+/// DNS suffixes of Azure's own Key Vault and Managed HSM endpoints (public
+/// and sovereign clouds). Tokens for Key Vault go to Microsoft's service
+/// there, whoever owns the vault, so a key id under one of them may route
+/// requests without the caller's confirmation.
+pub const AZURE_VAULT_SUFFIXES: [&str; 7] = [
+    ".vault.azure.net",
+    ".managedhsm.azure.net",
+    ".vault.azure.cn",
+    ".managedhsm.azure.cn",
+    ".vault.usgovcloudapi.net",
+    ".managedhsm.usgovcloudapi.net",
+    ".vault.microsoftazure.de",
+];
+
+/// Whether `vault_url` (`https://host`) is one of Azure's own Key Vault
+/// hosts: a plain DNS name (no port, no user info) under
+/// [`AZURE_VAULT_SUFFIXES`].
+pub fn is_azure_vault_host(vault_url: &str) -> bool {
+    let Some(host) = vault_url.strip_prefix("https://") else {
+        return false;
+    };
+    let host = host.to_ascii_lowercase();
+    let plain = host
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
+    plain
+        && AZURE_VAULT_SUFFIXES.iter().any(|s| {
+            host.strip_suffix(s)
+                .is_some_and(|name| !name.is_empty() && !name.contains('.'))
+        })
+}
+
+/// For the provider registry: a key URL whose vault is not one of Azure's
+/// own hosts routes requests (and bearer tokens) somewhere the caller must
+/// confirm with `vault_url`.
+fn key_id_routing(key_id: &str) -> Option<(&'static str, String)> {
+    match parse_key_url(key_id) {
+        Some((vault, _, _)) if is_azure_vault_host(&vault) => None,
+        Some((vault, _, _)) => Some(("vault_url", vault)),
+        // Not a URL (a bare name): Settings::parse asks for vault_url.
+        None => None,
+    }
 }
 
 /// Splits `https://host[:port]/keys/{name}[/{version}]` into the vault URL,
@@ -269,19 +328,12 @@ impl Settings {
         format!("{}/keys/{}", self.vault_url, self.name)
     }
 
-    /// What a later open needs to reach the key again. The CA file and the
-    /// challenge check are recorded too because the vault is unreachable
-    /// without them; credentials are not (they belong to the machine).
+    /// Options a slot records: none. The key URL (the slot's key id) is the
+    /// identity; the CA file and the challenge check are trust settings and
+    /// credentials belong to the machine, so all of them come from whoever
+    /// opens the database.
     fn stored_options(&self) -> BTreeMap<String, String> {
-        let mut out = BTreeMap::new();
-        out.insert("vault_url".to_string(), self.vault_url.clone());
-        if let Some(ca) = &self.ca_file {
-            out.insert("ca_file".to_string(), ca.clone());
-        }
-        if !self.verify_challenge_resource {
-            out.insert("verify_challenge_resource".to_string(), "false".to_string());
-        }
-        out
+        BTreeMap::new()
     }
 }
 
@@ -910,11 +962,72 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(s.credential, CredentialChoice::TokenEnv("TOKEN_VAR".into()));
-        // How to reach the key is recorded; which credential is not.
-        assert_eq!(
-            s.stored_options().keys().collect::<Vec<_>>(),
-            vec!["ca_file", "vault_url", "verify_challenge_resource"]
-        );
+        // Neither trust settings nor the credential are recorded; the key
+        // URL (the slot's key id) says which vault.
+        assert!(s.stored_options().is_empty());
+    }
+
+    #[test]
+    fn a_recorded_vault_outside_azure_needs_the_callers_vault_url() {
+        for ok in [
+            "https://myvault.vault.azure.net",
+            "https://HSM1.managedhsm.azure.net",
+            "https://v.vault.usgovcloudapi.net",
+        ] {
+            assert!(is_azure_vault_host(ok), "{ok}");
+            assert_eq!(key_id_routing(&format!("{ok}/keys/k")), None);
+        }
+        for bad in [
+            "https://attacker.example",
+            "https://127.0.0.1:8443",
+            "https://vault.azure.net",
+            "https://a.b.vault.azure.net",
+            "https://x.vault.azure.net:8443",
+            "https://x.vault.azure.net.attacker.example",
+            "http://x.vault.azure.net",
+        ] {
+            assert!(!is_azure_vault_host(bad), "{bad}");
+        }
+        let slot = KmsKeyRef {
+            provider: PROVIDER.into(),
+            key_id: "https://attacker.example/keys/k".into(),
+            key_version: Some("v1".into()),
+            options: [
+                (
+                    "vault_url".to_string(),
+                    "https://attacker.example".to_string(),
+                ),
+                ("verify_challenge_resource".to_string(), "false".to_string()),
+                ("ca_file".to_string(), "/tmp/attacker.pem".to_string()),
+            ]
+            .into(),
+        };
+        let none = BTreeMap::new();
+        let err = heliosdb_keys::slot_spec(&slot, &none, &[], key_id_routing).unwrap_err();
+        assert!(matches!(err, Error::KmsRoutingNotConfirmed { .. }), "{err}");
+        let mine: BTreeMap<String, String> = [("vault_url".to_string(), VAULT.to_string())].into();
+        let err = heliosdb_keys::slot_spec(&slot, &mine, &[], key_id_routing).unwrap_err();
+        assert!(matches!(err, Error::KmsOptionMismatch { .. }), "{err}");
+        assert!(err.to_string().contains(VAULT), "{err}");
+        // Confirmed by the caller: the challenge check and CA stay the caller's (defaults).
+        let theirs: BTreeMap<String, String> = [(
+            "vault_url".to_string(),
+            "https://attacker.example".to_string(),
+        )]
+        .into();
+        let spec = heliosdb_keys::slot_spec(&slot, &theirs, &[], key_id_routing).unwrap();
+        let s = Settings::parse(&spec).unwrap();
+        assert!(s.verify_challenge_resource);
+        assert_eq!(s.ca_file, None);
+        // A vault in Azure's domain: reachable from the key id alone, trust settings dropped.
+        let slot = KmsKeyRef {
+            key_id: format!("{VAULT}/keys/k"),
+            ..slot
+        };
+        let spec = heliosdb_keys::slot_spec(&slot, &none, &[], key_id_routing).unwrap();
+        let s = Settings::parse(&spec).unwrap();
+        assert_eq!(s.vault_url, VAULT);
+        assert!(s.verify_challenge_resource);
     }
 
     #[test]

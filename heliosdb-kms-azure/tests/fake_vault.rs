@@ -98,7 +98,9 @@ async fn the_sdk_answers_the_challenge_and_sends_the_token() {
     let k = header.kms.as_ref().unwrap();
     assert_eq!(k.provider, "azure");
     assert_eq!(k.key_id, url);
-    assert_eq!(k.options.get("vault_url"), Some(&vault.url()));
+    // The key URL is the identity; the CA file and the challenge switch
+    // are the caller's trust settings, never recorded.
+    assert!(k.options.is_empty(), "{:?}", k.options);
     // The credential's token is cached for the client's lifetime.
     let key = SecretKey::generate().unwrap();
     let blob = src.wrap(&header, &key, b"aad").await.unwrap();
@@ -315,10 +317,15 @@ fn engine_round_trip_makes_one_unwrap_at_open_and_survives_an_outage() {
         "one get key at init (version pinned)"
     );
     assert_eq!(vault.count("wrapkey"), 1);
-    assert_eq!(vault.count("unwrapkey"), 0);
+    // The new slot is unwrapped once before it is kept.
+    assert_eq!(
+        vault.count("unwrapkey"),
+        1,
+        "the new slot is proven at init"
+    );
 
     let storage = StorageEngine::open(&path, &config).unwrap();
-    assert_eq!(vault.count("unwrapkey"), 1, "one unwrapKey at open");
+    assert_eq!(vault.count("unwrapkey"), 2, "one unwrapKey at open");
     for i in 0..100 {
         assert_eq!(
             storage.get(format!("k{i}").as_bytes()).unwrap().unwrap(),
@@ -328,7 +335,7 @@ fn engine_round_trip_makes_one_unwrap_at_open_and_survives_an_outage() {
     for i in 100..300 {
         storage.put(format!("k{i}").as_bytes(), b"more").unwrap();
     }
-    assert_eq!(vault.count("unwrapkey"), 1, "no Key Vault call per record");
+    assert_eq!(vault.count("unwrapkey"), 2, "no Key Vault call per record");
     assert_eq!(vault.count("get"), 1);
 
     // Outage after open: reads and writes go on.
@@ -522,4 +529,48 @@ fn after_key_rotation_in_the_vault_the_database_opens_and_new_slots_pin_the_new_
     let s = StorageEngine::open(&path, &config).unwrap();
     assert_eq!(s.get(b"k").unwrap().unwrap(), b"v");
     assert_ne!(v1, v2);
+}
+
+#[test]
+fn rotation_to_a_key_without_unwrap_permission_is_refused_and_the_old_key_still_opens() {
+    let vault = FakeVault::start();
+    vault.create_key("both");
+    vault.create_key("wrap-only");
+    // The identity's access policy grants wrapKey but not unwrapKey on it.
+    vault.deny_unwrap("wrap-only");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let config = Config::default();
+    let azure = |k: &str| KeyManager::from_key_source(Arc::new(source(k, &vault)));
+    let (ka, kb) = (azure("both"), azure("wrap-only"));
+    let s = StorageEngine::open_with_key_manager(&path, &config, &ka).unwrap();
+    s.put(b"k", b"v").unwrap();
+    let wraps = vault.count("wrapkey");
+
+    let err = s.rotate_encryption_key(&kb).unwrap_err();
+    assert!(
+        matches!(&err, CoreError::Keys(Error::NewKeyCannotDecrypt { .. })),
+        "{err:?}"
+    );
+    let msg = err.to_string();
+    assert!(msg.contains("cannot decrypt"), "{msg}");
+    assert!(
+        msg.contains("grant decrypt") && msg.contains("unwrapKey"),
+        "{msg}"
+    );
+    assert!(msg.contains("Forbidden"), "{msg}");
+    assert!(!msg.contains(TOKEN), "{msg}");
+    assert_eq!(vault.count("wrapkey"), wraps + 1, "the new key did wrap");
+    assert_eq!(s.encryption_status().unwrap().kek_slots.len(), 1);
+    assert_eq!(s.get(b"k").unwrap().unwrap(), b"v");
+    drop(s);
+
+    let s = StorageEngine::open_with_key_manager(&path, &config, &ka).unwrap();
+    assert_eq!(s.get(b"k").unwrap().unwrap(), b"v");
+    drop(s);
+    let err = StorageEngine::open_with_key_manager(&path, &config, &kb).unwrap_err();
+    assert!(
+        matches!(err, CoreError::Keys(Error::WrongKey { .. })),
+        "{err}"
+    );
 }

@@ -18,7 +18,10 @@
 //! `endpoint`, `timeout_secs`, `max_attempts`, and `credentials = "anonymous"`
 //! for emulators only. Credentials come from Application Default
 //! Credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud, workload identity,
-//! the metadata server).
+//! the metadata server). An `endpoint` must be `https://` unless
+//! `insecure_endpoint = "true"` (emulators). A slot records the CryptoKey
+//! and version only: the endpoint, where bearer tokens go, is the caller's
+//! to give, never the database's.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -47,7 +50,13 @@ const DEFAULT_TIMEOUT_SECS: u64 = 30;
 const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 
 heliosdb_keys::inventory::submit! {
-    KmsProvider { name: PROVIDER, feature: "gcp", build: build_source }
+    KmsProvider {
+        name: PROVIDER,
+        feature: "gcp",
+        build: build_source,
+        identity_options: &[],
+        key_id_routing: heliosdb_keys::no_key_id_routing,
+    }
 }
 
 fn build_source(spec: &KmsSpec) -> Result<Arc<dyn KeySource>> {
@@ -96,20 +105,24 @@ impl Settings {
             }
         };
         let num = |name: &str, default: u64, max: u64| spec.number_option(name, default, max);
+        let endpoint = spec.options.get("endpoint").cloned();
+        if let Some(e) = &endpoint {
+            spec.check_url("endpoint", e)?;
+        }
         Ok(Settings {
             key,
-            endpoint: spec.options.get("endpoint").cloned(),
+            endpoint,
             anonymous,
             timeout: Duration::from_secs(num("timeout_secs", DEFAULT_TIMEOUT_SECS, 600)?),
             max_attempts: num("max_attempts", u64::from(DEFAULT_MAX_ATTEMPTS), 10)? as u32,
         })
     }
 
+    /// Options a slot records: none. The CryptoKey name is the whole
+    /// identity; the endpoint decides where bearer tokens go, so it comes
+    /// from whoever opens the database.
     fn stored_options(&self) -> BTreeMap<String, String> {
-        self.endpoint
-            .iter()
-            .map(|e| ("endpoint".to_string(), e.clone()))
-            .collect()
+        BTreeMap::new()
     }
 }
 
@@ -450,18 +463,48 @@ mod tests {
             .to_string();
         assert!(err.contains("unknown option 'region'"), "{err}");
         assert!(Settings::parse(&spec(KEY, &[("credentials", "magic")])).is_err());
+        let err = Settings::parse(&spec(KEY, &[("endpoint", "http://127.0.0.1:1")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--insecure-kms-endpoint"), "{err}");
         let s = Settings::parse(&spec(
             KEY,
             &[
                 ("credentials", "anonymous"),
                 ("endpoint", "http://127.0.0.1:1"),
+                ("insecure_endpoint", "true"),
             ],
         ))
         .unwrap();
-        // How to reach the key is recorded; the emulator-only credential choice is not.
+        // Neither where to send tokens nor the emulator-only credential
+        // choice is recorded: both are the caller's.
+        assert!(s.stored_options().is_empty());
+    }
+
+    #[test]
+    fn a_recorded_endpoint_is_not_where_tokens_go() {
+        // A keyring written by someone else (or by an older build) records an endpoint.
+        let slot = KmsKeyRef {
+            provider: PROVIDER.into(),
+            key_id: KEY.into(),
+            key_version: None,
+            options: [(
+                "endpoint".to_string(),
+                "http://attacker.example".to_string(),
+            )]
+            .into(),
+        };
+        let spec = heliosdb_keys::slot_spec(
+            &slot,
+            &BTreeMap::new(),
+            &[],
+            heliosdb_keys::no_key_id_routing,
+        )
+        .unwrap();
+        let s = Settings::parse(&spec).unwrap();
         assert_eq!(
-            s.stored_options().keys().collect::<Vec<_>>(),
-            vec!["endpoint"]
+            s.endpoint, None,
+            "the default Google endpoint, not the recorded one"
         );
     }
 

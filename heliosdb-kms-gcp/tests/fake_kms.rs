@@ -18,6 +18,8 @@ fn spec(key: &str, endpoint: &str) -> KmsSpec {
         key_id: key.into(),
         options: [
             ("endpoint".to_string(), endpoint.to_string()),
+            // The local server speaks plaintext HTTP.
+            ("insecure_endpoint".to_string(), "true".to_string()),
             ("credentials".to_string(), "anonymous".to_string()),
             ("max_attempts".to_string(), "2".to_string()),
             ("timeout_secs".to_string(), "5".to_string()),
@@ -41,7 +43,8 @@ fn config_for(dir: &std::path::Path, key: &str, endpoint: &str) -> Config {
     let toml = format!(
         "[encryption]\nenabled = true\n\
          key_source = {{ Kms = {{ provider = \"gcp\", key_id = \"{key}\" }} }}\n\n\
-         [encryption.kms]\nendpoint = \"{endpoint}\"\ncredentials = \"anonymous\"\n\
+         [encryption.kms]\nendpoint = \"{endpoint}\"\ninsecure_endpoint = \"true\"\n\
+         credentials = \"anonymous\"\n\
          max_attempts = \"2\"\ntimeout_secs = \"5\"\n"
     );
     let file = dir.join("heliosdb.toml");
@@ -69,8 +72,9 @@ async fn versions_are_pinned_and_recorded_with_crc32c_checked_calls() {
         k1.key_version.as_deref(),
         Some(format!("{name}/cryptoKeyVersions/1").as_str())
     );
-    assert_eq!(k1.options.get("endpoint"), Some(&kms.endpoint()));
-    assert!(!k1.options.contains_key("credentials"));
+    // Identity only: where tokens go (the endpoint) and the credential
+    // choice are the caller's, never recorded.
+    assert!(k1.options.is_empty(), "{:?}", k1.options);
     let key = SecretKey::generate().unwrap();
     let blob1 = src.wrap(&h1, &key, b"aad").await.unwrap();
 
@@ -112,10 +116,11 @@ fn engine_round_trip_makes_one_decrypt_at_open_and_survives_an_outage() {
     }
     drop(storage);
     assert_eq!(kms.count("Encrypt"), 1);
-    assert_eq!(kms.count("Decrypt"), 0);
+    // The new slot is unwrapped once before it is kept.
+    assert_eq!(kms.count("Decrypt"), 1, "the new slot is proven at create");
 
     let storage = StorageEngine::open(&path, &config).unwrap();
-    assert_eq!(kms.count("Decrypt"), 1, "one unwrap at open");
+    assert_eq!(kms.count("Decrypt"), 2, "one unwrap at open");
     for i in 0..100 {
         assert_eq!(
             storage.get(format!("k{i}").as_bytes()).unwrap().unwrap(),
@@ -125,7 +130,7 @@ fn engine_round_trip_makes_one_decrypt_at_open_and_survives_an_outage() {
     for i in 100..300 {
         storage.put(format!("k{i}").as_bytes(), b"more").unwrap();
     }
-    assert_eq!(kms.count("Decrypt"), 1, "no KMS call per record");
+    assert_eq!(kms.count("Decrypt"), 2, "no KMS call per record");
 
     kms.set_down(true);
     storage.put(b"during-outage", b"ok").unwrap();
@@ -254,4 +259,66 @@ fn kek_rotation_env_to_gcp_to_other_key_to_file_and_canary_scan() {
         s.get(b"canary-gcp-key-7").unwrap().unwrap(),
         CANARY.as_bytes()
     );
+}
+
+#[test]
+fn rotation_to_an_encrypt_only_key_is_refused_and_the_old_key_still_opens() {
+    let kms = FakeKms::start();
+    let a = kms.create_key("ring", "enc-dec");
+    let b = kms.create_key("ring", "enc-only");
+    // The identity holds roles/cloudkms.cryptoKeyEncrypter on B: Encrypt
+    // works, Decrypt is PERMISSION_DENIED.
+    kms.deny_decrypt(&b);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let config = Config::default();
+    let gcp = |k: &str| KeyManager::from_key_source(Arc::new(source(k, &kms)));
+    let (ka, kb) = (gcp(&a), gcp(&b));
+    let s = StorageEngine::open_with_key_manager(&path, &config, &ka).unwrap();
+    s.put(b"k", b"v").unwrap();
+    let encrypts = kms.count("Encrypt");
+
+    let err = s.rotate_encryption_key(&kb).unwrap_err();
+    assert!(
+        matches!(&err, CoreError::Keys(Error::NewKeyCannotDecrypt { .. })),
+        "{err:?}"
+    );
+    let msg = err.to_string();
+    assert!(msg.contains("cannot decrypt"), "{msg}");
+    assert!(msg.contains("PERMISSION_DENIED"), "{msg}");
+    assert!(msg.contains("grant decrypt"), "{msg}");
+    assert!(
+        msg.contains("roles/cloudkms.cryptoKeyEncrypterDecrypter"),
+        "{msg}"
+    );
+    assert!(msg.contains(&b), "{msg}");
+    assert_eq!(kms.count("Encrypt"), encrypts + 1, "B did wrap");
+    // add-key is refused the same way.
+    let err = s.add_encryption_key(&kb).unwrap_err();
+    assert!(
+        matches!(&err, CoreError::Keys(Error::NewKeyCannotDecrypt { .. })),
+        "{err:?}"
+    );
+    // Still usable, still one slot (A's).
+    assert_eq!(s.get(b"k").unwrap().unwrap(), b"v");
+    assert_eq!(s.encryption_status().unwrap().kek_slots.len(), 1);
+    drop(s);
+
+    // The database still opens with A, and B does not open it.
+    let s = StorageEngine::open_with_key_manager(&path, &config, &ka).unwrap();
+    assert_eq!(s.get(b"k").unwrap().unwrap(), b"v");
+    drop(s);
+    let err = StorageEngine::open_with_key_manager(&path, &config, &kb).unwrap_err();
+    assert!(
+        matches!(err, CoreError::Keys(Error::WrongKey { .. })),
+        "{err}"
+    );
+    // A new database under B is refused before anything is written.
+    let fresh = dir.path().join("fresh");
+    let err = StorageEngine::open_with_key_manager(&fresh, &config, &kb).unwrap_err();
+    assert!(
+        matches!(&err, CoreError::Keys(Error::NewKeyCannotDecrypt { .. })),
+        "{err:?}"
+    );
+    assert!(!fresh.exists());
 }

@@ -15,6 +15,10 @@
 //! `ca_cert` (else `VAULT_CACERT` / `BAO_CACERT`), `timeout_secs`,
 //! `max_attempts`. The token comes from Vault's own chain: `VAULT_TOKEN`,
 //! `BAO_TOKEN`, then the CLI's `~/.vault-token`; it is never an option.
+//! The token travels in a header of every request, so the address must be
+//! `https://` unless `insecure_endpoint = "true"` (a local `bao server
+//! -dev`), and a slot records the key's name, mount and namespace only:
+//! the address and CA file are the caller's to give, never the database's.
 //!
 //! The wrapped blob is `0x01 | u32 key version (BE) | transit ciphertext
 //! bytes`: the `vault:vN:` text form, decoded, so that every byte of it is
@@ -49,6 +53,10 @@ pub const OPTIONS: [&str; 6] = [
     "max_attempts",
 ];
 
+/// Options a slot records: with the key's name they say which transit key
+/// it is. Where the server is (`address`, `ca_cert`) is never recorded.
+pub const IDENTITY_OPTIONS: [&str; 2] = ["mount", "namespace"];
+
 const DEFAULT_MOUNT: &str = "transit";
 const DEFAULT_TIMEOUT_SECS: u64 = 30;
 const DEFAULT_MAX_ATTEMPTS: u32 = 3;
@@ -56,7 +64,13 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const BLOB_FORMAT: u8 = 1;
 
 heliosdb_keys::inventory::submit! {
-    KmsProvider { name: PROVIDER, feature: "vault", build: build_source }
+    KmsProvider {
+        name: PROVIDER,
+        feature: "vault",
+        build: build_source,
+        identity_options: &IDENTITY_OPTIONS,
+        key_id_routing: heliosdb_keys::no_key_id_routing,
+    }
 }
 
 fn build_source(spec: &KmsSpec) -> Result<Arc<dyn KeySource>> {
@@ -109,6 +123,8 @@ impl Settings {
                 "Vault address must start with https:// or http://, got {address:?}"
             )));
         }
+        // The token is a header of every request: never in clear unless asked.
+        spec.check_url("address", &address)?;
         let mount = opt("mount")
             .unwrap_or_else(|| DEFAULT_MOUNT.to_string())
             .trim_matches('/')
@@ -125,10 +141,9 @@ impl Settings {
         })
     }
 
-    /// Options a slot records so tools can reach the key from the path alone.
+    /// Options a slot records: identity only ([`IDENTITY_OPTIONS`]).
     fn stored_options(&self) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
-        out.insert("address".to_string(), self.address.clone());
         out.insert("mount".to_string(), self.mount.clone());
         if let Some(ns) = &self.namespace {
             out.insert("namespace".to_string(), ns.clone());
@@ -639,6 +654,24 @@ mod tests {
         assert!(err.contains("unknown option 'token'"), "{err}");
         assert!(Settings::parse(&spec("a/b", &a)).is_err());
         assert!(Settings::parse(&spec("app", &[("address", "vault:8200")])).is_err());
+        // The token would cross the network in clear.
+        let err = Settings::parse(&spec("app", &[("address", "http://127.0.0.1:8200")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--insecure-kms-endpoint"), "{err}");
+        let s = Settings::parse(&spec(
+            "app",
+            &[
+                ("address", "http://127.0.0.1:8200"),
+                ("insecure_endpoint", "true"),
+            ],
+        ))
+        .unwrap();
+        assert_eq!(
+            s.stored_options().keys().collect::<Vec<_>>(),
+            vec!["mount"],
+            "the address is never recorded"
+        );
     }
 
     #[test]

@@ -8,16 +8,14 @@ use std::sync::Arc;
 use common::Bao;
 use heliosdb_core::config::KeySource as KeySourceConfig;
 use heliosdb_core::{Config, Error as CoreError, StorageEngine};
-use heliosdb_keys::{
-    conformance, kms_source, Error, KeyManager, KeySource, KmsErrorKind, SecretKey,
-};
+use heliosdb_keys::{conformance, Error, KeyManager, KeySource, KmsErrorKind, SecretKey};
 use heliosdb_kms_vault::{blob_key_version, VaultTransitSource};
 
 fn config_for(dir: &std::path::Path, bao: &Bao, key: &str) -> Config {
     let toml = format!(
         "[storage]\npath = \"{}\"\n\n[encryption]\nenabled = true\n\
          key_source = {{ Kms = {{ provider = \"vault\", key_id = \"{key}\", address = \"{}\" }} }}\n\n\
-         [encryption.kms]\nmount = \"transit\"\nmax_attempts = \"2\"\ntimeout_secs = \"5\"\n",
+         [encryption.kms]\nmount = \"transit\"\ninsecure_endpoint = \"true\"\nmax_attempts = \"2\"\ntimeout_secs = \"5\"\n",
         dir.join("db").display(),
         bao.address()
     );
@@ -64,7 +62,8 @@ async fn key_versions_are_pinned_recorded_and_enforced() {
     let kms = h1.kms.as_ref().unwrap();
     assert_eq!(kms.key_id, "versions");
     assert_eq!(kms.key_version.as_deref(), Some("1"));
-    assert_eq!(kms.options.get("address"), Some(&bao.address()));
+    // Identity only: the address (where the token goes) is never recorded.
+    assert_eq!(kms.options.get("address"), None);
     assert_eq!(
         kms.options.get("mount").map(String::as_str),
         Some("transit")
@@ -112,10 +111,11 @@ fn engine_round_trip_makes_one_decrypt_at_open_and_survives_an_outage() {
     }
     drop(storage);
     assert_eq!(bao.count("encrypt", "engine"), 1);
-    assert_eq!(bao.count("decrypt", "engine"), 0);
+    // The new slot is unwrapped once before it is kept.
+    assert_eq!(bao.count("decrypt", "engine"), 1, "the new slot is proven");
 
     let storage = StorageEngine::open(&path, &config).unwrap();
-    assert_eq!(bao.count("decrypt", "engine"), 1, "one unwrap at open");
+    assert_eq!(bao.count("decrypt", "engine"), 2, "one unwrap at open");
     for i in 0..100 {
         assert_eq!(
             storage.get(format!("k{i}").as_bytes()).unwrap().unwrap(),
@@ -125,7 +125,7 @@ fn engine_round_trip_makes_one_decrypt_at_open_and_survives_an_outage() {
     for i in 100..300 {
         storage.put(format!("k{i}").as_bytes(), b"more").unwrap();
     }
-    assert_eq!(bao.count("decrypt", "engine"), 1, "no KMS call per record");
+    assert_eq!(bao.count("decrypt", "engine"), 2, "no KMS call per record");
     assert_eq!(bao.count("encrypt", "engine"), 1);
 
     // Vault sealed (an outage): the open database keeps working.
@@ -166,6 +166,10 @@ fn init_with_vault_unreachable_leaves_no_database() {
         .encryption
         .kms
         .insert("max_attempts".into(), "2".into());
+    config
+        .encryption
+        .kms
+        .insert("insecure_endpoint".into(), "true".into());
     let err = StorageEngine::open(&path, &config).unwrap_err();
     assert_eq!(core_kind(&err), Some(KmsErrorKind::Unavailable), "{err}");
     assert!(!path.exists(), "a failed init left {}", path.display());
@@ -237,18 +241,81 @@ fn reopens_from_the_slot_identity_alone() {
         let s = StorageEngine::open(&path, &config).unwrap();
         s.put(b"k", b"v").unwrap();
     }
-    // What `heliosdb-nano … --path DB` does: read the keyring, build the
-    // source from the slot's recorded KMS identity and options.
+    // What `heliosdb-nano … --path DB --kms-option address=…` does: read
+    // the keyring, build the source from the slot's recorded identity and
+    // the caller's address.
     let (_, ring) = StorageEngine::inspect(&path).unwrap();
     let kms = ring.unwrap().slots[0].header.kms.clone().unwrap();
-    let src = kms_source(&heliosdb_keys::KmsSpec {
-        provider: kms.provider,
-        key_id: kms.key_id,
-        options: kms.options,
-    })
-    .unwrap();
+    assert_eq!(
+        kms.options.get("mount").map(String::as_str),
+        Some("transit")
+    );
+    let caller = [
+        ("address".to_string(), bao.address()),
+        ("insecure_endpoint".to_string(), "true".to_string()),
+    ]
+    .into();
+    let src = heliosdb_keys::kms_source_for_slot(&kms, &caller).unwrap();
     let s = StorageEngine::open_with_source(&path, &Config::default(), src).unwrap();
     assert_eq!(s.get(b"k").unwrap().unwrap(), b"v");
+    // Without an address from the caller (and no VAULT_ADDR) there is
+    // nowhere to send the token: the slot does not supply one.
+    let err = heliosdb_keys::kms_source_for_slot(&kms, &Default::default()).unwrap_err();
+    assert!(err.to_string().contains("needs an address"), "{err}");
+}
+
+#[test]
+fn rotation_to_a_key_the_token_may_only_encrypt_with_is_refused() {
+    let bao = Bao::start();
+    bao.create_key("both");
+    bao.create_key("enc-only");
+    // A policy on transit/encrypt only (plus reading the key, which the
+    // slot header needs): the token may wrap but never unwrap.
+    let token = bao.token_with_policy(
+        "heliosdb-encrypt-only",
+        "path \"transit/encrypt/enc-only\" { capabilities = [\"update\"] }\n\
+         path \"transit/keys/enc-only\" { capabilities = [\"read\"] }\n",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let config = Config::default();
+    let ka = KeyManager::from_key_source(Arc::new(
+        VaultTransitSource::new(&bao.spec("both")).unwrap(),
+    ));
+    let kb = KeyManager::from_key_source(Arc::new(
+        VaultTransitSource::with_token(&bao.spec("enc-only"), token.clone().into()).unwrap(),
+    ));
+    let s = StorageEngine::open_with_key_manager(&path, &config, &ka).unwrap();
+    s.put(b"k", b"v").unwrap();
+
+    let err = s.rotate_encryption_key(&kb).unwrap_err();
+    assert!(
+        matches!(&err, CoreError::Keys(Error::NewKeyCannotDecrypt { .. })),
+        "{err:?}"
+    );
+    let msg = err.to_string();
+    assert!(msg.contains("cannot decrypt"), "{msg}");
+    assert!(msg.contains("access denied"), "{msg}");
+    assert!(
+        msg.contains("grant decrypt") && msg.contains("transit/decrypt"),
+        "{msg}"
+    );
+    assert!(!msg.contains(&token), "{msg}");
+    assert_eq!(bao.count("encrypt", "enc-only"), 1, "the new key did wrap");
+    assert_eq!(bao.count("decrypt", "enc-only"), 1, "and was tried once");
+    let err = s.add_encryption_key(&kb).unwrap_err();
+    assert!(
+        matches!(&err, CoreError::Keys(Error::NewKeyCannotDecrypt { .. })),
+        "{err:?}"
+    );
+    assert_eq!(s.encryption_status().unwrap().kek_slots.len(), 1);
+    drop(s);
+
+    // Unchanged: the old key opens it, the encrypt-only one does not.
+    let s = StorageEngine::open_with_key_manager(&path, &config, &ka).unwrap();
+    assert_eq!(s.get(b"k").unwrap().unwrap(), b"v");
+    drop(s);
+    assert_wrong(&path, &kb);
 }
 
 #[test]
@@ -285,8 +352,13 @@ fn kek_rotation_env_to_vault_to_other_vault_key_to_file() {
     s.rotate_encryption_key(&vault_a).unwrap();
     drop(s);
     assert_wrong(&path, &env);
+    let before = bao.count("decrypt", "rot-a");
     let s = StorageEngine::open_with_key_manager(&path, &config, &vault_a).unwrap();
-    assert_eq!(bao.count("decrypt", "rot-a"), 1);
+    assert_eq!(
+        bao.count("decrypt", "rot-a") - before,
+        1,
+        "one unwrap at open"
+    );
     // vault key A → vault key B
     s.rotate_encryption_key(&vault_b).unwrap();
     drop(s);

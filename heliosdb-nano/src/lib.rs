@@ -65,7 +65,10 @@ pub mod kms {
     #[cfg(feature = "vault")]
     pub use heliosdb_kms_vault as vault;
 
-    pub use heliosdb_keys::{kms_providers, kms_source, KmsSpec};
+    pub use heliosdb_keys::{
+        kms_providers, kms_source, kms_source_for_slot, slot_spec, KmsSpec,
+        INSECURE_ENDPOINT_OPTION,
+    };
 }
 
 /// The audit log: settings, events, chain verification.

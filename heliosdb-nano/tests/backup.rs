@@ -252,3 +252,88 @@ fn secure_delete_removes_the_deleted_rows_ciphertext_from_every_file() {
         assert_eq!(s.scan_table("t").unwrap().len(), 299);
     }
 }
+
+/// Modes of everything under `root` that are not private to the owner
+/// (directories other than 0700, files other than 0600).
+fn not_private(root: &std::path::Path) -> Vec<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut bad = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        let meta = std::fs::symlink_metadata(&p).unwrap();
+        let mode = meta.permissions().mode() & 0o777;
+        if meta.is_dir() {
+            if mode != 0o700 {
+                bad.push(format!("{} {mode:03o}", p.display()));
+            }
+            for e in std::fs::read_dir(&p).unwrap() {
+                stack.push(e.unwrap().path());
+            }
+        } else if mode != 0o600 {
+            bad.push(format!("{} {mode:03o}", p.display()));
+        }
+    }
+    bad
+}
+
+#[test]
+fn backups_and_restores_are_private_to_their_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = common::key_file(dir.path(), "a.key", common::KEY_A.as_bytes(), 0o400);
+    let db = dir.path().join("db");
+    let s = StorageEngine::open(&db, &common::file_config(&key)).unwrap();
+    s.put(b"kv", b"private").unwrap();
+    // The library: a directory and a tarball.
+    let lib_dir = dir.path().join("lib-backup");
+    let lib_tar = dir.path().join("lib-backup.tar.gz");
+    s.backup(&lib_dir).unwrap();
+    s.backup(&lib_tar).unwrap();
+    drop(s);
+    // The command line: the same two.
+    for name in ["cli-backup", "cli-backup.tar.gz"] {
+        let out = common::bin()
+            .args(["backup", "--input"])
+            .arg(&db)
+            .arg("--output")
+            .arg(dir.path().join(name))
+            .arg("--key-file")
+            .arg(&key)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+    }
+    for b in [
+        "lib-backup",
+        "lib-backup.tar.gz",
+        "cli-backup",
+        "cli-backup.tar.gz",
+    ] {
+        let p = dir.path().join(b);
+        let bad = not_private(&p);
+        assert!(bad.is_empty(), "{b}: not private: {bad:?}");
+    }
+    // No staging or partial files left beside them.
+    let leftovers: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.') || n.ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // A restore is private whatever the backup's modes were.
+    use std::os::unix::fs::PermissionsExt;
+    let old_style = dir.path().join("cli-backup");
+    std::fs::set_permissions(&old_style, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for e in std::fs::read_dir(&old_style).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_file() {
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+    }
+    for (from, to) in [("cli-backup", "r1"), ("lib-backup.tar.gz", "r2")] {
+        heliosdb_nano::storage::restore(dir.path().join(from), dir.path().join(to)).unwrap();
+        let bad = not_private(&dir.path().join(to));
+        assert!(bad.is_empty(), "restored {to}: not private: {bad:?}");
+    }
+    let s = StorageEngine::open(dir.path().join("r1"), &common::file_config(&key)).unwrap();
+    assert_eq!(s.get(b"kv").unwrap().unwrap(), b"private");
+}

@@ -262,3 +262,59 @@ fn file_key_database_reopens_in_another_process() {
     let s = StorageEngine::open(&db, &common::file_config(&key)).unwrap();
     assert!(s.is_encrypted());
 }
+
+#[test]
+fn rotate_key_refuses_an_absurd_argon2_cost_before_anything_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = common::key_file(dir.path(), "k.key", common::KEY_A.as_bytes(), 0o400);
+    let db = dir.path().join("db");
+    let out = common::bin()
+        .args(["init", "--key-file"])
+        .arg(&key)
+        .arg("--path")
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    for (flag, value, says) in [
+        (
+            "--argon2-iterations",
+            "64",
+            "iterations must be from 1 to 10",
+        ),
+        (
+            "--argon2-iterations",
+            "11",
+            "iterations must be from 1 to 10",
+        ),
+        ("--argon2-memory-kib", "4194304", "1 GiB"),
+    ] {
+        // No password anywhere: the cost is refused before one is asked for.
+        let out = common::bin()
+            .args(["rotate-key", "--path"])
+            .arg(&db)
+            .arg("--key-file")
+            .arg(&key)
+            .args(["--new-password", flag, value])
+            .env_remove("HELIOSDB_NEW_PASSWORD")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{flag} {value} accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(says) && err.contains(flag),
+            "{flag} {value}: {err}"
+        );
+    }
+    // Still one slot, the key file's.
+    let out = common::bin()
+        .args(["key-status", "--path"])
+        .arg(&db)
+        .env_remove("HELIOSDB_ENCRYPTION_KEY")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("slot 1: key file"), "{text}");
+    assert!(!text.contains("slot 2"), "{text}");
+}

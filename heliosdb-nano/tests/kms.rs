@@ -191,32 +191,59 @@ fn cli_init_info_verify_with_vault_transit() {
             .env_remove("HELIOSDB_ENCRYPTION_KEY");
         c
     };
+    // The dev server is plaintext HTTP: every command says so explicitly.
+    let reach = [
+        "--kms-option".to_string(),
+        format!("address={address}"),
+        "--insecure-kms-endpoint".to_string(),
+    ];
     let out = run(bin()
-        .args(["init", "--encrypted", "--kms", "vault:cli", "--kms-option"])
-        .arg(format!("address={address}"))
+        .args(["init", "--encrypted", "--kms", "vault:cli"])
+        .args(&reach)
         .arg("--path")
         .arg(&db));
     assert!(out.contains("vault KMS key transit/cli"), "{out}");
-    // From --path alone: the slot records the key and how to reach it.
-    let out = run(bin().args(["info", "--path"]).arg(&db));
+    // Without --insecure-kms-endpoint an http:// address is refused.
+    let out = bin()
+        .args(["init", "--encrypted", "--kms", "vault:cli", "--kms-option"])
+        .arg(format!("address={address}"))
+        .arg("--path")
+        .arg(dir.path().join("db2"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--insecure-kms-endpoint"), "{err}");
+    // The slot records the key's identity (name, mount), never the address.
+    let out = run(bin().args(["info", "--path"]).arg(&db).args(&reach));
     assert!(
-        out.contains(&format!(
-            "kms: vault KMS key cli (version 1) [address={address}, mount=transit]"
-        )),
+        out.contains("kms: vault KMS key cli (version 1) [mount=transit]"),
         "{out}"
     );
     assert!(
         out.contains("opened with: vault KMS key transit/cli"),
         "{out}"
     );
-    let out = run(bin().args(["verify", "--path"]).arg(&db));
+    // From --path alone there is nowhere to send the token: no address.
+    let out = run(bin().args(["info", "--path"]).arg(&db));
+    assert!(
+        out.contains("could not open") && out.contains("needs an address"),
+        "{out}"
+    );
+    // VAULT_ADDR is the caller's too.
+    let out = run(bin()
+        .env("VAULT_ADDR", &address)
+        .args(["verify", "--insecure-kms-endpoint", "--path"])
+        .arg(&db));
     assert!(out.contains("all records authenticated"), "{out}");
     // Without a token: a clear access-denied, not a crash.
     let out = common::bin()
         .env_remove("VAULT_TOKEN")
+        .env_remove("VAULT_ADDR")
         .env("HOME", dir.path())
         .args(["verify", "--path"])
         .arg(&db)
+        .args(&reach)
         .output()
         .unwrap();
     assert!(!out.status.success());
@@ -276,22 +303,29 @@ fn cli_init_info_verify_with_aws_kms_on_moto() {
             .env_remove("HELIOSDB_ENCRYPTION_KEY");
         c
     };
+    // moto is plaintext HTTP: the endpoint and the flag on every command.
+    let reach = [
+        "--kms-option".to_string(),
+        format!("endpoint={endpoint}"),
+        "--insecure-kms-endpoint".to_string(),
+    ];
     let out = run(bin()
         .args(["init", "--encrypted", "--kms", "aws:alias/cli"])
-        .args(["--kms-option", "region=us-east-1", "--kms-option"])
-        .arg(format!("endpoint={endpoint}"))
+        .args(["--kms-option", "region=us-east-1"])
+        .args(&reach)
         .arg("--path")
         .arg(&db));
     assert!(out.contains("aws KMS key alias/cli"), "{out}");
-    let out = run(bin().args(["info", "--path"]).arg(&db));
+    // The slot records the key's ARN and region; the endpoint is ours to give.
+    let out = run(bin().args(["info", "--path"]).arg(&db).args(&reach));
     assert!(
         out.contains(&format!(
             "kms: aws KMS key arn:aws:kms:us-east-1:123456789012:key/{key_id} \
-             [endpoint={endpoint}, region=us-east-1]"
+             [region=us-east-1]"
         )),
         "{out}"
     );
-    let out = run(bin().args(["verify", "--path"]).arg(&db));
+    let out = run(bin().args(["verify", "--path"]).arg(&db).args(&reach));
     assert!(out.contains("all records authenticated"), "{out}");
     // KEK rotation to a second KMS key whose options come from
     // --new-kms-option (the current key's come from the slot).
@@ -307,15 +341,16 @@ fn cli_init_info_verify_with_aws_kms_on_moto() {
     let out = run(bin()
         .args(["rotate-key", "--path"])
         .arg(&db)
+        .args(&reach)
         .arg("--new-kms")
         .arg(format!("aws:{key_b}"))
         .args(["--new-kms-option", "region=us-east-1", "--new-kms-option"])
         .arg(format!("endpoint={endpoint}")));
     assert!(out.contains("key-encryption key rotated"), "{out}");
-    let out = run(bin().args(["info", "--path"]).arg(&db));
+    let out = run(bin().args(["info", "--path"]).arg(&db).args(&reach));
     assert!(out.contains(&format!("key/{key_b}")), "{out}");
     assert!(!out.contains(&format!("key/{key_id}")), "{out}");
-    let out = run(bin().args(["verify", "--path"]).arg(&db));
+    let out = run(bin().args(["verify", "--path"]).arg(&db).args(&reach));
     assert!(out.contains("all records authenticated"), "{out}");
     // --new-kms-option without --new-kms is a usage error.
     let err = bin()
@@ -342,26 +377,30 @@ fn cli_init_info_verify_rotate_with_gcp_kms() {
             .env_remove("GOOGLE_APPLICATION_CREDENTIALS");
         c
     };
-    // Anonymous credentials are an emulator-only option: not recorded in
-    // the slot, so every command names it again.
-    let anonymous = ["--kms-option", "credentials=anonymous"];
+    // Where the emulator is, that it is plaintext, and its anonymous
+    // credentials are the caller's choices: not recorded in the slot, so
+    // every command names them again.
+    let anonymous = [
+        "--kms-option".to_string(),
+        "credentials=anonymous".to_string(),
+        "--kms-option".to_string(),
+        format!("endpoint={endpoint}"),
+        "--insecure-kms-endpoint".to_string(),
+    ];
     let out = run(bin()
         .args(["init", "--encrypted", "--kms"])
         .arg(format!("gcp:{key_a}"))
-        .arg("--kms-option")
-        .arg(format!("endpoint={endpoint}"))
-        .args(anonymous)
+        .args(&anonymous)
         .arg("--path")
         .arg(&db));
     assert!(out.contains(&format!("gcp KMS key {key_a}")), "{out}");
     let decrypts = kms.count("Decrypt");
-    let out = run(bin().args(["info", "--path"]).arg(&db).args(anonymous));
+    let out = run(bin().args(["info", "--path"]).arg(&db).args(&anonymous));
     assert!(
-        out.contains(&format!("kms: gcp KMS key {key_a}"))
-            && out.contains(&format!("[endpoint={endpoint}]")),
+        out.contains(&format!("kms: gcp KMS key {key_a}")) && !out.contains("endpoint="),
         "{out}"
     );
-    let out = run(bin().args(["verify", "--path"]).arg(&db).args(anonymous));
+    let out = run(bin().args(["verify", "--path"]).arg(&db).args(&anonymous));
     assert!(out.contains("all records authenticated"), "{out}");
     // One Decrypt per opening (info, verify).
     assert_eq!(kms.count("Decrypt") - decrypts, 2);
@@ -369,14 +408,39 @@ fn cli_init_info_verify_rotate_with_gcp_kms() {
     let out = run(bin()
         .args(["rotate-key", "--path"])
         .arg(&db)
-        .args(anonymous)
+        .args(&anonymous)
         .arg("--new-kms")
         .arg(format!("gcp:{key_b}"))
         .arg("--new-kms-option")
         .arg(format!("endpoint={endpoint}"))
         .args(["--new-kms-option", "credentials=anonymous"]));
     assert!(out.contains("key-encryption key rotated"), "{out}");
-    let out = run(bin().args(["info", "--path"]).arg(&db).args(anonymous));
+    // rotate-key to a key this identity may only encrypt with: refused,
+    // naming the fix, and the database still opens with key B.
+    let key_c = kms.create_key("cli", "c");
+    kms.deny_decrypt(&key_c);
+    let out = bin()
+        .args(["rotate-key", "--path"])
+        .arg(&db)
+        .args(&anonymous)
+        .arg("--new-kms")
+        .arg(format!("gcp:{key_c}"))
+        .arg("--new-kms-option")
+        .arg(format!("endpoint={endpoint}"))
+        .args(["--new-kms-option", "credentials=anonymous"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot decrypt")
+            && err.contains("grant decrypt")
+            && err.contains("Nothing was changed"),
+        "{err}"
+    );
+    let out = run(bin().args(["verify", "--path"]).arg(&db).args(&anonymous));
+    assert!(out.contains("all records authenticated"), "{out}");
+    let out = run(bin().args(["info", "--path"]).arg(&db).args(&anonymous));
     assert!(out.contains(&format!("gcp KMS key {key_b}")), "{out}");
     assert!(!out.contains(&format!("gcp KMS key {key_a} ")), "{out}");
     // The service down: a clear "unavailable", not a crash.
@@ -384,7 +448,7 @@ fn cli_init_info_verify_rotate_with_gcp_kms() {
     let out = bin()
         .args(["verify", "--path"])
         .arg(&db)
-        .args(anonymous)
+        .args(&anonymous)
         .args([
             "--kms-option",
             "max_attempts=1",

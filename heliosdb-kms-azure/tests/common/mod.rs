@@ -12,8 +12,9 @@
 //! `Forbidden`, `BadParameter`).
 //!
 //! It counts authorized requests per operation (`get`, `wrapkey`,
-//! `unwrapkey`) and challenges, can answer 503 to everything, and can deny a
-//! key (403 Forbidden).
+//! `unwrapkey`) and challenges, can answer 503 to everything, can deny a
+//! key (403 Forbidden), and can deny only `unwrapKey` on a key (an identity
+//! whose access policy grants wrapKey but not unwrapKey).
 
 #![allow(dead_code)]
 
@@ -53,6 +54,8 @@ struct Key {
 struct State {
     keys: BTreeMap<String, Key>,
     denied: HashSet<String>,
+    /// Keys on which `unwrapKey` (only) is forbidden.
+    unwrap_denied: HashSet<String>,
     counts: BTreeMap<String, usize>,
 }
 
@@ -213,6 +216,16 @@ impl FakeVault {
     /// Answers 403 Forbidden for every use of this key.
     pub fn deny(&self, name: &str) {
         self.state.lock().unwrap().denied.insert(name.to_string());
+    }
+
+    /// Answers 403 Forbidden to `unwrapKey` on this key, serving GET and
+    /// `wrapKey` as usual: an identity allowed to encrypt but not to decrypt.
+    pub fn deny_unwrap(&self, name: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .unwrap_denied
+            .insert(name.to_string());
     }
 
     /// Answers 503 to everything while `down`.
@@ -593,6 +606,9 @@ fn key_op(
             },
             vault,
         );
+    }
+    if op == "unwrapkey" && st.unwrap_denied.contains(name) {
+        return forbidden("unwrapKey", vault);
     }
     let v = match find(st, name, version) {
         Ok(v) => v,

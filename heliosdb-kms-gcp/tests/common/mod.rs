@@ -8,7 +8,8 @@
 //! Ciphertexts are AES-256-GCM under the version's material, prefixed with
 //! the version's random id, so a ciphertext of another key or version is
 //! refused the way Cloud KMS refuses it (INVALID_ARGUMENT). It also counts
-//! requests per method and can be made unavailable or deny a key.
+//! requests per method and can be made unavailable, deny a key, or deny
+//! only Decrypt on a key (an identity with roles/cloudkms.cryptoKeyEncrypter).
 
 #![allow(dead_code)]
 
@@ -41,6 +42,8 @@ struct Key {
 struct State {
     keys: BTreeMap<String, Key>,
     denied: HashSet<String>,
+    /// Keys on which Decrypt (only) is denied.
+    decrypt_denied: HashSet<String>,
     counts: BTreeMap<String, usize>,
 }
 
@@ -119,6 +122,17 @@ impl FakeKms {
     /// Answers PERMISSION_DENIED for every use of this key.
     pub fn deny(&self, name: &str) {
         self.state.lock().unwrap().denied.insert(name.to_string());
+    }
+
+    /// Answers PERMISSION_DENIED to Decrypt on this key, serving
+    /// GetCryptoKey and Encrypt as usual: what an identity holding
+    /// `roles/cloudkms.cryptoKeyEncrypter` (not `…EncrypterDecrypter`) gets.
+    pub fn deny_decrypt(&self, name: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .decrypt_denied
+            .insert(name.to_string());
     }
 
     /// Answers 503 UNAVAILABLE to everything while `down`.
@@ -404,7 +418,7 @@ fn decrypt(st: &State, name: &str, req: &Value) -> (u16, Value) {
     let Some(k) = st.keys.get(name) else {
         return not_found(name);
     };
-    if st.denied.contains(name) {
+    if st.denied.contains(name) || st.decrypt_denied.contains(name) {
         return denied("cloudkms.cryptoKeyVersions.useToDecrypt", name);
     }
     let ct = match bytes_field(req, "ciphertext") {

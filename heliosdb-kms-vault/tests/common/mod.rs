@@ -223,6 +223,17 @@ impl Bao {
         );
     }
 
+    /// Writes ACL policy `name` (HCL) and returns a new token holding only
+    /// it (and `default`, which grants nothing on transit).
+    pub fn token_with_policy(&self, name: &str, hcl: &str) -> String {
+        let body = serde_json::json!({ "policy": hcl }).to_string();
+        self.ok("POST", &format!("sys/policies/acl/{name}"), Some(&body));
+        let body = serde_json::json!({ "policies": [name], "ttl": "1h" }).to_string();
+        let out = self.ok("POST", "auth/token/create", Some(&body));
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        v["auth"]["client_token"].as_str().unwrap().to_string()
+    }
+
     /// Seals the server: every request now gets 503 "Vault is sealed".
     pub fn seal(&self) {
         self.ok("POST", "sys/seal", None);
@@ -249,6 +260,8 @@ impl Bao {
             key_id: name.into(),
             options: [
                 ("address".to_string(), self.address()),
+                // The dev server speaks plaintext HTTP on 127.0.0.1.
+                ("insecure_endpoint".to_string(), "true".to_string()),
                 ("max_attempts".to_string(), "2".to_string()),
                 ("timeout_secs".to_string(), "5".to_string()),
             ]

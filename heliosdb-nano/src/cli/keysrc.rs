@@ -1,6 +1,14 @@
 //! Finding the key-encryption key for a command: explicit flags, then the
 //! configuration, then the key source recorded (secret-free) in the
 //! database's keyring, so that most commands need only `--path`.
+//!
+//! A keyring travels with its database (backups, copies from others), so
+//! what it records is not trusted to route credentials: from a KMS slot we
+//! take the key's identity only (provider, key id, version, Vault mount,
+//! AWS region). Endpoints, addresses, CA files and challenge checks come
+//! from the caller — the configuration's `[encryption.kms]` (with
+//! `--config`), `--kms-option`, the provider's own environment (VAULT_ADDR)
+//! — and plaintext `http://` needs `--insecure-kms-endpoint`.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::Path;
@@ -11,7 +19,7 @@ use clap::Args;
 use heliosdb_core::{Config, StorageEngine};
 use heliosdb_keys::{
     EnvSource, FileSource, KeyManager, KeySource, KeySourceConfig, KmsKeyRef, KmsSpec,
-    PasswordSource, SourceKind, DEFAULT_KEY_ENV,
+    PasswordSource, SourceKind, DEFAULT_KEY_ENV, INSECURE_ENDPOINT_OPTION,
 };
 use zeroize::Zeroizing;
 
@@ -31,10 +39,17 @@ pub struct KeyArgs {
     /// options come from the config's [encryption.kms] and --kms-option.
     #[arg(long, value_name = "PROVIDER:KEY_ID", conflicts_with_all = ["key_env", "key_file", "password"])]
     kms: Option<String>,
-    /// A KMS provider option NAME=VALUE (region, endpoint, address, …);
-    /// repeatable; overrides the config and the options recorded in the database.
+    /// A KMS provider option NAME=VALUE (region, endpoint, address,
+    /// vault_url, ca_file, …); repeatable; overrides the config. Where to
+    /// reach a KMS (endpoint, address, vault URL, CA) always comes from here
+    /// or the config, never from the database's keyring.
     #[arg(long = "kms-option", value_name = "NAME=VALUE")]
     kms_options: Vec<String>,
+    /// Allow a plaintext http:// KMS endpoint or address (local emulators
+    /// only: tokens and keys cross the network in clear). Applies to every
+    /// KMS key this command uses, the new key of rotate-key included.
+    #[arg(long)]
+    insecure_kms_endpoint: bool,
 }
 
 // KMS sources are built through the facade's `kms` module: naming it links
@@ -74,21 +89,34 @@ impl KeyArgs {
         Ok(None)
     }
 
-    /// `--kms-option NAME=VALUE` pairs.
+    /// `--kms-option NAME=VALUE` pairs, and `insecure_endpoint=true` for
+    /// `--insecure-kms-endpoint`.
     fn kms_option_pairs(&self) -> anyhow::Result<Vec<(String, String)>> {
-        option_pairs("--kms-option", &self.kms_options)
+        let mut pairs = option_pairs("--kms-option", &self.kms_options)?;
+        if self.insecure_kms_endpoint {
+            pairs.push((INSECURE_ENDPOINT_OPTION.to_string(), "true".to_string()));
+        }
+        Ok(pairs)
     }
 
-    /// The KMS source a slot records (provider, resolved key id, options
-    /// needed to reach it), with `--kms-option` overriding recorded options.
-    fn kms_from_slot(&self, kms: &KmsKeyRef) -> anyhow::Result<Arc<dyn KeySource>> {
-        let mut options = kms.options.clone();
+    /// Whether `--insecure-kms-endpoint` was given.
+    pub(crate) fn insecure_kms_endpoint(&self) -> bool {
+        self.insecure_kms_endpoint
+    }
+
+    /// The KMS source for the key a slot names: its identity from the slot,
+    /// where to reach it and what to trust from the caller only (`caller`:
+    /// the config's `[encryption.kms]` when a config file was given, then
+    /// `--kms-option`). A recorded endpoint the caller does not give is
+    /// ignored; one that differs from the caller's is an error naming both.
+    fn kms_from_slot(
+        &self,
+        kms: &KmsKeyRef,
+        caller: &std::collections::BTreeMap<String, String>,
+    ) -> anyhow::Result<Arc<dyn KeySource>> {
+        let mut options = caller.clone();
         options.extend(self.kms_option_pairs()?);
-        Ok(heliosdb_nano::kms::kms_source(&KmsSpec {
-            provider: kms.provider.clone(),
-            key_id: kms.key_id.clone(),
-            options,
-        })?)
+        Ok(heliosdb_nano::kms::kms_source_for_slot(kms, &options)?)
     }
 }
 
@@ -129,12 +157,20 @@ pub fn read_password_prompt(prompt: &str, confirm: bool) -> anyhow::Result<Zeroi
 /// Environment variable that may carry the password for scripted use.
 const PASSWORD_ENV: &str = "HELIOSDB_PASSWORD";
 
-fn from_config(config: &Config, confirm: bool) -> anyhow::Result<Arc<dyn KeySource>> {
+fn from_config(
+    config: &Config,
+    confirm: bool,
+    keys: &KeyArgs,
+) -> anyhow::Result<Arc<dyn KeySource>> {
     Ok(match &config.encryption.key_source {
         KeySourceConfig::Password => {
             Arc::new(PasswordSource::new(read_password(confirm)?.as_str()))
         }
-        other => KeyManager::from_config(other, &config.encryption.kms)?.key_source(),
+        other => {
+            let mut options = config.encryption.kms.clone();
+            options.extend(keys.kms_option_pairs()?);
+            KeyManager::from_config(other, &options)?.key_source()
+        }
     })
 }
 
@@ -149,7 +185,7 @@ pub fn source_for_init(
         return Ok(Some(s));
     }
     if from_file && config.encryption.enabled {
-        return Ok(Some(from_config(config, true)?));
+        return Ok(Some(from_config(config, true, keys)?));
     }
     if encrypted {
         return Ok(Some(Arc::new(EnvSource::new(DEFAULT_KEY_ENV)?)));
@@ -183,19 +219,26 @@ pub fn open_existing(
         return Ok(StorageEngine::open_with_source(path, &config, src)?);
     }
     if configured {
-        let src = from_config(&config, false)?;
+        let src = from_config(&config, false, keys)?;
         return Ok(StorageEngine::open_with_source(path, &config, src)?);
     }
     // The keyring records which sources wrap it: try those we can reach.
     let ring = ring.context("encrypted database without a keyring")?;
+    // Provider options the caller configured (a config file's [encryption.kms]).
+    let caller = if from_file {
+        config.encryption.kms.clone()
+    } else {
+        Default::default()
+    };
     let mut errors = Vec::new();
     for slot in &ring.slots {
         let desc = &slot.header.source;
-        // A KMS slot records the key's identity and how to reach it; a
-        // failed open (KMS unreachable, access denied) moves on to the next slot.
+        // A KMS slot records the key's identity; where to reach it is the
+        // caller's. A failed open (KMS unreachable, access denied, no
+        // address given) moves on to the next slot.
         if let (SourceKind::Kms, Some(kms)) = (desc.kind, slot.header.kms.as_ref()) {
             match keys
-                .kms_from_slot(kms)
+                .kms_from_slot(kms, &caller)
                 .and_then(|src| Ok(StorageEngine::open_with_source(path, &config, src)?))
             {
                 Ok(storage) => return Ok(storage),
@@ -223,8 +266,9 @@ pub fn open_existing(
 }
 
 /// One line naming the KMS key a slot is wrapped by: its resolved identity
-/// (ARN, key URL, CryptoKey name, transit key), version and the recorded,
-/// secret-free options used to reach it.
+/// (ARN, key URL, CryptoKey name, transit key), version and the options the
+/// slot records (identity only since routing left keyrings; older keyrings
+/// may still show an endpoint, which is never used unless you give it too).
 pub fn kms_identity(k: &KmsKeyRef) -> String {
     let mut out = format!("{} KMS key {}", k.provider, k.key_id);
     if let Some(v) = &k.key_version {

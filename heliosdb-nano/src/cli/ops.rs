@@ -31,6 +31,9 @@ pub fn restore(
     keys: &KeyArgs,
     new_key: &OptionalNewKey,
 ) -> anyhow::Result<ExitCode> {
+    if new_key.is_set() {
+        new_key.key.check()?;
+    }
     heliosdb_core::restore(input, output)?;
     // Open with a KEK of the backup and check every record before handing it over.
     let checked = (|| -> anyhow::Result<StorageEngine> {
@@ -56,7 +59,9 @@ pub fn restore(
         }
     };
     if new_key.is_set() {
-        let src = new_key.key.source(storage.config())?;
+        let src = new_key
+            .key
+            .source(storage.config(), keys.insecure_kms_endpoint())?;
         let done = storage.rotate_encryption_key(&KeyManager::from_key_source(src))?;
         println!(
             "re-keyed: the restored database now opens with {}",

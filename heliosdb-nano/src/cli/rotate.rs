@@ -26,10 +26,10 @@ pub struct NewKeyArgs {
     /// of standard input, or HELIOSDB_NEW_PASSWORD). Also how to change Argon2 cost.
     #[arg(long, conflicts_with = "new_kms")]
     new_password: bool,
-    /// Argon2id memory cost in KiB for --new-password (default 19456).
+    /// Argon2id memory cost in KiB for --new-password (default 19456; at most 1048576, 1 GiB).
     #[arg(long, requires = "new_password")]
     argon2_memory_kib: Option<u32>,
-    /// Argon2id iterations for --new-password (default 2).
+    /// Argon2id iterations for --new-password (default 2; at most 10).
     #[arg(long, requires = "new_password")]
     argon2_iterations: Option<u32>,
     /// New key: a KMS key, PROVIDER:KEY_ID (options from the config's
@@ -38,7 +38,7 @@ pub struct NewKeyArgs {
     new_kms: Option<String>,
     /// An option of the new KMS key source, e.g. region=eu-west-1 or
     /// endpoint=URL (repeatable; overrides [encryption.kms]). `--kms-option`
-    /// is for the current key.
+    /// is for the current key; `--insecure-kms-endpoint` applies to both.
     #[arg(
         long = "new-kms-option",
         value_name = "NAME=VALUE",
@@ -63,9 +63,36 @@ impl OptionalNewKey {
 }
 
 impl NewKeyArgs {
+    /// The Argon2id cost of `--new-password`, checked against the bounds a
+    /// keyring accepts.
+    fn argon2_cost(&self) -> anyhow::Result<(u32, u32)> {
+        let m = self.argon2_memory_kib.unwrap_or(19 * 1024);
+        let t = self.argon2_iterations.unwrap_or(2);
+        heliosdb_keys::check_argon2_cost(m, t, 1).map_err(|e| {
+            anyhow::anyhow!(
+                "{e} (--argon2-memory-kib takes {} to {} KiB, --argon2-iterations 1 to {})",
+                heliosdb_keys::ARGON2_MIN_MEMORY_KIB,
+                heliosdb_keys::ARGON2_MAX_MEMORY_KIB,
+                heliosdb_keys::ARGON2_MAX_ITERATIONS
+            )
+        })?;
+        Ok((m, t))
+    }
+
+    /// Checks the flags that need no I/O (the Argon2 cost), so that a bad
+    /// one is refused before the database is opened or a password read.
+    pub(crate) fn check(&self) -> anyhow::Result<()> {
+        if self.new_password {
+            self.argon2_cost()?;
+        }
+        Ok(())
+    }
+
+    /// The new key source. `insecure_endpoint`: `--insecure-kms-endpoint`.
     pub(crate) fn source(
         &self,
         config: &heliosdb_core::Config,
+        insecure_endpoint: bool,
     ) -> anyhow::Result<Arc<dyn KeySource>> {
         if let Some(var) = &self.new_key_env {
             return Ok(Arc::new(EnvSource::new(var.clone())?));
@@ -74,12 +101,11 @@ impl NewKeyArgs {
             return Ok(Arc::new(FileSource::new(f.clone())?));
         }
         if self.new_password {
+            let (m, t) = self.argon2_cost()?;
             let pw = match std::env::var("HELIOSDB_NEW_PASSWORD") {
                 Ok(p) => zeroize::Zeroizing::new(p),
                 Err(_) => keysrc::read_password_prompt("New database password: ", true)?,
             };
-            let m = self.argon2_memory_kib.unwrap_or(19 * 1024);
-            let t = self.argon2_iterations.unwrap_or(2);
             return Ok(Arc::new(PasswordSource::with_cost(pw.as_str(), m, t, 1)));
         }
         if let Some(spec) = &self.new_kms {
@@ -91,6 +117,12 @@ impl NewKeyArgs {
                 "--new-kms-option",
                 &self.new_kms_options,
             )?);
+            if insecure_endpoint {
+                options.insert(
+                    heliosdb_keys::INSECURE_ENDPOINT_OPTION.to_string(),
+                    "true".to_string(),
+                );
+            }
             return Ok(heliosdb_keys::kms_source(&KmsSpec {
                 provider: provider.to_string(),
                 key_id: key_id.to_string(),
@@ -107,9 +139,12 @@ pub fn rotate_key(
     new_key: &NewKeyArgs,
 ) -> anyhow::Result<ExitCode> {
     let (path, config, from_file) = target.resolve()?;
+    new_key.check()?;
     // Opening proves the old KEK: a wrong or missing one is refused here, before anything changes.
     let storage = keysrc::open_existing(&path, &config, from_file, keys)?;
-    let src = new_key.source(&config)?;
+    let src = new_key.source(&config, keys.insecure_kms_endpoint())?;
+    // The new slot is unwrapped with the new key before the old one goes:
+    // a key that may encrypt but not decrypt is refused, nothing changes.
     let done = storage.rotate_encryption_key(&KeyManager::from_key_source(src))?;
     println!("key-encryption key rotated (no record rewritten)");
     println!("  before: {}", done.old);
@@ -120,8 +155,9 @@ pub fn rotate_key(
 
 pub fn add_key(target: &Target, keys: &KeyArgs, new_key: &NewKeyArgs) -> anyhow::Result<ExitCode> {
     let (path, config, from_file) = target.resolve()?;
+    new_key.check()?;
     let storage = keysrc::open_existing(&path, &config, from_file, keys)?;
-    let src = new_key.source(&config)?;
+    let src = new_key.source(&config, keys.insecure_kms_endpoint())?;
     let desc = src.describe();
     let slot = storage.add_encryption_key(&KeyManager::from_key_source(src))?;
     println!(
