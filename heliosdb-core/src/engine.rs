@@ -839,21 +839,29 @@ impl StorageEngine {
         lock(&self.txns).contains_key(&TxnKey::thread())
     }
 
-    /// With `secure_delete`, deleted values are compacted out of the files.
+    /// Whether `[storage] secure_delete` (or its synonym) is on.
+    pub(crate) fn secure_delete(&self) -> bool {
+        self.config.storage.secure_delete || self.config.storage.overwrite_deleted_data
+    }
+
+    /// With `secure_delete`, the old versions of deleted and overwritten
+    /// records (writers emit a `Delete` before a `Put` that replaces a
+    /// value) are compacted out of the files: a flush, then a forced
+    /// compaction of just the key range those records span in each column
+    /// family, once per commit.
     fn after_deletes(&self, ops: &[Op]) -> Result<()> {
-        let secure =
-            self.config.storage.secure_delete || self.config.storage.overwrite_deleted_data;
-        if !secure || !ops.iter().any(|o| matches!(o, Op::Delete { .. })) {
+        if !self.secure_delete() || !ops.iter().any(|o| matches!(o, Op::Delete { .. })) {
             return Ok(());
         }
         self.store.flush()?;
         for cf in Cf::ALL {
-            if ops
-                .iter()
-                .any(|o| matches!(o, Op::Delete { cf: c, .. } if *c == cf))
-            {
-                self.store.compact_range(cf, None, None)?;
-            }
+            let mut keys = ops.iter().filter_map(|o| match o {
+                Op::Delete { cf: c, key } if *c == cf => Some(key.as_slice()),
+                _ => None,
+            });
+            let Some(first) = keys.next() else { continue };
+            let (lo, hi) = keys.fold((first, first), |(lo, hi), k| (lo.min(k), hi.max(k)));
+            self.store.compact_range(cf, Some(lo), Some(hi))?;
         }
         Ok(())
     }
@@ -877,7 +885,12 @@ impl StorageEngine {
     fn put_raw(&self, txn: TxnKey, key: &[u8], value: &[u8]) -> Result<()> {
         let physical = kv_physical_key(&self.store, key);
         let payload = self.kv_payload(key, value);
+        let secure = self.secure_delete();
         self.mutate(txn, |ctx| {
+            // An overwrite under secure_delete scrubs the old value too.
+            if secure && ctx.get(Cf::Kv, &physical)?.is_some() {
+                ctx.delete(Cf::Kv, physical.clone());
+            }
             ctx.put(Cf::Kv, physical, payload);
             Ok(())
         })

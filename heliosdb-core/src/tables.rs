@@ -567,6 +567,11 @@ impl StorageEngine {
                     ctx.put(Cf::Index, k, v);
                 }
             }
+            if self.secure_delete() {
+                // Marks the old version for secure_delete's compaction; in
+                // one batch the put that follows still wins.
+                ctx.delete(Cf::Rows, key.clone());
+            }
             ctx.put(Cf::Rows, key, tuple.encode());
             Ok(true)
         })

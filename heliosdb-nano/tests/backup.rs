@@ -253,6 +253,50 @@ fn secure_delete_removes_the_deleted_rows_ciphertext_from_every_file() {
     }
 }
 
+/// UPDATE under secure_delete scrubs the row's old version as well: its
+/// envelope leaves every file, and the new value reads back.
+#[test]
+fn secure_delete_also_scrubs_the_old_version_of_an_updated_row() {
+    for secure in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let key = common::key_file(dir.path(), "a.key", common::KEY_A.as_bytes(), 0o400);
+        let mut cfg = common::file_config(&key);
+        cfg.storage.secure_delete = secure;
+        let db = dir.path().join("db");
+        let old_version = {
+            let s = StorageEngine::open(&db, &cfg).unwrap();
+            table(&s);
+            s.insert_batch("t", (0..300).map(|i| row(i, 0)).collect())
+                .unwrap();
+            s.flush().unwrap();
+            let before: std::collections::HashMap<Vec<u8>, Vec<u8>> =
+                s.db.entries("rows").unwrap().into_iter().collect();
+            assert!(s.update_tuple("t", row(42, 7)).unwrap());
+            let (_, old) =
+                s.db.entries("rows")
+                    .unwrap()
+                    .into_iter()
+                    .find_map(|(k, v)| before.get(&k).filter(|o| **o != v).map(|o| (k, o.clone())))
+                    .expect("the updated row's entry changed");
+            old[5..37].to_vec()
+        };
+        let found = common::find_in_files(&db, &[&old_version]);
+        if secure {
+            assert!(found.is_empty(), "old version still on disk: {found:?}");
+        } else {
+            assert!(
+                !found.is_empty(),
+                "without secure_delete the old version should still be there"
+            );
+        }
+        let s = StorageEngine::open(&db, &cfg).unwrap();
+        assert_eq!(
+            s.get_by_pk("t", &Value::Int8(42)).unwrap(),
+            Some(row(42, 7))
+        );
+    }
+}
+
 /// Modes of everything under `root` that are not private to the owner
 /// (directories other than 0700, files other than 0600).
 fn not_private(root: &std::path::Path) -> Vec<String> {
