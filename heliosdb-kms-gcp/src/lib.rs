@@ -30,6 +30,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use google_cloud_gax::error::rpc::Code;
+use google_cloud_gax::exponential_backoff::ExponentialBackoffBuilder;
 use google_cloud_gax::options::RequestOptionsBuilder;
 use google_cloud_gax::retry_policy::{Aip194Strict, RetryPolicyExt};
 use google_cloud_kms_v1::client::KeyManagementService;
@@ -42,6 +43,14 @@ use zeroize::Zeroizing;
 
 /// Provider name in configuration and in key headers.
 pub const PROVIDER: &str = "gcp";
+
+/// How one Encrypt or Decrypt attempt failed: a checksum showed corruption
+/// in transit (worth another attempt), or anything else (final here; the
+/// client already retried what the service said was transient).
+enum Attempt {
+    Corrupt(Error),
+    Failed(Error),
+}
 
 /// Options this provider understands.
 pub const OPTIONS: [&str; 4] = ["endpoint", "credentials", "timeout_secs", "max_attempts"];
@@ -187,11 +196,24 @@ impl Inner {
         self.client
             .get_or_try_init(|| async {
                 let s = &self.settings;
-                let mut b = KeyManagementService::builder().with_retry_policy(
-                    Aip194Strict
-                        .with_attempt_limit(s.max_attempts)
-                        .with_time_limit(s.timeout * s.max_attempts),
-                );
+                // Encrypt and Decrypt are POSTs, which the client treats as
+                // not idempotent and never retries; for us they are (the
+                // same request may run twice without harm), so each call
+                // says so, and RESOURCE_EXHAUSTED (429, a rate quota) is
+                // retried too. Short, capped back-off: an open waits on it.
+                let backoff = ExponentialBackoffBuilder::new()
+                    .with_initial_delay(Duration::from_millis(100))
+                    .with_maximum_delay(Duration::from_secs(2))
+                    .build()
+                    .map_err(|e| self.err(KmsErrorKind::Unavailable, "configuring retries", e))?;
+                let mut b = KeyManagementService::builder()
+                    .with_retry_policy(
+                        Aip194Strict
+                            .continue_on_too_many_requests()
+                            .with_attempt_limit(s.max_attempts)
+                            .with_time_limit(s.timeout * s.max_attempts),
+                    )
+                    .with_backoff_policy(backoff);
                 if let Some(e) = &s.endpoint {
                     b = b.with_endpoint(e.clone());
                 }
@@ -255,33 +277,65 @@ impl Inner {
         self.err(kind, what, detail)
     }
 
+    /// Encrypt, retried (up to `max_attempts` in all) when a checksum shows
+    /// the request or response was corrupted in transit, as Google advises;
+    /// service errors are retried inside the client.
     async fn encrypt(
         &self,
         version: Option<String>,
         key: Zeroizing<Vec<u8>>,
         aad: Vec<u8>,
     ) -> Result<Vec<u8>> {
-        let client = self.client().await?;
+        let mut attempt = 1;
+        loop {
+            match self.encrypt_once(version.clone(), &key, &aad).await {
+                Err(Attempt::Corrupt(_)) if attempt < self.settings.max_attempts => attempt += 1,
+                Err(Attempt::Corrupt(e) | Attempt::Failed(e)) => return Err(e),
+                Ok(v) => return Ok(v),
+            }
+        }
+    }
+
+    /// Decrypt, retried like [`Inner::encrypt`] on checksum mismatches.
+    async fn decrypt(&self, blob: Vec<u8>, aad: Vec<u8>) -> Result<SecretKey> {
+        let mut attempt = 1;
+        loop {
+            match self.decrypt_once(&blob, &aad).await {
+                Err(Attempt::Corrupt(_)) if attempt < self.settings.max_attempts => attempt += 1,
+                Err(Attempt::Corrupt(e) | Attempt::Failed(e)) => return Err(e),
+                Ok(v) => return Ok(v),
+            }
+        }
+    }
+
+    async fn encrypt_once(
+        &self,
+        version: Option<String>,
+        key: &Zeroizing<Vec<u8>>,
+        aad: &[u8],
+    ) -> std::result::Result<Vec<u8>, Attempt> {
+        let client = self.client().await.map_err(Attempt::Failed)?;
         let name = version.clone().unwrap_or_else(|| self.settings.key.clone());
         let out = client
             .encrypt()
             .set_name(&name)
             .set_plaintext(key.to_vec())
-            .set_plaintext_crc32c(crc(&key))
-            .set_additional_authenticated_data(aad.clone())
-            .set_additional_authenticated_data_crc32c(crc(&aad))
+            .set_plaintext_crc32c(crc(key))
+            .set_additional_authenticated_data(aad.to_vec())
+            .set_additional_authenticated_data_crc32c(crc(aad))
+            .with_idempotency(true)
             .with_attempt_timeout(self.settings.timeout)
             .send()
             .await
-            .map_err(|e| self.classified("Encrypt", &e))?;
+            .map_err(|e| Attempt::Failed(self.classified("Encrypt", &e)))?;
         // End-to-end integrity: the service saw what we sent, and we got
         // what it sent. A mismatch is corruption on the way: retryable.
         let corrupt = |what: &str| {
-            self.err(
+            Attempt::Corrupt(self.err(
                 KmsErrorKind::Unavailable,
                 "Encrypt",
                 format!("{what}: the request or response was corrupted in transit; retry"),
-            )
+            ))
         };
         if !out.verified_plaintext_crc32c {
             return Err(corrupt("the service did not verify the plaintext checksum"));
@@ -294,11 +348,11 @@ impl Inner {
         }
         if let Some(v) = &version {
             if &out.name != v {
-                return Err(self.err(
+                return Err(Attempt::Failed(self.err(
                     KmsErrorKind::WrongKey,
                     "Encrypt",
                     format!("the service used version {} instead of {v}", out.name),
-                ));
+                )));
             }
         }
         if out.ciphertext.is_empty() {
@@ -307,35 +361,40 @@ impl Inner {
         Ok(out.ciphertext.to_vec())
     }
 
-    async fn decrypt(&self, blob: Vec<u8>, aad: Vec<u8>) -> Result<SecretKey> {
-        let client = self.client().await?;
+    async fn decrypt_once(
+        &self,
+        blob: &[u8],
+        aad: &[u8],
+    ) -> std::result::Result<SecretKey, Attempt> {
+        let client = self.client().await.map_err(Attempt::Failed)?;
         // Decrypt on our own CryptoKey: the service refuses a ciphertext
         // another key made.
         let out = client
             .decrypt()
             .set_name(&self.settings.key)
-            .set_ciphertext_crc32c(crc(&blob))
-            .set_ciphertext(blob)
-            .set_additional_authenticated_data_crc32c(crc(&aad))
-            .set_additional_authenticated_data(aad)
+            .set_ciphertext_crc32c(crc(blob))
+            .set_ciphertext(blob.to_vec())
+            .set_additional_authenticated_data_crc32c(crc(aad))
+            .set_additional_authenticated_data(aad.to_vec())
+            .with_idempotency(true)
             .with_attempt_timeout(self.settings.timeout)
             .send()
             .await
-            .map_err(|e| self.classified("Decrypt", &e))?;
+            .map_err(|e| Attempt::Failed(self.classified("Decrypt", &e)))?;
         let plain = Zeroizing::new(out.plaintext.to_vec());
         if out.plaintext_crc32c != Some(crc(&plain)) {
-            return Err(self.err(
+            return Err(Attempt::Corrupt(self.err(
                 KmsErrorKind::Unavailable,
                 "Decrypt",
                 "plaintext checksum mismatch: the response was corrupted in transit; retry",
-            ));
+            )));
         }
         SecretKey::from_slice(&plain).ok_or_else(|| {
-            self.err(
+            Attempt::Failed(self.err(
                 KmsErrorKind::WrongKey,
                 "Decrypt",
                 "the plaintext is not a 32-byte key",
-            )
+            ))
         })
     }
 }

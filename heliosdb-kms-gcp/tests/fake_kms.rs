@@ -6,7 +6,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::FakeKms;
+use common::{FakeKms, Fault};
 use heliosdb_core::config::KeySource as KeySourceConfig;
 use heliosdb_core::{Config, Error as CoreError, StorageEngine};
 use heliosdb_keys::{conformance, Error, KeyManager, KeySource, KmsErrorKind, KmsSpec, SecretKey};
@@ -321,4 +321,48 @@ fn rotation_to_an_encrypt_only_key_is_refused_and_the_old_key_still_opens() {
         "{err:?}"
     );
     assert!(!fresh.exists());
+}
+
+/// The finding: Encrypt/Decrypt are POSTs, which the Google client would not
+/// retry, so `max_attempts` had no effect. Now 503s, 429s and corrupted
+/// checksums are retried up to `max_attempts` (here 3) and counted at the
+/// server; one more fault than that is an `unavailable` error.
+#[tokio::test(flavor = "multi_thread")]
+async fn encrypt_and_decrypt_are_retried_on_503_429_and_bad_checksums() {
+    let kms = FakeKms::start();
+    let name = kms.create_key("ring", "retries");
+    let mut spec = spec(&name, &kms.endpoint());
+    spec.options.insert("max_attempts".into(), "3".into());
+    let src = GcpKmsSource::new(&spec).unwrap();
+    let header = src.new_header().await.unwrap();
+    let key = SecretKey::generate().unwrap();
+
+    let before = kms.count("Encrypt");
+    kms.inject(&[Fault::Unavailable, Fault::TooManyRequests]);
+    let blob = src.wrap(&header, &key, b"aad").await.unwrap();
+    assert_eq!(kms.count("Encrypt") - before, 3, "two faults, then success");
+
+    let before = kms.count("Decrypt");
+    kms.inject(&[Fault::TooManyRequests, Fault::BadChecksum]);
+    let back = src.unwrap(&header, &blob, b"aad").await.unwrap();
+    assert_eq!(back.expose_secret(), key.expose_secret());
+    assert_eq!(kms.count("Decrypt") - before, 3);
+
+    let before = kms.count("Encrypt");
+    kms.inject(&[Fault::BadChecksum, Fault::Unavailable]);
+    src.wrap(&header, &key, b"aad").await.unwrap();
+    assert_eq!(kms.count("Encrypt") - before, 3);
+
+    // More faults than attempts: a classified error after exactly 3 tries.
+    let before = kms.count("Decrypt");
+    kms.inject(&[Fault::Unavailable, Fault::Unavailable, Fault::Unavailable]);
+    let err = src.unwrap(&header, &blob, b"aad").await.unwrap_err();
+    assert_eq!(kind_of(&err), Some(KmsErrorKind::Unavailable), "{err}");
+    assert_eq!(kms.count("Decrypt") - before, 3);
+    let before = kms.count("Decrypt");
+    kms.inject(&[Fault::BadChecksum, Fault::BadChecksum, Fault::BadChecksum]);
+    let err = src.unwrap(&header, &blob, b"aad").await.unwrap_err();
+    assert_eq!(kind_of(&err), Some(KmsErrorKind::Unavailable), "{err}");
+    assert!(err.to_string().contains("checksum"), "{err}");
+    assert_eq!(kms.count("Decrypt") - before, 3);
 }

@@ -45,6 +45,20 @@ struct State {
     /// Keys on which Decrypt (only) is denied.
     decrypt_denied: HashSet<String>,
     counts: BTreeMap<String, usize>,
+    /// Faults injected into the next POSTs (Encrypt/Decrypt), in order.
+    faults: std::collections::VecDeque<Fault>,
+}
+
+/// A fault the server answers one POST with instead of serving it.
+#[derive(Clone, Copy, Debug)]
+pub enum Fault {
+    /// 503 UNAVAILABLE, as a frontend overload does.
+    Unavailable,
+    /// 429 RESOURCE_EXHAUSTED, as the per-minute quota does.
+    TooManyRequests,
+    /// Served, but the response's ciphertext/plaintext CRC32C is wrong (a
+    /// response corrupted in transit).
+    BadChecksum,
 }
 
 /// The server; stops with its runtime on drop.
@@ -133,6 +147,16 @@ impl FakeKms {
             .unwrap()
             .decrypt_denied
             .insert(name.to_string());
+    }
+
+    /// Answers the next POSTs with these faults, one each (then serves
+    /// normally). Requests answered with a fault are counted like others.
+    pub fn inject(&self, faults: &[Fault]) {
+        self.state
+            .lock()
+            .unwrap()
+            .faults
+            .extend(faults.iter().copied());
     }
 
     /// Answers 503 UNAVAILABLE to everything while `down`.
@@ -253,13 +277,39 @@ fn handle(method: &str, target: &str, body: &[u8], state: &Mutex<State>) -> (u16
             *st.counts.entry("GetCryptoKey".into()).or_default() += 1;
             get_key(&st, resource)
         }
-        ("POST", Some((name, "encrypt"))) => {
-            *st.counts.entry("Encrypt".into()).or_default() += 1;
-            encrypt(&st, name, &req)
-        }
-        ("POST", Some((name, "decrypt"))) => {
-            *st.counts.entry("Decrypt".into()).or_default() += 1;
-            decrypt(&st, name, &req)
+        ("POST", Some((name, op @ ("encrypt" | "decrypt")))) => {
+            let method = if op == "encrypt" {
+                "Encrypt"
+            } else {
+                "Decrypt"
+            };
+            *st.counts.entry(method.into()).or_default() += 1;
+            let fault = st.faults.pop_front();
+            match fault {
+                Some(Fault::Unavailable) => {
+                    google_error(503, "UNAVAILABLE", "The service is currently unavailable.")
+                }
+                Some(Fault::TooManyRequests) => google_error(
+                    429,
+                    "RESOURCE_EXHAUSTED",
+                    "Quota exceeded for quota metric 'Cryptographic requests'.",
+                ),
+                Some(Fault::BadChecksum) | None => {
+                    let (status, mut out) = if op == "encrypt" {
+                        encrypt(&st, name, &req)
+                    } else {
+                        decrypt(&st, name, &req)
+                    };
+                    if status == 200 && matches!(fault, Some(Fault::BadChecksum)) {
+                        for field in ["ciphertextCrc32c", "plaintextCrc32c"] {
+                            if out.get(field).is_some() {
+                                out[field] = json!("12345");
+                            }
+                        }
+                    }
+                    (status, out)
+                }
+            }
         }
         _ => google_error(404, "NOT_FOUND", &format!("no method {method} {resource}")),
     }
