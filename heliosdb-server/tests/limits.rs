@@ -218,10 +218,9 @@ async fn max_connections_refuses_the_next_session() {
         .map(|_| ())
         .unwrap_err();
     assert_eq!(err.code(), Some(&SqlState::TOO_MANY_CONNECTIONS), "{err}");
-    assert!(
-        err.to_string().contains("sorry, too many clients already"),
-        "{err}"
-    );
+    let db = err.as_db_error().expect("an error from the server");
+    assert_eq!(db.message(), "sorry, too many clients already");
+    assert_eq!(db.severity(), "FATAL");
     // b's slot comes back when its connection is gone.
     drop(b);
     let mut joined = None;
