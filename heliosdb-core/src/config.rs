@@ -403,7 +403,7 @@ impl<const SECS: bool> TimeSetting<SECS> {
     fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
         let ms = d.as_millis();
         match Self::unit() {
-            TimeUnit::Secs if ms % 1_000 == 0 => s.serialize_u64((ms / 1_000) as u64),
+            TimeUnit::Secs if ms.is_multiple_of(1_000) => s.serialize_u64((ms / 1_000) as u64),
             TimeUnit::Secs => s.serialize_str(&format!("{ms}ms")),
             TimeUnit::Millis => s.serialize_u64(u64::try_from(ms).unwrap_or(u64::MAX)),
         }

@@ -105,8 +105,13 @@ impl Worker {
         f: impl for<'a, 'e> FnOnce(&'a mut Session<'e>) -> R + Send + 'static,
     ) -> PgWireResult<R> {
         let (tx, rx) = oneshot::channel();
+        let in_txn = self.in_txn.clone();
         let job: Job = Box::new(move |session| {
-            let _ = tx.send(f(session));
+            let r = f(session);
+            // Before the answer: the message loop reads the flag as soon
+            // as the answer is out (the idle-in-transaction timer).
+            in_txn.store(session.in_transaction(), Ordering::Relaxed);
+            let _ = tx.send(r);
         });
         let sent = self
             .jobs
@@ -171,7 +176,6 @@ fn session_thread(start: SessionStart, jobs: &mpsc::Receiver<Job>, in_txn: &Atom
         let ran = catch_unwind(AssertUnwindSafe(|| job(&mut session)));
         failed = session.is_failed();
         settings = session.settings();
-        in_txn.store(engine.in_transaction(), Ordering::Relaxed);
         if ran.is_err() {
             break;
         }

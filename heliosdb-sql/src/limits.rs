@@ -259,7 +259,7 @@ impl SessionSettings {
     pub(crate) fn show_statement_timeout(&self) -> String {
         match self.statement_timeout {
             None => "0".into(),
-            Some(d) if d.as_millis() % 1_000 == 0 => format!("{}s", d.as_secs()),
+            Some(d) if d.as_millis().is_multiple_of(1_000) => format!("{}s", d.as_secs()),
             Some(d) => format!("{}ms", d.as_millis()),
         }
     }
@@ -322,7 +322,7 @@ pub(crate) fn deadline_rows<T>(
     rows: impl Iterator<Item = GResult<T>>,
 ) -> impl Iterator<Item = GResult<T>> {
     rows.enumerate().map(|(i, r)| {
-        if i % 64 == 0 {
+        if i.is_multiple_of(64) {
             check_deadline().map_err(|e| GError::StorageMsg(e.to_string()))?;
         }
         r

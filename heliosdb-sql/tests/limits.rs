@@ -147,7 +147,7 @@ fn statements_at_the_limits_run_on_a_default_2_mib_stack() {
             vec!["(1 + 1, 'y')"; 10_000].join(", ")
         ),
     ];
-    assert!(STACK_SIZE >= 2 * 1024 * 1024);
+    const { assert!(STACK_SIZE >= 2 * 1024 * 1024) };
     let worker = std::thread::Builder::new()
         .stack_size(2 * 1024 * 1024)
         .spawn(move || {
