@@ -123,6 +123,10 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Capped<S> {
     }
 }
 
+/// The framed client stream. pgwire's `ClientInfo::client_certificates`
+/// downcasts the stream to a bare `TlsStream` and would panic on this one;
+/// nothing here calls it (client certificates are checked by rustls during
+/// the handshake).
 type Socket = Framed<Capped<MaybeTls>, pgwire::tokio::server::PgWireMessageServerCodec<Prepared>>;
 
 /// Sends a FATAL error (best effort: the client may be gone) and flushes.
