@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -87,6 +88,18 @@ impl Config {
             return Err(Error::Config(
                 "encryption.nonce_budget must be at least 1".into(),
             ));
+        }
+        if self.server.max_connections == 0 {
+            return Err(Error::Config(
+                "server.max_connections must be at least 1".into(),
+            ));
+        }
+        let auth = self.server.authentication_timeout;
+        if auth < Duration::from_secs(1) || auth > Duration::from_secs(600) {
+            return Err(Error::Config(format!(
+                "server.authentication_timeout must be between 1 s and 600 s, got {} ms",
+                auth.as_millis()
+            )));
         }
         if let Some(v) = &self.server.ssl.min_tls_version {
             if !matches!(v.as_str(), "1.2" | "1.3") {
@@ -290,6 +303,12 @@ impl TryFrom<RawEncryption> for EncryptionConfig {
 }
 
 /// `[server]`
+///
+/// The limits and timeouts carry PostgreSQL's names. Timeouts are written as
+/// PostgreSQL writes them: an integer in the setting's unit (seconds for
+/// `authentication_timeout`, milliseconds for the others) or a string with a
+/// unit (`"500ms"`, `"10s"`, `"5min"`, `"1h"`); 0 turns a timeout off where
+/// PostgreSQL allows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerConfig {
@@ -299,6 +318,24 @@ pub struct ServerConfig {
     pub port: u16,
     /// Require TLS.
     pub ssl_enabled: bool,
+    /// Most concurrent authenticated sessions (default 100, PostgreSQL's).
+    /// A client past the limit is refused when it presents its password
+    /// proof, with PostgreSQL's `FATAL 53300 sorry, too many clients
+    /// already`; clients that have not authenticated hold no session.
+    pub max_connections: u32,
+    /// Time from connect to completed authentication (TLS handshake,
+    /// startup message, SCRAM exchange) before the server closes the
+    /// socket. Default 10 s (PostgreSQL's is 60 s); 1 s to 600 s.
+    #[serde(with = "duration_secs")]
+    pub authentication_timeout: Duration,
+    /// Default `statement_timeout` of every session (0 = none, the
+    /// default); sessions change it with `SET statement_timeout`.
+    #[serde(with = "duration_ms")]
+    pub statement_timeout: Duration,
+    /// Close a session that sits idle inside an open transaction this long
+    /// (its transaction rolls back); 0 = never, the default.
+    #[serde(with = "duration_ms")]
+    pub idle_in_transaction_session_timeout: Duration,
     /// `[server.ssl]`
     pub ssl: SslConfig,
 }
@@ -309,8 +346,134 @@ impl Default for ServerConfig {
             host: "127.0.0.1".into(),
             port: 5432,
             ssl_enabled: false,
+            max_connections: 100,
+            authentication_timeout: Duration::from_secs(10),
+            statement_timeout: Duration::ZERO,
+            idle_in_transaction_session_timeout: Duration::ZERO,
             ssl: SslConfig::default(),
         }
+    }
+}
+
+/// The unit of a bare number in a PostgreSQL time setting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeUnit {
+    /// Milliseconds (`statement_timeout`, `idle_in_transaction_session_timeout`).
+    Millis,
+    /// Seconds (`authentication_timeout`).
+    Secs,
+}
+
+/// Parses a PostgreSQL time setting: a number (in `unit` when it has no
+/// unit of its own) optionally followed by `us`, `ms`, `s`, `min`, `h` or
+/// `d`, e.g. `"5000"`, `"1.5s"`, `"10 min"`. Rounded to whole milliseconds;
+/// at most `i32::MAX` ms (about 24.8 days), PostgreSQL's range.
+///
+/// # Errors
+/// A message naming the value (the caller adds the setting's name).
+pub fn parse_time_setting(text: &str, unit: TimeUnit) -> std::result::Result<Duration, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, suffix) = t.split_at(split);
+    let bad = || {
+        format!(
+            "invalid value {text:?}: expected a number with an optional unit \
+             (us, ms, s, min, h, d)"
+        )
+    };
+    let n: f64 = number.parse().map_err(|_| bad())?;
+    let scale_ms = match suffix.trim() {
+        "" => match unit {
+            TimeUnit::Millis => 1.0,
+            TimeUnit::Secs => 1_000.0,
+        },
+        "us" => 0.001,
+        "ms" => 1.0,
+        "s" => 1_000.0,
+        "min" => 60_000.0,
+        "h" => 3_600_000.0,
+        "d" => 86_400_000.0,
+        _ => return Err(bad()),
+    };
+    let ms = (n * scale_ms).round();
+    if !ms.is_finite() || ms > f64::from(i32::MAX) {
+        return Err(format!(
+            "invalid value {text:?}: at most {} ms (about 24.8 days)",
+            i32::MAX
+        ));
+    }
+    // In range 0..=i32::MAX after the checks above, so the cast is exact.
+    Ok(Duration::from_millis(ms as u64))
+}
+
+/// Serde for a [`Duration`] written as PostgreSQL writes one (see
+/// [`parse_time_setting`]); bare numbers are seconds when `SECS`, else
+/// milliseconds. Written back as a bare number in that unit.
+struct TimeSetting<const SECS: bool>;
+
+impl<const SECS: bool> TimeSetting<SECS> {
+    fn unit() -> TimeUnit {
+        if SECS {
+            TimeUnit::Secs
+        } else {
+            TimeUnit::Millis
+        }
+    }
+
+    fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let ms = d.as_millis();
+        match Self::unit() {
+            TimeUnit::Secs if ms.is_multiple_of(1_000) => s.serialize_u64((ms / 1_000) as u64),
+            TimeUnit::Secs => s.serialize_str(&format!("{ms}ms")),
+            TimeUnit::Millis => s.serialize_u64(u64::try_from(ms).unwrap_or(u64::MAX)),
+        }
+    }
+
+    fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> std::result::Result<Duration, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Int(i64),
+            Text(String),
+        }
+        let text = match Raw::deserialize(d)? {
+            Raw::Int(n) if n < 0 => {
+                return Err(serde::de::Error::custom(format!(
+                    "invalid value {n}: a time cannot be negative"
+                )))
+            }
+            Raw::Int(n) => n.to_string(),
+            Raw::Text(t) => t,
+        };
+        parse_time_setting(&text, Self::unit()).map_err(serde::de::Error::custom)
+    }
+}
+
+mod duration_secs {
+    use std::time::Duration;
+
+    pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        super::TimeSetting::<true>::serialize(d, s)
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        super::TimeSetting::<true>::deserialize(d)
+    }
+}
+
+mod duration_ms {
+    use std::time::Duration;
+
+    pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        super::TimeSetting::<false>::serialize(d, s)
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        super::TimeSetting::<false>::deserialize(d)
     }
 }
 
@@ -489,6 +652,74 @@ rotation_interval_days = 90
         );
         let c = Config::from_toml_str("[encryption]\nkey_source = \"Password\"\n").unwrap();
         assert_eq!(c.encryption.key_source, KeySource::Password);
+    }
+
+    #[test]
+    fn server_limits_parse_with_postgres_units() {
+        let d = ServerConfig::default();
+        assert_eq!(d.max_connections, 100);
+        assert_eq!(d.authentication_timeout, Duration::from_secs(10));
+        assert_eq!(d.statement_timeout, Duration::ZERO);
+        assert_eq!(d.idle_in_transaction_session_timeout, Duration::ZERO);
+        let c = Config::from_toml_str(
+            "[server]\nmax_connections = 5\nauthentication_timeout = 3\n\
+             statement_timeout = 1500\nidle_in_transaction_session_timeout = \"1min\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.server.max_connections, 5);
+        assert_eq!(c.server.authentication_timeout, Duration::from_secs(3));
+        assert_eq!(c.server.statement_timeout, Duration::from_millis(1500));
+        assert_eq!(
+            c.server.idle_in_transaction_session_timeout,
+            Duration::from_secs(60)
+        );
+        let c = Config::from_toml_str(
+            "[server]\nauthentication_timeout = \"2500ms\"\nstatement_timeout = \"1.5 s\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.server.authentication_timeout, Duration::from_millis(2500));
+        assert_eq!(c.server.statement_timeout, Duration::from_millis(1500));
+        // Written back in the setting's unit, and read again to the same value.
+        let text = toml::to_string(&c).unwrap();
+        assert_eq!(Config::from_toml_str(&text).unwrap(), c);
+    }
+
+    #[test]
+    fn server_limits_refuse_bad_values() {
+        for (toml, needle) in [
+            ("max_connections = 0", "max_connections"),
+            ("max_connections = -1", "max_connections"),
+            ("authentication_timeout = 0", "authentication_timeout"),
+            ("authentication_timeout = 601", "authentication_timeout"),
+            ("statement_timeout = -5", "negative"),
+            ("statement_timeout = \"5 fortnights\"", "5 fortnights"),
+            ("statement_timeout = \"30d\"", "24.8 days"),
+            (
+                "idle_in_transaction_session_timeout = \"\"",
+                "idle_in_transaction_session_timeout",
+            ),
+            ("max_conections = 5", "max_conections"),
+        ] {
+            let err = Config::from_toml_str(&format!("[server]\n{toml}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(needle), "{toml}: {err}");
+        }
+    }
+
+    #[test]
+    fn time_settings_take_every_postgres_unit() {
+        let p = |t: &str, u| parse_time_setting(t, u);
+        assert_eq!(p("0", TimeUnit::Millis), Ok(Duration::ZERO));
+        assert_eq!(p("250", TimeUnit::Millis), Ok(Duration::from_millis(250)));
+        assert_eq!(p("250", TimeUnit::Secs), Ok(Duration::from_secs(250)));
+        assert_eq!(p("1500us", TimeUnit::Secs), Ok(Duration::from_millis(2)));
+        assert_eq!(p(" 2 h ", TimeUnit::Millis), Ok(Duration::from_secs(7200)));
+        assert_eq!(p("1d", TimeUnit::Millis), Ok(Duration::from_secs(86_400)));
+        assert!(p("", TimeUnit::Millis).is_err());
+        assert!(p("ms", TimeUnit::Millis).is_err());
+        assert!(p("1.2.3s", TimeUnit::Millis).is_err());
+        assert!(p("-1", TimeUnit::Millis).is_err());
     }
 
     #[test]

@@ -1,16 +1,19 @@
-//! One connection: its engine session on a dedicated thread (engine
-//! transactions belong to a thread, so every statement of a connection runs
-//! on the same one, never on the async runtime), and the pgwire handlers
-//! for the simple and extended query protocols and authentication.
+//! One connection's handlers: the pgwire handlers for the simple and
+//! extended query protocols and authentication, and the session thread its
+//! SQL runs on (engine transactions belong to a thread, so every statement
+//! of a connection runs on the same one, never on the async runtime).
 
 use std::fmt::Debug;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{mpsc, Arc, Mutex, OnceLock, PoisonError};
 
 use async_trait::async_trait;
 use futures::{stream, Sink};
 use heliosdb_core::{DataType, StorageEngine, Value};
-use heliosdb_sql::{coerce, text_of, ColumnInfo, QueryResult, Session, SqlError, SqlShared};
+use heliosdb_sql::{
+    coerce, text_of, ColumnInfo, QueryResult, Session, SessionSettings, SqlError, SqlShared,
+};
 use pgwire::api::auth::sasl::scram::ScramAuth;
 use pgwire::api::auth::sasl::SASLAuthStartupHandler;
 use pgwire::api::auth::{
@@ -32,57 +35,156 @@ use pgwire::messages::data::DataRow;
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 use pgwire::types::format::FormatOptions;
 use rand::RngCore;
+use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
 use crate::users;
 
-/// The connection's SQL session. Every connection runs on its own OS thread
-/// (a single-threaded runtime, see `Server::run`), so these calls — and the
-/// engine transaction they may hold, which belongs to the calling thread —
-/// always run on that one thread, never on the shared runtime.
+/// Name of the session threads (the panic hook recognises them).
+pub(crate) const SESSION_THREAD: &str = "heliosdb-conn";
+
+/// A statement's work, run on the session thread.
+type Job = Box<dyn for<'a, 'e> FnOnce(&'a mut Session<'e>) + Send>;
+
+/// The connection's SQL session: a thread of its own, started by the first
+/// statement (after authentication, so a client that never logs in costs
+/// no thread), with [`heliosdb_sql::limits::STACK_SIZE`] of stack for
+/// statements at the SQL layer's depth limits. Each call runs there, so the
+/// engine transaction it may hold — which belongs to the calling thread —
+/// always runs on that one thread, never on the shared runtime. The thread
+/// ends when the connection does, rolling back an open transaction.
 #[derive(Debug)]
 pub(crate) struct Worker {
+    /// `None` once closed, or when the thread could not start.
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    /// The session thread's engine transaction is open.
+    in_txn: Arc<AtomicBool>,
+    /// Completes when the thread has ended (and rolled back).
+    done: Mutex<Option<oneshot::Receiver<()>>>,
+}
+
+/// Everything the session thread starts with.
+struct SessionStart {
     engine: Arc<StorageEngine>,
     shared: Arc<SqlShared>,
     db: String,
     user: String,
     /// The client's address, for the audit log.
     peer: String,
-    /// The open transaction saw an error (PostgreSQL's aborted state).
-    failed: AtomicBool,
+    settings: SessionSettings,
 }
 
 impl Worker {
-    fn new(
-        engine: Arc<StorageEngine>,
-        shared: Arc<SqlShared>,
-        db: String,
-        user: String,
-        peer: String,
-    ) -> Self {
+    fn start(start: SessionStart) -> Self {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let (done_tx, done_rx) = oneshot::channel();
+        let in_txn = Arc::new(AtomicBool::new(false));
+        let flag = in_txn.clone();
+        let spawned = std::thread::Builder::new()
+            .name(SESSION_THREAD.into())
+            .stack_size(heliosdb_sql::limits::STACK_SIZE)
+            .spawn(move || {
+                session_thread(start, &rx, &flag);
+                let _ = done_tx.send(());
+            });
+        let jobs = match spawned {
+            Ok(_) => Some(tx),
+            Err(e) => {
+                tracing::error!("cannot start a session thread: {e}");
+                None
+            }
+        };
         Worker {
-            engine,
-            shared,
-            db,
-            user,
-            peer,
-            failed: AtomicBool::new(false),
+            jobs: Mutex::new(jobs),
+            in_txn,
+            done: Mutex::new(Some(done_rx)),
         }
     }
 
-    async fn call<R>(
+    async fn call<R: Send + 'static>(
         &self,
-        f: impl for<'a, 'e> FnOnce(&'a mut Session<'e>) -> R,
+        f: impl for<'a, 'e> FnOnce(&'a mut Session<'e>) -> R + Send + 'static,
     ) -> PgWireResult<R> {
-        let mut session = Session::new(&self.engine, &self.shared)
-            .with_identity(&self.db, &self.user)
-            .with_failed(self.failed.load(Ordering::Relaxed));
-        // Audit events of this call (one per statement) name the session's
-        // user and client; the connection owns this thread.
-        heliosdb_core::audit::set_audit_user(Some(self.user.clone()), Some(self.peer.clone()));
-        let r = f(&mut session);
-        self.failed.store(session.is_failed(), Ordering::Relaxed);
-        Ok(r)
+        let (tx, rx) = oneshot::channel();
+        let in_txn = self.in_txn.clone();
+        let job: Job = Box::new(move |session| {
+            let r = f(session);
+            // Before the answer: the message loop reads the flag as soon
+            // as the answer is out (the idle-in-transaction timer).
+            in_txn.store(session.in_transaction(), Ordering::Relaxed);
+            let _ = tx.send(r);
+        });
+        let sent = self
+            .jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map(|jobs| jobs.send(job).is_ok());
+        match sent {
+            Some(true) => {}
+            Some(false) => return Err(fatal("XX000", "the session has ended")),
+            None => return Err(fatal("53000", "could not start a session thread")),
+        }
+        // The job's sender is dropped unsent only when the statement panicked
+        // (the thread then ends the session).
+        rx.await.map_err(|_| {
+            fatal(
+                "XX000",
+                "internal error: the statement panicked; the session is closed",
+            )
+        })
     }
+
+    /// Ends the session thread and waits until it has rolled back.
+    async fn close(&self) {
+        self.jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let done = self
+            .done
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(done) = done {
+            let _ = done.await;
+        }
+    }
+}
+
+/// The session thread: runs jobs until the connection closes (or a job
+/// panics), then rolls back what is still open.
+fn session_thread(start: SessionStart, jobs: &mpsc::Receiver<Job>, in_txn: &AtomicBool) {
+    let SessionStart {
+        engine,
+        shared,
+        db,
+        user,
+        peer,
+        mut settings,
+    } = start;
+    // Audit events of this session (one per statement) name its user and
+    // client; the thread is the session's.
+    heliosdb_core::audit::set_audit_user(Some(user.clone()), Some(peer));
+    let mut failed = false;
+    while let Ok(job) = jobs.recv() {
+        let mut session = Session::new(&engine, &shared)
+            .with_identity(&db, &user)
+            .with_failed(failed)
+            .with_settings(settings);
+        // A panic is contained to this session: its client gets an error
+        // and loses the connection, the server keeps serving.
+        let ran = catch_unwind(AssertUnwindSafe(|| job(&mut session)));
+        failed = session.is_failed();
+        settings = session.settings();
+        if ran.is_err() {
+            break;
+        }
+    }
+    // The client went away: its open transaction rolls back.
+    if engine.in_transaction() {
+        let _ = engine.rollback();
+    }
+    in_txn.store(false, Ordering::Relaxed);
 }
 
 fn fatal(code: &str, msg: &str) -> PgWireError {
@@ -96,6 +198,9 @@ fn fatal(code: &str, msg: &str) -> PgWireError {
 fn sql_error(e: SqlError) -> PgWireError {
     let msg = e.to_string();
     let code = match &e {
+        SqlError::TooComplex(_) => "54001",
+        SqlError::Timeout => "57014",
+        SqlError::Pattern(_) => "2201B",
         SqlError::Syntax(_) => "42601",
         SqlError::Unsupported(_) => "0A000",
         SqlError::Type(_) => "22000",
@@ -249,6 +354,8 @@ pub(crate) struct Prepared {
 pub(crate) struct Conn {
     engine: Arc<StorageEngine>,
     shared: Arc<SqlShared>,
+    /// Settings a new session starts with (`statement_timeout`).
+    settings: SessionSettings,
     worker: OnceLock<Worker>,
 }
 
@@ -261,9 +368,29 @@ impl Conn {
                 .get(METADATA_DATABASE)
                 .cloned()
                 .unwrap_or_else(|| user.clone());
-            let peer = client.socket_addr().ip().to_string();
-            Worker::new(self.engine.clone(), self.shared.clone(), db, user, peer)
+            Worker::start(SessionStart {
+                engine: self.engine.clone(),
+                shared: self.shared.clone(),
+                db,
+                user,
+                peer: client.socket_addr().ip().to_string(),
+                settings: self.settings,
+            })
         })
+    }
+
+    /// Whether the session has a transaction open.
+    pub(crate) fn in_transaction(&self) -> bool {
+        self.worker
+            .get()
+            .is_some_and(|w| w.in_txn.load(Ordering::Relaxed))
+    }
+
+    /// Ends the session (rolling back) and waits for its thread.
+    pub(crate) async fn close(&self) {
+        if let Some(w) = self.worker.get() {
+            w.close().await;
+        }
     }
 }
 
@@ -472,10 +599,17 @@ impl AuthSource for UserSource {
     }
 }
 
-/// SCRAM-SHA-256 startup, refusing plaintext connections when TLS is required.
+/// SCRAM-SHA-256 startup, refusing plaintext connections when TLS is
+/// required, and sessions past `max_connections`.
 pub(crate) struct Startup {
     inner: SASLAuthStartupHandler<DefaultServerParameterProvider>,
     require_tls: bool,
+    /// One permit per authenticated session.
+    sessions: Arc<Semaphore>,
+    /// This connection's session slot, once it presented its proof.
+    permit: Mutex<Option<OwnedSemaphorePermit>>,
+    /// Password-family messages seen (SCRAM's client-first, client-final).
+    password_messages: AtomicU32,
 }
 
 impl Debug for Startup {
@@ -508,7 +642,29 @@ impl StartupHandler for Startup {
                 "SSL connection is required: this server has ssl_enabled = true (use sslmode=require or stronger)",
             ));
         }
-        self.inner.on_startup(client, message).await
+        // SCRAM's second password message (client-final) carries the proof:
+        // the session slot is taken right before the proof is checked, so a
+        // client that cannot authenticate never holds one for longer than
+        // that check, and a full server answers as PostgreSQL does.
+        if matches!(message, PgWireFrontendMessage::PasswordMessageFamily(_))
+            && self.password_messages.fetch_add(1, Ordering::Relaxed) == 1
+        {
+            match self.sessions.clone().try_acquire_owned() {
+                Ok(p) => *self.permit.lock().unwrap_or_else(PoisonError::into_inner) = Some(p),
+                Err(_) => {
+                    tracing::warn!(peer = %client.socket_addr(), "refused a session: max_connections reached");
+                    return Err(fatal("53300", "sorry, too many clients already"));
+                }
+            }
+        }
+        let r = self.inner.on_startup(client, message).await;
+        if r.is_err() {
+            self.permit
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+        }
+        r
     }
 }
 
@@ -520,6 +676,22 @@ pub(crate) struct Handlers {
     startup: Arc<Startup>,
 }
 
+impl Handlers {
+    /// The connection's session state.
+    pub(crate) fn conn(&self) -> &Conn {
+        &self.conn
+    }
+
+    /// The extended-protocol handler, with its statement type visible (the
+    /// trait's `impl ExtendedQueryHandler` hides it from the message loop).
+    pub(crate) fn extended(&self) -> Arc<Extended> {
+        Arc::new(Extended {
+            conn: self.conn.clone(),
+            parser: self.parser.clone(),
+        })
+    }
+}
+
 /// Shared server state used to build each connection's handlers.
 #[derive(Clone, Debug)]
 pub(crate) struct ConnSetup {
@@ -527,6 +699,10 @@ pub(crate) struct ConnSetup {
     pub shared: Arc<SqlShared>,
     pub require_tls: bool,
     pub cert_pem: Option<Arc<Vec<u8>>>,
+    /// Session slots (`max_connections`).
+    pub sessions: Arc<Semaphore>,
+    /// Settings every session starts with.
+    pub settings: SessionSettings,
 }
 
 impl ConnSetup {
@@ -534,6 +710,7 @@ impl ConnSetup {
         let conn = Arc::new(Conn {
             engine: self.engine.clone(),
             shared: self.shared.clone(),
+            settings: self.settings,
             worker: OnceLock::new(),
         });
         let mut scram = ScramAuth::new(Arc::new(UserSource {
@@ -550,6 +727,9 @@ impl ConnSetup {
         let startup = Arc::new(Startup {
             inner: SASLAuthStartupHandler::new(Arc::new(params)).with_scram(scram),
             require_tls: self.require_tls,
+            sessions: self.sessions.clone(),
+            permit: Mutex::new(None),
+            password_messages: AtomicU32::new(0),
         });
         Ok(Handlers {
             parser: Arc::new(Parser { conn: conn.clone() }),
@@ -625,10 +805,7 @@ impl PgWireServerHandlers for Handlers {
     }
 
     fn extended_query_handler(&self) -> Arc<impl ExtendedQueryHandler> {
-        Arc::new(Extended {
-            conn: self.conn.clone(),
-            parser: self.parser.clone(),
-        })
+        self.extended()
     }
 
     fn startup_handler(&self) -> Arc<impl StartupHandler> {

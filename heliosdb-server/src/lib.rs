@@ -8,10 +8,16 @@
 //! - No default users: [`serve`] refuses to start without one.
 //! - With `ssl_enabled`, plaintext connections are refused at startup.
 //! - Binds where the configuration says (127.0.0.1 by default).
-//! - Each connection's engine calls run on its own thread (engine
-//!   transactions are per thread), never on the async runtime.
+//! - Each session's engine calls run on its own thread (engine
+//!   transactions are per thread), never on the async runtime; that thread
+//!   starts with the session's first statement, after authentication, and
+//!   has the stack the SQL layer's depth limits need.
+//! - Before authentication a client costs a task and at most
+//!   [`PRE_AUTH_READ_LIMIT`] bytes of input, for at most
+//!   `authentication_timeout`; at most `max_connections` sessions exist.
 //! - Passwords and keys never reach a log, an error or `Debug`.
 
+mod conn;
 mod handler;
 mod tls;
 pub mod users;
@@ -20,14 +26,17 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::FutureExt;
 use heliosdb_core::config::ServerConfig;
 use heliosdb_core::StorageEngine;
-use heliosdb_sql::SqlShared;
-use tokio::net::TcpListener;
-use tokio::sync::{oneshot, watch};
+use heliosdb_sql::{SessionSettings, SqlShared};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
+
+pub use conn::PRE_AUTH_READ_LIMIT;
 
 /// Errors of the server.
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +71,7 @@ pub struct Server {
     listener: TcpListener,
     setup: handler::ConnSetup,
     tls: Option<tokio_rustls::TlsAcceptor>,
+    limits: conn::ConnLimits,
 }
 
 impl std::fmt::Debug for Server {
@@ -90,14 +100,26 @@ impl Server {
             tls::versions(config.ssl.min_tls_version.as_deref())?;
             (None, None)
         };
+        if config.max_connections == 0 {
+            return Err(ServerError::Config(
+                "server.max_connections must be at least 1".into(),
+            ));
+        }
+        if config.authentication_timeout.is_zero() {
+            return Err(ServerError::Config(
+                "server.authentication_timeout must be at least 1 s".into(),
+            ));
+        }
         let listener = TcpListener::bind((config.host.as_str(), config.port)).await?;
         tracing::info!(
             addr = %listener.local_addr()?,
             tls = ssl_on,
             client_certificates = ssl_on && config.ssl.ca_file.is_some(),
             encrypted = engine.is_encrypted(),
+            max_connections = config.max_connections,
             "heliosdb-nano server listening"
         );
+        let idle = config.idle_in_transaction_session_timeout;
         Ok(Server {
             listener,
             setup: handler::ConnSetup {
@@ -105,8 +127,14 @@ impl Server {
                 shared: Arc::new(SqlShared::new()),
                 require_tls: ssl_on,
                 cert_pem: pem,
+                sessions: Arc::new(Semaphore::new(config.max_connections as usize)),
+                settings: SessionSettings::with_statement_timeout(config.statement_timeout),
             },
             tls,
+            limits: conn::ConnLimits {
+                authentication_timeout: config.authentication_timeout,
+                idle_in_transaction: (!idle.is_zero()).then_some(idle),
+            },
         })
     }
 
@@ -135,7 +163,11 @@ impl Server {
                     let (socket, peer) = match accepted {
                         Ok(a) => a,
                         Err(e) => {
+                            // Out of file descriptors (EMFILE) fails every
+                            // accept until a connection closes: pause
+                            // instead of spinning.
                             tracing::warn!("accept failed: {e}");
+                            tokio::time::sleep(ACCEPT_BACKOFF).await;
                             continue;
                         }
                     };
@@ -146,38 +178,16 @@ impl Server {
                             continue;
                         }
                     };
-                    let tls = self.tls.clone();
-                    let stop = stop_rx.clone();
-                    let engine = self.setup.engine.clone();
-                    let (done_tx, done_rx) = oneshot::channel::<()>();
-                    let socket = match socket.into_std() {
-                        Ok(s) => s,
-                        Err(e) => {
-                            tracing::warn!(%peer, "cannot hand the connection to its thread: {e}");
-                            continue;
-                        }
-                    };
-                    // One OS thread per connection, running its own
-                    // single-threaded runtime: the connection's engine calls
-                    // (and its transaction, which belongs to a thread) stay
-                    // on that thread and never block the accepting runtime.
-                    let spawned = std::thread::Builder::new()
-                        .name(CONN_THREAD.into())
-                        .spawn(move || {
-                            connection_thread(socket, peer, tls, handlers, stop);
-                            // The client went away: its open transaction rolls back.
-                            if engine.in_transaction() {
-                                let _ = engine.rollback();
-                            }
-                            let _ = done_tx.send(());
-                        });
-                    if let Err(e) = spawned {
-                        tracing::error!("cannot start a connection thread: {e}");
-                        continue;
-                    }
-                    conns.spawn(async move {
-                        let _ = done_rx.await;
-                    });
+                    // A task, not a thread: the session thread starts only
+                    // once the client has logged in and sends a statement.
+                    conns.spawn(connection(
+                        socket,
+                        peer,
+                        self.tls.clone(),
+                        handlers,
+                        self.limits,
+                        stop_rx.clone(),
+                    ));
                 }
                 Some(_) = conns.join_next(), if !conns.is_empty() => {}
             }
@@ -190,18 +200,21 @@ impl Server {
     }
 }
 
-/// Name of the per-connection threads.
-const CONN_THREAD: &str = "heliosdb-conn";
+/// Pause after a failed accept.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
-/// Routes panics of connection threads (contained by `catch_unwind`) to the
-/// log as one warning instead of a backtrace on stderr; other threads keep
+/// Routes panics that are contained (`catch_unwind`) — on session threads,
+/// and in pgwire's decoders while a connection's future is polled — to the
+/// log as one warning instead of a backtrace on stderr; other panics keep
 /// the previous hook.
 fn quiet_connection_panics() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if std::thread::current().name() == Some(CONN_THREAD) {
+            let contained = std::thread::current().name() == Some(handler::SESSION_THREAD)
+                || conn::IN_CONNECTION.with(|c| c.get());
+            if contained {
                 let what = info
                     .payload()
                     .downcast_ref::<&str>()
@@ -212,7 +225,7 @@ fn quiet_connection_panics() {
                     .location()
                     .map(|l| format!("{}:{}", l.file(), l.line()))
                     .unwrap_or_default();
-                tracing::warn!("connection thread panicked at {at}: {what}");
+                tracing::warn!("connection panicked at {at}: {what}");
             } else {
                 previous(info);
             }
@@ -220,37 +233,24 @@ fn quiet_connection_panics() {
     });
 }
 
-fn connection_thread(
-    socket: std::net::TcpStream,
+/// One connection, until the client leaves or the server stops.
+async fn connection(
+    socket: TcpStream,
     peer: SocketAddr,
     tls: Option<tokio_rustls::TlsAcceptor>,
     handlers: handler::Handlers,
+    limits: conn::ConnLimits,
     mut stop: watch::Receiver<bool>,
 ) {
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
     {
-        Ok(rt) => rt,
-        Err(e) => {
-            tracing::error!(%peer, "cannot start the connection's runtime: {e}");
-            return;
-        }
-    };
-    rt.block_on(async move {
-        let socket = match tokio::net::TcpStream::from_std(socket) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(%peer, "connection setup failed: {e}");
-                return;
-            }
-        };
         // pgwire's decoders panic on some malformed messages (a length
         // below 4, a body shorter than its fields or a string without its
         // terminator: bounds-check panics in `bytes`, found by the
         // `pg_message` fuzz target): contain them to this connection.
-        let session =
-            AssertUnwindSafe(pgwire::tokio::process_socket(socket, tls, handlers)).catch_unwind();
+        let session = conn::Marked(Box::pin(
+            AssertUnwindSafe(conn::serve(socket, tls, &handlers, handlers.conn(), limits))
+                .catch_unwind(),
+        ));
         tokio::select! {
             r = session => match r {
                 Ok(Ok(())) => {}
@@ -259,7 +259,9 @@ fn connection_thread(
             },
             _ = stop.changed() => {}
         }
-    });
+    }
+    // The session thread rolls back what the client left open.
+    handlers.conn().close().await;
 }
 
 /// Binds and serves `engine` until `shutdown` completes.

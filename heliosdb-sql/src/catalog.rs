@@ -5,11 +5,12 @@
 //! psql's optional footers (policies, publications, …) print nothing.
 
 use heliosdb_core::{DataType, Value};
+use regex::{Regex, RegexBuilder};
 
 use crate::convert::pg_type_name;
 use crate::session::Session;
 use crate::store::{TableInfo, ROWID};
-use crate::{ColumnInfo, QueryResult, Result};
+use crate::{limits, ColumnInfo, QueryResult, Result, SqlError};
 
 /// Stable OID of a table: psql looks tables up by OID between queries.
 fn oid_of(name: &str) -> u32 {
@@ -31,22 +32,50 @@ fn name_pattern(sql: &str) -> Option<String> {
     Some(rest[start..end].to_string())
 }
 
-/// Matches psql's translated patterns: `^(name)$`, with `.*` and `.` wildcards.
-fn matches_pattern(pattern: &str, name: &str) -> bool {
-    let p = pattern
-        .trim_start_matches('^')
-        .trim_end_matches('$')
-        .trim_start_matches('(')
-        .trim_end_matches(')');
-    fn go(p: &[u8], s: &[u8]) -> bool {
-        match p {
-            [] => s.is_empty(),
-            [b'.', b'*', rest @ ..] => (0..=s.len()).any(|i| go(rest, &s[i..])),
-            [b'.', rest @ ..] => !s.is_empty() && go(rest, &s[1..]),
-            [c, rest @ ..] => s.first() == Some(c) && go(rest, &s[1..]),
+/// Largest compiled automaton a name pattern may need (psql's are tiny).
+const PATTERN_SIZE_LIMIT: usize = 1 << 20;
+
+/// psql's name pattern as a matcher. psql has already translated the
+/// user's `\dt pat*` into a regular expression (`^(pat.*)$`: `*` to `.*`,
+/// `?` to `.`, other characters escaped or passed on as regex syntax), so
+/// it is compiled as one, by the `regex` crate: matching takes time linear
+/// in the name (a finite automaton, no backtracking, so `.*` repeated
+/// cannot explode), and a pattern whose automaton would pass
+/// [`PATTERN_SIZE_LIMIT`] is refused as PostgreSQL refuses it.
+fn name_matcher(pattern: &str) -> Result<Regex> {
+    RegexBuilder::new(pattern)
+        .size_limit(PATTERN_SIZE_LIMIT)
+        .dfa_size_limit(PATTERN_SIZE_LIMIT)
+        .build()
+        .map_err(|e| match e {
+            regex::Error::CompiledTooBig(_) => {
+                SqlError::Pattern("regular expression is too complex".into())
+            }
+            // The syntax error quotes the whole pattern; keep its last line
+            // (what is wrong), not a copy of a possibly huge input.
+            other => {
+                let text = other.to_string();
+                let why = text.lines().last().unwrap_or_default().trim();
+                SqlError::Pattern(why.trim_start_matches("error: ").to_string())
+            }
+        })
+}
+
+/// The table names `pattern` matches (all without one), in order; stops at
+/// the statement's deadline.
+fn matching<'t>(
+    names: impl Iterator<Item = &'t String>,
+    pattern: Option<&str>,
+) -> Result<Vec<&'t String>> {
+    let matcher = pattern.map(name_matcher).transpose()?;
+    let mut out = Vec::new();
+    for n in names {
+        limits::check_deadline()?;
+        if matcher.as_ref().is_none_or(|m| m.is_match(n)) {
+            out.push(n);
         }
     }
-    go(p.as_bytes(), name.as_bytes())
+    Ok(out)
 }
 
 /// The `c.oid = '…'` a psql query asks about (the first occurrence of
@@ -113,9 +142,8 @@ pub(crate) fn answer(session: &Session<'_>, sql: &str) -> Result<Option<QueryRes
         && sql.contains("as \"Type\"")
     {
         let pattern = name_pattern(sql);
-        let out = tables
-            .keys()
-            .filter(|n| pattern.as_deref().is_none_or(|p| matches_pattern(p, n)))
+        let out = matching(tables.keys(), pattern.as_deref())?
+            .into_iter()
             .map(|n| {
                 vec![
                     text("public"),
@@ -134,9 +162,8 @@ pub(crate) fn answer(session: &Session<'_>, sql: &str) -> Result<Option<QueryRes
         && sql.contains("pg_catalog.pg_class c")
     {
         let pattern = name_pattern(sql);
-        let out = tables
-            .keys()
-            .filter(|n| pattern.as_deref().is_none_or(|p| matches_pattern(p, n)))
+        let out = matching(tables.keys(), pattern.as_deref())?
+            .into_iter()
             .map(|n| vec![text(oid_of(n).to_string()), text("public"), text(n.clone())])
             .collect();
         return Ok(Some(rows(&["oid", "nspname", "relname"], out)));
@@ -336,11 +363,24 @@ pub(crate) fn answer(session: &Session<'_>, sql: &str) -> Result<Option<QueryRes
 mod tests {
     use super::*;
 
+    fn matches(pattern: &str, name: &str) -> bool {
+        let names = [name.to_string()];
+        !matching(names.iter(), Some(pattern)).unwrap().is_empty()
+    }
+
     #[test]
     fn psql_patterns() {
-        assert!(matches_pattern("^(patients)$", "patients"));
-        assert!(!matches_pattern("^(patients)$", "patient"));
-        assert!(matches_pattern("^(pat.*)$", "patients"));
+        assert!(matches("^(patients)$", "patients"));
+        assert!(!matches("^(patients)$", "patient"));
+        assert!(matches("^(pat.*)$", "patients"));
+        assert!(matches("^(pat.ents)$", "patients"));
+        // psql passes character classes and alternation through.
+        assert!(matches("^(t[0-9])$", "t7"));
+        assert!(matches("^(a|patients)$", "patients"));
+        assert!(!matches("^(t[0-9])$", "tx"));
+        // Escaped characters are literal.
+        assert!(matches("^(a\\$b)$", "a$b"));
+        assert!(!matches("^(a\\.b)$", "axb"));
         assert_eq!(
             name_pattern("WHERE c.relname OPERATOR(pg_catalog.~) '^(patients)$' COLLATE"),
             Some("^(patients)$".to_string())
@@ -350,5 +390,27 @@ mod tests {
             oid_in("ON (c.reltoastrelid = tc.oid) WHERE c.oid = '7';", "c.oid"),
             Some(7)
         );
+    }
+
+    /// The old backtracking matcher took 9.9 s of CPU for 9 `.*` against a
+    /// name it does not match, and overflowed the stack on 300,000 of them.
+    /// (No timing assertion: run exponentially, this test would not end.)
+    #[test]
+    fn many_wildcards_match_in_linear_time() {
+        let name = "a_table_name_that_does_not_match_the_pattern".to_string();
+        let p30 = format!("^({}z)$", ".*".repeat(30));
+        assert!(!matches(&p30, &name));
+        assert!(matches(&format!("^({}n)$", ".*".repeat(30)), &name));
+        let p300k = format!("^({}z)$", ".*".repeat(300_000));
+        let names = [name];
+        let err = matching(names.iter(), Some(&p300k)).unwrap_err();
+        assert!(matches!(err, SqlError::Pattern(_)), "{err}");
+        assert_eq!(
+            err.to_string(),
+            "invalid regular expression: regular expression is too complex"
+        );
+        let err = matching(names.iter(), Some("^(a[)$")).unwrap_err();
+        assert!(matches!(err, SqlError::Pattern(_)), "{err}");
+        assert!(err.to_string().len() < 200, "{err}");
     }
 }

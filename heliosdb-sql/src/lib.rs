@@ -14,6 +14,12 @@
 //! - Engine transactions belong to the calling thread: a [`Session`] must run
 //!   a transaction's statements on one thread (the server gives every
 //!   connection its own thread).
+//! - No statement is walked recursively before its depth is bounded: one
+//!   deeper than [`limits::MAX_EXPRESSION_DEPTH`] (or nesting past
+//!   [`limits::MAX_PARSER_RECURSION`]) is refused with
+//!   [`SqlError::TooComplex`]. Statements within the limits need about
+//!   1 MiB of stack at most (a default 2 MiB thread runs them; the server
+//!   gives its session threads [`limits::STACK_SIZE`]).
 //!
 //! # Example
 //!
@@ -32,6 +38,7 @@ mod catalog;
 mod convert;
 mod dump;
 mod infer;
+pub mod limits;
 mod rewrite;
 mod session;
 mod store;
@@ -40,6 +47,7 @@ use heliosdb_core::{DataType, StorageEngine, Value};
 
 pub use convert::pg_type_name;
 pub use dump::PgDumpHints;
+pub use limits::SessionSettings;
 pub use session::{coerce, text_of, Described, Session};
 pub use store::SqlShared;
 
@@ -69,6 +77,17 @@ pub enum SqlError {
     /// changed what this one read; nothing was written, retrying is safe.
     #[error("{0}")]
     Conflict(String),
+    /// The statement nests deeper than [`limits`] allow (PostgreSQL's
+    /// SQLSTATE 54001).
+    #[error("statement too complex: {0}")]
+    TooComplex(String),
+    /// The session's `statement_timeout` passed (SQLSTATE 57014).
+    #[error("canceling statement due to statement timeout")]
+    Timeout,
+    /// A psql name pattern that is not a usable regular expression
+    /// (SQLSTATE 2201B).
+    #[error("invalid regular expression: {0}")]
+    Pattern(String),
 }
 
 impl From<heliosdb_core::Error> for SqlError {

@@ -11,8 +11,6 @@ use gluesql_core::prelude::{translate_with_params, ParamLiteral};
 use gluesql_core::sqlparser::ast::{
     visit_expressions_mut, visit_relations, Expr, SelectItem, Statement, Value as SqlValue,
 };
-use gluesql_core::sqlparser::dialect::PostgreSqlDialect;
-use gluesql_core::sqlparser::parser::Parser;
 use gluesql_core::store::Planner;
 use gluesql_core::translate::IntoParamLiteral;
 use heliosdb_core::audit::{self, AuditEvent, EventType};
@@ -23,7 +21,7 @@ use rust_decimal::Decimal;
 use crate::convert::result_value;
 use crate::infer::{param_types, query_columns, returning_columns};
 use crate::store::{EngineStore, SqlShared, StmtKind, TableInfo};
-use crate::{catalog, rewrite, ColumnInfo, QueryResult, Result, SqlError};
+use crate::{catalog, limits, rewrite, ColumnInfo, QueryResult, Result, SessionSettings, SqlError};
 
 /// The audit event type and table(s) of a statement that touches data or
 /// schema; `None` for session and transaction control (BEGIN, SET, SHOW).
@@ -98,10 +96,14 @@ pub struct Session<'e> {
     /// A statement failed inside the open transaction: only COMMIT/ROLLBACK
     /// (which both roll back) are accepted until it ends, as in PostgreSQL.
     failed: bool,
+    /// What `SET` changed (`statement_timeout`).
+    settings: SessionSettings,
 }
 
+/// Parses after the depth check (see [`limits`]): nothing walks a statement
+/// recursively before it passed.
 fn parse(sql: &str) -> Result<Vec<Statement>> {
-    Parser::parse_sql(&PostgreSqlDialect {}, sql).map_err(|e| SqlError::Syntax(e.to_string()))
+    limits::parse(sql)
 }
 
 fn in_txn_refusal(what: &str) -> SqlError {
@@ -266,7 +268,20 @@ impl<'e> Session<'e> {
             database: "heliosdb".into(),
             user: "heliosdb".into(),
             failed: false,
+            settings: SessionSettings::default(),
         }
+    }
+
+    /// Carries the session's settings (`statement_timeout`) into a session
+    /// rebuilt for each statement, as [`Session::with_failed`] does.
+    pub fn with_settings(mut self, settings: SessionSettings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// The settings as `SET` left them.
+    pub fn settings(&self) -> SessionSettings {
+        self.settings
     }
 
     /// Names the database and user that `current_database()` and
@@ -313,6 +328,7 @@ impl<'e> Session<'e> {
     /// Syntax errors; more than one statement.
     pub fn describe(&mut self, sql: &str) -> Result<Described> {
         let _scope = audit::statement_scope();
+        let _deadline = limits::arm(self.settings.statement_timeout());
         if let Some(r) = catalog::answer(self, sql)? {
             let columns = match r {
                 QueryResult::Rows { columns, .. } => Some(columns),
@@ -430,7 +446,10 @@ impl<'e> Session<'e> {
                 rows: 0,
             }]);
         }
-        let r = self.execute_all(sql, params);
+        let r = {
+            let _deadline = limits::arm(self.settings.statement_timeout());
+            limits::classify(self.execute_all(sql, params))
+        };
         if r.is_err() && self.engine.in_transaction() {
             self.failed = true;
         }
@@ -555,9 +574,15 @@ impl<'e> Session<'e> {
                 }
                 return Ok(command("ROLLBACK"));
             }
-            Statement::SetVariable { .. }
-            | Statement::SetNames { .. }
-            | Statement::SetTimeZone { .. } => return Ok(command("SET")),
+            Statement::SetVariable { .. } => {
+                if let Some(r) = self.settings.apply(&stmt) {
+                    r?;
+                }
+                return Ok(command("SET"));
+            }
+            Statement::SetNames { .. } | Statement::SetTimeZone { .. } => {
+                return Ok(command("SET"))
+            }
             Statement::ShowVariable { variable } => {
                 let name = variable
                     .iter()
@@ -572,6 +597,7 @@ impl<'e> Session<'e> {
                     "timezone" => "UTC".to_string(),
                     "standard_conforming_strings" => "on".to_string(),
                     "datestyle" => "ISO, MDY".to_string(),
+                    "statement_timeout" => self.settings.show_statement_timeout(),
                     _ if name == "tables" => {
                         let tables = self.tables()?;
                         return Ok(QueryResult::Rows {

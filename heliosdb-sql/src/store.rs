@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use crate::convert::{
     engine_to_key, engine_type, glue_type, key_to_engine, to_engine_typed, to_glue,
 };
-use crate::{Result, SqlError};
+use crate::{limits, Result, SqlError};
 
 /// Key-value prefix of the SQL layer's own (sealed) metadata.
 pub(crate) const META_PREFIX: &str = "__heliosdb_sql/";
@@ -354,10 +354,11 @@ impl Store for EngineStore<'_> {
     }
 
     fn scan_data<'a>(&'a self, table_name: &str) -> GResult<RowIter<'a>> {
+        limits::check_deadline().map_err(gerr)?;
         let info = self.info(table_name)?;
         let rows = self.engine.scan_table(table_name).map_err(gerr)?;
         let rows: Vec<_> = rows.iter().map(|t| Self::row_of(&info, t)).collect();
-        Ok(Box::new(rows.into_iter()))
+        Ok(Box::new(limits::deadline_rows(rows.into_iter())))
     }
 }
 
@@ -539,6 +540,7 @@ impl Index for EngineStore<'_> {
         asc: Option<bool>,
         cmp_value: Option<(&IndexOperator, GValue)>,
     ) -> GResult<RowIter<'a>> {
+        limits::check_deadline().map_err(gerr)?;
         let info = self.info(table_name)?;
         let column = index_column(&info, index_name)?;
         let col = info
@@ -577,7 +579,7 @@ impl Index for EngineStore<'_> {
             tuples.reverse();
         }
         let rows: Vec<_> = tuples.iter().map(|t| Self::row_of(&info, t)).collect();
-        Ok(Box::new(rows.into_iter()))
+        Ok(Box::new(limits::deadline_rows(rows.into_iter())))
     }
 }
 

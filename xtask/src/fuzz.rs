@@ -3,8 +3,9 @@
 //!
 //! By default (and in `cargo xtask ci`) the targets that do not link the
 //! storage engine run: `envelope`, `keyring`, `pg_message`. `--all` adds
-//! `config`, which links RocksDB: its C++ is compiled once more for the
-//! fuzz build (about 20 minutes on 2 cores), too slow for every CI run.
+//! `config` and `sql` (`execute_sql` on inputs of up to 16 KiB), which link
+//! RocksDB: its C++ is compiled once more for the fuzz build (about 20
+//! minutes on 2 cores), too slow for every CI run.
 //!
 //! cargo-fuzz needs a nightly toolchain (libFuzzer's sanitizer flags) and the
 //! `cargo-fuzz` command. When either is missing the run is skipped with a
@@ -19,10 +20,11 @@ use anyhow::{bail, Context, Result};
 use crate::util;
 
 /// The targets in `fuzz/fuzz_targets/`, run in this order.
-pub(crate) const TARGETS: [&str; 4] = ["envelope", "keyring", "pg_message", "config"];
+pub(crate) const TARGETS: [&str; 5] = ["envelope", "keyring", "pg_message", "config", "sql"];
 
-/// Targets that need the `config` feature of the fuzz crate (the engine).
-const ENGINE_TARGETS: [&str; 1] = ["config"];
+/// Targets that need the engine (the fuzz crate's default features
+/// `config` and `sql`).
+const ENGINE_TARGETS: [&str; 2] = ["config", "sql"];
 
 /// Runs `cargo xtask fuzz [--seconds N] [--all]`.
 pub(crate) fn run(args: &[String]) -> Result<ExitCode> {
@@ -65,7 +67,11 @@ pub(crate) fn run(args: &[String]) -> Result<ExitCode> {
         "xtask fuzz: {} ({}), {seconds} s each: no crash{}",
         targets.len(),
         targets.join(", "),
-        if all { "" } else { " (config needs --all)" }
+        if all {
+            ""
+        } else {
+            " (config and sql need --all)"
+        }
     );
     Ok(ExitCode::SUCCESS)
 }

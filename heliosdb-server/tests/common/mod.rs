@@ -34,10 +34,21 @@ impl TestServer {
     }
 
     /// As [`TestServer::start`] with `config` for the engine (e.g. `[audit]`).
-    pub async fn start_with(
+    pub async fn start_with(config: Config, encrypted: bool, ssl: Option<SslConfig>) -> TestServer {
+        Self::start_configured(config, encrypted, ssl, |_| {}).await
+    }
+
+    /// A plaintext, encrypted-engine server whose `[server]` settings
+    /// `server` adjusts (limits, timeouts).
+    pub async fn start_limited(server: impl FnOnce(&mut ServerConfig)) -> TestServer {
+        Self::start_configured(Config::default(), true, None, server).await
+    }
+
+    async fn start_configured(
         mut config: Config,
         encrypted: bool,
         ssl: Option<SslConfig>,
+        adjust: impl FnOnce(&mut ServerConfig),
     ) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let db_path = dir.path().join("db");
@@ -50,12 +61,14 @@ impl TestServer {
         };
         let engine = Arc::new(engine);
         users::add_user(&engine, USER, PASSWORD).unwrap();
-        let server_config = ServerConfig {
+        let mut server_config = ServerConfig {
             host: "127.0.0.1".into(),
             port: 0,
             ssl_enabled: ssl.is_some(),
             ssl: ssl.unwrap_or_default(),
+            ..ServerConfig::default()
         };
+        adjust(&mut server_config);
         let server = Server::bind(engine.clone(), &server_config).await.unwrap();
         let addr = server.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();

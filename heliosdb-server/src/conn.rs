@@ -1,0 +1,264 @@
+//! One client connection, from accept to close: pgwire's message loop,
+//! run by us rather than `pgwire::tokio::process_socket` so that it can
+//! enforce what a client may do before it has logged in — read at most
+//! [`PRE_AUTH_READ_LIMIT`] bytes, finish within `authentication_timeout` —
+//! and close a session left idle in a transaction.
+//!
+//! The loop runs as a task on the server's runtime: an unauthenticated
+//! connection costs a task and its buffers, no thread. The session's SQL
+//! runs on a thread of its own, started at the first statement
+//! (`handler::Worker`).
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use pgwire::api::{ClientInfo, ErrorHandler, PgWireConnectionState, PgWireServerHandlers};
+use pgwire::error::{ErrorInfo, PgWireError};
+use pgwire::messages::PgWireBackendMessage;
+use pgwire::tokio::server::{negotiate_tls, process_error, process_message, MaybeTls};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+use tokio_util::codec::{Framed, FramedParts};
+
+use crate::handler::{Conn, Handlers, Prepared};
+
+/// Bytes a client may send between the TLS negotiation and the end of
+/// authentication. The startup message (pgwire refuses one over 10,000
+/// bytes, as PostgreSQL does) and SCRAM's two messages (a few hundred
+/// bytes) fit with room to spare. Without the cap pgwire buffers any
+/// message it can decode in the authentication state — a 1 GiB query
+/// message included — before the startup handler gets to refuse it.
+pub const PRE_AUTH_READ_LIMIT: usize = 16 * 1024;
+
+/// What a connection may do, from `[server]`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ConnLimits {
+    /// From accept to completed authentication.
+    pub authentication_timeout: Duration,
+    /// Idle time allowed inside an open transaction (`None`: unlimited).
+    pub idle_in_transaction: Option<Duration>,
+}
+
+/// The client's stream, failing reads past a budget until [`Capped::lift`].
+#[derive(Debug)]
+pub(crate) struct Capped<S> {
+    inner: S,
+    /// Bytes still allowed; `None` once the client has authenticated.
+    left: Option<usize>,
+}
+
+impl<S> Capped<S> {
+    fn new(inner: S, budget: usize) -> Self {
+        Capped {
+            inner,
+            left: Some(budget),
+        }
+    }
+
+    fn lift(&mut self) {
+        self.left = None;
+    }
+}
+
+fn over_budget() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("more than {PRE_AUTH_READ_LIMIT} bytes sent before authentication"),
+    )
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Capped<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let Some(left) = this.left else {
+            return Pin::new(&mut this.inner).poll_read(cx, buf);
+        };
+        if left == 0 {
+            return Poll::Ready(Err(over_budget()));
+        }
+        if buf.remaining() == 0 {
+            return Pin::new(&mut this.inner).poll_read(cx, buf);
+        }
+        // Read at most what is left: into an initialised window of the
+        // caller's space (zeroing at most the budget, before login only).
+        let n = {
+            let window = buf.initialize_unfilled_to(left.min(buf.remaining()));
+            let mut limited = ReadBuf::new(window);
+            match Pin::new(&mut this.inner).poll_read(cx, &mut limited) {
+                Poll::Ready(Ok(())) => limited.filled().len(),
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        };
+        buf.advance(n);
+        this.left = Some(left - n);
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Capped<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, data)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+/// The framed client stream. pgwire's `ClientInfo::client_certificates`
+/// downcasts the stream to a bare `TlsStream` and would panic on this one;
+/// nothing here calls it (client certificates are checked by rustls during
+/// the handshake).
+type Socket = Framed<Capped<MaybeTls>, pgwire::tokio::server::PgWireMessageServerCodec<Prepared>>;
+
+/// Sends a FATAL error (best effort: the client may be gone) and flushes.
+async fn send_fatal(socket: &mut Socket, code: &str, message: &str) {
+    let info = ErrorInfo::new("FATAL".into(), code.into(), message.into());
+    let _ = socket
+        .send(PgWireBackendMessage::ErrorResponse(info.into()))
+        .await;
+}
+
+/// Serves one connection until the client leaves, a FATAL error, or a
+/// timeout. What pgwire's `process_socket` does, plus the limits.
+///
+/// # Errors
+/// I/O errors of the connection (the caller logs them).
+pub(crate) async fn serve(
+    tcp: TcpStream,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    handlers: &Handlers,
+    conn: &Conn,
+    limits: ConnLimits,
+) -> io::Result<()> {
+    let login_deadline = Instant::now() + limits.authentication_timeout;
+    let login_timeout = || io::Error::new(io::ErrorKind::TimedOut, "authentication timeout");
+    let negotiated = tokio::time::timeout_at(login_deadline, negotiate_tls::<Prepared>(tcp, tls))
+        .await
+        .map_err(|_| login_timeout())??;
+    // `None`: a direct TLS handshake to a server without TLS.
+    let Some(framed) = negotiated else {
+        return Ok(());
+    };
+    let old = framed.into_parts();
+    let mut parts = FramedParts::new(Capped::new(old.io, PRE_AUTH_READ_LIMIT), old.codec);
+    parts.read_buf = old.read_buf;
+    parts.write_buf = old.write_buf;
+    let mut socket: Socket = Framed::from_parts(parts);
+
+    let startup = handlers.startup_handler();
+    let simple = handlers.simple_query_handler();
+    let extended = handlers.extended();
+    let copy = handlers.copy_handler();
+    let cancel = handlers.cancel_handler();
+    let errors = handlers.error_handler();
+    loop {
+        let logging_in = matches!(
+            socket.state(),
+            PgWireConnectionState::AwaitingStartup
+                | PgWireConnectionState::AuthenticationInProgress
+        );
+        let next = if logging_in {
+            match tokio::time::timeout_at(login_deadline, socket.next()).await {
+                Ok(next) => next,
+                // PostgreSQL closes without a word too: the client has not
+                // shown it speaks the protocol.
+                Err(_) => return Err(login_timeout()),
+            }
+        } else {
+            socket.get_mut().lift();
+            match limits.idle_in_transaction.filter(|_| conn.in_transaction()) {
+                Some(idle) => match tokio::time::timeout(idle, socket.next()).await {
+                    Ok(next) => next,
+                    Err(_) => {
+                        send_fatal(
+                            &mut socket,
+                            "25P03",
+                            "terminating connection due to idle-in-transaction timeout",
+                        )
+                        .await;
+                        return Ok(());
+                    }
+                },
+                None => socket.next().await,
+            }
+        };
+        let msg = match next {
+            Some(Ok(msg)) => msg,
+            None => return Ok(()),
+            Some(Err(e)) => {
+                if logging_in {
+                    send_fatal(&mut socket, "08P01", &format!("invalid message: {e}")).await;
+                }
+                return Err(io::Error::new(io::ErrorKind::InvalidData, e.to_string()));
+            }
+        };
+        let is_extended_query = match socket.state() {
+            PgWireConnectionState::CopyInProgress(extended) => extended,
+            _ => msg.is_extended_query(),
+        };
+        let processed = process_message(
+            msg,
+            &mut socket,
+            startup.clone(),
+            simple.clone(),
+            extended.clone(),
+            copy.clone(),
+            cancel.clone(),
+        )
+        .await;
+        if let Err(mut e) = processed {
+            errors.on_error(&socket, &mut e);
+            let info = ErrorInfo::from(e);
+            let fatal = info.is_fatal();
+            process_error(
+                &mut socket,
+                PgWireError::UserError(Box::new(info)),
+                is_extended_query,
+            )
+            .await?;
+            // A FATAL error ends the session, whatever the client does next.
+            if fatal {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Polls a connection's future with [`IN_CONNECTION`] set, so the panic
+/// hook knows a panic there is contained (`catch_unwind`) to that client.
+pub(crate) struct Marked<F>(pub F);
+
+thread_local! {
+    /// Set while this thread polls a connection's future.
+    pub(crate) static IN_CONNECTION: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+impl<F: Future + Unpin> Future for Marked<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        IN_CONNECTION.with(|c| c.set(true));
+        let r = Pin::new(&mut self.0).poll(cx);
+        IN_CONNECTION.with(|c| c.set(false));
+        r
+    }
+}
