@@ -8,7 +8,7 @@
 //! recursion (`MAX_PARSER_RECURSION`), but left-associative chains such as
 //! `1+1+…+1` or `a OR b OR …` are parsed in a loop, so a 20 KB statement
 //! becomes a 10,000-deep tree that no later pass survives. So the depth is
-//! bounded from the tokens, *before* a tree exists ([`expression_depth`]),
+//! bounded from the tokens, *before* a tree exists (`expression_depth`),
 //! and a statement over [`MAX_EXPRESSION_DEPTH`] is refused with
 //! [`SqlError::TooComplex`] (SQLSTATE 54001). Statements within the limits
 //! need about 1 MiB of stack at most: a default 2 MiB thread runs them, and
@@ -35,7 +35,7 @@ use heliosdb_core::config::{parse_time_setting, TimeUnit};
 use crate::{Result, SqlError};
 
 /// Largest expression depth a statement may reach, as bounded by
-/// [`expression_depth`] (an over-estimate: `a = 1 OR b = 2` counts both
+/// `expression_depth` (an over-estimate: `a = 1 OR b = 2` counts both
 /// operators of each term, so 250 such terms fit; an `IN` list of any
 /// length counts one). GlueSQL's passes take about 2 KiB of stack per
 /// level, so this keeps every statement within about 1 MiB.
