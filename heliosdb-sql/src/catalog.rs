@@ -119,6 +119,40 @@ fn format_type(info: &TableInfo, name: &str, t: DataType) -> String {
 }
 
 /// Answers a catalog query, or `None` when `sql` is not one.
+/// Whether `sql` is a single query that reads a `pg_catalog` or
+/// `information_schema` relation, judged on the parsed statement: a string
+/// literal that mentions one, or a catalog query after another statement
+/// (`DELETE …; SELECT … FROM pg_catalog.…`), does not make the text a
+/// catalog query, so it runs (and is audited) like any other. Text that
+/// does not parse counts only when it is one statement (no `;` inside).
+fn queries_catalog(sql: &str) -> bool {
+    use std::ops::ControlFlow;
+
+    use gluesql_core::sqlparser::ast::{visit_relations, Statement};
+    match limits::parse(sql) {
+        Ok(stmts) => match stmts.as_slice() {
+            [stmt @ Statement::Query(_)] => {
+                let mut found = false;
+                let _ = visit_relations(stmt, |name| {
+                    let first = name.0.first().map(|i| i.value.to_ascii_lowercase());
+                    if matches!(first.as_deref(), Some("pg_catalog" | "information_schema"))
+                        && name.0.len() > 1
+                    {
+                        found = true;
+                        return ControlFlow::Break(());
+                    }
+                    ControlFlow::Continue(())
+                });
+                found
+            }
+            _ => false,
+        },
+        // psql sends some shapes sqlparser does not take; those are single
+        // statements.
+        Err(_) => !sql.trim().trim_end_matches(';').contains(';'),
+    }
+}
+
 pub(crate) fn answer(session: &Session<'_>, sql: &str) -> Result<Option<QueryResult>> {
     let lower = sql.to_ascii_lowercase();
     let names_catalog = [
@@ -129,7 +163,7 @@ pub(crate) fn answer(session: &Session<'_>, sql: &str) -> Result<Option<QueryRes
     ]
     .iter()
     .any(|m| lower.contains(m));
-    if !names_catalog {
+    if !names_catalog || !queries_catalog(sql) {
         return Ok(None);
     }
     let tables = session.tables()?;

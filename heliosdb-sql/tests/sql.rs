@@ -492,3 +492,52 @@ fn audit_redacts_booleans_and_typed_literals() {
         "{text}"
     );
 }
+
+/// The finding: any text containing `information_schema.` or
+/// `from pg_catalog.` — even in a string literal — answered `SELECT 0`
+/// without running (`DELETE …; SELECT 'x from pg_catalog.y'` deleted
+/// nothing). Only a single query that reads a catalog relation is a catalog
+/// query now; everything else runs.
+#[test]
+fn no_statement_is_skipped_for_mentioning_the_catalog() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = engine(dir.path());
+    let shared = SqlShared::new();
+    let mut s = Session::new(&db, &shared);
+    s.execute(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT); \
+         INSERT INTO t VALUES (1, 'a'), (2, 'b')",
+        &[],
+    )
+    .unwrap();
+    let r = s
+        .execute(
+            "DELETE FROM t WHERE id = 1; SELECT 'x from pg_catalog.y'",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(r[0].tag(), "DELETE 1");
+    assert_eq!(
+        r[1].rows().to_vec(),
+        vec![vec![Value::String("x from pg_catalog.y".into())]]
+    );
+    let r = s
+        .execute(
+            "SELECT note FROM t WHERE note <> 'information_schema.tables'",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(r[0].rows().to_vec(), vec![vec![Value::String("b".into())]]);
+    s.execute("INSERT INTO t VALUES (3, 'join pg_catalog.pg_class')", &[])
+        .unwrap();
+    let r = s.execute("SELECT COUNT(*) FROM t", &[]).unwrap();
+    assert_eq!(r[0].rows().to_vec(), vec![vec![Value::Int8(2)]]);
+    // A real catalog query is still answered from the catalog.
+    let r = s
+        .execute(
+            "SELECT c.relname FROM pg_catalog.pg_class c WHERE c.relname = 't'",
+            &[],
+        )
+        .unwrap();
+    assert!(matches!(r[0], QueryResult::Rows { .. }));
+}
