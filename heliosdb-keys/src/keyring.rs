@@ -258,11 +258,21 @@ async fn prove_unwrap(
         )),
         // A key that cannot be used in its state, or an unreachable KMS,
         // is not fixed by granting decrypt: say what is.
-        Err(e @ Error::Kms { kind: crate::KmsErrorKind::KeyUnusable, .. }) => Err(refused(
+        Err(
+            e @ Error::Kms {
+                kind: crate::KmsErrorKind::KeyUnusable,
+                ..
+            },
+        ) => Err(refused(
             e.to_string(),
             "enable the new key (or key version) or cancel its scheduled deletion".into(),
         )),
-        Err(e @ Error::Kms { kind: crate::KmsErrorKind::Unavailable, .. }) => Err(refused(
+        Err(
+            e @ Error::Kms {
+                kind: crate::KmsErrorKind::Unavailable,
+                ..
+            },
+        ) => Err(refused(
             e.to_string(),
             "the KMS could not be reached; try again".into(),
         )),

@@ -1052,15 +1052,24 @@ mod tests {
         use KmsErrorKind::*;
         let u = "UnwrapKey";
         assert_eq!(classify_status(u, 401, ""), AccessDenied);
-        assert_eq!(classify_status(u, 403, "does not have keys unwrapKey permission"), AccessDenied);
+        assert_eq!(
+            classify_status(u, 403, "does not have keys unwrapKey permission"),
+            AccessDenied
+        );
         assert_eq!(
             classify_status(u, 403, "Operation is not allowed on a disabled key."),
             KeyUnusable
         );
-        assert_eq!(classify_status(u, 409, "deleted but recoverable"), KeyUnusable);
+        assert_eq!(
+            classify_status(u, 409, "deleted but recoverable"),
+            KeyUnusable
+        );
         assert_eq!(classify_status(u, 404, ""), NotFound);
         assert_eq!(classify_status(u, 400, "BadParameter"), WrongKey);
-        assert_eq!(classify_status("WrapKey", 400, "BadParameter"), InvalidRequest);
+        assert_eq!(
+            classify_status("WrapKey", 400, "BadParameter"),
+            InvalidRequest
+        );
         assert_eq!(classify_status(u, 422, ""), InvalidRequest);
         assert_eq!(classify_status(u, 418, ""), InvalidRequest);
         for s in [408, 429, 500, 502, 503, 504] {

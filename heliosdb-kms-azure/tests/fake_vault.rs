@@ -196,8 +196,14 @@ async fn versions_are_pinned_at_new_header_and_used_by_unwrap() {
     assert_eq!(kind_of(&err), Some(KmsErrorKind::KeyUnusable), "{err}");
     assert!(!err.is_retryable(), "{err}");
     let msg = err.to_string();
-    assert!(msg.contains("disabled") && msg.contains("enable the key"), "{msg}");
-    assert!(!msg.contains("wrong key") && !msg.contains("access denied"), "{msg}");
+    assert!(
+        msg.contains("disabled") && msg.contains("enable the key"),
+        "{msg}"
+    );
+    assert!(
+        !msg.contains("wrong key") && !msg.contains("access denied"),
+        "{msg}"
+    );
     let err = src.wrap(&h1, &key, b"aad").await.unwrap_err();
     assert_eq!(kind_of(&err), Some(KmsErrorKind::KeyUnusable), "{err}");
     // A new slot on the disabled pinned version is refused the same way.

@@ -470,10 +470,7 @@ pub fn classify_code(op: &str, code: Code) -> KmsErrorKind {
 /// Sorts a client error: service statuses by code, credential failures as
 /// access denied, transport failures and timeouts (after retries) as
 /// unavailable.
-pub fn classify_gax_error(
-    op: &str,
-    e: &google_cloud_gax::error::Error,
-) -> (KmsErrorKind, String) {
+pub fn classify_gax_error(op: &str, e: &google_cloud_gax::error::Error) -> (KmsErrorKind, String) {
     if let Some(status) = e.status() {
         return (
             classify_code(op, status.code),
@@ -581,17 +578,41 @@ mod tests {
     fn codes_are_classified() {
         use KmsErrorKind::*;
         assert_eq!(classify_code("Decrypt", Code::NotFound), NotFound);
-        assert_eq!(classify_code("Decrypt", Code::PermissionDenied), AccessDenied);
-        assert_eq!(classify_code("Encrypt", Code::Unauthenticated), AccessDenied);
+        assert_eq!(
+            classify_code("Decrypt", Code::PermissionDenied),
+            AccessDenied
+        );
+        assert_eq!(
+            classify_code("Encrypt", Code::Unauthenticated),
+            AccessDenied
+        );
         assert_eq!(classify_code("Decrypt", Code::InvalidArgument), WrongKey);
-        assert_eq!(classify_code("Encrypt", Code::InvalidArgument), InvalidRequest);
-        assert_eq!(classify_code("GetCryptoKey", Code::InvalidArgument), InvalidRequest);
-        assert_eq!(classify_code("Decrypt", Code::FailedPrecondition), KeyUnusable);
-        assert_eq!(classify_code("Encrypt", Code::FailedPrecondition), KeyUnusable);
+        assert_eq!(
+            classify_code("Encrypt", Code::InvalidArgument),
+            InvalidRequest
+        );
+        assert_eq!(
+            classify_code("GetCryptoKey", Code::InvalidArgument),
+            InvalidRequest
+        );
+        assert_eq!(
+            classify_code("Decrypt", Code::FailedPrecondition),
+            KeyUnusable
+        );
+        assert_eq!(
+            classify_code("Encrypt", Code::FailedPrecondition),
+            KeyUnusable
+        );
         assert_eq!(classify_code("Decrypt", Code::OutOfRange), InvalidRequest);
         assert_eq!(classify_code("Decrypt", Code::Unavailable), Unavailable);
-        assert_eq!(classify_code("Decrypt", Code::DeadlineExceeded), Unavailable);
-        assert_eq!(classify_code("Decrypt", Code::ResourceExhausted), Unavailable);
+        assert_eq!(
+            classify_code("Decrypt", Code::DeadlineExceeded),
+            Unavailable
+        );
+        assert_eq!(
+            classify_code("Decrypt", Code::ResourceExhausted),
+            Unavailable
+        );
         assert!(!classify_code("Decrypt", Code::FailedPrecondition).is_retryable());
     }
 
