@@ -6,7 +6,11 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum KmsErrorKind {
-    /// The KMS key exists but did not wrap this blob (or is the wrong type).
+    /// The KMS key exists and is usable but did not wrap this blob (or is
+    /// the wrong type). Only for "this key did not wrap this blob" answers
+    /// (AWS `InvalidCiphertextException`/`IncorrectKeyException`, GCP
+    /// `INVALID_ARGUMENT` on decrypt, Azure/Vault equivalents): it sends the
+    /// operator looking for another key.
     WrongKey,
     /// Credentials are missing or not allowed to use the key.
     AccessDenied,
@@ -14,6 +18,24 @@ pub enum KmsErrorKind {
     Unavailable,
     /// The key (or key version) does not exist.
     NotFound,
+    /// The key exists but cannot be used in its current state: disabled,
+    /// destroyed or scheduled for destruction, pending deletion, or in
+    /// another state the KMS refuses to use. The fix is on the key: enable
+    /// the key (or key version) or cancel its deletion.
+    ///
+    /// Not retryable. AWS answers `KMSInvalidStateException` both for
+    /// these states and, transiently, for keys in a CloudHSM custom key
+    /// store whose cluster is briefly unreachable; it is classified here
+    /// rather than as [`Unavailable`](Self::Unavailable) because a disabled
+    /// or pending-deletion key is the common case and retrying it only
+    /// delays the message that names the fix. The AWS SDK's own retry
+    /// policy does not retry it either.
+    KeyUnusable,
+    /// The service rejected the request for a reason that is neither the
+    /// key's state nor the credentials (an unrecognised 4xx: a malformed
+    /// request, an unsupported algorithm, a quota that is not throttling).
+    /// Not "wrong key": nothing says another key would help.
+    InvalidRequest,
 }
 
 impl KmsErrorKind {
@@ -30,6 +52,11 @@ impl fmt::Display for KmsErrorKind {
             KmsErrorKind::AccessDenied => "access denied",
             KmsErrorKind::Unavailable => "unavailable",
             KmsErrorKind::NotFound => "not found",
+            KmsErrorKind::KeyUnusable => {
+                "key unusable in its current state (enable the key or key version, \
+                 or cancel its scheduled deletion)"
+            }
+            KmsErrorKind::InvalidRequest => "request rejected",
         })
     }
 }
@@ -166,3 +193,42 @@ impl Error {
 
 /// Result of this crate.
 pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_unavailable_is_retryable() {
+        for kind in [
+            KmsErrorKind::WrongKey,
+            KmsErrorKind::AccessDenied,
+            KmsErrorKind::NotFound,
+            KmsErrorKind::KeyUnusable,
+            KmsErrorKind::InvalidRequest,
+        ] {
+            assert!(!kind.is_retryable(), "{kind:?}");
+        }
+        assert!(KmsErrorKind::Unavailable.is_retryable());
+    }
+
+    #[test]
+    fn key_unusable_names_the_fix() {
+        let e = Error::Kms {
+            provider: "aws".into(),
+            kind: KmsErrorKind::KeyUnusable,
+            message: "Decrypt: KMSInvalidStateException: key is disabled".into(),
+        };
+        let s = e.to_string();
+        assert!(s.contains("enable the key"), "{s}");
+        assert!(s.contains("cancel its scheduled deletion"), "{s}");
+        assert!(!s.contains("wrong key"), "{s}");
+        assert!(!e.is_retryable());
+        let e = Error::Kms {
+            provider: "gcp".into(),
+            kind: KmsErrorKind::InvalidRequest,
+            message: "Decrypt: 400 FAILED_PRECONDITION".into(),
+        };
+        assert!(!e.to_string().contains("wrong key"), "{e}");
+    }
+}

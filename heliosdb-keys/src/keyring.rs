@@ -256,6 +256,26 @@ async fn prove_unwrap(
             "it unwrapped what it had just wrapped to a different key".into(),
             "the key source is broken or not the key it claims to be; do not use it".into(),
         )),
+        // A key that cannot be used in its state, or an unreachable KMS,
+        // is not fixed by granting decrypt: say what is.
+        Err(
+            e @ Error::Kms {
+                kind: crate::KmsErrorKind::KeyUnusable,
+                ..
+            },
+        ) => Err(refused(
+            e.to_string(),
+            "enable the new key (or key version) or cancel its scheduled deletion".into(),
+        )),
+        Err(
+            e @ Error::Kms {
+                kind: crate::KmsErrorKind::Unavailable,
+                ..
+            },
+        ) => Err(refused(
+            e.to_string(),
+            "the KMS could not be reached; try again".into(),
+        )),
         Err(e) => Err(refused(e.to_string(), decrypt_hint(source))),
     }
 }
@@ -927,7 +947,7 @@ mod rotation_tests {
     #[derive(Debug)]
     struct EncryptOnly {
         inner: FakeSource,
-        /// `"denied"` or `"other key"`.
+        /// `"denied"`, `"disabled"` or `"other key"`.
         unwrap: &'static str,
         /// Re-wrap inside the "KMS" (the rewrap path) instead of wrapping.
         rewrap_from: Option<FakeSource>,
@@ -971,6 +991,11 @@ mod rotation_tests {
                     self.inner.unwrap(h, blob, aad).await?;
                     Ok(SecretKey::from_bytes([0x42; 32]))
                 }
+                "disabled" => Err(Error::Kms {
+                    provider: "gcp".into(),
+                    kind: crate::KmsErrorKind::KeyUnusable,
+                    message: "Decrypt: FAILED_PRECONDITION: version is not enabled".into(),
+                }),
                 _ => Err(Error::Kms {
                     provider: "gcp".into(),
                     kind: crate::KmsErrorKind::AccessDenied,
@@ -1000,7 +1025,7 @@ mod rotation_tests {
 
     #[test]
     fn a_new_kek_that_cannot_decrypt_is_refused_on_every_path_and_nothing_changes() {
-        for unwrap in ["denied", "other key"] {
+        for unwrap in ["denied", "disabled", "other key"] {
             let a = FakeSource::new(1);
             let (mut ring, mut unlocked) = block_on(Keyring::create(&a)).unwrap();
             let before = ring.clone();
@@ -1022,6 +1047,10 @@ mod rotation_tests {
                         "{path}: {msg}"
                     );
                     assert!(msg.contains("PERMISSION_DENIED"), "{path}: {msg}");
+                } else if unwrap == "disabled" {
+                    // Not a permission problem: the hint names the fix.
+                    assert!(msg.contains("enable the new key"), "{path}: {msg}");
+                    assert!(!msg.contains("grant decrypt"), "{path}: {msg}");
                 } else {
                     assert!(msg.contains("different key"), "{path}: {msg}");
                 }

@@ -35,7 +35,7 @@ use aws_config::BehaviorVersion;
 use aws_sdk_kms::config::http::HttpResponse;
 use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_kms::primitives::Blob;
-use aws_sdk_kms::types::{EncryptionAlgorithmSpec, KeyUsageType};
+use aws_sdk_kms::types::{EncryptionAlgorithmSpec, KeyState, KeyUsageType};
 use aws_sdk_kms::Client;
 use heliosdb_keys::{
     Error, KekHeader, KeySource, KmsErrorKind, KmsKeyRef, KmsProvider, KmsRuntime, KmsSpec, Result,
@@ -295,6 +295,27 @@ impl Inner {
                         ),
                     ));
                 }
+                // A disabled or pending-deletion key would fail every
+                // Encrypt/Decrypt anyway; naming its state here tells the
+                // operator the fix instead of a later, vaguer refusal.
+                if let Some(
+                    state @ (KeyState::Disabled
+                    | KeyState::PendingDeletion
+                    | KeyState::PendingReplicaDeletion
+                    | KeyState::PendingImport
+                    | KeyState::Unavailable),
+                ) = meta.key_state()
+                {
+                    return Err(kms_error(
+                        KmsErrorKind::KeyUnusable,
+                        format!(
+                            "key {} is in state {}; enable it (EnableKey), cancel its \
+                             deletion (CancelKeyDeletion) or import its key material",
+                            self.settings.key_id,
+                            state.as_str()
+                        ),
+                    ));
+                }
                 let arn = meta.arn().ok_or_else(|| {
                     kms_error(
                         KmsErrorKind::Unavailable,
@@ -514,12 +535,21 @@ fn kms_error(kind: KmsErrorKind, message: String) -> Error {
 /// error) and HTTP status into the fixed set.
 pub fn classify_code(code: Option<&str>, status: Option<u16>) -> KmsErrorKind {
     match code.unwrap_or("") {
-        "IncorrectKeyException"
-        | "InvalidCiphertextException"
-        | "InvalidKeyUsageException"
-        | "KMSInvalidStateException"
-        | "KmsInvalidStateException"
-        | "DisabledException" => KmsErrorKind::WrongKey,
+        // "This key did not wrap this blob" (or is not a symmetric
+        // encryption key): another key is the answer.
+        "IncorrectKeyException" | "InvalidCiphertextException" | "InvalidKeyUsageException" => {
+            KmsErrorKind::WrongKey
+        }
+        // The key exists but its state refuses use: disabled, pending
+        // deletion or import, unavailable custom key store. The fix is on
+        // the key (enable it, cancel its deletion). KMSInvalidStateException
+        // can be transient for CloudHSM custom key stores, but it is not
+        // classified as retryable: a disabled or pending-deletion key is
+        // the common case, retrying would only delay the message that names
+        // the fix, and the SDK's retry policy does not retry it either.
+        "KMSInvalidStateException" | "KmsInvalidStateException" | "DisabledException" => {
+            KmsErrorKind::KeyUnusable
+        }
         "AccessDeniedException"
         | "UnrecognizedClientException"
         | "InvalidSignatureException"
@@ -541,8 +571,9 @@ pub fn classify_code(code: Option<&str>, status: Option<u16>) -> KmsErrorKind {
             Some(401 | 403) => KmsErrorKind::AccessDenied,
             Some(404) => KmsErrorKind::NotFound,
             // Anything else the service refuses (validation errors) is
-            // about the request or the blob, not the service's health.
-            Some(400..=499) => KmsErrorKind::WrongKey,
+            // about the request, not the service's health, and nothing
+            // says another key would help.
+            Some(400..=499) => KmsErrorKind::InvalidRequest,
             _ => KmsErrorKind::Unavailable,
         },
     }
@@ -706,7 +737,12 @@ mod tests {
         let cases = [
             ("IncorrectKeyException", WrongKey),
             ("InvalidCiphertextException", WrongKey),
-            ("DisabledException", WrongKey),
+            ("InvalidKeyUsageException", WrongKey),
+            ("DisabledException", KeyUnusable),
+            ("KMSInvalidStateException", KeyUnusable),
+            ("KmsInvalidStateException", KeyUnusable),
+            ("ValidationException", InvalidRequest),
+            ("UnsupportedOperationException", InvalidRequest),
             ("AccessDeniedException", AccessDenied),
             ("UnrecognizedClientException", AccessDenied),
             ("NotFoundException", NotFound),
@@ -719,6 +755,9 @@ mod tests {
         }
         assert_eq!(classify_code(None, Some(403)), AccessDenied);
         assert_eq!(classify_code(None, Some(503)), Unavailable);
+        assert_eq!(classify_code(None, Some(400)), InvalidRequest);
+        assert_eq!(classify_code(None, Some(404)), NotFound);
+        assert!(!classify_code(Some("KMSInvalidStateException"), None).is_retryable());
         assert!(classify_code(Some("ThrottlingException"), None).is_retryable());
         assert!(!classify_code(Some("AccessDeniedException"), None).is_retryable());
     }

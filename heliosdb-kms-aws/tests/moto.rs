@@ -262,6 +262,49 @@ async fn wrong_and_missing_keys_are_classified() {
     assert!(msg.contains("aws KMS key alias/right"), "{msg}");
 }
 
+/// A disabled key and a key pending deletion are "key unusable" (the fix is
+/// on the key), not "wrong key", and not retryable. moto enforces neither
+/// state on Encrypt/Decrypt, so this drives the DescribeKey state check that
+/// runs when a key is resolved (init, or opening by alias).
+#[tokio::test(flavor = "multi_thread")]
+async fn disabled_and_pending_deletion_keys_are_unusable_not_wrong() {
+    let moto = Moto::start();
+    let admin = moto.admin().await;
+    let (disabled, _) = moto.create_key("alias/disabled").await;
+    admin.disable_key().key_id(&disabled).send().await.unwrap();
+    let (deleted, _) = moto.create_key("alias/deleted").await;
+    admin
+        .schedule_key_deletion()
+        .key_id(&deleted)
+        .pending_window_in_days(7)
+        .send()
+        .await
+        .unwrap();
+    for (alias, state) in [
+        ("alias/disabled", "Disabled"),
+        ("alias/deleted", "PendingDeletion"),
+    ] {
+        let source = AwsKmsSource::new(&spec(alias, &moto.endpoint())).unwrap();
+        let err = source.new_header().await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Kms {
+                    kind: KmsErrorKind::KeyUnusable,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(!err.is_retryable(), "{err}");
+        let msg = err.to_string();
+        assert!(msg.contains(state), "{msg}");
+        assert!(msg.contains(alias), "{msg}");
+        assert!(msg.contains("enable"), "{msg}");
+        assert!(!msg.contains("wrong key"), "{msg}");
+    }
+}
+
 #[test]
 fn canary_scan_of_a_kms_backed_database_finds_nothing() {
     let moto = Moto::start();

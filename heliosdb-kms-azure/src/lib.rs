@@ -75,9 +75,11 @@
 //!
 //! Errors are sorted: 401/403 and credential failures are access denied,
 //! 404 (`KeyNotFound`) not found, a blob the key cannot unwrap (400
-//! `BadParameter`) or a key that is not an RSA wrapping key wrong key,
-//! connection failures, timeouts, 408/429/5xx unavailable. Messages name the
-//! vault and key, never a token.
+//! `BadParameter` on UnwrapKey) or a key that is not an RSA wrapping key
+//! wrong key, a disabled key version (403 "not allowed on a disabled key")
+//! or a deleted-but-recoverable key (409) key unusable, any other 4xx
+//! invalid request, connection failures, timeouts, 408/429/5xx unavailable.
+//! Messages name the vault and key, never a token.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -554,7 +556,7 @@ impl Inner {
     }
 
     fn classified(&self, what: &str, e: &azure_core::Error) -> Error {
-        let (kind, detail) = classify_azure_error(e);
+        let (kind, detail) = classify_azure_error(what, e);
         self.err(kind, what, detail)
     }
 
@@ -659,7 +661,7 @@ impl Inner {
         }
         if key.attributes.as_ref().and_then(|a| a.enabled) == Some(false) {
             return Err(self.err(
-                KmsErrorKind::AccessDenied,
+                KmsErrorKind::KeyUnusable,
                 "GetKey",
                 format!("version {version} is disabled"),
             ));
@@ -836,14 +838,29 @@ impl KeySource for AzureKeyVaultSource {
     }
 }
 
-/// Sorts an HTTP status of Key Vault.
-pub fn classify_status(status: u16) -> KmsErrorKind {
+/// Sorts an HTTP status of Key Vault for operation `op` (`"UnwrapKey"`,
+/// `"WrapKey"`, `"GetKey"`); `message` is Key Vault's error message, which
+/// tells a disabled key apart from a refused identity (both are 403).
+pub fn classify_status(op: &str, status: u16, message: &str) -> KmsErrorKind {
+    let lower = message.to_ascii_lowercase();
     match status {
+        // "Operation is not allowed on a disabled key." comes as 403
+        // Forbidden like a missing permission; the fix is to enable the
+        // key version, not to change the access policy.
+        403 if lower.contains("disabled") => KmsErrorKind::KeyUnusable,
         401 | 403 => KmsErrorKind::AccessDenied,
         404 => KmsErrorKind::NotFound,
-        // 400 BadParameter is how Key Vault refuses a ciphertext its key did
-        // not make (or a malformed one); 409/422 a key in the wrong state.
-        400 | 409 | 422 => KmsErrorKind::WrongKey,
+        // 409 Conflict: the key is deleted but recoverable, or being
+        // deleted or recovered; the fix is on the key (recover it).
+        409 => KmsErrorKind::KeyUnusable,
+        // 400 BadParameter on UnwrapKey is how Key Vault refuses a
+        // ciphertext its key did not make.
+        400 if op == "UnwrapKey" => KmsErrorKind::WrongKey,
+        // Throttling and timeouts are transient.
+        408 | 429 => KmsErrorKind::Unavailable,
+        // Any other refusal is about the request; nothing says another key
+        // would help.
+        400..=499 => KmsErrorKind::InvalidRequest,
         _ => KmsErrorKind::Unavailable,
     }
 }
@@ -853,7 +870,7 @@ pub fn classify_status(status: u16) -> KmsErrorKind {
 /// unavailable. The detail names the status, Key Vault's error code and
 /// message; it never holds a token (the SDK's errors do not carry request
 /// headers).
-pub fn classify_azure_error(e: &azure_core::Error) -> (KmsErrorKind, String) {
+pub fn classify_azure_error(op: &str, e: &azure_core::Error) -> (KmsErrorKind, String) {
     let mut detail = e.to_string();
     let mut cur = std::error::Error::source(e);
     while let Some(inner) = cur {
@@ -873,7 +890,7 @@ pub fn classify_azure_error(e: &azure_core::Error) -> (KmsErrorKind, String) {
                 "HTTP {code} {}: {detail}",
                 error_code.as_deref().unwrap_or("(no error code)")
             );
-            classify_status(code)
+            classify_status(op, code, &detail)
         }
         ErrorKind::Credential => KmsErrorKind::AccessDenied,
         ErrorKind::Connection | ErrorKind::Io => KmsErrorKind::Unavailable,
@@ -1033,17 +1050,36 @@ mod tests {
     #[test]
     fn statuses_are_classified() {
         use KmsErrorKind::*;
-        assert_eq!(classify_status(401), AccessDenied);
-        assert_eq!(classify_status(403), AccessDenied);
-        assert_eq!(classify_status(404), NotFound);
-        assert_eq!(classify_status(400), WrongKey);
+        let u = "UnwrapKey";
+        assert_eq!(classify_status(u, 401, ""), AccessDenied);
+        assert_eq!(
+            classify_status(u, 403, "does not have keys unwrapKey permission"),
+            AccessDenied
+        );
+        assert_eq!(
+            classify_status(u, 403, "Operation is not allowed on a disabled key."),
+            KeyUnusable
+        );
+        assert_eq!(
+            classify_status(u, 409, "deleted but recoverable"),
+            KeyUnusable
+        );
+        assert_eq!(classify_status(u, 404, ""), NotFound);
+        assert_eq!(classify_status(u, 400, "BadParameter"), WrongKey);
+        assert_eq!(
+            classify_status("WrapKey", 400, "BadParameter"),
+            InvalidRequest
+        );
+        assert_eq!(classify_status(u, 422, ""), InvalidRequest);
+        assert_eq!(classify_status(u, 418, ""), InvalidRequest);
         for s in [408, 429, 500, 502, 503, 504] {
-            assert_eq!(classify_status(s), Unavailable, "{s}");
+            assert_eq!(classify_status(u, s, ""), Unavailable, "{s}");
         }
+        assert!(!classify_status(u, 409, "").is_retryable());
         let e = azure_core::Error::with_message(ErrorKind::Connection, "connection refused");
-        assert_eq!(classify_azure_error(&e).0, Unavailable);
+        assert_eq!(classify_azure_error(u, &e).0, Unavailable);
         let e = azure_core::Error::with_message(ErrorKind::Credential, "no login");
-        assert_eq!(classify_azure_error(&e).0, AccessDenied);
+        assert_eq!(classify_azure_error(u, &e).0, AccessDenied);
     }
 
     #[test]

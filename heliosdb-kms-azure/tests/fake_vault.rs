@@ -188,10 +188,28 @@ async fn versions_are_pinned_at_new_header_and_used_by_unwrap() {
     );
     assert!(pinned.matches(&h2).await.unwrap(), "same key, any version");
 
-    // A disabled pinned version is refused, classified.
+    // A disabled pinned version is refused as "key unusable" (enable it):
+    // Key Vault's 403 for a disabled key is not a permission problem, and
+    // not a wrong key.
     vault.disable_version("versions", 1);
     let err = src.unwrap(&h1, &blob1, b"aad").await.unwrap_err();
-    assert_eq!(kind_of(&err), Some(KmsErrorKind::AccessDenied), "{err}");
+    assert_eq!(kind_of(&err), Some(KmsErrorKind::KeyUnusable), "{err}");
+    assert!(!err.is_retryable(), "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("disabled") && msg.contains("enable the key"),
+        "{msg}"
+    );
+    assert!(
+        !msg.contains("wrong key") && !msg.contains("access denied"),
+        "{msg}"
+    );
+    let err = src.wrap(&h1, &key, b"aad").await.unwrap_err();
+    assert_eq!(kind_of(&err), Some(KmsErrorKind::KeyUnusable), "{err}");
+    // A new slot on the disabled pinned version is refused the same way.
+    let err = pinned.new_header().await.unwrap_err();
+    assert_eq!(kind_of(&err), Some(KmsErrorKind::KeyUnusable), "{err}");
+    assert!(err.to_string().contains("is disabled"), "{err}");
     assert!(src.unwrap(&h2, &blob2, b"aad").await.is_ok());
 }
 

@@ -273,7 +273,7 @@ impl Inner {
     }
 
     fn classified(&self, what: &str, e: &google_cloud_gax::error::Error) -> Error {
-        let (kind, detail) = classify_gax_error(e);
+        let (kind, detail) = classify_gax_error(what, e);
         self.err(kind, what, detail)
     }
 
@@ -445,17 +445,24 @@ impl KeySource for GcpKmsSource {
     }
 }
 
-/// Sorts a Google RPC status code.
-pub fn classify_code(code: Code) -> KmsErrorKind {
+/// Sorts a Google RPC status code of operation `op` (`"Decrypt"`,
+/// `"Encrypt"`, `"GetCryptoKey"`).
+pub fn classify_code(op: &str, code: Code) -> KmsErrorKind {
     match code {
         Code::NotFound => KmsErrorKind::NotFound,
         Code::PermissionDenied | Code::Unauthenticated => KmsErrorKind::AccessDenied,
-        // INVALID_ARGUMENT is how Cloud KMS reports a ciphertext that does
-        // not decrypt under the key (or with this AAD); FAILED_PRECONDITION a
-        // disabled or destroyed version.
-        Code::InvalidArgument | Code::FailedPrecondition | Code::OutOfRange => {
-            KmsErrorKind::WrongKey
-        }
+        // INVALID_ARGUMENT on Decrypt is how Cloud KMS reports a ciphertext
+        // that does not decrypt under the key (or with this AAD). On any
+        // other call it is a malformed request, not a key mismatch.
+        Code::InvalidArgument if op == "Decrypt" => KmsErrorKind::WrongKey,
+        // FAILED_PRECONDITION: the key version is disabled, destroyed or
+        // scheduled for destruction; the fix is to enable or restore it.
+        Code::FailedPrecondition => KmsErrorKind::KeyUnusable,
+        Code::InvalidArgument
+        | Code::OutOfRange
+        | Code::AlreadyExists
+        | Code::Unimplemented
+        | Code::Cancelled => KmsErrorKind::InvalidRequest,
         _ => KmsErrorKind::Unavailable,
     }
 }
@@ -463,10 +470,10 @@ pub fn classify_code(code: Code) -> KmsErrorKind {
 /// Sorts a client error: service statuses by code, credential failures as
 /// access denied, transport failures and timeouts (after retries) as
 /// unavailable.
-pub fn classify_gax_error(e: &google_cloud_gax::error::Error) -> (KmsErrorKind, String) {
+pub fn classify_gax_error(op: &str, e: &google_cloud_gax::error::Error) -> (KmsErrorKind, String) {
     if let Some(status) = e.status() {
         return (
-            classify_code(status.code),
+            classify_code(op, status.code),
             format!("{}: {}", status.code.name(), status.message),
         );
     }
@@ -570,14 +577,43 @@ mod tests {
     #[test]
     fn codes_are_classified() {
         use KmsErrorKind::*;
-        assert_eq!(classify_code(Code::NotFound), NotFound);
-        assert_eq!(classify_code(Code::PermissionDenied), AccessDenied);
-        assert_eq!(classify_code(Code::Unauthenticated), AccessDenied);
-        assert_eq!(classify_code(Code::InvalidArgument), WrongKey);
-        assert_eq!(classify_code(Code::FailedPrecondition), WrongKey);
-        assert_eq!(classify_code(Code::Unavailable), Unavailable);
-        assert_eq!(classify_code(Code::DeadlineExceeded), Unavailable);
-        assert_eq!(classify_code(Code::ResourceExhausted), Unavailable);
+        assert_eq!(classify_code("Decrypt", Code::NotFound), NotFound);
+        assert_eq!(
+            classify_code("Decrypt", Code::PermissionDenied),
+            AccessDenied
+        );
+        assert_eq!(
+            classify_code("Encrypt", Code::Unauthenticated),
+            AccessDenied
+        );
+        assert_eq!(classify_code("Decrypt", Code::InvalidArgument), WrongKey);
+        assert_eq!(
+            classify_code("Encrypt", Code::InvalidArgument),
+            InvalidRequest
+        );
+        assert_eq!(
+            classify_code("GetCryptoKey", Code::InvalidArgument),
+            InvalidRequest
+        );
+        assert_eq!(
+            classify_code("Decrypt", Code::FailedPrecondition),
+            KeyUnusable
+        );
+        assert_eq!(
+            classify_code("Encrypt", Code::FailedPrecondition),
+            KeyUnusable
+        );
+        assert_eq!(classify_code("Decrypt", Code::OutOfRange), InvalidRequest);
+        assert_eq!(classify_code("Decrypt", Code::Unavailable), Unavailable);
+        assert_eq!(
+            classify_code("Decrypt", Code::DeadlineExceeded),
+            Unavailable
+        );
+        assert_eq!(
+            classify_code("Decrypt", Code::ResourceExhausted),
+            Unavailable
+        );
+        assert!(!classify_code("Decrypt", Code::FailedPrecondition).is_retryable());
     }
 
     #[test]

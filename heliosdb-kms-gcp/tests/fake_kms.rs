@@ -93,11 +93,15 @@ async fn versions_are_pinned_and_recorded_with_crc32c_checked_calls() {
     // The old header still wraps under version 1 even though 2 is primary:
     // disable version 1 and that wrap is refused, classified.
     kms.disable_version(&name, 1);
+    // A disabled version is "key unusable" (enable it), not "wrong key".
     let err = src.wrap(&h1, &key, b"aad").await.unwrap_err();
-    assert_eq!(kind_of(&err), Some(KmsErrorKind::WrongKey), "{err}");
+    assert_eq!(kind_of(&err), Some(KmsErrorKind::KeyUnusable), "{err}");
     assert!(err.to_string().contains("FAILED_PRECONDITION"), "{err}");
+    assert!(err.to_string().contains("enable the key"), "{err}");
+    assert!(!err.is_retryable(), "{err}");
     let err = src.unwrap(&h1, &blob1, b"aad").await.unwrap_err();
-    assert_eq!(kind_of(&err), Some(KmsErrorKind::WrongKey), "{err}");
+    assert_eq!(kind_of(&err), Some(KmsErrorKind::KeyUnusable), "{err}");
+    assert!(!err.to_string().contains("wrong key"), "{err}");
     assert!(src.unwrap(&h2, &blob2, b"aad").await.is_ok());
 }
 

@@ -598,9 +598,29 @@ pub fn classify_response(status: u16, errors: &[String]) -> KmsErrorKind {
             KmsErrorKind::NotFound
         }
         _ if text.contains("permission denied") => KmsErrorKind::AccessDenied,
-        // Authentication failures, a version below min_decryption_version,
-        // a blob of another key: the blob does not open under this key.
-        _ => KmsErrorKind::WrongKey,
+        // A key version retired by the key's policy: below
+        // min_decryption_version ("ciphertext or signature version is
+        // disallowed by policy (too old)") or min_encryption_version. The
+        // key is right, its configuration refuses the version: lower the
+        // minimum again to use it.
+        _ if text.contains("disallowed by policy")
+            || text.contains("too old")
+            || text.contains("minimum encryption key version") =>
+        {
+            KmsErrorKind::KeyUnusable
+        }
+        // Authentication failures and ciphertexts the key cannot read (a
+        // blob of another key): the blob does not open under this key.
+        _ if text.contains("message authentication failed")
+            || text.contains("ciphertext")
+            || text.contains("decrypt") =>
+        {
+            KmsErrorKind::WrongKey
+        }
+        // Any other refusal is about the request; nothing says another key
+        // would help.
+        400..=499 => KmsErrorKind::InvalidRequest,
+        _ => KmsErrorKind::Unavailable,
     }
 }
 
@@ -703,6 +723,30 @@ mod tests {
             classify_response(400, &e("cipher: message authentication failed")),
             WrongKey
         );
+        assert_eq!(
+            classify_response(400, &e("invalid ciphertext: no prefix")),
+            WrongKey
+        );
+        assert_eq!(
+            classify_response(
+                400,
+                &e("ciphertext or signature version is disallowed by policy (too old)")
+            ),
+            KeyUnusable
+        );
+        assert_eq!(
+            classify_response(
+                400,
+                &e("requested version for encryption is less than the minimum encryption key version")
+            ),
+            KeyUnusable
+        );
+        assert_eq!(
+            classify_response(400, &e("missing 'context' for key derivation")),
+            InvalidRequest
+        );
+        assert_eq!(classify_response(400, &[]), InvalidRequest);
+        assert!(!classify_response(400, &e("too old")).is_retryable());
         assert_eq!(classify_response(503, &e("Vault is sealed")), Unavailable);
         assert_eq!(classify_response(429, &[]), Unavailable);
     }

@@ -88,10 +88,14 @@ async fn key_versions_are_pinned_recorded_and_enforced() {
         let back = src.unwrap(&h1, blob, b"aad").await.unwrap();
         assert_eq!(back.expose_secret(), key.expose_secret());
     }
-    // Retiring version 1 on the server: the old blob is refused, classified.
+    // Retiring version 1 on the server: the old blob is refused as "key
+    // unusable" (the key is right, its policy refuses the version), not
+    // "wrong key", and not retryable.
     bao.set_min_decryption_version("versions", 2);
     let err = src.unwrap(&h1, &blob1, b"aad").await.unwrap_err();
-    assert_eq!(kind_of(&err), Some(KmsErrorKind::WrongKey), "{err}");
+    assert_eq!(kind_of(&err), Some(KmsErrorKind::KeyUnusable), "{err}");
+    assert!(!err.is_retryable(), "{err}");
+    assert!(!err.to_string().contains("wrong key"), "{err}");
     assert!(src.unwrap(&h2, &blob2, b"aad").await.is_ok());
 }
 
