@@ -286,22 +286,26 @@ impl Inner {
         key: Zeroizing<Vec<u8>>,
         aad: Vec<u8>,
     ) -> Result<Vec<u8>> {
-        let mut attempt = 1;
-        loop {
-            match self.encrypt_once(version.clone(), &key, &aad).await {
-                Err(Attempt::Corrupt(_)) if attempt < self.settings.max_attempts => attempt += 1,
-                Err(Attempt::Corrupt(e) | Attempt::Failed(e)) => return Err(e),
-                Ok(v) => return Ok(v),
-            }
-        }
+        self.retry_corrupt(|| self.encrypt_once(version.clone(), &key, &aad))
+            .await
     }
 
     /// Decrypt, retried like [`Inner::encrypt`] on checksum mismatches.
     async fn decrypt(&self, blob: Vec<u8>, aad: Vec<u8>) -> Result<SecretKey> {
-        let mut attempt = 1;
+        self.retry_corrupt(|| self.decrypt_once(&blob, &aad)).await
+    }
+
+    /// Runs `attempt` until it succeeds, fails for a reason other than
+    /// corruption in transit, or `max_attempts` have been made.
+    async fn retry_corrupt<T, F, Fut>(&self, mut attempt: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = std::result::Result<T, Attempt>>,
+    {
+        let mut made = 1;
         loop {
-            match self.decrypt_once(&blob, &aad).await {
-                Err(Attempt::Corrupt(_)) if attempt < self.settings.max_attempts => attempt += 1,
+            match attempt().await {
+                Err(Attempt::Corrupt(_)) if made < self.settings.max_attempts => made += 1,
                 Err(Attempt::Corrupt(e) | Attempt::Failed(e)) => return Err(e),
                 Ok(v) => return Ok(v),
             }
