@@ -65,9 +65,10 @@ struct TxnState {
     start_seq: u64,
     /// Keys read one by one (present or absent).
     reads: BTreeSet<(Cf, Vec<u8>)>,
-    /// Key prefixes scanned (table scans, index probes, key-value scans):
-    /// a later write of any key under one of them is a phantom for us.
-    scans: BTreeSet<(Cf, Vec<u8>)>,
+    /// Key ranges scanned, `[lo, hi)` (`hi` `None`: to the end), by table
+    /// scans, range scans, index probes and key-value scans: a later write
+    /// of any key in one of them is a phantom for us.
+    scans: BTreeSet<(Cf, Vec<u8>, Option<Vec<u8>>)>,
 }
 
 impl TxnState {
@@ -75,10 +76,9 @@ impl TxnState {
     /// read, or would have seen in one of its scans.
     fn saw(&self, cf: Cf, key: &[u8]) -> bool {
         self.reads.contains(&(cf, key.to_vec()))
-            || self
-                .scans
-                .iter()
-                .any(|(c, prefix)| *c == cf && key.starts_with(prefix))
+            || self.scans.iter().any(|(c, lo, hi)| {
+                *c == cf && key >= lo.as_slice() && hi.as_ref().map_or(true, |h| key < h.as_slice())
+            })
     }
 }
 
@@ -247,11 +247,17 @@ impl std::fmt::Debug for StorageEngine {
 
 /// Physical key of a key-value key.
 pub(crate) fn kv_physical_key(store: &SealedStore, key: &[u8]) -> Vec<u8> {
-    if store.is_encrypted() {
+    if kv_blind(store) {
         store.token(b"kv", key)
     } else {
         key.to_vec()
     }
+}
+
+/// Whether key-value keys are blind tokens (format 1, encrypted): the
+/// logical key then travels sealed inside the value.
+fn kv_blind(store: &SealedStore) -> bool {
+    store.is_encrypted() && !store.ordered()
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -722,23 +728,42 @@ impl StorageEngine {
         cf: Cf,
         prefix: &[u8],
     ) -> Result<BTreeMap<Vec<u8>, Vec<u8>>> {
-        let mut out = BTreeMap::new();
-        for item in self.store.scan_prefix(cf, prefix)? {
-            let (k, v) = item?;
-            out.insert(k, v);
-        }
+        let hi = prefix_successor(prefix);
+        self.scan_iter(txn, cf, prefix, hi.as_deref())?.collect()
+    }
+
+    /// Opened records with `lo <= key < hi` (`hi` `None`: to the end of the
+    /// column family) merged with the uncommitted writes of transaction
+    /// `txn` (if open), in key order, streamed from one consistent view. The
+    /// range counts as read by the transaction (phantoms are validated).
+    pub(crate) fn scan_iter(
+        &self,
+        txn: TxnKey,
+        cf: Cf,
+        lo: &[u8],
+        hi: Option<&[u8]>,
+    ) -> Result<MergedIter<'_>> {
+        let mut pending = Vec::new();
         if let Some(state) = lock(&self.txns).get_mut(&txn) {
-            state.scans.insert((cf, prefix.to_vec()));
-            for ((c, k), v) in &state.overlay {
-                if *c == cf && k.starts_with(prefix) {
-                    match v {
-                        Some(v) => out.insert(k.clone(), v.clone()),
-                        None => out.remove(k),
-                    };
-                }
-            }
+            state
+                .scans
+                .insert((cf, lo.to_vec(), hi.map(<[u8]>::to_vec)));
+            pending.extend(
+                state
+                    .overlay
+                    .range((cf, lo.to_vec())..)
+                    .take_while(|((c, k), _)| {
+                        *c == cf && hi.map_or(true, |h| k.as_slice() < h)
+                    })
+                    .map(|((_, k), v)| (k.clone(), v.clone())),
+            );
         }
-        Ok(out)
+        Ok(MergedIter {
+            stored: (Box::new(self.store.iter_range(cf, lo, hi)?)
+                as Box<dyn Iterator<Item = Result<Pair>> + '_>)
+                .peekable(),
+            pending: pending.into_iter().peekable(),
+        })
     }
 
     // ----- transactions -----------------------------------------------------
@@ -964,9 +989,9 @@ impl StorageEngine {
         })
     }
 
-    /// Key-value pairs whose key starts with `prefix`, in key order. With
-    /// encryption on, record keys are blind tokens, so this reads the whole
-    /// key-value store.
+    /// Key-value pairs whose key starts with `prefix`, in key order. (A
+    /// format-1 encrypted database keys pairs by blind tokens, so there
+    /// this reads the whole key-value store.)
     ///
     /// # Errors
     /// Decryption and storage errors.
@@ -979,11 +1004,8 @@ impl StorageEngine {
         txn: TxnKey,
         prefix: &[u8],
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        self.kv_scan(
-            txn,
-            |k| k.starts_with(prefix),
-            if self.is_encrypted() { &[] } else { prefix },
-        )
+        self.kv_iter(txn, prefix, prefix_successor(prefix).as_deref())?
+            .collect()
     }
 
     /// Key-value pairs with `start <= key < end`, in key order.
@@ -1000,28 +1022,44 @@ impl StorageEngine {
         start: &[u8],
         end: &[u8],
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        self.kv_scan(txn, |k| k >= start && k < end, &[])
+        self.kv_iter(txn, start, Some(end))?.collect()
     }
 
-    fn kv_scan(
+    /// Key-value pairs with `start <= key < end` (`end` `None`: to the last
+    /// key), in key order, streamed from one consistent view of the
+    /// database: memory does not grow with the range. Inside a transaction
+    /// its own writes are included and the range counts as read.
+    ///
+    /// # Errors
+    /// Storage errors; decryption errors come as items.
+    pub fn scan_range_iter(&self, start: &[u8], end: Option<&[u8]>) -> Result<KvIter<'_>> {
+        self.kv_iter(TxnKey::thread(), start, end)
+    }
+
+    pub(crate) fn kv_iter(
         &self,
         txn: TxnKey,
-        keep: impl Fn(&[u8]) -> bool,
-        physical_prefix: &[u8],
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        start: &[u8],
+        end: Option<&[u8]>,
+    ) -> Result<KvIter<'_>> {
+        if !kv_blind(&self.store) {
+            return Ok(KvIter(Box::new(self.scan_iter(txn, Cf::Kv, start, end)?)));
+        }
+        // Blind tokens have no order: read everything, keep the range, sort.
         let mut out = Vec::new();
-        for (physical, payload) in self.scan_merged(txn, Cf::Kv, physical_prefix)? {
+        for item in self.scan_iter(txn, Cf::Kv, &[], None)? {
+            let (physical, payload) = item?;
             let (k, v) = self.kv_unpack(&physical, payload)?;
-            if keep(&k) {
+            if k.as_slice() >= start && end.map_or(true, |e| k.as_slice() < e) {
                 out.push((k, v));
             }
         }
         out.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(out)
+        Ok(KvIter(Box::new(out.into_iter().map(Ok))))
     }
 
     fn kv_payload(&self, key: &[u8], value: &[u8]) -> Vec<u8> {
-        if !self.is_encrypted() {
+        if !kv_blind(&self.store) {
             return value.to_vec();
         }
         let mut p = Vec::with_capacity(4 + key.len() + value.len());
@@ -1034,7 +1072,7 @@ impl StorageEngine {
     /// (logical key, value) of a stored pair: plaintext databases key by the
     /// logical key itself; encrypted ones carry it sealed in the payload.
     fn kv_unpack(&self, physical: &[u8], payload: Vec<u8>) -> Result<(Vec<u8>, Vec<u8>)> {
-        if !self.is_encrypted() {
+        if !kv_blind(&self.store) {
             return Ok((physical.to_vec(), payload));
         }
         if payload.len() < 4 {
@@ -1045,5 +1083,73 @@ impl StorageEngine {
             return Err(Error::Corrupt("key-value payload truncated".into()));
         }
         Ok((payload[4..4 + n].to_vec(), payload[4 + n..].to_vec()))
+    }
+}
+
+/// The smallest byte string greater than every string starting with
+/// `prefix` (`None` when there is none: the prefix is empty or all 0xFF).
+pub(crate) fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut out = prefix.to_vec();
+    while let Some(last) = out.pop() {
+        if last < 0xFF {
+            out.push(last + 1);
+            return Some(out);
+        }
+    }
+    None
+}
+
+type Pair = (Vec<u8>, Vec<u8>);
+
+/// Key-value pairs in key order, streamed (see
+/// [`StorageEngine::scan_range_iter`]).
+pub struct KvIter<'a>(Box<dyn Iterator<Item = Result<Pair>> + 'a>);
+
+impl Iterator for KvIter<'_> {
+    type Item = Result<(Vec<u8>, Vec<u8>)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next()
+    }
+}
+
+impl std::fmt::Debug for KvIter<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KvIter")
+    }
+}
+
+/// Stored records merged with a transaction's pending writes, in key order
+/// (see [`StorageEngine::scan_iter`]). A pending write replaces the stored
+/// record with its key; a pending delete hides it.
+pub(crate) struct MergedIter<'a> {
+    stored: std::iter::Peekable<Box<dyn Iterator<Item = Result<Pair>> + 'a>>,
+    pending: std::iter::Peekable<std::vec::IntoIter<(Vec<u8>, Option<Vec<u8>>)>>,
+}
+
+impl Iterator for MergedIter<'_> {
+    type Item = Result<Pair>;
+
+    fn next(&mut self) -> Option<Result<Pair>> {
+        loop {
+            let order = match (self.stored.peek(), self.pending.peek()) {
+                (_, None) | (Some(Err(_)), Some(_)) => return self.stored.next(),
+                (None, Some(_)) => std::cmp::Ordering::Less,
+                (Some(Ok((stored, _))), Some((pending, _))) => pending.cmp(stored),
+            };
+            match order {
+                std::cmp::Ordering::Greater => return self.stored.next(),
+                // The pending write supersedes the stored record.
+                std::cmp::Ordering::Equal => {
+                    self.stored.next();
+                }
+                std::cmp::Ordering::Less => {}
+            }
+            match self.pending.next() {
+                Some((k, Some(v))) => return Some(Ok((k, v))),
+                Some((_, None)) => continue,
+                None => return None,
+            }
+        }
     }
 }

@@ -27,11 +27,11 @@ mod verify;
 pub use backup::restore;
 pub use config::{Config, KeySource};
 pub use dump::{import_sql, sql_string_literal, DumpHints, ExportStats, ImportStats};
-pub use engine::{IndexDef, KeyInfo, StorageEngine, TableDef, VerifyFailure, VerifyReport};
+pub use engine::{IndexDef, KeyInfo, KvIter, StorageEngine, TableDef, VerifyFailure, VerifyReport};
 pub use error::{Error, Result};
 pub use rotation::{DekStatus, EncryptionStatus, KekRotation, RotationStatus, SlotStatus};
 pub use store::{Cf, RawView};
-pub use tables::Catalog;
+pub use tables::{Catalog, RowStream};
 pub use transaction::Transaction;
 pub use types::{Column, DataType, Schema, Tuple, Value};
 

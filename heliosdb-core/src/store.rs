@@ -129,6 +129,7 @@ pub(crate) struct SealedStore {
     db: DB,
     path: PathBuf,
     crypto: Option<Crypto>,
+    layout: Layout,
     // An in-memory database keeps its RocksDB Env alive as long as the DB.
     mem_env: Option<rocksdb::Env>,
 }
@@ -170,6 +171,17 @@ fn db_options(config: &Config) -> Options {
     opts
 }
 
+/// How record keys are formed (the format marker says which).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// Format 1: record keys are blind tokens (keyed HMACs when encrypted,
+    /// length-prefixed values when not); no order, scans read a whole table.
+    Blind,
+    /// Format 2: record keys in key order (`table id ‖ order-preserving
+    /// primary key`), so ranges, key order and point writes are direct.
+    Ordered,
+}
+
 /// Reads the format marker and keyring of a database without unlocking it.
 pub(crate) fn peek(path: &Path) -> Result<(Option<bool>, Option<Keyring>)> {
     let opts = Options::default();
@@ -178,7 +190,11 @@ pub(crate) fn peek(path: &Path) -> Result<(Option<bool>, Option<Keyring>)> {
         .cf_handle(KEYRING_CF)
         .ok_or_else(|| Error::Corrupt("keyring column family missing".into()))?;
     let marker = db.get_cf(cf, FORMAT_KEY)?;
-    let encrypted = marker.as_deref().map(parse_marker).transpose()?;
+    let encrypted = marker
+        .as_deref()
+        .map(parse_marker)
+        .transpose()?
+        .map(|(e, _)| e);
     let ring = match db.get_cf(cf, KEYRING_KEY)? {
         Some(b) => Some(Keyring::decode(&b)?),
         None => None,
@@ -186,19 +202,20 @@ pub(crate) fn peek(path: &Path) -> Result<(Option<bool>, Option<Keyring>)> {
     Ok((encrypted, ring))
 }
 
-fn parse_marker(bytes: &[u8]) -> Result<bool> {
+fn parse_marker(bytes: &[u8]) -> Result<(bool, Layout)> {
     match bytes {
-        b"heliosdb-nano format 1 encrypted" => Ok(true),
-        b"heliosdb-nano format 1 plain" => Ok(false),
+        b"heliosdb-nano format 1 encrypted" => Ok((true, Layout::Blind)),
+        b"heliosdb-nano format 1 plain" => Ok((false, Layout::Blind)),
+        b"heliosdb-nano format 2 plain" => Ok((false, Layout::Ordered)),
         _ => Err(Error::Corrupt("unrecognised format marker".into())),
     }
 }
 
-fn marker(encrypted: bool) -> &'static [u8] {
-    if encrypted {
-        b"heliosdb-nano format 1 encrypted"
-    } else {
-        b"heliosdb-nano format 1 plain"
+fn marker(encrypted: bool, layout: Layout) -> &'static [u8] {
+    match (encrypted, layout) {
+        (true, _) => b"heliosdb-nano format 1 encrypted",
+        (false, Layout::Blind) => b"heliosdb-nano format 1 plain",
+        (false, Layout::Ordered) => b"heliosdb-nano format 2 plain",
     }
 }
 
@@ -260,6 +277,7 @@ impl SealedStore {
             path: path.to_path_buf(),
             crypto: None,
             mem_env: env,
+            layout: Layout::Blind,
         };
         let ring_cf = store.keyring_cf()?;
         let stored_marker = store.db.get_cf(ring_cf, FORMAT_KEY)?;
@@ -267,11 +285,14 @@ impl SealedStore {
             Some(m) => Some(parse_marker(m)?),
             None => None,
         };
+        let mut layout = encrypted_on_disk.map_or(Layout::Blind, |(_, l)| l);
+        let encrypted_on_disk = encrypted_on_disk.map(|(e, _)| e);
         match (source, encrypted_on_disk, fresh_ring) {
             (Some(src), None, Some((ring, unlocked))) => {
                 let mut batch = WriteBatch::default();
                 batch.put_cf(ring_cf, KEYRING_KEY, ring.encode());
-                batch.put_cf(ring_cf, FORMAT_KEY, marker(true));
+                batch.put_cf(ring_cf, FORMAT_KEY, marker(true, Layout::Blind));
+                layout = Layout::Blind;
                 store.db.write_opt(batch, &sync_write())?;
                 store.crypto = Some(Crypto::load(ring, unlocked, src.describe(), config)?);
             }
@@ -319,7 +340,13 @@ impl SealedStore {
             (None, None, _) if !existed => {
                 store
                     .db
-                    .put_cf_opt(ring_cf, FORMAT_KEY, marker(false), &sync_write())?;
+                    .put_cf_opt(
+                        ring_cf,
+                        FORMAT_KEY,
+                        marker(false, Layout::Ordered),
+                        &sync_write(),
+                    )?;
+                layout = Layout::Ordered;
             }
             (_, None, _) => {
                 return Err(Error::Corrupt(format!(
@@ -331,6 +358,7 @@ impl SealedStore {
                 return Err(Error::Corrupt("inconsistent database state at open".into()))
             }
         }
+        store.layout = layout;
         Ok(store)
     }
 
@@ -352,6 +380,21 @@ impl SealedStore {
 
     pub(crate) fn is_encrypted(&self) -> bool {
         self.crypto.is_some()
+    }
+
+    /// Whether record keys are in key order (format 2).
+    pub(crate) fn ordered(&self) -> bool {
+        self.layout == Layout::Ordered
+    }
+
+    /// Appends the record-key component of a user value: its
+    /// order-preserving encoding in the ordered layout, a blind token (see
+    /// [`SealedStore::token`]) in the blind one.
+    pub(crate) fn key_part(&self, out: &mut Vec<u8>, domain: &[u8], value: &crate::Value) {
+        match self.layout {
+            Layout::Ordered => value.encode_ordered(out),
+            Layout::Blind => out.extend_from_slice(&self.token(domain, &value.encode_key())),
+        }
     }
 
     /// The key source that opened the database, if encrypted.
@@ -647,6 +690,32 @@ impl SealedStore {
                 let plain = self.open_value(cf, &k, &v)?;
                 Ok((k.to_vec(), plain))
             }))
+    }
+
+    /// Opened (key, plaintext) pairs with `lo <= key < hi` (`hi` `None`:
+    /// to the end of the column family), in key order, read lazily from one
+    /// consistent view of the database taken now. Memory is bounded by
+    /// RocksDB's block reads, not by the range.
+    pub(crate) fn iter_range<'a>(
+        &'a self,
+        cf: Cf,
+        lo: &[u8],
+        hi: Option<&[u8]>,
+    ) -> Result<impl Iterator<Item = Result<(Vec<u8>, Vec<u8>)>> + 'a> {
+        let mut ro = rocksdb::ReadOptions::default();
+        if let Some(hi) = hi {
+            ro.set_iterate_upper_bound(hi.to_vec());
+        }
+        let iter = self.db.iterator_cf_opt(
+            self.cf(cf)?,
+            ro,
+            IteratorMode::From(lo, rocksdb::Direction::Forward),
+        );
+        Ok(iter.map(move |r| {
+            let (k, v) = r?;
+            let plain = self.open_value(cf, &k, &v)?;
+            Ok((k.to_vec(), plain))
+        }))
     }
 
     /// Raw (key, stored value) pairs of a sealed column family, for verification.

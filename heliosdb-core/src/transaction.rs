@@ -155,6 +155,30 @@ impl Transaction<'_> {
         self.engine.scan_range_in(self.key, start, end)
     }
 
+    /// Key-value pairs with `start <= key < end`, streamed (see
+    /// [`StorageEngine::scan_range_iter`]); this transaction's writes included.
+    ///
+    /// # Errors
+    /// Storage errors; decryption errors come as items.
+    pub fn scan_range_iter(&self, start: &[u8], end: Option<&[u8]>) -> Result<crate::KvIter<'_>> {
+        self.engine.kv_iter(self.key, start, end)
+    }
+
+    /// Rows with primary key in `(lower, upper)`, in key order, streamed
+    /// (see [`StorageEngine::scan_table_range`]); this transaction's writes
+    /// included, and the range validated at commit (phantoms conflict).
+    ///
+    /// # Errors
+    /// As [`StorageEngine::scan_table_range`].
+    pub fn scan_table_range(
+        &self,
+        table: &str,
+        lower: std::ops::Bound<crate::Value>,
+        upper: std::ops::Bound<crate::Value>,
+    ) -> Result<crate::RowStream<'_>> {
+        self.engine.scan_table_range_in(self.key, table, lower, upper)
+    }
+
     /// [`StorageEngine::insert_tuple`] inside this transaction.
     ///
     /// # Errors

@@ -124,6 +124,57 @@ impl Value {
         out
     }
 
+    /// Order-preserving, self-delimiting bytes of the value (record keys of
+    /// the ordered layout): for values `a`, `b` of one column,
+    /// `a.sort_cmp(b)` equals the byte order of their encodings, and no
+    /// encoding is a prefix of another, so encodings concatenate into
+    /// composite keys. Integers of every width share one encoding (an `Int4`
+    /// column can be probed with an `Int8`); `0.0`/`-0.0` and every NaN
+    /// encode alike, as do `1.0` and `1.00` of `Numeric`.
+    pub fn encode_ordered(&self, out: &mut Vec<u8>) {
+        match self {
+            Value::Null => out.push(0x00),
+            Value::Bool(b) => {
+                out.push(0x10);
+                out.push(u8::from(*b));
+            }
+            Value::Int2(v) => ordered_int(out, i64::from(*v)),
+            Value::Int4(v) => ordered_int(out, i64::from(*v)),
+            Value::Int8(v) => ordered_int(out, *v),
+            Value::Float8(f) => {
+                out.push(0x30);
+                let f = if *f == 0.0 {
+                    0.0
+                } else if f.is_nan() {
+                    f64::NAN
+                } else {
+                    *f
+                };
+                let bits = f.to_bits();
+                let bits = if bits >> 63 == 1 {
+                    !bits
+                } else {
+                    bits ^ (1 << 63)
+                };
+                out.extend_from_slice(&bits.to_be_bytes());
+            }
+            Value::Numeric(d) => ordered_decimal(out, *d),
+            Value::String(s) => {
+                out.push(0x50);
+                ordered_bytes(out, s.as_bytes());
+            }
+            Value::Bytes(b) => {
+                out.push(0x60);
+                ordered_bytes(out, b);
+            }
+            Value::Timestamp(t) => {
+                out.push(0x70);
+                let v = t.timestamp_micros() as u64 ^ (1 << 63);
+                out.extend_from_slice(&v.to_be_bytes());
+            }
+        }
+    }
+
     fn encode_into(&self, out: &mut Vec<u8>) {
         out.push(self.tag());
         match self {
@@ -375,6 +426,49 @@ pub(crate) fn decode_value(mut input: &[u8]) -> Result<Value> {
     Ok(v)
 }
 
+fn ordered_int(out: &mut Vec<u8>, v: i64) {
+    out.push(0x20);
+    out.extend_from_slice(&((v as u64) ^ (1 << 63)).to_be_bytes());
+}
+
+/// Escapes 0x00 as 0x00 0xFF and ends with 0x00 0x00: byte order is kept
+/// and no encoding is a prefix of another.
+fn ordered_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    for &c in b {
+        out.push(c);
+        if c == 0 {
+            out.push(0xFF);
+        }
+    }
+    out.extend_from_slice(&[0, 0]);
+}
+
+/// Decimal in key order: sign class (negative, zero, positive), then the
+/// decimal exponent and the digit string (complemented for negatives, so a
+/// larger magnitude sorts lower).
+fn ordered_decimal(out: &mut Vec<u8>, d: Decimal) {
+    out.push(0x40);
+    let d = d.normalize();
+    if d.is_zero() {
+        out.push(0x02);
+        return;
+    }
+    let digits = d.mantissa().unsigned_abs().to_string();
+    // value = 0.digits × 10^exp
+    let exp = digits.len() as i32 - d.scale() as i32;
+    let mut body = Vec::with_capacity(digits.len() + 5);
+    body.extend_from_slice(&((exp as u32) ^ (1 << 31)).to_be_bytes());
+    body.extend_from_slice(digits.as_bytes());
+    body.push(0x00);
+    if d.is_sign_negative() {
+        out.push(0x01);
+        out.extend(body.iter().map(|b| !b));
+    } else {
+        out.push(0x03);
+        out.extend_from_slice(&body);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -414,5 +508,113 @@ mod tests {
         for n in 0..enc.len() {
             assert!(Tuple::decode(&enc[..n]).is_err());
         }
+    }
+
+    fn ordered(v: &Value) -> Vec<u8> {
+        let mut out = Vec::new();
+        v.encode_ordered(&mut out);
+        out
+    }
+
+    /// Values of one type, chosen around every boundary of the encodings.
+    fn samples(seed: u64) -> Vec<Vec<Value>> {
+        let mut x = seed;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut ints = vec![i64::MIN, -1, 0, 1, i64::MAX, -256, 255, 256];
+        let mut floats = vec![
+            f64::NEG_INFINITY,
+            -1.5,
+            -0.0,
+            0.0,
+            1e-300,
+            2.5,
+            f64::INFINITY,
+            f64::NAN,
+        ];
+        let mut decs = vec![
+            Decimal::new(-100, 0),
+            Decimal::new(-15, 1),
+            Decimal::new(-1, 3),
+            Decimal::ZERO,
+            Decimal::new(1, 3),
+            Decimal::new(1, 0),
+            Decimal::new(100, 2),
+            Decimal::new(10, 0),
+            Decimal::new(99, 1),
+            Decimal::MAX,
+            Decimal::MIN,
+        ];
+        let mut strs: Vec<Vec<u8>> = vec![
+            vec![],
+            vec![0],
+            vec![0, 0],
+            vec![0, 1],
+            vec![1],
+            b"a".to_vec(),
+            b"a\0".to_vec(),
+            b"ab".to_vec(),
+            vec![255],
+            vec![255, 0],
+        ];
+        for _ in 0..200 {
+            ints.push(next() as i64 >> (next() % 64));
+            floats.push(f64::from_bits(next()));
+            decs.push(Decimal::new(next() as i64 >> (next() % 64), (next() % 20) as u32));
+            let n = (next() % 5) as usize;
+            strs.push((0..n).map(|_| (next() % 4) as u8 * 85).collect());
+        }
+        vec![
+            ints.iter().map(|v| Value::Int8(*v)).collect(),
+            floats.iter().map(|v| Value::Float8(*v)).collect(),
+            decs.iter().map(|v| Value::Numeric(*v)).collect(),
+            strs.iter().map(|v| Value::Bytes(v.clone())).collect(),
+            strs.iter()
+                .filter_map(|v| String::from_utf8(v.clone()).ok())
+                .map(Value::String)
+                .collect(),
+            vec![Value::Bool(false), Value::Bool(true)],
+            ints.iter()
+                .filter_map(|v| Utc.timestamp_micros(*v / 1000).single())
+                .map(Value::Timestamp)
+                .collect(),
+        ]
+    }
+
+    #[test]
+    fn ordered_encoding_keeps_order_and_is_prefix_free() {
+        for class in samples(0x9E37_79B9_7F4A_7C15) {
+            for a in &class {
+                for b in &class {
+                    let (ea, eb) = (ordered(a), ordered(b));
+                    // Key order treats every NaN as one value above +inf.
+                    let canon = |v: &Value| match v {
+                        Value::Float8(f) if f.is_nan() => Value::Float8(f64::NAN),
+                        v => v.clone(),
+                    };
+                    let want = if a.encode_key() == b.encode_key() {
+                        Ordering::Equal
+                    } else {
+                        canon(a).sort_cmp(&canon(b))
+                    };
+                    assert_eq!(ea.cmp(&eb), want, "{a:?} vs {b:?}");
+                    if ea != eb {
+                        assert!(!eb.starts_with(&ea), "{a:?} is a prefix of {b:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn ordered_encoding_unifies_integer_widths_and_sorts_null_first() {
+        assert_eq!(ordered(&Value::Int2(-7)), ordered(&Value::Int8(-7)));
+        assert_eq!(ordered(&Value::Int4(1 << 20)), ordered(&Value::Int8(1 << 20)));
+        assert!(ordered(&Value::Null) < ordered(&Value::Int8(i64::MIN)));
+        assert!(ordered(&Value::Null) < ordered(&Value::String(String::new())));
     }
 }
