@@ -39,6 +39,7 @@ mod convert;
 mod dump;
 mod infer;
 pub mod limits;
+mod pushdown;
 mod rewrite;
 mod session;
 mod store;

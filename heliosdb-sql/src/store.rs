@@ -12,6 +12,7 @@
 //! the engine's public API and therefore through its seal boundary.
 
 use std::collections::BTreeMap;
+use std::ops::Bound;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use gluesql_core::ast::{ColumnDef, ColumnUniqueOption, Expr, IndexOperator, OrderByExpr};
@@ -79,6 +80,11 @@ impl TableInfo {
         self.columns()
             .find(|c| c.name.eq_ignore_ascii_case(name))
             .map(|c| c.data_type)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn for_tests(name: &str, engine: Schema) -> TableInfo {
+        table_info(name, engine, None).expect("synthesised table info")
     }
 
     fn pk_type(&self) -> Option<DataType> {
@@ -251,6 +257,9 @@ pub(crate) struct EngineStore<'a> {
     pub shared: &'a SqlShared,
     pub kind: StmtKind,
     pub pending: Option<PendingMeta>,
+    /// Primary-key bounds for the statement's first scan of one table
+    /// (see [`crate::pushdown`]); taken by that scan.
+    pub pk_range: std::cell::RefCell<Option<crate::pushdown::PkRange>>,
 }
 
 fn gerr(e: impl std::fmt::Display) -> GError {
@@ -356,9 +365,24 @@ impl Store for EngineStore<'_> {
     fn scan_data<'a>(&'a self, table_name: &str) -> GResult<RowIter<'a>> {
         limits::check_deadline().map_err(gerr)?;
         let info = self.info(table_name)?;
-        let rows = self.engine.scan_table(table_name).map_err(gerr)?;
-        let rows: Vec<_> = rows.iter().map(|t| Self::row_of(&info, t)).collect();
-        Ok(Box::new(limits::deadline_rows(rows.into_iter())))
+        let pushed = {
+            let mut slot = self.pk_range.borrow_mut();
+            if slot.as_ref().is_some_and(|r| r.table == table_name) {
+                slot.take()
+            } else {
+                None
+            }
+        };
+        let (lower, upper) = pushed.map_or((Bound::Unbounded, Bound::Unbounded), |r| {
+            (r.lower, r.upper)
+        });
+        // Streamed: rows are read and decrypted as GlueSQL pulls them.
+        let rows = self
+            .engine
+            .scan_table_range(table_name, lower, upper)
+            .map_err(gerr)?
+            .map(move |t| t.map_err(gerr).and_then(|t| Self::row_of(&info, &t)));
+        Ok(Box::new(limits::deadline_rows(rows)))
     }
 }
 
