@@ -1,0 +1,152 @@
+//! Scale benchmark: costs that must not grow with the table.
+//!
+//! - `range10/<rows>`: `scan_table_range` of 10 consecutive primary keys in
+//!   a table of 20,000 and of 2,000,000 rows (format 2, ordered keys). The
+//!   target is a ratio: the 2M cost within 2x of the 20k cost.
+//! - `range10_blind/20000`: the same query on a format-1 (blind-key)
+//!   database, which has to read the whole table: the before/after.
+//! - `sql_point/<select|update>`: `SELECT * … WHERE id = ?` and
+//!   `UPDATE … SET v = v + 1 WHERE id = ?` through SQL on a 100,000-row
+//!   table (pgbench's point statements). Target: UPDATE within 2x of SELECT.
+//!
+//! Run: `cargo bench -p heliosdb-sql --bench scale`
+
+use std::ops::Bound;
+use std::sync::Arc;
+
+use criterion::{BenchmarkId, Criterion};
+use heliosdb_core::{Column, Config, DataType, Schema, StorageEngine, Tuple, Value};
+use heliosdb_keys::FakeSource;
+use heliosdb_sql::SqlExt;
+
+fn schema() -> Schema {
+    Schema::new(vec![
+        Column::new("id", DataType::Int8).primary_key(),
+        Column::new("v", DataType::Int8),
+        Column::new("pad", DataType::Text),
+    ])
+}
+
+fn fill(s: &StorageEngine, rows: i64) {
+    s.catalog().create_table("t", schema()).expect("create");
+    let pad = "x".repeat(84);
+    let mut i = 0;
+    while i < rows {
+        let batch = (i..(i + 10_000).min(rows))
+            .map(|k| {
+                Tuple::new(vec![
+                    Value::Int8(k),
+                    Value::Int8(k % 1000),
+                    Value::String(pad.clone()),
+                ])
+            })
+            .collect();
+        s.insert_batch("t", batch).expect("insert");
+        i += 10_000;
+    }
+    s.flush().expect("flush");
+}
+
+fn plain(dir: &std::path::Path) -> StorageEngine {
+    let mut config = Config::default();
+    config.storage.sync_commit = false;
+    StorageEngine::open(dir, &config).expect("open")
+}
+
+/// A simple deterministic sequence of keys spread over the table.
+fn key(i: u64, rows: i64) -> i64 {
+    (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11) as i64 % (rows - 10)
+}
+
+fn range10(c: &mut Criterion) {
+    let mut g = c.benchmark_group("range10");
+    for rows in [20_000i64, 2_000_000] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = plain(dir.path());
+        fill(&s, rows);
+        let mut i = 0u64;
+        g.bench_with_input(BenchmarkId::from_parameter(rows), &rows, |b, &rows| {
+            b.iter(|| {
+                i += 1;
+                let lo = key(i, rows);
+                let n = s
+                    .scan_table_range(
+                        "t",
+                        Bound::Included(Value::Int8(lo)),
+                        Bound::Excluded(Value::Int8(lo + 10)),
+                    )
+                    .expect("range")
+                    .count();
+                assert_eq!(n, 10);
+            })
+        });
+    }
+    g.finish();
+    let mut g = c.benchmark_group("range10_blind");
+    g.sample_size(10);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = Config::default();
+    config.storage.sync_commit = false;
+    config.encryption.enabled = true;
+    let s = StorageEngine::open_with_source(dir.path(), &config, Arc::new(FakeSource::new(3)))
+        .expect("open");
+    fill(&s, 20_000);
+    let mut i = 0u64;
+    g.bench_function(BenchmarkId::from_parameter(20_000), |b| {
+        b.iter(|| {
+            i += 1;
+            let lo = key(i, 20_000);
+            let n = s
+                .scan_table_range(
+                    "t",
+                    Bound::Included(Value::Int8(lo)),
+                    Bound::Excluded(Value::Int8(lo + 10)),
+                )
+                .expect("range")
+                .count();
+            assert_eq!(n, 10);
+        })
+    });
+    g.finish();
+}
+
+fn sql_point(c: &mut Criterion) {
+    let rows = 100_000;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = plain(dir.path());
+    fill(&s, rows);
+    let mut g = c.benchmark_group("sql_point");
+    let mut i = 0u64;
+    g.bench_function("select", |b| {
+        b.iter(|| {
+            i += 1;
+            let r = s
+                .execute_sql(&format!("SELECT * FROM t WHERE id = {}", key(i, rows)))
+                .expect("select");
+            assert_eq!(r.rows().len(), 1);
+        })
+    });
+    g.bench_function("update", |b| {
+        b.iter(|| {
+            i += 1;
+            let r = s
+                .execute_sql(&format!(
+                    "UPDATE t SET v = v + 1 WHERE id = {}",
+                    key(i, rows)
+                ))
+                .expect("update");
+            assert_eq!(r.tag(), "UPDATE 1");
+        })
+    });
+    g.finish();
+}
+
+fn main() {
+    let mut c = Criterion::default()
+        .configure_from_args()
+        .measurement_time(std::time::Duration::from_secs(3))
+        .warm_up_time(std::time::Duration::from_secs(1));
+    range10(&mut c);
+    sql_point(&mut c);
+    c.final_summary();
+}
