@@ -295,6 +295,55 @@ int heliosdb_fileenc_env_create(void* ctx, uint64_t id, char* err,
   return kIOError;
 }
 
+// Rewrites a small file under the current file key: reads it through the
+// env (decrypting under whatever key it names), writes the plaintext to
+// `<path>.heliosdb-fileenc.tmp` through the env (a fresh header and IV),
+// syncs it, and renames it over the original. For files RocksDB writes
+// once and never again (IDENTITY) or leaves behind (old OPTIONS files), which
+// compaction cannot move to a new key.
+int heliosdb_fileenc_reencrypt_file(uint64_t id, const char* path, char* err,
+                                    size_t err_len) {
+  try {
+    Env* env = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(g_mu);
+      auto it = Table().find(id);
+      if (it == Table().end()) {
+        CopyErr("no such env", err, err_len);
+        return kIOError;
+      }
+      env = it->second.get();
+    }
+    std::string fname(path);
+    std::string data;
+    Status s = ROCKSDB_NAMESPACE::ReadFileToString(env, fname, &data);
+    std::string tmp = fname + ".heliosdb-fileenc.tmp";
+    if (s.ok()) {
+      s = ROCKSDB_NAMESPACE::WriteStringToFile(env, data, tmp, true);
+    }
+    if (s.ok()) s = env->RenameFile(tmp, fname);
+    if (s.ok()) {
+      size_t slash = fname.find_last_of('/');
+      std::string dir = slash == std::string::npos ? "." : fname.substr(0, slash);
+      std::unique_ptr<ROCKSDB_NAMESPACE::FSDirectory> d;
+      IOStatus ios = env->GetFileSystem()->NewDirectory(dir, IOOptions(), &d, nullptr);
+      if (ios.ok()) ios = d->FsyncWithDirOptions(IOOptions(), nullptr, ROCKSDB_NAMESPACE::DirFsyncOptions());
+      s = ios;
+    }
+    if (!s.ok()) {
+      env->DeleteFile(tmp).PermitUncheckedError();
+      CopyErr(s.ToString().c_str(), err, err_len);
+      return s.IsCorruption() ? kCorruption : kIOError;
+    }
+    return kOk;
+  } catch (const std::exception& e) {
+    CopyErr(e.what(), err, err_len);
+  } catch (...) {
+    CopyErr("unknown C++ exception", err, err_len);
+  }
+  return kIOError;
+}
+
 // Forgets instance `id` and deletes its Env (and so its provider, once no
 // open file holds it). The caller guarantees no database uses it any more.
 void heliosdb_fileenc_env_destroy(uint64_t id) {

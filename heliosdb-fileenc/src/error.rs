@@ -68,6 +68,15 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// RocksDB could not rewrite a file under the current key.
+    #[error("cannot re-encrypt {}: {message}", path.display())]
+    Reencrypt {
+        /// The file.
+        path: PathBuf,
+        /// RocksDB's status message.
+        message: String,
+    },
+
     /// A file's encryption header is malformed. The reason is part of the
     /// message (and not a `source`, so that it is printed once).
     #[error("{}: {reason}", path.display())]

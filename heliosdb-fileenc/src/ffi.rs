@@ -32,6 +32,12 @@ extern "C" {
         err_len: usize,
     ) -> c_int;
     pub(crate) fn heliosdb_fileenc_env_destroy(id: u64);
+    pub(crate) fn heliosdb_fileenc_reencrypt_file(
+        id: u64,
+        path: *const c_char,
+        err: *mut c_char,
+        err_len: usize,
+    ) -> c_int;
 }
 
 /// Copies `msg` into the shim's error buffer, NUL-terminated and cut to fit

@@ -83,7 +83,7 @@ mod ffi;
 mod format;
 mod keys;
 
-use std::ffi::{c_char, CStr};
+use std::ffi::{c_char, CStr, CString};
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
@@ -191,6 +191,43 @@ impl EncryptedEnv {
         format::Header::parse(&prefix)
             .map(|h| Some(h.key_id))
             .map_err(|reason| Error::Header { path: path.to_owned(), reason })
+    }
+}
+
+impl EncryptedEnv {
+    /// Rewrites a small file under the current file key (read through this
+    /// env, written to a temporary file with a fresh header, synced, renamed
+    /// over the original, directory synced).
+    ///
+    /// For file-key rotation: compaction moves SSTs to the new key and a
+    /// reopen writes a new MANIFEST, CURRENT, OPTIONS and WAL, but RocksDB
+    /// writes `IDENTITY` once when the database is created and reads it at
+    /// every open, so it stays under the first key until rewritten; older
+    /// `OPTIONS-*` files and `LOG.old.*` files also linger (those can be
+    /// deleted instead). Call it on a file nothing is writing: with the
+    /// database closed, or for `IDENTITY` at any time.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Reencrypt`] with RocksDB's message (for example the file's
+    /// key is not in the keyring, or the path does not exist).
+    pub fn reencrypt_file(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let fail = |message: String| Error::Reencrypt { path: path.to_owned(), message };
+        let c_path = CString::new(path.as_os_str().as_encoded_bytes())
+            .map_err(|_| fail("path contains a NUL byte".to_owned()))?;
+        let mut err = [0 as c_char; 512];
+        // SAFETY: the env of `self.id` is alive while `self` is; both
+        // buffers are valid and NUL-terminated / writable for their length.
+        let code = unsafe {
+            ffi::heliosdb_fileenc_reencrypt_file(self.id, c_path.as_ptr(), err.as_mut_ptr(), err.len())
+        };
+        if code == ffi::OK {
+            return Ok(());
+        }
+        // SAFETY: the shim NUL-terminates what it writes; the buffer started
+        // zeroed.
+        Err(fail(unsafe { CStr::from_ptr(err.as_ptr()) }.to_string_lossy().into_owned()))
     }
 }
 
