@@ -21,7 +21,9 @@ pub enum HeaderError {
         need: usize,
     },
     /// The first eight bytes are not the header's magic.
-    #[error("not a HeliosDB encrypted file (bad magic): written without file encryption, or damaged")]
+    #[error(
+        "not a HeliosDB encrypted file (bad magic): written without file encryption, or damaged"
+    )]
     BadMagic,
     /// A format version this build does not read.
     #[error("unsupported file-encryption format version {0} (this build reads version 1)")]

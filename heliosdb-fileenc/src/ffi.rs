@@ -114,7 +114,11 @@ extern "C" fn heliosdb_fileenc_open_stream(
         // SAFETY: as in heliosdb_fileenc_new_prefix; a Slice of RocksDB's
         // may be empty with a null data pointer.
         let ctx = unsafe { &*ctx.cast::<Ctx>() };
-        let prefix = if len == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(prefix, len) } };
+        let prefix = if len == 0 {
+            &[][..]
+        } else {
+            unsafe { std::slice::from_raw_parts(prefix, len) }
+        };
         Stream::open(ctx.keys.as_ref(), prefix)
     }));
     let (code, msg) = match result {
@@ -124,7 +128,10 @@ extern "C" fn heliosdb_fileenc_open_stream(
             return OK;
         }
         Ok(Err(e)) => (header_code(&e), format!("heliosdb-fileenc: {e}")),
-        Err(_) => (IO_ERROR, "heliosdb-fileenc: panic while opening a file".to_owned()),
+        Err(_) => (
+            IO_ERROR,
+            "heliosdb-fileenc: panic while opening a file".to_owned(),
+        ),
     };
     // SAFETY: the shim passes its error buffer and its length.
     unsafe { write_err(err, err_len, &msg) };
@@ -132,7 +139,12 @@ extern "C" fn heliosdb_fileenc_open_stream(
 }
 
 #[no_mangle]
-extern "C" fn heliosdb_fileenc_xor(handle: *const c_void, offset: u64, data: *mut u8, len: usize) -> c_int {
+extern "C" fn heliosdb_fileenc_xor(
+    handle: *const c_void,
+    offset: u64,
+    data: *mut u8,
+    len: usize,
+) -> c_int {
     let result = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: handle came from heliosdb_fileenc_open_stream and is closed
         // only when the C++ stream is destroyed, after its last call; data

@@ -47,7 +47,8 @@ fn derive(key: &[u8; 32], label: &[u8]) -> Zeroizing<[u8; 32]> {
 
 fn check_value(key: &SecretKey, checked: &[u8; CHECKED_LEN]) -> [u8; CHECK_LEN] {
     let check_key = derive(key.expose_secret(), LABEL_CHECK);
-    let mut mac = <HmacSha256 as Mac>::new_from_slice(&check_key[..]).expect("HMAC takes any key length");
+    let mut mac =
+        <HmacSha256 as Mac>::new_from_slice(&check_key[..]).expect("HMAC takes any key length");
     mac.update(checked);
     let tag = mac.finalize().into_bytes();
     let mut out = [0u8; CHECK_LEN];
@@ -77,7 +78,10 @@ impl Header {
     /// Parses the first [`PREFIX_LEN`] bytes of a file.
     pub fn parse(prefix: &[u8]) -> Result<Header, HeaderError> {
         if prefix.len() < PREFIX_LEN {
-            return Err(HeaderError::Truncated { len: prefix.len(), need: PREFIX_LEN });
+            return Err(HeaderError::Truncated {
+                len: prefix.len(),
+                need: PREFIX_LEN,
+            });
         }
         let prefix = &prefix[..PREFIX_LEN];
         if prefix[0..8] != MAGIC {
@@ -96,24 +100,37 @@ impl Header {
         iv.copy_from_slice(&prefix[16..32]);
         let mut check = [0u8; CHECK_LEN];
         check.copy_from_slice(&prefix[32..48]);
-        Ok(Header { key_id: u32::from_be_bytes(id), iv, check })
+        Ok(Header {
+            key_id: u32::from_be_bytes(id),
+            iv,
+            check,
+        })
     }
 
     /// Whether `key` is the key this header was written under.
     fn verify(&self, key: &SecretKey) -> bool {
-        check_value(key, &self.checked_bytes()).ct_eq(&self.check).into()
+        check_value(key, &self.checked_bytes())
+            .ct_eq(&self.check)
+            .into()
     }
 }
 
 /// Writes a fresh header for a new file under the keyring's current key.
 pub(crate) fn new_prefix(keys: &dyn FileKeys, out: &mut [u8]) -> Result<(), String> {
     if out.len() != PREFIX_LEN {
-        return Err(format!("prefix buffer is {} bytes, expected {PREFIX_LEN}", out.len()));
+        return Err(format!(
+            "prefix buffer is {} bytes, expected {PREFIX_LEN}",
+            out.len()
+        ));
     }
     let (key_id, key) = keys.current();
     let mut iv = [0u8; 16];
     heliosdb_crypto::fill_random(&mut iv).map_err(|e| e.to_string())?;
-    let mut header = Header { key_id, iv, check: [0; CHECK_LEN] };
+    let mut header = Header {
+        key_id,
+        iv,
+        check: [0; CHECK_LEN],
+    };
     let checked = header.checked_bytes();
     header.check = check_value(&key, &checked);
     out.fill(0);
@@ -145,13 +162,18 @@ impl Stream {
     /// gets its streams from file headers).
     pub fn new(key: &SecretKey, iv: [u8; 16]) -> Stream {
         let enc_key = derive(key.expose_secret(), LABEL_ENC);
-        Stream { cipher: Aes256::new((&*enc_key).into()), iv: u128::from_be_bytes(iv) }
+        Stream {
+            cipher: Aes256::new((&*enc_key).into()),
+            iv: u128::from_be_bytes(iv),
+        }
     }
 
     /// Opens the stream of a file from its header, checking the key.
     pub(crate) fn open(keys: &dyn FileKeys, prefix: &[u8]) -> Result<Stream, HeaderError> {
         let header = Header::parse(prefix)?;
-        let key = keys.get(header.key_id).ok_or(HeaderError::UnknownKey(header.key_id))?;
+        let key = keys
+            .get(header.key_id)
+            .ok_or(HeaderError::UnknownKey(header.key_id))?;
         if !header.verify(&key) {
             return Err(HeaderError::KeyMismatch(header.key_id));
         }
@@ -165,7 +187,10 @@ impl Stream {
         let counter = self.iv.wrapping_add(block).to_be_bytes();
         // The CTR state borrows the key schedule for this call only, so
         // concurrent calls share nothing mutable and nothing is copied.
-        let core = ctr::CtrCore::<&Aes256, ctr::flavors::Ctr128BE>::inner_iv_init(&self.cipher, &counter.into());
+        let core = ctr::CtrCore::<&Aes256, ctr::flavors::Ctr128BE>::inner_iv_init(
+            &self.cipher,
+            &counter.into(),
+        );
         let mut ctr = ctr::Ctr128BE::from_core(core);
         let skip = (offset % 16) as usize;
         if skip != 0 {
@@ -198,9 +223,13 @@ mod tests {
         let stream = Stream::new(&key, iv);
         let enc_key = derive(key.expose_secret(), LABEL_ENC);
         let aes = Aes256::new((&*enc_key).into());
-        let mut expected = vec![0u8; 16 * 12];
+        let mut expected = [0u8; 16 * 12];
         for (i, block) in expected.chunks_mut(16).enumerate() {
-            let mut b = u128::MAX.wrapping_sub(3).wrapping_add(i as u128).to_be_bytes().into();
+            let mut b = u128::MAX
+                .wrapping_sub(3)
+                .wrapping_add(i as u128)
+                .to_be_bytes()
+                .into();
             aes.encrypt_block(&mut b);
             block.copy_from_slice(&b);
         }
@@ -211,7 +240,11 @@ mod tests {
                 }
                 let mut data = vec![0u8; len];
                 stream.xor(start as u64, &mut data);
-                assert_eq!(data, expected[start..start + len], "offset {start} len {len}");
+                assert_eq!(
+                    data,
+                    expected[start..start + len],
+                    "offset {start} len {len}"
+                );
             }
         }
     }
@@ -227,24 +260,45 @@ mod tests {
 
         assert_eq!(
             Stream::open(&keys, &prefix[..100]).unwrap_err(),
-            HeaderError::Truncated { len: 100, need: PREFIX_LEN }
+            HeaderError::Truncated {
+                len: 100,
+                need: PREFIX_LEN
+            }
         );
-        assert_eq!(Stream::open(&One(9, [2; 32]), &prefix).unwrap_err(), HeaderError::KeyMismatch(9));
-        assert_eq!(Stream::open(&One(8, [1; 32]), &prefix).unwrap_err(), HeaderError::UnknownKey(9));
+        assert_eq!(
+            Stream::open(&One(9, [2; 32]), &prefix).unwrap_err(),
+            HeaderError::KeyMismatch(9)
+        );
+        assert_eq!(
+            Stream::open(&One(8, [1; 32]), &prefix).unwrap_err(),
+            HeaderError::UnknownKey(9)
+        );
 
         let mut bad = prefix.clone();
         bad[0] ^= 1;
-        assert_eq!(Stream::open(&keys, &bad).unwrap_err(), HeaderError::BadMagic);
+        assert_eq!(
+            Stream::open(&keys, &bad).unwrap_err(),
+            HeaderError::BadMagic
+        );
         let mut bad = prefix.clone();
         bad[9] = 2;
-        assert_eq!(Stream::open(&keys, &bad).unwrap_err(), HeaderError::UnsupportedVersion(2));
+        assert_eq!(
+            Stream::open(&keys, &bad).unwrap_err(),
+            HeaderError::UnsupportedVersion(2)
+        );
         let mut bad = prefix.clone();
         bad[4000] = 1;
-        assert_eq!(Stream::open(&keys, &bad).unwrap_err(), HeaderError::Reserved);
+        assert_eq!(
+            Stream::open(&keys, &bad).unwrap_err(),
+            HeaderError::Reserved
+        );
         // The IV is covered by the check value.
         let mut bad = prefix.clone();
         bad[20] ^= 1;
-        assert_eq!(Stream::open(&keys, &bad).unwrap_err(), HeaderError::KeyMismatch(9));
+        assert_eq!(
+            Stream::open(&keys, &bad).unwrap_err(),
+            HeaderError::KeyMismatch(9)
+        );
     }
 
     #[test]

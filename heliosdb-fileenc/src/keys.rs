@@ -56,7 +56,12 @@ impl fmt::Debug for MemoryFileKeys {
 impl MemoryFileKeys {
     /// A keyring holding one key, which is current.
     pub fn new(id: u32, key: SecretKey) -> MemoryFileKeys {
-        MemoryFileKeys { inner: RwLock::new(Inner { current: id, keys: BTreeMap::from([(id, key)]) }) }
+        MemoryFileKeys {
+            inner: RwLock::new(Inner {
+                current: id,
+                keys: BTreeMap::from([(id, key)]),
+            }),
+        }
     }
 
     /// Adds (or replaces) the key with this id. Replacing a key that files
@@ -100,7 +105,10 @@ impl FileKeys for MemoryFileKeys {
     fn current(&self) -> (u32, SecretKey) {
         let inner = self.read();
         // Invariant kept by new/set_current/remove: current is in the map.
-        let key = inner.keys.get(&inner.current).expect("current file key is in the map");
+        let key = inner
+            .keys
+            .get(&inner.current)
+            .expect("current file key is in the map");
         (inner.current, key.clone_secret())
     }
 

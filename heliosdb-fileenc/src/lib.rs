@@ -136,11 +136,15 @@ impl EncryptedEnv {
         // SAFETY: the shim takes over the one reference `ctx` holds whatever
         // the outcome (see heliosdb_fileenc_env_create); `err` is writable
         // for its length.
-        let code = unsafe { ffi::heliosdb_fileenc_env_create(ctx.cast(), id, err.as_mut_ptr(), err.len()) };
+        let code = unsafe {
+            ffi::heliosdb_fileenc_env_create(ctx.cast(), id, err.as_mut_ptr(), err.len())
+        };
         if code != ffi::OK {
             // SAFETY: the shim NUL-terminates what it writes; the buffer
             // started zeroed.
-            let msg = unsafe { CStr::from_ptr(err.as_ptr()) }.to_string_lossy().into_owned();
+            let msg = unsafe { CStr::from_ptr(err.as_ptr()) }
+                .to_string_lossy()
+                .into_owned();
             return Err(Error::Env(msg));
         }
         Ok(EncryptedEnv { id })
@@ -181,16 +185,25 @@ impl EncryptedEnv {
     /// not an encrypted file (too short, bad magic, unknown version).
     pub fn file_key_id(path: impl AsRef<Path>) -> Result<Option<u32>> {
         let path = path.as_ref();
-        let io = |source| Error::Io { path: path.to_owned(), source };
+        let io = |source| Error::Io {
+            path: path.to_owned(),
+            source,
+        };
         let mut file = File::open(path).map_err(io)?;
         let mut prefix = Vec::with_capacity(PREFIX_LEN);
-        file.by_ref().take(PREFIX_LEN as u64).read_to_end(&mut prefix).map_err(io)?;
+        file.by_ref()
+            .take(PREFIX_LEN as u64)
+            .read_to_end(&mut prefix)
+            .map_err(io)?;
         if prefix.is_empty() {
             return Ok(None);
         }
         format::Header::parse(&prefix)
             .map(|h| Some(h.key_id))
-            .map_err(|reason| Error::Header { path: path.to_owned(), reason })
+            .map_err(|reason| Error::Header {
+                path: path.to_owned(),
+                reason,
+            })
     }
 }
 
@@ -213,21 +226,33 @@ impl EncryptedEnv {
     /// key is not in the keyring, or the path does not exist).
     pub fn reencrypt_file(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
-        let fail = |message: String| Error::Reencrypt { path: path.to_owned(), message };
+        let fail = |message: String| Error::Reencrypt {
+            path: path.to_owned(),
+            message,
+        };
         let c_path = CString::new(path.as_os_str().as_encoded_bytes())
             .map_err(|_| fail("path contains a NUL byte".to_owned()))?;
         let mut err = [0 as c_char; 512];
         // SAFETY: the env of `self.id` is alive while `self` is; both
         // buffers are valid and NUL-terminated / writable for their length.
         let code = unsafe {
-            ffi::heliosdb_fileenc_reencrypt_file(self.id, c_path.as_ptr(), err.as_mut_ptr(), err.len())
+            ffi::heliosdb_fileenc_reencrypt_file(
+                self.id,
+                c_path.as_ptr(),
+                err.as_mut_ptr(),
+                err.len(),
+            )
         };
         if code == ffi::OK {
             return Ok(());
         }
         // SAFETY: the shim NUL-terminates what it writes; the buffer started
         // zeroed.
-        Err(fail(unsafe { CStr::from_ptr(err.as_ptr()) }.to_string_lossy().into_owned()))
+        Err(fail(
+            unsafe { CStr::from_ptr(err.as_ptr()) }
+                .to_string_lossy()
+                .into_owned(),
+        ))
     }
 }
 

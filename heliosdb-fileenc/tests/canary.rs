@@ -15,7 +15,9 @@ const CFS: [&str; 3] = ["rows_CANARYCF", "index", "kv"];
 const ROWS: usize = 3000;
 
 fn cf_opts() -> Vec<ColumnFamilyDescriptor> {
-    CFS.iter().map(|n| ColumnFamilyDescriptor::new(*n, Options::default())).collect()
+    CFS.iter()
+        .map(|n| ColumnFamilyDescriptor::new(*n, Options::default()))
+        .collect()
 }
 
 fn row_key(cf: usize, i: usize) -> Vec<u8> {
@@ -53,7 +55,13 @@ fn workload(mut opts: Options, dir: &Path) {
     drop(db);
 }
 
-const NEEDLES: [&[u8]; 5] = [b"CANARYKEY", b"CANARYVAL", b"CANARYWALK", b"CANARYWALV", b"CANARYCF"];
+const NEEDLES: [&[u8]; 5] = [
+    b"CANARYKEY",
+    b"CANARYVAL",
+    b"CANARYWALK",
+    b"CANARYWALV",
+    b"CANARYCF",
+];
 
 #[test]
 fn no_canary_in_any_file_and_everything_reads_back() {
@@ -68,10 +76,19 @@ fn no_canary_in_any_file_and_everything_reads_back() {
         assert!(names.iter().any(|n| n == kind), "no {kind} in {names:?}");
     }
     for prefix in ["MANIFEST-", "OPTIONS-"] {
-        assert!(names.iter().any(|n| n.starts_with(prefix)), "no {prefix}* in {names:?}");
+        assert!(
+            names.iter().any(|n| n.starts_with(prefix)),
+            "no {prefix}* in {names:?}"
+        );
     }
-    assert!(!with_ext(dir.path(), "sst").is_empty(), "no SST in {names:?}");
-    assert!(!with_ext(dir.path(), "log").is_empty(), "no WAL in {names:?}");
+    assert!(
+        !with_ext(dir.path(), "sst").is_empty(),
+        "no SST in {names:?}"
+    );
+    assert!(
+        !with_ext(dir.path(), "log").is_empty(),
+        "no WAL in {names:?}"
+    );
 
     let hits = scan(dir.path(), &NEEDLES);
     assert!(hits.is_empty(), "plaintext found: {hits:?}");
@@ -84,7 +101,12 @@ fn no_canary_in_any_file_and_everything_reads_back() {
             continue;
         }
         assert_eq!(bytes[..8], MAGIC, "{} is not encrypted", name(path));
-        assert_eq!(EncryptedEnv::file_key_id(path).unwrap(), Some(1), "{}", name(path));
+        assert_eq!(
+            EncryptedEnv::file_key_id(path).unwrap(),
+            Some(1),
+            "{}",
+            name(path)
+        );
         // The info log really went through the env: none of its usual text.
         assert_eq!(count(&bytes, b"RocksDB version"), 0, "{}", name(path));
         assert_eq!(count(&bytes, b"Options"), 0, "{}", name(path));
@@ -99,11 +121,20 @@ fn no_canary_in_any_file_and_everything_reads_back() {
     for (c, n) in CFS.iter().enumerate() {
         let cf = db.cf_handle(n).unwrap();
         for i in 0..ROWS {
-            assert_eq!(db.get_cf(&cf, row_key(c, i)).unwrap(), Some(row_value(c, i)));
+            assert_eq!(
+                db.get_cf(&cf, row_key(c, i)).unwrap(),
+                Some(row_value(c, i))
+            );
         }
-        assert_eq!(db.iterator_cf(&cf, rocksdb::IteratorMode::Start).count(), ROWS);
+        assert_eq!(
+            db.iterator_cf(&cf, rocksdb::IteratorMode::Start).count(),
+            ROWS
+        );
     }
-    assert_eq!(db.get(b"CANARYKEY-default").unwrap().as_deref(), Some(&b"CANARYVAL-default"[..]));
+    assert_eq!(
+        db.get(b"CANARYKEY-default").unwrap().as_deref(),
+        Some(&b"CANARYVAL-default"[..])
+    );
     for i in 0..200 {
         assert_eq!(db.get(wal_key(i)).unwrap(), Some(wal_value(i)));
     }
@@ -116,12 +147,20 @@ fn control_without_the_env_leaves_canaries_in_every_kind_of_file() {
     let dir = tempfile::tempdir().unwrap();
     workload(Options::default(), dir.path());
     let hits = scan(dir.path(), &NEEDLES);
-    let found = |needle: &str, file: &dyn Fn(&str) -> bool| hits.iter().any(|(f, n, _)| n == needle && file(f));
+    let found = |needle: &str, file: &dyn Fn(&str) -> bool| {
+        hits.iter().any(|(f, n, _)| n == needle && file(f))
+    };
     assert!(found("CANARYKEY", &|f| f.ends_with(".sst")), "{hits:?}");
     assert!(found("CANARYVAL", &|f| f.ends_with(".sst")), "{hits:?}");
     assert!(found("CANARYWALK", &|f| f.ends_with(".log")), "{hits:?}");
     assert!(found("CANARYWALV", &|f| f.ends_with(".log")), "{hits:?}");
-    assert!(found("CANARYCF", &|f| f.starts_with("MANIFEST-")), "{hits:?}");
-    assert!(found("CANARYCF", &|f| f.starts_with("OPTIONS-")), "{hits:?}");
+    assert!(
+        found("CANARYCF", &|f| f.starts_with("MANIFEST-")),
+        "{hits:?}"
+    );
+    assert!(
+        found("CANARYCF", &|f| f.starts_with("OPTIONS-")),
+        "{hits:?}"
+    );
     assert!(found("CANARYCF", &|f| f == "LOG"), "{hits:?}");
 }

@@ -51,7 +51,9 @@ fn threads_read_and_write_through_one_database() {
                         let mut it = db.raw_iterator();
                         it.seek(k(t, 0));
                         let mut seen = 0;
-                        while it.valid() && it.key().unwrap().starts_with(format!("t{t}-").as_bytes()) {
+                        while it.valid()
+                            && it.key().unwrap().starts_with(format!("t{t}-").as_bytes())
+                        {
                             seen += 1;
                             it.next();
                         }

@@ -13,11 +13,17 @@ use heliosdb_fileenc::{EncryptedEnv, MemoryFileKeys};
 use rocksdb::{BottommostLevelCompaction, CompactOptions, DB};
 
 fn ids(paths: &[std::path::PathBuf]) -> BTreeSet<u32> {
-    paths.iter().filter_map(|p| EncryptedEnv::file_key_id(p).unwrap()).collect()
+    paths
+        .iter()
+        .filter_map(|p| EncryptedEnv::file_key_id(p).unwrap())
+        .collect()
 }
 
 fn by_file(dir: &Path) -> Vec<(String, Option<u32>)> {
-    files(dir).iter().map(|p| (name(p), EncryptedEnv::file_key_id(p).unwrap())).collect()
+    files(dir)
+        .iter()
+        .map(|p| (name(p), EncryptedEnv::file_key_id(p).unwrap()))
+        .collect()
 }
 
 #[test]
@@ -47,7 +53,12 @@ fn new_files_use_the_new_key_and_compaction_moves_everything() {
     let mut compact = CompactOptions::default();
     compact.set_bottommost_level_compaction(BottommostLevelCompaction::Force);
     db.compact_range_opt(None::<&[u8]>, None::<&[u8]>, &compact);
-    assert_eq!(ids(&with_ext(dir.path(), "sst")), BTreeSet::from([2]), "{:?}", by_file(dir.path()));
+    assert_eq!(
+        ids(&with_ext(dir.path(), "sst")),
+        BTreeSet::from([2]),
+        "{:?}",
+        by_file(dir.path())
+    );
     drop(db);
 
     // Reopening writes a new MANIFEST, OPTIONS, CURRENT and WAL under key 2.
@@ -55,31 +66,54 @@ fn new_files_use_the_new_key_and_compaction_moves_everything() {
     drop(db);
     let after = by_file(dir.path());
     let current = |prefix: &str| {
-        after.iter().filter(|(n, _)| n.starts_with(prefix)).max().map(|(_, id)| *id).unwrap()
+        after
+            .iter()
+            .filter(|(n, _)| n.starts_with(prefix))
+            .max()
+            .map(|(_, id)| *id)
+            .unwrap()
     };
     assert_eq!(current("CURRENT"), Some(2), "{after:?}");
     assert_eq!(current("MANIFEST-"), Some(2), "{after:?}");
     assert_eq!(current("OPTIONS-"), Some(2), "{after:?}");
     // Files that still name key 1 (reported, see the crate docs): what a
     // rotation pass has to rewrite or delete before key 1 can go.
-    let still_old: Vec<&String> = after.iter().filter(|(_, id)| *id == Some(1)).map(|(n, _)| n).collect();
+    let still_old: Vec<&String> = after
+        .iter()
+        .filter(|(_, id)| *id == Some(1))
+        .map(|(n, _)| n)
+        .collect();
     eprintln!("files still under key 1 after compaction and reopen: {still_old:?}");
     for n in &still_old {
-        assert!(n == &"IDENTITY" || n.starts_with("LOG.old") || n.starts_with("OPTIONS-"), "{n} still under key 1");
+        assert!(
+            n == &"IDENTITY" || n.starts_with("LOG.old") || n.starts_with("OPTIONS-"),
+            "{n} still under key 1"
+        );
     }
 
     // Every row is still there.
     let db = DB::open(&opts, dir.path()).unwrap();
     for i in 0..1000u32 {
-        assert_eq!(db.get(format!("a{i:05}")).unwrap().unwrap(), i.to_be_bytes());
-        assert_eq!(db.get(format!("b{i:05}")).unwrap().unwrap(), i.to_be_bytes());
+        assert_eq!(
+            db.get(format!("a{i:05}")).unwrap().unwrap(),
+            i.to_be_bytes()
+        );
+        assert_eq!(
+            db.get(format!("b{i:05}")).unwrap().unwrap(),
+            i.to_be_bytes()
+        );
     }
     drop(db);
 
     // RocksDB reads IDENTITY at every open: withdrawing key 1 now fails.
     assert!(keys.remove(1));
-    let err = DB::open(&opts, dir.path()).err().expect("opened without key 1").to_string();
-    assert!(err.contains("IDENTITY") && err.contains("file key id 1 is not in the keyring"), "{err}");
+    let err = DB::open(&opts, dir.path())
+        .expect_err("opened without key 1")
+        .to_string();
+    assert!(
+        err.contains("IDENTITY") && err.contains("file key id 1 is not in the keyring"),
+        "{err}"
+    );
     keys.insert(1, key(0x71));
 
     // The rest of a rotation pass: rewrite what RocksDB never rewrites,
@@ -94,14 +128,26 @@ fn new_files_use_the_new_key_and_compaction_moves_everything() {
             env.reencrypt_file(&path).unwrap();
         }
     }
-    assert!(by_file(dir.path()).iter().all(|(n, id)| n == "LOCK" || *id == Some(2)), "{:?}", by_file(dir.path()));
+    assert!(
+        by_file(dir.path())
+            .iter()
+            .all(|(n, id)| n == "LOCK" || *id == Some(2)),
+        "{:?}",
+        by_file(dir.path())
+    );
     assert!(keys.remove(1));
     let db = DB::open(&opts, dir.path()).unwrap();
     for i in 0..1000u32 {
-        assert_eq!(db.get(format!("a{i:05}")).unwrap().unwrap(), i.to_be_bytes());
+        assert_eq!(
+            db.get(format!("a{i:05}")).unwrap().unwrap(),
+            i.to_be_bytes()
+        );
     }
     drop(db);
-    let err = env.reencrypt_file(dir.path().join("no-such-file")).unwrap_err().to_string();
+    let err = env
+        .reencrypt_file(dir.path().join("no-such-file"))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("no-such-file"), "{err}");
     drop(env);
 }

@@ -47,7 +47,10 @@ fn wrong_key_with_the_same_id_is_refused() {
     make_db(dir.path(), 0x21);
     let (_keys, env) = env_with(1, 0x22);
     let err = open_err(&env, dir.path());
-    assert!(err.contains("header check failed for file key id 1"), "{err}");
+    assert!(
+        err.contains("header check failed for file key id 1"),
+        "{err}"
+    );
     assert!(err.contains("Corruption"), "{err}");
 }
 
@@ -73,9 +76,17 @@ fn plaintext_database_is_refused_by_the_encrypted_env() {
     assert!(err.contains("CURRENT"), "{err}");
     assert!(err.contains("not written by heliosdb-fileenc"), "{err}");
     // A plaintext file long enough for a header has the wrong magic.
-    let manifest = files(dir.path()).into_iter().find(|p| name(p).starts_with("OPTIONS-")).unwrap();
-    let hdr = EncryptedEnv::file_key_id(&manifest).unwrap_err().to_string();
-    assert!(hdr.contains("not a HeliosDB encrypted file (bad magic)"), "{hdr}");
+    let manifest = files(dir.path())
+        .into_iter()
+        .find(|p| name(p).starts_with("OPTIONS-"))
+        .unwrap();
+    let hdr = EncryptedEnv::file_key_id(&manifest)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        hdr.contains("not a HeliosDB encrypted file (bad magic)"),
+        "{hdr}"
+    );
 }
 
 #[test]
@@ -91,7 +102,10 @@ fn current_key_must_exist() {
         }
     }
     let err = EncryptedEnv::new(std::sync::Arc::new(Broken(keys))).unwrap_err();
-    assert_eq!(err.to_string(), "the current file key id 9 is not in the keyring");
+    assert_eq!(
+        err.to_string(),
+        "the current file key id 9 is not in the keyring"
+    );
 }
 
 /// An SST copied in from another database whose key has the same id.
@@ -114,7 +128,10 @@ fn sst_from_another_database_is_refused() {
         Err(e) => e.to_string(),
         Ok(db) => {
             // Opened lazily: the first read of the file must fail.
-            let e = db.get(k(1)).expect_err("read from a foreign SST succeeded").to_string();
+            let e = db
+                .get(k(1))
+                .expect_err("read from a foreign SST succeeded")
+                .to_string();
             drop(db);
             e
         }
@@ -142,7 +159,10 @@ fn truncated_prefix_is_an_error() {
         let err = match DB::open(&opts, dir.path()) {
             Err(e) => e.to_string(),
             Ok(db) => {
-                let e = db.get(k(1)).expect_err("read through a truncated file succeeded").to_string();
+                let e = db
+                    .get(k(1))
+                    .expect_err("read through a truncated file succeeded")
+                    .to_string();
                 drop(db);
                 e
             }
@@ -150,7 +170,10 @@ fn truncated_prefix_is_an_error() {
         assert!(!err.is_empty(), "{victim}");
         eprintln!("truncated {victim}: {err}");
         let hdr = EncryptedEnv::file_key_id(&path).unwrap_err().to_string();
-        assert!(hdr.contains("shorter than its 4096-byte encryption header (1000 bytes)"), "{hdr}");
+        assert!(
+            hdr.contains("shorter than its 4096-byte encryption header (1000 bytes)"),
+            "{hdr}"
+        );
     }
 }
 
@@ -211,13 +234,19 @@ fn flipped_sst_bytes_are_errors_not_wrong_values() {
             Ok(_) => {}
         }
     }
-    assert!(detected >= samples as usize - 2, "only {detected} of {samples} flips detected");
+    assert!(
+        detected >= samples as usize - 2,
+        "only {detected} of {samples} flips detected"
+    );
     // And the header itself: every flip there is caught by the header check.
     for at in [0u64, 9, 13, 17, 31, 40, 100, 4095] {
         let dir = tempfile::tempdir().unwrap();
         copy_dir(pristine.path(), dir.path());
         flip(&dir.path().join(name(&sst)), at, 0x01);
-        assert!(read_all(&env, dir.path()).map_or(true, |(e, _)| e == ROWS), "header flip at {at} not caught");
+        assert!(
+            read_all(&env, dir.path()).map_or(true, |(e, _)| e == ROWS),
+            "header flip at {at} not caught"
+        );
     }
 }
 
@@ -254,13 +283,13 @@ fn flipped_wal_bytes_recover_a_prefix_never_wrong_values() {
         // with its right value, and nothing after it.
         let mut recovered = 0;
         for i in 0..ROWS {
-            match db.get(k(i)).unwrap() {
-                Some(got) => {
-                    assert_eq!(got, v(i), "wrong value for row {i} after WAL flip at {at}");
-                    assert_eq!(recovered, i, "row {i} recovered after a lost row (flip at {at})");
-                    recovered += 1;
-                }
-                None => {}
+            if let Some(got) = db.get(k(i)).unwrap() {
+                assert_eq!(got, v(i), "wrong value for row {i} after WAL flip at {at}");
+                assert_eq!(
+                    recovered, i,
+                    "row {i} recovered after a lost row (flip at {at})"
+                );
+                recovered += 1;
             }
         }
         assert!(recovered < ROWS, "WAL flip at {at} went unnoticed");

@@ -65,7 +65,10 @@ pub fn scan(dir: &Path, needles: &[&[u8]]) -> Vec<(String, String, usize)> {
 
 /// The live files of one kind (`.sst`, `.log`), by extension.
 pub fn with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
-    files(dir).into_iter().filter(|p| p.extension().is_some_and(|e| e == ext)).collect()
+    files(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == ext))
+        .collect()
 }
 
 /// XORs `mask` into the byte at `at`.
