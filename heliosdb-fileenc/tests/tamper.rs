@@ -234,6 +234,7 @@ fn flipped_sst_bytes_are_errors_not_wrong_values() {
             Ok(_) => {}
         }
     }
+    eprintln!("SST flips detected: {detected} of {samples}");
     assert!(
         detected >= samples as usize - 2,
         "only {detected} of {samples} flips detected"
