@@ -131,6 +131,25 @@ pub struct StorageConfig {
     /// last moments of acknowledged commits on power loss (not on a process
     /// crash) for commit latency.
     pub sync_commit: bool,
+    /// How a **new** database forms record keys: `"ordered"` (format 2, the
+    /// default: keys in key order, so ranges, `ORDER BY` on the key and point
+    /// writes are direct; when encrypted, every file RocksDB writes is
+    /// encrypted under a file key, which hides the keys) or `"blind"`
+    /// (format 1: keyed blind tokens, no order, every range reads the whole
+    /// table; for storage that must not see even encrypted files' keys in
+    /// order). An existing database keeps the layout it was created with.
+    pub record_keys: RecordKeys,
+}
+
+/// `[storage] record_keys`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKeys {
+    /// Format 2: ordered record keys (and, when encrypted, encrypted files).
+    #[default]
+    Ordered,
+    /// Format 1: blind-token record keys.
+    Blind,
 }
 
 impl Default for StorageConfig {
@@ -142,6 +161,7 @@ impl Default for StorageConfig {
             overwrite_deleted_data: false,
             in_memory: false,
             sync_commit: true,
+            record_keys: RecordKeys::Ordered,
         }
     }
 }

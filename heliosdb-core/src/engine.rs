@@ -355,6 +355,11 @@ impl StorageEngine {
         Self::open_inner(Path::new("/heliosdb-in-memory"), config, Some(source), true)
     }
 
+    #[cfg(feature = "test-util")]
+    pub(crate) fn source_from_config_pub(config: &Config) -> Result<Option<Arc<dyn KeySource>>> {
+        Self::source_from_config(config)
+    }
+
     fn source_from_config(config: &Config) -> Result<Option<Arc<dyn KeySource>>> {
         if !config.encryption.enabled {
             return Ok(None);

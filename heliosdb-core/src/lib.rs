@@ -20,6 +20,8 @@ mod error;
 mod rotation;
 mod store;
 mod tables;
+#[cfg(feature = "test-util")]
+pub mod testing;
 mod transaction;
 mod types;
 mod verify;

@@ -642,6 +642,7 @@ impl StorageEngine {
                             DekPurpose::BlindIndex => "blind_index".into(),
                             DekPurpose::AuditChain => "audit_chain".into(),
                             DekPurpose::Table => "table".into(),
+                            DekPurpose::File => "file".into(),
                         },
                         state: d.state.to_string(),
                         records,

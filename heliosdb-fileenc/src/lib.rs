@@ -207,6 +207,40 @@ impl EncryptedEnv {
     }
 }
 
+/// Reads a whole file written through an encrypted env and returns its
+/// plaintext (the view of someone who holds the file keys: tools, and
+/// tests that check what the record layer leaves in the files). `None` for
+/// an empty file (RocksDB's `LOCK`).
+///
+/// # Errors
+///
+/// [`Error::Io`] if the file cannot be read; [`Error::Header`] if it is not
+/// an encrypted file or its key is unknown or different.
+pub fn decrypt_file(keys: &dyn FileKeys, path: impl AsRef<Path>) -> Result<Option<Vec<u8>>> {
+    let path = path.as_ref();
+    let mut bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    if bytes.is_empty() {
+        return Ok(None);
+    }
+    let header_error = |reason| Error::Header {
+        path: path.to_owned(),
+        reason,
+    };
+    if bytes.len() < PREFIX_LEN {
+        return Err(header_error(HeaderError::Truncated {
+            len: bytes.len(),
+            need: PREFIX_LEN,
+        }));
+    }
+    let stream = format::Stream::open(keys, &bytes[..PREFIX_LEN]).map_err(header_error)?;
+    let mut data = bytes.split_off(PREFIX_LEN);
+    stream.xor(0, &mut data);
+    Ok(Some(data))
+}
+
 impl EncryptedEnv {
     /// Rewrites a small file under the current file key (read through this
     /// env, written to a temporary file with a fresh header, synced, renamed

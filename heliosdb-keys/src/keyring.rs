@@ -39,6 +39,10 @@ pub enum DekPurpose {
     /// Seals the rows and index entries of one table only (crypto-shredding:
     /// dropping the table destroys the key).
     Table,
+    /// Encrypts the files RocksDB writes (the file layer of format 2): the
+    /// active one encrypts new files, older ones still read files that name
+    /// them.
+    File,
 }
 
 /// Lifecycle state of a data key.
@@ -201,6 +205,7 @@ fn dek_aad(database_id: &str, id: u32, purpose: DekPurpose) -> Vec<u8> {
         DekPurpose::BlindIndex => 2,
         DekPurpose::AuditChain => 3,
         DekPurpose::Table => 4,
+        DekPurpose::File => 5,
     });
     aad
 }
@@ -479,9 +484,9 @@ impl Keyring {
             &key,
             &dek_aad(&self.database_id, id, purpose),
         )?;
-        if purpose == DekPurpose::Data {
+        if matches!(purpose, DekPurpose::Data | DekPurpose::File) {
             for d in &mut self.deks {
-                if d.purpose == DekPurpose::Data && d.state == DekState::Active {
+                if d.purpose == purpose && d.state == DekState::Active {
                     d.state = DekState::DecryptOnly;
                 }
             }
@@ -658,6 +663,13 @@ impl Keyring {
         self.deks
             .iter()
             .find(|d| d.purpose == DekPurpose::Data && d.state == DekState::Active)
+    }
+
+    /// The file key that encrypts new files (format 2 databases).
+    pub fn active_file_dek(&self) -> Option<&DekEntry> {
+        self.deks
+            .iter()
+            .find(|d| d.purpose == DekPurpose::File && d.state == DekState::Active)
     }
 
     /// The blind-index key.

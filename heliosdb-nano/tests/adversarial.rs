@@ -32,9 +32,18 @@ fn people(storage: &StorageEngine) {
 }
 
 fn setup() -> (tempfile::TempDir, std::path::PathBuf, Config) {
+    setup_with(heliosdb_nano::config::RecordKeys::Ordered)
+}
+
+/// A database of the given layout: format 2 (ordered keys, encrypted files,
+/// keyring file) or format 1 (blind keys, keyring in RocksDB).
+fn setup_with(
+    keys: heliosdb_nano::config::RecordKeys,
+) -> (tempfile::TempDir, std::path::PathBuf, Config) {
     let dir = tempfile::tempdir().unwrap();
     let key = common::key_file(dir.path(), "k.key", common::KEY_A.as_bytes(), 0o400);
-    let config = common::file_config(&key);
+    let mut config = common::file_config(&key);
+    config.storage.record_keys = keys;
     let db = dir.path().join("db");
     let storage = StorageEngine::open(&db, &config).unwrap();
     people(&storage);
@@ -46,7 +55,7 @@ fn setup() -> (tempfile::TempDir, std::path::PathBuf, Config) {
 #[test]
 fn flipped_byte_in_a_row_is_an_authentication_error_naming_table_and_key() {
     let (_dir, db, config) = setup();
-    common::with_raw_db(&db, |raw| {
+    common::with_raw_db(&db, &config, |raw| {
         let cf = raw.cf_handle("rows").unwrap();
         let entries: Vec<_> = raw
             .iterator_cf(cf, rocksdb::IteratorMode::Start)
@@ -98,7 +107,7 @@ fn flipped_byte_in_a_kv_value_names_the_key() {
     let storage = StorageEngine::open(&db, &config).unwrap();
     let physical_len = storage.db.get(b"test_key").unwrap().unwrap().len();
     drop(storage);
-    common::with_raw_db(&db, |raw| {
+    common::with_raw_db(&db, &config, |raw| {
         let cf = raw.cf_handle("kv").unwrap();
         let (k, v) = raw
             .iterator_cf(cf, rocksdb::IteratorMode::Start)
@@ -129,7 +138,7 @@ fn every_single_byte_flip_of_a_value_is_detected() {
         entries.into_iter().next().unwrap()
     };
     for pos in 0..value.len() {
-        common::with_raw_db(&db, |raw| {
+        common::with_raw_db(&db, &config, |raw| {
             let cf = raw.cf_handle("kv").unwrap();
             let mut t = value.clone();
             t[pos] ^= 0x04;
@@ -147,7 +156,7 @@ fn every_single_byte_flip_of_a_value_is_detected() {
 #[test]
 fn swapped_ciphertexts_are_rejected() {
     let (_dir, db, config) = setup();
-    common::with_raw_db(&db, |raw| {
+    common::with_raw_db(&db, &config, |raw| {
         let cf = raw.cf_handle("rows").unwrap();
         let entries: Vec<_> = raw
             .iterator_cf(cf, rocksdb::IteratorMode::Start)
@@ -288,14 +297,61 @@ fn is_root() -> bool {
 }
 
 #[test]
-fn truncated_or_corrupt_keyring_is_reported_as_such() {
+fn truncated_or_corrupt_keyring_file_is_reported_and_edits_fail_authentication() {
     let (_dir, db, config) = setup();
+    let file = db.join("heliosdb.keyring");
+    let original = std::fs::read(&file).unwrap();
+    let reopen = || StorageEngine::open(&db, &config).map(|s| s.scan_table("people").unwrap().len());
+    for cut in [0, 5, 20, original.len() / 2, original.len() - 33, original.len() - 1] {
+        std::fs::write(&file, &original[..cut]).unwrap();
+        let err = reopen().unwrap_err().to_string();
+        assert!(err.starts_with("keyring is corrupt"), "cut {cut}: {err}");
+    }
+    // A flipped byte in the keyring part: its checksum (no key needed).
+    let mut b = original.clone();
+    b[original.len() / 3] ^= 1;
+    std::fs::write(&file, &b).unwrap();
+    let err = reopen().unwrap_err().to_string();
+    assert!(err.contains("checksum"), "{err}");
+    // Edits with a valid checksum (what anyone can compute) but without the
+    // root key: lowered nonce counters, an aged key, a forged slot — each
+    // fails authentication and nothing is used.
+    let trailer = 8 + 32;
+    let body = &original[..original.len() - trailer];
+    let ring = heliosdb_nano::keys::Keyring::decode(body).unwrap();
+    let edits: Vec<Box<dyn Fn(&mut heliosdb_nano::keys::Keyring)>> = vec![
+        Box::new(|r| r.deks.iter_mut().for_each(|d| d.nonce_reserved = 0)),
+        Box::new(|r| r.deks.iter_mut().for_each(|d| d.created_at -= 86_400 * 365)),
+        Box::new(|r| r.next_dek_id += 1),
+    ];
+    for edit in edits {
+        let mut forged = ring.clone();
+        edit(&mut forged);
+        let mut bytes = forged.encode();
+        bytes.extend_from_slice(&original[original.len() - trailer..]);
+        std::fs::write(&file, &bytes).unwrap();
+        let err = reopen().unwrap_err().to_string();
+        assert!(err.contains("failed authentication"), "{err}");
+    }
+    // The MAC itself flipped.
+    let mut b = original.clone();
+    *b.last_mut().unwrap() ^= 0x80;
+    std::fs::write(&file, &b).unwrap();
+    assert!(reopen().unwrap_err().to_string().contains("failed authentication"));
+    // Restoring the keyring file restores everything: nothing was lost.
+    std::fs::write(&file, &original).unwrap();
+    assert_eq!(reopen().unwrap(), 3);
+}
+
+#[test]
+fn truncated_or_corrupt_keyring_is_reported_as_such() {
+    let (_dir, db, config) = setup_with(heliosdb_nano::config::RecordKeys::Blind);
     let original = {
         let s = StorageEngine::open(&db, &config).unwrap();
         s.db.get_cf("keyring", b"keyring").unwrap().unwrap()
     };
     for cut in [0, 5, 20, original.len() / 2, original.len() - 1] {
-        common::with_raw_db(&db, |raw| {
+        common::with_raw_db(&db, &config, |raw| {
             let cf = raw.cf_handle("keyring").unwrap();
             raw.put_cf(cf, b"keyring", &original[..cut]).unwrap();
         });
@@ -303,7 +359,7 @@ fn truncated_or_corrupt_keyring_is_reported_as_such() {
         assert!(err.starts_with("keyring is corrupt"), "cut {cut}: {err}");
     }
     // A corrupted middle byte: checksum.
-    common::with_raw_db(&db, |raw| {
+    common::with_raw_db(&db, &config, |raw| {
         let cf = raw.cf_handle("keyring").unwrap();
         let mut b = original.clone();
         let mid = b.len() / 2;
@@ -313,7 +369,7 @@ fn truncated_or_corrupt_keyring_is_reported_as_such() {
     let err = StorageEngine::open(&db, &config).unwrap_err().to_string();
     assert!(err.contains("checksum"), "{err}");
     // Restoring the keyring restores everything: nothing was lost.
-    common::with_raw_db(&db, |raw| {
+    common::with_raw_db(&db, &config, |raw| {
         let cf = raw.cf_handle("keyring").unwrap();
         raw.put_cf(cf, b"keyring", &original).unwrap();
     });

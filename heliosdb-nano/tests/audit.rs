@@ -424,7 +424,7 @@ fn decryption_failure_events_name_no_key() {
         let s = StorageEngine::open(&db, &cfg).unwrap();
         s.put(b"ssn:123-45-6789", b"secret").unwrap();
     }
-    common::with_raw_db(&db, |raw| {
+    common::with_raw_db(&db, &cfg, |raw| {
         let cf = raw.cf_handle("kv").unwrap();
         let (k, v) = raw
             .iterator_cf(cf, rocksdb::IteratorMode::Start)

@@ -239,7 +239,7 @@ fn secure_delete_removes_the_deleted_rows_ciphertext_from_every_file() {
             s.flush().unwrap(); // the row is in an SST file now
             sealed_row_fingerprint(&s, &Value::Int8(42))
         };
-        let found = common::find_in_files(&db, &[&fingerprint]);
+        let found = common::find_in_decrypted_files(&db, &cfg, &[&fingerprint]);
         if secure {
             assert!(
                 found.is_empty(),
@@ -280,7 +280,7 @@ fn secure_delete_also_scrubs_the_old_version_of_an_updated_row() {
                     .expect("the updated row's entry changed");
             old[5..37].to_vec()
         };
-        let found = common::find_in_files(&db, &[&old_version]);
+        let found = common::find_in_decrypted_files(&db, &cfg, &[&old_version]);
         if secure {
             assert!(found.is_empty(), "old version still on disk: {found:?}");
         } else {

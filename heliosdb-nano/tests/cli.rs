@@ -161,7 +161,7 @@ fn verify_reports_tampered_records_and_fails() {
         "{}",
         String::from_utf8_lossy(&ok.stdout)
     );
-    common::with_raw_db(&db, |raw| {
+    common::with_raw_db(&db, &common::file_config(&key), |raw| {
         let cf = raw.cf_handle("rows").unwrap();
         let (k, v) = raw
             .iterator_cf(cf, rocksdb::IteratorMode::Start)

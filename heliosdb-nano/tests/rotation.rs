@@ -189,12 +189,13 @@ fn dek_rotation_reencrypts_everything_and_old_ciphertext_leaves_the_files() {
         .collect();
     assert!(old_fingerprints.len() > 6000, "{}", old_fingerprints.len());
     s.flush().unwrap();
-    let before: usize = common::files_under(&db)
+    // Searched in what RocksDB stores, decrypted through the file layer.
+    let cfg = common::file_config(&key);
+    let before: usize = heliosdb_core::testing::decrypted_files(&db, &cfg)
+        .unwrap()
         .iter()
-        .map(|f| {
-            std::fs::read(f)
-                .unwrap()
-                .windows(16)
+        .map(|(_, data)| {
+            data.windows(16)
                 .filter(|w| old_fingerprints.contains(*w))
                 .count()
         })
@@ -245,8 +246,7 @@ fn dek_rotation_reencrypts_everything_and_old_ciphertext_leaves_the_files() {
     drop(s);
     // ...and no file under the data directory (SSTs, WAL, MANIFEST) holds
     // old ciphertext or plaintext.
-    for f in common::files_under(&db) {
-        let data = std::fs::read(&f).unwrap();
+    for (f, data) in heliosdb_core::testing::decrypted_files(&db, &cfg).unwrap() {
         let old_left = data
             .windows(16)
             .filter(|w| old_fingerprints.contains(*w))
@@ -401,6 +401,9 @@ fn scheduled_rotation_starts_when_the_active_key_is_older_than_the_interval() {
     let db = dir.path().join("db");
     let mut cfg = common::file_config(&key);
     cfg.encryption.rotation_interval_days = Some(90);
+    // Format 1: its keyring is a record that anyone can edit and re-checksum
+    // (format 2's keyring file is authenticated; see adversarial.rs).
+    cfg.storage.record_keys = heliosdb_nano::config::RecordKeys::Blind;
     let first = {
         let s = StorageEngine::open(&db, &cfg).unwrap();
         s.put(b"k", b"v").unwrap();
@@ -416,7 +419,7 @@ fn scheduled_rotation_starts_when_the_active_key_is_older_than_the_interval() {
         first
     );
     // Age the active key by 91 days (the keyring is secret-free JSON with a checksum).
-    common::with_raw_db(&db, |raw| {
+    common::with_raw_db(&db, &cfg, |raw| {
         let cf = raw.cf_handle("keyring").unwrap();
         let bytes = raw.get_cf(cf, b"keyring").unwrap().unwrap();
         let mut ring = heliosdb_nano::keys::Keyring::decode(&bytes).unwrap();

@@ -105,7 +105,7 @@ fn own_key_tables_are_shredded_on_drop() {
         );
         old.db.entries("rows").unwrap()
     };
-    common::with_raw_db(&db, |raw| {
+    common::with_raw_db(&db, &common::file_config(&key), |raw| {
         let cf = raw.cf_handle("rows").unwrap();
         for (k, v) in &old_rows {
             if u32::from_be_bytes(v[1..5].try_into().unwrap()) == table_key {

@@ -59,13 +59,30 @@ pub fn find_in_files(dir: &Path, needles: &[&[u8]]) -> Vec<(String, PathBuf)> {
 }
 
 /// Opens the RocksDB directory directly (the engine must be closed) and lets
-/// `f` rewrite it — the attacker's view of the files.
-pub fn with_raw_db(path: &Path, f: impl FnOnce(&rocksdb::DB)) {
-    let opts = rocksdb::Options::default();
-    let cfs = rocksdb::DB::list_cf(&opts, path).unwrap();
-    let db = rocksdb::DB::open_cf(&opts, path, cfs).unwrap();
-    f(&db);
-    db.flush().unwrap();
+/// `f` rewrite it — the view of an attacker who can also decrypt the file
+/// layer (its keys come from `config`), so what `f` changes is caught, if at
+/// all, by the record layer.
+pub fn with_raw_db(path: &Path, config: &Config, f: impl FnOnce(&rocksdb::DB)) {
+    heliosdb_core::testing::with_raw_db(path, config, f).unwrap();
+}
+
+/// Files under `dir` in which any needle occurs, searched in what RocksDB
+/// stores (decrypted through the file layer when there is one): where
+/// record-layer ciphertext can still be found.
+pub fn find_in_decrypted_files(
+    dir: &Path,
+    config: &Config,
+    needles: &[&[u8]],
+) -> Vec<(String, PathBuf)> {
+    let mut hits = Vec::new();
+    for (f, bytes) in heliosdb_core::testing::decrypted_files(dir, config).unwrap() {
+        for n in needles {
+            if bytes.windows(n.len()).any(|w| w == *n) {
+                hits.push((String::from_utf8_lossy(n).into_owned(), f.clone()));
+            }
+        }
+    }
+    hits
 }
 
 /// The heliosdb-nano binary built for these tests.

@@ -19,11 +19,15 @@ use heliosdb_crypto::{
     NonceMode, UsageCounter, DEFAULT_NONCE_BUDGET,
 };
 use heliosdb_keys::{block_on, DekPurpose, KeySource, Keyring, SourceDescription, UnlockedKeyring};
+
 use hmac::{Hmac, Mac};
 use rocksdb::{ColumnFamilyDescriptor, IteratorMode, Options, WriteBatch, WriteOptions, DB};
 use sha2::Sha256;
 
-use crate::config::{Config, NonceSource};
+use crate::config::{Config, NonceSource, RecordKeys};
+use heliosdb_fileenc::{EncryptedEnv, MemoryFileKeys};
+
+mod keyring_file;
 use crate::{Error, Result};
 
 /// Column families holding sealed user data.
@@ -126,12 +130,24 @@ struct Crypto {
 
 /// The seal boundary (see the module docs).
 pub(crate) struct SealedStore {
+    // Declared (so dropped) before the envs below: RocksDB holds them by
+    // raw pointer until the database is closed.
     db: DB,
     path: PathBuf,
     crypto: Option<Crypto>,
     layout: Layout,
+    /// Format 2 encrypted on disk: the keyring is its own file and RocksDB
+    /// writes through the file-encryption env.
+    files: Option<FileLayer>,
     // An in-memory database keeps its RocksDB Env alive as long as the DB.
     mem_env: Option<rocksdb::Env>,
+}
+
+/// The file layer of a format-2 encrypted database.
+struct FileLayer {
+    keys: Arc<MemoryFileKeys>,
+    /// Owned here so it lives exactly as long as the database.
+    _env: EncryptedEnv,
 }
 
 impl std::fmt::Debug for SealedStore {
@@ -150,7 +166,11 @@ fn cf_names() -> Vec<&'static str> {
 }
 
 fn db_options(config: &Config) -> Options {
-    let mut opts = Options::default();
+    db_options_on(Options::default(), config)
+}
+
+/// Our options on top of `opts` (which may carry the file-encryption env).
+fn db_options_on(mut opts: Options, config: &Config) -> Options {
     opts.create_if_missing(true);
     opts.create_missing_column_families(true);
     // Sealed values are random-looking; block compression would only cost CPU.
@@ -184,6 +204,11 @@ pub(crate) enum Layout {
 
 /// Reads the format marker and keyring of a database without unlocking it.
 pub(crate) fn peek(path: &Path) -> Result<(Option<bool>, Option<Keyring>)> {
+    // Format 2 encrypted: the keyring is its own file, and RocksDB's files
+    // cannot be read without its keys.
+    if let Some(stored) = keyring_file::read(path)? {
+        return Ok((Some(true), Some(stored.ring)));
+    }
     let opts = Options::default();
     let db = DB::open_cf_for_read_only(&opts, path, cf_names(), false)?;
     let cf = db
@@ -207,13 +232,15 @@ fn parse_marker(bytes: &[u8]) -> Result<(bool, Layout)> {
         b"heliosdb-nano format 1 encrypted" => Ok((true, Layout::Blind)),
         b"heliosdb-nano format 1 plain" => Ok((false, Layout::Blind)),
         b"heliosdb-nano format 2 plain" => Ok((false, Layout::Ordered)),
+        b"heliosdb-nano format 2 encrypted" => Ok((true, Layout::Ordered)),
         _ => Err(Error::Corrupt("unrecognised format marker".into())),
     }
 }
 
 fn marker(encrypted: bool, layout: Layout) -> &'static [u8] {
     match (encrypted, layout) {
-        (true, _) => b"heliosdb-nano format 1 encrypted",
+        (true, Layout::Blind) => b"heliosdb-nano format 1 encrypted",
+        (true, Layout::Ordered) => b"heliosdb-nano format 2 encrypted",
         (false, Layout::Blind) => b"heliosdb-nano format 1 plain",
         (false, Layout::Ordered) => b"heliosdb-nano format 2 plain",
     }
@@ -252,7 +279,17 @@ impl SealedStore {
         source: Option<Arc<dyn KeySource>>,
         in_memory: bool,
     ) -> Result<SealedStore> {
+        if !in_memory {
+            keyring_file::remove_stale_tmp(path);
+            if let Some(stored) = keyring_file::read(path)? {
+                return Self::open_format2_encrypted(path, config, source, stored);
+            }
+        }
         let existed = !in_memory && exists(path);
+        let ordered = config.storage.record_keys == RecordKeys::Ordered;
+        if let (Some(src), false, false, true) = (&source, existed, in_memory, ordered) {
+            return Self::create_format2_encrypted(path, config, Arc::clone(src));
+        }
         // A new encrypted database: make the keyring (which may contact a KMS)
         // before creating anything on disk, so a failure leaves nothing behind.
         let fresh_ring = match (&source, existed) {
@@ -276,24 +313,28 @@ impl SealedStore {
             db,
             path: path.to_path_buf(),
             crypto: None,
-            mem_env: env,
             layout: Layout::Blind,
+            files: None,
+            mem_env: env,
         };
+        let new_layout = if ordered { Layout::Ordered } else { Layout::Blind };
         let ring_cf = store.keyring_cf()?;
         let stored_marker = store.db.get_cf(ring_cf, FORMAT_KEY)?;
         let encrypted_on_disk = match stored_marker.as_deref() {
             Some(m) => Some(parse_marker(m)?),
             None => None,
         };
-        let mut layout = encrypted_on_disk.map_or(Layout::Blind, |(_, l)| l);
+        let mut layout = encrypted_on_disk.map_or(new_layout, |(_, l)| l);
         let encrypted_on_disk = encrypted_on_disk.map(|(e, _)| e);
         match (source, encrypted_on_disk, fresh_ring) {
             (Some(src), None, Some((ring, unlocked))) => {
+                // In memory (ordered or blind) or a new format-1 database:
+                // the keyring lives in its column family.
                 let mut batch = WriteBatch::default();
                 batch.put_cf(ring_cf, KEYRING_KEY, ring.encode());
-                batch.put_cf(ring_cf, FORMAT_KEY, marker(true, Layout::Blind));
-                layout = Layout::Blind;
+                batch.put_cf(ring_cf, FORMAT_KEY, marker(true, new_layout));
                 store.db.write_opt(batch, &sync_write())?;
+                layout = new_layout;
                 store.crypto = Some(Crypto::load(ring, unlocked, src.describe(), config)?);
             }
             (Some(src), Some(true), None) => {
@@ -307,46 +348,24 @@ impl SealedStore {
                 tracing::info!(source = %src.describe(), "encryption key loaded");
                 store.crypto = Some(Crypto::load(ring, unlocked, src.describe(), config)?);
             }
-            (Some(_), Some(false), _) => {
-                return Err(Error::EncryptionMismatch(format!(
-                    "database at {} is not encrypted, but the configuration enables encryption; \
-                     open it with encryption.enabled = false, or export it and import it into a \
-                     new encrypted database (heliosdb-nano export / import)",
-                    path.display()
-                )))
-            }
+            (Some(_), Some(false), _) => return Err(not_encrypted(path)),
             (None, Some(true), _) => {
                 let ring = store
                     .db
                     .get_cf(ring_cf, KEYRING_KEY)?
                     .map(|b| Keyring::decode(&b))
                     .transpose()?;
-                let opens_with = ring
-                    .map(|r| {
-                        r.slots
-                            .iter()
-                            .map(|s| s.header.source.to_string())
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    })
-                    .unwrap_or_default();
-                return Err(Error::EncryptionMismatch(format!(
-                    "database at {} is encrypted; set encryption.enabled = true and its key source \
-                     (it opens with: {opens_with})",
-                    path.display()
-                )));
+                return Err(needs_key(path, ring.as_ref()));
             }
             (None, Some(false), _) => {}
             (None, None, _) if !existed => {
-                store
-                    .db
-                    .put_cf_opt(
-                        ring_cf,
-                        FORMAT_KEY,
-                        marker(false, Layout::Ordered),
-                        &sync_write(),
-                    )?;
-                layout = Layout::Ordered;
+                store.db.put_cf_opt(
+                    ring_cf,
+                    FORMAT_KEY,
+                    marker(false, new_layout),
+                    &sync_write(),
+                )?;
+                layout = new_layout;
             }
             (_, None, _) => {
                 return Err(Error::Corrupt(format!(
@@ -360,6 +379,109 @@ impl SealedStore {
         }
         store.layout = layout;
         Ok(store)
+    }
+
+    /// A new format-2 encrypted database: the keyring (with the first file
+    /// key) is written to its file before RocksDB creates any file, so every
+    /// file RocksDB ever writes is encrypted.
+    fn create_format2_encrypted(
+        path: &Path,
+        config: &Config,
+        src: Arc<dyn KeySource>,
+    ) -> Result<SealedStore> {
+        // May contact a KMS: before anything exists on disk.
+        let (mut ring, mut unlocked) = block_on(Keyring::create(src.as_ref()))?;
+        ring.add_dek(&mut unlocked, DekPurpose::File)?;
+        create_private_dir(path)?;
+        keyring_file::write(path, &ring, unlocked.root())?;
+        let stored = keyring_file::read(path)?
+            .ok_or_else(|| Error::Corrupt("the keyring file vanished after writing".into()))?;
+        Self::open_format2_encrypted(path, config, Some(src), stored)
+    }
+
+    fn open_format2_encrypted(
+        path: &Path,
+        config: &Config,
+        source: Option<Arc<dyn KeySource>>,
+        stored: keyring_file::Stored,
+    ) -> Result<SealedStore> {
+        let Some(src) = source else {
+            return Err(needs_key(path, Some(&stored.ring)));
+        };
+        let unlocked = block_on(stored.ring.unlock(src.as_ref()))?;
+        keyring_file::authenticate(&stored, unlocked.root())?;
+        let keys = Arc::new(file_keys(&stored.ring, &unlocked)?);
+        let env = EncryptedEnv::new(Arc::clone(&keys) as Arc<dyn heliosdb_fileenc::FileKeys>)
+            .map_err(|e| Error::Corrupt(format!("file encryption: {e}")))?;
+        let base = env
+            .options()
+            .map_err(|e| Error::Corrupt(format!("file encryption: {e}")))?;
+        let opts = db_options_on(base, config);
+        let descriptors = cf_names()
+            .into_iter()
+            .map(|n| ColumnFamilyDescriptor::new(n, db_options(config)));
+        let db = DB::open_cf_descriptors(&opts, path, descriptors)?;
+        let ring_cf = db
+            .cf_handle(KEYRING_CF)
+            .ok_or_else(|| Error::Corrupt("keyring column family missing".into()))?;
+        match db.get_cf(ring_cf, FORMAT_KEY)?.as_deref().map(parse_marker) {
+            Some(Ok((true, Layout::Ordered))) => {}
+            // Created just now, or a crash came between the keyring file
+            // and the first write: this keyring's database is new.
+            None => db.put_cf_opt(
+                ring_cf,
+                FORMAT_KEY,
+                marker(true, Layout::Ordered),
+                &sync_write(),
+            )?,
+            Some(Ok(_)) => {
+                return Err(Error::Corrupt(
+                    "the database has a keyring file but is not marked as format 2 encrypted"
+                        .into(),
+                ))
+            }
+            Some(Err(e)) => return Err(e),
+        }
+        tracing::info!(source = %src.describe(), "encryption key loaded");
+        let crypto = Crypto::load(stored.ring, unlocked, src.describe(), config)?;
+        Ok(SealedStore {
+            db,
+            path: path.to_path_buf(),
+            crypto: Some(crypto),
+            layout: Layout::Ordered,
+            files: Some(FileLayer { keys, _env: env }),
+            mem_env: None,
+        })
+    }
+
+    /// Persists `ring` where this database keeps its keyring: the keyring
+    /// file (format 2 encrypted, atomic replace) or its column family.
+    fn persist_keyring(&self, ring: &Keyring, unlocked: &UnlockedKeyring) -> Result<()> {
+        if self.files.is_some() {
+            keyring_file::write(&self.path, ring, unlocked.root())
+        } else {
+            self.db
+                .put_cf_opt(self.keyring_cf()?, KEYRING_KEY, ring.encode(), &sync_write())?;
+            Ok(())
+        }
+    }
+
+    /// Brings the file layer's keys in line with `ring` (a new file key
+    /// becomes the one new files are written under).
+    fn refresh_file_keys(&self, ring: &Keyring, unlocked: &UnlockedKeyring) -> Result<()> {
+        let Some(files) = &self.files else {
+            return Ok(());
+        };
+        for d in ring.deks.iter().filter(|d| d.purpose == DekPurpose::File) {
+            let key = unlocked
+                .key(DekId(d.id))
+                .ok_or_else(|| Error::Corrupt(format!("file key {} was not unwrapped", d.id)))?;
+            files.keys.insert(d.id, key.clone_secret());
+        }
+        if let Some(active) = ring.active_file_dek() {
+            files.keys.set_current(active.id);
+        }
+        Ok(())
     }
 
     fn keyring_cf(&self) -> Result<&rocksdb::ColumnFamily> {
@@ -429,14 +551,10 @@ impl SealedStore {
         let (ring, unlocked) = &mut *guard;
         let mut next = ring.clone();
         let out = f(&mut next, unlocked)?;
-        self.db.put_cf_opt(
-            self.keyring_cf()?,
-            KEYRING_KEY,
-            next.encode(),
-            &sync_write(),
-        )?;
+        self.persist_keyring(&next, unlocked)?;
         *ring = next;
         c.refresh(ring, unlocked)?;
+        self.refresh_file_keys(ring, unlocked)?;
         Ok(out)
     }
 
@@ -523,7 +641,7 @@ impl SealedStore {
             batch.put_cf(handle, &key, sealed);
         }
         let mut guard = lock(&c.keyring);
-        let (ring, _) = &mut *guard;
+        let (ring, unlocked) = &mut *guard;
         let mut next = ring.clone();
         if let Some(r) = &mut next.rotation {
             r.records_done += out.records;
@@ -536,7 +654,9 @@ impl SealedStore {
                 r.cursor_key = None;
             }
         }
-        batch.put_cf(self.keyring_cf()?, KEYRING_KEY, next.encode());
+        if self.files.is_none() {
+            batch.put_cf(self.keyring_cf()?, KEYRING_KEY, next.encode());
+        }
         // Re-encrypted values skip the WAL: if the process dies before the
         // memtable is flushed, the batch (and its cursor) are simply lost and
         // those records still hold their old, valid ciphertext; a rotation
@@ -545,6 +665,13 @@ impl SealedStore {
         let mut wo = WriteOptions::default();
         wo.disable_wal(true);
         self.db.write_opt(batch, &wo)?;
+        if self.files.is_some() {
+            // Format 2: the cursor goes to the keyring file after the batch.
+            // Should the batch be lost with the memtable, the cursor is
+            // ahead of records still under the old key; the rotation only
+            // completes after a recount finds none, so that costs a pass.
+            self.persist_keyring(&next, unlocked)?;
+        }
         *ring = next;
         Ok(out)
     }
@@ -784,8 +911,17 @@ impl SealedStore {
     /// still wrapped, so the copy opens with any KEK of the original.
     pub(crate) fn checkpoint_to(&self, dest: &Path) -> Result<()> {
         self.flush()?;
+        // Format 2: the keyring file goes with the files it unlocks, taken
+        // under the keyring lock so that no key the copy needs is retired
+        // or destroyed between the two. RocksDB copies (re-encrypting with
+        // a fresh IV) or hard-links its own files through the env.
+        let _ring = self.crypto.as_ref().map(|c| lock(&c.keyring));
         let cp = rocksdb::checkpoint::Checkpoint::new(&self.db)?;
         cp.create_checkpoint(dest)?;
+        if self.files.is_some() {
+            let bytes = std::fs::read(keyring_file::path(&self.path))?;
+            keyring_file::write_bytes(dest, &bytes)?;
+        }
         Ok(())
     }
 
@@ -871,7 +1007,7 @@ impl SealedStore {
     /// Persists a new reservation for the active key before `n` is used.
     fn reserve(&self, c: &Crypto, active: &ActiveKey, n: u64) -> Result<()> {
         let mut guard = lock(&c.keyring);
-        let (ring, _) = &mut *guard;
+        let (ring, unlocked) = &mut *guard;
         let entry = ring
             .dek_mut(active.id)
             .ok_or_else(|| Error::Corrupt("active data key missing from keyring".into()))?;
@@ -879,9 +1015,7 @@ impl SealedStore {
         if reserved <= n {
             reserved = (n + 1).saturating_add(RESERVE_BLOCK).min(c.budget);
             entry.nonce_reserved = reserved;
-            let bytes = ring.encode();
-            self.db
-                .put_cf_opt(self.keyring_cf()?, KEYRING_KEY, bytes, &sync_write())?;
+            self.persist_keyring(ring, unlocked)?;
         }
         active.counter.extend(reserved);
         Ok(())
@@ -1145,3 +1279,68 @@ impl RawView {
         &self.store.path
     }
 }
+
+/// The file keys of a format-2 keyring, the active one current.
+fn file_keys(ring: &Keyring, unlocked: &UnlockedKeyring) -> Result<MemoryFileKeys> {
+    let active = ring
+        .active_file_dek()
+        .ok_or_else(|| Error::Corrupt("the keyring file holds no active file key".into()))?;
+    let key_of = |id: u32| {
+        unlocked
+            .key(DekId(id))
+            .map(heliosdb_crypto::SecretKey::clone_secret)
+            .ok_or_else(|| Error::Corrupt(format!("file key {id} was not unwrapped")))
+    };
+    let keys = MemoryFileKeys::new(active.id, key_of(active.id)?);
+    for d in ring
+        .deks
+        .iter()
+        .filter(|d| d.purpose == DekPurpose::File && d.id != active.id)
+    {
+        keys.insert(d.id, key_of(d.id)?);
+    }
+    Ok(keys)
+}
+
+fn not_encrypted(path: &Path) -> Error {
+    Error::EncryptionMismatch(format!(
+        "database at {} is not encrypted, but the configuration enables encryption; \
+         open it with encryption.enabled = false, or export it and import it into a \
+         new encrypted database (heliosdb-nano export / import)",
+        path.display()
+    ))
+}
+
+fn needs_key(path: &Path, ring: Option<&Keyring>) -> Error {
+    let opens_with = ring
+        .map(|r| {
+            r.slots
+                .iter()
+                .map(|s| s.header.source.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+        .unwrap_or_default();
+    Error::EncryptionMismatch(format!(
+        "database at {} is encrypted; set encryption.enabled = true and its key source \
+         (it opens with: {opens_with})",
+        path.display()
+    ))
+}
+
+/// The file keys of the closed format-2 encrypted database at `path`,
+/// unlocked with `source` (`None` for any other database).
+pub(crate) fn unlock_file_keys(
+    path: &Path,
+    source: &dyn KeySource,
+) -> Result<Option<MemoryFileKeys>> {
+    let Some(stored) = keyring_file::read(path)? else {
+        return Ok(None);
+    };
+    let unlocked = block_on(stored.ring.unlock(source))?;
+    keyring_file::authenticate(&stored, unlocked.root())?;
+    file_keys(&stored.ring, &unlocked).map(Some)
+}
+
+/// The keyring file's name in a data directory.
+pub(crate) use keyring_file::KEYRING_FILE;
