@@ -35,7 +35,7 @@ pub mod config {
 pub mod storage {
     pub use heliosdb_core::{
         import_sql, import_sql_with, restore, Catalog, Cf, DekStatus, DumpRole, EncryptionStatus,
-        ExportOptions, ExportStats, ImportOptions, ImportStats, KekRotation, KeyInfo, RawView, RotationStatus, SlotStatus, StorageEngine, Transaction,
+        ExportOptions, ExportStats, ImportOptions, ImportStats, KekRotation, MAX_STATEMENT_BYTES, KeyInfo, RawView, RotationStatus, SlotStatus, StorageEngine, Transaction,
         VerifyFailure, VerifyReport,
     };
 }
