@@ -28,8 +28,8 @@ pub use backup::restore;
 pub use config::{Config, KeySource};
 pub use dump::{
     import_sql, import_sql_with, sql_string_literal, DumpHints, DumpRole, ExportOptions,
-    ExportStats, ImportOptions, ImportStats, RoleHook, MAX_CHAIN, MAX_NESTING,
-    MAX_STATEMENT_BYTES, SERVER_KV_PREFIX,
+    ExportStats, ImportOptions, ImportStats, RoleHook, MAX_CHAIN, MAX_NESTING, MAX_STATEMENT_BYTES,
+    SERVER_KV_PREFIX,
 };
 pub use engine::{IndexDef, KeyInfo, StorageEngine, TableDef, VerifyFailure, VerifyReport};
 pub use error::{Error, Result};

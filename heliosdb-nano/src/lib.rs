@@ -35,8 +35,9 @@ pub mod config {
 pub mod storage {
     pub use heliosdb_core::{
         import_sql, import_sql_with, restore, Catalog, Cf, DekStatus, DumpRole, EncryptionStatus,
-        ExportOptions, ExportStats, ImportOptions, ImportStats, KekRotation, MAX_STATEMENT_BYTES, KeyInfo, RawView, RotationStatus, SlotStatus, StorageEngine, Transaction,
-        VerifyFailure, VerifyReport,
+        ExportOptions, ExportStats, ImportOptions, ImportStats, KekRotation, KeyInfo, RawView,
+        RotationStatus, SlotStatus, StorageEngine, Transaction, VerifyFailure, VerifyReport,
+        MAX_STATEMENT_BYTES,
     };
 }
 

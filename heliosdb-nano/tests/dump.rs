@@ -362,7 +362,10 @@ fn users_leave_a_dump_only_with_include_users_and_only_as_verifiers() {
     ] {
         assert!(!plain.contains(needle), "{needle} in a dump without users");
     }
-    assert!(plain.contains(&to_hex(b"app-key")), "other key-value pairs travel");
+    assert!(
+        plain.contains(&to_hex(b"app-key")),
+        "other key-value pairs travel"
+    );
 
     let with = export_cli(&db, &dir.path().join("with.sql"), true);
     let role_line = with
@@ -411,9 +414,9 @@ fn users_leave_a_dump_only_with_include_users_and_only_as_verifiers() {
 #[test]
 fn import_refuses_deep_and_huge_input_with_a_clear_error() {
     use std::io::Read;
-    let dst = StorageEngine::open_in_memory(&heliosdb_nano::Config::in_memory()).unwrap();
+    let fresh = || StorageEngine::open_in_memory(&heliosdb_nano::Config::in_memory()).unwrap();
     let import = |text: &[u8]| {
-        heliosdb_nano::storage::import_sql(&dst, text, false, |_| {})
+        heliosdb_nano::storage::import_sql(&fresh(), text, false, |_| {})
             .unwrap_err()
             .to_string()
     };
@@ -428,7 +431,10 @@ fn import_refuses_deep_and_huge_input_with_a_clear_error() {
     assert!(e.contains("line 2") && e.contains("nested deeper"), "{e}");
     let chain = format!("{head}INSERT INTO t VALUES (1{}, 'x');\n", "+1".repeat(n));
     let e = import(chain.as_bytes());
-    assert!(e.contains("line 2") && e.contains("chains more than"), "{e}");
+    assert!(
+        e.contains("line 2") && e.contains("chains more than"),
+        "{e}"
+    );
     let unary = format!("{head}INSERT INTO t VALUES ({}1, 'x');\n", "- ".repeat(n));
     let e = import(unary.as_bytes());
     assert!(e.contains("chains more than"), "{e}");
@@ -438,16 +444,19 @@ fn import_refuses_deep_and_huge_input_with_a_clear_error() {
 
     let max = heliosdb_nano::storage::MAX_STATEMENT_BYTES;
     let long_line = std::io::BufReader::new(std::io::repeat(b'a').take(max as u64 + 10));
-    let e = heliosdb_nano::storage::import_sql(&dst, long_line, false, |_| {})
+    let e = heliosdb_nano::storage::import_sql(&fresh(), long_line, false, |_| {})
         .unwrap_err()
         .to_string();
-    assert!(e.contains("line 1") && e.contains("a line longer than"), "{e}");
+    assert!(
+        e.contains("line 1") && e.contains("a line longer than"),
+        "{e}"
+    );
     let long_statement = std::io::BufReader::new(
         b"INSERT INTO t VALUES\n"
             .chain(std::io::repeat(b'\n').take(1))
             .chain(RepeatLine(b"(1, 'x'),\n", max / 10 + 10)),
     );
-    let e = heliosdb_nano::storage::import_sql(&dst, long_statement, true, |_| {})
+    let e = heliosdb_nano::storage::import_sql(&fresh(), long_statement, true, |_| {})
         .unwrap_err()
         .to_string();
     assert!(

@@ -68,13 +68,14 @@ pub(crate) fn tls_server_end_point(pem: &[u8]) -> Result<Vec<u8>> {
         .ok_or_else(|| ServerError::Tls("no certificate".into()))?;
     let der = leaf.constructed_data();
     Ok(match leaf.signature_algorithm() {
-        Some(Alg::RsaSha1 | Alg::RsaSha256 | Alg::EcdsaSha256) => sha2::Sha256::digest(der).to_vec(),
+        Some(Alg::RsaSha1 | Alg::RsaSha256 | Alg::EcdsaSha256) => {
+            sha2::Sha256::digest(der).to_vec()
+        }
         Some(Alg::RsaSha384 | Alg::EcdsaSha384) => sha2::Sha384::digest(der).to_vec(),
         Some(Alg::RsaSha512) => sha2::Sha512::digest(der).to_vec(),
         _ => {
             return Err(ServerError::Tls(
-                "the certificate's signature algorithm defines no tls-server-end-point hash"
-                    .into(),
+                "the certificate's signature algorithm defines no tls-server-end-point hash".into(),
             ))
         }
     })
@@ -134,7 +135,11 @@ fn valid_nonce(n: &str) -> bool {
     !n.is_empty() && n.bytes().all(|b| (0x21..=0x7e).contains(&b) && b != b',')
 }
 
-fn parse_client_first(data: &[u8], plus: bool, plus_offered: bool) -> PgWireResult<ClientFirst<'_>> {
+fn parse_client_first(
+    data: &[u8],
+    plus: bool,
+    plus_offered: bool,
+) -> PgWireResult<ClientFirst<'_>> {
     let s = std::str::from_utf8(data).map_err(|_| malformed("client-first is not UTF-8"))?;
     let (flag, rest) = s
         .split_once(',')
@@ -147,7 +152,9 @@ fn parse_client_first(data: &[u8], plus: bool, plus_offered: bool) -> PgWireResu
     }
     let binds = match flag {
         "n" | "y" if plus => {
-            return Err(malformed("SCRAM-SHA-256-PLUS chosen without channel binding"))
+            return Err(malformed(
+                "SCRAM-SHA-256-PLUS chosen without channel binding",
+            ))
         }
         "n" => false,
         // The client could have bound the channel but thought the server
@@ -240,7 +247,10 @@ fn parse_client_final<'a>(
 fn proof_matches(stored_key: &[u8; 32], auth_message: &[u8], proof: &[u8; 32]) -> bool {
     let signature = Zeroizing::new(hmac(stored_key, auth_message));
     let mut client_key = Zeroizing::new([0u8; 32]);
-    for (k, (p, s)) in client_key.iter_mut().zip(proof.iter().zip(signature.iter())) {
+    for (k, (p, s)) in client_key
+        .iter_mut()
+        .zip(proof.iter().zip(signature.iter()))
+    {
         *k = p ^ s;
     }
     sha256(client_key.as_ref()).ct_eq(stored_key).into()
@@ -449,8 +459,18 @@ mod tests {
         for (bad, plus, offered, why) in [
             (&b"y,,n=,r=a"[..], false, true, "supports channel binding"),
             (b"n,,n=,r=a", true, true, "without channel binding"),
-            (b"p=tls-server-end-point,,n=,r=a", false, true, "with SCRAM-SHA-256"),
-            (b"p=tls-unique,,n=,r=a", true, true, "unsupported channel binding"),
+            (
+                b"p=tls-server-end-point,,n=,r=a",
+                false,
+                true,
+                "with SCRAM-SHA-256",
+            ),
+            (
+                b"p=tls-unique,,n=,r=a",
+                true,
+                true,
+                "unsupported channel binding",
+            ),
             (b"n,a=bob,n=,r=a", false, false, "authorization"),
             (b"n,,m=x,n=,r=a", false, false, "mandatory"),
             (b"n,,n=,r=", false, false, "invalid client nonce"),
@@ -461,7 +481,9 @@ mod tests {
             (b"\xff,,n=,r=a", false, false, "UTF-8"),
             (b"x,,n=,r=a", false, false, "flag"),
         ] {
-            let e = parse_client_first(bad, plus, offered).unwrap_err().to_string();
+            let e = parse_client_first(bad, plus, offered)
+                .unwrap_err()
+                .to_string();
             assert!(e.contains(why), "{bad:?}: {e}");
         }
     }
@@ -485,19 +507,30 @@ mod tests {
         let (without, p) = parse_client_final(good.as_bytes(), &x).unwrap();
         assert_eq!((without, p), ("c=biws,r=abcXYZ", [1u8; 32]));
         for (bad, why) in [
-            (format!("c=biws,r=abcXYZ,p={}", B64.encode([1u8; 31])), "32 bytes"),
+            (
+                format!("c=biws,r=abcXYZ,p={}", B64.encode([1u8; 31])),
+                "32 bytes",
+            ),
             ("c=biws,r=abcXYZ,p=***".to_string(), "base64"),
             (format!("c=biws,r=abcXYQ,p={proof}"), "nonce does not match"),
             (format!("c=biws,r=abc,p={proof}"), "nonce does not match"),
-            (format!("c=eSws,r=abcXYZ,p={proof}"), "channel binding does not"),
+            (
+                format!("c=eSws,r=abcXYZ,p={proof}"),
+                "channel binding does not",
+            ),
             (format!("c=#,r=abcXYZ,p={proof}"), "not base64"),
-            (format!("c=biws,r=abcXYZ,x=1,p={proof}"), "unexpected attribute"),
+            (
+                format!("c=biws,r=abcXYZ,x=1,p={proof}"),
+                "unexpected attribute",
+            ),
             ("c=biws,r=abcXYZ".to_string(), "no proof"),
             ("c=biws,r=ab".to_string(), "no proof"),
             (format!("r=abcXYZ,p={proof}"), "no channel binding"),
             (format!("c=biws,p={proof}"), "no nonce"),
         ] {
-            let e = parse_client_final(bad.as_bytes(), &x).unwrap_err().to_string();
+            let e = parse_client_final(bad.as_bytes(), &x)
+                .unwrap_err()
+                .to_string();
             assert!(e.contains(why), "{bad}: {e}");
             assert!(!e.contains(&proof), "the error quotes the message: {e}");
         }

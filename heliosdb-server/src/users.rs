@@ -135,9 +135,7 @@ impl ScramVerifier {
         if !ITERATIONS_ACCEPTED.contains(&iterations) {
             return Err(bad("iteration count outside 4096..=10000000"));
         }
-        let salt = B64
-            .decode(salt)
-            .map_err(|_| bad("salt is not base64"))?;
+        let salt = B64.decode(salt).map_err(|_| bad("salt is not base64"))?;
         if salt.is_empty() {
             return Err(bad("empty salt"));
         }
@@ -171,7 +169,11 @@ impl ScramVerifier {
 
     fn record(&self) -> Zeroizing<Vec<u8>> {
         let text = self.to_text();
-        Zeroizing::new(json!({ "v": 2, "verifier": text.as_str() }).to_string().into_bytes())
+        Zeroizing::new(
+            json!({ "v": 2, "verifier": text.as_str() })
+                .to_string()
+                .into_bytes(),
+        )
     }
 }
 
@@ -277,7 +279,10 @@ pub fn set_password(engine: &StorageEngine, name: &str, password: &str) -> Resul
     if engine.get(&key(name))?.is_none() {
         return Err(ServerError::Config(format!("user '{name}' does not exist")));
     }
-    engine.put(&key(name), &ScramVerifier::from_password(password)?.record())?;
+    engine.put(
+        &key(name),
+        &ScramVerifier::from_password(password)?.record(),
+    )?;
     Ok(())
 }
 

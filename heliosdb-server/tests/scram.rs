@@ -197,12 +197,7 @@ async fn a_stored_or_exported_verifier_is_not_a_password() {
     let exported = users::export_verifiers(&server.engine).unwrap();
     let verifier = exported[0].1.to_text().to_string();
     assert!(record.contains(&verifier), "the record is the verifier");
-    let keys_b64: Vec<&str> = verifier
-        .rsplit('$')
-        .next()
-        .unwrap()
-        .split(':')
-        .collect();
+    let keys_b64: Vec<&str> = verifier.rsplit('$').next().unwrap().split(':').collect();
     let stored = B64.decode(keys_b64[0]).unwrap();
     let server_key = B64.decode(keys_b64[1]).unwrap();
 
@@ -233,7 +228,9 @@ async fn a_stored_or_exported_verifier_is_not_a_password() {
         let x = start_exchange(port, USER).await;
         let (code, msg) = x.finish(&client_key).await.unwrap_err();
         assert_eq!(code, "28P01", "{msg}");
-        assert!(msg.to_lowercase().contains("password authentication failed"));
+        assert!(msg
+            .to_lowercase()
+            .contains("password authentication failed"));
     }
     let x = start_exchange(port, USER).await;
     let key = client_key_of(PASSWORD, &x.salt, x.iterations);
@@ -312,7 +309,9 @@ async fn psql_logs_in_over_tls_with_and_without_channel_binding() {
         .await
         .unwrap();
         assert!(
-            !ok && err.to_lowercase().contains("password authentication failed"),
+            !ok && err
+                .to_lowercase()
+                .contains("password authentication failed"),
             "{err}"
         );
     }
@@ -331,7 +330,10 @@ async fn unknown_users_get_the_same_challenge_every_time() {
     let a = start_exchange(port, "mallory").await;
     let b = start_exchange(port, "mallory").await;
     let other = start_exchange(port, "trudy").await;
-    assert_eq!((a.salt.len(), a.iterations), (real.salt.len(), real.iterations));
+    assert_eq!(
+        (a.salt.len(), a.iterations),
+        (real.salt.len(), real.iterations)
+    );
     assert_eq!(a.salt, b.salt, "the fake salt changes between attempts");
     assert_ne!(a.salt, other.salt);
     assert_ne!(a.salt, real.salt);
@@ -341,10 +343,7 @@ async fn unknown_users_get_the_same_challenge_every_time() {
     let key = client_key_of(PASSWORD, &a.salt, a.iterations);
     let (code, msg) = a.finish(&key).await.unwrap_err();
     let wrong = client_key_of("wrong", &real.salt, 4096);
-    let (real_code, real_msg) = real
-        .finish(&wrong)
-        .await
-        .unwrap_err();
+    let (real_code, real_msg) = real.finish(&wrong).await.unwrap_err();
     assert_eq!(code, real_code);
     assert_eq!(
         msg.replace("mallory", "USER"),
@@ -386,11 +385,17 @@ async fn malformed_scram_messages_are_clean_errors() {
     let proof = B64.encode([7u8; 32]);
     let finals: Vec<(String, &str)> = vec![
         // Bad nonce: not the one the server issued.
-        (format!("c=biws,r=fyko+d2lbbFgONRv9qkxdawL,p={proof}"), "nonce"),
+        (
+            format!("c=biws,r=fyko+d2lbbFgONRv9qkxdawL,p={proof}"),
+            "nonce",
+        ),
         (format!("c=biws,r=somethingelse,p={proof}"), "nonce"),
         // Bad proof base64, and a proof of the wrong length.
         ("c=biws,r=NONCE,p=!!not*base64!!".into(), "base64"),
-        (format!("c=biws,r=NONCE,p={}", B64.encode([7u8; 12])), "32 bytes"),
+        (
+            format!("c=biws,r=NONCE,p={}", B64.encode([7u8; 12])),
+            "32 bytes",
+        ),
         // Truncated client-final messages.
         ("c=biws,r=NONCE".into(), "proof"),
         ("c=biws,r=".into(), "proof"),
@@ -406,18 +411,29 @@ async fn malformed_scram_messages_are_clean_errors() {
         let (code, text) = x.send_final(msg.as_bytes()).await.unwrap_err();
         assert_eq!(code, "08P01", "{msg}: {text}");
         assert!(text.contains(why), "{msg}: {text}");
-        assert!(!text.contains(&proof), "the error quotes the message: {text}");
+        assert!(
+            !text.contains(&proof),
+            "the error quotes the message: {text}"
+        );
     }
     // Malformed client-first messages, and an unknown mechanism.
     for (mechanism, first, code) in [
         ("SCRAM-SHA-256", &b"garbage"[..], "08P01"),
         ("SCRAM-SHA-256", b"n,,r=abc", "08P01"),
         ("SCRAM-SHA-256", b"n,,n=,r=", "08P01"),
-        ("SCRAM-SHA-256", b"p=tls-server-end-point,,n=,r=abc", "08P01"),
+        (
+            "SCRAM-SHA-256",
+            b"p=tls-server-end-point,,n=,r=abc",
+            "08P01",
+        ),
         ("SCRAM-SHA-256", b"n,a=admin,n=,r=abc", "08P01"),
         ("SCRAM-SHA-256", b"\xff\xfe", "08P01"),
         // -PLUS is not offered without TLS.
-        ("SCRAM-SHA-256-PLUS", b"p=tls-server-end-point,,n=,r=abc", "08P01"),
+        (
+            "SCRAM-SHA-256-PLUS",
+            b"p=tls-server-end-point,,n=,r=abc",
+            "08P01",
+        ),
         ("PLAIN", b"\0alice\0pw", "08P01"),
     ] {
         let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
@@ -466,8 +482,8 @@ async fn old_salted_password_users_are_converted_and_still_log_in() {
     )
     .await
     .unwrap();
-    let stored = String::from_utf8(engine.get(b"__heliosdb_server/user/bob").unwrap().unwrap())
-        .unwrap();
+    let stored =
+        String::from_utf8(engine.get(b"__heliosdb_server/user/bob").unwrap().unwrap()).unwrap();
     assert!(!stored.contains(&hex(&salted)) && !stored.contains("salted_password"));
     assert!(stored.contains("SCRAM-SHA-256$4096:"), "{stored}");
     let port = server.local_addr().unwrap().port();
@@ -475,9 +491,8 @@ async fn old_salted_password_users_are_converted_and_still_log_in() {
     let task = tokio::spawn(server.run(async {
         let _ = rx.await;
     }));
-    let conn = format!(
-        "host=127.0.0.1 port={port} user=bob password=bob-password dbname=encrypted_db"
-    );
+    let conn =
+        format!("host=127.0.0.1 port={port} user=bob password=bob-password dbname=encrypted_db");
     let (c, conn) = tokio_postgres::connect(&conn, tokio_postgres::NoTls)
         .await
         .unwrap();
@@ -503,7 +518,13 @@ async fn a_verifier_made_by_postgresql_logs_in() {
     users::add_user_verifier(&server.engine, "pencil", &v).unwrap();
     let port = server.port();
     let (ok, out, err) = tokio::task::spawn_blocking(move || {
-        psql(port, "pencil", "pencil", &[("PGSSLMODE", "disable".into())], "SELECT 7 AS seven;")
+        psql(
+            port,
+            "pencil",
+            "pencil",
+            &[("PGSSLMODE", "disable".into())],
+            "SELECT 7 AS seven;",
+        )
     })
     .await
     .unwrap();

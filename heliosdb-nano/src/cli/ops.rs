@@ -222,7 +222,9 @@ pub fn import(
             std::io::BufReader::new(file),
             &heliosdb_core::ImportOptions {
                 continue_on_error: flags.continue_on_error,
-                roles: flags.include_users.then_some(&add_user as heliosdb_core::RoleHook<'_>),
+                roles: flags
+                    .include_users
+                    .then_some(&add_user as heliosdb_core::RoleHook<'_>),
             },
             |n| {
                 if let Some(b) = &progress {
