@@ -38,9 +38,8 @@ pub const SCRAM_ITERATIONS: u32 = 4096;
 /// 4096; the top bounds what a client is asked to compute.
 const ITERATIONS_ACCEPTED: std::ops::RangeInclusive<u32> = 4096..=10_000_000;
 
-/// The key-value namespace of the server, which `export` leaves out (see
-/// `heliosdb_core::RESERVED_KV_PREFIX`, of which this is the value).
-const NAMESPACE: &str = "__heliosdb_server/";
+/// Records live under `heliosdb_core::SERVER_KV_PREFIX`, which `export`
+/// leaves out (a test checks these keys are inside it).
 const PREFIX: &str = "__heliosdb_server/user/";
 const MOCK_SECRET: &str = "__heliosdb_server/mock-auth-secret";
 
@@ -396,7 +395,7 @@ pub(crate) fn mock_salt(secret: &[u8; 32], name: &str) -> Vec<u8> {
 
 /// Whether `key` is in the server's key-value namespace.
 pub fn is_server_key(key: &[u8]) -> bool {
-    key.starts_with(NAMESPACE.as_bytes())
+    key.starts_with(heliosdb_core::SERVER_KV_PREFIX)
 }
 
 #[cfg(test)]
@@ -506,5 +505,8 @@ mod tests {
         assert!(is_server_key(MOCK_SECRET.as_bytes()));
         assert!(is_server_key(&key("x")));
         assert!(!is_server_key(b"__heliosdb_sql/x"));
+        assert!(PREFIX
+            .as_bytes()
+            .starts_with(heliosdb_core::SERVER_KV_PREFIX));
     }
 }
