@@ -12,15 +12,30 @@
 //! only lines with the declared marker, and only outside statements (its
 //! splitter tracks `'…'` strings and `"…"` identifiers). Dumps from before
 //! the marker (`--@heliosdb own_key`, `--@kv …`, no header) still import.
+//!
+//! Server users are not key-value pairs of a dump: the server's namespace
+//! ([`SERVER_KV_PREFIX`]) is left out, and users travel only when the
+//! caller asks, as `CREATE ROLE "name" LOGIN PASSWORD 'SCRAM-SHA-256$…'`
+//! (the verifier form PostgreSQL accepts; no login can be made from it),
+//! which import turns into users only through [`ImportOptions::roles`].
+//!
+//! A dump is untrusted input to import: a line or statement over
+//! [`MAX_STATEMENT_BYTES`] is refused before it is held in full, and a
+//! statement nested deeper than [`MAX_NESTING`] parentheses or chaining
+//! more than [`MAX_CHAIN`] operators is refused from its tokens, before a
+//! syntax tree exists (walking or even dropping a deep tree recurses, and
+//! a stack overflow aborts the process).
 
 use std::io::{BufRead, Write};
 use std::str::FromStr;
 
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use rust_decimal::Decimal;
-use sqlparser::ast::{Expr, SetExpr, Statement, UnaryOperator, Value as SqlValue};
+use sqlparser::ast::{Expr, Password, SetExpr, Statement, UnaryOperator, Value as SqlValue};
 use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::keywords::Keyword;
 use sqlparser::parser::Parser;
+use sqlparser::tokenizer::{Token, Tokenizer};
 
 use crate::engine::StorageEngine;
 use crate::store::Cf;
@@ -28,6 +43,28 @@ use crate::types::{Column, DataType, Schema, Tuple, Value};
 use crate::{Error, Result};
 
 const ROWS_PER_INSERT: usize = 500;
+
+/// Key-value keys under this prefix belong to the server crate
+/// (`heliosdb-server`: its users and its authentication secret). Export
+/// never writes them as key-value pairs, and import stores them only
+/// through [`ImportOptions::roles`] (dumps from before this rule carry its
+/// users that way).
+pub const SERVER_KV_PREFIX: &[u8] = b"__heliosdb_server/";
+
+/// Longest line, and longest statement, import reads (128 MiB); export
+/// starts a new `INSERT` well before it and refuses a single row or
+/// key-value pair that would not fit.
+pub const MAX_STATEMENT_BYTES: usize = 128 * 1024 * 1024;
+
+/// Export ends an `INSERT` once its text passes this, whatever its row count.
+const INSERT_FLUSH_BYTES: usize = 8 * 1024 * 1024;
+
+/// Deepest parenthesis nesting import accepts in a statement (dumps use 2).
+pub const MAX_NESTING: usize = 16;
+
+/// Most operators import accepts in a row within one parenthesis level
+/// between commas (dumps use at most a unary minus, or `NOT NULL`).
+pub const MAX_CHAIN: usize = 16;
 
 /// What an export wrote.
 #[derive(Clone, Copy, Debug, Default)]
@@ -38,6 +75,70 @@ pub struct ExportStats {
     pub rows: u64,
     /// Key-value pairs.
     pub kv_pairs: u64,
+    /// Server users (`CREATE ROLE`), with [`ExportOptions::roles`].
+    pub roles: u64,
+}
+
+/// A server user as a dump carries it: its name and its SCRAM verifier in
+/// PostgreSQL's text form, `SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>`.
+#[derive(Clone)]
+pub struct DumpRole {
+    /// User name.
+    pub name: String,
+    /// The verifier text.
+    pub verifier: String,
+}
+
+impl std::fmt::Debug for DumpRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DumpRole")
+            .field("name", &self.name)
+            .field("verifier", &"[REDACTED]")
+            .finish()
+    }
+}
+
+/// What [`StorageEngine::export_sql_opts`] writes beyond tables and
+/// key-value pairs.
+#[derive(Clone, Copy, Default)]
+pub struct ExportOptions<'a> {
+    /// What the SQL layer knows of the tables.
+    pub hints: Option<&'a dyn DumpHints>,
+    /// Server users to write as `CREATE ROLE … PASSWORD '<verifier>'`
+    /// (`export --include-users`); none by default.
+    pub roles: &'a [DumpRole],
+}
+
+impl std::fmt::Debug for ExportOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportOptions")
+            .field("hints", &self.hints.is_some())
+            .field("roles", &self.roles.len())
+            .finish()
+    }
+}
+
+/// Stores one server user from a dump: `(name, verifier text)`.
+pub type RoleHook<'a> = &'a dyn Fn(&str, &str) -> std::result::Result<(), String>;
+
+/// How [`import_sql_with`] treats a dump.
+#[derive(Clone, Copy, Default)]
+pub struct ImportOptions<'a> {
+    /// Skip a bad statement (reporting it) instead of stopping.
+    pub continue_on_error: bool,
+    /// Creates server users from `CREATE ROLE` statements (and stores the
+    /// server's key-value pairs of older dumps); `None` refuses both
+    /// (`import` without `--include-users`).
+    pub roles: Option<RoleHook<'a>>,
+}
+
+impl std::fmt::Debug for ImportOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImportOptions")
+            .field("continue_on_error", &self.continue_on_error)
+            .field("roles", &self.roles.is_some())
+            .finish()
+    }
 }
 
 /// What an import did.
@@ -49,6 +150,8 @@ pub struct ImportStats {
     pub rows: u64,
     /// Key-value pairs stored.
     pub kv_pairs: u64,
+    /// Server users created.
+    pub roles: u64,
     /// Statements skipped with `continue_on_error`: (line, error).
     pub skipped: Vec<(u64, String)>,
 }
@@ -154,9 +257,33 @@ impl StorageEngine {
     pub fn export_sql_with(
         &self,
         out: &mut dyn Write,
-        mut progress: impl FnMut(u64),
+        progress: impl FnMut(u64),
         hints: Option<&dyn DumpHints>,
     ) -> Result<ExportStats> {
+        self.export_sql_opts(
+            out,
+            progress,
+            &ExportOptions {
+                hints,
+                ..ExportOptions::default()
+            },
+        )
+    }
+
+    /// [`StorageEngine::export_sql_with`], and server users when
+    /// `options.roles` has them (written first, as PostgreSQL's dumps do).
+    ///
+    /// # Errors
+    /// As [`StorageEngine::export_sql_with`]; a verifier with characters no
+    /// verifier has; a row or key-value pair too large for one statement
+    /// ([`MAX_STATEMENT_BYTES`]).
+    pub fn export_sql_opts(
+        &self,
+        out: &mut dyn Write,
+        mut progress: impl FnMut(u64),
+        options: &ExportOptions<'_>,
+    ) -> Result<ExportStats> {
+        let hints = options.hints;
         let mut stats = ExportStats::default();
         writeln!(
             out,
@@ -168,6 +295,29 @@ impl StorageEngine {
         )?;
         let marker = directive_marker()?;
         writeln!(out, "{DIRECTIVES_HEADER}{marker}")?;
+        if !options.roles.is_empty() {
+            writeln!(
+                out,
+                "\n-- server users (export --include-users): SCRAM verifiers, from which no \
+                 login can be made, but a password can be guessed offline"
+            )?;
+        }
+        for role in options.roles {
+            let verifier_chars = |c: char| c.is_ascii_alphanumeric() || "+/=$:-".contains(c);
+            if !role.verifier.chars().all(verifier_chars) {
+                return Err(Error::Config(format!(
+                    "the verifier of user {} is not in SCRAM text form",
+                    ident(&role.name)
+                )));
+            }
+            writeln!(
+                out,
+                "CREATE ROLE {} LOGIN PASSWORD '{}';",
+                ident(&role.name),
+                role.verifier
+            )?;
+            stats.roles += 1;
+        }
         let tables = self.tables()?;
         let mut names: Vec<&String> = tables.keys().collect();
         names.sort();
@@ -209,6 +359,7 @@ impl StorageEngine {
                 .collect::<Vec<_>>()
                 .join(", ");
             let mut batch: Vec<String> = Vec::with_capacity(ROWS_PER_INSERT);
+            let mut batch_bytes = 0;
             let flush = |batch: &mut Vec<String>, out: &mut dyn Write| -> Result<()> {
                 if !batch.is_empty() {
                     writeln!(
@@ -224,13 +375,26 @@ impl StorageEngine {
             for item in self.store().scan_prefix(Cf::Rows, &def.id.to_be_bytes())? {
                 let (_, bytes) = item.map_err(|e| crate::engine::relocate_row(e, &def.name))?;
                 let t = Tuple::decode(&bytes)?;
-                batch.push(format!(
+                let row = format!(
                     "({})",
                     t.values.iter().map(literal).collect::<Vec<_>>().join(", ")
-                ));
+                );
+                // Half the limit leaves the statement's own text room.
+                if row.len() > MAX_STATEMENT_BYTES / 2 {
+                    return Err(Error::Config(format!(
+                        "a row of table {} is {} bytes as SQL, more than a dump statement \
+                         may hold ({} bytes)",
+                        ident(&def.name),
+                        row.len(),
+                        MAX_STATEMENT_BYTES / 2
+                    )));
+                }
+                batch_bytes += row.len() + 2;
+                batch.push(row);
                 stats.rows += 1;
-                if batch.len() == ROWS_PER_INSERT {
+                if batch.len() == ROWS_PER_INSERT || batch_bytes >= INSERT_FLUSH_BYTES {
                     flush(&mut batch, out)?;
+                    batch_bytes = 0;
                     progress(stats.rows);
                 }
             }
@@ -249,11 +413,19 @@ impl StorageEngine {
                 )?;
             }
         }
-        let pairs = self.scan_prefix(&[])?;
+        let mut pairs = self.scan_prefix(&[])?;
+        pairs.retain(|(k, _)| !k.starts_with(SERVER_KV_PREFIX));
         if !pairs.is_empty() {
             writeln!(out, "\n-- key-value pairs")?;
         }
         for (k, v) in pairs {
+            if 2 * (k.len() + v.len()) + marker.len() + 8 > MAX_STATEMENT_BYTES {
+                return Err(Error::Config(format!(
+                    "a key-value pair of {} bytes is too large for a dump line ({} bytes as hex)",
+                    k.len() + v.len(),
+                    MAX_STATEMENT_BYTES
+                )));
+            }
             writeln!(out, "--@{marker} kv {} {}", hex::encode(k), hex::encode(v))?;
             stats.kv_pairs += 1;
         }
@@ -277,7 +449,7 @@ fn directive_marker() -> Result<String> {
 /// directives, tracking `'…'` strings and `"…"` identifiers so a `;` or a
 /// directive-looking line inside either ends nothing.
 struct Statements<R> {
-    lines: std::io::Lines<R>,
+    input: R,
     line_no: u64,
     /// The marker the dump's header declared; `None` for older dumps,
     /// whose directives are bare `--@`.
@@ -294,6 +466,59 @@ enum Item {
     Foreign(u64),
 }
 
+fn too_long(line: u64, what: &str) -> Error {
+    Error::Config(format!(
+        "import failed at line {line}: {what} longer than {MAX_STATEMENT_BYTES} bytes \
+         (the limit); not a dump this import reads"
+    ))
+}
+
+impl<R: BufRead> Statements<R> {
+    /// The next line without its `\n` or `\r\n`, as `BufRead::lines`
+    /// gives it, but refusing a line over [`MAX_STATEMENT_BYTES`] before
+    /// holding more of it; `None` at the end.
+    fn next_line(&mut self) -> Option<Result<String>> {
+        let mut buf = Vec::new();
+        loop {
+            let avail = match self.input.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Some(Err(e.into())),
+            };
+            if avail.is_empty() {
+                break;
+            }
+            let (take, done) = match avail.iter().position(|&b| b == b'\n') {
+                Some(i) => (i + 1, true),
+                None => (avail.len(), false),
+            };
+            if buf.len() + take > MAX_STATEMENT_BYTES + 2 {
+                return Some(Err(too_long(self.line_no + 1, "a line")));
+            }
+            buf.extend_from_slice(&avail[..take]);
+            self.input.consume(take);
+            if done {
+                break;
+            }
+        }
+        if buf.is_empty() {
+            return None;
+        }
+        if buf.last() == Some(&b'\n') {
+            buf.pop();
+            if buf.last() == Some(&b'\r') {
+                buf.pop();
+            }
+        }
+        Some(String::from_utf8(buf).map_err(|_| {
+            Error::Config(format!(
+                "import failed at line {}: not UTF-8",
+                self.line_no + 1
+            ))
+        }))
+    }
+}
+
 impl<R: BufRead> Iterator for Statements<R> {
     type Item = Result<Item>;
 
@@ -303,11 +528,14 @@ impl<R: BufRead> Iterator for Statements<R> {
         // The open quote character (`'` or `"`), if any.
         let (mut quote, mut escapes, mut prev): (Option<char>, bool, char) = (None, false, ' ');
         loop {
-            let line = match self.lines.next()? {
+            let line = match self.next_line()? {
                 Ok(l) => l,
-                Err(e) => return Some(Err(e.into())),
+                Err(e) => return Some(Err(e)),
             };
             self.line_no += 1;
+            if text.len() + line.len() + 1 > MAX_STATEMENT_BYTES {
+                return Some(Err(too_long(start, "a statement")));
+            }
             if text.is_empty() && quote.is_none() {
                 let t = line.trim();
                 if let Some(m) = t.strip_prefix(DIRECTIVES_HEADER) {
@@ -459,12 +687,36 @@ pub fn import_sql(
     engine: &StorageEngine,
     input: impl BufRead,
     continue_on_error: bool,
+    progress: impl FnMut(u64),
+) -> Result<ImportStats> {
+    import_sql_with(
+        engine,
+        input,
+        &ImportOptions {
+            continue_on_error,
+            roles: None,
+        },
+        progress,
+    )
+}
+
+/// [`import_sql`] with [`ImportOptions`]: server users through
+/// `options.roles`.
+///
+/// # Errors
+/// As [`import_sql`]; a line or statement over [`MAX_STATEMENT_BYTES`]
+/// ends the import whatever `continue_on_error` says.
+pub fn import_sql_with(
+    engine: &StorageEngine,
+    input: impl BufRead,
+    options: &ImportOptions<'_>,
     mut progress: impl FnMut(u64),
 ) -> Result<ImportStats> {
+    let continue_on_error = options.continue_on_error;
     let mut stats = ImportStats::default();
     let mut own_key_next = false;
     let statements = Statements {
-        lines: input.lines(),
+        input,
         line_no: 0,
         marker: None,
         started: false,
@@ -473,11 +725,11 @@ pub fn import_sql(
         let outcome = match item? {
             Item::Directive(line, d) => (
                 line,
-                apply_directive(engine, &d, &mut own_key_next, &mut stats),
+                apply_directive(engine, &d, options, &mut own_key_next, &mut stats),
             ),
             Item::Sql(line, text) => (
                 line,
-                apply_sql(engine, &text, &mut own_key_next, &mut stats),
+                apply_sql(engine, &text, options, &mut own_key_next, &mut stats),
             ),
             Item::Foreign(line) => (
                 line,
@@ -499,6 +751,7 @@ pub fn import_sql(
 fn apply_directive(
     engine: &StorageEngine,
     d: &str,
+    options: &ImportOptions<'_>,
     own_key_next: &mut bool,
     stats: &mut ImportStats,
 ) -> std::result::Result<(), String> {
@@ -511,6 +764,9 @@ fn apply_directive(
         (Some("kv"), Some(k), Some(v)) => {
             let k = hex::decode(k).map_err(|_| "key-value key is not hex".to_string())?;
             let v = hex::decode(v).map_err(|_| "key-value value is not hex".to_string())?;
+            if k.starts_with(SERVER_KV_PREFIX) && options.roles.is_none() {
+                return Err(NO_USERS.into());
+            }
             engine.put(&k, &v).map_err(|e| e.to_string())?;
             stats.kv_pairs += 1;
             Ok(())
@@ -519,16 +775,116 @@ fn apply_directive(
     }
 }
 
+/// Why a dump's server users are not imported by default.
+const NO_USERS: &str = "the dump holds server users; they are imported only with --include-users";
+
+/// Refuses, from its tokens, a statement nested or chained past
+/// [`MAX_NESTING`] / [`MAX_CHAIN`] (see the module's notes).
+fn check_shape(tokens: &[Token]) -> std::result::Result<(), String> {
+    // Operators since the last comma, one entry per open parenthesis.
+    let mut chains = vec![0usize];
+    for t in tokens {
+        match t {
+            Token::LParen | Token::LBracket | Token::LBrace => {
+                if chains.len() > MAX_NESTING {
+                    return Err(format!(
+                        "statement nested deeper than {MAX_NESTING} parentheses (the limit)"
+                    ));
+                }
+                chains.push(0);
+            }
+            Token::RParen | Token::RBracket | Token::RBrace => {
+                if chains.len() > 1 {
+                    chains.pop();
+                }
+            }
+            Token::Comma | Token::SemiColon => {
+                if let Some(c) = chains.last_mut() {
+                    *c = 0;
+                }
+            }
+            Token::Whitespace(_)
+            | Token::Number(..)
+            | Token::Char(_)
+            | Token::SingleQuotedString(_)
+            | Token::DoubleQuotedString(_)
+            | Token::EscapedStringLiteral(_)
+            | Token::HexStringLiteral(_)
+            | Token::NationalStringLiteral(_)
+            | Token::Placeholder(_)
+            | Token::EOF => {}
+            Token::Word(w)
+                if !matches!(
+                    w.keyword,
+                    Keyword::AND | Keyword::OR | Keyword::NOT | Keyword::IS | Keyword::CASE
+                ) => {}
+            _ => {
+                let c = chains.last_mut().map_or(0, |c| {
+                    *c += 1;
+                    *c
+                });
+                if c > MAX_CHAIN {
+                    return Err(format!(
+                        "statement chains more than {MAX_CHAIN} operators (the limit)"
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Tokenizes, checks the shape, then parses.
+fn parse_dump_sql(text: &str) -> std::result::Result<Vec<Statement>, String> {
+    let dialect = PostgreSqlDialect {};
+    let tokens = Tokenizer::new(&dialect, text)
+        .tokenize()
+        .map_err(|e| format!("syntax error: {e}"))?;
+    check_shape(&tokens)?;
+    Parser::new(&dialect)
+        .with_tokens(tokens)
+        .parse_statements()
+        .map_err(|e| format!("syntax error: {e}"))
+}
+
 fn apply_sql(
     engine: &StorageEngine,
     text: &str,
+    options: &ImportOptions<'_>,
     own_key_next: &mut bool,
     stats: &mut ImportStats,
 ) -> std::result::Result<(), String> {
-    let statements =
-        Parser::parse_sql(&PostgreSqlDialect {}, text).map_err(|e| format!("syntax error: {e}"))?;
+    let statements = parse_dump_sql(text)?;
     for st in statements {
         match st {
+            Statement::CreateRole {
+                names,
+                login,
+                password,
+                ..
+            } => {
+                let hook = options.roles.ok_or(NO_USERS)?;
+                let [name] = names.as_slice() else {
+                    return Err("CREATE ROLE: one role per statement".into());
+                };
+                let name = name.0.last().map(|i| i.value.clone()).unwrap_or_default();
+                let Some(Password::Password(Expr::Value(SqlValue::SingleQuotedString(verifier)))) =
+                    password
+                else {
+                    return Err(format!(
+                        "CREATE ROLE {}: a server user needs PASSWORD 'SCRAM-SHA-256$…'",
+                        ident(&name)
+                    ));
+                };
+                if login == Some(false) {
+                    return Err(format!(
+                        "CREATE ROLE {}: NOLOGIN roles are not server users",
+                        ident(&name)
+                    ));
+                }
+                hook(&name, &verifier).map_err(|e| format!("CREATE ROLE {}: {e}", ident(&name)))?;
+                stats.roles += 1;
+            }
             Statement::CreateTable(ct) => {
                 let mut columns = Vec::new();
                 let table_pk: Vec<String> = ct

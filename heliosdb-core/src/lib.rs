@@ -28,7 +28,11 @@ mod verify;
 
 pub use backup::restore;
 pub use config::{Config, KeySource};
-pub use dump::{import_sql, sql_string_literal, DumpHints, ExportStats, ImportStats};
+pub use dump::{
+    import_sql, import_sql_with, sql_string_literal, DumpHints, DumpRole, ExportOptions,
+    ExportStats, ImportOptions, ImportStats, RoleHook, MAX_CHAIN, MAX_NESTING, MAX_STATEMENT_BYTES,
+    SERVER_KV_PREFIX,
+};
 pub use engine::{IndexDef, KeyInfo, KvIter, StorageEngine, TableDef, VerifyFailure, VerifyReport};
 pub use error::{Error, Result};
 pub use rotation::{DekStatus, EncryptionStatus, KekRotation, RotationStatus, SlotStatus};

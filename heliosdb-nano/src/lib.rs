@@ -34,9 +34,10 @@ pub mod config {
 /// The storage engine and its views.
 pub mod storage {
     pub use heliosdb_core::{
-        import_sql, restore, Catalog, Cf, DekStatus, EncryptionStatus, ExportStats, ImportStats,
-        KekRotation, KeyInfo, RawView, RotationStatus, SlotStatus, StorageEngine, Transaction,
-        VerifyFailure, VerifyReport,
+        import_sql, import_sql_with, restore, Catalog, Cf, DekStatus, DumpRole, EncryptionStatus,
+        ExportOptions, ExportStats, ImportOptions, ImportStats, KekRotation, KeyInfo, RawView,
+        RotationStatus, SlotStatus, StorageEngine, Transaction, VerifyFailure, VerifyReport,
+        MAX_STATEMENT_BYTES,
     };
 }
 

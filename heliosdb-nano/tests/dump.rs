@@ -296,3 +296,186 @@ fn directives_need_the_dump_marker_but_old_dumps_still_import() {
 fn to_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+fn add_user_cli(db: &std::path::Path, name: &str, password: &str) {
+    use std::io::Write;
+    let mut child = common::bin()
+        .args(["user", "add", name, "--path"])
+        .arg(db)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn export_cli(db: &std::path::Path, out: &std::path::Path, include_users: bool) -> String {
+    let mut cmd = common::bin();
+    cmd.args(["export", "--input"])
+        .arg(db)
+        .arg("--output")
+        .arg(out);
+    if include_users {
+        cmd.arg("--include-users");
+    }
+    let o = cmd.output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::read_to_string(out).unwrap()
+}
+
+/// `export` writes no server user (nor anything of the server's
+/// namespace) unless asked; with `--include-users` it writes each as
+/// `CREATE ROLE … PASSWORD 'SCRAM-SHA-256$…'`, the verifier PostgreSQL
+/// accepts, never the password or SaltedPassword; `import` creates them
+/// only with `--include-users`, and the round trip keeps the verifier.
+#[test]
+fn users_leave_a_dump_only_with_include_users_and_only_as_verifiers() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    {
+        let s = StorageEngine::open(&db, &heliosdb_nano::Config::default()).unwrap();
+        s.catalog()
+            .create_table(
+                "t",
+                Schema::new(vec![Column::new("id", DataType::Int4).primary_key()]),
+            )
+            .unwrap();
+        s.put(b"app-key", b"app-value").unwrap();
+    }
+    add_user_cli(&db, "alice", "alice-correct-horse");
+    let server_ns = to_hex(b"__heliosdb_server/");
+
+    let plain = export_cli(&db, &dir.path().join("plain.sql"), false);
+    for needle in [
+        "CREATE ROLE",
+        "SCRAM",
+        "alice",
+        server_ns.as_str(),
+        "salted",
+    ] {
+        assert!(!plain.contains(needle), "{needle} in a dump without users");
+    }
+    assert!(
+        plain.contains(&to_hex(b"app-key")),
+        "other key-value pairs travel"
+    );
+
+    let with = export_cli(&db, &dir.path().join("with.sql"), true);
+    let role_line = with
+        .lines()
+        .find(|l| l.starts_with("CREATE ROLE \"alice\" LOGIN PASSWORD 'SCRAM-SHA-256$4096:"))
+        .unwrap_or_else(|| panic!("no verifier line in\n{with}"))
+        .to_string();
+    for needle in [server_ns.as_str(), "salted", "alice-correct-horse"] {
+        assert!(!with.contains(needle), "{needle} in a dump with users");
+    }
+
+    // Import refuses users unless asked, at their line.
+    let refused = dir.path().join("refused");
+    let o = common::bin()
+        .args(["import", "--plaintext", "--input"])
+        .arg(dir.path().join("with.sql"))
+        .arg("--output")
+        .arg(&refused)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(err.contains("only with --include-users"), "{err}");
+    assert!(!refused.exists());
+
+    let back = dir.path().join("back");
+    let o = common::bin()
+        .args(["import", "--plaintext", "--include-users", "--input"])
+        .arg(dir.path().join("with.sql"))
+        .arg("--output")
+        .arg(&back)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let again = export_cli(&back, &dir.path().join("again.sql"), true);
+    assert!(
+        again.lines().any(|l| l == role_line),
+        "the verifier did not survive the round trip"
+    );
+}
+
+/// Import reads untrusted text: nesting and operator chains past the
+/// limits are refused from the tokens (no deep tree is built, so no stack
+/// overflow), and a line or statement past `MAX_STATEMENT_BYTES` is refused
+/// before it is held in full. Each is a clean error naming its line.
+#[test]
+fn import_refuses_deep_and_huge_input_with_a_clear_error() {
+    use std::io::Read;
+    let fresh = || StorageEngine::open_in_memory(&heliosdb_nano::Config::in_memory()).unwrap();
+    let import = |text: &[u8]| {
+        heliosdb_nano::storage::import_sql(&fresh(), text, false, |_| {})
+            .unwrap_err()
+            .to_string()
+    };
+    let head = "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL);\n";
+    let n = 100_000;
+    let deep = format!(
+        "{head}INSERT INTO t VALUES ({}1{});\n",
+        "(".repeat(n),
+        ")".repeat(n)
+    );
+    let e = import(deep.as_bytes());
+    assert!(e.contains("line 2") && e.contains("nested deeper"), "{e}");
+    let chain = format!("{head}INSERT INTO t VALUES (1{}, 'x');\n", "+1".repeat(n));
+    let e = import(chain.as_bytes());
+    assert!(
+        e.contains("line 2") && e.contains("chains more than"),
+        "{e}"
+    );
+    let unary = format!("{head}INSERT INTO t VALUES ({}1, 'x');\n", "- ".repeat(n));
+    let e = import(unary.as_bytes());
+    assert!(e.contains("chains more than"), "{e}");
+    let nots = format!("{head}SELECT {}TRUE;\n", "NOT ".repeat(n));
+    let e = import(nots.as_bytes());
+    assert!(e.contains("chains more than"), "{e}");
+
+    let max = heliosdb_nano::storage::MAX_STATEMENT_BYTES;
+    let long_line = std::io::BufReader::new(std::io::repeat(b'a').take(max as u64 + 10));
+    let e = heliosdb_nano::storage::import_sql(&fresh(), long_line, false, |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("line 1") && e.contains("a line longer than"),
+        "{e}"
+    );
+    let long_statement = std::io::BufReader::new(
+        b"INSERT INTO t VALUES\n"
+            .chain(std::io::repeat(b'\n').take(1))
+            .chain(RepeatLine(b"(1, 'x'),\n", max / 10 + 10)),
+    );
+    let e = heliosdb_nano::storage::import_sql(&fresh(), long_statement, true, |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("line 1") && e.contains("a statement longer than"),
+        "{e}"
+    );
+}
+
+/// `line` repeated `times` times, as a reader.
+struct RepeatLine(&'static [u8], usize);
+
+impl std::io::Read for RepeatLine {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let mut n = 0;
+        while self.1 > 0 && buf.len() - n >= self.0.len() {
+            buf[n..n + self.0.len()].copy_from_slice(self.0);
+            n += self.0.len();
+            self.1 -= 1;
+        }
+        Ok(n)
+    }
+}

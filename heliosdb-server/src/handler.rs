@@ -14,11 +14,7 @@ use heliosdb_core::{DataType, StorageEngine, Value};
 use heliosdb_sql::{
     coerce, text_of, ColumnInfo, QueryResult, Session, SessionSettings, SqlError, SqlShared,
 };
-use pgwire::api::auth::sasl::scram::ScramAuth;
-use pgwire::api::auth::sasl::SASLAuthStartupHandler;
-use pgwire::api::auth::{
-    AuthSource, DefaultServerParameterProvider, LoginInfo, Password, StartupHandler,
-};
+use pgwire::api::auth::{DefaultServerParameterProvider, StartupHandler};
 use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::results::{
@@ -34,9 +30,10 @@ use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::data::DataRow;
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 use pgwire::types::format::FormatOptions;
-use rand::RngCore;
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
+use zeroize::Zeroizing;
 
+use crate::scram::ScramStartup;
 use crate::users;
 
 /// Name of the session threads (the panic hook recognises them).
@@ -569,40 +566,10 @@ impl Conn {
     }
 }
 
-/// Looks users up in the encrypted store. Unknown users get a random
-/// verifier, so they fail at the same step, with the same message, as a
-/// wrong password (no user enumeration).
-#[derive(Debug)]
-pub(crate) struct UserSource {
-    pub engine: Arc<StorageEngine>,
-}
-
-#[async_trait]
-impl AuthSource for UserSource {
-    async fn get_password(&self, login: &LoginInfo) -> PgWireResult<Password> {
-        let name = login.user().unwrap_or_default().to_string();
-        let engine = self.engine.clone();
-        let found = tokio::task::spawn_blocking(move || users::verifier(&engine, &name))
-            .await
-            .map_err(|_| fatal("XX000", "credential lookup failed"))?
-            .map_err(|e| fatal("XX000", &e.to_string()))?;
-        Ok(match found {
-            Some(v) => Password::new(Some(v.salt), v.salted_password.to_vec()),
-            None => {
-                let mut salt = vec![0u8; 16];
-                let mut junk = vec![0u8; 32];
-                rand::rngs::OsRng.fill_bytes(&mut salt);
-                rand::rngs::OsRng.fill_bytes(&mut junk);
-                Password::new(Some(salt), junk)
-            }
-        })
-    }
-}
-
 /// SCRAM-SHA-256 startup, refusing plaintext connections when TLS is
 /// required, and sessions past `max_connections`.
 pub(crate) struct Startup {
-    inner: SASLAuthStartupHandler<DefaultServerParameterProvider>,
+    inner: ScramStartup,
     require_tls: bool,
     /// One permit per authenticated session.
     sessions: Arc<Semaphore>,
@@ -698,7 +665,10 @@ pub(crate) struct ConnSetup {
     pub engine: Arc<StorageEngine>,
     pub shared: Arc<SqlShared>,
     pub require_tls: bool,
-    pub cert_pem: Option<Arc<Vec<u8>>>,
+    /// `tls-server-end-point` channel-binding data (SCRAM-SHA-256-PLUS).
+    pub cert_hash: Option<Arc<Vec<u8>>>,
+    /// The secret unknown users' salts derive from.
+    pub mock_secret: Arc<Zeroizing<[u8; 32]>>,
     /// Session slots (`max_connections`).
     pub sessions: Arc<Semaphore>,
     /// Settings every session starts with.
@@ -713,19 +683,17 @@ impl ConnSetup {
             settings: self.settings,
             worker: OnceLock::new(),
         });
-        let mut scram = ScramAuth::new(Arc::new(UserSource {
-            engine: self.engine.clone(),
-        }));
-        scram.set_iterations(users::SCRAM_ITERATIONS);
-        if let Some(pem) = &self.cert_pem {
-            scram.configure_certificate(pem)?;
-        }
         let mut params = DefaultServerParameterProvider::default();
         // psql reads the major version from here to pick its catalog queries.
         params.server_version = "15.0 (HeliosDB Nano)".into();
-        params.scram_iterations = users::SCRAM_ITERATIONS;
+        params.scram_iterations = users::SCRAM_ITERATIONS as usize;
         let startup = Arc::new(Startup {
-            inner: SASLAuthStartupHandler::new(Arc::new(params)).with_scram(scram),
+            inner: ScramStartup::new(
+                params,
+                self.engine.clone(),
+                self.mock_secret.clone(),
+                self.cert_hash.clone(),
+            ),
             require_tls: self.require_tls,
             sessions: self.sessions.clone(),
             permit: Mutex::new(None),

@@ -1,7 +1,7 @@
 //! HeliosDB Nano's PostgreSQL server: the v3 wire protocol (simple and
 //! extended query) through `pgwire`, SQL through `heliosdb-sql` on the
-//! encrypted engine, TLS through rustls, SCRAM-SHA-256 authentication
-//! against users stored (hashed) in the encrypted store.
+//! encrypted engine, TLS through rustls, SCRAM-SHA-256(-PLUS)
+//! authentication against SCRAM verifiers kept in the encrypted store.
 //!
 //! # Invariants
 //!
@@ -16,9 +16,13 @@
 //!   [`PRE_AUTH_READ_LIMIT`] bytes of input, for at most
 //!   `authentication_timeout`; at most `max_connections` sessions exist.
 //! - Passwords and keys never reach a log, an error or `Debug`.
+//! - Only SCRAM verifiers (`StoredKey`, `ServerKey`) are stored, never a
+//!   password or `SaltedPassword`; older records are converted by
+//!   [`Server::bind`] before it listens.
 
 mod conn;
 mod handler;
+mod scram;
 mod tls;
 pub mod users;
 
@@ -92,10 +96,20 @@ impl Server {
         if users::list_users(&engine)?.is_empty() {
             return Err(ServerError::NoUsers);
         }
+        // Users stored before verifiers held what a login can be made from.
+        users::migrate(&engine)?;
+        let mock_secret = Arc::new(users::mock_secret(&engine)?);
         let ssl_on = config.ssl_enabled || config.ssl.enabled;
-        let (tls, pem) = if ssl_on {
+        let (tls, cert_hash) = if ssl_on {
             let (acceptor, pem) = tls::acceptor(&config.ssl)?;
-            (Some(acceptor), Some(Arc::new(pem)))
+            let hash = match scram::tls_server_end_point(&pem) {
+                Ok(h) => Some(Arc::new(h)),
+                Err(e) => {
+                    tracing::warn!("SCRAM-SHA-256-PLUS is not offered: {e}");
+                    None
+                }
+            };
+            (Some(acceptor), hash)
         } else {
             tls::versions(config.ssl.min_tls_version.as_deref())?;
             (None, None)
@@ -126,7 +140,8 @@ impl Server {
                 engine,
                 shared: Arc::new(SqlShared::new()),
                 require_tls: ssl_on,
-                cert_pem: pem,
+                cert_hash,
+                mock_secret,
                 sessions: Arc::new(Semaphore::new(config.max_connections as usize)),
                 settings: SessionSettings::with_statement_timeout(config.statement_timeout),
             },

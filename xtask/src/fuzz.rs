@@ -3,7 +3,8 @@
 //!
 //! By default (and in `cargo xtask ci`) the targets that do not link the
 //! storage engine run: `envelope`, `keyring`, `pg_message`. `--all` adds
-//! `config` and `sql` (`execute_sql` on inputs of up to 16 KiB), which link
+//! `config`, `dump` (dump import, export→import round trips) and `sql`
+//! (`execute_sql` on inputs of up to 16 KiB), which link
 //! RocksDB: its C++ is compiled once more for the fuzz build (about 20
 //! minutes on 2 cores), too slow for every CI run.
 //!
@@ -20,11 +21,12 @@ use anyhow::{bail, Context, Result};
 use crate::util;
 
 /// The targets in `fuzz/fuzz_targets/`, run in this order.
-pub(crate) const TARGETS: [&str; 5] = ["envelope", "keyring", "pg_message", "config", "sql"];
+pub(crate) const TARGETS: [&str; 6] =
+    ["envelope", "keyring", "pg_message", "config", "dump", "sql"];
 
 /// Targets that need the engine (the fuzz crate's default features
 /// `config` and `sql`).
-const ENGINE_TARGETS: [&str; 2] = ["config", "sql"];
+const ENGINE_TARGETS: [&str; 3] = ["config", "dump", "sql"];
 
 /// Runs `cargo xtask fuzz [--seconds N] [--all]`.
 pub(crate) fn run(args: &[String]) -> Result<ExitCode> {

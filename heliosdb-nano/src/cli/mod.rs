@@ -198,6 +198,11 @@ enum Command {
         /// Dump file (`-` for standard output). It holds plaintext: protect it.
         #[arg(long)]
         output: PathBuf,
+        /// Also write the server's users, as `CREATE ROLE … PASSWORD
+        /// 'SCRAM-SHA-256$…'` (their SCRAM verifiers, which PostgreSQL
+        /// accepts too). Without it no user leaves the database.
+        #[arg(long)]
+        include_users: bool,
         #[command(flatten)]
         keys: KeyArgs,
     },
@@ -221,6 +226,11 @@ enum Command {
         /// Skip bad statements (reported) instead of stopping at the first.
         #[arg(long)]
         continue_on_error: bool,
+        /// Create the server users the dump holds (`CREATE ROLE … PASSWORD
+        /// 'SCRAM-SHA-256$…'`). Without it a dump with users is refused
+        /// at their line (skipped with --continue-on-error).
+        #[arg(long)]
+        include_users: bool,
         #[command(flatten)]
         keys: KeyArgs,
     },
@@ -326,8 +336,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export {
             input,
             output,
+            include_users,
             keys,
-        } => ops::export(&input, &output, &keys),
+        } => ops::export(&input, &output, include_users, &keys),
         Command::Import {
             input,
             output,
@@ -335,6 +346,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             plaintext,
             config,
             continue_on_error,
+            include_users,
             keys,
         } => ops::import(
             &input,
@@ -342,7 +354,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             encrypted,
             plaintext,
             config.as_deref(),
-            continue_on_error,
+            ops::ImportFlags {
+                continue_on_error,
+                include_users,
+            },
             &keys,
         ),
         Command::Quickstart { keep } => quickstart::run(keep),

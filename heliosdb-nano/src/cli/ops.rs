@@ -85,8 +85,26 @@ fn bar(len: u64, what: &str) -> Option<indicatif::ProgressBar> {
     })
 }
 
-pub fn export(input: &Path, output: &Path, keys: &KeyArgs) -> anyhow::Result<ExitCode> {
+pub fn export(
+    input: &Path,
+    output: &Path,
+    include_users: bool,
+    keys: &KeyArgs,
+) -> anyhow::Result<ExitCode> {
     let storage = keysrc::open_existing(input, &Config::default(), false, keys)?;
+    // Users only on request, and only as verifiers (no login can be made
+    // from one); the server's other records never leave.
+    let roles: Vec<heliosdb_core::DumpRole> = if include_users {
+        heliosdb_server::users::export_verifiers(&storage)?
+            .into_iter()
+            .map(|(name, v)| heliosdb_core::DumpRole {
+                name,
+                verifier: v.to_text().to_string(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let progress = bar(storage.estimate_records(), "exporting rows");
     let report = |n: u64| {
         if let Some(b) = &progress {
@@ -96,11 +114,14 @@ pub fn export(input: &Path, output: &Path, keys: &KeyArgs) -> anyhow::Result<Exi
     // SERIAL columns, their sequence positions and VARCHAR(n) limits, so
     // that PostgreSQL's `psql -f` gets the same schema.
     let hints = heliosdb_sql::PgDumpHints::new(&storage)?;
-    let hints = Some(&hints as &dyn heliosdb_core::DumpHints);
+    let options = heliosdb_core::ExportOptions {
+        hints: Some(&hints as &dyn heliosdb_core::DumpHints),
+        roles: &roles,
+    };
     let stats = if output == Path::new("-") {
         let stdout = std::io::stdout();
         let mut w = std::io::BufWriter::new(stdout.lock());
-        storage.export_sql_with(&mut w, report, hints)?
+        storage.export_sql_opts(&mut w, report, &options)?
     } else {
         let partial = std::path::PathBuf::from(format!("{}.partial", output.display()));
         let result = (|| -> anyhow::Result<heliosdb_core::ExportStats> {
@@ -111,7 +132,7 @@ pub fn export(input: &Path, output: &Path, keys: &KeyArgs) -> anyhow::Result<Exi
                 .mode(0o600)
                 .open(&partial)?;
             let mut w = std::io::BufWriter::new(f);
-            let stats = storage.export_sql_with(&mut w, report, hints)?;
+            let stats = storage.export_sql_opts(&mut w, report, &options)?;
             w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
             std::fs::rename(&partial, output)?;
             Ok(stats)
@@ -125,10 +146,26 @@ pub fn export(input: &Path, output: &Path, keys: &KeyArgs) -> anyhow::Result<Exi
         b.finish_and_clear();
     }
     eprintln!(
-        "exported {} tables, {} rows, {} key-value pairs (decrypted: protect the dump)",
-        stats.tables, stats.rows, stats.kv_pairs
+        "exported {} tables, {} rows, {} key-value pairs{} (decrypted: protect the dump)",
+        stats.tables,
+        stats.rows,
+        stats.kv_pairs,
+        if include_users {
+            format!(", {} server users (SCRAM verifiers)", stats.roles)
+        } else {
+            String::new()
+        }
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `import`'s switches.
+#[derive(Clone, Copy, Debug)]
+pub struct ImportFlags {
+    /// Skip bad statements instead of stopping.
+    pub continue_on_error: bool,
+    /// Create the dump's server users.
+    pub include_users: bool,
 }
 
 pub fn import(
@@ -137,7 +174,7 @@ pub fn import(
     encrypted: bool,
     plaintext: bool,
     config: Option<&Path>,
-    continue_on_error: bool,
+    flags: ImportFlags,
     keys: &KeyArgs,
 ) -> anyhow::Result<ExitCode> {
     if output.exists() {
@@ -175,16 +212,31 @@ pub fn import(
             None => StorageEngine::open(&building, &cfg)?,
         };
         let progress = bar(size, "importing rows");
-        let stats = heliosdb_core::import_sql(
+        let add_user = |name: &str, verifier: &str| -> Result<(), String> {
+            let v = heliosdb_server::users::ScramVerifier::parse(verifier)
+                .map_err(|e| e.to_string())?;
+            heliosdb_server::users::add_user_verifier(&storage, name, &v).map_err(|e| e.to_string())
+        };
+        let stats = heliosdb_core::import_sql_with(
             &storage,
             std::io::BufReader::new(file),
-            continue_on_error,
+            &heliosdb_core::ImportOptions {
+                continue_on_error: flags.continue_on_error,
+                roles: flags
+                    .include_users
+                    .then_some(&add_user as heliosdb_core::RoleHook<'_>),
+            },
             |n| {
                 if let Some(b) = &progress {
                     b.set_position(n);
                 }
             },
         )?;
+        // Dumps from before verifiers carried users as key-value pairs
+        // holding what a login can be made from: store verifiers instead.
+        if flags.include_users {
+            heliosdb_server::users::migrate(&storage)?;
+        }
         if let Some(b) = progress {
             b.finish_and_clear();
         }
@@ -193,10 +245,11 @@ pub fn import(
     };
     std::fs::rename(&building, output)?;
     println!(
-        "imported {} statements, {} rows, {} key-value pairs into {}{}",
+        "imported {} statements, {} rows, {} key-value pairs, {} server users into {}{}",
         stats.statements,
         stats.rows,
         stats.kv_pairs,
+        stats.roles,
         output.display(),
         if source.is_some() { " (encrypted)" } else { "" }
     );

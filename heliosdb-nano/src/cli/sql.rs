@@ -54,7 +54,14 @@ pub enum UserCommand {
 
 fn open(target: &Target, keys: &KeyArgs) -> anyhow::Result<heliosdb_core::StorageEngine> {
     let (path, config, from_file) = target.resolve()?;
-    keysrc::open_existing(&path, &config, from_file, keys)
+    let storage = keysrc::open_existing(&path, &config, from_file, keys)?;
+    // Users stored before verifiers held what a login can be made from:
+    // any `user` command converts them (as `serve` does).
+    let converted = users::migrate(&storage)?;
+    if converted > 0 {
+        eprintln!("converted {converted} stored user(s) to SCRAM verifiers");
+    }
+    Ok(storage)
 }
 
 /// Runs a `user` subcommand.
