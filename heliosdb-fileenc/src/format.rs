@@ -141,7 +141,9 @@ pub(crate) fn new_prefix(keys: &dyn FileKeys, out: &mut [u8]) -> Result<(), Stri
 
 /// The keystream of one file: AES-256 in counter mode, the 128-bit
 /// big-endian counter block of byte `offset` being `IV + offset / 16`
-/// (mod 2^128). Offsets count from the end of the header.
+/// (mod 2^128). Offsets are physical file offsets, header included: what
+/// RocksDB's encrypted files pass (the first data byte is at
+/// [`PREFIX_LEN`](crate::PREFIX_LEN)).
 ///
 /// Shared by every thread reading or writing the file: `xor` takes `&self`
 /// and keeps its counter state on the stack.

@@ -237,7 +237,8 @@ pub fn decrypt_file(keys: &dyn FileKeys, path: impl AsRef<Path>) -> Result<Optio
     }
     let stream = format::Stream::open(keys, &bytes[..PREFIX_LEN]).map_err(header_error)?;
     let mut data = bytes.split_off(PREFIX_LEN);
-    stream.xor(0, &mut data);
+    // RocksDB hands the stream physical file offsets, header included.
+    stream.xor(PREFIX_LEN as u64, &mut data);
     Ok(Some(data))
 }
 

@@ -394,9 +394,7 @@ impl SealedStore {
         ring.add_dek(&mut unlocked, DekPurpose::File)?;
         create_private_dir(path)?;
         keyring_file::write(path, &ring, unlocked.root())?;
-        let stored = keyring_file::read(path)?
-            .ok_or_else(|| Error::Corrupt("the keyring file vanished after writing".into()))?;
-        Self::open_format2_encrypted(path, config, Some(src), stored)
+        Self::start_format2(path, config, src.as_ref(), ring, unlocked)
     }
 
     fn open_format2_encrypted(
@@ -410,7 +408,19 @@ impl SealedStore {
         };
         let unlocked = block_on(stored.ring.unlock(src.as_ref()))?;
         keyring_file::authenticate(&stored, unlocked.root())?;
-        let keys = Arc::new(file_keys(&stored.ring, &unlocked)?);
+        Self::start_format2(path, config, src.as_ref(), stored.ring, unlocked)
+    }
+
+    /// Opens RocksDB through the file layer of an unlocked, authenticated
+    /// keyring.
+    fn start_format2(
+        path: &Path,
+        config: &Config,
+        src: &dyn KeySource,
+        ring: Keyring,
+        unlocked: UnlockedKeyring,
+    ) -> Result<SealedStore> {
+        let keys = Arc::new(file_keys(&ring, &unlocked)?);
         let env = EncryptedEnv::new(Arc::clone(&keys) as Arc<dyn heliosdb_fileenc::FileKeys>)
             .map_err(|e| Error::Corrupt(format!("file encryption: {e}")))?;
         let base = env
@@ -443,7 +453,7 @@ impl SealedStore {
             Some(Err(e)) => return Err(e),
         }
         tracing::info!(source = %src.describe(), "encryption key loaded");
-        let crypto = Crypto::load(stored.ring, unlocked, src.describe(), config)?;
+        let crypto = Crypto::load(ring, unlocked, src.describe(), config)?;
         Ok(SealedStore {
             db,
             path: path.to_path_buf(),
