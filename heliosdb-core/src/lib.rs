@@ -35,7 +35,10 @@ pub use dump::{
 };
 pub use engine::{IndexDef, KeyInfo, KvIter, StorageEngine, TableDef, VerifyFailure, VerifyReport};
 pub use error::{Error, Result};
-pub use rotation::{DekStatus, EncryptionStatus, KekRotation, RotationStatus, SlotStatus};
+pub use rotation::{
+    DekStatus, EncryptionStatus, FileKeyRotation, FileKeyStatus, KekRotation, RotationStatus,
+    SlotStatus,
+};
 pub use store::{Cf, RawView};
 pub use tables::{Catalog, RowStream};
 pub use transaction::Transaction;

@@ -68,6 +68,33 @@ pub struct EncryptionStatus {
     pub nonce_budget: u64,
     /// A data-key rotation in progress.
     pub rotation: Option<RotationStatus>,
+    /// File keys (format 2: they encrypt RocksDB's files) and how many live
+    /// files each encrypts; empty for format-1 databases.
+    pub file_keys: Vec<FileKeyStatus>,
+}
+
+/// One file key.
+#[derive(Clone, Debug, Serialize)]
+pub struct FileKeyStatus {
+    /// Key id (named in each file's header).
+    pub id: u32,
+    /// `active` (new files) or `decrypt-only` (files not yet moved).
+    pub state: String,
+    /// Live RocksDB files encrypted under it.
+    pub files: usize,
+}
+
+/// What [`StorageEngine::rotate_file_key`] did.
+#[derive(Clone, Debug, Serialize)]
+pub struct FileKeyRotation {
+    /// The file key new files are encrypted under from now on.
+    pub new_key: u32,
+    /// Older file keys removed: no live file names them any more.
+    pub removed_keys: Vec<u32>,
+    /// Live files still under an older key: the open MANIFEST, info LOG
+    /// and write-ahead log, which move when the database is next opened
+    /// (the older key is removed then).
+    pub pending: Vec<String>,
 }
 
 /// One KEK slot.
@@ -508,6 +535,55 @@ impl StorageEngine {
         Ok(id)
     }
 
+    /// File-key rotation (format-2 encrypted databases): a new file key
+    /// encrypts every file written from now on; a flush and a full
+    /// compaction rewrite every SST file under it, `IDENTITY` and `OPTIONS`
+    /// files are re-encrypted, and an older file key is removed from the
+    /// keyring once no live file's header names it — at once if possible,
+    /// else at the next open (the MANIFEST, WAL and info LOG RocksDB holds
+    /// open move then). Records are not re-sealed: their data keys are
+    /// unchanged (that is [`StorageEngine::rotate_data_key`]).
+    ///
+    /// # Errors
+    /// A database without a file layer (format 1 or unencrypted); keyring
+    /// and I/O errors.
+    pub fn rotate_file_key(&self) -> Result<FileKeyRotation> {
+        if self.store().file_key_usage()?.is_none() {
+            return Err(Error::EncryptionMismatch(
+                "only format-2 encrypted databases have file keys (heliosdb-nano upgrade converts \
+                 a format-1 database)"
+                    .into(),
+            ));
+        }
+        let id = self
+            .store()
+            .update_keyring(|ring, unlocked| Ok(ring.add_dek(unlocked, DekPurpose::File)?))?;
+        self.audit_key_event(&format!(
+            "file-key rotation: file key {} encrypts new files",
+            id.0
+        ));
+        self.store().purge_old_versions()?;
+        let removed_keys = self.store().settle_file_keys()?;
+        for k in &removed_keys {
+            self.audit_key_event(&format!(
+                "file key {k} removed: no live file is encrypted under it"
+            ));
+        }
+        let pending = self
+            .store()
+            .file_key_usage()?
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(k, _)| *k != id.0)
+            .flat_map(|(_, names)| names)
+            .collect();
+        Ok(FileKeyRotation {
+            new_key: id.0,
+            removed_keys,
+            pending,
+        })
+    }
+
     /// Whether a data-key rotation is in progress.
     pub fn rotation_in_progress(&self) -> bool {
         self.store().keyring().is_some_and(|r| r.rotation.is_some())
@@ -608,7 +684,22 @@ impl StorageEngine {
             .map(|(_, c)| c.0)
             .sum();
         let active_records = counts.get(&active_id.0).map_or(0, |c| c.0);
+        let usage = self.store().file_key_usage()?;
+        let file_keys = match &usage {
+            Some(usage) => ring
+                .deks
+                .iter()
+                .filter(|d| d.purpose == DekPurpose::File)
+                .map(|d| FileKeyStatus {
+                    id: d.id,
+                    state: d.state.to_string(),
+                    files: usage.get(&d.id).map_or(0, Vec::len),
+                })
+                .collect(),
+            None => Vec::new(),
+        };
         Ok(EncryptionStatus {
+            file_keys,
             algorithm: ring.algorithm.clone(),
             opened_with: self
                 .store()

@@ -625,6 +625,29 @@ impl Keyring {
         Ok(())
     }
 
+    /// Removes a file key that no longer encrypts any file (the proof is
+    /// the caller's: every live file's header names another key). The
+    /// active file key cannot be removed.
+    ///
+    /// # Errors
+    /// [`Error::Invariant`] for an unknown id, a key of another purpose, or
+    /// the active file key.
+    pub fn remove_file_key(&mut self, id: DekId, unlocked: &mut UnlockedKeyring) -> Result<()> {
+        match self.dek(id) {
+            Some(d) if d.purpose == DekPurpose::File && d.state != DekState::Active => {}
+            Some(d) if d.purpose == DekPurpose::File => {
+                return Err(Error::Invariant(format!(
+                    "file key {} is the active one and encrypts new files",
+                    id.0
+                )))
+            }
+            _ => return Err(Error::Invariant(format!("no file key {}", id.0))),
+        }
+        self.deks.retain(|d| d.id != id.0);
+        unlocked.keys.remove(&id.0);
+        Ok(())
+    }
+
     /// Mints the key of one table (crypto-shredding: see [`Keyring::shred_table_key`]).
     ///
     /// # Errors

@@ -585,3 +585,73 @@ fn cli_rotation_commands_and_wrong_old_key_refusal() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// File-key rotation: a new file key at once, SST files rewritten under it
+/// by compaction, the files RocksDB holds open moved at the next open, and
+/// then the old key leaves the keyring; every record stays readable and no
+/// file shows plaintext at any point.
+#[test]
+fn file_key_rotation_moves_every_file_and_removes_the_old_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = common::key_file(dir.path(), "k.key", common::KEY_A.as_bytes(), 0o400);
+    let db = dir.path().join("db");
+    let cfg = common::file_config(&key);
+    let s = StorageEngine::open(&db, &cfg).unwrap();
+    fill(&s, 500);
+    s.flush().unwrap();
+    let before = s.encryption_status().unwrap().file_keys;
+    assert_eq!(before.len(), 1, "{before:?}");
+    assert_eq!(before[0].state, "active");
+    assert!(before[0].files >= 4, "{before:?}");
+    let old = before[0].id;
+
+    let r = s.rotate_file_key().unwrap();
+    assert_ne!(r.new_key, old);
+    // SST files were rewritten: what is left under the old key is what
+    // RocksDB holds open (MANIFEST, info LOG, perhaps the WAL).
+    assert!(
+        r.pending.iter().all(|f| !f.ends_with(".sst")),
+        "{:?}",
+        r.pending
+    );
+    let during = s.encryption_status().unwrap().file_keys;
+    let new = during.iter().find(|f| f.id == r.new_key).unwrap();
+    assert_eq!(new.state, "active");
+    assert!(new.files > 0);
+    if !r.pending.is_empty() {
+        let o = during.iter().find(|f| f.id == old).unwrap();
+        assert_eq!((o.state.as_str(), o.files), ("decrypt-only", r.pending.len()));
+    }
+    s.put(b"after-file-rotation", b"v").unwrap();
+    assert_eq!(s.scan_table("docs").unwrap().len(), 500);
+    drop(s);
+    assert!(common::find_in_files(&db, &[b"canary-rot-0", b"docs"]).is_empty());
+
+    // The next open moves the rest and removes the old key.
+    let s = StorageEngine::open(&db, &cfg).unwrap();
+    let after = s.encryption_status().unwrap().file_keys;
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert_eq!((after[0].id, after[0].state.as_str()), (r.new_key, "active"));
+    assert_eq!(s.scan_table("docs").unwrap().len(), 500);
+    assert_eq!(s.get(b"after-file-rotation").unwrap().unwrap(), b"v");
+    assert!(s.verify().unwrap().is_ok());
+    drop(s);
+    assert!(common::find_in_files(&db, &[b"canary-rot-0", b"docs"]).is_empty());
+    // And it opens again without the removed key.
+    assert_eq!(
+        StorageEngine::open(&db, &cfg).unwrap().scan_table("docs").unwrap().len(),
+        500
+    );
+}
+
+#[test]
+fn file_key_rotation_is_refused_without_a_file_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = common::key_file(dir.path(), "k.key", common::KEY_A.as_bytes(), 0o400);
+    let mut cfg = common::file_config(&key);
+    cfg.storage.record_keys = heliosdb_nano::config::RecordKeys::Blind;
+    let s = StorageEngine::open(dir.path().join("db"), &cfg).unwrap();
+    let e = s.rotate_file_key().unwrap_err().to_string();
+    assert!(e.contains("format-2"), "{e}");
+    assert!(s.encryption_status().unwrap().file_keys.is_empty());
+}

@@ -10,7 +10,7 @@
 //! wrapped keys and is written only by this module. [`RawView`], the
 //! tutorial's `storage.db`, reads stored bytes as they are and cannot write.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -18,7 +18,9 @@ use heliosdb_crypto::{
     open_envelope, random_nonce, seal_envelope, Aead, DekId, EnvelopeHeader, NeedReservation,
     NonceMode, UsageCounter, DEFAULT_NONCE_BUDGET,
 };
-use heliosdb_keys::{block_on, DekPurpose, KeySource, Keyring, SourceDescription, UnlockedKeyring};
+use heliosdb_keys::{
+    block_on, DekPurpose, DekState, KeySource, Keyring, SourceDescription, UnlockedKeyring,
+};
 
 use hmac::{Hmac, Mac};
 use rocksdb::{ColumnFamilyDescriptor, IteratorMode, Options, WriteBatch, WriteOptions, DB};
@@ -147,7 +149,7 @@ pub(crate) struct SealedStore {
 struct FileLayer {
     keys: Arc<MemoryFileKeys>,
     /// Owned here so it lives exactly as long as the database.
-    _env: EncryptedEnv,
+    env: EncryptedEnv,
 }
 
 impl std::fmt::Debug for SealedStore {
@@ -454,14 +456,102 @@ impl SealedStore {
         }
         tracing::info!(source = %src.describe(), "encryption key loaded");
         let crypto = Crypto::load(ring, unlocked, src.describe(), config)?;
-        Ok(SealedStore {
+        let store = SealedStore {
             db,
             path: path.to_path_buf(),
             crypto: Some(crypto),
             layout: Layout::Ordered,
-            files: Some(FileLayer { keys, _env: env }),
+            files: Some(FileLayer { keys, env }),
             mem_env: None,
-        })
+        };
+        // A file-key rotation finishes here: this open wrote a new MANIFEST,
+        // CURRENT, WAL and LOG under the active key.
+        for id in store.settle_file_keys()? {
+            tracing::info!(file_key = id, "file key removed: no live file is encrypted under it");
+        }
+        Ok(store)
+    }
+
+    /// Format 2 encrypted: which file key each live RocksDB file is
+    /// encrypted under (read from the files' headers), by key id. `None`
+    /// for other databases. Files that are not RocksDB's are not looked at.
+    pub(crate) fn file_key_usage(&self) -> Result<Option<BTreeMap<u32, Vec<String>>>> {
+        if self.files.is_none() {
+            return Ok(None);
+        }
+        let mut usage: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+        for e in std::fs::read_dir(&self.path)? {
+            let p = e?.path();
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if !p.is_file() || !is_rocksdb_file(&name) {
+                continue;
+            }
+            let id = match EncryptedEnv::file_key_id(&p) {
+                Ok(Some(id)) => id,
+                Ok(None) => continue, // empty (LOCK)
+                // RocksDB deleted it meanwhile (an obsolete WAL, say).
+                Err(_) if !p.exists() => continue,
+                Err(e) => return Err(Error::Corrupt(format!("file layer: {e}"))),
+            };
+            usage.entry(id).or_default().push(name);
+        }
+        Ok(Some(usage))
+    }
+
+    /// Moves what it can to the active file key and removes file keys no
+    /// live file names any more: `IDENTITY` and `OPTIONS-*` (written once
+    /// and read at open) are re-encrypted, old info logs (`LOG.old.*`)
+    /// deleted. The live `MANIFEST`, `LOG` and WAL move at the next open;
+    /// SST files move by compaction. Returns the ids removed.
+    pub(crate) fn settle_file_keys(&self) -> Result<Vec<u32>> {
+        let (Some(files), Some(c)) = (&self.files, &self.crypto) else {
+            return Ok(Vec::new());
+        };
+        let old: Vec<u32> = {
+            let guard = lock(&c.keyring);
+            guard
+                .0
+                .deks
+                .iter()
+                .filter(|d| d.purpose == DekPurpose::File && d.state != DekState::Active)
+                .map(|d| d.id)
+                .collect()
+        };
+        if old.is_empty() {
+            return Ok(Vec::new());
+        }
+        let usage = self.file_key_usage()?.unwrap_or_default();
+        for id in &old {
+            for name in usage.get(id).into_iter().flatten() {
+                let p = self.path.join(name);
+                if name.starts_with("LOG.old") {
+                    std::fs::remove_file(&p)?;
+                } else if name == "IDENTITY" || name.starts_with("OPTIONS-") {
+                    files
+                        .env
+                        .reencrypt_file(&p)
+                        .map_err(|e| Error::Corrupt(format!("file layer: {e}")))?;
+                }
+            }
+        }
+        let usage = self.file_key_usage()?.unwrap_or_default();
+        let unused: Vec<u32> = old.into_iter().filter(|id| !usage.contains_key(id)).collect();
+        if unused.is_empty() {
+            return Ok(unused);
+        }
+        self.update_keyring(|ring, unlocked| {
+            for id in &unused {
+                ring.remove_file_key(DekId(*id), unlocked)?;
+            }
+            Ok(())
+        })?;
+        for id in &unused {
+            files.keys.remove(*id);
+        }
+        Ok(unused)
     }
 
     /// Persists `ring` where this database keeps its keyring: the keyring
@@ -1340,6 +1430,7 @@ fn needs_key(path: &Path, ring: Option<&Keyring>) -> Error {
 
 /// The file keys of the closed format-2 encrypted database at `path`,
 /// unlocked with `source` (`None` for any other database).
+#[cfg(feature = "test-util")]
 pub(crate) fn unlock_file_keys(
     path: &Path,
     source: &dyn KeySource,
@@ -1353,4 +1444,17 @@ pub(crate) fn unlock_file_keys(
 }
 
 /// The keyring file's name in a data directory.
+#[cfg(feature = "test-util")]
 pub(crate) use keyring_file::KEYRING_FILE;
+
+/// Whether `name` is one of the files RocksDB keeps in a data directory.
+fn is_rocksdb_file(name: &str) -> bool {
+    matches!(name, "CURRENT" | "IDENTITY" | "LOCK" | "LOG")
+        || name.starts_with("LOG.old")
+        || name.starts_with("MANIFEST-")
+        || name.starts_with("OPTIONS-")
+        || [".sst", ".log", ".blob"].iter().any(|ext| {
+            name.strip_suffix(ext)
+                .is_some_and(|stem| !stem.is_empty() && stem.bytes().all(|b| b.is_ascii_digit()))
+        })
+}

@@ -111,6 +111,15 @@ enum Command {
         #[arg(long)]
         wait: bool,
     },
+    /// File-key rotation (format-2 encrypted databases): a new key for
+    /// RocksDB's files; SST files are rewritten under it now, the rest at
+    /// the next open, then the old key leaves the keyring.
+    RotateFileKey {
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        keys: KeyArgs,
+    },
     /// Destroy an archived (retired) data key for good (crypto-shredding).
     DestroyKey {
         #[command(flatten)]
@@ -307,6 +316,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::RotateDataKey { target, keys, wait } => {
             rotate::rotate_data_key(&target, &keys, wait)
         }
+        Command::RotateFileKey { target, keys } => rotate::rotate_file_key(&target, &keys),
         Command::DestroyKey {
             target,
             keys,

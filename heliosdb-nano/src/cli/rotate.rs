@@ -243,6 +243,24 @@ pub fn destroy_key(
     Ok(ExitCode::SUCCESS)
 }
 
+pub fn rotate_file_key(target: &Target, keys: &KeyArgs) -> anyhow::Result<ExitCode> {
+    let (path, config, from_file) = target.resolve()?;
+    let storage = keysrc::open_existing(&path, &config, from_file, keys)?;
+    eprintln!("rewriting the database's files under a new file key (flush and full compaction)…");
+    let r = storage.rotate_file_key()?;
+    println!("file key {} now encrypts new files; SST files rewritten under it", r.new_key);
+    for k in &r.removed_keys {
+        println!("  file key {k} removed: no live file is encrypted under it");
+    }
+    if !r.pending.is_empty() {
+        println!(
+            "  still under an older key until the database is next opened: {}",
+            r.pending.join(", ")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn key_status(target: &Target, keys: &KeyArgs, json: bool) -> anyhow::Result<ExitCode> {
     let (path, config, from_file) = target.resolve()?;
     let storage = keysrc::open_existing(&path, &config, from_file, keys)?;
@@ -274,6 +292,12 @@ pub fn key_status(target: &Target, keys: &KeyArgs, json: bool) -> anyhow::Result
         "active data key {}: {:.1}% of {} records",
         s.active_dek_id, s.active_dek_percent, s.total_records
     );
+    if !s.file_keys.is_empty() {
+        println!("file keys (RocksDB's files):");
+        for f in &s.file_keys {
+            println!("  {:>4}  {:<13} {:>5} files", f.id, f.state, f.files);
+        }
+    }
     match &s.rotation {
         Some(r) => println!(
             "rotation to data key {} in progress: {} records ({} bytes) re-encrypted, {:.1} MB/s{}",
