@@ -1,13 +1,16 @@
 //! Scale benchmark: costs that must not grow with the table.
 //!
-//! - `range10/<rows>`: `scan_table_range` of 10 consecutive primary keys in
-//!   a table of 20,000 and of 2,000,000 rows (format 2, ordered keys). The
-//!   target is a ratio: the 2M cost within 2x of the 20k cost.
+//! - `range10/<rows>`, `range10_encrypted/<rows>`: `scan_table_range` of 10
+//!   consecutive primary keys in a table of 20,000 and of 2,000,000 rows
+//!   (format 2, ordered keys; unencrypted, and encrypted: sealed values in
+//!   encrypted files). The target is a ratio: the 2M cost within 2x of the
+//!   20k cost.
 //! - `range10_blind/20000`: the same query on a format-1 (blind-key)
 //!   database, which has to read the whole table: the before/after.
 //! - `sql_point/<select|update>`: `SELECT * … WHERE id = ?` and
 //!   `UPDATE … SET v = v + 1 WHERE id = ?` through SQL on a 100,000-row
-//!   table (pgbench's point statements). Target: UPDATE within 2x of SELECT.
+//!   encrypted table (pgbench's point statements). Target: UPDATE within 2x
+//!   of SELECT.
 //!
 //! Run: `cargo bench -p heliosdb-sql --bench scale`
 
@@ -58,11 +61,28 @@ fn key(i: u64, rows: i64) -> i64 {
     (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11) as i64 % (rows - 10)
 }
 
+fn encrypted(dir: &std::path::Path) -> StorageEngine {
+    let mut config = Config::default();
+    config.storage.sync_commit = false;
+    config.encryption.enabled = true;
+    StorageEngine::open_with_source(dir, &config, Arc::new(FakeSource::new(3))).expect("open")
+}
+
 fn range10(c: &mut Criterion) {
-    let mut g = c.benchmark_group("range10");
+    for (group, open) in [
+        ("range10", plain as fn(&std::path::Path) -> StorageEngine),
+        ("range10_encrypted", encrypted),
+    ] {
+        range10_group(c, group, open);
+    }
+    range10_blind(c);
+}
+
+fn range10_group(c: &mut Criterion, group: &str, open: fn(&std::path::Path) -> StorageEngine) {
+    let mut g = c.benchmark_group(group);
     for rows in [20_000i64, 2_000_000] {
         let dir = tempfile::tempdir().expect("tempdir");
-        let s = plain(dir.path());
+        let s = open(dir.path());
         fill(&s, rows);
         let mut i = 0u64;
         g.bench_with_input(BenchmarkId::from_parameter(rows), &rows, |b, &rows| {
@@ -82,12 +102,16 @@ fn range10(c: &mut Criterion) {
         });
     }
     g.finish();
+}
+
+fn range10_blind(c: &mut Criterion) {
     let mut g = c.benchmark_group("range10_blind");
     g.sample_size(10);
     let dir = tempfile::tempdir().expect("tempdir");
     let mut config = Config::default();
     config.storage.sync_commit = false;
     config.encryption.enabled = true;
+    config.storage.record_keys = heliosdb_core::config::RecordKeys::Blind;
     let s = StorageEngine::open_with_source(dir.path(), &config, Arc::new(FakeSource::new(3)))
         .expect("open");
     fill(&s, 20_000);
@@ -113,7 +137,7 @@ fn range10(c: &mut Criterion) {
 fn sql_point(c: &mut Criterion) {
     let rows = 100_000;
     let dir = tempfile::tempdir().expect("tempdir");
-    let s = plain(dir.path());
+    let s = encrypted(dir.path());
     fill(&s, rows);
     let mut g = c.benchmark_group("sql_point");
     let mut i = 0u64;
