@@ -471,6 +471,26 @@ impl StorageEngine {
         self.store.path()
     }
 
+    /// The on-disk format: 1 (blind record keys, keyring inside RocksDB) or
+    /// 2 (ordered record keys; when encrypted, encrypted files and a keyring
+    /// file). See `docs/format.md`.
+    pub fn format_version(&self) -> u32 {
+        if self.store.ordered() {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// A table's definition as the catalog holds it: schema, indexes,
+    /// whether it has a key of its own (what a copy of the table needs).
+    ///
+    /// # Errors
+    /// The table does not exist; decryption errors.
+    pub fn table_def(&self, name: &str) -> Result<TableDef> {
+        Ok((*self.table(name)?).clone())
+    }
+
     /// The configuration the engine was opened with.
     pub fn config(&self) -> &Config {
         &self.config
