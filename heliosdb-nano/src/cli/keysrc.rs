@@ -206,21 +206,39 @@ pub fn open_existing(
     from_file: bool,
     keys: &KeyArgs,
 ) -> anyhow::Result<StorageEngine> {
+    Ok(open_existing_with_source(path, config, from_file, keys)?.0)
+}
+
+/// As [`open_existing`], also returning the key source that opened it
+/// (`None`: unencrypted), for a command that creates a database under the
+/// same key-encryption key (`upgrade`).
+pub fn open_existing_with_source(
+    path: &Path,
+    config: &Config,
+    from_file: bool,
+    keys: &KeyArgs,
+) -> anyhow::Result<(StorageEngine, Option<Arc<dyn KeySource>>)> {
     let (encrypted, ring) = StorageEngine::inspect(path)?;
     if !encrypted {
         let mut c = config.clone();
         c.encryption.enabled = false;
-        return Ok(StorageEngine::open(path, &c)?);
+        return Ok((StorageEngine::open(path, &c)?, None));
     }
     let configured = from_file && config.encryption.enabled;
     let mut config = config.clone();
     config.encryption.enabled = true;
+    let open =
+        |src: Arc<dyn KeySource>| -> anyhow::Result<(StorageEngine, Option<Arc<dyn KeySource>>)> {
+            Ok((
+                StorageEngine::open_with_source(path, &config, Arc::clone(&src))?,
+                Some(src),
+            ))
+        };
     if let Some(src) = keys.explicit(false, &config)? {
-        return Ok(StorageEngine::open_with_source(path, &config, src)?);
+        return open(src);
     }
     if configured {
-        let src = from_config(&config, false, keys)?;
-        return Ok(StorageEngine::open_with_source(path, &config, src)?);
+        return open(from_config(&config, false, keys)?);
     }
     // The keyring records which sources wrap it: try those we can reach.
     let ring = ring.context("encrypted database without a keyring")?;
@@ -237,10 +255,7 @@ pub fn open_existing(
         // caller's. A failed open (KMS unreachable, access denied, no
         // address given) moves on to the next slot.
         if let (SourceKind::Kms, Some(kms)) = (desc.kind, slot.header.kms.as_ref()) {
-            match keys
-                .kms_from_slot(kms, &caller)
-                .and_then(|src| Ok(StorageEngine::open_with_source(path, &config, src)?))
-            {
+            match keys.kms_from_slot(kms, &caller).and_then(open) {
                 Ok(storage) => return Ok(storage),
                 Err(e) => {
                     errors.push(format!("{desc}: {e:#}"));
@@ -255,7 +270,7 @@ pub fn open_existing(
             _ => Err(anyhow::anyhow!("{desc} cannot be reached from the command line; pass --key-env, --key-file, --password or --kms")),
         };
         match src {
-            Ok(src) => return Ok(StorageEngine::open_with_source(path, &config, src)?),
+            Ok(src) => return open(src),
             Err(e) => errors.push(format!("{desc}: {e:#}")),
         }
     }

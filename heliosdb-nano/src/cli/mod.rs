@@ -7,6 +7,7 @@ mod pdf;
 mod quickstart;
 mod rotate;
 mod sql;
+mod upgrade;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -243,6 +244,15 @@ enum Command {
         #[command(flatten)]
         keys: KeyArgs,
     },
+    /// Convert a format-1 database (blind record keys) to format 2 (ordered
+    /// keys; encrypted files and a keyring file when encrypted): built
+    /// beside it, checked, swapped in; the original is kept until you delete it.
+    Upgrade {
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        keys: KeyArgs,
+    },
     /// Demo: a throwaway encrypted database, the tutorial's data, proof it is encrypted on disk.
     Quickstart {
         /// Keep the demo database in this directory instead of a temporary one.
@@ -370,6 +380,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             },
             &keys,
         ),
+        Command::Upgrade { target, keys } => upgrade::upgrade(&target, &keys),
         Command::Quickstart { keep } => quickstart::run(keep),
         Command::Serve { target, keys } => sql::serve(&target, &keys),
         Command::User { command } => sql::user(command),

@@ -1,4 +1,4 @@
-//! Operations commands: backup and restore.
+//! Operations commands: backup, restore, export and import.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -71,7 +71,7 @@ pub fn restore(
     Ok(ExitCode::SUCCESS)
 }
 
-fn bar(len: u64, what: &str) -> Option<indicatif::ProgressBar> {
+pub(crate) fn bar(len: u64, what: &str) -> Option<indicatif::ProgressBar> {
     use std::io::IsTerminal;
     std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new(len.max(1));
