@@ -77,7 +77,7 @@ impl TxnState {
     fn saw(&self, cf: Cf, key: &[u8]) -> bool {
         self.reads.contains(&(cf, key.to_vec()))
             || self.scans.iter().any(|(c, lo, hi)| {
-                *c == cf && key >= lo.as_slice() && hi.as_ref().map_or(true, |h| key < h.as_slice())
+                *c == cf && key >= lo.as_slice() && hi.as_ref().is_none_or(|h| key < h.as_slice())
             })
     }
 }
@@ -777,9 +777,7 @@ impl StorageEngine {
                 state
                     .overlay
                     .range((cf, lo.to_vec())..)
-                    .take_while(|((c, k), _)| {
-                        *c == cf && hi.map_or(true, |h| k.as_slice() < h)
-                    })
+                    .take_while(|((c, k), _)| *c == cf && hi.is_none_or(|h| k.as_slice() < h))
                     .map(|((_, k), v)| (k.clone(), v.clone())),
             );
         }
@@ -1075,7 +1073,7 @@ impl StorageEngine {
         for item in self.scan_iter(txn, Cf::Kv, &[], None)? {
             let (physical, payload) = item?;
             let (k, v) = self.kv_unpack(&physical, payload)?;
-            if k.as_slice() >= start && end.map_or(true, |e| k.as_slice() < e) {
+            if k.as_slice() >= start && end.is_none_or(|e| k.as_slice() < e) {
                 out.push((k, v));
             }
         }
@@ -1125,6 +1123,8 @@ pub(crate) fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
 }
 
 type Pair = (Vec<u8>, Vec<u8>);
+/// A transaction's pending write: the new value, or `None` for a delete.
+type PendingWrite = (Vec<u8>, Option<Vec<u8>>);
 
 /// Key-value pairs in key order, streamed (see
 /// [`StorageEngine::scan_range_iter`]).
@@ -1149,7 +1149,7 @@ impl std::fmt::Debug for KvIter<'_> {
 /// record with its key; a pending delete hides it.
 pub(crate) struct MergedIter<'a> {
     stored: std::iter::Peekable<Box<dyn Iterator<Item = Result<Pair>> + 'a>>,
-    pending: std::iter::Peekable<std::vec::IntoIter<(Vec<u8>, Option<Vec<u8>>)>>,
+    pending: std::iter::Peekable<std::vec::IntoIter<PendingWrite>>,
 }
 
 impl Iterator for MergedIter<'_> {

@@ -586,8 +586,7 @@ impl StorageEngine {
             Box::new(
                 self.scan_iter(txn, Cf::Rows, &lo, hi.as_deref())?
                     .map(move |item| {
-                        let (_, bytes) =
-                            item.map_err(|e| crate::engine::relocate_row(e, &name))?;
+                        let (_, bytes) = item.map_err(|e| crate::engine::relocate_row(e, &name))?;
                         Tuple::decode(&bytes)
                     }),
             )

@@ -27,9 +27,7 @@ fn file_keys(path: &Path, config: &Config) -> Result<Option<Arc<dyn FileKeys>>> 
 /// Key source and RocksDB errors.
 pub fn with_raw_db(path: &Path, config: &Config, f: impl FnOnce(&rocksdb::DB)) -> Result<()> {
     let env = match file_keys(path, config)? {
-        Some(keys) => {
-            Some(EncryptedEnv::new(keys).map_err(|e| Error::Corrupt(e.to_string()))?)
-        }
+        Some(keys) => Some(EncryptedEnv::new(keys).map_err(|e| Error::Corrupt(e.to_string()))?),
         None => None,
     };
     let opts = match &env {
@@ -63,7 +61,9 @@ pub fn decrypted_files(path: &Path, config: &Config) -> Result<Vec<(PathBuf, Vec
                 stack.push(p);
                 continue;
             }
-            if p.file_name().is_some_and(|n| n == crate::store::KEYRING_FILE) {
+            if p.file_name()
+                .is_some_and(|n| n == crate::store::KEYRING_FILE)
+            {
                 continue;
             }
             let bytes = match &keys {

@@ -176,7 +176,8 @@ impl Transaction<'_> {
         lower: std::ops::Bound<crate::Value>,
         upper: std::ops::Bound<crate::Value>,
     ) -> Result<crate::RowStream<'_>> {
-        self.engine.scan_table_range_in(self.key, table, lower, upper)
+        self.engine
+            .scan_table_range_in(self.key, table, lower, upper)
     }
 
     /// [`StorageEngine::insert_tuple`] inside this transaction.

@@ -564,7 +564,10 @@ mod tests {
         for _ in 0..200 {
             ints.push(next() as i64 >> (next() % 64));
             floats.push(f64::from_bits(next()));
-            decs.push(Decimal::new(next() as i64 >> (next() % 64), (next() % 20) as u32));
+            decs.push(Decimal::new(
+                next() as i64 >> (next() % 64),
+                (next() % 20) as u32,
+            ));
             let n = (next() % 5) as usize;
             strs.push((0..n).map(|_| (next() % 4) as u8 * 85).collect());
         }
@@ -613,7 +616,10 @@ mod tests {
     #[test]
     fn ordered_encoding_unifies_integer_widths_and_sorts_null_first() {
         assert_eq!(ordered(&Value::Int2(-7)), ordered(&Value::Int8(-7)));
-        assert_eq!(ordered(&Value::Int4(1 << 20)), ordered(&Value::Int8(1 << 20)));
+        assert_eq!(
+            ordered(&Value::Int4(1 << 20)),
+            ordered(&Value::Int8(1 << 20))
+        );
         assert!(ordered(&Value::Null) < ordered(&Value::Int8(i64::MIN)));
         assert!(ordered(&Value::Null) < ordered(&Value::String(String::new())));
     }

@@ -168,11 +168,19 @@ fn decrypt_file_returns_the_plaintext_rocksdb_wrote() {
     let current =
         heliosdb_fileenc::decrypt_file(keys.as_ref(), dir.path().join("CURRENT")).unwrap();
     let current = String::from_utf8(current.unwrap()).unwrap();
-    assert!(current.starts_with("MANIFEST-") && current.ends_with('\n'), "{current:?}");
+    assert!(
+        current.starts_with("MANIFEST-") && current.ends_with('\n'),
+        "{current:?}"
+    );
     let sst = with_ext(dir.path(), "sst");
-    let plain = heliosdb_fileenc::decrypt_file(keys.as_ref(), &sst[0]).unwrap().unwrap();
+    let plain = heliosdb_fileenc::decrypt_file(keys.as_ref(), &sst[0])
+        .unwrap()
+        .unwrap();
     assert_eq!(count(&plain, b"decrypt-me-value"), 1);
-    assert_eq!(count(&std::fs::read(&sst[0]).unwrap(), b"decrypt-me-value"), 0);
+    assert_eq!(
+        count(&std::fs::read(&sst[0]).unwrap(), b"decrypt-me-value"),
+        0
+    );
     // Another key refuses: the header names key 1 but its check fails.
     let other = MemoryFileKeys::new(1, key(0x34));
     assert!(heliosdb_fileenc::decrypt_file(&other, &sst[0]).is_err());

@@ -301,8 +301,16 @@ fn truncated_or_corrupt_keyring_file_is_reported_and_edits_fail_authentication()
     let (_dir, db, config) = setup();
     let file = db.join("heliosdb.keyring");
     let original = std::fs::read(&file).unwrap();
-    let reopen = || StorageEngine::open(&db, &config).map(|s| s.scan_table("people").unwrap().len());
-    for cut in [0, 5, 20, original.len() / 2, original.len() - 33, original.len() - 1] {
+    let reopen =
+        || StorageEngine::open(&db, &config).map(|s| s.scan_table("people").unwrap().len());
+    for cut in [
+        0,
+        5,
+        20,
+        original.len() / 2,
+        original.len() - 33,
+        original.len() - 1,
+    ] {
         std::fs::write(&file, &original[..cut]).unwrap();
         let err = reopen().unwrap_err().to_string();
         assert!(err.starts_with("keyring is corrupt"), "cut {cut}: {err}");
@@ -319,10 +327,11 @@ fn truncated_or_corrupt_keyring_file_is_reported_and_edits_fail_authentication()
     let trailer = 8 + 32;
     let body = &original[..original.len() - trailer];
     let ring = heliosdb_nano::keys::Keyring::decode(body).unwrap();
-    let edits: Vec<Box<dyn Fn(&mut heliosdb_nano::keys::Keyring)>> = vec![
-        Box::new(|r| r.deks.iter_mut().for_each(|d| d.nonce_reserved = 0)),
-        Box::new(|r| r.deks.iter_mut().for_each(|d| d.created_at -= 86_400 * 365)),
-        Box::new(|r| r.next_dek_id += 1),
+    type Edit = fn(&mut heliosdb_nano::keys::Keyring);
+    let edits: [Edit; 3] = [
+        |r| r.deks.iter_mut().for_each(|d| d.nonce_reserved = 0),
+        |r| r.deks.iter_mut().for_each(|d| d.created_at -= 86_400 * 365),
+        |r| r.next_dek_id += 1,
     ];
     for edit in edits {
         let mut forged = ring.clone();
@@ -337,7 +346,10 @@ fn truncated_or_corrupt_keyring_file_is_reported_and_edits_fail_authentication()
     let mut b = original.clone();
     *b.last_mut().unwrap() ^= 0x80;
     std::fs::write(&file, &b).unwrap();
-    assert!(reopen().unwrap_err().to_string().contains("failed authentication"));
+    assert!(reopen()
+        .unwrap_err()
+        .to_string()
+        .contains("failed authentication"));
     // Restoring the keyring file restores everything: nothing was lost.
     std::fs::write(&file, &original).unwrap();
     assert_eq!(reopen().unwrap(), 3);

@@ -1,6 +1,7 @@
-//! Crash consistency of rotation: a child process writes records, rotates
-//! the data key and the key-encryption key (between two key files) in a loop,
-//! and is killed with SIGKILL at a random moment. After each kill the
+//! Crash consistency of rotation: a child process writes records and, in a
+//! loop, rotates the data key, the key-encryption key (between two key
+//! files; format 2: an atomic replace of the keyring file) and the file key
+//! (a new key, a full compaction, old file keys removed), and is killed with SIGKILL at a random moment. After each kill the
 //! database must open with exactly one of the two KEKs, and every record the
 //! child acknowledged must read back intact: 0 lost, 0 unreadable.
 //!
@@ -85,6 +86,10 @@ fn crash_worker_entry() {
         if i % 150 == 75 && !s.rotation_in_progress() {
             s.rotate_data_key().unwrap();
         }
+        if i % 113 == 90 {
+            // File-key rotation: new key, compaction, old key removed.
+            s.rotate_file_key().unwrap();
+        }
         if i % 97 == 50 {
             let next = other(&current);
             let km = KeyManager::from_source(&heliosdb_nano::config::KeySource::File(next.clone()))
@@ -108,6 +113,8 @@ fn rotation_survives_sigkill_at_random_points() {
     let mut rng = rand::thread_rng();
     let mut acked: Vec<(u32, u64)> = Vec::new();
     let mut kek_switches = 0;
+    let mut file_key_switches = 0;
+    let mut last_file_key = None;
     let mut last_key = dir.path().join("a.key");
     for trial in 0..trials {
         let mut child = Command::new(std::env::current_exe().unwrap())
@@ -146,6 +153,16 @@ fn rotation_survives_sigkill_at_random_points() {
             kek_switches += 1;
             last_key = key;
         }
+        let file_keys = s.encryption_status().unwrap().file_keys;
+        let active = file_keys.iter().find(|f| f.state == "active").map(|f| f.id);
+        assert!(
+            active.is_some(),
+            "trial {trial}: no active file key: {file_keys:?}"
+        );
+        if active != last_file_key {
+            file_key_switches += 1;
+            last_file_key = active;
+        }
         for &(t, i) in &acked {
             let got = s
                 .get(format!("t{t:03}-{i:06}").as_bytes())
@@ -168,5 +185,9 @@ fn rotation_survives_sigkill_at_random_points() {
         kek_switches > 0,
         "no KEK rotation happened across {trials} trials"
     );
-    println!("{trials} trials, {} acknowledged records, {kek_switches} observed KEK switches: 0 lost, 0 unreadable", acked.len());
+    assert!(
+        file_key_switches > 1,
+        "no file-key rotation happened across {trials} trials"
+    );
+    println!("{trials} trials, {} acknowledged records, {kek_switches} observed KEK switches, {file_key_switches} file-key switches: 0 lost, 0 unreadable", acked.len());
 }

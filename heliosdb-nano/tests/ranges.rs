@@ -201,7 +201,12 @@ fn a_concurrent_insert_into_a_scanned_range_is_a_phantom() {
         s.insert_tuple("t", Tuple::new(vec![Value::Int8(k), Value::Int8(0)]))
             .unwrap();
     }
-    let range = || (Bound::Included(Value::Int8(15)), Bound::Excluded(Value::Int8(25)));
+    let range = || {
+        (
+            Bound::Included(Value::Int8(15)),
+            Bound::Excluded(Value::Int8(25)),
+        )
+    };
     // Outside the range: no conflict.
     let t = s.begin().unwrap();
     let (lo, hi) = range();
@@ -264,14 +269,13 @@ fn a_range_needs_a_primary_key() {
     let dir = tempfile::tempdir().unwrap();
     let s = plain(dir.path());
     s.catalog()
-        .create_table(
-            "nopk",
-            Schema::new(vec![Column::new("v", DataType::Int8)]),
-        )
+        .create_table("nopk", Schema::new(vec![Column::new("v", DataType::Int8)]))
         .unwrap();
     let e = s
         .scan_table_range("nopk", Bound::Included(Value::Int8(1)), Bound::Unbounded)
         .unwrap_err();
     assert!(e.to_string().contains("no primary key"), "{e}");
-    assert!(s.scan_table_range("nopk", Bound::Unbounded, Bound::Unbounded).is_ok());
+    assert!(s
+        .scan_table_range("nopk", Bound::Unbounded, Bound::Unbounded)
+        .is_ok());
 }

@@ -620,7 +620,10 @@ fn file_key_rotation_moves_every_file_and_removes_the_old_key() {
     assert!(new.files > 0);
     if !r.pending.is_empty() {
         let o = during.iter().find(|f| f.id == old).unwrap();
-        assert_eq!((o.state.as_str(), o.files), ("decrypt-only", r.pending.len()));
+        assert_eq!(
+            (o.state.as_str(), o.files),
+            ("decrypt-only", r.pending.len())
+        );
     }
     s.put(b"after-file-rotation", b"v").unwrap();
     assert_eq!(s.scan_table("docs").unwrap().len(), 500);
@@ -631,7 +634,10 @@ fn file_key_rotation_moves_every_file_and_removes_the_old_key() {
     let s = StorageEngine::open(&db, &cfg).unwrap();
     let after = s.encryption_status().unwrap().file_keys;
     assert_eq!(after.len(), 1, "{after:?}");
-    assert_eq!((after[0].id, after[0].state.as_str()), (r.new_key, "active"));
+    assert_eq!(
+        (after[0].id, after[0].state.as_str()),
+        (r.new_key, "active")
+    );
     assert_eq!(s.scan_table("docs").unwrap().len(), 500);
     assert_eq!(s.get(b"after-file-rotation").unwrap().unwrap(), b"v");
     assert!(s.verify().unwrap().is_ok());
@@ -639,7 +645,11 @@ fn file_key_rotation_moves_every_file_and_removes_the_old_key() {
     assert!(common::find_in_files(&db, &[b"canary-rot-0", b"docs"]).is_empty());
     // And it opens again without the removed key.
     assert_eq!(
-        StorageEngine::open(&db, &cfg).unwrap().scan_table("docs").unwrap().len(),
+        StorageEngine::open(&db, &cfg)
+            .unwrap()
+            .scan_table("docs")
+            .unwrap()
+            .len(),
         500
     );
 }

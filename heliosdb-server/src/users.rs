@@ -14,7 +14,7 @@
 //! listens and the `user` commands run when they open a database.
 //!
 //! The server also keeps a random secret here, from which unknown users get
-//! a salt that is fake but stable (see [`mock_salt`]).
+//! a salt that is fake but stable (see `mock_salt`).
 
 use std::fmt;
 

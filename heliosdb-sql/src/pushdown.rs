@@ -130,9 +130,14 @@ fn has_subquery(stmt: &Statement) -> bool {
     let Ok(text) = serde_json::to_string(stmt) else {
         return true;
     };
-    ["\"Subquery\"", "\"InSubquery\"", "\"Exists\"", "\"Derived\""]
-        .iter()
-        .any(|t| text.contains(t))
+    [
+        "\"Subquery\"",
+        "\"InSubquery\"",
+        "\"Exists\"",
+        "\"Derived\"",
+    ]
+    .iter()
+    .any(|t| text.contains(t))
 }
 
 fn conjuncts(e: &Expr) -> Vec<&Expr> {

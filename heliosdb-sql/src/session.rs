@@ -705,9 +705,8 @@ impl<'e> Session<'e> {
 
         let glue_stmt = translate_with_params(&stmt, &literals)
             .map_err(|e| SqlError::Execution(e.to_string()))?;
-        let pk_range = crate::pushdown::pk_range(&glue_stmt, |name| {
-            self.shared.table(self.engine, name).ok()
-        });
+        let pk_range =
+            crate::pushdown::pk_range(&glue_stmt, |name| self.shared.table(self.engine, name).ok());
         let mut store = EngineStore {
             engine: self.engine,
             shared: self.shared,

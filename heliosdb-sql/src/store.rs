@@ -373,9 +373,8 @@ impl Store for EngineStore<'_> {
                 None
             }
         };
-        let (lower, upper) = pushed.map_or((Bound::Unbounded, Bound::Unbounded), |r| {
-            (r.lower, r.upper)
-        });
+        let (lower, upper) =
+            pushed.map_or((Bound::Unbounded, Bound::Unbounded), |r| (r.lower, r.upper));
         // Streamed: rows are read and decrypted as GlueSQL pulls them.
         let rows = self
             .engine

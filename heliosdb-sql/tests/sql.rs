@@ -592,7 +592,12 @@ fn key_ranges_pushed_into_scans_answer_like_full_scans() {
         let e = db
             .execute_sql("UPDATE acct SET email = 'u100@x' WHERE id = 50")
             .unwrap_err();
-        out.push(format!("unique -> {}", e.to_string().contains("u100@x") || e.to_string().to_lowercase().contains("unique") || e.to_string().to_lowercase().contains("duplicate")));
+        out.push(format!(
+            "unique -> {}",
+            e.to_string().contains("u100@x")
+                || e.to_string().to_lowercase().contains("unique")
+                || e.to_string().to_lowercase().contains("duplicate")
+        ));
         answers.push(out);
     }
     assert_eq!(answers[0], answers[1]);

@@ -319,7 +319,11 @@ impl SealedStore {
             files: None,
             mem_env: env,
         };
-        let new_layout = if ordered { Layout::Ordered } else { Layout::Blind };
+        let new_layout = if ordered {
+            Layout::Ordered
+        } else {
+            Layout::Blind
+        };
         let ring_cf = store.keyring_cf()?;
         let stored_marker = store.db.get_cf(ring_cf, FORMAT_KEY)?;
         let encrypted_on_disk = match stored_marker.as_deref() {
@@ -467,7 +471,10 @@ impl SealedStore {
         // A file-key rotation finishes here: this open wrote a new MANIFEST,
         // CURRENT, WAL and LOG under the active key.
         for id in store.settle_file_keys()? {
-            tracing::info!(file_key = id, "file key removed: no live file is encrypted under it");
+            tracing::info!(
+                file_key = id,
+                "file key removed: no live file is encrypted under it"
+            );
         }
         Ok(store)
     }
@@ -538,7 +545,10 @@ impl SealedStore {
             }
         }
         let usage = self.file_key_usage()?.unwrap_or_default();
-        let unused: Vec<u32> = old.into_iter().filter(|id| !usage.contains_key(id)).collect();
+        let unused: Vec<u32> = old
+            .into_iter()
+            .filter(|id| !usage.contains_key(id))
+            .collect();
         if unused.is_empty() {
             return Ok(unused);
         }
@@ -560,8 +570,12 @@ impl SealedStore {
         if self.files.is_some() {
             keyring_file::write(&self.path, ring, unlocked.root())
         } else {
-            self.db
-                .put_cf_opt(self.keyring_cf()?, KEYRING_KEY, ring.encode(), &sync_write())?;
+            self.db.put_cf_opt(
+                self.keyring_cf()?,
+                KEYRING_KEY,
+                ring.encode(),
+                &sync_write(),
+            )?;
             Ok(())
         }
     }

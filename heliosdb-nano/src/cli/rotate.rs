@@ -248,7 +248,10 @@ pub fn rotate_file_key(target: &Target, keys: &KeyArgs) -> anyhow::Result<ExitCo
     let storage = keysrc::open_existing(&path, &config, from_file, keys)?;
     eprintln!("rewriting the database's files under a new file key (flush and full compaction)…");
     let r = storage.rotate_file_key()?;
-    println!("file key {} now encrypts new files; SST files rewritten under it", r.new_key);
+    println!(
+        "file key {} now encrypts new files; SST files rewritten under it",
+        r.new_key
+    );
     for k in &r.removed_keys {
         println!("  file key {k} removed: no live file is encrypted under it");
     }
