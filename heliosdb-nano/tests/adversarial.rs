@@ -356,6 +356,40 @@ fn truncated_or_corrupt_keyring_file_is_reported_and_edits_fail_authentication()
 }
 
 #[test]
+fn a_missing_keyring_file_is_named_and_nothing_is_changed() {
+    let (_dir, db, config) = setup();
+    let file = db.join("heliosdb.keyring");
+    let original = std::fs::read(&file).unwrap();
+    std::fs::remove_file(&file).unwrap();
+    let before: Vec<_> = common::files_under(&db)
+        .iter()
+        .map(|f| std::fs::read(f).unwrap())
+        .collect();
+    let err = StorageEngine::open(&db, &config).unwrap_err().to_string();
+    assert!(
+        err.starts_with("keyring is corrupt") && err.contains("heliosdb.keyring is missing"),
+        "{err}"
+    );
+    // Inspecting without a key says the same, and nothing was written.
+    let err = StorageEngine::inspect(&db).unwrap_err().to_string();
+    assert!(err.contains("heliosdb.keyring is missing"), "{err}");
+    let after: Vec<_> = common::files_under(&db)
+        .iter()
+        .map(|f| std::fs::read(f).unwrap())
+        .collect();
+    assert_eq!(before, after);
+    std::fs::write(&file, &original).unwrap();
+    assert_eq!(
+        StorageEngine::open(&db, &config)
+            .unwrap()
+            .scan_table("people")
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+#[test]
 fn truncated_or_corrupt_keyring_is_reported_as_such() {
     let (_dir, db, config) = setup_with(heliosdb_nano::config::RecordKeys::Blind);
     let original = {

@@ -211,6 +211,9 @@ pub(crate) fn peek(path: &Path) -> Result<(Option<bool>, Option<Keyring>)> {
     if let Some(stored) = keyring_file::read(path)? {
         return Ok((Some(true), Some(stored.ring)));
     }
+    if files_are_encrypted(path) {
+        return Err(missing_keyring_file(path));
+    }
     let opts = Options::default();
     let db = DB::open_cf_for_read_only(&opts, path, cf_names(), false)?;
     let cf = db
@@ -288,6 +291,11 @@ impl SealedStore {
             }
         }
         let existed = !in_memory && exists(path);
+        if existed && files_are_encrypted(path) {
+            // RocksDB's files carry file-layer headers, but their keyring
+            // file is gone: without it nothing here can be read.
+            return Err(missing_keyring_file(path));
+        }
         let ordered = config.storage.record_keys == RecordKeys::Ordered;
         if let (Some(src), false, false, true) = (&source, existed, in_memory, ordered) {
             return Self::create_format2_encrypted(path, config, Arc::clone(src));
@@ -1471,4 +1479,22 @@ fn is_rocksdb_file(name: &str) -> bool {
             name.strip_suffix(ext)
                 .is_some_and(|stem| !stem.is_empty() && stem.bytes().all(|b| b.is_ascii_digit()))
         })
+}
+
+/// Whether the database at `path` was written through the file layer (its
+/// `CURRENT` starts with the file-encryption magic).
+fn files_are_encrypted(path: &Path) -> bool {
+    let mut head = [0u8; 8];
+    std::fs::File::open(path.join("CURRENT"))
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .is_ok()
+        && head == heliosdb_fileenc::MAGIC
+}
+
+fn missing_keyring_file(path: &Path) -> Error {
+    Error::Keys(heliosdb_keys::Error::KeyringCorrupt(format!(
+        "{} is missing: the database's files are encrypted under keys only it holds; \
+         restore it (and the directory) from a backup",
+        keyring_file::path(path).display()
+    )))
 }
