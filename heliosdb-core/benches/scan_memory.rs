@@ -83,7 +83,7 @@ fn main() {
         let row = row.expect("row");
         assert_eq!(row.values.len(), 2);
         n += 1;
-        if n % 256 == 0 {
+        if n.is_multiple_of(256) {
             peak = peak.max(rss());
         }
     }
