@@ -555,33 +555,31 @@ impl StorageEngine {
                 "table '{table}' has no primary key to range over"
             )));
         }
+        // The bounds as format-2 row keys, `[lo, hi)`. Encodings are
+        // prefix-free: no row key extends another, so `key ‖ 0x00` is the
+        // first key after `key`.
         let prefix = table_id_bytes(def.id);
+        let key_of = |v: &Value| {
+            let mut k = prefix.to_vec();
+            v.encode_ordered(&mut k);
+            k
+        };
+        let after = |v: &Value| {
+            let mut k = key_of(v);
+            k.push(0);
+            k
+        };
+        let lo = match &lower {
+            Bound::Included(v) => key_of(v),
+            Bound::Excluded(v) => after(v),
+            Bound::Unbounded => prefix.to_vec(),
+        };
+        let hi = match &upper {
+            Bound::Included(v) => Some(after(v)),
+            Bound::Excluded(v) => Some(key_of(v)),
+            Bound::Unbounded => crate::engine::prefix_successor(&prefix),
+        };
         let inner: Box<dyn Iterator<Item = Result<Tuple>> + '_> = if self.store().ordered() {
-            let key_of = |v: &Value| {
-                let mut k = prefix.to_vec();
-                v.encode_ordered(&mut k);
-                k
-            };
-            // Encodings are prefix-free: no row key extends another, so
-            // `key ‖ 0x00` is the first key after `key`.
-            let lo = match &lower {
-                Bound::Included(v) => key_of(v),
-                Bound::Excluded(v) => {
-                    let mut k = key_of(v);
-                    k.push(0);
-                    k
-                }
-                Bound::Unbounded => prefix.to_vec(),
-            };
-            let hi = match &upper {
-                Bound::Included(v) => {
-                    let mut k = key_of(v);
-                    k.push(0);
-                    Some(k)
-                }
-                Bound::Excluded(v) => Some(key_of(v)),
-                Bound::Unbounded => crate::engine::prefix_successor(&prefix),
-            };
             let name = def.name.clone();
             Box::new(
                 self.scan_iter(txn, Cf::Rows, &lo, hi.as_deref())?
@@ -591,23 +589,22 @@ impl StorageEngine {
                     }),
             )
         } else {
+            // Blind keys have no order: read the table, keep the rows whose
+            // format-2 key would fall in `[lo, hi)`, and sort by that key,
+            // so both layouts answer in the same order.
             let rows = self
                 .scan_merged(txn, Cf::Rows, &prefix)
                 .map_err(|e| crate::engine::relocate_row(e, &def.name))?;
             let mut out = Vec::with_capacity(rows.len());
             for (_, bytes) in rows {
                 let t = Tuple::decode(&bytes)?;
-                if let Some(i) = pki {
-                    if !in_bounds(&t.values[i], &lower, &upper) {
-                        continue;
-                    }
+                let k = pki.map(|i| key_of(&t.values[i])).unwrap_or_default();
+                if pki.is_none() || (k >= lo && hi.as_ref().is_none_or(|h| k < *h)) {
+                    out.push((k, t));
                 }
-                out.push(t);
             }
-            if let Some(i) = pki {
-                out.sort_by(|a, b| a.values[i].sort_cmp(&b.values[i]));
-            }
-            Box::new(out.into_iter().map(Ok))
+            out.sort_by(|a, b| a.0.cmp(&b.0));
+            Box::new(out.into_iter().map(|(_, t)| Ok(t)))
         };
         Ok(RowStream {
             engine: self,
@@ -842,27 +839,6 @@ impl StorageEngine {
         }
         Ok(out)
     }
-}
-
-/// Whether `v` lies within `(lower, upper)` in key order.
-fn in_bounds(v: &Value, lower: &Bound<Value>, upper: &Bound<Value>) -> bool {
-    let key = |v: &Value| {
-        let mut k = Vec::new();
-        v.encode_ordered(&mut k);
-        k
-    };
-    let k = key(v);
-    let lo_ok = match lower {
-        Bound::Included(b) => k >= key(b),
-        Bound::Excluded(b) => k > key(b),
-        Bound::Unbounded => true,
-    };
-    let hi_ok = match upper {
-        Bound::Included(b) => k <= key(b),
-        Bound::Excluded(b) => k < key(b),
-        Bound::Unbounded => true,
-    };
-    lo_ok && hi_ok
 }
 
 /// Rows of a table in primary-key order, read as the iterator advances (see

@@ -248,43 +248,28 @@ fn key_of(v: &Value) -> Vec<u8> {
 }
 
 fn tighter_lower(a: Bound<Value>, b: Bound<Value>) -> Bound<Value> {
-    match (&a, &b) {
-        (Bound::Unbounded, _) => b,
-        (_, Bound::Unbounded) => a,
-        (Bound::Included(x) | Bound::Excluded(x), Bound::Included(y) | Bound::Excluded(y)) => {
-            match key_of(x).cmp(&key_of(y)) {
-                std::cmp::Ordering::Less => b,
-                std::cmp::Ordering::Greater => a,
-                // Equal values: the exclusive bound is the tighter.
-                std::cmp::Ordering::Equal => {
-                    if matches!(a, Bound::Excluded(_)) {
-                        a
-                    } else {
-                        b
-                    }
-                }
-            }
-        }
-    }
+    tighter(a, b, std::cmp::Ordering::Greater)
 }
 
 fn tighter_upper(a: Bound<Value>, b: Bound<Value>) -> Bound<Value> {
-    match (&a, &b) {
-        (Bound::Unbounded, _) => b,
-        (_, Bound::Unbounded) => a,
+    tighter(a, b, std::cmp::Ordering::Less)
+}
+
+/// The tighter of two bounds on one side: the one whose value lies further
+/// in direction `inward` (`Greater` for lower bounds, `Less` for upper);
+/// for equal values, the exclusive one.
+fn tighter(a: Bound<Value>, b: Bound<Value>, inward: std::cmp::Ordering) -> Bound<Value> {
+    let order = match (&a, &b) {
+        (Bound::Unbounded, _) => return b,
+        (_, Bound::Unbounded) => return a,
         (Bound::Included(x) | Bound::Excluded(x), Bound::Included(y) | Bound::Excluded(y)) => {
-            match key_of(x).cmp(&key_of(y)) {
-                std::cmp::Ordering::Less => a,
-                std::cmp::Ordering::Greater => b,
-                std::cmp::Ordering::Equal => {
-                    if matches!(a, Bound::Excluded(_)) {
-                        a
-                    } else {
-                        b
-                    }
-                }
-            }
+            key_of(x).cmp(&key_of(y))
         }
+    };
+    if order == inward || (order.is_eq() && matches!(a, Bound::Excluded(_))) {
+        a
+    } else {
+        b
     }
 }
 

@@ -591,19 +591,10 @@ impl SealedStore {
     /// Brings the file layer's keys in line with `ring` (a new file key
     /// becomes the one new files are written under).
     fn refresh_file_keys(&self, ring: &Keyring, unlocked: &UnlockedKeyring) -> Result<()> {
-        let Some(files) = &self.files else {
-            return Ok(());
-        };
-        for d in ring.deks.iter().filter(|d| d.purpose == DekPurpose::File) {
-            let key = unlocked
-                .key(DekId(d.id))
-                .ok_or_else(|| Error::Corrupt(format!("file key {} was not unwrapped", d.id)))?;
-            files.keys.insert(d.id, key.clone_secret());
+        match &self.files {
+            Some(files) => sync_file_keys(&files.keys, ring, unlocked),
+            None => Ok(()),
         }
-        if let Some(active) = ring.active_file_dek() {
-            files.keys.set_current(active.id);
-        }
-        Ok(())
     }
 
     fn keyring_cf(&self) -> Result<&rocksdb::ColumnFamily> {
@@ -1407,21 +1398,28 @@ fn file_keys(ring: &Keyring, unlocked: &UnlockedKeyring) -> Result<MemoryFileKey
     let active = ring
         .active_file_dek()
         .ok_or_else(|| Error::Corrupt("the keyring file holds no active file key".into()))?;
-    let key_of = |id: u32| {
-        unlocked
-            .key(DekId(id))
-            .map(heliosdb_crypto::SecretKey::clone_secret)
-            .ok_or_else(|| Error::Corrupt(format!("file key {id} was not unwrapped")))
-    };
-    let keys = MemoryFileKeys::new(active.id, key_of(active.id)?);
-    for d in ring
-        .deks
-        .iter()
-        .filter(|d| d.purpose == DekPurpose::File && d.id != active.id)
-    {
-        keys.insert(d.id, key_of(d.id)?);
-    }
+    let keys = MemoryFileKeys::new(active.id, file_key(unlocked, active.id)?);
+    sync_file_keys(&keys, ring, unlocked)?;
     Ok(keys)
+}
+
+/// Brings `keys` in line with the keyring's file keys: every one present,
+/// the active one current.
+fn sync_file_keys(keys: &MemoryFileKeys, ring: &Keyring, unlocked: &UnlockedKeyring) -> Result<()> {
+    for d in ring.deks.iter().filter(|d| d.purpose == DekPurpose::File) {
+        keys.insert(d.id, file_key(unlocked, d.id)?);
+    }
+    if let Some(active) = ring.active_file_dek() {
+        keys.set_current(active.id);
+    }
+    Ok(())
+}
+
+fn file_key(unlocked: &UnlockedKeyring, id: u32) -> Result<heliosdb_crypto::SecretKey> {
+    unlocked
+        .key(DekId(id))
+        .map(heliosdb_crypto::SecretKey::clone_secret)
+        .ok_or_else(|| Error::Corrupt(format!("file key {id} was not unwrapped")))
 }
 
 fn not_encrypted(path: &Path) -> Error {
