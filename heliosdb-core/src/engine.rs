@@ -69,6 +69,22 @@ struct TxnState {
     /// scans, range scans, index probes and key-value scans: a later write
     /// of any key in one of them is a phantom for us.
     scans: BTreeSet<(Cf, Vec<u8>, Option<Vec<u8>>)>,
+    /// Open savepoints, oldest first: name, how many ops were pending, and
+    /// the overlay then. Reads and scans are kept on rollback to one (what
+    /// was read still has to be valid at commit: more validation, never
+    /// less).
+    savepoints: Vec<Savepoint>,
+    /// Tables created while the transaction is open: creation commits at
+    /// once (the catalog is not transactional), so a rollback drops them.
+    created_tables: Vec<String>,
+}
+
+/// What a savepoint returns to.
+struct Savepoint {
+    name: String,
+    ops: usize,
+    overlay: BTreeMap<(Cf, Vec<u8>), Option<Vec<u8>>>,
+    created_tables: usize,
 }
 
 impl TxnState {
@@ -232,6 +248,8 @@ pub struct StorageEngine {
     /// Ids of [`crate::Transaction`] handles.
     next_handle: AtomicU64,
     tables: RwLock<Option<TableMap>>,
+    /// Counts schema changes (see [`StorageEngine::schema_generation`]).
+    schema_generation: AtomicU64,
     pub(crate) worker: Mutex<Option<crate::rotation::Worker>>,
     pub(crate) audit: Option<Arc<crate::audit::AuditLog>>,
 }
@@ -392,6 +410,7 @@ impl StorageEngine {
             txns: Mutex::new(HashMap::new()),
             next_handle: AtomicU64::new(1),
             tables: RwLock::new(None),
+            schema_generation: AtomicU64::new(0),
             worker: Mutex::new(None),
             audit: None,
         };
@@ -730,6 +749,18 @@ impl StorageEngine {
         &self.tables
     }
 
+    pub(crate) fn bump_schema_generation(&self) {
+        self.schema_generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// A number that changes whenever a table is created or dropped or an
+    /// index created (including the drop of a table whose creating
+    /// transaction rolled back): layers that cache table definitions
+    /// compare it to know theirs are stale.
+    pub fn schema_generation(&self) -> u64 {
+        self.schema_generation.load(Ordering::Acquire)
+    }
+
     /// Read through transaction `txn` (if open).
     pub(crate) fn read(&self, txn: TxnKey, cf: Cf, key: &[u8]) -> Result<Option<Vec<u8>>> {
         let mut txns = lock(&self.txns);
@@ -857,12 +888,21 @@ impl StorageEngine {
                     .map(|(cf, _)| *cf)
             });
         if let Some(cf) = conflict {
+            drop(guard);
+            self.drop_created_tables(state.created_tables);
             return Err(Error::Conflict(format!(
                 "a transaction that committed after this one began changed {} this one read",
                 cf.describe()
             )));
         }
-        let seq = self.apply_commit(&state.ops)?;
+        let seq = match self.apply_commit(&state.ops) {
+            Ok(seq) => seq,
+            Err(e) => {
+                drop(guard);
+                self.drop_created_tables(state.created_tables);
+                return Err(e);
+            }
+        };
         drop(guard);
         self.after_commit(seq, &state.ops)
     }
@@ -876,10 +916,120 @@ impl StorageEngine {
     }
 
     pub(crate) fn rollback_as(&self, txn: TxnKey) -> Result<()> {
-        lock(&self.txns)
+        let state = lock(&self.txns)
             .remove(&txn)
-            .map(|_| ())
-            .ok_or_else(|| Error::Transaction("rollback without an open transaction".into()))
+            .ok_or_else(|| Error::Transaction("rollback without an open transaction".into()))?;
+        self.drop_created_tables(state.created_tables);
+        Ok(())
+    }
+
+    /// Records that the calling thread's open transaction (if any) created
+    /// `table`, so that rolling it back drops the table again.
+    pub(crate) fn note_created_table(&self, table: &str) {
+        if let Some(state) = lock(&self.txns).get_mut(&TxnKey::thread()) {
+            state.created_tables.push(table.to_string());
+        }
+    }
+
+    /// Whether the calling thread's open transaction has written rows (an
+    /// index created now would miss them: index creation reads committed
+    /// rows only).
+    pub fn transaction_wrote_rows(&self) -> bool {
+        lock(&self.txns)
+            .get(&TxnKey::thread())
+            .is_some_and(|s| s.ops.iter().any(|o| matches!(o.cf(), Cf::Rows | Cf::Index)))
+    }
+
+    /// Whether the calling thread's open transaction created tables (which
+    /// other transactions already see, without what it wrote about them).
+    pub fn transaction_created_tables(&self) -> bool {
+        lock(&self.txns)
+            .get(&TxnKey::thread())
+            .is_some_and(|s| !s.created_tables.is_empty())
+    }
+
+    /// Undoes table creations of a transaction being rolled back, newest
+    /// first. A failure is logged: the table stays, empty of the rolled
+    /// back rows, and can be dropped by hand.
+    fn drop_created_tables(&self, tables: Vec<String>) {
+        for t in tables.into_iter().rev() {
+            if let Err(e) = self.drop_table_now(&t) {
+                tracing::error!(table = %t, error = %e, "dropping a table created by a rolled-back transaction failed");
+            }
+        }
+    }
+
+    /// `SAVEPOINT name` in the calling thread's transaction: a point that
+    /// [`StorageEngine::rollback_to_savepoint`] returns to. A name may be
+    /// reused; the newest savepoint of a name is the one meant.
+    ///
+    /// # Errors
+    /// [`Error::Transaction`] when no transaction is open.
+    pub fn savepoint(&self, name: &str) -> Result<()> {
+        let mut txns = lock(&self.txns);
+        let state = txns.get_mut(&TxnKey::thread()).ok_or_else(|| {
+            Error::Transaction("SAVEPOINT can only be used in transaction blocks".into())
+        })?;
+        let mark = Savepoint {
+            name: name.to_string(),
+            ops: state.ops.len(),
+            overlay: state.overlay.clone(),
+            created_tables: state.created_tables.len(),
+        };
+        state.savepoints.push(mark);
+        Ok(())
+    }
+
+    /// `ROLLBACK TO SAVEPOINT name`: drops every write made since the
+    /// savepoint (it stays, and savepoints made after it are removed).
+    ///
+    /// # Errors
+    /// [`Error::Transaction`] when no transaction is open or no savepoint
+    /// has that name.
+    pub fn rollback_to_savepoint(&self, name: &str) -> Result<()> {
+        let created = {
+            let mut txns = lock(&self.txns);
+            let state = txns.get_mut(&TxnKey::thread()).ok_or_else(|| {
+                Error::Transaction(
+                    "ROLLBACK TO SAVEPOINT can only be used in transaction blocks".into(),
+                )
+            })?;
+            let at = state
+                .savepoints
+                .iter()
+                .rposition(|p| p.name == name)
+                .ok_or_else(|| {
+                    Error::Transaction(format!("savepoint \"{name}\" does not exist"))
+                })?;
+            state.savepoints.truncate(at + 1);
+            let mark = &state.savepoints[at];
+            let (ops, overlay, tables) = (mark.ops, mark.overlay.clone(), mark.created_tables);
+            state.ops.truncate(ops);
+            state.overlay = overlay;
+            state.created_tables.split_off(tables)
+        };
+        self.drop_created_tables(created);
+        Ok(())
+    }
+
+    /// `RELEASE SAVEPOINT name`: forgets the savepoint and those made after
+    /// it; their writes stay in the transaction.
+    ///
+    /// # Errors
+    /// [`Error::Transaction`] when no transaction is open or no savepoint
+    /// has that name.
+    pub fn release_savepoint(&self, name: &str) -> Result<()> {
+        let mut txns = lock(&self.txns);
+        let state = txns.get_mut(&TxnKey::thread()).ok_or_else(|| {
+            Error::Transaction("RELEASE SAVEPOINT can only be used in transaction blocks".into())
+        })?;
+        let at = state
+            .savepoints
+            .iter()
+            .rposition(|p| p.name == name)
+            .ok_or_else(|| Error::Transaction(format!("savepoint \"{name}\" does not exist")))?;
+        state.savepoints.truncate(at);
+        Ok(())
     }
 
     /// Whether the calling thread has an open transaction.

@@ -171,6 +171,7 @@ impl StorageEngine {
     }
 
     fn invalidate_tables(&self) {
+        self.bump_schema_generation();
         *self
             .tables_cache()
             .write()
@@ -234,7 +235,16 @@ impl StorageEngine {
             );
             ctx.put(Cf::Catalog, key, serde_json::to_vec(&def)?);
             Ok(())
-        })
+        })?;
+        self.note_created_table(name);
+        Ok(())
+    }
+
+    /// Drops a table at once (the rollback of its creation).
+    pub(crate) fn drop_table_now(&self, name: &str) -> Result<()> {
+        let r = self.drop_table(name);
+        self.audit_result(EventType::SchemaChange, Some(name), "drop_table", &r, |_| 0);
+        r
     }
 
     fn drop_table(&self, name: &str) -> Result<()> {

@@ -27,7 +27,7 @@ pub enum KeySourceConfig {
     Password,
     /// A key in a key management service (envelope encryption).
     Kms {
-        /// `aws`, `azure`, `gcp` or `vault`.
+        /// `aws`, `azure`, `gcp`, `pkcs11` or `vault`.
         provider: String,
         /// The provider's key identifier (alias, ARN, key URL, resource name).
         key_id: String,
@@ -49,7 +49,7 @@ pub const PASSWORD_ENV: &str = "HELIOSDB_PASSWORD";
 /// `provider` and `key_id` in the `Kms` table.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KmsSpec {
-    /// `aws`, `azure`, `gcp`, `vault`.
+    /// `aws`, `azure`, `gcp`, `pkcs11`, `vault`.
     pub provider: String,
     /// The provider's key identifier.
     pub key_id: String,
@@ -293,7 +293,7 @@ pub fn kms_source(spec: &KmsSpec) -> Result<Arc<dyn KeySource>> {
             return (p.build)(spec);
         }
     }
-    let known = ["aws", "azure", "gcp", "vault"];
+    let known = ["aws", "azure", "gcp", "pkcs11", "vault"];
     if known.contains(&spec.provider.as_str()) {
         Err(Error::Unsupported(format!(
             "KMS provider '{0}' is not compiled in: build heliosdb-nano with `--features {0}` (or `kms-all`)",
@@ -301,7 +301,7 @@ pub fn kms_source(spec: &KmsSpec) -> Result<Arc<dyn KeySource>> {
         )))
     } else {
         Err(Error::Unsupported(format!(
-            "unknown KMS provider '{}' (known: aws, azure, gcp, vault)",
+            "unknown KMS provider '{}' (known: aws, azure, gcp, pkcs11, vault)",
             spec.provider
         )))
     }

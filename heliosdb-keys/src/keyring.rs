@@ -303,6 +303,11 @@ fn decrypt_hint(source: &dyn KeySource) -> String {
             "grant decrypt: allow the unwrapKey operation on {key} (key permission unwrapKey, \
              or the Key Vault Crypto User role), not only wrapKey"
         ),
+        Some("pkcs11") => format!(
+            "the HSM key {key} must be allowed to decrypt: create it with CKA_DECRYPT = true \
+             (mechanism aes-gcm) or CKA_UNWRAP = true (aes-key-wrap); most tokens cannot \
+             change these attributes later"
+        ),
         _ => "grant decrypt: the new key must be able to unwrap what it wraps".into(),
     }
 }

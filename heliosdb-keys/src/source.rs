@@ -40,7 +40,7 @@ pub struct SourceDescription {
     /// provider and key id. Never a key or a password.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locator: Option<String>,
-    /// The KMS provider name (`aws`, `azure`, `gcp`, `vault`) for KMS sources.
+    /// The KMS provider name (`aws`, `azure`, `gcp`, `pkcs11`, `vault`) for KMS sources.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
 }
@@ -91,7 +91,7 @@ impl fmt::Display for SourceDescription {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KmsKeyRef {
-    /// `aws`, `azure`, `gcp`, `vault`.
+    /// `aws`, `azure`, `gcp`, `pkcs11`, `vault`.
     pub provider: String,
     /// The key id as the KMS names it (ARN, key URL, resource name).
     pub key_id: String,

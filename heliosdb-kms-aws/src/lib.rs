@@ -9,21 +9,42 @@
 //! `DescribeKey`), which is what [`KeySource::matches`] compares: no trial
 //! decryption.
 //!
+//! # Encryption context
+//!
+//! New slots send the AAD as named pairs, `heliosdb:purpose = root-key`,
+//! `heliosdb:db = <database id>`, `heliosdb:slot = <slot number>`, so key
+//! policies can use `kms:EncryptionContext:heliosdb:db` conditions and
+//! CloudTrail shows which database a request was for. Slots made before
+//! that carry the whole AAD as hex in one pair, `heliosdb:aad`
+//! ([`CONTEXT_KEY`]). Which form a slot used is recorded in the slot
+//! header (option [`CONTEXT_FORM_OPTION`] = `named-v1`; absent: the old
+//! form), so opening a database makes exactly one `Decrypt` with the right
+//! context: no trial of one form after the other. Both forms carry the same
+//! information, so the record (which travels with the database) can only
+//! pick a context under which the blob fails to open, never widen what a
+//! blob opens for. A KEK rotation re-wraps an old slot into a new,
+//! named-pair one.
+//!
 //! Configuration: `key_source = { Kms = { provider = "aws", key_id = "alias/…" } }`
-//! with options `region`, `endpoint`, `profile`, `max_attempts`,
-//! `timeout_secs` in `[encryption.kms]`. Credentials come from the SDK's
-//! default chain (environment, profile, SSO, web identity, container and
-//! instance roles); they never pass through this crate's options. An
+//! with options `region`, `endpoint`, `profile`, `role_arn`, `external_id`,
+//! `session_name`, `max_attempts`, `timeout_secs` in `[encryption.kms]`.
+//! Credentials come from the SDK's default chain (environment, profile,
+//! SSO, web identity, container and instance roles); they never pass
+//! through this crate's options. With `role_arn`, those credentials only
+//! call STS `AssumeRole` (with `external_id` when given, session name
+//! `session_name`, default `heliosdb-nano`), and the role's temporary
+//! credentials, refreshed before they expire, make the KMS calls. An
 //! `endpoint` must be `https://` unless `insecure_endpoint = "true"` (local
-//! emulators such as moto). A slot records the key's ARN and region only:
-//! the endpoint is the caller's to give, never the database's.
+//! emulators such as moto); it applies to STS too. A slot records the
+//! key's ARN and region only: the endpoint and the role are the caller's
+//! to give, never the database's.
 //!
 //! # API boundary
 //!
 //! Depends on `heliosdb-keys` only (plus the AWS SDK). No key bytes reach a
 //! log, an error or `Debug` output.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,17 +67,40 @@ use zeroize::Zeroizing;
 /// Provider name in configuration and in key headers.
 pub const PROVIDER: &str = "aws";
 
-/// The encryption-context entry that carries the keyring's AAD (hex).
+/// The encryption-context entry that carries the whole AAD (hex): every
+/// request of slots made before named pairs, and of AADs that are not a
+/// root-key wrap (which the keyring does not send to a KMS).
 pub const CONTEXT_KEY: &str = "heliosdb:aad";
+/// Named-pair context: what is wrapped (`root-key`).
+pub const CONTEXT_PURPOSE: &str = "heliosdb:purpose";
+/// Named-pair context: the database id.
+pub const CONTEXT_DB: &str = "heliosdb:db";
+/// Named-pair context: the keyring slot number (decimal).
+pub const CONTEXT_SLOT: &str = "heliosdb:slot";
+/// The slot option recording the encryption-context form of its wrap.
+pub const CONTEXT_FORM_OPTION: &str = "encryption_context";
+/// [`CONTEXT_FORM_OPTION`]'s value for named pairs.
+pub const CONTEXT_FORM_NAMED: &str = "named-v1";
+
+/// The keyring's root-key AAD: this label, the database id, the slot
+/// number (u32, big-endian). Kept in step with `heliosdb-keys`.
+const ROOT_WRAP_LABEL: &[u8] = b"heliosdb-nano/root/v1";
 
 /// Options this provider understands.
-pub const OPTIONS: [&str; 5] = [
+pub const OPTIONS: [&str; 8] = [
     "region",
     "endpoint",
     "profile",
+    "role_arn",
+    "external_id",
+    "session_name",
     "max_attempts",
     "timeout_secs",
 ];
+
+/// The STS session name when `role_arn` is given without `session_name`:
+/// what CloudTrail shows as the assumed-role session.
+pub const DEFAULT_SESSION_NAME: &str = "heliosdb-nano";
 
 /// Options recorded in a slot: the region is part of the key's identity
 /// (its ARN names it) and routes only to AWS's own endpoints. The endpoint
@@ -88,8 +132,17 @@ struct Settings {
     region: Option<String>,
     endpoint: Option<String>,
     profile: Option<String>,
+    role: Option<AssumeRole>,
     max_attempts: u32,
     timeout: Duration,
+}
+
+/// The role to assume on top of the default credential chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct AssumeRole {
+    arn: String,
+    external_id: Option<String>,
+    session_name: String,
 }
 
 impl Settings {
@@ -129,6 +182,7 @@ impl Settings {
             region,
             endpoint,
             profile: spec.options.get("profile").cloned(),
+            role: parse_role(spec)?,
             max_attempts: num("max_attempts", u64::from(DEFAULT_MAX_ATTEMPTS), 10)? as u32,
             timeout: Duration::from_secs(num("timeout_secs", DEFAULT_TIMEOUT_SECS, 600)?),
             key_id,
@@ -143,6 +197,121 @@ impl Settings {
         }
         out
     }
+}
+
+/// `role_arn`, `external_id`, `session_name`, checked as STS checks them so
+/// a typo is named at startup, not as an STS refusal on first use.
+fn parse_role(spec: &KmsSpec) -> Result<Option<AssumeRole>> {
+    let opt = |name: &str| {
+        spec.options
+            .get(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let bad = |m: String| Err(Error::Unsupported(m));
+    let Some(arn) = opt("role_arn") else {
+        for dependent in ["external_id", "session_name"] {
+            if opt(dependent).is_some() {
+                return bad(format!(
+                    "option '{dependent}' of KMS provider aws needs 'role_arn' (the role to assume)"
+                ));
+            }
+        }
+        return Ok(None);
+    };
+    let mut parts = arn.splitn(6, ':');
+    let is_role = matches!(
+        (parts.next(), parts.next(), parts.next(), parts.nth(1), parts.next()),
+        (Some("arn"), Some(p), Some("iam"), Some(account), Some(res))
+            if !p.is_empty() && account.len() == 12
+                && account.bytes().all(|b| b.is_ascii_digit())
+                && res.starts_with("role/") && res.len() > 5
+    );
+    if !is_role {
+        return bad(format!(
+            "option 'role_arn' of KMS provider aws must be an IAM role ARN \
+             (arn:aws:iam::ACCOUNT:role/NAME), got {arn:?}"
+        ));
+    }
+    // STS: 2 to 64 characters of [\w+=,.@-] (session names), 2 to 1224 of
+    // [\w+=,.@:/-] (external ids).
+    let sts_chars = |v: &str, extra: &[u8]| {
+        v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b) || extra.contains(&b))
+    };
+    let session_name = opt("session_name").unwrap_or_else(|| DEFAULT_SESSION_NAME.to_string());
+    if !(2..=64).contains(&session_name.len()) || !sts_chars(&session_name, b"") {
+        return bad(format!(
+            "option 'session_name' of KMS provider aws must be 2 to 64 characters of \
+             letters, digits and _+=,.@-, got {session_name:?}"
+        ));
+    }
+    let external_id = opt("external_id");
+    if let Some(x) = &external_id {
+        if !(2..=1224).contains(&x.len()) || !sts_chars(x, b":/") {
+            return bad(
+                "option 'external_id' of KMS provider aws must be 2 to 1224 characters of \
+                 letters, digits and _+=,.@:/-"
+                    .into(),
+            );
+        }
+    }
+    Ok(Some(AssumeRole {
+        arn,
+        external_id,
+        session_name,
+    }))
+}
+
+/// Which encryption context a slot's wrap used (see the crate docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ContextForm {
+    /// `heliosdb:aad = hex(AAD)`: slots made before named pairs.
+    Legacy,
+    /// `heliosdb:purpose`, `heliosdb:db`, `heliosdb:slot`.
+    Named,
+}
+
+impl ContextForm {
+    /// The form a slot header records; no record is the old form.
+    fn of(kms: &KmsKeyRef) -> ContextForm {
+        match kms.options.get(CONTEXT_FORM_OPTION).map(String::as_str) {
+            Some(CONTEXT_FORM_NAMED) => ContextForm::Named,
+            _ => ContextForm::Legacy,
+        }
+    }
+}
+
+/// The encryption context for `aad` in `form`. Named pairs are a one-to-one
+/// image of a root-key AAD (label, then database id, then slot), so they
+/// bind exactly what the hex form binds. An AAD of another shape keeps the
+/// hex form: a context value must be text, and no other AAD reaches a KMS.
+pub fn encryption_context(named: bool, aad: &[u8]) -> HashMap<String, String> {
+    let mut ctx = HashMap::new();
+    let parsed = aad
+        .strip_prefix(ROOT_WRAP_LABEL)
+        .filter(|rest| rest.len() > 4)
+        .and_then(|rest| {
+            let (db, slot) = rest.split_at(rest.len() - 4);
+            let db = std::str::from_utf8(db).ok()?;
+            let slot = u32::from_be_bytes(slot.try_into().ok()?);
+            Some((db, slot))
+        });
+    match parsed {
+        Some((db, slot)) if named => {
+            ctx.insert(CONTEXT_PURPOSE.to_string(), "root-key".to_string());
+            ctx.insert(CONTEXT_DB.to_string(), db.to_string());
+            ctx.insert(CONTEXT_SLOT.to_string(), slot.to_string());
+        }
+        _ => {
+            ctx.insert(CONTEXT_KEY.to_string(), hex::encode(aad));
+        }
+    }
+    ctx
+}
+
+fn context_for(form: ContextForm, aad: &[u8]) -> HashMap<String, String> {
+    encryption_context(form == ContextForm::Named, aad)
 }
 
 /// `arn:aws:kms:REGION:ACCOUNT:key/ID` → `REGION`.
@@ -189,7 +358,26 @@ impl OnceClient {
                 if let Some(p) = &s.profile {
                     loader = loader.profile_name(p.clone());
                 }
-                Client::new(&loader.load().await)
+                let base = loader.load().await;
+                let Some(role) = &s.role else {
+                    return Client::new(&base);
+                };
+                // The default chain's credentials call STS (through the
+                // same endpoint, region and retry settings); the role's
+                // temporary credentials, cached and refreshed before they
+                // expire, sign the KMS calls.
+                let mut assume = aws_config::sts::AssumeRoleProvider::builder(role.arn.clone())
+                    .session_name(role.session_name.clone())
+                    .configure(&base);
+                if let Some(x) = &role.external_id {
+                    assume = assume.external_id(x.clone());
+                }
+                let provider = assume.build().await;
+                Client::from_conf(
+                    aws_sdk_kms::config::Builder::from(&base)
+                        .credentials_provider(provider)
+                        .build(),
+                )
             })
             .await
     }
@@ -215,6 +403,7 @@ impl fmt::Debug for AwsKmsSource {
             .field("key_id", &s.key_id)
             .field("region", &s.region)
             .field("endpoint", &s.endpoint)
+            .field("role_arn", &s.role.as_ref().map(|r| &r.arn))
             .finish_non_exhaustive()
     }
 }
@@ -339,6 +528,13 @@ impl Inner {
 
     async fn header(&self) -> Result<KekHeader> {
         let arn = self.resolve().await?.clone();
+        let mut options = self.settings.stored_options();
+        // Not an identity option: read from the slot by wrap and unwrap,
+        // never turned into a setting (see `ContextForm`).
+        options.insert(
+            CONTEXT_FORM_OPTION.to_string(),
+            CONTEXT_FORM_NAMED.to_string(),
+        );
         Ok(KekHeader {
             source: self.description(),
             key_check: None,
@@ -347,18 +543,23 @@ impl Inner {
                 provider: PROVIDER.to_string(),
                 key_id: arn,
                 key_version: None,
-                options: self.settings.stored_options(),
+                options,
             }),
         })
     }
 
-    async fn encrypt(&self, arn: String, key: Zeroizing<Vec<u8>>, aad: Vec<u8>) -> Result<Vec<u8>> {
+    async fn encrypt(
+        &self,
+        arn: String,
+        key: Zeroizing<Vec<u8>>,
+        context: HashMap<String, String>,
+    ) -> Result<Vec<u8>> {
         let client = self.client.get(&self.settings).await;
         let out = client
             .encrypt()
             .key_id(&arn)
             .plaintext(Blob::new(key.to_vec()))
-            .encryption_context(CONTEXT_KEY, hex::encode(&aad))
+            .set_encryption_context(Some(context))
             .encryption_algorithm(EncryptionAlgorithmSpec::SymmetricDefault)
             .send()
             .await
@@ -380,19 +581,19 @@ impl Inner {
         &self,
         from: String,
         blob: Vec<u8>,
-        from_aad: Vec<u8>,
+        from_context: HashMap<String, String>,
         to: String,
-        to_aad: Vec<u8>,
+        to_context: HashMap<String, String>,
     ) -> Result<Vec<u8>> {
         let client = self.client.get(&self.settings).await;
         let out = client
             .re_encrypt()
             .ciphertext_blob(Blob::new(blob))
             .source_key_id(&from)
-            .source_encryption_context(CONTEXT_KEY, hex::encode(&from_aad))
+            .set_source_encryption_context(Some(from_context))
             .source_encryption_algorithm(EncryptionAlgorithmSpec::SymmetricDefault)
             .destination_key_id(&to)
-            .destination_encryption_context(CONTEXT_KEY, hex::encode(&to_aad))
+            .set_destination_encryption_context(Some(to_context))
             .destination_encryption_algorithm(EncryptionAlgorithmSpec::SymmetricDefault)
             .send()
             .await
@@ -408,7 +609,7 @@ impl Inner {
             })
     }
 
-    async fn decrypt(&self, blob: Vec<u8>, aad: Vec<u8>) -> Result<SecretKey> {
+    async fn decrypt(&self, blob: Vec<u8>, context: HashMap<String, String>) -> Result<SecretKey> {
         // Pin our own key: KMS refuses a blob another key wrapped instead of
         // quietly using whichever key the blob names.
         let arn = self.identity().await?;
@@ -417,7 +618,7 @@ impl Inner {
             .decrypt()
             .key_id(&arn)
             .ciphertext_blob(Blob::new(blob))
-            .encryption_context(CONTEXT_KEY, hex::encode(&aad))
+            .set_encryption_context(Some(context))
             .encryption_algorithm(EncryptionAlgorithmSpec::SymmetricDefault)
             .send()
             .await
@@ -462,8 +663,8 @@ impl KeySource for AwsKmsSource {
     async fn wrap(&self, header: &KekHeader, key: &SecretKey, aad: &[u8]) -> Result<Vec<u8>> {
         // Wrap under the key the header names (resolved when it was made),
         // so a slot never says one key while another wrapped it.
-        let arn = match header.kms.as_ref().filter(|k| k.provider == PROVIDER) {
-            Some(k) => k.key_id.clone(),
+        let (arn, form) = match header.kms.as_ref().filter(|k| k.provider == PROVIDER) {
+            Some(k) => (k.key_id.clone(), ContextForm::of(k)),
             None => {
                 return Err(Error::Unsupported(
                     "AWS KMS cannot wrap for a slot header it did not make".into(),
@@ -472,9 +673,9 @@ impl KeySource for AwsKmsSource {
         };
         let inner = Arc::clone(&self.inner);
         let plain = Zeroizing::new(key.expose_secret().to_vec());
-        let aad = aad.to_vec();
+        let context = context_for(form, aad);
         self.rt
-            .run(async move { inner.encrypt(arn, plain, aad).await })
+            .run(async move { inner.encrypt(arn, plain, context).await })
             .await
     }
 
@@ -497,28 +698,38 @@ impl KeySource for AwsKmsSource {
             return Ok(None);
         }
         let inner = Arc::clone(&self.inner);
-        let (blob, old_aad, new_aad) = (blob.to_vec(), old_aad.to_vec(), new_aad.to_vec());
+        let blob = blob.to_vec();
+        let from_context = context_for(ContextForm::of(&from), old_aad);
+        let to_context = context_for(ContextForm::of(&to), new_aad);
         self.rt
             .run(async move {
                 inner
-                    .re_encrypt(from.key_id, blob, old_aad, to.key_id, new_aad)
+                    .re_encrypt(from.key_id, blob, from_context, to.key_id, to_context)
                     .await
             })
             .await
             .map(Some)
     }
 
-    async fn unwrap(&self, _header: &KekHeader, blob: &[u8], aad: &[u8]) -> Result<SecretKey> {
+    async fn unwrap(&self, header: &KekHeader, blob: &[u8], aad: &[u8]) -> Result<SecretKey> {
         if blob.is_empty() {
             return Err(kms_error(
                 KmsErrorKind::WrongKey,
                 "empty wrapped key".into(),
             ));
         }
+        // The form the slot's wrap used; a header of another provider (or
+        // none) is an old slot's at most, and Decrypt then refuses anyway.
+        let form = header
+            .kms
+            .as_ref()
+            .filter(|k| k.provider == PROVIDER)
+            .map_or(ContextForm::Legacy, ContextForm::of);
         let inner = Arc::clone(&self.inner);
-        let (blob, aad) = (blob.to_vec(), aad.to_vec());
+        let blob = blob.to_vec();
+        let context = context_for(form, aad);
         self.rt
-            .run(async move { inner.decrypt(blob, aad).await })
+            .run(async move { inner.decrypt(blob, context).await })
             .await
     }
 }
@@ -719,6 +930,108 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("region name"), "{err}");
+    }
+
+    #[test]
+    fn role_options_are_checked_and_never_recorded() {
+        let role = "arn:aws:iam::111122223333:role/heliosdb-app";
+        let s = Settings::parse(&spec(
+            "alias/x",
+            &[("role_arn", role), ("external_id", "tenant-42")],
+        ))
+        .unwrap();
+        let r = s.role.clone().unwrap();
+        assert_eq!(r.arn, role);
+        assert_eq!(r.external_id.as_deref(), Some("tenant-42"));
+        assert_eq!(r.session_name, DEFAULT_SESSION_NAME);
+        // Who calls KMS is the operator's business, not the database's.
+        assert!(s.stored_options().keys().all(|k| k == "region"));
+        let s = Settings::parse(&spec(
+            "alias/x",
+            &[("role_arn", role), ("session_name", "nightly-backup")],
+        ))
+        .unwrap();
+        assert_eq!(s.role.unwrap().session_name, "nightly-backup");
+        assert_eq!(Settings::parse(&spec("alias/x", &[])).unwrap().role, None);
+
+        for (opts, needle) in [
+            (vec![("external_id", "x1")], "needs 'role_arn'"),
+            (vec![("session_name", "s1")], "needs 'role_arn'"),
+            (vec![("role_arn", "heliosdb-app")], "IAM role ARN"),
+            (
+                vec![("role_arn", "arn:aws:iam::111122223333:user/bob")],
+                "IAM role ARN",
+            ),
+            (
+                vec![("role_arn", "arn:aws:iam::1111:role/app")],
+                "IAM role ARN",
+            ),
+            (
+                vec![("role_arn", role), ("session_name", "has space")],
+                "session_name",
+            ),
+            (
+                vec![("role_arn", role), ("external_id", "x")],
+                "external_id",
+            ),
+        ] {
+            let err = Settings::parse(&spec("alias/x", &opts))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(needle), "{opts:?}: {err}");
+        }
+    }
+
+    fn root_aad(db: &str, slot: u32) -> Vec<u8> {
+        let mut aad = ROOT_WRAP_LABEL.to_vec();
+        aad.extend_from_slice(db.as_bytes());
+        aad.extend_from_slice(&slot.to_be_bytes());
+        aad
+    }
+
+    #[test]
+    fn named_context_is_a_one_to_one_image_of_the_root_aad() {
+        let db = "0123456789abcdef0123456789abcdef";
+        let named = encryption_context(true, &root_aad(db, 7));
+        assert_eq!(named.len(), 3);
+        assert_eq!(named[CONTEXT_PURPOSE], "root-key");
+        assert_eq!(named[CONTEXT_DB], db);
+        assert_eq!(named[CONTEXT_SLOT], "7");
+        // Another slot or database: another context.
+        assert_ne!(named, encryption_context(true, &root_aad(db, 8)));
+        assert_ne!(
+            named,
+            encryption_context(true, &root_aad("fedcba9876543210fedcba9876543210", 7))
+        );
+        // The old form: the whole AAD in hex, one pair.
+        let legacy = encryption_context(false, &root_aad(db, 7));
+        assert_eq!(legacy.len(), 1);
+        assert_eq!(legacy[CONTEXT_KEY], hex::encode(root_aad(db, 7)));
+        // What is not a root-key AAD keeps the hex form in both.
+        for aad in [
+            &b"aad"[..],
+            ROOT_WRAP_LABEL,
+            &b"heliosdb-nano/dek/v1xx\0\0\0\x01"[..],
+        ] {
+            assert_eq!(
+                encryption_context(true, aad),
+                encryption_context(false, aad)
+            );
+        }
+        let mut bad_utf8 = ROOT_WRAP_LABEL.to_vec();
+        bad_utf8.extend_from_slice(&[0xff, 0, 0, 0, 1]);
+        assert!(encryption_context(true, &bad_utf8).contains_key(CONTEXT_KEY));
+        // The form comes from the slot record; none is the old form.
+        let mut slot = KmsKeyRef {
+            provider: PROVIDER.into(),
+            key_id: "arn".into(),
+            key_version: None,
+            options: BTreeMap::new(),
+        };
+        assert_eq!(ContextForm::of(&slot), ContextForm::Legacy);
+        slot.options
+            .insert(CONTEXT_FORM_OPTION.into(), CONTEXT_FORM_NAMED.into());
+        assert_eq!(ContextForm::of(&slot), ContextForm::Named);
     }
 
     #[test]

@@ -430,3 +430,167 @@ fn kek_rotation_env_to_kms_to_other_kms_key_with_reencrypt_to_file() {
         .iter()
         .all(|slot| slot.header.kms.is_none()));
 }
+
+/// New slots send the encryption context as named pairs (checked here with
+/// an independent client: Decrypt with exactly those pairs opens the blob,
+/// the old hex pair does not). A slot as older builds wrote it (no form
+/// recorded, `heliosdb:aad` = hex AAD) still opens after the keyring is
+/// encoded and decoded, and a KEK rotation re-wraps it into a named one.
+#[tokio::test(flavor = "multi_thread")]
+async fn new_slots_use_named_context_pairs_and_old_slots_still_open() {
+    use aws_sdk_kms::primitives::Blob;
+    use heliosdb_keys::Keyring;
+    use heliosdb_kms_aws::{
+        encryption_context, CONTEXT_DB, CONTEXT_FORM_NAMED, CONTEXT_FORM_OPTION, CONTEXT_KEY,
+        CONTEXT_PURPOSE, CONTEXT_SLOT,
+    };
+    let moto = Moto::start();
+    let (_, arn) = moto.create_key("alias/context").await;
+    let admin = moto.admin().await;
+    let src = AwsKmsSource::new(&spec("alias/context", &moto.endpoint())).unwrap();
+    let root_aad = |db: &str, slot: u32| {
+        let mut aad = b"heliosdb-nano/root/v1".to_vec();
+        aad.extend_from_slice(db.as_bytes());
+        aad.extend_from_slice(&slot.to_be_bytes());
+        aad
+    };
+    let admin_decrypt = |blob: Vec<u8>, ctx: std::collections::HashMap<String, String>| {
+        let admin = admin.clone();
+        let arn = arn.clone();
+        async move {
+            admin
+                .decrypt()
+                .key_id(arn)
+                .ciphertext_blob(Blob::new(blob))
+                .set_encryption_context(Some(ctx))
+                .send()
+                .await
+                .map(|out| out.plaintext.unwrap().into_inner())
+                .map_err(|e| {
+                    use aws_sdk_kms::error::ProvideErrorMetadata;
+                    e.code().unwrap_or("?").to_string()
+                })
+        }
+    };
+
+    let (mut ring, unlocked) = Keyring::create(&src).await.unwrap();
+    let db = ring.database_id.clone();
+    let slot = ring.slots[0].clone();
+    let kms = slot.header.kms.clone().unwrap();
+    assert_eq!(
+        kms.options.get(CONTEXT_FORM_OPTION).map(String::as_str),
+        Some(CONTEXT_FORM_NAMED)
+    );
+    let blob = hex::decode(&slot.wrapped_root).unwrap();
+    let aad = root_aad(&db, slot.id);
+    let named = encryption_context(true, &aad);
+    assert_eq!(named[CONTEXT_PURPOSE], "root-key");
+    assert_eq!(named[CONTEXT_DB], db);
+    assert_eq!(named[CONTEXT_SLOT], slot.id.to_string());
+    let plain = admin_decrypt(blob.clone(), named).await.unwrap();
+    assert_eq!(&plain[..], &unlocked.root().expose_secret()[..]);
+    let legacy = encryption_context(false, &aad);
+    assert_eq!(legacy.keys().collect::<Vec<_>>(), vec![CONTEXT_KEY]);
+    assert_eq!(
+        admin_decrypt(blob, legacy.clone()).await.unwrap_err(),
+        "InvalidCiphertextException"
+    );
+
+    // The slot as an older build wrote it: no form recorded, hex context.
+    let mut old_header = slot.header.clone();
+    old_header
+        .kms
+        .as_mut()
+        .unwrap()
+        .options
+        .remove(CONTEXT_FORM_OPTION);
+    let old_blob = src.wrap(&old_header, unlocked.root(), &aad).await.unwrap();
+    let plain = admin_decrypt(old_blob.clone(), legacy).await.unwrap();
+    assert_eq!(&plain[..], &unlocked.root().expose_secret()[..]);
+    ring.slots[0].header = old_header;
+    ring.slots[0].wrapped_root = hex::encode(&old_blob);
+    let mut ring = Keyring::decode(&ring.encode()).unwrap();
+    let mut opened = ring.unlock(&src).await.unwrap();
+    assert_eq!(
+        opened.root().expose_secret(),
+        unlocked.root().expose_secret()
+    );
+
+    // A KEK rotation (here onto the same key) re-wraps into a named slot.
+    let new_id = ring
+        .replace_slot(opened.slot_id, &src, &mut opened)
+        .await
+        .unwrap();
+    let new_slot = ring.slots.iter().find(|s| s.id == new_id).unwrap().clone();
+    assert_eq!(ring.slots.len(), 1);
+    assert_eq!(
+        new_slot.header.kms.as_ref().unwrap().options[CONTEXT_FORM_OPTION],
+        CONTEXT_FORM_NAMED
+    );
+    let plain = admin_decrypt(
+        hex::decode(&new_slot.wrapped_root).unwrap(),
+        encryption_context(true, &root_aad(&db, new_id)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(&plain[..], &unlocked.root().expose_secret()[..]);
+    let ring = Keyring::decode(&ring.encode()).unwrap();
+    assert_eq!(
+        ring.unlock(&src).await.unwrap().root().expose_secret(),
+        unlocked.root().expose_secret()
+    );
+}
+
+/// `role_arn`: the default chain's credentials assume the role through
+/// moto's STS (which records the session name and external id the request
+/// carried), and the role's credentials make the KMS calls: moto files
+/// them under the role's account, so a role in another account does not
+/// see this account's key.
+#[test]
+fn role_arn_assumes_the_role_with_external_id_and_session_name() {
+    use heliosdb_keys::KeyManager;
+    let moto = Moto::start();
+    block_on(moto.create_key("alias/role"));
+    let role = "arn:aws:iam::123456789012:role/heliosdb-app";
+    let with_role = |role: &str| {
+        let mut s = spec("alias/role", &moto.endpoint());
+        s.options.insert("role_arn".into(), role.into());
+        s.options.insert("external_id".into(), "tenant-7f3a".into());
+        s.options
+            .insert("session_name".into(), "heliosdb-test".into());
+        AwsKmsSource::new(&s).unwrap()
+    };
+    let km = KeyManager::from_key_source(Arc::new(with_role(role)));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let s = StorageEngine::open_with_key_manager(&path, &Config::default(), &km).unwrap();
+    s.put(b"k", b"v").unwrap();
+    drop(s);
+    let s = StorageEngine::open_with_key_manager(&path, &Config::default(), &km).unwrap();
+    assert_eq!(s.get(b"k").unwrap().unwrap(), b"v");
+    drop(s);
+
+    let sessions = moto.assumed_roles();
+    assert!(!sessions.is_empty(), "no AssumeRole reached moto");
+    for session in &sessions {
+        assert_eq!(session["role_arn"], role, "{session}");
+        assert_eq!(session["external_id"], "tenant-7f3a", "{session}");
+        assert_eq!(session["session_name"], "heliosdb-test", "{session}");
+    }
+    // One source assumes the role once and reuses the credentials.
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+
+    let other = with_role("arn:aws:iam::210987654321:role/heliosdb-app");
+    let err = block_on(other.new_header()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Kms {
+                kind: KmsErrorKind::NotFound,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(moto.assumed_roles().len(), 2);
+}

@@ -11,7 +11,12 @@
 //!
 //! A slot records the CryptoKey's resource name and the CryptoKeyVersion
 //! that was primary when the slot was made; the wrap is pinned to that
-//! version. `matches` compares resource names: no trial decryption.
+//! version. `matches` compares resource names: no trial decryption. The
+//! primary version comes from `GetCryptoKey` when the identity may read the
+//! key; with the least-privilege role alone
+//! (`roles/cloudkms.cryptoKeyEncrypterDecrypter`, which lacks
+//! `cloudkms.cryptoKeys.get`) that call is denied, and one Encrypt of a
+//! public probe on the CryptoKey names the primary version instead.
 //!
 //! Configuration: `key_source = { Kms = { provider = "gcp", key_id =
 //! "projects/P/locations/L/keyRings/R/cryptoKeys/K" } }` with options
@@ -57,6 +62,11 @@ pub const OPTIONS: [&str; 4] = ["endpoint", "credentials", "timeout_secs", "max_
 
 const DEFAULT_TIMEOUT_SECS: u64 = 30;
 const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+
+/// What a new slot encrypts, when the identity may not read the CryptoKey,
+/// to learn the primary version: public bytes, not a key.
+const PROBE_PLAINTEXT: &[u8] = b"heliosdb-nano: which version is primary?";
+const PROBE_AAD: &[u8] = b"heliosdb-nano/version-probe/v1";
 
 heliosdb_keys::inventory::submit! {
     KmsProvider {
@@ -237,21 +247,37 @@ impl Inner {
 
     async fn header(&self) -> Result<KekHeader> {
         let client = self.client().await?;
-        let key = client
+        let got = client
             .get_crypto_key()
             .set_name(&self.settings.key)
             .with_attempt_timeout(self.settings.timeout)
             .send()
-            .await
-            .map_err(|e| self.classified("GetCryptoKey", &e))?;
-        if key.purpose != CryptoKeyPurpose::EncryptDecrypt {
-            return Err(self.err(
-                KmsErrorKind::WrongKey,
-                "GetCryptoKey",
-                format!("purpose is {:?}, not ENCRYPT_DECRYPT", key.purpose),
-            ));
-        }
-        let primary = key.primary.map(|p| p.name).filter(|n| !n.is_empty());
+            .await;
+        let primary = match got {
+            Ok(key) => {
+                if key.purpose != CryptoKeyPurpose::EncryptDecrypt {
+                    return Err(self.err(
+                        KmsErrorKind::WrongKey,
+                        "GetCryptoKey",
+                        format!("purpose is {:?}, not ENCRYPT_DECRYPT", key.purpose),
+                    ));
+                }
+                key.primary.map(|p| p.name).filter(|n| !n.is_empty())
+            }
+            // The least-privilege role, roles/cloudkms.cryptoKeyEncrypterDecrypter,
+            // does not include cloudkms.cryptoKeys.get. Encrypt on the CryptoKey
+            // uses its primary version and names it in the response: that
+            // is the version to pin. The purpose check is then the service's
+            // (Encrypt refuses a key that is not ENCRYPT_DECRYPT).
+            Err(e) if e.status().is_some_and(|s| s.code == Code::PermissionDenied) => {
+                tracing::debug!(
+                    key = %self.settings.key,
+                    "GetCryptoKey denied; learning the primary version from an Encrypt"
+                );
+                Some(self.primary_from_encrypt().await?)
+            }
+            Err(e) => return Err(self.classified("GetCryptoKey", &e)),
+        };
         let Some(primary) = primary else {
             return Err(self.err(
                 KmsErrorKind::NotFound,
@@ -272,6 +298,27 @@ impl Inner {
         })
     }
 
+    /// The CryptoKeyVersion an Encrypt on the CryptoKey uses (its primary),
+    /// from the response's `name`. The plaintext and AAD are a fixed,
+    /// public probe; the ciphertext is thrown away.
+    async fn primary_from_encrypt(&self) -> Result<String> {
+        let (name, _) = self
+            .retry_corrupt(|| self.encrypt_once(None, PROBE_PLAINTEXT, PROBE_AAD))
+            .await?;
+        let ours = name
+            .strip_prefix(self.settings.key.as_str())
+            .and_then(|rest| rest.strip_prefix("/cryptoKeyVersions/"))
+            .is_some_and(|v| !v.is_empty() && !v.contains('/'));
+        if !ours {
+            return Err(self.err(
+                KmsErrorKind::Unavailable,
+                "Encrypt",
+                format!("the response names {name:?}, not a version of this CryptoKey"),
+            ));
+        }
+        Ok(name)
+    }
+
     fn classified(&self, what: &str, e: &google_cloud_gax::error::Error) -> Error {
         let (kind, detail) = classify_gax_error(what, e);
         self.err(kind, what, detail)
@@ -288,6 +335,7 @@ impl Inner {
     ) -> Result<Vec<u8>> {
         self.retry_corrupt(|| self.encrypt_once(version.clone(), &key, &aad))
             .await
+            .map(|(_, ciphertext)| ciphertext)
     }
 
     /// Decrypt, retried like [`Inner::encrypt`] on checksum mismatches.
@@ -315,9 +363,9 @@ impl Inner {
     async fn encrypt_once(
         &self,
         version: Option<String>,
-        key: &Zeroizing<Vec<u8>>,
+        key: &[u8],
         aad: &[u8],
-    ) -> std::result::Result<Vec<u8>, Attempt> {
+    ) -> std::result::Result<(String, Vec<u8>), Attempt> {
         let client = self.client().await.map_err(Attempt::Failed)?;
         let name = version.clone().unwrap_or_else(|| self.settings.key.clone());
         let out = client
@@ -362,7 +410,7 @@ impl Inner {
         if out.ciphertext.is_empty() {
             return Err(corrupt("empty ciphertext"));
         }
-        Ok(out.ciphertext.to_vec())
+        Ok((out.name, out.ciphertext.to_vec()))
     }
 
     async fn decrypt_once(

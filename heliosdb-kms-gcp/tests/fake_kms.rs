@@ -370,3 +370,113 @@ async fn encrypt_and_decrypt_are_retried_on_503_429_and_bad_checksums() {
     assert!(err.to_string().contains("checksum"), "{err}");
     assert_eq!(kms.count("Decrypt") - before, 3);
 }
+
+/// Least privilege: an identity holding only
+/// `roles/cloudkms.cryptoKeyEncrypterDecrypter` on its keys (no
+/// `cloudkms.cryptoKeys.get`) creates a database, reopens it, rotates the
+/// KEK onto a new primary version of the same key and then onto another
+/// key. Every GetCryptoKey is refused with Google's 403; each new slot pins
+/// the version the probe Encrypt's response named.
+#[test]
+fn init_reopen_and_rotation_work_with_the_encrypter_decrypter_role_alone() {
+    let kms = FakeKms::start();
+    let a = kms.create_key("ring", "least-a");
+    let b = kms.create_key("ring", "least-b");
+    kms.grant_only(&a, common::ROLE_ENCRYPTER_DECRYPTER);
+    kms.grant_only(&b, common::ROLE_ENCRYPTER_DECRYPTER);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let config = config_for(dir.path(), &a, &kms.endpoint());
+    let version_of = |slot: usize| {
+        let (_, ring) = StorageEngine::inspect(&path).unwrap();
+        let ring = ring.unwrap();
+        let kms_ref = ring.slots[slot].header.kms.clone().unwrap();
+        (kms_ref.key_id, kms_ref.key_version.unwrap())
+    };
+
+    let s = StorageEngine::open(&path, &config).unwrap();
+    s.put(b"k", b"v").unwrap();
+    drop(s);
+    assert_eq!(kms.count("GetCryptoKey"), 1, "asked once, refused");
+    // One probe Encrypt (to learn the primary), one wrap, one proof Decrypt.
+    assert_eq!(kms.count("Encrypt"), 2);
+    assert_eq!(kms.count("Decrypt"), 1);
+    assert_eq!(
+        version_of(0),
+        (a.clone(), format!("{a}/cryptoKeyVersions/1"))
+    );
+
+    let s = StorageEngine::open(&path, &config).unwrap();
+    assert_eq!(s.get(b"k").unwrap().unwrap(), b"v");
+    assert_eq!(kms.count("Decrypt"), 2, "reopening needs Decrypt only");
+    assert_eq!(kms.count("GetCryptoKey"), 1);
+
+    // Cloud KMS rotates A; the KEK rotation onto A pins the new primary.
+    kms.rotate(&a);
+    let ka = KeyManager::from_key_source(Arc::new(source(&a, &kms)));
+    s.rotate_encryption_key(&ka).unwrap();
+    drop(s);
+    assert_eq!(
+        version_of(0),
+        (a.clone(), format!("{a}/cryptoKeyVersions/2"))
+    );
+    // Version 1 may go: the database no longer needs it.
+    kms.disable_version(&a, 1);
+    let s = StorageEngine::open(&path, &config).unwrap();
+    assert_eq!(s.get(b"k").unwrap().unwrap(), b"v");
+
+    // And onto another key the identity holds the same role on.
+    let kb = KeyManager::from_key_source(Arc::new(source(&b, &kms)));
+    s.rotate_encryption_key(&kb).unwrap();
+    s.put(b"k2", b"v2").unwrap();
+    drop(s);
+    assert_eq!(
+        version_of(0),
+        (b.clone(), format!("{b}/cryptoKeyVersions/1"))
+    );
+    let s = StorageEngine::open_with_key_manager(&path, &Config::default(), &kb).unwrap();
+    assert_eq!(s.get(b"k").unwrap().unwrap(), b"v");
+    assert_eq!(s.get(b"k2").unwrap().unwrap(), b"v2");
+    drop(s);
+    assert_eq!(
+        kms.count("GetCryptoKey"),
+        3,
+        "every GetCryptoKey was refused"
+    );
+}
+
+/// The fake enforces the role sets with Google's error body, and the
+/// client classifies what each role lacks: Encrypter only may not decrypt,
+/// Encrypter/Decrypter may not read the key, no role at all may not encrypt.
+#[tokio::test(flavor = "multi_thread")]
+async fn role_sets_are_enforced_with_googles_permission_denied() {
+    let kms = FakeKms::start();
+    let name = kms.create_key("ring", "roles");
+    let src = source(&name, &kms);
+    let key = SecretKey::generate().unwrap();
+
+    kms.grant_only(&name, common::ROLE_ENCRYPTER);
+    let header = src.new_header().await.unwrap();
+    let blob = src.wrap(&header, &key, b"aad").await.unwrap();
+    let err = src.unwrap(&header, &blob, b"aad").await.unwrap_err();
+    assert_eq!(kind_of(&err), Some(KmsErrorKind::AccessDenied), "{err}");
+    let msg = err.to_string();
+    assert!(msg.contains("PERMISSION_DENIED"), "{msg}");
+    assert!(msg.contains(common::USE_TO_DECRYPT), "{msg}");
+
+    kms.grant_only(&name, common::ROLE_ENCRYPTER_DECRYPTER);
+    assert_eq!(
+        src.unwrap(&header, &blob, b"aad")
+            .await
+            .unwrap()
+            .expose_secret(),
+        key.expose_secret()
+    );
+
+    kms.grant_only(&name, &[]);
+    // GetCryptoKey is refused, then so is the probe Encrypt: the error is
+    // the Encrypt's, naming the permission that is missing.
+    let err = src.new_header().await.unwrap_err();
+    assert_eq!(kind_of(&err), Some(KmsErrorKind::AccessDenied), "{err}");
+    assert!(err.to_string().contains(common::USE_TO_ENCRYPT), "{err}");
+}

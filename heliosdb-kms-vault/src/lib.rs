@@ -20,6 +20,11 @@
 //! -dev`), and a slot records the key's name, mount and namespace only:
 //! the address and CA file are the caller's to give, never the database's.
 //!
+//! A new slot learns the key's latest version by reading the key
+//! (`transit/keys/<key>`); a token with only the standard application
+//! policy (`update` on `transit/encrypt/<key>` and `transit/decrypt/<key>`)
+//! may not, and then one encrypt of a public probe names the version.
+//!
 //! The wrapped blob is `0x01 | u32 key version (BE) | transit ciphertext
 //! bytes`: the `vault:vN:` text form, decoded, so that every byte of it is
 //! covered by transit's authentication or by the version check.
@@ -62,6 +67,11 @@ const DEFAULT_TIMEOUT_SECS: u64 = 30;
 const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const BLOB_FORMAT: u8 = 1;
+
+/// What a new slot encrypts, when the token may not read the key, to learn
+/// its latest version: public bytes, not a key.
+const PROBE_PLAINTEXT: &[u8] = b"heliosdb-nano: which version is latest?";
+const PROBE_AAD: &[u8] = b"heliosdb-nano/version-probe/v1";
 
 heliosdb_keys::inventory::submit! {
     KmsProvider {
@@ -409,14 +419,48 @@ impl Inner {
     }
 
     async fn header(&self) -> Result<KekHeader> {
-        let info = self.read_key().await?;
-        if !info.supports_encryption || !info.supports_decryption {
-            return Err(self.err(
-                KmsErrorKind::WrongKey,
-                "checking key",
-                format!("a {} key cannot encrypt and decrypt", info.key_type),
-            ));
-        }
+        let version = match self.read_key().await {
+            Ok(info) => {
+                if !info.supports_encryption || !info.supports_decryption {
+                    return Err(self.err(
+                        KmsErrorKind::WrongKey,
+                        "checking key",
+                        format!("a {} key cannot encrypt and decrypt", info.key_type),
+                    ));
+                }
+                info.latest_version
+            }
+            // The standard transit application policy grants `update` on
+            // transit/encrypt/<key> and transit/decrypt/<key> only, not
+            // `read` on transit/keys/<key>. An encrypt without a version
+            // uses the latest one and names it in the ciphertext
+            // (vault:vN:…): that is the version to pin. The key-type check
+            // is then transit's (a key that cannot encrypt refuses).
+            Err(Error::Kms {
+                kind: KmsErrorKind::AccessDenied,
+                ..
+            }) => {
+                tracing::debug!(
+                    key = %self.settings.locator(),
+                    "reading the transit key denied; learning its latest version from an encrypt"
+                );
+                let blob = self
+                    .encrypt(
+                        None,
+                        Zeroizing::new(PROBE_PLAINTEXT.to_vec()),
+                        PROBE_AAD.to_vec(),
+                    )
+                    .await?;
+                blob_key_version(&blob).filter(|v| *v > 0).ok_or_else(|| {
+                    self.err(
+                        KmsErrorKind::Unavailable,
+                        "encrypt",
+                        "transit returned a ciphertext without a key version",
+                    )
+                })?
+            }
+            Err(e) => return Err(e),
+        };
         Ok(KekHeader {
             source: self.description(),
             key_check: None,
@@ -424,7 +468,7 @@ impl Inner {
             kms: Some(KmsKeyRef {
                 provider: PROVIDER.to_string(),
                 key_id: self.settings.key.clone(),
-                key_version: Some(info.latest_version.to_string()),
+                key_version: Some(version.to_string()),
                 options: self.settings.stored_options(),
             }),
         })

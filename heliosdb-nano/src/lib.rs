@@ -53,7 +53,7 @@ pub mod keys {
 }
 
 /// KMS key sources compiled into this build. Each cloud backend is its own
-/// crate behind a feature of this one (`aws`, `azure`, `gcp`, `vault`, `kms-all`); naming one here
+/// crate behind a feature of this one (`aws`, `azure`, `gcp`, `pkcs11`, `vault`, `kms-all`); naming one here
 /// links it, which registers it with [`keys::kms_source`]. A configuration
 /// naming a provider left out fails at open with the feature to enable.
 pub mod kms {
@@ -63,6 +63,8 @@ pub mod kms {
     pub use heliosdb_kms_azure as azure;
     #[cfg(feature = "gcp")]
     pub use heliosdb_kms_gcp as gcp;
+    #[cfg(feature = "pkcs11")]
+    pub use heliosdb_kms_pkcs11 as pkcs11;
     #[cfg(feature = "vault")]
     pub use heliosdb_kms_vault as vault;
 

@@ -1,5 +1,5 @@
 //! KMS key sources through the facade: which providers a build links
-//! (features `aws`, `azure`, `gcp`, `vault`, `kms-all`), the error for one left out, and the
+//! (features `aws`, `azure`, `gcp`, `pkcs11`, `vault`, `kms-all`), the error for one left out, and the
 //! `heliosdb-nano` command with `--kms` against local servers (`bao server
 //! -dev`, `moto_server`, the GCP crate's local Cloud KMS) when the feature is
 //! on.
@@ -12,6 +12,11 @@ mod common;
 #[cfg(feature = "gcp")]
 #[path = "../../heliosdb-kms-gcp/tests/common/mod.rs"]
 mod gcp_server;
+
+/// The PKCS#11 crate's SoftHSM2 fixture (its tests' own).
+#[cfg(feature = "pkcs11")]
+#[path = "../../heliosdb-kms-pkcs11/tests/common/mod.rs"]
+mod softhsm_fixture;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -34,6 +39,9 @@ fn providers_compiled_in_follow_the_features() {
     if cfg!(feature = "gcp") {
         want.push("gcp");
     }
+    if cfg!(feature = "pkcs11") {
+        want.push("pkcs11");
+    }
     if cfg!(feature = "vault") {
         want.push("vault");
     }
@@ -44,7 +52,7 @@ fn providers_compiled_in_follow_the_features() {
 fn a_provider_left_out_names_its_feature() {
     let linked = heliosdb_nano::kms::kms_providers();
     let dir = tempfile::tempdir().unwrap();
-    for provider in ["aws", "azure", "gcp", "vault"] {
+    for provider in ["aws", "azure", "gcp", "pkcs11", "vault"] {
         if linked.contains(&provider) {
             continue;
         }
@@ -251,6 +259,102 @@ fn cli_init_info_verify_with_vault_transit() {
     assert!(stdout.contains("vault KMS access denied"), "{stdout}");
 }
 
+#[cfg(feature = "pkcs11")]
+#[test]
+fn cli_init_rotate_and_key_status_with_a_softhsm2_token() {
+    use softhsm_fixture::{softhsm, KeyFlags, MODULE, PIN_ENV, USER_PIN, WRONG_PIN_ENV};
+    let hsm = softhsm();
+    let token = hsm.token("cli");
+    hsm.create_key(token, "cli-kek", KeyFlags::ALL);
+    hsm.create_key(token, "cli-kek-2", KeyFlags::ALL);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let bin = || {
+        let mut c = common::bin();
+        c.env_remove("HELIOSDB_ENCRYPTION_KEY");
+        c
+    };
+    // The module, token and PIN source come from the caller on every command.
+    let reach = |flag: &str, pin_env: &str| -> Vec<String> {
+        [
+            format!("module={MODULE}"),
+            format!("token_label={token}"),
+            format!("pin_source=env:{pin_env}"),
+        ]
+        .into_iter()
+        .flat_map(|o| [flag.to_string(), o])
+        .collect()
+    };
+    let out = run(bin()
+        .args(["init", "--encrypted", "--kms", "pkcs11:cli-kek"])
+        .args(reach("--kms-option", PIN_ENV))
+        .arg("--path")
+        .arg(&db));
+    assert!(out.contains("pkcs11 KMS key cli/cli-kek"), "{out}");
+    let out = run(bin()
+        .args(["info", "--path"])
+        .arg(&db)
+        .args(reach("--kms-option", PIN_ENV)));
+    assert!(
+        out.contains("kms: pkcs11 KMS key cli-kek [mechanism=aes-gcm, token_label=cli]"),
+        "{out}"
+    );
+    assert!(!out.contains(USER_PIN) && !out.contains(MODULE), "{out}");
+
+    // Rotation to a second HSM key, then key-status names it.
+    run(bin()
+        .args(["rotate-key", "--path"])
+        .arg(&db)
+        .args(reach("--kms-option", PIN_ENV))
+        .args(["--new-kms", "pkcs11:cli-kek-2"])
+        .args(reach("--new-kms-option", PIN_ENV)));
+    let out = run(bin()
+        .args(["key-status", "--path"])
+        .arg(&db)
+        .args(reach("--kms-option", PIN_ENV)));
+    assert!(out.contains("pkcs11 KMS key cli/cli-kek-2"), "{out}");
+    assert!(!out.contains("cli/cli-kek\n"), "{out}");
+    let out = run(bin()
+        .args(["verify", "--path"])
+        .arg(&db)
+        .args(reach("--kms-option", PIN_ENV)));
+    assert!(out.contains("all records authenticated"), "{out}");
+
+    // A wrong PIN: a classified error naming the PIN source, not a crash.
+    let out = bin()
+        .args(["verify", "--path"])
+        .arg(&db)
+        .args(reach("--kms-option", WRONG_PIN_ENV))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("pkcs11 KMS access denied") && stdout.contains(WRONG_PIN_ENV),
+        "{stdout}"
+    );
+
+    // pin_source = "prompt" in a process without a controlling terminal
+    // (setsid): refused with the way out, never a hang.
+    let mut cmd = Command::new("setsid");
+    cmd.arg("-w")
+        .arg(env!("CARGO_BIN_EXE_heliosdb-nano"))
+        .env_remove("HELIOSDB_ENCRYPTION_KEY")
+        .args(["verify", "--path"])
+        .arg(&db)
+        .args(["--kms-option", &format!("module={MODULE}")])
+        .args(["--kms-option", &format!("token_label={token}")])
+        .args(["--kms-option", "pin_source=prompt"])
+        .stdin(Stdio::null());
+    let out = cmd.output().expect("setsid (util-linux)");
+    assert!(!out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("cannot prompt for the PIN") && stdout.contains("pin_source = env:VAR"),
+        "{stdout}"
+    );
+}
+
 #[cfg(feature = "aws")]
 #[test]
 fn cli_init_info_verify_with_aws_kms_on_moto() {
@@ -321,7 +425,7 @@ fn cli_init_info_verify_with_aws_kms_on_moto() {
     assert!(
         out.contains(&format!(
             "kms: aws KMS key arn:aws:kms:us-east-1:123456789012:key/{key_id} \
-             [region=us-east-1]"
+             [encryption_context=named-v1, region=us-east-1]"
         )),
         "{out}"
     );

@@ -7,8 +7,6 @@
 //! our engine's default RocksDB writes give). `BENCH_SECS` sets the seconds
 //! per measurement (2).
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,6 +15,11 @@ use heliosdb_core::{Config, StorageEngine};
 use heliosdb_keys::FakeSource;
 use heliosdb_server::{users, Server};
 use tokio_postgres::{Client, NoTls, Statement};
+
+// The throwaway PostgreSQL cluster is the tests' helper.
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::Postgres;
 
 const ROWS: i32 = 10_000;
 const ROUNDS: usize = 3;
@@ -146,105 +149,6 @@ fn ours_conn(port: u16) -> String {
     format!("host=127.0.0.1 port={port} user=bench password=bench-password dbname=bench")
 }
 
-/// A throwaway PostgreSQL cluster, stopped on drop.
-struct Postgres {
-    child: Child,
-    _dir: tempfile::TempDir,
-    port: u16,
-    stop: Command,
-}
-
-impl Drop for Postgres {
-    fn drop(&mut self) {
-        // `pg_ctl stop -m fast`: the child may be `runuser`, which does not
-        // pass signals on to the postmaster.
-        let _ = self.stop.status();
-        let _ = self.child.wait();
-    }
-}
-
-fn pg_bin() -> Option<PathBuf> {
-    let base = Path::new("/usr/lib/postgresql");
-    let mut versions: Vec<_> = std::fs::read_dir(base)
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    versions.sort();
-    versions
-        .into_iter()
-        .rev()
-        .map(|v| v.join("bin"))
-        .find(|b| b.join("postgres").exists() && b.join("initdb").exists())
-}
-
-fn start_postgres() -> Result<Postgres, String> {
-    let bin = pg_bin()
-        .ok_or("no PostgreSQL binaries under /usr/lib/postgresql (apt-get install postgresql)")?;
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let data = dir.path().join("data");
-    let root = running_as_root();
-    let run_as = |cmd: &Path| {
-        let mut c = if root {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(cmd);
-            c
-        } else {
-            Command::new(cmd)
-        };
-        c.stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null());
-        c
-    };
-    if root {
-        Command::new("chown")
-            .args(["-R", "postgres"])
-            .arg(dir.path())
-            .status()
-            .map_err(|e| e.to_string())?;
-    }
-    let ok = run_as(&bin.join("initdb"))
-        .args(["-A", "trust", "-U", "postgres", "-D"])
-        .arg(&data)
-        .status()
-        .map_err(|e| e.to_string())?
-        .success();
-    if !ok {
-        return Err("initdb failed".into());
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map_err(|e| e.to_string())?
-        .port();
-    let child = run_as(&bin.join("postgres"))
-        .arg("-D")
-        .arg(&data)
-        .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
-        // Our engine writes its WAL without fsync per commit (RocksDB's
-        // default); the comparable PostgreSQL setting:
-        .args(["-c", "synchronous_commit=off"])
-        .arg("-k")
-        .arg(dir.path())
-        .spawn()
-        .map_err(|e| e.to_string())?;
-    let mut stop = run_as(&bin.join("pg_ctl"));
-    stop.args(["-m", "fast", "-D"]).arg(&data).arg("stop");
-    Ok(Postgres {
-        child,
-        _dir: dir,
-        port,
-        stop,
-    })
-}
-
-fn running_as_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
 fn main() {
     let secs: f64 = std::env::var("BENCH_SECS")
         .ok()
@@ -261,7 +165,9 @@ fn main() {
         // land on one target only.
         let enc_srv = ours(true).await;
         let plain_srv = ours(false).await;
-        let pg = start_postgres();
+        // Our engine writes its WAL without fsync per commit (RocksDB's
+        // default); the comparable PostgreSQL setting is synchronous_commit=off.
+        let pg = Postgres::start(&[], &["synchronous_commit=off"]);
         let mut targets = vec![
             (
                 "heliosdb encrypted",
@@ -273,14 +179,7 @@ fn main() {
             ),
         ];
         match &pg {
-            Ok(pg) => targets.push((
-                "PostgreSQL",
-                connect(&format!(
-                    "host=127.0.0.1 port={} user=postgres dbname=postgres",
-                    pg.port
-                ))
-                .await,
-            )),
+            Ok(pg) => targets.push(("PostgreSQL", connect(&pg.conn_str("postgres")).await)),
             Err(e) => println!("PostgreSQL column skipped: {e}"),
         }
         let mut best: Vec<Figures> = targets

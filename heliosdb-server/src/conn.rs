@@ -16,9 +16,15 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
-use pgwire::api::{ClientInfo, ErrorHandler, PgWireConnectionState, PgWireServerHandlers};
-use pgwire::error::{ErrorInfo, PgWireError};
-use pgwire::messages::PgWireBackendMessage;
+use pgwire::api::results::Tag;
+use pgwire::api::store::PortalStore;
+use pgwire::api::{
+    ClientInfo, ClientPortalStore, ErrorHandler, PgWireConnectionState, PgWireServerHandlers,
+};
+use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
+use pgwire::messages::extendedquery::{TARGET_TYPE_BYTE_PORTAL, TARGET_TYPE_BYTE_STATEMENT};
+use pgwire::messages::response::ReadyForQuery;
+use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 use pgwire::tokio::server::{negotiate_tls, process_error, process_message, MaybeTls};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
@@ -185,7 +191,13 @@ pub(crate) async fn serve(
             }
         } else {
             socket.get_mut().lift();
-            match limits.idle_in_transaction.filter(|_| conn.in_transaction()) {
+            // A COPY FROM waiting for its data is not idle (PostgreSQL's
+            // timer, too, runs only between statements).
+            let copying = matches!(socket.state(), PgWireConnectionState::CopyInProgress(_));
+            match limits
+                .idle_in_transaction
+                .filter(|_| conn.in_transaction() && !copying)
+            {
                 Some(idle) => match tokio::time::timeout(idle, socket.next()).await {
                     Ok(next) => next,
                     Err(_) => {
@@ -215,16 +227,44 @@ pub(crate) async fn serve(
             PgWireConnectionState::CopyInProgress(extended) => extended,
             _ => msg.is_extended_query(),
         };
-        let processed = process_message(
-            msg,
-            &mut socket,
-            startup.clone(),
-            simple.clone(),
-            extended.clone(),
-            copy.clone(),
-            cancel.clone(),
-        )
-        .await;
+        // Messages after an error are discarded until Sync: they create nothing.
+        let (created, closed) = match socket.state() {
+            PgWireConnectionState::AwaitingSync => Default::default(),
+            _ => names_of(&msg),
+        };
+        let processed = match socket.state() {
+            // COPY FROM's data goes to our session, not pgwire's copy
+            // handler (whose ReadyForQuery would always say "idle").
+            PgWireConnectionState::CopyInProgress(in_extended) => {
+                copy_in_message(&mut socket, conn, msg, in_extended).await
+            }
+            _ => {
+                process_message(
+                    msg,
+                    &mut socket,
+                    startup.clone(),
+                    simple.clone(),
+                    extended.clone(),
+                    copy.clone(),
+                    cancel.clone(),
+                )
+                .await
+            }
+        };
+        {
+            let mut named = conn.named();
+            if processed.is_ok() {
+                named.created(created.0.as_deref(), created.1.as_deref());
+            }
+            named.closed(closed.0.as_deref(), closed.1.as_deref());
+            // What DEALLOCATE and DISCARD dropped.
+            for n in std::mem::take(&mut named.dropped_statements) {
+                socket.portal_store().rm_statement(&n);
+            }
+            for n in std::mem::take(&mut named.dropped_portals) {
+                socket.portal_store().rm_portal(&n);
+            }
+        }
         if let Err(mut e) = processed {
             errors.on_error(&socket, &mut e);
             let info = ErrorInfo::from(e);
@@ -239,6 +279,83 @@ pub(crate) async fn serve(
             if fatal {
                 return Ok(());
             }
+        }
+    }
+}
+
+/// (statement, portal) names a Parse or Bind creates, and those a Close
+/// closes.
+type Names = (Option<String>, Option<String>);
+
+fn names_of(msg: &PgWireFrontendMessage) -> (Names, Names) {
+    match msg {
+        PgWireFrontendMessage::Parse(p) => ((p.name.clone(), None), (None, None)),
+        PgWireFrontendMessage::Bind(b) => ((None, b.portal_name.clone()), (None, None)),
+        PgWireFrontendMessage::Close(c) if c.target_type == TARGET_TYPE_BYTE_STATEMENT => {
+            ((None, None), (c.name.clone(), None))
+        }
+        PgWireFrontendMessage::Close(c) if c.target_type == TARGET_TYPE_BYTE_PORTAL => {
+            ((None, None), (None, c.name.clone()))
+        }
+        _ => ((None, None), (None, None)),
+    }
+}
+
+/// A message during COPY FROM: data, its end, or its failure. Errors go
+/// through the caller's `process_error`, which leaves the COPY state
+/// (simple protocol: ReadyForQuery; extended: wait for Sync, as PostgreSQL).
+async fn copy_in_message(
+    socket: &mut Socket,
+    conn: &Conn,
+    msg: PgWireFrontendMessage,
+    extended: bool,
+) -> PgWireResult<()> {
+    match msg {
+        PgWireFrontendMessage::CopyData(d) => conn.copy_data(&*socket, d.data).await,
+        PgWireFrontendMessage::CopyDone(_) => {
+            let n = conn.copy_done(&*socket).await?;
+            socket
+                .send(PgWireBackendMessage::CommandComplete(
+                    Tag::new("COPY").with_rows(n as usize).into(),
+                ))
+                .await?;
+            socket.set_state(PgWireConnectionState::ReadyForQuery);
+            if !extended {
+                let status = socket.transaction_status();
+                socket
+                    .send(PgWireBackendMessage::ReadyForQuery(ReadyForQuery::new(
+                        status,
+                    )))
+                    .await?;
+            }
+            Ok(())
+        }
+        PgWireFrontendMessage::CopyFail(f) => {
+            conn.copy_abort(&*socket).await?;
+            Err(PgWireError::UserError(Box::new(ErrorInfo::new(
+                "ERROR".into(),
+                "57014".into(),
+                format!("COPY from stdin failed: {}", f.message),
+            ))))
+        }
+        // PostgreSQL ignores these during COPY FROM.
+        PgWireFrontendMessage::Flush(_) | PgWireFrontendMessage::Sync(_) => Ok(()),
+        other => {
+            conn.copy_abort(&*socket).await?;
+            let kind = match other {
+                PgWireFrontendMessage::Query(_) => "Q",
+                PgWireFrontendMessage::Parse(_) => "P",
+                PgWireFrontendMessage::Bind(_) => "B",
+                PgWireFrontendMessage::Execute(_) => "E",
+                PgWireFrontendMessage::Describe(_) => "D",
+                PgWireFrontendMessage::Close(_) => "C",
+                _ => "?",
+            };
+            Err(PgWireError::UserError(Box::new(ErrorInfo::new(
+                "ERROR".into(),
+                "08P01".into(),
+                format!("unexpected message type '{kind}' during COPY from stdin"),
+            ))))
         }
     }
 }

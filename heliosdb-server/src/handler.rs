@@ -3,6 +3,8 @@
 //! SQL runs on (engine transactions belong to a thread, so every statement
 //! of a connection runs on the same one, never on the async runtime).
 
+use std::cell::Cell;
+use std::collections::BTreeSet;
 use std::fmt::Debug;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -11,6 +13,7 @@ use std::sync::{mpsc, Arc, Mutex, OnceLock, PoisonError};
 use async_trait::async_trait;
 use futures::{stream, Sink};
 use heliosdb_core::{DataType, StorageEngine, Value};
+use heliosdb_sql::copy::{CopyCommand, CopyError, CopyErrorKind, CopyIn, ServerStatement};
 use heliosdb_sql::{
     coerce, text_of, ColumnInfo, QueryResult, Session, SessionSettings, SqlError, SqlShared,
 };
@@ -18,8 +21,8 @@ use pgwire::api::auth::{DefaultServerParameterProvider, StartupHandler};
 use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::results::{
-    DataRowEncoder, DescribePortalResponse, DescribeStatementResponse, FieldFormat, FieldInfo,
-    QueryResponse, Response, Tag,
+    CopyResponse, DataRowEncoder, DescribePortalResponse, DescribeStatementResponse, FieldFormat,
+    FieldInfo, QueryResponse, Response, Tag,
 };
 use pgwire::api::stmt::{QueryParser, StoredStatement};
 use pgwire::api::store::PortalStore;
@@ -27,6 +30,7 @@ use pgwire::api::{
     ClientInfo, ClientPortalStore, PgWireServerHandlers, Type, METADATA_DATABASE, METADATA_USER,
 };
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
+use pgwire::messages::copy::{CopyData, CopyDone, CopyOutResponse};
 use pgwire::messages::data::DataRow;
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 use pgwire::types::format::FormatOptions;
@@ -57,6 +61,16 @@ pub(crate) struct Worker {
     in_txn: Arc<AtomicBool>,
     /// Completes when the thread has ended (and rolled back).
     done: Mutex<Option<oneshot::Receiver<()>>>,
+}
+
+thread_local! {
+    /// Set by a job on the session thread whose statement failed inside the
+    /// client's transaction without going through `Session::execute` (a
+    /// COPY FROM that had joined it): the transaction is now aborted, as
+    /// after any failed statement.
+    static ABORT_TRANSACTION: Cell<bool> = const { Cell::new(false) };
+    /// Set by `DISCARD ALL`: the session's settings return to the server's.
+    static RESET_SETTINGS: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Everything the session thread starts with.
@@ -162,6 +176,7 @@ fn session_thread(start: SessionStart, jobs: &mpsc::Receiver<Job>, in_txn: &Atom
     // Audit events of this session (one per statement) name its user and
     // client; the thread is the session's.
     heliosdb_core::audit::set_audit_user(Some(user.clone()), Some(peer));
+    let defaults = settings.clone();
     let mut failed = false;
     while let Ok(job) = jobs.recv() {
         let mut session = Session::new(&engine, &shared)
@@ -171,8 +186,12 @@ fn session_thread(start: SessionStart, jobs: &mpsc::Receiver<Job>, in_txn: &Atom
         // A panic is contained to this session: its client gets an error
         // and loses the connection, the server keeps serving.
         let ran = catch_unwind(AssertUnwindSafe(|| job(&mut session)));
-        failed = session.is_failed();
-        settings = session.settings();
+        failed = session.is_failed() || ABORT_TRANSACTION.take();
+        settings = if RESET_SETTINGS.take() {
+            defaults.clone()
+        } else {
+            session.settings()
+        };
         if ran.is_err() {
             break;
         }
@@ -193,22 +212,50 @@ fn fatal(code: &str, msg: &str) -> PgWireError {
 }
 
 fn sql_error(e: SqlError) -> PgWireError {
-    let msg = e.to_string();
-    let code = match &e {
-        SqlError::TooComplex(_) => "54001",
-        SqlError::Timeout => "57014",
-        SqlError::Pattern(_) => "2201B",
-        SqlError::Syntax(_) => "42601",
-        SqlError::Unsupported(_) => "0A000",
-        SqlError::Type(_) => "22000",
-        SqlError::Conflict(_) => "40001",
-        SqlError::Transaction(m) if m.contains("aborted") => "25P02",
-        SqlError::Transaction(_) => "25001",
-        _ if msg.contains("uplicate") => "23505",
-        _ if msg.contains("not found") || msg.contains("does not exist") => "42P01",
-        _ => "XX000",
+    let code = e.sqlstate();
+    PgWireError::UserError(Box::new(ErrorInfo::new(
+        "ERROR".into(),
+        code.into(),
+        e.to_string(),
+    )))
+}
+
+/// A COPY error with its own SQLSTATE (or the SQL layer's) and CONTEXT.
+fn copy_error(e: CopyError) -> PgWireError {
+    let CopyError { kind, context } = e;
+    let mut info = match kind {
+        CopyErrorKind::Sql(e) => match sql_error(e) {
+            PgWireError::UserError(info) => *info,
+            other => return other,
+        },
+        CopyErrorKind::Data {
+            code,
+            message,
+            detail,
+        } => {
+            let mut info = ErrorInfo::new("ERROR".into(), code.into(), message);
+            info.detail = detail;
+            info
+        }
+        other => ErrorInfo::new("ERROR".into(), "XX000".into(), other.to_string()),
     };
+    info.where_context = context;
+    PgWireError::UserError(Box::new(info))
+}
+
+fn user_error(code: &str, msg: String) -> PgWireError {
     PgWireError::UserError(Box::new(ErrorInfo::new("ERROR".into(), code.into(), msg)))
+}
+
+/// COPY FROM data gathered before it goes to the session thread.
+const COPY_DISPATCH_BYTES: usize = 256 * 1024;
+
+/// Message from the session thread to the sender of a COPY TO.
+enum CopyOut {
+    /// The column count, before any row.
+    Start(usize),
+    /// Encoded rows, one CopyData message each.
+    Rows(Vec<Vec<u8>>),
 }
 
 /// PostgreSQL type of an engine type.
@@ -280,6 +327,13 @@ fn encode_row(
             Value::Int2(x) => enc.encode_field_with_type_and_format(&x, ty, b, &options)?,
             Value::Int4(x) => enc.encode_field_with_type_and_format(&x, ty, b, &options)?,
             Value::Int8(x) => enc.encode_field_with_type_and_format(&x, ty, b, &options)?,
+            Value::Float8(x) if matches!(b, FieldFormat::Text) => enc
+                .encode_field_with_type_and_format(
+                    &heliosdb_sql::float8_text(x),
+                    ty,
+                    b,
+                    &options,
+                )?,
             Value::Float8(x) => enc.encode_field_with_type_and_format(&x, ty, b, &options)?,
             Value::Numeric(x) => enc.encode_field_with_type_and_format(&x, ty, b, &options)?,
             Value::String(x) => enc.encode_field_with_type_and_format(&x, ty, b, &options)?,
@@ -354,9 +408,279 @@ pub(crate) struct Conn {
     /// Settings a new session starts with (`statement_timeout`).
     settings: SessionSettings,
     worker: OnceLock<Worker>,
+    /// The COPY FROM in progress (taken out while a job works on it).
+    copy_in: Mutex<Option<CopyIn>>,
+    /// COPY FROM data received and not yet handed to the session thread.
+    copy_buf: Mutex<Vec<u8>>,
+    /// Named prepared statements and portals the client created (pgwire's
+    /// store cannot list them), for `DEALLOCATE ALL` and `DISCARD ALL`.
+    named: Mutex<Named>,
+}
+
+/// Names of prepared statements and portals, and those `DEALLOCATE` or
+/// `DISCARD` dropped: the message loop removes these from pgwire's store
+/// (the handlers' generic client type does not expose its methods).
+#[derive(Debug, Default)]
+pub(crate) struct Named {
+    statements: BTreeSet<String>,
+    portals: BTreeSet<String>,
+    pub dropped_statements: Vec<String>,
+    pub dropped_portals: Vec<String>,
+}
+
+impl Named {
+    /// Records a statement (`Parse`) or portal (`Bind`) the client named.
+    pub(crate) fn created(&mut self, statement: Option<&str>, portal: Option<&str>) {
+        if let Some(n) = statement.filter(|n| !n.is_empty()) {
+            self.statements.insert(n.to_string());
+        }
+        if let Some(n) = portal.filter(|n| !n.is_empty()) {
+            self.portals.insert(n.to_string());
+        }
+    }
+
+    /// Forgets a statement or portal the client closed.
+    pub(crate) fn closed(&mut self, statement: Option<&str>, portal: Option<&str>) {
+        if let Some(n) = statement {
+            self.statements.remove(n);
+        }
+        if let Some(n) = portal {
+            self.portals.remove(n);
+        }
+    }
+
+    fn drop_all_statements(&mut self) {
+        let all = std::mem::take(&mut self.statements);
+        self.dropped_statements.extend(all);
+    }
 }
 
 impl Conn {
+    /// The names the client created, for the message loop.
+    pub(crate) fn named(&self) -> std::sync::MutexGuard<'_, Named> {
+        self.named.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs a statement the SQL session does not: COPY, DEALLOCATE, DISCARD.
+    async fn server_statement<C>(
+        &self,
+        client: &mut C,
+        stmt: ServerStatement,
+    ) -> PgWireResult<Response>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let worker = self.worker(client);
+        if !matches!(stmt, ServerStatement::Copy(_)) {
+            // As every statement but ROLLBACK/COMMIT, refused in an aborted
+            // transaction block (COPY checks this itself).
+            if worker.call(|s| s.is_failed() && s.in_transaction()).await? {
+                return Err(sql_error(SqlError::Transaction(
+                    "current transaction is aborted, commands ignored until end of transaction \
+                     block"
+                        .into(),
+                )));
+            }
+        }
+        match stmt {
+            ServerStatement::Copy(cmd) if cmd.from => {
+                let copy = worker
+                    .call(move |s| CopyIn::start(s, &cmd))
+                    .await?
+                    .map_err(copy_error)?;
+                let n = copy.columns();
+                *self.copy_in.lock().unwrap_or_else(PoisonError::into_inner) = Some(copy);
+                Ok(Response::CopyIn(CopyResponse::new(0, n, vec![0; n])))
+            }
+            ServerStatement::Copy(cmd) => {
+                let n = self.copy_out(client, cmd).await?;
+                Ok(Response::Execution(Tag::new("COPY").with_rows(n as usize)))
+            }
+            ServerStatement::Deallocate(Some(name)) => {
+                let mut named = self.named();
+                if !named.statements.remove(&name) {
+                    return Err(user_error(
+                        "26000",
+                        format!("prepared statement \"{name}\" does not exist"),
+                    ));
+                }
+                named.dropped_statements.push(name);
+                Ok(Response::Execution(Tag::new("DEALLOCATE")))
+            }
+            ServerStatement::Deallocate(None) => {
+                self.named().drop_all_statements();
+                Ok(Response::Execution(Tag::new("DEALLOCATE ALL")))
+            }
+            ServerStatement::Discard { all, tag } => {
+                if all {
+                    if self.in_transaction() {
+                        return Err(user_error(
+                            "25001",
+                            "DISCARD ALL cannot run inside a transaction block".into(),
+                        ));
+                    }
+                    {
+                        let mut named = self.named();
+                        named.drop_all_statements();
+                        let portals = std::mem::take(&mut named.portals);
+                        named.dropped_portals.extend(portals);
+                    }
+                    worker.call(|_| RESET_SETTINGS.set(true)).await?;
+                }
+                Ok(Response::Execution(Tag::new(&tag)))
+            }
+            _ => Err(user_error("0A000", "unsupported statement".into())),
+        }
+    }
+
+    /// `COPY … TO STDOUT`: CopyOutResponse, one CopyData per row as the
+    /// session thread produces them (a bounded channel between the two:
+    /// memory stays at a few chunks whatever the table's size), CopyDone.
+    async fn copy_out<C>(&self, client: &mut C, cmd: CopyCommand) -> PgWireResult<u64>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        use futures::SinkExt;
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<CopyOut>(4);
+        let gone = || CopyError::from(SqlError::Engine("the client went away".into()));
+        let job = self.worker(client).call(move |s| {
+            let start_tx = tx.clone();
+            heliosdb_sql::copy::copy_out(
+                s,
+                &cmd,
+                &mut |n| {
+                    start_tx
+                        .blocking_send(CopyOut::Start(n))
+                        .map_err(|_| gone())
+                },
+                &mut |rows| tx.blocking_send(CopyOut::Rows(rows)).map_err(|_| gone()),
+            )
+        });
+        let forward = async {
+            while let Some(m) = rx.recv().await {
+                match m {
+                    CopyOut::Start(n) => {
+                        let n = i16::try_from(n).unwrap_or(i16::MAX);
+                        let formats = vec![0; n.max(0) as usize];
+                        client
+                            .send(PgWireBackendMessage::CopyOutResponse(CopyOutResponse::new(
+                                0, n, formats,
+                            )))
+                            .await?;
+                    }
+                    CopyOut::Rows(rows) => {
+                        for r in rows {
+                            client
+                                .feed(PgWireBackendMessage::CopyData(CopyData::new(r.into())))
+                                .await?;
+                        }
+                        client.flush().await?;
+                    }
+                }
+            }
+            Ok::<_, PgWireError>(())
+        };
+        let (copied, forwarded) = tokio::join!(job, forward);
+        forwarded?;
+        let n = copied?.map_err(copy_error)?;
+        client
+            .send(PgWireBackendMessage::CopyDone(CopyDone::new()))
+            .await?;
+        Ok(n)
+    }
+
+    /// One CopyData message of a COPY FROM: decoded and inserted (by the
+    /// batch) on the session thread. On error the COPY is over: rolled back
+    /// if it opened the transaction, the client's transaction aborted if it
+    /// joined one.
+    pub(crate) async fn copy_data<C: ClientInfo>(
+        &self,
+        client: &C,
+        data: bytes::Bytes,
+    ) -> PgWireResult<()> {
+        // Clients send a message per line or per few KiB: gathered into
+        // larger pieces, they cost one session-thread round trip each.
+        let data = {
+            let mut buf = self.copy_buf.lock().unwrap_or_else(PoisonError::into_inner);
+            buf.extend_from_slice(&data);
+            if buf.len() < COPY_DISPATCH_BYTES {
+                return Ok(());
+            }
+            std::mem::take(&mut *buf)
+        };
+        let Some(mut copy) = self.take_copy() else {
+            return Ok(());
+        };
+        let shared = self.shared.clone();
+        let (copy, r) = self
+            .worker(client)
+            .call(move |s| {
+                let r = copy.feed(s, &shared, &data);
+                if r.is_err() && copy.abort(s) {
+                    ABORT_TRANSACTION.set(true);
+                }
+                (copy, r)
+            })
+            .await?;
+        r.map_err(copy_error)?;
+        *self.copy_in.lock().unwrap_or_else(PoisonError::into_inner) = Some(copy);
+        Ok(())
+    }
+
+    /// CopyDone: the last rows, the commit (when the COPY opened the
+    /// transaction). Returns the row count.
+    pub(crate) async fn copy_done<C: ClientInfo>(&self, client: &C) -> PgWireResult<u64> {
+        let rest =
+            std::mem::take(&mut *self.copy_buf.lock().unwrap_or_else(PoisonError::into_inner));
+        let Some(mut copy) = self.take_copy() else {
+            return Ok(0);
+        };
+        let shared = self.shared.clone();
+        self.worker(client)
+            .call(move |s| {
+                let r = copy
+                    .feed(s, &shared, &rest)
+                    .and_then(|()| copy.finish(s, &shared));
+                if r.is_err() && copy.abort(s) {
+                    ABORT_TRANSACTION.set(true);
+                }
+                r
+            })
+            .await?
+            .map_err(copy_error)
+    }
+
+    /// CopyFail, or a message that has no place in a COPY: nothing of the
+    /// COPY is written.
+    pub(crate) async fn copy_abort<C: ClientInfo>(&self, client: &C) -> PgWireResult<()> {
+        let Some(mut copy) = self.take_copy() else {
+            return Ok(());
+        };
+        self.worker(client)
+            .call(move |s| {
+                if copy.abort(s) {
+                    ABORT_TRANSACTION.set(true);
+                }
+            })
+            .await
+    }
+
+    /// The COPY FROM in progress, if any, and no data of it left over.
+    fn take_copy(&self) -> Option<CopyIn> {
+        self.copy_buf
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        self.copy_in
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+
     fn worker<C: ClientInfo>(&self, client: &C) -> &Worker {
         self.worker.get_or_init(|| {
             let md = client.metadata();
@@ -371,7 +695,7 @@ impl Conn {
                 db,
                 user,
                 peer: client.socket_addr().ip().to_string(),
-                settings: self.settings,
+                settings: self.settings.clone(),
             })
         })
     }
@@ -399,6 +723,11 @@ impl SimpleQueryHandler for Conn {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
+        match heliosdb_sql::copy::server_statement(query) {
+            Ok(Some(stmt)) => return Ok(vec![self.server_statement(client, stmt).await?]),
+            Ok(None) => {}
+            Err(e) => return Err(copy_error(e)),
+        }
         let sql = query.to_string();
         let results = self
             .worker(client)
@@ -431,6 +760,26 @@ impl QueryParser for Parser {
     where
         C: ClientInfo + Unpin + Send + Sync,
     {
+        // Statements the server answers itself take no parameters and
+        // return no rows (COPY's rows travel as CopyData).
+        match heliosdb_sql::copy::server_statement(sql) {
+            Ok(Some(stmt)) => {
+                if let ServerStatement::Copy(cmd) = stmt {
+                    self.conn
+                        .worker(client)
+                        .call(move |s| heliosdb_sql::copy::check(s, &cmd))
+                        .await?
+                        .map_err(copy_error)?;
+                }
+                return Ok(Prepared {
+                    sql: sql.to_string(),
+                    params: Vec::new(),
+                    columns: None,
+                });
+            }
+            Ok(None) => {}
+            Err(e) => return Err(copy_error(e)),
+        }
         let text = sql.to_string();
         let described = self
             .conn
@@ -547,8 +896,13 @@ impl Conn {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let params = bind_params(portal)?;
         let stmt = &portal.statement.statement;
+        match heliosdb_sql::copy::server_statement(&stmt.sql) {
+            Ok(Some(server)) => return self.server_statement(client, server).await,
+            Ok(None) => {}
+            Err(e) => return Err(copy_error(e)),
+        }
+        let params = bind_params(portal)?;
         let sql = stmt.sql.clone();
         let mut results = self
             .worker(client)
@@ -680,8 +1034,11 @@ impl ConnSetup {
         let conn = Arc::new(Conn {
             engine: self.engine.clone(),
             shared: self.shared.clone(),
-            settings: self.settings,
+            settings: self.settings.clone(),
             worker: OnceLock::new(),
+            copy_in: Mutex::new(None),
+            copy_buf: Mutex::new(Vec::new()),
+            named: Mutex::new(Named::default()),
         });
         let mut params = DefaultServerParameterProvider::default();
         // psql reads the major version from here to pick its catalog queries.

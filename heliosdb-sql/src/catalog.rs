@@ -12,17 +12,6 @@ use crate::session::Session;
 use crate::store::{TableInfo, ROWID};
 use crate::{limits, ColumnInfo, QueryResult, Result, SqlError};
 
-/// Stable OID of a table: psql looks tables up by OID between queries.
-fn oid_of(name: &str) -> u32 {
-    // FNV-1a, folded above PostgreSQL's first user OID.
-    let mut h: u32 = 0x811c_9dc5;
-    for b in name.bytes() {
-        h ^= u32::from(b);
-        h = h.wrapping_mul(0x0100_0193);
-    }
-    16_384 + (h & 0x3fff_ffff)
-}
-
 /// `'^(pattern)$'` after `OPERATOR(pg_catalog.~)`, if present.
 fn name_pattern(sql: &str) -> Option<String> {
     let at = sql.find("OPERATOR(pg_catalog.~)")?;
@@ -198,7 +187,13 @@ pub(crate) fn answer(session: &Session<'_>, sql: &str) -> Result<Option<QueryRes
         let pattern = name_pattern(sql);
         let out = matching(tables.keys(), pattern.as_deref())?
             .into_iter()
-            .map(|n| vec![text(oid_of(n).to_string()), text("public"), text(n.clone())])
+            .map(|n| {
+                vec![
+                    text(crate::system::oid_of(n).to_string()),
+                    text("public"),
+                    text(n.clone()),
+                ]
+            })
             .collect();
         return Ok(Some(rows(&["oid", "nspname", "relname"], out)));
     }
@@ -207,7 +202,7 @@ pub(crate) fn answer(session: &Session<'_>, sql: &str) -> Result<Option<QueryRes
         oid_in(sql, marker).and_then(|oid| {
             tables
                 .iter()
-                .find(|(n, _)| oid_of(n) == oid)
+                .find(|(n, _)| crate::system::oid_of(n) == i64::from(oid))
                 .map(|(n, t)| (n.clone(), t.clone()))
         })
     };
@@ -385,13 +380,34 @@ pub(crate) fn answer(session: &Session<'_>, sql: &str) -> Result<Option<QueryRes
         return Ok(Some(rows(&names, out)));
     }
 
-    // Anything else about the catalog: nothing to report.
-    Ok(Some(QueryResult::Rows {
-        columns: Vec::new(),
-        rows: Vec::new(),
-        tag: "SELECT 0".into(),
-    }))
+    // psql's footers read catalogs of features this engine does not have
+    // (row security policies, publications, triggers, rules, inheritance,
+    // extended statistics): there is nothing of them to report, and their
+    // queries use functions the executor lacks. Every other catalog query
+    // runs for real against the relations of `crate::system`.
+    if ABSENT_FEATURES.iter().any(|r| lower.contains(r)) {
+        return Ok(Some(QueryResult::Rows {
+            columns: Vec::new(),
+            rows: Vec::new(),
+            tag: "SELECT 0".into(),
+        }));
+    }
+    Ok(None)
 }
+
+/// Catalogs of features the engine does not have (always empty).
+const ABSENT_FEATURES: &[&str] = &[
+    "pg_catalog.pg_policy",
+    "pg_catalog.pg_publication",
+    "pg_catalog.pg_statistic_ext",
+    "pg_catalog.pg_inherits",
+    "pg_catalog.pg_trigger",
+    "pg_catalog.pg_rewrite",
+    "pg_catalog.pg_partitioned_table",
+    "pg_catalog.pg_foreign_table",
+    "pg_catalog.pg_subscription",
+    "pg_catalog.pg_event_trigger",
+];
 
 #[cfg(test)]
 mod tests {

@@ -84,9 +84,69 @@ fn label(e: &Expr) -> String {
         Expr::Identifier(i) => i.value.clone(),
         Expr::CompoundIdentifier(v) => v.last().map(|i| i.value.clone()).unwrap_or_default(),
         Expr::Function(f) => last(&f.name).to_ascii_lowercase(),
-        Expr::Cast { expr, .. } | Expr::Nested(expr) => label(expr),
+        Expr::Nested(expr) => label(expr),
+        // `x::text` is labelled `x`; `1::int` by the type's internal name.
+        Expr::Cast {
+            expr, data_type, ..
+        } => match label(expr) {
+            l if l == "?column?" => cast_label(data_type),
+            l => l,
+        },
+        Expr::Case { .. } => "case".to_string(),
+        Expr::Exists { .. } => "exists".to_string(),
+        Expr::Extract { .. } => "extract".to_string(),
+        Expr::Substring { .. } => "substring".to_string(),
+        Expr::Position { .. } => "position".to_string(),
+        Expr::Ceil { .. } => "ceil".to_string(),
+        Expr::Floor { .. } => "floor".to_string(),
+        Expr::Trim { .. } => "btrim".to_string(),
         _ => "?column?".to_string(),
     }
+}
+
+/// The label PostgreSQL gives a cast of a value: the type's internal name.
+fn cast_label(t: &gluesql_core::sqlparser::ast::DataType) -> String {
+    use gluesql_core::sqlparser::ast::DataType as T;
+    match t {
+        T::Varchar(_) | T::CharacterVarying(_) | T::CharVarying(_) => "varchar".into(),
+        T::Char(_) | T::Character(_) => "bpchar".into(),
+        T::Custom(name, _) => last(name).to_ascii_lowercase(),
+        other => match crate::rewrite::engine_type_of(other) {
+            Some(DataType::Int2) => "int2".into(),
+            Some(DataType::Int4) => "int4".into(),
+            Some(DataType::Int8) => "int8".into(),
+            Some(DataType::Float8) => "float8".into(),
+            Some(DataType::Numeric) => "numeric".into(),
+            Some(DataType::Text) => "text".into(),
+            Some(DataType::Bool) => "bool".into(),
+            Some(DataType::Bytes) => "bytea".into(),
+            Some(DataType::Timestamp) => "timestamp".into(),
+            None => other.to_string().to_ascii_lowercase(),
+        },
+    }
+}
+
+/// The column labels PostgreSQL gives a query's result, from the statement
+/// as written (before any rewrite); `None` when a `*` makes them depend on
+/// the tables (the executor's labels are right there).
+pub(crate) fn select_labels(q: &Query) -> Option<Vec<String>> {
+    fn of(body: &SetExpr) -> Option<Vec<String>> {
+        match body {
+            SetExpr::Select(s) => s
+                .projection
+                .iter()
+                .map(|item| match item {
+                    SelectItem::UnnamedExpr(e) => Some(label(e)),
+                    SelectItem::ExprWithAlias { alias, .. } => Some(alias.value.clone()),
+                    _ => None,
+                })
+                .collect(),
+            SetExpr::SetOperation { left, .. } => of(left),
+            SetExpr::Query(q) => of(&q.body),
+            _ => None,
+        }
+    }
+    of(&q.body)
 }
 
 fn first_arg(args: &FunctionArguments) -> Option<&Expr> {
@@ -240,13 +300,14 @@ pub(crate) fn returning_columns(
             SelectItem::Wildcard(_) => {
                 out.extend(info.columns().map(|c| (c.name.clone(), c.data_type)))
             }
-            SelectItem::UnnamedExpr(Expr::Identifier(i)) => {
-                out.push((i.value.clone(), info.column_type(&i.value)?))
+            SelectItem::UnnamedExpr(e) => {
+                let c = crate::session::returned_column(info, e)?;
+                out.push((c.to_string(), info.column_type(c)?))
             }
-            SelectItem::ExprWithAlias {
-                expr: Expr::Identifier(i),
-                alias,
-            } => out.push((alias.value.clone(), info.column_type(&i.value)?)),
+            SelectItem::ExprWithAlias { expr, alias } => {
+                let c = crate::session::returned_column(info, expr)?;
+                out.push((alias.value.clone(), info.column_type(c)?))
+            }
             _ => return None,
         }
     }

@@ -36,20 +36,26 @@
 
 mod catalog;
 mod convert;
+pub mod copy;
 mod dump;
 mod infer;
 pub mod limits;
+mod logic;
 mod pushdown;
 mod rewrite;
 mod session;
+mod settings;
+pub mod sqlstate;
 mod store;
+mod system;
+mod upsert;
 
 use heliosdb_core::{DataType, StorageEngine, Value};
 
 pub use convert::pg_type_name;
 pub use dump::PgDumpHints;
 pub use limits::SessionSettings;
-pub use session::{coerce, text_of, Described, Session};
+pub use session::{coerce, float8_text, text_of, Described, Session};
 pub use store::SqlShared;
 
 /// Errors of the SQL layer.
@@ -68,6 +74,15 @@ pub enum SqlError {
     /// An error raised while planning or executing (GlueSQL's message).
     #[error("{0}")]
     Execution(String),
+    /// An error with a known SQLSTATE (constraint violations, undefined
+    /// tables and columns, division by zero, …; see [`sqlstate`]).
+    #[error("{message}")]
+    State {
+        /// The SQLSTATE.
+        code: &'static str,
+        /// What PostgreSQL-speaking clients show.
+        message: String,
+    },
     /// An error of the storage engine or our metadata.
     #[error("{0}")]
     Engine(String),

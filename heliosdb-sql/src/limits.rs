@@ -193,10 +193,12 @@ pub(crate) fn expression_depth(tokens: &[TokenWithLocation]) -> usize {
 }
 
 /// Per-session settings that `SET` changes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SessionSettings {
     statement_timeout: Option<Duration>,
     default_statement_timeout: Option<Duration>,
+    /// The other run-time parameters `SET` changed.
+    pub(crate) params: crate::settings::Params,
 }
 
 impl SessionSettings {
@@ -207,7 +209,15 @@ impl SessionSettings {
         SessionSettings {
             statement_timeout: t,
             default_statement_timeout: t,
+            params: crate::settings::Params::default(),
         }
+    }
+
+    /// `RESET ALL` (and `DISCARD ALL`): every parameter back to its
+    /// default.
+    pub fn reset_all(&mut self) {
+        self.statement_timeout = self.default_statement_timeout;
+        self.params.reset_all();
     }
 
     /// The current `statement_timeout`, `None` when off.

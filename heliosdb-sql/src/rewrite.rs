@@ -9,9 +9,10 @@ use std::ops::ControlFlow;
 
 use gluesql_core::sqlparser::ast::visit_expressions_mut;
 use gluesql_core::sqlparser::ast::{
-    CharacterLength, ColumnOption, ColumnOptionDef, CreateTable, DataType as SqlType,
-    ExactNumberInfo, Expr, Ident, Insert, ObjectName, SetExpr, Statement, TableConstraint,
-    TimezoneInfo, Value as SqlValue,
+    BinaryOperator, CastKind, CharacterLength, ColumnOption, ColumnOptionDef, CreateTable,
+    DataType as SqlType, ExactNumberInfo, Expr, FunctionArg, FunctionArgExpr, FunctionArgumentList,
+    FunctionArguments, Ident, Insert, ObjectName, SelectItem, SetExpr, SqlOption, Statement,
+    TableConstraint, TimezoneInfo, UnaryOperator, Value as SqlValue,
 };
 use heliosdb_core::{DataType, StorageEngine};
 
@@ -121,6 +122,27 @@ pub(crate) fn engine_type_of(t: &SqlType) -> Option<DataType> {
 /// remember about SERIAL and VARCHAR(n) columns.
 pub(crate) fn create_table(ct: &mut CreateTable) -> Result<PendingMeta> {
     let mut pending = PendingMeta::default();
+    // Storage parameters (`WITH (fillfactor = 100)`, as pgbench writes
+    // them) tune PostgreSQL's heap pages and vacuum; they change no answer
+    // and have no counterpart in RocksDB. Anything else is refused.
+    for o in std::mem::take(&mut ct.with_options) {
+        let storage_param = match &o {
+            SqlOption::KeyValue { key, .. } => {
+                let k = key.value.to_ascii_lowercase();
+                k == "fillfactor"
+                    || k.starts_with("autovacuum_")
+                    || k.starts_with("toast.")
+                    || k == "parallel_workers"
+                    || k == "toast_tuple_target"
+            }
+            _ => false,
+        };
+        if !storage_param {
+            return Err(SqlError::Unsupported(format!(
+                "CREATE TABLE … WITH ({o}) is not supported"
+            )));
+        }
+    }
     // A single-column table-level PRIMARY KEY becomes the column option GlueSQL knows.
     let mut keep = Vec::new();
     for c in std::mem::take(&mut ct.constraints) {
@@ -154,6 +176,27 @@ pub(crate) fn create_table(ct: &mut CreateTable) -> Result<PendingMeta> {
     }
     ct.constraints = keep;
     for col in &mut ct.columns {
+        if let SqlType::Numeric(info) | SqlType::Decimal(info) | SqlType::Dec(info) = &col.data_type
+        {
+            let ps = match info {
+                ExactNumberInfo::PrecisionAndScale(p, s) => Some((*p, *s)),
+                ExactNumberInfo::Precision(p) => Some((*p, 0)),
+                ExactNumberInfo::None => None,
+            };
+            if let Some((p, s)) = ps {
+                let (p, s) = (
+                    u32::try_from(p).unwrap_or(u32::MAX),
+                    u32::try_from(s).unwrap_or(u32::MAX),
+                );
+                if p == 0 || p > 1000 || s > p || s > 28 {
+                    return Err(SqlError::Unsupported(format!(
+                        "NUMERIC({p}, {s}): precision must be 1 to 1000 and scale 0 to the \
+                         precision, at most 28 (the engine's exact decimals hold 28 digits)"
+                    )));
+                }
+                pending.numeric.push((col.name.value.clone(), p, s));
+            }
+        }
         let m = map_type(&col.data_type);
         col.data_type = m.sql;
         if let Some(n) = m.limit {
@@ -251,6 +294,12 @@ pub(crate) fn fill_serial(
 
 /// Session functions and PostgreSQL type names inside expressions.
 pub(crate) fn expressions(stmt: &mut Statement, database: &str, user: &str) {
+    // `now()` and its synonyms are one instant for the whole statement, as
+    // in PostgreSQL (`now() = current_timestamp` is true).
+    let now = chrono::Utc::now()
+        .naive_utc()
+        .format("%Y-%m-%d %H:%M:%S%.6f")
+        .to_string();
     let _ = visit_expressions_mut(stmt, |e| {
         match e {
             Expr::Function(f) => {
@@ -260,6 +309,23 @@ pub(crate) fn expressions(stmt: &mut Statement, database: &str, user: &str) {
                     .last()
                     .map(|i| i.value.to_ascii_lowercase())
                     .unwrap_or_default();
+                if matches!(
+                    name.as_str(),
+                    "now"
+                        | "current_timestamp"
+                        | "transaction_timestamp"
+                        | "statement_timestamp"
+                        | "localtimestamp"
+                ) && matches!(&f.args, FunctionArguments::None)
+                    || (name == "now"
+                        && matches!(&f.args, FunctionArguments::List(l) if l.args.is_empty()))
+                {
+                    *e = Expr::TypedString {
+                        data_type: SqlType::Timestamp(None, TimezoneInfo::None),
+                        value: now.clone(),
+                    };
+                    return ControlFlow::<()>::Continue(());
+                }
                 let text = match name.as_str() {
                     "version" => Some(VERSION.to_string()),
                     "current_database" | "current_catalog" => Some(database.to_string()),
@@ -280,6 +346,250 @@ pub(crate) fn expressions(stmt: &mut Statement, database: &str, user: &str) {
         }
         ControlFlow::<()>::Continue(())
     });
+}
+
+/// What GlueSQL would evaluate differently from PostgreSQL, made right or
+/// refused — never a silently different answer:
+///
+/// - window functions (`… OVER (…)`), aggregate `FILTER`, `WITHIN GROUP`
+///   and `ORDER BY` inside an aggregate's arguments, which GlueSQL's
+///   translator drops (a window aggregate would collapse to one row), are
+///   refused with `0A000`;
+/// - `concat(…)` skips NULL arguments (GlueSQL's is NULL if any is);
+/// - `x [NOT] [I]LIKE p` is NULL when `x` or `p` is (GlueSQL raises an
+///   error on NULL);
+/// - `7 / 2` of two integer literals is integer division, as it is for
+///   integer columns (GlueSQL divides literals exactly: 3.5).
+///
+/// # Errors
+/// [`SqlError::Unsupported`] naming the feature.
+pub(crate) fn pg_semantics(stmt: &mut Statement) -> Result<()> {
+    let mut refused: Option<String> = None;
+    let _ = visit_expressions_mut(stmt, |e| {
+        match e {
+            Expr::Function(f) => {
+                let name = f.name.to_string();
+                if f.over.is_some() {
+                    refused = Some(format!(
+                        "window functions are not supported ({name}(…) OVER …)"
+                    ));
+                } else if f.filter.is_some() {
+                    refused = Some(format!(
+                        "FILTER (WHERE …) on aggregates is not supported ({name})"
+                    ));
+                } else if !f.within_group.is_empty() {
+                    refused = Some(format!(
+                        "ordered-set aggregates (WITHIN GROUP) are not supported ({name})"
+                    ));
+                } else if f.null_treatment.is_some() {
+                    refused = Some(format!("IGNORE/RESPECT NULLS is not supported ({name})"));
+                } else if matches!(&f.args, FunctionArguments::List(l) if !l.clauses.is_empty()) {
+                    refused = Some(format!(
+                        "ORDER BY or other clauses inside the arguments of {name}(…) are not \
+                         supported"
+                    ));
+                }
+                if refused.is_some() {
+                    return ControlFlow::Break(());
+                }
+                if name.eq_ignore_ascii_case("concat") {
+                    concat_skips_nulls(f);
+                }
+            }
+            // `x = ANY (ARRAY[a, b])` is `x IN (a, b)`, `x <> ALL (ARRAY[…])`
+            // is `x NOT IN (…)`, NULLs included (both are NULL when no
+            // element matches and one is NULL).
+            Expr::AnyOp {
+                compare_op: BinaryOperator::Eq,
+                right,
+                ..
+            }
+            | Expr::AllOp {
+                compare_op: BinaryOperator::NotEq,
+                right,
+                ..
+            } if matches!(right.as_ref(), Expr::Array(_)) => {
+                let negated = matches!(e, Expr::AllOp { .. });
+                let (Expr::AnyOp { left, right, .. } | Expr::AllOp { left, right, .. }) =
+                    std::mem::replace(e, Expr::Value(SqlValue::Null))
+                else {
+                    return ControlFlow::Continue(());
+                };
+                let Expr::Array(array) = *right else {
+                    return ControlFlow::Continue(());
+                };
+                *e = if array.elem.is_empty() {
+                    // `= ANY ('{}')` is false, `<> ALL ('{}')` true.
+                    Expr::Value(SqlValue::Boolean(negated))
+                } else {
+                    Expr::InList {
+                        expr: left,
+                        list: array.elem,
+                        negated,
+                    }
+                };
+            }
+            Expr::Like {
+                pattern,
+                escape_char,
+                ..
+            }
+            | Expr::ILike {
+                pattern,
+                escape_char,
+                ..
+            } if escape_char.is_some()
+                || matches!(pattern.as_ref(), Expr::Value(SqlValue::SingleQuotedString(p)) if p.contains('\\')) =>
+            {
+                refused =
+                    Some("LIKE patterns with escapes (\\ or ESCAPE) are not supported".into());
+                return ControlFlow::Break(());
+            }
+            Expr::Like { expr, pattern, .. } | Expr::ILike { expr, pattern, .. } => {
+                let is_null = |x: &Expr| Expr::IsNull(Box::new(x.clone()));
+                let either_null = Expr::BinaryOp {
+                    left: Box::new(is_null(expr)),
+                    op: BinaryOperator::Or,
+                    right: Box::new(is_null(pattern)),
+                };
+                let original = std::mem::replace(e, Expr::Value(SqlValue::Null));
+                *e = Expr::Case {
+                    operand: None,
+                    conditions: vec![either_null],
+                    results: vec![Expr::Value(SqlValue::Null)],
+                    else_result: Some(Box::new(original)),
+                };
+            }
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::Divide | BinaryOperator::Modulo,
+                right,
+            } if is_integer_literal(left) && is_integer_literal(right) => {
+                for side in [left, right] {
+                    let lit = std::mem::replace(side.as_mut(), Expr::Value(SqlValue::Null));
+                    **side = Expr::Cast {
+                        kind: CastKind::Cast,
+                        expr: Box::new(lit),
+                        data_type: SqlType::Int64,
+                        format: None,
+                    };
+                }
+            }
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    });
+    if refused.is_none() {
+        if let Statement::Query(q) = stmt {
+            group_by_ordinals(&mut q.body)?;
+        }
+    }
+    match refused {
+        Some(what) => Err(SqlError::Unsupported(what)),
+        None => Ok(()),
+    }
+}
+
+/// `GROUP BY 1` names the first select item (GlueSQL would group by the
+/// constant 1, one group): replaced by that item's expression.
+fn group_by_ordinals(body: &mut SetExpr) -> Result<()> {
+    use gluesql_core::sqlparser::ast::GroupByExpr;
+    match body {
+        SetExpr::Select(s) => {
+            let projection = s.projection.clone();
+            if let GroupByExpr::Expressions(exprs, _) = &mut s.group_by {
+                for e in exprs {
+                    let Expr::Value(SqlValue::Number(n, _)) = e else {
+                        continue;
+                    };
+                    let item = n
+                        .to_string()
+                        .parse::<usize>()
+                        .ok()
+                        .and_then(|i| i.checked_sub(1))
+                        .and_then(|i| projection.get(i));
+                    *e = match item {
+                        Some(SelectItem::UnnamedExpr(x)) => x.clone(),
+                        Some(SelectItem::ExprWithAlias { expr, .. }) => expr.clone(),
+                        _ => {
+                            return Err(SqlError::State {
+                                code: crate::sqlstate::SYNTAX_OR_ACCESS,
+                                message: format!("GROUP BY position {n} is not in select list"),
+                            })
+                        }
+                    };
+                }
+            }
+            Ok(())
+        }
+        SetExpr::SetOperation { left, right, .. } => {
+            group_by_ordinals(left)?;
+            group_by_ordinals(right)
+        }
+        SetExpr::Query(q) => group_by_ordinals(&mut q.body),
+        _ => Ok(()),
+    }
+}
+
+/// An integer literal (`7`, not `7.0` or `7e0`), possibly negated.
+fn is_integer_literal(e: &Expr) -> bool {
+    match e {
+        // A literal without a fractional part or exponent has scale 0.
+        Expr::Value(SqlValue::Number(n, _)) => n.as_bigint_and_exponent().1 == 0,
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } => is_integer_literal(expr),
+        Expr::Nested(inner) => is_integer_literal(inner),
+        _ => false,
+    }
+}
+
+/// PostgreSQL's `concat`: NULL arguments are skipped, the rest joined as
+/// text. Each argument that is not already a string literal becomes
+/// `COALESCE(CAST(arg AS TEXT), '')`; NULL literals are dropped.
+fn concat_skips_nulls(f: &mut gluesql_core::sqlparser::ast::Function) {
+    let FunctionArguments::List(list) = &mut f.args else {
+        return;
+    };
+    let empty = || Expr::Value(SqlValue::SingleQuotedString(String::new()));
+    let mut args = Vec::with_capacity(list.args.len());
+    for arg in std::mem::take(&mut list.args) {
+        let FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) = arg else {
+            args.push(arg);
+            continue;
+        };
+        let x = match x {
+            Expr::Value(SqlValue::Null) => continue,
+            Expr::Value(SqlValue::SingleQuotedString(_)) => x,
+            other => Expr::Function(gluesql_core::sqlparser::ast::Function {
+                name: ObjectName(vec![Ident::new("COALESCE")]),
+                parameters: FunctionArguments::None,
+                args: FunctionArguments::List(FunctionArgumentList {
+                    duplicate_treatment: None,
+                    args: vec![
+                        FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Cast {
+                            kind: CastKind::Cast,
+                            expr: Box::new(other),
+                            data_type: SqlType::Text,
+                            format: None,
+                        })),
+                        FunctionArg::Unnamed(FunctionArgExpr::Expr(empty())),
+                    ],
+                    clauses: Vec::new(),
+                }),
+                filter: None,
+                null_treatment: None,
+                over: None,
+                within_group: Vec::new(),
+            }),
+        };
+        args.push(FunctionArg::Unnamed(FunctionArgExpr::Expr(x)));
+    }
+    if args.is_empty() {
+        args.push(FunctionArg::Unnamed(FunctionArgExpr::Expr(empty())));
+    }
+    list.args = args;
 }
 
 #[cfg(test)]

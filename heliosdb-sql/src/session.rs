@@ -9,7 +9,8 @@ use chrono::NaiveDateTime;
 use gluesql_core::executor::{execute, Payload, PayloadVariable};
 use gluesql_core::prelude::{translate_with_params, ParamLiteral};
 use gluesql_core::sqlparser::ast::{
-    visit_expressions_mut, visit_relations, Expr, SelectItem, Statement, Value as SqlValue,
+    visit_expressions_mut, visit_relations, Expr, ObjectName, SelectItem, Statement,
+    Value as SqlValue,
 };
 use gluesql_core::store::Planner;
 use gluesql_core::translate::IntoParamLiteral;
@@ -21,7 +22,9 @@ use rust_decimal::Decimal;
 use crate::convert::result_value;
 use crate::infer::{param_types, query_columns, returning_columns};
 use crate::store::{EngineStore, SqlShared, StmtKind, TableInfo};
-use crate::{catalog, limits, rewrite, ColumnInfo, QueryResult, Result, SessionSettings, SqlError};
+use crate::{
+    catalog, limits, rewrite, settings, ColumnInfo, QueryResult, Result, SessionSettings, SqlError,
+};
 
 /// The audit event type and table(s) of a statement that touches data or
 /// schema; `None` for session and transaction control (BEGIN, SET, SHOW).
@@ -160,27 +163,116 @@ pub fn coerce(v: Value, t: DataType) -> Result<Value> {
             _ => return Err(bad(&v)),
         },
         DataType::Text => Value::String(text_of(&v)),
-        DataType::Bytes => match v {
-            Value::String(s) => Value::Bytes(s.into_bytes()),
-            other => return Err(bad(&other)),
+        DataType::Bytes => match &v {
+            Value::String(s) => Value::Bytes(bytea_from_text(s).ok_or_else(|| bad(&v))?),
+            _ => return Err(bad(&v)),
         },
         DataType::Timestamp => match &v {
-            Value::String(s) => {
-                let s = s.trim();
-                let parsed = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
-                    .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f"))
-                    .map_err(|_| bad(&v))?;
-                Value::Timestamp(parsed.and_utc())
-            }
+            Value::String(s) => Value::Timestamp(timestamp_from_text(s).ok_or_else(|| bad(&v))?),
             _ => return Err(bad(&v)),
         },
     })
+}
+
+/// bytea's text input: `\x` followed by hex digit pairs, or the escape
+/// format (`\\` a backslash, `\ooo` an octal byte, any other character
+/// itself). `None` when it is neither.
+fn bytea_from_text(s: &str) -> Option<Vec<u8>> {
+    if let Some(hex) = s.strip_prefix("\\x").or_else(|| s.strip_prefix("\\X")) {
+        let digits: Vec<u8> = hex.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+        if !digits.len().is_multiple_of(2) {
+            return None;
+        }
+        return digits
+            .chunks(2)
+            .map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok())
+            .collect();
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'\\' {
+            out.push(b[i]);
+            i += 1;
+        } else if b.get(i + 1) == Some(&b'\\') {
+            out.push(b'\\');
+            i += 2;
+        } else {
+            let oct = b.get(i + 1..i + 4)?;
+            if !(b'0'..=b'3').contains(&oct[0])
+                || !oct[1..].iter().all(|d| (b'0'..=b'7').contains(d))
+            {
+                return None;
+            }
+            out.push((oct[0] - b'0') * 64 + (oct[1] - b'0') * 8 + (oct[2] - b'0'));
+            i += 4;
+        }
+    }
+    Some(out)
+}
+
+/// A timestamp in the text forms clients send: `2024-02-29 12:00:00[.f]`,
+/// with `T` instead of the space, a date alone (midnight), and any of those
+/// with a UTC offset (`+00`, `+05:30`, `Z`: converted to UTC, which is what
+/// the engine stores).
+fn timestamp_from_text(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    use chrono::{DateTime, NaiveDate, Utc};
+    let s = s.trim();
+    for f in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
+            return Some(t.and_utc());
+        }
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    }
+    let zulu = s
+        .strip_suffix('Z')
+        .or_else(|| s.strip_suffix('z'))
+        .map(|r| format!("{r}+00:00"));
+    let s = zulu.as_deref().unwrap_or(s);
+    // `+05` (PostgreSQL's own output) has no minutes; chrono wants them.
+    let padded = match s.rfind(['+', '-']) {
+        Some(at) if at > 10 && s.len() - at == 3 => format!("{s}:00"),
+        _ => s.to_string(),
+    };
+    for f in ["%Y-%m-%d %H:%M:%S%.f%:z", "%Y-%m-%dT%H:%M:%S%.f%:z"] {
+        if let Ok(t) = DateTime::parse_from_str(&padded, f) {
+            return Some(t.with_timezone(&Utc));
+        }
+    }
+    None
+}
+
+/// PostgreSQL's text form of a `double precision` (`extra_float_digits`
+/// 1 to 3): the shortest text that reads back as the same value, with an
+/// exponent (`1e+20`, `1e-05`) below 1e-4 and from 1e15 on.
+pub fn float8_text(f: f64) -> String {
+    if f.is_nan() {
+        return "NaN".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    if f == 0.0 {
+        return if f.is_sign_negative() { "-0" } else { "0" }.into();
+    }
+    let sci = format!("{f:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if (-4..15).contains(&exp) {
+        return format!("{f}");
+    }
+    let sign = if exp < 0 { '-' } else { '+' };
+    format!("{mantissa}e{sign}{:02}", exp.abs())
 }
 
 /// PostgreSQL's text form of a value.
 pub fn text_of(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
+        Value::Float8(f) => float8_text(*f),
         Value::Bool(b) => if *b { "t" } else { "f" }.to_string(),
         Value::String(s) => s.clone(),
         Value::Timestamp(t) => t.naive_utc().format("%Y-%m-%d %H:%M:%S%.f").to_string(),
@@ -188,8 +280,9 @@ pub fn text_of(v: &Value) -> String {
     }
 }
 
-fn param_literal(v: &Value) -> ParamLiteral {
-    match v.clone() {
+/// A value as GlueSQL's parameter literal (statement parameters, COPY rows).
+pub(crate) fn param_literal(v: Value) -> ParamLiteral {
+    match v {
         Value::Null => ParamLiteral::null(),
         Value::Bool(b) => b.into_param_literal(),
         Value::Int2(i) => i.into_param_literal(),
@@ -281,7 +374,7 @@ impl<'e> Session<'e> {
 
     /// The settings as `SET` left them.
     pub fn settings(&self) -> SessionSettings {
-        self.settings
+        self.settings.clone()
     }
 
     /// Names the database and user that `current_database()` and
@@ -351,7 +444,13 @@ impl<'e> Session<'e> {
                 columns: None,
             });
         };
+        let pg_labels = match &stmt {
+            Statement::Query(q) => crate::infer::select_labels(q),
+            _ => None,
+        };
         rewrite::expressions(&mut stmt, &self.database, &self.user);
+        rewrite::pg_semantics(&mut stmt)?;
+        crate::logic::three_valued(&mut stmt)?;
         let tables = self.tables()?;
         let params = param_types(&tables, &stmt);
         let text = |cols: Vec<(String, Option<DataType>)>| {
@@ -363,9 +462,17 @@ impl<'e> Session<'e> {
                 .collect::<Vec<_>>()
         };
         let columns = match &stmt {
-            Statement::Query(q) => Some(match query_columns(&tables, q) {
-                Some(c) => text(c),
-                None => self.values_columns(q)?,
+            Statement::Query(q) => Some({
+                let mut columns = match query_columns(&tables, q) {
+                    Some(c) => text(c),
+                    None => self.values_columns(q)?,
+                };
+                if let Some(names) = pg_labels.filter(|l| l.len() == columns.len()) {
+                    for (c, name) in columns.iter_mut().zip(names) {
+                        c.name = name;
+                    }
+                }
+                columns
             }),
             Statement::Insert(ins) => match &ins.returning {
                 Some(items) => {
@@ -386,17 +493,82 @@ impl<'e> Session<'e> {
                 }
                 None => None,
             },
-            Statement::ShowVariable { variable } => Some(vec![ColumnInfo {
-                name: variable
+            Statement::ShowVariable { variable } => {
+                let name = variable
                     .iter()
                     .map(|i| i.value.clone())
                     .collect::<Vec<_>>()
-                    .join("_"),
-                data_type: DataType::Text,
-            }]),
+                    .join(" ");
+                let labels = if name.eq_ignore_ascii_case("all") {
+                    vec!["name".to_string(), "setting".into(), "description".into()]
+                } else if name.eq_ignore_ascii_case("statement_timeout")
+                    || name.eq_ignore_ascii_case("tables")
+                {
+                    vec![name.to_ascii_lowercase()]
+                } else {
+                    vec![self.settings.params.show(&name)?.0]
+                };
+                Some(
+                    labels
+                        .into_iter()
+                        .map(|name| ColumnInfo {
+                            name,
+                            data_type: DataType::Text,
+                        })
+                        .collect(),
+                )
+            }
             _ => None,
         };
         Ok(Described { params, columns })
+    }
+
+    /// `RESET name` / `RESET ALL`, `VACUUM`, `ANALYZE` (which the parser
+    /// does not know): one statement, answered here.
+    fn reset(&mut self, sql: &str) -> Result<Option<QueryResult>> {
+        let text = sql.trim().trim_end_matches(';').trim();
+        let mut words = text.split_whitespace();
+        let first = words.next().unwrap_or_default().to_ascii_uppercase();
+        if (first == "VACUUM" || first == "ANALYZE") && !text.contains(';') {
+            // Maintenance PostgreSQL needs and RocksDB does by itself
+            // (compaction, no statistics-driven planner): nothing to do,
+            // no answer changes. The tables named must exist.
+            let tables = self.tables()?;
+            for name in maintenance_tables(&text[first.len()..]) {
+                let bare = name.strip_prefix("public.").unwrap_or(&name);
+                if !tables.contains_key(bare) {
+                    return Err(SqlError::State {
+                        code: crate::sqlstate::UNDEFINED_TABLE,
+                        message: format!("relation \"{name}\" does not exist"),
+                    });
+                }
+            }
+            return Ok(Some(QueryResult::Command {
+                tag: first,
+                rows: 0,
+            }));
+        }
+        if first != "RESET" {
+            return Ok(None);
+        }
+        let name = words.collect::<Vec<_>>().join(" ");
+        if name.is_empty() || name.contains(';') {
+            return Ok(None);
+        }
+        if name.eq_ignore_ascii_case("all") {
+            self.settings.reset_all();
+        } else if name.eq_ignore_ascii_case("statement_timeout") {
+            let stmt = parse("SET statement_timeout TO DEFAULT")?.remove(0);
+            if let Some(r) = self.settings.apply(&stmt) {
+                r?;
+            }
+        } else {
+            self.settings.params.set(&name, None)?;
+        }
+        Ok(Some(QueryResult::Command {
+            tag: "RESET".into(),
+            rows: 0,
+        }))
     }
 
     /// Column types of a query that inference cannot type (`SELECT 1`,
@@ -439,6 +611,22 @@ impl<'e> Session<'e> {
                         .into(),
                 ));
             }
+            if let Ok(
+                [Statement::Rollback {
+                    savepoint: Some(name),
+                    ..
+                }],
+            ) = parse(sql).as_deref()
+            {
+                self.engine
+                    .rollback_to_savepoint(&name.value)
+                    .map_err(savepoint_error)?;
+                self.failed = false;
+                return Ok(vec![QueryResult::Command {
+                    tag: "ROLLBACK".into(),
+                    rows: 0,
+                }]);
+            }
             self.engine.rollback()?;
             self.failed = false;
             return Ok(vec![QueryResult::Command {
@@ -460,6 +648,9 @@ impl<'e> Session<'e> {
         // The engine calls a statement makes (and the catalog reads around
         // it) are not events of their own: each statement is one event.
         let _scope = audit::statement_scope();
+        if let Some(r) = self.reset(sql)? {
+            return Ok(vec![r]);
+        }
         if let Some(r) = catalog::answer(self, sql)? {
             return Ok(vec![r]);
         }
@@ -516,7 +707,10 @@ impl<'e> Session<'e> {
         const MAX_ATTEMPTS: u32 = 64;
         let writes = matches!(
             stmt,
-            Statement::Insert(_) | Statement::Update { .. } | Statement::Delete(_)
+            Statement::Insert(_)
+                | Statement::Update { .. }
+                | Statement::Delete(_)
+                | Statement::Truncate { .. }
         );
         if !writes || self.engine.in_transaction() {
             return self.run(stmt, params);
@@ -529,10 +723,10 @@ impl<'e> Session<'e> {
                     .serial
                     .write()
                     .unwrap_or_else(PoisonError::into_inner);
-                self.run(stmt.clone(), params)
+                self.run_atomically(stmt.clone(), params)
             } else {
                 let _shared = shared.serial.read().unwrap_or_else(PoisonError::into_inner);
-                self.run(stmt.clone(), params)
+                self.run_atomically(stmt.clone(), params)
             };
             match r {
                 Err(SqlError::Conflict(_)) if attempt < MAX_ATTEMPTS => {
@@ -547,20 +741,117 @@ impl<'e> Session<'e> {
         }
     }
 
+    /// Runs a data-changing statement outside a transaction block as one
+    /// implicit transaction: all of it takes effect or none — also when
+    /// what follows the write fails (`INSERT … RETURNING` reading the rows
+    /// back, a deadline).
+    fn run_atomically(&mut self, stmt: Statement, params: &[Value]) -> Result<QueryResult> {
+        self.engine.begin_transaction()?;
+        match self.run(stmt, params) {
+            Ok(r) => {
+                self.engine.commit()?;
+                Ok(r)
+            }
+            Err(e) => {
+                if self.engine.in_transaction() {
+                    if let Err(rb) = self.engine.rollback() {
+                        tracing::error!(error = %rb, "rollback of a failed statement failed");
+                    }
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// A statement run inside another one (ON CONFLICT's rows): no audit
+    /// event, no transaction handling of its own.
+    pub(crate) fn run_internal(
+        &mut self,
+        stmt: Statement,
+        params: &[Value],
+    ) -> Result<QueryResult> {
+        self.run(stmt, params)
+    }
+
+    pub(crate) fn table_info(&self, name: &str) -> Result<Arc<TableInfo>> {
+        self.shared.table(self.engine, name)
+    }
+
     fn run(&mut self, mut stmt: Statement, params: &[Value]) -> Result<QueryResult> {
         let command = |tag: &str| QueryResult::Command {
             tag: tag.to_string(),
             rows: 0,
         };
         match &stmt {
-            Statement::StartTransaction { .. } => {
+            Statement::StartTransaction { modes, .. } => {
+                let level = settings::transaction_modes(modes)?;
                 if self.engine.in_transaction() {
                     return Err(SqlError::Transaction(
                         "there is already a transaction in progress".into(),
                     ));
                 }
                 self.engine.begin_transaction()?;
+                if let Some(level) = level {
+                    self.settings
+                        .params
+                        .set("transaction_isolation", Some(&level))?;
+                }
                 return Ok(command("BEGIN"));
+            }
+            Statement::SetTransaction { modes, session, .. } => {
+                let level = settings::transaction_modes(modes)?;
+                if let Some(level) = level {
+                    let name = if *session {
+                        "default_transaction_isolation"
+                    } else {
+                        "transaction_isolation"
+                    };
+                    self.settings.params.set(name, Some(&level))?;
+                }
+                return Ok(command("SET"));
+            }
+            Statement::Savepoint { name } => {
+                self.engine
+                    .savepoint(&name.value)
+                    .map_err(savepoint_error)?;
+                return Ok(command("SAVEPOINT"));
+            }
+            Statement::ReleaseSavepoint { name } => {
+                self.engine
+                    .release_savepoint(&name.value)
+                    .map_err(savepoint_error)?;
+                return Ok(command("RELEASE"));
+            }
+            Statement::Rollback {
+                savepoint: Some(name),
+                ..
+            } => {
+                self.engine
+                    .rollback_to_savepoint(&name.value)
+                    .map_err(savepoint_error)?;
+                return Ok(command("ROLLBACK"));
+            }
+            Statement::Truncate {
+                table_names,
+                identity,
+                cascade,
+                partitions,
+                ..
+            } => {
+                if identity.is_some() || cascade.is_some() || partitions.is_some() {
+                    return Err(SqlError::Unsupported(
+                        "TRUNCATE … RESTART IDENTITY, CASCADE and PARTITION are not supported"
+                            .into(),
+                    ));
+                }
+                let names: Vec<ObjectName> = table_names.iter().map(|t| t.name.clone()).collect();
+                for name in names {
+                    let delete = parse(&format!("DELETE FROM {name}"))?
+                        .pop()
+                        .ok_or_else(|| SqlError::Syntax("empty TRUNCATE".into()))?;
+                    self.run(delete, &[])?;
+                }
+                return Ok(command("TRUNCATE TABLE"));
             }
             Statement::Commit { .. } => {
                 if self.engine.in_transaction() {
@@ -574,55 +865,88 @@ impl<'e> Session<'e> {
                 }
                 return Ok(command("ROLLBACK"));
             }
-            Statement::SetVariable { .. } => {
+            Statement::SetVariable {
+                local,
+                hivevar,
+                variables,
+                value,
+            } => {
+                if *local || *hivevar {
+                    return Err(SqlError::Unsupported("SET LOCAL is not supported".into()));
+                }
                 if let Some(r) = self.settings.apply(&stmt) {
                     r?;
+                    return Ok(command("SET"));
                 }
+                let [name]: &[ObjectName] = variables else {
+                    return Err(SqlError::Unsupported("SET of several parameters".into()));
+                };
+                let value = settings::value_text(value)?;
+                self.settings
+                    .params
+                    .set(&name.to_string(), value.as_deref())?;
                 return Ok(command("SET"));
             }
-            Statement::SetNames { .. } | Statement::SetTimeZone { .. } => {
-                return Ok(command("SET"))
+            Statement::SetNames { charset_name, .. } => {
+                self.settings
+                    .params
+                    .set("client_encoding", Some(charset_name))?;
+                return Ok(command("SET"));
+            }
+            Statement::SetTimeZone { local, value } => {
+                if *local {
+                    return Err(SqlError::Unsupported("SET LOCAL is not supported".into()));
+                }
+                let value = settings::value_text(std::slice::from_ref(value))?;
+                self.settings.params.set("timezone", value.as_deref())?;
+                return Ok(command("SET"));
             }
             Statement::ShowVariable { variable } => {
                 let name = variable
                     .iter()
-                    .map(|i| i.value.to_ascii_lowercase())
+                    .map(|i| i.value.clone())
                     .collect::<Vec<_>>()
-                    .join("_");
-                let value = match name.as_str() {
-                    "server_version" => "15.0".to_string(),
-                    "transaction_isolation" => "serializable".to_string(),
-                    "server_encoding" | "client_encoding" => "UTF8".to_string(),
-                    "search_path" => "public".to_string(),
-                    "timezone" => "UTC".to_string(),
-                    "standard_conforming_strings" => "on".to_string(),
-                    "datestyle" => "ISO, MDY".to_string(),
-                    "statement_timeout" => self.settings.show_statement_timeout(),
-                    _ if name == "tables" => {
-                        let tables = self.tables()?;
-                        return Ok(QueryResult::Rows {
-                            columns: vec![ColumnInfo {
-                                name: "tables".into(),
-                                data_type: DataType::Text,
-                            }],
-                            tag: format!("SELECT {}", tables.len()),
-                            rows: tables
-                                .keys()
-                                .map(|k| vec![Value::String(k.clone())])
-                                .collect(),
-                        });
-                    }
-                    _ => {
-                        return Err(SqlError::Unsupported(format!(
-                            "unrecognized configuration parameter \"{name}\""
-                        )))
-                    }
+                    .join(" ");
+                let text = |name: &str| ColumnInfo {
+                    name: name.into(),
+                    data_type: DataType::Text,
+                };
+                if name.eq_ignore_ascii_case("all") {
+                    let rows: Vec<Vec<Value>> = std::iter::once([
+                        "statement_timeout".to_string(),
+                        self.settings.show_statement_timeout(),
+                        "Sets the maximum allowed duration of any statement.".to_string(),
+                    ])
+                    .chain(self.settings.params.all())
+                    .map(|r| r.into_iter().map(Value::String).collect())
+                    .collect();
+                    return Ok(QueryResult::Rows {
+                        columns: vec![text("name"), text("setting"), text("description")],
+                        tag: format!("SELECT {}", rows.len()),
+                        rows,
+                    });
+                }
+                if name.eq_ignore_ascii_case("tables") {
+                    let tables = self.tables()?;
+                    return Ok(QueryResult::Rows {
+                        columns: vec![text("tables")],
+                        tag: format!("SELECT {}", tables.len()),
+                        rows: tables
+                            .keys()
+                            .map(|k| vec![Value::String(k.clone())])
+                            .collect(),
+                    });
+                }
+                let (label, value) = if name.eq_ignore_ascii_case("statement_timeout") {
+                    (
+                        "statement_timeout".to_string(),
+                        self.settings.show_statement_timeout(),
+                    )
+                } else {
+                    self.settings.params.show(&name)?
                 };
                 return Ok(QueryResult::Rows {
-                    columns: vec![ColumnInfo {
-                        name,
-                        data_type: DataType::Text,
-                    }],
+                    columns: vec![text(&label)],
                     rows: vec![vec![Value::String(value)]],
                     tag: "SHOW".into(),
                 });
@@ -637,20 +961,34 @@ impl<'e> Session<'e> {
         let mut returning = None;
         let mut returning_keys = None;
         let mut insert_table = None;
+        // `CREATE TABLE … AS SELECT`: PostgreSQL reports the rows copied.
+        let mut ctas: Option<String> = None;
         match &mut stmt {
+            // CREATE TABLE and CREATE INDEX run inside a transaction block
+            // too (what ORMs do): a rollback drops the table again.
             Statement::CreateTable(ct) => {
-                if in_txn {
-                    return Err(in_txn_refusal("CREATE TABLE"));
+                if ct.query.is_some() {
+                    ctas = Some(ct.name.to_string());
                 }
                 pending = Some(rewrite::create_table(ct)?);
             }
+            Statement::CreateIndex(_) if in_txn && self.engine.transaction_wrote_rows() => {
+                return Err(SqlError::Unsupported(
+                    "CREATE INDEX inside a transaction block that has already written rows \
+                     (create the index before writing, or outside the block)"
+                        .into(),
+                ));
+            }
             Statement::Drop { .. }
-            | Statement::CreateIndex(_)
             | Statement::AlterTable { .. }
             | Statement::AlterIndex { .. }
                 if in_txn =>
             {
                 return Err(in_txn_refusal("a schema change"));
+            }
+            Statement::Insert(ins) if ins.on.is_some() => {
+                let ins = ins.clone();
+                return self.insert_on_conflict(&ins, params);
             }
             Statement::Insert(ins) => {
                 kind = StmtKind::Write;
@@ -683,7 +1021,13 @@ impl<'e> Session<'e> {
             }
             _ => {}
         }
+        let pg_labels = match &stmt {
+            Statement::Query(q) => crate::infer::select_labels(q),
+            _ => None,
+        };
         rewrite::expressions(&mut stmt, &self.database, &self.user);
+        rewrite::pg_semantics(&mut stmt)?;
+        crate::logic::three_valued(&mut stmt)?;
 
         let inferred = match &stmt {
             Statement::Query(q) => query_columns(&tables, q),
@@ -699,12 +1043,17 @@ impl<'e> Session<'e> {
                     Some(t) => coerce(p.clone(), t)?,
                     None => p.clone(),
                 };
-                Ok(param_literal(&p))
+                Ok(param_literal(p))
             })
             .collect::<Result<Vec<_>>>()?;
 
-        let glue_stmt = translate_with_params(&stmt, &literals)
-            .map_err(|e| SqlError::Execution(e.to_string()))?;
+        let system = crate::system::qualify(&mut stmt, &tables).then(|| crate::system::Identity {
+            database: self.database.clone(),
+            user: self.user.clone(),
+            settings: self.settings.params.all(),
+        });
+        let glue_stmt =
+            translate_with_params(&stmt, &literals).map_err(crate::sqlstate::from_glue)?;
         let pk_range =
             crate::pushdown::pk_range(&glue_stmt, |name| self.shared.table(self.engine, name).ok());
         let mut store = EngineStore {
@@ -713,19 +1062,29 @@ impl<'e> Session<'e> {
             kind,
             pending,
             pk_range: std::cell::RefCell::new(pk_range),
+            system,
         };
         let plan = store
             .plan(glue_stmt.into())
-            .map_err(|e| SqlError::Execution(e.to_string()))?;
-        let payload = execute(&mut store, &plan).map_err(|e| {
-            let m = e.to_string();
-            if m.contains("write conflict") {
-                SqlError::Conflict(m.trim_start_matches("storage: ").to_string())
-            } else {
-                SqlError::Execution(m)
-            }
-        })?;
+            .map_err(crate::sqlstate::from_glue)?;
+        let payload = execute(&mut store, &plan).map_err(crate::sqlstate::from_glue)?;
 
+        if let (Some(name), Payload::Create) = (&ctas, &payload) {
+            let count = parse(&format!("SELECT count(*) FROM {name}"))?
+                .pop()
+                .ok_or_else(|| SqlError::Syntax("empty count".into()))?;
+            let n = match self.run(count, &[])? {
+                QueryResult::Rows { rows, .. } => match rows.first().and_then(|r| r.first()) {
+                    Some(Value::Int8(n)) => u64::try_from(*n).unwrap_or(0),
+                    _ => 0,
+                },
+                QueryResult::Command { .. } => 0,
+            };
+            return Ok(QueryResult::Command {
+                tag: format!("SELECT {n}"),
+                rows: n,
+            });
+        }
         if let Some(items) = returning {
             let info = insert_table.ok_or_else(returning_unsupported)?;
             let keys = returning_keys.ok_or_else(returning_unsupported)?;
@@ -739,7 +1098,12 @@ impl<'e> Session<'e> {
                     .map(|r| r.into_iter().map(result_value).collect())
                     .collect();
                 let n = rows.len();
-                let (columns, rows) = typed_rows(labels, inferred, rows)?;
+                let (mut columns, rows) = typed_rows(labels, inferred, rows)?;
+                if let Some(names) = pg_labels.filter(|l| l.len() == columns.len()) {
+                    for (c, name) in columns.iter_mut().zip(names) {
+                        c.name = name;
+                    }
+                }
                 QueryResult::Rows {
                     columns,
                     rows,
@@ -820,13 +1184,16 @@ impl<'e> Session<'e> {
                 SelectItem::Wildcard(_) => {
                     cols.extend(info.columns().enumerate().map(|(i, c)| (c.name.clone(), i)))
                 }
-                SelectItem::UnnamedExpr(Expr::Identifier(id)) => {
-                    cols.push((id.value.clone(), column_pos(info, &id.value)?))
+                SelectItem::UnnamedExpr(e) if returned_column(info, e).is_some() => {
+                    let name = returned_column(info, e).unwrap_or_default();
+                    cols.push((name.to_string(), column_pos(info, name)?))
                 }
-                SelectItem::ExprWithAlias {
-                    expr: Expr::Identifier(id),
-                    alias,
-                } => cols.push((alias.value.clone(), column_pos(info, &id.value)?)),
+                SelectItem::ExprWithAlias { expr, alias }
+                    if returned_column(info, expr).is_some() =>
+                {
+                    let name = returned_column(info, expr).unwrap_or_default();
+                    cols.push((alias.value.clone(), column_pos(info, name)?))
+                }
                 _ => return Err(returning_unsupported()),
             }
         }
@@ -870,6 +1237,72 @@ impl<'e> Session<'e> {
             rows,
             tag: format!("INSERT 0 {n}"),
         })
+    }
+}
+
+/// The tables a `VACUUM`/`ANALYZE` names: after an optional `( options )`
+/// list and the old-style option words, comma-separated names, each
+/// possibly followed by a `( columns )` list.
+fn maintenance_tables(rest: &str) -> Vec<String> {
+    let mut rest = rest.trim_start();
+    if rest.starts_with('(') {
+        rest = rest.find(')').map_or("", |i| &rest[i + 1..]);
+    }
+    let mut words: Vec<&str> = rest.split_whitespace().collect();
+    while words.first().is_some_and(|w| {
+        matches!(
+            w.to_ascii_uppercase().as_str(),
+            "FULL" | "FREEZE" | "VERBOSE" | "ANALYZE" | "ANALYSE"
+        )
+    }) {
+        words.remove(0);
+    }
+    let mut depth = 0usize;
+    let mut plain = String::new();
+    for c in words.join(" ").chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => plain.push(c),
+            _ => {}
+        }
+    }
+    plain
+        .split(',')
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .collect()
+}
+
+/// A savepoint misuse as PostgreSQL reports it: no transaction (25P01),
+/// no such savepoint (3B001).
+fn savepoint_error(e: heliosdb_core::Error) -> SqlError {
+    match e {
+        heliosdb_core::Error::Transaction(m) => SqlError::State {
+            code: if m.contains("does not exist") {
+                crate::sqlstate::INVALID_SAVEPOINT
+            } else {
+                crate::sqlstate::NO_ACTIVE_TRANSACTION
+            },
+            message: m,
+        },
+        other => other.into(),
+    }
+}
+
+/// The column a RETURNING item names: `col` or `table.col` (the table
+/// being written, as SQLAlchemy spells it).
+pub(crate) fn returned_column<'x>(info: &TableInfo, e: &'x Expr) -> Option<&'x str> {
+    match e {
+        Expr::Identifier(id) => Some(&id.value),
+        Expr::CompoundIdentifier(parts) => match parts.as_slice() {
+            [t, c] if t.value == info.meta.schema.table_name => Some(&c.value),
+            [s, t, c] if s.value == "public" && t.value == info.meta.schema.table_name => {
+                Some(&c.value)
+            }
+            _ => None,
+        },
+        _ => None,
     }
 }
 

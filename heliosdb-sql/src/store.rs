@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use crate::convert::{
     engine_to_key, engine_type, glue_type, key_to_engine, to_engine_typed, to_glue,
 };
-use crate::{limits, Result, SqlError};
+use crate::{limits, sqlstate, Result, SqlError};
 
 /// Key-value prefix of the SQL layer's own (sealed) metadata.
 pub(crate) const META_PREFIX: &str = "__heliosdb_sql/";
@@ -54,6 +54,10 @@ pub(crate) struct TableMeta {
     /// `VARCHAR(n)` / `CHAR(n)` limits, in characters.
     #[serde(default)]
     pub varchar: Vec<(String, u64)>,
+    /// `NUMERIC(p, s)` columns: precision and scale (values are rounded to
+    /// the scale and must fit the precision, as in PostgreSQL).
+    #[serde(default)]
+    pub numeric: Vec<(String, u32, u32)>,
 }
 
 /// A table as the SQL layer sees it: GlueSQL schema plus engine schema.
@@ -102,7 +106,8 @@ type TableMap = Arc<BTreeMap<String, Arc<TableInfo>>>;
 /// alone (so every statement finishes: no starvation).
 #[derive(Debug, Default)]
 pub struct SqlShared {
-    tables: RwLock<Option<TableMap>>,
+    /// The engine's schema generation the map was read at, and the map.
+    tables: RwLock<Option<(u64, TableMap)>>,
     pub(crate) serial: RwLock<()>,
 }
 
@@ -117,13 +122,21 @@ impl SqlShared {
     }
 
     pub(crate) fn tables(&self, engine: &StorageEngine) -> Result<TableMap> {
-        if let Some(t) = self
-            .tables
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
-        {
-            return Ok(Arc::clone(t));
+        let generation = engine.schema_generation();
+        // A transaction that created tables sees its own definitions of
+        // them (written in it, invisible to others): never cached.
+        let private = engine.transaction_created_tables();
+        if !private {
+            if let Some((g, t)) = self
+                .tables
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .as_ref()
+            {
+                if *g == generation {
+                    return Ok(Arc::clone(t));
+                }
+            }
         }
         let mut map = BTreeMap::new();
         for name in engine.catalog().list_tables()? {
@@ -133,7 +146,10 @@ impl SqlShared {
             map.insert(name, Arc::new(info));
         }
         let map = Arc::new(map);
-        *self.tables.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&map));
+        if !private {
+            *self.tables.write().unwrap_or_else(PoisonError::into_inner) =
+                Some((generation, Arc::clone(&map)));
+        }
         Ok(map)
     }
 
@@ -141,7 +157,10 @@ impl SqlShared {
         self.tables(engine)?
             .get(name)
             .cloned()
-            .ok_or_else(|| SqlError::Engine(format!("relation \"{name}\" does not exist")))
+            .ok_or_else(|| SqlError::State {
+                code: crate::sqlstate::UNDEFINED_TABLE,
+                message: format!("relation \"{name}\" does not exist"),
+            })
     }
 }
 
@@ -190,6 +209,7 @@ fn table_info(name: &str, engine: Schema, stored: Option<Vec<u8>>) -> Result<Tab
             },
             serial: Vec::new(),
             varchar: Vec::new(),
+            numeric: Vec::new(),
         },
     };
     Ok(TableInfo {
@@ -225,12 +245,41 @@ pub(crate) fn next_values(engine: &StorageEngine, key: &str, n: u64) -> Result<i
     };
     if engine.in_transaction() {
         std::thread::scope(|s| {
-            s.spawn(alloc)
-                .join()
-                .unwrap_or_else(|_| Err(SqlError::Engine("sequence allocation panicked".into())))
+            s.spawn(|| {
+                // Part of the statement's one audit event, as on its thread.
+                let _scope = heliosdb_core::audit::statement_scope();
+                alloc()
+            })
+            .join()
+            .unwrap_or_else(|_| Err(SqlError::Engine("sequence allocation panicked".into())))
         })
     } else {
         alloc()
+    }
+}
+
+/// Removes the sequences of `columns` of `table` (next value 1 again).
+/// Sequences are not transactional: like [`next_values`], this runs outside
+/// the calling thread's transaction.
+fn reset_sequences(engine: &StorageEngine, table: &str, columns: &[String]) -> Result<()> {
+    let reset = || -> Result<()> {
+        let _guard = SEQ_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
+        for c in columns {
+            engine.delete(seq_key(table, c).as_bytes())?;
+        }
+        Ok(())
+    };
+    if engine.in_transaction() {
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let _scope = heliosdb_core::audit::statement_scope();
+                reset()
+            })
+            .join()
+            .unwrap_or_else(|_| Err(SqlError::Engine("sequence reset panicked".into())))
+        })
+    } else {
+        reset()
     }
 }
 
@@ -249,6 +298,7 @@ pub(crate) enum StmtKind {
 pub(crate) struct PendingMeta {
     pub serial: Vec<String>,
     pub varchar: Vec<(String, u64)>,
+    pub numeric: Vec<(String, u32, u32)>,
 }
 
 /// GlueSQL storage over one engine, for one statement.
@@ -260,6 +310,38 @@ pub(crate) struct EngineStore<'a> {
     /// Primary-key bounds for the statement's first scan of one table
     /// (see [`crate::pushdown`]); taken by that scan.
     pub pk_range: std::cell::RefCell<Option<crate::pushdown::PkRange>>,
+    /// Set when the statement reads `pg_catalog`/`information_schema`
+    /// relations (see [`crate::system`]): who is asking.
+    pub system: Option<crate::system::Identity>,
+}
+
+/// A value of a `NUMERIC(p, s)` column: rounded to `s` decimal places
+/// (half away from zero, as PostgreSQL rounds) and refused (22003) when its
+/// integer part has more than `p - s` digits.
+fn numeric_fit(d: rust_decimal::Decimal, p: u32, s: u32) -> GResult<rust_decimal::Decimal> {
+    use rust_decimal::RoundingStrategy;
+    let r = d.round_dp_with_strategy(s, RoundingStrategy::MidpointAwayFromZero);
+    let int_digits = {
+        let t = r.trunc().abs();
+        if t.is_zero() {
+            0
+        } else {
+            t.to_string().len() as u32
+        }
+    };
+    if int_digits > p.saturating_sub(s) {
+        return Err(sqlstate::storage_error(
+            sqlstate::NUMERIC_VALUE_OUT_OF_RANGE,
+            format!(
+                "numeric field overflow: a field with precision {p}, scale {s} must round to an \
+                 absolute value less than 10^{}",
+                p.saturating_sub(s)
+            ),
+        ));
+    }
+    let mut r = r;
+    r.rescale(s);
+    Ok(r)
 }
 
 fn gerr(e: impl std::fmt::Display) -> GError {
@@ -268,7 +350,18 @@ fn gerr(e: impl std::fmt::Display) -> GError {
 
 impl EngineStore<'_> {
     fn info(&self, table: &str) -> GResult<Arc<TableInfo>> {
-        self.shared.table(self.engine, table).map_err(gerr)
+        if self.system.is_some() && crate::system::is_system(table) {
+            let tables = self.shared.tables(self.engine).map_err(gerr)?;
+            if !tables.contains_key(table) {
+                return Err(sqlstate::storage_error(
+                    "42501",
+                    format!("permission denied: \"{table}\" is a system catalog"),
+                ));
+            }
+        }
+        self.shared
+            .table(self.engine, table)
+            .map_err(sqlstate::storage_sql_error)
     }
 
     /// The GlueSQL (key, row) of a stored tuple.
@@ -294,14 +387,23 @@ impl EngineStore<'_> {
         }
         let mut values = Vec::with_capacity(info.engine.columns.len());
         for (c, v) in info.columns().zip(row) {
-            let value = to_engine_typed(v, c.data_type, &c.name).map_err(gerr)?;
+            let mut value =
+                to_engine_typed(v, c.data_type, &c.name).map_err(sqlstate::storage_sql_error)?;
+            if let Value::Numeric(d) = &value {
+                if let Some((_, p, sc)) = info.meta.numeric.iter().find(|(n, ..)| *n == c.name) {
+                    value = Value::Numeric(numeric_fit(*d, *p, *sc)?);
+                }
+            }
             if let Value::String(s) = &value {
                 if let Some((_, limit)) = info.meta.varchar.iter().find(|(n, _)| *n == c.name) {
                     if s.chars().count() as u64 > *limit {
-                        return Err(gerr(format!(
-                            "value too long for type character varying({limit}) (column \"{}\")",
-                            c.name
-                        )));
+                        return Err(sqlstate::storage_error(
+                            sqlstate::STRING_DATA_RIGHT_TRUNCATION,
+                            format!(
+                                "value too long for type character varying({limit}) (column \"{}\")",
+                                c.name
+                            ),
+                        ));
                     }
                 }
             }
@@ -333,12 +435,14 @@ impl EngineStore<'_> {
 
 impl Store for EngineStore<'_> {
     fn fetch_schema(&self, table_name: &str) -> GResult<Option<GSchema>> {
+        let tables = self.shared.tables(self.engine).map_err(gerr)?;
+        if let Some(t) = tables.get(table_name) {
+            return Ok(Some(t.meta.schema.clone()));
+        }
         Ok(self
-            .shared
-            .tables(self.engine)
-            .map_err(gerr)?
-            .get(table_name)
-            .map(|t| t.meta.schema.clone()))
+            .system
+            .as_ref()
+            .and_then(|_| crate::system::schema(table_name)))
     }
 
     fn fetch_all_schemas(&self) -> GResult<Vec<GSchema>> {
@@ -364,6 +468,13 @@ impl Store for EngineStore<'_> {
 
     fn scan_data<'a>(&'a self, table_name: &str) -> GResult<RowIter<'a>> {
         limits::check_deadline().map_err(gerr)?;
+        if let Some(id) = &self.system {
+            let tables = self.shared.tables(self.engine).map_err(gerr)?;
+            if !tables.contains_key(table_name) && crate::system::is_system(table_name) {
+                let rows = crate::system::keyed(crate::system::rows(table_name, &tables, id));
+                return Ok(Box::new(rows.into_iter().map(Ok)));
+            }
+        }
         let info = self.info(table_name)?;
         let pushed = {
             let mut slot = self.pk_range.borrow_mut();
@@ -429,10 +540,17 @@ impl StoreMut for EngineStore<'_> {
             .create_table(name, Schema::new(columns))
             .map_err(gerr)?;
         let pending = self.pending.take().unwrap_or_default();
+        // A new table's sequences start at 1, also when a table of the same
+        // name had them before (its creating transaction rolled back, or it
+        // was dropped).
+        let mut seqs: Vec<String> = pending.serial.clone();
+        seqs.push(ROWID.to_string());
+        reset_sequences(self.engine, name, &seqs).map_err(gerr)?;
         let meta = TableMeta {
             schema: schema.clone(),
             serial: pending.serial,
             varchar: pending.varchar,
+            numeric: pending.numeric,
         };
         let saved = self.save_meta(name, &meta);
         if saved.is_err() {
@@ -626,7 +744,10 @@ impl IndexMut for EngineStore<'_> {
             .iter()
             .any(|i| i.name == index_name)
         {
-            return Err(gerr(format!("relation \"{index_name}\" already exists")));
+            return Err(sqlstate::storage_error(
+                sqlstate::DUPLICATE_TABLE,
+                format!("relation \"{index_name}\" already exists"),
+            ));
         }
         if let Err(e) = self.engine.catalog().create_index(table_name, col) {
             // The engine has no DROP INDEX: an index dropped in SQL stays
@@ -651,7 +772,10 @@ impl IndexMut for EngineStore<'_> {
         let before = meta.schema.indexes.len();
         meta.schema.indexes.retain(|i| i.name != index_name);
         if meta.schema.indexes.len() == before {
-            return Err(gerr(format!("index \"{index_name}\" does not exist")));
+            return Err(sqlstate::storage_error(
+                sqlstate::UNDEFINED_OBJECT,
+                format!("index \"{index_name}\" does not exist"),
+            ));
         }
         self.save_meta(table_name, &meta)
     }

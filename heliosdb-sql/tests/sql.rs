@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use heliosdb_core::{Column, Config, DataType, Schema, StorageEngine, Tuple, Value};
 use heliosdb_keys::FakeSource;
-use heliosdb_sql::{QueryResult, Session, SqlError, SqlExt, SqlShared};
+use heliosdb_sql::{QueryResult, Session, SqlExt, SqlShared};
 
 fn engine(dir: &std::path::Path) -> StorageEngine {
     let mut config = Config::default();
@@ -138,7 +138,7 @@ fn postgres_types_widths_and_returning() {
     let e = db
         .execute_sql("INSERT INTO t (a) VALUES (70000)")
         .unwrap_err();
-    assert!(matches!(e, SqlError::Execution(_)), "{e}");
+    assert_eq!(e.sqlstate(), "22003", "{e}");
     let e = db
         .execute_sql("INSERT INTO t (f) VALUES ('toolong')")
         .unwrap_err();
@@ -238,7 +238,9 @@ fn joins_grouping_and_transactions() {
     s.execute("BEGIN", &[]).unwrap();
     s.execute("DELETE FROM orders", &[]).unwrap();
     assert!(rows_of(&s.execute("SELECT * FROM orders", &[]).unwrap()[0]).is_empty());
-    let e = s.execute("CREATE TABLE x (id INT)", &[]).unwrap_err();
+    // DROP and ALTER are still refused inside a block (CREATE is undone
+    // by rollback: tests/postgres.rs).
+    let e = s.execute("DROP TABLE orders", &[]).unwrap_err();
     assert!(e.to_string().contains("transaction block"), "{e}");
     // After an error the transaction only accepts its end.
     assert!(s.execute("SELECT 1", &[]).is_err());
@@ -532,14 +534,14 @@ fn no_statement_is_skipped_for_mentioning_the_catalog() {
         .unwrap();
     let r = s.execute("SELECT COUNT(*) FROM t", &[]).unwrap();
     assert_eq!(r[0].rows().to_vec(), vec![vec![Value::Int8(2)]]);
-    // A real catalog query is still answered from the catalog.
+    // A real catalog query is answered from the catalog's relations.
     let r = s
         .execute(
             "SELECT c.relname FROM pg_catalog.pg_class c WHERE c.relname = 't'",
             &[],
         )
         .unwrap();
-    assert!(matches!(r[0], QueryResult::Rows { .. }));
+    assert_eq!(r[0].rows().to_vec(), vec![vec![Value::String("t".into())]]);
 }
 
 /// Primary-key ranges pushed into the scan (format 2, ordered keys) answer

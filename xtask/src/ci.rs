@@ -5,9 +5,9 @@
 //! | `fmt`     | `cargo fmt --all -- --check`                                 |
 //! | `clippy`  | `cargo clippy --release --workspace --all-targets -- -D warnings` |
 //! | `test`    | `cargo nextest run --release --workspace --no-fail-fast` (= `./dev test`) |
-//! | `check-aws`, `check-azure`, `check-gcp`, `check-vault` | `cargo check --release -p heliosdb-nano --all-targets --features F` |
+//! | `check-aws`, `check-azure`, `check-gcp`, `check-pkcs11`, `check-vault` | `cargo check --release -p heliosdb-nano --all-targets --features F` |
 //! | `kms-all` | `cargo nextest run --release -p heliosdb-nano --features kms-all --test kms --test cli` |
-//! | `kms-aws`, `kms-azure`, `kms-gcp`, `kms-vault` (on demand) | as `kms-all`, with one feature |
+//! | `kms-aws`, `kms-azure`, `kms-gcp`, `kms-pkcs11`, `kms-vault` (on demand) | as `kms-all`, with one feature |
 //! | `doctest` | `cargo test --release --workspace --doc`                     |
 //! | `doc`     | `cargo doc --release --workspace --no-deps`, `RUSTDOCFLAGS=-D warnings` |
 //! | `deny`    | `cargo xtask deny`: `cargo deny check licenses bans sources` (`deny.toml`; skipped without cargo-deny) |
@@ -26,7 +26,8 @@
 //! provider linked. Alone, each feature set unifies shared dependencies
 //! (tokio, hyper, rustls) differently, so testing it means rebuilding them
 //! in release: measured on 2 cores, `kms-aws` ≈ 6 min, `kms-vault` ≈ 6,
-//! `kms-gcp` ≈ 8, `kms-azure` ≈ 5.7. A plain `cargo xtask ci` therefore
+//! `kms-gcp` ≈ 8, `kms-azure` ≈ 5.7 (`kms-pkcs11` links no network stack:
+//! cryptoki loads the vendor's module at run time). A plain `cargo xtask ci` therefore
 //! builds each feature alone with `cargo check` (`check-*`: every target of
 //! the facade, no code generation) and tests them together; name the
 //! `kms-*` stages to test one alone (`cargo xtask ci kms-aws`), e.g. when a
@@ -53,10 +54,12 @@ enum StageKind {
     CheckAws,
     CheckAzure,
     CheckGcp,
+    CheckPkcs11,
     CheckVault,
     KmsAws,
     KmsAzure,
     KmsGcp,
+    KmsPkcs11,
     KmsVault,
     KmsAll,
     Doctest,
@@ -66,17 +69,19 @@ enum StageKind {
 }
 
 impl StageKind {
-    const ALL: [StageKind; 16] = [
+    const ALL: [StageKind; 18] = [
         StageKind::Fmt,
         StageKind::Clippy,
         StageKind::Test,
         StageKind::CheckAws,
         StageKind::CheckAzure,
         StageKind::CheckGcp,
+        StageKind::CheckPkcs11,
         StageKind::CheckVault,
         StageKind::KmsAws,
         StageKind::KmsAzure,
         StageKind::KmsGcp,
+        StageKind::KmsPkcs11,
         StageKind::KmsVault,
         StageKind::KmsAll,
         StageKind::Doctest,
@@ -90,7 +95,11 @@ impl StageKind {
     fn in_default_run(self) -> bool {
         !matches!(
             self,
-            StageKind::KmsAws | StageKind::KmsAzure | StageKind::KmsGcp | StageKind::KmsVault
+            StageKind::KmsAws
+                | StageKind::KmsAzure
+                | StageKind::KmsGcp
+                | StageKind::KmsPkcs11
+                | StageKind::KmsVault
         )
     }
 
@@ -103,9 +112,11 @@ impl StageKind {
             StageKind::CheckAws => "check-aws",
             StageKind::CheckAzure => "check-azure",
             StageKind::CheckGcp => "check-gcp",
+            StageKind::CheckPkcs11 => "check-pkcs11",
             StageKind::CheckVault => "check-vault",
             StageKind::KmsAzure => "kms-azure",
             StageKind::KmsGcp => "kms-gcp",
+            StageKind::KmsPkcs11 => "kms-pkcs11",
             StageKind::KmsVault => "kms-vault",
             StageKind::KmsAll => "kms-all",
             StageKind::Doctest => "doctest",
@@ -252,6 +263,7 @@ fn stage(kind: StageKind, cargo: &OsString, root: &Path) -> Stage {
         StageKind::CheckAws
         | StageKind::CheckAzure
         | StageKind::CheckGcp
+        | StageKind::CheckPkcs11
         | StageKind::CheckVault => {
             let feature = &kind.name()["check-".len()..];
             (
@@ -291,6 +303,7 @@ fn stage(kind: StageKind, cargo: &OsString, root: &Path) -> Stage {
         StageKind::KmsAws
         | StageKind::KmsAzure
         | StageKind::KmsGcp
+        | StageKind::KmsPkcs11
         | StageKind::KmsVault
         | StageKind::KmsAll => {
             let feature = &kind.name()["kms-".len()..];

@@ -138,6 +138,35 @@ impl Moto {
     }
 }
 
+impl Moto {
+    /// The STS `AssumeRole` sessions moto has handed out, as its model
+    /// dump (`/moto-api/data.json`) shows them: `role_arn`,
+    /// `session_name`, `external_id`, `access_key_id`, …
+    pub fn assumed_roles(&self) -> Vec<serde_json::Value> {
+        use std::io::{Read, Write};
+        let mut s = StdStream::connect_timeout(&self.addr, Duration::from_secs(2)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            s,
+            "GET /moto-api/data.json HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.addr
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).unwrap();
+        let out = String::from_utf8_lossy(&out);
+        let (head, body) = out.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        // Flask may answer chunked; the JSON is one object from { to }.
+        let json = &body[body.find('{').unwrap()..=body.rfind('}').unwrap()];
+        let data: serde_json::Value = serde_json::from_str(json).unwrap();
+        data["sts"]["AssumedRole"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
 impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();

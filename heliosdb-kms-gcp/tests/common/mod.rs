@@ -8,8 +8,11 @@
 //! Ciphertexts are AES-256-GCM under the version's material, prefixed with
 //! the version's random id, so a ciphertext of another key or version is
 //! refused the way Cloud KMS refuses it (INVALID_ARGUMENT). It also counts
-//! requests per method and can be made unavailable, deny a key, or deny
-//! only Decrypt on a key (an identity with roles/cloudkms.cryptoKeyEncrypter).
+//! requests per method and can be made unavailable. IAM is modelled per
+//! CryptoKey as the set of permissions the caller holds on it ([`FakeKms::grant_only`],
+//! with the predefined roles as constants); a call needing a permission
+//! outside the set gets Google's 403 PERMISSION_DENIED body, ErrorInfo
+//! detail included.
 
 #![allow(dead_code)]
 
@@ -38,12 +41,27 @@ struct Key {
     primary: usize,
 }
 
+/// `cloudkms.cryptoKeys.get`: GetCryptoKey.
+pub const GET: &str = "cloudkms.cryptoKeys.get";
+/// `cloudkms.cryptoKeyVersions.useToEncrypt`: Encrypt.
+pub const USE_TO_ENCRYPT: &str = "cloudkms.cryptoKeyVersions.useToEncrypt";
+/// `cloudkms.cryptoKeyVersions.useToDecrypt`: Decrypt.
+pub const USE_TO_DECRYPT: &str = "cloudkms.cryptoKeyVersions.useToDecrypt";
+
+/// The Cloud KMS permissions of `roles/cloudkms.cryptoKeyEncrypterDecrypter`
+/// (it also holds cloudkms.locations.get/list and
+/// resourcemanager.projects.get, which no call here needs): no
+/// `cloudkms.cryptoKeys.get`.
+pub const ROLE_ENCRYPTER_DECRYPTER: &[&str] = &[USE_TO_ENCRYPT, USE_TO_DECRYPT];
+/// `roles/cloudkms.cryptoKeyEncrypter`.
+pub const ROLE_ENCRYPTER: &[&str] = &[USE_TO_ENCRYPT];
+
 #[derive(Default)]
 struct State {
     keys: BTreeMap<String, Key>,
-    denied: HashSet<String>,
-    /// Keys on which Decrypt (only) is denied.
-    decrypt_denied: HashSet<String>,
+    /// The permissions the caller holds on a CryptoKey; a key without an
+    /// entry allows everything (an owner).
+    granted: BTreeMap<String, HashSet<&'static str>>,
     counts: BTreeMap<String, usize>,
     /// Faults injected into the next POSTs (Encrypt/Decrypt), in order.
     faults: std::collections::VecDeque<Fault>,
@@ -133,20 +151,28 @@ impl FakeKms {
         st.keys.get_mut(name).unwrap().versions[n - 1].enabled = false;
     }
 
+    /// From now on the caller holds exactly `permissions` on this key (the
+    /// union of its roles' permissions); every call needing another one is
+    /// PERMISSION_DENIED.
+    pub fn grant_only(&self, name: &str, permissions: &[&'static str]) {
+        self.state
+            .lock()
+            .unwrap()
+            .granted
+            .insert(name.to_string(), permissions.iter().copied().collect());
+    }
+
     /// Answers PERMISSION_DENIED for every use of this key.
     pub fn deny(&self, name: &str) {
-        self.state.lock().unwrap().denied.insert(name.to_string());
+        self.grant_only(name, &[]);
     }
 
     /// Answers PERMISSION_DENIED to Decrypt on this key, serving
     /// GetCryptoKey and Encrypt as usual: what an identity holding
-    /// `roles/cloudkms.cryptoKeyEncrypter` (not `…EncrypterDecrypter`) gets.
+    /// `roles/cloudkms.cryptoKeyEncrypter` (not `…EncrypterDecrypter`) and
+    /// `roles/cloudkms.viewer` gets.
     pub fn deny_decrypt(&self, name: &str) {
-        self.state
-            .lock()
-            .unwrap()
-            .decrypt_denied
-            .insert(name.to_string());
+        self.grant_only(name, &[GET, USE_TO_ENCRYPT]);
     }
 
     /// Answers the next POSTs with these faults, one each (then serves
@@ -323,21 +349,47 @@ fn not_found(name: &str) -> (u16, Value) {
     google_error(404, "NOT_FOUND", &format!("{name} not found."))
 }
 
+/// Google's answer to a call whose permission the caller lacks: the
+/// message names the permission and the resource, and an ErrorInfo detail
+/// carries them as data.
 fn denied(perm: &str, name: &str) -> (u16, Value) {
-    google_error(
+    (
         403,
-        "PERMISSION_DENIED",
-        &format!("Permission '{perm}' denied on resource '{name}' (or it may not exist)."),
+        json!({"error": {
+            "code": 403,
+            "message": format!("Permission '{perm}' denied on resource '{name}' (or it may not exist)."),
+            "status": "PERMISSION_DENIED",
+            "details": [{
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": "IAM_PERMISSION_DENIED",
+                "domain": "cloudkms.googleapis.com",
+                "metadata": {"permission": perm, "resource": name},
+            }],
+        }}),
     )
 }
 
+/// `Err(403)` unless the caller holds `perm` on CryptoKey `key`. Like
+/// Cloud KMS, a denial does not say whether the key exists.
+fn check_permission(
+    st: &State,
+    key: &str,
+    perm: &'static str,
+    name: &str,
+) -> Result<(), (u16, Value)> {
+    match st.granted.get(key) {
+        Some(perms) if !perms.contains(perm) => Err(denied(perm, name)),
+        _ => Ok(()),
+    }
+}
+
 fn get_key(st: &State, name: &str) -> (u16, Value) {
+    if let Err(e) = check_permission(st, name, GET, name) {
+        return e;
+    }
     let Some(k) = st.keys.get(name) else {
         return not_found(name);
     };
-    if st.denied.contains(name) {
-        return denied("cloudkms.cryptoKeys.get", name);
-    }
     let p = &k.versions[k.primary];
     (
         200,
@@ -396,12 +448,12 @@ fn split_name(name: &str) -> (&str, Option<usize>) {
 
 fn encrypt(st: &State, name: &str, req: &Value) -> (u16, Value) {
     let (key_name, version) = split_name(name);
+    if let Err(e) = check_permission(st, key_name, USE_TO_ENCRYPT, name) {
+        return e;
+    }
     let Some(k) = st.keys.get(key_name) else {
         return not_found(name);
     };
-    if st.denied.contains(key_name) {
-        return denied("cloudkms.cryptoKeyVersions.useToEncrypt", name);
-    }
     let idx = match version {
         Some(v) if v >= 1 && v <= k.versions.len() => v - 1,
         Some(_) => return not_found(name),
@@ -465,12 +517,12 @@ fn decrypt(st: &State, name: &str, req: &Value) -> (u16, Value) {
             "Decrypt takes a CryptoKey name, not a CryptoKeyVersion.",
         );
     }
+    if let Err(e) = check_permission(st, name, USE_TO_DECRYPT, name) {
+        return e;
+    }
     let Some(k) = st.keys.get(name) else {
         return not_found(name);
     };
-    if st.denied.contains(name) || st.decrypt_denied.contains(name) {
-        return denied("cloudkms.cryptoKeyVersions.useToDecrypt", name);
-    }
     let ct = match bytes_field(req, "ciphertext") {
         Ok(c) => c,
         Err(e) => return e,

@@ -1,12 +1,13 @@
 //! Shared test helpers: a server on 127.0.0.1 with a free port over an
-//! encrypted (or plaintext) engine, a throwaway CA made with `openssl`, and
-//! a file scan for plaintext.
+//! encrypted (or plaintext) engine, a throwaway real PostgreSQL cluster
+//! (the benchmark's and the conformance suite's reference), a throwaway CA
+//! made with `openssl`, and a file scan for plaintext.
 
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command};
 use std::sync::Arc;
 
 use heliosdb_core::config::{ServerConfig, SslConfig};
@@ -236,4 +237,123 @@ pub fn find_in_files(dir: &Path, needles: &[&str]) -> Vec<(String, PathBuf)> {
         }
     }
     hits
+}
+
+/// A throwaway PostgreSQL cluster from Debian's `postgresql` package on
+/// 127.0.0.1, stopped on drop. As root (CI) initdb and postgres run as the
+/// `postgres` user through `runuser`, since PostgreSQL refuses to run as root.
+pub struct Postgres {
+    child: Child,
+    _dir: tempfile::TempDir,
+    pub port: u16,
+    stop: Command,
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        // `pg_ctl stop -m fast`: the child may be `runuser`, which does not
+        // pass signals on to the postmaster.
+        let _ = self.stop.status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Postgres {
+    /// The newest installed PostgreSQL's `bin` directory holding both
+    /// `postgres` and `initdb`.
+    pub fn bin() -> Option<PathBuf> {
+        let base = Path::new("/usr/lib/postgresql");
+        let mut versions: Vec<_> = std::fs::read_dir(base)
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        versions.sort();
+        versions
+            .into_iter()
+            .rev()
+            .map(|v| v.join("bin"))
+            .find(|b| b.join("postgres").exists() && b.join("initdb").exists())
+    }
+
+    /// Creates a cluster with `initdb_args` (trust authentication, superuser
+    /// `postgres`) and starts it with each `settings` entry as `-c name=value`.
+    pub fn start(initdb_args: &[&str], settings: &[&str]) -> Result<Postgres, String> {
+        let bin = Self::bin().ok_or(
+            "no PostgreSQL binaries under /usr/lib/postgresql \
+             (apt-get install postgresql; ./dev test installs it)",
+        )?;
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let data = dir.path().join("data");
+        let root = running_as_root();
+        let run_as = |cmd: &Path| {
+            let mut c = if root {
+                let mut c = Command::new("runuser");
+                c.args(["-u", "postgres", "--"]).arg(cmd);
+                c
+            } else {
+                Command::new(cmd)
+            };
+            c.stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null());
+            c
+        };
+        if root {
+            Command::new("chown")
+                .args(["-R", "postgres"])
+                .arg(dir.path())
+                .status()
+                .map_err(|e| e.to_string())?;
+        }
+        let ok = run_as(&bin.join("initdb"))
+            .args(["-A", "trust", "-U", "postgres"])
+            .args(initdb_args)
+            .arg("-D")
+            .arg(&data)
+            .status()
+            .map_err(|e| e.to_string())?
+            .success();
+        if !ok {
+            return Err("initdb failed".into());
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| e.to_string())?
+            .port();
+        let mut server = run_as(&bin.join("postgres"));
+        server
+            .arg("-D")
+            .arg(&data)
+            .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
+            .arg("-k")
+            .arg(dir.path());
+        for s in settings {
+            server.args(["-c", s]);
+        }
+        let child = server.spawn().map_err(|e| e.to_string())?;
+        let mut stop = run_as(&bin.join("pg_ctl"));
+        stop.args(["-m", "fast", "-D"]).arg(&data).arg("stop");
+        Ok(Postgres {
+            child,
+            _dir: dir,
+            port,
+            stop,
+        })
+    }
+
+    /// A libpq-style connection string for `dbname` as the superuser.
+    pub fn conn_str(&self, dbname: &str) -> String {
+        format!(
+            "host=127.0.0.1 port={} user=postgres dbname={dbname}",
+            self.port
+        )
+    }
+}
+
+fn running_as_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
 }

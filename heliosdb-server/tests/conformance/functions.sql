@@ -1,0 +1,114 @@
+-- Built-in functions applications use: strings, math, dates and times,
+-- conditional functions. Results must not depend on the clock or time zone.
+
+== string functions
+----
+SELECT upper('abc'), lower('ABC'), length('hello'), char_length('héllo');
+SELECT substring('hello world' FROM 1 FOR 5), substr('hello', 2, 3), substr('hello', 3);
+SELECT trim('  x  '), ltrim('  x'), rtrim('x  '), btrim('xxaxx', 'x');
+SELECT replace('a-b-c', '-', '+'), reverse('abc'), repeat('ab', 3);
+SELECT position('lo' IN 'hello'), strpos('hello', 'l');
+SELECT left('abcdef', 2), right('abcdef', 2);
+SELECT lpad('7', 3, '0'), rpad('ab', 4, '*');
+SELECT initcap('hello world');
+SELECT split_part('a,b,c', ',', 2);
+SELECT concat('a', 1, true), concat_ws('-', 'x', 'y', 'z');
+SELECT 'abc' || 'def' || 1;
+SELECT starts_with('hello', 'he');
+SELECT md5('abc');
+SELECT to_hex(255), ascii('A'), chr(66);
+SELECT format('%s has %s items', 'cart', 3);
+SELECT string_to_array('a,b,c', ',');
+SELECT regexp_replace('abc123', '[0-9]+', 'N');
+SELECT 'abc' ~ '^a', 'abc' ~* '^A', 'abc' !~ 'z';
+SELECT length(''), upper(''), '' = '' AS eq;
+
+== string functions on columns
+CREATE TABLE p (id INT, first TEXT, last TEXT);
+INSERT INTO p VALUES (1, 'ann', 'lee'), (2, 'bob', 'ray');
+----
+SELECT id, initcap(first) || ' ' || upper(last) AS full_name FROM p ORDER BY id;
+SELECT id FROM p WHERE lower(first) = 'bob';
+SELECT id, length(first || last) AS len FROM p ORDER BY id;
+
+== math functions
+----
+SELECT abs(-5), abs(-2.5), ceil(4.2), floor(4.8), round(4.5), round(2.345, 2);
+SELECT mod(10, 3), 10 % 3, -7 % 3, power(2, 10), sqrt(16.0);
+SELECT trunc(3.789, 1), sign(-3), greatest(3, 9, 1), least(3, 9, 1);
+SELECT 7 / 2, -7 / 2, 7.0 / 2, 7 / 2.0;
+SELECT 2 ^ 3, 2 ^ 0.5;
+SELECT pi();
+SELECT round(10.0 / 3, 4);
+SELECT div(7, 2), 7::float / 2;
+SELECT 1 / 0;
+SELECT 1.0 / 0;
+
+== integer overflow
+----
+SELECT 2147483647 + 1;
+SELECT 2147483647::int + 1;
+SELECT 9223372036854775807 + 1;
+
+== date functions on literals
+----
+SELECT date '2024-02-28' + 1;
+SELECT date '2024-03-01' - date '2024-02-01';
+SELECT date '2024-01-31' + interval '1 month';
+SELECT timestamp '2024-05-06 07:08:09' + interval '1 day 2 hours';
+SELECT timestamp '2024-05-06 07:08:09' - interval '30 minutes';
+SELECT date_trunc('month', timestamp '2024-05-06 07:08:09');
+SELECT date_trunc('day', timestamp '2024-05-06 07:08:09'), date_trunc('hour', timestamp '2024-05-06 07:08:09');
+SELECT extract(year FROM date '2024-05-06'), extract(month FROM date '2024-05-06'), extract(day FROM date '2024-05-06');
+SELECT extract(dow FROM date '2024-05-06'), extract(doy FROM date '2024-05-06');
+SELECT extract(epoch FROM timestamp '2024-01-01 00:00:00');
+SELECT date_part('hour', timestamp '2024-05-06 07:08:09');
+SELECT to_char(timestamp '2024-05-06 07:08:09', 'YYYY-MM-DD HH24:MI:SS');
+SELECT to_char(date '2024-05-06', 'DD Mon YYYY');
+SELECT to_date('2024-05-06', 'YYYY-MM-DD');
+SELECT age(timestamp '2024-05-06', timestamp '2024-01-01');
+SELECT make_date(2024, 2, 29);
+SELECT timestamp '2024-05-06 07:08:09' - timestamp '2024-05-05 06:00:00';
+SELECT date '2024-05-06' < date '2024-05-07', timestamp '2024-01-01' = date '2024-01-01';
+
+== current time functions are consistent
+----
+SELECT now() IS NOT NULL, current_date IS NOT NULL, current_timestamp IS NOT NULL;
+SELECT now() = current_timestamp;
+SELECT current_date = now()::date;
+SELECT now() > timestamp '2020-01-01';
+BEGIN;
+SELECT now() = statement_timestamp() OR now() <= statement_timestamp();
+COMMIT;
+
+== date columns
+CREATE TABLE ev (id INT, at DATE);
+INSERT INTO ev VALUES (1, '2024-01-15'), (2, '2024-02-20'), (3, '2023-12-31');
+----
+SELECT id FROM ev WHERE at >= '2024-01-01' ORDER BY id;
+SELECT id, at + 30 AS due FROM ev ORDER BY id;
+SELECT extract(year FROM at) AS y, count(*) FROM ev GROUP BY 1 ORDER BY 1;
+SELECT date_trunc('month', at) AS m, count(*) FROM ev GROUP BY 1 ORDER BY 1;
+SELECT id FROM ev WHERE at BETWEEN '2024-01-01' AND '2024-01-31';
+
+== conditional functions
+----
+SELECT coalesce(NULL, 'x'), nullif('a', 'a'), greatest('apple', 'pear'), least(2.5, 1);
+SELECT CASE WHEN 2 > 1 THEN 'yes' END;
+
+== casts
+----
+SELECT '42'::int, '3.5'::numeric, 42::text, '2024-01-02'::date, 'true'::boolean;
+SELECT CAST('12' AS BIGINT) + 1, CAST(3.7 AS INT), CAST(-3.5 AS INT), CAST(2.5 AS INT);
+SELECT 'abc'::int;
+SELECT '2024-13-01'::date;
+SELECT 1::boolean, 0::boolean;
+SELECT 'yes'::boolean, 'off'::boolean;
+SELECT 10::numeric / 4, 10 / 4::numeric;
+SELECT 1.5::float8 * 2, '1e3'::float8;
+SELECT 300::smallint * 200::smallint;
+
+== gen_random_uuid and random are well typed
+----
+SELECT length(gen_random_uuid()::text);
+SELECT random() >= 0 AND random() < 1;

@@ -1,0 +1,141 @@
+-- Everyday SELECT: projection, WHERE, ORDER BY, LIMIT/OFFSET, DISTINCT,
+-- CASE, IN, BETWEEN, LIKE, aliases, column names PostgreSQL gives.
+
+== select literals and column names
+----
+SELECT 1;
+SELECT 1 AS one, 'x' AS letter;
+SELECT 1 + 2;
+SELECT 'hello';
+SELECT true, false;
+
+== basic table query
+CREATE TABLE emp (id INT PRIMARY KEY, name TEXT, dept TEXT, salary INT);
+INSERT INTO emp VALUES (1, 'ann', 'eng', 100), (2, 'bob', 'eng', 80), (3, 'cid', 'ops', 90), (4, 'dee', 'ops', 70), (5, 'eve', 'hr', 60);
+----
+SELECT * FROM emp ORDER BY id;
+SELECT name, salary FROM emp WHERE dept = 'eng' ORDER BY salary DESC;
+SELECT name FROM emp WHERE salary > 75 AND dept <> 'hr' ORDER BY name;
+SELECT name FROM emp WHERE dept = 'hr' OR salary >= 100 ORDER BY name;
+SELECT id FROM emp WHERE id IN (1, 3, 5) ORDER BY id;
+SELECT id FROM emp WHERE id NOT IN (1, 3, 5) ORDER BY id;
+SELECT id FROM emp WHERE salary BETWEEN 70 AND 90 ORDER BY id;
+SELECT id FROM emp WHERE salary NOT BETWEEN 70 AND 90 ORDER BY id;
+
+== order by limit offset
+CREATE TABLE t (id INT, v TEXT);
+INSERT INTO t VALUES (1, 'e'), (2, 'd'), (3, 'c'), (4, 'b'), (5, 'a');
+----
+SELECT id FROM t ORDER BY id LIMIT 2;
+SELECT id FROM t ORDER BY id LIMIT 2 OFFSET 2;
+SELECT id FROM t ORDER BY id OFFSET 4;
+SELECT id FROM t ORDER BY v;
+SELECT id, v FROM t ORDER BY 2 DESC LIMIT 1;
+SELECT id FROM t ORDER BY id DESC FETCH FIRST 2 ROWS ONLY;
+SELECT id FROM t ORDER BY id LIMIT ALL;
+SELECT id FROM t ORDER BY id LIMIT 0;
+
+== order by expression and alias
+CREATE TABLE t (id INT, a INT, b INT);
+INSERT INTO t VALUES (1, 5, 1), (2, 1, 1), (3, 3, 3);
+----
+SELECT id, a + b AS total FROM t ORDER BY total DESC, id;
+SELECT id FROM t ORDER BY a * -1;
+SELECT id, a FROM t ORDER BY b DESC, a ASC;
+
+== distinct
+CREATE TABLE t (a INT, b TEXT);
+INSERT INTO t VALUES (1, 'x'), (1, 'x'), (2, 'x'), (2, 'y');
+----
+SELECT DISTINCT a FROM t ORDER BY a;
+SELECT DISTINCT a, b FROM t ORDER BY a, b;
+SELECT DISTINCT ON (a) a, b FROM t ORDER BY a, b DESC;
+
+== like patterns
+CREATE TABLE t (id INT, s TEXT);
+INSERT INTO t VALUES (1, 'apple'), (2, 'Apricot'), (3, 'banana'), (4, 'a_b'), (5, 'axb');
+----
+SELECT id FROM t WHERE s LIKE 'a%' ORDER BY id;
+SELECT id FROM t WHERE s ILIKE 'a%' ORDER BY id;
+SELECT id FROM t WHERE s LIKE '%an%' ORDER BY id;
+SELECT id FROM t WHERE s LIKE 'a_b' ORDER BY id;
+SELECT id FROM t WHERE s LIKE 'a\_b' ORDER BY id;
+SELECT id FROM t WHERE s NOT ILIKE '%p%' ORDER BY id;
+
+== case expressions
+CREATE TABLE t (id INT, score INT);
+INSERT INTO t VALUES (1, 95), (2, 75), (3, 40);
+----
+SELECT id, CASE WHEN score >= 90 THEN 'A' WHEN score >= 70 THEN 'B' ELSE 'F' END AS grade FROM t ORDER BY id;
+SELECT id, CASE id WHEN 1 THEN 'one' WHEN 2 THEN 'two' END AS word FROM t ORDER BY id;
+SELECT CASE WHEN 1 > 2 THEN 1 END AS x;
+
+== column name rules
+CREATE TABLE t (id INT, name TEXT);
+INSERT INTO t VALUES (1, 'a');
+----
+SELECT t.id, t.name FROM t;
+SELECT id AS "Id", name AS "The Name" FROM t;
+SELECT x.id FROM t AS x;
+SELECT count(*), max(id), upper(name) FROM t GROUP BY name;
+SELECT id + 1, name || 'z', -id FROM t;
+SELECT CAST(id AS TEXT), id::bigint FROM t;
+SELECT (SELECT 1), EXISTS (SELECT 1), CASE WHEN true THEN 1 END FROM t;
+
+== quoted identifiers
+----
+CREATE TABLE "Mixed Case" ("Col A" INT, "select" TEXT);
+INSERT INTO "Mixed Case" VALUES (1, 'kw');
+SELECT "Col A", "select" FROM "Mixed Case";
+SELECT "col a" FROM "Mixed Case";
+
+== identifiers fold to lower case
+CREATE TABLE Accounts (Id INT, UserName TEXT);
+INSERT INTO accounts VALUES (1, 'u');
+----
+SELECT ID, USERNAME FROM ACCOUNTS;
+SELECT * FROM accounts;
+
+== where with arithmetic and comparison mix
+CREATE TABLE t (id INT, a INT, b INT);
+INSERT INTO t VALUES (1, 10, 3), (2, 6, 2), (3, 9, 4);
+----
+SELECT id FROM t WHERE a % b = 0 ORDER BY id;
+SELECT id FROM t WHERE a / b = 2 ORDER BY id;
+SELECT id FROM t WHERE (a > 5 AND b < 4) OR id = 3 ORDER BY id;
+SELECT id FROM t WHERE NOT (a > 8) ORDER BY id;
+
+== select without from
+----
+SELECT 2 * 3 AS six, 'a' || 'b' AS ab, 10 > 5 AS gt;
+
+== values list
+----
+VALUES (1, 'one'), (2, 'two');
+SELECT * FROM (VALUES (1, 'a'), (2, 'b')) AS v (n, s) ORDER BY n;
+
+== table aliases and self reference
+CREATE TABLE emp (id INT, name TEXT, manager_id INT);
+INSERT INTO emp VALUES (1, 'boss', NULL), (2, 'ann', 1), (3, 'bob', 1);
+----
+SELECT e.name, m.name AS manager FROM emp e LEFT JOIN emp m ON e.manager_id = m.id ORDER BY e.id;
+
+== limit with parameter-like expression
+CREATE TABLE t (id INT);
+INSERT INTO t VALUES (1), (2), (3);
+----
+SELECT id FROM t ORDER BY id LIMIT 1 + 1;
+
+== boolean columns in where
+CREATE TABLE t (id INT, done BOOLEAN);
+INSERT INTO t VALUES (1, true), (2, false), (3, NULL);
+----
+SELECT id FROM t WHERE done;
+SELECT id FROM t WHERE NOT done;
+SELECT id FROM t WHERE done IS NOT TRUE ORDER BY id;
+SELECT id FROM t WHERE done = false;
+
+== explain runs
+CREATE TABLE t (id INT);
+----
+EXPLAIN SELECT * FROM t;

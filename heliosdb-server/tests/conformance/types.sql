@@ -1,0 +1,133 @@
+-- Column types round-tripped as text: integers, NUMERIC(p,s), floats,
+-- text/varchar/char, boolean, date/time/timestamp(tz)/interval, uuid,
+-- json/jsonb, bytea, arrays.
+
+== integer types
+CREATE TABLE t (s SMALLINT, i INTEGER, b BIGINT);
+----
+INSERT INTO t VALUES (32767, 2147483647, 9223372036854775807), (-32768, -2147483648, -9223372036854775808);
+SELECT s, i, b FROM t ORDER BY s;
+INSERT INTO t (s) VALUES (32768);
+INSERT INTO t (i) VALUES (2147483648);
+
+== numeric precision and scale
+CREATE TABLE m (id INT, price NUMERIC(8,2), qty NUMERIC);
+----
+INSERT INTO m VALUES (1, 19.999, 3), (2, 5, 0.5), (3, 1.1, 10.00);
+SELECT id, price, qty FROM m ORDER BY id;
+SELECT sum(price) FROM m;
+SELECT id, price * qty AS line FROM m ORDER BY id;
+SELECT price + 0.001 FROM m WHERE id = 2;
+INSERT INTO m VALUES (4, 1234567.89, 1);
+SELECT 0.1 + 0.2, 1.10 * 3, 100.00 / 3;
+SELECT 12.345::numeric(5,2), 12.5::numeric(3,0);
+
+== float types
+CREATE TABLE f (r REAL, d DOUBLE PRECISION);
+----
+INSERT INTO f VALUES (1.5, 0.1), (3.25, 1e20);
+SELECT r, d FROM f ORDER BY r;
+SELECT 0.1::float8 + 0.2::float8;
+SELECT 1.0::float8 / 3;
+SELECT 'NaN'::float8, 'Infinity'::float8;
+
+== text types
+CREATE TABLE s (v VARCHAR(10), c CHAR(3), t TEXT);
+----
+INSERT INTO s VALUES ('ab', 'x', 'long text here');
+SELECT v, c, t, length(c) FROM s;
+SELECT c = 'x' FROM s;
+SELECT 'it''s' AS quoted, E'tab\there' AS escaped;
+SELECT 'unicode: ü €' AS u, length('ü€') AS len;
+
+== boolean type
+CREATE TABLE b (id INT, flag BOOLEAN);
+----
+INSERT INTO b VALUES (1, true), (2, 'f'), (3, 'yes'), (4, NULL);
+SELECT id, flag FROM b ORDER BY id;
+SELECT id FROM b WHERE flag IS FALSE;
+
+== date and time types
+CREATE TABLE d (id INT, dt DATE, tm TIME, ts TIMESTAMP);
+----
+INSERT INTO d VALUES (1, '2024-02-29', '13:45:00', '2024-02-29 13:45:00.123456');
+INSERT INTO d VALUES (2, '1999-12-31', '00:00:01', '1999-12-31 23:59:59');
+SELECT id, dt, tm, ts FROM d ORDER BY id;
+SELECT ts::date, ts::time FROM d ORDER BY id;
+SELECT id FROM d WHERE ts > '2000-01-01' ;
+INSERT INTO d (id, dt) VALUES (3, '2023-02-29');
+
+== timestamptz in utc
+CREATE TABLE z (id INT, at TIMESTAMPTZ);
+----
+SET TIME ZONE 'UTC';
+INSERT INTO z VALUES (1, '2024-01-01 12:00:00+00'), (2, '2024-01-01 12:00:00+02');
+SELECT id, at FROM z ORDER BY id;
+SELECT at::date FROM z ORDER BY id;
+
+== interval type
+CREATE TABLE i (id INT, span INTERVAL);
+----
+INSERT INTO i VALUES (1, '1 day'), (2, '2 hours 30 minutes'), (3, '1 year 2 mons');
+SELECT id, span FROM i ORDER BY id;
+SELECT interval '90 minutes', interval '1 day' * 3, interval '1 hour' + interval '15 minutes';
+
+== uuid type
+CREATE TABLE u (id UUID PRIMARY KEY, name TEXT);
+----
+INSERT INTO u VALUES ('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'x');
+INSERT INTO u VALUES ('A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A12', 'y');
+SELECT id, name FROM u ORDER BY id;
+SELECT name FROM u WHERE id = 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11';
+INSERT INTO u VALUES ('not-a-uuid', 'z');
+
+== jsonb type and operators
+CREATE TABLE j (id INT, doc JSONB);
+INSERT INTO j VALUES (1, '{"name": "ann", "age": 30, "tags": ["a", "b"]}'), (2, '{"name": "bob", "address": {"city": "Oslo"}}');
+----
+SELECT id, doc FROM j ORDER BY id;
+SELECT id, doc -> 'name' AS n FROM j ORDER BY id;
+SELECT id, doc ->> 'name' AS n FROM j ORDER BY id;
+SELECT doc -> 'address' ->> 'city' FROM j WHERE id = 2;
+SELECT doc #>> '{address,city}' FROM j WHERE id = 2;
+SELECT id FROM j WHERE doc @> '{"name": "ann"}';
+SELECT id FROM j WHERE doc ? 'address';
+SELECT (doc ->> 'age')::int + 1 FROM j WHERE id = 1;
+SELECT doc -> 'tags' -> 0 FROM j WHERE id = 1;
+SELECT jsonb_array_length(doc -> 'tags') FROM j WHERE id = 1;
+SELECT id FROM j WHERE doc ->> 'name' = 'bob';
+SELECT '{"b": 1, "a": 2}'::jsonb;
+SELECT '{"b": 1, "a": 2}'::json;
+SELECT jsonb_build_object('k', 1, 'v', 'x');
+SELECT '{bad json'::jsonb;
+
+== json type
+CREATE TABLE j (doc JSON);
+INSERT INTO j VALUES ('{"x": [1, 2, 3]}');
+----
+SELECT doc -> 'x' ->> 1 FROM j;
+SELECT json_typeof(doc -> 'x') FROM j;
+
+== bytea type
+CREATE TABLE b (id INT, data BYTEA);
+----
+INSERT INTO b VALUES (1, '\x00010203ff');
+INSERT INTO b VALUES (2, 'abc');
+SELECT id, data FROM b ORDER BY id;
+SELECT length(data) FROM b ORDER BY id;
+
+== array type
+CREATE TABLE a (id INT, tags TEXT[], nums INT[]);
+----
+INSERT INTO a VALUES (1, ARRAY['x', 'y'], '{1,2,3}');
+SELECT id, tags, nums FROM a;
+SELECT tags[1], nums[3] FROM a;
+SELECT id FROM a WHERE 'y' = ANY (tags);
+SELECT array_length(nums, 1) FROM a;
+
+== enum-like check constraint text
+CREATE TABLE o (id INT, status TEXT CHECK (status IN ('new', 'paid', 'shipped')));
+----
+INSERT INTO o VALUES (1, 'new');
+INSERT INTO o VALUES (2, 'lost');
+SELECT id, status FROM o;

@@ -1,0 +1,995 @@
+//! `pg_catalog` and `information_schema` as relations: computed from the SQL
+//! layer's table definitions when a statement reads them, then joined,
+//! filtered, grouped and projected by the executor like any table. Nothing
+//! is answered by matching statement text.
+//!
+//! A relation is named `pg_catalog.<name>` or `information_schema.<name>`
+//! (or a bare `pg_*` catalog name when no user table has it, as PostgreSQL
+//! finds `pg_catalog` first on its search path); [`qualify`] rewrites those
+//! references to one identifier the executor passes to the store (`pg_class`
+//! — so `pg_class.relname` still resolves — and
+//! `information_schema.tables`), which serves them from here. They are
+//! read-only.
+//!
+//! OIDs: the built-in types keep PostgreSQL's OIDs (drivers hard-code
+//! them); a table, index or constraint gets a stable OID from its name.
+
+use std::collections::BTreeMap;
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+use gluesql_core::ast::{ColumnDef, ColumnUniqueOption, DataType as GType};
+use gluesql_core::data::{Key, Schema as GSchema, Value as G};
+use gluesql_core::sqlparser::ast::{
+    visit_expressions_mut, visit_relations_mut, Expr, Ident, ObjectName, Statement,
+    Value as SqlValue,
+};
+use heliosdb_core::DataType;
+
+use crate::convert::pg_type_name;
+use crate::store::TableInfo;
+
+/// OIDs of the schemas.
+const PG_CATALOG_OID: i64 = 11;
+const PUBLIC_OID: i64 = 2200;
+const INFORMATION_SCHEMA_OID: i64 = 13_000;
+/// The database's OID (`pg_database`).
+const DATABASE_OID: i64 = 16_384;
+/// The owner's OID (`pg_roles`).
+const OWNER_OID: i64 = 10;
+
+/// What a statement's reader knows about its session.
+#[derive(Clone, Debug)]
+pub(crate) struct Identity {
+    pub database: String,
+    pub user: String,
+    /// `SHOW ALL`: name, setting, description.
+    pub settings: Vec<[String; 3]>,
+}
+
+/// A system relation: its qualified name and columns.
+struct Relation {
+    name: &'static str,
+    columns: &'static [(&'static str, GType)],
+}
+
+use GType::{Boolean as B, Int as I8, Int16 as I2, Int32 as I4, Text as T};
+
+const RELATIONS: &[Relation] = &[
+    Relation {
+        name: "pg_namespace",
+        columns: &[("oid", I8), ("nspname", T), ("nspowner", I8)],
+    },
+    Relation {
+        name: "pg_class",
+        columns: &[
+            ("oid", I8),
+            ("relname", T),
+            ("relnamespace", I8),
+            ("reltype", I8),
+            ("relowner", I8),
+            ("relkind", T),
+            ("relpersistence", T),
+            ("reltuples", GType::Float),
+            ("relhasindex", B),
+            ("relchecks", I2),
+            ("relispartition", B),
+            ("relnatts", I2),
+            ("relam", I8),
+        ],
+    },
+    Relation {
+        name: "pg_attribute",
+        columns: &[
+            ("attrelid", I8),
+            ("attname", T),
+            ("atttypid", I8),
+            ("attlen", I2),
+            ("attnum", I2),
+            ("atttypmod", I4),
+            ("attnotnull", B),
+            ("atthasdef", B),
+            ("attidentity", T),
+            ("attgenerated", T),
+            ("attisdropped", B),
+        ],
+    },
+    Relation {
+        name: "pg_type",
+        columns: &[
+            ("oid", I8),
+            ("typname", T),
+            ("typnamespace", I8),
+            ("typowner", I8),
+            ("typlen", I2),
+            ("typtype", T),
+            ("typcategory", T),
+            ("typdelim", T),
+            ("typrelid", I8),
+            ("typelem", I8),
+            ("typarray", I8),
+            ("typbasetype", I8),
+            ("typnotnull", B),
+            ("typtypmod", I4),
+        ],
+    },
+    Relation {
+        name: "pg_index",
+        columns: &[
+            ("indexrelid", I8),
+            ("indrelid", I8),
+            ("indnatts", I2),
+            ("indisunique", B),
+            ("indisprimary", B),
+            ("indkey", T),
+        ],
+    },
+    Relation {
+        name: "pg_constraint",
+        columns: &[
+            ("oid", I8),
+            ("conname", T),
+            ("connamespace", I8),
+            ("contype", T),
+            ("conrelid", I8),
+            ("conindid", I8),
+            ("confrelid", I8),
+            ("confupdtype", T),
+            ("confdeltype", T),
+            ("conkey", T),
+            ("confkey", T),
+        ],
+    },
+    Relation {
+        name: "pg_database",
+        columns: &[
+            ("oid", I8),
+            ("datname", T),
+            ("datdba", I8),
+            ("encoding", I4),
+            ("datcollate", T),
+            ("datctype", T),
+            ("datistemplate", B),
+            ("datallowconn", B),
+        ],
+    },
+    Relation {
+        name: "pg_roles",
+        columns: &[
+            ("oid", I8),
+            ("rolname", T),
+            ("rolsuper", B),
+            ("rolinherit", B),
+            ("rolcreaterole", B),
+            ("rolcreatedb", B),
+            ("rolcanlogin", B),
+        ],
+    },
+    Relation {
+        name: "pg_settings",
+        columns: &[
+            ("name", T),
+            ("setting", T),
+            ("short_desc", T),
+            ("context", T),
+            ("vartype", T),
+            ("source", T),
+        ],
+    },
+    Relation {
+        name: "pg_tables",
+        columns: &[
+            ("schemaname", T),
+            ("tablename", T),
+            ("tableowner", T),
+            ("tablespace", T),
+            ("hasindexes", B),
+            ("hasrules", B),
+            ("hastriggers", B),
+            ("rowsecurity", B),
+        ],
+    },
+    Relation {
+        name: "pg_indexes",
+        columns: &[
+            ("schemaname", T),
+            ("tablename", T),
+            ("indexname", T),
+            ("tablespace", T),
+            ("indexdef", T),
+        ],
+    },
+    Relation {
+        name: "pg_description",
+        columns: &[
+            ("objoid", I8),
+            ("classoid", I8),
+            ("objsubid", I4),
+            ("description", T),
+        ],
+    },
+    Relation {
+        name: "pg_attrdef",
+        columns: &[("oid", I8), ("adrelid", I8), ("adnum", I2), ("adbin", T)],
+    },
+    Relation {
+        name: "pg_proc",
+        columns: &[
+            ("oid", I8),
+            ("proname", T),
+            ("pronamespace", I8),
+            ("prorettype", I8),
+        ],
+    },
+    Relation {
+        name: "pg_views",
+        columns: &[
+            ("schemaname", T),
+            ("viewname", T),
+            ("viewowner", T),
+            ("definition", T),
+        ],
+    },
+    Relation {
+        name: "pg_sequences",
+        columns: &[("schemaname", T), ("sequencename", T), ("sequenceowner", T)],
+    },
+    Relation {
+        name: "pg_extension",
+        columns: &[("oid", I8), ("extname", T), ("extversion", T)],
+    },
+    Relation {
+        name: "information_schema.schemata",
+        columns: &[("catalog_name", T), ("schema_name", T), ("schema_owner", T)],
+    },
+    Relation {
+        name: "information_schema.tables",
+        columns: &[
+            ("table_catalog", T),
+            ("table_schema", T),
+            ("table_name", T),
+            ("table_type", T),
+            ("is_insertable_into", T),
+        ],
+    },
+    Relation {
+        name: "information_schema.columns",
+        columns: &[
+            ("table_catalog", T),
+            ("table_schema", T),
+            ("table_name", T),
+            ("column_name", T),
+            ("ordinal_position", I4),
+            ("column_default", T),
+            ("is_nullable", T),
+            ("data_type", T),
+            ("character_maximum_length", I4),
+            ("numeric_precision", I4),
+            ("numeric_scale", I4),
+            ("udt_name", T),
+            ("is_identity", T),
+        ],
+    },
+    Relation {
+        name: "information_schema.table_constraints",
+        columns: &[
+            ("constraint_catalog", T),
+            ("constraint_schema", T),
+            ("constraint_name", T),
+            ("table_catalog", T),
+            ("table_schema", T),
+            ("table_name", T),
+            ("constraint_type", T),
+        ],
+    },
+    Relation {
+        name: "information_schema.key_column_usage",
+        columns: &[
+            ("constraint_catalog", T),
+            ("constraint_schema", T),
+            ("constraint_name", T),
+            ("table_catalog", T),
+            ("table_schema", T),
+            ("table_name", T),
+            ("column_name", T),
+            ("ordinal_position", I4),
+        ],
+    },
+    Relation {
+        name: "information_schema.referential_constraints",
+        columns: &[
+            ("constraint_catalog", T),
+            ("constraint_schema", T),
+            ("constraint_name", T),
+            ("unique_constraint_schema", T),
+            ("unique_constraint_name", T),
+            ("update_rule", T),
+            ("delete_rule", T),
+        ],
+    },
+    Relation {
+        name: "information_schema.views",
+        columns: &[
+            ("table_catalog", T),
+            ("table_schema", T),
+            ("table_name", T),
+            ("view_definition", T),
+        ],
+    },
+    Relation {
+        name: "information_schema.sequences",
+        columns: &[
+            ("sequence_catalog", T),
+            ("sequence_schema", T),
+            ("sequence_name", T),
+        ],
+    },
+];
+
+fn relation(name: &str) -> Option<&'static Relation> {
+    RELATIONS.iter().find(|r| r.name == name)
+}
+
+/// Whether `name` (as the store sees it) is a system relation.
+pub(crate) fn is_system(name: &str) -> bool {
+    relation(name).is_some()
+}
+
+/// Rewrites the statement's references to system relations into the one
+/// identifier the store serves (`pg_class`), bare `pg_*` names
+/// too when no user table has them, and drops a `public.` qualifier (the
+/// one schema user tables live in). Returns whether any system relation is
+/// read.
+pub(crate) fn qualify(
+    stmt: &mut Statement,
+    user_tables: &BTreeMap<String, Arc<TableInfo>>,
+) -> bool {
+    let mut any = false;
+    let _ = visit_relations_mut(stmt, |name: &mut ObjectName| {
+        let parts: Vec<String> = name
+            .0
+            .iter()
+            .map(|i| i.value.to_ascii_lowercase())
+            .collect();
+        let full = match parts.as_slice() {
+            [schema, rel] if schema == "pg_catalog" => Some(rel.clone()),
+            [schema, rel] if schema == "information_schema" => Some(format!("{schema}.{rel}")),
+            [rel] if rel.starts_with("pg_") && !user_tables.contains_key(&name.0[0].value) => {
+                Some(rel.clone())
+            }
+            [schema, _] if schema == "public" => {
+                name.0.remove(0);
+                None
+            }
+            _ => None,
+        };
+        if let Some(full) = full {
+            if is_system(&full) {
+                *name = ObjectName(vec![Ident::new(full)]);
+                any = true;
+            }
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    if any {
+        catalog_expressions(stmt);
+    }
+    any
+}
+
+/// In a statement reading the catalogs: `pg_catalog.pg_class.relname`
+/// becomes `pg_class.relname` (the relation's name as the store serves
+/// it), `pg_catalog.f(…)` becomes `f(…)`, and `pg_table_is_visible(oid)`
+/// is true (every relation lives in `public` or the catalogs, all on the
+/// search path).
+fn catalog_expressions(stmt: &mut Statement) {
+    let _ = visit_expressions_mut(stmt, |e| {
+        match e {
+            Expr::CompoundIdentifier(parts)
+                if parts.len() == 3 && parts[0].value.eq_ignore_ascii_case("pg_catalog") =>
+            {
+                parts.remove(0);
+            }
+            Expr::Function(f) => {
+                if f.name.0.len() == 2 && f.name.0[0].value.eq_ignore_ascii_case("pg_catalog") {
+                    f.name.0.remove(0);
+                }
+                if f.name
+                    .to_string()
+                    .eq_ignore_ascii_case("pg_table_is_visible")
+                {
+                    *e = Expr::Value(SqlValue::Boolean(true));
+                }
+            }
+            _ => {}
+        }
+        ControlFlow::<()>::Continue(())
+    });
+}
+
+/// The executor's schema of a system relation.
+pub(crate) fn schema(name: &str) -> Option<GSchema> {
+    let r = relation(name)?;
+    Some(GSchema {
+        table_name: r.name.to_string(),
+        column_defs: Some(
+            r.columns
+                .iter()
+                .map(|(n, t)| ColumnDef {
+                    name: (*n).to_string(),
+                    data_type: t.clone(),
+                    nullable: true,
+                    default: None,
+                    unique: None,
+                    comment: None,
+                })
+                .collect(),
+        ),
+        indexes: Vec::new(),
+        engine: None,
+        foreign_keys: Vec::new(),
+        comment: None,
+    })
+}
+
+/// Stable OID of a user relation or constraint (FNV-1a, above PostgreSQL's
+/// first user OID); tables keep the OID psql's `\d` has always used.
+pub(crate) fn oid_of(name: &str) -> i64 {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in name.bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    16_384 + i64::from(h & 0x3fff_ffff)
+}
+
+/// A built-in type: OID, name, length, category, array type OID.
+struct BuiltinType(i64, &'static str, i16, &'static str, i64);
+
+const TYPES: &[BuiltinType] = &[
+    BuiltinType(16, "bool", 1, "B", 1000),
+    BuiltinType(17, "bytea", -1, "U", 1001),
+    BuiltinType(18, "char", 1, "S", 1002),
+    BuiltinType(19, "name", 64, "S", 1003),
+    BuiltinType(20, "int8", 8, "N", 1016),
+    BuiltinType(21, "int2", 2, "N", 1005),
+    BuiltinType(23, "int4", 4, "N", 1007),
+    BuiltinType(25, "text", -1, "S", 1009),
+    BuiltinType(26, "oid", 4, "N", 1028),
+    BuiltinType(114, "json", -1, "U", 199),
+    BuiltinType(700, "float4", 4, "N", 1021),
+    BuiltinType(701, "float8", 8, "N", 1022),
+    BuiltinType(1042, "bpchar", -1, "S", 1014),
+    BuiltinType(1043, "varchar", -1, "S", 1015),
+    BuiltinType(1082, "date", 4, "D", 1182),
+    BuiltinType(1083, "time", 8, "D", 1183),
+    BuiltinType(1114, "timestamp", 8, "D", 1115),
+    BuiltinType(1184, "timestamptz", 8, "D", 1185),
+    BuiltinType(1186, "interval", 16, "T", 1187),
+    BuiltinType(1700, "numeric", -1, "N", 1231),
+    BuiltinType(2950, "uuid", 16, "U", 2951),
+    BuiltinType(3802, "jsonb", -1, "U", 3807),
+];
+
+/// Type OID, internal name and length of an engine column type.
+fn type_of(t: DataType, varchar: bool) -> (i64, &'static str, i16) {
+    match t {
+        DataType::Bool => (16, "bool", 1),
+        DataType::Int2 => (21, "int2", 2),
+        DataType::Int4 => (23, "int4", 4),
+        DataType::Int8 => (20, "int8", 8),
+        DataType::Float8 => (701, "float8", 8),
+        DataType::Numeric => (1700, "numeric", -1),
+        DataType::Text if varchar => (1043, "varchar", -1),
+        DataType::Text => (25, "text", -1),
+        DataType::Bytes => (17, "bytea", -1),
+        DataType::Timestamp => (1114, "timestamp", 8),
+    }
+}
+
+fn s(v: impl Into<String>) -> G {
+    G::Str(v.into())
+}
+
+/// One column of a user table as the catalogs describe it.
+struct Col {
+    name: String,
+    num: i16,
+    data_type: DataType,
+    varchar: Option<u64>,
+    numeric: Option<(u32, u32)>,
+    not_null: bool,
+    has_default: bool,
+}
+
+fn columns_of(info: &TableInfo) -> Vec<Col> {
+    let defs = info.meta.schema.column_defs.as_deref().unwrap_or_default();
+    info.columns()
+        .enumerate()
+        .map(|(i, c)| {
+            let def = defs.iter().find(|d| d.name == c.name);
+            Col {
+                name: c.name.clone(),
+                num: i16::try_from(i + 1).unwrap_or(i16::MAX),
+                data_type: c.data_type,
+                varchar: info
+                    .meta
+                    .varchar
+                    .iter()
+                    .find(|(n, _)| *n == c.name)
+                    .map(|(_, l)| *l),
+                numeric: info
+                    .meta
+                    .numeric
+                    .iter()
+                    .find(|(n, ..)| *n == c.name)
+                    .map(|(_, p, s)| (*p, *s)),
+                not_null: def.map_or(!c.nullable, |d| !d.nullable),
+                has_default: def.is_some_and(|d| d.default.is_some())
+                    || info.meta.serial.contains(&c.name),
+            }
+        })
+        .collect()
+}
+
+/// A table's constraints: name, type (`p`, `u`, `f`), column numbers and
+/// names, and for a foreign key the referenced table and column.
+struct Constraint {
+    name: String,
+    kind: char,
+    columns: Vec<(i16, String)>,
+    references: Option<(String, String, String, String)>,
+}
+
+fn constraints_of(table: &str, info: &TableInfo, cols: &[Col]) -> Vec<Constraint> {
+    let defs = info.meta.schema.column_defs.as_deref().unwrap_or_default();
+    let num = |n: &str| cols.iter().find(|c| c.name == n).map_or(0, |c| c.num);
+    let mut out = Vec::new();
+    for d in defs {
+        match d.unique {
+            Some(ColumnUniqueOption { is_primary: true }) => out.push(Constraint {
+                name: format!("{table}_pkey"),
+                kind: 'p',
+                columns: vec![(num(&d.name), d.name.clone())],
+                references: None,
+            }),
+            Some(ColumnUniqueOption { is_primary: false }) => out.push(Constraint {
+                name: format!("{table}_{}_key", d.name),
+                kind: 'u',
+                columns: vec![(num(&d.name), d.name.clone())],
+                references: None,
+            }),
+            None => {}
+        }
+    }
+    for fk in &info.meta.schema.foreign_keys {
+        out.push(Constraint {
+            name: fk.name.clone(),
+            kind: 'f',
+            columns: vec![(
+                num(&fk.referencing_column_name),
+                fk.referencing_column_name.clone(),
+            )],
+            references: Some((
+                fk.referenced_table_name.clone(),
+                fk.referenced_column_name.clone(),
+                fk.on_update.to_string(),
+                fk.on_delete.to_string(),
+            )),
+        });
+    }
+    out
+}
+
+/// `pg_constraint`'s one-letter referential action.
+fn action_code(a: &str) -> &'static str {
+    match a {
+        "CASCADE" => "c",
+        "SET NULL" => "n",
+        "SET DEFAULT" => "d",
+        "RESTRICT" => "r",
+        _ => "a",
+    }
+}
+
+/// The rows of system relation `name`.
+pub(crate) fn rows(
+    name: &str,
+    tables: &BTreeMap<String, Arc<TableInfo>>,
+    id: &Identity,
+) -> Vec<Vec<G>> {
+    let db = || s(id.database.clone());
+    let mut out: Vec<Vec<G>> = Vec::new();
+    match name {
+        "pg_namespace" => {
+            for (oid, n) in [
+                (PG_CATALOG_OID, "pg_catalog"),
+                (PUBLIC_OID, "public"),
+                (INFORMATION_SCHEMA_OID, "information_schema"),
+            ] {
+                out.push(vec![G::I64(oid), s(n), G::I64(OWNER_OID)]);
+            }
+        }
+        "pg_database" => out.push(vec![
+            G::I64(DATABASE_OID),
+            db(),
+            G::I64(OWNER_OID),
+            G::I32(6),
+            s("C"),
+            s("C"),
+            G::Bool(false),
+            G::Bool(true),
+        ]),
+        "pg_roles" => out.push(vec![
+            G::I64(OWNER_OID),
+            s(id.user.clone()),
+            G::Bool(false),
+            G::Bool(true),
+            G::Bool(false),
+            G::Bool(false),
+            G::Bool(true),
+        ]),
+        "pg_settings" => {
+            for [n, v, d] in &id.settings {
+                out.push(vec![
+                    s(n.clone()),
+                    s(v.clone()),
+                    s(d.clone()),
+                    s("user"),
+                    s("string"),
+                    s("default"),
+                ]);
+            }
+        }
+        "pg_type" => {
+            for t in TYPES {
+                out.push(vec![
+                    G::I64(t.0),
+                    s(t.1),
+                    G::I64(PG_CATALOG_OID),
+                    G::I64(OWNER_OID),
+                    G::I16(t.2),
+                    s("b"),
+                    s(t.3),
+                    s(","),
+                    G::I64(0),
+                    G::I64(0),
+                    G::I64(t.4),
+                    G::I64(0),
+                    G::Bool(false),
+                    G::I32(-1),
+                ]);
+            }
+            for t in TYPES {
+                out.push(vec![
+                    G::I64(t.4),
+                    s(format!("_{}", t.1)),
+                    G::I64(PG_CATALOG_OID),
+                    G::I64(OWNER_OID),
+                    G::I16(-1),
+                    s("b"),
+                    s("A"),
+                    s(","),
+                    G::I64(0),
+                    G::I64(t.0),
+                    G::I64(0),
+                    G::I64(0),
+                    G::Bool(false),
+                    G::I32(-1),
+                ]);
+            }
+        }
+        _ => {}
+    }
+    for (table, info) in tables.iter() {
+        let oid = oid_of(table);
+        let cols = columns_of(info);
+        let constraints = constraints_of(table, info, &cols);
+        let indexes = &info.meta.schema.indexes;
+        let has_index = !constraints.iter().all(|c| c.kind == 'f') || !indexes.is_empty();
+        match name {
+            "pg_class" => {
+                out.push(vec![
+                    G::I64(oid),
+                    s(table.clone()),
+                    G::I64(PUBLIC_OID),
+                    G::I64(0),
+                    G::I64(OWNER_OID),
+                    s("r"),
+                    s("p"),
+                    G::F64(-1.0),
+                    G::Bool(has_index),
+                    G::I16(0),
+                    G::Bool(false),
+                    G::I16(i16::try_from(cols.len()).unwrap_or(i16::MAX)),
+                    G::I64(2),
+                ]);
+                let index_names = constraints
+                    .iter()
+                    .filter(|c| c.kind != 'f')
+                    .map(|c| c.name.clone())
+                    .chain(indexes.iter().map(|i| i.name.clone()));
+                for n in index_names {
+                    out.push(vec![
+                        G::I64(oid_of(&n)),
+                        s(n),
+                        G::I64(PUBLIC_OID),
+                        G::I64(0),
+                        G::I64(OWNER_OID),
+                        s("i"),
+                        s("p"),
+                        G::F64(-1.0),
+                        G::Bool(false),
+                        G::I16(0),
+                        G::Bool(false),
+                        G::I16(1),
+                        G::I64(403),
+                    ]);
+                }
+            }
+            "pg_attribute" => {
+                for c in &cols {
+                    let (toid, _, len) = type_of(c.data_type, c.varchar.is_some());
+                    let typmod = match (c.varchar, c.numeric) {
+                        (Some(l), _) => i32::try_from(l + 4).unwrap_or(-1),
+                        (_, Some((p, sc))) => i32::try_from((p << 16) + sc + 4).unwrap_or(-1),
+                        _ => -1,
+                    };
+                    out.push(vec![
+                        G::I64(oid),
+                        s(c.name.clone()),
+                        G::I64(toid),
+                        G::I16(len),
+                        G::I16(c.num),
+                        G::I32(typmod),
+                        G::Bool(c.not_null),
+                        G::Bool(c.has_default),
+                        s(""),
+                        s(""),
+                        G::Bool(false),
+                    ]);
+                }
+            }
+            "pg_index" => {
+                for c in constraints.iter().filter(|c| c.kind != 'f') {
+                    let key = c
+                        .columns
+                        .iter()
+                        .map(|(n, _)| n.to_string())
+                        .collect::<Vec<_>>();
+                    out.push(vec![
+                        G::I64(oid_of(&c.name)),
+                        G::I64(oid),
+                        G::I16(i16::try_from(key.len()).unwrap_or(i16::MAX)),
+                        G::Bool(true),
+                        G::Bool(c.kind == 'p'),
+                        s(key.join(" ")),
+                    ]);
+                }
+                for i in indexes {
+                    let col = match &i.expr {
+                        gluesql_core::ast::Expr::Identifier(n) => {
+                            cols.iter().find(|c| c.name == *n).map_or(0, |c| c.num)
+                        }
+                        _ => 0,
+                    };
+                    out.push(vec![
+                        G::I64(oid_of(&i.name)),
+                        G::I64(oid),
+                        G::I16(1),
+                        G::Bool(false),
+                        G::Bool(false),
+                        s(col.to_string()),
+                    ]);
+                }
+            }
+            "pg_constraint" => {
+                for c in &constraints {
+                    let key = |v: &[(i16, String)]| {
+                        format!(
+                            "{{{}}}",
+                            v.iter()
+                                .map(|(n, _)| n.to_string())
+                                .collect::<Vec<_>>()
+                                .join(",")
+                        )
+                    };
+                    let (frel, fkey, upd, del) = match &c.references {
+                        Some((t, col, u, d)) => {
+                            let fnum = tables
+                                .get(t)
+                                .map(|i| columns_of(i))
+                                .and_then(|cs| cs.iter().find(|x| x.name == *col).map(|x| x.num))
+                                .unwrap_or(0);
+                            (
+                                oid_of(t),
+                                format!("{{{fnum}}}"),
+                                action_code(u),
+                                action_code(d),
+                            )
+                        }
+                        None => (0, String::new(), " ", " "),
+                    };
+                    out.push(vec![
+                        G::I64(oid_of(&format!("{table}.{}", c.name))),
+                        s(c.name.clone()),
+                        G::I64(PUBLIC_OID),
+                        s(c.kind.to_string()),
+                        G::I64(oid),
+                        G::I64(if c.kind == 'f' { 0 } else { oid_of(&c.name) }),
+                        G::I64(frel),
+                        s(upd),
+                        s(del),
+                        s(key(&c.columns)),
+                        if c.references.is_some() {
+                            s(fkey)
+                        } else {
+                            G::Null
+                        },
+                    ]);
+                }
+            }
+            "pg_tables" => out.push(vec![
+                s("public"),
+                s(table.clone()),
+                s(id.user.clone()),
+                G::Null,
+                G::Bool(has_index),
+                G::Bool(false),
+                G::Bool(false),
+                G::Bool(false),
+            ]),
+            "pg_indexes" => {
+                for c in constraints.iter().filter(|c| c.kind != 'f') {
+                    let cols_text = c
+                        .columns
+                        .iter()
+                        .map(|(_, n)| n.clone())
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    out.push(vec![
+                        s("public"),
+                        s(table.clone()),
+                        s(c.name.clone()),
+                        G::Null,
+                        s(format!(
+                            "CREATE UNIQUE INDEX {} ON public.{table} USING btree ({cols_text})",
+                            c.name
+                        )),
+                    ]);
+                }
+                for i in indexes {
+                    let column = match &i.expr {
+                        gluesql_core::ast::Expr::Identifier(n) => n.clone(),
+                        _ => String::from("?"),
+                    };
+                    out.push(vec![
+                        s("public"),
+                        s(table.clone()),
+                        s(i.name.clone()),
+                        G::Null,
+                        s(format!(
+                            "CREATE INDEX {} ON public.{table} USING btree ({column})",
+                            i.name
+                        )),
+                    ]);
+                }
+            }
+            "information_schema.tables" => out.push(vec![
+                db(),
+                s("public"),
+                s(table.clone()),
+                s("BASE TABLE"),
+                s("YES"),
+            ]),
+            "information_schema.columns" => {
+                for c in &cols {
+                    let (_, udt, _) = type_of(c.data_type, c.varchar.is_some());
+                    let data_type = if c.varchar.is_some() {
+                        "character varying".to_string()
+                    } else {
+                        pg_type_name(c.data_type).to_string()
+                    };
+                    let (precision, scale) = match (c.data_type, c.numeric) {
+                        (DataType::Int2, _) => (Some(16), Some(0)),
+                        (DataType::Int4, _) => (Some(32), Some(0)),
+                        (DataType::Int8, _) => (Some(64), Some(0)),
+                        (DataType::Float8, _) => (Some(53), None),
+                        (DataType::Numeric, Some((p, sc))) => (Some(p), Some(sc)),
+                        _ => (None, None),
+                    };
+                    let int = |v: Option<u32>| {
+                        v.and_then(|v| i32::try_from(v).ok())
+                            .map_or(G::Null, G::I32)
+                    };
+                    let serial = info.meta.serial.contains(&c.name);
+                    out.push(vec![
+                        db(),
+                        s("public"),
+                        s(table.clone()),
+                        s(c.name.clone()),
+                        G::I32(i32::from(c.num)),
+                        if serial {
+                            s(format!("nextval('{table}_{}_seq'::regclass)", c.name))
+                        } else {
+                            G::Null
+                        },
+                        s(if c.not_null { "NO" } else { "YES" }),
+                        s(data_type),
+                        c.varchar
+                            .and_then(|l| i32::try_from(l).ok())
+                            .map_or(G::Null, G::I32),
+                        int(precision),
+                        int(scale),
+                        s(udt),
+                        s("NO"),
+                    ]);
+                }
+            }
+            "information_schema.table_constraints" => {
+                for c in &constraints {
+                    let kind = match c.kind {
+                        'p' => "PRIMARY KEY",
+                        'u' => "UNIQUE",
+                        _ => "FOREIGN KEY",
+                    };
+                    out.push(vec![
+                        db(),
+                        s("public"),
+                        s(c.name.clone()),
+                        db(),
+                        s("public"),
+                        s(table.clone()),
+                        s(kind),
+                    ]);
+                }
+            }
+            "information_schema.key_column_usage" => {
+                for c in &constraints {
+                    for (pos, (_, col)) in c.columns.iter().enumerate() {
+                        out.push(vec![
+                            db(),
+                            s("public"),
+                            s(c.name.clone()),
+                            db(),
+                            s("public"),
+                            s(table.clone()),
+                            s(col.clone()),
+                            G::I32(i32::try_from(pos + 1).unwrap_or(i32::MAX)),
+                        ]);
+                    }
+                }
+            }
+            "information_schema.referential_constraints" => {
+                for c in &constraints {
+                    if let Some((t, _, upd, del)) = &c.references {
+                        out.push(vec![
+                            db(),
+                            s("public"),
+                            s(c.name.clone()),
+                            s("public"),
+                            s(format!("{t}_pkey")),
+                            s(upd.clone()),
+                            s(del.clone()),
+                        ]);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if name == "information_schema.schemata" {
+        for n in ["pg_catalog", "public", "information_schema"] {
+            out.push(vec![db(), s(n), s(id.user.clone())]);
+        }
+    }
+    out
+}
+
+/// The rows keyed as the executor wants them (by position).
+pub(crate) fn keyed(rows: Vec<Vec<G>>) -> Vec<(Key, Vec<G>)> {
+    rows.into_iter()
+        .enumerate()
+        .map(|(i, r)| (Key::I64(i64::try_from(i).unwrap_or(i64::MAX)), r))
+        .collect()
+}

@@ -1,0 +1,718 @@
+//! PostgreSQL semantics the SQL layer must match or refuse — never answer
+//! differently: SQLSTATE codes, statement atomicity, savepoints, TRUNCATE,
+//! run-time parameters, three-valued logic, integer division, NUMERIC(p, s),
+//! result column labels, and the refusal of what GlueSQL would evaluate
+//! wrongly (window functions).
+
+use std::sync::Arc;
+
+use heliosdb_core::{Config, StorageEngine, Value};
+use heliosdb_keys::FakeSource;
+use heliosdb_sql::{QueryResult, Session, SqlError, SqlShared};
+
+fn engine(dir: &std::path::Path) -> StorageEngine {
+    let mut config = Config::default();
+    config.encryption.enabled = true;
+    StorageEngine::open_with_source(dir.join("db"), &config, Arc::new(FakeSource::new(7))).unwrap()
+}
+
+/// Runs one statement, expecting success.
+fn run(s: &mut Session<'_>, sql: &str) -> QueryResult {
+    let mut r = s.execute(sql, &[]).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    r.pop().unwrap()
+}
+
+/// Runs one statement, expecting an error; returns its SQLSTATE and text.
+fn fail(s: &mut Session<'_>, sql: &str) -> (String, String) {
+    match s.execute(sql, &[]) {
+        Ok(r) => panic!("{sql}: expected an error, got {r:?}"),
+        Err(e) => (e.sqlstate().to_string(), e.to_string()),
+    }
+}
+
+/// The rows as PostgreSQL's text form.
+fn text(r: &QueryResult) -> Vec<Vec<String>> {
+    r.rows()
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|v| match v {
+                    Value::Null => "NULL".to_string(),
+                    v => heliosdb_sql::text_of(v),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn labels(r: &QueryResult) -> Vec<String> {
+    match r {
+        QueryResult::Rows { columns, .. } => columns.iter().map(|c| c.name.clone()).collect(),
+        QueryResult::Command { .. } => Vec::new(),
+    }
+}
+
+fn with_session(f: impl FnOnce(&mut Session<'_>)) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = engine(dir.path());
+    let shared = SqlShared::default();
+    let mut s = Session::new(&db, &shared);
+    f(&mut s);
+}
+
+#[test]
+fn errors_carry_postgres_sqlstates() {
+    with_session(|s| {
+        run(
+            s,
+            "CREATE TABLE u (id INT PRIMARY KEY, email TEXT NOT NULL UNIQUE, name VARCHAR(3), \
+             price NUMERIC(6,2))",
+        );
+        run(s, "INSERT INTO u VALUES (1, 'a@x', 'ann', 1.5)");
+        let cases = [
+            ("INSERT INTO u VALUES (1, 'b@x', 'bob', 1)", "23505"),
+            ("INSERT INTO u VALUES (2, 'a@x', 'bob', 1)", "23505"),
+            ("INSERT INTO u VALUES (3, NULL, 'bob', 1)", "23502"),
+            ("INSERT INTO u VALUES (4, 'c@x', 'toolong', 1)", "22001"),
+            ("INSERT INTO u VALUES (5, 'd@x', 'eve', 12345.6)", "22003"),
+            ("SELECT * FROM missing", "42P01"),
+            ("SELECT nope FROM u", "42703"),
+            ("SELECT 1/0", "22012"),
+            ("SELEC 1", "42601"),
+            ("SELECT sum(id) OVER () FROM u", "0A000"),
+            ("ROLLBACK TO SAVEPOINT nowhere", "25P01"),
+            ("SET no_such_parameter = 1", "42704"),
+            ("SET TimeZone = 'Europe/Paris'", "0A000"),
+        ];
+        let mut wrong = Vec::new();
+        for (sql, code) in cases {
+            let (got, msg) = fail(s, sql);
+            if got != code {
+                wrong.push(format!("{sql}: {got} ({msg}), expected {code}"));
+            }
+        }
+        assert!(wrong.is_empty(), "{wrong:#?}");
+        // Nothing of the failed inserts was written.
+        assert_eq!(text(&run(s, "SELECT count(*) FROM u")), vec![vec!["1"]]);
+    });
+}
+
+#[test]
+fn window_functions_and_ignored_clauses_are_refused() {
+    with_session(|s| {
+        run(s, "CREATE TABLE t (id INT PRIMARY KEY, g TEXT, x INT)");
+        run(
+            s,
+            "INSERT INTO t VALUES (1, 'a', 1), (2, 'a', 2), (3, 'b', 3)",
+        );
+        for sql in [
+            "SELECT sum(x) OVER (PARTITION BY g) FROM t",
+            "SELECT count(*) OVER () FROM t",
+            "SELECT row_number() OVER (ORDER BY id) FROM t",
+            "SELECT count(*) FILTER (WHERE x > 1) FROM t",
+            "SELECT x FROM t ORDER BY x NULLS FIRST",
+        ] {
+            let (code, msg) = fail(s, sql);
+            assert_eq!(code, "0A000", "{sql}: {msg}");
+        }
+    });
+}
+
+#[test]
+fn three_valued_logic_concat_and_integer_division() {
+    with_session(|s| {
+        run(s, "CREATE TABLE p (id INT PRIMARY KEY, name TEXT)");
+        run(
+            s,
+            "INSERT INTO p VALUES (1, 'alice'), (2, NULL), (3, 'bob')",
+        );
+        // LIKE on a NULL is NULL (the row is filtered out), not an error.
+        let r = run(s, "SELECT id FROM p WHERE name LIKE 'a%' ORDER BY id");
+        assert_eq!(text(&r), vec![vec!["1"]]);
+        let r = run(s, "SELECT id FROM p WHERE name NOT ILIKE 'A%' ORDER BY id");
+        assert_eq!(text(&r), vec![vec!["3"]]);
+        let r = run(s, "SELECT name LIKE 'b%' FROM p ORDER BY id");
+        assert_eq!(text(&r), vec![vec!["f"], vec!["NULL"], vec!["t"]]);
+        // concat skips NULLs.
+        let r = run(
+            s,
+            "SELECT concat('a', NULL, 'b'), concat(name, '-', id) FROM p ORDER BY id",
+        );
+        assert_eq!(
+            text(&r),
+            vec![vec!["ab", "alice-1"], vec!["ab", "-2"], vec!["ab", "bob-3"]]
+        );
+        // `= ANY (ARRAY[…])` and `<> ALL (ARRAY[…])` with NULLs.
+        let r = run(
+            s,
+            "SELECT 2 = ANY (ARRAY[1, 2]), 3 = ANY (ARRAY[1, NULL]), 3 <> ALL (ARRAY[1, 2])",
+        );
+        assert_eq!(text(&r), vec![vec!["t", "NULL", "t"]]);
+        // AND, OR, IN, NOT IN and BETWEEN with NULLs, as values.
+        let r = run(
+            s,
+            "SELECT NULL AND false, NULL OR true, NULL AND true, NULL OR false, \
+             2 IN (1, NULL), 2 NOT IN (1, NULL), 1 IN (1, NULL), 3 BETWEEN NULL AND 2, \
+             NOT (NULL AND false)",
+        );
+        assert_eq!(
+            text(&r),
+            vec![vec![
+                "f", "t", "NULL", "NULL", "NULL", "NULL", "t", "f", "t"
+            ]]
+        );
+        // ... and as filters: a NULL OR true keeps the row, NOT IN with a
+        // NULL in the list keeps none.
+        let r = run(
+            s,
+            "SELECT id FROM p WHERE name = 'zed' OR id = 2 ORDER BY id",
+        );
+        assert_eq!(text(&r), vec![vec!["2"]]);
+        let r = run(s, "SELECT id FROM p WHERE id NOT IN (1, NULL)");
+        assert!(r.rows().is_empty());
+        // NOT (NULL AND true) is NULL: row 2 (name NULL) is not returned;
+        // NOT (NULL AND false) is true.
+        let r = run(
+            s,
+            "SELECT id FROM p WHERE NOT (name = 'zed' AND id = 2) ORDER BY id",
+        );
+        assert_eq!(text(&r), vec![vec!["1"], vec!["3"]]);
+        let r = run(
+            s,
+            "SELECT id FROM p WHERE NOT (name = 'zed' AND id = 1) ORDER BY id",
+        );
+        assert_eq!(text(&r), vec![vec!["1"], vec!["2"], vec!["3"]]);
+        assert_eq!(
+            fail(s, "SELECT id FROM p WHERE id NOT IN (SELECT id FROM p)").0,
+            "0A000"
+        );
+        // Integer division truncates toward zero.
+        let r = run(s, "SELECT 7/2, -7/2, 7 % 3, 7.0/2");
+        assert_eq!(text(&r), vec![vec!["3", "-3", "1", "3.5"]]);
+    });
+}
+
+#[test]
+fn autocommit_statement_is_atomic_with_its_returning() {
+    with_session(|s| {
+        run(s, "CREATE TABLE a (id INT PRIMARY KEY, n INT)");
+        // RETURNING of an expression is refused; the row must not stay.
+        let (code, _) = fail(s, "INSERT INTO a VALUES (1, 1) RETURNING n + 1");
+        assert_eq!(code, "0A000");
+        assert_eq!(text(&run(s, "SELECT count(*) FROM a")), vec![vec!["0"]]);
+        // A multi-row insert failing on its second row writes nothing.
+        run(s, "INSERT INTO a VALUES (5, 5)");
+        let (code, _) = fail(s, "INSERT INTO a VALUES (6, 6), (5, 7)");
+        assert_eq!(code, "23505");
+        assert_eq!(
+            text(&run(s, "SELECT id FROM a ORDER BY id")),
+            vec![vec!["5"]]
+        );
+    });
+}
+
+#[test]
+fn savepoints_roll_back_part_of_a_transaction() {
+    with_session(|s| {
+        run(s, "CREATE TABLE sp (id INT PRIMARY KEY)");
+        run(s, "BEGIN");
+        run(s, "INSERT INTO sp VALUES (1)");
+        run(s, "SAVEPOINT a");
+        run(s, "INSERT INTO sp VALUES (2)");
+        run(s, "SAVEPOINT b");
+        run(s, "INSERT INTO sp VALUES (3)");
+        run(s, "ROLLBACK TO SAVEPOINT a");
+        // `a` survives its rollback; `b` is gone.
+        assert_eq!(fail(s, "RELEASE SAVEPOINT b").0, "3B001");
+        // The failed statement aborted the transaction: only ROLLBACK works,
+        // and ROLLBACK TO a savepoint recovers it.
+        assert_eq!(fail(s, "SELECT 1").0, "25P02");
+        run(s, "ROLLBACK TO a");
+        run(s, "INSERT INTO sp VALUES (4)");
+        // An error, then ROLLBACK TO: the transaction goes on.
+        run(s, "SAVEPOINT c");
+        assert_eq!(fail(s, "INSERT INTO sp VALUES (4)").0, "23505");
+        run(s, "ROLLBACK TO SAVEPOINT c");
+        run(s, "INSERT INTO sp VALUES (5)");
+        run(s, "RELEASE SAVEPOINT a");
+        run(s, "COMMIT");
+        assert_eq!(
+            text(&run(s, "SELECT id FROM sp ORDER BY id")),
+            vec![vec!["1"], vec!["4"], vec!["5"]]
+        );
+        assert_eq!(fail(s, "SAVEPOINT outside").0, "25P01");
+    });
+}
+
+#[test]
+fn truncate_empties_tables_transactionally() {
+    with_session(|s| {
+        run(s, "CREATE TABLE t1 (id INT PRIMARY KEY)");
+        run(s, "CREATE TABLE t2 (id INT PRIMARY KEY)");
+        run(s, "INSERT INTO t1 VALUES (1), (2)");
+        run(s, "INSERT INTO t2 VALUES (3)");
+        run(s, "BEGIN");
+        assert_eq!(run(s, "TRUNCATE t1, t2").tag(), "TRUNCATE TABLE");
+        assert_eq!(text(&run(s, "SELECT count(*) FROM t1")), vec![vec!["0"]]);
+        run(s, "ROLLBACK");
+        assert_eq!(text(&run(s, "SELECT count(*) FROM t1")), vec![vec!["2"]]);
+        run(s, "TRUNCATE TABLE t1");
+        assert_eq!(text(&run(s, "SELECT count(*) FROM t1")), vec![vec!["0"]]);
+        assert_eq!(text(&run(s, "SELECT count(*) FROM t2")), vec![vec!["1"]]);
+        assert_eq!(fail(s, "TRUNCATE t2 RESTART IDENTITY").0, "0A000");
+    });
+}
+
+#[test]
+fn run_time_parameters_set_show_reset() {
+    with_session(|s| {
+        // What SQLAlchemy and psycopg send on connect.
+        let r = run(s, "SHOW transaction isolation level");
+        assert_eq!(labels(&r), vec!["transaction_isolation"]);
+        assert_eq!(text(&r), vec![vec!["serializable"]]);
+        run(s, "SET extra_float_digits = 3");
+        run(s, "SET client_encoding TO 'utf8'");
+        run(s, "SET DateStyle = ISO, DMY");
+        run(s, "SET application_name = 'billing'");
+        run(s, "SET TIME ZONE 'UTC'");
+        run(
+            s,
+            "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED",
+        );
+        assert_eq!(text(&run(s, "SHOW extra_float_digits")), vec![vec!["3"]]);
+        assert_eq!(text(&run(s, "SHOW client_encoding")), vec![vec!["UTF8"]]);
+        let r = run(s, "SHOW datestyle");
+        assert_eq!(labels(&r), vec!["DateStyle"]);
+        assert_eq!(text(&r), vec![vec!["ISO, DMY"]]);
+        assert_eq!(
+            text(&run(s, "SHOW application_name")),
+            vec![vec!["billing"]]
+        );
+        assert_eq!(
+            text(&run(s, "SHOW default_transaction_isolation")),
+            vec![vec!["read committed"]]
+        );
+        let all = run(s, "SHOW ALL");
+        assert_eq!(labels(&all), vec!["name", "setting", "description"]);
+        assert!(text(&all)
+            .iter()
+            .any(|r| r[0] == "application_name" && r[1] == "billing"));
+        run(s, "RESET application_name");
+        assert_eq!(text(&run(s, "SHOW application_name")), vec![vec![""]]);
+        run(s, "RESET ALL");
+        assert_eq!(text(&run(s, "SHOW extra_float_digits")), vec![vec!["1"]]);
+        // Values whose meaning the engine does not honour are refused.
+        assert_eq!(fail(s, "SET extra_float_digits = 0").0, "0A000");
+        assert_eq!(fail(s, "SET client_encoding = 'LATIN1'").0, "0A000");
+        assert_eq!(fail(s, "SET DateStyle = 'German'").0, "0A000");
+        assert_eq!(fail(s, "SET server_version = '16'").0, "55P02");
+        assert_eq!(fail(s, "BEGIN READ ONLY").0, "0A000");
+        assert!(!s.in_transaction());
+        run(s, "BEGIN ISOLATION LEVEL REPEATABLE READ");
+        assert_eq!(
+            text(&run(s, "SHOW transaction_isolation")),
+            vec![vec!["repeatable read"]]
+        );
+        run(s, "COMMIT");
+    });
+}
+
+#[test]
+fn numeric_precision_and_scale_are_enforced() {
+    with_session(|s| {
+        run(s, "CREATE TABLE m (id INT PRIMARY KEY, price NUMERIC(8,2))");
+        run(
+            s,
+            "INSERT INTO m VALUES (1, 1.005), (2, 2.5), (3, -0.125), (4, 999999.994)",
+        );
+        let r = run(s, "SELECT price FROM m ORDER BY id");
+        assert_eq!(
+            text(&r),
+            vec![vec!["1.01"], vec!["2.50"], vec!["-0.13"], vec!["999999.99"]]
+        );
+        assert_eq!(fail(s, "INSERT INTO m VALUES (5, 999999.995)").0, "22003");
+        run(s, "UPDATE m SET price = price * 3 WHERE id = 2");
+        assert_eq!(
+            text(&run(s, "SELECT price FROM m WHERE id = 2")),
+            vec![vec!["7.50"]]
+        );
+        assert_eq!(
+            text(&run(s, "SELECT sum(price) FROM m")),
+            vec![vec!["1000008.37"]]
+        );
+        assert_eq!(fail(s, "CREATE TABLE bad (x NUMERIC(3, 5))").0, "0A000");
+    });
+}
+
+#[test]
+fn result_columns_are_labelled_as_postgres_labels_them() {
+    with_session(|s| {
+        run(s, "CREATE TABLE l (id INT PRIMARY KEY, name TEXT)");
+        run(s, "INSERT INTO l VALUES (1, 'x')");
+        let r = run(
+            s,
+            "SELECT count(*), max(id), lower(name), 1::int, name::text, 1 + 1, \
+             CASE WHEN id = 1 THEN 'a' END, concat(name, 'y'), coalesce(name, 'z'), \
+             id AS ident, name LIKE 'x' FROM l GROUP BY id, name",
+        );
+        assert_eq!(
+            labels(&r),
+            vec![
+                "count", "max", "lower", "int4", "name", "?column?", "case", "concat", "coalesce",
+                "ident", "?column?"
+            ]
+        );
+        let r = run(s, "SELECT version(), current_database()");
+        assert_eq!(labels(&r), vec!["version", "current_database"]);
+    });
+}
+
+#[test]
+fn text_parameters_in_client_forms() {
+    with_session(|s| {
+        run(
+            s,
+            "CREATE TABLE b (id INT PRIMARY KEY, data BYTEA, at TIMESTAMP)",
+        );
+        let params = [
+            Value::Int4(1),
+            Value::String("\\x00ff10".into()),
+            Value::String("2024-02-29T12:00:00.000+00:00".into()),
+        ];
+        s.execute("INSERT INTO b VALUES ($1, $2, $3)", &params)
+            .unwrap();
+        let params = [
+            Value::Int4(2),
+            Value::String("a\\\\b\\001".into()),
+            Value::String("2024-02-29 14:00:00+02".into()),
+        ];
+        s.execute("INSERT INTO b VALUES ($1, $2, $3)", &params)
+            .unwrap();
+        let r = run(s, "SELECT data, at FROM b ORDER BY id");
+        assert_eq!(r.rows()[0][0], Value::Bytes(vec![0x00, 0xff, 0x10]));
+        assert_eq!(r.rows()[1][0], Value::Bytes(b"a\\b\x01".to_vec()));
+        assert_eq!(r.rows()[0][1], r.rows()[1][1], "both are 12:00 UTC");
+        let bad = [Value::Int4(3), Value::String("\\x0".into()), Value::Null];
+        let e = s
+            .execute("INSERT INTO b VALUES ($1, $2, $3)", &bad)
+            .unwrap_err();
+        assert_eq!(e.sqlstate(), "22P02", "{e}");
+        assert!(matches!(e, SqlError::Type(_)));
+    });
+}
+
+#[test]
+fn catalogs_are_relations_joined_and_filtered_like_tables() {
+    with_session(|s| {
+        run(
+            s,
+            "CREATE TABLE author (id SERIAL PRIMARY KEY, email VARCHAR(80) NOT NULL UNIQUE, \
+             score NUMERIC(5,1))",
+        );
+        run(
+            s,
+            "CREATE TABLE book (id INT PRIMARY KEY, author_id INT, title TEXT, \
+             FOREIGN KEY (author_id) REFERENCES author (id))",
+        );
+        let r = run(
+            s,
+            "SELECT table_name, table_type FROM information_schema.tables \
+             WHERE table_schema = 'public' ORDER BY table_name",
+        );
+        assert_eq!(labels(&r), vec!["table_name", "table_type"]);
+        assert_eq!(
+            text(&r),
+            vec![vec!["author", "BASE TABLE"], vec!["book", "BASE TABLE"]]
+        );
+        let r = run(
+            s,
+            "SELECT column_name, data_type, is_nullable, character_maximum_length, \
+             numeric_precision, numeric_scale FROM information_schema.columns \
+             WHERE table_name = 'author' ORDER BY ordinal_position",
+        );
+        assert_eq!(
+            text(&r),
+            vec![
+                vec!["id", "integer", "NO", "NULL", "32", "0"],
+                vec!["email", "character varying", "NO", "80", "NULL", "NULL"],
+                vec!["score", "numeric", "YES", "NULL", "5", "1"],
+            ]
+        );
+        // A join of two catalogs, as drivers write them.
+        let r = run(
+            s,
+            "SELECT c.relname, a.attname, t.typname FROM pg_catalog.pg_class c \
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid \
+             JOIN pg_catalog.pg_type t ON t.oid = a.atttypid \
+             WHERE c.relkind = 'r' AND c.relname = 'book' AND a.attnum > 0 ORDER BY a.attnum",
+        );
+        assert_eq!(
+            text(&r),
+            vec![
+                vec!["book", "id", "int4"],
+                vec!["book", "author_id", "int4"],
+                vec!["book", "title", "text"],
+            ]
+        );
+        let r = run(
+            s,
+            "SELECT tc.constraint_type, kcu.column_name FROM information_schema.table_constraints tc \
+             JOIN information_schema.key_column_usage kcu \
+             ON kcu.constraint_name = tc.constraint_name AND kcu.table_name = tc.table_name \
+             WHERE tc.table_name = 'book' ORDER BY tc.constraint_type",
+        );
+        assert_eq!(
+            text(&r),
+            vec![vec!["FOREIGN KEY", "author_id"], vec!["PRIMARY KEY", "id"]]
+        );
+        // SQLAlchemy's has_table, as it sends it.
+        let r = run(
+            s,
+            "SELECT pg_catalog.pg_class.relname FROM pg_catalog.pg_class \
+             JOIN pg_catalog.pg_namespace \
+             ON pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace \
+             WHERE pg_catalog.pg_class.relname = 'book' \
+             AND pg_catalog.pg_class.relkind = ANY (ARRAY['r', 'p', 'f', 'v', 'm']) \
+             AND pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) \
+             AND pg_catalog.pg_namespace.nspname != 'pg_catalog'",
+        );
+        assert_eq!(text(&r), vec![vec!["book"]]);
+        // psycopg2/SQLAlchemy's hstore probe: no such type, no rows.
+        let r = run(
+            s,
+            "SELECT oid, typarray FROM pg_type WHERE typname = 'hstore'",
+        );
+        assert!(r.rows().is_empty());
+        let r = run(s, "SELECT typname FROM pg_catalog.pg_type WHERE oid = 23");
+        assert_eq!(text(&r), vec![vec!["int4"]]);
+        let r = run(s, "SELECT nspname FROM pg_namespace ORDER BY nspname");
+        assert_eq!(
+            text(&r),
+            vec![
+                vec!["information_schema"],
+                vec!["pg_catalog"],
+                vec!["public"]
+            ]
+        );
+        let r = run(s, "SELECT count(*) FROM pg_class WHERE relkind = 'i'");
+        assert_eq!(
+            text(&r),
+            vec![vec!["3"]],
+            "author_pkey, author_email_key, book_pkey"
+        );
+        // The catalogs are read-only.
+        let (code, _) = fail(s, "DELETE FROM pg_catalog.pg_class");
+        assert_eq!(code, "42501");
+        // Schema-qualified user tables.
+        run(s, "INSERT INTO public.book VALUES (1, NULL, 'x')");
+        assert_eq!(
+            text(&run(s, "SELECT title FROM public.book")),
+            vec![vec!["x"]]
+        );
+    });
+}
+
+#[test]
+fn create_table_inside_a_transaction_rolls_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = engine(dir.path());
+    let shared = SqlShared::default();
+    let mut s = Session::new(&db, &shared);
+    let s = &mut s;
+    run(s, "BEGIN");
+    run(
+        s,
+        "CREATE TABLE gone (id SERIAL PRIMARY KEY, name VARCHAR(5))",
+    );
+    run(s, "CREATE INDEX gone_name ON gone (name)");
+    run(s, "INSERT INTO gone (name) VALUES ('a')");
+    assert_eq!(text(&run(s, "SELECT count(*) FROM gone")), vec![vec!["1"]]);
+    // The definition written in the transaction is the one used in it.
+    assert_eq!(
+        fail(s, "INSERT INTO gone (name) VALUES ('toolong')").0,
+        "22001"
+    );
+    run(s, "ROLLBACK");
+    assert_eq!(fail(s, "SELECT * FROM gone").0, "42P01");
+    assert!(!db.catalog().table_exists("gone").unwrap());
+
+    // Committed: the table, its index and rows stay.
+    run(s, "BEGIN");
+    run(
+        s,
+        "CREATE TABLE kept (id SERIAL PRIMARY KEY, name VARCHAR(5))",
+    );
+    run(s, "CREATE INDEX kept_name ON kept (name)");
+    run(s, "INSERT INTO kept (name) VALUES ('a'), ('b')");
+    // An index over rows this transaction wrote would miss them: refused.
+    assert_eq!(fail(s, "CREATE INDEX kept_id ON kept (id)").0, "0A000");
+    run(s, "ROLLBACK");
+    run(s, "BEGIN");
+    run(
+        s,
+        "CREATE TABLE kept (id SERIAL PRIMARY KEY, name VARCHAR(5))",
+    );
+    run(s, "CREATE INDEX kept_name ON kept (name)");
+    run(s, "INSERT INTO kept (name) VALUES ('a'), ('b')");
+    run(s, "COMMIT");
+    assert_eq!(
+        text(&run(s, "SELECT id FROM kept WHERE name = 'b'")),
+        vec![vec!["2"]]
+    );
+    assert_eq!(
+        fail(s, "INSERT INTO kept (name) VALUES ('toolong')").0,
+        "22001"
+    );
+
+    // A savepoint taken before CREATE TABLE undoes it.
+    run(s, "BEGIN");
+    run(s, "SAVEPOINT before");
+    run(s, "CREATE TABLE undone (id INT PRIMARY KEY)");
+    run(s, "ROLLBACK TO SAVEPOINT before");
+    run(s, "COMMIT");
+    assert!(!db.catalog().table_exists("undone").unwrap());
+}
+
+#[test]
+fn pgbench_initialisation_statements() {
+    with_session(|s| {
+        run(
+            s,
+            "create table pgbench_tellers(tid int not null,bid int,tbalance int,filler char(84)) \
+             with (fillfactor=100)",
+        );
+        run(
+            s,
+            "insert into pgbench_tellers(tid,bid,tbalance) values (1,1,0)",
+        );
+        assert_eq!(
+            run(s, "truncate table pgbench_tellers").tag(),
+            "TRUNCATE TABLE"
+        );
+        assert_eq!(run(s, "vacuum analyze pgbench_tellers").tag(), "VACUUM");
+        assert_eq!(
+            run(s, "VACUUM (VERBOSE, ANALYZE) pgbench_tellers (tid, bid)").tag(),
+            "VACUUM"
+        );
+        assert_eq!(run(s, "analyze pgbench_tellers").tag(), "ANALYZE");
+        assert_eq!(fail(s, "vacuum pgbench_nothere").0, "42P01");
+        assert_eq!(
+            fail(s, "create table t (id int) with (oids = true)").0,
+            "0A000"
+        );
+    });
+}
+
+#[test]
+fn insert_on_conflict_do_nothing_and_do_update() {
+    with_session(|s| {
+        run(
+            s,
+            "CREATE TABLE kv (k TEXT PRIMARY KEY, v INT, email TEXT UNIQUE)",
+        );
+        run(s, "INSERT INTO kv VALUES ('a', 1, 'a@x')");
+        let r = run(
+            s,
+            "INSERT INTO kv VALUES ('a', 9, 'z@x'), ('b', 2, 'b@x') ON CONFLICT (k) DO NOTHING",
+        );
+        assert_eq!(r.tag(), "INSERT 0 1");
+        // Without a target any unique violation is a conflict.
+        let r = run(
+            s,
+            "INSERT INTO kv VALUES ('c', 3, 'a@x') ON CONFLICT DO NOTHING",
+        );
+        assert_eq!(r.tag(), "INSERT 0 0");
+        // With a target, a violation of another constraint is an error.
+        assert_eq!(
+            fail(
+                s,
+                "INSERT INTO kv VALUES ('c', 3, 'a@x') ON CONFLICT (k) DO NOTHING"
+            )
+            .0,
+            "23505"
+        );
+        let r = run(
+            s,
+            "INSERT INTO kv (k, v) VALUES ('a', 10), ('d', 4) \
+             ON CONFLICT (k) DO UPDATE SET v = kv.v + EXCLUDED.v",
+        );
+        assert_eq!(r.tag(), "INSERT 0 2");
+        let r = run(
+            s,
+            "INSERT INTO kv (k, v) VALUES ('b', 20) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v \
+             WHERE kv.v > 100",
+        );
+        assert_eq!(r.tag(), "INSERT 0 0");
+        assert_eq!(
+            text(&run(s, "SELECT k, v FROM kv ORDER BY k")),
+            vec![vec!["a", "11"], vec!["b", "2"], vec!["d", "4"]]
+        );
+        let params = [Value::String("d".into()), Value::Int4(7)];
+        s.execute(
+            "INSERT INTO kv (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v",
+            &params,
+        )
+        .unwrap();
+        assert_eq!(
+            text(&run(s, "SELECT v FROM kv WHERE k = 'd'")),
+            vec![vec!["7"]]
+        );
+        assert_eq!(
+            fail(
+                s,
+                "INSERT INTO kv (k, v) VALUES ('a', 1), ('a', 2) ON CONFLICT (k) DO UPDATE SET v = 0"
+            )
+            .0,
+            "21000"
+        );
+        // The failed statement changed nothing.
+        assert_eq!(
+            text(&run(s, "SELECT v FROM kv WHERE k = 'a'")),
+            vec![vec!["11"]]
+        );
+        assert_eq!(
+            fail(
+                s,
+                "INSERT INTO kv VALUES ('q', 1, NULL) ON CONFLICT DO UPDATE SET v = 1"
+            )
+            .0,
+            "42601"
+        );
+    });
+}
+
+#[test]
+fn group_by_position_now_floats_and_create_table_as() {
+    with_session(|s| {
+        run(
+            s,
+            "CREATE TABLE g (id INT PRIMARY KEY, name TEXT, d DOUBLE PRECISION)",
+        );
+        run(
+            s,
+            "INSERT INTO g VALUES (1, 'AB', 1e20), (2, 'ab', 0.00001), (3, 'cd', 1.5)",
+        );
+        let r = run(
+            s,
+            "SELECT lower(name) AS l, count(*) FROM g GROUP BY 1 ORDER BY 1",
+        );
+        assert_eq!(text(&r), vec![vec!["ab", "2"], vec!["cd", "1"]]);
+        assert_eq!(fail(s, "SELECT name FROM g GROUP BY 2").0, "42000");
+        let r = run(s, "SELECT now() = current_timestamp, now() = now()");
+        assert_eq!(text(&r), vec![vec!["t", "t"]]);
+        let r = run(s, "SELECT d FROM g ORDER BY id");
+        assert_eq!(text(&r), vec![vec!["1e+20"], vec!["1e-05"], vec!["1.5"]]);
+        assert_eq!(
+            run(
+                s,
+                "CREATE TABLE g2 AS SELECT id, upper(name) AS uname FROM g"
+            )
+            .tag(),
+            "SELECT 3"
+        );
+        assert_eq!(
+            fail(s, "SELECT id FROM g WHERE name LIKE 'a\\_b'").0,
+            "0A000"
+        );
+    });
+}
