@@ -35,6 +35,7 @@
 //! ```
 
 mod catalog;
+mod compose;
 mod convert;
 pub mod copy;
 mod dump;
@@ -49,6 +50,7 @@ pub mod sqlstate;
 mod store;
 mod system;
 mod upsert;
+mod window;
 
 use heliosdb_core::{DataType, StorageEngine, Value};
 

@@ -9,7 +9,7 @@ use chrono::NaiveDateTime;
 use gluesql_core::executor::{execute, Payload, PayloadVariable};
 use gluesql_core::prelude::{translate_with_params, ParamLiteral};
 use gluesql_core::sqlparser::ast::{
-    visit_expressions_mut, visit_relations, Expr, ObjectName, SelectItem, Statement,
+    visit_expressions_mut, visit_relations, Expr, ObjectName, Query, SelectItem, SetExpr, Statement,
     Value as SqlValue,
 };
 use gluesql_core::store::Planner;
@@ -444,6 +444,7 @@ impl<'e> Session<'e> {
                 columns: None,
             });
         };
+        crate::compose::rewrite(&mut stmt)?;
         let pg_labels = match &stmt {
             Statement::Query(q) => crate::infer::select_labels(q),
             _ => None,
@@ -763,6 +764,84 @@ impl<'e> Session<'e> {
         }
     }
 
+    /// A query whose top is `UNION`/`INTERSECT`/`EXCEPT`: each branch runs
+    /// as a query of its own, all in one snapshot (a transaction of their
+    /// own outside a block, rolled back: nothing is written), and the rows
+    /// are combined here (see [`crate::compose`]).
+    fn set_operation(&mut self, q: &Query, params: &[Value]) -> Result<QueryResult> {
+        let own = !self.engine.in_transaction();
+        if own {
+            self.engine.begin_transaction()?;
+        }
+        let r = self
+            .set_branch(&q.body, params)
+            .and_then(|c| crate::compose::finish(q, c, params));
+        if own && self.engine.in_transaction() {
+            self.engine.rollback()?;
+        }
+        let out = r?;
+        Ok(QueryResult::Rows {
+            tag: format!("SELECT {}", out.rows.len()),
+            columns: out.columns,
+            rows: out.rows,
+        })
+    }
+
+    /// A query with window functions or exact `avg()` (see
+    /// [`crate::window`]): the inner query runs as usual, the rest is
+    /// computed on its rows.
+    fn windowed(&mut self, plan: &crate::window::Plan, params: &[Value]) -> Result<QueryResult> {
+        let (columns, rows) = match self.run(Statement::Query(Box::new(plan.inner.clone())), params)? {
+            QueryResult::Rows { columns, rows, .. } => (columns, rows),
+            QueryResult::Command { tag, .. } => {
+                return Err(SqlError::Unsupported(format!(
+                    "the rows of a window query answered {tag}"
+                )))
+            }
+        };
+        let (columns, rows) = plan.finish(&columns, rows, params)?;
+        Ok(QueryResult::Rows {
+            tag: format!("SELECT {}", rows.len()),
+            columns,
+            rows,
+        })
+    }
+
+    fn set_branch(&mut self, body: &SetExpr, params: &[Value]) -> Result<crate::compose::Composed> {
+        let query = match body {
+            SetExpr::SetOperation {
+                op,
+                set_quantifier,
+                left,
+                right,
+            } => {
+                let l = self.set_branch(left, params)?;
+                let r = self.set_branch(right, params)?;
+                return crate::compose::combine(*op, *set_quantifier, l, r);
+            }
+            SetExpr::Query(q) => q.clone(),
+            other => Box::new(Query {
+                with: None,
+                body: Box::new(other.clone()),
+                order_by: None,
+                limit: None,
+                limit_by: Vec::new(),
+                offset: None,
+                fetch: None,
+                locks: Vec::new(),
+                for_clause: None,
+                settings: None,
+                format_clause: None,
+            }),
+        };
+        match self.run(Statement::Query(query), params)? {
+            QueryResult::Rows { columns, rows, .. } => Ok(crate::compose::Composed { columns, rows }),
+            QueryResult::Command { tag, .. } => Err(SqlError::Unsupported(format!(
+                "a branch of a set operation answered {tag} instead of rows"
+            ))),
+        }
+    }
+
     /// A statement run inside another one (ON CONFLICT's rows): no audit
     /// event, no transaction handling of its own.
     pub(crate) fn run_internal(
@@ -954,6 +1033,17 @@ impl<'e> Session<'e> {
             _ => {}
         }
 
+        crate::compose::rewrite(&mut stmt)?;
+        if crate::compose::is_set_operation(&stmt) {
+            if let Statement::Query(q) = &stmt {
+                return self.set_operation(q, params);
+            }
+        }
+        if let Statement::Query(q) = &stmt {
+            if let Some(plan) = crate::window::plan(q, crate::infer::select_labels(q))? {
+                return self.windowed(&plan, params);
+            }
+        }
         let tables = self.tables()?;
         let in_txn = self.engine.in_transaction();
         let mut kind = StmtKind::Other;

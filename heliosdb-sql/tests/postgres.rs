@@ -79,7 +79,12 @@ fn errors_carry_postgres_sqlstates() {
             ("SELECT nope FROM u", "42703"),
             ("SELECT 1/0", "22012"),
             ("SELEC 1", "42601"),
-            ("SELECT sum(id) OVER () FROM u", "0A000"),
+            (
+                "SELECT sum(id) OVER (ORDER BY id RANGE BETWEEN 1 PRECEDING AND CURRENT ROW) FROM u",
+                "0A000",
+            ),
+            ("SELECT id FROM u WHERE row_number() OVER () = 1", "42P20"),
+            ("SELECT 1 UNION SELECT 1, 2", "42601"),
             ("ROLLBACK TO SAVEPOINT nowhere", "25P01"),
             ("SET no_such_parameter = 1", "42704"),
             ("SET TimeZone = 'Europe/Paris'", "0A000"),
@@ -98,23 +103,124 @@ fn errors_carry_postgres_sqlstates() {
 }
 
 #[test]
-fn window_functions_and_ignored_clauses_are_refused() {
+fn window_functions_answer_and_what_is_not_supported_is_refused() {
     with_session(|s| {
         run(s, "CREATE TABLE t (id INT PRIMARY KEY, g TEXT, x INT)");
         run(
             s,
-            "INSERT INTO t VALUES (1, 'a', 1), (2, 'a', 2), (3, 'b', 3)",
+            "INSERT INTO t VALUES (1, 'a', 1), (2, 'a', 2), (3, 'b', 3), (4, 'b', 3)",
+        );
+        // One row per input row, never one row per partition.
+        let r = run(
+            s,
+            "SELECT id, sum(x) OVER (PARTITION BY g) AS s, count(*) OVER () AS n, \
+             rank() OVER (ORDER BY x DESC) AS r, lag(x) OVER (ORDER BY id) AS prev \
+             FROM t ORDER BY id",
+        );
+        assert_eq!(
+            text(&r),
+            vec![
+                vec!["1", "3", "4", "4", "NULL"],
+                vec!["2", "3", "4", "3", "1"],
+                vec!["3", "6", "4", "1", "2"],
+                vec!["4", "6", "4", "1", "3"],
+            ]
+        );
+        // Running sum over peers (the default RANGE frame) and ROWS frames.
+        let r = run(
+            s,
+            "SELECT id, sum(x) OVER (ORDER BY x) AS running, \
+             sum(x) OVER (ORDER BY id ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS pair \
+             FROM t ORDER BY id",
+        );
+        assert_eq!(
+            text(&r),
+            vec![
+                vec!["1", "1", "1"],
+                vec!["2", "3", "3"],
+                vec!["3", "9", "5"],
+                vec!["4", "9", "6"],
+            ]
+        );
+        // avg() is PostgreSQL's exact numeric, as an aggregate and over a window.
+        let r = run(s, "SELECT avg(x) FROM t");
+        assert_eq!(text(&r), vec![vec!["2.2500000000000000"]]);
+        let r = run(s, "SELECT g, avg(x) FROM t GROUP BY g ORDER BY g");
+        assert_eq!(
+            text(&r),
+            vec![
+                vec!["a", "1.5000000000000000"],
+                vec!["b", "3.0000000000000000"]
+            ]
         );
         for sql in [
-            "SELECT sum(x) OVER (PARTITION BY g) FROM t",
-            "SELECT count(*) OVER () FROM t",
-            "SELECT row_number() OVER (ORDER BY id) FROM t",
+            "SELECT abs(sum(x) OVER ()) FROM t",
+            "SELECT sum(x) OVER (ORDER BY x RANGE BETWEEN 1 PRECEDING AND CURRENT ROW) FROM t",
+            "SELECT id FROM (SELECT id, row_number() OVER () AS rn FROM t) x",
             "SELECT count(*) FILTER (WHERE x > 1) FROM t",
             "SELECT x FROM t ORDER BY x NULLS FIRST",
+            "WITH RECURSIVE r (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3) \
+             SELECT n FROM r",
+            "SELECT id FROM t WHERE x IN (SELECT 1 UNION SELECT 2)",
+            "SELECT * FROM t RIGHT JOIN t u ON t.id = u.id",
         ] {
             let (code, msg) = fail(s, sql);
             assert_eq!(code, "0A000", "{sql}: {msg}");
         }
+    });
+}
+
+#[test]
+fn set_operations_ctes_and_comma_joins() {
+    with_session(|s| {
+        run(s, "CREATE TABLE a (n INT)");
+        run(s, "CREATE TABLE b (n INT)");
+        run(s, "INSERT INTO a VALUES (1), (2), (2), (3), (NULL)");
+        run(s, "INSERT INTO b VALUES (2), (3), (4), (NULL)");
+        let q = |s: &mut Session, sql: &str| text(&run(s, sql));
+        let col = |rows: &[&str]| rows.iter().map(|r| vec![r.to_string()]).collect::<Vec<_>>();
+        assert_eq!(
+            q(s, "SELECT n FROM a UNION SELECT n FROM b ORDER BY n"),
+            col(&["1", "2", "3", "4", "NULL"])
+        );
+        assert_eq!(
+            q(s, "SELECT n FROM a UNION ALL SELECT n FROM b ORDER BY 1 DESC LIMIT 3"),
+            col(&["NULL", "NULL", "4"])
+        );
+        assert_eq!(
+            q(s, "SELECT n FROM a INTERSECT ALL SELECT n FROM b ORDER BY n"),
+            col(&["2", "3", "NULL"])
+        );
+        assert_eq!(
+            q(s, "SELECT n FROM a EXCEPT ALL SELECT n FROM b ORDER BY n"),
+            col(&["1", "2"])
+        );
+        assert_eq!(
+            q(s, "SELECT n FROM a EXCEPT SELECT n FROM b ORDER BY n"),
+            col(&["1"])
+        );
+        // INTERSECT binds tighter than UNION.
+        assert_eq!(
+            q(s, "SELECT 9 UNION SELECT n FROM a INTERSECT SELECT n FROM b ORDER BY 1"),
+            col(&["2", "3", "9", "NULL"])
+        );
+        let (code, _) = fail(s, "SELECT 'x' UNION SELECT 1");
+        assert_eq!(code, "42804");
+        // A CTE referenced twice, and one defined from another.
+        assert_eq!(
+            q(
+                s,
+                "WITH big AS (SELECT n FROM a WHERE n > 1), two AS (SELECT n FROM big WHERE n = 2) \
+                 SELECT count(*) FROM big JOIN two ON big.n = two.n"
+            ),
+            col(&["4"])
+        );
+        // Comma joins are inner joins; CROSS JOIN too.
+        assert_eq!(
+            q(s, "SELECT count(*) FROM a, b WHERE a.n = b.n"),
+            col(&["3"])
+        );
+        assert_eq!(q(s, "SELECT count(*) FROM a CROSS JOIN b"), col(&["20"]));
     });
 }
 

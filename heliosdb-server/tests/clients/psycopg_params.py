@@ -1,0 +1,113 @@
+"""psycopg 3 against a running HeliosDB Nano server: parameters of every
+type the server stores, round-tripped through the extended protocol, and
+psycopg's default prepare threshold (statements prepared server-side after
+5 runs) surviving errors and rollbacks.
+
+Usage: psycopg_params.py CONNINFO
+
+Exits 0 when every check passed; otherwise prints the failing check and
+exits 1. Each check asserts an exact answer.
+"""
+
+import datetime
+import decimal
+import sys
+
+import psycopg
+from psycopg import errors
+
+
+def main(conninfo: str) -> None:
+    with psycopg.connect(conninfo) as conn:
+        assert conn.prepare_threshold == 5, conn.prepare_threshold
+        cur = conn.cursor()
+        cur.execute(
+            "CREATE TABLE p (id INT PRIMARY KEY, s SMALLINT, b BIGINT, f DOUBLE PRECISION, "
+            "n NUMERIC(12,4), t TEXT, v VARCHAR(20), by BYTEA, ok BOOLEAN, ts TIMESTAMP)"
+        )
+        conn.commit()
+
+        row = (
+            1,
+            -32768,
+            9223372036854775807,
+            1.5e-300,
+            decimal.Decimal("12345678.9012"),
+            "naïve ☃ 'quoted' \\ back",
+            "short",
+            bytes(range(256)),
+            True,
+            datetime.datetime(2024, 2, 29, 12, 0, 0, 123456),
+        )
+        cur.execute("INSERT INTO p VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", row)
+        nulls = (2, None, None, None, None, None, None, None, None, None)
+        cur.execute("INSERT INTO p VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", nulls)
+        conn.commit()
+        cur.execute("SELECT * FROM p WHERE id = %s", (1,))
+        got = cur.fetchone()
+        assert got == row, (got, row)
+        cur.execute("SELECT * FROM p WHERE id = %s", (2,))
+        got = cur.fetchone()
+        assert got == nulls, got
+        # Binary results as well as text.
+        with conn.cursor(binary=True) as bcur:
+            bcur.execute("SELECT id, b, n, by FROM p WHERE id = %s", (1,))
+            got = bcur.fetchone()
+            assert got == (1, row[2], row[4], row[7]), got
+
+        # A timezone-aware datetime is stored as UTC.
+        aware = datetime.datetime(2024, 2, 29, 13, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=1)))
+        cur.execute("UPDATE p SET ts = %s WHERE id = %s", (aware, 2))
+        conn.commit()
+        cur.execute("SELECT ts FROM p WHERE id = 2")
+        assert cur.fetchone()[0] == datetime.datetime(2024, 2, 29, 12, 0), "aware timestamp"
+
+        # The prepare threshold: the same statement many times, with errors
+        # and rollbacks in between, keeps working (psycopg prepares it after
+        # 5 runs and deallocates on rollback).
+        for i in range(10, 40):
+            if i % 7 == 0:
+                try:
+                    cur.execute("INSERT INTO p (id, t) VALUES (%s, %s)", (1, "dup"))
+                    raise AssertionError("duplicate key accepted")
+                except errors.UniqueViolation:
+                    conn.rollback()
+                continue
+            cur.execute("INSERT INTO p (id, t) VALUES (%s, %s)", (i, f"row {i}"))
+            if i % 5 == 0:
+                conn.rollback()
+            else:
+                conn.commit()
+        cur.execute("SELECT count(*) FROM p WHERE id >= 10")
+        # Every 7th run is a duplicate (rolled back), every 5th rolled back.
+        expected = sum(1 for i in range(10, 40) if i % 7 != 0 and i % 5 != 0)
+        got = cur.fetchone()[0]
+        assert got == expected, (got, expected)
+
+        # Errors carry their SQLSTATE classes.
+        for sql, exc in [
+            ("SELECT * FROM missing_table", errors.UndefinedTable),
+            ("SELECT nope FROM p", errors.UndefinedColumn),
+            ("SELECT 1/0", errors.DivisionByZero),
+            ("INSERT INTO p (id) VALUES (NULL)", errors.NotNullViolation),
+        ]:
+            try:
+                cur.execute(sql)
+                raise AssertionError(f"{sql} succeeded")
+            except exc:
+                conn.rollback()
+
+        cur.execute("DROP TABLE p")
+        conn.commit()
+
+
+if __name__ == "__main__":
+    try:
+        main(sys.argv[1])
+    except Exception as e:
+        import traceback
+
+        traceback.print_exc()
+        print(f"FAILED: {type(e).__name__}: {e}", file=sys.stderr)
+        sys.exit(1)
+    print("ok")

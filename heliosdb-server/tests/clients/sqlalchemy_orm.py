@@ -1,0 +1,161 @@
+"""SQLAlchemy 2 against a running HeliosDB Nano server, as an application
+uses it: Core DDL (create_all), the ORM with a relationship, filters,
+updates, deletes, rollbacks, and inspection of the schema.
+
+Alembic's autogenerate comparison must find no difference.
+
+Usage: sqlalchemy_orm.py URL   (postgresql+psycopg://… or postgresql+psycopg2://…)
+
+Exits 0 when every check passed; otherwise prints the failing check and its
+error and exits 1. Each check asserts an exact answer.
+"""
+
+import decimal
+import sys
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import (
+    ForeignKey,
+    Numeric,
+    String,
+    create_engine,
+    func,
+    inspect,
+    select,
+    text,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Author(Base):
+    __tablename__ = "sa_author"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), unique=True)
+    books: Mapped[list["Book"]] = relationship(back_populates="author", order_by="Book.id")
+
+
+class Book(Base):
+    __tablename__ = "sa_book"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(100))
+    price: Mapped[decimal.Decimal] = mapped_column(Numeric(8, 2))
+    author_id: Mapped[int] = mapped_column(ForeignKey("sa_author.id"))
+    author: Mapped[Author] = relationship(back_populates="books")
+
+
+def main(url: str) -> None:
+    engine = create_engine(url)
+    Base.metadata.create_all(engine)
+
+    insp = inspect(engine)
+    tables = sorted(insp.get_table_names())
+    assert tables == ["sa_author", "sa_book"], tables
+    cols = {c["name"]: c for c in insp.get_columns("sa_book")}
+    assert list(cols) == ["id", "title", "price", "author_id"], list(cols)
+    assert cols["title"]["nullable"] is False, cols["title"]
+    assert str(cols["price"]["type"]) == "NUMERIC(8, 2)", cols["price"]["type"]
+    pk = insp.get_pk_constraint("sa_book")
+    assert pk["constrained_columns"] == ["id"], pk
+    fks = insp.get_foreign_keys("sa_book")
+    assert len(fks) == 1, fks
+    assert fks[0]["referred_table"] == "sa_author", fks
+    assert fks[0]["constrained_columns"] == ["author_id"], fks
+    assert fks[0]["referred_columns"] == ["id"], fks
+
+    # Alembic autogenerate against the schema just created: no difference.
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        assert diff == [], diff
+
+    with Session(engine) as s:
+        ann = Author(name="ann")
+        bob = Author(name="bob")
+        ann.books = [
+            Book(title="Keys", price=decimal.Decimal("19.99")),
+            Book(title="Ciphers", price=decimal.Decimal("5.50")),
+        ]
+        bob.books = [Book(title="Blocks", price=decimal.Decimal("12.00"))]
+        s.add_all([ann, bob])
+        s.commit()
+        assert ann.id is not None and bob.id is not None and ann.id != bob.id
+
+    with Session(engine) as s:
+        ann = s.scalars(select(Author).where(Author.name == "ann")).one()
+        assert [b.title for b in ann.books] == ["Keys", "Ciphers"], [b.title for b in ann.books]
+        cheap = s.scalars(
+            select(Book).where(Book.price < decimal.Decimal("15")).order_by(Book.title)
+        ).all()
+        assert [b.title for b in cheap] == ["Blocks", "Ciphers"], [b.title for b in cheap]
+        assert cheap[1].author.name == "ann"
+        total = s.scalar(select(func.sum(Book.price)))
+        assert total == decimal.Decimal("37.49"), total
+        counts = s.execute(
+            select(Author.name, func.count(Book.id))
+            .join(Book)
+            .group_by(Author.name)
+            .order_by(Author.name)
+        ).all()
+        assert [tuple(r) for r in counts] == [("ann", 2), ("bob", 1)], counts
+        like = s.scalars(select(Book.title).where(Book.title.ilike("%c%")).order_by(Book.id)).all()
+        assert like == ["Ciphers", "Blocks"], like
+
+        # Update through the unit of work, then read back in a new session.
+        ann.books[0].price = decimal.Decimal("21.00")
+        s.commit()
+    with Session(engine) as s:
+        price = s.scalar(select(Book.price).where(Book.title == "Keys"))
+        assert price == decimal.Decimal("21.00"), price
+
+    # A duplicate UNIQUE value: IntegrityError, and the session rolls back.
+    with Session(engine) as s:
+        s.add(Author(name="ann"))
+        try:
+            s.commit()
+            raise AssertionError("duplicate author name committed")
+        except IntegrityError:
+            s.rollback()
+        assert s.scalar(select(func.count()).select_from(Author)) == 2
+
+    # A savepoint (begin_nested) rolled back keeps the outer work.
+    with Session(engine) as s:
+        s.add(Author(name="cid"))
+        s.flush()
+        nested = s.begin_nested()
+        s.add(Author(name="dee"))
+        s.flush()
+        nested.rollback()
+        s.commit()
+    with Session(engine) as s:
+        names = s.scalars(select(Author.name).order_by(Author.name)).all()
+        assert names == ["ann", "bob", "cid"], names
+
+    # Delete through the ORM; raw SQL through Core with bound parameters.
+    with Session(engine) as s:
+        blocks = s.scalars(select(Book).where(Book.title == "Blocks")).one()
+        s.delete(blocks)
+        s.commit()
+    with engine.begin() as conn:
+        n = conn.execute(text("SELECT count(*) FROM sa_book WHERE price > :p"), {"p": 1}).scalar()
+        assert n == 2, n
+
+    Base.metadata.drop_all(engine)
+    assert inspect(engine).get_table_names() == []
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    try:
+        main(sys.argv[1])
+    except Exception as e:  # the test prints this and fails
+        import traceback
+
+        traceback.print_exc()
+        print(f"FAILED: {type(e).__name__}: {e}", file=sys.stderr)
+        sys.exit(1)
+    print("ok")
