@@ -103,6 +103,14 @@ fn main() {
     // adds USE_RTTI, which switches debug-build checked casts (compiled out
     // under NDEBUG). Nothing to match here.
 
+    // The power-loss simulation (tests only) includes RocksDB's internal
+    // utilities/fault_injection_fs.h, found through the `rocksdb` include
+    // directory above; its implementation is already in librocksdb-sys's
+    // library (rocksdb_lib_sources.txt lists utilities/fault_injection_fs.cc).
+    if env::var_os("CARGO_FEATURE_FAULT_INJECTION").is_some() {
+        build.define("HELIOSDB_FILEENC_FAULT_INJECTION", None);
+    }
+
     build.compile("heliosdb_fileenc_shim");
 }
 

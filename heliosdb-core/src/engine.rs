@@ -19,7 +19,7 @@ use heliosdb_keys::{KeyManager, KeySource, Keyring, SourceDescription};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-use crate::store::{Cf, Op, RawView, SealedStore};
+use crate::store::{Cf, FileEnv, Op, RawView, SealedStore};
 use crate::types::Schema;
 use crate::{Error, Result};
 
@@ -327,7 +327,7 @@ impl StorageEngine {
     /// record is read), encryption on/off mismatches, RocksDB errors.
     pub fn open(path: impl AsRef<Path>, config: &Config) -> Result<Self> {
         let source = Self::source_from_config(config)?;
-        Self::open_inner(path.as_ref(), config, source, false)
+        Self::open_inner(path.as_ref(), config, source, false, FileEnv::Disk)
     }
 
     /// Opens with an explicit key (e.g. `KeyManager::password(..)` or a KMS
@@ -340,7 +340,13 @@ impl StorageEngine {
         config: &Config,
         keys: &KeyManager,
     ) -> Result<Self> {
-        Self::open_inner(path.as_ref(), config, Some(keys.key_source()), false)
+        Self::open_inner(
+            path.as_ref(),
+            config,
+            Some(keys.key_source()),
+            false,
+            FileEnv::Disk,
+        )
     }
 
     /// Opens with an explicit key source.
@@ -352,7 +358,7 @@ impl StorageEngine {
         config: &Config,
         source: Arc<dyn KeySource>,
     ) -> Result<Self> {
-        Self::open_inner(path.as_ref(), config, Some(source), false)
+        Self::open_inner(path.as_ref(), config, Some(source), false, FileEnv::Disk)
     }
 
     /// An in-memory database (nothing reaches the disk), encrypted if the
@@ -362,7 +368,13 @@ impl StorageEngine {
     /// As [`StorageEngine::open`].
     pub fn open_in_memory(config: &Config) -> Result<Self> {
         let source = Self::source_from_config(config)?;
-        Self::open_inner(Path::new("/heliosdb-in-memory"), config, source, true)
+        Self::open_inner(
+            Path::new("/heliosdb-in-memory"),
+            config,
+            source,
+            true,
+            FileEnv::Disk,
+        )
     }
 
     /// An in-memory database with an explicit key source.
@@ -370,7 +382,21 @@ impl StorageEngine {
     /// # Errors
     /// As [`StorageEngine::open`].
     pub fn open_in_memory_with_source(config: &Config, source: Arc<dyn KeySource>) -> Result<Self> {
-        Self::open_inner(Path::new("/heliosdb-in-memory"), config, Some(source), true)
+        Self::open_inner(
+            Path::new("/heliosdb-in-memory"),
+            config,
+            Some(source),
+            true,
+            FileEnv::Disk,
+        )
+    }
+
+    /// Opens (or creates) the database at `path` with its file layer on
+    /// RocksDB's fault-injection file system (`testing::open_with_power_loss`).
+    #[cfg(feature = "fault-injection")]
+    pub(crate) fn open_for_power_loss(path: &Path, config: &Config) -> Result<Self> {
+        let source = Self::source_from_config(config)?;
+        Self::open_inner(path, config, source, false, FileEnv::PowerLoss)
     }
 
     #[cfg(feature = "test-util")]
@@ -393,10 +419,13 @@ impl StorageEngine {
         config: &Config,
         source: Option<Arc<dyn KeySource>>,
         in_memory: bool,
+        file_env: FileEnv,
     ) -> Result<Self> {
         config.validate()?;
         let in_memory = in_memory || config.storage.in_memory;
-        let store = Arc::new(SealedStore::open(path, config, source, in_memory)?);
+        let store = Arc::new(SealedStore::open(
+            path, config, source, in_memory, file_env,
+        )?);
         let engine = StorageEngine {
             db: RawView {
                 store: Arc::clone(&store),

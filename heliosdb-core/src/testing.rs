@@ -3,6 +3,11 @@
 //! has, so tests can tamper with records under the file layer and check that
 //! the record layer (AES-GCM, AAD = column family + record key) still
 //! catches it, and check what compaction leaves in the files.
+//!
+//! With feature `fault-injection` also `open_with_power_loss`: a database
+//! whose every file goes through RocksDB's `FaultInjectionTestFS`, under the
+//! file encryption, so a test can cut the power and see what a power loss
+//! leaves on disk (see `heliosdb_fileenc`'s "Power-loss simulation").
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -76,4 +81,31 @@ pub fn decrypted_files(path: &Path, config: &Config) -> Result<Vec<(PathBuf, Vec
         }
     }
     Ok(out)
+}
+
+#[cfg(feature = "fault-injection")]
+pub use heliosdb_fileenc::PowerLoss;
+
+/// Opens (or creates) the format-2 encrypted database at `path` (key source
+/// from `config`) with its file layer on RocksDB's `FaultInjectionTestFS`:
+/// every byte RocksDB writes stays in memory until it is synced. Returns the
+/// engine and its power switch. To simulate a power loss: [`PowerLoss::cut`],
+/// drop the engine, [`PowerLoss::restore`]; then reopen the directory with
+/// [`StorageEngine::open`], which sees what a power loss at the cut would
+/// have left.
+///
+/// # Errors
+/// As [`StorageEngine::open`]; [`Error::Config`] if the database is not a
+/// format-2 encrypted one (only those have a file layer to run it on).
+#[cfg(feature = "fault-injection")]
+pub fn open_with_power_loss(path: &Path, config: &Config) -> Result<(StorageEngine, PowerLoss)> {
+    let engine = StorageEngine::open_for_power_loss(path, config)?;
+    match engine.store().power_loss() {
+        Some(power) => Ok((engine, power)),
+        None => Err(Error::Config(
+            "power-loss simulation needs a format-2 encrypted database (encryption on, \
+             record_keys = \"ordered\")"
+                .into(),
+        )),
+    }
 }

@@ -10,14 +10,21 @@
 //     Env. This is RocksDB's own way of naming a custom Env in options, and is
 //     how rust-rocksdb's Options get it without touching its private types.
 //
+// With the `fault-injection` cargo feature (tests only; build.rs defines
+// HELIOSDB_FILEENC_FAULT_INJECTION) it can also build an env whose
+// encrypted file system sits on RocksDB's FaultInjectionTestFS, to simulate
+// a power loss: see the section at the end of this file.
+//
 // No C++ exception may cross into Rust: every function Rust calls catches
 // everything and reports an error code instead.
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <unordered_map>
 
@@ -27,6 +34,12 @@
 #include "rocksdb/io_status.h"
 #include "rocksdb/status.h"
 #include "rocksdb/utilities/object_registry.h"
+#ifdef HELIOSDB_FILEENC_FAULT_INJECTION
+// An internal header of RocksDB (not under include/); its implementation,
+// utilities/fault_injection_fs.cc, is in librocksdb-sys's library
+// (rocksdb_lib_sources.txt), so only the declarations are needed here.
+#include "utilities/fault_injection_fs.h"
+#endif
 
 namespace {
 
@@ -247,16 +260,13 @@ void CopyErr(const char* msg, char* err, size_t err_len) {
   err[err_len - 1] = '\0';
 }
 
-}  // namespace
-
-extern "C" {
-
-// Creates the encrypted Env for instance `id` and makes it reachable as
-// "heliosdb-fileenc:<id>". Takes over one Rust reference to `ctx` whatever
-// the outcome: the provider releases it (heliosdb_fileenc_release_ctx) when
-// it is destroyed, or this function does if no provider was made.
-int heliosdb_fileenc_env_create(void* ctx, uint64_t id, char* err,
-                                size_t err_len) {
+// Creates the encrypted Env for instance `id` over the file system `base`
+// and makes it reachable as "heliosdb-fileenc:<id>". Takes over one Rust
+// reference to `ctx` whatever the outcome: the provider releases it
+// (heliosdb_fileenc_release_ctx) when it is destroyed, or this function does
+// if no provider was made.
+int CreateEnv(void* ctx, uint64_t id, const std::shared_ptr<FileSystem>& base,
+              char* err, size_t err_len) {
   bool ctx_owned = false;
   try {
     RegisterFactoryOnce();
@@ -265,8 +275,8 @@ int heliosdb_fileenc_env_create(void* ctx, uint64_t id, char* err,
     // deletes `raw` even if its own allocation throws).
     ctx_owned = true;
     std::shared_ptr<EncryptionProvider> provider(raw);
-    std::shared_ptr<FileSystem> encrypted = ROCKSDB_NAMESPACE::NewEncryptedFS(
-        Env::Default()->GetFileSystem(), provider);
+    std::shared_ptr<FileSystem> encrypted =
+        ROCKSDB_NAMESPACE::NewEncryptedFS(base, provider);
     if (!encrypted) {
       CopyErr("NewEncryptedFS returned null", err, err_len);
       return kIOError;
@@ -293,6 +303,16 @@ int heliosdb_fileenc_env_create(void* ctx, uint64_t id, char* err,
   }
   if (!ctx_owned) heliosdb_fileenc_release_ctx(ctx);
   return kIOError;
+}
+
+}  // namespace
+
+extern "C" {
+
+// The encrypted Env of instance `id`, on the operating system's file system.
+int heliosdb_fileenc_env_create(void* ctx, uint64_t id, char* err,
+                                size_t err_len) {
+  return CreateEnv(ctx, id, Env::Default()->GetFileSystem(), err, err_len);
 }
 
 // Rewrites a small file under the current file key: reads it through the
@@ -364,3 +384,262 @@ void heliosdb_fileenc_env_destroy(uint64_t id) {
 }
 
 }  // extern "C"
+
+#ifdef HELIOSDB_FILEENC_FAULT_INJECTION
+// ---------------------------------------------------------------------------
+// Power-loss simulation (cargo feature `fault-injection`, tests only).
+//
+// The file systems of such an env, top to bottom:
+//
+//   HeliosFileSystem -> EncryptedFS -> LogicalSizeFileSystem
+//     -> FaultInjectionTestFS -> the operating system's file system
+//
+// FaultInjectionTestFS sits *under* the encryption, so what it holds back is
+// ciphertext: the very bytes a power loss would keep off the disk. In its
+// "inject unsynced data loss" mode each writable file keeps every appended
+// byte in memory until Sync/Fsync/RangeSync; the bytes reach the operating
+// system only then. A power loss is: SetFilesystemActive(false) (every later
+// write, sync, create, rename and delete fails, so nothing more reaches the
+// disk), close the database, then DropUnsyncedFileData (forget the held
+// bytes) and DeleteFilesCreatedAfterLastDirSync (remove files whose
+// directory entry was never synced, put back files a rename replaced). This
+// is the sequence of RocksDB's own fault_injection_test.cc.
+
+namespace {
+
+using ROCKSDB_NAMESPACE::DataVerificationInfo;
+using ROCKSDB_NAMESPACE::FaultInjectionTestFS;
+using ROCKSDB_NAMESPACE::FileOptions;
+using ROCKSDB_NAMESPACE::FSWritableFile;
+using ROCKSDB_NAMESPACE::FSWritableFileOwnerWrapper;
+
+// FaultInjectionTestFS's writable file reports as its size only the bytes
+// that reached the base file system (the synced ones), where a kernel
+// counts the bytes still in its page cache too. The encrypted file system
+// takes the keystream offset of each append from that size, so on the fault
+// layer alone every append between two syncs would be encrypted at the
+// offset of the last sync, and the file would decrypt to garbage. This
+// wrapper reports the size a kernel would: the size at open plus every byte
+// appended since.
+class LogicalSizeWritableFile : public FSWritableFileOwnerWrapper {
+ public:
+  explicit LogicalSizeWritableFile(std::unique_ptr<FSWritableFile>&& t)
+      : FSWritableFileOwnerWrapper(std::move(t)),
+        size_(target()->GetFileSize(IOOptions(), nullptr)) {}
+
+  IOStatus Append(const Slice& data, const IOOptions& o,
+                  IODebugContext* dbg) override {
+    IOStatus s = target()->Append(data, o, dbg);
+    if (s.ok()) size_ += data.size();
+    return s;
+  }
+  IOStatus Append(const Slice& data, const IOOptions& o,
+                  const DataVerificationInfo& v, IODebugContext* dbg) override {
+    IOStatus s = target()->Append(data, o, v, dbg);
+    if (s.ok()) size_ += data.size();
+    return s;
+  }
+  IOStatus PositionedAppend(const Slice& data, uint64_t offset,
+                            const IOOptions& o, IODebugContext* dbg) override {
+    IOStatus s = target()->PositionedAppend(data, offset, o, dbg);
+    if (s.ok()) Grow(offset + data.size());
+    return s;
+  }
+  IOStatus PositionedAppend(const Slice& data, uint64_t offset,
+                            const IOOptions& o, const DataVerificationInfo& v,
+                            IODebugContext* dbg) override {
+    IOStatus s = target()->PositionedAppend(data, offset, o, v, dbg);
+    if (s.ok()) Grow(offset + data.size());
+    return s;
+  }
+  IOStatus Truncate(uint64_t size, const IOOptions& o,
+                    IODebugContext* dbg) override {
+    IOStatus s = target()->Truncate(size, o, dbg);
+    if (s.ok()) size_ = size;
+    return s;
+  }
+  uint64_t GetFileSize(const IOOptions&, IODebugContext*) override {
+    return size_;
+  }
+
+ private:
+  void Grow(uint64_t end) {
+    uint64_t cur = size_.load();
+    while (cur < end && !size_.compare_exchange_weak(cur, end)) {
+    }
+  }
+
+  // Atomic: RocksDB may sync (and so ask sizes) from another thread while
+  // the owner appends.
+  std::atomic<uint64_t> size_;
+};
+
+class LogicalSizeFileSystem : public FileSystemWrapper {
+ public:
+  explicit LogicalSizeFileSystem(const std::shared_ptr<FileSystem>& t)
+      : FileSystemWrapper(t) {}
+  static const char* kClassName() { return "HeliosLogicalSizeFileSystem"; }
+  const char* Name() const override { return kClassName(); }
+
+  IOStatus NewWritableFile(const std::string& f, const FileOptions& o,
+                           std::unique_ptr<FSWritableFile>* r,
+                           IODebugContext* dbg) override {
+    return Wrap(target()->NewWritableFile(f, o, r, dbg), r);
+  }
+  IOStatus ReopenWritableFile(const std::string& f, const FileOptions& o,
+                              std::unique_ptr<FSWritableFile>* r,
+                              IODebugContext* dbg) override {
+    return Wrap(target()->ReopenWritableFile(f, o, r, dbg), r);
+  }
+  IOStatus ReuseWritableFile(const std::string& f, const std::string& old,
+                             const FileOptions& o,
+                             std::unique_ptr<FSWritableFile>* r,
+                             IODebugContext* dbg) override {
+    return Wrap(target()->ReuseWritableFile(f, old, o, r, dbg), r);
+  }
+
+ private:
+  static IOStatus Wrap(IOStatus s, std::unique_ptr<FSWritableFile>* r) {
+    if (s.ok()) {
+      std::unique_ptr<FSWritableFile> inner = std::move(*r);
+      r->reset(new LogicalSizeWritableFile(std::move(inner)));
+    }
+    return s;
+  }
+};
+
+// The fault layers of live power-loss envs, by the env's id; they outlive
+// the env (and its database), because the power comes back only after the
+// database is closed.
+std::unordered_map<uint64_t, std::shared_ptr<FaultInjectionTestFS>>&
+FaultTable() {
+  static auto* table =
+      new std::unordered_map<uint64_t, std::shared_ptr<FaultInjectionTestFS>>;
+  return *table;
+}
+
+std::shared_ptr<FaultInjectionTestFS> FindFault(uint64_t id) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  auto it = FaultTable().find(id);
+  return it == FaultTable().end() ? nullptr : it->second;
+}
+
+int FromIOStatus(const IOStatus& s, char* err, size_t err_len) {
+  if (s.ok()) return kOk;
+  CopyErr(s.ToString().c_str(), err, err_len);
+  return kIOError;
+}
+
+}  // namespace
+
+extern "C" {
+
+// As heliosdb_fileenc_env_create, over a FaultInjectionTestFS that holds
+// unsynced bytes in memory; the fault layer is reachable by `id` below
+// until heliosdb_fileenc_power_release.
+int heliosdb_fileenc_env_create_power_loss(void* ctx, uint64_t id, char* err,
+                                           size_t err_len) {
+  std::shared_ptr<FileSystem> base;
+  try {
+    auto fault = std::make_shared<FaultInjectionTestFS>(
+        Env::Default()->GetFileSystem());
+    fault->SetInjectUnsyncedDataLoss(true);
+    // A reader of a file still open for writing sees its unsynced bytes, as
+    // it would in the page cache (the default, stated for the reader).
+    fault->SetReadUnsyncedData(true);
+    base = std::make_shared<LogicalSizeFileSystem>(fault);
+    std::lock_guard<std::mutex> lock(g_mu);
+    if (!FaultTable().emplace(id, fault).second) {
+      throw std::runtime_error("duplicate env id");
+    }
+  } catch (const std::exception& e) {
+    heliosdb_fileenc_release_ctx(ctx);
+    CopyErr(e.what(), err, err_len);
+    return kIOError;
+  } catch (...) {
+    heliosdb_fileenc_release_ctx(ctx);
+    CopyErr("unknown C++ exception", err, err_len);
+    return kIOError;
+  }
+  int code = CreateEnv(ctx, id, base, err, err_len);
+  if (code != kOk) {
+    std::lock_guard<std::mutex> lock(g_mu);
+    FaultTable().erase(id);
+  }
+  return code;
+}
+
+// The power goes off: from now on every write, sync, file creation, rename
+// and deletion through the env fails, and bytes not yet synced stay where
+// they are (in memory), never reaching the disk.
+int heliosdb_fileenc_power_cut(uint64_t id, char* err, size_t err_len) {
+  try {
+    auto fault = FindFault(id);
+    if (!fault) {
+      CopyErr("no such power-loss env", err, err_len);
+      return kIOError;
+    }
+    fault->SetFilesystemActive(
+        false, IOStatus::IOError("heliosdb-fileenc: simulated power loss"));
+    return kOk;
+  } catch (const std::exception& e) {
+    CopyErr(e.what(), err, err_len);
+  } catch (...) {
+    CopyErr("unknown C++ exception", err, err_len);
+  }
+  return kIOError;
+}
+
+// The power comes back; the caller has closed every database on the env.
+// What the disk holds afterwards is what a power loss at the moment of
+// heliosdb_fileenc_power_cut would have left: unsynced bytes are gone,
+// files created since their directory was last synced are gone, files
+// replaced by a rename since then are back.
+int heliosdb_fileenc_power_restore(uint64_t id, char* err, size_t err_len) {
+  try {
+    auto fault = FindFault(id);
+    if (!fault) {
+      CopyErr("no such power-loss env", err, err_len);
+      return kIOError;
+    }
+    if (fault->IsFilesystemActive()) {
+      CopyErr("the power was not cut", err, err_len);
+      return kIOError;
+    }
+    IOStatus s = fault->DropUnsyncedFileData();
+    if (s.ok()) {
+      // DeleteFilesCreatedAfterLastDirSync deletes through the fault
+      // layer, which refuses while the power is off.
+      fault->SetFilesystemActive(true);
+      s = fault->DeleteFilesCreatedAfterLastDirSync(IOOptions(), nullptr);
+    }
+    if (s.ok()) fault->ResetState();
+    return FromIOStatus(s, err, err_len);
+  } catch (const std::exception& e) {
+    CopyErr(e.what(), err, err_len);
+  } catch (...) {
+    CopyErr("unknown C++ exception", err, err_len);
+  }
+  return kIOError;
+}
+
+// Forgets the fault layer of `id` (the env, if still alive, keeps its own
+// reference).
+void heliosdb_fileenc_power_release(uint64_t id) {
+  try {
+    std::shared_ptr<FaultInjectionTestFS> fault;
+    {
+      std::lock_guard<std::mutex> lock(g_mu);
+      auto it = FaultTable().find(id);
+      if (it == FaultTable().end()) return;
+      fault = std::move(it->second);
+      FaultTable().erase(it);
+    }
+    fault.reset();
+  } catch (...) {
+    // Leaked rather than unwinding into Rust.
+  }
+}
+
+}  // extern "C"
+#endif  // HELIOSDB_FILEENC_FAULT_INJECTION

@@ -79,6 +79,12 @@ pub enum Error {
         message: String,
     },
 
+    /// The power-loss simulation (feature `fault-injection`) failed: RocksDB's
+    /// message.
+    #[cfg(feature = "fault-injection")]
+    #[error("power-loss simulation: {0}")]
+    PowerLoss(String),
+
     /// A file's encryption header is malformed. The reason is part of the
     /// message (and not a `source`, so that it is printed once).
     #[error("{}: {reason}", path.display())]

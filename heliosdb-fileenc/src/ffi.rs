@@ -40,6 +40,23 @@ extern "C" {
     ) -> c_int;
 }
 
+#[cfg(feature = "fault-injection")]
+extern "C" {
+    pub(crate) fn heliosdb_fileenc_env_create_power_loss(
+        ctx: *const c_void,
+        id: u64,
+        err: *mut c_char,
+        err_len: usize,
+    ) -> c_int;
+    pub(crate) fn heliosdb_fileenc_power_cut(id: u64, err: *mut c_char, err_len: usize) -> c_int;
+    pub(crate) fn heliosdb_fileenc_power_restore(
+        id: u64,
+        err: *mut c_char,
+        err_len: usize,
+    ) -> c_int;
+    pub(crate) fn heliosdb_fileenc_power_release(id: u64);
+}
+
 /// Copies `msg` into the shim's error buffer, NUL-terminated and cut to fit
 /// (on a character boundary).
 ///

@@ -37,6 +37,36 @@
 //! `Options::get_options_from_string("env=heliosdb-fileenc:<n>")`. No private
 //! type of rust-rocksdb is touched.
 //!
+//! # Power-loss simulation (feature `fault-injection`, tests only)
+//!
+//! A process crash loses nothing the kernel already has; a power loss also
+//! loses what was written but never synced. To test the second,
+//! `EncryptedEnv::with_power_loss` builds the same encrypted env on top of
+//! RocksDB's own `FaultInjectionTestFS` (`utilities/fault_injection_fs.h`,
+//! compiled into librocksdb-sys's library) and returns a `PowerLoss`
+//! handle with it:
+//!
+//! ```text
+//! encrypted env ─► FaultInjectionTestFS ─► the operating system's files
+//! ```
+//!
+//! The fault layer sits **under** the encryption, so the bytes it holds
+//! back are ciphertext — the bytes a real power loss keeps off the disk.
+//! Every byte appended to a file stays in memory until the file is synced;
+//! `PowerLoss::cut` turns the power off (every later write, sync, create,
+//! rename or delete fails); after the database is closed,
+//! `PowerLoss::restore` throws the unsynced bytes away, deletes the files
+//! created since their directory was last synced and puts back files a
+//! rename replaced since then. The directory then holds what a power loss at
+//! the moment of `cut` would have left, and any ordinary env reopens it.
+//! One adjustment was needed: the fault layer reports a writable file's size
+//! without its unsynced bytes, and the encrypted file system takes each
+//! append's keystream offset from that size, so the shim puts a small layer
+//! between the two that reports the size a kernel would.
+//!
+//! Files written outside RocksDB (the engine's keyring file, written with
+//! its own fsyncs) do not pass through the fault layer.
+//!
 //! # File format (version 1)
 //!
 //! Every file starts with a 4096-byte header ([`PREFIX_LEN`]); RocksDB's
@@ -75,15 +105,18 @@
 //!   No error message or `Debug` output contains key material.
 
 // The FFI boundary with the C++ shim needs `unsafe`; it is confined to
-// `ffi.rs` and the two calls in this file, each with its safety argument.
+// `ffi.rs`, the calls in this file and those in `power_loss.rs` (tests
+// only), each with its safety argument.
 #![allow(unsafe_code)]
 
 mod error;
 mod ffi;
 mod format;
 mod keys;
+#[cfg(feature = "fault-injection")]
+mod power_loss;
 
-use std::ffi::{c_char, CStr, CString};
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
@@ -96,6 +129,8 @@ use librocksdb_sys as _;
 pub use error::{Error, HeaderError, Result};
 pub use format::{Stream, MAGIC, PREFIX_LEN, VERSION};
 pub use keys::{FileKeys, MemoryFileKeys};
+#[cfg(feature = "fault-injection")]
+pub use power_loss::PowerLoss;
 
 /// The name under which the shim registers its env factory in RocksDB's
 /// object registry; an instance is `heliosdb-fileenc:<n>`.
@@ -126,6 +161,15 @@ impl EncryptedEnv {
     /// [`Error::CurrentKeyMissing`] if `keys.get(keys.current().0)` is
     /// `None`; [`Error::Env`] if RocksDB refuses the env.
     pub fn new(keys: Arc<dyn FileKeys>) -> Result<EncryptedEnv> {
+        Self::create(keys, ffi::heliosdb_fileenc_env_create)
+    }
+
+    /// Makes the env with one of the shim's constructors, which share their
+    /// signature and contract (see `heliosdb_fileenc_env_create`).
+    pub(crate) fn create(
+        keys: Arc<dyn FileKeys>,
+        make: unsafe extern "C" fn(*const c_void, u64, *mut c_char, usize) -> c_int,
+    ) -> Result<EncryptedEnv> {
         let (current, _) = keys.current();
         if keys.get(current).is_none() {
             return Err(Error::CurrentKeyMissing(current));
@@ -136,9 +180,7 @@ impl EncryptedEnv {
         // SAFETY: the shim takes over the one reference `ctx` holds whatever
         // the outcome (see heliosdb_fileenc_env_create); `err` is writable
         // for its length.
-        let code = unsafe {
-            ffi::heliosdb_fileenc_env_create(ctx.cast(), id, err.as_mut_ptr(), err.len())
-        };
+        let code = unsafe { make(ctx.cast(), id, err.as_mut_ptr(), err.len()) };
         if code != ffi::OK {
             // SAFETY: the shim NUL-terminates what it writes; the buffer
             // started zeroed.

@@ -150,6 +150,22 @@ struct FileLayer {
     keys: Arc<MemoryFileKeys>,
     /// Owned here so it lives exactly as long as the database.
     env: EncryptedEnv,
+    /// The power switch when the env runs on RocksDB's fault-injection file
+    /// system ([`FileEnv::PowerLoss`]).
+    #[cfg(feature = "fault-injection")]
+    power: Option<heliosdb_fileenc::PowerLoss>,
+}
+
+/// What the file layer of a format-2 encrypted database writes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FileEnv {
+    /// The operating system's file system.
+    Disk,
+    /// RocksDB's `FaultInjectionTestFS` under the encryption: unsynced bytes
+    /// stay in memory until a power loss is simulated (tests only,
+    /// `testing::open_with_power_loss`).
+    #[cfg(feature = "fault-injection")]
+    PowerLoss,
 }
 
 impl std::fmt::Debug for SealedStore {
@@ -283,11 +299,12 @@ impl SealedStore {
         config: &Config,
         source: Option<Arc<dyn KeySource>>,
         in_memory: bool,
+        file_env: FileEnv,
     ) -> Result<SealedStore> {
         if !in_memory {
             keyring_file::remove_stale_tmp(path);
             if let Some(stored) = keyring_file::read(path)? {
-                return Self::open_format2_encrypted(path, config, source, stored);
+                return Self::open_format2_encrypted(path, config, source, stored, file_env);
             }
         }
         let existed = !in_memory && exists(path);
@@ -298,7 +315,7 @@ impl SealedStore {
         }
         let ordered = config.storage.record_keys == RecordKeys::Ordered;
         if let (Some(src), false, false, true) = (&source, existed, in_memory, ordered) {
-            return Self::create_format2_encrypted(path, config, Arc::clone(src));
+            return Self::create_format2_encrypted(path, config, Arc::clone(src), file_env);
         }
         // A new encrypted database: make the keyring (which may contact a KMS)
         // before creating anything on disk, so a failure leaves nothing behind.
@@ -402,13 +419,14 @@ impl SealedStore {
         path: &Path,
         config: &Config,
         src: Arc<dyn KeySource>,
+        file_env: FileEnv,
     ) -> Result<SealedStore> {
         // May contact a KMS: before anything exists on disk.
         let (mut ring, mut unlocked) = block_on(Keyring::create(src.as_ref()))?;
         ring.add_dek(&mut unlocked, DekPurpose::File)?;
         create_private_dir(path)?;
         keyring_file::write(path, &ring, unlocked.root())?;
-        Self::start_format2(path, config, src.as_ref(), ring, unlocked)
+        Self::start_format2(path, config, src.as_ref(), ring, unlocked, file_env)
     }
 
     fn open_format2_encrypted(
@@ -416,13 +434,14 @@ impl SealedStore {
         config: &Config,
         source: Option<Arc<dyn KeySource>>,
         stored: keyring_file::Stored,
+        file_env: FileEnv,
     ) -> Result<SealedStore> {
         let Some(src) = source else {
             return Err(needs_key(path, Some(&stored.ring)));
         };
         let unlocked = block_on(stored.ring.unlock(src.as_ref()))?;
         keyring_file::authenticate(&stored, unlocked.root())?;
-        Self::start_format2(path, config, src.as_ref(), stored.ring, unlocked)
+        Self::start_format2(path, config, src.as_ref(), stored.ring, unlocked, file_env)
     }
 
     /// Opens RocksDB through the file layer of an unlocked, authenticated
@@ -433,10 +452,21 @@ impl SealedStore {
         src: &dyn KeySource,
         ring: Keyring,
         unlocked: UnlockedKeyring,
+        file_env: FileEnv,
     ) -> Result<SealedStore> {
         let keys = Arc::new(file_keys(&ring, &unlocked)?);
-        let env = EncryptedEnv::new(Arc::clone(&keys) as Arc<dyn heliosdb_fileenc::FileKeys>)
-            .map_err(|e| Error::Corrupt(format!("file encryption: {e}")))?;
+        let file_keys = Arc::clone(&keys) as Arc<dyn heliosdb_fileenc::FileKeys>;
+        #[cfg(feature = "fault-injection")]
+        let mut power = None;
+        let env = match file_env {
+            FileEnv::Disk => EncryptedEnv::new(file_keys),
+            #[cfg(feature = "fault-injection")]
+            FileEnv::PowerLoss => EncryptedEnv::with_power_loss(file_keys).map(|(env, switch)| {
+                power = Some(switch);
+                env
+            }),
+        }
+        .map_err(|e| Error::Corrupt(format!("file encryption: {e}")))?;
         let base = env
             .options()
             .map_err(|e| Error::Corrupt(format!("file encryption: {e}")))?;
@@ -473,7 +503,12 @@ impl SealedStore {
             path: path.to_path_buf(),
             crypto: Some(crypto),
             layout: Layout::Ordered,
-            files: Some(FileLayer { keys, env }),
+            files: Some(FileLayer {
+                keys,
+                env,
+                #[cfg(feature = "fault-injection")]
+                power,
+            }),
             mem_env: None,
         };
         // A file-key rotation finishes here: this open wrote a new MANIFEST,
@@ -485,6 +520,12 @@ impl SealedStore {
             );
         }
         Ok(store)
+    }
+
+    /// The power switch of a database opened with [`FileEnv::PowerLoss`].
+    #[cfg(feature = "fault-injection")]
+    pub(crate) fn power_loss(&self) -> Option<heliosdb_fileenc::PowerLoss> {
+        self.files.as_ref().and_then(|f| f.power.clone())
     }
 
     /// Format 2 encrypted: which file key each live RocksDB file is
