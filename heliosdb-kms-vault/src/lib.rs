@@ -606,7 +606,21 @@ impl Inner {
         if let Some(h) = current(session) {
             return Ok(Some(h));
         }
-        self.refresh_session(session).await?;
+        if let Err(e) = self.refresh_session(session).await {
+            // A refresh that failed (say Vault was briefly unreachable)
+            // leaves the session as it was: a token not yet expired still
+            // serves until the next request tries again.
+            let alive = session.lock().ok().and_then(|g| {
+                g.as_ref()
+                    .filter(|s| !s.expired(Instant::now()))
+                    .and_then(|s| token_header(&s.token))
+            });
+            if let Some(h) = alive {
+                tracing::warn!(error = %e, "refreshing the Vault token failed; using it until it expires");
+                return Ok(Some(h));
+            }
+            return Err(e);
+        }
         let guard = session.lock().map_err(|_| self.poisoned(what))?;
         guard
             .as_ref()
