@@ -13,26 +13,34 @@
 //! with options `address` (else `VAULT_ADDR` / `BAO_ADDR`), `mount` (default
 //! `transit`), `namespace` (else `VAULT_NAMESPACE` / `BAO_NAMESPACE`),
 //! `ca_cert` (else `VAULT_CACERT` / `BAO_CACERT`), `timeout_secs`,
-//! `max_attempts`. The token comes from Vault's own chain: `VAULT_TOKEN`,
-//! `BAO_TOKEN`, then the CLI's `~/.vault-token`; it is never an option.
+//! `max_attempts`, and the `auth*` options of [`auth`]: `auth = "token"`
+//! (default: Vault's own chain, `VAULT_TOKEN`, `BAO_TOKEN`, then the CLI's
+//! `~/.vault-token`), `"approle"`, `"jwt"`, `"kubernetes"` (a login whose
+//! token is renewed before it expires and replaced when renewal fails), or
+//! `"agent"` (a Vault Agent / OpenBao Proxy adds the token; none in this
+//! process). A secret is never an option, only where to read it.
 //! The token travels in a header of every request, so the address must be
 //! `https://` unless `insecure_endpoint = "true"` (a local `bao server
 //! -dev`), and a slot records the key's name, mount and namespace only:
 //! the address and CA file are the caller's to give, never the database's.
 //!
 //! A new slot learns the key's latest version by reading the key
-//! (`transit/keys/<key>`); a token with only the standard application
-//! policy (`update` on `transit/encrypt/<key>` and `transit/decrypt/<key>`)
-//! may not, and then one encrypt of a public probe names the version.
+//! (`transit/keys/<key>`), and checks its type (an AEAD: AES-GCM or
+//! ChaCha20-Poly1305) and `min_decryption_version`; a token with only the
+//! standard application policy (`update` on `transit/encrypt/<key>` and
+//! `transit/decrypt/<key>`) may not read it, and then one encrypt of a
+//! public probe names the version.
 //!
 //! The wrapped blob is `0x01 | u32 key version (BE) | transit ciphertext
 //! bytes`: the `vault:vN:` text form, decoded, so that every byte of it is
 //! covered by transit's authentication or by the version check.
 
-use std::collections::BTreeMap;
+mod auth;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -41,22 +49,40 @@ use heliosdb_keys::{
     Error, KekHeader, KeySource, KmsErrorKind, KmsKeyRef, KmsProvider, KmsRuntime, KmsSpec, Result,
     SecretKey, SourceDescription, SourceKind,
 };
+use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use zeroize::Zeroizing;
+
+pub use auth::KUBERNETES_TOKEN_FILE;
+use auth::{AuthResponse, AuthSettings, Method as AuthMethod, Session};
 
 /// Provider name in configuration and in key headers.
 pub const PROVIDER: &str = "vault";
 
 /// Options this provider understands.
-pub const OPTIONS: [&str; 6] = [
+pub const OPTIONS: [&str; 15] = [
     "address",
     "mount",
     "namespace",
     "ca_cert",
     "timeout_secs",
     "max_attempts",
+    "auth",
+    "auth_mount",
+    "role_id",
+    "role_id_file",
+    "secret_id_file",
+    "secret_id_env",
+    "role",
+    "jwt_file",
+    "jwt_env",
 ];
+
+/// Transit key types this provider wraps with: AEADs that authenticate the
+/// associated data (the slot's AAD). RSA keys encrypt but refuse
+/// associated data; the others cannot encrypt at all.
+pub const KEY_TYPES: [&str; 3] = ["aes256-gcm96", "aes128-gcm96", "chacha20-poly1305"];
 
 /// Options a slot records: with the key's name they say which transit key
 /// it is. Where the server is (`address`, `ca_cert`) is never recorded.
@@ -104,6 +130,7 @@ struct Settings {
     ca_cert: Option<String>,
     timeout: Duration,
     max_attempts: u32,
+    auth: AuthSettings,
 }
 
 impl Settings {
@@ -148,6 +175,7 @@ impl Settings {
             ca_cert: opt("ca_cert").or_else(|| env_any(&["VAULT_CACERT", "BAO_CACERT"])),
             timeout: Duration::from_secs(num("timeout_secs", DEFAULT_TIMEOUT_SECS, 600)?),
             max_attempts: num("max_attempts", u64::from(DEFAULT_MAX_ATTEMPTS), 10)? as u32,
+            auth: AuthSettings::parse(spec)?,
         })
     }
 
@@ -161,8 +189,17 @@ impl Settings {
         out
     }
 
+    /// The transit path of `op` on the key (`transit/encrypt/<key>`).
+    fn path(&self, op: &str) -> String {
+        format!("{}/{op}/{}", self.mount, self.key)
+    }
+
     fn url(&self, op: &str) -> String {
-        format!("{}/v1/{}/{op}/{}", self.address, self.mount, self.key)
+        self.api_url(&self.path(op))
+    }
+
+    fn api_url(&self, path: &str) -> String {
+        format!("{}/v1/{path}", self.address)
     }
 
     /// `mount/name`, optionally under a namespace: what identifies the key.
@@ -187,10 +224,28 @@ fn token_from_env() -> Option<SecretString> {
     (!t.is_empty()).then(|| SecretString::from(t.to_string()))
 }
 
+/// The token this process sends, by auth method.
+enum Credential {
+    /// `auth = "token"`: Vault's chain or `with_token`, used as it is.
+    Fixed(Option<SecretString>),
+    /// An auth method login. The session is behind a short lock that is
+    /// never held across a request; `refresh` lets one task at a time
+    /// renew or log in while the others wait for its token.
+    Login {
+        session: Mutex<Option<Session>>,
+        refresh: tokio::sync::Mutex<()>,
+    },
+    /// `auth = "agent"`: no token; the agent or proxy adds its own.
+    Agent,
+}
+
 struct Inner {
     settings: Settings,
-    token: Option<SecretString>,
+    credential: Credential,
     http: reqwest::Client,
+    /// Key versions of the slots this source matched (at open): a later
+    /// read of the key warns when `min_decryption_version` has passed one.
+    slot_versions: Mutex<BTreeSet<u32>>,
 }
 
 /// A key-encryption key in a Vault or OpenBao transit engine.
@@ -202,35 +257,61 @@ pub struct VaultTransitSource {
 impl fmt::Debug for VaultTransitSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = &self.inner.settings;
+        let token = match &self.inner.credential {
+            Credential::Fixed(Some(_)) => Some("[REDACTED]"),
+            Credential::Fixed(None) | Credential::Agent => None,
+            Credential::Login { session, .. } => session
+                .lock()
+                .ok()
+                .and_then(|s| s.as_ref().map(|_| "[REDACTED]")),
+        };
         f.debug_struct("VaultTransitSource")
             .field("address", &s.address)
             .field("key", &s.locator())
-            .field("token", &self.inner.token.as_ref().map(|_| "[REDACTED]"))
+            .field("auth", &s.auth.label())
+            .field("token", &token)
             .finish_non_exhaustive()
     }
 }
 
 impl VaultTransitSource {
-    /// A source for `spec` (`provider = "vault"`). Reads the token from the
-    /// environment now; makes no request.
+    /// A source for `spec` (`provider = "vault"`). With `auth = "token"`
+    /// (the default) reads the token from the environment now; a login
+    /// method logs in at the first request. Makes no request.
     ///
     /// # Errors
     /// Unknown or malformed options, no address, an unreadable `ca_cert`.
     pub fn new(spec: &KmsSpec) -> Result<Self> {
-        Self::build(spec, token_from_env())
+        Self::build(spec, None)
     }
 
     /// Like [`VaultTransitSource::new`] with a token the application got
-    /// itself (AppRole, Kubernetes or another auth method).
+    /// itself, for `auth = "token"` (the default).
     ///
     /// # Errors
-    /// As [`VaultTransitSource::new`].
+    /// As [`VaultTransitSource::new`]; an `auth` other than `token`.
     pub fn with_token(spec: &KmsSpec, token: SecretString) -> Result<Self> {
         Self::build(spec, Some(token))
     }
 
     fn build(spec: &KmsSpec, token: Option<SecretString>) -> Result<Self> {
         let settings = Settings::parse(spec)?;
+        let credential = match (&settings.auth.method, token) {
+            (AuthMethod::Token, given) => Credential::Fixed(given.or_else(token_from_env)),
+            (_, Some(_)) => {
+                return Err(Error::Unsupported(format!(
+                    "a token was given, but the {} auth method gets its own (use auth = \"token\")",
+                    settings.auth.label()
+                )))
+            }
+            // No VAULT_TOKEN is read, even if one is set: the agent's token
+            // is the only one in play.
+            (AuthMethod::Agent, None) => Credential::Agent,
+            (_, None) => Credential::Login {
+                session: Mutex::new(None),
+                refresh: tokio::sync::Mutex::new(()),
+            },
+        };
         let mut builder = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(settings.timeout)
@@ -250,8 +331,9 @@ impl VaultTransitSource {
         Ok(VaultTransitSource {
             inner: Arc::new(Inner {
                 settings,
-                token,
+                credential,
                 http,
+                slot_versions: Mutex::new(BTreeSet::new()),
             }),
             rt: KmsRuntime::new("heliosdb-kms-vault")?,
         })
@@ -273,9 +355,13 @@ impl VaultTransitSource {
 struct KeyInfo {
     latest_version: u32,
     #[serde(default)]
+    min_decryption_version: u32,
+    #[serde(default)]
     supports_encryption: bool,
     #[serde(default)]
     supports_decryption: bool,
+    #[serde(default)]
+    derived: bool,
     #[serde(rename = "type")]
     key_type: String,
 }
@@ -301,6 +387,39 @@ struct VaultErrors {
     errors: Vec<String>,
 }
 
+/// What one HTTP exchange came to.
+enum Sent {
+    Ok(Zeroizing<Vec<u8>>),
+    Refused { status: u16, errors: Vec<String> },
+    Failed(KmsErrorKind, String),
+}
+
+fn refusal_detail(status: u16, errors: &[String]) -> String {
+    if errors.is_empty() {
+        format!("HTTP {status}")
+    } else {
+        format!("HTTP {status}: {}", errors.join("; "))
+    }
+}
+
+/// The token as a header value, marked sensitive (kept out of reqwest's and
+/// hyper's debug output).
+fn token_header(token: &SecretString) -> Option<HeaderValue> {
+    let mut value = HeaderValue::from_str(token.expose_secret()).ok()?;
+    value.set_sensitive(true);
+    Some(value)
+}
+
+/// Slot key versions below the key's `min_decryption_version`: transit
+/// refuses to decrypt them, so those slots no longer open.
+fn stranded_versions(min_decryption_version: u32, slots: &BTreeSet<u32>) -> Vec<u32> {
+    slots
+        .iter()
+        .copied()
+        .filter(|v| *v < min_decryption_version)
+        .collect()
+}
+
 impl Inner {
     fn description(&self) -> SourceDescription {
         SourceDescription {
@@ -322,8 +441,81 @@ impl Inner {
         }
     }
 
+    /// One HTTP exchange, no retry.
+    async fn send(
+        &self,
+        method: &reqwest::Method,
+        url: &str,
+        token: Option<&HeaderValue>,
+        body: Option<&[u8]>,
+    ) -> Sent {
+        let mut req = self
+            .http
+            .request(method.clone(), url)
+            .header("X-Vault-Request", "true");
+        if let Some(t) = token {
+            req = req.header("X-Vault-Token", t.clone());
+        }
+        // Every request, logins included: an auth method mounted in a
+        // namespace is reached through the same header.
+        if let Some(ns) = &self.settings.namespace {
+            req = req.header("X-Vault-Namespace", ns);
+        }
+        if let Some(b) = body {
+            req = req
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(b.to_vec());
+        }
+        match req.send().await {
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                match resp.bytes().await {
+                    Ok(bytes) => {
+                        let bytes = Zeroizing::new(Vec::from(bytes));
+                        if (200..300).contains(&status) {
+                            return Sent::Ok(bytes);
+                        }
+                        let errors: VaultErrors =
+                            serde_json::from_slice(&bytes).unwrap_or_default();
+                        Sent::Refused {
+                            status,
+                            errors: errors.errors,
+                        }
+                    }
+                    Err(e) => Sent::Failed(
+                        KmsErrorKind::Unavailable,
+                        format!("reading the response: {}", classify_transport(&e).1),
+                    ),
+                }
+            }
+            Err(e) => {
+                let (kind, detail) = classify_transport(&e);
+                Sent::Failed(kind, detail)
+            }
+        }
+    }
+
+    /// Backs off 200 ms, 400 ms, … before attempt `attempt + 1`, or says to
+    /// give up with `outcome`.
+    async fn retry_or_give_up(&self, what: &str, attempt: u32, outcome: Error) -> Result<()> {
+        if !outcome.is_retryable() || attempt >= self.settings.max_attempts {
+            if attempt > 1 {
+                tracing::warn!(
+                    what,
+                    attempts = attempt,
+                    "Vault request failed after retries"
+                );
+            }
+            return Err(outcome);
+        }
+        tokio::time::sleep(Duration::from_millis(200 << (attempt - 1).min(5))).await;
+        Ok(())
+    }
+
     /// One API call with bounded retries of the retryable failures
-    /// (unreachable, 5xx, 429, sealed), backing off 200 ms, 400 ms, …
+    /// (unreachable, 5xx, 429, sealed). A logged-in token refused with 403
+    /// is checked once (expired by the clock, or `lookup-self` refused
+    /// too): if it is dead, this logs in again and repeats the request.
     async fn call(
         &self,
         what: &str,
@@ -331,72 +523,279 @@ impl Inner {
         url: String,
         body: Option<Zeroizing<Vec<u8>>>,
     ) -> Result<Zeroizing<Vec<u8>>> {
-        let Some(token) = &self.token else {
-            return Err(self.err(
-                KmsErrorKind::AccessDenied,
-                what,
-                "no Vault token: set VAULT_TOKEN (or BAO_TOKEN), or log in with the vault/bao CLI",
-            ));
+        let mut attempt = 0;
+        let mut logged_in_again = false;
+        loop {
+            attempt += 1;
+            let token = self.token(what).await?;
+            let outcome = match self
+                .send(
+                    &method,
+                    &url,
+                    token.as_ref(),
+                    body.as_deref().map(|b| &b[..]),
+                )
+                .await
+            {
+                Sent::Ok(bytes) => return Ok(bytes),
+                Sent::Refused { status, errors } => {
+                    if status == 403 && !logged_in_again && self.token_is_dead(token.as_ref()).await
+                    {
+                        logged_in_again = true;
+                        attempt -= 1;
+                        continue;
+                    }
+                    let kind = classify_response(status, &errors);
+                    let mut detail = refusal_detail(status, &errors);
+                    if kind == KmsErrorKind::AccessDenied {
+                        detail.push_str(&self.denied_hint());
+                    }
+                    self.err(kind, what, detail)
+                }
+                Sent::Failed(kind, detail) => self.err(kind, what, detail),
+            };
+            self.retry_or_give_up(what, attempt, outcome).await?;
+        }
+    }
+
+    /// What to check when the server says "permission denied", by auth method.
+    fn denied_hint(&self) -> String {
+        let a = &self.settings.auth;
+        match a.method {
+            AuthMethod::Token => String::new(),
+            AuthMethod::Agent => " (auth = agent: the request carried no token; the agent or \
+                 proxy at this address must add its auto-auth token, use_auto_auth_token = true)"
+                .to_string(),
+            _ => format!(" (the token of {} login at auth/{})", a.label(), a.mount),
+        }
+    }
+
+    /// The token header for the next request: the fixed one, none (agent),
+    /// or the session's, renewed or replaced first when it is due.
+    async fn token(&self, what: &str) -> Result<Option<HeaderValue>> {
+        let (session, refresh) =
+            match &self.credential {
+                Credential::Agent => return Ok(None),
+                Credential::Fixed(Some(t)) => {
+                    return token_header(t).map(Some).ok_or_else(|| {
+                        self.err(
+                            KmsErrorKind::AccessDenied,
+                            what,
+                            "the Vault token is not a valid HTTP header value",
+                        )
+                    })
+                }
+                Credential::Fixed(None) => return Err(self.err(
+                    KmsErrorKind::AccessDenied,
+                    what,
+                    "no Vault token: set VAULT_TOKEN (or BAO_TOKEN), log in with the vault/bao \
+                     CLI, or set auth = \"approle\", \"jwt\", \"kubernetes\" or \"agent\"",
+                )),
+                Credential::Login { session, refresh } => (session, refresh),
+            };
+        let current = |session: &Mutex<Option<Session>>| -> Option<HeaderValue> {
+            let guard = session.lock().ok()?;
+            let s = guard.as_ref()?;
+            (!s.refresh_due(Instant::now())).then(|| token_header(&s.token))?
         };
+        if let Some(h) = current(session) {
+            return Ok(Some(h));
+        }
+        let _one_at_a_time = refresh.lock().await;
+        // Another task may have renewed or logged in while this one waited.
+        if let Some(h) = current(session) {
+            return Ok(Some(h));
+        }
+        if let Err(e) = self.refresh_session(session).await {
+            // A refresh that failed (say Vault was briefly unreachable)
+            // leaves the session as it was: a token not yet expired still
+            // serves until the next request tries again.
+            let alive = session.lock().ok().and_then(|g| {
+                g.as_ref()
+                    .filter(|s| !s.expired(Instant::now()))
+                    .and_then(|s| token_header(&s.token))
+            });
+            if let Some(h) = alive {
+                tracing::warn!(error = %e, "refreshing the Vault token failed; using it until it expires");
+                return Ok(Some(h));
+            }
+            return Err(e);
+        }
+        let guard = session.lock().map_err(|_| self.poisoned(what))?;
+        guard
+            .as_ref()
+            .and_then(|s| token_header(&s.token))
+            .map(Some)
+            .ok_or_else(|| {
+                self.err(
+                    KmsErrorKind::AccessDenied,
+                    what,
+                    format!(
+                        "the {} login returned a token that is not a valid HTTP header value",
+                        self.settings.auth.label()
+                    ),
+                )
+            })
+    }
+
+    fn poisoned(&self, what: &str) -> Error {
+        self.err(
+            KmsErrorKind::Unavailable,
+            what,
+            "a thread panicked while holding the Vault session",
+        )
+    }
+
+    /// Renews the session's token if it is renewable and alive, else (or
+    /// when renewal fails) logs in.
+    async fn refresh_session(&self, session: &Mutex<Option<Session>>) -> Result<()> {
+        let renewable = {
+            let guard = session.lock().map_err(|_| self.poisoned("renew"))?;
+            guard
+                .as_ref()
+                .filter(|s| s.renewable && !s.expired(Instant::now()))
+                .and_then(|s| token_header(&s.token))
+        };
+        if let Some(token) = renewable {
+            if let Some(lease) = self.renew(&token).await {
+                let mut guard = session.lock().map_err(|_| self.poisoned("renew"))?;
+                if let Some(s) = guard.as_mut() {
+                    s.renewed(lease, Instant::now());
+                    return Ok(());
+                }
+            }
+        }
+        let fresh = self.login().await?;
+        *session.lock().map_err(|_| self.poisoned("login"))? = Some(fresh);
+        Ok(())
+    }
+
+    /// `auth/token/renew-self`, one attempt: the new lease, or `None` when
+    /// it failed (then the caller logs in again).
+    async fn renew(&self, token: &HeaderValue) -> Option<Duration> {
+        let url = self.settings.api_url("auth/token/renew-self");
+        match self
+            .send(&reqwest::Method::POST, &url, Some(token), Some(&b"{}"[..]))
+            .await
+        {
+            Sent::Ok(bytes) => {
+                let lease = serde_json::from_slice::<AuthResponse>(&bytes)
+                    .ok()
+                    .and_then(|r| r.auth.as_ref().map(|a| a.lease_duration))
+                    .filter(|l| *l > 0)?;
+                tracing::debug!(lease_secs = lease, "renewed the Vault token");
+                Some(Duration::from_secs(lease))
+            }
+            Sent::Refused { status, errors } => {
+                tracing::debug!(
+                    detail = %refusal_detail(status, &errors),
+                    "renewing the Vault token failed; logging in again"
+                );
+                None
+            }
+            Sent::Failed(_, detail) => {
+                tracing::debug!(%detail, "renewing the Vault token failed; logging in again");
+                None
+            }
+        }
+    }
+
+    /// Logs in with the configured auth method, with the same retries as
+    /// any call. Bad credentials are "access denied" whatever status the
+    /// method answers with (AppRole says 400 "invalid role or secret ID").
+    async fn login(&self) -> Result<Session> {
+        let a = &self.settings.auth;
+        let what = format!("{} login at auth/{}", a.label(), a.mount);
+        let body = a
+            .login_body()
+            .map_err(|m| self.err(KmsErrorKind::AccessDenied, &what, m))?;
+        let url = self.settings.api_url(&a.login_path());
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut req = self
-                .http
-                .request(method.clone(), &url)
-                .header("X-Vault-Token", token.expose_secret())
-                .header("X-Vault-Request", "true");
-            if let Some(ns) = &self.settings.namespace {
-                req = req.header("X-Vault-Namespace", ns);
-            }
-            if let Some(b) = &body {
-                req = req
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .body(b.to_vec());
-            }
-            let outcome = match req.send().await {
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    match resp.bytes().await {
-                        Ok(bytes) => {
-                            let bytes = Zeroizing::new(Vec::from(bytes));
-                            if (200..300).contains(&status) {
-                                return Ok(bytes);
-                            }
-                            let errors: VaultErrors =
-                                serde_json::from_slice(&bytes).unwrap_or_default();
-                            let kind = classify_response(status, &errors.errors);
-                            let detail = if errors.errors.is_empty() {
-                                format!("HTTP {status}")
-                            } else {
-                                format!("HTTP {status}: {}", errors.errors.join("; "))
-                            };
-                            self.err(kind, what, detail)
-                        }
-                        Err(e) => self.err(
+            let outcome = match self
+                .send(&reqwest::Method::POST, &url, None, Some(&body[..]))
+                .await
+            {
+                Sent::Ok(bytes) => {
+                    let auth = serde_json::from_slice::<AuthResponse>(&bytes)
+                        .ok()
+                        .and_then(|r| r.auth)
+                        .filter(|b| !b.client_token.is_empty());
+                    let Some(auth) = auth else {
+                        return Err(self.err(
                             KmsErrorKind::Unavailable,
-                            what,
-                            format!("reading the response: {}", classify_transport(&e).1),
-                        ),
-                    }
-                }
-                Err(e) => {
-                    let (kind, detail) = classify_transport(&e);
-                    self.err(kind, what, detail)
-                }
-            };
-            if !outcome.is_retryable() || attempt >= self.settings.max_attempts {
-                if attempt > 1 {
-                    tracing::warn!(
-                        what,
-                        attempts = attempt,
-                        "Vault request failed after retries"
+                            &what,
+                            "the response holds no auth.client_token",
+                        ));
+                    };
+                    tracing::debug!(
+                        method = a.label(),
+                        lease_secs = auth.lease_duration,
+                        renewable = auth.renewable,
+                        "logged in to Vault"
                     );
+                    return Ok(Session::new(
+                        SecretString::from(auth.client_token.as_str()),
+                        auth.renewable,
+                        Duration::from_secs(auth.lease_duration),
+                        Instant::now(),
+                    ));
                 }
-                return Err(outcome);
-            }
-            tokio::time::sleep(Duration::from_millis(200 << (attempt - 1).min(5))).await;
+                Sent::Refused { status, errors } => {
+                    let kind = match status {
+                        400 | 401 | 403 => KmsErrorKind::AccessDenied,
+                        _ => classify_response(status, &errors),
+                    };
+                    self.err(kind, &what, refusal_detail(status, &errors))
+                }
+                Sent::Failed(kind, detail) => self.err(kind, &what, detail),
+            };
+            self.retry_or_give_up(&what, attempt, outcome).await?;
         }
+    }
+
+    /// After a 403 with a logged-in token: whether that token is dead
+    /// (expired by the clock, or revoked: `lookup-self`, which the
+    /// `default` policy allows, is refused too). A dead token is dropped so
+    /// the next request logs in; a live one means the policy refused.
+    async fn token_is_dead(&self, used: Option<&HeaderValue>) -> bool {
+        let (Credential::Login { session, refresh }, Some(used)) = (&self.credential, used) else {
+            return false;
+        };
+        let _one_at_a_time = refresh.lock().await;
+        let (same, expired) = match session.lock() {
+            Ok(guard) => match guard.as_ref() {
+                Some(s) => (
+                    token_header(&s.token).as_ref() == Some(used),
+                    s.expired(Instant::now()),
+                ),
+                None => (false, false),
+            },
+            Err(_) => return false,
+        };
+        // Another task already replaced it: retry with the new one.
+        if !same {
+            return true;
+        }
+        let dead = expired
+            || matches!(
+                self.send(
+                    &reqwest::Method::GET,
+                    &self.settings.api_url("auth/token/lookup-self"),
+                    Some(used),
+                    None,
+                )
+                .await,
+                Sent::Refused { status: 403, .. }
+            );
+        if dead {
+            tracing::debug!("the Vault token expired or was revoked; logging in again");
+            if let Ok(mut guard) = session.lock() {
+                *guard = None;
+            }
+        }
+        dead
     }
 
     async fn read_key(&self) -> Result<KeyInfo> {
@@ -419,23 +818,21 @@ impl Inner {
     }
 
     async fn header(&self) -> Result<KekHeader> {
+        // Log in first: a failed login is the answer, not a reason to try
+        // the probe below.
+        self.token("checking key").await?;
         let version = match self.read_key().await {
             Ok(info) => {
-                if !info.supports_encryption || !info.supports_decryption {
-                    return Err(self.err(
-                        KmsErrorKind::WrongKey,
-                        "checking key",
-                        format!("a {} key cannot encrypt and decrypt", info.key_type),
-                    ));
-                }
+                self.check_key(&info)?;
+                self.warn_stranded(&info);
                 info.latest_version
             }
             // The standard transit application policy grants `update` on
             // transit/encrypt/<key> and transit/decrypt/<key> only, not
             // `read` on transit/keys/<key>. An encrypt without a version
             // uses the latest one and names it in the ciphertext
-            // (vault:vN:…): that is the version to pin. The key-type check
-            // is then transit's (a key that cannot encrypt refuses).
+            // (vault:vN:…): that is the version to pin. The key type is
+            // then judged by transit's refusals and the ciphertext's size.
             Err(Error::Kms {
                 kind: KmsErrorKind::AccessDenied,
                 ..
@@ -450,7 +847,36 @@ impl Inner {
                         Zeroizing::new(PROBE_PLAINTEXT.to_vec()),
                         PROBE_AAD.to_vec(),
                     )
-                    .await?;
+                    .await
+                    .map_err(|e| match e {
+                        // An RSA key: "associated_data provided for non-AEAD
+                        // cipher suite rsa-2048".
+                        Error::Kms { ref message, .. } if message.contains("non-AEAD") => self.err(
+                            KmsErrorKind::KeyUnusable,
+                            "checking key",
+                            format!(
+                                "transit refused associated data (not an AEAD key): only the \
+                                 transit key types {} are supported",
+                                KEY_TYPES.join(", ")
+                            ),
+                        ),
+                        e => e,
+                    })?;
+                // The type cannot be read; the ciphertext's shape can be
+                // checked: a 96-bit nonce, the plaintext and a 128-bit tag
+                // is what all three accepted AEADs make (an RSA key refuses
+                // associated data before it gets here).
+                if blob.len() != 5 + 12 + PROBE_PLAINTEXT.len() + 16 {
+                    return Err(self.err(
+                        KmsErrorKind::KeyUnusable,
+                        "checking key",
+                        format!(
+                            "its ciphertext is not that of {}: only these AEAD key types are \
+                             supported",
+                            KEY_TYPES.join(", ")
+                        ),
+                    ));
+                }
                 blob_key_version(&blob).filter(|v| *v > 0).ok_or_else(|| {
                     self.err(
                         KmsErrorKind::Unavailable,
@@ -472,6 +898,64 @@ impl Inner {
                 options: self.settings.stored_options(),
             }),
         })
+    }
+
+    /// Refuses a key this provider cannot wrap with: another type than the
+    /// AEADs of [`KEY_TYPES`], a derived key (it needs a context per
+    /// request), a key that cannot both encrypt and decrypt.
+    fn check_key(&self, info: &KeyInfo) -> Result<()> {
+        let refuse =
+            |detail: String| Err(self.err(KmsErrorKind::KeyUnusable, "checking key", detail));
+        if !KEY_TYPES.contains(&info.key_type.as_str()) {
+            return refuse(format!(
+                "transit key type {} is not supported: create the key with type {} (an AEAD \
+                 that authenticates the associated data)",
+                info.key_type,
+                KEY_TYPES.join(", ")
+            ));
+        }
+        if info.derived {
+            return refuse(
+                "a derived transit key (derived=true) needs a context with every request; \
+                 create the key without derivation"
+                    .to_string(),
+            );
+        }
+        if !info.supports_encryption || !info.supports_decryption {
+            return refuse(format!(
+                "a {} key cannot encrypt and decrypt",
+                info.key_type
+            ));
+        }
+        Ok(())
+    }
+
+    /// Warns when `min_decryption_version` is above the version a slot of
+    /// this database (matched at open) was wrapped with: transit now
+    /// refuses that slot, and a database whose only slot it is no longer
+    /// opens.
+    ///
+    /// The new slot then takes the place of the matched one: a database
+    /// holds one slot per key (`add-key` refuses a second), so only the new
+    /// slot's version is remembered from here on.
+    fn warn_stranded(&self, info: &KeyInfo) {
+        let Ok(mut seen) = self.slot_versions.lock() else {
+            return;
+        };
+        let stranded = stranded_versions(info.min_decryption_version, &seen);
+        *seen = BTreeSet::from([info.latest_version]);
+        if !stranded.is_empty() {
+            tracing::warn!(
+                key = %self.settings.locator(),
+                min_decryption_version = info.min_decryption_version,
+                slot_versions = ?stranded,
+                "the transit key's min_decryption_version is above the key version a slot of \
+                 this database was wrapped under: transit refuses to unwrap that slot, so the \
+                 database does not open with it until it is re-wrapped under the latest \
+                 version (rotate-key); lower min_decryption_version (transit/keys/<key>/config) \
+                 until then"
+            );
+        }
     }
 
     async fn encrypt(
@@ -600,12 +1084,22 @@ impl KeySource for VaultTransitSource {
         // Identity is the key's name under its mount and namespace; the
         // address is only how to reach it (it may change, e.g. a new DNS name).
         let s = &self.inner.settings;
-        Ok(header.kms.as_ref().is_some_and(|k| {
+        let Some(k) = header.kms.as_ref().filter(|k| {
             k.provider == PROVIDER
                 && k.key_id == s.key
                 && k.options.get("mount").map(String::as_str) == Some(s.mount.as_str())
                 && k.options.get("namespace") == s.namespace.as_ref()
-        }))
+        }) else {
+            return Ok(false);
+        };
+        // Remembered for the min_decryption_version check of a later read.
+        if let (Some(v), Ok(mut seen)) = (
+            k.key_version.as_deref().and_then(|v| v.parse::<u32>().ok()),
+            self.inner.slot_versions.lock(),
+        ) {
+            seen.insert(v);
+        }
+        Ok(true)
     }
 
     async fn wrap(&self, header: &KekHeader, key: &SecretKey, aad: &[u8]) -> Result<Vec<u8>> {
@@ -735,6 +1229,40 @@ mod tests {
             s.stored_options().keys().collect::<Vec<_>>(),
             vec!["mount"],
             "the address is never recorded"
+        );
+    }
+
+    #[test]
+    fn slots_below_min_decryption_version_are_stranded() {
+        let slots: BTreeSet<u32> = [1, 3, 4].into();
+        assert_eq!(stranded_versions(1, &slots), Vec::<u32>::new());
+        assert_eq!(stranded_versions(0, &slots), Vec::<u32>::new());
+        assert_eq!(stranded_versions(4, &slots), vec![1, 3]);
+        assert_eq!(stranded_versions(9, &BTreeSet::new()), Vec::<u32>::new());
+    }
+
+    #[test]
+    fn auth_settings_come_with_the_other_options_and_a_token_only_with_auth_token() {
+        let a = [
+            ("address", "https://vault.example:8200"),
+            ("auth", "approle"),
+            ("role_id", "r"),
+            ("secret_id_env", "APP_SECRET_ID"),
+        ];
+        let s = Settings::parse(&spec("app", &a)).unwrap();
+        assert_eq!(s.auth.label(), "AppRole");
+        // A token handed over and a login method are two sources of truth.
+        let err = VaultTransitSource::with_token(&spec("app", &a), "t".into()).unwrap_err();
+        assert!(err.to_string().contains("AppRole auth method"), "{err}");
+        let src = VaultTransitSource::new(&spec(
+            "app",
+            &[("address", "https://vault.example:8200"), ("auth", "agent")],
+        ))
+        .unwrap();
+        let dbg = format!("{src:?}");
+        assert!(
+            dbg.contains("\"agent\"") && dbg.contains("token: None"),
+            "{dbg}"
         );
     }
 

@@ -528,3 +528,600 @@ fn init_reopen_and_rotation_work_with_the_standard_transit_app_policy() {
     drop(s);
     assert_wrong(&path, &ka);
 }
+
+/// `spec` plus `extra` options.
+fn spec_with(bao: &Bao, key: &str, extra: &[(&str, &str)]) -> heliosdb_keys::KmsSpec {
+    let mut spec = bao.spec(key);
+    for (k, v) in extra {
+        spec.options.insert(k.to_string(), v.to_string());
+    }
+    spec
+}
+
+async fn round_trip(src: &VaultTransitSource) {
+    let header = src.new_header().await.unwrap();
+    let key = SecretKey::generate().unwrap();
+    let blob = src.wrap(&header, &key, b"aad").await.unwrap();
+    let back = src.unwrap(&header, &blob, b"aad").await.unwrap();
+    assert_eq!(back.expose_secret(), key.expose_secret());
+}
+
+/// AppRole with a short-lived token (TTL 2 s, max TTL 4 s): the source
+/// renews it (renew-self) while it may and logs in again once the max TTL
+/// ends renewals, and every unwrap in between succeeds. Polls the audit log
+/// until both happened; no timing is asserted.
+#[tokio::test(flavor = "multi_thread")]
+async fn approle_token_is_renewed_then_replaced_by_a_new_login() {
+    let bao = Bao::start();
+    bao.create_key("short");
+    bao.enable_auth(None, "approle");
+    bao.write_policy(None, "heliosdb-app", &common::app_policy(&["short"]));
+    let (role_id, secret_id) = bao.approle(
+        None,
+        "heliosdb",
+        serde_json::json!({
+            "token_policies": ["heliosdb-app"],
+            "token_ttl": "2s",
+            "token_max_ttl": "4s",
+        }),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let sid = dir.path().join("secret_id");
+    std::fs::write(&sid, &secret_id).unwrap();
+    let src = VaultTransitSource::new(&spec_with(
+        &bao,
+        "short",
+        &[
+            ("auth", "approle"),
+            ("role_id", &role_id),
+            ("secret_id_file", sid.to_str().unwrap()),
+        ],
+    ))
+    .unwrap();
+    assert!(!format!("{src:?}").contains(&secret_id));
+    let header = src.new_header().await.unwrap();
+    let key = SecretKey::generate().unwrap();
+    let blob = src.wrap(&header, &key, b"aad").await.unwrap();
+    assert_eq!(bao.count_requests("auth/approle/login"), 1);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut unwraps = 0;
+    while bao.count_requests("auth/approle/login") < 2
+        || bao.count_requests("auth/token/renew-self") < 1
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "after {unwraps} unwraps: {} logins, {} renewals",
+            bao.count_requests("auth/approle/login"),
+            bao.count_requests("auth/token/renew-self")
+        );
+        let back = src.unwrap(&header, &blob, b"aad").await.unwrap();
+        assert_eq!(back.expose_secret(), key.expose_secret());
+        unwraps += 1;
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(!format!("{src:?}").contains(&secret_id), "{src:?}");
+}
+
+/// A token revoked on the server (or expired early) is refused with 403:
+/// the source sees `lookup-self` refused too, logs in once more and repeats
+/// the request. A refusal by policy (reading the key is not granted) does
+/// not log in again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_revoked_login_token_is_replaced_once_and_a_policy_refusal_is_not() {
+    let bao = Bao::start();
+    bao.create_key("revoked");
+    bao.enable_auth(None, "approle");
+    bao.write_policy(None, "heliosdb-app", &common::app_policy(&["revoked"]));
+    let (role_id, secret_id) = bao.approle(
+        None,
+        "heliosdb",
+        serde_json::json!({ "token_policies": ["heliosdb-app"], "token_ttl": "1h" }),
+    );
+    std::env::set_var("HELIOSDB_TEST_REVOKED_SECRET_ID", &secret_id);
+    let src = VaultTransitSource::new(&spec_with(
+        &bao,
+        "revoked",
+        &[
+            ("auth", "approle"),
+            ("role_id", &role_id),
+            ("secret_id_env", "HELIOSDB_TEST_REVOKED_SECRET_ID"),
+        ],
+    ))
+    .unwrap();
+    // Reading the key is refused by policy (then the probe encrypt): the
+    // token is alive, so no second login.
+    let header = src.new_header().await.unwrap();
+    assert_eq!(bao.count_requests("auth/approle/login"), 1);
+    assert_eq!(bao.count_requests("auth/token/lookup-self"), 1);
+    let key = SecretKey::generate().unwrap();
+    let blob = src.wrap(&header, &key, b"aad").await.unwrap();
+
+    bao.ok_in(
+        None,
+        "POST",
+        "sys/leases/revoke-prefix/auth/approle/login",
+        Some("{}"),
+    );
+    let back = src.unwrap(&header, &blob, b"aad").await.unwrap();
+    assert_eq!(back.expose_secret(), key.expose_secret());
+    assert_eq!(bao.count_requests("auth/approle/login"), 2);
+    assert_eq!(
+        bao.count("decrypt", "revoked"),
+        2,
+        "refused once, then repeated"
+    );
+}
+
+/// A wrong secret id: "access denied" naming the auth method and where it
+/// is mounted; neither the secret id nor the role id's secret is in the
+/// message.
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_secret_id_is_access_denied_naming_approle_without_the_secret() {
+    let bao = Bao::start();
+    bao.create_key("denied");
+    bao.enable_auth(None, "approle");
+    bao.write_policy(None, "heliosdb-app", &common::app_policy(&["denied"]));
+    let (role_id, _) = bao.approle(
+        None,
+        "heliosdb",
+        serde_json::json!({ "token_policies": ["heliosdb-app"] }),
+    );
+    let wrong = "0b5d2c8e-wrong-secret-id-7d1f";
+    let dir = tempfile::tempdir().unwrap();
+    let sid = dir.path().join("secret_id");
+    std::fs::write(&sid, wrong).unwrap();
+    let src = VaultTransitSource::new(&spec_with(
+        &bao,
+        "denied",
+        &[
+            ("auth", "approle"),
+            ("role_id", &role_id),
+            ("secret_id_file", sid.to_str().unwrap()),
+        ],
+    ))
+    .unwrap();
+    let err = src.new_header().await.unwrap_err();
+    assert_eq!(kind_of(&err), Some(KmsErrorKind::AccessDenied), "{err}");
+    assert!(!err.is_retryable(), "{err}");
+    let msg = err.to_string();
+    assert!(msg.contains("AppRole login at auth/approle"), "{msg}");
+    assert!(msg.contains("invalid role or secret ID"), "{msg}");
+    assert!(!msg.contains(wrong), "{msg}");
+    assert_eq!(bao.count("encrypt", "denied"), 0);
+
+    // A missing secret file names the file, not a secret.
+    std::fs::remove_file(&sid).unwrap();
+    let err = src.new_header().await.unwrap_err();
+    assert_eq!(kind_of(&err), Some(KmsErrorKind::AccessDenied), "{err}");
+    assert!(
+        err.to_string().contains("cannot read the secret_id file"),
+        "{err}"
+    );
+}
+
+/// An AppRole token whose policy may encrypt but not decrypt: the proof
+/// unwrap of the new slot still refuses the rotation.
+#[test]
+fn rotation_to_an_approle_token_without_decrypt_is_refused() {
+    let bao = Bao::start();
+    bao.create_key("both");
+    bao.create_key("enc-only");
+    bao.enable_auth(None, "approle");
+    bao.write_policy(
+        None,
+        "heliosdb-encrypt-only",
+        "path \"transit/encrypt/enc-only\" { capabilities = [\"update\"] }\n",
+    );
+    let (role_id, secret_id) = bao.approle(
+        None,
+        "enc-only",
+        serde_json::json!({ "token_policies": ["heliosdb-encrypt-only"] }),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let sid = dir.path().join("secret_id");
+    std::fs::write(&sid, &secret_id).unwrap();
+    let path = dir.path().join("db");
+    let config = Config::default();
+    let ka = KeyManager::from_key_source(Arc::new(
+        VaultTransitSource::new(&bao.spec("both")).unwrap(),
+    ));
+    let kb = KeyManager::from_key_source(Arc::new(
+        VaultTransitSource::new(&spec_with(
+            &bao,
+            "enc-only",
+            &[
+                ("auth", "approle"),
+                ("role_id", &role_id),
+                ("secret_id_file", sid.to_str().unwrap()),
+            ],
+        ))
+        .unwrap(),
+    ));
+    let s = StorageEngine::open_with_key_manager(&path, &config, &ka).unwrap();
+    s.put(b"k", b"v").unwrap();
+    let err = s.rotate_encryption_key(&kb).unwrap_err();
+    assert!(
+        matches!(&err, CoreError::Keys(Error::NewKeyCannotDecrypt { .. })),
+        "{err:?}"
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.contains("access denied") && msg.contains("AppRole"),
+        "{msg}"
+    );
+    assert!(!msg.contains(&secret_id), "{msg}");
+    assert_eq!(
+        bao.count("decrypt", "enc-only"),
+        1,
+        "the proof unwrap was tried"
+    );
+    drop(s);
+    let s = StorageEngine::open_with_key_manager(&path, &config, &ka).unwrap();
+    assert_eq!(s.get(b"k").unwrap().unwrap(), b"v");
+}
+
+fn setup_jwt(bao: &Bao, signer: &common::JwtSigner) {
+    bao.enable_auth(None, "jwt");
+    bao.ok_in(
+        None,
+        "POST",
+        "auth/jwt/config",
+        Some(
+            &serde_json::json!({
+                "jwt_validation_pubkeys": [signer.public_pem()],
+                "bound_issuer": "https://issuer.heliosdb.test",
+            })
+            .to_string(),
+        ),
+    );
+    bao.write_policy(None, "heliosdb-app", &common::app_policy(&["jwt-key"]));
+    bao.ok_in(
+        None,
+        "POST",
+        "auth/jwt/role/heliosdb",
+        Some(
+            &serde_json::json!({
+                "role_type": "jwt",
+                "bound_audiences": ["heliosdb-nano"],
+                "bound_subject": "ci-job-7",
+                "user_claim": "sub",
+                "token_policies": ["heliosdb-app"],
+                "token_ttl": "1h",
+            })
+            .to_string(),
+        ),
+    );
+}
+
+fn claims(sub: &str) -> serde_json::Value {
+    let now = common::unix_now();
+    serde_json::json!({
+        "iss": "https://issuer.heliosdb.test",
+        "sub": sub,
+        "aud": "heliosdb-nano",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+    })
+}
+
+/// JWT login: the dev server validates a JWT signed here with a key pair
+/// made here (`jwt_validation_pubkeys`); a JWT from another key, or for
+/// another subject, is "access denied" naming JWT, without the JWT.
+#[tokio::test(flavor = "multi_thread")]
+async fn jwt_login_with_a_locally_signed_token() {
+    let bao = Bao::start();
+    bao.create_key("jwt-key");
+    let issuer = common::JwtSigner::new();
+    setup_jwt(&bao, &issuer);
+    let dir = tempfile::tempdir().unwrap();
+    let jwt_file = dir.path().join("jwt");
+    std::fs::write(&jwt_file, issuer.sign(&claims("ci-job-7"))).unwrap();
+    let opts = [
+        ("auth", "jwt"),
+        ("role", "heliosdb"),
+        ("jwt_file", jwt_file.to_str().unwrap()),
+    ];
+    let src = VaultTransitSource::new(&spec_with(&bao, "jwt-key", &opts)).unwrap();
+    round_trip(&src).await;
+    assert_eq!(bao.count_requests("auth/jwt/login"), 1);
+
+    for bad in [
+        common::JwtSigner::new().sign(&claims("ci-job-7")),
+        issuer.sign(&claims("someone-else")),
+    ] {
+        std::fs::write(&jwt_file, &bad).unwrap();
+        // A new source: the first one keeps its (valid) token.
+        let src = VaultTransitSource::new(&spec_with(&bao, "jwt-key", &opts)).unwrap();
+        let err = src.new_header().await.unwrap_err();
+        assert_eq!(kind_of(&err), Some(KmsErrorKind::AccessDenied), "{err}");
+        let msg = err.to_string();
+        assert!(msg.contains("JWT login at auth/jwt"), "{msg}");
+        let signature = bad.rsplit('.').next().unwrap();
+        assert!(!msg.contains(signature), "{msg}");
+    }
+}
+
+/// Kubernetes login against a local TokenReview endpoint (HTTPS, reviewer
+/// token checked, tokens reviewed by exact match with those the "cluster"
+/// issued): a pod's service-account token logs in; a token the cluster did
+/// not issue is refused by the review.
+#[tokio::test(flavor = "multi_thread")]
+async fn kubernetes_login_through_a_token_review() {
+    let bao = Bao::start();
+    bao.create_key("k8s-key");
+    let cluster = common::token_review::TokenReviewer::start();
+    bao.enable_auth(None, "kubernetes");
+    bao.ok_in(
+        None,
+        "POST",
+        "auth/kubernetes/config",
+        Some(
+            &serde_json::json!({
+                "kubernetes_host": cluster.url(),
+                "kubernetes_ca_cert": cluster.ca_pem(),
+                "token_reviewer_jwt": common::token_review::REVIEWER_JWT,
+                "disable_local_ca_jwt": true,
+            })
+            .to_string(),
+        ),
+    );
+    bao.write_policy(None, "heliosdb-app", &common::app_policy(&["k8s-key"]));
+    bao.ok_in(
+        None,
+        "POST",
+        "auth/kubernetes/role/heliosdb",
+        Some(
+            &serde_json::json!({
+                "bound_service_account_names": ["heliosdb"],
+                "bound_service_account_namespaces": ["prod"],
+                "audience": "vault",
+                "token_policies": ["heliosdb-app"],
+                "token_ttl": "1h",
+            })
+            .to_string(),
+        ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, cluster.issue("prod", "heliosdb", "vault")).unwrap();
+    let opts = [
+        ("auth", "kubernetes"),
+        ("role", "heliosdb"),
+        ("jwt_file", token_file.to_str().unwrap()),
+    ];
+    let src = VaultTransitSource::new(&spec_with(&bao, "k8s-key", &opts)).unwrap();
+    round_trip(&src).await;
+    assert_eq!(bao.count_requests("auth/kubernetes/login"), 1);
+    assert_eq!(cluster.reviews(), 1);
+
+    // Signed like the cluster's tokens but never issued by it.
+    let forged = common::JwtSigner::new().sign(&serde_json::json!({
+        "iss": "https://kubernetes.default.svc.cluster.local",
+        "sub": "system:serviceaccount:prod:heliosdb",
+        "aud": ["vault"],
+        "iat": common::unix_now(),
+        "nbf": common::unix_now(),
+        "exp": common::unix_now() + 600,
+        "kubernetes.io": { "namespace": "prod",
+                           "serviceaccount": { "name": "heliosdb", "uid": "uid-prod-heliosdb" } },
+    }));
+    std::fs::write(&token_file, &forged).unwrap();
+    let src = VaultTransitSource::new(&spec_with(&bao, "k8s-key", &opts)).unwrap();
+    let err = src.new_header().await.unwrap_err();
+    assert_eq!(kind_of(&err), Some(KmsErrorKind::AccessDenied), "{err}");
+    assert!(
+        err.to_string()
+            .contains("Kubernetes login at auth/kubernetes"),
+        "{err}"
+    );
+    assert!(
+        !err.to_string().contains(forged.rsplit('.').next().unwrap()),
+        "{err}"
+    );
+    assert_eq!(cluster.reviews(), 2, "{err}");
+}
+
+/// Agent mode: requests go to `bao proxy` (AppRole auto-auth,
+/// `use_auto_auth_token = true`) without a token, although VAULT_TOKEN holds
+/// the root token in this test process; the server's audit log shows the
+/// proxy's AppRole token on every transit request. Pointed straight at the
+/// server, agent mode is refused: it sends no token.
+#[tokio::test(flavor = "multi_thread")]
+async fn agent_mode_through_bao_proxy_sends_no_token_of_its_own() {
+    let bao = Bao::start();
+    bao.create_key("agent-key");
+    bao.enable_auth(None, "approle");
+    bao.write_policy(None, "heliosdb-app", &common::app_policy(&["agent-key"]));
+    let (role_id, secret_id) = bao.approle(
+        None,
+        "proxy",
+        serde_json::json!({ "token_policies": ["heliosdb-app"], "token_ttl": "1h" }),
+    );
+    let proxy = common::Proxy::start(&bao, &role_id, &secret_id);
+    assert_eq!(std::env::var("VAULT_TOKEN").unwrap(), common::ROOT_TOKEN);
+    let mut spec = spec_with(&bao, "agent-key", &[("auth", "agent")]);
+    spec.options.insert("address".into(), proxy.address());
+    let src = VaultTransitSource::new(&spec).unwrap();
+    round_trip(&src).await;
+    let transit: Vec<String> = ["encrypt", "decrypt"]
+        .iter()
+        .flat_map(|op| bao.audit_requests(&format!("transit/{op}/agent-key")))
+        .collect();
+    assert!(transit.len() >= 3, "{transit:?}");
+    for line in &transit {
+        assert!(line.contains("\"display_name\":\"approle\""), "{line}");
+        assert!(!line.contains("\"policies\":[\"root\"]"), "{line}");
+    }
+
+    let direct =
+        VaultTransitSource::new(&spec_with(&bao, "agent-key", &[("auth", "agent")])).unwrap();
+    let err = direct.new_header().await.unwrap_err();
+    assert_eq!(kind_of(&err), Some(KmsErrorKind::AccessDenied), "{err}");
+    assert!(err.to_string().contains("use_auto_auth_token"), "{err}");
+}
+
+/// Namespaces (OpenBao 2.3+): transit and AppRole inside namespace
+/// `team-a`; every request, the login included, carries X-Vault-Namespace,
+/// and the slot records the namespace. The same key name outside the
+/// namespace does not exist.
+#[tokio::test(flavor = "multi_thread")]
+async fn approle_and_transit_inside_a_namespace() {
+    let bao = Bao::start();
+    let ns = Some("team-a");
+    bao.create_namespace("team-a");
+    bao.ok_in(ns, "POST", "transit/keys/ns-key", Some("{}"));
+    bao.enable_auth(ns, "approle");
+    bao.write_policy(ns, "heliosdb-app", &common::app_policy(&["ns-key"]));
+    let (role_id, secret_id) = bao.approle(
+        ns,
+        "heliosdb",
+        serde_json::json!({ "token_policies": ["heliosdb-app"] }),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let sid = dir.path().join("secret_id");
+    std::fs::write(&sid, &secret_id).unwrap();
+    let opts = [
+        ("namespace", "team-a"),
+        ("auth", "approle"),
+        ("role_id", role_id.as_str()),
+        ("secret_id_file", sid.to_str().unwrap()),
+    ];
+    let src = VaultTransitSource::new(&spec_with(&bao, "ns-key", &opts)).unwrap();
+    let header = src.new_header().await.unwrap();
+    let kms = header.kms.as_ref().unwrap();
+    assert_eq!(
+        kms.options.get("namespace").map(String::as_str),
+        Some("team-a")
+    );
+    assert_eq!(
+        src.describe().locator.as_deref(),
+        Some("team-a/transit/ns-key")
+    );
+    let key = SecretKey::generate().unwrap();
+    let blob = src.wrap(&header, &key, b"aad").await.unwrap();
+    let back = src.unwrap(&header, &blob, b"aad").await.unwrap();
+    assert_eq!(back.expose_secret(), key.expose_secret());
+    for line in bao
+        .audit_requests("transit/decrypt/ns-key")
+        .iter()
+        .chain(&bao.audit_requests("auth/approle/login"))
+    {
+        assert!(line.contains("\"path\":\"team-a/\""), "{line}");
+    }
+    // Not in the root namespace.
+    let root = VaultTransitSource::new(&bao.spec("ns-key")).unwrap();
+    let err = root.new_header().await.unwrap_err();
+    assert_eq!(kind_of(&err), Some(KmsErrorKind::NotFound), "{err}");
+    assert!(!root.matches(&header).await.unwrap());
+}
+
+/// Key types: AES-GCM and ChaCha20-Poly1305 keys wrap; an RSA key (which
+/// transit lets encrypt, without associated data) is refused at init with
+/// the supported types named — read from the key, or, for a token that
+/// may not read it, from transit's refusal of the probe.
+#[tokio::test(flavor = "multi_thread")]
+async fn only_aead_transit_key_types_are_accepted() {
+    let bao = Bao::start();
+    bao.create_key_of_type("chacha", "chacha20-poly1305");
+    bao.create_key_of_type("aes128", "aes128-gcm96");
+    bao.create_key_of_type("rsa", "rsa-2048");
+    for k in ["chacha", "aes128"] {
+        round_trip(&VaultTransitSource::new(&bao.spec(k)).unwrap()).await;
+    }
+    let err = VaultTransitSource::new(&bao.spec("rsa"))
+        .unwrap()
+        .new_header()
+        .await
+        .unwrap_err();
+    assert_eq!(kind_of(&err), Some(KmsErrorKind::KeyUnusable), "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("transit key type rsa-2048 is not supported"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("aes256-gcm96, aes128-gcm96, chacha20-poly1305"),
+        "{msg}"
+    );
+
+    let token = bao.token_with_policy("rsa-app", &common::app_policy(&["rsa"]));
+    let src = VaultTransitSource::with_token(&bao.spec("rsa"), token.into()).unwrap();
+    let err = src.new_header().await.unwrap_err();
+    assert_eq!(kind_of(&err), Some(KmsErrorKind::KeyUnusable), "{err}");
+    assert!(err.to_string().contains("not an AEAD key"), "{err}");
+}
+
+/// Warnings of this test binary (a global subscriber: the KMS runtime logs
+/// from its own threads).
+fn captured_warnings() -> Arc<std::sync::Mutex<Vec<u8>>> {
+    static BUF: std::sync::OnceLock<Arc<std::sync::Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+    BUF.get_or_init(|| {
+        let buf = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let writer = buf.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::WARN)
+            .with_ansi(false)
+            .with_writer(move || Capture(writer.clone()))
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+        buf
+    })
+    .clone()
+}
+
+struct Capture(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A slot pinned at version 1; the operator rotates the transit key and
+/// retires version 1 (`min_decryption_version = 2`) before the database's
+/// slot was re-wrapped: the next read of the key (here by `rotate-key`)
+/// warns that the version-1 slot no longer opens. Once the slot is
+/// re-wrapped under version 2, a later rotation does not warn again.
+#[test]
+fn raising_min_decryption_version_past_a_slot_warns() {
+    let warnings = captured_warnings();
+    let bao = Bao::start();
+    bao.create_key("strand");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let config = Config::default();
+    let km = KeyManager::from_key_source(Arc::new(
+        VaultTransitSource::new(&bao.spec("strand")).unwrap(),
+    ));
+    drop(StorageEngine::open_with_key_manager(&path, &config, &km).unwrap());
+    let s = StorageEngine::open_with_key_manager(&path, &config, &km).unwrap();
+    let mentions = || {
+        String::from_utf8_lossy(&warnings.lock().unwrap())
+            .lines()
+            .filter(|l| l.contains("transit/strand") && l.contains("min_decryption_version"))
+            .count()
+    };
+    assert_eq!(mentions(), 0);
+    bao.rotate_key("strand");
+    bao.set_min_decryption_version("strand", 2);
+    s.rotate_encryption_key(&km).unwrap();
+    assert_eq!(mentions(), 1);
+    let text = String::from_utf8_lossy(&warnings.lock().unwrap()).to_string();
+    assert!(text.contains("slot_versions=[1]"), "{text}");
+    assert!(text.contains("min_decryption_version=2"), "{text}");
+    // Now the slot is at version 2: the next rotation has nothing to warn of.
+    bao.rotate_key("strand");
+    s.rotate_encryption_key(&km).unwrap();
+    assert_eq!(mentions(), 1);
+    drop(s);
+    let s = StorageEngine::open_with_key_manager(&path, &config, &km).unwrap();
+    let (_, ring) = StorageEngine::inspect(&path).unwrap();
+    let kms = ring.unwrap().slots[0].header.kms.clone().unwrap();
+    assert_eq!(kms.key_version.as_deref(), Some("3"));
+    drop(s);
+}
