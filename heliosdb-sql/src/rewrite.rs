@@ -166,6 +166,38 @@ pub(crate) fn create_table(ct: &mut CreateTable) -> Result<PendingMeta> {
                     },
                 });
             }
+            // So does a single-column table-level UNIQUE (what ORMs emit).
+            TableConstraint::Unique {
+                columns,
+                index_name: None,
+                index_type: None,
+                index_options,
+                characteristics: None,
+                ..
+            } if columns.len() == 1 && index_options.is_empty() => {
+                let col = ct
+                    .columns
+                    .iter_mut()
+                    .find(|d| d.name.value == columns[0].value)
+                    .ok_or_else(|| SqlError::State {
+                        code: crate::sqlstate::UNDEFINED_COLUMN,
+                        message: format!(
+                            "column \"{}\" named in key does not exist",
+                            columns[0].value
+                        ),
+                    })?;
+                if !col.options.iter().any(|o| {
+                    matches!(o.option, ColumnOption::Unique { .. })
+                }) {
+                    col.options.push(ColumnOptionDef {
+                        name: None,
+                        option: ColumnOption::Unique {
+                            is_primary: false,
+                            characteristics: None,
+                        },
+                    });
+                }
+            }
             TableConstraint::PrimaryKey { .. } => {
                 return Err(SqlError::Unsupported(
                     "multi-column primary keys are not supported by the encrypted engine".into(),

@@ -390,6 +390,29 @@ fn catalog_expressions(stmt: &mut Statement) {
             {
                 parts.remove(0);
             }
+            // `oid::regtype`: the type's SQL name (what psycopg's TypeInfo
+            // query reads back).
+            Expr::Cast {
+                expr, data_type, ..
+            } if data_type.to_string().eq_ignore_ascii_case("regtype") => {
+                let inner = std::mem::replace(expr.as_mut(), Expr::Value(SqlValue::Null));
+                *e = regtype_name(inner);
+            }
+            // `to_regtype(name)`: the OID of the type of that name, NULL
+            // when there is none (as for extension types like hstore).
+            Expr::Function(f)
+                if f.name.to_string().eq_ignore_ascii_case("to_regtype")
+                    || f.name.to_string().eq_ignore_ascii_case("pg_catalog.to_regtype") =>
+            {
+                if let Some(arg) = single_arg(&f.args) {
+                    let sql = format!(
+                        "SELECT (SELECT __rt.oid FROM pg_type AS __rt WHERE __rt.typname = {arg})"
+                    );
+                    if let Some(x) = first_item(&sql) {
+                        *e = x;
+                    }
+                }
+            }
             Expr::Function(f) => {
                 if f.name.0.len() == 2 && f.name.0[0].value.eq_ignore_ascii_case("pg_catalog") {
                     f.name.0.remove(0);
@@ -405,6 +428,73 @@ fn catalog_expressions(stmt: &mut Statement) {
         }
         ControlFlow::<()>::Continue(())
     });
+}
+
+/// `CASE x WHEN 23 THEN 'integer' … ELSE CAST(x AS TEXT) END`: a type
+/// OID as `regtype` prints it.
+fn regtype_name(x: Expr) -> Expr {
+    fn display(name: &'static str) -> &'static str {
+        match name {
+            "bool" => "boolean",
+            "char" => "\"char\"",
+            "int8" => "bigint",
+            "int2" => "smallint",
+            "int4" => "integer",
+            "float4" => "real",
+            "float8" => "double precision",
+            "bpchar" => "character",
+            "varchar" => "character varying",
+            "time" => "time without time zone",
+            "timestamp" => "timestamp without time zone",
+            "timestamptz" => "timestamp with time zone",
+            other => other,
+        }
+    }
+    Expr::Case {
+        operand: Some(Box::new(x.clone())),
+        conditions: TYPES
+            .iter()
+            .map(|t| Expr::Value(SqlValue::Number(t.0.into(), false)))
+            .collect(),
+        results: TYPES
+            .iter()
+            .map(|t| Expr::Value(SqlValue::SingleQuotedString(display(t.1).to_string())))
+            .collect(),
+        else_result: Some(Box::new(Expr::Cast {
+            kind: gluesql_core::sqlparser::ast::CastKind::Cast,
+            expr: Box::new(x),
+            data_type: gluesql_core::sqlparser::ast::DataType::Text,
+            format: None,
+        })),
+    }
+}
+
+fn single_arg(args: &gluesql_core::sqlparser::ast::FunctionArguments) -> Option<&Expr> {
+    use gluesql_core::sqlparser::ast::{FunctionArg, FunctionArgExpr, FunctionArguments};
+    match args {
+        FunctionArguments::List(l) if l.args.len() == 1 => match &l.args[0] {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The first select item of `sql` (one `SELECT`), parsed.
+fn first_item(sql: &str) -> Option<Expr> {
+    use gluesql_core::sqlparser::ast::{SelectItem, SetExpr};
+    use gluesql_core::sqlparser::dialect::PostgreSqlDialect;
+    let mut stmts = gluesql_core::sqlparser::parser::Parser::parse_sql(&PostgreSqlDialect {}, sql).ok()?;
+    let Some(Statement::Query(q)) = stmts.pop() else {
+        return None;
+    };
+    let SetExpr::Select(s) = *q.body else {
+        return None;
+    };
+    match s.projection.into_iter().next()? {
+        SelectItem::UnnamedExpr(e) => Some(e),
+        _ => None,
+    }
 }
 
 /// The executor's schema of a system relation.

@@ -89,6 +89,102 @@ enum Item {
     Avg { sum: usize, count: usize },
     /// Arithmetic between items.
     Op(Box<Item>, BinaryOperator, Box<Item>),
+    /// `item::type`.
+    Cast(Box<Item>, CastTo),
+}
+
+/// The casts computed here (of window values and averages).
+#[derive(Clone, Copy, Debug)]
+enum CastTo {
+    Int(DataType),
+    Numeric(Option<u32>),
+    Float,
+    Text,
+}
+
+fn cast_target(t: &gluesql_core::sqlparser::ast::DataType) -> Option<CastTo> {
+    use gluesql_core::sqlparser::ast::{DataType as T, ExactNumberInfo};
+    Some(match t {
+        T::Int(_) | T::Integer(_) | T::Int4(_) => CastTo::Int(DataType::Int4),
+        T::SmallInt(_) | T::Int2(_) => CastTo::Int(DataType::Int2),
+        T::BigInt(_) | T::Int8(_) => CastTo::Int(DataType::Int8),
+        T::Numeric(info) | T::Decimal(info) => CastTo::Numeric(match info {
+            ExactNumberInfo::None => None,
+            ExactNumberInfo::Precision(_) => Some(0),
+            ExactNumberInfo::PrecisionAndScale(_, s) => Some(u32::try_from(*s).ok()?.min(28)),
+        }),
+        T::Double | T::DoublePrecision | T::Float8 => CastTo::Float,
+        T::Text => CastTo::Text,
+        _ => return None,
+    })
+}
+
+fn cast(v: Value, to: CastTo) -> Result<Value> {
+    if matches!(v, Value::Null) {
+        return Ok(Value::Null);
+    }
+    let range = |name: &str| SqlError::State {
+        code: "22003",
+        message: format!("{name} out of range"),
+    };
+    Ok(match to {
+        CastTo::Int(t) => {
+            let n: i64 = match &v {
+                Value::Float8(f) => {
+                    let r = f.round_ties_even();
+                    if !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&r) {
+                        return Err(range("bigint"));
+                    }
+                    r as i64
+                }
+                other => match numeric(other) {
+                    Some(d) => d
+                        .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
+                        .to_i64()
+                        .ok_or_else(|| range("bigint"))?,
+                    None => return Err(cannot_cast(&v, "integer")),
+                },
+            };
+            match t {
+                DataType::Int2 => Value::Int2(i16::try_from(n).map_err(|_| range("smallint"))?),
+                DataType::Int4 => Value::Int4(i32::try_from(n).map_err(|_| range("integer"))?),
+                _ => Value::Int8(n),
+            }
+        }
+        CastTo::Numeric(scale) => {
+            let d = match &v {
+                Value::Float8(f) => Decimal::from_f64_retain(*f).ok_or_else(|| range("numeric"))?,
+                other => numeric(other).ok_or_else(|| cannot_cast(&v, "numeric"))?,
+            };
+            Value::Numeric(match scale {
+                Some(s) => {
+                    let mut r = d.round_dp_with_strategy(s, RoundingStrategy::MidpointAwayFromZero);
+                    r.rescale(s);
+                    r
+                }
+                None => d,
+            })
+        }
+        CastTo::Float => match &v {
+            Value::Float8(_) => v,
+            other => Value::Float8(
+                numeric(other)
+                    .and_then(|d| d.to_f64())
+                    .ok_or_else(|| cannot_cast(&v, "double precision"))?,
+            ),
+        },
+        CastTo::Text => Value::String(crate::text_of(&v)),
+    })
+}
+
+fn cannot_cast(v: &Value, to: &str) -> SqlError {
+    SqlError::State {
+        code: "42846",
+        message: format!(
+            "cannot cast type {} to {to}",
+            crate::pg_type_name(v.data_type().unwrap_or(DataType::Text))
+        ),
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -181,9 +277,17 @@ impl Builder {
                     Box::new(self.item(right)?),
                 ))
             }
+            Expr::Cast {
+                expr, data_type, ..
+            } if is_window(expr) || has_avg(expr) => match cast_target(data_type) {
+                Some(to) => Ok(Item::Cast(Box::new(self.item(expr)?), to)),
+                None => Err(unsupported(format!(
+                    "a cast of a window function or avg() to {data_type} is not supported"
+                ))),
+            },
             e if is_window(e) => Err(unsupported(
-                "a window function inside an expression other than + - * / is not supported \
-                 (select it as a column of its own)",
+                "a window function inside an expression other than + - * / and casts is not \
+                 supported (select it as a column of its own)",
             )),
             e => Ok(Item::Inner(self.column(e))),
         }
@@ -416,6 +520,9 @@ pub(crate) fn plan(q: &Query, labels: Option<Vec<String>>) -> Result<Option<Plan
                 match e {
                     Expr::Nested(x) => ok(x),
                     e if is_avg(e) => avg_arg_plain(e),
+                    Expr::Cast {
+                        expr, data_type, ..
+                    } if has_avg(expr) => cast_target(data_type).is_some() && ok(expr),
                     Expr::BinaryOp { left, op, right }
                         if matches!(
                             op,
@@ -961,6 +1068,12 @@ impl Plan {
                     .and_then(|a| inner.get(*a))
                     .map_or(DataType::Text, |c| c.data_type),
             },
+            Item::Cast(_, to) => match to {
+                CastTo::Int(t) => *t,
+                CastTo::Numeric(_) => DataType::Numeric,
+                CastTo::Float => DataType::Float8,
+                CastTo::Text => DataType::Text,
+            },
             Item::Op(a, _, b) => {
                 let (x, y) = (self.static_type(a, inner), self.static_type(b, inner));
                 if x == DataType::Float8 || y == DataType::Float8 {
@@ -981,6 +1094,7 @@ fn eval(it: &Item, row: &[Value], r: usize, windows: &[Vec<Value>]) -> Result<Va
         Item::Window(w) => windows[*w][r].clone(),
         Item::Avg { sum, count } => avg_value(&row[*sum], &row[*count]),
         Item::Op(a, op, b) => arith(&eval(a, row, r, windows)?, op, &eval(b, row, r, windows)?)?,
+        Item::Cast(a, to) => cast(eval(a, row, r, windows)?, *to)?,
     })
 }
 
