@@ -734,9 +734,19 @@ impl SimpleQueryHandler for Conn {
             .call(move |s| s.execute(&sql, &[]))
             .await?
             .map_err(sql_error)?;
+        let still_in_txn = self.in_transaction();
+        let last = results.len().saturating_sub(1);
         results
             .into_iter()
-            .map(|r| to_response(r, &Format::UnifiedText, None))
+            .enumerate()
+            .map(|(i, r)| {
+                let r = to_response(r, &Format::UnifiedText, None)?;
+                Ok(if i == last {
+                    savepoint_rollback(r, still_in_txn)
+                } else {
+                    r
+                })
+            })
             .collect()
     }
 }
@@ -916,7 +926,19 @@ impl Conn {
             .columns
             .as_ref()
             .map(|c| c.iter().map(|c| c.data_type).collect());
-        to_response(last, &portal.result_column_format, types.as_deref())
+        let r = to_response(last, &portal.result_column_format, types.as_deref())?;
+        Ok(savepoint_rollback(r, self.in_transaction()))
+    }
+}
+
+/// `ROLLBACK TO SAVEPOINT` (tagged `ROLLBACK`, as PostgreSQL tags it) and a
+/// `COMMIT`/`ROLLBACK` that left the block open do not end the
+/// transaction: the client's ReadyForQuery must still say "in a
+/// transaction", or drivers that track it (psycopg 3) skip their COMMIT.
+fn savepoint_rollback(r: Response, still_in_txn: bool) -> Response {
+    match r {
+        Response::TransactionEnd(tag) if still_in_txn => Response::Execution(tag),
+        other => other,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Real client libraries against the server, as applications use them:
-//! SQLAlchemy 2 (Core DDL, the ORM with relationships, inspection, Alembic's
-//! autogenerate comparison) over psycopg 3 and over psycopg2. The scripts
+//! SQLAlchemy 2 (Core DDL, the ORM with relationships, savepoints, errors,
+//! inspection of tables and columns) over psycopg 3 and over psycopg2, and
+//! psycopg 3's parameters and prepare threshold. The scripts
 //! live in `tests/clients/`; each asserts exact answers and exits non-zero
 //! on the first difference.
 //!
@@ -15,7 +16,7 @@ use std::process::Command;
 
 use common::{TestServer, PASSWORD, USER};
 
-const MODULES: &[&str] = &["sqlalchemy", "alembic", "psycopg", "psycopg2"];
+const MODULES: &[&str] = &["sqlalchemy", "psycopg", "psycopg2"];
 
 fn script(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

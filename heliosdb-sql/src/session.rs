@@ -280,6 +280,36 @@ pub fn text_of(v: &Value) -> String {
     }
 }
 
+/// A value as an SQL literal expression of its type (exact decimals and
+/// timestamps through casts of their text).
+fn value_expr(v: &Value) -> Expr {
+    use gluesql_core::sqlparser::ast::{CastKind, DataType as SqlType, ExactNumberInfo};
+    let cast = |text: String, t: SqlType| Expr::Cast {
+        kind: CastKind::Cast,
+        expr: Box::new(Expr::Value(SqlValue::SingleQuotedString(text))),
+        data_type: t,
+        format: None,
+    };
+    let number = |n: String| match n.parse() {
+        Ok(b) => Expr::Value(SqlValue::Number(b, false)),
+        Err(_) => Expr::Value(SqlValue::SingleQuotedString(n)),
+    };
+    match v {
+        Value::Null => Expr::Value(SqlValue::Null),
+        Value::Bool(b) => Expr::Value(SqlValue::Boolean(*b)),
+        Value::Int2(n) => number(n.to_string()),
+        Value::Int4(n) => number(n.to_string()),
+        Value::Int8(n) => number(n.to_string()),
+        Value::Float8(f) => cast(float8_text(*f), SqlType::Float8),
+        Value::Numeric(d) => cast(d.to_string(), SqlType::Decimal(ExactNumberInfo::None)),
+        Value::String(s) => Expr::Value(SqlValue::SingleQuotedString(s.clone())),
+        Value::Bytes(b) => Expr::Value(SqlValue::HexStringLiteral(
+            b.iter().map(|x| format!("{x:02x}")).collect(),
+        )),
+        Value::Timestamp(_) => cast(text_of(v), SqlType::Timestamp(None, gluesql_core::sqlparser::ast::TimezoneInfo::None)),
+    }
+}
+
 /// A value as GlueSQL's parameter literal (statement parameters, COPY rows).
 pub(crate) fn param_literal(v: Value) -> ParamLiteral {
     match v {
@@ -1090,6 +1120,53 @@ impl<'e> Session<'e> {
                     .unwrap_or_default();
                 let info = tables.get(&name).cloned();
                 returning = ins.returning.take();
+                // `INSERT … SELECT` that leaves SERIAL columns to their
+                // sequences (SQLAlchemy's batched inserts do): the SELECT
+                // runs first, its rows become the VALUES the sequences fill.
+                let omits_serial = info.as_deref().is_some_and(|i| {
+                    !ins.columns.is_empty()
+                        && i.meta
+                            .serial
+                            .iter()
+                            .any(|s| !ins.columns.iter().any(|c| c.value == *s))
+                });
+                if omits_serial {
+                    if let Some(source) = ins.source.as_mut() {
+                        if !matches!(source.body.as_ref(), SetExpr::Values(_)) {
+                            let rows = match self.run(Statement::Query(source.clone()), params)? {
+                                QueryResult::Rows { rows, .. } => rows,
+                                QueryResult::Command { .. } => Vec::new(),
+                            };
+                            if rows.is_empty() {
+                                return Ok(QueryResult::Command {
+                                    tag: "INSERT 0 0".into(),
+                                    rows: 0,
+                                });
+                            }
+                            **source = Query {
+                                with: None,
+                                body: Box::new(SetExpr::Values(
+                                    gluesql_core::sqlparser::ast::Values {
+                                        explicit_row: false,
+                                        rows: rows
+                                            .iter()
+                                            .map(|r| r.iter().map(value_expr).collect())
+                                            .collect(),
+                                    },
+                                )),
+                                order_by: None,
+                                limit: None,
+                                limit_by: Vec::new(),
+                                offset: None,
+                                fetch: None,
+                                locks: Vec::new(),
+                                for_clause: None,
+                                settings: None,
+                                format_clause: None,
+                            };
+                        }
+                    }
+                }
                 returning_keys = rewrite::fill_serial(self.engine, info.as_deref(), ins)?;
                 insert_table = info;
             }

@@ -92,6 +92,7 @@ const RELATIONS: &[Relation] = &[
             ("attidentity", T),
             ("attgenerated", T),
             ("attisdropped", B),
+            ("attcollation", I8),
         ],
     },
     Relation {
@@ -111,6 +112,24 @@ const RELATIONS: &[Relation] = &[
             ("typbasetype", I8),
             ("typnotnull", B),
             ("typtypmod", I4),
+            ("typcollation", I8),
+        ],
+    },
+    Relation {
+        name: "pg_collation",
+        columns: &[("oid", I8), ("collname", T), ("collnamespace", I8)],
+    },
+    Relation {
+        name: "pg_sequence",
+        columns: &[
+            ("seqrelid", I8),
+            ("seqtypid", I8),
+            ("seqstart", I8),
+            ("seqincrement", I8),
+            ("seqmax", I8),
+            ("seqmin", I8),
+            ("seqcache", I8),
+            ("seqcycle", B),
         ],
     },
     Relation {
@@ -390,6 +409,36 @@ fn catalog_expressions(stmt: &mut Statement) {
             {
                 parts.remove(0);
             }
+            // `'t'::regclass` is the OID of relation t; `x::regclass` of an
+            // OID is its name (as regclass prints); `x::oid` is x.
+            Expr::Cast {
+                expr, data_type, ..
+            } if data_type.to_string().eq_ignore_ascii_case("regclass") => {
+                let inner = std::mem::replace(expr.as_mut(), Expr::Value(SqlValue::Null));
+                let by_name = matches!(
+                    inner,
+                    Expr::Value(SqlValue::SingleQuotedString(_) | SqlValue::Placeholder(_))
+                );
+                let sql = if by_name {
+                    format!("SELECT (SELECT __rc.oid FROM pg_class AS __rc WHERE __rc.relname = {inner})")
+                } else {
+                    format!("SELECT (SELECT __rc.relname FROM pg_class AS __rc WHERE __rc.oid = {inner})")
+                };
+                if let Some(x) = first_item(&sql) {
+                    *e = x;
+                }
+            }
+            Expr::Cast {
+                expr, data_type, ..
+            } if data_type.to_string().eq_ignore_ascii_case("oid") => {
+                let inner = std::mem::replace(expr.as_mut(), Expr::Value(SqlValue::Null));
+                *e = inner;
+            }
+            Expr::Function(f) if catalog_function(f).is_some() => {
+                if let Some(x) = catalog_function(f) {
+                    *e = x;
+                }
+            }
             // `oid::regtype`: the type's SQL name (what psycopg's TypeInfo
             // query reads back).
             Expr::Cast {
@@ -430,10 +479,55 @@ fn catalog_expressions(stmt: &mut Statement) {
     });
 }
 
+/// The catalog functions drivers and ORMs call, as expressions the
+/// executor evaluates; `None` for any other function.
+fn catalog_function(f: &gluesql_core::sqlparser::ast::Function) -> Option<Expr> {
+    use gluesql_core::sqlparser::ast::{FunctionArg, FunctionArgExpr, FunctionArguments};
+    let name = f.name.0.last()?.value.to_ascii_lowercase();
+    let args: Vec<String> = match &f.args {
+        FunctionArguments::List(l) => l
+            .args
+            .iter()
+            .map(|a| match a {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.to_string()),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()?,
+        FunctionArguments::None => Vec::new(),
+        FunctionArguments::Subquery(_) => return None,
+    };
+    let sql = match (name.as_str(), args.as_slice()) {
+        ("pg_collation_is_visible", [_]) => "SELECT true".to_string(),
+        ("pg_get_expr", [expr, _] | [expr, _, _]) => format!("SELECT {expr}"),
+        ("format_type", [t, m]) => {
+            let names: String = TYPES
+                .iter()
+                .filter(|ty| !matches!(ty.0, 1042 | 1043 | 1700))
+                .map(|ty| format!(" WHEN {} THEN '{}'", ty.0, regtype_display(ty.1).replace('\'', "''")))
+                .collect();
+            format!(
+                "SELECT CASE {t} \
+                 WHEN 1043 THEN CASE WHEN {m} >= 4 THEN 'character varying(' || CAST({m} - 4 AS TEXT) || ')' ELSE 'character varying' END \
+                 WHEN 1042 THEN CASE WHEN {m} >= 4 THEN 'character(' || CAST({m} - 4 AS TEXT) || ')' ELSE 'bpchar' END \
+                 WHEN 1700 THEN CASE WHEN {m} >= 4 THEN 'numeric(' || CAST(({m} - 4) / 65536 AS TEXT) || ',' || CAST(({m} - 4) % 65536 AS TEXT) || ')' ELSE 'numeric' END\
+                 {names} ELSE '???' END"
+            )
+        }
+        // Functions whose answers this catalog has no data for (identity
+        // columns, JSON building): they fail when evaluated — ORMs only
+        // reach them in branches our catalog never takes (no identity
+        // columns exist) — instead of answering something wrong.
+        ("json_build_object" | "pg_get_serial_sequence", _) => format!(
+            "SELECT CAST('{name} is not supported' AS INTEGER)"
+        ),
+        _ => return None,
+    };
+    first_item(&sql)
+}
+
 /// `CASE x WHEN 23 THEN 'integer' … ELSE CAST(x AS TEXT) END`: a type
 /// OID as `regtype` prints it.
-fn regtype_name(x: Expr) -> Expr {
-    fn display(name: &'static str) -> &'static str {
+fn regtype_display(name: &'static str) -> &'static str {
         match name {
             "bool" => "boolean",
             "char" => "\"char\"",
@@ -449,7 +543,10 @@ fn regtype_name(x: Expr) -> Expr {
             "timestamptz" => "timestamp with time zone",
             other => other,
         }
-    }
+}
+
+fn regtype_name(x: Expr) -> Expr {
+    let display = regtype_display;
     Expr::Case {
         operand: Some(Box::new(x.clone())),
         conditions: TYPES
@@ -531,6 +628,19 @@ pub(crate) fn oid_of(name: &str) -> i64 {
         h = h.wrapping_mul(0x0100_0193);
     }
     16_384 + i64::from(h & 0x3fff_ffff)
+}
+
+/// PostgreSQL's `default` and `C` collations.
+const DEFAULT_COLLATION: i64 = 100;
+const C_COLLATION: i64 = 950;
+
+/// The collation of a type (by its internal name), 0 for types without.
+fn collation_of(typname: &str) -> i64 {
+    match typname {
+        "text" | "varchar" | "bpchar" => DEFAULT_COLLATION,
+        "name" => C_COLLATION,
+        _ => 0,
+    }
 }
 
 /// A built-in type: OID, name, length, category, array type OID.
@@ -731,6 +841,10 @@ pub(crate) fn rows(
                 ]);
             }
         }
+        "pg_collation" => {
+            out.push(vec![G::I64(DEFAULT_COLLATION), s("default"), G::I64(PG_CATALOG_OID)]);
+            out.push(vec![G::I64(C_COLLATION), s("C"), G::I64(PG_CATALOG_OID)]);
+        }
         "pg_type" => {
             for t in TYPES {
                 out.push(vec![
@@ -748,6 +862,7 @@ pub(crate) fn rows(
                     G::I64(0),
                     G::Bool(false),
                     G::I32(-1),
+                    G::I64(collation_of(t.1)),
                 ]);
             }
             for t in TYPES {
@@ -766,6 +881,7 @@ pub(crate) fn rows(
                     G::I64(0),
                     G::Bool(false),
                     G::I32(-1),
+                    G::I64(collation_of(t.1)),
                 ]);
             }
         }
@@ -837,6 +953,7 @@ pub(crate) fn rows(
                         s(""),
                         s(""),
                         G::Bool(false),
+                        G::I64(collation_of(type_of(c.data_type, c.varchar.is_some()).1)),
                     ]);
                 }
             }

@@ -97,8 +97,9 @@ def main(conninfo: str) -> None:
             except exc:
                 conn.rollback()
 
+        # DROP outside a transaction block (refused inside one).
+        conn.autocommit = True
         cur.execute("DROP TABLE p")
-        conn.commit()
 
 
 if __name__ == "__main__":
