@@ -783,7 +783,22 @@ impl IndexMut for EngineStore<'_> {
 
 impl AlterTable for EngineStore<'_> {}
 impl Metadata for EngineStore<'_> {}
-impl CustomFunction for EngineStore<'_> {}
+/// No user-defined functions: a function GlueSQL does not know is
+/// PostgreSQL's `undefined_function` (42883), not an internal error.
+impl CustomFunction for EngineStore<'_> {
+    fn fetch_function<'a>(
+        &'a self,
+        func_name: &str,
+    ) -> gluesql_core::error::Result<Option<&'a gluesql_core::data::CustomFunction>> {
+        Err(crate::sqlstate::storage_error(
+            crate::sqlstate::UNDEFINED_FUNCTION,
+            format!(
+                "function {}(…) does not exist or is not supported",
+                func_name.to_ascii_lowercase()
+            ),
+        ))
+    }
+}
 impl CustomFunctionMut for EngineStore<'_> {}
 
 impl Planner for EngineStore<'_> {

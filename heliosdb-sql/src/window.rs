@@ -2,7 +2,7 @@
 //! of a query GlueSQL can run.
 //!
 //! A top-level `SELECT` whose items hold window calls (`f(…) OVER (…)`) or
-//! `avg(…)` is split in two:
+//! `avg(…)`, or whose `ORDER BY` says `NULLS FIRST|LAST`, is split in two:
 //!
 //! 1. an inner query with the same `FROM`, `WHERE`, `GROUP BY` and `HAVING`
 //!    that selects everything the outer part needs: the plain items, each
@@ -508,13 +508,22 @@ pub(crate) fn plan(q: &Query, labels: Option<Vec<String>>) -> Result<Option<Plan
         });
     }
     let avgs = item_exprs.iter().any(|e| has_avg(e));
-    if !windows && !avgs {
+    // `ORDER BY … NULLS FIRST|LAST`, which GlueSQL cannot sort by.
+    let nulls_order = q
+        .order_by
+        .iter()
+        .flat_map(|o| &o.exprs)
+        .any(|o| o.nulls_first.is_some());
+    if !windows && !avgs && !nulls_order {
+        return Ok(None);
+    }
+    if !windows && (s.projection.len() != item_exprs.len() || s.distinct.is_some()) {
         return Ok(None);
     }
     // avg() alone: only when every avg is one this layer can compute (a
     // whole item or under + - * /) and nothing else needs GlueSQL's view
     // of it (HAVING, ORDER BY expressions).
-    if !windows {
+    if !windows && avgs {
         let simple = |e: &Expr| -> bool {
             fn ok(e: &Expr) -> bool {
                 match e {
@@ -549,7 +558,13 @@ pub(crate) fn plan(q: &Query, labels: Option<Vec<String>>) -> Result<Option<Plan
             || order_has_avg
             || s.distinct.is_some()
         {
-            return Ok(None);
+            if !nulls_order {
+                return Ok(None);
+            }
+            return Err(unsupported(
+                "ORDER BY … NULLS FIRST/LAST together with avg() inside other expressions is \
+                 not supported",
+            ));
         }
     }
     if s.distinct.is_some() {

@@ -153,12 +153,27 @@ fn window_functions_answer_and_what_is_not_supported_is_refused() {
                 vec!["b", "3.0000000000000000"]
             ]
         );
+        // NULLS FIRST/LAST sorted here.
+        run(s, "INSERT INTO t VALUES (5, NULL, NULL)");
+        let r = run(s, "SELECT id, x FROM t ORDER BY x NULLS FIRST, id DESC");
+        assert_eq!(
+            text(&r),
+            vec![
+                vec!["5", "NULL"],
+                vec!["1", "1"],
+                vec!["2", "2"],
+                vec!["4", "3"],
+                vec!["3", "3"]
+            ]
+        );
+        let r = run(s, "SELECT g FROM t GROUP BY g ORDER BY g DESC NULLS LAST");
+        assert_eq!(text(&r), vec![vec!["b"], vec!["a"], vec!["NULL"]]);
+        run(s, "DELETE FROM t WHERE id = 5");
         for sql in [
             "SELECT abs(sum(x) OVER ()) FROM t",
             "SELECT sum(x) OVER (ORDER BY x RANGE BETWEEN 1 PRECEDING AND CURRENT ROW) FROM t",
             "SELECT id FROM (SELECT id, row_number() OVER () AS rn FROM t) x",
             "SELECT count(*) FILTER (WHERE x > 1) FROM t",
-            "SELECT x FROM t ORDER BY x NULLS FIRST",
             "WITH RECURSIVE r (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3) \
              SELECT n FROM r",
             "SELECT id FROM t WHERE x IN (SELECT 1 UNION SELECT 2)",
