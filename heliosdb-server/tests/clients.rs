@@ -43,7 +43,9 @@ fn clients_available() -> bool {
              install them with `./dev install-test-deps`, or set HELIOSDB_SKIP_CLIENTS=1",
             String::from_utf8_lossy(&o.stderr).trim()
         ),
-        Err(e) => panic!("python3 cannot be run ({e}); install Python 3 or set HELIOSDB_SKIP_CLIENTS=1"),
+        Err(e) => {
+            panic!("python3 cannot be run ({e}); install Python 3 or set HELIOSDB_SKIP_CLIENTS=1")
+        }
     }
 }
 

@@ -24,9 +24,8 @@ use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 use gluesql_core::sqlparser::ast::{
-    Expr, Ident, Join, JoinConstraint, JoinOperator, ObjectName, Query,
-    SetExpr, SetOperator, SetQuantifier, Statement, TableAlias, TableFactor, Value as SqlValue,
-    VisitMut, VisitorMut,
+    Expr, Ident, Join, JoinConstraint, JoinOperator, ObjectName, Query, SetExpr, SetOperator,
+    SetQuantifier, Statement, TableAlias, TableFactor, Value as SqlValue, VisitMut, VisitorMut,
 };
 use heliosdb_core::Value;
 
@@ -136,7 +135,10 @@ fn inline_ctes(query: &mut Query) -> Result<()> {
         let mut body = cte.query;
         if !matches!(
             body.body.as_ref(),
-            SetExpr::Select(_) | SetExpr::Values(_) | SetExpr::Query(_) | SetExpr::SetOperation { .. }
+            SetExpr::Select(_)
+                | SetExpr::Values(_)
+                | SetExpr::Query(_)
+                | SetExpr::SetOperation { .. }
         ) {
             return Err(unsupported(
                 "data-modifying statements in WITH are not supported",
@@ -241,9 +243,9 @@ fn flatten_joins(body: &mut SetExpr) -> Result<()> {
                 for j in &mut t.joins {
                     match &j.join_operator {
                         JoinOperator::CrossJoin => {
-                            j.join_operator = JoinOperator::Inner(JoinConstraint::On(
-                                Expr::Value(SqlValue::Boolean(true)),
-                            ));
+                            j.join_operator = JoinOperator::Inner(JoinConstraint::On(Expr::Value(
+                                SqlValue::Boolean(true),
+                            )));
                         }
                         JoinOperator::RightOuter(_) => {
                             return Err(unsupported("RIGHT JOIN is not supported"))
@@ -253,9 +255,7 @@ fn flatten_joins(body: &mut SetExpr) -> Result<()> {
                         }
                         JoinOperator::Inner(_) | JoinOperator::LeftOuter(_) => {}
                         other => {
-                            return Err(unsupported(format!(
-                                "join {other:?} is not supported"
-                            )))
+                            return Err(unsupported(format!("join {other:?} is not supported")))
                         }
                     }
                 }
@@ -284,7 +284,11 @@ pub(crate) fn row_key(row: &[Value]) -> Vec<(u8, String)> {
         .map(|v| match v {
             Value::Null => (0, String::new()),
             Value::Bool(b) => (1, b.to_string()),
-            Value::Int2(_) | Value::Int4(_) | Value::Int8(_) | Value::Float8(_) | Value::Numeric(_) => {
+            Value::Int2(_)
+            | Value::Int4(_)
+            | Value::Int8(_)
+            | Value::Float8(_)
+            | Value::Numeric(_) => {
                 // 1, 1.0 and 1.00 are one value.
                 let n = numeric(v).map(|d| d.normalize().to_string());
                 (2, n.unwrap_or_else(|| crate::text_of(v)))
@@ -437,10 +441,10 @@ pub(crate) fn finish(query: &Query, mut out: Composed, params: &[Value]) -> Resu
         let mut keys = Vec::new();
         for o in &order_by.exprs {
             let pos = match &o.expr {
-                Expr::Identifier(id) => out
-                    .columns
-                    .iter()
-                    .position(|c| c.name == id.value || (id.quote_style.is_none() && c.name.eq_ignore_ascii_case(&id.value))),
+                Expr::Identifier(id) => out.columns.iter().position(|c| {
+                    c.name == id.value
+                        || (id.quote_style.is_none() && c.name.eq_ignore_ascii_case(&id.value))
+                }),
                 Expr::Value(SqlValue::Number(n, _)) => {
                     let k: usize = n.to_string().parse().map_err(|_| order_by_error(&o.expr))?;
                     if k == 0 || k > out.columns.len() {

@@ -186,9 +186,11 @@ pub(crate) fn create_table(ct: &mut CreateTable) -> Result<PendingMeta> {
                             columns[0].value
                         ),
                     })?;
-                if !col.options.iter().any(|o| {
-                    matches!(o.option, ColumnOption::Unique { .. })
-                }) {
+                if !col
+                    .options
+                    .iter()
+                    .any(|o| matches!(o.option, ColumnOption::Unique { .. }))
+                {
                     col.options.push(ColumnOptionDef {
                         name: None,
                         option: ColumnOption::Unique {

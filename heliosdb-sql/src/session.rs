@@ -9,8 +9,8 @@ use chrono::NaiveDateTime;
 use gluesql_core::executor::{execute, Payload, PayloadVariable};
 use gluesql_core::prelude::{translate_with_params, ParamLiteral};
 use gluesql_core::sqlparser::ast::{
-    visit_expressions_mut, visit_relations, Expr, ObjectName, Query, SelectItem, SetExpr, Statement,
-    Value as SqlValue,
+    visit_expressions_mut, visit_relations, Expr, ObjectName, Query, SelectItem, SetExpr,
+    Statement, Value as SqlValue,
 };
 use gluesql_core::store::Planner;
 use gluesql_core::translate::IntoParamLiteral;
@@ -306,7 +306,10 @@ fn value_expr(v: &Value) -> Expr {
         Value::Bytes(b) => Expr::Value(SqlValue::HexStringLiteral(
             b.iter().map(|x| format!("{x:02x}")).collect(),
         )),
-        Value::Timestamp(_) => cast(text_of(v), SqlType::Timestamp(None, gluesql_core::sqlparser::ast::TimezoneInfo::None)),
+        Value::Timestamp(_) => cast(
+            text_of(v),
+            SqlType::Timestamp(None, gluesql_core::sqlparser::ast::TimezoneInfo::None),
+        ),
     }
 }
 
@@ -821,14 +824,15 @@ impl<'e> Session<'e> {
     /// [`crate::window`]): the inner query runs as usual, the rest is
     /// computed on its rows.
     fn windowed(&mut self, plan: &crate::window::Plan, params: &[Value]) -> Result<QueryResult> {
-        let (columns, rows) = match self.run(Statement::Query(Box::new(plan.inner.clone())), params)? {
-            QueryResult::Rows { columns, rows, .. } => (columns, rows),
-            QueryResult::Command { tag, .. } => {
-                return Err(SqlError::Unsupported(format!(
-                    "the rows of a window query answered {tag}"
-                )))
-            }
-        };
+        let (columns, rows) =
+            match self.run(Statement::Query(Box::new(plan.inner.clone())), params)? {
+                QueryResult::Rows { columns, rows, .. } => (columns, rows),
+                QueryResult::Command { tag, .. } => {
+                    return Err(SqlError::Unsupported(format!(
+                        "the rows of a window query answered {tag}"
+                    )))
+                }
+            };
         let (columns, rows) = plan.finish(&columns, rows, params)?;
         Ok(QueryResult::Rows {
             tag: format!("SELECT {}", rows.len()),
@@ -865,7 +869,9 @@ impl<'e> Session<'e> {
             }),
         };
         match self.run(Statement::Query(query), params)? {
-            QueryResult::Rows { columns, rows, .. } => Ok(crate::compose::Composed { columns, rows }),
+            QueryResult::Rows { columns, rows, .. } => {
+                Ok(crate::compose::Composed { columns, rows })
+            }
             QueryResult::Command { tag, .. } => Err(SqlError::Unsupported(format!(
                 "a branch of a set operation answered {tag} instead of rows"
             ))),

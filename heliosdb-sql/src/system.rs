@@ -451,7 +451,9 @@ fn catalog_expressions(stmt: &mut Statement) {
             // when there is none (as for extension types like hstore).
             Expr::Function(f)
                 if f.name.to_string().eq_ignore_ascii_case("to_regtype")
-                    || f.name.to_string().eq_ignore_ascii_case("pg_catalog.to_regtype") =>
+                    || f.name
+                        .to_string()
+                        .eq_ignore_ascii_case("pg_catalog.to_regtype") =>
             {
                 if let Some(arg) = single_arg(&f.args) {
                     let sql = format!(
@@ -503,7 +505,13 @@ fn catalog_function(f: &gluesql_core::sqlparser::ast::Function) -> Option<Expr> 
             let names: String = TYPES
                 .iter()
                 .filter(|ty| !matches!(ty.0, 1042 | 1043 | 1700))
-                .map(|ty| format!(" WHEN {} THEN '{}'", ty.0, regtype_display(ty.1).replace('\'', "''")))
+                .map(|ty| {
+                    format!(
+                        " WHEN {} THEN '{}'",
+                        ty.0,
+                        regtype_display(ty.1).replace('\'', "''")
+                    )
+                })
                 .collect();
             format!(
                 "SELECT CASE {t} \
@@ -517,9 +525,9 @@ fn catalog_function(f: &gluesql_core::sqlparser::ast::Function) -> Option<Expr> 
         // columns, JSON building): they fail when evaluated — ORMs only
         // reach them in branches our catalog never takes (no identity
         // columns exist) — instead of answering something wrong.
-        ("json_build_object" | "pg_get_serial_sequence", _) => format!(
-            "SELECT CAST('{name} is not supported' AS INTEGER)"
-        ),
+        ("json_build_object" | "pg_get_serial_sequence", _) => {
+            format!("SELECT CAST('{name} is not supported' AS INTEGER)")
+        }
         _ => return None,
     };
     first_item(&sql)
@@ -528,21 +536,21 @@ fn catalog_function(f: &gluesql_core::sqlparser::ast::Function) -> Option<Expr> 
 /// `CASE x WHEN 23 THEN 'integer' … ELSE CAST(x AS TEXT) END`: a type
 /// OID as `regtype` prints it.
 fn regtype_display(name: &'static str) -> &'static str {
-        match name {
-            "bool" => "boolean",
-            "char" => "\"char\"",
-            "int8" => "bigint",
-            "int2" => "smallint",
-            "int4" => "integer",
-            "float4" => "real",
-            "float8" => "double precision",
-            "bpchar" => "character",
-            "varchar" => "character varying",
-            "time" => "time without time zone",
-            "timestamp" => "timestamp without time zone",
-            "timestamptz" => "timestamp with time zone",
-            other => other,
-        }
+    match name {
+        "bool" => "boolean",
+        "char" => "\"char\"",
+        "int8" => "bigint",
+        "int2" => "smallint",
+        "int4" => "integer",
+        "float4" => "real",
+        "float8" => "double precision",
+        "bpchar" => "character",
+        "varchar" => "character varying",
+        "time" => "time without time zone",
+        "timestamp" => "timestamp without time zone",
+        "timestamptz" => "timestamp with time zone",
+        other => other,
+    }
 }
 
 fn regtype_name(x: Expr) -> Expr {
@@ -581,7 +589,8 @@ fn single_arg(args: &gluesql_core::sqlparser::ast::FunctionArguments) -> Option<
 fn first_item(sql: &str) -> Option<Expr> {
     use gluesql_core::sqlparser::ast::{SelectItem, SetExpr};
     use gluesql_core::sqlparser::dialect::PostgreSqlDialect;
-    let mut stmts = gluesql_core::sqlparser::parser::Parser::parse_sql(&PostgreSqlDialect {}, sql).ok()?;
+    let mut stmts =
+        gluesql_core::sqlparser::parser::Parser::parse_sql(&PostgreSqlDialect {}, sql).ok()?;
     let Some(Statement::Query(q)) = stmts.pop() else {
         return None;
     };
@@ -842,7 +851,11 @@ pub(crate) fn rows(
             }
         }
         "pg_collation" => {
-            out.push(vec![G::I64(DEFAULT_COLLATION), s("default"), G::I64(PG_CATALOG_OID)]);
+            out.push(vec![
+                G::I64(DEFAULT_COLLATION),
+                s("default"),
+                G::I64(PG_CATALOG_OID),
+            ]);
             out.push(vec![G::I64(C_COLLATION), s("C"), G::I64(PG_CATALOG_OID)]);
         }
         "pg_type" => {

@@ -320,7 +320,10 @@ impl Builder {
             if !spec.partition_by.is_empty() {
                 return Err(SqlError::State {
                     code: "42P20",
-                    message: format!("cannot override PARTITION BY clause of window \"{}\"", name.value),
+                    message: format!(
+                        "cannot override PARTITION BY clause of window \"{}\"",
+                        name.value
+                    ),
                 });
             }
             if !spec.order_by.is_empty() {
@@ -340,7 +343,9 @@ impl Builder {
             return Err(unsupported("not a window call"));
         };
         if f.filter.is_some() || f.null_treatment.is_some() {
-            return Err(unsupported(format!("FILTER or IGNORE NULLS on window {name}")));
+            return Err(unsupported(format!(
+                "FILTER or IGNORE NULLS on window {name}"
+            )));
         }
         let known = [
             "row_number",
@@ -361,7 +366,9 @@ impl Builder {
             "max",
         ];
         if !known.contains(&name.as_str()) {
-            return Err(unsupported(format!("window function {name} is not supported")));
+            return Err(unsupported(format!(
+                "window function {name} is not supported"
+            )));
         }
         let spec = self.spec(over)?;
         let mut args = Vec::new();
@@ -407,7 +414,10 @@ impl Builder {
         if !arity_ok {
             return Err(SqlError::State {
                 code: "42883",
-                message: format!("function {name} with {} arguments does not exist", args.len()),
+                message: format!(
+                    "function {name} with {} arguments does not exist",
+                    args.len()
+                ),
             });
         }
         let partition = spec.partition_by.iter().map(|e| self.column(e)).collect();
@@ -470,7 +480,9 @@ fn bound(b: &WindowFrameBound) -> Result<Bound> {
                 .to_string()
                 .parse()
                 .map_err(|_| unsupported(format!("frame offset {n}"))),
-            other => Err(unsupported(format!("frame offset {other} (only integer literals)"))),
+            other => Err(unsupported(format!(
+                "frame offset {other} (only integer literals)"
+            ))),
         }
     };
     Ok(match b {
@@ -532,17 +544,15 @@ pub(crate) fn plan(q: &Query, labels: Option<Vec<String>>) -> Result<Option<Plan
                     Expr::Cast {
                         expr, data_type, ..
                     } if has_avg(expr) => cast_target(data_type).is_some() && ok(expr),
-                    Expr::BinaryOp { left, op, right }
-                        if matches!(
-                            op,
+                    Expr::BinaryOp {
+                        left,
+                        op:
                             BinaryOperator::Plus
-                                | BinaryOperator::Minus
-                                | BinaryOperator::Multiply
-                                | BinaryOperator::Divide
-                        ) =>
-                    {
-                        ok(left) && ok(right)
-                    }
+                            | BinaryOperator::Minus
+                            | BinaryOperator::Multiply
+                            | BinaryOperator::Divide,
+                        right,
+                    } => ok(left) && ok(right),
                     e => !has_avg(e),
                 }
             }
@@ -568,7 +578,9 @@ pub(crate) fn plan(q: &Query, labels: Option<Vec<String>>) -> Result<Option<Plan
         }
     }
     if s.distinct.is_some() {
-        return Err(unsupported("SELECT DISTINCT with window functions is not supported"));
+        return Err(unsupported(
+            "SELECT DISTINCT with window functions is not supported",
+        ));
     }
     if q.fetch.is_some() || !q.locks.is_empty() {
         return Err(unsupported("FETCH or FOR UPDATE with window functions"));
@@ -672,10 +684,12 @@ pub(crate) fn plan(q: &Query, labels: Option<Vec<String>>) -> Result<Option<Plan
         })
         .collect();
     if inner_select.projection.is_empty() {
-        inner_select.projection.push(SelectItem::UnnamedExpr(Expr::Value(SqlValue::Number(
-            1.into(),
-            false,
-        ))));
+        inner_select
+            .projection
+            .push(SelectItem::UnnamedExpr(Expr::Value(SqlValue::Number(
+                1.into(),
+                false,
+            ))));
     }
     let inner = Query {
         with: None,
@@ -783,9 +797,7 @@ fn pg_div_scale(a: Decimal, b: Decimal) -> u32 {
         if int_digits > 0 {
             let w = (int_digits - 1) / 4;
             let lead = ((int_digits - 1) % 4 + 1) as usize;
-            let first = digits[..lead.min(digits.len())]
-                .parse::<i64>()
-                .unwrap_or(0)
+            let first = digits[..lead.min(digits.len())].parse::<i64>().unwrap_or(0)
                 * 10i64.pow((lead.saturating_sub(digits.len())) as u32);
             (w, first)
         } else {
@@ -899,7 +911,8 @@ fn arith(a: &Value, op: &BinaryOperator, b: &Value) -> Result<Value> {
                 }
                 let scale = pg_div_scale(x, y);
                 x.checked_div(y).map(|q| {
-                    let mut q = q.round_dp_with_strategy(scale, RoundingStrategy::MidpointAwayFromZero);
+                    let mut q =
+                        q.round_dp_with_strategy(scale, RoundingStrategy::MidpointAwayFromZero);
                     q.rescale(scale);
                     q
                 })
@@ -1363,11 +1376,21 @@ mod tests {
 
     #[test]
     fn integer_arithmetic_truncates_and_checks() {
-        let v = arith(&Value::Int4(1000), &BinaryOperator::Divide, &Value::Int8(35)).unwrap();
+        let v = arith(
+            &Value::Int4(1000),
+            &BinaryOperator::Divide,
+            &Value::Int8(35),
+        )
+        .unwrap();
         assert_eq!(v, Value::Int8(28));
         let e = arith(&Value::Int4(1), &BinaryOperator::Divide, &Value::Int4(0)).unwrap_err();
         assert_eq!(e.sqlstate(), "22012");
-        let e = arith(&Value::Int4(i32::MAX), &BinaryOperator::Plus, &Value::Int4(1)).unwrap_err();
+        let e = arith(
+            &Value::Int4(i32::MAX),
+            &BinaryOperator::Plus,
+            &Value::Int4(1),
+        )
+        .unwrap_err();
         assert_eq!(e.sqlstate(), "22003");
     }
 }

@@ -199,11 +199,17 @@ fn set_operations_ctes_and_comma_joins() {
             col(&["1", "2", "3", "4", "NULL"])
         );
         assert_eq!(
-            q(s, "SELECT n FROM a UNION ALL SELECT n FROM b ORDER BY 1 DESC LIMIT 3"),
+            q(
+                s,
+                "SELECT n FROM a UNION ALL SELECT n FROM b ORDER BY 1 DESC LIMIT 3"
+            ),
             col(&["NULL", "NULL", "4"])
         );
         assert_eq!(
-            q(s, "SELECT n FROM a INTERSECT ALL SELECT n FROM b ORDER BY n"),
+            q(
+                s,
+                "SELECT n FROM a INTERSECT ALL SELECT n FROM b ORDER BY n"
+            ),
             col(&["2", "3", "NULL"])
         );
         assert_eq!(
@@ -216,7 +222,10 @@ fn set_operations_ctes_and_comma_joins() {
         );
         // INTERSECT binds tighter than UNION.
         assert_eq!(
-            q(s, "SELECT 9 UNION SELECT n FROM a INTERSECT SELECT n FROM b ORDER BY 1"),
+            q(
+                s,
+                "SELECT 9 UNION SELECT n FROM a INTERSECT SELECT n FROM b ORDER BY 1"
+            ),
             col(&["2", "3", "9", "NULL"])
         );
         let (code, _) = fail(s, "SELECT 'x' UNION SELECT 1");
