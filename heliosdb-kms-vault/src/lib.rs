@@ -13,7 +13,7 @@
 //! with options `address` (else `VAULT_ADDR` / `BAO_ADDR`), `mount` (default
 //! `transit`), `namespace` (else `VAULT_NAMESPACE` / `BAO_NAMESPACE`),
 //! `ca_cert` (else `VAULT_CACERT` / `BAO_CACERT`), `timeout_secs`,
-//! `max_attempts`, and the `auth*` options of [`auth`]: `auth = "token"`
+//! `max_attempts`, and the `auth*` options (module `auth`): `auth = "token"`
 //! (default: Vault's own chain, `VAULT_TOKEN`, `BAO_TOKEN`, then the CLI's
 //! `~/.vault-token`), `"approle"`, `"jwt"`, `"kubernetes"` (a login whose
 //! token is renewed before it expires and replaced when renewal fails), or
