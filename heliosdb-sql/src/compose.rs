@@ -467,31 +467,7 @@ pub(crate) fn finish(query: &Query, mut out: Composed, params: &[Value]) -> Resu
         }
         out.rows.sort_by(|a, b| {
             for &(pos, desc, nulls_first) in &keys {
-                let ord = match (&a[pos], &b[pos]) {
-                    (Value::Null, Value::Null) => Ordering::Equal,
-                    (Value::Null, _) => {
-                        if nulls_first {
-                            Ordering::Less
-                        } else {
-                            Ordering::Greater
-                        }
-                    }
-                    (_, Value::Null) => {
-                        if nulls_first {
-                            Ordering::Greater
-                        } else {
-                            Ordering::Less
-                        }
-                    }
-                    (x, y) => {
-                        let o = compare(x, y);
-                        if desc {
-                            o.reverse()
-                        } else {
-                            o
-                        }
-                    }
-                };
+                let ord = crate::window::compare_keyed(&a[pos], &b[pos], desc, nulls_first);
                 if ord != Ordering::Equal {
                     return ord;
                 }
@@ -569,20 +545,4 @@ pub(crate) fn count(e: &Expr, params: &[Value]) -> Result<Option<usize>> {
     usize::try_from(n)
         .map(Some)
         .map_err(|_| bad("LIMIT/OFFSET must not be negative".into()))
-}
-
-/// Total order of two non-NULL values of one column: numbers by value,
-/// text by bytes (the `C` collation), otherwise by type then text.
-fn compare(a: &Value, b: &Value) -> Ordering {
-    if let (Some(x), Some(y)) = (numeric(a), numeric(b)) {
-        return x.cmp(&y);
-    }
-    match (a, b) {
-        (Value::Float8(x), Value::Float8(y)) => x.total_cmp(y),
-        (Value::String(x), Value::String(y)) => x.as_bytes().cmp(y.as_bytes()),
-        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
-        (Value::Bytes(x), Value::Bytes(y)) => x.cmp(y),
-        (Value::Timestamp(x), Value::Timestamp(y)) => x.cmp(y),
-        _ => crate::text_of(a).cmp(&crate::text_of(b)),
-    }
 }

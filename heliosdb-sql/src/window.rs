@@ -754,7 +754,9 @@ fn compare(a: &Value, b: &Value) -> Ordering {
     }
 }
 
-fn compare_keyed(a: &Value, b: &Value, desc: bool, nulls_first: bool) -> Ordering {
+/// PostgreSQL's sort order of one key: `compare`, reversed when
+/// descending, NULLs first or last as asked.
+pub(crate) fn compare_keyed(a: &Value, b: &Value, desc: bool, nulls_first: bool) -> Ordering {
     match (a, b) {
         (Value::Null, Value::Null) => Ordering::Equal,
         (Value::Null, _) => {
