@@ -270,6 +270,23 @@ fn flatten_joins(body: &mut SetExpr) -> Result<()> {
     }
 }
 
+/// `body` as a query of its own: no `WITH`, `ORDER BY` or `LIMIT`.
+pub(crate) fn plain_query(body: SetExpr) -> Query {
+    Query {
+        with: None,
+        body: Box::new(body),
+        order_by: None,
+        limit: None,
+        limit_by: Vec::new(),
+        offset: None,
+        fetch: None,
+        locks: Vec::new(),
+        for_clause: None,
+        settings: None,
+        format_clause: None,
+    }
+}
+
 /// A set operation's result: the left branch's columns and the combined
 /// rows.
 pub(crate) struct Composed {

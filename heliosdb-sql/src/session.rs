@@ -854,19 +854,7 @@ impl<'e> Session<'e> {
                 return crate::compose::combine(*op, *set_quantifier, l, r);
             }
             SetExpr::Query(q) => q.clone(),
-            other => Box::new(Query {
-                with: None,
-                body: Box::new(other.clone()),
-                order_by: None,
-                limit: None,
-                limit_by: Vec::new(),
-                offset: None,
-                fetch: None,
-                locks: Vec::new(),
-                for_clause: None,
-                settings: None,
-                format_clause: None,
-            }),
+            other => Box::new(crate::compose::plain_query(other.clone())),
         };
         match self.run(Statement::Query(query), params)? {
             QueryResult::Rows { columns, rows, .. } => {
@@ -1149,27 +1137,15 @@ impl<'e> Session<'e> {
                                     rows: 0,
                                 });
                             }
-                            **source = Query {
-                                with: None,
-                                body: Box::new(SetExpr::Values(
-                                    gluesql_core::sqlparser::ast::Values {
-                                        explicit_row: false,
-                                        rows: rows
-                                            .iter()
-                                            .map(|r| r.iter().map(value_expr).collect())
-                                            .collect(),
-                                    },
-                                )),
-                                order_by: None,
-                                limit: None,
-                                limit_by: Vec::new(),
-                                offset: None,
-                                fetch: None,
-                                locks: Vec::new(),
-                                for_clause: None,
-                                settings: None,
-                                format_clause: None,
-                            };
+                            **source = crate::compose::plain_query(SetExpr::Values(
+                                gluesql_core::sqlparser::ast::Values {
+                                    explicit_row: false,
+                                    rows: rows
+                                        .iter()
+                                        .map(|r| r.iter().map(value_expr).collect())
+                                        .collect(),
+                                },
+                            ));
                         }
                     }
                 }

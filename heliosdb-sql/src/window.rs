@@ -691,19 +691,7 @@ pub(crate) fn plan(q: &Query, labels: Option<Vec<String>>) -> Result<Option<Plan
                 false,
             ))));
     }
-    let inner = Query {
-        with: None,
-        body: Box::new(SetExpr::Select(Box::new(inner_select))),
-        order_by: None,
-        limit: None,
-        limit_by: Vec::new(),
-        offset: None,
-        fetch: None,
-        locks: Vec::new(),
-        for_clause: None,
-        settings: None,
-        format_clause: None,
-    };
+    let inner = crate::compose::plain_query(SetExpr::Select(Box::new(inner_select)));
     Ok(Some(Plan {
         inner,
         labels,
