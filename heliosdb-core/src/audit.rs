@@ -117,6 +117,14 @@ pub fn set_audit_user(user: Option<String>, source_ip: Option<String>) {
     USER.with(|u| *u.borrow_mut() = user.map(|name| (name, source_ip)));
 }
 
+/// Sets this thread's audit identity and returns the previous one (for
+/// [`crate::StorageEngine::enter`], which restores it).
+pub(crate) fn replace_audit_user(
+    identity: Option<(String, Option<String>)>,
+) -> Option<(String, Option<String>)> {
+    USER.with(|u| u.replace(identity))
+}
+
 thread_local! {
     static IN_STATEMENT: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }

@@ -105,12 +105,18 @@ impl TxnState {
 pub(crate) enum TxnKey {
     Thread(ThreadId),
     Handle(u64),
+    /// A [`crate::SessionContext`]'s, while a thread has entered it.
+    Context(u64),
 }
 
 impl TxnKey {
-    /// The calling thread's transaction context.
+    /// The calling thread's transaction context: the session it has
+    /// entered ([`StorageEngine::enter`]), else the thread's own.
     pub(crate) fn thread() -> TxnKey {
-        TxnKey::Thread(std::thread::current().id())
+        match crate::context::entered() {
+            Some(id) => TxnKey::Context(id),
+            None => TxnKey::Thread(std::thread::current().id()),
+        }
     }
 }
 
@@ -867,11 +873,21 @@ impl StorageEngine {
         TxnKey::Handle(self.next_handle.fetch_add(1, Ordering::Relaxed))
     }
 
+    /// A new [`crate::SessionContext`] id (never reused by this engine).
+    pub(crate) fn next_context_id(&self) -> u64 {
+        self.next_handle.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Whether `txn` has a transaction open.
+    pub(crate) fn has_transaction(&self, txn: TxnKey) -> bool {
+        lock(&self.txns).contains_key(&txn)
+    }
+
     pub(crate) fn begin_as(&self, txn: TxnKey) -> Result<()> {
         let mut txns = lock(&self.txns);
         if txns.contains_key(&txn) {
             return Err(Error::Transaction(
-                "a transaction is already open on this thread".into(),
+                "a transaction is already open in this session".into(),
             ));
         }
         txns.insert(

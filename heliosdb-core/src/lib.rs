@@ -14,6 +14,7 @@
 pub mod audit;
 mod backup;
 pub mod config;
+mod context;
 mod dump;
 mod engine;
 mod error;
@@ -28,6 +29,7 @@ mod verify;
 
 pub use backup::restore;
 pub use config::{Config, KeySource};
+pub use context::{Entered, SessionContext};
 pub use dump::{
     import_sql, import_sql_with, sql_string_literal, DumpHints, DumpRole, ExportOptions,
     ExportStats, ImportOptions, ImportStats, RoleHook, MAX_CHAIN, MAX_NESTING, MAX_STATEMENT_BYTES,

@@ -36,8 +36,8 @@ pub mod storage {
     pub use heliosdb_core::{
         import_sql, import_sql_with, restore, Catalog, Cf, DekStatus, DumpRole, EncryptionStatus,
         ExportOptions, ExportStats, ImportOptions, ImportStats, KekRotation, KeyInfo, RawView,
-        RotationStatus, SlotStatus, StorageEngine, Transaction, VerifyFailure, VerifyReport,
-        MAX_STATEMENT_BYTES,
+        RotationStatus, SessionContext, SlotStatus, StorageEngine, Transaction, VerifyFailure,
+        VerifyReport, MAX_STATEMENT_BYTES,
     };
 }
 

@@ -321,3 +321,87 @@ fn sync_commit_is_the_default_and_can_be_turned_off() {
         );
     }
 }
+
+/// Sessions that are not threads: a `SessionContext` owns its transaction,
+/// which any thread may continue once it has entered the context. Two
+/// sessions interleaved on one thread stay apart; a session's transaction
+/// begun on one thread commits on another; `end_session` rolls back what a
+/// session left open; the thread's own transaction is untouched by it all;
+/// and a conflict between sessions is refused as between threads.
+#[test]
+fn session_contexts_carry_transactions_across_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Arc::new(engine(dir.path()));
+    let a = s.new_session();
+    let b = s.new_session();
+
+    // The thread's own transaction, open around everything below.
+    s.begin_transaction().unwrap();
+    s.insert_tuple("acct", row(100, 0)).unwrap();
+    {
+        let _in = s.enter(&a);
+        assert!(
+            !s.in_transaction(),
+            "a session starts without a transaction"
+        );
+        s.begin_transaction().unwrap();
+        s.insert_tuple("acct", row(1, 10)).unwrap();
+    }
+    {
+        let _in = s.enter(&b);
+        s.begin_transaction().unwrap();
+        s.insert_tuple("acct", row(2, 20)).unwrap();
+        assert!(s.get_by_pk("acct", &Value::Int8(1)).unwrap().is_none());
+        assert!(s.get_by_pk("acct", &Value::Int8(100)).unwrap().is_none());
+    }
+    assert!(
+        s.in_transaction(),
+        "the thread's own transaction is still open"
+    );
+    assert!(s.session_in_transaction(&a) && s.session_in_transaction(&b));
+
+    // Session a commits on another thread.
+    std::thread::scope(|t| {
+        t.spawn(|| {
+            let _in = s.enter(&a);
+            assert!(s.in_transaction());
+            assert!(s.get_by_pk("acct", &Value::Int8(1)).unwrap().is_some());
+            s.commit().unwrap();
+        });
+    });
+    assert!(!s.session_in_transaction(&a));
+    // Session b goes away: rolled back.
+    assert!(s.end_session(b));
+    s.commit().unwrap();
+    let ids: Vec<i64> = s
+        .scan_table("acct")
+        .unwrap()
+        .into_iter()
+        .map(|r| match r.values[0] {
+            Value::Int8(i) => i,
+            ref v => panic!("{v:?}"),
+        })
+        .collect();
+    assert_eq!(ids, vec![1, 100]);
+
+    // Lost update between two sessions: the second commit is refused.
+    let (c, d) = (s.new_session(), s.new_session());
+    for ctx in [&c, &d] {
+        let _in = s.enter(ctx);
+        s.begin_transaction().unwrap();
+        let bal = s.get_by_pk("acct", &Value::Int8(1)).unwrap().unwrap();
+        let Value::Int8(n) = bal.values[1] else {
+            panic!("{bal:?}")
+        };
+        s.update_tuple("acct", row(1, n + 1)).unwrap();
+    }
+    {
+        let _in = s.enter(&c);
+        s.commit().unwrap();
+    }
+    let entered = s.enter(&d);
+    assert!(matches!(s.commit(), Err(Error::Conflict(_))));
+    drop(entered);
+    let bal = s.get_by_pk("acct", &Value::Int8(1)).unwrap().unwrap();
+    assert_eq!(bal.values[1], Value::Int8(11));
+}

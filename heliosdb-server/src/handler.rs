@@ -1,18 +1,20 @@
 //! One connection's handlers: the pgwire handlers for the simple and
-//! extended query protocols and authentication, and the session thread its
-//! SQL runs on (engine transactions belong to a thread, so every statement
-//! of a connection runs on the same one, never on the async runtime).
+//! extended query protocols and authentication, and the session its SQL
+//! runs in: an engine [`SessionContext`] (its transaction and audit
+//! identity) whose statements run on the server's statement pool, never on
+//! the async runtime and never on a thread of the connection's own.
 
 use std::cell::Cell;
 use std::collections::BTreeSet;
 use std::fmt::Debug;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{mpsc, Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::{stream, Sink};
-use heliosdb_core::{DataType, StorageEngine, Value};
+use heliosdb_core::{DataType, SessionContext, StorageEngine, Value};
 use heliosdb_sql::copy::{CopyCommand, CopyError, CopyErrorKind, CopyIn, ServerStatement};
 use heliosdb_sql::{
     coerce, text_of, ColumnInfo, QueryResult, Session, SessionSettings, SqlError, SqlShared,
@@ -34,46 +36,95 @@ use pgwire::messages::copy::{CopyData, CopyDone, CopyOutResponse};
 use pgwire::messages::data::DataRow;
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 use pgwire::types::format::FormatOptions;
-use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use zeroize::Zeroizing;
 
 use crate::scram::ScramStartup;
 use crate::users;
 
-/// Name of the session threads (the panic hook recognises them).
-pub(crate) const SESSION_THREAD: &str = "heliosdb-conn";
+/// Name of the statement pool's threads (the panic hook recognises them).
+pub(crate) const SESSION_THREAD: &str = "heliosdb-stmt";
 
-/// A statement's work, run on the session thread.
-type Job = Box<dyn for<'a, 'e> FnOnce(&'a mut Session<'e>) + Send>;
+/// How long an idle statement thread waits for work before it ends.
+const STATEMENT_THREAD_KEEP_ALIVE: Duration = Duration::from_secs(10);
 
-/// The connection's SQL session: a thread of its own, started by the first
-/// statement (after authentication, so a client that never logs in costs
-/// no thread), with [`heliosdb_sql::limits::STACK_SIZE`] of stack for
-/// statements at the SQL layer's depth limits. Each call runs there, so the
-/// engine transaction it may hold — which belongs to the calling thread —
-/// always runs on that one thread, never on the shared runtime. The thread
-/// ends when the connection does, rolling back an open transaction.
+/// The threads statements run on, shared by every connection: a thread
+/// per statement *running*, not per connection. Threads start on demand
+/// (up to `max_connections`, so a statement never waits for another
+/// session's — a COPY TO held up by a slow client included) and end after
+/// [`STATEMENT_THREAD_KEEP_ALIVE`] idle, so a thousand idle connections
+/// hold no thread. Each has [`heliosdb_sql::limits::STACK_SIZE`] of stack
+/// for statements at the SQL layer's depth limits.
+///
+/// It is tokio's blocking pool, on a runtime of the server's own (the
+/// runtime the server is called on may have any stack size).
+pub(crate) struct StatementPool {
+    rt: Option<tokio::runtime::Runtime>,
+}
+
+impl std::fmt::Debug for StatementPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StatementPool").finish_non_exhaustive()
+    }
+}
+
+impl StatementPool {
+    /// A pool of at most `max_threads` statement threads.
+    pub(crate) fn new(max_threads: usize) -> std::io::Result<Self> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .max_blocking_threads(max_threads.max(1))
+            .thread_keep_alive(STATEMENT_THREAD_KEEP_ALIVE)
+            .thread_stack_size(heliosdb_sql::limits::STACK_SIZE)
+            .thread_name(SESSION_THREAD)
+            .build()?;
+        Ok(StatementPool { rt: Some(rt) })
+    }
+
+    /// Runs `f` on a statement thread and waits for it; `None` when it
+    /// panicked or the pool is shutting down.
+    async fn run<R: Send + 'static>(&self, f: impl FnOnce() -> R + Send + 'static) -> Option<R> {
+        let rt = self.rt.as_ref()?;
+        rt.spawn_blocking(f).await.ok()
+    }
+}
+
+impl Drop for StatementPool {
+    fn drop(&mut self) {
+        // May be dropped on an async runtime (the last connection's task):
+        // no waiting there. Statements still running finish on their own.
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// The connection's SQL session, created by the first statement (after
+/// authentication, so a client that never logs in costs nothing here). Its
+/// engine transaction lives in its [`SessionContext`], which each statement
+/// enters on whichever statement thread runs it; between statements the
+/// session holds no thread. The connection's statements run one at a time
+/// (the message loop awaits each). Closing rolls back an open transaction.
 #[derive(Debug)]
 pub(crate) struct Worker {
-    /// `None` once closed, or when the thread could not start.
-    jobs: Mutex<Option<mpsc::Sender<Job>>>,
-    /// The session thread's engine transaction is open.
+    /// `None` once closed (or after a statement panicked).
+    state: Arc<Mutex<Option<SessionState>>>,
+    pool: Arc<StatementPool>,
+    /// The session's engine transaction is open.
     in_txn: Arc<AtomicBool>,
-    /// Completes when the thread has ended (and rolled back).
-    done: Mutex<Option<oneshot::Receiver<()>>>,
 }
 
 thread_local! {
-    /// Set by a job on the session thread whose statement failed inside the
-    /// client's transaction without going through `Session::execute` (a
-    /// COPY FROM that had joined it): the transaction is now aborted, as
-    /// after any failed statement.
+    /// Set by a job whose statement failed inside the client's transaction
+    /// without going through `Session::execute` (a COPY FROM that had
+    /// joined it): the transaction is now aborted, as after any failed
+    /// statement. Taken on the same thread right after the job.
     static ABORT_TRANSACTION: Cell<bool> = const { Cell::new(false) };
     /// Set by `DISCARD ALL`: the session's settings return to the server's.
     static RESET_SETTINGS: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Everything the session thread starts with.
+/// Everything a session starts with.
 struct SessionStart {
     engine: Arc<StorageEngine>,
     shared: Arc<SqlShared>,
@@ -84,30 +135,57 @@ struct SessionStart {
     settings: SessionSettings,
 }
 
+/// A session between statements.
+#[derive(Debug)]
+struct SessionState {
+    engine: Arc<StorageEngine>,
+    shared: Arc<SqlShared>,
+    db: String,
+    user: String,
+    /// Its transaction and audit identity.
+    context: SessionContext,
+    settings: SessionSettings,
+    /// Settings `DISCARD ALL` returns to.
+    defaults: SessionSettings,
+    /// The open transaction has failed (only ROLLBACK is accepted).
+    failed: bool,
+}
+
+impl std::fmt::Debug for SessionStart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionStart")
+            .field("db", &self.db)
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Worker {
-    fn start(start: SessionStart) -> Self {
-        let (tx, rx) = mpsc::channel::<Job>();
-        let (done_tx, done_rx) = oneshot::channel();
-        let in_txn = Arc::new(AtomicBool::new(false));
-        let flag = in_txn.clone();
-        let spawned = std::thread::Builder::new()
-            .name(SESSION_THREAD.into())
-            .stack_size(heliosdb_sql::limits::STACK_SIZE)
-            .spawn(move || {
-                session_thread(start, &rx, &flag);
-                let _ = done_tx.send(());
-            });
-        let jobs = match spawned {
-            Ok(_) => Some(tx),
-            Err(e) => {
-                tracing::error!("cannot start a session thread: {e}");
-                None
-            }
-        };
+    fn start(start: SessionStart, pool: Arc<StatementPool>) -> Self {
+        let SessionStart {
+            engine,
+            shared,
+            db,
+            user,
+            peer,
+            settings,
+        } = start;
+        // Audit events of this session (one per statement) name its user
+        // and client.
+        let context = engine.new_session().with_identity(user.clone(), Some(peer));
         Worker {
-            jobs: Mutex::new(jobs),
-            in_txn,
-            done: Mutex::new(Some(done_rx)),
+            state: Arc::new(Mutex::new(Some(SessionState {
+                engine,
+                shared,
+                db,
+                user,
+                context,
+                defaults: settings.clone(),
+                settings,
+                failed: false,
+            }))),
+            pool,
+            in_txn: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -115,92 +193,83 @@ impl Worker {
         &self,
         f: impl for<'a, 'e> FnOnce(&'a mut Session<'e>) -> R + Send + 'static,
     ) -> PgWireResult<R> {
-        let (tx, rx) = oneshot::channel();
+        let state = self.state.clone();
         let in_txn = self.in_txn.clone();
-        let job: Job = Box::new(move |session| {
-            let r = f(session);
-            // Before the answer: the message loop reads the flag as soon
-            // as the answer is out (the idle-in-transaction timer).
-            in_txn.store(session.in_transaction(), Ordering::Relaxed);
-            let _ = tx.send(r);
-        });
-        let sent = self
-            .jobs
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
-            .map(|jobs| jobs.send(job).is_ok());
-        match sent {
-            Some(true) => {}
-            Some(false) => return Err(fatal("XX000", "the session has ended")),
-            None => return Err(fatal("53000", "could not start a session thread")),
-        }
-        // The job's sender is dropped unsent only when the statement panicked
-        // (the thread then ends the session).
-        rx.await.map_err(|_| {
-            fatal(
+        match self.pool.run(move || run_job(&state, &in_txn, f)).await {
+            Some(Ok(Some(r))) => Ok(r),
+            Some(Ok(None)) => Err(fatal(
                 "XX000",
                 "internal error: the statement panicked; the session is closed",
-            )
-        })
+            )),
+            Some(Err(Ended)) => Err(fatal("XX000", "the session has ended")),
+            None => Err(fatal("57P01", "the server is shutting down")),
+        }
     }
 
-    /// Ends the session thread and waits until it has rolled back.
+    /// Ends the session: rolls back its open transaction (on a statement
+    /// thread: dropping tables it created is storage work) and waits.
     async fn close(&self) {
-        self.jobs
+        let state = self
+            .state
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        let done = self
-            .done
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(done) = done {
-            let _ = done.await;
+        if let Some(st) = state {
+            let in_txn = self.in_txn.clone();
+            self.pool
+                .run(move || {
+                    st.engine.end_session(st.context);
+                    in_txn.store(false, Ordering::Relaxed);
+                })
+                .await;
         }
     }
 }
 
-/// The session thread: runs jobs until the connection closes (or a job
-/// panics), then rolls back what is still open.
-fn session_thread(start: SessionStart, jobs: &mpsc::Receiver<Job>, in_txn: &AtomicBool) {
-    let SessionStart {
-        engine,
-        shared,
-        db,
-        user,
-        peer,
-        mut settings,
-    } = start;
-    // Audit events of this session (one per statement) name its user and
-    // client; the thread is the session's.
-    heliosdb_core::audit::set_audit_user(Some(user.clone()), Some(peer));
-    let defaults = settings.clone();
-    let mut failed = false;
-    while let Ok(job) = jobs.recv() {
-        let mut session = Session::new(&engine, &shared)
-            .with_identity(&db, &user)
-            .with_failed(failed)
-            .with_settings(settings);
+/// The session was closed before the statement ran.
+#[derive(Debug)]
+struct Ended;
+
+/// Runs one statement's work inside the session, on the calling (statement)
+/// thread: `Ok(None)` when it panicked (the session is then over).
+fn run_job<R>(
+    state: &Mutex<Option<SessionState>>,
+    in_txn: &AtomicBool,
+    job: impl for<'a, 'e> FnOnce(&'a mut Session<'e>) -> R,
+) -> Result<Option<R>, Ended> {
+    let mut guard = state.lock().unwrap_or_else(PoisonError::into_inner);
+    let st = guard.as_mut().ok_or(Ended)?;
+    let ran = {
+        let _entered = st.engine.enter(&st.context);
+        let mut session = Session::new(&st.engine, &st.shared)
+            .with_identity(&st.db, &st.user)
+            .with_failed(st.failed)
+            .with_settings(st.settings.clone());
         // A panic is contained to this session: its client gets an error
         // and loses the connection, the server keeps serving.
         let ran = catch_unwind(AssertUnwindSafe(|| job(&mut session)));
-        failed = session.is_failed() || ABORT_TRANSACTION.take();
-        settings = if RESET_SETTINGS.take() {
-            defaults.clone()
+        st.failed = session.is_failed() || ABORT_TRANSACTION.take();
+        st.settings = if RESET_SETTINGS.take() {
+            st.defaults.clone()
         } else {
             session.settings()
         };
-        if ran.is_err() {
-            break;
+        ran
+    };
+    // Before the answer: the message loop reads the flag as soon as the
+    // answer is out (the idle-in-transaction timer).
+    in_txn.store(
+        st.engine.session_in_transaction(&st.context),
+        Ordering::Relaxed,
+    );
+    if ran.is_err() {
+        // The session ends with the panic; what it had open rolls back.
+        if let Some(st) = guard.take() {
+            st.engine.end_session(st.context);
         }
+        in_txn.store(false, Ordering::Relaxed);
     }
-    // The client went away: its open transaction rolls back.
-    if engine.in_transaction() {
-        let _ = engine.rollback();
-    }
-    in_txn.store(false, Ordering::Relaxed);
+    Ok(ran.ok())
 }
 
 fn fatal(code: &str, msg: &str) -> PgWireError {
@@ -408,6 +477,8 @@ pub(crate) struct Conn {
     /// Settings a new session starts with (`statement_timeout`).
     settings: SessionSettings,
     worker: OnceLock<Worker>,
+    /// The statement threads (shared by all connections).
+    pool: Arc<StatementPool>,
     /// The COPY FROM in progress (taken out while a job works on it).
     copy_in: Mutex<Option<CopyIn>>,
     /// COPY FROM data received and not yet handed to the session thread.
@@ -689,14 +760,17 @@ impl Conn {
                 .get(METADATA_DATABASE)
                 .cloned()
                 .unwrap_or_else(|| user.clone());
-            Worker::start(SessionStart {
-                engine: self.engine.clone(),
-                shared: self.shared.clone(),
-                db,
-                user,
-                peer: client.socket_addr().ip().to_string(),
-                settings: self.settings.clone(),
-            })
+            Worker::start(
+                SessionStart {
+                    engine: self.engine.clone(),
+                    shared: self.shared.clone(),
+                    db,
+                    user,
+                    peer: client.socket_addr().ip().to_string(),
+                    settings: self.settings.clone(),
+                },
+                self.pool.clone(),
+            )
         })
     }
 
@@ -1049,6 +1123,8 @@ pub(crate) struct ConnSetup {
     pub sessions: Arc<Semaphore>,
     /// Settings every session starts with.
     pub settings: SessionSettings,
+    /// The statement threads.
+    pub pool: Arc<StatementPool>,
 }
 
 impl ConnSetup {
@@ -1058,6 +1134,7 @@ impl ConnSetup {
             shared: self.shared.clone(),
             settings: self.settings.clone(),
             worker: OnceLock::new(),
+            pool: self.pool.clone(),
             copy_in: Mutex::new(None),
             copy_buf: Mutex::new(Vec::new()),
             named: Mutex::new(Named::default()),

@@ -8,10 +8,12 @@
 //! - No default users: [`serve`] refuses to start without one.
 //! - With `ssl_enabled`, plaintext connections are refused at startup.
 //! - Binds where the configuration says (127.0.0.1 by default).
-//! - Each session's engine calls run on its own thread (engine
-//!   transactions are per thread), never on the async runtime; that thread
-//!   starts with the session's first statement, after authentication, and
-//!   has the stack the SQL layer's depth limits need.
+//! - A connection holds no thread. Its session (engine transaction and
+//!   audit identity, a `heliosdb_core::SessionContext`) is created by its
+//!   first statement, after authentication; each statement runs on a
+//!   thread of the server's statement pool (started on demand, at most
+//!   `max_connections`, ended after 10 s idle), never on the async runtime,
+//!   with the stack the SQL layer's depth limits need.
 //! - Before authentication a client costs a task and at most
 //!   [`PRE_AUTH_READ_LIMIT`] bytes of input, for at most
 //!   `authentication_timeout`; at most `max_connections` sessions exist.
@@ -144,6 +146,9 @@ impl Server {
                 mock_secret,
                 sessions: Arc::new(Semaphore::new(config.max_connections as usize)),
                 settings: SessionSettings::with_statement_timeout(config.statement_timeout),
+                pool: Arc::new(handler::StatementPool::new(
+                    config.max_connections as usize,
+                )?),
             },
             tls,
             limits: conn::ConnLimits {
