@@ -143,6 +143,35 @@ pub(crate) fn create_table(ct: &mut CreateTable) -> Result<PendingMeta> {
             )));
         }
     }
+    // A column-level `REFERENCES t (c)` becomes the table-level FOREIGN KEY
+    // GlueSQL knows (PostgreSQL treats the two alike).
+    for col in &mut ct.columns {
+        let mut opts = Vec::with_capacity(col.options.len());
+        for o in std::mem::take(&mut col.options) {
+            match o.option {
+                ColumnOption::ForeignKey {
+                    foreign_table,
+                    referred_columns,
+                    on_delete,
+                    on_update,
+                    characteristics,
+                } => ct.constraints.push(TableConstraint::ForeignKey {
+                    name: o.name,
+                    columns: vec![col.name.clone()],
+                    foreign_table,
+                    referred_columns,
+                    on_delete,
+                    on_update,
+                    characteristics,
+                }),
+                option => opts.push(ColumnOptionDef {
+                    name: o.name,
+                    option,
+                }),
+            }
+        }
+        col.options = opts;
+    }
     // A single-column table-level PRIMARY KEY becomes the column option GlueSQL knows.
     let mut keep = Vec::new();
     for c in std::mem::take(&mut ct.constraints) {

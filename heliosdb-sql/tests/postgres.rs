@@ -846,3 +846,34 @@ fn group_by_position_now_floats_and_create_table_as() {
         );
     });
 }
+
+/// A column-level `REFERENCES` is the table-level FOREIGN KEY (as in
+/// PostgreSQL): enforced on insert (23503) and on deleting the parent, and
+/// listed in `information_schema.table_constraints`.
+#[test]
+fn column_level_references_are_foreign_keys() {
+    with_session(|s| {
+        run(s, "CREATE TABLE parent (id INT PRIMARY KEY)");
+        run(
+            s,
+            "CREATE TABLE child (id INT PRIMARY KEY, \
+             pid INT CONSTRAINT child_pid_fkey REFERENCES parent (id) ON DELETE NO ACTION)",
+        );
+        assert_eq!(fail(s, "INSERT INTO child VALUES (1, 9)").0, "23503");
+        run(s, "INSERT INTO parent VALUES (9)");
+        run(s, "INSERT INTO child VALUES (1, 9)");
+        assert_eq!(fail(s, "DELETE FROM parent WHERE id = 9").0, "23503");
+        let r = run(
+            s,
+            "SELECT constraint_type FROM information_schema.table_constraints \
+             WHERE table_name = 'child' ORDER BY constraint_type",
+        );
+        assert_eq!(
+            text(&r),
+            vec![
+                vec!["FOREIGN KEY".to_string()],
+                vec!["PRIMARY KEY".to_string()]
+            ]
+        );
+    });
+}
