@@ -414,7 +414,6 @@ fn unguarded(
             ManagedIdentityCredentialOptions {
                 user_assigned_id: s.client_id.clone().map(UserAssignedId::ClientId),
                 client_options: client_options.clone(),
-                ..Default::default()
             },
         ))?)
     };

@@ -285,7 +285,7 @@ fn msi(st: &mut State, query: &str, headers: &BTreeMap<String, String>) -> Respo
         return msi_error(400, "Unsupported api-version.");
     }
     let resource = q.get("resource").cloned().unwrap_or_default();
-    if !st.entra.resources.iter().any(|r| *r == resource) {
+    if !st.entra.resources.contains(&resource) {
         return msi_error(400, &format!("The resource {resource} is not known."));
     }
     let principal = match (q.get("client_id"), &st.entra.system_identity) {

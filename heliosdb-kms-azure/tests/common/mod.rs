@@ -21,7 +21,9 @@
 //! `A256GCM` only — the HSM draws the IV, answers `iv` and `tag`, and on
 //! decrypt verifies tag and `aad` (400 `BadParameter` when they do not
 //! verify) — and RSA keys refuse `A256GCM` (400 `BadParameter`), as the
-//! service does. The challenge's resource can be set (Managed HSM answers
+//! service does. (Microsoft documents the operation, not the wording of
+//! these refusals: the status and the `BadParameter` code follow how Key
+//! Vault refuses a ciphertext it cannot decrypt; the messages are ours.) The challenge's resource can be set (Managed HSM answers
 //! `https://managedhsm.azure.net`; sovereign clouds their own).
 //!
 //! The same listener is also a local Entra ID (`entra` module): the token
@@ -57,7 +59,7 @@ pub const KEY_VAULT_RESOURCE: &str = "https://vault.azure.net";
 pub const MANAGED_HSM_RESOURCE: &str = "https://managedhsm.azure.net";
 
 enum Material {
-    Rsa(RsaPrivateKey),
+    Rsa(Box<RsaPrivateKey>),
     /// An `oct-HSM` AES-256 key.
     Oct([u8; 32]),
 }
@@ -462,7 +464,9 @@ fn new_version_id() -> String {
 fn new_version() -> Version {
     Version {
         id: new_version_id(),
-        material: Material::Rsa(RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap()),
+        material: Material::Rsa(Box::new(
+            RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap(),
+        )),
         enabled: true,
     }
 }
@@ -801,7 +805,7 @@ fn get_key(st: &State, vault: &str, name: &str, version: Option<&str>) -> (u16, 
             );
         }
     };
-    let public = RsaPublicKey::from(private);
+    let public = RsaPublicKey::from(&**private);
     let kty = key.kty.clone().unwrap_or_else(|| "RSA".into());
     let key_ops = key.key_ops.clone().unwrap_or_else(|| {
         [
@@ -894,7 +898,7 @@ fn key_op(
                 );
             }
             if matches!(op, "wrapkey" | "encrypt") {
-                let public = RsaPublicKey::from(private);
+                let public = RsaPublicKey::from(&**private);
                 match public.encrypt(&mut rand::thread_rng(), Oaep::new::<sha2::Sha256>(), &value) {
                     Ok(ct) => json!({"value": b64(&ct)}),
                     Err(_) => {
