@@ -377,6 +377,8 @@ impl AzureKeyVaultSource {
 
     /// A source that authenticates with `credential` instead of the one the
     /// options choose (options `credential`/`access_token_env` are ignored).
+    /// It is still asked only for the Key Vault and Managed HSM scopes of
+    /// the configured cloud (option `cloud`, else the vault's host).
     ///
     /// # Errors
     /// As [`AzureKeyVaultSource::new`].
