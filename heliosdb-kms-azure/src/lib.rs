@@ -3,8 +3,12 @@
 //! An RSA key in Key Vault (or Managed HSM) is the key-encryption key: the
 //! database's root key, generated locally, is wrapped with Key Vault's
 //! `wrapKey` (RSA-OAEP-256) and unwrapped with `unwrapKey`, so one request
-//! opens a database. The client is the official Azure SDK for Rust
-//! (`azure_security_keyvault_keys`, credentials from `azure_identity`).
+//! opens a database. A Managed HSM `oct-HSM` (AES-256) key instead seals the
+//! root key with `encrypt`/`decrypt` and `A256GCM`, the keyring's AAD bound
+//! natively by GCM (see the `mhsm` module): the algorithm follows the key
+//! type found when the slot is made, and the slot records it. The client is
+//! the official Azure SDK for Rust (`azure_security_keyvault_keys`,
+//! credentials from `azure_identity`).
 //!
 //! # Version pinning
 //!
@@ -36,7 +40,9 @@
 //! the public key could make a blob that unwraps to a root key of their
 //! choosing. That does not let them read a database, because the data keys
 //! are sealed under the real root key with AES-256-GCM in the keyring and do
-//! not open under a substituted one (the open fails).
+//! not open under a substituted one (the open fails). A Managed HSM
+//! `oct-HSM` key removes the weakness: only the HSM can make a blob whose
+//! GCM tag verifies, and its slots refuse RSA-format blobs.
 //!
 //! # Configuration
 //!
@@ -51,10 +57,30 @@
 //! - `ca_file`: a PEM file of CA certificates trusted in addition to the
 //!   system's (TLS-intercepting proxies, private endpoints, tests).
 //! - `credential`: `default` (the first that works of: a service principal
-//!   from `AZURE_TENANT_ID`/`AZURE_CLIENT_ID`/`AZURE_CLIENT_SECRET`, workload
-//!   identity from `AZURE_FEDERATED_TOKEN_FILE`, the Azure CLI / Azure
-//!   Developer CLI login, managed identity), or one of `client_secret`,
-//!   `workload_identity`, `developer_tools`, `managed_identity`.
+//!   from `AZURE_TENANT_ID`/`AZURE_CLIENT_ID` with `AZURE_CLIENT_SECRET` or
+//!   a certificate (`certificate_file` / `AZURE_CLIENT_CERTIFICATE_PATH`),
+//!   workload identity from `AZURE_FEDERATED_TOKEN_FILE`, the Azure CLI /
+//!   Azure Developer CLI login, managed identity), or one of
+//!   `client_secret`, `client_certificate`, `workload_identity`,
+//!   `developer_tools`, `managed_identity`.
+//! - `client_id`: the application (client) id of a service principal or of
+//!   workload identity, or the client id of a user-assigned managed
+//!   identity (without it, managed identity is the system-assigned one).
+//!   `tenant_id`: the directory (tenant). Both default to `AZURE_CLIENT_ID`
+//!   and `AZURE_TENANT_ID` where the SDK reads them.
+//! - `certificate_file` (`credential = "client_certificate"`): a PEM file
+//!   with the service principal's certificate and its RSA private key
+//!   (PKCS#8 or PKCS#1). The client assertion is signed locally (RS256,
+//!   SHA-1 thumbprint `x5t`); the key never leaves the process.
+//! - `cloud`: `public`, `usgov` or `china` (or the Azure CLI's names
+//!   `AzureCloud`, `AzureUSGovernment`, `AzureChinaCloud`); by default the
+//!   vault's host tells (`*.vault.usgovcloudapi.net`, `*.vault.azure.cn`),
+//!   else public. It picks the login authority and the only token scopes
+//!   ever requested: that cloud's Key Vault and Managed HSM resources (a
+//!   challenge asking for another is refused).
+//! - `authority_host`: `https://<login host>` replacing the cloud's login
+//!   authority (a private or proxied Entra ID endpoint); the Key Vault
+//!   resource still follows `cloud`.
 //! - `access_token_env`: the name of an environment variable that holds an
 //!   already-issued bearer token (e.g. from `az account get-access-token
 //!   --resource https://vault.azure.net`), read at each request; for short
@@ -75,24 +101,23 @@
 //!
 //! Errors are sorted: 401/403 and credential failures are access denied,
 //! 404 (`KeyNotFound`) not found, a blob the key cannot unwrap (400
-//! `BadParameter` on UnwrapKey) or a key that is not an RSA wrapping key
-//! wrong key, a disabled key version (403 "not allowed on a disabled key")
+//! `BadParameter` on UnwrapKey, or on Decrypt when the GCM tag or AAD does
+//! not verify) or a key that is neither an RSA wrapping key nor an
+//! `oct-HSM` key wrong key, a disabled key version (403 "not allowed on a disabled key")
 //! or a deleted-but-recoverable key (409) key unusable, any other 4xx
 //! invalid request, connection failures, timeouts, 408/429/5xx unavailable.
 //! Messages name the vault and key, never a token.
 
-use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use azure_core::credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions};
+use azure_core::credentials::TokenCredential;
 use azure_core::error::ErrorKind;
 use azure_core::http::{ClientOptions, ExponentialRetryOptions, RetryOptions, Transport};
 use azure_security_keyvault_keys::models::{
-    EncryptionAlgorithm, KeyClientGetKeyOptions, KeyOperationParameters, KeyType,
+    EncryptionAlgorithm, KeyClientGetKeyOptions, KeyOperationParameters,
 };
 use azure_security_keyvault_keys::{KeyClient, KeyClientOptions, ResourceExt as _, ResourceId};
 use heliosdb_keys::{
@@ -103,18 +128,32 @@ use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 use zeroize::Zeroizing;
 
+// Credentials (managed identity, client certificate, sovereign clouds) and
+// Managed HSM AES-GCM wrapping live in their own modules.
+mod credential;
+mod mhsm;
+
+use mhsm::WrapAlgorithm;
+pub use mhsm::{ALGORITHM_OPTION, BLOB_FORMAT_A256GCM};
+
 /// Provider name in configuration and in key headers.
 pub const PROVIDER: &str = "azure";
 
 /// Options this provider understands.
-pub const OPTIONS: [&str; 7] = [
+pub const OPTIONS: [&str; 12] = [
     "vault_url",
     "timeout_secs",
     "max_attempts",
     "ca_file",
+    "verify_challenge_resource",
+    // credential::OPTIONS:
     "credential",
     "access_token_env",
-    "verify_challenge_resource",
+    "cloud",
+    "authority_host",
+    "tenant_id",
+    "client_id",
+    "certificate_file",
 ];
 
 /// Format byte that opens every wrapped blob of this crate.
@@ -140,18 +179,6 @@ fn build_source(spec: &KmsSpec) -> Result<Arc<dyn KeySource>> {
     Ok(Arc::new(AzureKeyVaultSource::new(spec)?))
 }
 
-/// Which credential signs the requests.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum CredentialChoice {
-    Default,
-    ClientSecret,
-    WorkloadIdentity,
-    DeveloperTools,
-    ManagedIdentity,
-    /// A bearer token read from this environment variable.
-    TokenEnv(String),
-}
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Settings {
     /// `https://vault.example` without a trailing slash.
@@ -163,7 +190,7 @@ struct Settings {
     timeout: Duration,
     max_attempts: u32,
     ca_file: Option<String>,
-    credential: CredentialChoice,
+    credential: credential::CredentialSettings,
     verify_challenge_resource: bool,
 }
 
@@ -284,26 +311,7 @@ impl Settings {
             (vault, key_id.to_string(), None)
         };
         let num = |name: &str, default: u64, max: u64| spec.number_option(name, default, max);
-        let credential = match (opt("credential").as_deref(), opt("access_token_env")) {
-            (Some(_), Some(_)) => {
-                return Err(bad(
-                    "options 'credential' and 'access_token_env' exclude each other",
-                ))
-            }
-            (None, Some(var)) if !var.is_empty() => CredentialChoice::TokenEnv(var),
-            (None, Some(_)) => return Err(bad("option 'access_token_env' is empty")),
-            (None | Some("default"), None) => CredentialChoice::Default,
-            (Some("client_secret"), None) => CredentialChoice::ClientSecret,
-            (Some("workload_identity"), None) => CredentialChoice::WorkloadIdentity,
-            (Some("developer_tools"), None) => CredentialChoice::DeveloperTools,
-            (Some("managed_identity"), None) => CredentialChoice::ManagedIdentity,
-            (Some(other), None) => {
-                return Err(bad(format!(
-                    "option 'credential' is one of default, client_secret, workload_identity, \
-                     developer_tools, managed_identity; got {other:?}"
-                )))
-            }
-        };
+        let credential = credential::CredentialSettings::parse(spec, &vault_url)?;
         let verify_challenge_resource = match opt("verify_challenge_resource").as_deref() {
             None | Some("true") => true,
             Some("false") => false,
@@ -329,141 +337,6 @@ impl Settings {
     fn key_url(&self) -> String {
         format!("{}/keys/{}", self.vault_url, self.name)
     }
-
-    /// Options a slot records: none. The key URL (the slot's key id) is the
-    /// identity; the CA file and the challenge check are trust settings and
-    /// credentials belong to the machine, so all of them come from whoever
-    /// opens the database.
-    fn stored_options(&self) -> BTreeMap<String, String> {
-        BTreeMap::new()
-    }
-}
-
-/// A bearer token from an environment variable, read at each request.
-struct EnvTokenCredential {
-    var: String,
-}
-
-impl fmt::Debug for EnvTokenCredential {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EnvTokenCredential")
-            .field("var", &self.var)
-            .finish_non_exhaustive()
-    }
-}
-
-#[async_trait]
-impl TokenCredential for EnvTokenCredential {
-    async fn get_token(
-        &self,
-        _scopes: &[&str],
-        _options: Option<TokenRequestOptions<'_>>,
-    ) -> azure_core::Result<AccessToken> {
-        match std::env::var(&self.var) {
-            Ok(t) if !t.trim().is_empty() => Ok(AccessToken::new(
-                Secret::new(t.trim().to_string()),
-                // Unknown expiry: a short one so that a refreshed variable is
-                // picked up soon.
-                azure_core::time::OffsetDateTime::now_utc()
-                    + azure_core::time::Duration::minutes(5),
-            )),
-            _ => Err(azure_core::Error::with_message(
-                ErrorKind::Credential,
-                format!(
-                    "environment variable {} (option access_token_env) is not set",
-                    self.var
-                ),
-            )),
-        }
-    }
-}
-
-/// Tries credentials in order and keeps the first that issues a token.
-struct ChainCredential {
-    sources: Vec<(&'static str, Arc<dyn TokenCredential>)>,
-    chosen: AtomicUsize,
-}
-
-impl fmt::Debug for ChainCredential {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names: Vec<&str> = self.sources.iter().map(|(n, _)| *n).collect();
-        f.debug_struct("ChainCredential")
-            .field("sources", &names)
-            .finish_non_exhaustive()
-    }
-}
-
-#[async_trait]
-impl TokenCredential for ChainCredential {
-    async fn get_token(
-        &self,
-        scopes: &[&str],
-        options: Option<TokenRequestOptions<'_>>,
-    ) -> azure_core::Result<AccessToken> {
-        let chosen = self.chosen.load(Ordering::Relaxed);
-        if let Some((_, c)) = self.sources.get(chosen) {
-            return c.get_token(scopes, options).await;
-        }
-        let mut failures = Vec::new();
-        for (i, (name, c)) in self.sources.iter().enumerate() {
-            match c.get_token(scopes, options.clone()).await {
-                Ok(t) => {
-                    self.chosen.store(i, Ordering::Relaxed);
-                    return Ok(t);
-                }
-                Err(e) => failures.push(format!("{name}: {e}")),
-            }
-        }
-        Err(azure_core::Error::with_message(
-            ErrorKind::Credential,
-            format!("no credential worked ({})", failures.join("; ")),
-        ))
-    }
-}
-
-fn credential(choice: &CredentialChoice) -> azure_core::Result<Arc<dyn TokenCredential>> {
-    use azure_identity::{
-        ClientSecretCredential, DeveloperToolsCredential, ManagedIdentityCredential,
-        WorkloadIdentityCredential,
-    };
-    let client_secret = || -> azure_core::Result<Arc<dyn TokenCredential>> {
-        let var = |n: &str| {
-            std::env::var(n).map_err(|_| {
-                azure_core::Error::with_message(ErrorKind::Credential, format!("{n} is not set"))
-            })
-        };
-        let tenant = var("AZURE_TENANT_ID")?;
-        let client = var("AZURE_CLIENT_ID")?;
-        let secret = Secret::new(var("AZURE_CLIENT_SECRET")?);
-        Ok(ClientSecretCredential::new(&tenant, client, secret, None)?)
-    };
-    Ok(match choice {
-        CredentialChoice::TokenEnv(var) => Arc::new(EnvTokenCredential { var: var.clone() }),
-        CredentialChoice::ClientSecret => client_secret()?,
-        CredentialChoice::WorkloadIdentity => WorkloadIdentityCredential::new(None)?,
-        CredentialChoice::DeveloperTools => DeveloperToolsCredential::new(None)?,
-        CredentialChoice::ManagedIdentity => ManagedIdentityCredential::new(None)?,
-        CredentialChoice::Default => {
-            // azure_identity 1.0 has no DefaultAzureCredential: this is its
-            // order, with managed identity last so that a workstation does
-            // not wait on the instance metadata endpoint.
-            let mut sources: Vec<(&'static str, Arc<dyn TokenCredential>)> = Vec::new();
-            if std::env::var_os("AZURE_CLIENT_SECRET").is_some() {
-                sources.push(("client_secret", client_secret()?));
-            }
-            if std::env::var_os("AZURE_FEDERATED_TOKEN_FILE").is_some() {
-                sources.push(("workload_identity", WorkloadIdentityCredential::new(None)?));
-            }
-            sources.push(("developer_tools", DeveloperToolsCredential::new(None)?));
-            if let Ok(mi) = ManagedIdentityCredential::new(None) {
-                sources.push(("managed_identity", mi));
-            }
-            Arc::new(ChainCredential {
-                sources,
-                chosen: AtomicUsize::new(usize::MAX),
-            })
-        }
-    })
 }
 
 struct Inner {
@@ -504,6 +377,8 @@ impl AzureKeyVaultSource {
 
     /// A source that authenticates with `credential` instead of the one the
     /// options choose (options `credential`/`access_token_env` are ignored).
+    /// It is still asked only for the Key Vault and Managed HSM scopes of
+    /// the configured cloud (option `cloud`, else the vault's host).
     ///
     /// # Errors
     /// As [`AzureKeyVaultSource::new`].
@@ -589,11 +464,6 @@ impl Inner {
         self.client
             .get_or_try_init(|| async {
                 let s = &self.settings;
-                let credential = match &self.credential {
-                    Some(c) => Arc::clone(c),
-                    None => credential(&s.credential)
-                        .map_err(|e| self.classified("creating the Azure credential", &e))?,
-                };
                 let client_options = ClientOptions {
                     transport: Some(Transport::new(Arc::new(self.http_client()?))),
                     retry: RetryOptions::exponential(ExponentialRetryOptions {
@@ -605,6 +475,11 @@ impl Inner {
                         max_delay: azure_core::time::Duration::seconds(5),
                     }),
                     ..ClientOptions::default()
+                };
+                let credential = match &self.credential {
+                    Some(c) => credential::guard(Arc::clone(c), s.credential.cloud),
+                    None => credential::build(&s.credential, client_options.clone())
+                        .map_err(|e| self.classified("creating the Azure credential", &e))?,
                 };
                 let options = KeyClientOptions {
                     client_options,
@@ -641,15 +516,15 @@ impl Inner {
         };
         let jwk = key.key.as_ref();
         let kty = jwk.and_then(|k| k.kty.clone());
-        if !matches!(kty, Some(KeyType::Rsa | KeyType::RsaHsm)) {
+        let Some((algorithm, needed)) = WrapAlgorithm::for_key_type(kty.as_ref()) else {
             return Err(self.err(
                 KmsErrorKind::WrongKey,
                 "GetKey",
-                format!("key type is {kty:?}, not RSA or RSA-HSM"),
+                format!("key type is {kty:?}, not RSA, RSA-HSM or oct-HSM (Managed HSM)"),
             ));
-        }
+        };
         if let Some(ops) = jwk.and_then(|k| k.key_ops.as_ref()) {
-            for op in ["wrapKey", "unwrapKey"] {
+            for op in needed {
                 if !ops.iter().any(|o| o == op) {
                     return Err(self.err(
                         KmsErrorKind::WrongKey,
@@ -674,7 +549,7 @@ impl Inner {
                 provider: PROVIDER.to_string(),
                 key_id: self.settings.key_url(),
                 key_version: Some(version),
-                options: self.settings.stored_options(),
+                options: algorithm.stored_options(),
             }),
         })
     }
@@ -809,6 +684,16 @@ impl KeySource for AzureKeyVaultSource {
 
     async fn wrap(&self, header: &KekHeader, key: &SecretKey, aad: &[u8]) -> Result<Vec<u8>> {
         let version = self.inner.recorded_version(header, "WrapKey")?;
+        let algorithm = WrapAlgorithm::recorded(header)
+            .map_err(|e| self.inner.err(KmsErrorKind::WrongKey, "WrapKey", e))?;
+        if algorithm == WrapAlgorithm::A256Gcm {
+            let (inner, aad) = (Arc::clone(&self.inner), aad.to_vec());
+            let key = Zeroizing::new(key.expose_secret().to_vec());
+            return self
+                .rt
+                .run(async move { inner.wrap_a256gcm(version, key, aad).await })
+                .await;
+        }
         let mut plain = Zeroizing::new(Vec::with_capacity(64));
         plain.extend_from_slice(key.expose_secret());
         plain.extend_from_slice(&aad_digest(aad));
@@ -820,6 +705,27 @@ impl KeySource for AzureKeyVaultSource {
 
     async fn unwrap(&self, header: &KekHeader, blob: &[u8], aad: &[u8]) -> Result<SecretKey> {
         let version = self.inner.recorded_version(header, "UnwrapKey")?;
+        let algorithm = WrapAlgorithm::recorded(header)
+            .map_err(|e| self.inner.err(KmsErrorKind::WrongKey, "UnwrapKey", e))?;
+        // The blob's format byte must be the slot's algorithm: a blob of
+        // the other kind (an RSA blob under an AES-GCM slot, which anyone
+        // with the public key could make) is refused before any request.
+        if blob.first() != Some(&algorithm.blob_format()) {
+            return Err(self.inner.err(
+                KmsErrorKind::WrongKey,
+                "UnwrapKey",
+                format!(
+                    "the wrapped key is not in the format of the slot's algorithm ({algorithm:?})"
+                ),
+            ));
+        }
+        if algorithm == WrapAlgorithm::A256Gcm {
+            let (inner, blob, aad) = (Arc::clone(&self.inner), blob.to_vec(), aad.to_vec());
+            return self
+                .rt
+                .run(async move { inner.unwrap_a256gcm(version, blob, aad).await })
+                .await;
+        }
         let ct = match blob.split_first() {
             Some((&BLOB_FORMAT_V1, ct)) if !ct.is_empty() => ct.to_vec(),
             _ => {
@@ -853,9 +759,10 @@ pub fn classify_status(op: &str, status: u16, message: &str) -> KmsErrorKind {
         // 409 Conflict: the key is deleted but recoverable, or being
         // deleted or recovered; the fix is on the key (recover it).
         409 => KmsErrorKind::KeyUnusable,
-        // 400 BadParameter on UnwrapKey is how Key Vault refuses a
-        // ciphertext its key did not make.
-        400 if op == "UnwrapKey" => KmsErrorKind::WrongKey,
+        // 400 BadParameter on UnwrapKey (RSA) or Decrypt (AES-GCM, a tag
+        // that does not verify) is how Key Vault refuses a ciphertext its
+        // key did not make, or an AAD it was not made with.
+        400 if op == "UnwrapKey" || op == "Decrypt" => KmsErrorKind::WrongKey,
         // Throttling and timeouts are transient.
         408 | 429 => KmsErrorKind::Unavailable,
         // Any other refusal is about the request; nothing says another key
@@ -908,6 +815,7 @@ pub fn classify_azure_error(op: &str, e: &azure_core::Error) -> (KmsErrorKind, S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
     fn spec(key: &str, opts: &[(&str, &str)]) -> KmsSpec {
         KmsSpec {
@@ -978,10 +886,10 @@ mod tests {
             ],
         ))
         .unwrap();
-        assert_eq!(s.credential, CredentialChoice::TokenEnv("TOKEN_VAR".into()));
-        // Neither trust settings nor the credential are recorded; the key
-        // URL (the slot's key id) says which vault.
-        assert!(s.stored_options().is_empty());
+        assert_eq!(
+            s.credential.choice,
+            credential::CredentialChoice::TokenEnv("TOKEN_VAR".into())
+        );
     }
 
     #[test]

@@ -12,11 +12,28 @@
 //! `Forbidden`, `BadParameter`).
 //!
 //! It counts authorized requests per operation (`get`, `wrapkey`,
-//! `unwrapkey`) and challenges, can answer 503 to everything, can deny a
-//! key (403 Forbidden), and can deny only `unwrapKey` on a key (an identity
-//! whose access policy grants wrapKey but not unwrapKey).
+//! `unwrapkey`, `encrypt`, `decrypt`) and challenges, can answer 503 to
+//! everything, can deny a key (403 Forbidden), and can deny only
+//! `unwrapKey` on a key (an identity whose access policy grants wrapKey but
+//! not unwrapKey).
+//!
+//! Managed HSM: `oct-HSM` keys (AES-256) serve `encrypt`/`decrypt` with
+//! `A256GCM` only — the HSM draws the IV, answers `iv` and `tag`, and on
+//! decrypt verifies tag and `aad` (400 `BadParameter` when they do not
+//! verify) — and RSA keys refuse `A256GCM` (400 `BadParameter`), as the
+//! service does. (Microsoft documents the operation, not the wording of
+//! these refusals: the status and the `BadParameter` code follow how Key
+//! Vault refuses a ciphertext it cannot decrypt; the messages are ours.) The challenge's resource can be set (Managed HSM answers
+//! `https://managedhsm.azure.net`; sovereign clouds their own).
+//!
+//! The same listener is also a local Entra ID (`entra` module): the token
+//! endpoint for client assertions and the App Service managed identity
+//! endpoint, issuing tokens for an audience; the vault accepts a token only
+//! for its challenge resource, and only with the role its principal holds.
 
 #![allow(dead_code)]
+
+pub mod entra;
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
@@ -24,6 +41,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 
+use aes_gcm::{AeadInPlace as _, KeyInit as _};
 use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -35,11 +53,39 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 /// The bearer token the server accepts.
 pub const TOKEN: &str = "heliosdb-test-token-not-a-secret-7f3a";
 pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+/// The challenge resource of Azure public Key Vault.
+pub const KEY_VAULT_RESOURCE: &str = "https://vault.azure.net";
+/// The challenge resource of Azure public Managed HSM.
+pub const MANAGED_HSM_RESOURCE: &str = "https://managedhsm.azure.net";
+
+enum Material {
+    Rsa(Box<RsaPrivateKey>),
+    /// An `oct-HSM` AES-256 key.
+    Oct([u8; 32]),
+}
 
 struct Version {
     id: String,
-    private: RsaPrivateKey,
+    material: Material,
     enabled: bool,
+}
+
+/// What a principal may do (Key Vault / Managed HSM RBAC).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// "Key Vault Crypto User" / "Managed HSM Crypto User": get, wrapKey,
+    /// unwrapKey, encrypt, decrypt.
+    CryptoUser,
+    /// "Key Vault Crypto Service Encryption User" / "Managed HSM Crypto
+    /// Service Encryption User": get, wrapKey, unwrapKey only.
+    ServiceEncryptionUser,
+}
+
+/// A token the local Entra ID issued: for whom, for which resource.
+#[derive(Clone, Debug)]
+pub struct Issued {
+    pub principal: String,
+    pub audience: String,
 }
 
 #[derive(Default)]
@@ -51,8 +97,15 @@ struct Key {
 }
 
 #[derive(Default)]
-struct State {
+pub(crate) struct State {
     keys: BTreeMap<String, Key>,
+    /// The resource named in challenges (default: public Key Vault's).
+    resource: Option<String>,
+    /// Tokens issued by the local Entra ID.
+    pub(crate) issued: BTreeMap<String, Issued>,
+    /// Roles by principal (client id); absent: no access.
+    pub(crate) roles: BTreeMap<String, Role>,
+    pub(crate) entra: entra::Directory,
     denied: HashSet<String>,
     /// Keys on which `unwrapKey` (only) is forbidden.
     unwrap_denied: HashSet<String>,
@@ -156,6 +209,54 @@ impl FakeVault {
         self.dir.path().join("ca.pem")
     }
 
+    /// Creates a Managed HSM `oct-HSM` (AES-256) key with one version;
+    /// returns its URL.
+    pub fn create_oct_key(&self, name: &str) -> String {
+        let v = new_oct_version();
+        let mut st = self.state.lock().unwrap();
+        st.keys
+            .entry(name.to_string())
+            .or_default()
+            .versions
+            .push(v);
+        format!("{}/keys/{name}", self.url())
+    }
+
+    /// Sets the resource the challenge names (Managed HSM's, a sovereign
+    /// cloud's Key Vault).
+    pub fn set_challenge_resource(&self, resource: &str) {
+        self.state.lock().unwrap().resource = Some(resource.to_string());
+    }
+
+    /// Gives `principal` (a client id the local Entra ID issues tokens to)
+    /// a role on this vault.
+    pub fn assign_role(&self, principal: &str, role: Role) {
+        self.state
+            .lock()
+            .unwrap()
+            .roles
+            .insert(principal.to_string(), role);
+    }
+
+    /// A token the local Entra ID issued to `principal` for `audience`, as
+    /// if it had asked (to test the vault's audience and role checks).
+    pub fn issue_token(&self, principal: &str, audience: &str) -> String {
+        let token = format!("direct-token-{principal}-{}", new_version_id());
+        self.state.lock().unwrap().issued.insert(
+            token.clone(),
+            Issued {
+                principal: principal.to_string(),
+                audience: audience.to_string(),
+            },
+        );
+        token
+    }
+
+    /// Access to the local Entra ID's directory (apps, identities).
+    pub fn with_directory<R>(&self, f: impl FnOnce(&mut entra::Directory) -> R) -> R {
+        f(&mut self.state.lock().unwrap().entra)
+    }
+
     /// Creates an RSA-2048 key with one version; returns its URL.
     pub fn create_key(&self, name: &str) -> String {
         let v = new_version();
@@ -170,16 +271,14 @@ impl FakeVault {
 
     /// Adds a version and makes it current (what rotation does); returns it.
     pub fn rotate(&self, name: &str) -> String {
-        let v = new_version();
+        let mut st = self.state.lock().unwrap();
+        let key = st.keys.get_mut(name).unwrap();
+        let v = match key.versions.last().map(|v| &v.material) {
+            Some(Material::Oct(_)) => new_oct_version(),
+            _ => new_version(),
+        };
         let id = v.id.clone();
-        self.state
-            .lock()
-            .unwrap()
-            .keys
-            .get_mut(name)
-            .unwrap()
-            .versions
-            .push(v);
+        key.versions.push(v);
         id
     }
 
@@ -243,8 +342,9 @@ impl FakeVault {
         self.stall.store(stall, Ordering::SeqCst);
     }
 
-    /// Authorized requests served of `op` (`get`, `wrapkey`, `unwrapkey`),
-    /// `challenge` for 401 challenges sent, `requests` for all requests received.
+    /// Authorized requests served of `op` (`get`, `wrapkey`, `unwrapkey`,
+    /// `encrypt`, `decrypt`), `challenge` for 401 challenges sent, `token`
+    /// and `msi` for tokens issued, `requests` for all requests received.
     pub fn count(&self, op: &str) -> usize {
         self.state
             .lock()
@@ -294,26 +394,102 @@ impl TokenCredential for StaticToken {
     }
 }
 
-fn new_version() -> Version {
-    let mut rng = rand::thread_rng();
+/// A service principal's certificate for the tests: a PEM file with the
+/// certificate and its RSA-2048 key (PKCS#8 `PRIVATE KEY`, or PKCS#1
+/// `RSA PRIVATE KEY` when `pkcs1`), and the registration Entra ID keeps.
+pub struct TestCertificate {
+    pub pem_file: PathBuf,
+    pub app: entra::App,
+}
+
+pub fn rsa_certificate(dir: &std::path::Path, name: &str, pkcs1: bool) -> TestCertificate {
+    use rsa::pkcs1::EncodeRsaPrivateKey as _;
+    use rsa::pkcs8::EncodePrivateKey as _;
+    let key = RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+    let der = key.to_pkcs8_der().unwrap();
+    let pkcs8 = rustls_pki_types::PrivatePkcs8KeyDer::from(der.as_bytes().to_vec());
+    let kp = rcgen::KeyPair::from_pkcs8_der_and_sign_algo(&pkcs8, &rcgen::PKCS_RSA_SHA256).unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name);
+    let cert = params.self_signed(&kp).unwrap();
+    let key_pem = if pkcs1 {
+        key.to_pkcs1_pem(rsa::pkcs8::LineEnding::LF)
+            .unwrap()
+            .to_string()
+    } else {
+        kp.serialize_pem()
+    };
+    let pem_file = dir.join(format!("{name}.pem"));
+    std::fs::write(&pem_file, format!("{}{key_pem}", cert.pem())).unwrap();
+    TestCertificate {
+        pem_file,
+        app: entra::App {
+            tenant: TENANT.to_string(),
+            cert_der: cert.der().to_vec(),
+            public_key: RsaPublicKey::from(&key),
+        },
+    }
+}
+
+/// A static-token credential that expects the challenge to name `scope`.
+#[derive(Debug)]
+pub struct ScopedToken {
+    pub token: String,
+    pub scope: String,
+}
+
+#[async_trait::async_trait]
+impl TokenCredential for ScopedToken {
+    async fn get_token(
+        &self,
+        scopes: &[&str],
+        _options: Option<TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<AccessToken> {
+        assert_eq!(scopes, [self.scope.as_str()]);
+        Ok(AccessToken::new(
+            self.token.clone(),
+            azure_core::time::OffsetDateTime::now_utc() + azure_core::time::Duration::hours(1),
+        ))
+    }
+}
+
+fn new_version_id() -> String {
     let mut id = [0u8; 16];
-    rand::RngCore::fill_bytes(&mut rng, &mut id);
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut id);
+    id.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn new_version() -> Version {
     Version {
-        id: id.iter().map(|b| format!("{b:02x}")).collect(),
-        private: RsaPrivateKey::new(&mut rng, 2048).unwrap(),
+        id: new_version_id(),
+        material: Material::Rsa(Box::new(
+            RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap(),
+        )),
+        enabled: true,
+    }
+}
+
+fn new_oct_version() -> Version {
+    let mut k = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut k);
+    Version {
+        id: new_version_id(),
+        material: Material::Oct(k),
         enabled: true,
     }
 }
 
 /// An Azure REST error body.
-fn azure_error(status: u16, code: &str, message: &str) -> (u16, Value) {
+pub(crate) fn azure_error(status: u16, code: &str, message: &str) -> (u16, Value) {
     (status, json!({"error": {"code": code, "message": message}}))
 }
 
-struct Response {
-    status: u16,
-    body: Value,
-    challenge: bool,
+pub(crate) struct Response {
+    pub(crate) status: u16,
+    pub(crate) body: Value,
+    pub(crate) challenge: bool,
 }
 
 async fn serve<S>(
@@ -340,6 +516,7 @@ where
         let mut len = 0usize;
         let mut auth = None;
         let mut host = String::new();
+        let mut headers = BTreeMap::new();
         loop {
             let mut h = String::new();
             r.read_line(&mut h).await?;
@@ -349,6 +526,7 @@ where
             }
             if let Some((k, v)) = h.split_once(':') {
                 let v = v.trim();
+                headers.insert(k.trim().to_ascii_lowercase(), v.to_string());
                 if k.eq_ignore_ascii_case("content-length") {
                     len = v.parse().unwrap_or(0);
                 } else if k.eq_ignore_ascii_case("authorization") {
@@ -385,12 +563,21 @@ where
                 challenge: false,
             }
         } else {
-            handle(&method, &target, &host, auth.as_deref(), &body, &state)
+            handle(
+                &method,
+                &target,
+                &host,
+                auth.as_deref(),
+                &headers,
+                &body,
+                &state,
+            )
         };
         let text = resp.body.to_string();
         let reason = match resp.status {
             200 => "OK",
             400 => "Bad Request",
+            409 => "Conflict",
             401 => "Unauthorized",
             403 => "Forbidden",
             404 => "Not Found",
@@ -399,9 +586,15 @@ where
             _ => "Service Unavailable",
         };
         let challenge = if resp.challenge {
+            let resource = state
+                .lock()
+                .unwrap()
+                .resource
+                .clone()
+                .unwrap_or_else(|| KEY_VAULT_RESOURCE.to_string());
             format!(
                 "WWW-Authenticate: Bearer authorization=\"https://login.microsoftonline.com/{TENANT}\", \
-                 resource=\"https://vault.azure.net\"\r\n"
+                 resource=\"{resource}\"\r\n"
             )
         } else {
             String::new()
@@ -425,6 +618,7 @@ fn handle(
     target: &str,
     host: &str,
     auth: Option<&str>,
+    headers: &BTreeMap<String, String>,
     body: &[u8],
     state: &Mutex<State>,
 ) -> Response {
@@ -434,17 +628,33 @@ fn handle(
         challenge: false,
     };
     let mut st = state.lock().unwrap();
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    // The local Entra ID shares the listener; its endpoints need no token.
+    if let Some(resp) = entra::route(&mut st, method, path, query, host, headers, body) {
+        return resp;
+    }
+    let resource = st
+        .resource
+        .clone()
+        .unwrap_or_else(|| KEY_VAULT_RESOURCE.to_string());
     // Key Vault challenges a request without a token (the SDK's first one,
-    // sent without its body) and refuses a wrong token with the same challenge.
-    match auth.and_then(|a| a.strip_prefix("Bearer ")) {
-        Some(t) if t == TOKEN => {}
-        other => {
+    // sent without its body) and refuses a wrong token with the same
+    // challenge; a token for another audience is refused likewise.
+    let verdict: Result<Option<Role>, &str> = match auth.and_then(|a| a.strip_prefix("Bearer ")) {
+        None => Err("AKV10000: Request is missing a Bearer or PoP token."),
+        Some(t) if t == TOKEN => Ok(Some(Role::CryptoUser)),
+        Some(t) => match st.issued.get(t) {
+            Some(i) if i.audience.trim_end_matches('/') == resource => {
+                Ok(st.roles.get(&i.principal).copied())
+            }
+            Some(_) => Err("AKV10022: Invalid audience."),
+            None => Err("AKV10032: Invalid issuer."),
+        },
+    };
+    let role = match verdict {
+        Ok(role) => role,
+        Err(message) => {
             *st.counts.entry("challenge".into()).or_default() += 1;
-            let message = if other.is_none() {
-                "AKV10000: Request is missing a Bearer or PoP token."
-            } else {
-                "AKV10032: Invalid issuer."
-            };
             let (status, body) = azure_error(401, "Unauthorized", message);
             return Response {
                 status,
@@ -452,20 +662,28 @@ fn handle(
                 challenge: true,
             };
         }
-    }
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    if !query.split('&').any(|p| {
-        p.strip_prefix("api-version=")
-            .is_some_and(|v| !v.is_empty())
-    }) {
-        return plain(azure_error(
-            400,
-            "BadParameter",
-            "The request is missing the api-version query parameter.",
-        ));
-    }
+    };
     let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let vault = format!("https://{host}");
+    // RBAC: a principal without a role may do nothing; the service
+    // encryption role may get, wrap and unwrap, not encrypt or decrypt.
+    let op = match segs.as_slice() {
+        ["keys", _, _, op] => *op,
+        _ => "get",
+    };
+    let permitted = match role {
+        Some(Role::CryptoUser) => true,
+        Some(Role::ServiceEncryptionUser) => matches!(op, "get" | "wrapkey" | "unwrapkey"),
+        None => false,
+    };
+    if !permitted {
+        let action = match op {
+            "wrapkey" => "wrapKey",
+            "unwrapkey" => "unwrapKey",
+            other => other,
+        };
+        return plain(forbidden(action, &vault));
+    }
     match (method, segs.as_slice()) {
         ("GET", ["keys", name]) | ("GET", ["keys", name, ""]) => {
             *st.counts.entry("get".into()).or_default() += 1;
@@ -475,7 +693,10 @@ fn handle(
             *st.counts.entry("get".into()).or_default() += 1;
             plain(get_key(&st, &vault, name, Some(version)))
         }
-        ("POST", ["keys", name, version, op @ ("wrapkey" | "unwrapkey")]) => {
+        (
+            "POST",
+            ["keys", name, version, op @ ("wrapkey" | "unwrapkey" | "encrypt" | "decrypt")],
+        ) => {
             *st.counts.entry(op.to_string()).or_default() += 1;
             let req: Value = match serde_json::from_slice(body) {
                 Ok(v) => v,
@@ -553,8 +774,38 @@ fn get_key(st: &State, vault: &str, name: &str, version: Option<&str>) -> (u16, 
         Ok(v) => v,
         Err(e) => return e,
     };
-    let public = RsaPublicKey::from(&v.private);
     let key = &st.keys[name];
+    let enabled_attrs = json!({
+        "enabled": v.enabled,
+        "created": 1_764_000_000,
+        "updated": 1_764_000_000,
+        "recoveryLevel": "Recoverable+Purgeable",
+        "recoverableDays": 90,
+    });
+    let private = match &v.material {
+        Material::Rsa(p) => p,
+        Material::Oct(_) => {
+            // Symmetric key material is never returned.
+            let kty = key.kty.clone().unwrap_or_else(|| "oct-HSM".into());
+            let key_ops = key.key_ops.clone().unwrap_or_else(|| {
+                ["encrypt", "decrypt", "wrapKey", "unwrapKey"]
+                    .map(String::from)
+                    .to_vec()
+            });
+            return (
+                200,
+                json!({
+                    "key": {
+                        "kid": format!("{vault}/keys/{name}/{}", v.id),
+                        "kty": kty,
+                        "key_ops": key_ops,
+                    },
+                    "attributes": enabled_attrs,
+                }),
+            );
+        }
+    };
+    let public = RsaPublicKey::from(&**private);
     let kty = key.kty.clone().unwrap_or_else(|| "RSA".into());
     let key_ops = key.key_ops.clone().unwrap_or_else(|| {
         [
@@ -578,13 +829,7 @@ fn get_key(st: &State, vault: &str, name: &str, version: Option<&str>) -> (u16, 
                 "n": b64(&public.n().to_bytes_be()),
                 "e": b64(&public.e().to_bytes_be()),
             },
-            "attributes": {
-                "enabled": v.enabled,
-                "created": 1_764_000_000,
-                "updated": 1_764_000_000,
-                "recoveryLevel": "Recoverable+Purgeable",
-                "recoverableDays": 90,
-            },
+            "attributes": enabled_attrs,
         }),
     )
 }
@@ -599,10 +844,10 @@ fn key_op(
 ) -> (u16, Value) {
     if st.denied.contains(name) {
         return forbidden(
-            if op == "wrapkey" {
-                "wrapKey"
-            } else {
-                "unwrapKey"
+            match op {
+                "wrapkey" => "wrapKey",
+                "unwrapkey" => "unwrapKey",
+                other => other,
             },
             vault,
         );
@@ -621,49 +866,125 @@ fn key_op(
             "Operation is not allowed on a disabled key.",
         );
     }
-    if req.get("alg").and_then(Value::as_str) != Some("RSA-OAEP-256") {
-        return azure_error(
-            400,
-            "BadParameter",
-            "Invalid algorithm: this test vault supports RSA-OAEP-256 only.",
-        );
-    }
-    let value = req
-        .get("value")
-        .and_then(Value::as_str)
-        .and_then(|s| URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')).ok());
-    let Some(value) = value else {
-        return azure_error(
-            400,
-            "BadParameter",
-            "Property 'value' is missing or not base64url.",
-        );
-    };
-    let out = if op == "wrapkey" {
-        let public = RsaPublicKey::from(&v.private);
-        match public.encrypt(&mut rand::thread_rng(), Oaep::new::<sha2::Sha256>(), &value) {
-            Ok(ct) => ct,
-            Err(_) => {
-                return azure_error(400, "BadParameter", "The value is too long for the key.")
-            }
+    let alg = req.get("alg").and_then(Value::as_str).unwrap_or("");
+    let field = |name: &str| -> Result<Option<Vec<u8>>, (u16, Value)> {
+        match req.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v
+                .as_str()
+                .and_then(|s| URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')).ok())
+                .map(Some)
+                .ok_or_else(|| {
+                    azure_error(
+                        400,
+                        "BadParameter",
+                        &format!("Property '{name}' is not base64url."),
+                    )
+                }),
         }
-    } else {
-        match v.private.decrypt(Oaep::new::<sha2::Sha256>(), &value) {
-            Ok(pt) => pt,
-            Err(_) => {
+    };
+    let value = match field("value") {
+        Ok(Some(v)) => v,
+        Ok(None) => return azure_error(400, "BadParameter", "Property 'value' is missing."),
+        Err(e) => return e,
+    };
+    let out = match &v.material {
+        Material::Rsa(private) => {
+            if alg != "RSA-OAEP-256" {
                 return azure_error(
                     400,
                     "BadParameter",
-                    "Unwrap failed: the ciphertext is invalid or was made by another key.",
-                )
+                    &format!("Invalid algorithm '{alg}' for key type RSA: this test vault supports RSA-OAEP-256."),
+                );
+            }
+            if matches!(op, "wrapkey" | "encrypt") {
+                let public = RsaPublicKey::from(&**private);
+                match public.encrypt(&mut rand::thread_rng(), Oaep::new::<sha2::Sha256>(), &value) {
+                    Ok(ct) => json!({"value": b64(&ct)}),
+                    Err(_) => {
+                        return azure_error(
+                            400,
+                            "BadParameter",
+                            "The value is too long for the key.",
+                        )
+                    }
+                }
+            } else {
+                match private.decrypt(Oaep::new::<sha2::Sha256>(), &value) {
+                    Ok(pt) => json!({"value": b64(&pt)}),
+                    Err(_) => {
+                        return azure_error(
+                            400,
+                            "BadParameter",
+                            "Unwrap failed: the ciphertext is invalid or was made by another key.",
+                        )
+                    }
+                }
+            }
+        }
+        Material::Oct(k) => {
+            // An oct-HSM key: AES-GCM through encrypt/decrypt only.
+            if alg != "A256GCM" || !matches!(op, "encrypt" | "decrypt") {
+                return azure_error(
+                    400,
+                    "BadParameter",
+                    &format!("Invalid algorithm '{alg}' for operation {op} on key type oct-HSM: this test HSM supports A256GCM encrypt/decrypt."),
+                );
+            }
+            let (iv, tag, aad) = match (field("iv"), field("tag"), field("aad")) {
+                (Ok(iv), Ok(tag), Ok(aad)) => (iv, tag, aad.unwrap_or_default()),
+                (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return e,
+            };
+            let cipher = aes_gcm::Aes256Gcm::new(k.into());
+            if op == "encrypt" {
+                // The HSM draws the IV; a caller's is refused.
+                if iv.is_some() || tag.is_some() {
+                    return azure_error(
+                        400,
+                        "BadParameter",
+                        "The 'iv' and 'tag' parameters are not allowed for A256GCM encryption; the HSM generates the IV.",
+                    );
+                }
+                let mut nonce = [0u8; 12];
+                rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut nonce);
+                let mut buf = value.clone();
+                let tag = cipher
+                    .encrypt_in_place_detached((&nonce).into(), &aad, &mut buf)
+                    .unwrap();
+                json!({"value": b64(&buf), "iv": b64(&nonce), "tag": b64(&tag), "aad": b64(&aad)})
+            } else {
+                let (Some(iv), Some(tag)) = (iv, tag) else {
+                    return azure_error(
+                        400,
+                        "BadParameter",
+                        "The 'iv' and 'tag' parameters are required for A256GCM decryption.",
+                    );
+                };
+                if iv.len() != 12 || tag.len() != 16 {
+                    return azure_error(
+                        400,
+                        "BadParameter",
+                        "Invalid 'iv' or 'tag' length for A256GCM.",
+                    );
+                }
+                let mut buf = value.clone();
+                match cipher.decrypt_in_place_detached(
+                    iv.as_slice().into(),
+                    &aad,
+                    &mut buf,
+                    tag.as_slice().into(),
+                ) {
+                    Ok(()) => json!({"value": b64(&buf)}),
+                    Err(_) => return azure_error(
+                        400,
+                        "BadParameter",
+                        "Decryption failed: the authentication tag, AAD or ciphertext is invalid.",
+                    ),
+                }
             }
         }
     };
-    (
-        200,
-        json!({
-            "kid": format!("{vault}/keys/{name}/{}", v.id),
-            "value": b64(&out),
-        }),
-    )
+    let mut out = out;
+    out["kid"] = json!(format!("{vault}/keys/{name}/{}", v.id));
+    (200, out)
 }
