@@ -10,16 +10,18 @@
 //! its own process; under `cargo test` they share it).
 
 mod common;
+#[path = "common/iam.rs"]
+mod iam;
 
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use common::iam::{FakeIam, IamFault};
 use common::{FakeKms, ROLE_ENCRYPTER_DECRYPTER};
 use heliosdb_core::config::KeySource as KeySourceConfig;
 use heliosdb_core::{Config, StorageEngine};
 use heliosdb_keys::{conformance, Error, KeySource, KmsErrorKind, KmsSpec, SecretKey};
 use heliosdb_kms_gcp::GcpKmsSource;
+use iam::{FakeIam, IamFault};
 
 const ALICE_REFRESH: &str = "alice-refresh-token";
 
@@ -253,12 +255,12 @@ async fn tokens_are_cached_then_minted_again_before_they_expire() {
     let kms = kms();
     let key = kms.create_key("ring", "short-lived");
     kms.grant_to(&key, &principal, ROLE_ENCRYPTER_DECRYPTER);
-    // A 4 s token is minted again once 3 s have passed.
+    // A 6 s token is minted again once 4.5 s have passed (a quarter early).
     let src = source(
         &key,
         &kms,
         Some(&email),
-        &[("impersonation_lifetime_secs", "4")],
+        &[("impersonation_lifetime_secs", "6")],
     );
     let header = src.new_header().await.unwrap();
     let k = SecretKey::generate().unwrap();
@@ -266,16 +268,16 @@ async fn tokens_are_cached_then_minted_again_before_they_expire() {
     for _ in 0..3 {
         src.unwrap(&header, &blob, b"aad").await.unwrap();
     }
-    assert_eq!(e.iam.minted(&email), [4], "one token serves every call");
+    assert_eq!(e.iam.minted(&email), [6], "one token serves every call");
 
-    tokio::time::sleep(Duration::from_millis(3300)).await;
+    tokio::time::sleep(Duration::from_millis(4700)).await;
     src.unwrap(&header, &blob, b"aad").await.unwrap();
-    assert_eq!(e.iam.minted(&email), [4, 4], "minted again before expiry");
+    assert_eq!(e.iam.minted(&email), [6, 6], "minted again before expiry");
     // Past the first token's expiry: the second one is in use, and Cloud
     // KMS never saw an expired token.
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     src.unwrap(&header, &blob, b"aad").await.unwrap();
-    assert_eq!(e.iam.minted(&email), [4, 4]);
+    assert_eq!(e.iam.minted(&email), [6, 6]);
     assert_eq!(kms.unauthenticated(), 0);
     assert_eq!(kms.principals_seen(), [principal]);
 }

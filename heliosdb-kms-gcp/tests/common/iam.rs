@@ -16,6 +16,12 @@
 //! [`FakeIam::verifier`], which principal a token stands for while it is
 //! live: the fake Cloud KMS uses that to accept only live tokens and to
 //! apply the caller's own permissions.
+//!
+//! A module of the test crates that declare it beside `common` (not part of
+//! `common`, which other crates' tests include without the dependencies
+//! this one needs).
+
+#![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::PathBuf;
@@ -25,7 +31,7 @@ use std::time::{Duration, SystemTime};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
-use super::Verifier;
+use crate::common::{unauthenticated, Verifier};
 
 /// `roles/iam.serviceAccountTokenCreator`'s permission that
 /// `generateAccessToken` needs.
@@ -190,7 +196,7 @@ impl FakeIam {
         self.state.lock().unwrap().tokens.keys().cloned().collect()
     }
 
-    /// Maps a live access token to its principal; for [`super::FakeKms::require_tokens`].
+    /// Maps a live access token to its principal; for `FakeKms::require_tokens`.
     pub fn verifier(&self) -> Verifier {
         let state = self.state.clone();
         Arc::new(move |token: &str| {
@@ -410,7 +416,7 @@ fn generate(
         .and_then(|t| st.tokens.get(t))
         .filter(|(_, expiry)| SystemTime::now() < *expiry)
         .map(|(p, _)| p.clone())
-        .ok_or_else(super::unauthenticated)?;
+        .ok_or_else(unauthenticated)?;
     let invalid = |m: &str| google_error(400, "INVALID_ARGUMENT", m);
     if !content_type.starts_with("application/json") {
         return Err(invalid(

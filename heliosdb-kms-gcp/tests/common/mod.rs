@@ -16,13 +16,11 @@
 //!
 //! With [`FakeKms::require_tokens`] it is as strict as the real service
 //! about who calls: every request needs a bearer token that the given
-//! verifier (the fake IAM in [`iam`]) maps to a live principal, else 401
+//! verifier (the fake IAM in `iam.rs`) maps to a live principal, else 401
 //! UNAUTHENTICATED, and permissions are then per principal
 //! ([`FakeKms::grant_to`]): a principal without a grant holds nothing.
 
 #![allow(dead_code)]
-
-pub mod iam;
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
