@@ -377,3 +377,37 @@ fn impersonation_needs_real_source_credentials() {
     let err = GcpKmsSource::new(&spec).unwrap_err().to_string();
     assert!(err.contains("drop credentials = \"anonymous\""), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_first_calls_mint_one_token() {
+    let e = env();
+    let (email, principal) = impersonable("concurrent");
+    let kms = kms();
+    let key = kms.create_key("ring", "concurrent");
+    kms.grant_to(&key, &principal, ROLE_ENCRYPTER_DECRYPTER);
+    let header = source(&key, &kms, Some(&email), &[])
+        .new_header()
+        .await
+        .unwrap();
+    let before = e.iam.minted(&email).len();
+
+    let src = std::sync::Arc::new(source(&key, &kms, Some(&email), &[]));
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (src, header) = (src.clone(), header.clone());
+            tokio::spawn(async move {
+                let k = SecretKey::generate().unwrap();
+                src.wrap(&header, &k, b"aad").await.unwrap();
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(
+        e.iam.minted(&email).len(),
+        before + 1,
+        "one mint for 8 calls"
+    );
+    assert_eq!(kms.principals_seen(), [principal]);
+}
