@@ -23,7 +23,10 @@
 //! `endpoint`, `timeout_secs`, `max_attempts`, and `credentials = "anonymous"`
 //! for emulators only. Credentials come from Application Default
 //! Credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud, workload identity,
-//! the metadata server). An `endpoint` must be `https://` unless
+//! the metadata server). With `impersonate_service_account` (and optionally
+//! `delegates`, `impersonation_lifetime_secs`, `iam_credentials_endpoint`)
+//! those credentials only mint short-lived tokens for that service account,
+//! and Cloud KMS is called as it: see the `impersonate` module. An `endpoint` must be `https://` unless
 //! `insecure_endpoint = "true"` (emulators). A slot records the CryptoKey
 //! and version only: the endpoint, where bearer tokens go, is the caller's
 //! to give, never the database's.
@@ -46,6 +49,9 @@ use heliosdb_keys::{
 };
 use zeroize::Zeroizing;
 
+mod impersonate;
+pub use impersonate::{classify_iam_credentials, ImpersonationError};
+
 /// Provider name in configuration and in key headers.
 pub const PROVIDER: &str = "gcp";
 
@@ -58,7 +64,16 @@ enum Attempt {
 }
 
 /// Options this provider understands.
-pub const OPTIONS: [&str; 4] = ["endpoint", "credentials", "timeout_secs", "max_attempts"];
+pub const OPTIONS: [&str; 8] = [
+    "endpoint",
+    "credentials",
+    "timeout_secs",
+    "max_attempts",
+    impersonate::OPTIONS[0],
+    impersonate::OPTIONS[1],
+    impersonate::OPTIONS[2],
+    impersonate::OPTIONS[3],
+];
 
 const DEFAULT_TIMEOUT_SECS: u64 = 30;
 const DEFAULT_MAX_ATTEMPTS: u32 = 3;
@@ -89,6 +104,7 @@ struct Settings {
     anonymous: bool,
     timeout: Duration,
     max_attempts: u32,
+    impersonation: Option<impersonate::Impersonation>,
 }
 
 /// Whether `name` is `projects/*/locations/*/keyRings/*/cryptoKeys/*`.
@@ -123,6 +139,14 @@ impl Settings {
                 )))
             }
         };
+        let impersonation = impersonate::Impersonation::parse(spec)?;
+        if anonymous && impersonation.is_some() {
+            return Err(Error::Unsupported(
+                "option 'impersonate_service_account' of KMS provider gcp needs real source \
+                 credentials to impersonate with; drop credentials = \"anonymous\""
+                    .to_string(),
+            ));
+        }
         let num = |name: &str, default: u64, max: u64| spec.number_option(name, default, max);
         let endpoint = spec.options.get("endpoint").cloned();
         if let Some(e) = &endpoint {
@@ -134,6 +158,7 @@ impl Settings {
             anonymous,
             timeout: Duration::from_secs(num("timeout_secs", DEFAULT_TIMEOUT_SECS, 600)?),
             max_attempts: num("max_attempts", u64::from(DEFAULT_MAX_ATTEMPTS), 10)? as u32,
+            impersonation,
         })
     }
 
@@ -161,6 +186,15 @@ impl fmt::Debug for GcpKmsSource {
         f.debug_struct("GcpKmsSource")
             .field("key", &self.inner.settings.key)
             .field("endpoint", &self.inner.settings.endpoint)
+            .field(
+                "impersonate_service_account",
+                &self
+                    .inner
+                    .settings
+                    .impersonation
+                    .as_ref()
+                    .map(|i| &i.target),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -198,7 +232,13 @@ impl Inner {
         Error::Kms {
             provider: PROVIDER.to_string(),
             kind,
-            message: format!("{what} with {}: {detail}", self.settings.key),
+            message: match &self.settings.impersonation {
+                Some(i) => format!(
+                    "{what} with {} as {}: {detail}",
+                    self.settings.key, i.target
+                ),
+                None => format!("{what} with {}: {detail}", self.settings.key),
+            },
         }
     }
 
@@ -231,6 +271,21 @@ impl Inner {
                     b = b.with_credentials(
                         google_cloud_auth::credentials::anonymous::Builder::new().build(),
                     );
+                }
+                if let Some(imp) = &s.impersonation {
+                    let source = google_cloud_auth::credentials::Builder::default()
+                        .build()
+                        .map_err(|e| {
+                            self.err(
+                                KmsErrorKind::AccessDenied,
+                                "loading the credentials to impersonate with",
+                                e,
+                            )
+                        })?;
+                    let creds =
+                        impersonate::ImpersonatedCredentials::new(imp.clone(), source, s.timeout)?;
+                    b = b
+                        .with_credentials(google_cloud_auth::credentials::Credentials::from(creds));
                 }
                 b.build().await.map_err(|e| {
                     // No Application Default Credentials is the usual cause.
@@ -320,7 +375,17 @@ impl Inner {
     }
 
     fn classified(&self, what: &str, e: &google_cloud_gax::error::Error) -> Error {
-        let (kind, detail) = classify_gax_error(what, e);
+        let (kind, mut detail) = classify_gax_error(what, e);
+        // Denied by Cloud KMS while impersonating: the service account is
+        // the identity the key's policy must name.
+        if let Some(i) = &self.settings.impersonation {
+            if kind == KmsErrorKind::AccessDenied && e.status().is_some() {
+                detail.push_str(&format!(
+                    "; grant {} roles/cloudkms.cryptoKeyEncrypterDecrypter on the key",
+                    i.target
+                ));
+            }
+        }
         self.err(kind, what, detail)
     }
 
@@ -528,6 +593,15 @@ pub fn classify_gax_error(op: &str, e: &google_cloud_gax::error::Error) -> (KmsE
             classify_code(op, status.code),
             format!("{}: {}", status.code.name(), status.message),
         );
+    }
+    // A failed impersonation arrives as the source of an authentication
+    // error, already classified (and worded) by the impersonate module.
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(inner) = cur {
+        if let Some(imp) = inner.downcast_ref::<ImpersonationError>() {
+            return (imp.kind(), imp.to_string());
+        }
+        cur = inner.source();
     }
     let kind = if e.is_authentication() {
         KmsErrorKind::AccessDenied

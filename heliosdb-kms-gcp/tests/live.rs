@@ -1,7 +1,10 @@
 //! Opt-in test against real Google Cloud KMS: `HELIOSDB_LIVE_KMS=1`,
 //! Application Default Credentials, and `HELIOSDB_LIVE_GCP_KEY` (a symmetric
-//! CryptoKey's full resource name you may use). Skipped, and says so,
-//! otherwise.
+//! CryptoKey's full resource name you may use). With
+//! `HELIOSDB_LIVE_GCP_IMPERSONATE` (a service account's email) the calls go
+//! through service-account impersonation: the credentials then need Token
+//! Creator on it, and it Encrypter/Decrypter on the key. Skipped, and says
+//! so, otherwise.
 
 use heliosdb_keys::{KeySource, KmsSpec, SecretKey};
 use heliosdb_kms_gcp::GcpKmsSource;
@@ -19,10 +22,15 @@ async fn live_cloud_kms() {
         );
         return;
     };
+    let options = std::env::var("HELIOSDB_LIVE_GCP_IMPERSONATE")
+        .ok()
+        .map(|sa| ("impersonate_service_account".to_string(), sa))
+        .into_iter()
+        .collect();
     let src = GcpKmsSource::new(&KmsSpec {
         provider: "gcp".into(),
         key_id: key,
-        options: Default::default(),
+        options,
     })
     .unwrap();
     let header = src.new_header().await.unwrap();

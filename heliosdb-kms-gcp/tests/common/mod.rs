@@ -13,6 +13,12 @@
 //! with the predefined roles as constants); a call needing a permission
 //! outside the set gets Google's 403 PERMISSION_DENIED body, ErrorInfo
 //! detail included.
+//!
+//! With [`FakeKms::require_tokens`] it is as strict as the real service
+//! about who calls: every request needs a bearer token that the given
+//! verifier (the fake IAM in `iam.rs`) maps to a live principal, else 401
+//! UNAUTHENTICATED, and permissions are then per principal
+//! ([`FakeKms::grant_to`]): a principal without a grant holds nothing.
 
 #![allow(dead_code)]
 
@@ -65,7 +71,21 @@ struct State {
     counts: BTreeMap<String, usize>,
     /// Faults injected into the next POSTs (Encrypt/Decrypt), in order.
     faults: std::collections::VecDeque<Fault>,
+    /// Bearer token -> principal, when requests must authenticate.
+    verifier: Option<Verifier>,
+    /// (CryptoKey, principal) -> permissions, when requests authenticate.
+    principal_grants: BTreeMap<(String, String), HashSet<&'static str>>,
+    /// The principal of the request being served.
+    caller: Option<String>,
+    /// Principals whose requests were served (authenticated), in order.
+    seen: Vec<String>,
+    /// Requests refused as UNAUTHENTICATED.
+    unauthenticated: usize,
 }
+
+/// Maps a bearer token to the principal it stands for, or `None` for an
+/// unknown or expired token.
+pub type Verifier = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 /// A fault the server answers one POST with instead of serving it.
 #[derive(Clone, Copy, Debug)]
@@ -185,6 +205,34 @@ impl FakeKms {
             .extend(faults.iter().copied());
     }
 
+    /// From now on every request must carry a bearer token that `verify`
+    /// maps to a principal; permissions are then [`FakeKms::grant_to`]'s.
+    pub fn require_tokens(&self, verify: Verifier) {
+        self.state.lock().unwrap().verifier = Some(verify);
+    }
+
+    /// `principal` holds exactly `permissions` on CryptoKey `name` (with
+    /// [`FakeKms::require_tokens`]).
+    pub fn grant_to(&self, name: &str, principal: &str, permissions: &[&'static str]) {
+        self.state.lock().unwrap().principal_grants.insert(
+            (name.to_string(), principal.to_string()),
+            permissions.iter().copied().collect(),
+        );
+    }
+
+    /// The distinct principals whose requests were authenticated.
+    pub fn principals_seen(&self) -> Vec<String> {
+        let mut v = self.state.lock().unwrap().seen.clone();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// Requests refused for a missing, unknown or expired token.
+    pub fn unauthenticated(&self) -> usize {
+        self.state.lock().unwrap().unauthenticated
+    }
+
     /// Answers 503 UNAVAILABLE to everything while `down`.
     pub fn set_down(&self, down: bool) {
         self.down.store(down, Ordering::SeqCst);
@@ -250,6 +298,7 @@ async fn serve(
             parts.next().unwrap_or("").to_string(),
         );
         let mut len = 0usize;
+        let mut bearer = None;
         loop {
             let mut h = String::new();
             r.read_line(&mut h).await?;
@@ -261,6 +310,9 @@ async fn serve(
                 if k.eq_ignore_ascii_case("content-length") {
                     len = v.trim().parse().unwrap_or(0);
                 }
+                if k.eq_ignore_ascii_case("authorization") {
+                    bearer = v.trim().strip_prefix("Bearer ").map(str::to_string);
+                }
             }
         }
         let mut body = vec![0u8; len];
@@ -268,7 +320,7 @@ async fn serve(
         let (status, out) = if down.load(Ordering::SeqCst) {
             google_error(503, "UNAVAILABLE", "The service is currently unavailable.")
         } else {
-            handle(&method, &target, &body, &state)
+            handle(&method, &target, &body, &state, bearer.as_deref())
         };
         let text = out.to_string();
         let reason = if status == 200 { "OK" } else { "Error" };
@@ -284,7 +336,23 @@ async fn serve(
     }
 }
 
-fn handle(method: &str, target: &str, body: &[u8], state: &Mutex<State>) -> (u16, Value) {
+/// Google's answer to a request without a valid OAuth token.
+pub fn unauthenticated() -> (u16, Value) {
+    google_error(
+        401,
+        "UNAUTHENTICATED",
+        "Request had invalid authentication credentials. Expected OAuth 2 access token, \
+         login cookie or other valid authentication credential.",
+    )
+}
+
+fn handle(
+    method: &str,
+    target: &str,
+    body: &[u8],
+    state: &Mutex<State>,
+    bearer: Option<&str>,
+) -> (u16, Value) {
     let path = target.split('?').next().unwrap_or("");
     let Some(resource) = path.strip_prefix("/v1/") else {
         return google_error(404, "NOT_FOUND", "unknown path");
@@ -298,6 +366,18 @@ fn handle(method: &str, target: &str, body: &[u8], state: &Mutex<State>) -> (u16
         }
     };
     let mut st = state.lock().unwrap();
+    if let Some(verify) = st.verifier.clone() {
+        match bearer.and_then(|t| verify(t)) {
+            Some(principal) => {
+                st.seen.push(principal.clone());
+                st.caller = Some(principal);
+            }
+            None => {
+                st.unauthenticated += 1;
+                return unauthenticated();
+            }
+        }
+    }
     match (method, resource.rsplit_once(':')) {
         ("GET", None) => {
             *st.counts.entry("GetCryptoKey".into()).or_default() += 1;
@@ -377,6 +457,13 @@ fn check_permission(
     perm: &'static str,
     name: &str,
 ) -> Result<(), (u16, Value)> {
+    if st.verifier.is_some() {
+        let caller = st.caller.clone().unwrap_or_default();
+        return match st.principal_grants.get(&(key.to_string(), caller)) {
+            Some(perms) if perms.contains(perm) => Ok(()),
+            _ => Err(denied(perm, name)),
+        };
+    }
     match st.granted.get(key) {
         Some(perms) if !perms.contains(perm) => Err(denied(perm, name)),
         _ => Ok(()),
