@@ -17,7 +17,7 @@ use heliosdb_core::DataType;
 use crate::rewrite::engine_type_of;
 use crate::store::TableInfo;
 
-type Tables = BTreeMap<String, Arc<TableInfo>>;
+pub(crate) type Tables = BTreeMap<String, Arc<TableInfo>>;
 
 fn last(name: &ObjectName) -> String {
     name.0.last().map(|i| i.value.clone()).unwrap_or_default()

@@ -172,6 +172,30 @@ pub(crate) fn create_table(ct: &mut CreateTable) -> Result<PendingMeta> {
         }
         col.options = opts;
     }
+    // Unnamed foreign keys get PostgreSQL's name, `<table>_<columns>_fkey`
+    // (what ORMs and migrations look them up by).
+    let table = ct
+        .name
+        .0
+        .last()
+        .map(|i| i.value.clone())
+        .unwrap_or_default();
+    for c in &mut ct.constraints {
+        if let TableConstraint::ForeignKey {
+            name: name @ None,
+            columns,
+            ..
+        } = c
+        {
+            let cols: Vec<&str> = columns.iter().map(|c| c.value.as_str()).collect();
+            let mut n = format!("{table}_{}_fkey", cols.join("_"));
+            // PostgreSQL's identifier limit (NAMEDATALEN - 1 bytes).
+            while n.len() > 63 {
+                n.pop();
+            }
+            *name = Some(Ident::new(n));
+        }
+    }
     // A single-column table-level PRIMARY KEY becomes the column option GlueSQL knows.
     let mut keep = Vec::new();
     for c in std::mem::take(&mut ct.constraints) {

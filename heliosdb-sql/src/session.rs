@@ -508,6 +508,33 @@ impl<'e> Session<'e> {
                 }
                 columns
             }),
+            Statement::Update {
+                table,
+                returning: Some(items),
+                ..
+            } => {
+                let name =
+                    single_table(std::slice::from_ref(table)).ok_or_else(returning_unsupported)?;
+                let info = self.shared.table(self.engine, &name)?;
+                Some(
+                    returning_columns(&info, items)
+                        .ok_or_else(returning_unsupported)?
+                        .into_iter()
+                        .map(|(name, data_type)| ColumnInfo { name, data_type })
+                        .collect(),
+                )
+            }
+            Statement::Delete(d) if d.returning.is_some() => {
+                let name = delete_table(d).ok_or_else(returning_unsupported)?;
+                let info = self.shared.table(self.engine, &name)?;
+                Some(
+                    returning_columns(&info, d.returning.as_deref().unwrap_or_default())
+                        .ok_or_else(returning_unsupported)?
+                        .into_iter()
+                        .map(|(name, data_type)| ColumnInfo { name, data_type })
+                        .collect(),
+                )
+            }
             Statement::Insert(ins) => match &ins.returning {
                 Some(items) => {
                     let name = ins
@@ -1077,6 +1104,9 @@ impl<'e> Session<'e> {
         let mut insert_table = None;
         // `CREATE TABLE … AS SELECT`: PostgreSQL reports the rows copied.
         let mut ctas: Option<String> = None;
+        if returns_rows(&stmt) {
+            return self.write_returning(stmt, &tables, params);
+        }
         match &mut stmt {
             // CREATE TABLE and CREATE INDEX run inside a transaction block
             // too (what ORMs do): a rollback drops the table again.
@@ -1152,21 +1182,8 @@ impl<'e> Session<'e> {
                 returning_keys = rewrite::fill_serial(self.engine, info.as_deref(), ins)?;
                 insert_table = info;
             }
-            Statement::Update { returning: r, .. } => {
+            Statement::Update { .. } | Statement::Delete(_) => {
                 kind = StmtKind::Write;
-                if r.is_some() {
-                    return Err(SqlError::Unsupported(
-                        "RETURNING is supported on INSERT only".into(),
-                    ));
-                }
-            }
-            Statement::Delete(d) => {
-                kind = StmtKind::Write;
-                if d.returning.is_some() {
-                    return Err(SqlError::Unsupported(
-                        "RETURNING is supported on INSERT only".into(),
-                    ));
-                }
             }
             _ => {}
         }
@@ -1326,33 +1343,13 @@ impl<'e> Session<'e> {
         keys: &[Expr],
         params: &[Value],
     ) -> Result<QueryResult> {
-        // (label, source column) per RETURNING item.
-        let mut cols: Vec<(String, usize)> = Vec::new();
-        for item in items {
-            match item {
-                SelectItem::Wildcard(_) => {
-                    cols.extend(info.columns().enumerate().map(|(i, c)| (c.name.clone(), i)))
-                }
-                SelectItem::UnnamedExpr(e) if returned_column(info, e).is_some() => {
-                    let name = returned_column(info, e).unwrap_or_default();
-                    cols.push((name.to_string(), column_pos(info, name)?))
-                }
-                SelectItem::ExprWithAlias { expr, alias }
-                    if returned_column(info, expr).is_some() =>
-                {
-                    let name = returned_column(info, expr).unwrap_or_default();
-                    cols.push((alias.value.clone(), column_pos(info, name)?))
-                }
-                _ => return Err(returning_unsupported()),
-            }
-        }
+        let cols = returned_cols(info, items)?;
         let pk = info
             .engine
             .primary_key_index()
             .ok_or_else(returning_unsupported)?;
         let pk_type = info.engine.columns[pk].data_type;
-        let table = &info.meta.schema.table_name;
-        let mut rows = Vec::with_capacity(keys.len());
+        let mut values = Vec::with_capacity(keys.len());
         for k in keys {
             let v = match k {
                 Expr::Value(SqlValue::Number(n, _)) => Value::String(n.to_string()),
@@ -1369,23 +1366,222 @@ impl<'e> Session<'e> {
                 }
                 _ => return Err(returning_unsupported()),
             };
-            let v = coerce(v, pk_type)?;
-            if let Some(t) = self.engine.get_by_pk(table, &v)? {
+            values.push(coerce(v, pk_type)?);
+        }
+        let rows = self.rows_by_key(info, &cols, &values)?;
+        Ok(returned(info, cols, rows, "INSERT 0"))
+    }
+
+    /// The rows of `info` with primary keys `keys` (those that exist),
+    /// projected on `cols`.
+    fn rows_by_key(
+        &self,
+        info: &TableInfo,
+        cols: &[(String, usize)],
+        keys: &[Value],
+    ) -> Result<Vec<Vec<Value>>> {
+        let table = &info.meta.schema.table_name;
+        let mut rows = Vec::with_capacity(keys.len());
+        for k in keys {
+            if let Some(t) = self.engine.get_by_pk(table, k)? {
                 rows.push(cols.iter().map(|(_, i)| t.values[*i].clone()).collect());
             }
         }
-        let n = rows.len();
-        Ok(QueryResult::Rows {
-            columns: cols
+        Ok(rows)
+    }
+
+    /// `UPDATE … RETURNING` and `DELETE … RETURNING` on one table with a
+    /// primary key, returning plain columns or `*`: the primary keys of the
+    /// rows the statement's WHERE selects are read first, then the
+    /// statement runs, then the rows are read back by key (UPDATE: the new
+    /// values) or were read before (DELETE: the old ones). All of it runs
+    /// in the statement's transaction (implicit outside a block), whose
+    /// commit validates every read, so no concurrent write slips between.
+    /// An UPDATE that assigns the primary key is refused (the rows could
+    /// not be found again by key).
+    fn write_returning(
+        &mut self,
+        mut stmt: Statement,
+        tables: &crate::infer::Tables,
+        params: &[Value],
+    ) -> Result<QueryResult> {
+        let (name, selection, items, is_update) = match &mut stmt {
+            Statement::Update {
+                table,
+                assignments,
+                from: None,
+                selection,
+                returning,
+                ..
+            } => {
+                let name =
+                    single_table(std::slice::from_ref(table)).ok_or_else(returning_unsupported)?;
+                let info = tables.get(&name).ok_or_else(|| undefined_table(&name))?;
+                let pk = info
+                    .engine
+                    .primary_key_index()
+                    .map(|i| info.engine.columns[i].name.clone())
+                    .ok_or_else(returning_unsupported)?;
+                let assigns_pk = assignments.iter().any(|a| match &a.target {
+                    gluesql_core::sqlparser::ast::AssignmentTarget::ColumnName(n) => {
+                        n.0.last().is_some_and(|i| i.value == pk)
+                    }
+                    gluesql_core::sqlparser::ast::AssignmentTarget::Tuple(_) => true,
+                });
+                if assigns_pk {
+                    return Err(SqlError::Unsupported(
+                        "UPDATE … RETURNING that changes the primary key".into(),
+                    ));
+                }
+                (name, selection.clone(), returning.take(), true)
+            }
+            Statement::Delete(d) if d.using.is_none() && d.limit.is_none() => {
+                let name = delete_table(d).ok_or_else(returning_unsupported)?;
+                (name, d.selection.clone(), d.returning.take(), false)
+            }
+            _ => return Err(returning_unsupported()),
+        };
+        let items = items.unwrap_or_default();
+        let info = tables
+            .get(&name)
+            .cloned()
+            .ok_or_else(|| undefined_table(&name))?;
+        let cols = returned_cols(&info, &items)?;
+        let pk = info
+            .engine
+            .primary_key_index()
+            .ok_or_else(returning_unsupported)?;
+        let pk_name = &info.engine.columns[pk].name;
+        let select = format!(
+            "SELECT {} FROM {}{}",
+            quote_ident(pk_name),
+            quote_ident(&name),
+            selection.map(|w| format!(" WHERE {w}")).unwrap_or_default()
+        );
+        let query = parse(&select)?
+            .pop()
+            .ok_or_else(|| SqlError::Syntax("empty query".into()))?;
+        let keys: Vec<Value> = match self.run(query, params)? {
+            QueryResult::Rows { rows, .. } => rows
                 .into_iter()
-                .map(|(name, i)| ColumnInfo {
-                    name,
-                    data_type: info.engine.columns[i].data_type,
-                })
+                .filter_map(|mut r| (!r.is_empty()).then(|| r.swap_remove(0)))
                 .collect(),
+            QueryResult::Command { .. } => Vec::new(),
+        };
+        let before = if is_update {
+            Vec::new()
+        } else {
+            self.rows_by_key(&info, &cols, &keys)?
+        };
+        let done = self.run(stmt, params)?;
+        let n = match &done {
+            QueryResult::Command { rows, .. } => *rows,
+            QueryResult::Rows { rows, .. } => rows.len() as u64,
+        };
+        let rows = if is_update {
+            self.rows_by_key(&info, &cols, &keys)?
+        } else {
+            before
+        };
+        if rows.len() as u64 != n {
+            return Err(SqlError::Execution(format!(
+                "RETURNING found {} rows where the statement changed {n}",
+                rows.len()
+            )));
+        }
+        Ok(returned(
+            &info,
+            cols,
             rows,
-            tag: format!("INSERT 0 {n}"),
-        })
+            if is_update { "UPDATE" } else { "DELETE" },
+        ))
+    }
+}
+
+/// Whether an UPDATE or DELETE has a RETURNING clause.
+fn returns_rows(stmt: &Statement) -> bool {
+    match stmt {
+        Statement::Update { returning, .. } => returning.is_some(),
+        Statement::Delete(d) => d.returning.is_some(),
+        _ => false,
+    }
+}
+
+/// The one table an UPDATE/DELETE names (no joins), by its last name part.
+fn single_table(t: &[gluesql_core::sqlparser::ast::TableWithJoins]) -> Option<String> {
+    match t {
+        [t] if t.joins.is_empty() => match &t.relation {
+            gluesql_core::sqlparser::ast::TableFactor::Table { name, .. } => {
+                name.0.last().map(|i| i.value.clone())
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The table a DELETE deletes from.
+fn delete_table(d: &gluesql_core::sqlparser::ast::Delete) -> Option<String> {
+    if !d.tables.is_empty() {
+        return None;
+    }
+    match &d.from {
+        gluesql_core::sqlparser::ast::FromTable::WithFromKeyword(t)
+        | gluesql_core::sqlparser::ast::FromTable::WithoutKeyword(t) => single_table(t),
+    }
+}
+
+fn undefined_table(name: &str) -> SqlError {
+    SqlError::State {
+        code: "42P01",
+        message: format!("relation \"{name}\" does not exist"),
+    }
+}
+
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// (label, source column) per RETURNING item.
+fn returned_cols(info: &TableInfo, items: &[SelectItem]) -> Result<Vec<(String, usize)>> {
+    let mut cols: Vec<(String, usize)> = Vec::new();
+    for item in items {
+        match item {
+            SelectItem::Wildcard(_) => {
+                cols.extend(info.columns().enumerate().map(|(i, c)| (c.name.clone(), i)))
+            }
+            SelectItem::UnnamedExpr(e) if returned_column(info, e).is_some() => {
+                let name = returned_column(info, e).unwrap_or_default();
+                cols.push((name.to_string(), column_pos(info, name)?))
+            }
+            SelectItem::ExprWithAlias { expr, alias } if returned_column(info, expr).is_some() => {
+                let name = returned_column(info, expr).unwrap_or_default();
+                cols.push((alias.value.clone(), column_pos(info, name)?))
+            }
+            _ => return Err(returning_unsupported()),
+        }
+    }
+    Ok(cols)
+}
+
+/// A RETURNING result: `rows` of `cols`, tagged `verb n`.
+fn returned(
+    info: &TableInfo,
+    cols: Vec<(String, usize)>,
+    rows: Vec<Vec<Value>>,
+    verb: &str,
+) -> QueryResult {
+    let n = rows.len();
+    QueryResult::Rows {
+        columns: cols
+            .into_iter()
+            .map(|(name, i)| ColumnInfo {
+                name,
+                data_type: info.engine.columns[i].data_type,
+            })
+            .collect(),
+        rows,
+        tag: format!("{verb} {n}"),
     }
 }
 
@@ -1463,8 +1659,8 @@ fn column_pos(info: &TableInfo, name: &str) -> Result<usize> {
 
 fn returning_unsupported() -> SqlError {
     SqlError::Unsupported(
-        "RETURNING is supported for INSERT … VALUES into a table with a primary key, \
-         returning plain columns or *"
+        "RETURNING is supported for INSERT … VALUES, and UPDATE/DELETE of one table, \
+         on a table with a primary key, returning plain columns or *"
             .into(),
     )
 }

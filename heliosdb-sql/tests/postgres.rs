@@ -877,3 +877,67 @@ fn column_level_references_are_foreign_keys() {
         );
     });
 }
+
+/// `UPDATE … RETURNING` answers the new values, `DELETE … RETURNING` the
+/// old, with `$n` parameters and qualified columns, tagged as PostgreSQL
+/// tags them; changing the primary key with RETURNING is refused (0A000),
+/// and a failed statement writes nothing.
+#[test]
+fn update_and_delete_returning() {
+    with_session(|s| {
+        run(
+            s,
+            "CREATE TABLE t (id INT PRIMARY KEY, n INT NOT NULL, name TEXT)",
+        );
+        run(
+            s,
+            "INSERT INTO t VALUES (1, 10, 'a'), (2, 20, 'b'), (3, 30, 'c')",
+        );
+        let r = run(
+            s,
+            "UPDATE t SET n = n * 100 WHERE id >= 2 RETURNING id, t.n AS m",
+        );
+        assert_eq!(labels(&r), vec!["id", "m"]);
+        assert_eq!(text(&r), vec![vec!["2", "2000"], vec!["3", "3000"]]);
+        let QueryResult::Rows { tag, .. } = &r else {
+            panic!("{r:?}")
+        };
+        assert_eq!(tag, "UPDATE 2");
+        let r = s
+            .execute(
+                "UPDATE t SET name = $1 WHERE id = $2 RETURNING *",
+                &[Value::String("z".into()), Value::Int4(1)],
+            )
+            .unwrap()
+            .pop()
+            .unwrap();
+        assert_eq!(text(&r), vec![vec!["1", "10", "z"]]);
+        let r = run(s, "UPDATE t SET n = 0 WHERE id = 99 RETURNING id");
+        assert!(text(&r).is_empty());
+        let (code, msg) = fail(s, "UPDATE t SET id = 7 WHERE id = 1 RETURNING id");
+        assert_eq!(code, "0A000", "{msg}");
+        // A failed UPDATE … RETURNING writes nothing (NOT NULL violated on row 3).
+        let (code, _) = fail(
+            s,
+            "UPDATE t SET n = CASE WHEN id = 3 THEN NULL ELSE 5 END RETURNING id",
+        );
+        assert_eq!(code, "23502");
+        assert_eq!(
+            text(&run(s, "SELECT n FROM t ORDER BY id")),
+            vec![vec!["10"], vec!["2000"], vec!["3000"]]
+        );
+        let r = run(s, "DELETE FROM t WHERE n > 100 RETURNING name, n");
+        assert_eq!(text(&r), vec![vec!["b", "2000"], vec!["c", "3000"]]);
+        let QueryResult::Rows { tag, .. } = &r else {
+            panic!("{r:?}")
+        };
+        assert_eq!(tag, "DELETE 2");
+        assert_eq!(text(&run(s, "SELECT id FROM t")), vec![vec!["1"]]);
+        // In a transaction block, rolled back with it.
+        run(s, "BEGIN");
+        let r = run(s, "DELETE FROM t WHERE id > 0 RETURNING id");
+        assert_eq!(text(&r), vec![vec!["1"]]);
+        run(s, "ROLLBACK");
+        assert_eq!(text(&run(s, "SELECT id FROM t")), vec![vec!["1"]]);
+    });
+}
