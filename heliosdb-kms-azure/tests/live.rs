@@ -21,11 +21,11 @@ async fn live_key_vault() {
         );
         return;
     };
-    let src = AzureKeyVaultSource::new(&KmsSpec {
-        provider: "azure".into(),
-        key_id: key,
-        options: [("vault_url".to_string(), vault)].into(),
-    })
+    let src = AzureKeyVaultSource::new(&KmsSpec::new(
+        "azure",
+        key,
+        [("vault_url".to_string(), vault)].into(),
+    ))
     .unwrap();
     let header = src.new_header().await.unwrap();
     assert!(header.kms.as_ref().unwrap().key_version.is_some());

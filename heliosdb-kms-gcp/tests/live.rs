@@ -19,12 +19,7 @@ async fn live_cloud_kms() {
         );
         return;
     };
-    let src = GcpKmsSource::new(&KmsSpec {
-        provider: "gcp".into(),
-        key_id: key,
-        options: Default::default(),
-    })
-    .unwrap();
+    let src = GcpKmsSource::new(&KmsSpec::new("gcp", key, Default::default())).unwrap();
     let header = src.new_header().await.unwrap();
     let k = SecretKey::generate().unwrap();
     let blob = src.wrap(&header, &k, b"live").await.unwrap();
