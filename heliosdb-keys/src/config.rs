@@ -197,6 +197,20 @@ pub struct KmsProvider {
 
 inventory::collect!(KmsProvider);
 
+impl KmsProvider {
+    /// The registry entry of vendor `V`, all of it from the vendor's trait
+    /// implementation: `inventory::submit! { KmsProvider::of::<MyVendor>() }`.
+    pub const fn of<V: crate::KmsVendor>() -> Self {
+        KmsProvider {
+            name: V::PROVIDER,
+            feature: V::FEATURE,
+            build: crate::KmsSource::<V>::build,
+            identity_options: V::IDENTITY_OPTIONS,
+            key_id_routing: V::key_id_routing,
+        }
+    }
+}
+
 /// For [`KmsProvider::key_id_routing`]: key ids that route nowhere on their own.
 pub fn no_key_id_routing(_key_id: &str) -> Option<(&'static str, String)> {
     None

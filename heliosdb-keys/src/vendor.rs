@@ -27,7 +27,8 @@
 //! and client, and export `pub type MySource = KmsSource<MyVendor>`. Its
 //! constructor is [`KmsSource::new`] (or [`KmsSource::with_given`] when the
 //! application may hand over a credential); register it with
-//! `inventory::submit!` and [`KmsSource::build`].
+//! `inventory::submit! { KmsProvider::of::<MyVendor>() }`
+//! ([`crate::KmsProvider::of`]).
 
 use std::fmt;
 use std::sync::Arc;
@@ -158,6 +159,17 @@ pub trait KmsVendor: Send + Sync + fmt::Debug + Sized + 'static {
     /// may rightly wait on a person (a PIN prompt) or that cannot be
     /// abandoned half-way (a blocking C library).
     const TIMED: bool = true;
+    /// The facade feature that links this vendor's crate (`aws`).
+    const FEATURE: &'static str;
+    /// Options a slot records as part of the key's identity
+    /// ([`crate::KmsProvider::identity_options`]); none by default.
+    const IDENTITY_OPTIONS: &'static [&'static str] = &[];
+
+    /// Where a key id itself says to send requests
+    /// ([`crate::KmsProvider::key_id_routing`]); nowhere by default.
+    fn key_id_routing(key_id: &str) -> Option<(&'static str, String)> {
+        crate::no_key_id_routing(key_id)
+    }
 
     /// What an application may hand over instead of the vendor's own
     /// credential chain (a token, a PIN, a credential object);
@@ -473,6 +485,7 @@ mod tests {
     impl KmsVendor for Local {
         const PROVIDER: &'static str = "local-test";
         const OPTIONS: &'static [&'static str] = &["stall"];
+        const FEATURE: &'static str = "local-test";
         type Given = u64;
         type Failure = str;
 

@@ -108,13 +108,7 @@ pub const IDENTITY_OPTIONS: [&str; 1] = ["region"];
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 heliosdb_keys::inventory::submit! {
-    KmsProvider {
-        name: PROVIDER,
-        feature: "aws",
-        build: AwsKmsSource::build,
-        identity_options: &IDENTITY_OPTIONS,
-        key_id_routing: heliosdb_keys::no_key_id_routing,
-    }
+    KmsProvider::of::<AwsKms>()
 }
 
 /// Settings parsed from a [`KmsSpec`]; all non-secret.
@@ -611,6 +605,8 @@ impl AwsKms {
 impl KmsVendor for AwsKms {
     const PROVIDER: &'static str = PROVIDER;
     const OPTIONS: &'static [&'static str] = &OPTIONS;
+    const FEATURE: &'static str = "aws";
+    const IDENTITY_OPTIONS: &'static [&'static str] = &IDENTITY_OPTIONS;
     type Given = std::convert::Infallible;
     type Failure = SdkFailure;
 

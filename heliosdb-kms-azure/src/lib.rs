@@ -124,13 +124,7 @@ const AAD_LABEL: &[u8] = b"heliosdb-kms-azure aad v1\0";
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 heliosdb_keys::inventory::submit! {
-    KmsProvider {
-        name: PROVIDER,
-        feature: "azure",
-        build: AzureKeyVaultSource::build,
-        identity_options: &[],
-        key_id_routing,
-    }
+    KmsProvider::of::<AzureKeyVault>()
 }
 
 /// Which credential signs the requests.
@@ -754,8 +748,13 @@ impl AzureKeyVault {
 impl KmsVendor for AzureKeyVault {
     const PROVIDER: &'static str = PROVIDER;
     const OPTIONS: &'static [&'static str] = &OPTIONS;
+    const FEATURE: &'static str = "azure";
     type Given = Arc<dyn TokenCredential>;
     type Failure = azure_core::Error;
+
+    fn key_id_routing(key_id: &str) -> Option<(&'static str, String)> {
+        key_id_routing(key_id)
+    }
 
     fn from_spec(
         spec: &KmsSpec,

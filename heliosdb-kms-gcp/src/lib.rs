@@ -66,13 +66,7 @@ const PROBE_PLAINTEXT: &[u8] = b"heliosdb-nano: which version is primary?";
 const PROBE_AAD: &[u8] = b"heliosdb-nano/version-probe/v1";
 
 heliosdb_keys::inventory::submit! {
-    KmsProvider {
-        name: PROVIDER,
-        feature: "gcp",
-        build: GcpKmsSource::build,
-        identity_options: &[],
-        key_id_routing: heliosdb_keys::no_key_id_routing,
-    }
+    KmsProvider::of::<GcpKms>()
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -401,6 +395,7 @@ impl GcpKms {
 impl KmsVendor for GcpKms {
     const PROVIDER: &'static str = PROVIDER;
     const OPTIONS: &'static [&'static str] = &OPTIONS;
+    const FEATURE: &'static str = "gcp";
     type Given = std::convert::Infallible;
     type Failure = google_cloud_gax::error::Error;
 

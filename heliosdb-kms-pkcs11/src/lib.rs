@@ -86,13 +86,7 @@ const KEY_LEN: usize = 32;
 const KW_BINDING_LABEL: &[u8] = b"heliosdb-nano pkcs11 key-wrap binding v1";
 
 heliosdb_keys::inventory::submit! {
-    KmsProvider {
-        name: PROVIDER,
-        feature: "pkcs11",
-        build: Pkcs11Source::build,
-        identity_options: &IDENTITY_OPTIONS,
-        key_id_routing: heliosdb_keys::no_key_id_routing,
-    }
+    KmsProvider::of::<Pkcs11Token>()
 }
 
 /// How the token's AES key wraps the root key.
@@ -1060,6 +1054,8 @@ fn binding(aad: &[u8]) -> [u8; 32] {
 impl KmsVendor for Pkcs11Token {
     const PROVIDER: &'static str = PROVIDER;
     const OPTIONS: &'static [&'static str] = &OPTIONS;
+    const FEATURE: &'static str = "pkcs11";
+    const IDENTITY_OPTIONS: &'static [&'static str] = &IDENTITY_OPTIONS;
     // A login may prompt for the PIN, and a blocking module call cannot be
     // abandoned half-way: no deadline, and no timeout options.
     const TIMED: bool = false;

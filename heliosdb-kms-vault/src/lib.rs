@@ -97,13 +97,7 @@ const PROBE_PLAINTEXT: &[u8] = b"heliosdb-nano: which version is latest?";
 const PROBE_AAD: &[u8] = b"heliosdb-nano/version-probe/v1";
 
 heliosdb_keys::inventory::submit! {
-    KmsProvider {
-        name: PROVIDER,
-        feature: "vault",
-        build: VaultTransitSource::build,
-        identity_options: &IDENTITY_OPTIONS,
-        key_id_routing: heliosdb_keys::no_key_id_routing,
-    }
+    KmsProvider::of::<VaultTransit>()
 }
 
 fn env_any(names: &[&str]) -> Option<String> {
@@ -1028,6 +1022,8 @@ pub struct Refusal {
 impl KmsVendor for VaultTransit {
     const PROVIDER: &'static str = PROVIDER;
     const OPTIONS: &'static [&'static str] = &OPTIONS;
+    const FEATURE: &'static str = "vault";
+    const IDENTITY_OPTIONS: &'static [&'static str] = &IDENTITY_OPTIONS;
     type Given = SecretString;
     type Failure = Refusal;
 
