@@ -47,7 +47,10 @@ pub const PASSWORD_ENV: &str = "HELIOSDB_PASSWORD";
 /// key id, and provider options (`region`, `endpoint`, `vault_url`,
 /// `address`, `mount`, …) from `[encryption.kms]` or from extra keys beside
 /// `provider` and `key_id` in the `Kms` table.
+///
+/// `#[non_exhaustive]`: build one with [`KmsSpec::new`].
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct KmsSpec {
     /// `aws`, `azure`, `gcp`, `pkcs11`, `vault`.
     pub provider: String,
@@ -64,6 +67,32 @@ pub struct KmsSpec {
 pub const INSECURE_ENDPOINT_OPTION: &str = "insecure_endpoint";
 
 impl KmsSpec {
+    /// A spec for `key_id` of `provider` with `options`.
+    pub fn new(
+        provider: impl Into<String>,
+        key_id: impl Into<String>,
+        options: BTreeMap<String, String>,
+    ) -> Self {
+        KmsSpec {
+            provider: provider.into(),
+            key_id: key_id.into(),
+            options,
+        }
+    }
+
+    /// A spec with options given as `(name, value)` pairs (tests, examples).
+    pub fn from_pairs(
+        provider: impl Into<String>,
+        key_id: impl Into<String>,
+        options: &[(&str, &str)],
+    ) -> Self {
+        let options = options
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        KmsSpec::new(provider, key_id, options)
+    }
+
     /// Refuses an option the provider does not know, naming it and the
     /// known ones. [`INSECURE_ENDPOINT_OPTION`] is known to every provider.
     ///
@@ -168,6 +197,20 @@ pub struct KmsProvider {
 
 inventory::collect!(KmsProvider);
 
+impl KmsProvider {
+    /// The registry entry of vendor `V`, all of it from the vendor's trait
+    /// implementation: `inventory::submit! { KmsProvider::of::<MyVendor>() }`.
+    pub const fn of<V: crate::KmsVendor>() -> Self {
+        KmsProvider {
+            name: V::PROVIDER,
+            feature: V::FEATURE,
+            build: crate::KmsSource::<V>::build,
+            identity_options: V::IDENTITY_OPTIONS,
+            key_id_routing: V::key_id_routing,
+        }
+    }
+}
+
 /// For [`KmsProvider::key_id_routing`]: key ids that route nowhere on their own.
 pub fn no_key_id_routing(_key_id: &str) -> Option<(&'static str, String)> {
     None
@@ -257,28 +300,48 @@ pub fn kms_source_for_slot(
     kms: &crate::KmsKeyRef,
     caller: &BTreeMap<String, String>,
 ) -> Result<Arc<dyn KeySource>> {
-    let provider = inventory::iter::<KmsProvider>
-        .into_iter()
-        .find(|p| p.name == kms.provider);
-    let spec = match provider {
+    let spec = match registered(&kms.provider)? {
         Some(p) => slot_spec(kms, caller, p.identity_options, p.key_id_routing)?,
         // Not compiled in: kms_source names the feature to enable.
-        None => KmsSpec {
-            provider: kms.provider.clone(),
-            key_id: kms.key_id.clone(),
-            options: BTreeMap::new(),
-        },
+        None => KmsSpec::new(kms.provider.clone(), kms.key_id.clone(), BTreeMap::new()),
     };
     kms_source(&spec)
 }
 
-/// Names of the KMS providers compiled in.
+/// The facade features that link a KMS provider, by provider name. Only
+/// for the hint "not compiled in: enable feature X"; which providers exist
+/// in this build is the registry's to say.
+const FACADE_FEATURES: [&str; 5] = ["aws", "azure", "gcp", "pkcs11", "vault"];
+
+/// The registered provider named `name`.
+///
+/// # Errors
+/// [`Error::Invariant`] when two crates registered that name: which one
+/// would build the source would depend on link order.
+fn registered(name: &str) -> Result<Option<&'static KmsProvider>> {
+    let mut found = inventory::iter::<KmsProvider>
+        .into_iter()
+        .filter(|p| p.name == name);
+    let first = found.next();
+    if let Some(second) = found.next() {
+        return Err(Error::Invariant(format!(
+            "KMS provider '{name}' is registered twice (features {} and {}): link one crate \
+             per provider",
+            first.map_or("?", |p| p.feature),
+            second.feature
+        )));
+    }
+    Ok(first)
+}
+
+/// Names of the KMS providers compiled in, sorted, each once.
 pub fn kms_providers() -> Vec<&'static str> {
     let mut v: Vec<&'static str> = inventory::iter::<KmsProvider>
         .into_iter()
         .map(|p| p.name)
         .collect();
     v.sort_unstable();
+    v.dedup();
     v
 }
 
@@ -286,25 +349,29 @@ pub fn kms_providers() -> Vec<&'static str> {
 ///
 /// # Errors
 /// A provider that is not compiled in gets an error naming the feature to
-/// enable; otherwise the provider's own errors.
+/// enable; an unknown one names the providers compiled in; a name two
+/// crates registered is [`Error::Invariant`]; otherwise the provider's own
+/// errors.
 pub fn kms_source(spec: &KmsSpec) -> Result<Arc<dyn KeySource>> {
-    for p in inventory::iter::<KmsProvider> {
-        if p.name == spec.provider {
-            return (p.build)(spec);
-        }
+    if let Some(p) = registered(&spec.provider)? {
+        return (p.build)(spec);
     }
-    let known = ["aws", "azure", "gcp", "pkcs11", "vault"];
-    if known.contains(&spec.provider.as_str()) {
-        Err(Error::Unsupported(format!(
+    if FACADE_FEATURES.contains(&spec.provider.as_str()) {
+        return Err(Error::Unsupported(format!(
             "KMS provider '{0}' is not compiled in: build heliosdb-nano with `--features {0}` (or `kms-all`)",
             spec.provider
-        )))
-    } else {
-        Err(Error::Unsupported(format!(
-            "unknown KMS provider '{}' (known: aws, azure, gcp, pkcs11, vault)",
-            spec.provider
-        )))
+        )));
     }
+    let compiled = kms_providers();
+    Err(Error::Unsupported(format!(
+        "unknown KMS provider '{}' (compiled in: {})",
+        spec.provider,
+        if compiled.is_empty() {
+            "none".to_string()
+        } else {
+            compiled.join(", ")
+        }
+    )))
 }
 
 #[cfg(test)]
@@ -313,10 +380,7 @@ mod tests {
     use crate::KmsKeyRef;
 
     fn opts(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        KmsSpec::from_pairs("", "", pairs).options
     }
 
     fn slot(provider: &str, key_id: &str, recorded: &[(&str, &str)]) -> KmsKeyRef {
@@ -463,5 +527,49 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("unknown KMS provider 'acme'"), "{err}");
+        // The list comes from the registry (this test binary registers
+        // the providers below), not from a list written into the message.
+        assert!(err.contains("dup-test"), "{err}");
+        assert!(!err.contains("vault"), "{err}");
+    }
+
+    fn refuse(_: &KmsSpec) -> Result<Arc<dyn KeySource>> {
+        Err(Error::Unsupported("test provider".into()))
+    }
+
+    inventory::submit! {
+        KmsProvider {
+            name: "dup-test",
+            feature: "dup-a",
+            build: refuse,
+            identity_options: &[],
+            key_id_routing: no_key_id_routing,
+        }
+    }
+    inventory::submit! {
+        KmsProvider {
+            name: "dup-test",
+            feature: "dup-b",
+            build: refuse,
+            identity_options: &[],
+            key_id_routing: no_key_id_routing,
+        }
+    }
+
+    #[test]
+    fn a_provider_name_registered_twice_is_an_error() {
+        let spec = KmsSpec::new("dup-test", "k", BTreeMap::new());
+        let err = kms_source(&spec).unwrap_err();
+        assert!(matches!(err, Error::Invariant(_)), "{err:?}");
+        let msg = err.to_string();
+        assert!(msg.contains("registered twice"), "{msg}");
+        assert!(msg.contains("dup-a") && msg.contains("dup-b"), "{msg}");
+        let slot = slot("dup-test", "k", &[]);
+        let err = kms_source_for_slot(&slot, &BTreeMap::new()).unwrap_err();
+        assert!(matches!(err, Error::Invariant(_)), "{err:?}");
+        assert_eq!(
+            kms_providers().iter().filter(|p| **p == "dup-test").count(),
+            1
+        );
     }
 }

@@ -22,7 +22,8 @@
 //!
 //! This crate does no database I/O: it serialises the keyring to bytes and
 //! back, and the storage engine decides where those bytes live. It links no
-//! cloud SDK: KMS backends are separate crates implementing [`KeySource`].
+//! cloud SDK: KMS backends are separate crates implementing [`KmsVendor`];
+//! the one adapter [`KmsSource`] makes each a [`KeySource`].
 //! No type here prints key material through `Debug` or `Display`.
 
 mod config;
@@ -33,6 +34,7 @@ mod local;
 mod manager;
 mod runtime;
 mod source;
+mod vendor;
 
 #[cfg(any(test, feature = "test-util"))]
 pub mod conformance;
@@ -57,6 +59,10 @@ pub use local::{
 pub use manager::KeyManager;
 pub use runtime::block_on;
 pub use source::{KekHeader, KeySource, KmsKeyRef, SourceDescription, SourceKind};
+pub use vendor::{
+    error_chain, KmsCommon, KmsSource, KmsVendor, COMMON_OPTIONS, DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_TIMEOUT_SECS,
+};
 
 #[cfg(any(test, feature = "test-util"))]
 pub use fake::FakeSource;

@@ -86,25 +86,24 @@ impl KeyManager {
     /// the provider registry's errors (a provider not compiled in names the
     /// feature to enable).
     pub fn from_source(config: &KeySourceConfig) -> Result<Self> {
-        let source: Arc<dyn KeySource> = match config {
-            KeySourceConfig::Environment(var) => Arc::new(EnvSource::new(var.clone())?),
-            KeySourceConfig::File(path) => Arc::new(FileSource::new(path.clone())?),
-            KeySourceConfig::Password => {
-                let pw = std::env::var(PASSWORD_ENV).map_err(|_| {
-                    Error::Unsupported(format!(
+        let source: Arc<dyn KeySource> =
+            match config {
+                KeySourceConfig::Environment(var) => Arc::new(EnvSource::new(var.clone())?),
+                KeySourceConfig::File(path) => Arc::new(FileSource::new(path.clone())?),
+                KeySourceConfig::Password => {
+                    let pw = std::env::var(PASSWORD_ENV).map_err(|_| {
+                        Error::Unsupported(format!(
                         "key source Password needs a password: set {PASSWORD_ENV}, or open with \
                          StorageEngine::open_with_key_manager(.., &KeyManager::password(..))"
                     ))
-                })?;
-                let pw = Zeroizing::new(pw);
-                Arc::new(PasswordSource::new(pw.as_str()))
-            }
-            KeySourceConfig::Kms { provider, key_id } => crate::config::kms_source(&KmsSpec {
-                provider: provider.clone(),
-                key_id: key_id.clone(),
-                options: Default::default(),
-            })?,
-        };
+                    })?;
+                    let pw = Zeroizing::new(pw);
+                    Arc::new(PasswordSource::new(pw.as_str()))
+                }
+                KeySourceConfig::Kms { provider, key_id } => crate::config::kms_source(
+                    &KmsSpec::new(provider.clone(), key_id.clone(), Default::default()),
+                )?,
+            };
         Ok(KeyManager { source })
     }
 
@@ -119,11 +118,11 @@ impl KeyManager {
     ) -> Result<Self> {
         match config {
             KeySourceConfig::Kms { provider, key_id } => Ok(KeyManager {
-                source: crate::config::kms_source(&KmsSpec {
-                    provider: provider.clone(),
-                    key_id: key_id.clone(),
-                    options: kms_options.clone(),
-                })?,
+                source: crate::config::kms_source(&KmsSpec::new(
+                    provider.clone(),
+                    key_id.clone(),
+                    kms_options.clone(),
+                ))?,
             }),
             other => Self::from_source(other),
         }

@@ -46,7 +46,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -59,8 +58,8 @@ use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{EncryptionAlgorithmSpec, KeyState, KeyUsageType};
 use aws_sdk_kms::Client;
 use heliosdb_keys::{
-    Error, KekHeader, KeySource, KmsErrorKind, KmsKeyRef, KmsProvider, KmsRuntime, KmsSpec, Result,
-    SecretKey, SourceDescription, SourceKind,
+    error_chain, Error, KmsCommon, KmsErrorKind, KmsKeyRef, KmsProvider, KmsSource, KmsSpec,
+    KmsVendor, Result, SecretKey,
 };
 use zeroize::Zeroizing;
 
@@ -86,16 +85,15 @@ pub const CONTEXT_FORM_NAMED: &str = "named-v1";
 /// number (u32, big-endian). Kept in step with `heliosdb-keys`.
 const ROOT_WRAP_LABEL: &[u8] = b"heliosdb-nano/root/v1";
 
-/// Options this provider understands.
-pub const OPTIONS: [&str; 8] = [
+/// Options this provider understands besides `timeout_secs` and
+/// `max_attempts` ([`heliosdb_keys::COMMON_OPTIONS`]).
+pub const OPTIONS: [&str; 6] = [
     "region",
     "endpoint",
     "profile",
     "role_arn",
     "external_id",
     "session_name",
-    "max_attempts",
-    "timeout_secs",
 ];
 
 /// The STS session name when `role_arn` is given without `session_name`:
@@ -107,22 +105,10 @@ pub const DEFAULT_SESSION_NAME: &str = "heliosdb-nano";
 /// and profile are the operator's business, not the database's.
 pub const IDENTITY_OPTIONS: [&str; 1] = ["region"];
 
-const DEFAULT_MAX_ATTEMPTS: u32 = 3;
-const DEFAULT_TIMEOUT_SECS: u64 = 30;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 heliosdb_keys::inventory::submit! {
-    KmsProvider {
-        name: PROVIDER,
-        feature: "aws",
-        build: build_source,
-        identity_options: &IDENTITY_OPTIONS,
-        key_id_routing: heliosdb_keys::no_key_id_routing,
-    }
-}
-
-fn build_source(spec: &KmsSpec) -> Result<Arc<dyn KeySource>> {
-    Ok(Arc::new(AwsKmsSource::new(spec)?))
+    KmsProvider::of::<AwsKms>()
 }
 
 /// Settings parsed from a [`KmsSpec`]; all non-secret.
@@ -133,8 +119,7 @@ struct Settings {
     endpoint: Option<String>,
     profile: Option<String>,
     role: Option<AssumeRole>,
-    max_attempts: u32,
-    timeout: Duration,
+    common: KmsCommon,
 }
 
 /// The role to assume on top of the default credential chain.
@@ -146,15 +131,13 @@ struct AssumeRole {
 }
 
 impl Settings {
-    fn parse(spec: &KmsSpec) -> Result<Settings> {
-        spec.check_options(&OPTIONS)?;
+    fn parse(spec: &KmsSpec, common: &KmsCommon) -> Result<Settings> {
         let key_id = spec.key_id.trim().to_string();
         if key_id.is_empty() {
             return Err(Error::Unsupported(
                 "KMS provider aws needs a key_id (key id, key ARN, alias/NAME or alias ARN)".into(),
             ));
         }
-        let num = |name: &str, default: u64, max: u64| spec.number_option(name, default, max);
         // A key ARN names its region; use it when none is configured.
         let region = spec
             .options
@@ -183,8 +166,7 @@ impl Settings {
             endpoint,
             profile: spec.options.get("profile").cloned(),
             role: parse_role(spec)?,
-            max_attempts: num("max_attempts", u64::from(DEFAULT_MAX_ATTEMPTS), 10)? as u32,
-            timeout: Duration::from_secs(num("timeout_secs", DEFAULT_TIMEOUT_SECS, 600)?),
+            common: *common,
             key_id,
         })
     }
@@ -341,12 +323,12 @@ impl OnceClient {
         self.0
             .get_or_init(|| async {
                 let mut loader = aws_config::defaults(BehaviorVersion::latest())
-                    .retry_config(RetryConfig::standard().with_max_attempts(s.max_attempts))
+                    .retry_config(RetryConfig::standard().with_max_attempts(s.common.max_attempts))
                     .timeout_config(
                         TimeoutConfig::builder()
                             .connect_timeout(CONNECT_TIMEOUT)
-                            .operation_attempt_timeout(s.timeout)
-                            .operation_timeout(s.timeout * s.max_attempts)
+                            .operation_attempt_timeout(s.common.timeout)
+                            .operation_timeout(s.common.request_budget())
                             .build(),
                     );
                 if let Some(r) = &s.region {
@@ -383,7 +365,8 @@ impl OnceClient {
     }
 }
 
-struct Inner {
+/// The AWS KMS vendor behind [`AwsKmsSource`].
+pub struct AwsKms {
     settings: Settings,
     client: OnceClient,
     /// The key ARN `settings.key_id` resolves to, once asked.
@@ -391,15 +374,15 @@ struct Inner {
 }
 
 /// A key-encryption key in AWS KMS (a symmetric `ENCRYPT_DECRYPT` key).
-pub struct AwsKmsSource {
-    inner: Arc<Inner>,
-    rt: KmsRuntime,
-}
+/// [`KmsSource::new`] makes no request (the client and the key are
+/// resolved on first use); it fails on unknown or malformed options and an
+/// empty key id.
+pub type AwsKmsSource = KmsSource<AwsKms>;
 
-impl fmt::Debug for AwsKmsSource {
+impl fmt::Debug for AwsKms {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = &self.inner.settings;
-        f.debug_struct("AwsKmsSource")
+        let s = &self.settings;
+        f.debug_struct("AwsKms")
             .field("key_id", &s.key_id)
             .field("region", &s.region)
             .field("endpoint", &s.endpoint)
@@ -408,50 +391,33 @@ impl fmt::Debug for AwsKmsSource {
     }
 }
 
-impl AwsKmsSource {
-    /// A source for `spec` (`provider = "aws"`). Makes no request: the client
-    /// and the key are resolved on first use.
-    ///
-    /// # Errors
-    /// Unknown or malformed options, an empty key id.
-    pub fn new(spec: &KmsSpec) -> Result<Self> {
-        Ok(AwsKmsSource {
-            inner: Arc::new(Inner {
-                settings: Settings::parse(spec)?,
-                client: OnceClient::default(),
-                arn: tokio::sync::OnceCell::new(),
-            }),
-            rt: KmsRuntime::new("heliosdb-kms-aws")?,
-        })
-    }
-
+/// Requests of the AWS source beyond [`heliosdb_keys::KeySource`].
+#[async_trait]
+pub trait AwsKmsExt {
     /// The configured key id (alias, ARN or key id).
-    pub fn key_id(&self) -> &str {
-        &self.inner.settings.key_id
-    }
+    fn key_id(&self) -> &str;
 
-    /// The key ARN this source's key id resolves to (one `DescribeKey` call the
-    /// first time, none after).
+    /// The key ARN this source's key id resolves to (one `DescribeKey`
+    /// call the first time, none after).
     ///
     /// # Errors
     /// Classified KMS errors.
-    pub async fn key_arn(&self) -> Result<String> {
-        let inner = Arc::clone(&self.inner);
-        self.rt
-            .run(async move { inner.resolve().await.cloned() })
+    async fn key_arn(&self) -> Result<String>;
+}
+
+#[async_trait]
+impl AwsKmsExt for AwsKmsSource {
+    fn key_id(&self) -> &str {
+        &self.vendor().settings.key_id
+    }
+
+    async fn key_arn(&self) -> Result<String> {
+        self.run("DescribeKey", |v| async move { v.resolve().await.cloned() })
             .await
     }
 }
 
-impl Inner {
-    fn description(&self) -> SourceDescription {
-        SourceDescription {
-            kind: SourceKind::Kms,
-            locator: Some(self.settings.key_id.clone()),
-            provider: Some(PROVIDER.to_string()),
-        }
-    }
-
+impl AwsKms {
     async fn resolve(&self) -> Result<&String> {
         self.arn
             .get_or_try_init(|| async {
@@ -526,7 +492,7 @@ impl Inner {
         self.resolve().await.cloned()
     }
 
-    async fn header(&self) -> Result<KekHeader> {
+    async fn key_ref(&self) -> Result<KmsKeyRef> {
         let arn = self.resolve().await?.clone();
         let mut options = self.settings.stored_options();
         // Not an identity option: read from the slot by wrap and unwrap,
@@ -535,23 +501,18 @@ impl Inner {
             CONTEXT_FORM_OPTION.to_string(),
             CONTEXT_FORM_NAMED.to_string(),
         );
-        Ok(KekHeader {
-            source: self.description(),
-            key_check: None,
-            kdf: None,
-            kms: Some(KmsKeyRef {
-                provider: PROVIDER.to_string(),
-                key_id: arn,
-                key_version: None,
-                options,
-            }),
+        Ok(KmsKeyRef {
+            provider: PROVIDER.to_string(),
+            key_id: arn,
+            key_version: None,
+            options,
         })
     }
 
     async fn encrypt(
         &self,
         arn: String,
-        key: Zeroizing<Vec<u8>>,
+        key: &[u8],
         context: HashMap<String, String>,
     ) -> Result<Vec<u8>> {
         let client = self.client.get(&self.settings).await;
@@ -580,7 +541,7 @@ impl Inner {
     async fn re_encrypt(
         &self,
         from: String,
-        blob: Vec<u8>,
+        blob: &[u8],
         from_context: HashMap<String, String>,
         to: String,
         to_context: HashMap<String, String>,
@@ -609,7 +570,7 @@ impl Inner {
             })
     }
 
-    async fn decrypt(&self, blob: Vec<u8>, context: HashMap<String, String>) -> Result<SecretKey> {
+    async fn decrypt(&self, blob: &[u8], context: HashMap<String, String>) -> Result<SecretKey> {
         // Pin our own key: KMS refuses a blob another key wrapped instead of
         // quietly using whichever key the blob names.
         let arn = self.identity().await?;
@@ -641,96 +602,86 @@ impl Inner {
 }
 
 #[async_trait]
-impl KeySource for AwsKmsSource {
-    fn describe(&self) -> SourceDescription {
-        self.inner.description()
+impl KmsVendor for AwsKms {
+    const PROVIDER: &'static str = PROVIDER;
+    const OPTIONS: &'static [&'static str] = &OPTIONS;
+    const FEATURE: &'static str = "aws";
+    const IDENTITY_OPTIONS: &'static [&'static str] = &IDENTITY_OPTIONS;
+    type Given = std::convert::Infallible;
+    type Failure = SdkFailure;
+
+    fn from_spec(spec: &KmsSpec, common: &KmsCommon, _: Option<Self::Given>) -> Result<Self> {
+        Ok(AwsKms {
+            settings: Settings::parse(spec, common)?,
+            client: OnceClient::default(),
+            arn: tokio::sync::OnceCell::new(),
+        })
     }
 
-    async fn new_header(&self) -> Result<KekHeader> {
-        let inner = Arc::clone(&self.inner);
-        self.rt.run(async move { inner.header().await }).await
+    fn locator(&self) -> String {
+        self.settings.key_id.clone()
     }
 
-    async fn matches(&self, header: &KekHeader) -> Result<bool> {
-        let Some(kms) = header.kms.as_ref().filter(|k| k.provider == PROVIDER) else {
-            return Ok(false);
-        };
-        let inner = Arc::clone(&self.inner);
-        let ours = self.rt.run(async move { inner.identity().await }).await?;
-        Ok(kms.key_id == ours)
+    fn subject(&self) -> String {
+        format!("with key {}", self.settings.key_id)
     }
 
-    async fn wrap(&self, header: &KekHeader, key: &SecretKey, aad: &[u8]) -> Result<Vec<u8>> {
-        // Wrap under the key the header names (resolved when it was made),
+    fn classify(&self, _op: &str, failure: &SdkFailure) -> (KmsErrorKind, String) {
+        failure.classify()
+    }
+
+    async fn new_key_ref(&self) -> Result<KmsKeyRef> {
+        self.key_ref().await
+    }
+
+    async fn owns(&self, slot: &KmsKeyRef) -> Result<bool> {
+        Ok(slot.key_id == self.identity().await?)
+    }
+
+    async fn wrap(&self, slot: Option<&KmsKeyRef>, key: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
+        // Wrap under the key the slot names (resolved when it was made),
         // so a slot never says one key while another wrapped it.
-        let (arn, form) = match header.kms.as_ref().filter(|k| k.provider == PROVIDER) {
-            Some(k) => (k.key_id.clone(), ContextForm::of(k)),
-            None => {
-                return Err(Error::Unsupported(
-                    "AWS KMS cannot wrap for a slot header it did not make".into(),
-                ))
-            }
+        let Some(slot) = slot else {
+            return Err(Error::Unsupported(
+                "AWS KMS cannot wrap for a slot header it did not make".into(),
+            ));
         };
-        let inner = Arc::clone(&self.inner);
-        let plain = Zeroizing::new(key.expose_secret().to_vec());
-        let context = context_for(form, aad);
-        self.rt
-            .run(async move { inner.encrypt(arn, plain, context).await })
-            .await
+        let context = context_for(ContextForm::of(slot), aad);
+        self.encrypt(slot.key_id.clone(), key, context).await
     }
 
     async fn rewrap(
         &self,
-        old: &KekHeader,
+        from: &KmsKeyRef,
         blob: &[u8],
         old_aad: &[u8],
-        new: &KekHeader,
+        to: &KmsKeyRef,
         new_aad: &[u8],
     ) -> Result<Option<Vec<u8>>> {
-        let ours = |h: &KekHeader| h.kms.clone().filter(|k| k.provider == PROVIDER);
-        let (Some(from), Some(to)) = (ours(old), ours(new)) else {
-            return Ok(None);
-        };
         // One request reaches both keys only in one region (and through this
         // source's endpoint: if the old key is not there, ReEncrypt fails and
         // the keyring wraps instead).
-        if from.options.get("region") != to.options.get("region") || blob.is_empty() {
+        if from.options.get("region") != to.options.get("region") {
             return Ok(None);
         }
-        let inner = Arc::clone(&self.inner);
-        let blob = blob.to_vec();
-        let from_context = context_for(ContextForm::of(&from), old_aad);
-        let to_context = context_for(ContextForm::of(&to), new_aad);
-        self.rt
-            .run(async move {
-                inner
-                    .re_encrypt(from.key_id, blob, from_context, to.key_id, to_context)
-                    .await
-            })
-            .await
-            .map(Some)
+        let from_context = context_for(ContextForm::of(from), old_aad);
+        let to_context = context_for(ContextForm::of(to), new_aad);
+        self.re_encrypt(
+            from.key_id.clone(),
+            blob,
+            from_context,
+            to.key_id.clone(),
+            to_context,
+        )
+        .await
+        .map(Some)
     }
 
-    async fn unwrap(&self, header: &KekHeader, blob: &[u8], aad: &[u8]) -> Result<SecretKey> {
-        if blob.is_empty() {
-            return Err(kms_error(
-                KmsErrorKind::WrongKey,
-                "empty wrapped key".into(),
-            ));
-        }
+    async fn unwrap(&self, slot: Option<&KmsKeyRef>, blob: &[u8], aad: &[u8]) -> Result<SecretKey> {
         // The form the slot's wrap used; a header of another provider (or
         // none) is an old slot's at most, and Decrypt then refuses anyway.
-        let form = header
-            .kms
-            .as_ref()
-            .filter(|k| k.provider == PROVIDER)
-            .map_or(ContextForm::Legacy, ContextForm::of);
-        let inner = Arc::clone(&self.inner);
-        let blob = blob.to_vec();
-        let context = context_for(form, aad);
-        self.rt
-            .run(async move { inner.decrypt(blob, context).await })
-            .await
+        let form = slot.map_or(ContextForm::Legacy, ContextForm::of);
+        self.decrypt(blob, context_for(form, aad)).await
     }
 }
 
@@ -790,115 +741,148 @@ pub fn classify_code(code: Option<&str>, status: Option<u16>) -> KmsErrorKind {
     }
 }
 
+/// An SDK error reduced to what sorting it reads: the service's error code,
+/// message and HTTP status, or how the request failed on the way. AWS error
+/// messages carry no key material.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SdkFailure {
+    /// The service answered with an error.
+    Service {
+        /// The `__type` / `x-amzn-ErrorType`.
+        code: Option<String>,
+        /// The service's message.
+        message: Option<String>,
+        /// The HTTP status.
+        status: u16,
+    },
+    /// No answer in time (after the SDK's bounded retries).
+    Timeout,
+    /// The connection failed: `timeout` when connecting timed out.
+    Connect {
+        /// Whether connecting timed out (else it was refused or broke).
+        timeout: bool,
+        /// The error and its sources.
+        chain: String,
+    },
+    /// The response could not be read.
+    Response(String),
+    /// The request was never sent: credentials, region or endpoint settings.
+    NotSent(String),
+}
+
+impl SdkFailure {
+    /// The failure `err` describes.
+    pub fn of<E>(err: &SdkError<E, HttpResponse>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        match err {
+            SdkError::ServiceError(ctx) => SdkFailure::Service {
+                code: ctx.err().code().map(str::to_string),
+                message: ctx.err().message().map(str::to_string),
+                status: ctx.raw().status().as_u16(),
+            },
+            SdkError::TimeoutError(_) => SdkFailure::Timeout,
+            SdkError::DispatchFailure(d) if d.is_timeout() || d.is_io() => SdkFailure::Connect {
+                timeout: d.is_timeout(),
+                chain: error_chain(err),
+            },
+            SdkError::ResponseError(_) => SdkFailure::Response(error_chain(err)),
+            _ => SdkFailure::NotSent(error_chain(err)),
+        }
+    }
+
+    /// Sorts the failure. Transport failures and timeouts are "unavailable";
+    /// a missing or refused credential is "access denied".
+    pub fn classify(&self) -> (KmsErrorKind, String) {
+        match self {
+            SdkFailure::Service {
+                code,
+                message,
+                status,
+            } => (
+                classify_code(code.as_deref(), Some(*status)),
+                format!(
+                    "{}{}",
+                    code.as_deref().unwrap_or("error"),
+                    message
+                        .as_ref()
+                        .map(|m| format!(": {m}"))
+                        .unwrap_or_default()
+                ),
+            ),
+            SdkFailure::Timeout => (
+                KmsErrorKind::Unavailable,
+                "timed out waiting for AWS KMS".to_string(),
+            ),
+            SdkFailure::Connect { timeout, chain } => {
+                let what = if *timeout {
+                    "timed out connecting to AWS KMS"
+                } else {
+                    "cannot connect to AWS KMS"
+                };
+                (KmsErrorKind::Unavailable, format!("{what}: {chain}"))
+            }
+            SdkFailure::Response(chain) => (
+                KmsErrorKind::Unavailable,
+                format!("unreadable response from AWS KMS: {chain}"),
+            ),
+            // Errors raised before a request reaches the wire: almost always
+            // credentials (none in the default chain, a profile that does
+            // not exist), or a bad region or endpoint setting.
+            SdkFailure::NotSent(chain) => {
+                let lower = chain.to_ascii_lowercase();
+                let kind = if lower.contains("credential") || lower.contains("identity") {
+                    KmsErrorKind::AccessDenied
+                } else {
+                    KmsErrorKind::Unavailable
+                };
+                (kind, format!("request not sent: {chain}"))
+            }
+        }
+    }
+}
+
 /// Sorts an SDK error of operation `op` on key `key` into [`Error::Kms`].
-/// Transport failures and timeouts (after the SDK's bounded retries) are
-/// "unavailable"; a missing or refused credential is "access denied".
 pub fn classify_sdk_error<E>(op: &str, key: &str, err: &SdkError<E, HttpResponse>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let (kind, detail) = match err {
-        SdkError::ServiceError(ctx) => {
-            let e = ctx.err();
-            let code = e.code();
-            let kind = classify_code(code, Some(ctx.raw().status().as_u16()));
-            let detail = format!(
-                "{}{}",
-                code.unwrap_or("error"),
-                e.message().map(|m| format!(": {m}")).unwrap_or_default()
-            );
-            (kind, detail)
-        }
-        SdkError::TimeoutError(_) => (
-            KmsErrorKind::Unavailable,
-            "timed out waiting for AWS KMS".to_string(),
-        ),
-        SdkError::DispatchFailure(d) if d.is_timeout() || d.is_io() => {
-            let what = if d.is_timeout() {
-                "timed out connecting to AWS KMS"
-            } else {
-                "cannot connect to AWS KMS"
-            };
-            (
-                KmsErrorKind::Unavailable,
-                format!("{what}: {}", error_chain(err)),
-            )
-        }
-        SdkError::ResponseError(_) => (
-            KmsErrorKind::Unavailable,
-            format!("unreadable response from AWS KMS: {}", error_chain(err)),
-        ),
-        _ => classify_construction(err),
-    };
+    let (kind, detail) = SdkFailure::of(err).classify();
     kms_error(kind, format!("{op} with key {key}: {detail}"))
-}
-
-/// Errors raised before a request reaches the wire: almost always
-/// credentials (none in the default chain, a profile that does not exist),
-/// or a bad region or endpoint setting.
-fn classify_construction<E>(err: &SdkError<E, HttpResponse>) -> (KmsErrorKind, String)
-where
-    E: std::error::Error + 'static,
-{
-    let chain = error_chain(err);
-    let lower = chain.to_ascii_lowercase();
-    let kind = if lower.contains("credential") || lower.contains("identity") {
-        KmsErrorKind::AccessDenied
-    } else {
-        KmsErrorKind::Unavailable
-    };
-    (kind, format!("request not sent: {chain}"))
-}
-
-/// The error and its sources on one line (SDK errors keep the useful part
-/// in a source). AWS error messages carry no key material.
-fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = err.to_string();
-    let mut cur = err.source();
-    while let Some(e) = cur {
-        let s = e.to_string();
-        if !out.contains(&s) {
-            out.push_str(": ");
-            out.push_str(&s);
-        }
-        cur = e.source();
-    }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Settings as the source parses them (options checked by the adapter).
+    fn parse(spec: &KmsSpec) -> Result<Settings> {
+        AwsKmsSource::new(spec).map(|s| s.vendor().settings.clone())
+    }
+
     fn spec(key_id: &str, opts: &[(&str, &str)]) -> KmsSpec {
-        KmsSpec {
-            provider: PROVIDER.into(),
-            key_id: key_id.into(),
-            options: opts
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        }
+        KmsSpec::from_pairs(PROVIDER, key_id, opts)
     }
 
     #[test]
     fn options_are_checked_and_named() {
-        let err = Settings::parse(&spec("alias/x", &[("regoin", "eu-west-1")]))
+        let err = parse(&spec("alias/x", &[("regoin", "eu-west-1")]))
             .unwrap_err()
             .to_string();
         assert!(err.contains("unknown option 'regoin'"), "{err}");
-        let err = Settings::parse(&spec("alias/x", &[("max_attempts", "0")]))
+        let err = parse(&spec("alias/x", &[("max_attempts", "0")]))
             .unwrap_err()
             .to_string();
         assert!(err.contains("max_attempts"), "{err}");
-        assert!(Settings::parse(&spec(" ", &[])).is_err());
-        let s = Settings::parse(&spec(
+        assert!(parse(&spec(" ", &[])).is_err());
+        let s = parse(&spec(
             "arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
             &[("profile", "ops")],
         ))
         .unwrap();
         assert_eq!(s.region.as_deref(), Some("eu-central-1"));
-        assert_eq!(s.max_attempts, DEFAULT_MAX_ATTEMPTS);
+        assert_eq!(s.common.max_attempts, heliosdb_keys::DEFAULT_MAX_ATTEMPTS);
         // The profile is the operator's choice, not part of the database.
         assert_eq!(
             s.stored_options().keys().collect::<Vec<_>>(),
@@ -908,11 +892,11 @@ mod tests {
 
     #[test]
     fn endpoints_are_https_and_never_recorded() {
-        let err = Settings::parse(&spec("alias/x", &[("endpoint", "http://127.0.0.1:5000")]))
+        let err = parse(&spec("alias/x", &[("endpoint", "http://127.0.0.1:5000")]))
             .unwrap_err()
             .to_string();
         assert!(err.contains("--insecure-kms-endpoint"), "{err}");
-        let s = Settings::parse(&spec(
+        let s = parse(&spec(
             "alias/x",
             &[
                 ("endpoint", "http://127.0.0.1:5000"),
@@ -926,7 +910,7 @@ mod tests {
             s.stored_options().keys().collect::<Vec<_>>(),
             vec!["region"]
         );
-        let err = Settings::parse(&spec("alias/x", &[("region", "evil.example/#")]))
+        let err = parse(&spec("alias/x", &[("region", "evil.example/#")]))
             .unwrap_err()
             .to_string();
         assert!(err.contains("region name"), "{err}");
@@ -935,7 +919,7 @@ mod tests {
     #[test]
     fn role_options_are_checked_and_never_recorded() {
         let role = "arn:aws:iam::111122223333:role/heliosdb-app";
-        let s = Settings::parse(&spec(
+        let s = parse(&spec(
             "alias/x",
             &[("role_arn", role), ("external_id", "tenant-42")],
         ))
@@ -946,13 +930,13 @@ mod tests {
         assert_eq!(r.session_name, DEFAULT_SESSION_NAME);
         // Who calls KMS is the operator's business, not the database's.
         assert!(s.stored_options().keys().all(|k| k == "region"));
-        let s = Settings::parse(&spec(
+        let s = parse(&spec(
             "alias/x",
             &[("role_arn", role), ("session_name", "nightly-backup")],
         ))
         .unwrap();
         assert_eq!(s.role.unwrap().session_name, "nightly-backup");
-        assert_eq!(Settings::parse(&spec("alias/x", &[])).unwrap().role, None);
+        assert_eq!(parse(&spec("alias/x", &[])).unwrap().role, None);
 
         for (opts, needle) in [
             (vec![("external_id", "x1")], "needs 'role_arn'"),
@@ -975,9 +959,7 @@ mod tests {
                 "external_id",
             ),
         ] {
-            let err = Settings::parse(&spec("alias/x", &opts))
-                .unwrap_err()
-                .to_string();
+            let err = parse(&spec("alias/x", &opts)).unwrap_err().to_string();
             assert!(err.contains(needle), "{opts:?}: {err}");
         }
     }

@@ -29,16 +29,16 @@ async fn missing_credentials_are_access_denied() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
-    let src = AwsKmsSource::new(&KmsSpec {
-        provider: "aws".into(),
-        key_id: "alias/anything".into(),
-        options: [
+    let src = AwsKmsSource::new(&KmsSpec::new(
+        "aws",
+        "alias/anything",
+        [
             ("region".to_string(), "us-east-1".to_string()),
             ("endpoint".to_string(), endpoint),
             ("insecure_endpoint".to_string(), "true".to_string()),
         ]
         .into(),
-    })
+    ))
     .unwrap();
     let err = src.new_header().await.unwrap_err();
     assert!(

@@ -5,7 +5,7 @@
 //! disabled key is only tested here). Skipped, and says so, otherwise.
 
 use heliosdb_keys::{conformance, Error, KeySource, KmsErrorKind, KmsSpec, SecretKey};
-use heliosdb_kms_aws::AwsKmsSource;
+use heliosdb_kms_aws::{AwsKmsExt, AwsKmsSource};
 
 fn live(var: &str) -> Option<String> {
     if std::env::var("HELIOSDB_LIVE_KMS").as_deref() != Ok("1") {
@@ -15,12 +15,7 @@ fn live(var: &str) -> Option<String> {
 }
 
 fn source(key_id: &str) -> AwsKmsSource {
-    AwsKmsSource::new(&KmsSpec {
-        provider: "aws".into(),
-        key_id: key_id.into(),
-        options: Default::default(),
-    })
-    .unwrap()
+    AwsKmsSource::new(&KmsSpec::new("aws", key_id, Default::default())).unwrap()
 }
 
 #[tokio::test]

@@ -12,10 +12,10 @@ use heliosdb_keys::{block_on, conformance, Error, KeySource, KmsErrorKind, KmsSp
 use heliosdb_kms_aws::AwsKmsSource;
 
 fn spec(key_id: &str, endpoint: &str) -> KmsSpec {
-    KmsSpec {
-        provider: "aws".into(),
-        key_id: key_id.into(),
-        options: [
+    KmsSpec::new(
+        "aws",
+        key_id,
+        [
             ("region".to_string(), common::REGION.to_string()),
             ("endpoint".to_string(), endpoint.to_string()),
             // moto speaks plaintext HTTP on 127.0.0.1.
@@ -25,7 +25,7 @@ fn spec(key_id: &str, endpoint: &str) -> KmsSpec {
             ("timeout_secs".to_string(), "5".to_string()),
         ]
         .into(),
-    }
+    )
 }
 
 /// A config file as a user writes it: provider options beside provider and
@@ -69,6 +69,9 @@ async fn conformance_suite_passes_against_moto() {
         &[common::SECRET_KEY.as_bytes(), common::ACCESS_KEY.as_bytes()],
     )
     .await;
+    // Nothing listens on port 9: two attempts of at most 5 s, then unavailable.
+    let gone = AwsKmsSource::new(&spec("alias/conformance-a", "http://127.0.0.1:9")).unwrap();
+    conformance::run_unreachable(&gone, std::time::Duration::from_secs(60)).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -711,14 +711,14 @@ mod tests {
     use super::*;
 
     fn spec(opts: &[(&str, &str)]) -> KmsSpec {
-        KmsSpec {
-            provider: "azure".into(),
-            key_id: "k".into(),
-            options: opts
+        KmsSpec::new(
+            "azure",
+            "k",
+            opts
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
-        }
+        )
     }
 
     const PUBLIC_VAULT: &str = "https://v.vault.azure.net";

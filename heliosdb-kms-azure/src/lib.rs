@@ -121,8 +121,8 @@ use azure_security_keyvault_keys::models::{
 };
 use azure_security_keyvault_keys::{KeyClient, KeyClientOptions, ResourceExt as _, ResourceId};
 use heliosdb_keys::{
-    Error, KekHeader, KeySource, KmsErrorKind, KmsKeyRef, KmsProvider, KmsRuntime, KmsSpec, Result,
-    SecretKey, SourceDescription, SourceKind,
+    error_chain, Error, KmsCommon, KmsErrorKind, KmsKeyRef, KmsProvider, KmsSource, KmsSpec,
+    KmsVendor, Result, SecretKey,
 };
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
@@ -139,11 +139,10 @@ pub use mhsm::{ALGORITHM_OPTION, BLOB_FORMAT_A256GCM};
 /// Provider name in configuration and in key headers.
 pub const PROVIDER: &str = "azure";
 
-/// Options this provider understands.
-pub const OPTIONS: [&str; 12] = [
+/// Options this provider understands besides `timeout_secs` and
+/// `max_attempts` ([`heliosdb_keys::COMMON_OPTIONS`]).
+pub const OPTIONS: [&str; 10] = [
     "vault_url",
-    "timeout_secs",
-    "max_attempts",
     "ca_file",
     "verify_challenge_resource",
     // credential::OPTIONS:
@@ -161,22 +160,10 @@ pub const BLOB_FORMAT_V1: u8 = 1;
 
 /// Domain separation of the AAD digest bound inside the RSA plaintext.
 const AAD_LABEL: &[u8] = b"heliosdb-kms-azure aad v1\0";
-const DEFAULT_TIMEOUT_SECS: u64 = 30;
-const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 heliosdb_keys::inventory::submit! {
-    KmsProvider {
-        name: PROVIDER,
-        feature: "azure",
-        build: build_source,
-        identity_options: &[],
-        key_id_routing,
-    }
-}
-
-fn build_source(spec: &KmsSpec) -> Result<Arc<dyn KeySource>> {
-    Ok(Arc::new(AzureKeyVaultSource::new(spec)?))
+    KmsProvider::of::<AzureKeyVault>()
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -187,8 +174,7 @@ struct Settings {
     name: String,
     /// A version named in the key id: new slots pin it instead of the current one.
     version: Option<String>,
-    timeout: Duration,
-    max_attempts: u32,
+    common: KmsCommon,
     ca_file: Option<String>,
     credential: credential::CredentialSettings,
     verify_challenge_resource: bool,
@@ -263,8 +249,7 @@ pub fn parse_key_url(url: &str) -> Option<(String, String, Option<String>)> {
 }
 
 impl Settings {
-    fn parse(spec: &KmsSpec) -> Result<Settings> {
-        spec.check_options(&OPTIONS)?;
+    fn parse(spec: &KmsSpec, common: &KmsCommon) -> Result<Settings> {
         let opt = |k: &str| spec.options.get(k).map(|v| v.trim().to_string());
         let vault_opt = opt("vault_url").map(|v| v.trim_end_matches('/').to_string());
         if let Some(v) = &vault_opt {
@@ -310,7 +295,6 @@ impl Settings {
             };
             (vault, key_id.to_string(), None)
         };
-        let num = |name: &str, default: u64, max: u64| spec.number_option(name, default, max);
         let credential = credential::CredentialSettings::parse(spec, &vault_url)?;
         let verify_challenge_resource = match opt("verify_challenge_resource").as_deref() {
             None | Some("true") => true,
@@ -325,8 +309,7 @@ impl Settings {
             vault_url,
             name,
             version,
-            timeout: Duration::from_secs(num("timeout_secs", DEFAULT_TIMEOUT_SECS, 600)?),
-            max_attempts: num("max_attempts", u64::from(DEFAULT_MAX_ATTEMPTS), 10)? as u32,
+            common: *common,
             ca_file: opt("ca_file"),
             credential,
             verify_challenge_resource,
@@ -339,24 +322,24 @@ impl Settings {
     }
 }
 
-struct Inner {
+/// The Key Vault vendor behind [`AzureKeyVaultSource`].
+pub struct AzureKeyVault {
     settings: Settings,
-    /// Set by [`AzureKeyVaultSource::with_credential`]; else built from the settings.
+    /// Set by [`AzureKeyVaultExt::with_credential`]; else built from the settings.
     credential: Option<Arc<dyn TokenCredential>>,
     client: tokio::sync::OnceCell<KeyClient>,
 }
 
-/// A key-encryption key in Azure Key Vault.
-pub struct AzureKeyVaultSource {
-    inner: Arc<Inner>,
-    rt: KmsRuntime,
-}
+/// A key-encryption key in Azure Key Vault. [`KmsSource::new`] makes no
+/// request; it fails on unknown or malformed options and on a key id that
+/// is neither a key name (with option `vault_url`) nor a key URL.
+pub type AzureKeyVaultSource = KmsSource<AzureKeyVault>;
 
-impl fmt::Debug for AzureKeyVaultSource {
+impl fmt::Debug for AzureKeyVault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The credential (and any token it caches) stays out.
-        let s = &self.inner.settings;
-        f.debug_struct("AzureKeyVaultSource")
+        let s = &self.settings;
+        f.debug_struct("AzureKeyVault")
             .field("vault_url", &s.vault_url)
             .field("key", &s.name)
             .field("version", &s.version)
@@ -365,41 +348,34 @@ impl fmt::Debug for AzureKeyVaultSource {
     }
 }
 
-impl AzureKeyVaultSource {
-    /// A source for `spec` (`provider = "azure"`). Makes no request.
-    ///
-    /// # Errors
-    /// Unknown or malformed options; a key id that is neither a key name
-    /// (with option `vault_url`) nor a key URL.
-    pub fn new(spec: &KmsSpec) -> Result<Self> {
-        Self::build(spec, None)
-    }
-
+/// Constructors and accessors of the Azure source beyond [`KmsSource`].
+pub trait AzureKeyVaultExt {
     /// A source that authenticates with `credential` instead of the one the
     /// options choose (options `credential`/`access_token_env` are ignored).
     /// It is still asked only for the Key Vault and Managed HSM scopes of
     /// the configured cloud (option `cloud`, else the vault's host).
     ///
     /// # Errors
-    /// As [`AzureKeyVaultSource::new`].
-    pub fn with_credential(spec: &KmsSpec, credential: Arc<dyn TokenCredential>) -> Result<Self> {
-        Self::build(spec, Some(credential))
-    }
-
-    fn build(spec: &KmsSpec, credential: Option<Arc<dyn TokenCredential>>) -> Result<Self> {
-        Ok(AzureKeyVaultSource {
-            inner: Arc::new(Inner {
-                settings: Settings::parse(spec)?,
-                credential,
-                client: tokio::sync::OnceCell::new(),
-            }),
-            rt: KmsRuntime::new("heliosdb-kms-azure")?,
-        })
-    }
+    /// As [`KmsSource::new`].
+    fn with_credential(
+        spec: &KmsSpec,
+        credential: Arc<dyn TokenCredential>,
+    ) -> Result<AzureKeyVaultSource>;
 
     /// The key's URL without a version (what slots record as the key id).
-    pub fn key_url(&self) -> String {
-        self.inner.settings.key_url()
+    fn key_url(&self) -> String;
+}
+
+impl AzureKeyVaultExt for AzureKeyVaultSource {
+    fn with_credential(
+        spec: &KmsSpec,
+        credential: Arc<dyn TokenCredential>,
+    ) -> Result<AzureKeyVaultSource> {
+        KmsSource::with_given(spec, credential)
+    }
+
+    fn key_url(&self) -> String {
+        self.vendor().settings.key_url()
     }
 }
 
@@ -410,36 +386,16 @@ fn aad_digest(aad: &[u8]) -> [u8; 32] {
     h.finalize().into()
 }
 
-impl Inner {
-    fn description(&self) -> SourceDescription {
-        SourceDescription {
-            kind: SourceKind::Kms,
-            locator: Some(self.settings.key_url()),
-            provider: Some(PROVIDER.to_string()),
-        }
-    }
-
+impl AzureKeyVault {
     fn err(&self, kind: KmsErrorKind, what: &str, detail: impl fmt::Display) -> Error {
-        Error::Kms {
-            provider: PROVIDER.to_string(),
-            kind,
-            message: format!(
-                "{what} of key '{}' in vault {}: {detail}",
-                self.settings.name, self.settings.vault_url
-            ),
-        }
-    }
-
-    fn classified(&self, what: &str, e: &azure_core::Error) -> Error {
-        let (kind, detail) = classify_azure_error(what, e);
-        self.err(kind, what, detail)
+        self.error(kind, what, detail)
     }
 
     fn http_client(&self) -> Result<reqwest::Client> {
         let s = &self.settings;
         let mut builder = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT.min(s.timeout))
-            .timeout(s.timeout)
+            .connect_timeout(CONNECT_TIMEOUT.min(s.common.timeout))
+            .timeout(s.common.timeout)
             // Key Vault does not redirect; the SDK's own client refuses to as well.
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("heliosdb-kms-azure/", env!("CARGO_PKG_VERSION")));
@@ -468,9 +424,9 @@ impl Inner {
                     transport: Some(Transport::new(Arc::new(self.http_client()?))),
                     retry: RetryOptions::exponential(ExponentialRetryOptions {
                         initial_delay: azure_core::time::Duration::milliseconds(200),
-                        max_retries: s.max_attempts.saturating_sub(1),
+                        max_retries: s.common.max_attempts.saturating_sub(1),
                         max_total_elapsed: azure_core::time::Duration::seconds(
-                            (s.timeout.as_secs() * u64::from(s.max_attempts)) as i64,
+                            (s.common.request_budget().as_secs()) as i64,
                         ),
                         max_delay: azure_core::time::Duration::seconds(5),
                     }),
@@ -492,7 +448,7 @@ impl Inner {
             .await
     }
 
-    async fn header(&self) -> Result<KekHeader> {
+    async fn key_ref(&self) -> Result<KmsKeyRef> {
         let client = self.client().await?;
         let options = KeyClientGetKeyOptions {
             key_version: self.settings.version.clone(),
@@ -541,25 +497,24 @@ impl Inner {
                 format!("version {version} is disabled"),
             ));
         }
-        Ok(KekHeader {
-            source: self.description(),
-            key_check: None,
-            kdf: None,
-            kms: Some(KmsKeyRef {
-                provider: PROVIDER.to_string(),
-                key_id: self.settings.key_url(),
-                key_version: Some(version),
-                options: algorithm.stored_options(),
-            }),
+        Ok(KmsKeyRef {
+            provider: PROVIDER.to_string(),
+            key_id: self.settings.key_url(),
+            key_version: Some(version),
+            options: algorithm.stored_options(),
         })
     }
 
     /// The version a slot recorded, when the slot is this key's.
-    fn recorded_version(&self, header: &KekHeader, what: &str) -> Result<String> {
-        let Some(k) = header.kms.as_ref() else {
-            return Err(self.err(KmsErrorKind::WrongKey, what, "the slot is not a KMS slot"));
+    fn recorded_version(&self, slot: Option<&KmsKeyRef>, what: &str) -> Result<String> {
+        let Some(k) = slot else {
+            return Err(self.err(
+                KmsErrorKind::WrongKey,
+                what,
+                "the slot is not an Azure Key Vault slot",
+            ));
         };
-        if k.provider != PROVIDER || k.key_id != self.settings.key_url() {
+        if k.key_id != self.settings.key_url() {
             return Err(self.err(
                 KmsErrorKind::WrongKey,
                 what,
@@ -576,7 +531,7 @@ impl Inner {
         }
     }
 
-    async fn wrap(&self, version: String, plain: Zeroizing<Vec<u8>>) -> Result<Vec<u8>> {
+    async fn wrap_key(&self, version: String, plain: Zeroizing<Vec<u8>>) -> Result<Vec<u8>> {
         let client = self.client().await?;
         let params = KeyOperationParameters {
             algorithm: Some(EncryptionAlgorithm::RsaOaep256),
@@ -622,7 +577,7 @@ impl Inner {
         }
     }
 
-    async fn unwrap(&self, version: String, ct: Vec<u8>, aad: Vec<u8>) -> Result<SecretKey> {
+    async fn unwrap_key(&self, version: String, ct: Vec<u8>, aad: &[u8]) -> Result<SecretKey> {
         let client = self.client().await?;
         let params = KeyOperationParameters {
             algorithm: Some(EncryptionAlgorithm::RsaOaep256),
@@ -647,7 +602,7 @@ impl Inner {
                 "the plaintext is not a wrapped HeliosDB root key",
             ));
         }
-        if !bool::from(plain[32..].ct_eq(&aad_digest(&aad))) {
+        if !bool::from(plain[32..].ct_eq(&aad_digest(aad))) {
             return Err(self.err(
                 KmsErrorKind::WrongKey,
                 "UnwrapKey",
@@ -665,53 +620,76 @@ impl Inner {
 }
 
 #[async_trait]
-impl KeySource for AzureKeyVaultSource {
-    fn describe(&self) -> SourceDescription {
-        self.inner.description()
+impl KmsVendor for AzureKeyVault {
+    const PROVIDER: &'static str = PROVIDER;
+    const OPTIONS: &'static [&'static str] = &OPTIONS;
+    const FEATURE: &'static str = "azure";
+    type Given = Arc<dyn TokenCredential>;
+    type Failure = azure_core::Error;
+
+    fn key_id_routing(key_id: &str) -> Option<(&'static str, String)> {
+        key_id_routing(key_id)
     }
 
-    async fn new_header(&self) -> Result<KekHeader> {
-        let inner = Arc::clone(&self.inner);
-        self.rt.run(async move { inner.header().await }).await
+    fn from_spec(
+        spec: &KmsSpec,
+        common: &KmsCommon,
+        credential: Option<Arc<dyn TokenCredential>>,
+    ) -> Result<Self> {
+        Ok(AzureKeyVault {
+            settings: Settings::parse(spec, common)?,
+            credential,
+            client: tokio::sync::OnceCell::new(),
+        })
     }
 
-    async fn matches(&self, header: &KekHeader) -> Result<bool> {
-        Ok(header
-            .kms
-            .as_ref()
-            .is_some_and(|k| k.provider == PROVIDER && k.key_id == self.inner.settings.key_url()))
+    fn locator(&self) -> String {
+        self.settings.key_url()
     }
 
-    async fn wrap(&self, header: &KekHeader, key: &SecretKey, aad: &[u8]) -> Result<Vec<u8>> {
-        let version = self.inner.recorded_version(header, "WrapKey")?;
-        let algorithm = WrapAlgorithm::recorded(header)
-            .map_err(|e| self.inner.err(KmsErrorKind::WrongKey, "WrapKey", e))?;
+    fn subject(&self) -> String {
+        format!(
+            "of key '{}' in vault {}",
+            self.settings.name, self.settings.vault_url
+        )
+    }
+
+    fn classify(&self, op: &str, e: &azure_core::Error) -> (KmsErrorKind, String) {
+        classify_azure_error(op, e)
+    }
+
+    async fn new_key_ref(&self) -> Result<KmsKeyRef> {
+        self.key_ref().await
+    }
+
+    async fn owns(&self, slot: &KmsKeyRef) -> Result<bool> {
+        Ok(slot.key_id == self.settings.key_url())
+    }
+
+    async fn wrap(&self, slot: Option<&KmsKeyRef>, key: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
+        let version = self.recorded_version(slot, "WrapKey")?;
+        let algorithm = WrapAlgorithm::recorded(slot)
+            .map_err(|e| self.err(KmsErrorKind::WrongKey, "WrapKey", e))?;
         if algorithm == WrapAlgorithm::A256Gcm {
-            let (inner, aad) = (Arc::clone(&self.inner), aad.to_vec());
-            let key = Zeroizing::new(key.expose_secret().to_vec());
             return self
-                .rt
-                .run(async move { inner.wrap_a256gcm(version, key, aad).await })
+                .wrap_a256gcm(version, Zeroizing::new(key.to_vec()), aad.to_vec())
                 .await;
         }
         let mut plain = Zeroizing::new(Vec::with_capacity(64));
-        plain.extend_from_slice(key.expose_secret());
+        plain.extend_from_slice(key);
         plain.extend_from_slice(&aad_digest(aad));
-        let inner = Arc::clone(&self.inner);
-        self.rt
-            .run(async move { inner.wrap(version, plain).await })
-            .await
+        self.wrap_key(version, plain).await
     }
 
-    async fn unwrap(&self, header: &KekHeader, blob: &[u8], aad: &[u8]) -> Result<SecretKey> {
-        let version = self.inner.recorded_version(header, "UnwrapKey")?;
-        let algorithm = WrapAlgorithm::recorded(header)
-            .map_err(|e| self.inner.err(KmsErrorKind::WrongKey, "UnwrapKey", e))?;
+    async fn unwrap(&self, slot: Option<&KmsKeyRef>, blob: &[u8], aad: &[u8]) -> Result<SecretKey> {
+        let version = self.recorded_version(slot, "UnwrapKey")?;
+        let algorithm = WrapAlgorithm::recorded(slot)
+            .map_err(|e| self.err(KmsErrorKind::WrongKey, "UnwrapKey", e))?;
         // The blob's format byte must be the slot's algorithm: a blob of
         // the other kind (an RSA blob under an AES-GCM slot, which anyone
         // with the public key could make) is refused before any request.
         if blob.first() != Some(&algorithm.blob_format()) {
-            return Err(self.inner.err(
+            return Err(self.err(
                 KmsErrorKind::WrongKey,
                 "UnwrapKey",
                 format!(
@@ -720,27 +698,21 @@ impl KeySource for AzureKeyVaultSource {
             ));
         }
         if algorithm == WrapAlgorithm::A256Gcm {
-            let (inner, blob, aad) = (Arc::clone(&self.inner), blob.to_vec(), aad.to_vec());
             return self
-                .rt
-                .run(async move { inner.unwrap_a256gcm(version, blob, aad).await })
+                .unwrap_a256gcm(version, blob.to_vec(), aad.to_vec())
                 .await;
         }
         let ct = match blob.split_first() {
             Some((&BLOB_FORMAT_V1, ct)) if !ct.is_empty() => ct.to_vec(),
             _ => {
-                return Err(self.inner.err(
+                return Err(self.err(
                     KmsErrorKind::WrongKey,
                     "UnwrapKey",
                     "the wrapped key is not in this provider's format",
                 ))
             }
         };
-        let inner = Arc::clone(&self.inner);
-        let aad = aad.to_vec();
-        self.rt
-            .run(async move { inner.unwrap(version, ct, aad).await })
-            .await
+        self.unwrap_key(version, ct, aad).await
     }
 }
 
@@ -778,16 +750,7 @@ pub fn classify_status(op: &str, status: u16, message: &str) -> KmsErrorKind {
 /// message; it never holds a token (the SDK's errors do not carry request
 /// headers).
 pub fn classify_azure_error(op: &str, e: &azure_core::Error) -> (KmsErrorKind, String) {
-    let mut detail = e.to_string();
-    let mut cur = std::error::Error::source(e);
-    while let Some(inner) = cur {
-        let s = inner.to_string();
-        if !detail.contains(&s) {
-            detail.push_str(": ");
-            detail.push_str(&s);
-        }
-        cur = inner.source();
-    }
+    let mut detail = error_chain(e);
     let kind = match e.kind() {
         ErrorKind::HttpResponse {
             status, error_code, ..
@@ -817,54 +780,50 @@ mod tests {
     use super::*;
     use std::collections::BTreeMap;
 
+    /// Settings as the source parses them (options checked by the adapter).
+    fn parse(spec: &KmsSpec) -> Result<Settings> {
+        AzureKeyVaultSource::new(spec).map(|s| s.vendor().settings.clone())
+    }
+
     fn spec(key: &str, opts: &[(&str, &str)]) -> KmsSpec {
-        KmsSpec {
-            provider: PROVIDER.into(),
-            key_id: key.into(),
-            options: opts
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        }
+        KmsSpec::from_pairs(PROVIDER, key, opts)
     }
 
     const VAULT: &str = "https://myvault.vault.azure.net";
 
     #[test]
     fn settings_validate_and_name_what_is_wrong() {
-        let s = Settings::parse(&spec("kek", &[("vault_url", VAULT)])).unwrap();
+        let s = parse(&spec("kek", &[("vault_url", VAULT)])).unwrap();
         assert_eq!(s.key_url(), format!("{VAULT}/keys/kek"));
         assert_eq!(s.version, None);
-        let s = Settings::parse(&spec(&format!("{VAULT}/keys/kek/abc123"), &[])).unwrap();
+        let s = parse(&spec(&format!("{VAULT}/keys/kek/abc123"), &[])).unwrap();
         assert_eq!(
             (s.name.as_str(), s.version.as_deref()),
             ("kek", Some("abc123"))
         );
         assert_eq!(s.vault_url, VAULT);
-        let err = Settings::parse(&spec("kek", &[])).unwrap_err().to_string();
+        let err = parse(&spec("kek", &[])).unwrap_err().to_string();
         assert!(err.contains("vault_url"), "{err}");
-        let err = Settings::parse(&spec("kek", &[("vault_url", VAULT), ("region", "x")]))
+        let err = parse(&spec("kek", &[("vault_url", VAULT), ("region", "x")]))
             .unwrap_err()
             .to_string();
         assert!(err.contains("unknown option 'region'"), "{err}");
         for bad_key in ["", "a/b", "https://v/secrets/x", "http://v/keys/x"] {
             assert!(
-                Settings::parse(&spec(bad_key, &[("vault_url", VAULT)])).is_err(),
+                parse(&spec(bad_key, &[("vault_url", VAULT)])).is_err(),
                 "{bad_key}"
             );
         }
-        assert!(Settings::parse(&spec("k", &[("vault_url", "http://v")])).is_err());
-        let err = Settings::parse(&spec(
+        assert!(parse(&spec("k", &[("vault_url", "http://v")])).is_err());
+        let err = parse(&spec(
             &format!("{VAULT}/keys/kek"),
             &[("vault_url", "https://other.vault.azure.net")],
         ))
         .unwrap_err()
         .to_string();
         assert!(err.contains("other.vault"), "{err}");
-        assert!(
-            Settings::parse(&spec("k", &[("vault_url", VAULT), ("credential", "magic")])).is_err()
-        );
-        assert!(Settings::parse(&spec(
+        assert!(parse(&spec("k", &[("vault_url", VAULT), ("credential", "magic")])).is_err());
+        assert!(parse(&spec(
             "k",
             &[
                 ("vault_url", VAULT),
@@ -873,10 +832,8 @@ mod tests {
             ]
         ))
         .is_err());
-        assert!(
-            Settings::parse(&spec("k", &[("vault_url", VAULT), ("max_attempts", "0")])).is_err()
-        );
-        let s = Settings::parse(&spec(
+        assert!(parse(&spec("k", &[("vault_url", VAULT), ("max_attempts", "0")])).is_err());
+        let s = parse(&spec(
             "k",
             &[
                 ("vault_url", VAULT),
@@ -941,7 +898,7 @@ mod tests {
         )]
         .into();
         let spec = heliosdb_keys::slot_spec(&slot, &theirs, &[], key_id_routing).unwrap();
-        let s = Settings::parse(&spec).unwrap();
+        let s = parse(&spec).unwrap();
         assert!(s.verify_challenge_resource);
         assert_eq!(s.ca_file, None);
         // A vault in Azure's domain: reachable from the key id alone, trust settings dropped.
@@ -950,7 +907,7 @@ mod tests {
             ..slot
         };
         let spec = heliosdb_keys::slot_spec(&slot, &none, &[], key_id_routing).unwrap();
-        let s = Settings::parse(&spec).unwrap();
+        let s = parse(&spec).unwrap();
         assert_eq!(s.vault_url, VAULT);
         assert!(s.verify_challenge_resource);
     }

@@ -22,10 +22,10 @@ use std::collections::BTreeMap;
 use azure_security_keyvault_keys::models::{
     EncryptionAlgorithm, KeyClientEncryptOptions, KeyOperationParameters, KeyType,
 };
-use heliosdb_keys::{KekHeader, KmsErrorKind, Result, SecretKey};
+use heliosdb_keys::{KmsErrorKind, KmsKeyRef, KmsVendor, Result, SecretKey};
 use zeroize::Zeroizing;
 
-use crate::{Inner, BLOB_FORMAT_V1};
+use crate::{AzureKeyVault, BLOB_FORMAT_V1};
 
 /// Format byte of a blob sealed with `A256GCM` in a Managed HSM.
 pub const BLOB_FORMAT_A256GCM: u8 = 2;
@@ -62,10 +62,8 @@ impl WrapAlgorithm {
     }
 
     /// What a slot recorded; `Err` names an algorithm this version does not know.
-    pub(crate) fn recorded(header: &KekHeader) -> std::result::Result<WrapAlgorithm, String> {
-        match header
-            .kms
-            .as_ref()
+    pub(crate) fn recorded(slot: Option<&KmsKeyRef>) -> std::result::Result<WrapAlgorithm, String> {
+        match slot
             .and_then(|k| k.options.get(ALGORITHM_OPTION))
             .map(String::as_str)
         {
@@ -115,7 +113,7 @@ fn split(blob: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
     Some((iv, tag, ct))
 }
 
-impl Inner {
+impl AzureKeyVault {
     /// Seals `key` under version `version` of the `oct-HSM` key.
     pub(crate) async fn wrap_a256gcm(
         &self,
@@ -170,7 +168,7 @@ impl Inner {
         Ok(blob)
     }
 
-    /// Opens a blob [`Inner::wrap_a256gcm`] made; the HSM checks the tag
+    /// Opens a blob [`AzureKeyVault::wrap_a256gcm`] made; the HSM checks the tag
     /// over the root key and the AAD.
     pub(crate) async fn unwrap_a256gcm(
         &self,
@@ -216,40 +214,30 @@ impl Inner {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use heliosdb_keys::{KmsKeyRef, SourceDescription, SourceKind};
 
-    fn header(options: &[(&str, &str)]) -> KekHeader {
-        KekHeader {
-            source: SourceDescription {
-                kind: SourceKind::Kms,
-                locator: None,
-                provider: Some("azure".into()),
-            },
-            key_check: None,
-            kdf: None,
-            kms: Some(KmsKeyRef {
-                provider: "azure".into(),
-                key_id: "https://h.managedhsm.azure.net/keys/k".into(),
-                key_version: Some("v".into()),
-                options: options
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-            }),
+    fn header(options: &[(&str, &str)]) -> KmsKeyRef {
+        KmsKeyRef {
+            provider: "azure".into(),
+            key_id: "https://h.managedhsm.azure.net/keys/k".into(),
+            key_version: Some("v".into()),
+            options: options
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
         }
     }
 
     #[test]
     fn slots_record_the_algorithm_and_old_slots_are_rsa() {
         assert_eq!(
-            WrapAlgorithm::recorded(&header(&[])),
+            WrapAlgorithm::recorded(Some(&header(&[]))),
             Ok(WrapAlgorithm::RsaOaep256)
         );
         assert_eq!(
-            WrapAlgorithm::recorded(&header(&[("algorithm", "A256GCM")])),
+            WrapAlgorithm::recorded(Some(&header(&[("algorithm", "A256GCM")]))),
             Ok(WrapAlgorithm::A256Gcm)
         );
-        assert!(WrapAlgorithm::recorded(&header(&[("algorithm", "A128KW")]))
+        assert!(WrapAlgorithm::recorded(Some(&header(&[("algorithm", "A128KW")])))
             .unwrap_err()
             .contains("A128KW"));
         assert!(WrapAlgorithm::RsaOaep256.stored_options().is_empty());
@@ -260,7 +248,7 @@ mod tests {
                 .map(|(k, v)| (k.as_str(), v.as_str()))
                 .collect::<Vec<_>>(),
         );
-        assert_eq!(WrapAlgorithm::recorded(&h), Ok(WrapAlgorithm::A256Gcm));
+        assert_eq!(WrapAlgorithm::recorded(Some(&h)), Ok(WrapAlgorithm::A256Gcm));
         assert_eq!(
             WrapAlgorithm::for_key_type(Some(&KeyType::OctHsm)).map(|x| x.0),
             Some(WrapAlgorithm::A256Gcm)

@@ -18,13 +18,13 @@ use common::{FakeVault, StaticToken, TOKEN};
 use heliosdb_core::config::KeySource as KeySourceConfig;
 use heliosdb_core::{Config, Error as CoreError, StorageEngine};
 use heliosdb_keys::{conformance, Error, KeyManager, KeySource, KmsErrorKind, KmsSpec, SecretKey};
-use heliosdb_kms_azure::{AzureKeyVaultSource, BLOB_FORMAT_V1};
+use heliosdb_kms_azure::{AzureKeyVaultExt, AzureKeyVaultSource, BLOB_FORMAT_V1};
 
 fn spec(key: &str, vault: &FakeVault) -> KmsSpec {
-    KmsSpec {
-        provider: "azure".into(),
-        key_id: key.into(),
-        options: [
+    KmsSpec::new(
+        "azure",
+        key,
+        [
             ("vault_url", vault.url()),
             ("ca_file", vault.ca_file().display().to_string()),
             ("verify_challenge_resource", "false".to_string()),
@@ -34,7 +34,7 @@ fn spec(key: &str, vault: &FakeVault) -> KmsSpec {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect(),
-    }
+    )
 }
 
 /// A source for key `name`, authenticating with the static test token.
@@ -84,6 +84,14 @@ async fn conformance_suite_passes_against_the_local_key_vault() {
         &[TOKEN.as_bytes()],
     )
     .await;
+    // Nothing listens on port 9: two attempts of at most 5 s, then unavailable.
+    let mut gone = spec("a", &vault);
+    gone.options
+        .insert("vault_url".into(), "https://127.0.0.1:9".into());
+    let gone =
+        AzureKeyVaultSource::with_credential(&gone, Arc::new(StaticToken(TOKEN.to_string())))
+            .unwrap();
+    conformance::run_unreachable(&gone, std::time::Duration::from_secs(60)).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

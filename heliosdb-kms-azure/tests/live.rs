@@ -22,11 +22,11 @@ async fn live_key_vault() {
         );
         return;
     };
-    let src = AzureKeyVaultSource::new(&KmsSpec {
-        provider: "azure".into(),
-        key_id: key,
-        options: [("vault_url".to_string(), vault)].into(),
-    })
+    let src = AzureKeyVaultSource::new(&KmsSpec::new(
+        "azure",
+        key,
+        [("vault_url".to_string(), vault)].into(),
+    ))
     .unwrap();
     let header = src.new_header().await.unwrap();
     assert!(header.kms.as_ref().unwrap().key_version.is_some());
@@ -56,11 +56,11 @@ async fn live_managed_hsm_oct_key() {
         );
         return;
     };
-    let src = AzureKeyVaultSource::new(&KmsSpec {
-        provider: "azure".into(),
-        key_id: key,
-        options: Default::default(),
-    })
+    let src = AzureKeyVaultSource::new(&KmsSpec::new(
+        "azure",
+        key,
+        Default::default(),
+    ))
     .unwrap();
     let header = src.new_header().await.unwrap();
     let kms = header.kms.as_ref().unwrap();

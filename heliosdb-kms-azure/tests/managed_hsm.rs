@@ -13,15 +13,15 @@ use common::{FakeVault, Role, ScopedToken, MANAGED_HSM_RESOURCE, TOKEN};
 use heliosdb_core::config::KeySource as KeySourceConfig;
 use heliosdb_core::{Config, StorageEngine};
 use heliosdb_keys::{conformance, Error, KekHeader, KeySource, KmsErrorKind, KmsSpec, SecretKey};
-use heliosdb_kms_azure::{AzureKeyVaultSource, BLOB_FORMAT_A256GCM, BLOB_FORMAT_V1};
+use heliosdb_kms_azure::{AzureKeyVaultExt, AzureKeyVaultSource, BLOB_FORMAT_A256GCM, BLOB_FORMAT_V1};
 
 const HSM_SCOPE: &str = "https://managedhsm.azure.net/.default";
 
 fn spec(key: &str, vault: &FakeVault) -> KmsSpec {
-    KmsSpec {
-        provider: "azure".into(),
-        key_id: key.into(),
-        options: [
+    KmsSpec::new(
+        "azure",
+        key,
+        [
             ("vault_url", vault.url()),
             ("ca_file", vault.ca_file().display().to_string()),
             ("verify_challenge_resource", "false".to_string()),
@@ -31,7 +31,7 @@ fn spec(key: &str, vault: &FakeVault) -> KmsSpec {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect(),
-    }
+    )
 }
 
 fn with_token(name: &str, vault: &FakeVault, token: &str) -> AzureKeyVaultSource {

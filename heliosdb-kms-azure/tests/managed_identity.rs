@@ -31,11 +31,11 @@ fn spec(vault: &FakeVault, extra: &[(&str, &str)]) -> KmsSpec {
     for (k, v) in extra {
         options.insert(k.to_string(), v.to_string());
     }
-    KmsSpec {
-        provider: "azure".into(),
-        key_id: "k".into(),
+    KmsSpec::new(
+        "azure",
+        "k",
         options,
-    }
+    )
 }
 
 fn kind_of(err: &Error) -> Option<KmsErrorKind> {

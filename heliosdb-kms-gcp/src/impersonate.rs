@@ -568,14 +568,14 @@ mod tests {
     use super::*;
 
     fn spec(opts: &[(&str, &str)]) -> KmsSpec {
-        KmsSpec {
-            provider: "gcp".into(),
-            key_id: "projects/p/locations/global/keyRings/r/cryptoKeys/k".into(),
-            options: opts
+        KmsSpec::new(
+            "gcp",
+            "projects/p/locations/global/keyRings/r/cryptoKeys/k",
+            opts
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
-        }
+        )
     }
 
     const SA: &str = "kms-user@proj.iam.gserviceaccount.com";

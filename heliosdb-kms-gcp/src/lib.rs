@@ -33,7 +33,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -44,8 +43,8 @@ use google_cloud_gax::retry_policy::{Aip194Strict, RetryPolicyExt};
 use google_cloud_kms_v1::client::KeyManagementService;
 use google_cloud_kms_v1::model::crypto_key::CryptoKeyPurpose;
 use heliosdb_keys::{
-    Error, KekHeader, KeySource, KmsErrorKind, KmsKeyRef, KmsProvider, KmsRuntime, KmsSpec, Result,
-    SecretKey, SourceDescription, SourceKind,
+    error_chain, Error, KmsCommon, KmsErrorKind, KmsKeyRef, KmsProvider, KmsSource, KmsSpec,
+    KmsVendor, Result, SecretKey,
 };
 use zeroize::Zeroizing;
 
@@ -63,20 +62,16 @@ enum Attempt {
     Failed(Error),
 }
 
-/// Options this provider understands.
-pub const OPTIONS: [&str; 8] = [
+/// Options this provider understands besides `timeout_secs` and
+/// `max_attempts` ([`heliosdb_keys::COMMON_OPTIONS`]).
+pub const OPTIONS: [&str; 6] = [
     "endpoint",
     "credentials",
-    "timeout_secs",
-    "max_attempts",
     impersonate::OPTIONS[0],
     impersonate::OPTIONS[1],
     impersonate::OPTIONS[2],
     impersonate::OPTIONS[3],
 ];
-
-const DEFAULT_TIMEOUT_SECS: u64 = 30;
-const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 
 /// What a new slot encrypts, when the identity may not read the CryptoKey,
 /// to learn the primary version: public bytes, not a key.
@@ -84,17 +79,7 @@ const PROBE_PLAINTEXT: &[u8] = b"heliosdb-nano: which version is primary?";
 const PROBE_AAD: &[u8] = b"heliosdb-nano/version-probe/v1";
 
 heliosdb_keys::inventory::submit! {
-    KmsProvider {
-        name: PROVIDER,
-        feature: "gcp",
-        build: build_source,
-        identity_options: &[],
-        key_id_routing: heliosdb_keys::no_key_id_routing,
-    }
-}
-
-fn build_source(spec: &KmsSpec) -> Result<Arc<dyn KeySource>> {
-    Ok(Arc::new(GcpKmsSource::new(spec)?))
+    KmsProvider::of::<GcpKms>()
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,8 +87,7 @@ struct Settings {
     key: String,
     endpoint: Option<String>,
     anonymous: bool,
-    timeout: Duration,
-    max_attempts: u32,
+    common: KmsCommon,
     impersonation: Option<impersonate::Impersonation>,
 }
 
@@ -119,8 +103,7 @@ pub fn is_crypto_key_name(name: &str) -> bool {
 }
 
 impl Settings {
-    fn parse(spec: &KmsSpec) -> Result<Settings> {
-        spec.check_options(&OPTIONS)?;
+    fn parse(spec: &KmsSpec, common: &KmsCommon) -> Result<Settings> {
         let key = spec.key_id.trim().to_string();
         if !is_crypto_key_name(&key) {
             return Err(Error::Unsupported(format!(
@@ -147,7 +130,6 @@ impl Settings {
                     .to_string(),
             ));
         }
-        let num = |name: &str, default: u64, max: u64| spec.number_option(name, default, max);
         let endpoint = spec.options.get("endpoint").cloned();
         if let Some(e) = &endpoint {
             spec.check_url("endpoint", e)?;
@@ -156,8 +138,7 @@ impl Settings {
             key,
             endpoint,
             anonymous,
-            timeout: Duration::from_secs(num("timeout_secs", DEFAULT_TIMEOUT_SECS, 600)?),
-            max_attempts: num("max_attempts", u64::from(DEFAULT_MAX_ATTEMPTS), 10)? as u32,
+            common: *common,
             impersonation,
         })
     }
@@ -170,48 +151,27 @@ impl Settings {
     }
 }
 
-struct Inner {
+/// The Cloud KMS vendor behind [`GcpKmsSource`].
+pub struct GcpKms {
     settings: Settings,
     client: tokio::sync::OnceCell<KeyManagementService>,
 }
 
-/// A key-encryption key in Google Cloud KMS.
-pub struct GcpKmsSource {
-    inner: Arc<Inner>,
-    rt: KmsRuntime,
-}
+/// A key-encryption key in Google Cloud KMS. [`KmsSource::new`] makes no
+/// request; it fails on unknown or malformed options and on a key id that
+/// is not a CryptoKey name.
+pub type GcpKmsSource = KmsSource<GcpKms>;
 
-impl fmt::Debug for GcpKmsSource {
+impl fmt::Debug for GcpKms {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GcpKmsSource")
-            .field("key", &self.inner.settings.key)
-            .field("endpoint", &self.inner.settings.endpoint)
+        f.debug_struct("GcpKms")
+            .field("key", &self.settings.key)
+            .field("endpoint", &self.settings.endpoint)
             .field(
                 "impersonate_service_account",
-                &self
-                    .inner
-                    .settings
-                    .impersonation
-                    .as_ref()
-                    .map(|i| &i.target),
+                &self.settings.impersonation.as_ref().map(|i| &i.target),
             )
             .finish_non_exhaustive()
-    }
-}
-
-impl GcpKmsSource {
-    /// A source for `spec` (`provider = "gcp"`). Makes no request.
-    ///
-    /// # Errors
-    /// Unknown or malformed options; a key id that is not a CryptoKey name.
-    pub fn new(spec: &KmsSpec) -> Result<Self> {
-        Ok(GcpKmsSource {
-            inner: Arc::new(Inner {
-                settings: Settings::parse(spec)?,
-                client: tokio::sync::OnceCell::new(),
-            }),
-            rt: KmsRuntime::new("heliosdb-kms-gcp")?,
-        })
     }
 }
 
@@ -219,27 +179,9 @@ fn crc(data: &[u8]) -> i64 {
     i64::from(crc32c::crc32c(data))
 }
 
-impl Inner {
-    fn description(&self) -> SourceDescription {
-        SourceDescription {
-            kind: SourceKind::Kms,
-            locator: Some(self.settings.key.clone()),
-            provider: Some(PROVIDER.to_string()),
-        }
-    }
-
+impl GcpKms {
     fn err(&self, kind: KmsErrorKind, what: &str, detail: impl fmt::Display) -> Error {
-        Error::Kms {
-            provider: PROVIDER.to_string(),
-            kind,
-            message: match &self.settings.impersonation {
-                Some(i) => format!(
-                    "{what} with {} as {}: {detail}",
-                    self.settings.key, i.target
-                ),
-                None => format!("{what} with {}: {detail}", self.settings.key),
-            },
-        }
+        self.error(kind, what, detail)
     }
 
     async fn client(&self) -> Result<&KeyManagementService> {
@@ -260,8 +202,8 @@ impl Inner {
                     .with_retry_policy(
                         Aip194Strict
                             .continue_on_too_many_requests()
-                            .with_attempt_limit(s.max_attempts)
-                            .with_time_limit(s.timeout * s.max_attempts),
+                            .with_attempt_limit(s.common.max_attempts)
+                            .with_time_limit(s.common.request_budget()),
                     )
                     .with_backoff_policy(backoff);
                 if let Some(e) = &s.endpoint {
@@ -283,7 +225,7 @@ impl Inner {
                             )
                         })?;
                     let creds =
-                        impersonate::ImpersonatedCredentials::new(imp.clone(), source, s.timeout)?;
+                        impersonate::ImpersonatedCredentials::new(imp.clone(), source, s.common.timeout)?;
                     b = b
                         .with_credentials(google_cloud_auth::credentials::Credentials::from(creds));
                 }
@@ -300,12 +242,12 @@ impl Inner {
             .await
     }
 
-    async fn header(&self) -> Result<KekHeader> {
+    async fn key_ref(&self) -> Result<KmsKeyRef> {
         let client = self.client().await?;
         let got = client
             .get_crypto_key()
             .set_name(&self.settings.key)
-            .with_attempt_timeout(self.settings.timeout)
+            .with_attempt_timeout(self.settings.common.timeout)
             .send()
             .await;
         let primary = match got {
@@ -340,16 +282,11 @@ impl Inner {
                 "the key has no primary version",
             ));
         };
-        Ok(KekHeader {
-            source: self.description(),
-            key_check: None,
-            kdf: None,
-            kms: Some(KmsKeyRef {
-                provider: PROVIDER.to_string(),
-                key_id: self.settings.key.clone(),
-                key_version: Some(primary),
-                options: self.settings.stored_options(),
-            }),
+        Ok(KmsKeyRef {
+            provider: PROVIDER.to_string(),
+            key_id: self.settings.key.clone(),
+            key_version: Some(primary),
+            options: self.settings.stored_options(),
         })
     }
 
@@ -374,38 +311,18 @@ impl Inner {
         Ok(name)
     }
 
-    fn classified(&self, what: &str, e: &google_cloud_gax::error::Error) -> Error {
-        let (kind, mut detail) = classify_gax_error(what, e);
-        // Denied by Cloud KMS while impersonating: the service account is
-        // the identity the key's policy must name.
-        if let Some(i) = &self.settings.impersonation {
-            if kind == KmsErrorKind::AccessDenied && e.status().is_some() {
-                detail.push_str(&format!(
-                    "; grant {} roles/cloudkms.cryptoKeyEncrypterDecrypter on the key",
-                    i.target
-                ));
-            }
-        }
-        self.err(kind, what, detail)
-    }
-
     /// Encrypt, retried (up to `max_attempts` in all) when a checksum shows
     /// the request or response was corrupted in transit, as Google advises;
     /// service errors are retried inside the client.
-    async fn encrypt(
-        &self,
-        version: Option<String>,
-        key: Zeroizing<Vec<u8>>,
-        aad: Vec<u8>,
-    ) -> Result<Vec<u8>> {
-        self.retry_corrupt(|| self.encrypt_once(version.clone(), &key, &aad))
+    async fn encrypt(&self, version: Option<String>, key: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
+        self.retry_corrupt(|| self.encrypt_once(version.clone(), key, aad))
             .await
             .map(|(_, ciphertext)| ciphertext)
     }
 
-    /// Decrypt, retried like [`Inner::encrypt`] on checksum mismatches.
-    async fn decrypt(&self, blob: Vec<u8>, aad: Vec<u8>) -> Result<SecretKey> {
-        self.retry_corrupt(|| self.decrypt_once(&blob, &aad)).await
+    /// Decrypt, retried like [`GcpKms::encrypt`] on checksum mismatches.
+    async fn decrypt(&self, blob: &[u8], aad: &[u8]) -> Result<SecretKey> {
+        self.retry_corrupt(|| self.decrypt_once(blob, aad)).await
     }
 
     /// Runs `attempt` until it succeeds, fails for a reason other than
@@ -418,7 +335,7 @@ impl Inner {
         let mut made = 1;
         loop {
             match attempt().await {
-                Err(Attempt::Corrupt(_)) if made < self.settings.max_attempts => made += 1,
+                Err(Attempt::Corrupt(_)) if made < self.settings.common.max_attempts => made += 1,
                 Err(Attempt::Corrupt(e) | Attempt::Failed(e)) => return Err(e),
                 Ok(v) => return Ok(v),
             }
@@ -441,7 +358,7 @@ impl Inner {
             .set_additional_authenticated_data(aad.to_vec())
             .set_additional_authenticated_data_crc32c(crc(aad))
             .with_idempotency(true)
-            .with_attempt_timeout(self.settings.timeout)
+            .with_attempt_timeout(self.settings.common.timeout)
             .send()
             .await
             .map_err(|e| Attempt::Failed(self.classified("Encrypt", &e)))?;
@@ -494,7 +411,7 @@ impl Inner {
             .set_additional_authenticated_data_crc32c(crc(aad))
             .set_additional_authenticated_data(aad.to_vec())
             .with_idempotency(true)
-            .with_attempt_timeout(self.settings.timeout)
+            .with_attempt_timeout(self.settings.common.timeout)
             .send()
             .await
             .map_err(|e| Attempt::Failed(self.classified("Decrypt", &e)))?;
@@ -517,48 +434,63 @@ impl Inner {
 }
 
 #[async_trait]
-impl KeySource for GcpKmsSource {
-    fn describe(&self) -> SourceDescription {
-        self.inner.description()
+impl KmsVendor for GcpKms {
+    const PROVIDER: &'static str = PROVIDER;
+    const OPTIONS: &'static [&'static str] = &OPTIONS;
+    const FEATURE: &'static str = "gcp";
+    type Given = std::convert::Infallible;
+    type Failure = google_cloud_gax::error::Error;
+
+    fn from_spec(spec: &KmsSpec, common: &KmsCommon, _: Option<Self::Given>) -> Result<Self> {
+        Ok(GcpKms {
+            settings: Settings::parse(spec, common)?,
+            client: tokio::sync::OnceCell::new(),
+        })
     }
 
-    async fn new_header(&self) -> Result<KekHeader> {
-        let inner = Arc::clone(&self.inner);
-        self.rt.run(async move { inner.header().await }).await
+    fn locator(&self) -> String {
+        self.settings.key.clone()
     }
 
-    async fn matches(&self, header: &KekHeader) -> Result<bool> {
-        Ok(header
-            .kms
-            .as_ref()
-            .is_some_and(|k| k.provider == PROVIDER && k.key_id == self.inner.settings.key))
-    }
-
-    async fn wrap(&self, header: &KekHeader, key: &SecretKey, aad: &[u8]) -> Result<Vec<u8>> {
-        let version = header
-            .kms
-            .as_ref()
-            .filter(|k| k.provider == PROVIDER && k.key_id == self.inner.settings.key)
-            .and_then(|k| k.key_version.clone());
-        let inner = Arc::clone(&self.inner);
-        let plain = Zeroizing::new(key.expose_secret().to_vec());
-        let aad = aad.to_vec();
-        self.rt
-            .run(async move { inner.encrypt(version, plain, aad).await })
-            .await
-    }
-
-    async fn unwrap(&self, _header: &KekHeader, blob: &[u8], aad: &[u8]) -> Result<SecretKey> {
-        if blob.is_empty() {
-            return Err(self
-                .inner
-                .err(KmsErrorKind::WrongKey, "Decrypt", "empty wrapped key"));
+    fn subject(&self) -> String {
+        match &self.settings.impersonation {
+            Some(i) => format!("with {} as {}", self.settings.key, i.target),
+            None => format!("with {}", self.settings.key),
         }
-        let inner = Arc::clone(&self.inner);
-        let (blob, aad) = (blob.to_vec(), aad.to_vec());
-        self.rt
-            .run(async move { inner.decrypt(blob, aad).await })
-            .await
+    }
+
+    fn classify(&self, op: &str, e: &Self::Failure) -> (KmsErrorKind, String) {
+        let (kind, mut detail) = classify_gax_error(op, e);
+        // Denied by Cloud KMS while impersonating: the service account is
+        // the identity the key's policy must name.
+        if let Some(i) = &self.settings.impersonation {
+            if kind == KmsErrorKind::AccessDenied && e.status().is_some() {
+                detail.push_str(&format!(
+                    "; grant {} roles/cloudkms.cryptoKeyEncrypterDecrypter on the key",
+                    i.target
+                ));
+            }
+        }
+        (kind, detail)
+    }
+
+    async fn new_key_ref(&self) -> Result<KmsKeyRef> {
+        self.key_ref().await
+    }
+
+    async fn owns(&self, slot: &KmsKeyRef) -> Result<bool> {
+        Ok(slot.key_id == self.settings.key)
+    }
+
+    async fn wrap(&self, slot: Option<&KmsKeyRef>, key: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
+        let version = slot
+            .filter(|k| k.key_id == self.settings.key)
+            .and_then(|k| k.key_version.clone());
+        self.encrypt(version, key, aad).await
+    }
+
+    async fn unwrap(&self, _: Option<&KmsKeyRef>, blob: &[u8], aad: &[u8]) -> Result<SecretKey> {
+        self.decrypt(blob, aad).await
     }
 }
 
@@ -614,16 +546,7 @@ pub fn classify_gax_error(op: &str, e: &google_cloud_gax::error::Error) -> (KmsE
             _ => KmsErrorKind::Unavailable,
         }
     };
-    let mut detail = e.to_string();
-    let mut cur = std::error::Error::source(e);
-    while let Some(inner) = cur {
-        let s = inner.to_string();
-        if !detail.contains(&s) {
-            detail.push_str(": ");
-            detail.push_str(&s);
-        }
-        cur = inner.source();
-    }
+    let detail = error_chain(e);
     (kind, detail)
 }
 
@@ -631,35 +554,33 @@ pub fn classify_gax_error(op: &str, e: &google_cloud_gax::error::Error) -> (KmsE
 mod tests {
     use super::*;
 
+    /// Settings as the source parses them (options checked by the adapter).
+    fn parse(spec: &KmsSpec) -> Result<Settings> {
+        GcpKmsSource::new(spec).map(|s| s.vendor().settings.clone())
+    }
+
     fn spec(key: &str, opts: &[(&str, &str)]) -> KmsSpec {
-        KmsSpec {
-            provider: PROVIDER.into(),
-            key_id: key.into(),
-            options: opts
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        }
+        KmsSpec::from_pairs(PROVIDER, key, opts)
     }
 
     const KEY: &str = "projects/p/locations/global/keyRings/r/cryptoKeys/k";
 
     #[test]
     fn settings_validate_and_name_what_is_wrong() {
-        assert!(Settings::parse(&spec(KEY, &[])).is_ok());
-        let err = Settings::parse(&spec("k", &[])).unwrap_err().to_string();
+        assert!(parse(&spec(KEY, &[])).is_ok());
+        let err = parse(&spec("k", &[])).unwrap_err().to_string();
         assert!(err.contains("full resource name"), "{err}");
-        assert!(Settings::parse(&spec(&format!("{KEY}/cryptoKeyVersions/1"), &[])).is_err());
-        let err = Settings::parse(&spec(KEY, &[("region", "x")]))
+        assert!(parse(&spec(&format!("{KEY}/cryptoKeyVersions/1"), &[])).is_err());
+        let err = parse(&spec(KEY, &[("region", "x")]))
             .unwrap_err()
             .to_string();
         assert!(err.contains("unknown option 'region'"), "{err}");
-        assert!(Settings::parse(&spec(KEY, &[("credentials", "magic")])).is_err());
-        let err = Settings::parse(&spec(KEY, &[("endpoint", "http://127.0.0.1:1")]))
+        assert!(parse(&spec(KEY, &[("credentials", "magic")])).is_err());
+        let err = parse(&spec(KEY, &[("endpoint", "http://127.0.0.1:1")]))
             .unwrap_err()
             .to_string();
         assert!(err.contains("--insecure-kms-endpoint"), "{err}");
-        let s = Settings::parse(&spec(
+        let s = parse(&spec(
             KEY,
             &[
                 ("credentials", "anonymous"),
@@ -693,7 +614,7 @@ mod tests {
             heliosdb_keys::no_key_id_routing,
         )
         .unwrap();
-        let s = Settings::parse(&spec).unwrap();
+        let s = parse(&spec).unwrap();
         assert_eq!(
             s.endpoint, None,
             "the default Google endpoint, not the recorded one"

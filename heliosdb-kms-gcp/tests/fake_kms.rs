@@ -13,10 +13,10 @@ use heliosdb_keys::{conformance, Error, KeyManager, KeySource, KmsErrorKind, Kms
 use heliosdb_kms_gcp::GcpKmsSource;
 
 fn spec(key: &str, endpoint: &str) -> KmsSpec {
-    KmsSpec {
-        provider: "gcp".into(),
-        key_id: key.into(),
-        options: [
+    KmsSpec::new(
+        "gcp",
+        key,
+        [
             ("endpoint".to_string(), endpoint.to_string()),
             // The local server speaks plaintext HTTP.
             ("insecure_endpoint".to_string(), "true".to_string()),
@@ -25,7 +25,7 @@ fn spec(key: &str, endpoint: &str) -> KmsSpec {
             ("timeout_secs".to_string(), "5".to_string()),
         ]
         .into(),
-    }
+    )
 }
 
 fn source(key: &str, kms: &FakeKms) -> GcpKmsSource {
@@ -58,6 +58,9 @@ async fn conformance_suite_passes_against_the_local_cloud_kms() {
     let a = kms.create_key("ring", "a");
     let b = kms.create_key("ring", "b");
     conformance::run(&source(&a, &kms), &source(&b, &kms), &[]).await;
+    // Nothing listens on port 9: two attempts of at most 5 s, then unavailable.
+    let gone = GcpKmsSource::new(&spec(&a, "http://127.0.0.1:9")).unwrap();
+    conformance::run_unreachable(&gone, std::time::Duration::from_secs(60)).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -84,11 +84,11 @@ fn source(
     impersonate: Option<&str>,
     extra: &[(&str, &str)],
 ) -> GcpKmsSource {
-    GcpKmsSource::new(&KmsSpec {
-        provider: "gcp".into(),
-        key_id: key.into(),
-        options: options(kms, impersonate, extra).into_iter().collect(),
-    })
+    GcpKmsSource::new(&KmsSpec::new(
+        "gcp",
+        key,
+        options(kms, impersonate, extra).into_iter().collect(),
+    ))
     .unwrap()
 }
 
@@ -367,13 +367,13 @@ fn the_config_file_options_reach_the_engine() {
 fn impersonation_needs_real_source_credentials() {
     let kms = FakeKms::start();
     let key = kms.create_key("ring", "recorded");
-    let spec = KmsSpec {
-        provider: "gcp".into(),
-        key_id: key.clone(),
-        options: options(&kms, Some(&sa("kms-user")), &[("credentials", "anonymous")])
+    let spec = KmsSpec::new(
+        "gcp",
+        key.clone(),
+        options(&kms, Some(&sa("kms-user")), &[("credentials", "anonymous")])
             .into_iter()
             .collect(),
-    };
+    );
     let err = GcpKmsSource::new(&spec).unwrap_err().to_string();
     assert!(err.contains("drop credentials = \"anonymous\""), "{err}");
 }

@@ -27,12 +27,7 @@ async fn live_cloud_kms() {
         .map(|sa| ("impersonate_service_account".to_string(), sa))
         .into_iter()
         .collect();
-    let src = GcpKmsSource::new(&KmsSpec {
-        provider: "gcp".into(),
-        key_id: key,
-        options,
-    })
-    .unwrap();
+    let src = GcpKmsSource::new(&KmsSpec::new("gcp", key, options)).unwrap();
     let header = src.new_header().await.unwrap();
     let k = SecretKey::generate().unwrap();
     let blob = src.wrap(&header, &k, b"live").await.unwrap();

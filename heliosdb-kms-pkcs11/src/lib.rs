@@ -37,7 +37,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 
 use async_trait::async_trait;
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
@@ -48,8 +48,8 @@ use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHan
 use cryptoki::session::{Session, SessionState, UserType};
 use cryptoki::slot::Slot;
 use heliosdb_keys::{
-    Error, KekHeader, KeySource, KmsErrorKind, KmsKeyRef, KmsProvider, KmsRuntime, KmsSpec, Result,
-    SecretKey, SourceDescription, SourceKind,
+    Error, KmsCommon, KmsErrorKind, KmsKeyRef, KmsProvider, KmsSource, KmsSpec, KmsVendor, Result,
+    SecretKey,
 };
 use secrecy::SecretString;
 use sha2::{Digest, Sha256};
@@ -86,17 +86,7 @@ const KEY_LEN: usize = 32;
 const KW_BINDING_LABEL: &[u8] = b"heliosdb-nano pkcs11 key-wrap binding v1";
 
 heliosdb_keys::inventory::submit! {
-    KmsProvider {
-        name: PROVIDER,
-        feature: "pkcs11",
-        build: build_source,
-        identity_options: &IDENTITY_OPTIONS,
-        key_id_routing: heliosdb_keys::no_key_id_routing,
-    }
-}
-
-fn build_source(spec: &KmsSpec) -> Result<Arc<dyn KeySource>> {
-    Ok(Arc::new(Pkcs11Source::new(spec)?))
+    KmsProvider::of::<Pkcs11Token>()
 }
 
 /// How the token's AES key wraps the root key.
@@ -239,7 +229,6 @@ struct Settings {
 impl Settings {
     fn parse(spec: &KmsSpec) -> Result<Settings> {
         let bad = |m: String| Error::Unsupported(m);
-        spec.check_options(&OPTIONS)?;
         let key = KeyRef::parse(&spec.key_id).ok_or_else(|| {
             bad(format!(
                 "KMS provider pkcs11 needs key_id = the AES key's CKA_LABEL (or id:HEX for its \
@@ -502,23 +491,24 @@ impl Drop for TempObject<'_> {
     }
 }
 
-struct Inner {
+/// The PKCS#11 vendor behind [`Pkcs11Source`].
+pub struct Pkcs11Token {
     settings: Settings,
     /// The PIN once read (from the environment, a file or a prompt), kept
     /// in a zeroizing secret and dropped again after a login refuses it.
     pin: Mutex<Option<SecretString>>,
 }
 
-/// A key-encryption key in a PKCS#11 token.
-pub struct Pkcs11Source {
-    inner: Arc<Inner>,
-    rt: KmsRuntime,
-}
+/// A key-encryption key in a PKCS#11 token. [`KmsSource::new`] loads
+/// nothing and reads no PIN yet (the first operation does); it fails on
+/// unknown or malformed options, no module, no token.
+/// [`KmsSource::with_given`] takes a PIN the application got itself.
+pub type Pkcs11Source = KmsSource<Pkcs11Token>;
 
-impl fmt::Debug for Pkcs11Source {
+impl fmt::Debug for Pkcs11Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = &self.inner.settings;
-        f.debug_struct("Pkcs11Source")
+        let s = &self.settings;
+        f.debug_struct("Pkcs11Token")
             .field("module", &s.module)
             .field("key", &s.locator())
             .field("mechanism", &s.mechanism.name())
@@ -528,94 +518,43 @@ impl fmt::Debug for Pkcs11Source {
     }
 }
 
-impl Pkcs11Source {
-    /// A source for `spec` (`provider = "pkcs11"`). Loads nothing and reads
-    /// no PIN yet: the first operation does.
+/// Accessors of the PKCS#11 source beyond [`KmsSource`].
+pub trait Pkcs11SourceExt {
+    /// Like [`KmsSource::new`] with a PIN the application got itself.
     ///
     /// # Errors
-    /// Unknown or malformed options, no module, no token.
-    pub fn new(spec: &KmsSpec) -> Result<Self> {
-        Self::build(spec, None)
-    }
-
-    /// Like [`Pkcs11Source::new`] with a PIN the application got itself.
-    ///
-    /// # Errors
-    /// As [`Pkcs11Source::new`].
-    pub fn with_pin(spec: &KmsSpec, pin: SecretString) -> Result<Self> {
-        Self::build(spec, Some(pin))
-    }
-
-    fn build(spec: &KmsSpec, pin: Option<SecretString>) -> Result<Self> {
-        let settings = Settings::parse(spec)?;
-        Ok(Pkcs11Source {
-            inner: Arc::new(Inner {
-                settings,
-                pin: Mutex::new(pin),
-            }),
-            rt: KmsRuntime::new("heliosdb-kms-pkcs11")?,
-        })
-    }
+    /// As [`KmsSource::new`].
+    fn with_pin(spec: &KmsSpec, pin: SecretString) -> Result<Pkcs11Source>;
 
     /// The configured wrap mechanism.
-    pub fn mechanism(&self) -> WrapMechanism {
-        self.inner.settings.mechanism
+    fn mechanism(&self) -> WrapMechanism;
+}
+
+impl Pkcs11SourceExt for Pkcs11Source {
+    fn with_pin(spec: &KmsSpec, pin: SecretString) -> Result<Pkcs11Source> {
+        KmsSource::with_given(spec, pin)
     }
 
-    /// Runs a blocking PKCS#11 operation on this source's runtime's
-    /// blocking pool: module calls may wait on a network HSM.
-    async fn call<T, F>(&self, op: F) -> Result<T>
-    where
-        F: FnOnce(&Inner) -> Result<T> + Send + 'static,
-        T: Send + 'static,
-    {
-        let inner = Arc::clone(&self.inner);
-        self.rt
-            .run(async move {
-                match tokio::task::spawn_blocking(move || op(&inner)).await {
-                    Ok(out) => out,
-                    Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-                    Err(e) => Err(Error::Unsupported(format!(
-                        "the PKCS#11 operation was cancelled: {e}"
-                    ))),
-                }
-            })
-            .await
+    fn mechanism(&self) -> WrapMechanism {
+        self.vendor().settings.mechanism
     }
 }
 
-impl Inner {
-    fn description(&self) -> SourceDescription {
-        SourceDescription {
-            kind: SourceKind::Kms,
-            locator: Some(self.settings.locator()),
-            provider: Some(PROVIDER.to_string()),
-        }
-    }
-
+impl Pkcs11Token {
     fn err(&self, kind: KmsErrorKind, what: &str, detail: impl fmt::Display) -> Error {
-        Error::Kms {
-            provider: PROVIDER.to_string(),
-            kind,
-            message: format!(
-                "{what} with key {} (module {}): {detail}",
-                self.settings.locator(),
-                self.settings.module.display()
-            ),
-        }
+        self.error(kind, what, detail)
     }
 
     fn ck_err(&self, what: &str, e: CkError) -> Error {
-        let kind = classify(&e);
-        let fix = match &e {
-            CkError::Pkcs11(rv, _) => fix_for(*rv, &self.settings),
-            _ => String::new(),
-        };
-        if fix.is_empty() {
-            self.err(kind, what, e)
-        } else {
-            self.err(kind, what, format!("{e}: {fix}"))
-        }
+        self.classified(what, &e)
+    }
+
+    /// Runs a blocking PKCS#11 call on this thread, letting the runtime
+    /// move its other work elsewhere meanwhile: module calls may wait on a
+    /// network HSM or a PIN prompt. (The adapter runs vendors on its own
+    /// multi-threaded runtime, where this is allowed.)
+    fn blocking<T>(&self, op: impl FnOnce(&Self) -> Result<T>) -> Result<T> {
+        tokio::task::block_in_place(|| op(self))
     }
 
     fn ctx(&self, what: &str) -> Result<Pkcs11> {
@@ -834,7 +773,7 @@ impl Inner {
         Ok(handle)
     }
 
-    fn header(&self) -> Result<KekHeader> {
+    fn key_ref(&self) -> Result<KmsKeyRef> {
         let what = "checking key";
         let (session, label) = self.session(what)?;
         self.key(&session, what, self.settings.mechanism)?;
@@ -844,16 +783,11 @@ impl Inner {
             "mechanism".to_string(),
             self.settings.mechanism.name().to_string(),
         );
-        Ok(KekHeader {
-            source: self.description(),
-            key_check: None,
-            kdf: None,
-            kms: Some(KmsKeyRef {
-                provider: PROVIDER.to_string(),
-                key_id: self.settings.key.to_string(),
-                key_version: None,
-                options,
-            }),
+        Ok(KmsKeyRef {
+            provider: PROVIDER.to_string(),
+            key_id: self.settings.key.to_string(),
+            key_version: None,
+            options,
         })
     }
 
@@ -868,7 +802,7 @@ impl Inner {
         }
     }
 
-    fn wrap(&self, mechanism: WrapMechanism, key: &SecretKey, aad: &[u8]) -> Result<Vec<u8>> {
+    fn seal(&self, mechanism: WrapMechanism, key: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
         let what = "wrap";
         let (session, _) = self.session(what)?;
         let kek = self.key(&session, what, mechanism)?;
@@ -881,8 +815,8 @@ impl Inner {
                 rand_core::RngCore::try_fill_bytes(&mut rand_core::OsRng, &mut iv).map_err(
                     |e| Error::Unsupported(format!("the OS random generator failed: {e}")),
                 )?;
-                let sealed = gcm_seal(&session, kek, &mut iv, aad, key.expose_secret())
-                    .map_err(|e| self.ck_err(what, e))?;
+                let sealed =
+                    gcm_seal(&session, kek, &mut iv, aad, key).map_err(|e| self.ck_err(what, e))?;
                 if sealed.len() != KEY_LEN + 16 {
                     return Err(self.err(
                         KmsErrorKind::InvalidRequest,
@@ -899,7 +833,7 @@ impl Inner {
             }
             WrapMechanism::AesKeyWrap => {
                 let mut value = Zeroizing::new(Vec::with_capacity(2 * KEY_LEN));
-                value.extend_from_slice(key.expose_secret());
+                value.extend_from_slice(key);
                 value.extend_from_slice(&binding(aad));
                 let wrapped = kw_wrap(&session, kek, &value).map_err(|e| self.ck_err(what, e))?;
                 blob.extend_from_slice(&wrapped);
@@ -908,7 +842,7 @@ impl Inner {
         Ok(blob)
     }
 
-    fn unwrap(&self, blob: &[u8], aad: &[u8]) -> Result<SecretKey> {
+    fn open(&self, blob: &[u8], aad: &[u8]) -> Result<SecretKey> {
         let what = "unwrap";
         let not_ours = |m: &str| self.err(KmsErrorKind::WrongKey, what, m);
         let (mechanism, body) = match blob {
@@ -1117,69 +1051,90 @@ fn binding(aad: &[u8]) -> [u8; 32] {
 }
 
 #[async_trait]
-impl KeySource for Pkcs11Source {
-    fn describe(&self) -> SourceDescription {
-        self.inner.description()
+impl KmsVendor for Pkcs11Token {
+    const PROVIDER: &'static str = PROVIDER;
+    const OPTIONS: &'static [&'static str] = &OPTIONS;
+    const FEATURE: &'static str = "pkcs11";
+    const IDENTITY_OPTIONS: &'static [&'static str] = &IDENTITY_OPTIONS;
+    // A login may prompt for the PIN, and a blocking module call cannot be
+    // abandoned half-way: no deadline, and no timeout options.
+    const TIMED: bool = false;
+    type Given = SecretString;
+    type Failure = CkError;
+
+    fn from_spec(spec: &KmsSpec, _: &KmsCommon, pin: Option<SecretString>) -> Result<Self> {
+        Ok(Pkcs11Token {
+            settings: Settings::parse(spec)?,
+            pin: Mutex::new(pin),
+        })
     }
 
-    async fn new_header(&self) -> Result<KekHeader> {
-        self.call(|inner| inner.header()).await
+    fn locator(&self) -> String {
+        self.settings.locator()
     }
 
-    async fn matches(&self, header: &KekHeader) -> Result<bool> {
-        let Some(k) = header.kms.as_ref() else {
-            return Ok(false);
+    fn subject(&self) -> String {
+        format!(
+            "with key {} (module {})",
+            self.settings.locator(),
+            self.settings.module.display()
+        )
+    }
+
+    fn classify(&self, _op: &str, e: &CkError) -> (KmsErrorKind, String) {
+        let fix = match e {
+            CkError::Pkcs11(rv, _) => fix_for(*rv, &self.settings),
+            _ => String::new(),
         };
-        if k.provider != PROVIDER
-            || KeyRef::parse(&k.key_id).as_ref() != Some(&self.inner.settings.key)
-        {
+        let detail = if fix.is_empty() {
+            e.to_string()
+        } else {
+            format!("{e}: {fix}")
+        };
+        (classify(e), detail)
+    }
+
+    async fn new_key_ref(&self) -> Result<KmsKeyRef> {
+        self.blocking(Self::key_ref)
+    }
+
+    async fn owns(&self, k: &KmsKeyRef) -> Result<bool> {
+        if KeyRef::parse(&k.key_id).as_ref() != Some(&self.settings.key) {
             return Ok(false);
         }
-        let Some(recorded) = k.options.get("token_label").cloned() else {
+        let Some(recorded) = k.options.get("token_label") else {
             return Ok(true);
         };
-        if let Some(mine) = &self.inner.settings.token_label {
-            return Ok(*mine == recorded);
+        if let Some(mine) = &self.settings.token_label {
+            return Ok(mine == recorded);
         }
         // Configured by slot id only: ask the module which token that is.
-        let label = self.call(|inner| inner.token_label()).await?;
-        Ok(label == recorded)
+        let label = self.blocking(Self::token_label)?;
+        Ok(label == *recorded)
     }
 
-    async fn wrap(&self, header: &KekHeader, key: &SecretKey, aad: &[u8]) -> Result<Vec<u8>> {
+    async fn wrap(&self, slot: Option<&KmsKeyRef>, key: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
         // The slot's recorded mechanism, else the configured one.
-        let mechanism = header
-            .kms
-            .as_ref()
+        let mechanism = slot
             .and_then(|k| k.options.get("mechanism"))
             .and_then(|m| WrapMechanism::parse(m))
-            .unwrap_or(self.inner.settings.mechanism);
-        let key = key.clone_secret();
-        let aad = aad.to_vec();
-        self.call(move |inner| inner.wrap(mechanism, &key, &aad))
-            .await
+            .unwrap_or(self.settings.mechanism);
+        self.blocking(|t| t.seal(mechanism, key, aad))
     }
 
-    async fn unwrap(&self, _header: &KekHeader, blob: &[u8], aad: &[u8]) -> Result<SecretKey> {
-        let (blob, aad) = (blob.to_vec(), aad.to_vec());
-        self.call(move |inner| inner.unwrap(&blob, &aad)).await
+    async fn unwrap(&self, _: Option<&KmsKeyRef>, blob: &[u8], aad: &[u8]) -> Result<SecretKey> {
+        self.blocking(|t| t.open(blob, aad))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use heliosdb_keys::KeySource;
     use secrecy::ExposeSecret;
 
     fn spec(key: &str, opts: &[(&str, &str)]) -> KmsSpec {
-        KmsSpec {
-            provider: PROVIDER.into(),
-            key_id: key.into(),
-            options: opts
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        }
+        KmsSpec::from_pairs(PROVIDER, key, opts)
     }
 
     const BASE: [(&str, &str); 2] = [
@@ -1216,9 +1171,13 @@ mod tests {
         };
         assert!(err("", &BASE).contains("CKA_LABEL"));
         assert!(err("id:zz", &BASE).contains("CKA_LABEL"));
-        let e = err("k", &[BASE[0], BASE[1], ("pin", "1234")]);
+        let e = Pkcs11Source::new(&spec("k", &[BASE[0], BASE[1], ("pin", "1234")]))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("unknown option 'pin'"), "{e}");
         assert!(!e.contains("1234"), "{e}");
+        // No deadline, so no timeout options either.
+        assert!(Pkcs11Source::new(&spec("k", &[BASE[0], BASE[1], ("timeout_secs", "5")])).is_err());
         assert!(err("k", &[BASE[1]]).contains("module"));
         assert!(err("k", &[("module", "libsofthsm2.so"), BASE[1]]).contains("absolute"));
         assert!(err("k", &[BASE[0]]).contains("token_label"));
@@ -1270,7 +1229,7 @@ mod tests {
     fn blobs_that_are_not_ours_are_refused_before_the_token() {
         // The module does not exist: a refusal that reaches the token would
         // say so, so these prove the shape checks run first.
-        let src = Inner {
+        let src = Pkcs11Token {
             settings: Settings::parse(&spec("k", &[("module", "/nonexistent/p11.so"), BASE[1]]))
                 .unwrap(),
             pin: Mutex::new(None),
@@ -1283,7 +1242,7 @@ mod tests {
             &[1, 1, 0, 0],
             &[1, 2, 0, 0],
         ] {
-            let err = src.unwrap(blob, b"aad").unwrap_err();
+            let err = src.open(blob, b"aad").unwrap_err();
             assert!(
                 matches!(
                     err,
@@ -1299,7 +1258,7 @@ mod tests {
         // as loading the module.
         let mut blob = vec![1, 1];
         blob.resize(2 + GCM_IV_LEN + KEY_LEN + 16, 0);
-        let err = src.unwrap(&blob, b"aad");
+        let err = src.open(&blob, b"aad");
         assert!(err
             .unwrap_err()
             .to_string()

@@ -212,15 +212,14 @@ async fn missing_token_missing_key_and_non_aes_keys_say_what_to_fix() {
     let by_label = source("missing", "present", &[]);
     let h = by_label.new_header().await.unwrap();
     let slot = hsm.slot_id("missing");
-    let by_slot = Pkcs11Source::new(&heliosdb_keys::KmsSpec {
-        provider: "pkcs11".into(),
-        key_id: "present".into(),
-        options: hsm
-            .options("missing", &[("slot_id", &slot.to_string())])
+    let by_slot = Pkcs11Source::new(&heliosdb_keys::KmsSpec::new(
+        "pkcs11",
+        "present",
+        hsm.options("missing", &[("slot_id", &slot.to_string())])
             .into_iter()
             .filter(|(k, _)| k != "token_label")
             .collect(),
-    })
+    ))
     .unwrap();
     assert!(by_slot.matches(&h).await.unwrap());
     let key = SecretKey::generate().unwrap();

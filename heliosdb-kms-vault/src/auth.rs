@@ -338,17 +338,9 @@ impl Drop for AuthBlock {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
 
     fn spec(opts: &[(&str, &str)]) -> KmsSpec {
-        KmsSpec {
-            provider: "vault".into(),
-            key_id: "k".into(),
-            options: opts
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect::<BTreeMap<_, _>>(),
-        }
+        KmsSpec::from_pairs("vault", "k", opts)
     }
 
     fn err(opts: &[(&str, &str)]) -> String {

@@ -39,15 +39,15 @@ mod auth;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use heliosdb_keys::{
-    Error, KekHeader, KeySource, KmsErrorKind, KmsKeyRef, KmsProvider, KmsRuntime, KmsSpec, Result,
-    SecretKey, SourceDescription, SourceKind,
+    Error, KmsCommon, KmsErrorKind, KmsKeyRef, KmsProvider, KmsSource, KmsSpec, KmsVendor, Result,
+    SecretKey,
 };
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
@@ -60,14 +60,13 @@ use auth::{AuthResponse, AuthSettings, Method as AuthMethod, Session};
 /// Provider name in configuration and in key headers.
 pub const PROVIDER: &str = "vault";
 
-/// Options this provider understands.
-pub const OPTIONS: [&str; 15] = [
+/// Options this provider understands besides `timeout_secs` and
+/// `max_attempts` ([`heliosdb_keys::COMMON_OPTIONS`]).
+pub const OPTIONS: [&str; 13] = [
     "address",
     "mount",
     "namespace",
     "ca_cert",
-    "timeout_secs",
-    "max_attempts",
     "auth",
     "auth_mount",
     "role_id",
@@ -89,8 +88,6 @@ pub const KEY_TYPES: [&str; 3] = ["aes256-gcm96", "aes128-gcm96", "chacha20-poly
 pub const IDENTITY_OPTIONS: [&str; 2] = ["mount", "namespace"];
 
 const DEFAULT_MOUNT: &str = "transit";
-const DEFAULT_TIMEOUT_SECS: u64 = 30;
-const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const BLOB_FORMAT: u8 = 1;
 
@@ -100,17 +97,7 @@ const PROBE_PLAINTEXT: &[u8] = b"heliosdb-nano: which version is latest?";
 const PROBE_AAD: &[u8] = b"heliosdb-nano/version-probe/v1";
 
 heliosdb_keys::inventory::submit! {
-    KmsProvider {
-        name: PROVIDER,
-        feature: "vault",
-        build: build_source,
-        identity_options: &IDENTITY_OPTIONS,
-        key_id_routing: heliosdb_keys::no_key_id_routing,
-    }
-}
-
-fn build_source(spec: &KmsSpec) -> Result<Arc<dyn KeySource>> {
-    Ok(Arc::new(VaultTransitSource::new(spec)?))
+    KmsProvider::of::<VaultTransit>()
 }
 
 fn env_any(names: &[&str]) -> Option<String> {
@@ -128,15 +115,13 @@ struct Settings {
     mount: String,
     namespace: Option<String>,
     ca_cert: Option<String>,
-    timeout: Duration,
-    max_attempts: u32,
+    common: KmsCommon,
     auth: AuthSettings,
 }
 
 impl Settings {
-    fn parse(spec: &KmsSpec) -> Result<Settings> {
+    fn parse(spec: &KmsSpec, common: &KmsCommon) -> Result<Settings> {
         let unsupported = |m: String| Error::Unsupported(m);
-        spec.check_options(&OPTIONS)?;
         let key = spec.key_id.trim().to_string();
         if key.is_empty() || key.contains('/') {
             return Err(unsupported(format!(
@@ -166,15 +151,13 @@ impl Settings {
             .unwrap_or_else(|| DEFAULT_MOUNT.to_string())
             .trim_matches('/')
             .to_string();
-        let num = |name: &str, default: u64, max: u64| spec.number_option(name, default, max);
         Ok(Settings {
             key,
             address,
             mount,
             namespace: opt("namespace").or_else(|| env_any(&["VAULT_NAMESPACE", "BAO_NAMESPACE"])),
             ca_cert: opt("ca_cert").or_else(|| env_any(&["VAULT_CACERT", "BAO_CACERT"])),
-            timeout: Duration::from_secs(num("timeout_secs", DEFAULT_TIMEOUT_SECS, 600)?),
-            max_attempts: num("max_attempts", u64::from(DEFAULT_MAX_ATTEMPTS), 10)? as u32,
+            common: *common,
             auth: AuthSettings::parse(spec)?,
         })
     }
@@ -239,7 +222,8 @@ enum Credential {
     Agent,
 }
 
-struct Inner {
+/// The Vault transit vendor behind [`VaultTransitSource`].
+pub struct VaultTransit {
     settings: Settings,
     credential: Credential,
     http: reqwest::Client,
@@ -248,16 +232,15 @@ struct Inner {
     slot_versions: Mutex<BTreeSet<u32>>,
 }
 
-/// A key-encryption key in a Vault or OpenBao transit engine.
-pub struct VaultTransitSource {
-    inner: Arc<Inner>,
-    rt: KmsRuntime,
-}
+/// A key-encryption key in a Vault or OpenBao transit engine. Build it with
+/// [`KmsSource::new`], or [`KmsSource::with_given`] with a token the
+/// application got itself (`auth = "token"`, the default).
+pub type VaultTransitSource = KmsSource<VaultTransit>;
 
-impl fmt::Debug for VaultTransitSource {
+impl fmt::Debug for VaultTransit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = &self.inner.settings;
-        let token = match &self.inner.credential {
+        let s = &self.settings;
+        let token = match &self.credential {
             Credential::Fixed(Some(_)) => Some("[REDACTED]"),
             Credential::Fixed(None) | Credential::Agent => None,
             Credential::Login { session, .. } => session
@@ -265,7 +248,7 @@ impl fmt::Debug for VaultTransitSource {
                 .ok()
                 .and_then(|s| s.as_ref().map(|_| "[REDACTED]")),
         };
-        f.debug_struct("VaultTransitSource")
+        f.debug_struct("VaultTransit")
             .field("address", &s.address)
             .field("key", &s.locator())
             .field("auth", &s.auth.label())
@@ -274,28 +257,12 @@ impl fmt::Debug for VaultTransitSource {
     }
 }
 
-impl VaultTransitSource {
-    /// A source for `spec` (`provider = "vault"`). With `auth = "token"`
-    /// (the default) reads the token from the environment now; a login
-    /// method logs in at the first request. Makes no request.
-    ///
-    /// # Errors
-    /// Unknown or malformed options, no address, an unreadable `ca_cert`.
-    pub fn new(spec: &KmsSpec) -> Result<Self> {
-        Self::build(spec, None)
-    }
-
-    /// Like [`VaultTransitSource::new`] with a token the application got
-    /// itself, for `auth = "token"` (the default).
-    ///
-    /// # Errors
-    /// As [`VaultTransitSource::new`]; an `auth` other than `token`.
-    pub fn with_token(spec: &KmsSpec, token: SecretString) -> Result<Self> {
-        Self::build(spec, Some(token))
-    }
-
-    fn build(spec: &KmsSpec, token: Option<SecretString>) -> Result<Self> {
-        let settings = Settings::parse(spec)?;
+impl VaultTransit {
+    /// With `auth = "token"` (the default) reads the token from the
+    /// environment now unless one is `given`; a login method logs in at the
+    /// first request.
+    fn new(spec: &KmsSpec, common: &KmsCommon, token: Option<SecretString>) -> Result<Self> {
+        let settings = Settings::parse(spec, common)?;
         let credential = match (&settings.auth.method, token) {
             (AuthMethod::Token, given) => Credential::Fixed(given.or_else(token_from_env)),
             (_, Some(_)) => {
@@ -314,7 +281,7 @@ impl VaultTransitSource {
         };
         let mut builder = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(settings.timeout)
+            .timeout(settings.common.timeout)
             .user_agent(concat!("heliosdb-kms-vault/", env!("CARGO_PKG_VERSION")));
         if let Some(path) = &settings.ca_cert {
             let pem = std::fs::read(path).map_err(|e| {
@@ -328,26 +295,43 @@ impl VaultTransitSource {
         let http = builder
             .build()
             .map_err(|e| Error::Unsupported(format!("cannot build the Vault HTTP client: {e}")))?;
-        Ok(VaultTransitSource {
-            inner: Arc::new(Inner {
-                settings,
-                credential,
-                http,
-                slot_versions: Mutex::new(BTreeSet::new()),
-            }),
-            rt: KmsRuntime::new("heliosdb-kms-vault")?,
+        Ok(VaultTransit {
+            settings,
+            credential,
+            http,
+            slot_versions: Mutex::new(BTreeSet::new()),
         })
     }
+}
+
+/// Requests of the Vault source beyond [`heliosdb_keys::KeySource`].
+#[async_trait]
+pub trait VaultTransitExt {
+    /// Like [`KmsSource::new`] with a token the application got itself,
+    /// for `auth = "token"` (the default).
+    ///
+    /// # Errors
+    /// As [`KmsSource::new`]; an `auth` other than `token`.
+    fn with_token(spec: &KmsSpec, token: SecretString) -> Result<VaultTransitSource>;
 
     /// The transit key's latest version (one request).
     ///
     /// # Errors
     /// Classified Vault errors.
-    pub async fn latest_version(&self) -> Result<u32> {
-        let inner = Arc::clone(&self.inner);
-        self.rt
-            .run(async move { inner.read_key().await.map(|k| k.latest_version) })
-            .await
+    async fn latest_version(&self) -> Result<u32>;
+}
+
+#[async_trait]
+impl VaultTransitExt for VaultTransitSource {
+    fn with_token(spec: &KmsSpec, token: SecretString) -> Result<VaultTransitSource> {
+        KmsSource::with_given(spec, token)
+    }
+
+    async fn latest_version(&self) -> Result<u32> {
+        self.run("reading key", |v| async move {
+            v.read_key().await.map(|k| k.latest_version)
+        })
+        .await
     }
 }
 
@@ -420,25 +404,9 @@ fn stranded_versions(min_decryption_version: u32, slots: &BTreeSet<u32>) -> Vec<
         .collect()
 }
 
-impl Inner {
-    fn description(&self) -> SourceDescription {
-        SourceDescription {
-            kind: SourceKind::Kms,
-            locator: Some(self.settings.locator()),
-            provider: Some(PROVIDER.to_string()),
-        }
-    }
-
+impl VaultTransit {
     fn err(&self, kind: KmsErrorKind, what: &str, detail: impl fmt::Display) -> Error {
-        Error::Kms {
-            provider: PROVIDER.to_string(),
-            kind,
-            message: format!(
-                "{what} with transit key {} at {}: {detail}",
-                self.settings.locator(),
-                self.settings.address
-            ),
-        }
+        self.error(kind, what, detail)
     }
 
     /// One HTTP exchange, no retry.
@@ -495,21 +463,12 @@ impl Inner {
         }
     }
 
-    /// Backs off 200 ms, 400 ms, … before attempt `attempt + 1`, or says to
-    /// give up with `outcome`.
+    /// Backs off before attempt `attempt + 1`, or gives up with `outcome`.
     async fn retry_or_give_up(&self, what: &str, attempt: u32, outcome: Error) -> Result<()> {
-        if !outcome.is_retryable() || attempt >= self.settings.max_attempts {
-            if attempt > 1 {
-                tracing::warn!(
-                    what,
-                    attempts = attempt,
-                    "Vault request failed after retries"
-                );
-            }
-            return Err(outcome);
-        }
-        tokio::time::sleep(Duration::from_millis(200 << (attempt - 1).min(5))).await;
-        Ok(())
+        self.settings
+            .common
+            .retry_after(what, attempt, outcome)
+            .await
     }
 
     /// One API call with bounded retries of the retryable failures
@@ -545,12 +504,7 @@ impl Inner {
                         attempt -= 1;
                         continue;
                     }
-                    let kind = classify_response(status, &errors);
-                    let mut detail = refusal_detail(status, &errors);
-                    if kind == KmsErrorKind::AccessDenied {
-                        detail.push_str(&self.denied_hint());
-                    }
-                    self.err(kind, what, detail)
+                    self.classified(what, &Refusal { status, errors })
                 }
                 Sent::Failed(kind, detail) => self.err(kind, what, detail),
             };
@@ -817,7 +771,7 @@ impl Inner {
         Ok(info.data)
     }
 
-    async fn header(&self) -> Result<KekHeader> {
+    async fn key_ref(&self) -> Result<KmsKeyRef> {
         // Log in first: a failed login is the answer, not a reason to try
         // the probe below.
         self.token("checking key").await?;
@@ -842,11 +796,7 @@ impl Inner {
                     "reading the transit key denied; learning its latest version from an encrypt"
                 );
                 let blob = self
-                    .encrypt(
-                        None,
-                        Zeroizing::new(PROBE_PLAINTEXT.to_vec()),
-                        PROBE_AAD.to_vec(),
-                    )
+                    .encrypt(None, PROBE_PLAINTEXT, PROBE_AAD)
                     .await
                     .map_err(|e| match e {
                         // An RSA key: "associated_data provided for non-AEAD
@@ -887,16 +837,11 @@ impl Inner {
             }
             Err(e) => return Err(e),
         };
-        Ok(KekHeader {
-            source: self.description(),
-            key_check: None,
-            kdf: None,
-            kms: Some(KmsKeyRef {
-                provider: PROVIDER.to_string(),
-                key_id: self.settings.key.clone(),
-                key_version: Some(version.to_string()),
-                options: self.settings.stored_options(),
-            }),
+        Ok(KmsKeyRef {
+            provider: PROVIDER.to_string(),
+            key_id: self.settings.key.clone(),
+            key_version: Some(version.to_string()),
+            options: self.settings.stored_options(),
         })
     }
 
@@ -958,16 +903,11 @@ impl Inner {
         }
     }
 
-    async fn encrypt(
-        &self,
-        version: Option<u32>,
-        key: Zeroizing<Vec<u8>>,
-        aad: Vec<u8>,
-    ) -> Result<Vec<u8>> {
-        let plaintext = Zeroizing::new(B64.encode(&*key));
+    async fn encrypt(&self, version: Option<u32>, key: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
+        let plaintext = Zeroizing::new(B64.encode(key));
         let mut body = serde_json::json!({
             "plaintext": plaintext.as_str(),
-            "associated_data": B64.encode(&aad),
+            "associated_data": B64.encode(aad),
         });
         if let Some(v) = version {
             body["key_version"] = v.into();
@@ -998,8 +938,8 @@ impl Inner {
         })
     }
 
-    async fn decrypt(&self, blob: Vec<u8>, aad: Vec<u8>) -> Result<SecretKey> {
-        let ciphertext = decode_blob(&blob).ok_or_else(|| {
+    async fn decrypt(&self, blob: &[u8], aad: &[u8]) -> Result<SecretKey> {
+        let ciphertext = decode_blob(blob).ok_or_else(|| {
             self.err(
                 KmsErrorKind::WrongKey,
                 "decrypt",
@@ -1008,7 +948,7 @@ impl Inner {
         })?;
         let body = serde_json::json!({
             "ciphertext": ciphertext,
-            "associated_data": B64.encode(&aad),
+            "associated_data": B64.encode(aad),
         });
         let body = Zeroizing::new(serde_json::to_vec(&body).unwrap_or_default());
         let bytes = self
@@ -1069,59 +1009,82 @@ pub fn blob_key_version(blob: &[u8]) -> Option<u32> {
         .then(|| u32::from_be_bytes([blob[1], blob[2], blob[3], blob[4]]))
 }
 
+/// A refusal of the Vault API: the HTTP status and its `errors` strings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// The HTTP status.
+    pub status: u16,
+    /// Vault's `errors` list.
+    pub errors: Vec<String>,
+}
+
 #[async_trait]
-impl KeySource for VaultTransitSource {
-    fn describe(&self) -> SourceDescription {
-        self.inner.description()
+impl KmsVendor for VaultTransit {
+    const PROVIDER: &'static str = PROVIDER;
+    const OPTIONS: &'static [&'static str] = &OPTIONS;
+    const FEATURE: &'static str = "vault";
+    const IDENTITY_OPTIONS: &'static [&'static str] = &IDENTITY_OPTIONS;
+    type Given = SecretString;
+    type Failure = Refusal;
+
+    fn from_spec(spec: &KmsSpec, common: &KmsCommon, token: Option<SecretString>) -> Result<Self> {
+        VaultTransit::new(spec, common, token)
     }
 
-    async fn new_header(&self) -> Result<KekHeader> {
-        let inner = Arc::clone(&self.inner);
-        self.rt.run(async move { inner.header().await }).await
+    fn locator(&self) -> String {
+        self.settings.locator()
     }
 
-    async fn matches(&self, header: &KekHeader) -> Result<bool> {
+    fn subject(&self) -> String {
+        format!(
+            "with transit key {} at {}",
+            self.settings.locator(),
+            self.settings.address
+        )
+    }
+
+    fn classify(&self, _op: &str, r: &Refusal) -> (KmsErrorKind, String) {
+        let kind = classify_response(r.status, &r.errors);
+        let mut detail = refusal_detail(r.status, &r.errors);
+        if kind == KmsErrorKind::AccessDenied {
+            detail.push_str(&self.denied_hint());
+        }
+        (kind, detail)
+    }
+
+    async fn new_key_ref(&self) -> Result<KmsKeyRef> {
+        self.key_ref().await
+    }
+
+    async fn owns(&self, k: &KmsKeyRef) -> Result<bool> {
         // Identity is the key's name under its mount and namespace; the
         // address is only how to reach it (it may change, e.g. a new DNS name).
-        let s = &self.inner.settings;
-        let Some(k) = header.kms.as_ref().filter(|k| {
-            k.provider == PROVIDER
-                && k.key_id == s.key
-                && k.options.get("mount").map(String::as_str) == Some(s.mount.as_str())
-                && k.options.get("namespace") == s.namespace.as_ref()
-        }) else {
+        let s = &self.settings;
+        if k.key_id != s.key
+            || k.options.get("mount").map(String::as_str) != Some(s.mount.as_str())
+            || k.options.get("namespace") != s.namespace.as_ref()
+        {
             return Ok(false);
-        };
+        }
         // Remembered for the min_decryption_version check of a later read.
         if let (Some(v), Ok(mut seen)) = (
             k.key_version.as_deref().and_then(|v| v.parse::<u32>().ok()),
-            self.inner.slot_versions.lock(),
+            self.slot_versions.lock(),
         ) {
             seen.insert(v);
         }
         Ok(true)
     }
 
-    async fn wrap(&self, header: &KekHeader, key: &SecretKey, aad: &[u8]) -> Result<Vec<u8>> {
-        let version = header
-            .kms
-            .as_ref()
+    async fn wrap(&self, slot: Option<&KmsKeyRef>, key: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
+        let version = slot
             .and_then(|k| k.key_version.as_deref())
             .and_then(|v| v.parse::<u32>().ok());
-        let inner = Arc::clone(&self.inner);
-        let plain = Zeroizing::new(key.expose_secret().to_vec());
-        let aad = aad.to_vec();
-        self.rt
-            .run(async move { inner.encrypt(version, plain, aad).await })
-            .await
+        self.encrypt(version, key, aad).await
     }
 
-    async fn unwrap(&self, _header: &KekHeader, blob: &[u8], aad: &[u8]) -> Result<SecretKey> {
-        let inner = Arc::clone(&self.inner);
-        let (blob, aad) = (blob.to_vec(), aad.to_vec());
-        self.rt
-            .run(async move { inner.decrypt(blob, aad).await })
-            .await
+    async fn unwrap(&self, _: Option<&KmsKeyRef>, blob: &[u8], aad: &[u8]) -> Result<SecretKey> {
+        self.decrypt(blob, aad).await
     }
 }
 
@@ -1186,38 +1149,36 @@ mod tests {
     use super::*;
 
     fn spec(key: &str, opts: &[(&str, &str)]) -> KmsSpec {
-        KmsSpec {
-            provider: PROVIDER.into(),
-            key_id: key.into(),
-            options: opts
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        }
+        KmsSpec::from_pairs(PROVIDER, key, opts)
+    }
+
+    /// Settings as the source parses them (options checked by the adapter).
+    fn parse(spec: &KmsSpec) -> Result<Settings> {
+        VaultTransitSource::new(spec).map(|s| s.vendor().settings.clone())
     }
 
     #[test]
     fn settings_validate_and_name_what_is_wrong() {
         let a = [("address", "https://vault.example:8200/")];
-        let s = Settings::parse(&spec("app", &a)).unwrap();
+        let s = parse(&spec("app", &a)).unwrap();
         assert_eq!(s.mount, "transit");
         assert_eq!(s.address, "https://vault.example:8200");
         assert_eq!(
             s.url("encrypt"),
             "https://vault.example:8200/v1/transit/encrypt/app"
         );
-        let err = Settings::parse(&spec("app", &[("address", "https://x"), ("token", "t")]))
+        let err = parse(&spec("app", &[("address", "https://x"), ("token", "t")]))
             .unwrap_err()
             .to_string();
         assert!(err.contains("unknown option 'token'"), "{err}");
-        assert!(Settings::parse(&spec("a/b", &a)).is_err());
-        assert!(Settings::parse(&spec("app", &[("address", "vault:8200")])).is_err());
+        assert!(parse(&spec("a/b", &a)).is_err());
+        assert!(parse(&spec("app", &[("address", "vault:8200")])).is_err());
         // The token would cross the network in clear.
-        let err = Settings::parse(&spec("app", &[("address", "http://127.0.0.1:8200")]))
+        let err = parse(&spec("app", &[("address", "http://127.0.0.1:8200")]))
             .unwrap_err()
             .to_string();
         assert!(err.contains("--insecure-kms-endpoint"), "{err}");
-        let s = Settings::parse(&spec(
+        let s = parse(&spec(
             "app",
             &[
                 ("address", "http://127.0.0.1:8200"),
@@ -1249,7 +1210,7 @@ mod tests {
             ("role_id", "r"),
             ("secret_id_env", "APP_SECRET_ID"),
         ];
-        let s = Settings::parse(&spec("app", &a)).unwrap();
+        let s = parse(&spec("app", &a)).unwrap();
         assert_eq!(s.auth.label(), "AppRole");
         // A token handed over and a login method are two sources of truth.
         let err = VaultTransitSource::with_token(&spec("app", &a), "t".into()).unwrap_err();

@@ -9,7 +9,7 @@ use common::Bao;
 use heliosdb_core::config::KeySource as KeySourceConfig;
 use heliosdb_core::{Config, Error as CoreError, StorageEngine};
 use heliosdb_keys::{conformance, Error, KeyManager, KeySource, KmsErrorKind, SecretKey};
-use heliosdb_kms_vault::{blob_key_version, VaultTransitSource};
+use heliosdb_kms_vault::{blob_key_version, VaultTransitExt, VaultTransitSource};
 
 fn config_for(dir: &std::path::Path, bao: &Bao, key: &str) -> Config {
     let toml = format!(
@@ -51,6 +51,12 @@ async fn conformance_suite_passes_against_openbao() {
     let a = VaultTransitSource::new(&bao.spec("conf-a")).unwrap();
     let b = VaultTransitSource::new(&bao.spec("conf-b")).unwrap();
     conformance::run(&a, &b, &[common::ROOT_TOKEN.as_bytes()]).await;
+    // Nothing listens on port 9: two attempts of at most 5 s, then unavailable.
+    let mut gone = bao.spec("conf-a");
+    gone.options
+        .insert("address".into(), "http://127.0.0.1:9".into());
+    let gone = VaultTransitSource::with_token(&gone, common::ROOT_TOKEN.into()).unwrap();
+    conformance::run_unreachable(&gone, std::time::Duration::from_secs(60)).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -23,12 +23,7 @@ async fn live_vault_transit() {
     if let Ok(m) = std::env::var("HELIOSDB_LIVE_VAULT_MOUNT") {
         options.insert("mount".to_string(), m);
     }
-    let src = VaultTransitSource::new(&KmsSpec {
-        provider: "vault".into(),
-        key_id: key,
-        options,
-    })
-    .unwrap();
+    let src = VaultTransitSource::new(&KmsSpec::new("vault", key, options)).unwrap();
     let header = src.new_header().await.unwrap();
     let k = SecretKey::generate().unwrap();
     let blob = src.wrap(&header, &k, b"live").await.unwrap();

@@ -265,10 +265,10 @@ impl SoftHsm {
     }
 
     pub fn spec(&self, token: &str, key: &str, extra: &[(&str, &str)]) -> KmsSpec {
-        KmsSpec {
-            provider: "pkcs11".into(),
-            key_id: key.into(),
-            options: self.options(token, extra).into_iter().collect(),
-        }
+        KmsSpec::new(
+            "pkcs11",
+            key,
+            self.options(token, extra).into_iter().collect(),
+        )
     }
 }

@@ -329,10 +329,10 @@ impl Bao {
 
     /// A spec for transit key `name` on this server.
     pub fn spec(&self, name: &str) -> KmsSpec {
-        KmsSpec {
-            provider: "vault".into(),
-            key_id: name.into(),
-            options: [
+        KmsSpec::new(
+            "vault",
+            name,
+            [
                 ("address".to_string(), self.address()),
                 // The dev server speaks plaintext HTTP on 127.0.0.1.
                 ("insecure_endpoint".to_string(), "true".to_string()),
@@ -340,7 +340,7 @@ impl Bao {
                 ("timeout_secs".to_string(), "5".to_string()),
             ]
             .into(),
-        }
+        )
     }
 }
 

@@ -69,11 +69,11 @@ impl KeyArgs {
                 .context("--kms takes PROVIDER:KEY_ID, e.g. aws:alias/heliosdb")?;
             let mut options = config.encryption.kms.clone();
             options.extend(self.kms_option_pairs()?);
-            return Ok(Some(heliosdb_nano::kms::kms_source(&KmsSpec {
-                provider: provider.to_string(),
-                key_id: key_id.to_string(),
+            return Ok(Some(heliosdb_nano::kms::kms_source(&KmsSpec::new(
+                provider.to_string(),
+                key_id.to_string(),
                 options,
-            })?));
+            ))?));
         }
         if let Some(var) = &self.key_env {
             return Ok(Some(Arc::new(EnvSource::new(var.clone())?)));

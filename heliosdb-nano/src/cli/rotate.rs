@@ -123,11 +123,11 @@ impl NewKeyArgs {
                     "true".to_string(),
                 );
             }
-            return Ok(heliosdb_keys::kms_source(&KmsSpec {
-                provider: provider.to_string(),
-                key_id: key_id.to_string(),
+            return Ok(heliosdb_keys::kms_source(&KmsSpec::new(
+                provider.to_string(),
+                key_id.to_string(),
                 options,
-            })?);
+            ))?);
         }
         bail!("give the new key with --new-key-env, --new-key-file, --new-password or --new-kms")
     }
