@@ -714,8 +714,7 @@ mod tests {
         KmsSpec::new(
             "azure",
             "k",
-            opts
-                .iter()
+            opts.iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
         )

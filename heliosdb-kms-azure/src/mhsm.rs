@@ -237,9 +237,11 @@ mod tests {
             WrapAlgorithm::recorded(Some(&header(&[("algorithm", "A256GCM")]))),
             Ok(WrapAlgorithm::A256Gcm)
         );
-        assert!(WrapAlgorithm::recorded(Some(&header(&[("algorithm", "A128KW")])))
-            .unwrap_err()
-            .contains("A128KW"));
+        assert!(
+            WrapAlgorithm::recorded(Some(&header(&[("algorithm", "A128KW")])))
+                .unwrap_err()
+                .contains("A128KW")
+        );
         assert!(WrapAlgorithm::RsaOaep256.stored_options().is_empty());
         let h = header(
             &WrapAlgorithm::A256Gcm
@@ -248,7 +250,10 @@ mod tests {
                 .map(|(k, v)| (k.as_str(), v.as_str()))
                 .collect::<Vec<_>>(),
         );
-        assert_eq!(WrapAlgorithm::recorded(Some(&h)), Ok(WrapAlgorithm::A256Gcm));
+        assert_eq!(
+            WrapAlgorithm::recorded(Some(&h)),
+            Ok(WrapAlgorithm::A256Gcm)
+        );
         assert_eq!(
             WrapAlgorithm::for_key_type(Some(&KeyType::OctHsm)).map(|x| x.0),
             Some(WrapAlgorithm::A256Gcm)

@@ -33,11 +33,7 @@ fn spec(key: &str, vault: &FakeVault, cert: &std::path::Path, extra: &[(&str, &s
     for (k, v) in extra {
         options.insert(k.to_string(), v.to_string());
     }
-    KmsSpec::new(
-        "azure",
-        key,
-        options,
-    )
+    KmsSpec::new("azure", key, options)
 }
 
 fn kind_of(err: &Error) -> Option<KmsErrorKind> {

@@ -56,12 +56,7 @@ async fn live_managed_hsm_oct_key() {
         );
         return;
     };
-    let src = AzureKeyVaultSource::new(&KmsSpec::new(
-        "azure",
-        key,
-        Default::default(),
-    ))
-    .unwrap();
+    let src = AzureKeyVaultSource::new(&KmsSpec::new("azure", key, Default::default())).unwrap();
     let header = src.new_header().await.unwrap();
     let kms = header.kms.as_ref().unwrap();
     assert_eq!(

@@ -13,7 +13,9 @@ use common::{FakeVault, Role, ScopedToken, MANAGED_HSM_RESOURCE, TOKEN};
 use heliosdb_core::config::KeySource as KeySourceConfig;
 use heliosdb_core::{Config, StorageEngine};
 use heliosdb_keys::{conformance, Error, KekHeader, KeySource, KmsErrorKind, KmsSpec, SecretKey};
-use heliosdb_kms_azure::{AzureKeyVaultExt, AzureKeyVaultSource, BLOB_FORMAT_A256GCM, BLOB_FORMAT_V1};
+use heliosdb_kms_azure::{
+    AzureKeyVaultExt, AzureKeyVaultSource, BLOB_FORMAT_A256GCM, BLOB_FORMAT_V1,
+};
 
 const HSM_SCOPE: &str = "https://managedhsm.azure.net/.default";
 

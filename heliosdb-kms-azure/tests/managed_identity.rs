@@ -31,11 +31,7 @@ fn spec(vault: &FakeVault, extra: &[(&str, &str)]) -> KmsSpec {
     for (k, v) in extra {
         options.insert(k.to_string(), v.to_string());
     }
-    KmsSpec::new(
-        "azure",
-        "k",
-        options,
-    )
+    KmsSpec::new("azure", "k", options)
 }
 
 fn kind_of(err: &Error) -> Option<KmsErrorKind> {

@@ -571,8 +571,7 @@ mod tests {
         KmsSpec::new(
             "gcp",
             "projects/p/locations/global/keyRings/r/cryptoKeys/k",
-            opts
-                .iter()
+            opts.iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
         )

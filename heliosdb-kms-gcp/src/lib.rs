@@ -224,8 +224,11 @@ impl GcpKms {
                                 e,
                             )
                         })?;
-                    let creds =
-                        impersonate::ImpersonatedCredentials::new(imp.clone(), source, s.common.timeout)?;
+                    let creds = impersonate::ImpersonatedCredentials::new(
+                        imp.clone(),
+                        source,
+                        s.common.timeout,
+                    )?;
                     b = b
                         .with_credentials(google_cloud_auth::credentials::Credentials::from(creds));
                 }
