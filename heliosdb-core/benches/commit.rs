@@ -87,47 +87,46 @@ fn commits(c: &mut Criterion) {
     g.finish();
 }
 
-fn increments(c: &mut Criterion) {
-    let mut g = c.benchmark_group("increments");
+/// Hot-counter increments from 1 and 8 threads on databases `open` makes
+/// (seeded with 0): `attempt` runs one read-modify-write transaction and
+/// says whether it committed (`false`: a conflict, retried); `read` reads
+/// the counter back, which must equal the committed increments. Prints
+/// the abort rate under `title`.
+fn hot_counter<D: Sync>(
+    c: &mut Criterion,
+    group: &str,
+    title: &str,
+    open: impl Fn(&std::path::Path) -> D,
+    attempt: impl Fn(&D) -> bool + Sync,
+    read: impl Fn(&D) -> u64,
+) {
+    let mut g = c.benchmark_group(group);
     g.sample_size(10);
     let mut report = Vec::new();
     for writers in [1u64, 8] {
         let dir = tempfile::tempdir().expect("tempdir");
-        let db = engine(&dir.path().join("db"), true);
-        db.put(b"counter", &0u64.to_be_bytes()).expect("seed");
+        let db = open(&dir.path().join("db"));
         let (aborts, done) = (AtomicU64::new(0), AtomicU64::new(0));
         g.throughput(Throughput::Elements(COMMITS_PER_ITER * writers));
         g.bench_function(BenchmarkId::from_parameter(writers), |b| {
             b.iter_custom(|iters| {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
-                    total += run_parallel(writers, COMMITS_PER_ITER, |_, _| loop {
-                        db.begin_transaction().expect("begin");
-                        let cur = db.get(b"counter").expect("get").expect("counter");
-                        let n = u64::from_be_bytes(cur.as_slice().try_into().expect("u64"));
-                        db.put(b"counter", &(n + 1).to_be_bytes()).expect("put");
-                        match db.commit() {
-                            Ok(()) => {
-                                done.fetch_add(1, Ordering::Relaxed);
-                                break;
-                            }
-                            Err(Error::Conflict(_)) => {
-                                aborts.fetch_add(1, Ordering::Relaxed);
-                            }
-                            Err(e) => panic!("commit: {e}"),
+                    total += run_parallel(writers, COMMITS_PER_ITER, |_, _| {
+                        while !attempt(&db) {
+                            aborts.fetch_add(1, Ordering::Relaxed);
                         }
+                        done.fetch_add(1, Ordering::Relaxed);
                     });
                 }
                 total
             })
         });
-        let cur = db.get(b"counter").expect("get").expect("counter");
-        let n = u64::from_be_bytes(cur.as_slice().try_into().expect("u64"));
-        assert_eq!(n, done.load(Ordering::Relaxed), "lost increments");
+        assert_eq!(read(&db), done.load(Ordering::Relaxed), "lost increments");
         report.push((writers, done.into_inner(), aborts.into_inner()));
     }
     g.finish();
-    println!("\nhot-counter increments (sync_commit = true): writers, committed, aborted, aborts per commit");
+    println!("\n{title}: writers, committed, aborted, aborts per commit");
     for (w, done, aborts) in report {
         println!(
             "| {w} | {done} | {aborts} | {:.2} |",
@@ -136,63 +135,67 @@ fn increments(c: &mut Criterion) {
     }
 }
 
+fn counter_value(bytes: &[u8]) -> u64 {
+    u64::from_be_bytes(bytes.try_into().expect("u64"))
+}
+
+fn increments(c: &mut Criterion) {
+    hot_counter(
+        c,
+        "increments",
+        "hot-counter increments (sync_commit = true)",
+        |path| {
+            let db = engine(path, true);
+            db.put(b"counter", &0u64.to_be_bytes()).expect("seed");
+            db
+        },
+        |db| {
+            db.begin_transaction().expect("begin");
+            let n = counter_value(&db.get(b"counter").expect("get").expect("counter"));
+            db.put(b"counter", &(n + 1).to_be_bytes()).expect("put");
+            match db.commit() {
+                Ok(()) => true,
+                Err(Error::Conflict(_)) => false,
+                Err(e) => panic!("commit: {e}"),
+            }
+        },
+        |db| counter_value(&db.get(b"counter").expect("get").expect("counter")),
+    );
+}
+
 fn increments_otdb(c: &mut Criterion) {
     use rocksdb::{
         ErrorKind, MultiThreaded, OptimisticTransactionDB, OptimisticTransactionOptions,
         WriteOptions,
     };
-    let mut g = c.benchmark_group("increments-otdb");
-    g.sample_size(10);
-    let mut report = Vec::new();
-    for writers in [1u64, 8] {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let db: OptimisticTransactionDB<MultiThreaded> =
-            OptimisticTransactionDB::open_default(dir.path().join("otdb")).expect("open");
-        db.put(b"counter", 0u64.to_be_bytes()).expect("seed");
-        let mut wo = WriteOptions::default();
-        wo.set_sync(true);
-        let (aborts, done) = (AtomicU64::new(0), AtomicU64::new(0));
-        g.throughput(Throughput::Elements(COMMITS_PER_ITER * writers));
-        g.bench_function(BenchmarkId::from_parameter(writers), |b| {
-            b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    total += run_parallel(writers, COMMITS_PER_ITER, |_, _| loop {
-                        let txn = db.transaction_opt(&wo, &OptimisticTransactionOptions::default());
-                        let cur = txn
-                            .get_for_update(b"counter", true)
-                            .expect("get")
-                            .expect("counter");
-                        let n = u64::from_be_bytes(cur.as_slice().try_into().expect("u64"));
-                        txn.put(b"counter", (n + 1).to_be_bytes()).expect("put");
-                        match txn.commit() {
-                            Ok(()) => {
-                                done.fetch_add(1, Ordering::Relaxed);
-                                break;
-                            }
-                            Err(e) if matches!(e.kind(), ErrorKind::Busy | ErrorKind::TryAgain) => {
-                                aborts.fetch_add(1, Ordering::Relaxed);
-                            }
-                            Err(e) => panic!("commit: {e}"),
-                        }
-                    });
-                }
-                total
-            })
-        });
-        let cur = db.get(b"counter").expect("get").expect("counter");
-        let n = u64::from_be_bytes(cur.as_slice().try_into().expect("u64"));
-        assert_eq!(n, done.load(Ordering::Relaxed), "lost increments");
-        report.push((writers, done.into_inner(), aborts.into_inner()));
-    }
-    g.finish();
-    println!("\nhot-counter increments on OptimisticTransactionDB (WAL synced): writers, committed, aborted, aborts per commit");
-    for (w, done, aborts) in report {
-        println!(
-            "| {w} | {done} | {aborts} | {:.2} |",
-            aborts as f64 / done.max(1) as f64
-        );
-    }
+    hot_counter(
+        c,
+        "increments-otdb",
+        "hot-counter increments on OptimisticTransactionDB (WAL synced)",
+        |path| {
+            let db: OptimisticTransactionDB<MultiThreaded> =
+                OptimisticTransactionDB::open_default(path).expect("open");
+            db.put(b"counter", 0u64.to_be_bytes()).expect("seed");
+            db
+        },
+        |db| {
+            let mut wo = WriteOptions::default();
+            wo.set_sync(true);
+            let txn = db.transaction_opt(&wo, &OptimisticTransactionOptions::default());
+            let cur = txn
+                .get_for_update(b"counter", true)
+                .expect("get")
+                .expect("counter");
+            txn.put(b"counter", (counter_value(&cur) + 1).to_be_bytes())
+                .expect("put");
+            match txn.commit() {
+                Ok(()) => true,
+                Err(e) if matches!(e.kind(), ErrorKind::Busy | ErrorKind::TryAgain) => false,
+                Err(e) => panic!("commit: {e}"),
+            }
+        },
+        |db| counter_value(&db.get(b"counter").expect("get").expect("counter")),
+    );
 }
 
 fn main() {

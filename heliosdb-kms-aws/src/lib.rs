@@ -6,7 +6,7 @@
 //! wrapped (the keyring's AAD: database id and slot), and `Decrypt` pins the
 //! key id, so a blob cannot be opened under another key or for another
 //! database. A new slot records the key's ARN (an alias is resolved with
-//! `DescribeKey`), which is what [`KeySource::matches`] compares: no trial
+//! `DescribeKey`), which is what [`heliosdb_keys::KeySource::matches`] compares: no trial
 //! decryption.
 //!
 //! # Encryption context

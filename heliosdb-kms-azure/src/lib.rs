@@ -12,7 +12,7 @@
 //!
 //! # Version pinning
 //!
-//! [`KeySource::new_header`] resolves the key's current version with one
+//! [`heliosdb_keys::KeySource::new_header`] resolves the key's current version with one
 //! `GET /keys/{name}` and records it in the slot (`KmsKeyRef.key_version`);
 //! wrap and unwrap always name that version. Rotating the key in Key Vault
 //! (a new current version) therefore leaves existing databases readable,

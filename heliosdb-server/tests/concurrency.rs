@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{TestServer, PASSWORD, USER};
+use common::{threads, TestServer, PASSWORD, USER};
 use tokio_postgres::error::SqlState;
 
 const CLIENTS: usize = 4;
@@ -149,15 +149,6 @@ async fn concurrent_duplicate_unique_inserts_leave_one() {
     server.stop().await;
 }
 
-fn threads() -> usize {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("Threads:"))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap()
-}
-
 /// Sessions are not threads (issue 13): 200 logged-in connections, each
 /// left idle inside an open transaction that wrote a row, hold no OS
 /// thread (the server used to start one per session); their transactions
@@ -230,6 +221,18 @@ fn is_conflict_or_fk(e: &tokio_postgres::Error) -> bool {
     )
 }
 
+/// Child rows whose parent is missing.
+async fn orphans(c: &tokio_postgres::Client) -> i64 {
+    c.query_one(
+        "SELECT count(*) FROM child LEFT JOIN parent ON child.pid = parent.id \
+         WHERE parent.id IS NULL",
+        &[],
+    )
+    .await
+    .unwrap()
+    .get(0)
+}
+
 /// FOREIGN KEY under concurrency (issue 13, item 4), enforced at commit by
 /// the same read validation as everything else: a child row inserted in
 /// one transaction while another deletes its parent never leaves an
@@ -289,16 +292,7 @@ async fn foreign_keys_hold_under_concurrency() {
             Some(&SqlState::T_R_SERIALIZATION_FAILURE),
             "round {round}: {e:?}"
         );
-        let orphans: i64 = setup
-            .query_one(
-                "SELECT count(*) FROM child LEFT JOIN parent ON child.pid = parent.id \
-                 WHERE parent.id IS NULL",
-                &[],
-            )
-            .await
-            .unwrap()
-            .get(0);
-        assert_eq!(orphans, 0, "round {round}");
+        assert_eq!(orphans(&setup).await, 0, "round {round}");
     }
 
     // The model run: parents 100..110; workers add children and remove
@@ -345,16 +339,7 @@ async fn foreign_keys_hold_under_concurrency() {
     for t in tasks {
         added += t.await.unwrap().0;
     }
-    let orphans: i64 = setup
-        .query_one(
-            "SELECT count(*) FROM child LEFT JOIN parent ON child.pid = parent.id \
-             WHERE parent.id IS NULL",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(orphans, 0, "after the model run");
+    assert_eq!(orphans(&setup).await, 0, "after the model run");
     let children: i64 = setup
         .query_one("SELECT count(*) FROM child WHERE id >= 1000", &[])
         .await

@@ -10,7 +10,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{TestServer, PASSWORD, USER};
+use common::{threads, TestServer, PASSWORD, USER};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_postgres::error::SqlState;
@@ -49,16 +49,6 @@ async fn closed_within(s: &mut TcpStream, wait: Duration) -> Option<Vec<u8>> {
         Ok(_) => Some(got),
         Err(_) => None,
     }
-}
-
-/// This process's thread count (the server runs in it).
-fn threads() -> usize {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("Threads:"))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap()
 }
 
 /// `SELECT 1+1+…` with 10,000 and 100,000 terms and 100,000 nested

@@ -508,52 +508,21 @@ impl<'e> Session<'e> {
                 }
                 columns
             }),
-            Statement::Update {
-                table,
-                returning: Some(items),
-                ..
-            } => {
-                let name =
-                    single_table(std::slice::from_ref(table)).ok_or_else(returning_unsupported)?;
-                let info = self.shared.table(self.engine, &name)?;
-                Some(
-                    returning_columns(&info, items)
-                        .ok_or_else(returning_unsupported)?
-                        .into_iter()
-                        .map(|(name, data_type)| ColumnInfo { name, data_type })
-                        .collect(),
-                )
-            }
-            Statement::Delete(d) if d.returning.is_some() => {
-                let name = delete_table(d).ok_or_else(returning_unsupported)?;
-                let info = self.shared.table(self.engine, &name)?;
-                Some(
-                    returning_columns(&info, d.returning.as_deref().unwrap_or_default())
-                        .ok_or_else(returning_unsupported)?
-                        .into_iter()
-                        .map(|(name, data_type)| ColumnInfo { name, data_type })
-                        .collect(),
-                )
-            }
-            Statement::Insert(ins) => match &ins.returning {
-                Some(items) => {
-                    let name = ins
-                        .table_name
-                        .0
-                        .last()
-                        .map(|i| i.value.clone())
-                        .unwrap_or_default();
-                    let info = self.shared.table(self.engine, &name)?;
-                    Some(
-                        returning_columns(&info, items)
-                            .ok_or_else(returning_unsupported)?
-                            .into_iter()
-                            .map(|(name, data_type)| ColumnInfo { name, data_type })
-                            .collect(),
-                    )
+            Statement::Insert(_) | Statement::Update { .. } | Statement::Delete(_) => {
+                match returning_target(&stmt)? {
+                    Some((name, items)) => {
+                        let info = self.shared.table(self.engine, &name)?;
+                        Some(
+                            returning_columns(&info, items)
+                                .ok_or_else(returning_unsupported)?
+                                .into_iter()
+                                .map(|(name, data_type)| ColumnInfo { name, data_type })
+                                .collect(),
+                        )
+                    }
+                    None => None,
                 }
-                None => None,
-            },
+            }
             Statement::ShowVariable { variable } => {
                 let name = variable
                     .iter()
@@ -1496,6 +1465,35 @@ impl<'e> Session<'e> {
             if is_update { "UPDATE" } else { "DELETE" },
         ))
     }
+}
+
+/// The table a data-changing statement returns rows of and its RETURNING
+/// items (`None` without RETURNING).
+fn returning_target(stmt: &Statement) -> Result<Option<(String, &[SelectItem])>> {
+    Ok(match stmt {
+        Statement::Insert(ins) => ins.returning.as_deref().map(|items| {
+            let name = ins
+                .table_name
+                .0
+                .last()
+                .map(|i| i.value.clone())
+                .unwrap_or_default();
+            (name, items)
+        }),
+        Statement::Update {
+            table,
+            returning: Some(items),
+            ..
+        } => Some((
+            single_table(std::slice::from_ref(table)).ok_or_else(returning_unsupported)?,
+            items.as_slice(),
+        )),
+        Statement::Delete(d) => match d.returning.as_deref() {
+            Some(items) => Some((delete_table(d).ok_or_else(returning_unsupported)?, items)),
+            None => None,
+        },
+        _ => None,
+    })
 }
 
 /// Whether an UPDATE or DELETE has a RETURNING clause.

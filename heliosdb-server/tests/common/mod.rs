@@ -29,6 +29,16 @@ pub struct TestServer {
     _dir: tempfile::TempDir,
 }
 
+/// Threads of this process (Linux).
+pub fn threads() -> usize {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap()
+}
+
 impl TestServer {
     pub async fn start(encrypted: bool, ssl: Option<SslConfig>) -> TestServer {
         Self::start_with(Config::default(), encrypted, ssl).await
