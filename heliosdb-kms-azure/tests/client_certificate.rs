@@ -7,40 +7,27 @@
 
 mod common;
 
+use common::kind_of;
+
 use common::{entra, rsa_certificate, FakeVault, Role, TENANT};
-use heliosdb_keys::{Error, KeySource, KmsErrorKind, KmsSpec, SecretKey};
+use heliosdb_keys::{KeySource, KmsErrorKind, KmsSpec, SecretKey};
 use heliosdb_kms_azure::AzureKeyVaultSource;
 
 const CLIENT: &str = "6f0c1d2e-0000-4000-8000-00000000c1e7";
 
 fn spec(key: &str, vault: &FakeVault, cert: &std::path::Path, extra: &[(&str, &str)]) -> KmsSpec {
-    let mut options: std::collections::BTreeMap<String, String> = [
-        ("vault_url", vault.url()),
-        ("ca_file", vault.ca_file().display().to_string()),
-        ("verify_challenge_resource", "false".to_string()),
-        ("max_attempts", "1".to_string()),
-        ("timeout_secs", "5".to_string()),
-        ("credential", "client_certificate".to_string()),
-        ("certificate_file", cert.display().to_string()),
-        ("tenant_id", TENANT.to_string()),
-        ("client_id", CLIENT.to_string()),
+    let cert = cert.display().to_string();
+    let url = vault.url();
+    let mut options = vec![
+        ("credential", "client_certificate"),
+        ("certificate_file", cert.as_str()),
+        ("tenant_id", TENANT),
+        ("client_id", CLIENT),
         // The local Entra ID shares the vault's listener.
-        ("authority_host", vault.url()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    for (k, v) in extra {
-        options.insert(k.to_string(), v.to_string());
-    }
-    KmsSpec::new("azure", key, options)
-}
-
-fn kind_of(err: &Error) -> Option<KmsErrorKind> {
-    match err {
-        Error::Kms { kind, .. } => Some(*kind),
-        _ => None,
-    }
+        ("authority_host", url.as_str()),
+    ];
+    options.extend_from_slice(extra);
+    common::vault_spec(key, vault, 1, &options)
 }
 
 fn register(vault: &FakeVault, app: &entra::App) {

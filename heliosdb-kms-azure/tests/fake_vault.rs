@@ -12,6 +12,8 @@
 
 mod common;
 
+use common::kind_of;
+
 use std::sync::Arc;
 
 use common::{FakeVault, StaticToken, TOKEN};
@@ -21,20 +23,7 @@ use heliosdb_keys::{conformance, Error, KeyManager, KeySource, KmsErrorKind, Kms
 use heliosdb_kms_azure::{AzureKeyVaultExt, AzureKeyVaultSource, BLOB_FORMAT_V1};
 
 fn spec(key: &str, vault: &FakeVault) -> KmsSpec {
-    KmsSpec::new(
-        "azure",
-        key,
-        [
-            ("vault_url", vault.url()),
-            ("ca_file", vault.ca_file().display().to_string()),
-            ("verify_challenge_resource", "false".to_string()),
-            ("max_attempts", "2".to_string()),
-            ("timeout_secs", "5".to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect(),
-    )
+    common::vault_spec(key, vault, 2, &[])
 }
 
 /// A source for key `name`, authenticating with the static test token.
@@ -44,13 +33,6 @@ fn source(name: &str, vault: &FakeVault) -> AzureKeyVaultSource {
         Arc::new(StaticToken(TOKEN.to_string())),
     )
     .unwrap()
-}
-
-fn kind_of(err: &Error) -> Option<KmsErrorKind> {
-    match err {
-        Error::Kms { kind, .. } => Some(*kind),
-        _ => None,
-    }
 }
 
 const TOKEN_VAR: &str = "HELIOSDB_AZURE_TEST_TOKEN";

@@ -7,12 +7,14 @@
 
 mod common;
 
+use common::kind_of;
+
 use std::sync::Arc;
 
 use common::{FakeVault, Role, ScopedToken, MANAGED_HSM_RESOURCE, TOKEN};
 use heliosdb_core::config::KeySource as KeySourceConfig;
 use heliosdb_core::{Config, StorageEngine};
-use heliosdb_keys::{conformance, Error, KekHeader, KeySource, KmsErrorKind, KmsSpec, SecretKey};
+use heliosdb_keys::{conformance, KekHeader, KeySource, KmsErrorKind, KmsSpec, SecretKey};
 use heliosdb_kms_azure::{
     AzureKeyVaultExt, AzureKeyVaultSource, BLOB_FORMAT_A256GCM, BLOB_FORMAT_V1,
 };
@@ -20,20 +22,7 @@ use heliosdb_kms_azure::{
 const HSM_SCOPE: &str = "https://managedhsm.azure.net/.default";
 
 fn spec(key: &str, vault: &FakeVault) -> KmsSpec {
-    KmsSpec::new(
-        "azure",
-        key,
-        [
-            ("vault_url", vault.url()),
-            ("ca_file", vault.ca_file().display().to_string()),
-            ("verify_challenge_resource", "false".to_string()),
-            ("max_attempts", "2".to_string()),
-            ("timeout_secs", "5".to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect(),
-    )
+    common::vault_spec(key, vault, 2, &[])
 }
 
 fn with_token(name: &str, vault: &FakeVault, token: &str) -> AzureKeyVaultSource {
@@ -56,13 +45,6 @@ fn hsm() -> FakeVault {
     let vault = FakeVault::start();
     vault.set_challenge_resource(MANAGED_HSM_RESOURCE);
     vault
-}
-
-fn kind_of(err: &Error) -> Option<KmsErrorKind> {
-    match err {
-        Error::Kms { kind, .. } => Some(*kind),
-        _ => None,
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -9,36 +9,19 @@
 
 mod common;
 
+use common::kind_of;
+
 use common::{FakeVault, Role};
-use heliosdb_keys::{Error, KeySource, KmsErrorKind, KmsSpec, SecretKey};
+use heliosdb_keys::{KeySource, KmsErrorKind, KmsSpec, SecretKey};
 use heliosdb_kms_azure::AzureKeyVaultSource;
 
 const UAMI: &str = "1b7ac3f0-0000-4000-8000-0000000a11ce";
 const SYSTEM: &str = "system-assigned-principal";
 
 fn spec(vault: &FakeVault, extra: &[(&str, &str)]) -> KmsSpec {
-    let mut options: std::collections::BTreeMap<String, String> = [
-        ("vault_url", vault.url()),
-        ("ca_file", vault.ca_file().display().to_string()),
-        ("verify_challenge_resource", "false".to_string()),
-        ("max_attempts", "1".to_string()),
-        ("timeout_secs", "5".to_string()),
-        ("credential", "managed_identity".to_string()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    for (k, v) in extra {
-        options.insert(k.to_string(), v.to_string());
-    }
-    KmsSpec::new("azure", "k", options)
-}
-
-fn kind_of(err: &Error) -> Option<KmsErrorKind> {
-    match err {
-        Error::Kms { kind, .. } => Some(*kind),
-        _ => None,
-    }
+    let mut options = vec![("credential", "managed_identity")];
+    options.extend_from_slice(extra);
+    common::vault_spec("k", vault, 1, &options)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -988,3 +988,36 @@ fn key_op(
     out["kid"] = json!(format!("{vault}/keys/{name}/{}", v.id));
     (200, out)
 }
+
+/// A spec for `key` in `vault`: its test CA trusted, the challenge resource
+/// not checked (the fake's host is 127.0.0.1), 5 s per attempt,
+/// `max_attempts` attempts, then `extra` options (which may override).
+pub fn vault_spec(
+    key: &str,
+    vault: &FakeVault,
+    max_attempts: u32,
+    extra: &[(&str, &str)],
+) -> heliosdb_keys::KmsSpec {
+    let mut options: BTreeMap<String, String> = [
+        ("vault_url", vault.url()),
+        ("ca_file", vault.ca_file().display().to_string()),
+        ("verify_challenge_resource", "false".to_string()),
+        ("max_attempts", max_attempts.to_string()),
+        ("timeout_secs", "5".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    for (k, v) in extra {
+        options.insert(k.to_string(), v.to_string());
+    }
+    heliosdb_keys::KmsSpec::new("azure", key, options)
+}
+
+/// The KMS error class of `err`, if it is a KMS error.
+pub fn kind_of(err: &heliosdb_keys::Error) -> Option<heliosdb_keys::KmsErrorKind> {
+    match err {
+        heliosdb_keys::Error::Kms { kind, .. } => Some(*kind),
+        _ => None,
+    }
+}
