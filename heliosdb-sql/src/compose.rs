@@ -15,9 +15,11 @@
 //!   then apply the statement's `ORDER BY` (output names or ordinals),
 //!   `OFFSET` and `LIMIT`.
 //!
-//! What cannot be composed this way is refused with `0A000` naming the
-//! feature: `WITH RECURSIVE`, data-modifying CTEs, set operations inside a
-//! subquery, a CTE or a derived table, `LATERAL`, `RIGHT`/`FULL` joins.
+//! Set operations below the top of a statement and `WITH RECURSIVE` are run
+//! ahead of the statement (`session::materialise`); what reaches this module
+//! without being composable is refused with `0A000` naming the feature:
+//! data-modifying CTEs, set operations in a correlated subquery, `LATERAL`,
+//! `RIGHT`/`FULL` joins.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -56,7 +58,7 @@ pub(crate) fn is_set_operation(stmt: &Statement) -> bool {
     matches!(stmt, Statement::Query(q) if top_set_operation(&q.body))
 }
 
-fn top_set_operation(body: &SetExpr) -> bool {
+pub(crate) fn top_set_operation(body: &SetExpr) -> bool {
     match body {
         SetExpr::SetOperation { .. } => true,
         SetExpr::Query(q) => top_set_operation(&q.body),
@@ -168,7 +170,7 @@ fn inline_ctes(query: &mut Query) -> Result<()> {
     Ok(())
 }
 
-fn same_name(a: &Ident, b: &Ident) -> bool {
+pub(crate) fn same_name(a: &Ident, b: &Ident) -> bool {
     match (a.quote_style, b.quote_style) {
         (None, None) => a.value.eq_ignore_ascii_case(&b.value),
         _ => a.value == b.value,
@@ -177,7 +179,7 @@ fn same_name(a: &Ident, b: &Ident) -> bool {
 
 /// Every `FROM name` of `body` (at any depth) naming the CTE `alias`
 /// becomes `FROM (query) AS name(columns…)`.
-fn substitute(body: &mut SetExpr, alias: &TableAlias, query: &Query) {
+pub(crate) fn substitute(body: &mut SetExpr, alias: &TableAlias, query: &Query) {
     struct Sub<'a> {
         alias: &'a TableAlias,
         query: &'a Query,

@@ -19,6 +19,8 @@ use heliosdb_core::{DataType, StorageEngine, Value};
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use rust_decimal::Decimal;
 
+mod materialise;
+
 use crate::convert::result_value;
 use crate::infer::{param_types, query_columns, returning_columns};
 use crate::store::{EngineStore, SqlShared, StmtKind, TableInfo};
@@ -477,6 +479,7 @@ impl<'e> Session<'e> {
                 columns: None,
             });
         };
+        materialise::shape_for_describe(&mut stmt);
         crate::compose::rewrite(&mut stmt)?;
         let pg_labels = match &stmt {
             Statement::Query(q) => crate::infer::select_labels(q),
@@ -1053,6 +1056,7 @@ impl<'e> Session<'e> {
             _ => {}
         }
 
+        self.materialise(&mut stmt, params)?;
         crate::compose::rewrite(&mut stmt)?;
         if crate::compose::is_set_operation(&stmt) {
             if let Statement::Query(q) = &stmt {
