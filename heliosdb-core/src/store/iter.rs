@@ -10,21 +10,13 @@ use crate::{Error, Result};
 impl SealedStore {
     /// Reads one stored value without opening it.
     pub(crate) fn raw_get(&self, cf: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        let handle = self
-            .db
-            .cf_handle(cf)
-            .ok_or_else(|| Error::Config(format!("no column family named {cf:?}")))?;
-        Ok(self.db.get_cf(handle, key)?)
+        self.db.get_named(cf, key)
     }
 
     /// All stored (key, value) pairs of a column family, as stored.
     pub(crate) fn raw_entries(&self, cf: &str) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        let handle = self
-            .db
-            .cf_handle(cf)
-            .ok_or_else(|| Error::Config(format!("no column family named {cf:?}")))?;
         self.db
-            .iterator_cf(handle, IteratorMode::Start)
+            .iter_named(cf, IteratorMode::Start)?
             .map(|r| {
                 r.map(|(k, v)| (k.to_vec(), v.to_vec()))
                     .map_err(Error::from)
@@ -39,10 +31,9 @@ impl SealedStore {
         cf: Cf,
         prefix: &'a [u8],
     ) -> Result<impl Iterator<Item = Result<(Vec<u8>, Vec<u8>)>> + 'a> {
-        let iter = self.db.iterator_cf(
-            self.cf(cf)?,
-            IteratorMode::From(prefix, rocksdb::Direction::Forward),
-        );
+        let iter = self
+            .db
+            .iter(cf, IteratorMode::From(prefix, rocksdb::Direction::Forward))?;
         Ok(iter
             .take_while(move |r| r.as_ref().map_or(true, |(k, _)| k.starts_with(prefix)))
             .map(move |r| {
@@ -66,11 +57,9 @@ impl SealedStore {
         if let Some(hi) = hi {
             ro.set_iterate_upper_bound(hi.to_vec());
         }
-        let iter = self.db.iterator_cf_opt(
-            self.cf(cf)?,
-            ro,
-            IteratorMode::From(lo, rocksdb::Direction::Forward),
-        );
+        let iter = self
+            .db
+            .iter_opt(cf, ro, IteratorMode::From(lo, rocksdb::Direction::Forward))?;
         Ok(iter.map(move |r| {
             let (k, v) = r?;
             let plain = self.open_value(cf, &k, &v)?;
@@ -82,17 +71,14 @@ impl SealedStore {
     pub(crate) fn raw_scan(&self, cf: Cf) -> Result<impl Iterator<Item = Result<RawPair>> + '_> {
         Ok(self
             .db
-            .iterator_cf(self.cf(cf)?, IteratorMode::Start)
+            .iter(cf, IteratorMode::Start)?
             .map(|r| r.map_err(Error::from)))
     }
 
     /// Physical keys under `prefix`, without opening values (for deleting ranges).
     pub(crate) fn keys_with_prefix(&self, cf: Cf, prefix: &[u8]) -> Result<Vec<Vec<u8>>> {
         self.db
-            .iterator_cf(
-                self.cf(cf)?,
-                IteratorMode::From(prefix, rocksdb::Direction::Forward),
-            )
+            .iter(cf, IteratorMode::From(prefix, rocksdb::Direction::Forward))?
             .map(|r| r.map_err(Error::from))
             .take_while(|r| r.as_ref().map_or(true, |(k, _)| k.starts_with(prefix)))
             .map(|r| r.map(|(k, _)| k.to_vec()))

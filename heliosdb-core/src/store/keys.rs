@@ -4,8 +4,9 @@
 use heliosdb_crypto::DekId;
 use heliosdb_keys::{DekPurpose, Keyring, SourceDescription, UnlockedKeyring};
 
+use super::db::RingEntry;
 use super::seal::Crypto;
-use super::{keyring_file, lock, read, sync_write, SealedStore, KEYRING_KEY};
+use super::{keyring_file, lock, read, SealedStore};
 use crate::{Error, Result};
 
 impl SealedStore {
@@ -15,13 +16,7 @@ impl SealedStore {
         if self.files.is_some() {
             keyring_file::write(&self.path, ring, unlocked.root())
         } else {
-            self.db.put_cf_opt(
-                self.keyring_cf()?,
-                KEYRING_KEY,
-                ring.encode(),
-                &sync_write(),
-            )?;
-            Ok(())
+            self.db.ring_put_synced(RingEntry::Keyring, &ring.encode())
         }
     }
 

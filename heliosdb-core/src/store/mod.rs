@@ -11,7 +11,9 @@
 //! tutorial's `storage.db`, reads stored bytes as they are and cannot write.
 //!
 //! Layout: this file holds the store itself (column families, writes, point
-//! reads, flush/compaction/checkpoint); `open` opens or creates a database
+//! reads, flush/compaction/checkpoint); `db` wraps the RocksDB handle so
+//! that a sealed column family is written only with a [`Sealed`] value,
+//! which only `seal` makes; `open` opens or creates a database
 //! and reads its format marker; `seal` seals and opens values (AAD, nonce
 //! budget, data-key choice); `keys` keeps the keyring in use (updates,
 //! table keys); `files` is the file layer of a format-2 encrypted database
@@ -22,10 +24,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, RwLock};
 
-use rocksdb::{WriteBatch, WriteOptions, DB};
+use rocksdb::WriteOptions;
 
-use crate::{Error, Result};
+use crate::Result;
 
+mod db;
 mod files;
 mod iter;
 mod keyring_file;
@@ -40,9 +43,10 @@ pub(crate) use files::FileEnv;
 pub(crate) use files::{unlock_file_keys, KEYRING_FILE};
 pub(crate) use open::peek;
 pub use raw::RawView;
+pub use seal::Sealed;
 
+use db::Db;
 use files::FileLayer;
-use open::cf_names;
 use seal::Crypto;
 
 /// Column families holding sealed user data.
@@ -86,11 +90,6 @@ impl Cf {
     }
 }
 
-/// Unsealed column family: the keyring (wrapped keys) and the format marker.
-pub(crate) const KEYRING_CF: &str = "keyring";
-const KEYRING_KEY: &[u8] = b"keyring";
-const FORMAT_KEY: &[u8] = b"format";
-
 /// A stored (key, value) pair as RocksDB returns it.
 pub(crate) type RawPair = (Box<[u8]>, Box<[u8]>);
 
@@ -126,7 +125,7 @@ impl Op {
 pub(crate) struct SealedStore {
     // Declared (so dropped) before the envs below: RocksDB holds them by
     // raw pointer until the database is closed.
-    db: DB,
+    db: Db,
     path: PathBuf,
     crypto: Option<Crypto>,
     layout: Layout,
@@ -163,18 +162,6 @@ pub(crate) fn exists(path: &Path) -> bool {
 }
 
 impl SealedStore {
-    fn keyring_cf(&self) -> Result<&rocksdb::ColumnFamily> {
-        self.db
-            .cf_handle(KEYRING_CF)
-            .ok_or_else(|| Error::Corrupt("keyring column family missing".into()))
-    }
-
-    fn cf(&self, cf: Cf) -> Result<&rocksdb::ColumnFamily> {
-        self.db
-            .cf_handle(cf.name())
-            .ok_or_else(|| Error::Corrupt(format!("column family {} missing", cf.name())))
-    }
-
     pub(crate) fn path(&self) -> &Path {
         &self.path
     }
@@ -217,14 +204,7 @@ impl SealedStore {
     /// replaced or deleted leave memtables, WAL and SST files.
     pub(crate) fn purge_old_versions(&self) -> Result<()> {
         self.flush()?;
-        for name in cf_names() {
-            if let Some(h) = self.db.cf_handle(name) {
-                let mut opts = rocksdb::CompactOptions::default();
-                opts.set_bottommost_level_compaction(rocksdb::BottommostLevelCompaction::Force);
-                self.db
-                    .compact_range_cf_opt(h, None::<&[u8]>, None::<&[u8]>, &opts);
-            }
-        }
+        self.db.compact(None, None, None)?;
         self.flush()
     }
 
@@ -233,18 +213,14 @@ impl SealedStore {
         if ops.is_empty() {
             return Ok(());
         }
-        let mut batch = WriteBatch::default();
+        let mut batch = self.db.batch();
         for op in ops {
             match op {
-                Op::Put { cf, key, value } => {
-                    let sealed = self.seal(*cf, key, value)?;
-                    batch.put_cf(self.cf(*cf)?, key, sealed);
-                }
-                Op::Delete { cf, key } => batch.delete_cf(self.cf(*cf)?, key),
+                Op::Put { cf, key, value } => batch.put(*cf, key, self.seal(*cf, key, value)?)?,
+                Op::Delete { cf, key } => batch.delete(*cf, key)?,
             }
         }
-        self.db.write(batch)?;
-        Ok(())
+        self.db.write(batch, &WriteOptions::default())
     }
 
     /// Syncs the write-ahead log: every batch written before the call is on
@@ -255,13 +231,12 @@ impl SealedStore {
         if self.mem_env.is_some() {
             return Ok(());
         }
-        self.db.flush_wal(true)?;
-        Ok(())
+        self.db.sync_wal()
     }
 
     /// Reads and opens one value.
     pub(crate) fn get(&self, cf: Cf, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        match self.db.get_pinned_cf(self.cf(cf)?, key)? {
+        match self.db.get(cf, key)? {
             Some(stored) => Ok(Some(self.open_value(cf, key, &stored)?)),
             None => Ok(None),
         }
@@ -269,26 +244,12 @@ impl SealedStore {
 
     /// Estimated number of records in a column family (for progress bars).
     pub(crate) fn estimate_records(&self, cf: Cf) -> u64 {
-        self.cf(cf)
-            .ok()
-            .and_then(|h| {
-                self.db
-                    .property_int_value_cf(h, "rocksdb.estimate-num-keys")
-                    .ok()
-                    .flatten()
-            })
-            .unwrap_or(0)
+        self.db.estimate_records(cf)
     }
 
     /// Flushes memtables of every column family to SST files.
     pub(crate) fn flush(&self) -> Result<()> {
-        for name in cf_names() {
-            if let Some(h) = self.db.cf_handle(name) {
-                self.db.flush_cf(h)?;
-            }
-        }
-        self.db.flush_wal(true)?;
-        Ok(())
+        self.db.flush()
     }
 
     /// Compacts a key range so deleted or overwritten values leave the files.
@@ -300,11 +261,7 @@ impl SealedStore {
         start: Option<&[u8]>,
         end: Option<&[u8]>,
     ) -> Result<()> {
-        let mut opts = rocksdb::CompactOptions::default();
-        opts.set_bottommost_level_compaction(rocksdb::BottommostLevelCompaction::Force);
-        self.db
-            .compact_range_cf_opt(self.cf(cf)?, start, end, &opts);
-        Ok(())
+        self.db.compact(Some(cf), start, end)
     }
 
     /// A consistent point-in-time copy of the database files (a RocksDB
@@ -317,20 +274,13 @@ impl SealedStore {
         // or destroyed between the two. RocksDB copies (re-encrypting with
         // a fresh IV) or hard-links its own files through the env.
         let _ring = self.crypto.as_ref().map(|c| lock(&c.keyring));
-        let cp = rocksdb::checkpoint::Checkpoint::new(&self.db)?;
-        cp.create_checkpoint(dest)?;
+        self.db.checkpoint(dest)?;
         if self.files.is_some() {
             let bytes = std::fs::read(keyring_file::path(&self.path))?;
             keyring_file::write_bytes(dest, &bytes)?;
         }
         Ok(())
     }
-}
-
-fn sync_write() -> WriteOptions {
-    let mut w = WriteOptions::default();
-    w.set_sync(true);
-    w
 }
 
 // Lock poisoning only means another thread panicked while holding the lock;

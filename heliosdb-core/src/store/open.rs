@@ -7,21 +7,14 @@ use std::sync::Arc;
 
 use heliosdb_fileenc::EncryptedEnv;
 use heliosdb_keys::{block_on, DekPurpose, KeySource, Keyring, UnlockedKeyring};
-use rocksdb::{ColumnFamilyDescriptor, Options, WriteBatch, DB};
+use rocksdb::{ColumnFamilyDescriptor, Options};
 
+use super::db::{cf_names, sync_write, Db, RingEntry};
 use super::files::{file_keys, files_are_encrypted, missing_keyring_file, FileEnv, FileLayer};
 use super::seal::Crypto;
-use super::{
-    exists, keyring_file, sync_write, Cf, Layout, SealedStore, FORMAT_KEY, KEYRING_CF, KEYRING_KEY,
-};
+use super::{exists, keyring_file, Layout, SealedStore};
 use crate::config::{Config, RecordKeys};
 use crate::{Error, Result};
-
-pub(super) fn cf_names() -> Vec<&'static str> {
-    let mut v: Vec<&'static str> = Cf::ALL.iter().map(|c| c.name()).collect();
-    v.push(KEYRING_CF);
-    v
-}
 
 fn db_options(config: &Config) -> Options {
     db_options_on(Options::default(), config)
@@ -60,17 +53,14 @@ pub(crate) fn peek(path: &Path) -> Result<(Option<bool>, Option<Keyring>)> {
         return Err(missing_keyring_file(path));
     }
     let opts = Options::default();
-    let db = DB::open_cf_for_read_only(&opts, path, cf_names(), false)?;
-    let cf = db
-        .cf_handle(KEYRING_CF)
-        .ok_or_else(|| Error::Corrupt("keyring column family missing".into()))?;
-    let marker = db.get_cf(cf, FORMAT_KEY)?;
+    let db = Db::open_read_only(&opts, path)?;
+    let marker = db.ring_get(RingEntry::Format)?;
     let encrypted = marker
         .as_deref()
         .map(parse_marker)
         .transpose()?
         .map(|(e, _)| e);
-    let ring = match db.get_cf(cf, KEYRING_KEY)? {
+    let ring = match db.ring_get(RingEntry::Keyring)? {
         Some(b) => Some(Keyring::decode(&b)?),
         None => None,
     };
@@ -159,7 +149,7 @@ impl SealedStore {
         let descriptors = cf_names()
             .into_iter()
             .map(|n| ColumnFamilyDescriptor::new(n, db_options(config)));
-        let db = DB::open_cf_descriptors(&opts, path, descriptors)?;
+        let db = Db::open(&opts, path, descriptors)?;
         let mut store = SealedStore {
             db,
             path: path.to_path_buf(),
@@ -173,8 +163,7 @@ impl SealedStore {
         } else {
             Layout::Blind
         };
-        let ring_cf = store.keyring_cf()?;
-        let stored_marker = store.db.get_cf(ring_cf, FORMAT_KEY)?;
+        let stored_marker = store.db.ring_get(RingEntry::Format)?;
         let encrypted_on_disk = match stored_marker.as_deref() {
             Some(m) => Some(parse_marker(m)?),
             None => None,
@@ -185,15 +174,15 @@ impl SealedStore {
             (Some(src), None, Some((ring, unlocked))) => {
                 // In memory (ordered or blind) or a new format-1 database:
                 // the keyring lives in its column family.
-                let mut batch = WriteBatch::default();
-                batch.put_cf(ring_cf, KEYRING_KEY, ring.encode());
-                batch.put_cf(ring_cf, FORMAT_KEY, marker(true, new_layout));
-                store.db.write_opt(batch, &sync_write())?;
+                let mut batch = store.db.batch();
+                batch.ring_put(RingEntry::Keyring, &ring.encode())?;
+                batch.ring_put(RingEntry::Format, marker(true, new_layout))?;
+                store.db.write(batch, &sync_write())?;
                 layout = new_layout;
                 store.crypto = Some(Crypto::load(ring, unlocked, src.describe(), config)?);
             }
             (Some(src), Some(true), None) => {
-                let bytes = store.db.get_cf(ring_cf, KEYRING_KEY)?.ok_or_else(|| {
+                let bytes = store.db.ring_get(RingEntry::Keyring)?.ok_or_else(|| {
                     Error::Keys(heliosdb_keys::Error::KeyringCorrupt(
                         "the database is marked encrypted but has no keyring".into(),
                     ))
@@ -207,19 +196,16 @@ impl SealedStore {
             (None, Some(true), _) => {
                 let ring = store
                     .db
-                    .get_cf(ring_cf, KEYRING_KEY)?
+                    .ring_get(RingEntry::Keyring)?
                     .map(|b| Keyring::decode(&b))
                     .transpose()?;
                 return Err(needs_key(path, ring.as_ref()));
             }
             (None, Some(false), _) => {}
             (None, None, _) if !existed => {
-                store.db.put_cf_opt(
-                    ring_cf,
-                    FORMAT_KEY,
-                    marker(false, new_layout),
-                    &sync_write(),
-                )?;
+                store
+                    .db
+                    .ring_put_synced(RingEntry::Format, marker(false, new_layout))?;
                 layout = new_layout;
             }
             (_, None, _) => {
@@ -298,20 +284,12 @@ impl SealedStore {
         let descriptors = cf_names()
             .into_iter()
             .map(|n| ColumnFamilyDescriptor::new(n, db_options(config)));
-        let db = DB::open_cf_descriptors(&opts, path, descriptors)?;
-        let ring_cf = db
-            .cf_handle(KEYRING_CF)
-            .ok_or_else(|| Error::Corrupt("keyring column family missing".into()))?;
-        match db.get_cf(ring_cf, FORMAT_KEY)?.as_deref().map(parse_marker) {
+        let db = Db::open(&opts, path, descriptors)?;
+        match db.ring_get(RingEntry::Format)?.as_deref().map(parse_marker) {
             Some(Ok((true, Layout::Ordered))) => {}
             // Created just now, or a crash came between the keyring file
             // and the first write: this keyring's database is new.
-            None => db.put_cf_opt(
-                ring_cf,
-                FORMAT_KEY,
-                marker(true, Layout::Ordered),
-                &sync_write(),
-            )?,
+            None => db.ring_put_synced(RingEntry::Format, marker(true, Layout::Ordered))?,
             Some(Ok(_)) => {
                 return Err(Error::Corrupt(
                     "the database has a keyring file but is not marked as format 2 encrypted"

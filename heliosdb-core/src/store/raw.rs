@@ -3,7 +3,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{cf_names, Cf, SealedStore};
+use super::db::cf_names;
+use super::{Cf, SealedStore};
 use crate::Result;
 
 /// The tutorial's `storage.db`: a read-only view of the bytes RocksDB stores.

@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use heliosdb_crypto::EnvelopeHeader;
-use rocksdb::{IteratorMode, WriteBatch, WriteOptions};
+use rocksdb::{IteratorMode, WriteOptions};
 
-use super::{lock, read, Cf, SealedStore, KEYRING_KEY};
+use super::db::RingEntry;
+use super::{lock, read, Cf, SealedStore};
 use crate::Result;
 
 impl SealedStore {
@@ -25,16 +26,15 @@ impl SealedStore {
     ) -> Result<ReencryptOutcome> {
         let c = self.crypto()?;
         let cf = Cf::ALL[cf_index];
-        let handle = self.cf(cf)?;
         let active = Arc::clone(&read(&c.active));
         let table_ids = self.table_key_ids();
         let mode = match after {
             Some(k) => IteratorMode::From(k, rocksdb::Direction::Forward),
             None => IteratorMode::Start,
         };
-        let mut batch = WriteBatch::default();
+        let mut batch = self.db.batch();
         let mut out = ReencryptOutcome::default();
-        for item in self.db.iterator_cf(handle, mode) {
+        for item in self.db.iter(cf, mode)? {
             let (key, stored) = item?;
             if after == Some(&key[..]) {
                 continue;
@@ -57,7 +57,7 @@ impl SealedStore {
             let sealed = self.seal(cf, &key, &plain)?;
             out.bytes += sealed.len() as u64;
             out.records += 1;
-            batch.put_cf(handle, &key, sealed);
+            batch.put(cf, &key, sealed)?;
         }
         let mut guard = lock(&c.keyring);
         let (ring, unlocked) = &mut *guard;
@@ -74,7 +74,7 @@ impl SealedStore {
             }
         }
         if self.files.is_none() {
-            batch.put_cf(self.keyring_cf()?, KEYRING_KEY, next.encode());
+            batch.ring_put(RingEntry::Keyring, &next.encode())?;
         }
         // Re-encrypted values skip the WAL: if the process dies before the
         // memtable is flushed, the batch (and its cursor) are simply lost and
@@ -83,7 +83,7 @@ impl SealedStore {
         // batch costs another pass, never a record. Halves the bytes written.
         let mut wo = WriteOptions::default();
         wo.disable_wal(true);
-        self.db.write_opt(batch, &wo)?;
+        self.db.write(batch, &wo)?;
         if self.files.is_some() {
             // Format 2: the cursor goes to the keyring file after the batch.
             // Should the batch be lost with the memtable, the cursor is
@@ -102,7 +102,7 @@ impl SealedStore {
             return Ok(out);
         }
         for cf in Cf::ALL {
-            for item in self.db.iterator_cf(self.cf(cf)?, IteratorMode::Start) {
+            for item in self.db.iter(cf, IteratorMode::Start)? {
                 let (_, v) = item?;
                 if let Ok(h) = EnvelopeHeader::parse(&v) {
                     let e = out.entry(h.dek_id.0).or_insert((0u64, 0u64));

@@ -23,6 +23,52 @@ const BLIND_TOKEN_LEN: usize = 16;
 /// Encryptions reserved per keyring write.
 const RESERVE_BLOCK: u64 = 1 << 20;
 
+/// A value ready for a sealed column family: the envelope the seal step
+/// made for one (column family, record key) under a data key, or, in a
+/// database without encryption, the value as that step passed it on.
+///
+/// It has no constructor outside the seal step and no conversion from
+/// bytes, and the write path of a sealed column family takes nothing else,
+/// so a plaintext `Vec<u8>` cannot be written there by mistake: the
+/// compiler refuses it.
+///
+/// ```compile_fail
+/// use heliosdb_core::Sealed;
+/// let plaintext: Vec<u8> = b"card 4111 1111 1111 1111".to_vec();
+/// let sealed = Sealed(plaintext); // the field is private to the seal step
+/// ```
+///
+/// ```compile_fail
+/// use heliosdb_core::Sealed;
+/// let sealed: Sealed = b"plaintext".to_vec().into(); // no From<Vec<u8>>
+/// ```
+///
+/// The type is public only so that these examples can name it (it is
+/// otherwise opaque):
+///
+/// ```
+/// fn write_path(_value: heliosdb_core::Sealed) {}
+/// ```
+pub struct Sealed(Vec<u8>);
+
+impl Sealed {
+    /// The stored bytes.
+    pub(super) fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Length of the stored bytes.
+    pub(super) fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl std::fmt::Debug for Sealed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Sealed({} bytes)", self.0.len())
+    }
+}
+
 /// A data key records are sealed under, with its use count.
 pub(super) struct ActiveKey {
     pub(super) id: DekId,
@@ -65,9 +111,11 @@ impl SealedStore {
         }
     }
 
-    pub(super) fn seal(&self, cf: Cf, key: &[u8], value: &[u8]) -> Result<Vec<u8>> {
+    /// Seals `value` for record `key` of `cf`: the only way to make a
+    /// [`Sealed`].
+    pub(super) fn seal(&self, cf: Cf, key: &[u8], value: &[u8]) -> Result<Sealed> {
         let Some(c) = &self.crypto else {
-            return Ok(value.to_vec());
+            return Ok(Sealed(value.to_vec()));
         };
         let aad = context_aad(cf, key);
         if let Some(tk) = self.table_key_for(c, cf, key) {
@@ -87,7 +135,7 @@ impl SealedStore {
                 )));
             }
             let nonce = random_nonce(c.nonce_mode)?;
-            return Ok(seal_envelope(&tk.aead, tk.id, nonce, &aad, value));
+            return Ok(Sealed(seal_envelope(&tk.aead, tk.id, nonce, &aad, value)));
         }
         loop {
             let active = Arc::clone(&read(&c.active));
@@ -105,7 +153,13 @@ impl SealedStore {
                 continue;
             }
             let nonce = random_nonce(c.nonce_mode)?;
-            return Ok(seal_envelope(&active.aead, active.id, nonce, &aad, value));
+            return Ok(Sealed(seal_envelope(
+                &active.aead,
+                active.id,
+                nonce,
+                &aad,
+                value,
+            )));
         }
     }
 
@@ -316,4 +370,114 @@ fn context_aad(cf: Cf, key: &[u8]) -> Vec<u8> {
     aad.extend_from_slice(name);
     aad.extend_from_slice(key);
     aad
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use heliosdb_keys::{FakeSource, KeySource};
+
+    use super::super::{FileEnv, Op};
+    use super::*;
+
+    fn store(seed: u64) -> SealedStore {
+        let source: Arc<dyn KeySource> = Arc::new(FakeSource::new(seed));
+        SealedStore::open(
+            Path::new("/heliosdb-in-memory"),
+            &Config::in_memory(),
+            Some(source),
+            true,
+            FileEnv::Disk,
+        )
+        .unwrap()
+    }
+
+    fn fails_authentication(r: Result<Vec<u8>>) -> bool {
+        matches!(r, Err(crate::Error::Decryption { .. }))
+    }
+
+    #[test]
+    fn seal_then_open_round_trips() {
+        let s = store(1);
+        let plain = b"card 4111 1111 1111 1111";
+        let sealed = s.seal(Cf::Rows, b"\0\0\0\x07row", plain).unwrap();
+        assert!(sealed.len() > plain.len());
+        assert!(!sealed
+            .as_bytes()
+            .windows(plain.len())
+            .any(|w| w == &plain[..]));
+        let opened = s
+            .open_value(Cf::Rows, b"\0\0\0\x07row", sealed.as_bytes())
+            .unwrap();
+        assert_eq!(opened, plain);
+        // Through the write path too: stored bytes are the envelope.
+        s.write(&[Op::Put {
+            cf: Cf::Kv,
+            key: b"k".to_vec(),
+            value: plain.to_vec(),
+        }])
+        .unwrap();
+        let stored = s.raw_get(Cf::Kv.name(), b"k").unwrap().unwrap();
+        assert_ne!(stored, plain);
+        assert_eq!(s.get(Cf::Kv, b"k").unwrap().unwrap(), plain);
+    }
+
+    #[test]
+    fn tampered_sealed_value_fails_authentication() {
+        let s = store(1);
+        let sealed = s.seal(Cf::Kv, b"k", b"value").unwrap();
+        for i in 0..sealed.len() {
+            let mut bytes = sealed.as_bytes().to_vec();
+            bytes[i] ^= 0x01;
+            let r = s.open_value(Cf::Kv, b"k", &bytes);
+            assert!(r.is_err(), "flipping byte {i} went unnoticed");
+        }
+        let mut cut = sealed.as_bytes().to_vec();
+        cut.pop();
+        assert!(fails_authentication(s.open_value(Cf::Kv, b"k", &cut)));
+    }
+
+    #[test]
+    fn moved_sealed_value_fails_authentication() {
+        let s = store(1);
+        let sealed = s.seal(Cf::Kv, b"k", b"value").unwrap();
+        // Another record key, another column family.
+        assert!(fails_authentication(s.open_value(
+            Cf::Kv,
+            b"j",
+            sealed.as_bytes()
+        )));
+        assert!(fails_authentication(s.open_value(
+            Cf::Meta,
+            b"k",
+            sealed.as_bytes()
+        )));
+        // Another database's data key (same key id, other key bytes).
+        let other = store(2);
+        assert!(fails_authentication(other.open_value(
+            Cf::Kv,
+            b"k",
+            sealed.as_bytes()
+        )));
+        assert_eq!(
+            s.open_value(Cf::Kv, b"k", sealed.as_bytes()).unwrap(),
+            b"value"
+        );
+    }
+
+    #[test]
+    fn unencrypted_store_passes_values_through() {
+        let s = SealedStore::open(
+            Path::new("/heliosdb-in-memory"),
+            &Config::in_memory(),
+            None,
+            true,
+            FileEnv::Disk,
+        )
+        .unwrap();
+        let sealed = s.seal(Cf::Kv, b"k", b"value").unwrap();
+        assert_eq!(sealed.as_bytes(), b"value");
+    }
 }
