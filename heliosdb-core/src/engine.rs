@@ -269,23 +269,8 @@ impl std::fmt::Debug for StorageEngine {
     }
 }
 
-/// Physical key of a key-value key.
-pub(crate) fn kv_physical_key(store: &SealedStore, key: &[u8]) -> Vec<u8> {
-    if kv_blind(store) {
-        store.token(b"kv", key)
-    } else {
-        key.to_vec()
-    }
-}
-
-/// Whether key-value keys are blind tokens (format 1, encrypted): the
-/// logical key then travels sealed inside the value.
-fn kv_blind(store: &SealedStore) -> bool {
-    store.is_encrypted() && !store.ordered()
-}
-
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // See store.rs: poisoned guards hold consistent data here.
+    // See store/mod.rs: poisoned guards hold consistent data here.
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -1126,7 +1111,7 @@ impl StorageEngine {
     }
 
     fn put_raw(&self, txn: TxnKey, key: &[u8], value: &[u8]) -> Result<()> {
-        let physical = kv_physical_key(&self.store, key);
+        let physical = self.store.kv_physical_key(key);
         let payload = self.kv_payload(key, value);
         let secure = self.secure_delete();
         self.mutate(txn, |ctx| {
@@ -1161,7 +1146,7 @@ impl StorageEngine {
     }
 
     fn get_raw(&self, txn: TxnKey, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        let physical = kv_physical_key(&self.store, key);
+        let physical = self.store.kv_physical_key(key);
         let loc = || format!("key-value store, key {}", show_key(key));
         match self
             .read(txn, Cf::Kv, &physical)
@@ -1199,7 +1184,7 @@ impl StorageEngine {
     }
 
     fn delete_raw(&self, txn: TxnKey, key: &[u8]) -> Result<bool> {
-        let physical = kv_physical_key(&self.store, key);
+        let physical = self.store.kv_physical_key(key);
         self.mutate(txn, |ctx| {
             let existed = ctx.get(Cf::Kv, &physical)?.is_some();
             ctx.delete(Cf::Kv, physical);
@@ -1260,7 +1245,7 @@ impl StorageEngine {
         start: &[u8],
         end: Option<&[u8]>,
     ) -> Result<KvIter<'_>> {
-        if !kv_blind(&self.store) {
+        if !self.store.kv_blind() {
             return Ok(KvIter(Box::new(self.scan_iter(txn, Cf::Kv, start, end)?)));
         }
         // Blind tokens have no order: read everything, keep the range, sort.
@@ -1277,7 +1262,7 @@ impl StorageEngine {
     }
 
     fn kv_payload(&self, key: &[u8], value: &[u8]) -> Vec<u8> {
-        if !kv_blind(&self.store) {
+        if !self.store.kv_blind() {
             return value.to_vec();
         }
         let mut p = Vec::with_capacity(4 + key.len() + value.len());
@@ -1290,7 +1275,7 @@ impl StorageEngine {
     /// (logical key, value) of a stored pair: plaintext databases key by the
     /// logical key itself; encrypted ones carry it sealed in the payload.
     fn kv_unpack(&self, physical: &[u8], payload: Vec<u8>) -> Result<(Vec<u8>, Vec<u8>)> {
-        if !kv_blind(&self.store) {
+        if !self.store.kv_blind() {
             return Ok((physical.to_vec(), payload));
         }
         if payload.len() < 4 {

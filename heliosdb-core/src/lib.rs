@@ -41,7 +41,7 @@ pub use rotation::{
     DekStatus, EncryptionStatus, FileKeyRotation, FileKeyStatus, KekRotation, RotationStatus,
     SlotStatus,
 };
-pub use store::{Cf, RawView};
+pub use store::{Cf, RawView, Sealed};
 pub use tables::{Catalog, RowStream};
 pub use transaction::Transaction;
 pub use types::{Column, DataType, Schema, Tuple, Value};

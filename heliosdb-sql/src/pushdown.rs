@@ -12,11 +12,22 @@
 //! bounds (a subquery over the same table would scan it first), nor do
 //! joins, and only integer and text keys are pushed (their key order is
 //! GlueSQL's comparison order exactly).
+//!
+//! `ORDER BY pk [ASC] LIMIT n [OFFSET m]` of a single-table `SELECT` also
+//! caps that scan at `n + m` rows: the scan returns rows in key order, so
+//! those are the first `n + m` rows of the ordered result, provided every
+//! row the scan returns is a row of the result. So the cap is only set when
+//! the whole `WHERE` (if any) became the bounds, and nothing between the
+//! scan and the `LIMIT` can drop, merge or reorder rows: no `DISTINCT`,
+//! `GROUP BY`, `HAVING` or aggregate, and no output column that takes the
+//! key's name (`ORDER BY` would name it). `DESC` is not capped: the engine
+//! has no reverse scan yet.
 
 use std::ops::Bound;
 
 use gluesql_core::ast::{
-    BinaryOperator, Expr, Literal, Query, SetExpr, Statement, TableFactor, UnaryOperator,
+    BinaryOperator, Expr, Literal, Projection, Query, Select, SelectItem, SetExpr, Statement,
+    TableFactor, UnaryOperator,
 };
 use gluesql_core::data::Value as GValue;
 use heliosdb_core::{DataType, Value};
@@ -29,6 +40,8 @@ pub(crate) struct PkRange {
     pub table: String,
     pub lower: Bound<Value>,
     pub upper: Bound<Value>,
+    /// At most this many rows (the first in key order) are needed.
+    pub limit: Option<usize>,
 }
 
 /// The primary-key range a statement's `WHERE` implies, if any.
@@ -37,7 +50,7 @@ pub(crate) fn pk_range(
     stmt: &Statement,
     info: impl Fn(&str) -> Option<std::sync::Arc<TableInfo>>,
 ) -> Option<PkRange> {
-    let (table, alias, selection) = match stmt {
+    let (table, alias, selection, query) = match stmt {
         Statement::Update {
             table_name,
             selection: Some(sel),
@@ -46,8 +59,8 @@ pub(crate) fn pk_range(
         | Statement::Delete {
             table_name,
             selection: Some(sel),
-        } => (table_name.as_str(), None, sel),
-        Statement::Query(Query { body, .. }) => match body {
+        } => (table_name.as_str(), None, Some(sel), None),
+        Statement::Query(q @ Query { body, .. }) => match body {
             SetExpr::Select(select) => {
                 if !select.from.joins.is_empty() {
                     return None;
@@ -58,7 +71,8 @@ pub(crate) fn pk_range(
                 (
                     name.as_str(),
                     alias.as_ref().map(|a| a.name.as_str()),
-                    select.selection.as_ref()?,
+                    select.selection.as_ref(),
+                    Some((q, select.as_ref())),
                 )
             }
             SetExpr::Values(_) => return None,
@@ -83,18 +97,65 @@ pub(crate) fn pk_range(
     };
     let mut range = (Bound::Unbounded, Bound::Unbounded);
     let mut any = false;
-    for conjunct in conjuncts(selection) {
+    // Whether every conjunct became bounds (the bounds are then the WHERE).
+    let mut exact = true;
+    for conjunct in selection.map(conjuncts).unwrap_or_default() {
         if let Some((lo, hi)) = conjunct_bounds(conjunct, &names, kind) {
             range.0 = tighter_lower(range.0, lo);
             range.1 = tighter_upper(range.1, hi);
             any = true;
+        } else {
+            exact = false;
         }
     }
-    any.then(|| PkRange {
+    let limit = match query {
+        Some((q, select)) if exact => scan_limit(stmt, q, select, &names),
+        _ => None,
+    };
+    (any || limit.is_some()).then(|| PkRange {
         table: table.to_string(),
         lower: range.0,
         upper: range.1,
+        limit,
     })
+}
+
+/// The rows an `ORDER BY pk [ASC] LIMIT n [OFFSET m]` query needs from a
+/// scan in key order that returns only rows of its result: `n + m` (see
+/// the module docs for when that holds).
+fn scan_limit(stmt: &Statement, q: &Query, select: &Select, names: &Names<'_>) -> Option<usize> {
+    let [order] = q.order_by.as_slice() else {
+        return None;
+    };
+    if !names.is_pk(&order.expr) || order.asc == Some(false) {
+        return None;
+    }
+    if select.distinct || !select.group_by.is_empty() || select.having.is_some() {
+        return None;
+    }
+    let Projection::SelectItems(items) = &select.projection;
+    let renames_key = items.iter().any(|item| match item {
+        SelectItem::Expr { expr, label } => label == names.column && !names.is_pk(expr),
+        _ => false,
+    });
+    if renames_key || has_aggregate(stmt) {
+        return None;
+    }
+    let count = |e: &Option<Expr>| match e {
+        None => Some(0usize),
+        Some(e) => match constant(e, Kind::Int)? {
+            Value::Int8(n) => usize::try_from(n).ok(),
+            _ => None,
+        },
+    };
+    let limit = q.limit.as_ref().and(count(&q.limit))?;
+    limit.checked_add(count(&q.offset)?)
+}
+
+/// Whether an aggregate function occurs anywhere in the statement (read
+/// from its serialized form, as [`has_subquery`] does).
+fn has_aggregate(stmt: &Statement) -> bool {
+    serde_json::to_string(stmt).map_or(true, |text| text.contains("\"Aggregate\""))
 }
 
 #[derive(Clone, Copy)]
@@ -329,8 +390,102 @@ mod tests {
             "SELECT * FROM t WHERE id NOT BETWEEN 1 AND 2",
             "SELECT * FROM t WHERE u.id = 1",
             "UPDATE t SET v = 1",
+            "SELECT * FROM t ORDER BY id",
+            "SELECT * FROM t LIMIT 3",
         ] {
             assert_eq!(range_of(sql), None, "{sql}");
         }
+    }
+
+    fn limit_of(sql: &str) -> Option<usize> {
+        let stmt = gluesql_core::parse_sql::parse(sql).unwrap().remove(0);
+        let stmt = gluesql_core::translate::translate(&stmt).unwrap();
+        let schema = heliosdb_core::Schema::new(vec![
+            heliosdb_core::Column::new("id", DataType::Int8).primary_key(),
+            heliosdb_core::Column::new("v", DataType::Int8),
+        ]);
+        let info = std::sync::Arc::new(TableInfo::for_tests("t", schema));
+        pk_range(&stmt, |name| (name == "t").then(|| info.clone())).and_then(|r| r.limit)
+    }
+
+    #[test]
+    fn order_by_key_with_limit_caps_the_scan_only_when_exact() {
+        assert_eq!(limit_of("SELECT * FROM t ORDER BY id LIMIT 5"), Some(5));
+        assert_eq!(
+            limit_of("SELECT v FROM t ORDER BY id ASC LIMIT 5 OFFSET 7"),
+            Some(12)
+        );
+        assert_eq!(
+            limit_of("SELECT x.v FROM t AS x WHERE x.id > 3 ORDER BY x.id LIMIT 2"),
+            Some(2)
+        );
+        assert_eq!(
+            limit_of("SELECT id AS id, v FROM t WHERE id BETWEEN 1 AND 9 ORDER BY id LIMIT 0"),
+            Some(0)
+        );
+        for sql in [
+            "SELECT * FROM t ORDER BY id DESC LIMIT 5",
+            "SELECT * FROM t ORDER BY v LIMIT 5",
+            "SELECT * FROM t ORDER BY id, v LIMIT 5",
+            "SELECT * FROM t WHERE v = 1 ORDER BY id LIMIT 5",
+            "SELECT * FROM t WHERE id > 1 AND v = 1 ORDER BY id LIMIT 5",
+            "SELECT DISTINCT v FROM t ORDER BY id LIMIT 5",
+            "SELECT v FROM t GROUP BY v ORDER BY v LIMIT 5",
+            "SELECT count(*) FROM t ORDER BY id LIMIT 1",
+            "SELECT v AS id FROM t ORDER BY id LIMIT 5",
+            "SELECT * FROM t ORDER BY id LIMIT 5 OFFSET -1",
+            "SELECT * FROM t JOIN t AS u ON t.id = u.v ORDER BY t.id LIMIT 5",
+            "SELECT * FROM t WHERE id IN (SELECT v FROM t) ORDER BY id LIMIT 5",
+        ] {
+            assert_eq!(limit_of(sql), None, "{sql}");
+        }
+    }
+
+    /// `ORDER BY pk LIMIT n` reads n rows, not the table, and answers as a
+    /// full scan would (counted with the scan hook, not timed).
+    #[test]
+    fn order_by_key_limit_reads_only_the_rows_it_returns() {
+        use crate::SqlExt;
+        let db = heliosdb_core::StorageEngine::open_in_memory(&heliosdb_core::Config::in_memory())
+            .unwrap();
+        db.execute_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)")
+            .unwrap();
+        let values: Vec<String> = (1..=200).map(|i| format!("({i}, {})", i % 7)).collect();
+        db.execute_sql(&format!("INSERT INTO t VALUES {}", values.join(", ")))
+            .unwrap();
+        let run = |sql: &str| {
+            crate::store::SCANNED_ROWS.with(|n| n.set(0));
+            let r = db.execute_sql(sql).unwrap();
+            let ids: Vec<Value> = r.rows().iter().map(|row| row[0].clone()).collect();
+            (ids, crate::store::SCANNED_ROWS.with(std::cell::Cell::get))
+        };
+        let ints = |r: std::ops::RangeInclusive<i32>| r.map(Value::Int4).collect::<Vec<_>>();
+        assert_eq!(run("SELECT * FROM t ORDER BY id LIMIT 5"), (ints(1..=5), 5));
+        assert_eq!(
+            run("SELECT id FROM t ORDER BY id LIMIT 3 OFFSET 10"),
+            (ints(11..=13), 13)
+        );
+        assert_eq!(
+            run("SELECT id FROM t WHERE id > 150 ORDER BY id LIMIT 4"),
+            (ints(151..=154), 4)
+        );
+        // Not exact: read everything, same answers as before.
+        assert_eq!(
+            run("SELECT id FROM t WHERE v = 0 ORDER BY id LIMIT 2"),
+            (vec![Value::Int4(7), Value::Int4(14)], 200)
+        );
+        assert_eq!(
+            run("SELECT id FROM t ORDER BY id DESC LIMIT 2"),
+            (vec![Value::Int4(200), Value::Int4(199)], 200)
+        );
+        // A transaction's own uncommitted rows are in the scan, in key order.
+        db.execute_sql("BEGIN").unwrap();
+        db.execute_sql("INSERT INTO t VALUES (0, 0)").unwrap();
+        db.execute_sql("DELETE FROM t WHERE id = 1").unwrap();
+        assert_eq!(
+            run("SELECT id FROM t ORDER BY id LIMIT 3"),
+            (vec![Value::Int4(0), Value::Int4(2), Value::Int4(3)], 3)
+        );
+        db.execute_sql("ROLLBACK").unwrap();
     }
 }

@@ -44,6 +44,13 @@ pub(crate) const ROWID: &str = "__heliosdb_rowid";
 /// through the engine, so allocation survives restarts).
 static SEQ_LOCK: Mutex<()> = Mutex::new(());
 
+#[cfg(test)]
+thread_local! {
+    /// Rows table scans on this thread have pulled from the engine (tests
+    /// of the scan push-down count reads with it instead of timing them).
+    pub(crate) static SCANNED_ROWS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
 /// What the SQL layer stores per table, sealed in the key-value store.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct TableMeta {
@@ -484,14 +491,22 @@ impl Store for EngineStore<'_> {
                 None
             }
         };
-        let (lower, upper) =
-            pushed.map_or((Bound::Unbounded, Bound::Unbounded), |r| (r.lower, r.upper));
-        // Streamed: rows are read and decrypted as GlueSQL pulls them.
+        let (lower, upper, limit) = pushed
+            .map_or((Bound::Unbounded, Bound::Unbounded, None), |r| {
+                (r.lower, r.upper, r.limit)
+            });
+        // Streamed: rows are read and decrypted as GlueSQL pulls them; an
+        // `ORDER BY pk LIMIT n` stops the scan after the rows it needs.
         let rows = self
             .engine
             .scan_table_range(table_name, lower, upper)
             .map_err(gerr)?
-            .map(move |t| t.map_err(gerr).and_then(|t| Self::row_of(&info, &t)));
+            .take(limit.unwrap_or(usize::MAX))
+            .map(move |t| {
+                #[cfg(test)]
+                SCANNED_ROWS.with(|n| n.set(n.get() + 1));
+                t.map_err(gerr).and_then(|t| Self::row_of(&info, &t))
+            });
         Ok(Box::new(limits::deadline_rows(rows)))
     }
 }
