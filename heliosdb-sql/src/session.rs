@@ -1053,6 +1053,24 @@ impl<'e> Session<'e> {
             _ => {}
         }
 
+        // DDL GlueSQL lacks (see `crate::alter`). Schema changes commit at
+        // once on the engine, so they are refused inside a transaction
+        // block, as before.
+        let ours = match &stmt {
+            Statement::AlterTable { .. } => true,
+            Statement::Drop {
+                object_type: gluesql_core::sqlparser::ast::ObjectType::Index,
+                ..
+            } => true,
+            Statement::CreateIndex(ci) => ci.unique,
+            _ => false,
+        };
+        if ours && self.engine.in_transaction() {
+            return Err(in_txn_refusal("a schema change"));
+        }
+        if let Some(r) = crate::alter::run(self.engine, self.shared, &mut stmt)? {
+            return Ok(r);
+        }
         crate::compose::rewrite(&mut stmt)?;
         if crate::compose::is_set_operation(&stmt) {
             if let Statement::Query(q) = &stmt {
