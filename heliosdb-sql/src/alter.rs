@@ -23,6 +23,9 @@ use crate::store::{
 };
 use crate::{sqlstate, QueryResult, Result, SqlError};
 
+/// Name prefix of the scratch table an ALTER TABLE fills (hidden from SQL).
+pub(crate) const SCRATCH_PREFIX: &str = "__heliosdb_alter__";
+
 /// Rows written to the scratch table per engine write.
 const BATCH: usize = 512;
 
@@ -406,7 +409,7 @@ fn rebuild(
         }
         columns.push(Column::new(ROWID, DataType::Int8).primary_key());
     }
-    let scratch = format!("__heliosdb_alter__{table}");
+    let scratch = format!("{SCRATCH_PREFIX}{table}");
     if engine.catalog().table_exists(&scratch)? {
         // Left by an interrupted ALTER TABLE.
         engine.catalog().drop_table(&scratch)?;

@@ -151,6 +151,10 @@ impl SqlShared {
         }
         let mut map = BTreeMap::new();
         for name in engine.catalog().list_tables()? {
+            if name.starts_with(crate::alter::SCRATCH_PREFIX) {
+                // A table being rebuilt by ALTER TABLE (see `crate::alter`).
+                continue;
+            }
             let schema = engine.catalog().get_table_schema(&name)?;
             let stored = engine.get(meta_key(&name).as_bytes())?;
             let info = table_info(&name, schema, stored)?;

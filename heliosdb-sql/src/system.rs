@@ -290,6 +290,15 @@ const RELATIONS: &[Relation] = &[
         ],
     },
     Relation {
+        name: "information_schema.check_constraints",
+        columns: &[
+            ("constraint_catalog", T),
+            ("constraint_schema", T),
+            ("constraint_name", T),
+            ("check_clause", T),
+        ],
+    },
+    Relation {
         name: "information_schema.table_constraints",
         columns: &[
             ("constraint_catalog", T),
@@ -1086,7 +1095,7 @@ pub(crate) fn rows(
                 G::Bool(false),
             ]),
             "pg_indexes" => {
-                for c in constraints.iter().filter(|c| c.kind != 'f') {
+                for c in constraints.iter().filter(|c| !matches!(c.kind, 'f' | 'c')) {
                     let cols_text = c
                         .columns
                         .iter()
@@ -1169,6 +1178,16 @@ pub(crate) fn rows(
                         int(scale),
                         s(udt),
                         s("NO"),
+                    ]);
+                }
+            }
+            "information_schema.check_constraints" => {
+                for c in &info.meta.checks {
+                    out.push(vec![
+                        db(),
+                        s("public"),
+                        s(c.name.clone()),
+                        s(format!("({})", c.expr)),
                     ]);
                 }
             }

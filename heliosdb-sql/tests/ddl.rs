@@ -106,6 +106,8 @@ fn identity_columns_and_default_in_values() {
     ok(&mut s, "INSERT INTO a VALUES (DEFAULT, 'z')");
     let e = err(&mut s, "INSERT INTO a (id, name) VALUES (10, 'b')");
     assert_eq!(e.sqlstate(), "428C9", "{e}");
+    let e = err(&mut s, "UPDATE a SET id = 7 WHERE id = 1");
+    assert_eq!(e.sqlstate(), "428C9", "{e}");
     assert_eq!(
         rows(&mut s, "SELECT id, name FROM a ORDER BY id"),
         vec![
