@@ -398,6 +398,14 @@ fn rebuild(
     meta: TableMeta,
     mut convert: impl FnMut(Vec<Value>) -> Result<Vec<Value>>,
 ) -> Result<()> {
+    // Autocommit writes of this process wait (they hold `serial` shared),
+    // so none lands between the scan and the swap. A transaction block of
+    // another session committing meanwhile is not held back (see
+    // ARCHITECTURE.md).
+    let _alone = shared
+        .serial
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let table = info.meta.schema.table_name.clone();
     let mut columns = engine_columns(info, defs(&meta))?;
     let rowid = !columns.iter().any(|c| c.primary_key);

@@ -1136,7 +1136,9 @@ impl<'e> Session<'e> {
                     if let Some(i) = info.as_deref() {
                         let n = i.meta.schema.column_defs.as_ref().map_or(0, Vec::len);
                         let row = vec![
-                            Expr::Identifier(gluesql_core::sqlparser::ast::Ident::new("DEFAULT"));
+                            Expr::Identifier(gluesql_core::sqlparser::ast::Ident::new(
+                                "DEFAULT"
+                            ));
                             n
                         ];
                         ins.source = Some(Box::new(crate::compose::plain_query(SetExpr::Values(
