@@ -102,6 +102,42 @@ impl Catalog<'_> {
         Ok(self.engine.tables()?.contains_key(name))
     }
 
+    /// Renames a table. Rows and indexes are keyed by the table's internal
+    /// id, so only its catalog entry changes (atomically).
+    ///
+    /// # Errors
+    /// `old` does not exist; `new` exists; storage errors.
+    pub fn rename_table(&self, old: &str, new: &str) -> Result<()> {
+        let r = self.engine.rename_table(old, new);
+        self.engine.audit_result(
+            EventType::SchemaChange,
+            Some(old),
+            "rename_table",
+            &r,
+            |_| 0,
+        );
+        r
+    }
+
+    /// Replaces table `target` by table `source` in one atomic write: the
+    /// rows, indexes and catalog entry of `target` are deleted and `source`
+    /// takes its name (the rebuild step of `ALTER TABLE`: build the new
+    /// table under a scratch name, then swap it in).
+    ///
+    /// # Errors
+    /// Either table does not exist; storage errors.
+    pub fn replace_table(&self, target: &str, source: &str) -> Result<()> {
+        let r = self.engine.replace_table(target, source);
+        self.engine.audit_result(
+            EventType::SchemaChange,
+            Some(target),
+            "replace_table",
+            &r,
+            |_| 0,
+        );
+        r
+    }
+
     /// Creates a secondary equality index on `column` and fills it from the existing rows.
     ///
     /// # Errors
@@ -268,6 +304,60 @@ impl StorageEngine {
         })?;
         if def.own_key {
             if let Some(k) = self.store().shred_table_key(def.id)? {
+                self.audit_key_event(&format!(
+                    "table key {} destroyed with its table (crypto-shredding)",
+                    k.0
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn rename_table(&self, old: &str, new: &str) -> Result<()> {
+        if new.is_empty() {
+            return Err(Error::Schema("table name is empty".into()));
+        }
+        let def = self.table(old)?;
+        let old_key = catalog_key(self, old);
+        let new_key = catalog_key(self, new);
+        let mut new_def = (*def).clone();
+        new_def.name = new.to_string();
+        self.ddl(|ctx| {
+            if ctx.get(Cf::Catalog, &new_key)?.is_some() {
+                return Err(Error::TableExists(new.to_string()));
+            }
+            ctx.delete(Cf::Catalog, old_key);
+            ctx.put(Cf::Catalog, new_key, serde_json::to_vec(&new_def)?);
+            Ok(())
+        })
+    }
+
+    fn replace_table(&self, target: &str, source: &str) -> Result<()> {
+        let old = self.table(target)?;
+        let src = self.table(source)?;
+        let target_key = catalog_key(self, target);
+        let source_key = catalog_key(self, source);
+        let prefix = table_id_bytes(old.id);
+        let rows = self.store().keys_with_prefix(Cf::Rows, &prefix)?;
+        let index = self.store().keys_with_prefix(Cf::Index, &prefix)?;
+        let mut new_def = (*src).clone();
+        new_def.name = target.to_string();
+        self.ddl(|ctx| {
+            for k in rows {
+                ctx.delete(Cf::Rows, k);
+            }
+            for k in index {
+                ctx.delete(Cf::Index, k);
+            }
+            let mut rowid = ROWID_PREFIX.to_vec();
+            rowid.extend_from_slice(&prefix);
+            ctx.delete(Cf::Meta, rowid);
+            ctx.delete(Cf::Catalog, source_key);
+            ctx.put(Cf::Catalog, target_key, serde_json::to_vec(&new_def)?);
+            Ok(())
+        })?;
+        if old.own_key {
+            if let Some(k) = self.store().shred_table_key(old.id)? {
                 self.audit_key_event(&format!(
                     "table key {} destroyed with its table (crypto-shredding)",
                     k.0

@@ -34,10 +34,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod alter;
 mod catalog;
 mod compose;
 mod convert;
 pub mod copy;
+mod ddl;
 mod dump;
 mod infer;
 pub mod limits;

@@ -11,8 +11,8 @@ use gluesql_core::sqlparser::ast::visit_expressions_mut;
 use gluesql_core::sqlparser::ast::{
     BinaryOperator, CastKind, CharacterLength, ColumnOption, ColumnOptionDef, CreateTable,
     DataType as SqlType, ExactNumberInfo, Expr, FunctionArg, FunctionArgExpr, FunctionArgumentList,
-    FunctionArguments, Ident, Insert, ObjectName, SelectItem, SetExpr, SqlOption, Statement,
-    TableConstraint, TimezoneInfo, UnaryOperator, Value as SqlValue,
+    FunctionArguments, GeneratedAs, Ident, Insert, ObjectName, SelectItem, SetExpr, SqlOption,
+    Statement, TableConstraint, TimezoneInfo, UnaryOperator, Value as SqlValue,
 };
 use heliosdb_core::{DataType, StorageEngine};
 
@@ -143,6 +143,97 @@ pub(crate) fn create_table(ct: &mut CreateTable) -> Result<PendingMeta> {
             )));
         }
     }
+    let table = ct
+        .name
+        .0
+        .last()
+        .map(|i| i.value.clone())
+        .unwrap_or_default();
+    // CHECK constraints are ours (see `crate::ddl`): stored as written,
+    // named as PostgreSQL names them, enforced on every written row.
+    let mut checks: Vec<(Option<Ident>, Expr)> = Vec::new();
+    for col in &mut ct.columns {
+        col.options.retain(|o| match &o.option {
+            ColumnOption::Check(e) => {
+                checks.push((o.name.clone(), e.clone()));
+                false
+            }
+            _ => true,
+        });
+    }
+    ct.constraints.retain(|c| match c {
+        TableConstraint::Check { name, expr } => {
+            checks.push((name.clone(), (**expr).clone()));
+            false
+        }
+        _ => true,
+    });
+    for (name, expr) in &checks {
+        let taken: Vec<String> = pending.checks.iter().map(|c| c.name.clone()).collect();
+        let def = crate::ddl::new_check(&table, name.as_ref(), expr, &taken)?;
+        pending.checks.push(def);
+    }
+    // Identity columns draw from a sequence as SERIAL columns do;
+    // `GENERATED ALWAYS` ones refuse explicit values (see `fill_serial`).
+    for col in &mut ct.columns {
+        let mut identity = None;
+        let mut refused = None;
+        col.options.retain(|o| match &o.option {
+            ColumnOption::Generated {
+                generated_as,
+                sequence_options,
+                generation_expr: None,
+                ..
+            } => {
+                if sequence_options.as_ref().is_some_and(|s| !s.is_empty()) {
+                    refused = Some("identity columns with sequence options");
+                }
+                match generated_as {
+                    GeneratedAs::Always => identity = Some(true),
+                    GeneratedAs::ByDefault => identity = Some(false),
+                    GeneratedAs::ExpStored => refused = Some("stored generated columns"),
+                }
+                false
+            }
+            ColumnOption::Generated { .. } => {
+                refused = Some("generated columns");
+                true
+            }
+            _ => true,
+        });
+        if let Some(what) = refused {
+            return Err(SqlError::Unsupported(format!("{what} are not supported")));
+        }
+        if let Some(always) = identity {
+            let integer = matches!(
+                engine_type_of(&col.data_type),
+                Some(DataType::Int2 | DataType::Int4 | DataType::Int8)
+            );
+            if !integer {
+                return Err(SqlError::State {
+                    code: crate::sqlstate::DATATYPE_MISMATCH,
+                    message: format!(
+                        "identity column type must be smallint, integer, or bigint (column \"{}\")",
+                        col.name.value
+                    ),
+                });
+            }
+            pending.serial.push(col.name.value.clone());
+            if always {
+                pending.identity_always.push(col.name.value.clone());
+            }
+            if !col
+                .options
+                .iter()
+                .any(|o| matches!(o.option, ColumnOption::NotNull))
+            {
+                col.options.push(ColumnOptionDef {
+                    name: None,
+                    option: ColumnOption::NotNull,
+                });
+            }
+        }
+    }
     // A column-level `REFERENCES t (c)` becomes the table-level FOREIGN KEY
     // GlueSQL knows (PostgreSQL treats the two alike).
     for col in &mut ct.columns {
@@ -174,12 +265,6 @@ pub(crate) fn create_table(ct: &mut CreateTable) -> Result<PendingMeta> {
     }
     // Unnamed foreign keys get PostgreSQL's name, `<table>_<columns>_fkey`
     // (what ORMs and migrations look them up by).
-    let table = ct
-        .name
-        .0
-        .last()
-        .map(|i| i.value.clone())
-        .unwrap_or_default();
     for c in &mut ct.constraints {
         if let TableConstraint::ForeignKey {
             name: name @ None,
@@ -337,6 +422,69 @@ pub(crate) fn fill_serial(
         }
         return Ok(None);
     };
+    // The columns the VALUES rows fill, in order.
+    let targets: Vec<String> = if ins.columns.is_empty() {
+        info.meta
+            .schema
+            .column_defs
+            .iter()
+            .flatten()
+            .map(|d| d.name.clone())
+            .collect()
+    } else {
+        ins.columns.iter().map(|c| c.value.clone()).collect()
+    };
+    let is_default = |e: &Expr| matches!(e, Expr::Identifier(i) if i.quote_style.is_none() && i.value.eq_ignore_ascii_case("default"));
+    // `GENERATED ALWAYS AS IDENTITY` takes no explicit value (PostgreSQL's
+    // OVERRIDING SYSTEM VALUE is not parsed).
+    for always in &info.meta.identity_always {
+        if let Some(p) = targets.iter().position(|t| t == always) {
+            if values
+                .rows
+                .iter()
+                .any(|r| r.get(p).is_some_and(|e| !is_default(e)))
+            {
+                return Err(SqlError::State {
+                    code: "428C9",
+                    message: format!("cannot insert a non-DEFAULT value into column \"{always}\""),
+                });
+            }
+        }
+    }
+    // `DEFAULT` in a VALUES row: the column's default (a sequence value for
+    // SERIAL and identity columns, NULL without a default).
+    for row in &mut values.rows {
+        for (p, e) in row.iter_mut().enumerate() {
+            if !is_default(e) {
+                continue;
+            }
+            let Some(col) = targets.get(p) else { continue };
+            *e = if info.meta.serial.contains(col) {
+                let n = next_values(engine, &seq_key(&table, col), 1)?;
+                let n = n
+                    .to_string()
+                    .parse()
+                    .map_err(|_| SqlError::Engine("sequence value out of range".into()))?;
+                Expr::Value(SqlValue::Number(n, false))
+            } else {
+                let def = info
+                    .meta
+                    .schema
+                    .column_defs
+                    .iter()
+                    .flatten()
+                    .find(|d| d.name == *col)
+                    .and_then(|d| d.default.as_ref());
+                match def {
+                    Some(d) => {
+                        use gluesql_core::ast::ToSql;
+                        crate::ddl::parse_expr(&d.to_sql())?
+                    }
+                    None => Expr::Value(SqlValue::Null),
+                }
+            };
+        }
+    }
     if !ins.columns.is_empty() {
         for s in &info.meta.serial {
             if ins.columns.iter().any(|c| c.value == *s) {

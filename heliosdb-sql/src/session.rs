@@ -1056,6 +1056,24 @@ impl<'e> Session<'e> {
             _ => {}
         }
 
+        // DDL GlueSQL lacks (see `crate::alter`). Schema changes commit at
+        // once on the engine, so they are refused inside a transaction
+        // block, as before.
+        let ours = match &stmt {
+            Statement::AlterTable { .. } => true,
+            Statement::Drop {
+                object_type: gluesql_core::sqlparser::ast::ObjectType::Index,
+                ..
+            } => true,
+            Statement::CreateIndex(ci) => ci.unique,
+            _ => false,
+        };
+        if ours && self.engine.in_transaction() {
+            return Err(in_txn_refusal("a schema change"));
+        }
+        if let Some(r) = crate::alter::run(self.engine, self.shared, &mut stmt)? {
+            return Ok(r);
+        }
         self.materialise(&mut stmt, params)?;
         crate::compose::rewrite(&mut stmt)?;
         if crate::compose::is_set_operation(&stmt) {
@@ -1116,6 +1134,25 @@ impl<'e> Session<'e> {
                     .map(|i| i.value.clone())
                     .unwrap_or_default();
                 let info = tables.get(&name).cloned();
+                // `INSERT … DEFAULT VALUES`: one row of DEFAULTs (filled in
+                // by `fill_serial`).
+                if ins.source.is_none() && ins.columns.is_empty() {
+                    if let Some(i) = info.as_deref() {
+                        let n = i.meta.schema.column_defs.as_ref().map_or(0, Vec::len);
+                        let row = vec![
+                            Expr::Identifier(gluesql_core::sqlparser::ast::Ident::new(
+                                "DEFAULT"
+                            ));
+                            n
+                        ];
+                        ins.source = Some(Box::new(crate::compose::plain_query(SetExpr::Values(
+                            gluesql_core::sqlparser::ast::Values {
+                                explicit_row: false,
+                                rows: vec![row],
+                            },
+                        ))));
+                    }
+                }
                 returning = ins.returning.take();
                 // `INSERT … SELECT` that leaves SERIAL columns to their
                 // sequences (SQLAlchemy's batched inserts do): the SELECT
@@ -1155,7 +1192,35 @@ impl<'e> Session<'e> {
                 returning_keys = rewrite::fill_serial(self.engine, info.as_deref(), ins)?;
                 insert_table = info;
             }
-            Statement::Update { .. } | Statement::Delete(_) => {
+            Statement::Update {
+                table, assignments, ..
+            } => {
+                kind = StmtKind::Write;
+                // `GENERATED ALWAYS AS IDENTITY` columns only take DEFAULT.
+                if let gluesql_core::sqlparser::ast::TableFactor::Table { name, .. } =
+                    &table.relation
+                {
+                    let name = name.0.last().map(|i| i.value.clone()).unwrap_or_default();
+                    if let Some(info) = tables.get(&name) {
+                        for a in assignments.iter() {
+                            if let gluesql_core::sqlparser::ast::AssignmentTarget::ColumnName(c) =
+                                &a.target
+                            {
+                                let col = c.0.last().map(|i| i.value.clone()).unwrap_or_default();
+                                if info.meta.identity_always.contains(&col) {
+                                    return Err(SqlError::State {
+                                        code: "428C9",
+                                        message: format!(
+                                            "column \"{col}\" can only be updated to DEFAULT"
+                                        ),
+                                    });
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Statement::Delete(_) => {
                 kind = StmtKind::Write;
             }
             _ => {}

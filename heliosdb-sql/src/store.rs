@@ -65,6 +65,15 @@ pub(crate) struct TableMeta {
     /// the scale and must fit the precision, as in PostgreSQL).
     #[serde(default)]
     pub numeric: Vec<(String, u32, u32)>,
+    /// CHECK constraints (see [`crate::ddl`]), as the user wrote them.
+    #[serde(default)]
+    pub checks: Vec<crate::ddl::CheckDef>,
+    /// `GENERATED ALWAYS AS IDENTITY` columns (also listed in `serial`).
+    #[serde(default)]
+    pub identity_always: Vec<String>,
+    /// Named UNIQUE constraints and unique indexes: (name, column).
+    #[serde(default)]
+    pub unique_names: Vec<(String, String)>,
 }
 
 /// A table as the SQL layer sees it: GlueSQL schema plus engine schema.
@@ -74,6 +83,8 @@ pub(crate) struct TableInfo {
     pub engine: Schema,
     /// Whether the engine table carries the hidden row-id key (last column).
     pub hidden_rowid: bool,
+    /// `meta.checks`, compiled.
+    pub checks: Vec<crate::ddl::CompiledCheck>,
 }
 
 impl TableInfo {
@@ -147,6 +158,10 @@ impl SqlShared {
         }
         let mut map = BTreeMap::new();
         for name in engine.catalog().list_tables()? {
+            if name.starts_with(crate::alter::SCRATCH_PREFIX) {
+                // A table being rebuilt by ALTER TABLE (see `crate::alter`).
+                continue;
+            }
             let schema = engine.catalog().get_table_schema(&name)?;
             let stored = engine.get(meta_key(&name).as_bytes())?;
             let info = table_info(&name, schema, stored)?;
@@ -171,7 +186,21 @@ impl SqlShared {
     }
 }
 
-fn meta_key(table: &str) -> String {
+/// Stores the SQL metadata of a table (and drops the cached definitions).
+pub(crate) fn save_table_meta(
+    engine: &StorageEngine,
+    shared: &SqlShared,
+    name: &str,
+    meta: &TableMeta,
+) -> Result<()> {
+    let bytes = serde_json::to_vec(meta)
+        .map_err(|e| SqlError::Engine(format!("SQL metadata of table '{name}': {e}")))?;
+    engine.put(meta_key(name).as_bytes(), &bytes)?;
+    shared.invalidate();
+    Ok(())
+}
+
+pub(crate) fn meta_key(table: &str) -> String {
     format!("{META_PREFIX}table/{table}")
 }
 
@@ -217,12 +246,21 @@ fn table_info(name: &str, engine: Schema, stored: Option<Vec<u8>>) -> Result<Tab
             serial: Vec::new(),
             varchar: Vec::new(),
             numeric: Vec::new(),
+            checks: Vec::new(),
+            identity_always: Vec::new(),
+            unique_names: Vec::new(),
         },
     };
+    let checks = meta
+        .checks
+        .iter()
+        .map(crate::ddl::compile_check)
+        .collect::<Result<Vec<_>>>()?;
     Ok(TableInfo {
         meta,
         engine,
         hidden_rowid,
+        checks,
     })
 }
 
@@ -306,6 +344,9 @@ pub(crate) struct PendingMeta {
     pub serial: Vec<String>,
     pub varchar: Vec<(String, u64)>,
     pub numeric: Vec<(String, u32, u32)>,
+    pub checks: Vec<crate::ddl::CheckDef>,
+    pub identity_always: Vec<String>,
+    pub unique_names: Vec<(String, String)>,
 }
 
 /// GlueSQL storage over one engine, for one statement.
@@ -416,6 +457,7 @@ impl EngineStore<'_> {
             }
             values.push(value);
         }
+        crate::ddl::enforce_checks(info, &values)?;
         if info.hidden_rowid {
             let id = rowid.ok_or_else(|| gerr("missing row id"))?;
             values.push(Value::Int8(id));
@@ -424,12 +466,7 @@ impl EngineStore<'_> {
     }
 
     fn save_meta(&self, name: &str, meta: &TableMeta) -> GResult<()> {
-        let bytes = serde_json::to_vec(meta).map_err(gerr)?;
-        self.engine
-            .put(meta_key(name).as_bytes(), &bytes)
-            .map_err(gerr)?;
-        self.shared.invalidate();
-        Ok(())
+        save_table_meta(self.engine, self.shared, name, meta).map_err(gerr)
     }
 
     fn pk_value(info: &TableInfo, key: &Key) -> GResult<Value> {
@@ -566,6 +603,9 @@ impl StoreMut for EngineStore<'_> {
             serial: pending.serial,
             varchar: pending.varchar,
             numeric: pending.numeric,
+            checks: pending.checks,
+            identity_always: pending.identity_always,
+            unique_names: pending.unique_names,
         };
         let saved = self.save_meta(name, &meta);
         if saved.is_err() {

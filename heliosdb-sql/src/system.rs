@@ -290,6 +290,15 @@ const RELATIONS: &[Relation] = &[
         ],
     },
     Relation {
+        name: "information_schema.check_constraints",
+        columns: &[
+            ("constraint_catalog", T),
+            ("constraint_schema", T),
+            ("constraint_name", T),
+            ("check_clause", T),
+        ],
+    },
+    Relation {
         name: "information_schema.table_constraints",
         columns: &[
             ("constraint_catalog", T),
@@ -762,14 +771,35 @@ fn constraints_of(table: &str, info: &TableInfo, cols: &[Col]) -> Vec<Constraint
                 columns: vec![(num(&d.name), d.name.clone())],
                 references: None,
             }),
-            Some(ColumnUniqueOption { is_primary: false }) => out.push(Constraint {
-                name: format!("{table}_{}_key", d.name),
-                kind: 'u',
-                columns: vec![(num(&d.name), d.name.clone())],
-                references: None,
-            }),
+            Some(ColumnUniqueOption { is_primary: false }) => {
+                // A unique index (CREATE UNIQUE INDEX) is no constraint.
+                let named = info.meta.unique_names.iter().find(|(_, c)| *c == d.name);
+                let index = named
+                    .is_some_and(|(n, _)| info.meta.schema.indexes.iter().any(|i| i.name == *n));
+                if !index {
+                    out.push(Constraint {
+                        name: named
+                            .map_or_else(|| format!("{table}_{}_key", d.name), |(n, _)| n.clone()),
+                        kind: 'u',
+                        columns: vec![(num(&d.name), d.name.clone())],
+                        references: None,
+                    });
+                }
+            }
             None => {}
         }
+    }
+    for c in &info.meta.checks {
+        out.push(Constraint {
+            name: c.name.clone(),
+            kind: 'c',
+            columns: defs
+                .iter()
+                .filter(|d| crate::ddl::mentions(&c.expr, &d.name))
+                .map(|d| (num(&d.name), d.name.clone()))
+                .collect(),
+            references: None,
+        });
     }
     for fk in &info.meta.schema.foreign_keys {
         out.push(Constraint {
@@ -905,7 +935,8 @@ pub(crate) fn rows(
         let cols = columns_of(info);
         let constraints = constraints_of(table, info, &cols);
         let indexes = &info.meta.schema.indexes;
-        let has_index = !constraints.iter().all(|c| c.kind == 'f') || !indexes.is_empty();
+        let has_index =
+            !constraints.iter().all(|c| matches!(c.kind, 'f' | 'c')) || !indexes.is_empty();
         match name {
             "pg_class" => {
                 out.push(vec![
@@ -925,7 +956,7 @@ pub(crate) fn rows(
                 ]);
                 let index_names = constraints
                     .iter()
-                    .filter(|c| c.kind != 'f')
+                    .filter(|c| !matches!(c.kind, 'f' | 'c'))
                     .map(|c| c.name.clone())
                     .chain(indexes.iter().map(|i| i.name.clone()));
                 for n in index_names {
@@ -971,7 +1002,7 @@ pub(crate) fn rows(
                 }
             }
             "pg_index" => {
-                for c in constraints.iter().filter(|c| c.kind != 'f') {
+                for c in constraints.iter().filter(|c| !matches!(c.kind, 'f' | 'c')) {
                     let key = c
                         .columns
                         .iter()
@@ -1036,7 +1067,11 @@ pub(crate) fn rows(
                         G::I64(PUBLIC_OID),
                         s(c.kind.to_string()),
                         G::I64(oid),
-                        G::I64(if c.kind == 'f' { 0 } else { oid_of(&c.name) }),
+                        G::I64(if matches!(c.kind, 'f' | 'c') {
+                            0
+                        } else {
+                            oid_of(&c.name)
+                        }),
                         G::I64(frel),
                         s(upd),
                         s(del),
@@ -1060,7 +1095,7 @@ pub(crate) fn rows(
                 G::Bool(false),
             ]),
             "pg_indexes" => {
-                for c in constraints.iter().filter(|c| c.kind != 'f') {
+                for c in constraints.iter().filter(|c| !matches!(c.kind, 'f' | 'c')) {
                     let cols_text = c
                         .columns
                         .iter()
@@ -1146,11 +1181,22 @@ pub(crate) fn rows(
                     ]);
                 }
             }
+            "information_schema.check_constraints" => {
+                for c in &info.meta.checks {
+                    out.push(vec![
+                        db(),
+                        s("public"),
+                        s(c.name.clone()),
+                        s(format!("({})", c.expr)),
+                    ]);
+                }
+            }
             "information_schema.table_constraints" => {
                 for c in &constraints {
                     let kind = match c.kind {
                         'p' => "PRIMARY KEY",
                         'u' => "UNIQUE",
+                        'c' => "CHECK",
                         _ => "FOREIGN KEY",
                     };
                     out.push(vec![
@@ -1165,7 +1211,7 @@ pub(crate) fn rows(
                 }
             }
             "information_schema.key_column_usage" => {
-                for c in &constraints {
+                for c in constraints.iter().filter(|c| c.kind != 'c') {
                     for (pos, (_, col)) in c.columns.iter().enumerate() {
                         out.push(vec![
                             db(),

@@ -254,3 +254,57 @@ INSERT INTO t VALUES (1, 'a'), (2, 'b');
 ----
 CREATE TABLE t2 AS SELECT id, upper(name) AS uname FROM t;
 SELECT id, uname FROM t2 ORDER BY id;
+
+== check constraint passes null and checks updates
+CREATE TABLE t (id INT PRIMARY KEY, n INT CHECK (n > 0));
+----
+INSERT INTO t VALUES (1, NULL);
+INSERT INTO t VALUES (2, 5);
+UPDATE t SET n = -1 WHERE id = 2;
+INSERT INTO t VALUES (3, 0);
+SELECT id, n FROM t ORDER BY id;
+SELECT conname, contype FROM pg_constraint WHERE conname = 't_n_check';
+
+== table check constraint over two columns
+----
+CREATE TABLE r (lo INT, hi INT, CHECK (lo <= hi));
+INSERT INTO r VALUES (1, 2);
+INSERT INTO r VALUES (3, 2);
+INSERT INTO r VALUES (NULL, 2);
+SELECT conname FROM pg_constraint WHERE contype = 'c' AND conname LIKE 'r_%';
+SELECT count(*) FROM r;
+
+== alter table errors
+CREATE TABLE t (id INT, n INT);
+INSERT INTO t VALUES (1, NULL);
+----
+ALTER TABLE t ADD COLUMN n INT;
+ALTER TABLE t ALTER COLUMN n SET NOT NULL;
+ALTER TABLE t DROP COLUMN nope;
+ALTER TABLE t RENAME COLUMN nope TO x;
+ALTER TABLE t ADD CONSTRAINT t_n_check CHECK (n > 0);
+INSERT INTO t VALUES (2, -1);
+ALTER TABLE t ADD COLUMN IF NOT EXISTS n INT;
+ALTER TABLE t ADD COLUMN flag BOOLEAN NOT NULL DEFAULT false;
+SELECT id, n, flag FROM t ORDER BY id;
+
+== alter table add column not null without default
+CREATE TABLE t (id INT);
+INSERT INTO t VALUES (1);
+----
+ALTER TABLE t ADD COLUMN v INT NOT NULL;
+ALTER TABLE t ALTER COLUMN id TYPE TEXT;
+SELECT id FROM t;
+ALTER TABLE t ALTER COLUMN id TYPE INT;
+
+== drop index if exists
+CREATE TABLE t (id INT, email TEXT);
+----
+DROP INDEX IF EXISTS t_nope_idx;
+DROP INDEX t_nope_idx;
+CREATE UNIQUE INDEX t_email_key ON t (email);
+INSERT INTO t VALUES (1, 'a');
+INSERT INTO t VALUES (2, 'a');
+DROP INDEX t_email_key;
+INSERT INTO t VALUES (2, 'a');
+SELECT count(*) FROM t;
