@@ -100,6 +100,9 @@ fn label(e: &Expr) -> String {
         Expr::Ceil { .. } => "ceil".to_string(),
         Expr::Floor { .. } => "floor".to_string(),
         Expr::Trim { .. } => "btrim".to_string(),
+        // `interval '1 day'`, `date '…'`: labelled by the type's name.
+        Expr::Interval(_) => "interval".to_string(),
+        Expr::TypedString { data_type, .. } => cast_label(data_type),
         _ => "?column?".to_string(),
     }
 }

@@ -156,6 +156,20 @@ fn rewrite_one(e: &mut Expr) -> Result<()> {
                 Expr::Value(SqlValue::Number(n, _)) => n.to_string().parse::<i32>().ok(),
                 _ => None,
             };
+            // date - date is a number of days (GlueSQL: an interval).
+            if matches!(op, BinaryOperator::Minus) && is_date(left) && is_date(right) {
+                let diff = Expr::Nested(Box::new(Expr::BinaryOp {
+                    left: left.clone(),
+                    op: BinaryOperator::Minus,
+                    right: right.clone(),
+                }));
+                *e = Expr::Extract {
+                    field: DateTimeField::Day,
+                    syntax: gluesql_core::sqlparser::ast::ExtractSyntax::From,
+                    expr: Box::new(diff),
+                };
+                return Ok(());
+            }
             if let (true, Some(n)) = (is_date(left), days) {
                 let n = if matches!(op, BinaryOperator::Minus) {
                     -i64::from(n)
@@ -223,6 +237,32 @@ pub(crate) fn insert_literals(ins: &mut Insert, info: &TableInfo) -> Result<()> 
                 let v = crate::coerce(Value::String(text.clone()), t)?;
                 *e = typed_expr(&v, &text)?;
             }
+        }
+    }
+    Ok(())
+}
+
+/// String literals of `UPDATE … SET col = '…'`, read as the column's type
+/// (as [`insert_literals`]).
+pub(crate) fn update_literals(
+    assignments: &mut [gluesql_core::sqlparser::ast::Assignment],
+    info: &TableInfo,
+) -> Result<()> {
+    use gluesql_core::sqlparser::ast::AssignmentTarget;
+    for a in assignments {
+        let AssignmentTarget::ColumnName(name) = &a.target else {
+            continue;
+        };
+        let Some(col) = name.0.last() else {
+            continue;
+        };
+        let Some(t) = info.column_type(&col.value).filter(|t| ours(*t)) else {
+            continue;
+        };
+        if let Some(s) = string_literal(&a.value) {
+            let text = s.to_string();
+            let v = crate::coerce(Value::String(text.clone()), t)?;
+            a.value = typed_expr(&v, &text)?;
         }
     }
     Ok(())

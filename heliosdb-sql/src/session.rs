@@ -1217,7 +1217,17 @@ impl<'e> Session<'e> {
                 returning_keys = rewrite::fill_serial(self.engine, info.as_deref(), ins)?;
                 insert_table = info;
             }
-            Statement::Update { .. } | Statement::Delete(_) => {
+            Statement::Update {
+                table, assignments, ..
+            } => {
+                kind = StmtKind::Write;
+                if let Some(info) = single_table(std::slice::from_ref(table))
+                    .and_then(|name| self.table_info(&name).ok())
+                {
+                    crate::literals::update_literals(assignments, &info)?;
+                }
+            }
+            Statement::Delete(_) => {
                 kind = StmtKind::Write;
             }
             _ => {}

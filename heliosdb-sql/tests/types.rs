@@ -170,6 +170,13 @@ fn literals_postgres_accepts() {
             vec!["4", "t", ""],
         ]
     );
+    db.execute_sql("UPDATE b SET flag = 'no', data = '\\xff' WHERE id = 2")
+        .unwrap();
+    assert_eq!(
+        text_rows(&db, "SELECT flag, data FROM b WHERE id = 2"),
+        vec![vec!["f", "\\xff"]]
+    );
+    assert_eq!(code(&db, "UPDATE b SET flag = 'maybe'"), "22P02");
     assert_eq!(
         code(&db, "INSERT INTO b (id, flag) VALUES (5, 'maybe')"),
         "22P02"
