@@ -465,12 +465,10 @@ pub(crate) fn expressions(stmt: &mut Statement, database: &str, user: &str) {
                     *e = Expr::Value(SqlValue::SingleQuotedString(t));
                 }
             }
-            Expr::Cast { data_type, .. } => {
-                // TIMESTAMPTZ stays for result typing; see
-                // `literals::lower_timestamptz`.
-                if !is_timestamptz(data_type) {
-                    *data_type = map_type(data_type).sql;
-                }
+            // TIMESTAMPTZ stays for result typing; see
+            // `literals::lower_timestamptz`.
+            Expr::Cast { data_type, .. } if !is_timestamptz(data_type) => {
+                *data_type = map_type(data_type).sql;
             }
             _ => {}
         }
