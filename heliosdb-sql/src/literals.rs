@@ -70,10 +70,13 @@ fn typed_expr(v: &Value, text: &str) -> Result<Expr> {
             data_type: timestamptz_type(),
             format: None,
         },
-        Value::Interval(i) => glue_interval_expr(
-            crate::convert::interval_to_glue(*i)
-                .ok_or_else(|| crate::session::mixed_interval(text))?,
-        ),
+        Value::Interval(i) => {
+            crate::session::glue_exact_interval(*i, text)?;
+            glue_interval_expr(
+                crate::convert::interval_to_glue(*i)
+                    .ok_or_else(|| crate::session::mixed_interval(text))?,
+            )
+        }
         Value::Date(d) if chrono::Datelike::year(d) <= 0 => {
             return Err(SqlError::Unsupported(format!(
                 "dates before year 1 ('{text}') are not supported in expressions"

@@ -193,7 +193,7 @@ pub fn coerce(v: Value, t: DataType) -> Result<Value> {
         DataType::Interval => match &v {
             Value::String(s) => {
                 let i = crate::pgtext::parse_interval(s)?;
-                crate::convert::interval_to_glue(i).ok_or_else(|| mixed_interval(s))?;
+                glue_exact_interval(i, s)?;
                 Value::Interval(i)
             }
             _ => return Err(bad(&v)),
@@ -205,6 +205,21 @@ pub fn coerce(v: Value, t: DataType) -> Result<Value> {
             _ => return Err(bad(&v)),
         },
     })
+}
+
+/// Refuses intervals GlueSQL would hold or print differently: it keeps
+/// months or microseconds, and results print whole days of microseconds as
+/// days, so `26 hours` (PostgreSQL: `26:00:00`) and `1 day -01:00:00` would
+/// come back changed.
+pub(crate) fn glue_exact_interval(i: heliosdb_core::Interval, s: &str) -> Result<()> {
+    crate::convert::interval_to_glue(i).ok_or_else(|| mixed_interval(s))?;
+    let day = 86_400_000_000_i64;
+    if i.micros.abs() >= day || (i.days != 0 && i.micros != 0 && (i.days < 0) != (i.micros < 0)) {
+        return Err(SqlError::Unsupported(format!(
+            "intervals whose time part is 24 hours or more, or of another sign than its days              ('{s}'), are not supported"
+        )));
+    }
+    Ok(())
 }
 
 /// GlueSQL keeps an interval in months or in microseconds, never both: an

@@ -147,6 +147,9 @@ fn intervals_store_print_and_refuse_what_glue_cannot_hold() {
         code(&db, "INSERT INTO i VALUES (4, '1 mon 2 days')"),
         "0A000"
     );
+    // GlueSQL would print these as `1 day 02:00:00` and `23:00:00`.
+    assert_eq!(code(&db, "INSERT INTO i VALUES (4, '26 hours')"), "0A000");
+    assert_eq!(code(&db, "SELECT interval '1 day -1 hour'"), "0A000");
     assert_eq!(code(&db, "INSERT INTO i VALUES (4, 'soon')"), "22P02");
 }
 
