@@ -171,6 +171,11 @@ fn type_name(t: DataType) -> &'static str {
         DataType::Text => "TEXT",
         DataType::Bytes => "BYTEA",
         DataType::Timestamp => "TIMESTAMP",
+        DataType::Date => "DATE",
+        DataType::Time => "TIME",
+        DataType::TimestampTz => "TIMESTAMPTZ",
+        DataType::Interval => "INTERVAL",
+        DataType::Uuid => "UUID",
     }
 }
 
@@ -210,6 +215,50 @@ fn literal(v: &Value) -> String {
         }
         Value::Bytes(b) => format!("'\\x{}'", hex::encode(b)),
         Value::Timestamp(t) => format!("'{}'", t.format("%Y-%m-%d %H:%M:%S%.6f")),
+        Value::TimestampTz(t) => format!("'{}+00'", t.format("%Y-%m-%d %H:%M:%S%.6f")),
+        Value::Date(d) => format!("'{}'", date_literal(*d)),
+        Value::Time(t) => format!("'{}'", t.format("%H:%M:%S%.6f")),
+        // Every field spelled out, so that PostgreSQL and our import read
+        // back exactly these three numbers.
+        Value::Interval(i) => format!(
+            "'{} mons {} days {} microseconds'",
+            i.months, i.days, i.micros
+        ),
+        Value::Uuid(u) => format!("'{}'", crate::types::uuid_text(*u)),
+    }
+}
+
+/// ISO date text PostgreSQL reads back, `BC` for years before 1.
+fn date_literal(d: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    if d.year() <= 0 {
+        format!("{:04}-{:02}-{:02} BC", 1 - d.year(), d.month(), d.day())
+    } else {
+        d.format("%Y-%m-%d").to_string()
+    }
+}
+
+fn date_from_literal(text: &str) -> Option<chrono::NaiveDate> {
+    use chrono::Datelike;
+    match text.strip_suffix(" BC") {
+        Some(ad) => {
+            let d = chrono::NaiveDate::parse_from_str(ad, "%Y-%m-%d").ok()?;
+            d.with_year(1 - d.year())
+        }
+        None => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok(),
+    }
+}
+
+/// The interval text [`literal`] writes: `<n> mons <n> days <n> microseconds`.
+fn interval_from_literal(text: &str) -> Option<crate::types::Interval> {
+    let w: Vec<&str> = text.split_whitespace().collect();
+    match w.as_slice() {
+        [m, "mons", d, "days", us, "microseconds"] => Some(crate::types::Interval {
+            months: m.parse().ok()?,
+            days: d.parse().ok()?,
+            micros: us.parse().ok()?,
+        }),
+        _ => None,
     }
 }
 
@@ -620,6 +669,11 @@ fn parse_type(t: &str) -> Option<DataType> {
         }
         "BYTEA" => DataType::Bytes,
         "TIMESTAMP" | "TIMESTAMP WITHOUT TIME ZONE" | "DATETIME" => DataType::Timestamp,
+        "DATE" => DataType::Date,
+        "TIME" | "TIME WITHOUT TIME ZONE" => DataType::Time,
+        "TIMESTAMPTZ" | "TIMESTAMP WITH TIME ZONE" => DataType::TimestampTz,
+        "INTERVAL" => DataType::Interval,
+        "UUID" => DataType::Uuid,
         _ => return None,
     })
 }
@@ -672,6 +726,27 @@ fn expr_value(e: &Expr, t: DataType) -> std::result::Result<Value, String> {
             let t = NaiveDateTime::parse_from_str(&text, "%Y-%m-%d %H:%M:%S%.f")
                 .map_err(|_| bad("TIMESTAMP"))?;
             Value::Timestamp(Utc.from_utc_datetime(&t))
+        }
+        DataType::TimestampTz => {
+            let t = text
+                .strip_suffix("+00")
+                .and_then(|t| NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S%.f").ok())
+                .ok_or_else(|| bad("TIMESTAMPTZ (UTC, +00)"))?;
+            Value::TimestampTz(Utc.from_utc_datetime(&t))
+        }
+        DataType::Date => Value::Date(date_from_literal(&text).ok_or_else(|| bad("DATE"))?),
+        DataType::Time => Value::Time(
+            chrono::NaiveTime::parse_from_str(&text, "%H:%M:%S%.f").map_err(|_| bad("TIME"))?,
+        ),
+        DataType::Interval => {
+            Value::Interval(interval_from_literal(&text).ok_or_else(|| bad("INTERVAL"))?)
+        }
+        DataType::Uuid => {
+            let hex: String = text.chars().filter(|c| *c != '-').collect();
+            if hex.len() != 32 {
+                return Err(bad("UUID"));
+            }
+            Value::Uuid(u128::from_str_radix(&hex, 16).map_err(|_| bad("UUID"))?)
         }
     })
 }

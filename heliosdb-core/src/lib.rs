@@ -44,7 +44,7 @@ pub use rotation::{
 pub use store::{Cf, RawView, Sealed};
 pub use tables::{Catalog, RowStream};
 pub use transaction::Transaction;
-pub use types::{Column, DataType, Schema, Tuple, Value};
+pub use types::{uuid_text, Column, DataType, Interval, Schema, Tuple, Value};
 
 pub use chrono;
 pub use rust_decimal;

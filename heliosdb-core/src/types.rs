@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Timelike, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +31,91 @@ pub enum DataType {
     Bytes,
     /// `TIMESTAMP` (UTC, microseconds)
     Timestamp,
+    /// `DATE` (proleptic Gregorian calendar day)
+    Date,
+    /// `TIME` (time of day without time zone, microseconds)
+    Time,
+    /// `TIMESTAMP WITH TIME ZONE` (a UTC instant, microseconds)
+    TimestampTz,
+    /// `INTERVAL` (months, days and microseconds, as PostgreSQL keeps them)
+    Interval,
+    /// `UUID`
+    Uuid,
+}
+
+/// A PostgreSQL interval: three fields that are not converted into each
+/// other on storage (`1 mon` stays a month, `30 days` stays days), so that
+/// text output is PostgreSQL's. Comparison and key order use the span with
+/// PostgreSQL's conventions (a month is 30 days, a day 24 hours), under which
+/// `1 mon` equals `30 days` as it does in PostgreSQL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Interval {
+    /// Months (a year is 12).
+    pub months: i32,
+    /// Days.
+    pub days: i32,
+    /// Microseconds.
+    pub micros: i64,
+}
+
+const MICROS_PER_DAY: i128 = 86_400_000_000;
+
+impl Interval {
+    /// The span PostgreSQL orders intervals by, in microseconds.
+    pub fn span(&self) -> i128 {
+        i128::from(self.months) * 30 * MICROS_PER_DAY
+            + i128::from(self.days) * MICROS_PER_DAY
+            + i128::from(self.micros)
+    }
+}
+
+impl fmt::Display for Interval {
+    /// PostgreSQL's `IntervalStyle = postgres` output: `1 year 2 mons`,
+    /// `3 days`, `1 day 02:00:00`, `-01:30:00`, `00:00:00` for zero.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // PostgreSQL's EncodeInterval: a field after a negative one carries
+        // an explicit `+` when positive; units are plural unless exactly 1.
+        let mut out = String::new();
+        let mut before_negative = false;
+        let fields = [
+            (i64::from(self.months / 12), "year"),
+            (i64::from(self.months % 12), "mon"),
+            (i64::from(self.days), "day"),
+        ];
+        for (n, unit) in fields {
+            if n == 0 {
+                continue;
+            }
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            let plus = if before_negative && n > 0 { "+" } else { "" };
+            let s = if n == 1 { "" } else { "s" };
+            out.push_str(&format!("{plus}{n} {unit}{s}"));
+            before_negative = n < 0;
+        }
+        if self.micros != 0 || out.is_empty() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            let m = self.micros.unsigned_abs();
+            let (h, rest) = (m / 3_600_000_000, m % 3_600_000_000);
+            let (mi, rest) = (rest / 60_000_000, rest % 60_000_000);
+            let (sec, frac) = (rest / 1_000_000, rest % 1_000_000);
+            let sign = if self.micros < 0 {
+                "-"
+            } else if before_negative {
+                "+"
+            } else {
+                ""
+            };
+            out.push_str(&format!("{sign}{h:02}:{mi:02}:{sec:02}"));
+            if frac != 0 {
+                out.push_str(format!(".{frac:06}").trim_end_matches('0'));
+            }
+        }
+        f.write_str(&out)
+    }
 }
 
 /// A value in a tuple.
@@ -56,6 +141,16 @@ pub enum Value {
     Bytes(Vec<u8>),
     /// UTC timestamp.
     Timestamp(DateTime<Utc>),
+    /// Calendar date.
+    Date(NaiveDate),
+    /// Time of day.
+    Time(NaiveTime),
+    /// Instant (`TIMESTAMP WITH TIME ZONE`), kept in UTC.
+    TimestampTz(DateTime<Utc>),
+    /// Interval.
+    Interval(Interval),
+    /// UUID, its 16 bytes read big-endian.
+    Uuid(u128),
 }
 
 impl Value {
@@ -72,6 +167,11 @@ impl Value {
             Value::String(_) => DataType::Text,
             Value::Bytes(_) => DataType::Bytes,
             Value::Timestamp(_) => DataType::Timestamp,
+            Value::Date(_) => DataType::Date,
+            Value::Time(_) => DataType::Time,
+            Value::TimestampTz(_) => DataType::TimestampTz,
+            Value::Interval(_) => DataType::Interval,
+            Value::Uuid(_) => DataType::Uuid,
         })
     }
 
@@ -91,6 +191,11 @@ impl Value {
             (String(a), String(b)) => a.cmp(b),
             (Bytes(a), Bytes(b)) => a.cmp(b),
             (Timestamp(a), Timestamp(b)) => a.cmp(b),
+            (Date(a), Date(b)) => a.cmp(b),
+            (Time(a), Time(b)) => a.cmp(b),
+            (TimestampTz(a), TimestampTz(b)) => a.cmp(b),
+            (Interval(a), Interval(b)) => a.span().cmp(&b.span()),
+            (Uuid(a), Uuid(b)) => a.cmp(b),
             (a, b) => a.tag().cmp(&b.tag()),
         }
     }
@@ -107,15 +212,25 @@ impl Value {
             Value::String(_) => 7,
             Value::Bytes(_) => 8,
             Value::Timestamp(_) => 9,
+            Value::Date(_) => 10,
+            Value::Time(_) => 11,
+            Value::TimestampTz(_) => 12,
+            Value::Interval(_) => 13,
+            Value::Uuid(_) => 14,
         }
     }
 
     /// Canonical bytes of the value (used for record keys and blind tokens):
     /// values that compare equal encode equally (`1.0` and `1.00` as
-    /// `Numeric`; `0.0` and `-0.0` as `Float8`; every NaN alike).
+    /// `Numeric`; `0.0` and `-0.0` as `Float8`; every NaN alike; intervals
+    /// of one span, such as `1 mon` and `30 days`).
     pub fn encode_key(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(16);
         match self {
+            Value::Interval(i) => {
+                out.push(self.tag());
+                out.extend_from_slice(&i.span().to_be_bytes());
+            }
             Value::Numeric(d) => Value::Numeric(d.normalize()).encode_into(&mut out),
             Value::Float8(f) if *f == 0.0 => Value::Float8(0.0).encode_into(&mut out),
             Value::Float8(f) if f.is_nan() => Value::Float8(f64::NAN).encode_into(&mut out),
@@ -172,6 +287,29 @@ impl Value {
                 let v = t.timestamp_micros() as u64 ^ (1 << 63);
                 out.extend_from_slice(&v.to_be_bytes());
             }
+            Value::Date(d) => {
+                out.push(0x80);
+                let v = (days_from_epoch(*d) as u32) ^ (1 << 31);
+                out.extend_from_slice(&v.to_be_bytes());
+            }
+            Value::Time(t) => {
+                out.push(0x90);
+                out.extend_from_slice(&time_micros(*t).to_be_bytes());
+            }
+            Value::TimestampTz(t) => {
+                out.push(0xA0);
+                let v = t.timestamp_micros() as u64 ^ (1 << 63);
+                out.extend_from_slice(&v.to_be_bytes());
+            }
+            Value::Interval(i) => {
+                out.push(0xB0);
+                let v = (i.span() as u128) ^ (1 << 127);
+                out.extend_from_slice(&v.to_be_bytes());
+            }
+            Value::Uuid(u) => {
+                out.push(0xC0);
+                out.extend_from_slice(&u.to_be_bytes());
+            }
         }
     }
 
@@ -187,7 +325,17 @@ impl Value {
             Value::Numeric(d) => out.extend_from_slice(&d.serialize()),
             Value::String(s) => put_bytes(out, s.as_bytes()),
             Value::Bytes(b) => put_bytes(out, b),
-            Value::Timestamp(t) => out.extend_from_slice(&t.timestamp_micros().to_be_bytes()),
+            Value::Timestamp(t) | Value::TimestampTz(t) => {
+                out.extend_from_slice(&t.timestamp_micros().to_be_bytes())
+            }
+            Value::Date(d) => out.extend_from_slice(&days_from_epoch(*d).to_be_bytes()),
+            Value::Time(t) => out.extend_from_slice(&time_micros(*t).to_be_bytes()),
+            Value::Interval(i) => {
+                out.extend_from_slice(&i.months.to_be_bytes());
+                out.extend_from_slice(&i.days.to_be_bytes());
+                out.extend_from_slice(&i.micros.to_be_bytes());
+            }
+            Value::Uuid(u) => out.extend_from_slice(&u.to_be_bytes()),
         }
     }
 
@@ -208,14 +356,34 @@ impl Value {
                 )
             }
             8 => Value::Bytes(take_bytes(input)?.to_vec()),
-            9 => {
+            9 | 12 => {
                 let micros = i64::from_be_bytes(arr(take(input, 8)?));
-                Value::Timestamp(
-                    Utc.timestamp_micros(micros)
-                        .single()
-                        .ok_or_else(|| corrupt("timestamp out of range"))?,
+                let t = Utc
+                    .timestamp_micros(micros)
+                    .single()
+                    .ok_or_else(|| corrupt("timestamp out of range"))?;
+                if tag == 9 {
+                    Value::Timestamp(t)
+                } else {
+                    Value::TimestampTz(t)
+                }
+            }
+            10 => {
+                let days = i32::from_be_bytes(arr(take(input, 4)?));
+                Value::Date(
+                    NaiveDate::from_epoch_days(days).ok_or_else(|| corrupt("date out of range"))?,
                 )
             }
+            11 => {
+                let micros = i64::from_be_bytes(arr(take(input, 8)?));
+                Value::Time(time_from_micros(micros).ok_or_else(|| corrupt("time out of range"))?)
+            }
+            13 => Value::Interval(Interval {
+                months: i32::from_be_bytes(arr(take(input, 4)?)),
+                days: i32::from_be_bytes(arr(take(input, 4)?)),
+                micros: i64::from_be_bytes(arr(take(input, 8)?)),
+            }),
+            14 => Value::Uuid(u128::from_be_bytes(arr(take(input, 16)?))),
             t => return Err(corrupt(&format!("unknown value tag {t}"))),
         })
     }
@@ -233,9 +401,49 @@ impl fmt::Display for Value {
             Value::Numeric(v) => write!(f, "{v}"),
             Value::String(s) => write!(f, "{s:?}"),
             Value::Bytes(b) => write!(f, "\\x{}", hex::encode(b)),
-            Value::Timestamp(t) => write!(f, "{}", t.to_rfc3339()),
+            Value::Timestamp(t) | Value::TimestampTz(t) => write!(f, "{}", t.to_rfc3339()),
+            Value::Date(d) => write!(f, "{}", d.format("%Y-%m-%d")),
+            Value::Time(t) => write!(f, "{}", t.format("%H:%M:%S%.f")),
+            Value::Interval(i) => write!(f, "{i}"),
+            Value::Uuid(u) => f.write_str(&uuid_text(*u)),
         }
     }
+}
+
+/// Days since 1970-01-01 (negative before). chrono's dates span about
+/// ±262,000 years, so the count always fits an `i32`.
+fn days_from_epoch(d: NaiveDate) -> i32 {
+    d.to_epoch_days()
+}
+
+/// Microseconds since midnight (leap-second nanoseconds fold into the
+/// last second: no text input creates one).
+fn time_micros(t: NaiveTime) -> i64 {
+    i64::from(t.num_seconds_from_midnight()) * 1_000_000
+        + i64::from(t.nanosecond().min(999_999_999) / 1000)
+}
+
+fn time_from_micros(micros: i64) -> Option<NaiveTime> {
+    if !(0..86_400_000_000).contains(&micros) {
+        return None;
+    }
+    NaiveTime::from_num_seconds_from_midnight_opt(
+        u32::try_from(micros / 1_000_000).ok()?,
+        u32::try_from(micros % 1_000_000).ok()? * 1000,
+    )
+}
+
+/// A UUID's canonical text: 32 lower-case hex digits in groups 8-4-4-4-12.
+pub fn uuid_text(u: u128) -> String {
+    let h = format!("{u:032x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
 }
 
 fn corrupt(m: &str) -> Error {
@@ -502,6 +710,15 @@ mod tests {
             Value::String("héllo".into()),
             Value::Bytes(vec![0, 1, 255]),
             Value::Timestamp(Utc.timestamp_micros(1_700_000_000_123_456).unwrap()),
+            Value::Date(NaiveDate::from_ymd_opt(-44, 3, 15).unwrap()),
+            Value::Time(NaiveTime::from_hms_micro_opt(23, 59, 59, 999_999).unwrap()),
+            Value::TimestampTz(Utc.timestamp_micros(-1_000_000_000_000_001).unwrap()),
+            Value::Interval(Interval {
+                months: -14,
+                days: 3,
+                micros: -5_400_000_000,
+            }),
+            Value::Uuid(0xa0ee_bc99_9c0b_4ef8_bb6d_6bb9_bd38_0a11),
         ]);
         assert_eq!(Tuple::decode(&t.encode()).unwrap(), t);
         let enc = t.encode();
@@ -585,6 +802,64 @@ mod tests {
                 .filter_map(|v| Utc.timestamp_micros(*v / 1000).single())
                 .map(Value::Timestamp)
                 .collect(),
+            ints.iter()
+                .filter_map(|v| Utc.timestamp_micros(*v / 1000).single())
+                .map(Value::TimestampTz)
+                .collect(),
+            ints.iter()
+                .filter_map(|v| NaiveDate::from_epoch_days((*v >> 40) as i32))
+                .map(Value::Date)
+                .collect(),
+            ints.iter()
+                .filter_map(|v| time_from_micros(v.rem_euclid(86_400_000_000)))
+                .map(Value::Time)
+                .collect(),
+            ints.iter()
+                .zip(ints.iter().rev())
+                .map(|(a, b)| {
+                    Value::Interval(Interval {
+                        months: (*a >> 50) as i32,
+                        days: (*b >> 45) as i32,
+                        micros: *a >> (b.rem_euclid(64)),
+                    })
+                })
+                .chain([
+                    Value::Interval(Interval {
+                        months: 1,
+                        days: 0,
+                        micros: 0,
+                    }),
+                    Value::Interval(Interval {
+                        months: 0,
+                        days: 30,
+                        micros: 0,
+                    }),
+                    Value::Interval(Interval {
+                        months: 0,
+                        days: -1,
+                        micros: 0,
+                    }),
+                    Value::Interval(Interval {
+                        months: 0,
+                        days: 0,
+                        micros: -86_400_000_000,
+                    }),
+                    Value::Interval(Interval {
+                        months: i32::MIN,
+                        days: i32::MIN,
+                        micros: i64::MIN,
+                    }),
+                    Value::Interval(Interval {
+                        months: i32::MAX,
+                        days: i32::MAX,
+                        micros: i64::MAX,
+                    }),
+                ])
+                .collect(),
+            ints.iter()
+                .map(|v| Value::Uuid((*v as u128) << 64 | (v.rotate_left(7) as u64 as u128)))
+                .chain([Value::Uuid(0), Value::Uuid(u128::MAX)])
+                .collect(),
         ]
     }
 
@@ -611,6 +886,53 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn intervals_of_one_span_are_equal_keys_and_print_like_postgres() {
+        let month = Value::Interval(Interval {
+            months: 1,
+            days: 0,
+            micros: 0,
+        });
+        let days30 = Value::Interval(Interval {
+            months: 0,
+            days: 30,
+            micros: 0,
+        });
+        assert_eq!(month.sort_cmp(&days30), Ordering::Equal);
+        assert_eq!(month.encode_key(), days30.encode_key());
+        let show = |months, days, micros| {
+            Interval {
+                months,
+                days,
+                micros,
+            }
+            .to_string()
+        };
+        assert_eq!(show(0, 1, 7_200_000_000), "1 day 02:00:00");
+        assert_eq!(show(3, 0, 0), "3 mons");
+        assert_eq!(show(14, 0, 0), "1 year 2 mons");
+        assert_eq!(show(0, 0, 0), "00:00:00");
+        assert_eq!(show(0, 0, 5_400_000_000), "01:30:00");
+        assert_eq!(show(0, 0, -1_500_000), "-00:00:01.5");
+        assert_eq!(show(0, -1, 3_600_000_000), "-1 days +01:00:00");
+        assert_eq!(show(-12, -2, -60_000_000), "-1 years -2 days -00:01:00");
+    }
+
+    #[test]
+    fn new_types_do_not_disturb_old_tags() {
+        // Tuples written before DATE/TIME/… existed decode unchanged.
+        let old = Tuple::new(vec![
+            Value::Int4(1),
+            Value::Timestamp(Utc.timestamp_micros(0).unwrap()),
+        ]);
+        assert_eq!(old.encode()[4], 3);
+        assert_eq!(old.encode()[9], 9);
+        assert_eq!(
+            Value::Uuid(1).to_string(),
+            "00000000-0000-0000-0000-000000000001"
+        );
     }
 
     #[test]

@@ -189,7 +189,8 @@ fn expected_all_types_row(t: &Tuple) -> Vec<String> {
             Value::String(s) => s.clone(),
             Value::Bytes(b) => b.iter().map(|x| format!("{x:02x}")).collect(),
             Value::Bool(b) => if *b { "t" } else { "f" }.to_string(),
-            Value::Timestamp(ts) => ts.timestamp_micros().to_string(),
+            Value::Timestamp(ts) | Value::TimestampTz(ts) => ts.timestamp_micros().to_string(),
+            other => other.to_string(),
         })
         .collect()
 }

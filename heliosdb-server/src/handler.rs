@@ -339,6 +339,11 @@ pub(crate) fn pg_type(t: DataType) -> Type {
         DataType::Text => Type::TEXT,
         DataType::Bytes => Type::BYTEA,
         DataType::Timestamp => Type::TIMESTAMP,
+        DataType::TimestampTz => Type::TIMESTAMPTZ,
+        DataType::Date => Type::DATE,
+        DataType::Time => Type::TIME,
+        DataType::Interval => Type::INTERVAL,
+        DataType::Uuid => Type::UUID,
     }
 }
 
@@ -352,7 +357,12 @@ fn engine_type(t: &Type) -> Option<DataType> {
         Type::NUMERIC => DataType::Numeric,
         Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => DataType::Text,
         Type::BYTEA => DataType::Bytes,
-        Type::TIMESTAMP | Type::TIMESTAMPTZ => DataType::Timestamp,
+        Type::TIMESTAMP => DataType::Timestamp,
+        Type::TIMESTAMPTZ => DataType::TimestampTz,
+        Type::DATE => DataType::Date,
+        Type::TIME => DataType::Time,
+        Type::INTERVAL => DataType::Interval,
+        Type::UUID => DataType::Uuid,
         _ => return None,
     })
 }
@@ -409,6 +419,21 @@ fn encode_row(
             Value::Bytes(x) => enc.encode_field_with_type_and_format(&x, ty, b, &options)?,
             Value::Timestamp(x) => {
                 enc.encode_field_with_type_and_format(&x.naive_utc(), ty, b, &options)?
+            }
+            Value::TimestampTz(x) => enc.encode_field_with_type_and_format(&x, ty, b, &options)?,
+            Value::Date(x) => enc.encode_field_with_type_and_format(&x, ty, b, &options)?,
+            Value::Time(x) => enc.encode_field_with_type_and_format(&x, ty, b, &options)?,
+            // PostgreSQL's binary forms, written as raw bytes (Vec<u8>'s
+            // binary encoding copies them as they are).
+            Value::Interval(x) => {
+                let mut raw = Vec::with_capacity(16);
+                raw.extend_from_slice(&x.micros.to_be_bytes());
+                raw.extend_from_slice(&x.days.to_be_bytes());
+                raw.extend_from_slice(&x.months.to_be_bytes());
+                enc.encode_field_with_type_and_format(&raw, ty, b, &options)?
+            }
+            Value::Uuid(x) => {
+                enc.encode_field_with_type_and_format(&x.to_be_bytes().to_vec(), ty, b, &options)?
             }
         }
     }
@@ -911,9 +936,24 @@ fn bind_params(portal: &Portal<Prepared>) -> PgWireResult<Vec<Value>> {
                     .parameter::<rust_decimal::Decimal>(i, &ty)?
                     .map(Value::Numeric),
                 Some(DataType::Bytes) => portal.parameter::<Vec<u8>>(i, &ty)?.map(Value::Bytes),
-                Some(DataType::Timestamp) if ty == Type::TIMESTAMPTZ => portal
-                    .parameter::<chrono::DateTime<chrono::FixedOffset>>(i, &ty)?
-                    .map(|t| Value::Timestamp(t.with_timezone(&chrono::Utc))),
+                Some(
+                    t @ (DataType::Date
+                    | DataType::Time
+                    | DataType::TimestampTz
+                    | DataType::Interval
+                    | DataType::Uuid),
+                ) => match portal.parameters.get(i).cloned().flatten() {
+                    None => None,
+                    Some(raw) if portal.parameter_format.is_binary(i) => {
+                        Some(binary_param(t, &raw).map_err(sql_error)?)
+                    }
+                    Some(raw) => {
+                        let text = String::from_utf8(raw.to_vec()).map_err(|_| {
+                            sql_error(SqlError::Type("parameter text is not UTF-8".into()))
+                        })?;
+                        Some(heliosdb_sql::coerce(Value::String(text), t).map_err(sql_error)?)
+                    }
+                },
                 Some(DataType::Timestamp) => portal
                     .parameter::<chrono::NaiveDateTime>(i, &ty)?
                     .map(|t| Value::Timestamp(t.and_utc())),
@@ -924,6 +964,54 @@ fn bind_params(portal: &Portal<Prepared>) -> PgWireResult<Vec<Value>> {
             Ok(v.unwrap_or(Value::Null))
         })
         .collect()
+}
+
+/// A parameter in PostgreSQL's binary form of a date/time, interval or uuid
+/// type (dates and timestamps count from 2000-01-01).
+fn binary_param(t: DataType, raw: &[u8]) -> Result<Value, SqlError> {
+    use chrono::TimeZone;
+    const PG_EPOCH_DAYS: i32 = 10_957;
+    const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
+    let bad = || SqlError::Type(format!("malformed binary {} parameter", pg_type(t).name()));
+    let be8 = |b: &[u8]| -> Result<i64, SqlError> {
+        Ok(i64::from_be_bytes(b.try_into().map_err(|_| bad())?))
+    };
+    let be4 = |b: &[u8]| -> Result<i32, SqlError> {
+        Ok(i32::from_be_bytes(b.try_into().map_err(|_| bad())?))
+    };
+    Ok(match t {
+        DataType::Date => Value::Date(
+            be4(raw)?
+                .checked_add(PG_EPOCH_DAYS)
+                .and_then(chrono::NaiveDate::from_epoch_days)
+                .ok_or_else(bad)?,
+        ),
+        DataType::Time => {
+            let us = be8(raw)?;
+            let secs = u32::try_from(us.div_euclid(1_000_000)).map_err(|_| bad())?;
+            let nanos = u32::try_from(us.rem_euclid(1_000_000) * 1000).map_err(|_| bad())?;
+            Value::Time(
+                chrono::NaiveTime::from_num_seconds_from_midnight_opt(secs, nanos)
+                    .ok_or_else(bad)?,
+            )
+        }
+        DataType::TimestampTz => Value::TimestampTz(
+            be8(raw)?
+                .checked_add(PG_EPOCH_MICROS)
+                .and_then(|us| chrono::Utc.timestamp_micros(us).single())
+                .ok_or_else(bad)?,
+        ),
+        DataType::Interval if raw.len() == 16 => {
+            let i = heliosdb_core::Interval {
+                micros: be8(&raw[..8])?,
+                days: be4(&raw[8..12])?,
+                months: be4(&raw[12..])?,
+            };
+            heliosdb_sql::coerce(Value::String(i.to_string()), t)?
+        }
+        DataType::Uuid => Value::Uuid(u128::from_be_bytes(raw.try_into().map_err(|_| bad())?)),
+        _ => return Err(bad()),
+    })
 }
 
 impl Conn {

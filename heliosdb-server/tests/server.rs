@@ -684,3 +684,66 @@ async fn audit_log_names_statement_user_and_client_address() {
         .unwrap()
         .contains("never-logged"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn date_time_and_timestamptz_parameters_round_trip() {
+    use chrono::{NaiveTime, TimeZone, Utc};
+    let server = TestServer::start(true, None).await;
+    let c = server.client().await;
+    c.batch_execute(
+        "CREATE TABLE ev (id INT PRIMARY KEY, d DATE, t TIME, at TIMESTAMPTZ, u UUID, \
+         span INTERVAL)",
+    )
+    .await
+    .unwrap();
+    let d = NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
+    let t = NaiveTime::from_hms_micro_opt(13, 45, 0, 250_000).unwrap();
+    let at = Utc.with_ymd_and_hms(2024, 1, 1, 10, 0, 0).unwrap();
+    // Binary parameters (tokio-postgres sends dates and times binary).
+    c.execute(
+        "INSERT INTO ev (id, d, t, at) VALUES ($1, $2, $3, $4)",
+        &[&1i32, &d, &t, &at],
+    )
+    .await
+    .unwrap();
+    c.batch_execute(
+        "UPDATE ev SET u = 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', span = '1 day 02:00:00' \
+         WHERE id = 1",
+    )
+    .await
+    .unwrap();
+    let sel = c
+        .prepare("SELECT d, t, at, u, span FROM ev WHERE id = $1")
+        .await
+        .unwrap();
+    let types: Vec<String> = sel
+        .columns()
+        .iter()
+        .map(|c| c.type_().name().to_string())
+        .collect();
+    assert_eq!(types, ["date", "time", "timestamptz", "uuid", "interval"]);
+    let r = c
+        .query_one("SELECT d, t, at FROM ev WHERE id = $1", &[&1i32])
+        .await
+        .unwrap();
+    assert_eq!(r.get::<_, NaiveDate>(0), d);
+    assert_eq!(r.get::<_, NaiveTime>(1), t);
+    assert_eq!(r.get::<_, chrono::DateTime<Utc>>(2), at);
+    let rows = c
+        .simple_query("SELECT d, t, at, u, span FROM ev WHERE id = 1")
+        .await
+        .unwrap();
+    let row = rows
+        .iter()
+        .find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => Some(r),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(row.get(0), Some("2024-02-29"));
+    assert_eq!(row.get(1), Some("13:45:00.25"));
+    assert_eq!(row.get(2), Some("2024-01-01 10:00:00+00"));
+    assert_eq!(row.get(3), Some("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"));
+    assert_eq!(row.get(4), Some("1 day 02:00:00"));
+    server.stop().await;
+}

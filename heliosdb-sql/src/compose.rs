@@ -315,6 +315,12 @@ pub(crate) fn row_key(row: &[Value]) -> Vec<(u8, String)> {
             Value::String(s) => (3, s.clone()),
             Value::Bytes(b) => (4, format!("{b:?}")),
             Value::Timestamp(t) => (5, t.to_rfc3339()),
+            Value::TimestampTz(t) => (6, t.to_rfc3339()),
+            Value::Date(d) => (7, d.to_string()),
+            Value::Time(t) => (8, t.to_string()),
+            // Intervals of one span are one value (1 mon = 30 days).
+            Value::Interval(i) => (9, i.span().to_string()),
+            Value::Uuid(u) => (10, u.to_string()),
         })
         .collect()
 }
@@ -444,6 +450,11 @@ fn value_class(rows: &[Vec<Value>], i: usize) -> Option<u8> {
         Value::String(_) => Some(3),
         Value::Bytes(_) => Some(4),
         Value::Timestamp(_) => Some(5),
+        Value::TimestampTz(_) => Some(6),
+        Value::Date(_) => Some(7),
+        Value::Time(_) => Some(8),
+        Value::Interval(_) => Some(9),
+        Value::Uuid(_) => Some(10),
     })
 }
 

@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use gluesql_core::ast::DataType as GType;
-use gluesql_core::data::{Key, Value as GValue};
-use heliosdb_core::{DataType, Value};
+use gluesql_core::data::{Interval as GInterval, Key, Value as GValue};
+use heliosdb_core::{DataType, Interval, Value};
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use rust_decimal::Decimal;
 
@@ -23,6 +23,10 @@ pub(crate) fn engine_type(t: &GType) -> Option<DataType> {
         GType::Text => DataType::Text,
         GType::Bytea => DataType::Bytes,
         GType::Timestamp => DataType::Timestamp,
+        GType::Date => DataType::Date,
+        GType::Time => DataType::Time,
+        GType::Interval => DataType::Interval,
+        GType::Uuid => DataType::Uuid,
         _ => return None,
     })
 }
@@ -38,7 +42,14 @@ pub(crate) fn glue_type(t: DataType) -> GType {
         DataType::Numeric => GType::Decimal,
         DataType::Text => GType::Text,
         DataType::Bytes => GType::Bytea,
-        DataType::Timestamp => GType::Timestamp,
+        // GlueSQL has no time-zone-aware timestamp: it computes on the UTC
+        // wall clock, which is the instant in the only session time zone
+        // we accept (UTC).
+        DataType::Timestamp | DataType::TimestampTz => GType::Timestamp,
+        DataType::Date => GType::Date,
+        DataType::Time => GType::Time,
+        DataType::Interval => GType::Interval,
+        DataType::Uuid => GType::Uuid,
     }
 }
 
@@ -54,7 +65,52 @@ pub fn pg_type_name(t: DataType) -> &'static str {
         DataType::Text => "text",
         DataType::Bytes => "bytea",
         DataType::Timestamp => "timestamp without time zone",
+        DataType::Date => "date",
+        DataType::Time => "time without time zone",
+        DataType::TimestampTz => "timestamp with time zone",
+        DataType::Interval => "interval",
+        DataType::Uuid => "uuid",
     }
+}
+
+const MICROS_PER_DAY: i64 = 86_400_000_000;
+
+/// A GlueSQL interval as PostgreSQL's three fields. GlueSQL keeps either
+/// months or microseconds; whole days of the microseconds become the day
+/// field, as PostgreSQL's own date arithmetic (`timestamp - timestamp`)
+/// justifies them.
+pub(crate) fn interval_from_glue(i: GInterval) -> Interval {
+    match i {
+        GInterval::Month(months) => Interval {
+            months,
+            days: 0,
+            micros: 0,
+        },
+        GInterval::Microsecond(us) => Interval {
+            months: 0,
+            days: i32::try_from(us / MICROS_PER_DAY).unwrap_or(if us < 0 {
+                i32::MIN
+            } else {
+                i32::MAX
+            }),
+            micros: us % MICROS_PER_DAY,
+        },
+    }
+}
+
+/// An interval as GlueSQL holds it, `None` when it mixes months with days
+/// or time (GlueSQL has no such interval).
+pub(crate) fn interval_to_glue(i: Interval) -> Option<GInterval> {
+    if i.days == 0 && i.micros == 0 {
+        return Some(GInterval::Month(i.months));
+    }
+    if i.months != 0 {
+        return None;
+    }
+    i64::from(i.days)
+        .checked_mul(MICROS_PER_DAY)
+        .and_then(|d| d.checked_add(i.micros))
+        .map(GInterval::Microsecond)
 }
 
 fn ts_to_engine(t: NaiveDateTime) -> DateTime<Utc> {
@@ -73,7 +129,14 @@ pub(crate) fn to_glue(v: &Value) -> GValue {
         Value::Numeric(d) => GValue::Decimal(*d),
         Value::String(s) => GValue::Str(s.clone()),
         Value::Bytes(b) => GValue::Bytea(b.clone()),
-        Value::Timestamp(t) => GValue::Timestamp(t.naive_utc()),
+        Value::Timestamp(t) | Value::TimestampTz(t) => GValue::Timestamp(t.naive_utc()),
+        Value::Date(d) => GValue::Date(*d),
+        Value::Time(t) => GValue::Time(*t),
+        Value::Uuid(u) => GValue::Uuid(*u),
+        // The SQL layer never stores an interval GlueSQL cannot hold (its
+        // inputs refuse them); one written through the engine's own API
+        // reads as NULL rather than as a different span.
+        Value::Interval(i) => interval_to_glue(*i).map_or(GValue::Null, GValue::Interval),
     }
 }
 
@@ -131,6 +194,28 @@ pub(crate) fn to_engine_typed(v: &GValue, t: DataType, column: &str) -> Result<V
             GValue::Date(d) => Value::Timestamp(ts_to_engine(d.and_time(chrono::NaiveTime::MIN))),
             _ => return Err(mismatch()),
         },
+        DataType::TimestampTz => match v {
+            GValue::Timestamp(t) => Value::TimestampTz(ts_to_engine(*t)),
+            GValue::Date(d) => Value::TimestampTz(ts_to_engine(d.and_time(chrono::NaiveTime::MIN))),
+            _ => return Err(mismatch()),
+        },
+        DataType::Date => match v {
+            GValue::Date(d) => Value::Date(*d),
+            GValue::Timestamp(t) => Value::Date(t.date()),
+            _ => return Err(mismatch()),
+        },
+        DataType::Time => match v {
+            GValue::Time(t) => Value::Time(*t),
+            _ => return Err(mismatch()),
+        },
+        DataType::Interval => match v {
+            GValue::Interval(i) => Value::Interval(interval_from_glue(*i)),
+            _ => return Err(mismatch()),
+        },
+        DataType::Uuid => match v {
+            GValue::Uuid(u) => Value::Uuid(*u),
+            _ => return Err(mismatch()),
+        },
     })
 }
 
@@ -159,6 +244,8 @@ fn glue_value_kind(v: &GValue) -> &'static str {
         GValue::F32(_) | GValue::F64(_) => "a float",
         GValue::Decimal(_) => "a numeric",
         GValue::Timestamp(_) | GValue::Date(_) | GValue::Time(_) => "a date/time",
+        GValue::Interval(_) => "an interval",
+        GValue::Uuid(_) => "a uuid",
         GValue::Null => "NULL",
         v if glue_as_i128(v).is_some() => "an integer",
         _ => "of another type",
@@ -184,6 +271,10 @@ pub(crate) fn result_value(v: GValue) -> Value {
         GValue::Str(s) => Value::String(s),
         GValue::Bytea(b) => Value::Bytes(b),
         GValue::Timestamp(t) => Value::Timestamp(ts_to_engine(t)),
+        GValue::Date(d) => Value::Date(d),
+        GValue::Time(t) => Value::Time(t),
+        GValue::Uuid(u) => Value::Uuid(u),
+        GValue::Interval(i) => Value::Interval(interval_from_glue(i)),
         other => Value::String(String::from(&other)),
     }
 }
@@ -209,6 +300,9 @@ pub(crate) fn key_to_engine(key: &Key, t: DataType) -> Result<Value> {
         Key::Bytea(b) => GValue::Bytea(b.clone()),
         Key::Timestamp(t) => GValue::Timestamp(*t),
         Key::Date(d) => GValue::Date(*d),
+        Key::Time(t) => GValue::Time(*t),
+        Key::Uuid(u) => GValue::Uuid(*u),
+        Key::Interval(i) => GValue::Interval(*i),
         Key::None => GValue::Null,
         other => {
             return Err(SqlError::Type(format!(
@@ -239,6 +333,7 @@ mod tests {
             Value::Int4(7)
         );
         assert_eq!(engine_type(&GType::Int), Some(DataType::Int8));
-        assert_eq!(engine_type(&GType::Date), None);
+        assert_eq!(engine_type(&GType::Date), Some(DataType::Date));
+        assert_eq!(engine_type(&GType::Map), None);
     }
 }

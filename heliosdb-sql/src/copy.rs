@@ -1302,6 +1302,17 @@ fn parse_value(s: &str, t: DataType) -> CopyResult<Value> {
             Value::Numeric(d)
         }
         DataType::Bytes => Value::Bytes(parse_bytea(s)?),
+        DataType::Date
+        | DataType::Time
+        | DataType::TimestampTz
+        | DataType::Interval
+        | DataType::Uuid => {
+            let parsed = crate::coerce(Value::String(s.to_string()), t);
+            parsed.map_err(|e| match e {
+                crate::SqlError::State { code, message } => CopyError::data(code, message),
+                other => CopyError::data(crate::sqlstate::FEATURE_NOT_SUPPORTED, other.to_string()),
+            })?
+        }
         DataType::Timestamp => {
             let v = s.trim();
             let parsed = chrono::NaiveDateTime::parse_from_str(v, "%Y-%m-%d %H:%M:%S%.f")

@@ -100,6 +100,9 @@ fn label(e: &Expr) -> String {
         Expr::Ceil { .. } => "ceil".to_string(),
         Expr::Floor { .. } => "floor".to_string(),
         Expr::Trim { .. } => "btrim".to_string(),
+        // `interval '1 day'`, `date '…'`: labelled by the type's name.
+        Expr::Interval(_) => "interval".to_string(),
+        Expr::TypedString { data_type, .. } => cast_label(data_type),
         _ => "?column?".to_string(),
     }
 }
@@ -121,6 +124,11 @@ fn cast_label(t: &gluesql_core::sqlparser::ast::DataType) -> String {
             Some(DataType::Bool) => "bool".into(),
             Some(DataType::Bytes) => "bytea".into(),
             Some(DataType::Timestamp) => "timestamp".into(),
+            Some(DataType::TimestampTz) => "timestamptz".into(),
+            Some(DataType::Date) => "date".into(),
+            Some(DataType::Time) => "time".into(),
+            Some(DataType::Interval) => "interval".into(),
+            Some(DataType::Uuid) => "uuid".into(),
             None => other.to_string().to_ascii_lowercase(),
         },
     }
@@ -191,6 +199,8 @@ fn expr_type(scope: &Scope<'_>, e: &Expr) -> Option<DataType> {
         }
         Expr::Nested(e) => expr_type(scope, e),
         Expr::Cast { data_type, .. } => engine_type_of(data_type),
+        Expr::Interval(_) => Some(DataType::Interval),
+        Expr::TypedString { data_type, .. } => engine_type_of(data_type),
         Expr::Value(v) => match v {
             SqlValue::Number(n, _) => {
                 let n = n.to_string();
@@ -224,7 +234,7 @@ fn expr_type(scope: &Scope<'_>, e: &Expr) -> Option<DataType> {
                     Some(DataType::Text)
                 }
                 "length" | "char_length" => Some(DataType::Int8),
-                "now" | "current_timestamp" => Some(DataType::Timestamp),
+                "now" | "current_timestamp" => Some(DataType::TimestampTz),
                 _ => None,
             }
         }
@@ -233,7 +243,34 @@ fn expr_type(scope: &Scope<'_>, e: &Expr) -> Option<DataType> {
             | BinaryOperator::Minus
             | BinaryOperator::Multiply
             | BinaryOperator::Divide
-            | BinaryOperator::Modulo => wider(expr_type(scope, left), expr_type(scope, right)),
+            | BinaryOperator::Modulo => {
+                let (l, r) = (expr_type(scope, left), expr_type(scope, right));
+                use DataType::{
+                    Date, Float8, Int2, Int4, Int8, Interval, Numeric, Timestamp, TimestampTz,
+                };
+                match (l, r, op) {
+                    // date ± interval is a timestamp; timestamp - timestamp
+                    // an interval; date - date an integer (left to the value).
+                    (Some(Date), Some(Interval), _) | (Some(Interval), Some(Date), _) => {
+                        Some(Timestamp)
+                    }
+                    (Some(Timestamp), Some(Timestamp), BinaryOperator::Minus)
+                    | (Some(TimestampTz), Some(TimestampTz), BinaryOperator::Minus) => {
+                        Some(Interval)
+                    }
+                    (Some(Date), Some(Date), _) => None,
+                    (Some(t @ (Timestamp | TimestampTz)), Some(Interval), _) => Some(t),
+                    (Some(Interval), Some(Interval), _) => Some(Interval),
+                    // An interval times or by a number stays an interval.
+                    (Some(Interval), Some(n), _) | (Some(n), Some(Interval), _)
+                        if matches!(n, Int2 | Int4 | Int8 | Numeric | Float8) =>
+                    {
+                        Some(Interval)
+                    }
+                    (Some(Interval), _, _) | (_, Some(Interval), _) => None,
+                    _ => wider(l, r),
+                }
+            }
             BinaryOperator::StringConcat => Some(DataType::Text),
             _ => Some(DataType::Bool),
         },

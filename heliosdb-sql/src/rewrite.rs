@@ -85,6 +85,12 @@ fn map_type(t: &SqlType) -> Mapped {
         SqlType::Timestamp(_, _) | SqlType::Datetime(_) => {
             plain(SqlType::Timestamp(None, TimezoneInfo::None))
         }
+        SqlType::Time(_, TimezoneInfo::None | TimezoneInfo::WithoutTimeZone) => {
+            plain(SqlType::Time(None, TimezoneInfo::None))
+        }
+        SqlType::Date => plain(SqlType::Date),
+        SqlType::Interval => plain(SqlType::Interval),
+        SqlType::Uuid => plain(SqlType::Uuid),
         SqlType::Bool | SqlType::Boolean => plain(SqlType::Boolean),
         SqlType::Blob(_) | SqlType::Bytes(_) | SqlType::Varbinary(_) | SqlType::Binary(_) => {
             plain(SqlType::Bytea)
@@ -104,6 +110,9 @@ fn map_type(t: &SqlType) -> Mapped {
 
 /// The engine type a PostgreSQL type name maps to (for casts and inference).
 pub(crate) fn engine_type_of(t: &SqlType) -> Option<DataType> {
+    if is_timestamptz(t) {
+        return Some(DataType::TimestampTz);
+    }
     Some(match map_type(t).sql {
         SqlType::Int16 => DataType::Int2,
         SqlType::Int32 => DataType::Int4,
@@ -114,8 +123,21 @@ pub(crate) fn engine_type_of(t: &SqlType) -> Option<DataType> {
         SqlType::Timestamp(_, _) => DataType::Timestamp,
         SqlType::Boolean => DataType::Bool,
         SqlType::Bytea => DataType::Bytes,
+        SqlType::Date => DataType::Date,
+        SqlType::Time(_, _) => DataType::Time,
+        SqlType::Interval => DataType::Interval,
+        SqlType::Uuid => DataType::Uuid,
         _ => return None,
     })
+}
+
+/// `TIMESTAMPTZ` / `TIMESTAMP WITH TIME ZONE`: GlueSQL computes it as a
+/// UTC timestamp; the engine column remembers the type.
+pub(crate) fn is_timestamptz(t: &SqlType) -> bool {
+    matches!(
+        t,
+        SqlType::Timestamp(_, TimezoneInfo::WithTimeZone | TimezoneInfo::Tz)
+    ) || matches!(t, SqlType::Custom(n, _) if n.to_string().eq_ignore_ascii_case("timestamptz"))
 }
 
 /// Rewrites `CREATE TABLE` column types; returns what the SQL layer must
@@ -369,6 +391,14 @@ pub(crate) fn create_table(ct: &mut CreateTable) -> Result<PendingMeta> {
                 pending.numeric.push((col.name.value.clone(), p, s));
             }
         }
+        if is_timestamptz(&col.data_type) {
+            pending.timestamptz.push(col.name.value.clone());
+        }
+        if let SqlType::Time(_, TimezoneInfo::WithTimeZone | TimezoneInfo::Tz) = &col.data_type {
+            return Err(SqlError::Unsupported(
+                "TIME WITH TIME ZONE columns are not supported (use TIME or TIMESTAMPTZ)".into(),
+            ));
+        }
         let m = map_type(&col.data_type);
         col.data_type = m.sql;
         if let Some(n) = m.limit {
@@ -555,9 +585,18 @@ pub(crate) fn expressions(stmt: &mut Statement, database: &str, user: &str) {
                     || (name == "now"
                         && matches!(&f.args, FunctionArguments::List(l) if l.args.is_empty()))
                 {
-                    *e = Expr::TypedString {
-                        data_type: SqlType::Timestamp(None, TimezoneInfo::None),
-                        value: now.clone(),
+                    // now() is a timestamptz in PostgreSQL, localtimestamp a
+                    // timestamp (the cast is lowered after result typing).
+                    let tz = if name == "localtimestamp" {
+                        TimezoneInfo::None
+                    } else {
+                        TimezoneInfo::Tz
+                    };
+                    *e = Expr::Cast {
+                        kind: CastKind::Cast,
+                        expr: Box::new(Expr::Value(SqlValue::SingleQuotedString(now.clone()))),
+                        data_type: SqlType::Timestamp(None, tz),
+                        format: None,
                     };
                     return ControlFlow::<()>::Continue(());
                 }
@@ -574,7 +613,9 @@ pub(crate) fn expressions(stmt: &mut Statement, database: &str, user: &str) {
                     *e = Expr::Value(SqlValue::SingleQuotedString(t));
                 }
             }
-            Expr::Cast { data_type, .. } => {
+            // TIMESTAMPTZ stays for result typing; see
+            // `literals::lower_timestamptz`.
+            Expr::Cast { data_type, .. } if !is_timestamptz(data_type) => {
                 *data_type = map_type(data_type).sql;
             }
             _ => {}

@@ -157,11 +157,9 @@ pub fn coerce(v: Value, t: DataType) -> Result<Value> {
             _ => Decimal::from(int.ok_or_else(|| bad(&v))?),
         }),
         DataType::Bool => match &v {
-            Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
-                "t" | "true" | "yes" | "on" | "1" => Value::Bool(true),
-                "f" | "false" | "no" | "off" | "0" => Value::Bool(false),
-                _ => return Err(bad(&v)),
-            },
+            Value::String(s) => Value::Bool(
+                crate::pgtext::parse_bool(s).ok_or_else(|| crate::pgtext::invalid(t, s))?,
+            ),
             _ => return Err(bad(&v)),
         },
         DataType::Text => Value::String(text_of(&v)),
@@ -171,9 +169,67 @@ pub fn coerce(v: Value, t: DataType) -> Result<Value> {
         },
         DataType::Timestamp => match &v {
             Value::String(s) => Value::Timestamp(timestamp_from_text(s).ok_or_else(|| bad(&v))?),
+            Value::TimestampTz(x) => Value::Timestamp(*x),
+            Value::Date(d) => Value::Timestamp(d.and_time(chrono::NaiveTime::MIN).and_utc()),
+            _ => return Err(bad(&v)),
+        },
+        // GlueSQL computes timestamptz as a UTC timestamp (the session
+        // time zone is UTC), so a timestamp result of a timestamptz
+        // expression is that instant.
+        DataType::TimestampTz => match &v {
+            Value::Timestamp(x) => Value::TimestampTz(*x),
+            Value::Date(d) => Value::TimestampTz(d.and_time(chrono::NaiveTime::MIN).and_utc()),
+            Value::String(s) => Value::TimestampTz(crate::pgtext::parse_timestamptz(s)?),
+            _ => return Err(bad(&v)),
+        },
+        DataType::Date => match &v {
+            Value::Timestamp(x) | Value::TimestampTz(x) => Value::Date(x.date_naive()),
+            Value::String(s) => Value::Date(crate::pgtext::parse_date(s)?),
+            _ => return Err(bad(&v)),
+        },
+        DataType::Time => match &v {
+            Value::Timestamp(x) | Value::TimestampTz(x) => Value::Time(x.time()),
+            Value::String(s) => Value::Time(crate::pgtext::parse_time(s)?),
+            _ => return Err(bad(&v)),
+        },
+        DataType::Interval => match &v {
+            Value::String(s) => {
+                let i = crate::pgtext::parse_interval(s)?;
+                glue_exact_interval(i, s)?;
+                Value::Interval(i)
+            }
+            _ => return Err(bad(&v)),
+        },
+        DataType::Uuid => match &v {
+            Value::String(s) => Value::Uuid(
+                crate::pgtext::parse_uuid(s).ok_or_else(|| crate::pgtext::invalid(t, s))?,
+            ),
             _ => return Err(bad(&v)),
         },
     })
+}
+
+/// Refuses intervals GlueSQL would hold or print differently: it keeps
+/// months or microseconds, and results print whole days of microseconds as
+/// days, so `26 hours` (PostgreSQL: `26:00:00`) and `1 day -01:00:00` would
+/// come back changed.
+pub(crate) fn glue_exact_interval(i: heliosdb_core::Interval, s: &str) -> Result<()> {
+    crate::convert::interval_to_glue(i).ok_or_else(|| mixed_interval(s))?;
+    let day = 86_400_000_000_i64;
+    if i.micros.abs() >= day || (i.days != 0 && i.micros != 0 && (i.days < 0) != (i.micros < 0)) {
+        return Err(SqlError::Unsupported(format!(
+            "intervals whose time part is 24 hours or more, or of another sign than its days              ('{s}'), are not supported"
+        )));
+    }
+    Ok(())
+}
+
+/// GlueSQL keeps an interval in months or in microseconds, never both: an
+/// interval such as `1 mon 2 days` is refused rather than changed.
+pub(crate) fn mixed_interval(s: &str) -> SqlError {
+    SqlError::Unsupported(format!(
+        "intervals mixing months or years with days or time ('{s}') are not supported"
+    ))
 }
 
 /// bytea's text input: `\x` followed by hex digit pairs, or the escape
@@ -277,14 +333,17 @@ pub fn text_of(v: &Value) -> String {
         Value::Float8(f) => float8_text(*f),
         Value::Bool(b) => if *b { "t" } else { "f" }.to_string(),
         Value::String(s) => s.clone(),
-        Value::Timestamp(t) => t.naive_utc().format("%Y-%m-%d %H:%M:%S%.f").to_string(),
+        Value::Timestamp(t) => crate::pgtext::timestamp_text(t.naive_utc()),
+        Value::TimestampTz(t) => crate::pgtext::timestamptz_text(*t),
+        Value::Date(d) => crate::pgtext::date_text(*d),
+        Value::Time(t) => crate::pgtext::time_text(*t),
         other => other.to_string(),
     }
 }
 
 /// A value as an SQL literal expression of its type (exact decimals and
 /// timestamps through casts of their text).
-fn value_expr(v: &Value) -> Expr {
+pub(crate) fn value_expr(v: &Value) -> Expr {
     use gluesql_core::sqlparser::ast::{CastKind, DataType as SqlType, ExactNumberInfo};
     let cast = |text: String, t: SqlType| Expr::Cast {
         kind: CastKind::Cast,
@@ -308,10 +367,20 @@ fn value_expr(v: &Value) -> Expr {
         Value::Bytes(b) => Expr::Value(SqlValue::HexStringLiteral(
             b.iter().map(|x| format!("{x:02x}")).collect(),
         )),
-        Value::Timestamp(_) => cast(
-            text_of(v),
+        Value::Timestamp(t) | Value::TimestampTz(t) => cast(
+            t.naive_utc().format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
             SqlType::Timestamp(None, gluesql_core::sqlparser::ast::TimezoneInfo::None),
         ),
+        Value::Date(d) => cast(d.format("%Y-%m-%d").to_string(), SqlType::Date),
+        Value::Time(t) => cast(
+            t.format("%H:%M:%S%.6f").to_string(),
+            SqlType::Time(None, gluesql_core::sqlparser::ast::TimezoneInfo::None),
+        ),
+        Value::Uuid(u) => cast(heliosdb_core::uuid_text(*u), SqlType::Uuid),
+        Value::Interval(i) => match crate::convert::interval_to_glue(*i) {
+            Some(g) => crate::literals::glue_interval_expr(g),
+            None => Expr::Value(SqlValue::Null),
+        },
     }
 }
 
@@ -327,7 +396,15 @@ pub(crate) fn param_literal(v: Value) -> ParamLiteral {
         Value::Numeric(d) => d.into_param_literal(),
         Value::String(s) => s.into_param_literal(),
         Value::Bytes(b) => b.into_param_literal(),
-        Value::Timestamp(t) => t.naive_utc().into_param_literal(),
+        Value::Timestamp(t) | Value::TimestampTz(t) => t.naive_utc().into_param_literal(),
+        Value::Date(d) => d.into_param_literal(),
+        Value::Time(t) => t.into_param_literal(),
+        Value::Uuid(u) => uuid::Uuid::from_u128(u).into_param_literal(),
+        // `coerce` refused intervals GlueSQL cannot hold before this point.
+        Value::Interval(i) => match crate::convert::interval_to_glue(i) {
+            Some(g) => g.into_param_literal(),
+            None => ParamLiteral::null(),
+        },
     }
 }
 
@@ -485,6 +562,7 @@ impl<'e> Session<'e> {
             Statement::Query(q) => crate::infer::select_labels(q),
             _ => None,
         };
+        crate::literals::typed_literals(&mut stmt)?;
         rewrite::expressions(&mut stmt, &self.database, &self.user);
         rewrite::pg_semantics(&mut stmt)?;
         crate::logic::three_valued(&mut stmt)?;
@@ -1189,6 +1267,9 @@ impl<'e> Session<'e> {
                         }
                     }
                 }
+                if let Some(info) = info.as_deref() {
+                    crate::literals::insert_literals(ins, info)?;
+                }
                 returning_keys = rewrite::fill_serial(self.engine, info.as_deref(), ins)?;
                 insert_table = info;
             }
@@ -1219,6 +1300,11 @@ impl<'e> Session<'e> {
                         }
                     }
                 }
+                if let Some(info) = single_table(std::slice::from_ref(table))
+                    .and_then(|name| self.table_info(&name).ok())
+                {
+                    crate::literals::update_literals(assignments, &info)?;
+                }
             }
             Statement::Delete(_) => {
                 kind = StmtKind::Write;
@@ -1229,6 +1315,7 @@ impl<'e> Session<'e> {
             Statement::Query(q) => crate::infer::select_labels(q),
             _ => None,
         };
+        crate::literals::typed_literals(&mut stmt)?;
         rewrite::expressions(&mut stmt, &self.database, &self.user);
         rewrite::pg_semantics(&mut stmt)?;
         crate::logic::three_valued(&mut stmt)?;
@@ -1256,6 +1343,7 @@ impl<'e> Session<'e> {
             user: self.user.clone(),
             settings: self.settings.params.all(),
         });
+        crate::literals::lower_timestamptz(&mut stmt);
         let glue_stmt =
             translate_with_params(&stmt, &literals).map_err(crate::sqlstate::from_glue)?;
         let pk_range =

@@ -61,6 +61,10 @@ pub const INVALID_SAVEPOINT: &str = "3B001";
 pub const NO_ACTIVE_TRANSACTION: &str = "25P01";
 /// `internal_error`.
 pub const INTERNAL_ERROR: &str = "XX000";
+/// `invalid_datetime_format`
+pub const INVALID_DATETIME_FORMAT: &str = "22007";
+/// `datetime_field_overflow`
+pub const DATETIME_FIELD_OVERFLOW: &str = "22008";
 
 thread_local! {
     /// The SQLSTATE of the last error our store handed GlueSQL: GlueSQL

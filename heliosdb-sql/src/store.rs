@@ -342,6 +342,8 @@ pub(crate) enum StmtKind {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct PendingMeta {
     pub serial: Vec<String>,
+    /// `TIMESTAMPTZ` columns (GlueSQL sees a UTC `TIMESTAMP`).
+    pub timestamptz: Vec<String>,
     pub varchar: Vec<(String, u64)>,
     pub numeric: Vec<(String, u32, u32)>,
     pub checks: Vec<crate::ddl::CheckDef>,
@@ -568,14 +570,21 @@ impl StoreMut for EngineStore<'_> {
         })?;
         let mut columns = Vec::with_capacity(defs.len() + 1);
         for d in defs {
-            let t = engine_type(&d.data_type).ok_or_else(|| {
+            let mut t = engine_type(&d.data_type).ok_or_else(|| {
                 gerr(format!(
                     "column \"{}\": type {} is not supported by the encrypted engine (supported: \
                      BOOLEAN, SMALLINT, INTEGER, BIGINT, DOUBLE PRECISION, NUMERIC, TEXT, \
-                     VARCHAR(n), BYTEA, TIMESTAMP)",
+                     VARCHAR(n), BYTEA, TIMESTAMP, TIMESTAMPTZ, DATE, TIME, INTERVAL, UUID)",
                     d.name, d.data_type
                 ))
             })?;
+            let tz = self
+                .pending
+                .as_ref()
+                .is_some_and(|p| p.timestamptz.contains(&d.name));
+            if t == DataType::Timestamp && tz {
+                t = DataType::TimestampTz;
+            }
             let mut c = Column::new(d.name.clone(), t);
             if matches!(d.unique, Some(ColumnUniqueOption { is_primary: true })) {
                 c = c.primary_key();

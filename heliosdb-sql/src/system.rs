@@ -702,6 +702,11 @@ fn type_of(t: DataType, varchar: bool) -> (i64, &'static str, i16) {
         DataType::Text => (25, "text", -1),
         DataType::Bytes => (17, "bytea", -1),
         DataType::Timestamp => (1114, "timestamp", 8),
+        DataType::TimestampTz => (1184, "timestamptz", 8),
+        DataType::Date => (1082, "date", 4),
+        DataType::Time => (1083, "time", 8),
+        DataType::Interval => (1186, "interval", 16),
+        DataType::Uuid => (2950, "uuid", 16),
     }
 }
 

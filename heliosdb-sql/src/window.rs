@@ -738,6 +738,11 @@ fn compare(a: &Value, b: &Value) -> Ordering {
         (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
         (Value::Bytes(x), Value::Bytes(y)) => x.cmp(y),
         (Value::Timestamp(x), Value::Timestamp(y)) => x.cmp(y),
+        (Value::TimestampTz(x), Value::TimestampTz(y)) => x.cmp(y),
+        (Value::Date(_), Value::Date(_))
+        | (Value::Time(_), Value::Time(_))
+        | (Value::Interval(_), Value::Interval(_))
+        | (Value::Uuid(_), Value::Uuid(_)) => a.sort_cmp(b),
         _ => crate::text_of(a).cmp(&crate::text_of(b)),
     }
 }

@@ -1,0 +1,272 @@
+//! Literals of the date/time, interval, uuid, boolean and bytea types as
+//! PostgreSQL reads them, rewritten into the forms GlueSQL parses: GlueSQL
+//! reads `'f'` as no boolean, `'\x00ff'` as no bytea, an offset in a
+//! timestamp as an error and `interval '1 day'` not at all. Each literal is
+//! read by [`crate::pgtext`] (PostgreSQL's rules and errors) and replaced by
+//! its canonical spelling, so GlueSQL never guesses.
+
+use std::ops::ControlFlow;
+
+use gluesql_core::data::Interval as GInterval;
+use gluesql_core::sqlparser::ast::{
+    visit_expressions_mut, BinaryOperator, CastKind, DataType as SqlType, DateTimeField, Expr,
+    Insert, Interval as SqlInterval, SetExpr, Statement, TimezoneInfo, Value as SqlValue,
+};
+use heliosdb_core::{DataType, Value};
+
+use crate::store::TableInfo;
+use crate::{Result, SqlError};
+
+/// GlueSQL's spelling of an interval: `INTERVAL '14' MONTH` or
+/// `INTERVAL '5400.5' SECOND`.
+pub(crate) fn glue_interval_expr(g: GInterval) -> Expr {
+    let (value, field) = match g {
+        GInterval::Month(m) => (m.to_string(), DateTimeField::Month),
+        GInterval::Microsecond(us) => {
+            let sign = if us < 0 { "-" } else { "" };
+            let a = us.unsigned_abs();
+            (
+                format!("{sign}{}.{:06}", a / 1_000_000, a % 1_000_000),
+                DateTimeField::Second,
+            )
+        }
+    };
+    Expr::Interval(SqlInterval {
+        value: Box::new(Expr::Value(SqlValue::SingleQuotedString(value))),
+        leading_field: Some(field),
+        leading_precision: None,
+        last_field: None,
+        fractional_seconds_precision: None,
+    })
+}
+
+/// The types whose literal text this module reads.
+fn ours(t: DataType) -> bool {
+    matches!(
+        t,
+        DataType::Bool
+            | DataType::Bytes
+            | DataType::Date
+            | DataType::Time
+            | DataType::TimestampTz
+            | DataType::Interval
+            | DataType::Uuid
+    )
+}
+
+fn timestamptz_type() -> SqlType {
+    SqlType::Timestamp(None, TimezoneInfo::Tz)
+}
+
+/// The expression GlueSQL evaluates to `v`. A timestamptz stays a cast to
+/// `TIMESTAMPTZ` (so result typing sees it) until [`lower_timestamptz`].
+fn typed_expr(v: &Value, text: &str) -> Result<Expr> {
+    Ok(match v {
+        Value::TimestampTz(t) => Expr::Cast {
+            kind: CastKind::Cast,
+            expr: Box::new(Expr::Value(SqlValue::SingleQuotedString(
+                t.naive_utc().format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
+            ))),
+            data_type: timestamptz_type(),
+            format: None,
+        },
+        Value::Interval(i) => {
+            crate::session::glue_exact_interval(*i, text)?;
+            glue_interval_expr(
+                crate::convert::interval_to_glue(*i)
+                    .ok_or_else(|| crate::session::mixed_interval(text))?,
+            )
+        }
+        Value::Date(d) if chrono::Datelike::year(d) <= 0 => {
+            return Err(SqlError::Unsupported(format!(
+                "dates before year 1 ('{text}') are not supported in expressions"
+            )))
+        }
+        other => crate::session::value_expr(other),
+    })
+}
+
+fn string_literal(e: &Expr) -> Option<&str> {
+    match e {
+        Expr::Value(SqlValue::SingleQuotedString(s)) => Some(s),
+        _ => None,
+    }
+}
+
+/// `interval '1 day'`, `date '2024-02-28'`, `'yes'::boolean`,
+/// `'…+02'::timestamptz` and their kin, read as PostgreSQL reads them; and
+/// `date '…' ± integer` (days, a date as in PostgreSQL).
+pub(crate) fn typed_literals(stmt: &mut Statement) -> Result<()> {
+    let mut failed = None;
+    let _ = visit_expressions_mut(stmt, |e| match rewrite_one(e) {
+        Ok(()) => ControlFlow::Continue(()),
+        Err(err) => {
+            failed = Some(err);
+            ControlFlow::Break(())
+        }
+    });
+    failed.map_or(Ok(()), Err)
+}
+
+fn rewrite_one(e: &mut Expr) -> Result<()> {
+    match e {
+        Expr::Interval(iv) if iv.leading_field.is_none() && iv.last_field.is_none() => {
+            if let Some(s) = string_literal(&iv.value) {
+                let i = crate::pgtext::parse_interval(s)?;
+                *e = typed_expr(&Value::Interval(i), s)?;
+            }
+        }
+        Expr::TypedString { data_type, value } => {
+            if let Some(t) = crate::rewrite::engine_type_of(data_type).filter(|t| ours(*t)) {
+                let v = crate::coerce(Value::String(value.clone()), t)?;
+                *e = typed_expr(&v, value)?;
+            }
+        }
+        Expr::Cast {
+            expr, data_type, ..
+        } => {
+            if let (Some(s), Some(t)) = (
+                string_literal(expr),
+                crate::rewrite::engine_type_of(data_type).filter(|t| ours(*t)),
+            ) {
+                let v = crate::coerce(Value::String(s.to_string()), t)?;
+                *e = typed_expr(&v, s)?;
+            }
+        }
+        Expr::BinaryOp {
+            left,
+            op: op @ (BinaryOperator::Plus | BinaryOperator::Minus),
+            right,
+        } => {
+            // date ± integer is a date (GlueSQL has no such operator):
+            // date + INTERVAL 'n' DAY, cast back to a date.
+            let is_date = |x: &Expr| {
+                matches!(
+                    x,
+                    Expr::Cast {
+                        data_type: SqlType::Date,
+                        ..
+                    }
+                ) || matches!(
+                    x,
+                    Expr::TypedString {
+                        data_type: SqlType::Date,
+                        ..
+                    }
+                )
+            };
+            let days = match right.as_ref() {
+                Expr::Value(SqlValue::Number(n, _)) => n.to_string().parse::<i32>().ok(),
+                _ => None,
+            };
+            // date - date is a number of days (GlueSQL: an interval).
+            if matches!(op, BinaryOperator::Minus) && is_date(left) && is_date(right) {
+                let diff = Expr::Nested(Box::new(Expr::BinaryOp {
+                    left: left.clone(),
+                    op: BinaryOperator::Minus,
+                    right: right.clone(),
+                }));
+                *e = Expr::Extract {
+                    field: DateTimeField::Day,
+                    syntax: gluesql_core::sqlparser::ast::ExtractSyntax::From,
+                    expr: Box::new(diff),
+                };
+                return Ok(());
+            }
+            if let (true, Some(n)) = (is_date(left), days) {
+                let n = if matches!(op, BinaryOperator::Minus) {
+                    -i64::from(n)
+                } else {
+                    i64::from(n)
+                };
+                let sum = Expr::BinaryOp {
+                    left: left.clone(),
+                    op: BinaryOperator::Plus,
+                    right: Box::new(glue_interval_expr(GInterval::Microsecond(
+                        n * 86_400_000_000,
+                    ))),
+                };
+                *e = Expr::Cast {
+                    kind: CastKind::Cast,
+                    expr: Box::new(Expr::Nested(Box::new(sum))),
+                    data_type: SqlType::Date,
+                    format: None,
+                };
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// `TIMESTAMPTZ` casts become GlueSQL's `TIMESTAMP` (a UTC wall clock),
+/// after result types were read from them.
+pub(crate) fn lower_timestamptz(stmt: &mut Statement) {
+    let _ = visit_expressions_mut(stmt, |e| {
+        if let Expr::Cast { data_type, .. } = e {
+            if crate::rewrite::is_timestamptz(data_type) {
+                *data_type = SqlType::Timestamp(None, TimezoneInfo::None);
+            }
+        }
+        ControlFlow::<()>::Continue(())
+    });
+}
+
+/// String literals of `INSERT … VALUES` read as their target column's type
+/// (`'f'` into a boolean, `'\x00ff'` into bytea, `'… +02'` into a
+/// timestamptz, `'1 day'` into an interval).
+pub(crate) fn insert_literals(ins: &mut Insert, info: &TableInfo) -> Result<()> {
+    let Some(source) = ins.source.as_mut() else {
+        return Ok(());
+    };
+    let SetExpr::Values(values) = source.body.as_mut() else {
+        return Ok(());
+    };
+    let targets: Vec<Option<DataType>> = if ins.columns.is_empty() {
+        info.columns().map(|c| Some(c.data_type)).collect()
+    } else {
+        ins.columns
+            .iter()
+            .map(|c| info.column_type(&c.value))
+            .collect()
+    };
+    for row in &mut values.rows {
+        for (e, t) in row.iter_mut().zip(&targets) {
+            let Some(t) = t.filter(|t| ours(*t)) else {
+                continue;
+            };
+            if let Some(s) = string_literal(e) {
+                let text = s.to_string();
+                let v = crate::coerce(Value::String(text.clone()), t)?;
+                *e = typed_expr(&v, &text)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// String literals of `UPDATE … SET col = '…'`, read as the column's type
+/// (as [`insert_literals`]).
+pub(crate) fn update_literals(
+    assignments: &mut [gluesql_core::sqlparser::ast::Assignment],
+    info: &TableInfo,
+) -> Result<()> {
+    use gluesql_core::sqlparser::ast::AssignmentTarget;
+    for a in assignments {
+        let AssignmentTarget::ColumnName(name) = &a.target else {
+            continue;
+        };
+        let Some(col) = name.0.last() else {
+            continue;
+        };
+        let Some(t) = info.column_type(&col.value).filter(|t| ours(*t)) else {
+            continue;
+        };
+        if let Some(s) = string_literal(&a.value) {
+            let text = s.to_string();
+            let v = crate::coerce(Value::String(text.clone()), t)?;
+            a.value = typed_expr(&v, &text)?;
+        }
+    }
+    Ok(())
+}
