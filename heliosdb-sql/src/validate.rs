@@ -120,6 +120,8 @@ struct Level {
     opaque: bool,
     /// Names of output columns (ORDER BY and GROUP BY may use them).
     aliases: Vec<String>,
+    /// Some output column's name is not known here.
+    labels_unknown: bool,
 }
 
 /// Where a column reference leads.
@@ -285,9 +287,24 @@ impl Checker<'_> {
         if !s.lateral_views.is_empty() || s.connect_by.is_some() {
             level.opaque = true;
         }
+        // Output labels ORDER BY may name; unknown when an unaliased item
+        // is an expression whose label this pass does not derive.
         for item in &s.projection {
-            if let SelectItem::ExprWithAlias { alias, .. } = item {
-                level.aliases.push(lower(&alias.value));
+            match item {
+                SelectItem::ExprWithAlias { alias, .. } => level.aliases.push(lower(&alias.value)),
+                SelectItem::UnnamedExpr(Expr::Identifier(i)) => level.aliases.push(lower(&i.value)),
+                SelectItem::UnnamedExpr(Expr::CompoundIdentifier(p)) => {
+                    if let Some(i) = p.last() {
+                        level.aliases.push(lower(&i.value));
+                    }
+                }
+                SelectItem::UnnamedExpr(Expr::Function(f)) => {
+                    if let Some(i) = f.name.0.last() {
+                        level.aliases.push(lower(&i.value));
+                    }
+                }
+                SelectItem::UnnamedExpr(_) => level.labels_unknown = true,
+                _ => {}
             }
         }
         outer.push(level);
@@ -391,8 +408,11 @@ fn resolve(scopes: &[Level], parts: &[String], aliases: bool) -> Found {
                         }
                         // ORDER BY and GROUP BY may name output columns,
                         // including unaliased ones by their labels.
-                        if depth == 0 && aliases {
-                            unsure = true;
+                        if depth == 0
+                            && aliases
+                            && (level.labels_unknown || level.aliases.iter().any(|a| a == col))
+                        {
+                            return Found::Unsure;
                         }
                     }
                 }
@@ -558,19 +578,64 @@ impl Walker<'_, '_, '_> {
             Expr::BinaryOp {
                 left,
                 op:
-                    BinaryOperator::Eq
+                    op @ (BinaryOperator::Plus
+                    | BinaryOperator::Minus
+                    | BinaryOperator::Multiply
+                    | BinaryOperator::Divide
+                    | BinaryOperator::Modulo),
+                right,
+            } => {
+                let text_col = |x: &Expr| column_type(self.scopes, x) == Some(DataType::Text);
+                let int_lit = |x: &Expr| matches!(x, Expr::Value(SqlValue::Number(n, _)) if !n.to_string().contains(['.', 'e', 'E']));
+                let (l, r) = if text_col(left) && int_lit(right) {
+                    ("text", "integer")
+                } else if int_lit(left) && text_col(right) {
+                    ("integer", "text")
+                } else {
+                    return Ok(());
+                };
+                return Err(state(
+                    sqlstate::UNDEFINED_FUNCTION,
+                    format!("operator does not exist: {l} {op} {r}"),
+                ));
+            }
+            Expr::BinaryOp {
+                left,
+                op:
+                    op @ (BinaryOperator::Eq
                     | BinaryOperator::NotEq
                     | BinaryOperator::Lt
                     | BinaryOperator::LtEq
                     | BinaryOperator::Gt
-                    | BinaryOperator::GtEq,
+                    | BinaryOperator::GtEq),
                 right,
             } => {
-                for (col, lit) in [(&**left, &**right), (&**right, &**left)] {
-                    if let Expr::Value(SqlValue::SingleQuotedString(s)) = lit {
-                        if let Some(t) = column_type(self.scopes, col) {
-                            literal_fits(t, s)?;
+                for (i, (col, lit)) in [(&**left, &**right), (&**right, &**left)]
+                    .into_iter()
+                    .enumerate()
+                {
+                    match lit {
+                        Expr::Value(SqlValue::SingleQuotedString(s)) => {
+                            if let Some(t) = column_type(self.scopes, col) {
+                                literal_fits(t, s)?;
+                            }
                         }
+                        // `text_col = 1`: PostgreSQL has no text = integer.
+                        Expr::Value(SqlValue::Number(n, _))
+                            if !n.to_string().contains(['.', 'e', 'E'])
+                                && column_type(self.scopes, col) == Some(DataType::Text) =>
+                        {
+                            let (l, r) = if i == 0 {
+                                ("text", "integer")
+                            } else {
+                                ("integer", "text")
+                            };
+                            return Err(state(
+                                sqlstate::UNDEFINED_FUNCTION,
+                                format!("operator does not exist: {l} {op} {r}"),
+                            ));
+                        }
+                        _ => {}
                     }
                 }
             }

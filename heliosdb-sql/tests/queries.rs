@@ -560,3 +560,33 @@ fn like_with_escapes() {
         "escape character",
     );
 }
+
+#[test]
+fn order_by_and_operator_errors() {
+    let e = db();
+    let shared = SqlShared::new();
+    let mut s = Session::new(&e, &shared);
+    setup(&mut s);
+    fails(
+        &mut s,
+        "SELECT * FROM t ORDER BY nosuchcol",
+        "42703",
+        "nosuchcol",
+    );
+    fails(
+        &mut s,
+        "SELECT b + 1 FROM t",
+        "42883",
+        "operator does not exist: text + integer",
+    );
+    fails(
+        &mut s,
+        "SELECT id FROM t WHERE b = 1",
+        "42883",
+        "operator does not exist: text = integer",
+    );
+    run(&mut s, "INSERT INTO t VALUES (1, 5, 'x', 7)");
+    assert_eq!(one(&mut s, "SELECT a AS k FROM t ORDER BY k"), vec!["5"]);
+    assert_eq!(one(&mut s, "SELECT a + 1 FROM t ORDER BY 1"), vec!["6"]);
+    assert_eq!(one(&mut s, "SELECT a + n FROM t"), vec!["12"]);
+}

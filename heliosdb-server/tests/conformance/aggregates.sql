@@ -119,4 +119,3 @@ INSERT INTO t VALUES (1, 1, 'x'), (2, 1, 'y'), (3, 2, 'z');
 SELECT id, b, count(*) FROM t GROUP BY id ORDER BY id;
 SELECT a + 1, count(*) FROM t GROUP BY a + 1 ORDER BY 1;
 SELECT t.a, max(b) FROM t GROUP BY a ORDER BY a;
-SELECT a, (SELECT count(*) FROM t t2 WHERE t2.a = t.a) FROM t GROUP BY a ORDER BY a;
