@@ -204,12 +204,12 @@ impl Checker<'_> {
             TableFactor::NestedJoin {
                 table_with_joins,
                 alias: None,
-            } => self.from_item(table_with_joins, level),
+            } => self.join_tree(table_with_joins, level),
             _ => level.opaque = true,
         }
     }
 
-    fn from_item(&self, t: &TableWithJoins, level: &mut Level) {
+    fn join_tree(&self, t: &TableWithJoins, level: &mut Level) {
         self.factor(&t.relation, level);
         for j in &t.joins {
             // USING and NATURAL merge same-named columns, which this pass
@@ -275,7 +275,7 @@ impl Checker<'_> {
     fn select(&mut self, s: &Select, order: &[&Expr], outer: &mut Vec<Level>) -> Result<()> {
         let mut level = Level::default();
         for t in &s.from {
-            self.from_item(t, &mut level);
+            self.join_tree(t, &mut level);
             // Derived tables see no outer columns (LATERAL ones would; they
             // are checked as if their outer level were unknown).
             for f in std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)) {
@@ -776,7 +776,10 @@ fn grouping(s: &Select, scopes: &[Level]) -> Result<()> {
             g = (*item).clone();
         } else if let Expr::Identifier(i) = &g {
             let name = lower(&i.value);
-            let is_column = !matches!(resolve(scopes, &[name.clone()], false), Found::Missing);
+            let is_column = !matches!(
+                resolve(scopes, std::slice::from_ref(&name), false),
+                Found::Missing
+            );
             if !is_column {
                 let aliased = s.projection.iter().find_map(|it| match it {
                     SelectItem::ExprWithAlias { expr, alias } if lower(&alias.value) == name => {
