@@ -12,8 +12,8 @@
 //! `COALESCE(side, FALSE)` (GlueSQL's `NULL OR true` is NULL); `NOT IN` is
 //! rewritten everywhere. Outside filters, `AND`/`OR` become `CASE` forms
 //! that repeat their operands, so a very long chain there is refused
-//! rather than built. `x NOT IN (SELECT …)` is refused: its answer depends on whether
-//! the subquery yields a NULL, which the executor does not report.
+//! rather than built. `x NOT IN (SELECT …)` (and `IN` outside filters)
+//! becomes a `CASE` that asks the subquery for a NULL with `EXISTS`.
 
 use std::ops::ControlFlow;
 
@@ -206,13 +206,36 @@ fn exact_node(e: &mut Expr, refused: &mut Option<String>) {
                 within
             }
         }
-        Expr::InSubquery { negated: true, .. } => {
-            *refused = Some(
-                "x NOT IN (SELECT …) is not supported (its answer depends on NULLs the \
-                 subquery may return); write NOT EXISTS (SELECT … WHERE …) instead"
-                    .into(),
-            );
-            taken
+        // NOT IN always, IN outside filters: exact with the subquery's
+        // NULLs (a plain single-column subquery; others are refused for
+        // NOT IN and left to GlueSQL for IN, whose false is right in a
+        // filter and in a value only when the subquery has no NULL).
+        Expr::InSubquery {
+            expr,
+            subquery,
+            negated,
+        } => {
+            let op = if negated {
+                BinaryOperator::NotEq
+            } else {
+                BinaryOperator::Eq
+            };
+            match crate::pgfuncs::quantified((*expr).clone(), op, negated, &subquery) {
+                Ok(x) => x,
+                Err(e) if negated => {
+                    *refused = Some(e.to_string());
+                    Expr::InSubquery {
+                        expr,
+                        subquery,
+                        negated,
+                    }
+                }
+                Err(_) => Expr::InSubquery {
+                    expr,
+                    subquery,
+                    negated,
+                },
+            }
         }
         other => other,
     };
@@ -253,6 +276,18 @@ fn positive(e: &mut Expr, refused: &mut Option<String>) {
             **right = or_false(r);
         }
         Expr::Nested(x) => positive(x, refused),
+        // Only its truth counts here: GlueSQL's own IN (subquery).
+        Expr::InSubquery {
+            expr,
+            subquery,
+            negated: false,
+        } => {
+            exact(expr, refused);
+            let _ = visit_expressions_mut(subquery.as_mut(), |x| {
+                exact_node(x, refused);
+                ControlFlow::<()>::Continue(())
+            });
+        }
         Expr::InList {
             expr,
             list,

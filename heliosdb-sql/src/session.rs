@@ -558,11 +558,15 @@ impl<'e> Session<'e> {
         };
         materialise::shape_for_describe(&mut stmt);
         crate::compose::rewrite(&mut stmt)?;
+        if matches!(stmt, Statement::Query(_)) {
+            crate::validate::check(&stmt, &*self.tables()?)?;
+        }
         let pg_labels = match &stmt {
             Statement::Query(q) => crate::infer::select_labels(q),
             _ => None,
         };
         crate::literals::typed_literals(&mut stmt)?;
+        crate::pgfuncs::rewrite(&mut stmt, &*self.tables()?)?;
         rewrite::expressions(&mut stmt, &self.database, &self.user);
         rewrite::pg_semantics(&mut stmt)?;
         crate::logic::three_valued(&mut stmt)?;
@@ -604,6 +608,10 @@ impl<'e> Session<'e> {
                     None => None,
                 }
             }
+            Statement::Explain { .. } => Some(vec![ColumnInfo {
+                name: "QUERY PLAN".into(),
+                data_type: DataType::Text,
+            }]),
             Statement::ShowVariable { variable } => {
                 let name = variable
                     .iter()
@@ -963,6 +971,21 @@ impl<'e> Session<'e> {
             rows: 0,
         };
         match &stmt {
+            Statement::Explain {
+                statement,
+                analyze,
+                options,
+                ..
+            } => {
+                let mut inner = (**statement).clone();
+                crate::compose::rewrite(&mut inner)?;
+                return crate::explain::explain(
+                    &inner,
+                    *analyze,
+                    options.as_ref().is_some_and(|o| !o.is_empty()),
+                    &*self.tables()?,
+                );
+            }
             Statement::StartTransaction { modes, .. } => {
                 let level = settings::transaction_modes(modes)?;
                 if self.engine.in_transaction() {
@@ -1154,6 +1177,9 @@ impl<'e> Session<'e> {
         }
         self.materialise(&mut stmt, params)?;
         crate::compose::rewrite(&mut stmt)?;
+        if matches!(stmt, Statement::Query(_)) {
+            crate::validate::check(&stmt, &*self.tables()?)?;
+        }
         if crate::compose::is_set_operation(&stmt) {
             if let Statement::Query(q) = &stmt {
                 return self.set_operation(q, params);
@@ -1316,6 +1342,7 @@ impl<'e> Session<'e> {
             _ => None,
         };
         crate::literals::typed_literals(&mut stmt)?;
+        crate::pgfuncs::rewrite(&mut stmt, &tables)?;
         rewrite::expressions(&mut stmt, &self.database, &self.user);
         rewrite::pg_semantics(&mut stmt)?;
         crate::logic::three_valued(&mut stmt)?;
@@ -1809,7 +1836,10 @@ pub(crate) fn returned_column<'x>(info: &TableInfo, e: &'x Expr) -> Option<&'x s
 fn column_pos(info: &TableInfo, name: &str) -> Result<usize> {
     info.columns()
         .position(|c| c.name == name)
-        .ok_or_else(|| SqlError::Execution(format!("column \"{name}\" does not exist")))
+        .ok_or_else(|| SqlError::State {
+            code: crate::sqlstate::UNDEFINED_COLUMN,
+            message: format!("column \"{name}\" does not exist"),
+        })
 }
 
 fn returning_unsupported() -> SqlError {

@@ -10,6 +10,8 @@ use gluesql_core::error::{
     AlterError, DeleteError, Error as GlueError, EvaluateError, ExecuteError, FetchError,
     InsertError, UpdateError, ValidateError, ValueError,
 };
+use gluesql_core::planner::PlannerError;
+use gluesql_core::translate::TranslateError;
 
 use crate::SqlError;
 
@@ -37,6 +39,10 @@ pub const UNDEFINED_TABLE: &str = "42P01";
 pub const UNDEFINED_COLUMN: &str = "42703";
 /// `undefined_function`.
 pub const UNDEFINED_FUNCTION: &str = "42883";
+/// `ambiguous_column`.
+pub const AMBIGUOUS_COLUMN: &str = "42702";
+/// `grouping_error` (ungrouped columns, aggregates where none may be).
+pub const GROUPING_ERROR: &str = "42803";
 /// `duplicate_table`.
 pub const DUPLICATE_TABLE: &str = "42P07";
 /// `duplicate_column`.
@@ -112,8 +118,16 @@ pub(crate) fn from_glue(e: GlueError) -> SqlError {
 fn classify(e: &GlueError) -> &'static str {
     match e {
         GlueError::Parser(_) => SYNTAX_ERROR,
+        // A known function called with a number of arguments no overload
+        // takes: PostgreSQL finds no such function.
+        GlueError::Translate(
+            TranslateError::FunctionArgsLengthNotMatching { .. }
+            | TranslateError::FunctionArgsLengthNotMatchingMin { .. }
+            | TranslateError::FunctionArgsLengthNotWithinRange { .. },
+        ) => UNDEFINED_FUNCTION,
         // GlueSQL's translator refuses what it does not implement.
         GlueError::Translate(_) => FEATURE_NOT_SUPPORTED,
+        GlueError::Planner(PlannerError::ColumnReferenceAmbiguous(_)) => AMBIGUOUS_COLUMN,
         GlueError::Validate(v) => match v {
             ValidateError::DuplicateEntryOnUniqueField(..)
             | ValidateError::DuplicateEntryOnPrimaryKeyField(_) => UNIQUE_VIOLATION,

@@ -173,7 +173,7 @@ fn window_functions_answer_and_what_is_not_supported_is_refused() {
             "SELECT abs(sum(x) OVER ()) FROM t",
             "SELECT sum(x) OVER (ORDER BY x RANGE BETWEEN 1 PRECEDING AND CURRENT ROW) FROM t",
             "SELECT id FROM (SELECT id, row_number() OVER () AS rn FROM t) x",
-            "SELECT count(*) FILTER (WHERE x > 1) FROM t",
+            "SELECT array_agg(x ORDER BY x) FROM t",
             "WITH RECURSIVE r (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3) \
              SELECT n FROM r",
             "SELECT id FROM t WHERE x IN (SELECT 1 UNION SELECT 2)",
@@ -312,10 +312,9 @@ fn three_valued_logic_concat_and_integer_division() {
             "SELECT id FROM p WHERE NOT (name = 'zed' AND id = 1) ORDER BY id",
         );
         assert_eq!(text(&r), vec![vec!["1"], vec!["2"], vec!["3"]]);
-        assert_eq!(
-            fail(s, "SELECT id FROM p WHERE id NOT IN (SELECT id FROM p)").0,
-            "0A000"
-        );
+        // NOT IN (SELECT …) is exact (tests/queries.rs has the NULL cases).
+        let r = run(s, "SELECT id FROM p WHERE id NOT IN (SELECT id FROM p)");
+        assert!(text(&r).is_empty());
         // Integer division truncates toward zero.
         let r = run(s, "SELECT 7/2, -7/2, 7 % 3, 7.0/2");
         assert_eq!(text(&r), vec![vec!["3", "-3", "1", "3.5"]]);
@@ -840,9 +839,13 @@ fn group_by_position_now_floats_and_create_table_as() {
             .tag(),
             "SELECT 3"
         );
+        // `\_` is a literal underscore (tests/queries.rs has more).
         assert_eq!(
-            fail(s, "SELECT id FROM g WHERE name LIKE 'a\\_b'").0,
-            "0A000"
+            text(&run(
+                s,
+                "SELECT id FROM g WHERE name LIKE 'a\\_b' ORDER BY id"
+            )),
+            text(&run(s, "SELECT id FROM g WHERE name = 'a_b' ORDER BY id"))
         );
     });
 }

@@ -103,3 +103,19 @@ INSERT INTO t VALUES (2000000000, 9000000000000000000), (2000000000, 90000000000
 ----
 SELECT sum(n) FROM t;
 SELECT sum(b) FROM t;
+
+== bool aggregates and filter with nulls
+CREATE TABLE t (g INT, ok BOOLEAN, n INT);
+INSERT INTO t VALUES (1, NULL, 1), (1, NULL, NULL), (2, true, 5), (2, NULL, 7);
+----
+SELECT g, bool_and(ok), bool_or(ok), every(ok) FROM t GROUP BY g ORDER BY g;
+SELECT count(*) FILTER (WHERE n > 1), sum(n) FILTER (WHERE ok), max(n) FILTER (WHERE n IS NULL) FROM t;
+SELECT g, count(n) FILTER (WHERE ok IS NOT TRUE) FROM t GROUP BY g ORDER BY g;
+
+== grouping accepted by postgresql
+CREATE TABLE t (id INT PRIMARY KEY, a INT, b TEXT);
+INSERT INTO t VALUES (1, 1, 'x'), (2, 1, 'y'), (3, 2, 'z');
+----
+SELECT id, b, count(*) FROM t GROUP BY id ORDER BY id;
+SELECT a + 1, count(*) FROM t GROUP BY a + 1 ORDER BY 1;
+SELECT t.a, max(b) FROM t GROUP BY a ORDER BY a;

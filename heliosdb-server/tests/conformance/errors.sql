@@ -88,3 +88,14 @@ CREATE TABLE t (id INT);
 ----
 INSERT INTO t VALUES (1); INSERT INTO t VALUES (2);
 SELECT count(*) FROM t;
+
+== plan time errors on empty tables
+CREATE TABLE t (id INT PRIMARY KEY, a INT, b TEXT);
+CREATE TABLE u (id INT PRIMARY KEY, t_id INT);
+----
+SELECT a, count(*) FROM t;
+SELECT t.nosuch FROM t;
+SELECT id FROM t WHERE EXISTS (SELECT 1 FROM u WHERE nosuch = 1);
+SELECT a FROM t WHERE a < 'x1';
+SELECT id FROM t JOIN u ON t.id = u.t_id;
+SELECT b, sum(a) FROM t GROUP BY a;

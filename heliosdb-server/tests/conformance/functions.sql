@@ -112,3 +112,16 @@ SELECT 300::smallint * 200::smallint;
 ----
 SELECT length(gen_random_uuid()::text);
 SELECT random() >= 0 AND random() < 1;
+
+== round with digits
+----
+SELECT round(2.345, 2), round(-2.345, 2), round(2.5, 0), round(-2.5, 0), round(1234.5, -2), round(NULL::numeric, 1);
+SELECT round(-0.001, 2), round(5, 1), round(0.125, 2);
+
+== greatest least mixed and char length
+----
+SELECT greatest(1, 2.5, NULL), least('b', NULL, 'a'), greatest(NULL::int, NULL), char_length(''), character_length('añb');
+
+== cast of decimals to integer rounds
+----
+SELECT CAST(0.5 AS INT), CAST(-0.5 AS INT), CAST(1.49 AS BIGINT), (-7.5)::smallint;

@@ -119,3 +119,21 @@ SELECT NULL BETWEEN 1 AND 2 AS a, 1 BETWEEN NULL AND 2 AS b, 3 BETWEEN NULL AND 
 == greatest least with null
 ----
 SELECT greatest(1, NULL, 3) AS g, least(NULL, 2, 5) AS l;
+
+== not in and any all with nulls in the subquery
+CREATE TABLE a (id INT);
+CREATE TABLE b (v INT);
+INSERT INTO a VALUES (1), (2), (NULL);
+INSERT INTO b VALUES (1), (NULL);
+----
+SELECT id, id NOT IN (SELECT v FROM b) AS ni, id IN (SELECT v FROM b) AS i FROM a ORDER BY id;
+SELECT count(*) FROM a WHERE id NOT IN (SELECT v FROM b WHERE v IS NOT NULL);
+SELECT 1 = ANY (SELECT v FROM b) AS a1, 2 = ANY (SELECT v FROM b) AS a2, 2 > ALL (SELECT v FROM b) AS a3, 0 < ALL (SELECT v FROM b WHERE v IS NOT NULL) AS a4;
+SELECT NULL NOT IN (SELECT v FROM b WHERE v > 5) AS e1, 3 > ALL (SELECT v FROM b WHERE v > 5) AS e2;
+
+== is true false unknown on nulls
+CREATE TABLE t (id INT, ok BOOLEAN);
+INSERT INTO t VALUES (1, true), (2, false), (3, NULL);
+----
+SELECT id, ok IS TRUE, ok IS NOT TRUE, ok IS FALSE, ok IS NOT FALSE, ok IS UNKNOWN, ok IS NOT UNKNOWN FROM t ORDER BY id;
+SELECT id, ok IS DISTINCT FROM true AS d, ok IS NOT DISTINCT FROM NULL AS nd FROM t ORDER BY id;

@@ -139,3 +139,20 @@ SELECT id FROM t WHERE done = false;
 CREATE TABLE t (id INT);
 ----
 EXPLAIN SELECT * FROM t;
+
+== like escapes
+CREATE TABLE l (id INT, s TEXT);
+INSERT INTO l VALUES (1, 'axb'), (2, 'a_b'), (3, 'a%b'), (4, NULL), (5, 'A_B');
+----
+SELECT id FROM l WHERE s LIKE 'a!%b' ESCAPE '!' ORDER BY id;
+SELECT id FROM l WHERE s ILIKE 'a\_b' ORDER BY id;
+SELECT id, s NOT LIKE 'a\_%' FROM l ORDER BY id;
+
+== fetch first and for update
+CREATE TABLE t (id INT PRIMARY KEY);
+INSERT INTO t VALUES (1), (2), (3);
+----
+SELECT id FROM t ORDER BY id FETCH FIRST 1 ROW ONLY;
+SELECT id FROM t ORDER BY id FETCH NEXT 2 ROWS ONLY;
+SELECT id FROM t WHERE id = 2 FOR UPDATE;
+SELECT id FROM t ORDER BY id OFFSET 1 ROWS FETCH FIRST 1 ROWS ONLY;
