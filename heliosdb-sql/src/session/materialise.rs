@@ -304,9 +304,7 @@ impl VisitorMut for Materialiser<'_, '_, '_> {
             }
             // It names something only the surrounding row has.
             Err(e) if matches!(e.sqlstate(), "42703" | "42P01" | "XX000") => self.fail(
-                unsupported(
-                    "UNION/INTERSECT/EXCEPT inside a correlated subquery is not supported",
-                ),
+                unsupported("UNION/INTERSECT/EXCEPT inside a correlated subquery is not supported"),
             ),
             Err(e) => self.fail(e),
         }
@@ -322,10 +320,12 @@ fn needs_materialising(stmt: &Statement) -> bool {
     impl Visitor for Finder {
         type Break = ();
         fn pre_visit_query(&mut self, q: &Query) -> ControlFlow<()> {
-            if q.with
-                .as_ref()
-                .is_some_and(|w| w.recursive || w.cte_tables.iter().any(|c| top_set_operation(&c.query.body)))
-            {
+            if q.with.as_ref().is_some_and(|w| {
+                w.recursive
+                    || w.cte_tables
+                        .iter()
+                        .any(|c| top_set_operation(&c.query.body))
+            }) {
                 return ControlFlow::Break(());
             }
             if self.top != Some(q as *const Query) && top_set_operation(&q.body) {
@@ -382,7 +382,10 @@ fn relation(rows: &Rows) -> Query {
     let names: Vec<Ident> = if rows.columns.is_empty() {
         vec![Ident::new("column1")]
     } else {
-        rows.columns.iter().map(|c| Ident::with_quote('"', c.clone())).collect()
+        rows.columns
+            .iter()
+            .map(|c| Ident::with_quote('"', c.clone()))
+            .collect()
     };
     let inner = plain_query(SetExpr::Values(Values {
         explicit_row: false,
@@ -454,7 +457,10 @@ pub(super) fn shape_for_describe(stmt: &mut Statement) {
             ControlFlow::Continue(())
         }
         fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
-            if let Expr::Subquery(q) | Expr::Exists { subquery: q, .. } | Expr::InSubquery { subquery: q, .. } = expr {
+            if let Expr::Subquery(q)
+            | Expr::Exists { subquery: q, .. }
+            | Expr::InSubquery { subquery: q, .. } = expr
+            {
                 if top_set_operation(&q.body) {
                     *q.body = first_branch(&q.body);
                 }
