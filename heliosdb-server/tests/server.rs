@@ -250,7 +250,7 @@ async fn joins_grouping_updates_deletes() {
     .unwrap();
     let rows = c
         .query(
-            "SELECT d.name, COUNT(*) AS n, SUM(e.salary) AS total FROM emps e \
+            "SELECT d.name, COUNT(*) AS n, SUM(e.salary)::bigint AS total FROM emps e \
              JOIN depts d ON e.dept_id = d.id GROUP BY d.name ORDER BY d.name",
             &[],
         )

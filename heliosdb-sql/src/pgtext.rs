@@ -2,7 +2,7 @@
 //! boolean types: what clients send (literals, parameters, COPY fields) and
 //! what `psql` prints. One place, so that literals, parameters, COPY and
 //! result rows agree. Only the session time zone UTC exists (see
-//! [`crate::settings`]), so `timestamptz` prints with `+00`.
+//! `settings`), so `timestamptz` prints with `+00`.
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 use heliosdb_core::{DataType, Interval};

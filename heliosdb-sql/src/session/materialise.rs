@@ -69,7 +69,20 @@ impl Session<'_> {
         if let Some(q) = source {
             if top_set_operation(&q.body) && q.with.is_none() {
                 let rows = self.rows_of(q.clone(), params)?;
-                *q = relation(&rows);
+                // Plain VALUES when there are rows, so each literal takes
+                // its target column's type as in `INSERT … VALUES`.
+                *q = if rows.rows.is_empty() {
+                    relation(&rows)
+                } else {
+                    plain_query(SetExpr::Values(Values {
+                        explicit_row: false,
+                        rows: rows
+                            .rows
+                            .iter()
+                            .map(|r| r.iter().map(value_expr).collect())
+                            .collect(),
+                    }))
+                };
             }
         }
         let mut v = Materialiser {
