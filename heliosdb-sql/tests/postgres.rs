@@ -309,7 +309,7 @@ fn three_valued_logic_concat_and_integer_division() {
             "SELECT id FROM p WHERE NOT (name = 'zed' AND id = 1) ORDER BY id",
         );
         assert_eq!(text(&r), vec![vec!["1"], vec!["2"], vec!["3"]]);
-        // NOT IN (SELECT …) is exact (tests/queries.rs has the NULL cases).
+        // NOT IN (SELECT …) is exact (tests/surface/queries.rs has the NULL cases).
         let r = run(s, "SELECT id FROM p WHERE id NOT IN (SELECT id FROM p)");
         assert!(text(&r).is_empty());
         // Integer division truncates toward zero.
@@ -836,7 +836,7 @@ fn group_by_position_now_floats_and_create_table_as() {
             .tag(),
             "SELECT 3"
         );
-        // `\_` is a literal underscore (tests/queries.rs has more).
+        // `\_` is a literal underscore (tests/surface/queries.rs has more).
         assert_eq!(
             text(&run(
                 s,

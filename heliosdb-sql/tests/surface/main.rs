@@ -1,0 +1,10 @@
+//! The SQL surface on a real engine, as one test binary (every test binary
+//! links RocksDB, which a fresh CI machine pays for once per binary):
+//! DDL (CHECK, ALTER TABLE, identity, unique indexes), the column types and
+//! their text input, queries as PostgreSQL plans and evaluates them, and set
+//! operations below the top of a statement with `WITH RECURSIVE`.
+
+mod ddl;
+mod materialise;
+mod queries;
+mod types;
