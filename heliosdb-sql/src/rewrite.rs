@@ -751,6 +751,25 @@ pub(crate) fn pg_semantics(stmt: &mut Statement) -> Result<()> {
                     };
                 }
             }
+            // `10 / 4::numeric`: PostgreSQL divides as NUMERIC when either
+            // side is one; GlueSQL takes the left side's type (2). Both sides
+            // become NUMERIC.
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::Divide | BinaryOperator::Modulo,
+                right,
+            } if is_numeric_cast(left) != is_numeric_cast(right) => {
+                let side = if is_numeric_cast(left) { right } else { left };
+                let inner = std::mem::replace(side.as_mut(), Expr::Value(SqlValue::Null));
+                **side = Expr::Cast {
+                    kind: CastKind::Cast,
+                    expr: Box::new(Expr::Nested(Box::new(inner))),
+                    data_type: SqlType::Decimal(
+                        gluesql_core::sqlparser::ast::ExactNumberInfo::None,
+                    ),
+                    format: None,
+                };
+            }
             _ => {}
         }
         ControlFlow::Continue(())
@@ -808,6 +827,17 @@ fn group_by_ordinals(body: &mut SetExpr) -> Result<()> {
 }
 
 /// An integer literal (`7`, not `7.0` or `7e0`), possibly negated.
+/// A cast to NUMERIC (`x::numeric`, `CAST(x AS DECIMAL(p, s))`).
+fn is_numeric_cast(e: &Expr) -> bool {
+    matches!(
+        e,
+        Expr::Cast {
+            data_type: SqlType::Numeric(_) | SqlType::Decimal(_) | SqlType::Dec(_),
+            ..
+        }
+    )
+}
+
 fn is_integer_literal(e: &Expr) -> bool {
     match e {
         // A literal without a fractional part or exponent has scale 0.
