@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use futures::{stream, Sink};
+use futures::{stream, Sink, SinkExt, StreamExt};
 use heliosdb_core::{DataType, SessionContext, StorageEngine, Value};
 use heliosdb_sql::copy::{CopyCommand, CopyError, CopyErrorKind, CopyIn, ServerStatement};
 use heliosdb_sql::{
@@ -21,7 +21,11 @@ use heliosdb_sql::{
 };
 use pgwire::api::auth::{DefaultServerParameterProvider, StartupHandler};
 use pgwire::api::portal::{Format, Portal};
-use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
+use pgwire::api::copy::{send_copy_both_response, send_copy_in_response, send_copy_out_response};
+use pgwire::api::query::{
+    send_execution_response, send_query_response, send_ready_for_query, ExtendedQueryHandler,
+    SimpleQueryHandler,
+};
 use pgwire::api::results::{
     CopyResponse, DataRowEncoder, DescribePortalResponse, DescribeStatementResponse, FieldFormat,
     FieldInfo, QueryResponse, Response, Tag,
@@ -29,11 +33,13 @@ use pgwire::api::results::{
 use pgwire::api::stmt::{QueryParser, StoredStatement};
 use pgwire::api::store::PortalStore;
 use pgwire::api::{
-    ClientInfo, ClientPortalStore, PgWireServerHandlers, Type, METADATA_DATABASE, METADATA_USER,
+    ClientInfo, ClientPortalStore, PgWireConnectionState, PgWireServerHandlers, Type, METADATA_DATABASE, METADATA_USER,
 };
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::copy::{CopyData, CopyDone, CopyOutResponse};
-use pgwire::messages::data::DataRow;
+use pgwire::messages::data::{DataRow, RowDescription};
+use pgwire::messages::response::EmptyQueryResponse;
+use pgwire::messages::simplequery::Query;
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 use pgwire::types::format::FormatOptions;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -467,6 +473,9 @@ fn to_response(
             let mut resp = QueryResponse::new(fields, stream::iter(encoded));
             if tag.starts_with("INSERT") {
                 resp.set_command_tag("INSERT 0");
+            } else if tag == "SHOW" || tag == "EXPLAIN" {
+                // Sent without a row count (`Conn::on_query`).
+                resp.set_command_tag(&tag);
             }
             Ok(Response::Query(resp))
         }
@@ -640,7 +649,6 @@ impl Conn {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        use futures::SinkExt;
         let (tx, mut rx) = tokio::sync::mpsc::channel::<CopyOut>(4);
         let gone = || CopyError::from(SqlError::Engine("the client went away".into()));
         let job = self.worker(client).call(move |s| {
@@ -816,6 +824,91 @@ impl Conn {
 
 #[async_trait]
 impl SimpleQueryHandler for Conn {
+    /// pgwire's simple-query loop (`_on_query`), except that the answers of
+    /// `SHOW` and `EXPLAIN` complete with their tag and no row count, as
+    /// PostgreSQL's do (pgwire appends the count to every row result).
+    async fn on_query<C>(&self, client: &mut C, query: Query) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if !matches!(client.state(), PgWireConnectionState::ReadyForQuery) {
+            return Err(PgWireError::NotReadyForQuery);
+        }
+        let mut status = client.transaction_status();
+        client.set_state(PgWireConnectionState::QueryInProgress);
+        let text = query.query;
+        let trimmed = text.trim();
+        if trimmed.is_empty() || trimmed == ";" {
+            client
+                .feed(PgWireBackendMessage::EmptyQueryResponse(EmptyQueryResponse::new()))
+                .await?;
+        } else {
+            for r in self.do_query(client, &text).await? {
+                match r {
+                    Response::EmptyQuery => {
+                        client
+                            .feed(PgWireBackendMessage::EmptyQueryResponse(EmptyQueryResponse::new()))
+                            .await?;
+                    }
+                    Response::Query(mut results)
+                        if matches!(results.command_tag(), "SHOW" | "EXPLAIN") =>
+                    {
+                        let tag = results.command_tag().to_string();
+                        let desc = RowDescription::new(
+                            results.row_schema().iter().map(Into::into).collect(),
+                        );
+                        client
+                            .send(PgWireBackendMessage::RowDescription(desc))
+                            .await?;
+                        let rows = results.data_rows();
+                        while let Some(row) = rows.next().await {
+                            client.feed(PgWireBackendMessage::DataRow(row?)).await?;
+                        }
+                        send_execution_response(client, Tag::new(&tag)).await?;
+                    }
+                    Response::Query(mut results) => {
+                        send_query_response(client, &mut results, true).await?;
+                    }
+                    Response::Execution(tag) => send_execution_response(client, tag).await?,
+                    Response::TransactionStart(tag) => {
+                        send_execution_response(client, tag).await?;
+                        status = status.to_in_transaction_state();
+                    }
+                    Response::TransactionEnd(tag) => {
+                        send_execution_response(client, tag).await?;
+                        status = status.to_idle_state();
+                    }
+                    Response::Error(e) => {
+                        client
+                            .feed(PgWireBackendMessage::ErrorResponse((*e).into()))
+                            .await?;
+                        status = status.to_error_state();
+                    }
+                    Response::CopyIn(result) => {
+                        send_copy_in_response(client, result).await?;
+                        client.set_state(PgWireConnectionState::CopyInProgress(false));
+                    }
+                    Response::CopyOut(result) => {
+                        send_copy_out_response(client, result).await?;
+                        client.set_state(PgWireConnectionState::CopyInProgress(false));
+                    }
+                    Response::CopyBoth(result) => {
+                        send_copy_both_response(client, result).await?;
+                        client.set_state(PgWireConnectionState::CopyInProgress(false));
+                    }
+                }
+            }
+        }
+        if !matches!(client.state(), PgWireConnectionState::CopyInProgress(_)) {
+            client.set_state(PgWireConnectionState::ReadyForQuery);
+            client.set_transaction_status(status);
+            send_ready_for_query(client, status).await?;
+        }
+        Ok(())
+    }
+
     async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
     where
         C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,

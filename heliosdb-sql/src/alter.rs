@@ -522,6 +522,9 @@ fn add_column(
     meta.varchar.extend(pending.varchar);
     meta.numeric.extend(pending.numeric);
     meta.identity_always.extend(pending.identity_always);
+    meta.bpchar.extend(pending.bpchar);
+    meta.json.extend(pending.json);
+    meta.jsonb.extend(pending.jsonb);
     let taken: Vec<String> = meta.checks.iter().map(|c| c.name.clone()).collect();
     for c in pending.checks {
         let c = if taken.contains(&c.name) {
@@ -609,6 +612,9 @@ fn drop_column(
     meta.varchar.retain(|(c, _)| c != column);
     meta.numeric.retain(|(c, ..)| c != column);
     meta.unique_names.retain(|(_, c)| c != column);
+    meta.bpchar.retain(|c| c != column);
+    meta.json.retain(|c| c != column);
+    meta.jsonb.retain(|c| c != column);
     meta.checks.retain(|c| !mentions(&c.expr, column));
     rebuild(engine, shared, info, meta, |mut values| {
         values.remove(pos);
@@ -648,6 +654,9 @@ fn rename_column(
     meta.varchar.iter_mut().for_each(|(c, _)| ren(c));
     meta.numeric.iter_mut().for_each(|(c, ..)| ren(c));
     meta.unique_names.iter_mut().for_each(|(_, c)| ren(c));
+    meta.bpchar.iter_mut().for_each(ren);
+    meta.json.iter_mut().for_each(ren);
+    meta.jsonb.iter_mut().for_each(ren);
     for c in &mut meta.checks {
         c.expr = rename_in_expr(&c.expr, old, new)?;
     }
@@ -860,7 +869,16 @@ fn alter_column(
                     "changing the type of a primary key column is not supported".into(),
                 ));
             }
+            if !(pending.bpchar.is_empty() && pending.json.is_empty() && pending.jsonb.is_empty())
+            {
+                return Err(SqlError::Unsupported(
+                    "ALTER COLUMN … TYPE to CHAR(n), JSON or JSONB is not supported".into(),
+                ));
+            }
             defs_mut(&mut meta)[pos].data_type = def.data_type;
+            meta.bpchar.retain(|c| c != column);
+            meta.json.retain(|c| c != column);
+            meta.jsonb.retain(|c| c != column);
             meta.varchar.retain(|(c, _)| c != column);
             meta.numeric.retain(|(c, ..)| c != column);
             meta.varchar.extend(pending.varchar.clone());

@@ -19,14 +19,16 @@
 //! ahead of the statement (`session::materialise`); what reaches this module
 //! without being composable is refused with `0A000` naming the feature:
 //! data-modifying CTEs, set operations in a correlated subquery, `LATERAL`,
-//! `RIGHT`/`FULL` joins.
+//! `FULL` joins, `RIGHT` joins other than one `a RIGHT JOIN b ON …` under
+//! an explicit select list (which reads as `b LEFT JOIN a ON …`).
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 use gluesql_core::sqlparser::ast::{
-    Expr, Ident, Join, JoinConstraint, JoinOperator, ObjectName, Query, SetExpr, SetOperator,
+    Expr, Ident, Join, JoinConstraint, JoinOperator, ObjectName, Query, SelectItem, SetExpr,
+    SetOperator,
     SetQuantifier, Statement, TableAlias, TableFactor, Value as SqlValue, VisitMut, VisitorMut,
 };
 use heliosdb_core::Value;
@@ -239,6 +241,26 @@ fn flatten_joins(body: &mut SetExpr) -> Result<()> {
                         ))),
                     });
                     first.joins.extend(t.joins);
+                }
+            }
+            // `a RIGHT JOIN b ON c` is `b LEFT JOIN a ON c` with the select
+            // list unchanged (a `*` would change its column order, so it
+            // stays refused).
+            let wildcard = s.projection.iter().any(|i| {
+                matches!(
+                    i,
+                    SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(_, _)
+                )
+            });
+            if let [t] = s.from.as_mut_slice() {
+                if let [j] = t.joins.as_mut_slice() {
+                    if let JoinOperator::RightOuter(JoinConstraint::On(on)) = &j.join_operator {
+                        if !wildcard {
+                            let on = on.clone();
+                            std::mem::swap(&mut t.relation, &mut j.relation);
+                            j.join_operator = JoinOperator::LeftOuter(JoinConstraint::On(on));
+                        }
+                    }
                 }
             }
             for t in &mut s.from {

@@ -606,11 +606,13 @@ impl CopyIn {
                     name: c.name.clone(),
                     data_type: c.data_type,
                     not_null: !c.nullable || c.primary_key,
+                    // A CHAR(n) value's length is checked when it is
+                    // stored (trailing blanks past n are dropped there).
                     varchar: info
                         .meta
                         .varchar
                         .iter()
-                        .find(|(n, _)| *n == c.name)
+                        .find(|(n, _)| *n == c.name && !info.meta.bpchar.contains(n))
                         .map(|(_, l)| *l),
                     force_not_null: f
                         .force_not_null

@@ -1,14 +1,18 @@
 //! `EXPLAIN`: one text column, "QUERY PLAN", describing how the statement
-//! reads its tables. The engine has no cost model, so the lines name the
-//! access (a scan of each table the statement reads, the filter applied)
-//! without PostgreSQL's cost and row estimates; it is never a data answer.
-//! `EXPLAIN ANALYZE` (which runs the statement) is refused.
+//! reads its tables. The engine has no cost model, so only
+//! `EXPLAIN (COSTS OFF)` is answered: the lines name the access (a scan of
+//! each table the statement reads, the filter applied) in PostgreSQL's
+//! layout without cost and row estimates. Plain `EXPLAIN` (whose answer
+//! PostgreSQL gives with cost estimates), `EXPLAIN ANALYZE` (which runs the
+//! statement) and other options are refused with 0A000.
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use gluesql_core::sqlparser::ast::{visit_relations, SetExpr, Statement};
+use gluesql_core::sqlparser::ast::{
+    visit_relations, Expr, SetExpr, Statement, UtilityOption, Value as SqlValue,
+};
 use heliosdb_core::{DataType, Value};
 
 use crate::store::TableInfo;
@@ -17,16 +21,34 @@ use crate::{ColumnInfo, QueryResult, Result, SqlError};
 /// The plan of `stmt` (already known to be an `EXPLAIN`'s statement).
 ///
 /// # Errors
-/// 0A000 for ANALYZE and options; the statement's own plan-time errors.
+/// 0A000 for ANALYZE, for options other than `COSTS OFF` and without
+/// `COSTS OFF`; the statement's own plan-time errors.
 pub(crate) fn explain(
     stmt: &Statement,
     analyze: bool,
-    has_options: bool,
+    options: Option<&[UtilityOption]>,
     tables: &BTreeMap<String, Arc<TableInfo>>,
 ) -> Result<QueryResult> {
-    if analyze || has_options {
+    if analyze {
         return Err(SqlError::Unsupported(
-            "EXPLAIN ANALYZE and EXPLAIN options are not supported (plain EXPLAIN is)".into(),
+            "EXPLAIN ANALYZE is not supported (EXPLAIN (COSTS OFF) is)".into(),
+        ));
+    }
+    let mut costs_off = false;
+    for o in options.unwrap_or_default() {
+        if o.name.value.eq_ignore_ascii_case("costs") && o.arg.as_ref().is_some_and(is_off) {
+            costs_off = true;
+        } else {
+            return Err(SqlError::Unsupported(format!(
+                "EXPLAIN option {o} is not supported (EXPLAIN (COSTS OFF) is)"
+            )));
+        }
+    }
+    if !costs_off {
+        return Err(SqlError::Unsupported(
+            "EXPLAIN with cost estimates is not supported: there is no cost model \
+             (EXPLAIN (COSTS OFF) is)"
+                .into(),
         ));
     }
     if matches!(stmt, Statement::Query(_)) {
@@ -46,11 +68,11 @@ pub(crate) fn explain(
             ))
         }
     };
-    let indent = if let Some(h) = head {
+    let (indent, detail) = if let Some(h) = head {
         lines.push(h);
-        "  ->  "
+        ("  ->  ", "        ")
     } else {
-        ""
+        ("", "  ")
     };
     let mut seen: Vec<String> = Vec::new();
     let _ = visit_relations(stmt, |name| {
@@ -76,7 +98,7 @@ pub(crate) fn explain(
         lines.push(format!("{indent}Seq Scan on {t}"));
     }
     if let Some(f) = filter {
-        lines.push(format!("        Filter: ({f})"));
+        lines.push(format!("{detail}Filter: ({f})"));
     }
     Ok(QueryResult::Rows {
         columns: vec![ColumnInfo {
@@ -86,4 +108,19 @@ pub(crate) fn explain(
         rows: lines.into_iter().map(|l| vec![Value::String(l)]).collect(),
         tag: "EXPLAIN".into(),
     })
+}
+
+/// `OFF`, `FALSE` or `0`: an EXPLAIN option switched off.
+fn is_off(arg: &Expr) -> bool {
+    match arg {
+        Expr::Identifier(i) => ["off", "false", "0"]
+            .iter()
+            .any(|w| i.value.eq_ignore_ascii_case(w)),
+        Expr::Value(SqlValue::Boolean(b)) => !b,
+        Expr::Value(SqlValue::Number(n, _)) => n.to_string() == "0",
+        Expr::Value(SqlValue::SingleQuotedString(s)) => {
+            ["off", "false", "0"].iter().any(|w| s.eq_ignore_ascii_case(w))
+        }
+        _ => false,
+    }
 }

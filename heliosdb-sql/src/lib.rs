@@ -36,6 +36,7 @@
 
 mod alter;
 mod catalog;
+mod chartype;
 mod compose;
 mod convert;
 pub mod copy;
@@ -43,9 +44,11 @@ mod ddl;
 mod dump;
 mod explain;
 mod infer;
+mod json;
 pub mod limits;
 mod literals;
 mod logic;
+mod numeric;
 mod pgfuncs;
 pub mod pgtext;
 mod pushdown;

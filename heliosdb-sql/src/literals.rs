@@ -122,6 +122,22 @@ fn rewrite_one(e: &mut Expr) -> Result<()> {
                 *e = typed_expr(&v, value)?;
             }
         }
+        // A `jsonb` literal is normalised, a `json` one checked (both are
+        // text to GlueSQL).
+        Expr::Cast {
+            expr,
+            data_type: data_type @ (SqlType::JSON | SqlType::JSONB),
+            ..
+        } => {
+            if let Some(s) = string_literal(expr) {
+                if matches!(data_type, SqlType::JSONB) {
+                    let normal = crate::json::jsonb_text(s)?;
+                    **expr = Expr::Value(SqlValue::SingleQuotedString(normal));
+                } else {
+                    crate::json::check_json(s)?;
+                }
+            }
+        }
         Expr::Cast {
             expr, data_type, ..
         } => {

@@ -399,6 +399,18 @@ pub(crate) fn create_table(ct: &mut CreateTable) -> Result<PendingMeta> {
                 "TIME WITH TIME ZONE columns are not supported (use TIME or TIMESTAMPTZ)".into(),
             ));
         }
+        match &col.data_type {
+            SqlType::Character(l) | SqlType::Char(l) => {
+                pending.bpchar.push(col.name.value.clone());
+                // `CHAR` alone is `CHAR(1)`.
+                if char_limit(l).is_none() {
+                    pending.varchar.push((col.name.value.clone(), 1));
+                }
+            }
+            SqlType::JSON => pending.json.push(col.name.value.clone()),
+            SqlType::JSONB => pending.jsonb.push(col.name.value.clone()),
+            _ => {}
+        }
         let m = map_type(&col.data_type);
         col.data_type = m.sql;
         if let Some(n) = m.limit {

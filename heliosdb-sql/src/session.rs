@@ -982,7 +982,7 @@ impl<'e> Session<'e> {
                 return crate::explain::explain(
                     &inner,
                     *analyze,
-                    options.as_ref().is_some_and(|o| !o.is_empty()),
+                    options.as_deref(),
                     &*self.tables()?,
                 );
             }
@@ -1148,6 +1148,16 @@ impl<'e> Session<'e> {
                 } else {
                     self.settings.params.show(&name)?
                 };
+                // PostgreSQL's default is `read committed`, which is not
+                // what runs here when nothing was asked for.
+                if label == "default_transaction_isolation" && value == "serializable" {
+                    return Err(SqlError::Unsupported(
+                        "SHOW default_transaction_isolation: there is no default isolation \
+                         level other than serializable, which every transaction runs at \
+                         (PostgreSQL's default is read committed)"
+                            .into(),
+                    ));
+                }
                 return Ok(QueryResult::Rows {
                     columns: vec![text(&label)],
                     rows: vec![vec![Value::String(value)]],
@@ -1342,6 +1352,8 @@ impl<'e> Session<'e> {
             _ => None,
         };
         crate::literals::typed_literals(&mut stmt)?;
+        crate::numeric::exact(&mut stmt, &tables)?;
+        crate::chartype::trim_references(&mut stmt, &tables);
         crate::pgfuncs::rewrite(&mut stmt, &tables)?;
         rewrite::expressions(&mut stmt, &self.database, &self.user);
         rewrite::pg_semantics(&mut stmt)?;

@@ -74,6 +74,16 @@ pub(crate) struct TableMeta {
     /// Named UNIQUE constraints and unique indexes: (name, column).
     #[serde(default)]
     pub unique_names: Vec<(String, String)>,
+    /// `CHAR(n)` columns (their limit is in `varchar`): values are stored
+    /// blank-padded to the limit, as PostgreSQL's `bpchar`.
+    #[serde(default)]
+    pub bpchar: Vec<String>,
+    /// `JSON` columns: values are checked to be JSON and kept as written.
+    #[serde(default)]
+    pub json: Vec<String>,
+    /// `JSONB` columns: values are stored in PostgreSQL's normalised text.
+    #[serde(default)]
+    pub jsonb: Vec<String>,
 }
 
 /// A table as the SQL layer sees it: GlueSQL schema plus engine schema.
@@ -249,6 +259,9 @@ fn table_info(name: &str, engine: Schema, stored: Option<Vec<u8>>) -> Result<Tab
             checks: Vec::new(),
             identity_always: Vec::new(),
             unique_names: Vec::new(),
+            bpchar: Vec::new(),
+            json: Vec::new(),
+            jsonb: Vec::new(),
         },
     };
     let checks = meta
@@ -349,6 +362,9 @@ pub(crate) struct PendingMeta {
     pub checks: Vec<crate::ddl::CheckDef>,
     pub identity_always: Vec<String>,
     pub unique_names: Vec<(String, String)>,
+    pub bpchar: Vec<String>,
+    pub json: Vec<String>,
+    pub jsonb: Vec<String>,
 }
 
 /// GlueSQL storage over one engine, for one statement.
@@ -363,6 +379,55 @@ pub(crate) struct EngineStore<'a> {
     /// Set when the statement reads `pg_catalog`/`information_schema`
     /// relations (see [`crate::system`]): who is asking.
     pub system: Option<crate::system::Identity>,
+}
+
+/// The text a `VARCHAR(n)`, `CHAR(n)`, `JSON` or `JSONB` column stores for
+/// `s` (`None`: `s` as it is), as PostgreSQL stores it: a `CHAR(n)` value
+/// blank-padded to `n` (spaces past `n` dropped), a `JSONB` value
+/// normalised, a `JSON` value checked.
+///
+/// # Errors
+/// 22001 for a value longer than the limit, 22P02 for text that is not JSON.
+pub(crate) fn column_text(
+    meta: &TableMeta,
+    column: &str,
+    s: &str,
+) -> crate::Result<Option<String>> {
+    if meta.jsonb.iter().any(|c| c == column) {
+        return crate::json::jsonb_text(s).map(Some);
+    }
+    if meta.json.iter().any(|c| c == column) {
+        crate::json::check_json(s)?;
+        return Ok(None);
+    }
+    let Some((_, limit)) = meta.varchar.iter().find(|(n, _)| n == column) else {
+        return Ok(None);
+    };
+    let bpchar = meta.bpchar.iter().any(|c| c == column);
+    let len = if bpchar {
+        s.trim_end_matches(' ').chars().count()
+    } else {
+        s.chars().count()
+    } as u64;
+    if len > *limit {
+        let t = if bpchar {
+            "character"
+        } else {
+            "character varying"
+        };
+        return Err(crate::SqlError::State {
+            code: sqlstate::STRING_DATA_RIGHT_TRUNCATION,
+            message: format!("value too long for type {t}({limit}) (column \"{column}\")"),
+        });
+    }
+    if !bpchar {
+        return Ok(None);
+    }
+    let n = usize::try_from(*limit).unwrap_or(usize::MAX);
+    let mut out: String = s.trim_end_matches(' ').to_string();
+    let have = out.chars().count();
+    out.push_str(&" ".repeat(n.saturating_sub(have)));
+    Ok(Some(out))
 }
 
 /// A value of a `NUMERIC(p, s)` column: rounded to `s` decimal places
@@ -445,16 +510,10 @@ impl EngineStore<'_> {
                 }
             }
             if let Value::String(s) = &value {
-                if let Some((_, limit)) = info.meta.varchar.iter().find(|(n, _)| *n == c.name) {
-                    if s.chars().count() as u64 > *limit {
-                        return Err(sqlstate::storage_error(
-                            sqlstate::STRING_DATA_RIGHT_TRUNCATION,
-                            format!(
-                                "value too long for type character varying({limit}) (column \"{}\")",
-                                c.name
-                            ),
-                        ));
-                    }
+                if let Some(text) = column_text(&info.meta, &c.name, s)
+                    .map_err(sqlstate::storage_sql_error)?
+                {
+                    value = Value::String(text);
                 }
             }
             values.push(value);
@@ -615,6 +674,9 @@ impl StoreMut for EngineStore<'_> {
             checks: pending.checks,
             identity_always: pending.identity_always,
             unique_names: pending.unique_names,
+            bpchar: pending.bpchar,
+            json: pending.json,
+            jsonb: pending.jsonb,
         };
         let saved = self.save_meta(name, &meta);
         if saved.is_err() {

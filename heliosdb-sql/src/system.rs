@@ -723,6 +723,52 @@ struct Col {
     numeric: Option<(u32, u32)>,
     not_null: bool,
     has_default: bool,
+    /// `column_default` as PostgreSQL deparses the default (`None`: no
+    /// default, or one whose text is not rendered here).
+    default: Option<String>,
+}
+
+/// PostgreSQL's text of a column default (`pg_get_expr` of `pg_attrdef`)
+/// for the forms it deparses simply: a string is a cast of the literal to
+/// the column's type, a non-negative number is itself, a negative one a
+/// cast to the literal's own type, NULL a cast, booleans and the clock
+/// functions their names. Other defaults give `None`.
+fn default_text(e: &gluesql_core::ast::Expr, column_type: &str) -> Option<String> {
+    use gluesql_core::ast::{Expr as E, Function as F, Literal, UnaryOperator};
+    Some(match e {
+        E::Literal(Literal::QuotedString(s)) => {
+            format!("'{}'::{column_type}", s.replace('\'', "''"))
+        }
+        E::Literal(Literal::Number(n)) => n.to_string(),
+        E::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } => match expr.as_ref() {
+            E::Literal(Literal::Number(n)) => {
+                let text = format!("-{n}");
+                let t = if text.contains('.') {
+                    "numeric"
+                } else if text.parse::<i32>().is_ok() {
+                    "integer"
+                } else if text.parse::<i64>().is_ok() {
+                    "bigint"
+                } else {
+                    "numeric"
+                };
+                format!("'{text}'::{t}")
+            }
+            _ => return None,
+        },
+        E::Value(G::Bool(b)) => b.to_string(),
+        E::Value(G::Null) => format!("NULL::{column_type}"),
+        E::Function(f) => match f.as_ref() {
+            F::Now() => "now()".into(),
+            F::CurrentTimestamp() => "CURRENT_TIMESTAMP".into(),
+            F::CurrentDate() => "CURRENT_DATE".into(),
+            _ => return None,
+        },
+        _ => return None,
+    })
 }
 
 fn columns_of(info: &TableInfo) -> Vec<Col> {
@@ -731,6 +777,14 @@ fn columns_of(info: &TableInfo) -> Vec<Col> {
         .enumerate()
         .map(|(i, c)| {
             let def = defs.iter().find(|d| d.name == c.name);
+            let is_varchar = info.meta.varchar.iter().any(|(n, _)| *n == c.name);
+            let column_type = if info.meta.bpchar.contains(&c.name) {
+                "bpchar"
+            } else if is_varchar {
+                "character varying"
+            } else {
+                pg_type_name(c.data_type)
+            };
             Col {
                 name: c.name.clone(),
                 num: i16::try_from(i + 1).unwrap_or(i16::MAX),
@@ -750,6 +804,9 @@ fn columns_of(info: &TableInfo) -> Vec<Col> {
                 not_null: def.map_or(!c.nullable, |d| !d.nullable),
                 has_default: def.is_some_and(|d| d.default.is_some())
                     || info.meta.serial.contains(&c.name),
+                default: def
+                    .and_then(|d| d.default.as_ref())
+                    .and_then(|e| default_text(e, column_type)),
             }
         })
         .collect()
@@ -1172,7 +1229,7 @@ pub(crate) fn rows(
                         if serial {
                             s(format!("nextval('{table}_{}_seq'::regclass)", c.name))
                         } else {
-                            G::Null
+                            c.default.clone().map_or(G::Null, s)
                         },
                         s(if c.not_null { "NO" } else { "YES" }),
                         s(data_type),

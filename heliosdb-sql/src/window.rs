@@ -66,7 +66,7 @@ fn is_avg(e: &Expr) -> bool {
         && f.name.to_string().eq_ignore_ascii_case("avg"))
 }
 
-fn has_avg(e: &Expr) -> bool {
+pub(crate) fn has_avg(e: &Expr) -> bool {
     let mut found = false;
     let _ = gluesql_core::sqlparser::ast::visit_expressions(e, |x| {
         if is_avg(x) {

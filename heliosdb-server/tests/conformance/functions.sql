@@ -125,3 +125,9 @@ SELECT greatest(1, 2.5, NULL), least('b', NULL, 'a'), greatest(NULL::int, NULL),
 == cast of decimals to integer rounds
 ----
 SELECT CAST(0.5 AS INT), CAST(-0.5 AS INT), CAST(1.49 AS BIGINT), (-7.5)::smallint;
+
+== numeric constants take postgres scales
+----
+SELECT 1 / 3::numeric, 2.50 * 1.5, 123456 / 7.0, 0.001 / 3;
+SELECT sqrt(2.0), sqrt(0.25), sqrt(100::numeric);
+SELECT 1.0 / 0;

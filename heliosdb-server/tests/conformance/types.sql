@@ -131,3 +131,13 @@ CREATE TABLE o (id INT, status TEXT CHECK (status IN ('new', 'paid', 'shipped'))
 INSERT INTO o VALUES (1, 'new');
 INSERT INTO o VALUES (2, 'lost');
 SELECT id, status FROM o;
+
+== char padding and jsonb normalisation
+CREATE TABLE c (id INT, code CHAR(4), doc JSONB);
+----
+INSERT INTO c VALUES (1, 'ab', '{"z": [1, 2.50], "a": {"y": null, "b": true}}'), (2, 'abcd  ', '[{"k": "v"}]');
+SELECT id, code, doc FROM c ORDER BY id;
+SELECT id FROM c WHERE code = 'ab';
+SELECT code || '|', length(code), upper(code) FROM c ORDER BY id;
+INSERT INTO c VALUES (3, 'abcde', '{}');
+INSERT INTO c VALUES (3, 'x', '{"a": }');

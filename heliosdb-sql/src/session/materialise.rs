@@ -26,8 +26,8 @@ use std::collections::HashSet;
 use std::ops::ControlFlow;
 
 use gluesql_core::sqlparser::ast::{
-    Expr, Ident, Query, SetExpr, SetOperator, SetQuantifier, Statement, TableAlias, TableFactor,
-    Values, Visit, VisitMut, Visitor, VisitorMut,
+    Expr, Ident, Query, SelectItem, SetExpr, SetOperator, SetQuantifier, Statement, TableAlias,
+    TableFactor, Values, Visit, VisitMut, Visitor, VisitorMut,
 };
 use heliosdb_core::Value;
 
@@ -302,17 +302,42 @@ impl VisitorMut for Materialiser<'_, '_, '_> {
     }
 
     fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        let scalar = matches!(expr, Expr::Subquery(_));
         let sub = match expr {
             Expr::Subquery(q) | Expr::Exists { subquery: q, .. } => q,
             Expr::InSubquery { subquery, .. } => subquery,
             _ => return ControlFlow::Continue(()),
         };
-        if !top_set_operation(&sub.body) || sub.with.is_some() {
+        let averages = selects_avg(sub);
+        if !(top_set_operation(&sub.body) || averages) || sub.with.is_some() {
             return ControlFlow::Continue(());
         }
         match self.session.rows_of((**sub).clone(), self.params) {
+            // A scalar subquery's average becomes the value itself, so that
+            // the arithmetic around it sees a NUMERIC.
+            Ok(rows) if averages && scalar && rows.columns.len() == 1 => {
+                match rows.rows.as_slice() {
+                    [] => *expr = value_expr(&Value::Null),
+                    [row] => *expr = Expr::Nested(Box::new(value_expr(&row[0]))),
+                    _ => {
+                        return self.fail(SqlError::State {
+                            code: "21000",
+                            message: "more than one row returned by a subquery used as an \
+                                      expression"
+                                .into(),
+                        })
+                    }
+                }
+                ControlFlow::Continue(())
+            }
             Ok(rows) => {
                 **sub = relation(&rows);
+                ControlFlow::Continue(())
+            }
+            // A correlated subquery's avg() stays with GlueSQL (a float:
+            // right in comparisons, which is what correlated averages are
+            // mostly used for).
+            Err(e) if averages && matches!(e.sqlstate(), "42703" | "42P01" | "XX000") => {
                 ControlFlow::Continue(())
             }
             // It names something only the surrounding row has.
@@ -341,7 +366,9 @@ fn needs_materialising(stmt: &Statement) -> bool {
             }) {
                 return ControlFlow::Break(());
             }
-            if self.top != Some(q as *const Query) && top_set_operation(&q.body) {
+            if self.top != Some(q as *const Query)
+                && (top_set_operation(&q.body) || selects_avg(q))
+            {
                 return ControlFlow::Break(());
             }
             ControlFlow::Continue(())
@@ -352,6 +379,22 @@ fn needs_materialising(stmt: &Statement) -> bool {
         _ => None,
     };
     stmt.visit(&mut Finder { top }).is_break()
+}
+
+/// Whether `query` is a plain SELECT with `avg()` among its items: GlueSQL
+/// averages in floats, PostgreSQL's `avg` of integers and numerics is an
+/// exact numeric, which the statement computes when run on its own
+/// (`crate::window`).
+fn selects_avg(query: &Query) -> bool {
+    match query.body.as_ref() {
+        SetExpr::Select(s) => s.projection.iter().any(|item| match item {
+            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+                crate::window::has_avg(e)
+            }
+            _ => false,
+        }),
+        _ => false,
+    }
 }
 
 /// Whether `query` reads the relation `name` (as a plain table name).

@@ -6,5 +6,6 @@
 
 mod ddl;
 mod materialise;
+mod pgexact;
 mod queries;
 mod types;

@@ -1,0 +1,600 @@
+//! NUMERIC arithmetic as PostgreSQL computes it, where GlueSQL would not:
+//!
+//! - A constant expression of numeric literals and NUMERIC casts
+//!   (`10 / 4::numeric`, `100.00 / 3`, `0.1 + 0.2`, `sqrt(16.0)`,
+//!   `12.345::numeric(5,2)`) is evaluated here with PostgreSQL's result
+//!   scales — the sum's scale is the larger operand scale, the product's
+//!   their sum, the quotient's `select_div_scale` of PostgreSQL's
+//!   `numeric.c` (16 significant digits, at least either operand's scale),
+//!   the square root's `numeric_sqrt` rule — and replaced by its exact
+//!   decimal. GlueSQL reads a fractional literal as a float and divides
+//!   decimals at 28 digits.
+//! - A fractional literal next to a NUMERIC column (`price + 0.001`,
+//!   `price = 19.99`) is read as the exact decimal it spells, not through a
+//!   float (`5.0010000000000000000208166817`).
+//! - What cannot be given PostgreSQL's answer is refused with 0A000: the
+//!   quotient of a NUMERIC column (its scale depends on the values) and the
+//!   square root of one, and constants whose exact result needs more than
+//!   the 28 digits of the engine's decimal.
+//!
+//! Integer-only expressions and floats are left to GlueSQL.
+
+use std::collections::BTreeMap;
+use std::ops::ControlFlow;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use gluesql_core::sqlparser::ast::{
+    visit_relations, BinaryOperator, CastKind, DataType as SqlType, ExactNumberInfo, Expr,
+    FunctionArg, FunctionArgExpr, FunctionArguments, Statement, UnaryOperator,
+    Value as SqlValue, VisitMut, VisitorMut,
+};
+use heliosdb_core::DataType;
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use crate::sqlstate::{DIVISION_BY_ZERO, FEATURE_NOT_SUPPORTED, NUMERIC_VALUE_OUT_OF_RANGE};
+use crate::store::TableInfo;
+use crate::{Result, SqlError};
+
+/// PostgreSQL's `NUMERIC_MIN_SIG_DIGITS`.
+const MIN_SIG_DIGITS: i64 = 16;
+/// Decimal digits the engine's decimal holds.
+const MAX_DIGITS: u32 = 28;
+
+fn unsupported(what: impl Into<String>) -> SqlError {
+    SqlError::State {
+        code: FEATURE_NOT_SUPPORTED,
+        message: what.into(),
+    }
+}
+
+fn numeric_power() -> SqlError {
+    unsupported(
+        "a power of a NUMERIC value is not supported (its result is a NUMERIC with \
+         PostgreSQL's scale)",
+    )
+}
+
+fn too_wide() -> SqlError {
+    unsupported("a NUMERIC result of more than 28 significant digits is not supported")
+}
+
+/// A constant operand: an integer literal (`int4`/`int8`) or a NUMERIC.
+#[derive(Clone, Copy, Debug)]
+enum Num {
+    Int(i64),
+    Numeric(Decimal),
+}
+
+impl Num {
+    fn decimal(self) -> Decimal {
+        match self {
+            Num::Int(i) => Decimal::from(i),
+            Num::Numeric(d) => d,
+        }
+    }
+}
+
+/// A numeric literal: an integer without point or exponent, a NUMERIC
+/// with a point (its scale as written); `None` for exponents and what does
+/// not fit.
+fn literal(text: &str) -> Option<Num> {
+    if text.contains(['e', 'E']) {
+        return None;
+    }
+    if text.contains('.') {
+        return Decimal::from_str(text).ok().map(Num::Numeric);
+    }
+    text.parse::<i64>().ok().map(Num::Int)
+}
+
+fn is_numeric_type(t: &SqlType) -> Option<&ExactNumberInfo> {
+    match t {
+        SqlType::Numeric(i) | SqlType::Decimal(i) | SqlType::Dec(i) => Some(i),
+        _ => None,
+    }
+}
+
+/// PostgreSQL's weight (base-10000 position of the first non-zero digit
+/// group) and that first group of `d`; `(0, 0)` for zero.
+fn weight_and_first(d: Decimal) -> (i64, u128) {
+    if d.is_zero() {
+        return (0, 0);
+    }
+    let m = d.mantissa().unsigned_abs();
+    let s = i64::from(d.scale());
+    let digits = i64::try_from(m.to_string().len()).unwrap_or(0);
+    let e = digits - 1 - s;
+    let w = e.div_euclid(4);
+    let k = s + 4 * w;
+    let first = if k >= 0 {
+        m / 10u128.pow(u32::try_from(k).unwrap_or(0))
+    } else {
+        m * 10u128.pow(u32::try_from(-k).unwrap_or(0))
+    };
+    (w, first)
+}
+
+/// `d` rounded (half away from zero) to exactly `scale` digits, or an
+/// error when that needs more digits than the decimal holds.
+fn to_scale(d: Decimal, scale: i64) -> Result<Decimal> {
+    let scale = u32::try_from(scale).map_err(|_| too_wide())?;
+    if scale > MAX_DIGITS {
+        return Err(too_wide());
+    }
+    let mut r = d.round_dp_with_strategy(scale, RoundingStrategy::MidpointAwayFromZero);
+    r.rescale(scale);
+    if r.scale() != scale {
+        return Err(too_wide());
+    }
+    // Room for the integer digits next to the scale.
+    let int_digits = r.trunc().abs().to_string().trim_start_matches('0').len();
+    if u32::try_from(int_digits).unwrap_or(u32::MAX) + scale > MAX_DIGITS {
+        return Err(too_wide());
+    }
+    if r.is_zero() {
+        r.set_sign_positive(true);
+    }
+    Ok(r)
+}
+
+/// PostgreSQL's quotient of two NUMERICs (`select_div_scale`).
+fn divide(a: Decimal, b: Decimal) -> Result<Decimal> {
+    if b.is_zero() {
+        return Err(SqlError::State {
+            code: DIVISION_BY_ZERO,
+            message: "division by zero".into(),
+        });
+    }
+    let (w1, f1) = weight_and_first(a);
+    let (w2, f2) = weight_and_first(b);
+    let mut qweight = w1 - w2;
+    if f1 <= f2 {
+        qweight -= 1;
+    }
+    let rscale = (MIN_SIG_DIGITS - qweight * 4)
+        .max(i64::from(a.scale()))
+        .max(i64::from(b.scale()))
+        .clamp(0, 1000);
+    let q = a.checked_div(b).ok_or_else(too_wide)?;
+    // The 28-digit quotient must carry the digits PostgreSQL shows plus one
+    // to round from.
+    let int_digits = q.trunc().abs().to_string().trim_start_matches('0').len();
+    if u32::try_from(int_digits).unwrap_or(u32::MAX) + u32::try_from(rscale).unwrap_or(u32::MAX)
+        >= MAX_DIGITS
+    {
+        return Err(too_wide());
+    }
+    to_scale(q, rscale)
+}
+
+/// PostgreSQL's square root of a NUMERIC (`numeric_sqrt`'s scale).
+fn sqrt(a: Decimal) -> Result<Decimal> {
+    if a.is_sign_negative() && !a.is_zero() {
+        return Err(SqlError::State {
+            code: "2201F",
+            message: "cannot take square root of a negative number".into(),
+        });
+    }
+    let (w, _) = weight_and_first(a);
+    let sweight = (w + 1) * 4 / 2 - 1;
+    let rscale = (MIN_SIG_DIGITS - sweight)
+        .max(i64::from(a.scale()))
+        .clamp(0, 1000);
+    if a.is_zero() {
+        return to_scale(Decimal::ZERO, rscale);
+    }
+    // Newton's iteration from a float estimate, in exact decimals.
+    let estimate = a.to_string().parse::<f64>().map_err(|_| too_wide())?.sqrt();
+    let mut x = Decimal::from_str(&format!("{estimate:.12}")).map_err(|_| too_wide())?;
+    if x.is_zero() {
+        x = Decimal::new(1, 10);
+    }
+    let two = Decimal::from(2);
+    for _ in 0..100 {
+        let next = (x + a.checked_div(x).ok_or_else(too_wide)?) / two;
+        if next == x {
+            break;
+        }
+        x = next;
+    }
+    let int_digits = x.trunc().to_string().trim_start_matches('0').len();
+    if u32::try_from(int_digits).unwrap_or(u32::MAX) + u32::try_from(rscale).unwrap_or(u32::MAX)
+        >= MAX_DIGITS
+    {
+        return Err(too_wide());
+    }
+    to_scale(x, rscale)
+}
+
+/// `d` cast to `NUMERIC(p, s)`: rounded to `s`, at most `p - s` integer
+/// digits (22003 otherwise, as PostgreSQL).
+fn with_typmod(d: Decimal, info: &ExactNumberInfo) -> Result<Decimal> {
+    let (p, s) = match info {
+        ExactNumberInfo::None => return Ok(d),
+        ExactNumberInfo::Precision(p) => (*p, 0),
+        ExactNumberInfo::PrecisionAndScale(p, s) => (*p, *s),
+    };
+    let r = to_scale(d, i64::try_from(s).map_err(|_| too_wide())?)?;
+    let int_digits = r.trunc().abs().to_string().trim_start_matches('0').len() as u64;
+    if int_digits + s > p {
+        return Err(SqlError::State {
+            code: NUMERIC_VALUE_OUT_OF_RANGE,
+            message: format!(
+                "numeric field overflow: a field with precision {p}, scale {s} must round to an \
+                 absolute value less than 10^{}",
+                p - s
+            ),
+        });
+    }
+    Ok(r)
+}
+
+/// The constant value of `e` when it is one of the forms folded here and
+/// at least one NUMERIC takes part (`None` for integer-only and other
+/// expressions, which GlueSQL evaluates as PostgreSQL does).
+fn constant(e: &Expr) -> Result<Option<Num>> {
+    Ok(match e {
+        Expr::Value(SqlValue::Number(n, _)) => literal(&n.to_string()),
+        Expr::Nested(x) => constant(x)?,
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } => match constant(expr)? {
+            Some(Num::Int(i)) => i.checked_neg().map(Num::Int),
+            Some(Num::Numeric(d)) => {
+                let mut n = -d;
+                if n.is_zero() {
+                    n.set_sign_positive(true);
+                }
+                Some(Num::Numeric(n))
+            }
+            None => None,
+        },
+        Expr::UnaryOp {
+            op: UnaryOperator::Plus,
+            expr,
+        } => constant(expr)?,
+        Expr::Cast {
+            expr, data_type, ..
+        } => {
+            let Some(info) = is_numeric_type(data_type) else {
+                return Ok(None);
+            };
+            // `'2.50'::numeric` (and what this module folded before).
+            let inner = match expr.as_ref() {
+                Expr::Value(SqlValue::SingleQuotedString(s)) => {
+                    Decimal::from_str(s.trim()).ok().map(Num::Numeric)
+                }
+                other => constant(other)?,
+            };
+            match inner {
+                Some(n) => Some(Num::Numeric(with_typmod(n.decimal(), info)?)),
+                None => None,
+            }
+        }
+        Expr::BinaryOp { left, op, right } => {
+            let (Some(l), Some(r)) = (constant(left)?, constant(right)?) else {
+                return Ok(None);
+            };
+            if matches!((l, r), (Num::Int(_), Num::Int(_))) {
+                return Ok(None);
+            }
+            let (a, b) = (l.decimal(), r.decimal());
+            let v = match op {
+                BinaryOperator::Plus => a.checked_add(b).ok_or_else(too_wide)?,
+                BinaryOperator::Minus => a.checked_sub(b).ok_or_else(too_wide)?,
+                BinaryOperator::Multiply => {
+                    let p = a.checked_mul(b).ok_or_else(too_wide)?;
+                    to_scale(p, i64::from(a.scale()) + i64::from(b.scale()))?
+                }
+                BinaryOperator::Divide => divide(a, b)?,
+                BinaryOperator::PGExp => return Err(numeric_power()),
+                _ => return Ok(None),
+            };
+            let mut v = v;
+            if v.is_zero() {
+                v.set_sign_positive(true);
+            }
+            Some(Num::Numeric(v))
+        }
+        Expr::Function(f)
+            if f.over.is_none()
+                && f.filter.is_none()
+                && f.name.to_string().eq_ignore_ascii_case("sqrt") =>
+        {
+            match single_arg(&f.args).map(constant).transpose()?.flatten() {
+                Some(Num::Numeric(d)) => Some(Num::Numeric(sqrt(d)?)),
+                _ => None,
+            }
+        }
+        _ => None,
+    })
+}
+
+/// `e` cast to NUMERIC.
+fn to_decimal(e: &mut Expr) {
+    let inner = std::mem::replace(e, Expr::Value(SqlValue::Null));
+    *e = Expr::Cast {
+        kind: CastKind::Cast,
+        expr: Box::new(Expr::Nested(Box::new(inner))),
+        data_type: SqlType::Decimal(ExactNumberInfo::None),
+        format: None,
+    };
+}
+
+/// A literal, possibly signed or parenthesised: left as written.
+fn is_bare(e: &Expr) -> bool {
+    match e {
+        Expr::Value(_) => true,
+        Expr::Nested(x) | Expr::UnaryOp { expr: x, .. } => is_bare(x),
+        _ => false,
+    }
+}
+
+fn single_arg(args: &FunctionArguments) -> Option<&Expr> {
+    match args {
+        FunctionArguments::List(l) => match l.args.as_slice() {
+            [FunctionArg::Unnamed(FunctionArgExpr::Expr(e))] => Some(e),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The exact decimal `d` as GlueSQL reads it (a cast of its text keeps the
+/// scale).
+fn decimal_expr(d: Decimal) -> Expr {
+    Expr::Nested(Box::new(Expr::Cast {
+        kind: CastKind::Cast,
+        expr: Box::new(Expr::Value(SqlValue::SingleQuotedString(d.to_string()))),
+        data_type: SqlType::Decimal(ExactNumberInfo::None),
+        format: None,
+    }))
+}
+
+struct Exact<'t> {
+    /// Tables the statement names.
+    tables: Vec<&'t TableInfo>,
+    error: Option<SqlError>,
+}
+
+impl Exact<'_> {
+    /// Whether `e` is a column that is NUMERIC in every table the
+    /// statement names that has a column of its name.
+    fn numeric_column(&self, e: &Expr) -> bool {
+        let name = match e {
+            Expr::Identifier(i) => &i.value,
+            Expr::CompoundIdentifier(parts) => match parts.last() {
+                Some(i) => &i.value,
+                None => return false,
+            },
+            Expr::Nested(x) => return self.numeric_column(x),
+            _ => return false,
+        };
+        let mut types = self.tables.iter().filter_map(|t| t.column_type(name));
+        match types.next() {
+            Some(DataType::Numeric) => types.all(|t| t == DataType::Numeric),
+            _ => false,
+        }
+    }
+
+    /// An integer operand: an integer literal, an integer column, a cast to
+    /// an integer type.
+    fn integer_operand(&self, e: &Expr) -> bool {
+        let int = |t: DataType| matches!(t, DataType::Int2 | DataType::Int4 | DataType::Int8);
+        match e {
+            Expr::Nested(x) => self.integer_operand(x),
+            Expr::UnaryOp {
+                op: UnaryOperator::Minus,
+                expr,
+            } => self.integer_operand(expr),
+            Expr::Value(SqlValue::Number(n, _)) => matches!(literal(&n.to_string()), Some(Num::Int(_))),
+            Expr::Cast { data_type, .. } => crate::rewrite::engine_type_of(data_type).is_some_and(int),
+            Expr::Identifier(i) => self.column_is(&i.value, int),
+            Expr::CompoundIdentifier(parts) => parts.last().is_some_and(|i| self.column_is(&i.value, int)),
+            _ => false,
+        }
+    }
+
+    /// Whether every table the statement names that has a column `name`
+    /// has it of a type `ok` accepts (and at least one has it).
+    fn column_is(&self, name: &str, ok: impl Fn(DataType) -> bool) -> bool {
+        let mut types = self.tables.iter().filter_map(|t| t.column_type(name)).peekable();
+        types.peek().is_some() && types.all(ok)
+    }
+
+    /// A NUMERIC operand other than a folded constant: a NUMERIC column or
+    /// a cast to NUMERIC.
+    fn numeric_operand(&self, e: &Expr) -> bool {
+        match e {
+            Expr::Nested(x) => self.numeric_operand(x),
+            Expr::Cast { data_type, .. } => is_numeric_type(data_type).is_some(),
+            _ => self.numeric_column(e),
+        }
+    }
+
+    fn visit(&mut self, e: &mut Expr) -> Result<()> {
+        if !is_bare(e) {
+            if let Some(Num::Numeric(d)) = constant(e)? {
+                *e = decimal_expr(d);
+                return Ok(());
+            }
+        }
+        match e {
+            Expr::BinaryOp { left, op, right } => {
+                if matches!(op, BinaryOperator::PGExp)
+                    && (self.numeric_operand(left) || self.numeric_operand(right))
+                {
+                    return Err(numeric_power());
+                }
+                if matches!(op, BinaryOperator::Divide)
+                    && (self.numeric_operand(left) || self.numeric_operand(right))
+                {
+                    return Err(unsupported(
+                        "division of NUMERIC values that are not constants is not supported \
+                         (PostgreSQL's result scale depends on the values)",
+                    ));
+                }
+                let fractional = |x: &Expr| match x {
+                    Expr::Value(SqlValue::Number(n, _)) => match literal(&n.to_string()) {
+                        Some(Num::Numeric(d)) => Some(d),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                if let Some(d) = fractional(right).filter(|_| self.numeric_operand(left)) {
+                    **right = decimal_expr(d);
+                } else if let Some(d) = fractional(left).filter(|_| self.numeric_operand(right)) {
+                    **left = decimal_expr(d);
+                }
+                // GlueSQL computes `integer op decimal` in the integer's
+                // type (`n - 20.5` is `n - 20`); PostgreSQL in NUMERIC.
+                if matches!(
+                    op,
+                    BinaryOperator::Plus
+                        | BinaryOperator::Minus
+                        | BinaryOperator::Multiply
+                        | BinaryOperator::Modulo
+                ) {
+                    let exact = |x: &Expr| self.numeric_operand(x) || fractional(x).is_some();
+                    if exact(left) && self.integer_operand(right) {
+                        if let Some(d) = fractional(left) {
+                            **left = decimal_expr(d);
+                        }
+                        to_decimal(right);
+                    } else if exact(right) && self.integer_operand(left) {
+                        if let Some(d) = fractional(right) {
+                            **right = decimal_expr(d);
+                        }
+                        to_decimal(left);
+                    }
+                }
+            }
+            Expr::Function(f)
+                if f.over.is_none()
+                    && ["power", "pow"]
+                        .iter()
+                        .any(|n| f.name.to_string().eq_ignore_ascii_case(n)) =>
+            {
+                if let FunctionArguments::List(l) = &f.args {
+                    let numeric = l.args.iter().any(|a| match a {
+                        FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) => {
+                            self.numeric_operand(x)
+                                || matches!(constant(x), Ok(Some(Num::Numeric(_))))
+                        }
+                        _ => false,
+                    });
+                    if numeric {
+                        return Err(numeric_power());
+                    }
+                }
+            }
+            Expr::Function(f)
+                if f.over.is_none() && f.name.to_string().eq_ignore_ascii_case("sqrt") =>
+            {
+                if single_arg(&f.args).is_some_and(|a| self.numeric_operand(a)) {
+                    return Err(unsupported(
+                        "sqrt() of a NUMERIC column is not supported (its result is a NUMERIC \
+                         with PostgreSQL's scale)",
+                    ));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+impl VisitorMut for Exact<'_> {
+    type Break = ();
+
+    fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+        match self.visit(e) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(err) => {
+                self.error = Some(err);
+                ControlFlow::Break(())
+            }
+        }
+    }
+}
+
+/// Rewrites a query as the module docs say (other statements are left
+/// alone: their values take their target columns' types).
+///
+/// # Errors
+/// 0A000 for what cannot be answered as PostgreSQL does; 22012, 22003 and
+/// 2201F as PostgreSQL raises them for constants.
+pub(crate) fn exact(stmt: &mut Statement, tables: &BTreeMap<String, Arc<TableInfo>>) -> Result<()> {
+    if !matches!(stmt, Statement::Query(_)) {
+        return Ok(());
+    }
+    let mut names = Vec::new();
+    let _ = visit_relations(stmt, |n| {
+        if let Some(last) = n.0.last() {
+            names.push(last.value.clone());
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    let mut v = Exact {
+        tables: names
+            .iter()
+            .filter_map(|n| tables.get(n).map(|t| &**t))
+            .collect(),
+        error: None,
+    };
+    let _ = stmt.visit(&mut v);
+    v.error.map_or(Ok(()), Err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn division_takes_postgres_scale() {
+        // Results as PostgreSQL 15 prints them.
+        assert_eq!(divide(d("10"), d("4")).unwrap().to_string(), "2.5000000000000000");
+        assert_eq!(divide(d("100.00"), d("3")).unwrap().to_string(), "33.3333333333333333");
+        assert_eq!(divide(d("1"), d("3")).unwrap().to_string(), "0.33333333333333333333");
+        assert_eq!(divide(d("7.0"), d("2")).unwrap().to_string(), "3.5000000000000000");
+        assert_eq!(divide(d("7"), d("2.0")).unwrap().to_string(), "3.5000000000000000");
+        assert_eq!(divide(d("123456"), d("7")).unwrap().to_string(), "17636.571428571429");
+        assert_eq!(divide(d("-1"), d("8")).unwrap().to_string(), "-0.12500000000000000000");
+        assert_eq!(divide(d("0.001"), d("3")).unwrap().to_string(), "0.00033333333333333333");
+        assert_eq!(
+            divide(d("0"), d("3")).unwrap().to_string(),
+            "0.00000000000000000000"
+        );
+        assert_eq!(divide(d("1"), d("0")).unwrap_err().sqlstate(), "22012");
+    }
+
+    #[test]
+    fn sqrt_takes_postgres_scale() {
+        assert_eq!(sqrt(d("16.0")).unwrap().to_string(), "4.000000000000000");
+        assert_eq!(sqrt(d("2")).unwrap().to_string(), "1.414213562373095");
+        assert_eq!(sqrt(d("0.25")).unwrap().to_string(), "0.50000000000000000");
+        assert_eq!(sqrt(d("-1")).unwrap_err().sqlstate(), "2201F");
+    }
+
+    #[test]
+    fn typmod_rounds_and_checks() {
+        let ps = |p, s| ExactNumberInfo::PrecisionAndScale(p, s);
+        assert_eq!(with_typmod(d("12.345"), &ps(5, 2)).unwrap().to_string(), "12.35");
+        assert_eq!(
+            with_typmod(d("12.5"), &ExactNumberInfo::Precision(3))
+                .unwrap()
+                .to_string(),
+            "13"
+        );
+        assert_eq!(
+            with_typmod(d("1234.5"), &ps(4, 1)).unwrap_err().sqlstate(),
+            "22003"
+        );
+    }
+}
