@@ -20,8 +20,8 @@ use heliosdb_sql::{
     coerce, text_of, ColumnInfo, QueryResult, Session, SessionSettings, SqlError, SqlShared,
 };
 use pgwire::api::auth::{DefaultServerParameterProvider, StartupHandler};
-use pgwire::api::portal::{Format, Portal};
 use pgwire::api::copy::{send_copy_both_response, send_copy_in_response, send_copy_out_response};
+use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{
     send_execution_response, send_query_response, send_ready_for_query, ExtendedQueryHandler,
     SimpleQueryHandler,
@@ -33,7 +33,8 @@ use pgwire::api::results::{
 use pgwire::api::stmt::{QueryParser, StoredStatement};
 use pgwire::api::store::PortalStore;
 use pgwire::api::{
-    ClientInfo, ClientPortalStore, PgWireConnectionState, PgWireServerHandlers, Type, METADATA_DATABASE, METADATA_USER,
+    ClientInfo, ClientPortalStore, PgWireConnectionState, PgWireServerHandlers, Type,
+    METADATA_DATABASE, METADATA_USER,
 };
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::copy::{CopyData, CopyDone, CopyOutResponse};
@@ -842,14 +843,18 @@ impl SimpleQueryHandler for Conn {
         let trimmed = text.trim();
         if trimmed.is_empty() || trimmed == ";" {
             client
-                .feed(PgWireBackendMessage::EmptyQueryResponse(EmptyQueryResponse::new()))
+                .feed(PgWireBackendMessage::EmptyQueryResponse(
+                    EmptyQueryResponse::new(),
+                ))
                 .await?;
         } else {
             for r in self.do_query(client, &text).await? {
                 match r {
                     Response::EmptyQuery => {
                         client
-                            .feed(PgWireBackendMessage::EmptyQueryResponse(EmptyQueryResponse::new()))
+                            .feed(PgWireBackendMessage::EmptyQueryResponse(
+                                EmptyQueryResponse::new(),
+                            ))
                             .await?;
                     }
                     Response::Query(mut results)

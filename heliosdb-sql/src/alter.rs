@@ -869,8 +869,7 @@ fn alter_column(
                     "changing the type of a primary key column is not supported".into(),
                 ));
             }
-            if !(pending.bpchar.is_empty() && pending.json.is_empty() && pending.jsonb.is_empty())
-            {
+            if !(pending.bpchar.is_empty() && pending.json.is_empty() && pending.jsonb.is_empty()) {
                 return Err(SqlError::Unsupported(
                     "ALTER COLUMN … TYPE to CHAR(n), JSON or JSONB is not supported".into(),
                 ));

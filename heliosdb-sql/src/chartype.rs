@@ -64,9 +64,8 @@ impl Trim<'_> {
     fn trim_in(&self, e: &mut Expr) {
         let _ = visit_expressions_mut(e, |x| {
             if self.is_bpchar(x) {
-                let inner = std::mem::replace(x, Expr::Value(
-                    gluesql_core::sqlparser::ast::Value::Null,
-                ));
+                let inner =
+                    std::mem::replace(x, Expr::Value(gluesql_core::sqlparser::ast::Value::Null));
                 *x = rtrim(inner);
             }
             ControlFlow::<()>::Continue(())

@@ -28,8 +28,8 @@ use std::ops::ControlFlow;
 
 use gluesql_core::sqlparser::ast::{
     Expr, Ident, Join, JoinConstraint, JoinOperator, ObjectName, Query, SelectItem, SetExpr,
-    SetOperator,
-    SetQuantifier, Statement, TableAlias, TableFactor, Value as SqlValue, VisitMut, VisitorMut,
+    SetOperator, SetQuantifier, Statement, TableAlias, TableFactor, Value as SqlValue, VisitMut,
+    VisitorMut,
 };
 use heliosdb_core::Value;
 

@@ -118,9 +118,9 @@ fn is_off(arg: &Expr) -> bool {
             .any(|w| i.value.eq_ignore_ascii_case(w)),
         Expr::Value(SqlValue::Boolean(b)) => !b,
         Expr::Value(SqlValue::Number(n, _)) => n.to_string() == "0",
-        Expr::Value(SqlValue::SingleQuotedString(s)) => {
-            ["off", "false", "0"].iter().any(|w| s.eq_ignore_ascii_case(w))
-        }
+        Expr::Value(SqlValue::SingleQuotedString(s)) => ["off", "false", "0"]
+            .iter()
+            .any(|w| s.eq_ignore_ascii_case(w)),
         _ => false,
     }
 }

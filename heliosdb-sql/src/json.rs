@@ -369,7 +369,10 @@ mod tests {
             n(r#"{"name": "ann", "age": 30, "tags": ["a", "b"]}"#),
             r#"{"age": 30, "name": "ann", "tags": ["a", "b"]}"#
         );
-        assert_eq!(n(r#"{"aa":1,"b":2,"a":3,"b":4}"#), r#"{"a": 3, "b": 4, "aa": 1}"#);
+        assert_eq!(
+            n(r#"{"aa":1,"b":2,"a":3,"b":4}"#),
+            r#"{"a": 3, "b": 4, "aa": 1}"#
+        );
         assert_eq!(n(" [1,2 ,\n3] "), "[1, 2, 3]");
         assert_eq!(n("[1.10, 1e2, -0, 1.5E-3]"), "[1.10, 100, 0, 0.0015]");
         assert_eq!(n(r#""a\u00e9\/\n""#), "\"aé/\\n\"");
@@ -380,7 +383,15 @@ mod tests {
 
     #[test]
     fn bad_json_is_refused() {
-        for bad in ["{bad json", "[1,]", "01", "{\"a\" 1}", "tru", "[1] x", "\"\\x\""] {
+        for bad in [
+            "{bad json",
+            "[1,]",
+            "01",
+            "{\"a\" 1}",
+            "tru",
+            "[1] x",
+            "\"\\x\"",
+        ] {
             assert_eq!(jsonb_text(bad).unwrap_err().sqlstate(), "22P02", "{bad}");
             assert_eq!(check_json(bad).unwrap_err().sqlstate(), "22P02", "{bad}");
         }

@@ -26,8 +26,8 @@ use std::sync::Arc;
 
 use gluesql_core::sqlparser::ast::{
     visit_relations, BinaryOperator, CastKind, DataType as SqlType, ExactNumberInfo, Expr,
-    FunctionArg, FunctionArgExpr, FunctionArguments, Statement, UnaryOperator,
-    Value as SqlValue, VisitMut, VisitorMut,
+    FunctionArg, FunctionArgExpr, FunctionArguments, Statement, UnaryOperator, Value as SqlValue,
+    VisitMut, VisitorMut,
 };
 use heliosdb_core::DataType;
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -389,10 +389,16 @@ impl Exact<'_> {
                 op: UnaryOperator::Minus,
                 expr,
             } => self.integer_operand(expr),
-            Expr::Value(SqlValue::Number(n, _)) => matches!(literal(&n.to_string()), Some(Num::Int(_))),
-            Expr::Cast { data_type, .. } => crate::rewrite::engine_type_of(data_type).is_some_and(int),
+            Expr::Value(SqlValue::Number(n, _)) => {
+                matches!(literal(&n.to_string()), Some(Num::Int(_)))
+            }
+            Expr::Cast { data_type, .. } => {
+                crate::rewrite::engine_type_of(data_type).is_some_and(int)
+            }
             Expr::Identifier(i) => self.column_is(&i.value, int),
-            Expr::CompoundIdentifier(parts) => parts.last().is_some_and(|i| self.column_is(&i.value, int)),
+            Expr::CompoundIdentifier(parts) => {
+                parts.last().is_some_and(|i| self.column_is(&i.value, int))
+            }
             _ => false,
         }
     }
@@ -400,7 +406,11 @@ impl Exact<'_> {
     /// Whether every table the statement names that has a column `name`
     /// has it of a type `ok` accepts (and at least one has it).
     fn column_is(&self, name: &str, ok: impl Fn(DataType) -> bool) -> bool {
-        let mut types = self.tables.iter().filter_map(|t| t.column_type(name)).peekable();
+        let mut types = self
+            .tables
+            .iter()
+            .filter_map(|t| t.column_type(name))
+            .peekable();
         types.peek().is_some() && types.all(ok)
     }
 
@@ -559,14 +569,38 @@ mod tests {
     #[test]
     fn division_takes_postgres_scale() {
         // Results as PostgreSQL 15 prints them.
-        assert_eq!(divide(d("10"), d("4")).unwrap().to_string(), "2.5000000000000000");
-        assert_eq!(divide(d("100.00"), d("3")).unwrap().to_string(), "33.3333333333333333");
-        assert_eq!(divide(d("1"), d("3")).unwrap().to_string(), "0.33333333333333333333");
-        assert_eq!(divide(d("7.0"), d("2")).unwrap().to_string(), "3.5000000000000000");
-        assert_eq!(divide(d("7"), d("2.0")).unwrap().to_string(), "3.5000000000000000");
-        assert_eq!(divide(d("123456"), d("7")).unwrap().to_string(), "17636.571428571429");
-        assert_eq!(divide(d("-1"), d("8")).unwrap().to_string(), "-0.12500000000000000000");
-        assert_eq!(divide(d("0.001"), d("3")).unwrap().to_string(), "0.00033333333333333333");
+        assert_eq!(
+            divide(d("10"), d("4")).unwrap().to_string(),
+            "2.5000000000000000"
+        );
+        assert_eq!(
+            divide(d("100.00"), d("3")).unwrap().to_string(),
+            "33.3333333333333333"
+        );
+        assert_eq!(
+            divide(d("1"), d("3")).unwrap().to_string(),
+            "0.33333333333333333333"
+        );
+        assert_eq!(
+            divide(d("7.0"), d("2")).unwrap().to_string(),
+            "3.5000000000000000"
+        );
+        assert_eq!(
+            divide(d("7"), d("2.0")).unwrap().to_string(),
+            "3.5000000000000000"
+        );
+        assert_eq!(
+            divide(d("123456"), d("7")).unwrap().to_string(),
+            "17636.571428571429"
+        );
+        assert_eq!(
+            divide(d("-1"), d("8")).unwrap().to_string(),
+            "-0.12500000000000000000"
+        );
+        assert_eq!(
+            divide(d("0.001"), d("3")).unwrap().to_string(),
+            "0.00033333333333333333"
+        );
         assert_eq!(
             divide(d("0"), d("3")).unwrap().to_string(),
             "0.00000000000000000000"
@@ -585,7 +619,10 @@ mod tests {
     #[test]
     fn typmod_rounds_and_checks() {
         let ps = |p, s| ExactNumberInfo::PrecisionAndScale(p, s);
-        assert_eq!(with_typmod(d("12.345"), &ps(5, 2)).unwrap().to_string(), "12.35");
+        assert_eq!(
+            with_typmod(d("12.345"), &ps(5, 2)).unwrap().to_string(),
+            "12.35"
+        );
         assert_eq!(
             with_typmod(d("12.5"), &ExactNumberInfo::Precision(3))
                 .unwrap()

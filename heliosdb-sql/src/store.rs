@@ -510,8 +510,8 @@ impl EngineStore<'_> {
                 }
             }
             if let Value::String(s) = &value {
-                if let Some(text) = column_text(&info.meta, &c.name, s)
-                    .map_err(sqlstate::storage_sql_error)?
+                if let Some(text) =
+                    column_text(&info.meta, &c.name, s).map_err(sqlstate::storage_sql_error)?
                 {
                     value = Value::String(text);
                 }

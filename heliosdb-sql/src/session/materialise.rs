@@ -366,8 +366,7 @@ fn needs_materialising(stmt: &Statement) -> bool {
             }) {
                 return ControlFlow::Break(());
             }
-            if self.top != Some(q as *const Query)
-                && (top_set_operation(&q.body) || selects_avg(q))
+            if self.top != Some(q as *const Query) && (top_set_operation(&q.body) || selects_avg(q))
             {
                 return ControlFlow::Break(());
             }

@@ -61,7 +61,10 @@ fn numeric_constants_take_postgres_scales() {
         ["12.35", "13"]
     );
     // Floats stay floats.
-    assert_eq!(one(&db, "SELECT 0.1::float8 + 0.2::float8"), ["0.30000000000000004"]);
+    assert_eq!(
+        one(&db, "SELECT 0.1::float8 + 0.2::float8"),
+        ["0.30000000000000004"]
+    );
     assert_eq!(code(&db, "SELECT 1.0 / 0"), "22012");
     assert_eq!(code(&db, "SELECT sqrt(-1.0)"), "2201F");
     assert_eq!(code(&db, "SELECT 1234.5::numeric(4,1)"), "22003");
@@ -75,7 +78,10 @@ fn decimal_literals_meet_numeric_columns_exactly() {
         .unwrap();
     db.execute_sql("INSERT INTO m VALUES (1, 19.99, 3, 0.1), (2, 5, 0.5, 1.5)")
         .unwrap();
-    assert_eq!(one(&db, "SELECT price + 0.001 FROM m WHERE id = 2"), ["5.001"]);
+    assert_eq!(
+        one(&db, "SELECT price + 0.001 FROM m WHERE id = 2"),
+        ["5.001"]
+    );
     assert_eq!(one(&db, "SELECT id FROM m WHERE price = 19.99"), ["1"]);
     assert_eq!(one(&db, "SELECT qty * 1.5 FROM m WHERE id = 1"), ["4.5"]);
     // A float column keeps float arithmetic and comparison.
@@ -125,20 +131,20 @@ fn char_columns_are_blank_padded() {
     assert_eq!(one(&db, "SELECT c = 'x', c || 'y' FROM s"), ["t", "xy"]);
     assert_eq!(one(&db, "SELECT v FROM s WHERE c = 'x'"), ["ab"]);
     // Blanks past the limit are dropped, other characters refused.
-    db.execute_sql("INSERT INTO s (c) VALUES ('abc   ')").unwrap();
+    db.execute_sql("INSERT INTO s (c) VALUES ('abc   ')")
+        .unwrap();
     assert_eq!(code(&db, "INSERT INTO s (c) VALUES ('abcd')"), "22001");
-    db.execute_sql("UPDATE s SET c = 'z' WHERE c = 'x'").unwrap();
-    assert_eq!(
-        rows(&db, "SELECT c FROM s ORDER BY c"),
-        [["abc"], ["z  "]]
-    );
+    db.execute_sql("UPDATE s SET c = 'z' WHERE c = 'x'")
+        .unwrap();
+    assert_eq!(rows(&db, "SELECT c FROM s ORDER BY c"), [["abc"], ["z  "]]);
 }
 
 #[test]
 fn jsonb_is_normalised_and_json_checked() {
     let dir = tempfile::tempdir().unwrap();
     let db = engine(dir.path());
-    db.execute_sql("CREATE TABLE j (id INT, doc JSONB, raw JSON)").unwrap();
+    db.execute_sql("CREATE TABLE j (id INT, doc JSONB, raw JSON)")
+        .unwrap();
     db.execute_sql(
         r#"INSERT INTO j VALUES (1, '{"name": "ann", "age": 30, "tags": ["a", "b"]}', '{"b":1,  "a":2}')"#,
     )
@@ -151,13 +157,22 @@ fn jsonb_is_normalised_and_json_checked() {
         ]
     );
     assert_eq!(
-        one(&db, r#"SELECT '{"b": 1, "a": 2}'::jsonb, '{"b": 1, "a": 2}'::json"#),
+        one(
+            &db,
+            r#"SELECT '{"b": 1, "a": 2}'::jsonb, '{"b": 1, "a": 2}'::json"#
+        ),
         [r#"{"a": 2, "b": 1}"#, r#"{"b": 1, "a": 2}"#]
     );
     assert_eq!(code(&db, "SELECT '{bad json'::jsonb"), "22P02");
     assert_eq!(code(&db, "SELECT '{bad json'::json"), "22P02");
-    assert_eq!(code(&db, "INSERT INTO j (id, doc) VALUES (2, '[1,]')"), "22P02");
-    assert_eq!(code(&db, "INSERT INTO j (id, raw) VALUES (2, 'nope')"), "22P02");
+    assert_eq!(
+        code(&db, "INSERT INTO j (id, doc) VALUES (2, '[1,]')"),
+        "22P02"
+    );
+    assert_eq!(
+        code(&db, "INSERT INTO j (id, raw) VALUES (2, 'nope')"),
+        "22P02"
+    );
 }
 
 #[test]

@@ -453,7 +453,12 @@ fn explain_and_for_update() {
     // PostgreSQL's plain EXPLAIN answers with cost estimates; there is no
     // cost model to give them.
     fails(&mut s, "EXPLAIN SELECT * FROM t", "0A000", "cost");
-    fails(&mut s, "EXPLAIN (VERBOSE) SELECT * FROM t", "0A000", "VERBOSE");
+    fails(
+        &mut s,
+        "EXPLAIN (VERBOSE) SELECT * FROM t",
+        "0A000",
+        "VERBOSE",
+    );
     fails(
         &mut s,
         "EXPLAIN ANALYZE SELECT * FROM t",
