@@ -43,6 +43,7 @@ mod ddl;
 mod dump;
 mod explain;
 mod infer;
+mod keys;
 pub mod limits;
 mod literals;
 mod logic;
