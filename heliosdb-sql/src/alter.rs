@@ -613,8 +613,14 @@ fn drop_column(
     meta.varchar.retain(|(c, _)| c != column);
     meta.numeric.retain(|(c, ..)| c != column);
     meta.unique_names.retain(|(_, c)| c != column);
-    meta.composite.retain(|k| !k.columns.iter().any(|c| c == column));
-    let fks: Vec<String> = meta.schema.foreign_keys.iter().map(|f| f.name.clone()).collect();
+    meta.composite
+        .retain(|k| !k.columns.iter().any(|c| c == column));
+    let fks: Vec<String> = meta
+        .schema
+        .foreign_keys
+        .iter()
+        .map(|f| f.name.clone())
+        .collect();
     meta.fk_actions.retain(|a| fks.contains(&a.name));
     meta.checks.retain(|c| !mentions(&c.expr, column));
     rebuild(engine, shared, info, meta, |mut values| {
@@ -1197,7 +1203,12 @@ fn add_composite(
     let taken = info.meta.composite.iter().any(|k| k.name == key.name)
         || info.meta.unique_names.iter().any(|(n, _)| *n == key.name)
         || info.meta.checks.iter().any(|c| c.name == key.name)
-        || info.meta.schema.foreign_keys.iter().any(|f| f.name == key.name);
+        || info
+            .meta
+            .schema
+            .foreign_keys
+            .iter()
+            .any(|f| f.name == key.name);
     if taken {
         return Err(state(
             sqlstate::DUPLICATE_TABLE,

@@ -146,10 +146,7 @@ fn key_bytes(values: &[&Value]) -> Vec<u8> {
 
 /// PostgreSQL's DETAIL-like text of a key: `(a, b)=(1, 2)`.
 fn key_text(columns: &[String], values: &[&Value]) -> String {
-    let vals: Vec<String> = values
-        .iter()
-        .map(|v| crate::session::text_of(v))
-        .collect();
+    let vals: Vec<String> = values.iter().map(|v| crate::session::text_of(v)).collect();
     format!("({})=({})", columns.join(", "), vals.join(", "))
 }
 
@@ -268,10 +265,7 @@ pub(crate) fn check_existing(
         if !seen.insert(key_bytes(&vals)) {
             return Err(SqlError::State {
                 code: sqlstate::UNIQUE_VIOLATION,
-                message: format!(
-                    "could not create unique index \"{}\"",
-                    key.name
-                ),
+                message: format!("could not create unique index \"{}\"", key.name),
             });
         }
     }

@@ -58,7 +58,10 @@ fn composite_primary_key_is_unique_and_not_null() {
         &mut s,
         "CREATE TABLE pair (a INT, b INT, v TEXT, PRIMARY KEY (a, b))",
     );
-    ok(&mut s, "INSERT INTO pair VALUES (1, 1, 'x'), (1, 2, 'y'), (2, 1, 'z')");
+    ok(
+        &mut s,
+        "INSERT INTO pair VALUES (1, 1, 'x'), (1, 2, 'y'), (2, 1, 'z')",
+    );
     let e = err(&mut s, "INSERT INTO pair VALUES (1, 1, 'dup')");
     assert_eq!(e.sqlstate(), "23505", "{e}");
     assert_eq!(
@@ -95,9 +98,15 @@ fn composite_primary_key_is_unique_and_not_null() {
         "CREATE TABLE bad (a INT PRIMARY KEY, b INT, PRIMARY KEY (a, b))",
     );
     assert_eq!(e.sqlstate(), "42P16", "{e}");
-    let e = err(&mut s, "CREATE TABLE bad (a INT, b INT, PRIMARY KEY (a, a))");
+    let e = err(
+        &mut s,
+        "CREATE TABLE bad (a INT, b INT, PRIMARY KEY (a, a))",
+    );
     assert_eq!(e.sqlstate(), "42701", "{e}");
-    let e = err(&mut s, "CREATE TABLE bad (a INT, b INT, PRIMARY KEY (a, c))");
+    let e = err(
+        &mut s,
+        "CREATE TABLE bad (a INT, b INT, PRIMARY KEY (a, c))",
+    );
     assert_eq!(e.sqlstate(), "42703", "{e}");
     // In a transaction block: the failed statement aborts the block.
     ok(&mut s, "BEGIN");
@@ -122,7 +131,10 @@ fn composite_unique_allows_nulls_and_survives_restart() {
             &mut s,
             "CREATE TABLE m (id INT PRIMARY KEY, x INT, y TEXT, CONSTRAINT m_xy UNIQUE (x, y))",
         );
-        ok(&mut s, "INSERT INTO m VALUES (1, 1, 'a'), (2, 1, 'b'), (3, NULL, 'a'), (4, NULL, 'a')");
+        ok(
+            &mut s,
+            "INSERT INTO m VALUES (1, 1, 'a'), (2, 1, 'b'), (3, NULL, 'a'), (4, NULL, 'a')",
+        );
         let e = err(&mut s, "INSERT INTO m VALUES (5, 1, 'a')");
         assert_eq!(e.sqlstate(), "23505", "{e}");
         assert!(e.to_string().contains("\"m_xy\""), "{e}");
@@ -155,7 +167,10 @@ fn alter_table_adds_and_drops_composite_keys() {
     let e = err(&mut s, "ALTER TABLE e ADD PRIMARY KEY (b, c)");
     assert_eq!(e.sqlstate(), "42P16", "{e}");
     let e = err(&mut s, "INSERT INTO e VALUES (1, 1, 5)");
-    assert_eq!(e.to_string(), "duplicate key value violates unique constraint \"e_pkey\"");
+    assert_eq!(
+        e.to_string(),
+        "duplicate key value violates unique constraint \"e_pkey\""
+    );
     let e = err(&mut s, "INSERT INTO e VALUES (NULL, 1, 5)");
     assert_eq!(e.sqlstate(), "23502", "{e}");
     ok(&mut s, "ALTER TABLE e DROP CONSTRAINT e_pkey");
@@ -255,7 +270,10 @@ fn concurrent_inserts_of_overlapping_composite_keys_leave_one_row_per_key() {
     let shared = Arc::new(SqlShared::new());
     {
         let mut s = Session::new(&db, &shared);
-        ok(&mut s, "CREATE TABLE ov (a INT, b INT, w INT, PRIMARY KEY (a, b))");
+        ok(
+            &mut s,
+            "CREATE TABLE ov (a INT, b INT, w INT, PRIMARY KEY (a, b))",
+        );
     }
     for round in 0..10 {
         let start = Arc::new(Barrier::new(WRITERS));
@@ -296,12 +314,18 @@ fn concurrent_inserts_of_overlapping_composite_keys_leave_one_row_per_key() {
         }
         let mut s = Session::new(&db, &shared);
         assert_eq!(
-            count(&mut s, &format!("SELECT count(*) FROM ov WHERE a = {round} AND b = 0")),
+            count(
+                &mut s,
+                &format!("SELECT count(*) FROM ov WHERE a = {round} AND b = 0")
+            ),
             1
         );
         // The winner's statement is whole: its two rows, nobody else's.
         assert_eq!(
-            count(&mut s, &format!("SELECT count(*) FROM ov WHERE a = {round}")),
+            count(
+                &mut s,
+                &format!("SELECT count(*) FROM ov WHERE a = {round}")
+            ),
             2
         );
     }
@@ -331,15 +355,27 @@ fn on_delete_cascade_set_null_set_default() {
         &mut s,
         "CREATE TABLE d (id INT PRIMARY KEY, pid INT DEFAULT 0 REFERENCES p (id) ON DELETE SET DEFAULT)",
     );
-    ok(&mut s, "INSERT INTO p VALUES (0, 'default'), (1, 'one'), (2, 'two')");
+    ok(
+        &mut s,
+        "INSERT INTO p VALUES (0, 'default'), (1, 'one'), (2, 'two')",
+    );
     ok(&mut s, "INSERT INTO c VALUES (10, 1), (11, 1), (20, 2)");
-    ok(&mut s, "INSERT INTO g VALUES (100, 10), (101, 11), (200, 20)");
+    ok(
+        &mut s,
+        "INSERT INTO g VALUES (100, 10), (101, 11), (200, 20)",
+    );
     ok(&mut s, "INSERT INTO n VALUES (1, 1), (2, 2)");
     ok(&mut s, "INSERT INTO d VALUES (1, 1), (2, 2)");
     let r = ok(&mut s, "DELETE FROM p WHERE id = 1");
     assert_eq!(r.tag(), "DELETE 1");
-    assert_eq!(rows(&mut s, "SELECT id FROM c ORDER BY id"), vec![vec![i(20)]]);
-    assert_eq!(rows(&mut s, "SELECT id FROM g ORDER BY id"), vec![vec![i(200)]]);
+    assert_eq!(
+        rows(&mut s, "SELECT id FROM c ORDER BY id"),
+        vec![vec![i(20)]]
+    );
+    assert_eq!(
+        rows(&mut s, "SELECT id FROM g ORDER BY id"),
+        vec![vec![i(200)]]
+    );
     assert_eq!(
         rows(&mut s, "SELECT id, pid FROM n ORDER BY id"),
         vec![vec![i(1), Value::Null], vec![i(2), i(2)]]
@@ -369,7 +405,10 @@ fn on_delete_cascade_set_null_set_default() {
     );
     assert_eq!(e.sqlstate(), "0A000", "{e}");
     // Composite foreign keys are refused, not silently narrowed.
-    ok(&mut s, "CREATE TABLE pk2 (a INT, b INT, PRIMARY KEY (a, b))");
+    ok(
+        &mut s,
+        "CREATE TABLE pk2 (a INT, b INT, PRIMARY KEY (a, b))",
+    );
     let e = err(
         &mut s,
         "CREATE TABLE fk2 (a INT, b INT, FOREIGN KEY (a, b) REFERENCES pk2 (a, b))",
@@ -390,7 +429,10 @@ fn cascade_is_atomic_with_its_statement() {
             "CREATE TABLE c (id INT PRIMARY KEY, pid INT REFERENCES p (id) ON DELETE CASCADE)",
         );
         // A grandchild with NO ACTION blocks the cascade: nothing changes.
-        ok(&mut s, "CREATE TABLE g (id INT PRIMARY KEY, cid INT REFERENCES c (id))");
+        ok(
+            &mut s,
+            "CREATE TABLE g (id INT PRIMARY KEY, cid INT REFERENCES c (id))",
+        );
         ok(&mut s, "INSERT INTO p VALUES (1), (2)");
         ok(&mut s, "INSERT INTO c VALUES (10, 1), (20, 2)");
         ok(&mut s, "INSERT INTO g VALUES (100, 10)");
@@ -428,7 +470,14 @@ fn self_referencing_cascade_deletes_a_subtree() {
         "CREATE TABLE tree (id INT PRIMARY KEY, parent INT REFERENCES tree (id) ON DELETE CASCADE)",
     );
     // One row per statement: a row's parent must be stored before it.
-    for row in ["(1, NULL)", "(2, 1)", "(3, 1)", "(4, 2)", "(5, 4)", "(6, NULL)"] {
+    for row in [
+        "(1, NULL)",
+        "(2, 1)",
+        "(3, 1)",
+        "(4, 2)",
+        "(5, 4)",
+        "(6, NULL)",
+    ] {
         ok(&mut s, &format!("INSERT INTO tree VALUES {row}"));
     }
     ok(&mut s, "DELETE FROM tree WHERE id = 2");
@@ -455,7 +504,10 @@ fn alter_table_adds_a_foreign_key_with_an_action() {
         "ALTER TABLE c ADD CONSTRAINT c_p FOREIGN KEY (pid) REFERENCES p (id) ON DELETE SET NULL",
     );
     ok(&mut s, "DELETE FROM p");
-    assert_eq!(rows(&mut s, "SELECT id, pid FROM c"), vec![vec![i(1), Value::Null]]);
+    assert_eq!(
+        rows(&mut s, "SELECT id, pid FROM c"),
+        vec![vec![i(1), Value::Null]]
+    );
     ok(&mut s, "ALTER TABLE c DROP CONSTRAINT c_p");
     let e = err(
         &mut s,
