@@ -1090,8 +1090,8 @@ fn add_constraint(
                 }
             }
             let mut meta = info.meta.clone();
-            if delete_action != crate::keys::Action::NoAction
-                || update_action != crate::keys::Action::NoAction
+            if delete_action != crate::keys::Referential::NoAction
+                || update_action != crate::keys::Referential::NoAction
             {
                 meta.fk_actions.push(crate::keys::FkAction {
                     name: name.clone(),

@@ -40,7 +40,7 @@ pub(crate) struct CompositeKey {
 
 /// What deleting a referenced row does to the rows referencing it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) enum Action {
+pub(crate) enum Referential {
     NoAction,
     Restrict,
     Cascade,
@@ -48,15 +48,15 @@ pub(crate) enum Action {
     SetDefault,
 }
 
-impl Action {
+impl Referential {
     /// As PostgreSQL spells it (`information_schema`, `pg_constraint`).
     pub fn sql(self) -> &'static str {
         match self {
-            Action::NoAction => "NO ACTION",
-            Action::Restrict => "RESTRICT",
-            Action::Cascade => "CASCADE",
-            Action::SetNull => "SET NULL",
-            Action::SetDefault => "SET DEFAULT",
+            Referential::NoAction => "NO ACTION",
+            Referential::Restrict => "RESTRICT",
+            Referential::Cascade => "CASCADE",
+            Referential::SetNull => "SET NULL",
+            Referential::SetDefault => "SET DEFAULT",
         }
     }
 }
@@ -65,31 +65,31 @@ impl Action {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct FkAction {
     pub name: String,
-    pub on_delete: Action,
+    pub on_delete: Referential,
     #[serde(default = "no_action")]
-    pub on_update: Action,
+    pub on_update: Referential,
 }
 
-fn no_action() -> Action {
-    Action::NoAction
+fn no_action() -> Referential {
+    Referential::NoAction
 }
 
 /// `ON DELETE` as declared; refuses (0A000) what is not implemented.
-pub(crate) fn on_delete(a: Option<&SqlAction>) -> Action {
+pub(crate) fn on_delete(a: Option<&SqlAction>) -> Referential {
     match a {
-        None | Some(SqlAction::NoAction) => Action::NoAction,
-        Some(SqlAction::Restrict) => Action::Restrict,
-        Some(SqlAction::Cascade) => Action::Cascade,
-        Some(SqlAction::SetNull) => Action::SetNull,
-        Some(SqlAction::SetDefault) => Action::SetDefault,
+        None | Some(SqlAction::NoAction) => Referential::NoAction,
+        Some(SqlAction::Restrict) => Referential::Restrict,
+        Some(SqlAction::Cascade) => Referential::Cascade,
+        Some(SqlAction::SetNull) => Referential::SetNull,
+        Some(SqlAction::SetDefault) => Referential::SetDefault,
     }
 }
 
 /// `ON UPDATE` as declared: only NO ACTION / RESTRICT are implemented.
-pub(crate) fn on_update(a: Option<&SqlAction>) -> Result<Action> {
+pub(crate) fn on_update(a: Option<&SqlAction>) -> Result<Referential> {
     match a {
-        None | Some(SqlAction::NoAction) => Ok(Action::NoAction),
-        Some(SqlAction::Restrict) => Ok(Action::Restrict),
+        None | Some(SqlAction::NoAction) => Ok(Referential::NoAction),
+        Some(SqlAction::Restrict) => Ok(Referential::Restrict),
         Some(other) => Err(SqlError::Unsupported(format!(
             "foreign keys with ON UPDATE {other} are not supported (ON DELETE CASCADE / SET \
              NULL / SET DEFAULT are)"
@@ -293,7 +293,7 @@ struct Referencing {
     child: String,
     column: String,
     parent_column: String,
-    action: Action,
+    action: Referential,
     default: Option<String>,
 }
 
@@ -325,7 +325,7 @@ impl crate::session::Session<'_> {
                 };
                 if !matches!(
                     a.on_delete,
-                    Action::Cascade | Action::SetNull | Action::SetDefault
+                    Referential::Cascade | Referential::SetNull | Referential::SetDefault
                 ) {
                     continue;
                 }
@@ -417,8 +417,10 @@ impl crate::session::Session<'_> {
                 for chunk in values.chunks(ACTION_CHUNK) {
                     let cond = format!("{} IN ({})", quote(&r.column), chunk.join(", "));
                     let sql = match r.action {
-                        Action::Cascade => format!("DELETE FROM {} WHERE {cond}", quote(&r.child)),
-                        Action::SetNull => format!(
+                        Referential::Cascade => {
+                            format!("DELETE FROM {} WHERE {cond}", quote(&r.child))
+                        }
+                        Referential::SetNull => format!(
                             "UPDATE {} SET {} = NULL WHERE {cond}",
                             quote(&r.child),
                             quote(&r.column)

@@ -324,8 +324,8 @@ pub(crate) fn create_table(ct: &mut CreateTable) -> Result<PendingMeta> {
                 on_delete: crate::keys::on_delete(on_delete.as_ref()),
                 on_update: crate::keys::on_update(on_update.as_ref())?,
             };
-            if action.on_delete != crate::keys::Action::NoAction
-                || action.on_update != crate::keys::Action::NoAction
+            if action.on_delete != crate::keys::Referential::NoAction
+                || action.on_update != crate::keys::Referential::NoAction
             {
                 pending.fk_actions.push(action);
             }
@@ -951,44 +951,6 @@ fn concat_skips_nulls(f: &mut gluesql_core::sqlparser::ast::Function) {
     list.args = args;
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use gluesql_core::sqlparser::dialect::PostgreSqlDialect;
-    use gluesql_core::sqlparser::parser::Parser;
-
-    #[test]
-    fn postgres_types_map_to_postgres_widths() {
-        let mut stmts = Parser::parse_sql(
-            &PostgreSqlDialect {},
-            "CREATE TABLE t (id SERIAL PRIMARY KEY, a INT8, b SMALLINT, c VARCHAR(5), \
-             d DOUBLE PRECISION, e NUMERIC(10,2), f TIMESTAMP, g BIGSERIAL, h INT)",
-        )
-        .unwrap();
-        let Statement::CreateTable(ct) = &mut stmts[0] else {
-            panic!("not a CREATE TABLE")
-        };
-        let pending = create_table(ct).unwrap();
-        let types: Vec<_> = ct.columns.iter().map(|c| c.data_type.clone()).collect();
-        assert_eq!(
-            types,
-            vec![
-                SqlType::Int32,
-                SqlType::Int64,
-                SqlType::Int16,
-                SqlType::Text,
-                SqlType::Float64,
-                SqlType::Decimal(ExactNumberInfo::None),
-                SqlType::Timestamp(None, TimezoneInfo::None),
-                SqlType::Int64,
-                SqlType::Int32,
-            ]
-        );
-        assert_eq!(pending.serial, vec!["id".to_string(), "g".to_string()]);
-        assert_eq!(pending.varchar, vec![("c".to_string(), 5)]);
-    }
-}
-
 /// Records a PRIMARY KEY / UNIQUE constraint on several columns of a new
 /// table (see [`crate::keys`]); a primary key's columns become NOT NULL.
 fn composite_key(
@@ -1050,4 +1012,42 @@ fn composite_key(
         primary,
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gluesql_core::sqlparser::dialect::PostgreSqlDialect;
+    use gluesql_core::sqlparser::parser::Parser;
+
+    #[test]
+    fn postgres_types_map_to_postgres_widths() {
+        let mut stmts = Parser::parse_sql(
+            &PostgreSqlDialect {},
+            "CREATE TABLE t (id SERIAL PRIMARY KEY, a INT8, b SMALLINT, c VARCHAR(5), \
+             d DOUBLE PRECISION, e NUMERIC(10,2), f TIMESTAMP, g BIGSERIAL, h INT)",
+        )
+        .unwrap();
+        let Statement::CreateTable(ct) = &mut stmts[0] else {
+            panic!("not a CREATE TABLE")
+        };
+        let pending = create_table(ct).unwrap();
+        let types: Vec<_> = ct.columns.iter().map(|c| c.data_type.clone()).collect();
+        assert_eq!(
+            types,
+            vec![
+                SqlType::Int32,
+                SqlType::Int64,
+                SqlType::Int16,
+                SqlType::Text,
+                SqlType::Float64,
+                SqlType::Decimal(ExactNumberInfo::None),
+                SqlType::Timestamp(None, TimezoneInfo::None),
+                SqlType::Int64,
+                SqlType::Int32,
+            ]
+        );
+        assert_eq!(pending.serial, vec!["id".to_string(), "g".to_string()]);
+        assert_eq!(pending.varchar, vec![("c".to_string(), 5)]);
+    }
 }
