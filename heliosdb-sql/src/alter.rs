@@ -433,6 +433,10 @@ fn rebuild(
                 }
             }
         }
+        for k in &meta.composite {
+            // What the composite keys' uniqueness check probes.
+            crate::keys::ensure_index(engine, &scratch, &k.columns[0])?;
+        }
         let n = info.visible_len();
         let mut batch = Vec::with_capacity(BATCH);
         for t in engine.scan_table_range(&table, Bound::Unbounded, Bound::Unbounded)? {
@@ -615,6 +619,15 @@ fn drop_column(
     meta.bpchar.retain(|c| c != column);
     meta.json.retain(|c| c != column);
     meta.jsonb.retain(|c| c != column);
+    meta.composite
+        .retain(|k| !k.columns.iter().any(|c| c == column));
+    let fks: Vec<String> = meta
+        .schema
+        .foreign_keys
+        .iter()
+        .map(|f| f.name.clone())
+        .collect();
+    meta.fk_actions.retain(|a| fks.contains(&a.name));
     meta.checks.retain(|c| !mentions(&c.expr, column));
     rebuild(engine, shared, info, meta, |mut values| {
         values.remove(pos);
@@ -657,6 +670,9 @@ fn rename_column(
     meta.bpchar.iter_mut().for_each(ren);
     meta.json.iter_mut().for_each(ren);
     meta.jsonb.iter_mut().for_each(ren);
+    for k in &mut meta.composite {
+        k.columns.iter_mut().for_each(ren);
+    }
     for c in &mut meta.checks {
         c.expr = rename_in_expr(&c.expr, old, new)?;
     }
@@ -953,6 +969,9 @@ fn add_constraint(
             characteristics: None,
             ..
         } if index_options.is_empty() => {
+            if columns.len() > 1 {
+                return add_composite(engine, shared, info, name.as_ref(), columns, false);
+            }
             let col = one(columns, "UNIQUE")?;
             let name = name
                 .as_ref()
@@ -961,13 +980,17 @@ fn add_constraint(
             add_unique(engine, shared, info, &name, &col, false)
         }
         TableConstraint::PrimaryKey {
+            name,
             columns,
             index_options,
             characteristics: None,
             ..
         } if index_options.is_empty() => {
+            if columns.len() > 1 {
+                return add_composite(engine, shared, info, name.as_ref(), columns, true);
+            }
             let col = one(columns, "PRIMARY KEY")?;
-            if !info.hidden_rowid {
+            if !info.hidden_rowid || info.meta.composite.iter().any(|k| k.primary) {
                 return Err(state(
                     "42P16",
                     format!("multiple primary keys for table \"{table}\" are not allowed"),
@@ -1035,20 +1058,8 @@ fn add_constraint(
                     ))
                 }
             };
-            let no_action = |a: &Option<gluesql_core::sqlparser::ast::ReferentialAction>| {
-                matches!(
-                    a,
-                    None | Some(
-                        gluesql_core::sqlparser::ast::ReferentialAction::NoAction
-                            | gluesql_core::sqlparser::ast::ReferentialAction::Restrict
-                    )
-                )
-            };
-            if !no_action(on_delete) || !no_action(on_update) {
-                return Err(SqlError::Unsupported(
-                    "foreign key actions other than NO ACTION / RESTRICT are not supported".into(),
-                ));
-            }
+            let delete_action = crate::keys::on_delete(on_delete.as_ref());
+            let update_action = crate::keys::on_update(on_update.as_ref())?;
             let pdef = defs(&pinfo.meta)
                 .iter()
                 .find(|d| d.name == pcol)
@@ -1096,6 +1107,15 @@ fn add_constraint(
                 }
             }
             let mut meta = info.meta.clone();
+            if delete_action != crate::keys::Referential::NoAction
+                || update_action != crate::keys::Referential::NoAction
+            {
+                meta.fk_actions.push(crate::keys::FkAction {
+                    name: name.clone(),
+                    on_delete: delete_action,
+                    on_update: update_action,
+                });
+            }
             meta.schema.foreign_keys.push(ForeignKey {
                 name,
                 referencing_column_name: col,
@@ -1125,6 +1145,9 @@ fn drop_constraint(
         meta.checks.remove(p);
     } else if let Some(p) = meta.schema.foreign_keys.iter().position(|f| f.name == name) {
         meta.schema.foreign_keys.remove(p);
+        meta.fk_actions.retain(|a| a.name != name);
+    } else if let Some(p) = meta.composite.iter().position(|k| k.name == name) {
+        meta.composite.remove(p);
     } else if let Some(p) = meta.unique_names.iter().position(|(n, _)| n == name) {
         let (_, col) = meta.unique_names.remove(p);
         meta.schema.indexes.retain(|i| i.name != name);
@@ -1156,5 +1179,70 @@ fn drop_constraint(
             format!("constraint \"{name}\" of relation \"{table}\" does not exist"),
         ));
     }
+    save_table_meta(engine, shared, &table, &meta)
+}
+
+/// `ALTER TABLE … ADD [CONSTRAINT name] PRIMARY KEY / UNIQUE (a, b, …)`:
+/// a key the SQL layer checks (see [`crate::keys`]).
+fn add_composite(
+    engine: &StorageEngine,
+    shared: &SqlShared,
+    info: &TableInfo,
+    name: Option<&gluesql_core::sqlparser::ast::Ident>,
+    columns: &[gluesql_core::sqlparser::ast::Ident],
+    primary: bool,
+) -> Result<()> {
+    let table = info.meta.schema.table_name.clone();
+    let names: Vec<String> = columns.iter().map(|c| c.value.clone()).collect();
+    crate::keys::check_columns(&names, primary)?;
+    for n in &names {
+        if !defs(&info.meta).iter().any(|d| d.name == *n) {
+            return Err(state(
+                sqlstate::UNDEFINED_COLUMN,
+                format!("column \"{n}\" named in key does not exist"),
+            ));
+        }
+    }
+    if primary && (!info.hidden_rowid || info.meta.composite.iter().any(|k| k.primary)) {
+        return Err(state(
+            "42P16",
+            format!("multiple primary keys for table \"{table}\" are not allowed"),
+        ));
+    }
+    let key = crate::keys::CompositeKey {
+        name: name.map_or_else(
+            || crate::keys::default_name(&table, &names, primary),
+            |n| n.value.clone(),
+        ),
+        columns: names,
+        primary,
+    };
+    let taken = info.meta.composite.iter().any(|k| k.name == key.name)
+        || info.meta.unique_names.iter().any(|(n, _)| *n == key.name)
+        || info.meta.checks.iter().any(|c| c.name == key.name)
+        || info
+            .meta
+            .schema
+            .foreign_keys
+            .iter()
+            .any(|f| f.name == key.name);
+    if taken {
+        return Err(state(
+            sqlstate::DUPLICATE_TABLE,
+            format!("relation \"{}\" already exists", key.name),
+        ));
+    }
+    crate::keys::check_existing(engine, &table, info, &key)?;
+    crate::keys::ensure_index(engine, &table, &key.columns[0])?;
+    let mut meta = info.meta.clone();
+    if primary {
+        for d in defs_mut(&mut meta)
+            .iter_mut()
+            .filter(|d| key.columns.contains(&d.name))
+        {
+            d.nullable = false;
+        }
+    }
+    meta.composite.push(key);
     save_table_meta(engine, shared, &table, &meta)
 }

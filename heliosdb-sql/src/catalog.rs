@@ -352,6 +352,31 @@ pub(crate) fn answer(session: &Session<'_>, sql: &str) -> Result<Option<QueryRes
                 text("0"),
             ]);
         }
+        for k in &info.meta.composite {
+            let cols = k.columns.join(", ");
+            let (what, code) = if k.primary {
+                ("PRIMARY KEY", "p")
+            } else {
+                ("UNIQUE", "u")
+            };
+            out.push(vec![
+                text(k.name.clone()),
+                flag(k.primary),
+                flag(true),
+                flag(false),
+                flag(true),
+                text(format!(
+                    "CREATE UNIQUE INDEX {} ON public.{name} USING btree ({cols})",
+                    k.name
+                )),
+                text(format!("{what} ({cols})")),
+                text(code),
+                flag(false),
+                flag(false),
+                flag(false),
+                text("0"),
+            ]);
+        }
         let mut indexes = info.meta.schema.indexes.clone();
         indexes.sort_by(|a, b| a.name.cmp(&b.name));
         for i in indexes {

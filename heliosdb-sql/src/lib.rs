@@ -45,6 +45,7 @@ mod dump;
 mod explain;
 mod infer;
 mod json;
+mod keys;
 pub mod limits;
 mod literals;
 mod logic;

@@ -303,6 +303,36 @@ pub(crate) fn create_table(ct: &mut CreateTable) -> Result<PendingMeta> {
             *name = Some(Ident::new(n));
         }
     }
+    // Referential actions are ours (see `crate::keys`): GlueSQL sees NO ACTION.
+    for c in &mut ct.constraints {
+        if let TableConstraint::ForeignKey {
+            name,
+            columns,
+            referred_columns,
+            on_delete,
+            on_update,
+            ..
+        } = c
+        {
+            if columns.len() > 1 || referred_columns.len() > 1 {
+                return Err(SqlError::Unsupported(
+                    "foreign keys on several columns are not supported".into(),
+                ));
+            }
+            let action = crate::keys::FkAction {
+                name: name.as_ref().map(|n| n.value.clone()).unwrap_or_default(),
+                on_delete: crate::keys::on_delete(on_delete.as_ref()),
+                on_update: crate::keys::on_update(on_update.as_ref())?,
+            };
+            if action.on_delete != crate::keys::Referential::NoAction
+                || action.on_update != crate::keys::Referential::NoAction
+            {
+                pending.fk_actions.push(action);
+            }
+            *on_delete = None;
+            *on_update = None;
+        }
+    }
     // A single-column table-level PRIMARY KEY becomes the column option GlueSQL knows.
     let mut keep = Vec::new();
     for c in std::mem::take(&mut ct.constraints) {
@@ -360,9 +390,32 @@ pub(crate) fn create_table(ct: &mut CreateTable) -> Result<PendingMeta> {
                     });
                 }
             }
+            // Keys on several columns are checked by the SQL layer (see
+            // `crate::keys`); a primary key's columns are NOT NULL.
+            TableConstraint::PrimaryKey {
+                name,
+                columns,
+                index_options,
+                characteristics: None,
+                ..
+            } if index_options.is_empty() => {
+                composite_key(&table, &mut ct.columns, &mut pending, name, columns, true)?;
+            }
+            TableConstraint::Unique {
+                name,
+                columns,
+                index_name: None,
+                index_type: None,
+                index_options,
+                characteristics: None,
+                ..
+            } if columns.len() > 1 && index_options.is_empty() => {
+                composite_key(&table, &mut ct.columns, &mut pending, name, columns, false)?;
+            }
             TableConstraint::PrimaryKey { .. } => {
                 return Err(SqlError::Unsupported(
-                    "multi-column primary keys are not supported by the encrypted engine".into(),
+                    "PRIMARY KEY constraints with index options or deferral are not supported"
+                        .into(),
                 ))
             }
             _ => keep.push(c),
@@ -908,6 +961,69 @@ fn concat_skips_nulls(f: &mut gluesql_core::sqlparser::ast::Function) {
         args.push(FunctionArg::Unnamed(FunctionArgExpr::Expr(empty())));
     }
     list.args = args;
+}
+
+/// Records a PRIMARY KEY / UNIQUE constraint on several columns of a new
+/// table (see [`crate::keys`]); a primary key's columns become NOT NULL.
+fn composite_key(
+    table: &str,
+    columns: &mut [gluesql_core::sqlparser::ast::ColumnDef],
+    pending: &mut PendingMeta,
+    name: &Option<Ident>,
+    key: &[Ident],
+    primary: bool,
+) -> Result<()> {
+    let names: Vec<String> = key.iter().map(|c| c.value.clone()).collect();
+    crate::keys::check_columns(&names, primary)?;
+    for n in &names {
+        if !columns.iter().any(|d| d.name.value == *n) {
+            return Err(SqlError::State {
+                code: crate::sqlstate::UNDEFINED_COLUMN,
+                message: format!("column \"{n}\" named in key does not exist"),
+            });
+        }
+    }
+    if primary {
+        let column_pk = columns.iter().any(|d| {
+            d.options.iter().any(|o| {
+                matches!(
+                    o.option,
+                    ColumnOption::Unique {
+                        is_primary: true,
+                        ..
+                    }
+                )
+            })
+        });
+        if column_pk || pending.composite.iter().any(|k| k.primary) {
+            return Err(SqlError::State {
+                code: "42P16",
+                message: format!("multiple primary keys for table \"{table}\" are not allowed"),
+            });
+        }
+        for d in columns.iter_mut().filter(|d| names.contains(&d.name.value)) {
+            if !d
+                .options
+                .iter()
+                .any(|o| matches!(o.option, ColumnOption::NotNull))
+            {
+                d.options.push(ColumnOptionDef {
+                    name: None,
+                    option: ColumnOption::NotNull,
+                });
+            }
+        }
+    }
+    let name = name
+        .as_ref()
+        .map(|n| n.value.clone())
+        .unwrap_or_else(|| crate::keys::default_name(table, &names, primary));
+    pending.composite.push(crate::keys::CompositeKey {
+        name,
+        columns: names,
+        primary,
+    });
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1209,6 +1209,12 @@ impl<'e> Session<'e> {
         let mut insert_table = None;
         // `CREATE TABLE … AS SELECT`: PostgreSQL reports the rows copied.
         let mut ctas: Option<String> = None;
+        // ON DELETE CASCADE / SET NULL / SET DEFAULT (see `crate::keys`).
+        if let Statement::Delete(d) = &stmt {
+            if let Some(table) = delete_table(d) {
+                self.delete_actions(d, &table, params)?;
+            }
+        }
         if returns_rows(&stmt) {
             return self.write_returning(stmt, &tables, params);
         }

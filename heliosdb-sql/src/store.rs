@@ -84,6 +84,14 @@ pub(crate) struct TableMeta {
     /// `JSONB` columns: values are stored in PostgreSQL's normalised text.
     #[serde(default)]
     pub jsonb: Vec<String>,
+    /// PRIMARY KEY / UNIQUE constraints on several columns (checked by the
+    /// SQL layer, see [`crate::keys`]).
+    #[serde(default)]
+    pub composite: Vec<crate::keys::CompositeKey>,
+    /// Referential actions of this table's foreign keys (GlueSQL's schema
+    /// records them as NO ACTION; see [`crate::keys`]).
+    #[serde(default)]
+    pub fk_actions: Vec<crate::keys::FkAction>,
 }
 
 /// A table as the SQL layer sees it: GlueSQL schema plus engine schema.
@@ -262,6 +270,8 @@ fn table_info(name: &str, engine: Schema, stored: Option<Vec<u8>>) -> Result<Tab
             bpchar: Vec::new(),
             json: Vec::new(),
             jsonb: Vec::new(),
+            composite: Vec::new(),
+            fk_actions: Vec::new(),
         },
     };
     let checks = meta
@@ -365,6 +375,8 @@ pub(crate) struct PendingMeta {
     pub bpchar: Vec<String>,
     pub json: Vec<String>,
     pub jsonb: Vec<String>,
+    pub composite: Vec<crate::keys::CompositeKey>,
+    pub fk_actions: Vec<crate::keys::FkAction>,
 }
 
 /// GlueSQL storage over one engine, for one statement.
@@ -459,7 +471,7 @@ fn numeric_fit(d: rust_decimal::Decimal, p: u32, s: u32) -> GResult<rust_decimal
     Ok(r)
 }
 
-fn gerr(e: impl std::fmt::Display) -> GError {
+pub(crate) fn gerr(e: impl std::fmt::Display) -> GError {
     GError::StorageMsg(e.to_string())
 }
 
@@ -677,7 +689,18 @@ impl StoreMut for EngineStore<'_> {
             bpchar: pending.bpchar,
             json: pending.json,
             jsonb: pending.jsonb,
+            composite: pending.composite,
+            fk_actions: pending.fk_actions,
         };
+        // The composite keys' uniqueness check probes an index on their
+        // first column (see `crate::keys`). Without one (a table created in
+        // a transaction block whose engine DDL could not index it) the check
+        // scans the table instead: slower, equally correct.
+        for k in &meta.composite {
+            if let Err(e) = crate::keys::ensure_index(self.engine, name, &k.columns[0]) {
+                tracing::debug!(table = name, error = %e, "composite key without an index");
+            }
+        }
         let saved = self.save_meta(name, &meta);
         if saved.is_err() {
             // Keep the catalog and the SQL metadata in step.
@@ -720,18 +743,30 @@ impl StoreMut for EngineStore<'_> {
             .enumerate()
             .map(|(i, r)| Self::tuple_of(&info, r, first.map(|f| f + i as i64)))
             .collect::<GResult<Vec<_>>>()?;
+        crate::keys::check_unique(self.engine, table_name, &info, &tuples, &[])?;
         self.engine.insert_batch(table_name, tuples).map_err(gerr)
     }
 
     fn insert_data(&mut self, table_name: &str, rows: Vec<(Key, Vec<GValue>)>) -> GResult<()> {
         let info = self.info(table_name)?;
+        let mut tuples = Vec::with_capacity(rows.len());
         for (key, row) in rows {
             let rowid = match (&key, info.hidden_rowid) {
                 (Key::I64(id), true) => Some(*id),
                 (_, true) => return Err(gerr("row id of a hidden-key table must be BIGINT")),
                 _ => None,
             };
-            let tuple = Self::tuple_of(&info, &row, rowid)?;
+            tuples.push(Self::tuple_of(&info, &row, rowid)?);
+        }
+        if !info.meta.composite.is_empty() {
+            let replaced: Vec<Value> = info
+                .engine
+                .primary_key_index()
+                .map(|i| tuples.iter().map(|t| t.values[i].clone()).collect())
+                .unwrap_or_default();
+            crate::keys::check_unique(self.engine, table_name, &info, &tuples, &replaced)?;
+        }
+        for tuple in tuples {
             // GlueSQL's insert_data is an upsert (UPDATE writes through it too).
             if !self
                 .engine

@@ -851,6 +851,14 @@ fn constraints_of(table: &str, info: &TableInfo, cols: &[Col]) -> Vec<Constraint
             None => {}
         }
     }
+    for k in &info.meta.composite {
+        out.push(Constraint {
+            name: k.name.clone(),
+            kind: if k.primary { 'p' } else { 'u' },
+            columns: k.columns.iter().map(|c| (num(c), c.clone())).collect(),
+            references: None,
+        });
+    }
     for c in &info.meta.checks {
         out.push(Constraint {
             name: c.name.clone(),
@@ -864,6 +872,7 @@ fn constraints_of(table: &str, info: &TableInfo, cols: &[Col]) -> Vec<Constraint
         });
     }
     for fk in &info.meta.schema.foreign_keys {
+        let action = info.meta.fk_actions.iter().find(|a| a.name == fk.name);
         out.push(Constraint {
             name: fk.name.clone(),
             kind: 'f',
@@ -874,8 +883,8 @@ fn constraints_of(table: &str, info: &TableInfo, cols: &[Col]) -> Vec<Constraint
             references: Some((
                 fk.referenced_table_name.clone(),
                 fk.referenced_column_name.clone(),
-                fk.on_update.to_string(),
-                fk.on_delete.to_string(),
+                action.map_or_else(|| fk.on_update.to_string(), |a| a.on_update.sql().into()),
+                action.map_or_else(|| fk.on_delete.to_string(), |a| a.on_delete.sql().into()),
             )),
         });
     }

@@ -125,6 +125,25 @@ impl Session<'_> {
                 }
             }
         }
+        // A target of several columns must be a composite key's columns
+        // (see `crate::keys`), in any order.
+        if let Some(t) = target.as_ref().filter(|t| t.len() > 1) {
+            let mut want = t.clone();
+            want.sort();
+            let matches = info.meta.composite.iter().any(|k| {
+                let mut have = k.columns.clone();
+                have.sort();
+                have == want
+            });
+            if !matches {
+                return Err(SqlError::State {
+                    code: "42P10",
+                    message: "there is no unique or exclusion constraint matching the ON \
+                              CONFLICT specification"
+                        .into(),
+                });
+            }
+        }
         if matches!(oc.action, OnConflictAction::DoUpdate(_)) && target.is_none() {
             return Err(SqlError::State {
                 code: SYNTAX_ERROR,

@@ -308,3 +308,85 @@ INSERT INTO t VALUES (2, 'a');
 DROP INDEX t_email_key;
 INSERT INTO t VALUES (2, 'a');
 SELECT count(*) FROM t;
+
+== composite primary key: updates, nulls and the catalog
+CREATE TABLE pk2 (a INT, b TEXT, v INT, PRIMARY KEY (a, b));
+INSERT INTO pk2 VALUES (1, 'x', 10), (1, 'y', 20), (2, 'x', 30);
+----
+INSERT INTO pk2 VALUES (1, 'x', 99);
+INSERT INTO pk2 VALUES (3, 'z', 1), (3, 'z', 2);
+INSERT INTO pk2 VALUES (NULL, 'x', 1);
+UPDATE pk2 SET b = 'y' WHERE a = 1 AND b = 'x';
+UPDATE pk2 SET v = v + 1 WHERE a = 1;
+DELETE FROM pk2 WHERE a = 2 AND b = 'x';
+INSERT INTO pk2 VALUES (2, 'x', 31);
+SELECT a, b, v FROM pk2 ORDER BY a, b;
+SELECT kcu.column_name, kcu.ordinal_position FROM information_schema.table_constraints tc JOIN information_schema.key_column_usage kcu ON kcu.constraint_name = tc.constraint_name WHERE tc.table_name = 'pk2' AND tc.constraint_type = 'PRIMARY KEY' ORDER BY kcu.ordinal_position;
+SELECT conname, contype FROM pg_constraint WHERE conrelid = 'pk2'::regclass ORDER BY conname;
+
+== composite unique constraint
+CREATE TABLE uq2 (id INT PRIMARY KEY, x INT, y INT, UNIQUE (x, y));
+----
+INSERT INTO uq2 VALUES (1, 1, 1), (2, 1, 2), (3, NULL, 1), (4, NULL, 1);
+INSERT INTO uq2 VALUES (5, 1, 2);
+UPDATE uq2 SET y = 1 WHERE id = 2;
+SELECT id, x, y FROM uq2 ORDER BY id;
+SELECT constraint_name, constraint_type FROM information_schema.table_constraints WHERE table_name = 'uq2' AND constraint_type <> 'CHECK' ORDER BY constraint_name;
+
+== alter table add composite primary key
+CREATE TABLE ak (a INT, b INT, c INT);
+INSERT INTO ak VALUES (1, 1, 1), (1, 1, 2);
+----
+ALTER TABLE ak ADD PRIMARY KEY (a, b);
+DELETE FROM ak WHERE c = 2;
+ALTER TABLE ak ADD PRIMARY KEY (a, b);
+INSERT INTO ak VALUES (1, 1, 3);
+ALTER TABLE ak ADD CONSTRAINT ak_bc_key UNIQUE (b, c);
+INSERT INTO ak VALUES (2, 1, 1);
+ALTER TABLE ak DROP CONSTRAINT ak_pkey;
+INSERT INTO ak VALUES (1, 1, 4);
+SELECT a, b, c FROM ak ORDER BY a, b, c;
+
+== on conflict with a composite target
+CREATE TABLE kv (ns TEXT, k TEXT, v INT, PRIMARY KEY (ns, k));
+INSERT INTO kv VALUES ('a', 'x', 1);
+----
+INSERT INTO kv VALUES ('a', 'x', 5), ('a', 'y', 6) ON CONFLICT (ns, k) DO NOTHING;
+INSERT INTO kv VALUES ('a', 'x', 7) ON CONFLICT (ns, k) DO UPDATE SET v = kv.v + EXCLUDED.v;
+INSERT INTO kv VALUES ('a', 'x', 7) ON CONFLICT (ns, v) DO NOTHING;
+SELECT ns, k, v FROM kv ORDER BY ns, k;
+
+== foreign key on delete cascade chain
+CREATE TABLE p (id INT PRIMARY KEY);
+CREATE TABLE c (id INT PRIMARY KEY, pid INT REFERENCES p (id) ON DELETE CASCADE);
+CREATE TABLE g (id INT PRIMARY KEY, cid INT REFERENCES c (id) ON DELETE CASCADE);
+CREATE TABLE blocker (id INT PRIMARY KEY, cid INT REFERENCES c (id));
+INSERT INTO p VALUES (1), (2), (3);
+INSERT INTO c VALUES (10, 1), (11, 1), (20, 2), (30, 3);
+INSERT INTO g VALUES (100, 10), (110, 11), (200, 20);
+INSERT INTO blocker VALUES (1, 30);
+----
+DELETE FROM p WHERE id = 1;
+SELECT id FROM c ORDER BY id;
+SELECT id FROM g ORDER BY id;
+DELETE FROM p WHERE id >= 2;
+SELECT id FROM p ORDER BY id;
+SELECT id FROM g ORDER BY id;
+DELETE FROM blocker;
+DELETE FROM p WHERE id >= 2;
+SELECT count(*) FROM c;
+SELECT count(*) FROM g;
+
+== foreign key on delete set default and self reference
+CREATE TABLE dept (id INT PRIMARY KEY, name TEXT);
+CREATE TABLE emp (id INT PRIMARY KEY, dept INT DEFAULT 0 REFERENCES dept (id) ON DELETE SET DEFAULT, boss INT REFERENCES emp (id) ON DELETE SET NULL);
+INSERT INTO dept VALUES (0, 'none'), (1, 'eng');
+INSERT INTO emp VALUES (1, 1, NULL);
+INSERT INTO emp VALUES (2, 1, 1);
+INSERT INTO emp VALUES (3, 0, 2);
+----
+DELETE FROM dept WHERE id = 1;
+SELECT id, dept, boss FROM emp ORDER BY id;
+DELETE FROM emp WHERE id = 1;
+SELECT id, dept, boss FROM emp ORDER BY id;
+SELECT constraint_name, delete_rule FROM information_schema.referential_constraints ORDER BY constraint_name;
