@@ -46,6 +46,7 @@ mod infer;
 pub mod limits;
 mod literals;
 mod logic;
+mod objects;
 mod pgfuncs;
 pub mod pgtext;
 mod pushdown;

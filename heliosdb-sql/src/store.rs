@@ -74,6 +74,9 @@ pub(crate) struct TableMeta {
     /// Named UNIQUE constraints and unique indexes: (name, column).
     #[serde(default)]
     pub unique_names: Vec<(String, String)>,
+    /// Columns whose default is `nextval('sequence')`: (column, sequence).
+    #[serde(default)]
+    pub seq_defaults: Vec<(String, String)>,
 }
 
 /// A table as the SQL layer sees it: GlueSQL schema plus engine schema.
@@ -249,6 +252,7 @@ fn table_info(name: &str, engine: Schema, stored: Option<Vec<u8>>) -> Result<Tab
             checks: Vec::new(),
             identity_always: Vec::new(),
             unique_names: Vec::new(),
+            seq_defaults: Vec::new(),
         },
     };
     let checks = meta
@@ -303,6 +307,38 @@ pub(crate) fn next_values(engine: &StorageEngine, key: &str, n: u64) -> Result<i
     }
 }
 
+/// Runs `f` holding the sequence lock, outside the calling thread's
+/// transaction (sequences are not transactional: see [`next_values`]).
+pub(crate) fn sequence_op<T: Send>(
+    engine: &StorageEngine,
+    f: impl FnOnce() -> Result<T> + Send,
+) -> Result<T> {
+    let run = || {
+        let _guard = SEQ_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
+        f()
+    };
+    if engine.in_transaction() {
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let _scope = heliosdb_core::audit::statement_scope();
+                run()
+            })
+            .join()
+            .unwrap_or_else(|_| Err(SqlError::Engine("sequence operation panicked".into())))
+        })
+    } else {
+        run()
+    }
+}
+
+/// Sets the next value a SERIAL column's sequence hands out (`setval`).
+pub(crate) fn set_next_value(engine: &StorageEngine, key: &str, next: i64) -> Result<()> {
+    sequence_op(engine, || {
+        engine.put(key.as_bytes(), &next.to_be_bytes())?;
+        Ok(())
+    })
+}
+
 /// Removes the sequences of `columns` of `table` (next value 1 again).
 /// Sequences are not transactional: like [`next_values`], this runs outside
 /// the calling thread's transaction.
@@ -349,6 +385,7 @@ pub(crate) struct PendingMeta {
     pub checks: Vec<crate::ddl::CheckDef>,
     pub identity_always: Vec<String>,
     pub unique_names: Vec<(String, String)>,
+    pub seq_defaults: Vec<(String, String)>,
 }
 
 /// GlueSQL storage over one engine, for one statement.
@@ -615,6 +652,7 @@ impl StoreMut for EngineStore<'_> {
             checks: pending.checks,
             identity_always: pending.identity_always,
             unique_names: pending.unique_names,
+            seq_defaults: pending.seq_defaults,
         };
         let saved = self.save_meta(name, &meta);
         if saved.is_err() {

@@ -2,9 +2,11 @@
 //! links RocksDB, which a fresh CI machine pays for once per binary):
 //! DDL (CHECK, ALTER TABLE, identity, unique indexes), the column types and
 //! their text input, queries as PostgreSQL plans and evaluates them, and set
-//! operations below the top of a statement with `WITH RECURSIVE`.
+//! operations below the top of a statement with `WITH RECURSIVE`, views
+//! and sequences.
 
 mod ddl;
 mod materialise;
+mod objects;
 mod queries;
 mod types;
