@@ -927,11 +927,18 @@ pub(crate) fn expand_views(
             if let Some(def) = view(engine, &name)? {
                 match stmt {
                     Statement::Insert(ins) => insert_through(tables, &def, ins)?,
-                    _ => {
+                    // PostgreSQL updates simple views too: not supported
+                    // here. Others it refuses itself (55000).
+                    _ if simple_view(tables, &def).is_some() => {
                         return Err(unsupported(format!(
-                            "{verb} view \"{name}\" is not supported (views take INSERT only, \
-                             and only when simple)"
+                            "{verb} view \"{name}\" is not supported (views take INSERT only)"
                         )))
+                    }
+                    _ => {
+                        return Err(state(
+                            OBJECT_NOT_IN_PREREQUISITE_STATE,
+                            format!("{verb} view \"{name}\" is not possible (it is not simple)"),
+                        ))
                     }
                 }
             }
@@ -1013,10 +1020,13 @@ fn insert_through(
 ) -> Result<()> {
     let name = &def.name;
     let Some((table, base)) = simple_view(tables, def) else {
-        return Err(unsupported(format!(
-            "cannot insert into view \"{name}\": only views that select plain columns of one \
-             table without DISTINCT, grouping, aggregates or LIMIT take INSERT"
-        )));
+        return Err(state(
+            OBJECT_NOT_IN_PREREQUISITE_STATE,
+            format!(
+                "cannot insert into view \"{name}\": only views that select plain columns of \
+                 one table without DISTINCT, grouping, aggregates or LIMIT take INSERT"
+            ),
+        ));
     };
     if ins.returning.is_some() || ins.on.is_some() {
         return Err(unsupported(format!(

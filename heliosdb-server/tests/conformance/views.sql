@@ -160,7 +160,7 @@ SELECT id, v FROM t ORDER BY id;
 SELECT currval('t_id_seq');
 
 == sequences in the catalogs
-CREATE SEQUENCE s START 5 INCREMENT 2;
+CREATE SEQUENCE s INCREMENT 2 START 5;
 ----
 SELECT relname, relkind FROM pg_catalog.pg_class WHERE relname = 's';
 SELECT sequence_name, data_type, start_value, minimum_value, increment, cycle_option FROM information_schema.sequences;

@@ -241,7 +241,14 @@ fn view_ddl_fails_as_postgresql_does() {
     );
     for sql in [
         "INSERT INTO per_dept VALUES (3, 1)",
+        "UPDATE per_dept SET n = 0",
+        "DELETE FROM per_dept",
+        // A view over a view (PostgreSQL would insert through both).
         "INSERT INTO w VALUES ('z')",
+    ] {
+        assert_eq!(code(&mut s, sql), "55000", "{sql}");
+    }
+    for sql in [
         "UPDATE v SET name = 'x'",
         "DELETE FROM v",
         "DELETE FROM v WHERE id = 1",
