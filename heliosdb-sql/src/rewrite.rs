@@ -602,9 +602,7 @@ pub(crate) fn insert_keys(info: &TableInfo, ins: &Insert) -> Option<Vec<Expr>> {
     let SetExpr::Values(values) = ins.source.as_deref()?.body.as_ref() else {
         return None;
     };
-    let Some(pk) = info.engine.primary_key_index() else {
-        return None;
-    };
+    let pk = info.engine.primary_key_index()?;
     if info.hidden_rowid {
         return None;
     }
