@@ -4,6 +4,8 @@
 //! `information_schema` gets an empty result rather than an error, so
 //! psql's optional footers (policies, publications, …) print nothing.
 
+use std::collections::BTreeMap;
+
 use heliosdb_core::{DataType, Value};
 use regex::{Regex, RegexBuilder};
 
@@ -157,21 +159,38 @@ pub(crate) fn answer(session: &Session<'_>, sql: &str) -> Result<Option<QueryRes
     }
     let tables = session.tables()?;
     let user = session.user().to_string();
+    let views = crate::objects::views(session.engine())?;
+    let sequences = crate::objects::sequence_infos(session.engine(), &tables)?;
+    // Every relation: name and relkind.
+    let mut relations: BTreeMap<String, &'static str> = BTreeMap::new();
+    relations.extend(tables.keys().map(|n| (n.clone(), "r")));
+    relations.extend(views.iter().map(|v| (v.name.clone(), "v")));
+    relations.extend(sequences.iter().map(|q| (q.def.name.clone(), "S")));
 
-    // \dt [pattern]
+    // \dt, \dv, \ds, \d [pattern]: the relations of the kinds asked for
     if sql.contains("pg_catalog.pg_class c")
         && sql.contains("as \"Schema\"")
         && sql.contains("as \"Name\"")
         && sql.contains("as \"Type\"")
     {
+        let kinds = match relkinds(sql) {
+            k if k.is_empty() => vec!["r"],
+            k => k,
+        };
         let pattern = name_pattern(sql);
-        let out = matching(tables.keys(), pattern.as_deref())?
+        let out = matching(relations.keys(), pattern.as_deref())?
             .into_iter()
+            .filter(|n| kinds.contains(&relations[*n]))
             .map(|n| {
+                let kind = match relations[n] {
+                    "v" => "view",
+                    "S" => "sequence",
+                    _ => "table",
+                };
                 vec![
                     text("public"),
                     text(n.clone()),
-                    text("table"),
+                    text(kind),
                     text(user.clone()),
                 ]
             })
@@ -185,7 +204,7 @@ pub(crate) fn answer(session: &Session<'_>, sql: &str) -> Result<Option<QueryRes
         && sql.contains("pg_catalog.pg_class c")
     {
         let pattern = name_pattern(sql);
-        let out = matching(tables.keys(), pattern.as_deref())?
+        let out = matching(relations.keys(), pattern.as_deref())?
             .into_iter()
             .map(|n| {
                 vec![
@@ -207,12 +226,27 @@ pub(crate) fn answer(session: &Session<'_>, sql: &str) -> Result<Option<QueryRes
         })
     };
 
+    let other_kind = |marker: &str| {
+        oid_in(sql, marker).and_then(|oid| {
+            relations
+                .iter()
+                .find(|(n, k)| **k != "r" && crate::system::oid_of(n) == i64::from(oid))
+                .map(|(n, k)| (n.clone(), *k))
+        })
+    };
+
     // \d: the relation's properties
     if sql.contains("c.relchecks") {
-        let Some((_, info)) = by_oid("c.oid") else {
-            return Ok(Some(rows(&["relchecks"], Vec::new())));
+        let (kind, has_index) = match by_oid("c.oid") {
+            Some((_, info)) => (
+                "r",
+                !info.hidden_rowid || !info.meta.schema.indexes.is_empty(),
+            ),
+            None => match other_kind("c.oid") {
+                Some((_, k)) => (k, false),
+                None => return Ok(Some(rows(&["relchecks"], Vec::new()))),
+            },
         };
-        let has_index = !info.hidden_rowid || !info.meta.schema.indexes.is_empty();
         let names = [
             "relchecks",
             "relkind",
@@ -232,7 +266,7 @@ pub(crate) fn answer(session: &Session<'_>, sql: &str) -> Result<Option<QueryRes
         ];
         let row = vec![
             text("0"),
-            text("r"),
+            text(kind),
             flag(has_index),
             flag(false),
             flag(false),
@@ -252,7 +286,62 @@ pub(crate) fn answer(session: &Session<'_>, sql: &str) -> Result<Option<QueryRes
 
     // \d: the columns
     if sql.contains("FROM pg_catalog.pg_attribute a") && sql.contains("a.attname") {
-        let Some((name, info)) = by_oid("a.attrelid") else {
+        let found = by_oid("a.attrelid");
+        let view = match (&found, other_kind("a.attrelid")) {
+            (None, Some((n, "v"))) => views.iter().find(|v| v.name == n),
+            _ => None,
+        };
+        if let Some(v) = view {
+            let mut names = vec![
+                "attname",
+                "format_type",
+                "default",
+                "attnotnull",
+                "attcollation",
+                "attidentity",
+                "attgenerated",
+            ];
+            let extras: Vec<&str> = [
+                ("a.attstorage", "attstorage"),
+                ("attcompression", "attcompression"),
+                ("attstattarget", "attstattarget"),
+                ("col_description", "description"),
+            ]
+            .into_iter()
+            .filter(|(m, _)| sql.contains(m))
+            .map(|(_, n)| n)
+            .collect();
+            names.extend(extras.iter());
+            let out = v
+                .columns
+                .iter()
+                .map(|(c, t)| {
+                    let mut row = vec![
+                        text(c.clone()),
+                        text(pg_type_name(*t)),
+                        Value::Null,
+                        flag(false),
+                        Value::Null,
+                        text(""),
+                        text(""),
+                    ];
+                    for n in &extras {
+                        row.push(match *n {
+                            "attstorage" => text(match t {
+                                DataType::Text | DataType::Bytes | DataType::Numeric => "x",
+                                _ => "p",
+                            }),
+                            "attcompression" => text(""),
+                            "attstattarget" => text("-1"),
+                            _ => Value::Null,
+                        });
+                    }
+                    row
+                })
+                .collect();
+            return Ok(Some(rows(&names, out)));
+        }
+        let Some((name, info)) = found else {
             return Ok(Some(rows(&["attname"], Vec::new())));
         };
         let mut names = vec![
@@ -278,7 +367,14 @@ pub(crate) fn answer(session: &Session<'_>, sql: &str) -> Result<Option<QueryRes
             .columns()
             .filter(|c| c.name != ROWID)
             .map(|c| {
-                let default = if info.meta.serial.contains(&c.name) {
+                let seq_default = info
+                    .meta
+                    .seq_defaults
+                    .iter()
+                    .find(|(col, _)| *col == c.name);
+                let default = if let Some((_, seq)) = seq_default {
+                    text(format!("nextval('{seq}'::regclass)"))
+                } else if info.meta.serial.contains(&c.name) {
                     text(format!("nextval('{name}_{}_seq'::regclass)", c.name))
                 } else {
                     Value::Null
@@ -432,7 +528,22 @@ const ABSENT_FEATURES: &[&str] = &[
     "pg_catalog.pg_foreign_table",
     "pg_catalog.pg_subscription",
     "pg_catalog.pg_event_trigger",
+    "pg_catalog.pg_depend",
 ];
+
+/// The relkinds a psql listing asks for (`c.relkind IN ('r','p','')`);
+/// empty when it names none.
+fn relkinds(sql: &str) -> Vec<&'static str> {
+    let Some(at) = sql.find("c.relkind IN (") else {
+        return Vec::new();
+    };
+    let rest = &sql[at + "c.relkind IN (".len()..];
+    let list = &rest[..rest.find(')').unwrap_or(rest.len())];
+    ["r", "v", "S"]
+        .into_iter()
+        .filter(|k| list.contains(&format!("'{k}'")))
+        .collect()
+}
 
 #[cfg(test)]
 mod tests {

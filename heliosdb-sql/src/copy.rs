@@ -928,7 +928,19 @@ impl CopyIn {
         };
         let engine = session.engine();
         if let Statement::Insert(ins) = &mut stmt {
-            crate::rewrite::fill_serial(engine, Some(self.info.as_ref()), ins)?;
+            let mut currval = std::collections::BTreeMap::new();
+            crate::rewrite::fill_serial(engine, Some(self.info.as_ref()), ins, &mut currval)?;
+            // Columns defaulting to `nextval('seq')` (see `crate::objects`).
+            if crate::objects::calls_sequences(&*ins) {
+                let tables = session.tables()?;
+                let mut ctx = crate::objects::SeqContext {
+                    engine,
+                    tables: &tables,
+                    currval: &mut currval,
+                    params: &[],
+                };
+                crate::objects::insert_values(&mut ctx, ins)?;
+            }
         }
         let literals: Vec<ParamLiteral> = rows
             .into_iter()

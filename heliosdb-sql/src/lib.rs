@@ -50,6 +50,7 @@ pub mod limits;
 mod literals;
 mod logic;
 mod numeric;
+mod objects;
 mod pgfuncs;
 pub mod pgtext;
 mod pushdown;

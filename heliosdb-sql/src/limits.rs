@@ -199,6 +199,9 @@ pub struct SessionSettings {
     default_statement_timeout: Option<Duration>,
     /// The other run-time parameters `SET` changed.
     pub(crate) params: crate::settings::Params,
+    /// The last value `nextval` returned in this session, per sequence
+    /// (what `currval` answers).
+    pub(crate) currval: std::collections::BTreeMap<String, i64>,
 }
 
 impl SessionSettings {
@@ -209,7 +212,7 @@ impl SessionSettings {
         SessionSettings {
             statement_timeout: t,
             default_statement_timeout: t,
-            params: crate::settings::Params::default(),
+            ..SessionSettings::default()
         }
     }
 

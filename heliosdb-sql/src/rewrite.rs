@@ -195,6 +195,21 @@ pub(crate) fn create_table(ct: &mut CreateTable) -> Result<PendingMeta> {
         let def = crate::ddl::new_check(&table, name.as_ref(), expr, &taken)?;
         pending.checks.push(def);
     }
+    // `DEFAULT nextval('seq')` is filled in by `fill_serial` (GlueSQL
+    // would evaluate the default itself and knows no sequences).
+    for col in &mut ct.columns {
+        let name = col.name.value.clone();
+        col.options.retain(|o| match &o.option {
+            ColumnOption::Default(e) => match crate::objects::default_sequence(e) {
+                Some(seq) => {
+                    pending.seq_defaults.push((name.clone(), seq));
+                    false
+                }
+                None => true,
+            },
+            _ => true,
+        });
+    }
     // Identity columns draw from a sequence as SERIAL columns do;
     // `GENERATED ALWAYS` ones refuse explicit values (see `fill_serial`).
     for col in &mut ct.columns {
@@ -497,6 +512,7 @@ pub(crate) fn fill_serial(
     engine: &StorageEngine,
     info: Option<&TableInfo>,
     ins: &mut Insert,
+    currval: &mut std::collections::BTreeMap<String, i64>,
 ) -> Result<Option<Vec<Expr>>> {
     let Some(info) = info else { return Ok(None) };
     let table = table_name(&ins.table_name);
@@ -509,14 +525,37 @@ pub(crate) fn fill_serial(
                 .meta
                 .serial
                 .iter()
+                .chain(info.meta.seq_defaults.iter().map(|(c, _)| c))
                 .any(|s| !ins.columns.iter().any(|c| c.value == *s));
         if omitted {
             return Err(SqlError::Unsupported(
-                "INSERT … SELECT must list SERIAL columns explicitly".into(),
+                "INSERT … SELECT must list SERIAL columns and columns defaulting to nextval() \
+                 explicitly"
+                    .into(),
             ));
         }
         return Ok(None);
     };
+    // `INSERT INTO t VALUES (…)` with fewer values than columns leaves the
+    // rest to their defaults: name the columns given, so that the
+    // `nextval()` defaults below see which are omitted.
+    if ins.columns.is_empty() && !info.meta.seq_defaults.is_empty() {
+        let defs: Vec<String> = info
+            .meta
+            .schema
+            .column_defs
+            .iter()
+            .flatten()
+            .map(|d| d.name.clone())
+            .collect();
+        let given = values.rows.first().map_or(defs.len(), Vec::len);
+        if given < defs.len() {
+            ins.columns = defs[..given]
+                .iter()
+                .map(|n| Ident::new(n.clone()))
+                .collect();
+        }
+    }
     // The columns the VALUES rows fill, in order.
     let targets: Vec<String> = if ins.columns.is_empty() {
         info.meta
@@ -554,8 +593,12 @@ pub(crate) fn fill_serial(
                 continue;
             }
             let Some(col) = targets.get(p) else { continue };
-            *e = if info.meta.serial.contains(col) {
+            let seq_default = info.meta.seq_defaults.iter().find(|(c, _)| c == col);
+            *e = if let Some((_, seq)) = seq_default {
+                crate::objects::nextval_expr(seq)
+            } else if info.meta.serial.contains(col) {
                 let n = next_values(engine, &seq_key(&table, col), 1)?;
+                currval.insert(format!("{table}_{col}_seq"), n);
                 let n = n
                     .to_string()
                     .parse()
@@ -590,6 +633,10 @@ pub(crate) fn fill_serial(
                 continue;
             }
             let first = next_values(engine, &seq_key(&table, s), n)?;
+            currval.insert(
+                format!("{table}_{s}_seq"),
+                first.saturating_add_unsigned(n - 1),
+            );
             ins.columns.push(Ident::new(s.clone()));
             for (i, row) in values.rows.iter_mut().enumerate() {
                 let n = (first + i as i64)
@@ -600,12 +647,29 @@ pub(crate) fn fill_serial(
             }
         }
     }
-    // Primary-key expression per row, for RETURNING.
-    let Some(pk) = info.engine.primary_key_index() else {
-        return Ok(None);
+    if !ins.columns.is_empty() {
+        for (col, seq) in &info.meta.seq_defaults {
+            if ins.columns.iter().any(|c| c.value == *col) {
+                continue;
+            }
+            ins.columns.push(Ident::new(col.clone()));
+            for row in values.rows.iter_mut() {
+                row.push(crate::objects::nextval_expr(seq));
+            }
+        }
+    }
+    Ok(insert_keys(info, ins))
+}
+
+/// The primary-key expression of each `INSERT … VALUES` row (for
+/// RETURNING), `None` when there is no visible primary key.
+pub(crate) fn insert_keys(info: &TableInfo, ins: &Insert) -> Option<Vec<Expr>> {
+    let SetExpr::Values(values) = ins.source.as_deref()?.body.as_ref() else {
+        return None;
     };
+    let pk = info.engine.primary_key_index()?;
     if info.hidden_rowid {
-        return Ok(None);
+        return None;
     }
     let pk_name = &info.engine.columns[pk].name;
     let pos = if ins.columns.is_empty() {
@@ -613,13 +677,13 @@ pub(crate) fn fill_serial(
     } else {
         ins.columns.iter().position(|c| c.value == *pk_name)
     };
-    Ok(pos.map(|p| {
+    pos.map(|p| {
         values
             .rows
             .iter()
             .filter_map(|r| r.get(p).cloned())
             .collect()
-    }))
+    })
 }
 
 /// Session functions and PostgreSQL type names inside expressions.

@@ -37,6 +37,8 @@ fn audit_class(stmt: &Statement) -> Option<(EventType, Option<String>)> {
         Statement::Delete(_) | Statement::Truncate { .. } => EventType::Delete,
         Statement::CreateTable(_)
         | Statement::CreateIndex(_)
+        | Statement::CreateView { .. }
+        | Statement::CreateSequence { .. }
         | Statement::AlterTable { .. }
         | Statement::Drop { .. } => EventType::SchemaChange,
         _ => return None,
@@ -556,6 +558,8 @@ impl<'e> Session<'e> {
                 columns: None,
             });
         };
+        crate::objects::expand_views(self.engine, &*self.tables()?, &mut stmt)?;
+        crate::objects::shape_for_describe(&mut stmt);
         materialise::shape_for_describe(&mut stmt);
         crate::compose::rewrite(&mut stmt)?;
         if matches!(stmt, Statement::Query(_)) {
@@ -970,6 +974,12 @@ impl<'e> Session<'e> {
             tag: tag.to_string(),
             rows: 0,
         };
+        // Views and sequences (see `crate::objects`): their DDL, and every
+        // view a statement reads replaced by its query.
+        if let Some(r) = crate::objects::ddl(self, &stmt)? {
+            return Ok(r);
+        }
+        crate::objects::expand_views(self.engine, &*self.tables()?, &mut stmt)?;
         match &stmt {
             Statement::Explain {
                 statement,
@@ -1225,7 +1235,12 @@ impl<'e> Session<'e> {
                 if ct.query.is_some() {
                     ctas = Some(ct.name.to_string());
                 }
-                pending = Some(rewrite::create_table(ct)?);
+                let mut p = rewrite::create_table(ct)?;
+                // `DEFAULT nextval('seq')`: the sequence must exist.
+                for (_, seq) in &mut p.seq_defaults {
+                    *seq = crate::objects::check_default_sequence(self.engine, &tables, seq)?;
+                }
+                pending = Some(p);
             }
             Statement::CreateIndex(_) if in_txn && self.engine.transaction_wrote_rows() => {
                 return Err(SqlError::Unsupported(
@@ -1312,7 +1327,24 @@ impl<'e> Session<'e> {
                 if let Some(info) = info.as_deref() {
                     crate::literals::insert_literals(ins, info)?;
                 }
-                returning_keys = rewrite::fill_serial(self.engine, info.as_deref(), ins)?;
+                returning_keys = rewrite::fill_serial(
+                    self.engine,
+                    info.as_deref(),
+                    ins,
+                    &mut self.settings.currval,
+                )?;
+                if crate::objects::calls_sequences(&*ins) {
+                    let mut ctx = crate::objects::SeqContext {
+                        engine: self.engine,
+                        tables: &tables,
+                        currval: &mut self.settings.currval,
+                        params,
+                    };
+                    crate::objects::insert_values(&mut ctx, ins)?;
+                    if returning_keys.is_some() {
+                        returning_keys = info.as_deref().and_then(|i| rewrite::insert_keys(i, ins));
+                    }
+                }
                 insert_table = info;
             }
             Statement::Update {
@@ -1353,6 +1385,15 @@ impl<'e> Session<'e> {
             }
             _ => {}
         }
+        {
+            let mut ctx = crate::objects::SeqContext {
+                engine: self.engine,
+                tables: &tables,
+                currval: &mut self.settings.currval,
+                params,
+            };
+            crate::objects::sequence_functions(&mut ctx, &mut stmt)?;
+        }
         let pg_labels = match &stmt {
             Statement::Query(q) => crate::infer::select_labels(q),
             _ => None,
@@ -1383,11 +1424,17 @@ impl<'e> Session<'e> {
             })
             .collect::<Result<Vec<_>>>()?;
 
-        let system = crate::system::qualify(&mut stmt, &tables).then(|| crate::system::Identity {
-            database: self.database.clone(),
-            user: self.user.clone(),
-            settings: self.settings.params.all(),
-        });
+        let system = if crate::system::qualify(&mut stmt, &tables) {
+            Some(crate::system::Identity {
+                database: self.database.clone(),
+                user: self.user.clone(),
+                settings: self.settings.params.all(),
+                views: crate::objects::views(self.engine)?,
+                sequences: crate::objects::sequence_infos(self.engine, &tables)?,
+            })
+        } else {
+            None
+        };
         crate::literals::lower_timestamptz(&mut stmt);
         let glue_stmt =
             translate_with_params(&stmt, &literals).map_err(crate::sqlstate::from_glue)?;
@@ -1874,4 +1921,28 @@ fn rand_below(n: u64) -> u64 {
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u64(n);
     h.finish() % n.max(1)
+}
+
+impl crate::objects::Host for Session<'_> {
+    fn engine(&self) -> &StorageEngine {
+        self.engine
+    }
+
+    fn tables(&self) -> Result<Arc<std::collections::BTreeMap<String, Arc<TableInfo>>>> {
+        self.shared.tables(self.engine)
+    }
+
+    fn describe_query(&mut self, sql: &str) -> Result<Vec<(String, DataType)>> {
+        Ok(self
+            .describe(sql)?
+            .columns
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| (c.name, c.data_type))
+            .collect())
+    }
+
+    fn invalidate(&self) {
+        self.shared.invalidate();
+    }
 }

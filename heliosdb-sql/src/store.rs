@@ -92,6 +92,9 @@ pub(crate) struct TableMeta {
     /// records them as NO ACTION; see [`crate::keys`]).
     #[serde(default)]
     pub fk_actions: Vec<crate::keys::FkAction>,
+    /// Columns whose default is `nextval('sequence')`: (column, sequence).
+    #[serde(default)]
+    pub seq_defaults: Vec<(String, String)>,
 }
 
 /// A table as the SQL layer sees it: GlueSQL schema plus engine schema.
@@ -272,6 +275,7 @@ fn table_info(name: &str, engine: Schema, stored: Option<Vec<u8>>) -> Result<Tab
             jsonb: Vec::new(),
             composite: Vec::new(),
             fk_actions: Vec::new(),
+            seq_defaults: Vec::new(),
         },
     };
     let checks = meta
@@ -326,6 +330,38 @@ pub(crate) fn next_values(engine: &StorageEngine, key: &str, n: u64) -> Result<i
     }
 }
 
+/// Runs `f` holding the sequence lock, outside the calling thread's
+/// transaction (sequences are not transactional: see [`next_values`]).
+pub(crate) fn sequence_op<T: Send>(
+    engine: &StorageEngine,
+    f: impl FnOnce() -> Result<T> + Send,
+) -> Result<T> {
+    let run = || {
+        let _guard = SEQ_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
+        f()
+    };
+    if engine.in_transaction() {
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let _scope = heliosdb_core::audit::statement_scope();
+                run()
+            })
+            .join()
+            .unwrap_or_else(|_| Err(SqlError::Engine("sequence operation panicked".into())))
+        })
+    } else {
+        run()
+    }
+}
+
+/// Sets the next value a SERIAL column's sequence hands out (`setval`).
+pub(crate) fn set_next_value(engine: &StorageEngine, key: &str, next: i64) -> Result<()> {
+    sequence_op(engine, || {
+        engine.put(key.as_bytes(), &next.to_be_bytes())?;
+        Ok(())
+    })
+}
+
 /// Removes the sequences of `columns` of `table` (next value 1 again).
 /// Sequences are not transactional: like [`next_values`], this runs outside
 /// the calling thread's transaction.
@@ -377,6 +413,7 @@ pub(crate) struct PendingMeta {
     pub jsonb: Vec<String>,
     pub composite: Vec<crate::keys::CompositeKey>,
     pub fk_actions: Vec<crate::keys::FkAction>,
+    pub seq_defaults: Vec<(String, String)>,
 }
 
 /// GlueSQL storage over one engine, for one statement.
@@ -691,6 +728,7 @@ impl StoreMut for EngineStore<'_> {
             jsonb: pending.jsonb,
             composite: pending.composite,
             fk_actions: pending.fk_actions,
+            seq_defaults: pending.seq_defaults,
         };
         // The composite keys' uniqueness check probes an index on their
         // first column (see `crate::keys`). Without one (a table created in

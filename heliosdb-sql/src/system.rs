@@ -45,6 +45,10 @@ pub(crate) struct Identity {
     pub user: String,
     /// `SHOW ALL`: name, setting, description.
     pub settings: Vec<[String; 3]>,
+    /// The views (see [`crate::objects`]).
+    pub views: Vec<crate::objects::ViewDef>,
+    /// The sequences, SERIAL ones included.
+    pub sequences: Vec<crate::objects::SeqInfo>,
 }
 
 /// A system relation: its qualified name and columns.
@@ -251,7 +255,19 @@ const RELATIONS: &[Relation] = &[
     },
     Relation {
         name: "pg_sequences",
-        columns: &[("schemaname", T), ("sequencename", T), ("sequenceowner", T)],
+        columns: &[
+            ("schemaname", T),
+            ("sequencename", T),
+            ("sequenceowner", T),
+            ("data_type", T),
+            ("start_value", I8),
+            ("min_value", I8),
+            ("max_value", I8),
+            ("increment_by", I8),
+            ("cycle", B),
+            ("cache_size", I8),
+            ("last_value", I8),
+        ],
     },
     Relation {
         name: "pg_extension",
@@ -350,6 +366,15 @@ const RELATIONS: &[Relation] = &[
             ("sequence_catalog", T),
             ("sequence_schema", T),
             ("sequence_name", T),
+            ("data_type", T),
+            ("numeric_precision", I4),
+            ("numeric_precision_radix", I4),
+            ("numeric_scale", I4),
+            ("start_value", T),
+            ("minimum_value", T),
+            ("maximum_value", T),
+            ("increment", T),
+            ("cycle_option", T),
         ],
     },
 ];
@@ -803,7 +828,8 @@ fn columns_of(info: &TableInfo) -> Vec<Col> {
                     .map(|(_, p, s)| (*p, *s)),
                 not_null: def.map_or(!c.nullable, |d| !d.nullable),
                 has_default: def.is_some_and(|d| d.default.is_some())
-                    || info.meta.serial.contains(&c.name),
+                    || info.meta.serial.contains(&c.name)
+                    || info.meta.seq_defaults.iter().any(|(n, _)| *n == c.name),
                 default: def
                     .and_then(|d| d.default.as_ref())
                     .and_then(|e| default_text(e, column_type)),
@@ -1229,13 +1255,16 @@ pub(crate) fn rows(
                             .map_or(G::Null, G::I32)
                     };
                     let serial = info.meta.serial.contains(&c.name);
+                    let seq_default = info.meta.seq_defaults.iter().find(|(n, _)| *n == c.name);
                     out.push(vec![
                         db(),
                         s("public"),
                         s(table.clone()),
                         s(c.name.clone()),
                         G::I32(i32::from(c.num)),
-                        if serial {
+                        if let Some((_, seq)) = seq_default {
+                            s(format!("nextval('{seq}'::regclass)"))
+                        } else if serial {
                             s(format!("nextval('{table}_{}_seq'::regclass)", c.name))
                         } else {
                             c.default.clone().map_or(G::Null, s)
@@ -1315,6 +1344,7 @@ pub(crate) fn rows(
             _ => {}
         }
     }
+    views_and_sequences(name, id, &mut out);
     if name == "information_schema.schemata" {
         for n in ["pg_catalog", "public", "information_schema"] {
             out.push(vec![db(), s(n), s(id.user.clone())]);
@@ -1329,4 +1359,144 @@ pub(crate) fn keyed(rows: Vec<Vec<G>>) -> Vec<(Key, Vec<G>)> {
         .enumerate()
         .map(|(i, r)| (Key::I64(i64::try_from(i).unwrap_or(i64::MAX)), r))
         .collect()
+}
+
+/// The catalog rows of views and sequences (see [`crate::objects`]).
+fn views_and_sequences(name: &str, id: &Identity, out: &mut Vec<Vec<G>>) {
+    let db = || s(id.database.clone());
+    let class_row = |oid: i64, rel: &str, kind: &str, natts: usize| {
+        vec![
+            G::I64(oid),
+            s(rel),
+            G::I64(PUBLIC_OID),
+            G::I64(0),
+            G::I64(OWNER_OID),
+            s(kind),
+            s("p"),
+            G::F64(-1.0),
+            G::Bool(false),
+            G::I16(0),
+            G::Bool(false),
+            G::I16(i16::try_from(natts).unwrap_or(i16::MAX)),
+            G::I64(0),
+        ]
+    };
+    for v in &id.views {
+        let oid = oid_of(&v.name);
+        match name {
+            "pg_class" => out.push(class_row(oid, &v.name, "v", v.columns.len())),
+            "pg_attribute" => {
+                for (i, (c, t)) in v.columns.iter().enumerate() {
+                    let (toid, tname, len) = type_of(*t, false);
+                    out.push(vec![
+                        G::I64(oid),
+                        s(c.clone()),
+                        G::I64(toid),
+                        G::I16(len),
+                        G::I16(i16::try_from(i + 1).unwrap_or(i16::MAX)),
+                        G::I32(-1),
+                        G::Bool(false),
+                        G::Bool(false),
+                        s(""),
+                        s(""),
+                        G::Bool(false),
+                        G::I64(collation_of(tname)),
+                    ]);
+                }
+            }
+            "pg_views" => out.push(vec![
+                s("public"),
+                s(v.name.clone()),
+                s(id.user.clone()),
+                s(format!(" {};", v.query)),
+            ]),
+            "information_schema.views" => out.push(vec![
+                db(),
+                s("public"),
+                s(v.name.clone()),
+                s(v.query.clone()),
+            ]),
+            "information_schema.tables" => out.push(vec![
+                db(),
+                s("public"),
+                s(v.name.clone()),
+                s("VIEW"),
+                s("NO"),
+            ]),
+            "information_schema.columns" => {
+                for (i, (c, t)) in v.columns.iter().enumerate() {
+                    let (_, udt, _) = type_of(*t, false);
+                    out.push(vec![
+                        db(),
+                        s("public"),
+                        s(v.name.clone()),
+                        s(c.clone()),
+                        G::I32(i32::try_from(i + 1).unwrap_or(i32::MAX)),
+                        G::Null,
+                        s("YES"),
+                        s(pg_type_name(*t)),
+                        G::Null,
+                        G::Null,
+                        G::Null,
+                        s(udt),
+                        s("NO"),
+                    ]);
+                }
+            }
+            _ => {}
+        }
+    }
+    for q in &id.sequences {
+        let d = &q.def;
+        let oid = oid_of(&d.name);
+        let (toid, _, _) = type_of(d.data_type, false);
+        match name {
+            "pg_class" => out.push(class_row(oid, &d.name, "S", 3)),
+            "pg_sequence" => out.push(vec![
+                G::I64(oid),
+                G::I64(toid),
+                G::I64(d.start),
+                G::I64(d.increment),
+                G::I64(d.max),
+                G::I64(d.min),
+                G::I64(d.cache),
+                G::Bool(d.cycle),
+            ]),
+            "pg_sequences" => out.push(vec![
+                s("public"),
+                s(d.name.clone()),
+                s(id.user.clone()),
+                s(pg_type_name(d.data_type)),
+                G::I64(d.start),
+                G::I64(d.min),
+                G::I64(d.max),
+                G::I64(d.increment),
+                G::Bool(d.cycle),
+                G::I64(d.cache),
+                q.last_value.map_or(G::Null, G::I64),
+            ]),
+            "information_schema.sequences" => {
+                let bits = match d.data_type {
+                    DataType::Int2 => 16,
+                    DataType::Int4 => 32,
+                    _ => 64,
+                };
+                out.push(vec![
+                    db(),
+                    s("public"),
+                    s(d.name.clone()),
+                    s(pg_type_name(d.data_type)),
+                    G::I32(bits),
+                    G::I32(2),
+                    G::I32(0),
+                    s(d.start.to_string()),
+                    s(d.min.to_string()),
+                    s(d.max.to_string()),
+                    s(d.increment.to_string()),
+                    s(if d.cycle { "YES" } else { "NO" }),
+                ]);
+            }
+            _ => {}
+        }
+    }
 }

@@ -2,12 +2,14 @@
 //! links RocksDB, which a fresh CI machine pays for once per binary):
 //! DDL (CHECK, ALTER TABLE, identity, unique indexes), the column types and
 //! their text input, queries as PostgreSQL plans and evaluates them, and set
-//! operations below the top of a statement with `WITH RECURSIVE`, and keys
-//! (composite PRIMARY KEY / UNIQUE, foreign-key ON DELETE actions).
+//! operations below the top of a statement with `WITH RECURSIVE`, keys
+//! (composite PRIMARY KEY / UNIQUE, foreign-key ON DELETE actions), views
+//! and sequences.
 
 mod ddl;
 mod keys;
 mod materialise;
 mod pgexact;
+mod objects;
 mod queries;
 mod types;
