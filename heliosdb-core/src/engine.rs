@@ -9,7 +9,7 @@
 //! sealed inside the value, so prefix scans still work, at the cost of a full
 //! scan of the key-value store).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
@@ -63,12 +63,18 @@ struct TxnState {
     /// The commit sequence number when the transaction began: commits with
     /// a higher number happened during it.
     start_seq: u64,
-    /// Keys read one by one (present or absent).
-    reads: BTreeSet<(Cf, Vec<u8>)>,
+    /// Keys read one by one (present or absent), each with the commit
+    /// number current just before its first read: that read saw every
+    /// commit up to the number, so only a later commit of the key makes it
+    /// stale (reads see the newest committed data, not a snapshot; the
+    /// transaction is serializable at its commit, where every read must
+    /// still be current).
+    reads: BTreeMap<(Cf, Vec<u8>), u64>,
     /// Key ranges scanned, `[lo, hi)` (`hi` `None`: to the end), by table
-    /// scans, range scans, index probes and key-value scans: a later write
-    /// of any key in one of them is a phantom for us.
-    scans: BTreeSet<(Cf, Vec<u8>, Option<Vec<u8>>)>,
+    /// scans, range scans, index probes and key-value scans, with the
+    /// commit number current when the scan began: a later write of any key
+    /// in one of them is a phantom for us.
+    scans: BTreeMap<(Cf, Vec<u8>, Option<Vec<u8>>), u64>,
     /// Open savepoints, oldest first: name, how many ops were pending, and
     /// the overlay then. Reads and scans are kept on rollback to one (what
     /// was read still has to be valid at commit: more validation, never
@@ -77,6 +83,9 @@ struct TxnState {
     /// Tables created while the transaction is open: creation commits at
     /// once (the catalog is not transactional), so a rollback drops them.
     created_tables: Vec<String>,
+    /// The tables this transaction wrote rows of, as it looked them up
+    /// (first write of each).
+    tables: Vec<TableStamp>,
 }
 
 /// What a savepoint returns to.
@@ -88,12 +97,18 @@ struct Savepoint {
 }
 
 impl TxnState {
-    /// Whether a key written by a concurrent commit is one this transaction
-    /// read, or would have seen in one of its scans.
-    fn saw(&self, cf: Cf, key: &[u8]) -> bool {
-        self.reads.contains(&(cf, key.to_vec()))
-            || self.scans.iter().any(|(c, lo, hi)| {
-                *c == cf && key >= lo.as_slice() && hi.as_ref().is_none_or(|h| key < h.as_slice())
+    /// Whether a key that commit `seq` (after this transaction began)
+    /// wrote is one this transaction read before that commit, or would have
+    /// seen in a scan that began before it.
+    fn saw(&self, seq: u64, cf: Cf, key: &[u8]) -> bool {
+        self.reads
+            .get(&(cf, key.to_vec()))
+            .is_some_and(|read| seq > *read)
+            || self.scans.iter().any(|((c, lo, hi), scanned)| {
+                seq > *scanned
+                    && *c == cf
+                    && key >= lo.as_slice()
+                    && hi.as_ref().is_none_or(|h| key < h.as_slice())
             })
     }
 }
@@ -118,6 +133,24 @@ impl TxnKey {
             None => TxnKey::Thread(std::thread::current().id()),
         }
     }
+}
+
+/// How long a transaction waits for another's row lock before its
+/// statement fails (SQLSTATE 40001, so clients retry). Deadlocks are found
+/// at once (see [`RowLocks::waits_for`]); this bounds waits behind a
+/// transaction left open.
+const ROW_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Row locks: records an open transaction read for update, and which
+/// transaction waits for which.
+#[derive(Default)]
+struct RowLocks {
+    held: HashMap<(Cf, Vec<u8>), TxnKey>,
+    /// The records each transaction holds, released at its end.
+    by_owner: HashMap<TxnKey, Vec<(Cf, Vec<u8>)>>,
+    /// Waiter → holder. A wait that would close a cycle is a deadlock and
+    /// fails instead of waiting.
+    waits_for: HashMap<TxnKey, TxnKey>,
 }
 
 /// The keys each recent commit wrote, kept while a transaction that began
@@ -150,6 +183,21 @@ pub(crate) struct Ctx<'a> {
     store: &'a SealedStore,
     txn: Option<&'a mut TxnState>,
     ops: Vec<Op>,
+    /// The tables whose rows this mutation writes, as the writer looked
+    /// them up (see [`Ctx::note_table`]).
+    tables: Vec<TableStamp>,
+    /// The commit number current before this mutation's first read: what
+    /// it reads includes every commit up to it.
+    seq: u64,
+}
+
+/// A table as a writer looked it up: its id and its indexes' ids. The
+/// commit checks these against the catalog (see
+/// [`StorageEngine::stale_write`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct TableStamp {
+    id: u32,
+    indexes: Vec<u32>,
 }
 
 impl Ctx<'_> {
@@ -159,7 +207,9 @@ impl Ctx<'_> {
                 if let Some(v) = t.overlay.get(&(cf, key.to_vec())) {
                     return Ok(v.clone());
                 }
-                t.reads.insert((cf, key.to_vec()));
+                // The first read of a key counts (the oldest, validated
+                // from its number on).
+                t.reads.entry((cf, key.to_vec())).or_insert(self.seq);
                 self.store.get(cf, key)
             }
             None => {
@@ -192,6 +242,24 @@ impl Ctx<'_> {
             t.overlay.insert((cf, key.clone()), None);
         }
         self.ops.push(Op::Delete { cf, key });
+    }
+
+    /// Records that this mutation writes rows (and index entries) of
+    /// `def` as looked up before the commit lock was taken. Should a schema
+    /// change drop or rebuild the table, or change its indexes, before the
+    /// commit, the writes are stale (rows under an id no table has, index
+    /// entries missing or orphaned) and the commit fails instead.
+    pub(crate) fn note_table(&mut self, def: &TableDef) {
+        if self.tables.last().is_some_and(|t| t.id == def.id) {
+            return;
+        }
+        if self.tables.iter().any(|t| t.id == def.id) {
+            return;
+        }
+        self.tables.push(TableStamp {
+            id: def.id,
+            indexes: def.indexes.iter().map(|i| i.id).collect(),
+        });
     }
 }
 
@@ -251,6 +319,10 @@ pub struct StorageEngine {
     commit_log: Mutex<VecDeque<CommitRecord>>,
     wal_sync: WalSync,
     txns: Mutex<HashMap<TxnKey, TxnState>>,
+    /// Row locks of open transactions (see [`StorageEngine::read_for_update`]).
+    row_locks: Mutex<RowLocks>,
+    /// Signalled when a transaction releases its row locks.
+    row_unlocked: Condvar,
     /// Ids of [`crate::Transaction`] handles.
     next_handle: AtomicU64,
     tables: RwLock<Option<TableMap>>,
@@ -428,6 +500,8 @@ impl StorageEngine {
             commit_log: Mutex::new(VecDeque::new()),
             wal_sync: WalSync::default(),
             txns: Mutex::new(HashMap::new()),
+            row_locks: Mutex::new(RowLocks::default()),
+            row_unlocked: Condvar::new(),
             next_handle: AtomicU64::new(1),
             tables: RwLock::new(None),
             schema_generation: AtomicU64::new(0),
@@ -560,10 +634,18 @@ impl StorageEngine {
                 store: &self.store,
                 txn: Some(state),
                 ops: Vec::new(),
+                tables: Vec::new(),
+                seq: self.commit_seq.load(Ordering::Acquire),
             };
             let out = f(&mut ctx)?;
             let ops = std::mem::take(&mut ctx.ops);
+            let tables = std::mem::take(&mut ctx.tables);
             state.ops.extend(ops);
+            for t in tables {
+                if !state.tables.iter().any(|s| s.id == t.id) {
+                    state.tables.push(t);
+                }
+            }
             return Ok(out);
         }
         drop(txns);
@@ -574,17 +656,70 @@ impl StorageEngine {
     /// Its reads and writes happen under the commit lock, so a
     /// read-modify-write here is atomic against every other writer.
     pub(crate) fn mutate_direct<T>(&self, f: impl FnOnce(&mut Ctx<'_>) -> Result<T>) -> Result<T> {
+        self.mutate_direct_then(f, || {})
+    }
+
+    /// As [`StorageEngine::mutate_direct`], running `locked` after the
+    /// batch is written and before the commit lock is released (a schema
+    /// change drops the cached catalog there, so that no commit is checked
+    /// against the old one).
+    pub(crate) fn mutate_direct_then<T>(
+        &self,
+        f: impl FnOnce(&mut Ctx<'_>) -> Result<T>,
+        locked: impl FnOnce(),
+    ) -> Result<T> {
         let guard = lock(&self.commit_lock);
         let mut ctx = Ctx {
             store: &self.store,
             txn: None,
             ops: Vec::new(),
+            tables: Vec::new(),
+            seq: self.commit_seq.load(Ordering::Acquire),
         };
-        let out = f(&mut ctx)?;
-        let seq = self.apply_commit(&ctx.ops)?;
+        let written = (|| -> Result<(T, u64)> {
+            let out = f(&mut ctx)?;
+            self.stale_write(&ctx.tables)?;
+            let seq = self.apply_commit(&ctx.ops)?;
+            Ok((out, seq))
+        })();
+        locked();
+        let (out, seq) = written?;
         drop(guard);
         self.after_commit(seq, &ctx.ops)?;
         Ok(out)
+    }
+
+    /// [`Error::Conflict`] when a table written through `tables` is gone
+    /// (dropped, or replaced by a rebuild such as ALTER TABLE, after the
+    /// writer looked it up: its rows would land under an id no table has,
+    /// invisible and lost) or has other indexes now (index entries would be
+    /// missing or orphaned). Caller holds `commit_lock`, so no schema change
+    /// runs between this check and the write.
+    fn stale_write(&self, tables: &[TableStamp]) -> Result<()> {
+        if tables.is_empty() {
+            return Ok(());
+        }
+        let current = self.tables()?;
+        for t in tables {
+            match current.values().find(|d| d.id == t.id) {
+                None => {
+                    return Err(Error::Conflict(
+                        "a table this transaction wrote to was dropped or rebuilt (e.g. by \
+                         ALTER TABLE) by a concurrent schema change; nothing was written"
+                            .into(),
+                    ))
+                }
+                Some(d) if !d.indexes.iter().map(|i| i.id).eq(t.indexes.iter().copied()) => {
+                    return Err(Error::Conflict(format!(
+                        "an index of table '{}' was created or dropped after this transaction \
+                         wrote to it; nothing was written",
+                        d.name
+                    )))
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
     }
 
     /// Writes one commit's batch and records what it wrote, returning its
@@ -789,6 +924,8 @@ impl StorageEngine {
                 store: &self.store,
                 txn: Some(state),
                 ops: Vec::new(),
+                tables: Vec::new(),
+                seq: self.commit_seq.load(Ordering::Acquire),
             };
             return ctx.get(cf, key);
         }
@@ -821,9 +958,12 @@ impl StorageEngine {
     ) -> Result<MergedIter<'_>> {
         let mut pending = Vec::new();
         if let Some(state) = lock(&self.txns).get_mut(&txn) {
+            // Before the iterator opens: it sees every commit up to this.
+            let seq = self.commit_seq.load(Ordering::Acquire);
             state
                 .scans
-                .insert((cf, lo.to_vec(), hi.map(<[u8]>::to_vec)));
+                .entry((cf, lo.to_vec(), hi.map(<[u8]>::to_vec)))
+                .or_insert(seq);
             pending.extend(
                 state
                     .overlay
@@ -886,12 +1026,15 @@ impl StorageEngine {
     }
 
     /// Commits the calling thread's transaction atomically, if it can be
-    /// serialized: when a transaction that committed after this one began
-    /// wrote a key this one read, or a key under a prefix this one scanned
-    /// (a phantom), nothing is written and [`Error::Conflict`] is returned
-    /// (SQLSTATE 40001). Since every read is validated this way, committed
-    /// transactions are equivalent to running one at a time in commit order
-    /// (serializable; backward optimistic validation). The transaction is
+    /// serialized: when a transaction that committed after this one read a
+    /// key wrote that key, or wrote a key under a range this one scanned
+    /// (a phantom) after the scan began, nothing is written and
+    /// [`Error::Conflict`] is returned (SQLSTATE 40001). Reads see the
+    /// newest committed data; since every read must still be current when
+    /// the transaction commits, committed transactions are equivalent to
+    /// running one at a time in commit order (serializable; backward
+    /// optimistic validation). Writes of a table that a schema change
+    /// dropped or rebuilt meanwhile fail the same way. The transaction is
     /// over either way. With `[storage] sync_commit` (the default) the call
     /// returns once the commit is on stable storage.
     ///
@@ -902,39 +1045,108 @@ impl StorageEngine {
     }
 
     pub(crate) fn commit_as(&self, txn: TxnKey) -> Result<()> {
+        let r = self.commit_validated(txn);
+        // After the batch is visible: the next holder reads this commit.
+        self.release_row_locks(txn);
+        let (seq, ops) = r?;
+        self.after_commit(seq, &ops)
+    }
+
+    /// Validates and writes transaction `txn` under the commit lock; the
+    /// commit number and the ops, for [`StorageEngine::after_commit`].
+    fn commit_validated(&self, txn: TxnKey) -> Result<(u64, Vec<Op>)> {
         // The lock first: while the transaction is registered, no other
         // commit prunes the records it is about to be validated against.
         let guard = lock(&self.commit_lock);
         let state = lock(&self.txns)
             .remove(&txn)
             .ok_or_else(|| Error::Transaction("commit without an open transaction".into()))?;
+        if let Err(e) = self.validate(&state) {
+            drop(guard);
+            self.drop_created_tables(state.created_tables);
+            return Err(e);
+        }
+        match self.apply_commit(&state.ops) {
+            Ok(seq) => Ok((seq, state.ops)),
+            Err(e) => {
+                drop(guard);
+                self.drop_created_tables(state.created_tables);
+                Err(e)
+            }
+        }
+    }
+
+    /// Backward validation of a transaction about to commit (caller holds
+    /// `commit_lock`): [`Error::Conflict`] when a commit after it began
+    /// wrote a key it read or scanned, or when it wrote rows of a table that
+    /// a schema change dropped or rebuilt meanwhile.
+    fn validate(&self, state: &TxnState) -> Result<()> {
         let conflict = lock(&self.commit_log)
             .iter()
             .filter(|r| r.seq > state.start_seq)
             .find_map(|r| {
                 r.keys
                     .iter()
-                    .find(|(cf, key)| state.saw(*cf, key))
+                    .find(|(cf, key)| state.saw(r.seq, *cf, key))
                     .map(|(cf, _)| *cf)
             });
         if let Some(cf) = conflict {
-            drop(guard);
-            self.drop_created_tables(state.created_tables);
             return Err(Error::Conflict(format!(
                 "a transaction that committed after this one began changed {} this one read",
                 cf.describe()
             )));
         }
-        let seq = match self.apply_commit(&state.ops) {
-            Ok(seq) => seq,
+        self.stale_write(&state.tables)
+    }
+
+    /// Commits transaction `txn` and, in the same atomic batch, swaps table
+    /// `source` in for `target` (see [`crate::Catalog::replace_table`]),
+    /// provided the transaction validates. A rebuild that copied `target`'s
+    /// rows in `txn` thereby either sees every row committed before the
+    /// swap or fails with [`Error::Conflict`] (nothing changed); writers
+    /// that looked `target` up before the swap fail at their own commit.
+    pub(crate) fn commit_replacing_as(
+        &self,
+        txn: TxnKey,
+        target: &str,
+        source: &str,
+    ) -> Result<()> {
+        let r = self.commit_replacing_locked(txn, target, source);
+        self.release_row_locks(txn);
+        r
+    }
+
+    fn commit_replacing_locked(&self, txn: TxnKey, target: &str, source: &str) -> Result<()> {
+        let guard = lock(&self.commit_lock);
+        let state = lock(&self.txns)
+            .remove(&txn)
+            .ok_or_else(|| Error::Transaction("commit without an open transaction".into()))?;
+        if let Err(e) = self.validate(&state) {
+            drop(guard);
+            self.drop_created_tables(state.created_tables);
+            return Err(e);
+        }
+        let mut ctx = Ctx {
+            store: &self.store,
+            txn: None,
+            ops: state.ops,
+            tables: Vec::new(),
+            seq: self.commit_seq.load(Ordering::Acquire),
+        };
+        let old = match self.replace_table_in(&mut ctx, target, source) {
+            Ok(old) => old,
             Err(e) => {
                 drop(guard);
                 self.drop_created_tables(state.created_tables);
                 return Err(e);
             }
         };
+        let seq = self.apply_commit(&ctx.ops);
+        self.invalidate_tables();
+        let seq = seq?;
         drop(guard);
-        self.after_commit(seq, &state.ops)
+        self.after_commit(seq, &ctx.ops)?;
+        self.shred_dropped(&old)
     }
 
     /// Drops the calling thread's transaction and all its writes.
@@ -946,11 +1158,116 @@ impl StorageEngine {
     }
 
     pub(crate) fn rollback_as(&self, txn: TxnKey) -> Result<()> {
-        let state = lock(&self.txns)
-            .remove(&txn)
+        let state = lock(&self.txns).remove(&txn);
+        self.release_row_locks(txn);
+        let state = state
             .ok_or_else(|| Error::Transaction("rollback without an open transaction".into()))?;
         self.drop_created_tables(state.created_tables);
         Ok(())
+    }
+
+    /// Reads record `key` for an update in transaction `txn`: takes the
+    /// record's row lock (waiting while another open transaction holds it;
+    /// held until `txn` ends), then reads the newest committed version, or
+    /// `txn`'s own write. Like every read it is validated from that moment
+    /// on; since nobody else commits the record while the lock is held, hot
+    /// rows updated by many transactions (counters, pgbench's branches)
+    /// queue instead of failing with conflicts (a writer that does not take
+    /// the lock still makes this transaction fail at commit). Without an open
+    /// transaction it is a plain read.
+    ///
+    /// # Errors
+    /// [`Error::Conflict`] on a deadlock (this wait would close a cycle of
+    /// waiting transactions) or after waiting [`ROW_LOCK_WAIT`]; storage errors.
+    pub(crate) fn read_for_update(
+        &self,
+        txn: TxnKey,
+        cf: Cf,
+        key: &[u8],
+    ) -> Result<Option<Vec<u8>>> {
+        if !self.has_transaction(txn) {
+            return self.store.get(cf, key);
+        }
+        self.lock_row(txn, cf, key)?;
+        let mut txns = lock(&self.txns);
+        let Some(state) = txns.get_mut(&txn) else {
+            return Err(Error::Transaction(
+                "the transaction ended during a row lock wait".into(),
+            ));
+        };
+        let k = (cf, key.to_vec());
+        if let Some(v) = state.overlay.get(&k) {
+            return Ok(v.clone());
+        }
+        // The number first: whatever the read sees includes every commit
+        // up to it, and any later commit of this record is a conflict.
+        let seq = self.commit_seq.load(Ordering::Acquire);
+        state.reads.entry(k).or_insert(seq);
+        self.store.get(cf, key)
+    }
+
+    /// Takes the row lock of `(cf, key)` for `txn`, waiting for its holder.
+    fn lock_row(&self, txn: TxnKey, cf: Cf, key: &[u8]) -> Result<()> {
+        let k = (cf, key.to_vec());
+        let deadline = std::time::Instant::now() + ROW_LOCK_WAIT;
+        let mut locks = lock(&self.row_locks);
+        loop {
+            let holder = match locks.held.get(&k) {
+                None => {
+                    locks.held.insert(k.clone(), txn);
+                    locks.by_owner.entry(txn).or_default().push(k);
+                    locks.waits_for.remove(&txn);
+                    return Ok(());
+                }
+                Some(h) if *h == txn => {
+                    locks.waits_for.remove(&txn);
+                    return Ok(());
+                }
+                Some(h) => *h,
+            };
+            // Would waiting for `holder` close a cycle back to us?
+            let mut at = holder;
+            let mut steps = 0;
+            while let Some(next) = locks.waits_for.get(&at) {
+                if *next == txn || steps > locks.waits_for.len() {
+                    locks.waits_for.remove(&txn);
+                    return Err(Error::Conflict(
+                        "deadlock detected: this transaction and another wait for each \
+                         other's row locks; this one was chosen to fail"
+                            .into(),
+                    ));
+                }
+                at = *next;
+                steps += 1;
+            }
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                locks.waits_for.remove(&txn);
+                return Err(Error::Conflict(format!(
+                    "a row lock was not released within {} s (another transaction holds it)",
+                    ROW_LOCK_WAIT.as_secs()
+                )));
+            }
+            locks.waits_for.insert(txn, holder);
+            locks = self
+                .row_unlocked
+                .wait_timeout(locks, deadline - now)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    }
+
+    /// Releases every row lock of `txn` (its end) and wakes the waiters.
+    fn release_row_locks(&self, txn: TxnKey) {
+        let mut locks = lock(&self.row_locks);
+        locks.waits_for.remove(&txn);
+        if let Some(keys) = locks.by_owner.remove(&txn) {
+            for k in keys {
+                locks.held.remove(&k);
+            }
+            drop(locks);
+            self.row_unlocked.notify_all();
+        }
     }
 
     /// Records that the calling thread's open transaction (if any) created

@@ -206,7 +206,7 @@ impl StorageEngine {
         Ok(map)
     }
 
-    fn invalidate_tables(&self) {
+    pub(crate) fn invalidate_tables(&self) {
         self.bump_schema_generation();
         *self
             .tables_cache()
@@ -284,24 +284,37 @@ impl StorageEngine {
     }
 
     fn drop_table(&self, name: &str) -> Result<()> {
-        let def = self.table(name)?;
         let key = catalog_key(self, name);
-        let prefix = table_id_bytes(def.id);
-        let rows = self.store().keys_with_prefix(Cf::Rows, &prefix)?;
-        let index = self.store().keys_with_prefix(Cf::Index, &prefix)?;
-        self.ddl(|ctx| {
+        // Read under the commit lock (in `ddl`): no commit adds a row
+        // between listing the keys and deleting them.
+        let def = self.ddl_with(|ctx| {
+            let def = self.table(name)?;
             ctx.delete(Cf::Catalog, key);
-            for k in rows {
-                ctx.delete(Cf::Rows, k);
-            }
-            for k in index {
-                ctx.delete(Cf::Index, k);
-            }
-            let mut rowid = ROWID_PREFIX.to_vec();
-            rowid.extend_from_slice(&prefix);
-            ctx.delete(Cf::Meta, rowid);
-            Ok(())
+            self.delete_table_data(ctx, &def)?;
+            Ok(def)
         })?;
+        self.shred_dropped(&def)
+    }
+
+    /// Deletes a table's rows, index entries and row-id counter (caller
+    /// holds the commit lock).
+    fn delete_table_data(&self, ctx: &mut crate::engine::Ctx<'_>, def: &TableDef) -> Result<()> {
+        let prefix = table_id_bytes(def.id);
+        for k in self.store().keys_with_prefix(Cf::Rows, &prefix)? {
+            ctx.delete(Cf::Rows, k);
+        }
+        for k in self.store().keys_with_prefix(Cf::Index, &prefix)? {
+            ctx.delete(Cf::Index, k);
+        }
+        let mut rowid = ROWID_PREFIX.to_vec();
+        rowid.extend_from_slice(&prefix);
+        ctx.delete(Cf::Meta, rowid);
+        Ok(())
+    }
+
+    /// Destroys the key of a table that had one of its own, once the table
+    /// is gone (crypto-shredding).
+    pub(crate) fn shred_dropped(&self, def: &TableDef) -> Result<()> {
         if def.own_key {
             if let Some(k) = self.store().shred_table_key(def.id)? {
                 self.audit_key_event(&format!(
@@ -333,38 +346,30 @@ impl StorageEngine {
     }
 
     fn replace_table(&self, target: &str, source: &str) -> Result<()> {
+        let old = self.ddl_with(|ctx| self.replace_table_in(ctx, target, source))?;
+        self.shred_dropped(&old)
+    }
+
+    /// The writes of [`Catalog::replace_table`] (caller holds the commit
+    /// lock); returns the replaced table's definition.
+    pub(crate) fn replace_table_in(
+        &self,
+        ctx: &mut crate::engine::Ctx<'_>,
+        target: &str,
+        source: &str,
+    ) -> Result<Arc<TableDef>> {
         let old = self.table(target)?;
         let src = self.table(source)?;
-        let target_key = catalog_key(self, target);
-        let source_key = catalog_key(self, source);
-        let prefix = table_id_bytes(old.id);
-        let rows = self.store().keys_with_prefix(Cf::Rows, &prefix)?;
-        let index = self.store().keys_with_prefix(Cf::Index, &prefix)?;
         let mut new_def = (*src).clone();
         new_def.name = target.to_string();
-        self.ddl(|ctx| {
-            for k in rows {
-                ctx.delete(Cf::Rows, k);
-            }
-            for k in index {
-                ctx.delete(Cf::Index, k);
-            }
-            let mut rowid = ROWID_PREFIX.to_vec();
-            rowid.extend_from_slice(&prefix);
-            ctx.delete(Cf::Meta, rowid);
-            ctx.delete(Cf::Catalog, source_key);
-            ctx.put(Cf::Catalog, target_key, serde_json::to_vec(&new_def)?);
-            Ok(())
-        })?;
-        if old.own_key {
-            if let Some(k) = self.store().shred_table_key(old.id)? {
-                self.audit_key_event(&format!(
-                    "table key {} destroyed with its table (crypto-shredding)",
-                    k.0
-                ));
-            }
-        }
-        Ok(())
+        self.delete_table_data(ctx, &old)?;
+        ctx.delete(Cf::Catalog, catalog_key(self, source));
+        ctx.put(
+            Cf::Catalog,
+            catalog_key(self, target),
+            serde_json::to_vec(&new_def)?,
+        );
+        Ok(old)
     }
 
     fn create_index(&self, table: &str, column: &str) -> Result<()> {
@@ -387,6 +392,7 @@ impl StorageEngine {
         new_def.indexes.push(index.clone());
         let key = catalog_key(self, table);
         self.ddl(|ctx| {
+            ctx.note_table(&def);
             for (_, bytes) in self
                 .store()
                 .scan_prefix(Cf::Rows, &table_id_bytes(def.id))?
@@ -404,9 +410,14 @@ impl StorageEngine {
 
     /// Schema changes commit at once (even inside a transaction) and refresh the cache.
     fn ddl(&self, f: impl FnOnce(&mut crate::engine::Ctx<'_>) -> Result<()>) -> Result<()> {
-        let r = self.mutate_direct(f);
-        self.invalidate_tables();
-        r
+        self.ddl_with(f)
+    }
+
+    /// A schema change: `f`'s writes as one batch under the commit lock,
+    /// and the cached catalog dropped before the lock is released (every
+    /// later commit checks its writes against the new catalog).
+    fn ddl_with<T>(&self, f: impl FnOnce(&mut crate::engine::Ctx<'_>) -> Result<T>) -> Result<T> {
+        self.mutate_direct_then(f, || self.invalidate_tables())
     }
 
     // ----- rows -------------------------------------------------------------
@@ -484,6 +495,7 @@ impl StorageEngine {
         tuples: Vec<Tuple>,
         ctx: &mut crate::engine::Ctx<'_>,
     ) -> Result<()> {
+        ctx.note_table(def);
         for tuple in tuples {
             def.schema.check(&tuple)?;
             let pk = self.pk_bytes_of(def, &tuple, ctx)?;
@@ -730,7 +742,7 @@ impl StorageEngine {
         table: &str,
         pk: &Value,
     ) -> Result<Option<Tuple>> {
-        let r = self.get_by_pk_raw(txn, table, pk);
+        let r = self.get_by_pk_raw(txn, table, pk, false);
         self.audit_result(
             EventType::Read,
             Some(table),
@@ -741,17 +753,56 @@ impl StorageEngine {
         r
     }
 
-    fn get_by_pk_raw(&self, txn: TxnKey, table: &str, pk: &Value) -> Result<Option<Tuple>> {
+    /// [`StorageEngine::get_by_pk`] for an update, in the calling thread's
+    /// transaction: the row's lock is taken first (waiting while another
+    /// open transaction holds it, until this one ends) and the newest
+    /// committed version is read. Concurrent read-modify-writes of one row
+    /// then queue instead of failing at commit (`SELECT … FOR UPDATE`).
+    /// Outside a transaction it is [`StorageEngine::get_by_pk`].
+    ///
+    /// # Errors
+    /// As [`StorageEngine::get_by_pk`]; [`Error::Conflict`] on a deadlock
+    /// or a lock wait of more than 30 s.
+    pub fn get_by_pk_for_update(&self, table: &str, pk: &Value) -> Result<Option<Tuple>> {
+        self.get_by_pk_for_update_in(TxnKey::thread(), table, pk)
+    }
+
+    pub(crate) fn get_by_pk_for_update_in(
+        &self,
+        txn: TxnKey,
+        table: &str,
+        pk: &Value,
+    ) -> Result<Option<Tuple>> {
+        let r = self.get_by_pk_raw(txn, table, pk, true);
+        self.audit_result(
+            EventType::Read,
+            Some(table),
+            "get_by_pk_for_update",
+            &r,
+            |v: &Option<Tuple>| u64::from(v.is_some()),
+        );
+        r
+    }
+
+    fn get_by_pk_raw(
+        &self,
+        txn: TxnKey,
+        table: &str,
+        pk: &Value,
+        for_update: bool,
+    ) -> Result<Option<Tuple>> {
         let def = self.table(table)?;
         if def.schema.primary_key_index().is_none() {
             return Err(Error::Schema(format!("table '{table}' has no primary key")));
         }
         let key = self.row_key(&def, &pk.encode_key());
         let loc = || format!("table '{table}', primary key {pk}");
-        match self
-            .read(txn, Cf::Rows, &key)
-            .map_err(|e| crate::engine::relocate(e, loc))?
-        {
+        let read = if for_update {
+            self.read_for_update(txn, Cf::Rows, &key)
+        } else {
+            self.read(txn, Cf::Rows, &key)
+        };
+        match read.map_err(|e| crate::engine::relocate(e, loc))? {
             Some(bytes) => Ok(Some(Tuple::decode(&bytes)?)),
             None => Ok(None),
         }
@@ -788,6 +839,7 @@ impl StorageEngine {
         let pk = tuple.values[pki].encode_key();
         let key = self.row_key(&def, &pk);
         self.mutate(txn, |ctx| {
+            ctx.note_table(&def);
             let Some(old) = ctx
                 .get(Cf::Rows, &key)
                 .map_err(|e| self.row_error(e, &def, &tuple))?
@@ -841,6 +893,7 @@ impl StorageEngine {
         let pkb = pk.encode_key();
         let key = self.row_key(&def, &pkb);
         self.mutate(txn, |ctx| {
+            ctx.note_table(&def);
             let loc = || format!("table '{table}', primary key {pk}");
             let Some(old) = ctx
                 .get(Cf::Rows, &key)
@@ -901,7 +954,10 @@ impl StorageEngine {
             .column_index(column)
             .ok_or_else(|| Error::Schema(format!("table '{table}' has no column '{column}'")))?;
         if def.schema.primary_key_index() == Some(col) {
-            return Ok(self.get_by_pk_raw(txn, table, value)?.into_iter().collect());
+            return Ok(self
+                .get_by_pk_raw(txn, table, value, false)?
+                .into_iter()
+                .collect());
         }
         let Some(index) = def.indexes.iter().find(|i| i.column == col) else {
             return Ok(self

@@ -106,6 +106,23 @@ impl Transaction<'_> {
         self.engine.commit_as(self.key)
     }
 
+    /// Commits like [`Transaction::commit`] and, in the same atomic batch,
+    /// puts table `source` in place of `target` (as
+    /// [`crate::Catalog::replace_table`]: `target`'s rows go, `source` takes
+    /// its name). This is how a table is rebuilt online: copy `target`'s rows
+    /// through this transaction into `source`, then commit with the swap. A
+    /// row committed to `target` by anyone after the copy began makes this
+    /// fail with [`crate::Error::Conflict`] (the copy missed it; nothing
+    /// changes), and a transaction that wrote to the old `target` fails at
+    /// its own commit after the swap: no committed row is lost.
+    ///
+    /// # Errors
+    /// [`crate::Error::Conflict`]; unknown tables; storage errors.
+    pub fn commit_replacing_table(mut self, target: &str, source: &str) -> Result<()> {
+        self.ended = true;
+        self.engine.commit_replacing_as(self.key, target, source)
+    }
+
     /// Drops every write of the transaction.
     ///
     /// # Errors
@@ -210,6 +227,15 @@ impl Transaction<'_> {
     /// As [`StorageEngine::get_by_pk`].
     pub fn get_by_pk(&self, table: &str, pk: &Value) -> Result<Option<Tuple>> {
         self.engine.get_by_pk_in(self.key, table, pk)
+    }
+
+    /// [`StorageEngine::get_by_pk_for_update`] inside this transaction:
+    /// the row stays locked until the transaction ends.
+    ///
+    /// # Errors
+    /// As [`StorageEngine::get_by_pk_for_update`].
+    pub fn get_by_pk_for_update(&self, table: &str, pk: &Value) -> Result<Option<Tuple>> {
+        self.engine.get_by_pk_for_update_in(self.key, table, pk)
     }
 
     /// [`StorageEngine::update_tuple`] inside this transaction.
@@ -321,5 +347,240 @@ mod tests {
         let err = t2.commit().unwrap_err();
         assert!(matches!(err, crate::Error::Conflict(_)), "{err}");
         assert_eq!(storage.get(b"n").unwrap(), Some(vec![b'1']));
+    }
+
+    fn table_with_rows(storage: &StorageEngine, name: &str, ids: std::ops::Range<i64>) {
+        use crate::types::{Column, DataType, Schema};
+        storage
+            .catalog()
+            .create_table(
+                name,
+                Schema::new(vec![
+                    Column::new("id", DataType::Int8).primary_key(),
+                    Column::new("v", DataType::Int8),
+                ]),
+            )
+            .unwrap();
+        for id in ids {
+            storage
+                .insert_tuple(name, Tuple::new(vec![Value::Int8(id), Value::Int8(id)]))
+                .unwrap();
+        }
+    }
+
+    fn ids(storage: &StorageEngine, table: &str) -> Vec<i64> {
+        storage
+            .scan_table(table)
+            .unwrap()
+            .into_iter()
+            .map(|t| match t.values[0] {
+                Value::Int8(i) => i,
+                ref v => panic!("unexpected key {v:?}"),
+            })
+            .collect()
+    }
+
+    /// Copies `t` into `scratch` through `tx` (what ALTER TABLE does).
+    fn copy_into(storage: &StorageEngine, tx: &Transaction<'_>, scratch: &str) {
+        let rows: Vec<Tuple> = tx
+            .scan_table_range("t", std::ops::Bound::Unbounded, std::ops::Bound::Unbounded)
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        table_with_rows(storage, scratch, 0..0);
+        storage.insert_batch(scratch, rows).unwrap();
+    }
+
+    #[test]
+    fn a_rebuild_that_missed_a_commit_fails_and_changes_nothing() {
+        let storage = StorageEngine::open_in_memory(&Config::in_memory()).unwrap();
+        table_with_rows(&storage, "t", 0..10);
+        let writer = storage.begin().unwrap();
+        writer
+            .insert_tuple("t", Tuple::new(vec![Value::Int8(100), Value::Int8(0)]))
+            .unwrap();
+        let rebuild = storage.begin().unwrap();
+        copy_into(&storage, &rebuild, "scratch");
+        // The writer commits after the copy read the table: the copy lacks row 100.
+        writer.commit().unwrap();
+        let err = rebuild.commit_replacing_table("t", "scratch").unwrap_err();
+        assert!(matches!(err, crate::Error::Conflict(_)), "{err}");
+        let mut want: Vec<i64> = (0..10).collect();
+        want.push(100);
+        assert_eq!(ids(&storage, "t"), want, "t is untouched");
+        assert_eq!(
+            ids(&storage, "scratch").len(),
+            10,
+            "the swap did not happen"
+        );
+        // Run again, it copies every committed row.
+        storage.catalog().drop_table("scratch").unwrap();
+        let rebuild = storage.begin().unwrap();
+        copy_into(&storage, &rebuild, "scratch");
+        rebuild.commit_replacing_table("t", "scratch").unwrap();
+        assert_eq!(ids(&storage, "t"), want);
+        assert!(!storage.catalog().table_exists("scratch").unwrap());
+    }
+
+    #[test]
+    fn a_write_to_a_table_rebuilt_meanwhile_fails_at_commit() {
+        let storage = StorageEngine::open_in_memory(&Config::in_memory()).unwrap();
+        table_with_rows(&storage, "t", 0..5);
+        let rebuild = storage.begin().unwrap();
+        copy_into(&storage, &rebuild, "scratch");
+        // The writer looks `t` up before the swap and commits after it.
+        let writer = storage.begin().unwrap();
+        writer
+            .insert_tuple("t", Tuple::new(vec![Value::Int8(7), Value::Int8(0)]))
+            .unwrap();
+        rebuild.commit_replacing_table("t", "scratch").unwrap();
+        let err = writer.commit().unwrap_err();
+        assert!(matches!(err, crate::Error::Conflict(_)), "{err}");
+        assert!(err.to_string().contains("dropped or rebuilt"), "{err}");
+        assert_eq!(ids(&storage, "t"), (0..5).collect::<Vec<_>>());
+        // Written again, it lands in the new table.
+        let writer = storage.begin().unwrap();
+        writer
+            .insert_tuple("t", Tuple::new(vec![Value::Int8(7), Value::Int8(0)]))
+            .unwrap();
+        writer.commit().unwrap();
+        assert_eq!(ids(&storage, "t"), vec![0, 1, 2, 3, 4, 7]);
+    }
+
+    #[test]
+    fn a_write_to_a_table_dropped_meanwhile_fails_at_commit() {
+        let storage = StorageEngine::open_in_memory(&Config::in_memory()).unwrap();
+        table_with_rows(&storage, "t", 0..3);
+        let writer = storage.begin().unwrap();
+        writer
+            .insert_tuple("t", Tuple::new(vec![Value::Int8(9), Value::Int8(0)]))
+            .unwrap();
+        storage.catalog().drop_table("t").unwrap();
+        table_with_rows(&storage, "t", 0..0);
+        let err = writer.commit().unwrap_err();
+        assert!(matches!(err, crate::Error::Conflict(_)), "{err}");
+        assert!(
+            ids(&storage, "t").is_empty(),
+            "nothing of the writer's lands"
+        );
+    }
+
+    #[test]
+    fn a_write_that_missed_a_new_index_fails_at_commit() {
+        let storage = StorageEngine::open_in_memory(&Config::in_memory()).unwrap();
+        table_with_rows(&storage, "t", 0..3);
+        let writer = storage.begin().unwrap();
+        writer
+            .insert_tuple("t", Tuple::new(vec![Value::Int8(9), Value::Int8(42)]))
+            .unwrap();
+        // The index is filled from committed rows; the writer's row has no entry.
+        storage.catalog().create_index("t", "v").unwrap();
+        let err = writer.commit().unwrap_err();
+        assert!(matches!(err, crate::Error::Conflict(_)), "{err}");
+        assert!(err.to_string().contains("index"), "{err}");
+        let writer = storage.begin().unwrap();
+        writer
+            .insert_tuple("t", Tuple::new(vec![Value::Int8(9), Value::Int8(42)]))
+            .unwrap();
+        writer.commit().unwrap();
+        let found = storage.find_by("t", "v", &Value::Int8(42)).unwrap();
+        assert_eq!(found.len(), 1, "the row is reachable through the index");
+    }
+
+    fn v_of(t: &Tuple) -> i64 {
+        match t.values[1] {
+            Value::Int8(v) => v,
+            ref v => panic!("unexpected value {v:?}"),
+        }
+    }
+
+    /// N transactions × M read-for-update increments of one row: every
+    /// one commits (they queue on the row lock) and none is lost.
+    #[test]
+    fn increments_read_for_update_queue_and_all_commit() {
+        const N: usize = 4;
+        const M: usize = 50;
+        let storage = Arc::new(StorageEngine::open_in_memory(&Config::in_memory()).unwrap());
+        table_with_rows(&storage, "t", 1..2);
+        storage
+            .update_tuple("t", Tuple::new(vec![Value::Int8(1), Value::Int8(0)]))
+            .unwrap();
+        let threads: Vec<_> = (0..N)
+            .map(|_| {
+                let storage = Arc::clone(&storage);
+                std::thread::spawn(move || {
+                    for _ in 0..M {
+                        let tx = storage.begin_shared().unwrap();
+                        let row = tx
+                            .get_by_pk_for_update("t", &Value::Int8(1))
+                            .unwrap()
+                            .unwrap();
+                        let n = v_of(&row);
+                        // Widen the window between read and write.
+                        std::thread::yield_now();
+                        tx.update_tuple("t", Tuple::new(vec![Value::Int8(1), Value::Int8(n + 1)]))
+                            .unwrap();
+                        tx.commit().expect("a locked increment never conflicts");
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let row = storage.get_by_pk("t", &Value::Int8(1)).unwrap().unwrap();
+        assert_eq!(v_of(&row), (N * M) as i64);
+    }
+
+    #[test]
+    fn a_lock_cycle_fails_one_transaction_at_once() {
+        let storage = Arc::new(StorageEngine::open_in_memory(&Config::in_memory()).unwrap());
+        table_with_rows(&storage, "t", 1..3);
+        let t1 = storage.begin_shared().unwrap();
+        let t2 = storage.begin_shared().unwrap();
+        t1.get_by_pk_for_update("t", &Value::Int8(1)).unwrap();
+        t2.get_by_pk_for_update("t", &Value::Int8(2)).unwrap();
+        let waiter = std::thread::spawn(move || {
+            // Waits for t2's lock on row 2.
+            let r = t1.get_by_pk_for_update("t", &Value::Int8(2));
+            (r.map(|row| row.is_some()), t1)
+        });
+        // Let t1 start waiting; then t2 closing the cycle fails at once.
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let err = t2.get_by_pk_for_update("t", &Value::Int8(1)).unwrap_err();
+        assert!(matches!(err, crate::Error::Conflict(_)), "{err}");
+        assert!(err.to_string().contains("deadlock"), "{err}");
+        t2.rollback().unwrap();
+        let (got, t1) = waiter.join().unwrap();
+        assert!(got.unwrap(), "t1 gets row 2 once t2 is gone");
+        t1.commit().unwrap();
+    }
+
+    #[test]
+    fn a_writer_without_the_lock_still_makes_the_locked_read_fail() {
+        let storage = StorageEngine::open_in_memory(&Config::in_memory()).unwrap();
+        table_with_rows(&storage, "t", 1..2);
+        let tx = storage.begin().unwrap();
+        let row = tx
+            .get_by_pk_for_update("t", &Value::Int8(1))
+            .unwrap()
+            .unwrap();
+        // A direct write that ignores row locks, after the locked read.
+        storage
+            .update_tuple("t", Tuple::new(vec![Value::Int8(1), Value::Int8(99)]))
+            .unwrap();
+        tx.update_tuple(
+            "t",
+            Tuple::new(vec![Value::Int8(1), Value::Int8(v_of(&row) + 1)]),
+        )
+        .unwrap();
+        let err = tx.commit().unwrap_err();
+        assert!(matches!(err, crate::Error::Conflict(_)), "{err}");
+        let row = storage.get_by_pk("t", &Value::Int8(1)).unwrap().unwrap();
+        assert_eq!(
+            v_of(&row),
+            99,
+            "the unlocked write stands, the stale increment is refused"
+        );
     }
 }

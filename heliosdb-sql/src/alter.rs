@@ -388,9 +388,19 @@ fn engine_columns(info: &TableInfo, defs: &[GColumnDef]) -> Result<Vec<Column>> 
         .collect()
 }
 
+/// How often a rebuild that lost to concurrent commits (a transaction
+/// block of another session wrote the table while it was copied) is tried
+/// again before the ALTER TABLE fails with SQLSTATE 40001.
+const REBUILD_ATTEMPTS: u32 = 5;
+
 /// Rebuilds `info`'s table with the columns of `meta` (see the module):
-/// each old row's visible values go through `convert`; the new table is
-/// swapped in atomically, and `meta` saved.
+/// each old row's visible values go through `convert` into a scratch table,
+/// read in one engine transaction; the scratch table is swapped in, and
+/// `meta` saved, atomically with that transaction's commit. A row that
+/// another session's transaction block commits to the table after the copy
+/// began makes the swap fail (the copy missed the row) and the rebuild run
+/// again; a transaction that wrote the old table and commits after the swap
+/// fails with 40001 itself. No committed row is lost either way.
 fn rebuild(
     engine: &StorageEngine,
     shared: &SqlShared,
@@ -399,15 +409,41 @@ fn rebuild(
     mut convert: impl FnMut(Vec<Value>) -> Result<Vec<Value>>,
 ) -> Result<()> {
     // Autocommit writes of this process wait (they hold `serial` shared),
-    // so none lands between the scan and the swap. A transaction block of
-    // another session committing meanwhile is not held back (see
-    // ARCHITECTURE.md).
+    // so only transaction blocks can race the copy.
     let _alone = shared
         .serial
         .write()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut attempt = 1;
+    loop {
+        match rebuild_once(engine, shared, info, &meta, &mut convert) {
+            Err(SqlError::Conflict(m)) if attempt < REBUILD_ATTEMPTS => {
+                tracing::debug!(attempt, reason = %m, "ALTER TABLE copy raced a commit; copying again");
+                std::thread::sleep(std::time::Duration::from_millis(u64::from(attempt) * 5));
+                attempt += 1;
+            }
+            Err(SqlError::Conflict(m)) => {
+                return Err(SqlError::Conflict(format!(
+                    "ALTER TABLE {}: concurrent transactions kept writing the table while it was \
+                     copied ({m}); nothing was changed, run it again",
+                    quote(&info.meta.schema.table_name)
+                )))
+            }
+            other => return other,
+        }
+    }
+}
+
+/// One copy-and-swap attempt of [`rebuild`].
+fn rebuild_once(
+    engine: &StorageEngine,
+    shared: &SqlShared,
+    info: &TableInfo,
+    meta: &TableMeta,
+    convert: &mut impl FnMut(Vec<Value>) -> Result<Vec<Value>>,
+) -> Result<()> {
     let table = info.meta.schema.table_name.clone();
-    let mut columns = engine_columns(info, defs(&meta))?;
+    let mut columns = engine_columns(info, defs(meta))?;
     let rowid = !columns.iter().any(|c| c.primary_key);
     if rowid {
         if !info.hidden_rowid {
@@ -425,6 +461,10 @@ fn rebuild(
     engine
         .catalog()
         .create_table(&scratch, Schema::new(columns))?;
+    // The copy reads through `tx`: its scan is validated when `tx` commits
+    // together with the swap. The scratch rows are written directly (they
+    // are nobody else's, and need not sit in memory until the commit).
+    let tx = engine.begin()?;
     let filled = (|| -> Result<()> {
         for i in &meta.schema.indexes {
             if let GExpr::Identifier(c) = &i.expr {
@@ -439,7 +479,7 @@ fn rebuild(
         }
         let n = info.visible_len();
         let mut batch = Vec::with_capacity(BATCH);
-        for t in engine.scan_table_range(&table, Bound::Unbounded, Bound::Unbounded)? {
+        for t in tx.scan_table_range(&table, Bound::Unbounded, Bound::Unbounded)? {
             crate::limits::check_deadline()?;
             let mut values = t?.values;
             let hidden = values.get(n).cloned();
@@ -456,15 +496,17 @@ fn rebuild(
         if !batch.is_empty() {
             engine.insert_batch(&scratch, batch)?;
         }
+        let bytes = serde_json::to_vec(meta)
+            .map_err(|e| SqlError::Engine(format!("SQL metadata of table '{table}': {e}")))?;
+        tx.put(meta_key(&table).as_bytes(), &bytes)?;
         Ok(())
     })();
-    if let Err(e) = filled {
+    let swapped = filled.and_then(|()| Ok(tx.commit_replacing_table(&table, &scratch)?));
+    if swapped.is_err() {
         let _ = engine.catalog().drop_table(&scratch);
-        shared.invalidate();
-        return Err(e);
     }
-    engine.catalog().replace_table(&table, &scratch)?;
-    save_table_meta(engine, shared, &table, &meta)
+    shared.invalidate();
+    swapped
 }
 
 /// Validates every row against a new CHECK.

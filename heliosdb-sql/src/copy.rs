@@ -956,6 +956,7 @@ impl CopyIn {
             kind: StmtKind::Write,
             pending: None,
             pk_range: std::cell::RefCell::new(None),
+            for_update: false,
             system: None,
         };
         store

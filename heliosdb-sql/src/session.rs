@@ -835,12 +835,16 @@ impl<'e> Session<'e> {
                 | Statement::Delete(_)
                 | Statement::Truncate { .. }
         );
+        let data = writes || matches!(stmt, Statement::Query(_));
         if !writes || self.engine.in_transaction() {
-            return self.run(stmt, params);
+            let generation = self.engine.schema_generation();
+            let r = self.run(stmt, params);
+            return self.schema_raced(r, data, generation);
         }
         let shared = self.shared;
         let mut attempt = 1;
         loop {
+            let generation = self.engine.schema_generation();
             let r = if attempt > ALONE_AFTER {
                 let _alone = shared
                     .serial
@@ -851,6 +855,7 @@ impl<'e> Session<'e> {
                 let _shared = shared.serial.read().unwrap_or_else(PoisonError::into_inner);
                 self.run_atomically(stmt.clone(), params)
             };
+            let r = self.schema_raced(r, data, generation);
             match r {
                 Err(SqlError::Conflict(_)) if attempt < MAX_ATTEMPTS => {
                     // Randomised back-off so that the losers do not collide again.
@@ -861,6 +866,34 @@ impl<'e> Session<'e> {
                 }
                 other => return other,
             }
+        }
+    }
+
+    /// A query or data change that failed while a schema change committed
+    /// (the engine's schema generation moved since it began) may have
+    /// failed only because it worked from the old definition of a table —
+    /// a row shaped for the columns before an ALTER TABLE, a table dropped
+    /// and re-created. Such a failure is a serialization failure (40001:
+    /// nothing was written, running it again is safe and meets the new
+    /// definition), not the statement's own error.
+    fn schema_raced(
+        &self,
+        r: Result<QueryResult>,
+        data: bool,
+        generation: u64,
+    ) -> Result<QueryResult> {
+        match r {
+            Err(e)
+                if data
+                    && !matches!(e, SqlError::Conflict(_) | SqlError::Timeout)
+                    && self.engine.schema_generation() != generation =>
+            {
+                Err(SqlError::Conflict(format!(
+                    "could not serialize access due to a concurrent schema change \
+                     (a table's definition changed while the statement ran): {e}"
+                )))
+            }
+            other => other,
         }
     }
 
@@ -1447,6 +1480,11 @@ impl<'e> Session<'e> {
             pending,
             pk_range: std::cell::RefCell::new(pk_range),
             system,
+            for_update: matches!(
+                glue_stmt,
+                gluesql_core::ast::Statement::Update { .. }
+                    | gluesql_core::ast::Statement::Delete { .. }
+            ),
         };
         let plan = store
             .plan(glue_stmt.into())

@@ -428,6 +428,11 @@ pub(crate) struct EngineStore<'a> {
     /// Set when the statement reads `pg_catalog`/`information_schema`
     /// relations (see [`crate::system`]): who is asking.
     pub system: Option<crate::system::Identity>,
+    /// An UPDATE or DELETE: the row a primary-key point lookup finds is
+    /// read for update (its row lock taken, the newest committed version
+    /// read), so concurrent read-modify-writes of one row queue instead of
+    /// failing with 40001 at commit.
+    pub for_update: bool,
 }
 
 /// The text a `VARCHAR(n)`, `CHAR(n)`, `JSON` or `JSONB` column stores for
@@ -613,9 +618,12 @@ impl Store for EngineStore<'_> {
         let info = self.info(table_name)?;
         let pk = Self::pk_value(&info, key)?;
         let n = info.visible_len();
-        Ok(self
-            .engine
-            .get_by_pk(table_name, &pk)
+        let row = if self.for_update {
+            self.engine.get_by_pk_for_update(table_name, &pk)
+        } else {
+            self.engine.get_by_pk(table_name, &pk)
+        };
+        Ok(row
             .map_err(gerr)?
             .map(|t| t.values[..n].iter().map(to_glue).collect()))
     }
@@ -642,6 +650,22 @@ impl Store for EngineStore<'_> {
             .map_or((Bound::Unbounded, Bound::Unbounded, None), |r| {
                 (r.lower, r.upper, r.limit)
             });
+        if self.for_update {
+            if let (Bound::Included(a), Bound::Included(b)) = (&lower, &upper) {
+                if a == b {
+                    // One row by its key: read it under its row lock.
+                    let row = self
+                        .engine
+                        .get_by_pk_for_update(table_name, a)
+                        .map_err(gerr)?;
+                    #[cfg(test)]
+                    SCANNED_ROWS.with(|n| n.set(n.get() + u64::from(row.is_some())));
+                    let rows: Vec<GResult<(Key, Vec<GValue>)>> =
+                        row.into_iter().map(|t| Self::row_of(&info, &t)).collect();
+                    return Ok(Box::new(rows.into_iter()));
+                }
+            }
+        }
         // Streamed: rows are read and decrypted as GlueSQL pulls them; an
         // `ORDER BY pk LIMIT n` stops the scan after the rows it needs.
         let rows = self
