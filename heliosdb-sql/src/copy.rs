@@ -231,6 +231,32 @@ pub fn server_statement(sql: &str) -> CopyResult<Option<ServerStatement>> {
         }
         tokens.truncate(semi);
     }
+    if first == "COPY" {
+        // PostgreSQL's boolean option values ON / OFF (`WITH (FREEZE ON)`,
+        // as `pgbench -i` sends it): sqlparser takes only TRUE / FALSE.
+        let mut boolean_option = false;
+        for t in &mut tokens {
+            if let Token::Whitespace(_) = t.token {
+                continue;
+            }
+            if let Token::Word(w) = &t.token {
+                if boolean_option
+                    && (w.value.eq_ignore_ascii_case("on") || w.value.eq_ignore_ascii_case("off"))
+                {
+                    let value = if w.value.eq_ignore_ascii_case("on") {
+                        "TRUE"
+                    } else {
+                        "FALSE"
+                    };
+                    t.token = Token::make_keyword(value);
+                    boolean_option = false;
+                    continue;
+                }
+            }
+            boolean_option = matches!(&t.token, Token::Word(w)
+                if matches!(w.keyword, Keyword::FREEZE | Keyword::HEADER));
+        }
+    }
     let stdin = first == "COPY"
         && tokens
             .iter()

@@ -279,7 +279,17 @@ impl Checker<'_> {
             // Derived tables see no outer columns (LATERAL ones would; they
             // are checked as if their outer level were unknown).
             for f in std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)) {
-                if let TableFactor::Derived { subquery, .. } = f {
+                if let TableFactor::Derived {
+                    subquery, lateral, ..
+                } = f
+                {
+                    if *lateral {
+                        // GlueSQL would evaluate it as a plain derived
+                        // table, without the outer row: a wrong answer.
+                        return Err(SqlError::Unsupported(
+                            "LATERAL subqueries are not supported".into(),
+                        ));
+                    }
                     self.query(subquery, &mut vec![opaque_level()])?;
                 }
             }

@@ -9,7 +9,7 @@
 mod ddl;
 mod keys;
 mod materialise;
-mod pgexact;
 mod objects;
+mod pgexact;
 mod queries;
 mod types;
