@@ -1,7 +1,8 @@
 //! Real client libraries against the server, as applications use them:
 //! SQLAlchemy 2 (Core DDL, the ORM with relationships, savepoints, errors,
 //! inspection of tables and columns) over psycopg 3 and over psycopg2, and
-//! psycopg 3's parameters and prepare threshold. The scripts
+//! psycopg 3's parameters and prepare threshold, and PostgreSQL's pgbench
+//! (initialisation and the TPC-B-like script, books checked). The scripts
 //! live in `tests/clients/`; each asserts exact answers and exits non-zero
 //! on the first difference.
 //!
