@@ -54,6 +54,10 @@ pub struct IndexDef {
     pub column: usize,
 }
 
+/// A scanned key range of one column family: `[lo, hi)`, `hi` `None` for
+/// the end of the family.
+type ScanRange = (Cf, Vec<u8>, Option<Vec<u8>>);
+
 /// Pending writes of a transaction and everything it read, for the
 /// validation at commit (see [`StorageEngine::commit`]).
 #[derive(Default)]
@@ -74,7 +78,7 @@ struct TxnState {
     /// scans, range scans, index probes and key-value scans, with the
     /// commit number current when the scan began: a later write of any key
     /// in one of them is a phantom for us.
-    scans: BTreeMap<(Cf, Vec<u8>, Option<Vec<u8>>), u64>,
+    scans: BTreeMap<ScanRange, u64>,
     /// Open savepoints, oldest first: name, how many ops were pending, and
     /// the overlay then. Reads and scans are kept on rollback to one (what
     /// was read still has to be valid at commit: more validation, never
