@@ -501,14 +501,14 @@ impl Exact<'_> {
                 }
             }
             Expr::Function(f)
-                if f.over.is_none() && f.name.to_string().eq_ignore_ascii_case("sqrt") =>
+                if f.over.is_none()
+                    && f.name.to_string().eq_ignore_ascii_case("sqrt")
+                    && single_arg(&f.args).is_some_and(|a| self.numeric_operand(a)) =>
             {
-                if single_arg(&f.args).is_some_and(|a| self.numeric_operand(a)) {
-                    return Err(unsupported(
-                        "sqrt() of a NUMERIC column is not supported (its result is a NUMERIC \
-                         with PostgreSQL's scale)",
-                    ));
-                }
+                return Err(unsupported(
+                    "sqrt() of a NUMERIC column is not supported (its result is a NUMERIC \
+                     with PostgreSQL's scale)",
+                ));
             }
             _ => {}
         }
