@@ -490,6 +490,10 @@ impl StorageEngine {
     ) -> Result<Self> {
         config.validate()?;
         let in_memory = in_memory || config.storage.in_memory;
+        if !in_memory {
+            // Before anything could create an empty database at the path.
+            crate::finish_interrupted_upgrade(path)?;
+        }
         let store = Arc::new(SealedStore::open(
             path, config, source, in_memory, file_env,
         )?);
@@ -543,6 +547,7 @@ impl StorageEngine {
     /// RocksDB errors; a corrupt keyring.
     pub fn inspect(path: impl AsRef<Path>) -> Result<(bool, Option<Keyring>)> {
         let path = path.as_ref();
+        crate::finish_interrupted_upgrade(path)?;
         if !crate::store::exists(path) {
             return Err(Error::Config(format!("no database at {}", path.display())));
         }
@@ -960,6 +965,41 @@ impl StorageEngine {
         lo: &[u8],
         hi: Option<&[u8]>,
     ) -> Result<MergedIter<'_>> {
+        let pending = self.pending_in(txn, cf, lo, hi);
+        Ok(MergedIter {
+            stored: (Box::new(self.store.iter_range(cf, lo, hi)?)
+                as Box<dyn Iterator<Item = Result<Pair>> + '_>)
+                .peekable(),
+            pending: pending.into_iter().peekable(),
+            reverse: false,
+        })
+    }
+
+    /// As [`StorageEngine::scan_iter`], in descending key order: stored
+    /// records read backwards from the top of the range, merged with the
+    /// transaction's pending writes in the same order. The range counts as
+    /// read exactly as a forward scan's does.
+    pub(crate) fn scan_iter_rev(
+        &self,
+        txn: TxnKey,
+        cf: Cf,
+        lo: &[u8],
+        hi: Option<&[u8]>,
+    ) -> Result<MergedIter<'_>> {
+        let mut pending = self.pending_in(txn, cf, lo, hi);
+        pending.reverse();
+        Ok(MergedIter {
+            stored: (Box::new(self.store.iter_range_rev(cf, lo, hi)?)
+                as Box<dyn Iterator<Item = Result<Pair>> + '_>)
+                .peekable(),
+            pending: pending.into_iter().peekable(),
+            reverse: true,
+        })
+    }
+
+    /// Records `[lo, hi)` of `cf` as scanned by transaction `txn` (if
+    /// open) and returns its pending writes in that range, in key order.
+    fn pending_in(&self, txn: TxnKey, cf: Cf, lo: &[u8], hi: Option<&[u8]>) -> Vec<PendingWrite> {
         let mut pending = Vec::new();
         if let Some(state) = lock(&self.txns).get_mut(&txn) {
             // Before the iterator opens: it sees every commit up to this.
@@ -976,12 +1016,7 @@ impl StorageEngine {
                     .map(|((_, k), v)| (k.clone(), v.clone())),
             );
         }
-        Ok(MergedIter {
-            stored: (Box::new(self.store.iter_range(cf, lo, hi)?)
-                as Box<dyn Iterator<Item = Result<Pair>> + '_>)
-                .peekable(),
-            pending: pending.into_iter().peekable(),
-        })
+        pending
     }
 
     // ----- transactions -----------------------------------------------------
@@ -1265,6 +1300,12 @@ impl StorageEngine {
     fn release_row_locks(&self, txn: TxnKey) {
         let mut locks = lock(&self.row_locks);
         locks.waits_for.remove(&txn);
+        // Waiters for `txn` wait for nobody until they wake and look again.
+        // A stale edge would outlive it: the next transaction of the same
+        // key (the session's next one) asking for a lock such a waiter holds
+        // would find a cycle through it that does not exist, a false
+        // deadlock.
+        locks.waits_for.retain(|_, holder| *holder != txn);
         if let Some(keys) = locks.by_owner.remove(&txn) {
             for k in keys {
                 locks.held.remove(&k);
@@ -1646,11 +1687,14 @@ impl std::fmt::Debug for KvIter<'_> {
 }
 
 /// Stored records merged with a transaction's pending writes, in key order
-/// (see [`StorageEngine::scan_iter`]). A pending write replaces the stored
-/// record with its key; a pending delete hides it.
+/// (see [`StorageEngine::scan_iter`]), or descending key order when
+/// `reverse` ([`StorageEngine::scan_iter_rev`]; both inputs are then
+/// descending). A pending write replaces the stored record with its key; a
+/// pending delete hides it.
 pub(crate) struct MergedIter<'a> {
     stored: std::iter::Peekable<Box<dyn Iterator<Item = Result<Pair>> + 'a>>,
     pending: std::iter::Peekable<std::vec::IntoIter<PendingWrite>>,
+    reverse: bool,
 }
 
 impl Iterator for MergedIter<'_> {
@@ -1661,6 +1705,7 @@ impl Iterator for MergedIter<'_> {
             let order = match (self.stored.peek(), self.pending.peek()) {
                 (_, None) | (Some(Err(_)), Some(_)) => return self.stored.next(),
                 (None, Some(_)) => std::cmp::Ordering::Less,
+                (Some(Ok((stored, _))), Some((pending, _))) if self.reverse => stored.cmp(pending),
                 (Some(Ok((stored, _))), Some((pending, _))) => pending.cmp(stored),
             };
             match order {
@@ -1677,5 +1722,41 @@ impl Iterator for MergedIter<'_> {
                 None => return None,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A holder that ends removes the wait edges pointing at it. The
+    /// waiter's own thread may not have woken yet; a stale edge `a → b`
+    /// would make `b`'s next transaction (same key: a session's next one),
+    /// asking for a lock `a` holds, see a cycle that does not exist.
+    #[test]
+    fn an_ended_holder_leaves_no_stale_wait_edge_behind() {
+        let storage = StorageEngine::open_in_memory(&Config::in_memory()).unwrap();
+        let (a, b) = (TxnKey::Handle(u64::MAX - 1), TxnKey::Handle(u64::MAX - 2));
+        let (r1, r2) = (b"row-1".as_slice(), b"row-2".as_slice());
+        storage.lock_row(b, Cf::Rows, r1).unwrap();
+        storage.lock_row(a, Cf::Rows, r2).unwrap();
+        // `a` is waiting for `b`'s row 1, as `lock_row` records it.
+        lock(&storage.row_locks).waits_for.insert(a, b);
+        storage.release_row_locks(b);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                storage.release_row_locks(a);
+            });
+            // `b` again, asking for `a`'s row 2: a wait until `a` ends.
+            storage
+                .lock_row(b, Cf::Rows, r2)
+                .expect("a wait for a live holder, not a deadlock");
+        });
+        assert_eq!(
+            lock(&storage.row_locks).held.get(&(Cf::Rows, r2.to_vec())),
+            Some(&b)
+        );
+        storage.release_row_locks(b);
     }
 }

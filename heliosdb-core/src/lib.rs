@@ -25,6 +25,7 @@ mod tables;
 pub mod testing;
 mod transaction;
 mod types;
+mod upgrade_swap;
 mod verify;
 
 pub use backup::restore;
@@ -45,6 +46,9 @@ pub use store::{Cf, RawView, Sealed};
 pub use tables::{Catalog, RowStream};
 pub use transaction::Transaction;
 pub use types::{uuid_text, Column, DataType, Interval, Schema, Tuple, Value};
+pub use upgrade_swap::{
+    finish_interrupted_upgrade, upgrade_ready_path, UPGRADE_KEPT_INFIX, UPGRADE_READY_SUFFIX,
+};
 
 pub use chrono;
 pub use rust_decimal;

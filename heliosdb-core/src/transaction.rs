@@ -197,6 +197,54 @@ impl Transaction<'_> {
             .scan_table_range_in(self.key, table, lower, upper)
     }
 
+    /// As [`Transaction::scan_table_range`], in descending key order (see
+    /// [`StorageEngine::scan_table_range_rev`]).
+    ///
+    /// # Errors
+    /// As [`StorageEngine::scan_table_range`].
+    pub fn scan_table_range_rev(
+        &self,
+        table: &str,
+        lower: std::ops::Bound<crate::Value>,
+        upper: std::ops::Bound<crate::Value>,
+    ) -> Result<crate::RowStream<'_>> {
+        self.engine
+            .scan_table_range_rev_in(self.key, table, lower, upper)
+    }
+
+    /// Rows with `column` in `(lower, upper)`, through its index, in the
+    /// column's order (see [`StorageEngine::scan_index_range`]); this
+    /// transaction's writes included, and the index range validated at
+    /// commit (phantoms conflict).
+    ///
+    /// # Errors
+    /// As [`StorageEngine::scan_index_range`].
+    pub fn scan_index_range(
+        &self,
+        table: &str,
+        column: &str,
+        lower: std::ops::Bound<crate::Value>,
+        upper: std::ops::Bound<crate::Value>,
+    ) -> Result<crate::RowStream<'_>> {
+        self.engine
+            .scan_index_range_in(self.key, table, column, lower, upper, false)
+    }
+
+    /// As [`Transaction::scan_index_range`], in descending order.
+    ///
+    /// # Errors
+    /// As [`StorageEngine::scan_index_range`].
+    pub fn scan_index_range_rev(
+        &self,
+        table: &str,
+        column: &str,
+        lower: std::ops::Bound<crate::Value>,
+        upper: std::ops::Bound<crate::Value>,
+    ) -> Result<crate::RowStream<'_>> {
+        self.engine
+            .scan_index_range_in(self.key, table, column, lower, upper, true)
+    }
+
     /// [`StorageEngine::insert_tuple`] inside this transaction.
     ///
     /// # Errors

@@ -3,7 +3,9 @@
 //! here (plaintext with SQL tables; encrypted with a table key and a
 //! recovery key) become format 2 with the same contents; a format-2
 //! database, a wrong key, a copy that fails and a stale copy of an
-//! interrupted run leave the original as it was.
+//! interrupted run leave the original as it was; a run killed at any
+//! moment (SIGKILL trials, and the state between its two renames built
+//! by hand) leaves a database that opens at its path with every record.
 
 mod common;
 
@@ -435,4 +437,128 @@ fn a_copy_that_fails_is_removed_and_the_original_left_in_place() {
     // write-ahead log the damage went into.)
     assert_eq!(s.verify().unwrap().failure_count, 1);
     assert_eq!(s.get(b"format").unwrap().as_deref(), Some(&b"v1"[..]));
+}
+
+/// The fixture at `db` (`config`'s key) holds exactly its rows and
+/// key-value pair, in whichever format; returns the format.
+fn holds_the_fixture(db: &Path, config: &Config) -> u32 {
+    let s = StorageEngine::open(db, config)
+        .unwrap_or_else(|e| panic!("{} does not open: {e}", db.display()));
+    assert_eq!(s.scan_table("accounts").unwrap(), fixture_rows());
+    assert_eq!(s.get(b"format").unwrap().as_deref(), Some(&b"v1"[..]));
+    s.format_version()
+}
+
+/// The state a run killed between its two renames leaves (the original
+/// moved aside, the finished copy beside the path, nothing at the path):
+/// opening the path moves the copy into place instead of creating an
+/// empty database there; the CLI's first look (`inspect`) does the same.
+#[test]
+fn an_upgrade_killed_between_its_renames_is_finished_by_the_next_open() {
+    for via_cli in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, key) = fixture_copy(dir.path());
+        let config = common::file_config(&key);
+        ok(&upgrade(&db, &["--key-file", key.to_str().unwrap()]));
+        kept_original(dir.path());
+        std::fs::rename(&db, dir.path().join("db.upgrade-ready")).unwrap();
+
+        if via_cli {
+            let stdout = ok(&upgrade(&db, &["--key-file", key.to_str().unwrap()]));
+            assert!(stdout.contains("already format 2"), "{stdout}");
+        }
+        assert_eq!(holds_the_fixture(&db, &config), 2);
+        assert!(!dir.path().join("db.upgrade-ready").exists());
+        // The original is still aside, format 1.
+        assert_eq!(holds_the_fixture(&kept_original(dir.path()), &config), 1);
+    }
+}
+
+/// A run killed after its copy was finished but before the original moved:
+/// the database at the path is the original (it may be written to), and
+/// the next upgrade discards the finished copy and builds a new one.
+#[test]
+fn a_finished_copy_beside_an_unmoved_original_is_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, key) = fixture_copy(dir.path());
+    let config = common::file_config(&key);
+    let ready = dir.path().join("db.upgrade-ready");
+    std::fs::create_dir(&ready).unwrap();
+    std::fs::write(ready.join("CURRENT"), b"MANIFEST-000001\n").unwrap();
+    {
+        let s = StorageEngine::open(&db, &config).unwrap();
+        assert_eq!(s.format_version(), 1);
+        // A write after the crash, which the stale copy does not have.
+        s.put(b"after", b"the crash").unwrap();
+    }
+    assert!(ready.is_dir(), "opening the original leaves the copy alone");
+    let out = upgrade(&db, &["--key-file", key.to_str().unwrap()]);
+    ok(&out);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("the copy of an interrupted upgrade"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!ready.exists());
+    assert_eq!(holds_the_fixture(&db, &config), 2);
+    let s = StorageEngine::open(&db, &config).unwrap();
+    assert_eq!(s.get(b"after").unwrap().as_deref(), Some(&b"the crash"[..]));
+}
+
+/// `heliosdb-nano upgrade` killed with SIGKILL at random moments (spread
+/// over the time a whole run takes): after every kill the database opens
+/// at its path with all of the fixture's contents, in format 1 or 2, and a
+/// new run finishes the upgrade.
+#[test]
+fn an_upgrade_killed_at_random_moments_loses_nothing() {
+    use rand::{Rng, SeedableRng};
+    const TRIALS: u32 = 40;
+    // How long one whole run takes here, to spread the kills over it.
+    let full = {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, key) = fixture_copy(dir.path());
+        let start = std::time::Instant::now();
+        ok(&upgrade(&db, &["--key-file", key.to_str().unwrap()]));
+        start.elapsed()
+    };
+    let seed: u64 = rand::random();
+    println!("seed {seed}, a whole run takes {full:?}");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut formats = [0u32; 3];
+    for trial in 0..TRIALS {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, key) = fixture_copy(dir.path());
+        let config = common::file_config(&key);
+        let mut child = common::bin()
+            .args(["upgrade", "--path"])
+            .arg(&db)
+            .args(["--key-file", key.to_str().unwrap()])
+            .env_remove("HELIOSDB_ENCRYPTION_KEY")
+            .env_remove("HELIOSDB_PASSWORD")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let delay = full.mul_f64(rng.gen_range(0.0..1.1));
+        std::thread::sleep(delay);
+        let _ = child.kill(); // SIGKILL (a no-op once it has exited)
+        child.wait().unwrap();
+        println!(
+            "trial {trial}: killed after {delay:?}; {:?}",
+            names(dir.path())
+        );
+        let format = holds_the_fixture(&db, &config);
+        formats[format as usize] += 1;
+        ok(&upgrade(&db, &["--key-file", key.to_str().unwrap()]));
+        assert_eq!(
+            holds_the_fixture(&db, &config),
+            2,
+            "trial {trial} (seed {seed})"
+        );
+    }
+    println!(
+        "{TRIALS} kills: {} left format 1, {} format 2",
+        formats[1], formats[2]
+    );
+    assert_eq!(formats[1] + formats[2], TRIALS);
 }

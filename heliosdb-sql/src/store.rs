@@ -646,9 +646,12 @@ impl Store for EngineStore<'_> {
                 None
             }
         };
-        let (lower, upper, limit) = pushed
-            .map_or((Bound::Unbounded, Bound::Unbounded, None), |r| {
-                (r.lower, r.upper, r.limit)
+        if let Some(r) = pushed.as_ref().filter(|r| r.index_column.is_some()) {
+            return self.index_range_scan(&info, table_name, r);
+        }
+        let (lower, upper, limit, reverse) = pushed
+            .map_or((Bound::Unbounded, Bound::Unbounded, None, false), |r| {
+                (r.lower, r.upper, r.limit, r.reverse)
             });
         if self.for_update {
             if let (Bound::Included(a), Bound::Included(b)) = (&lower, &upper) {
@@ -667,10 +670,14 @@ impl Store for EngineStore<'_> {
             }
         }
         // Streamed: rows are read and decrypted as GlueSQL pulls them; an
-        // `ORDER BY pk LIMIT n` stops the scan after the rows it needs.
-        let rows = self
-            .engine
-            .scan_table_range(table_name, lower, upper)
+        // `ORDER BY pk [DESC] LIMIT n` stops the scan after the rows it
+        // needs (a descending scan reads backwards from the top).
+        let stream = if reverse {
+            self.engine.scan_table_range_rev(table_name, lower, upper)
+        } else {
+            self.engine.scan_table_range(table_name, lower, upper)
+        };
+        let rows = stream
             .map_err(gerr)?
             .take(limit.unwrap_or(usize::MAX))
             .map(move |t| {
@@ -679,6 +686,56 @@ impl Store for EngineStore<'_> {
                 t.map_err(gerr).and_then(|t| Self::row_of(&info, &t))
             });
         Ok(Box::new(limits::deadline_rows(rows)))
+    }
+}
+
+impl EngineStore<'_> {
+    /// The pushed bounds on an indexed column: the rows of that index
+    /// range, read through the index and returned in primary-key order (the
+    /// order of every table scan), descending for `reverse`.
+    fn index_range_scan<'a>(
+        &'a self,
+        info: &Arc<TableInfo>,
+        table_name: &str,
+        r: &crate::pushdown::PkRange,
+    ) -> GResult<RowIter<'a>> {
+        let column = r.index_column.as_deref().unwrap_or_default();
+        let pki = info
+            .engine
+            .primary_key_index()
+            .ok_or_else(|| gerr(format!("table '{table_name}' has no primary key")))?;
+        let mut tuples = Vec::new();
+        for t in self
+            .engine
+            .scan_index_range(table_name, column, r.lower.clone(), r.upper.clone())
+            .map_err(gerr)?
+        {
+            #[cfg(test)]
+            SCANNED_ROWS.with(|n| n.set(n.get() + 1));
+            limits::check_deadline().map_err(gerr)?;
+            tuples.push(t.map_err(gerr)?);
+        }
+        tuples.sort_by(|a, b| a.values[pki].sort_cmp(&b.values[pki]));
+        if r.reverse {
+            tuples.reverse();
+        }
+        let rows: Vec<_> = tuples.iter().map(|t| Self::row_of(info, t)).collect();
+        Ok(Box::new(rows.into_iter()))
+    }
+
+    /// The bounds pushed down for an index scan of `column` (see
+    /// [`crate::pushdown`]), taken from the statement's slot.
+    fn pushed_index_bounds(&self, table_name: &str, column: &str) -> (Bound<Value>, Bound<Value>) {
+        let mut slot = self.pk_range.borrow_mut();
+        match slot.take() {
+            Some(r) if r.table == table_name && r.index_column.as_deref() == Some(column) => {
+                (r.lower, r.upper)
+            }
+            other => {
+                *slot = other;
+                (Bound::Unbounded, Bound::Unbounded)
+            }
+        }
     }
 }
 
@@ -912,38 +969,79 @@ impl Index for EngineStore<'_> {
             .column_index(column)
             .ok_or_else(|| gerr(format!("column \"{column}\" does not exist")))?;
         let t = info.engine.columns[col].data_type;
-        let mut tuples = match &cmp_value {
-            Some((IndexOperator::Eq, v)) => {
-                let v = to_engine_typed(v, t, column).map_err(gerr)?;
-                self.engine.find_by(table_name, column, &v).map_err(gerr)?
+        let desc = asc == Some(false);
+        // Bounds of the whole WHERE on this column, when push-down found
+        // them (GlueSQL hands over one comparison; `x >= a AND x <= b`
+        // reads [a, b], not [a, ∞)).
+        let (lower, upper) = self.pushed_index_bounds(table_name, column);
+        // Pushed bounds come from comparisons, which NULL never passes.
+        let bounded = !matches!((&lower, &upper), (Bound::Unbounded, Bound::Unbounded));
+        let range = |lo: Bound<Value>, hi: Bound<Value>| {
+            let lo = crate::pushdown::tighter_lower(lo, lower.clone());
+            let hi = crate::pushdown::tighter_upper(hi, upper.clone());
+            if desc {
+                self.engine.scan_index_range_rev(table_name, column, lo, hi)
+            } else {
+                self.engine.scan_index_range(table_name, column, lo, hi)
             }
+        };
+        // Rows in the order of the column (ties in key order), streamed
+        // from the index range: an `ORDER BY col LIMIT n` reads n entries.
+        let rows: Box<dyn Iterator<Item = heliosdb_core::Result<Tuple>> + 'a> = match &cmp_value {
+            // `col IS NULL`.
+            Some((IndexOperator::Eq, GValue::Null)) => Box::new(
+                self.engine
+                    .find_by(table_name, column, &Value::Null)
+                    .map_err(gerr)?
+                    .into_iter()
+                    .map(Ok),
+            ),
+            // `col IS NOT NULL` (GlueSQL's encoding: less than NULL).
+            Some((IndexOperator::Lt, GValue::Null)) => {
+                Box::new(range(Bound::Unbounded, Bound::Unbounded).map_err(gerr)?)
+            }
+            // No other comparison with NULL is true.
+            Some((_, GValue::Null)) => Box::new(std::iter::empty()),
             Some((op, v)) => {
                 let v = to_engine_typed(v, t, column).map_err(gerr)?;
-                let mut rows = self.engine.scan_table(table_name).map_err(gerr)?;
-                rows.retain(|r| {
-                    let x = &r.values[col];
-                    if matches!(x, Value::Null) || matches!(v, Value::Null) {
-                        return false;
-                    }
-                    let o = x.sort_cmp(&v);
-                    match op {
-                        IndexOperator::Gt => o.is_gt(),
-                        IndexOperator::Lt => o.is_lt(),
-                        IndexOperator::GtEq => o.is_ge(),
-                        IndexOperator::LtEq => o.is_le(),
-                        IndexOperator::Eq => o.is_eq(),
-                    }
-                });
-                rows
+                let (lo, hi) = match op {
+                    IndexOperator::Eq => (Bound::Included(v.clone()), Bound::Included(v)),
+                    IndexOperator::Gt => (Bound::Excluded(v), Bound::Unbounded),
+                    IndexOperator::GtEq => (Bound::Included(v), Bound::Unbounded),
+                    IndexOperator::Lt => (Bound::Unbounded, Bound::Excluded(v)),
+                    IndexOperator::LtEq => (Bound::Unbounded, Bound::Included(v)),
+                };
+                Box::new(range(lo, hi).map_err(gerr)?)
             }
-            None => self.engine.scan_table(table_name).map_err(gerr)?,
+            // `ORDER BY col`: NULLs last, first for DESC (GlueSQL's and
+            // PostgreSQL's order; this used to put them first).
+            None => {
+                let nulls = || -> GResult<_> {
+                    Ok(self
+                        .engine
+                        .find_by(table_name, column, &Value::Null)
+                        .map_err(gerr)?
+                        .into_iter()
+                        .map(Ok))
+                };
+                let values = range(Bound::Unbounded, Bound::Unbounded).map_err(gerr)?;
+                if bounded {
+                    Box::new(values)
+                } else if desc {
+                    let mut n: Vec<_> = nulls()?.collect();
+                    n.reverse();
+                    Box::new(n.into_iter().chain(values))
+                } else {
+                    Box::new(values.chain(nulls()?))
+                }
+            }
         };
-        tuples.sort_by(|a, b| a.values[col].sort_cmp(&b.values[col]));
-        if asc == Some(false) {
-            tuples.reverse();
-        }
-        let rows: Vec<_> = tuples.iter().map(|t| Self::row_of(&info, t)).collect();
-        Ok(Box::new(limits::deadline_rows(rows.into_iter())))
+        let rows = rows.map(move |t| {
+            #[cfg(test)]
+            SCANNED_ROWS.with(|n| n.set(n.get() + 1));
+            t.map_err(gerr).and_then(|t| Self::row_of(&info, &t))
+        });
+        Ok(Box::new(limits::deadline_rows(rows)))
     }
 }
 

@@ -7,6 +7,9 @@ use rocksdb::IteratorMode;
 use super::{Cf, RawPair, SealedStore};
 use crate::{Error, Result};
 
+/// Opened (key, plaintext) pairs read as the iterator advances.
+type OpenedIter<'a> = Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>)>> + 'a>;
+
 impl SealedStore {
     /// Reads one stored value without opening it.
     pub(crate) fn raw_get(&self, cf: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
@@ -65,6 +68,46 @@ impl SealedStore {
             let plain = self.open_value(cf, &k, &v)?;
             Ok((k.to_vec(), plain))
         }))
+    }
+
+    /// As [`SealedStore::iter_range`], newest key first: the iterator
+    /// seeks to the last key below `hi` (RocksDB's `SeekForPrev` under an
+    /// upper bound, or `SeekToLast` without one) and steps backwards to
+    /// `lo`, so a reverse scan that stops early reads only what it returns.
+    pub(crate) fn iter_range_rev<'a>(
+        &'a self,
+        cf: Cf,
+        lo: &[u8],
+        hi: Option<&[u8]>,
+    ) -> Result<OpenedIter<'a>> {
+        if hi.is_some_and(|h| h <= lo) {
+            return Ok(Box::new(std::iter::empty()));
+        }
+        let mut ro = rocksdb::ReadOptions::default();
+        ro.set_iterate_lower_bound(lo.to_vec());
+        if let Some(hi) = hi {
+            ro.set_iterate_upper_bound(hi.to_vec());
+        }
+        let mode = match hi {
+            Some(hi) => IteratorMode::From(hi, rocksdb::Direction::Reverse),
+            None => IteratorMode::End,
+        };
+        let iter = self.db.iter_opt(cf, ro, mode)?;
+        let hi = hi.map(<[u8]>::to_vec);
+        Ok(Box::new(
+            iter
+                // The upper bound is exclusive; `SeekForPrev(hi)` may land on
+                // `hi` itself where the bound is not enforced.
+                .filter(move |r| {
+                    r.as_ref()
+                        .map_or(true, |(k, _)| hi.as_deref().is_none_or(|h| &k[..] < h))
+                })
+                .map(move |r| {
+                    let (k, v) = r?;
+                    let plain = self.open_value(cf, &k, &v)?;
+                    Ok((k.to_vec(), plain))
+                }),
+        ))
     }
 
     /// Raw (key, stored value) pairs of a sealed column family, for verification.

@@ -4,9 +4,13 @@
 //!
 //! The copy is built beside the database through the engine's public API
 //! only (tables, indexes, rows, every key-value pair), checked against the
-//! original, and then swapped in by two renames. Until the first rename the
-//! original is untouched and a failure removes the copy; afterwards the
-//! original is kept under a `.format1-<time>` name for the user to delete.
+//! original, renamed `<name>.upgrade-ready` (finished), and then swapped in
+//! by two renames. Until it is moved aside the original is untouched and
+//! a failure removes the copy; afterwards the original is kept under a
+//! `.format1-<time>` name for the user to delete. A run killed between the
+//! two renames leaves no database at the path; the next open of the path
+//! moves the finished copy into place
+//! (`heliosdb_core::finish_interrupted_upgrade`).
 //! A new keyring is made under the same key-encryption key: every record is
 //! sealed again under new data keys, so nothing of the old keyring is
 //! carried over (retired keys, nonce counters, table keys of dropped tables).
@@ -61,11 +65,31 @@ pub fn upgrade(target: &Target, keys: &KeyArgs) -> anyhow::Result<ExitCode> {
         .to_path_buf();
     refuse_key_files_inside(&old, &path)?;
     let stamp = heliosdb_core::chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
-    let kept = parent.join(format!("{name}.format1-{stamp}"));
+    let kept = parent.join(format!(
+        "{name}{}{stamp}",
+        heliosdb_core::UPGRADE_KEPT_INFIX
+    ));
     if kept.exists() {
         bail!("{} already exists; try again in a second", kept.display());
     }
     remove_stale_copies(&parent, &name);
+    let ready = heliosdb_core::upgrade_ready_path(&path)
+        .context("give the database directory by its name (not `/` or `..`)")?;
+    if ready.exists() {
+        // A finished copy of a run killed before it moved the original
+        // aside: the database has been open since (this run opened it), so
+        // the copy may miss writes. Built afresh below.
+        std::fs::remove_dir_all(&ready).with_context(|| {
+            format!(
+                "cannot remove {} (the copy of an interrupted upgrade)",
+                ready.display()
+            )
+        })?;
+        eprintln!(
+            "note: removed {} (the copy of an interrupted upgrade)",
+            ready.display()
+        );
+    }
     let temp = parent.join(format!("{name}.upgrade-{}", std::process::id()));
 
     println!(
@@ -93,10 +117,22 @@ pub fn upgrade(target: &Target, keys: &KeyArgs) -> anyhow::Result<ExitCode> {
             return Err(e.context(format!("upgrade failed; {} is unchanged", path.display())));
         }
     };
+    // The copy is complete and checked: its new name says so, durably. A
+    // run killed from here on leaves a copy that opening the path swaps in
+    // once the original has been moved aside
+    // (`heliosdb_core::finish_interrupted_upgrade`).
+    if let Err(e) = std::fs::rename(&temp, &ready).and_then(|()| sync_dir(&parent)) {
+        let _ = std::fs::remove_dir_all(&temp);
+        let _ = std::fs::remove_dir_all(&ready);
+        return Err(anyhow::Error::new(e).context(format!(
+            "cannot mark the upgraded copy as finished; {} is unchanged",
+            path.display()
+        )));
+    }
     // Both databases must be closed (RocksDB's lock released, every file
     // written) before their directories move.
     drop(old);
-    swap(&path, &temp, &kept, &parent)?;
+    swap(&path, &ready, &kept, &parent)?;
 
     println!(
         "✓ upgraded {} to format 2: {} tables, {} rows, {} key-value pairs copied and checked",
@@ -363,8 +399,11 @@ fn swap(path: &Path, temp: &Path, kept: &Path, parent: &Path) -> anyhow::Result<
             )
         }));
     }
-    std::fs::File::open(parent)
-        .and_then(|d| d.sync_all())
-        .with_context(|| format!("cannot sync {}", parent.display()))?;
+    sync_dir(parent).with_context(|| format!("cannot sync {}", parent.display()))?;
     Ok(())
+}
+
+/// Makes the renames in directory `dir` durable.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir).and_then(|d| d.sync_all())
 }
