@@ -582,6 +582,10 @@ fn date_parameters_in_node_postgres_form() {
                 ],
             ]
         );
+        // The cast right around a parameter gives its type: a date here.
+        let params = [Value::String("2024-02-29T23:30:00.000-03:30".into())];
+        let mut r = s.execute("SELECT $1::date::text AS day", &params).unwrap();
+        assert_eq!(text(&r.pop().unwrap()), vec![vec!["2024-02-29"]]);
         // A bad time is refused for a date as for a timestamp.
         for bad in ["2024-02-29T25:00:00", "2024-02-29 noon"] {
             for column in ["d", "ts"] {
