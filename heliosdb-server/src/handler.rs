@@ -1022,6 +1022,16 @@ fn bind_params(portal: &Portal<Prepared>) -> PgWireResult<Vec<Value>> {
         .map(|i| {
             let ty = stmt.params.get(i).cloned().unwrap_or(Type::TEXT);
             let v = match engine_type(&ty) {
+                // Integers in text are read here rather than by pgwire, for
+                // PostgreSQL's 22003 when they do not fit the type.
+                Some(t @ (DataType::Int2 | DataType::Int4 | DataType::Int8))
+                    if !portal.parameter_format.is_binary(i) =>
+                {
+                    param_text(portal, i)?
+                        .map(|text| int_param(&text, t))
+                        .transpose()
+                        .map_err(sql_error)?
+                }
                 Some(DataType::Bool) => portal.parameter::<bool>(i, &ty)?.map(Value::Bool),
                 Some(DataType::Int2) => portal.parameter::<i16>(i, &ty)?.map(Value::Int2),
                 Some(DataType::Int4) => portal.parameter::<i32>(i, &ty)?.map(Value::Int4),
@@ -1034,9 +1044,13 @@ fn bind_params(portal: &Portal<Prepared>) -> PgWireResult<Vec<Value>> {
                     .parameter::<rust_decimal::Decimal>(i, &ty)?
                     .map(Value::Numeric),
                 Some(DataType::Bytes) => portal.parameter::<Vec<u8>>(i, &ty)?.map(Value::Bytes),
+                // Read by the SQL layer's PostgreSQL text input, which takes
+                // every form clients send (pgwire's does not take
+                // node-postgres's `2024-02-29T12:00:00.000+00:00`).
                 Some(
                     t @ (DataType::Date
                     | DataType::Time
+                    | DataType::Timestamp
                     | DataType::TimestampTz
                     | DataType::Interval
                     | DataType::Uuid),
@@ -1045,23 +1059,59 @@ fn bind_params(portal: &Portal<Prepared>) -> PgWireResult<Vec<Value>> {
                     Some(raw) if portal.parameter_format.is_binary(i) => {
                         Some(binary_param(t, &raw).map_err(sql_error)?)
                     }
-                    Some(raw) => {
-                        let text = String::from_utf8(raw.to_vec()).map_err(|_| {
-                            sql_error(SqlError::Type("parameter text is not UTF-8".into()))
-                        })?;
-                        Some(heliosdb_sql::coerce(Value::String(text), t).map_err(sql_error)?)
-                    }
+                    Some(_) => param_text(portal, i)?
+                        .map(|text| heliosdb_sql::coerce(Value::String(text), t))
+                        .transpose()
+                        .map_err(sql_error)?,
                 },
-                Some(DataType::Timestamp) => portal
-                    .parameter::<chrono::NaiveDateTime>(i, &ty)?
-                    .map(|t| Value::Timestamp(t.and_utc())),
-                Some(DataType::Text) | None => portal
-                    .parameter::<String>(i, &Type::TEXT)?
-                    .map(Value::String),
+                // Text is the parameter's bytes, in either format: pgwire's
+                // text decoding would read `''` as a quote, as in a literal.
+                Some(DataType::Text) | None => param_text(portal, i)?.map(Value::String),
             };
             Ok(v.unwrap_or(Value::Null))
         })
         .collect()
+}
+
+/// The text of parameter `i` (its bytes as UTF-8), `None` for NULL.
+fn param_text(portal: &Portal<Prepared>, i: usize) -> PgWireResult<Option<String>> {
+    portal
+        .parameters
+        .get(i)
+        .cloned()
+        .flatten()
+        .map(|raw| {
+            String::from_utf8(raw.to_vec())
+                .map_err(|_| sql_error(SqlError::Type("parameter text is not UTF-8".into())))
+        })
+        .transpose()
+}
+
+/// An integer parameter's text as PostgreSQL's input reads it: blanks
+/// around it allowed, 22P02 for text that is no integer, 22003 for one out
+/// of the type's range (`40000` for a `smallint`).
+fn int_param(text: &str, t: DataType) -> Result<Value, SqlError> {
+    use heliosdb_sql::sqlstate::{INVALID_TEXT_REPRESENTATION, NUMERIC_VALUE_OUT_OF_RANGE};
+    let name = heliosdb_sql::pg_type_name(t);
+    let out_of_range = || SqlError::State {
+        code: NUMERIC_VALUE_OUT_OF_RANGE,
+        message: format!("value \"{text}\" is out of range for type {name}"),
+    };
+    let number = text.trim();
+    let digits = number.strip_prefix(['+', '-']).unwrap_or(number);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(SqlError::State {
+            code: INVALID_TEXT_REPRESENTATION,
+            message: format!("invalid input syntax for type {name}: \"{text}\""),
+        });
+    }
+    // Only digits: a number, out of range when even an i128 cannot hold it.
+    let n: i128 = number.parse().map_err(|_| out_of_range())?;
+    Ok(match t {
+        DataType::Int2 => Value::Int2(i16::try_from(n).map_err(|_| out_of_range())?),
+        DataType::Int4 => Value::Int4(i32::try_from(n).map_err(|_| out_of_range())?),
+        _ => Value::Int8(i64::try_from(n).map_err(|_| out_of_range())?),
+    })
 }
 
 /// A parameter in PostgreSQL's binary form of a date/time, interval or uuid
@@ -1093,12 +1143,17 @@ fn binary_param(t: DataType, raw: &[u8]) -> Result<Value, SqlError> {
                     .ok_or_else(bad)?,
             )
         }
-        DataType::TimestampTz => Value::TimestampTz(
-            be8(raw)?
+        DataType::Timestamp | DataType::TimestampTz => {
+            let at = be8(raw)?
                 .checked_add(PG_EPOCH_MICROS)
                 .and_then(|us| chrono::Utc.timestamp_micros(us).single())
-                .ok_or_else(bad)?,
-        ),
+                .ok_or_else(bad)?;
+            if t == DataType::Timestamp {
+                Value::Timestamp(at)
+            } else {
+                Value::TimestampTz(at)
+            }
+        }
         DataType::Interval if raw.len() == 16 => {
             let i = heliosdb_core::Interval {
                 micros: be8(&raw[..8])?,

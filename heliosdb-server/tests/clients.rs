@@ -1,14 +1,21 @@
 //! Real client libraries against the server, as applications use them:
 //! SQLAlchemy 2 (Core DDL, the ORM with relationships, savepoints, errors,
-//! inspection of tables and columns) over psycopg 3 and over psycopg2, and
-//! psycopg 3's parameters and prepare threshold, and PostgreSQL's pgbench
+//! inspection of tables and columns) over psycopg 3 and over psycopg2,
+//! psycopg 3's parameters and prepare threshold, node-postgres's (`pg`)
+//! parameters and results of every type (JavaScript Dates under three time
+//! zones, NUMERIC as exact strings, bytea as Buffers, uuid, json/jsonb),
+//! column names, SQLSTATEs and transactions, and PostgreSQL's pgbench
 //! (initialisation and the TPC-B-like script, books checked). The scripts
-//! live in `tests/clients/`; each asserts exact answers and exits non-zero
-//! on the first difference.
+//! live in `tests/clients/`; each asserts exact answers (PostgreSQL's: they
+//! pass against PostgreSQL itself) and exits non-zero on the first
+//! difference. Like the applications these stand for, they connect without
+//! TLS (the servers here have none; TLS has its own tests in `server.rs`).
 //!
-//! The Python packages are pinned and installed by `./dev install-test-deps`
-//! (which `./dev test` and `.ci/run` call). Without them the tests fail and
-//! say how to install them, unless `HELIOSDB_SKIP_CLIENTS=1`.
+//! The Python packages and node-postgres are pinned (node-postgres by
+//! `tests/clients/node/package-lock.json`) and installed by
+//! `./dev install-test-deps` (which `./dev test` and `.ci/run` call).
+//! Without them the tests fail and say how to install them, unless
+//! `HELIOSDB_SKIP_CLIENTS=1`.
 
 mod common;
 
@@ -50,20 +57,66 @@ fn clients_available() -> bool {
     }
 }
 
+/// node-postgres's folder: its pinned `package.json` and
+/// `package-lock.json`, and the `node_modules` that `./dev
+/// install-test-deps` installs there.
+fn node_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/node")
+}
+
+/// As [`clients_available`] for node-postgres: `false` when the suite is
+/// skipped on purpose; panics when `node` or the pinned `pg` is missing.
+fn node_pg_available() -> bool {
+    if std::env::var("HELIOSDB_SKIP_CLIENTS").as_deref() == Ok("1") {
+        eprintln!("HELIOSDB_SKIP_CLIENTS=1: client library tests skipped");
+        return false;
+    }
+    // The installed pg must be the version package.json pins.
+    let check = "const want = require(process.argv[1] + '/package.json').dependencies.pg; \
+                 const have = require('pg/package.json').version; \
+                 if (have !== want) throw new Error(`pg ${have} is installed, ${want} is pinned`);";
+    let out = Command::new("node")
+        .arg("-e")
+        .arg(check)
+        .arg(node_dir())
+        .env("NODE_PATH", node_dir().join("node_modules"))
+        .output();
+    match out {
+        Ok(o) if o.status.success() => true,
+        Ok(o) => panic!(
+            "node-postgres (pg) is not installed as pinned: {}\n\
+             install it with `./dev install-test-deps`, or set HELIOSDB_SKIP_CLIENTS=1",
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .find(|l| l.starts_with("Error"))
+                .unwrap_or("")
+                .trim()
+        ),
+        Err(e) => panic!(
+            "node cannot be run ({e}); install Node.js (./dev install-test-deps does) \
+             or set HELIOSDB_SKIP_CLIENTS=1"
+        ),
+    }
+}
+
 /// Runs `script` with `args` while the server runs; panics with the
 /// script's output unless it exits 0 having printed `ok`.
 async fn run_script(name: &str, args: Vec<String>) {
+    let mut cmd = Command::new("python3");
+    cmd.env("PYTHONDONTWRITEBYTECODE", "1");
+    run_with(cmd, name, args).await;
+}
+
+/// Runs `script` with `args` under `cmd` (its interpreter, with its
+/// environment) while the server runs; panics with the script's output
+/// unless it exits 0 having printed `ok`.
+async fn run_with(mut cmd: Command, name: &str, args: Vec<String>) {
     let path = script(name);
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("python3")
-            .arg(&path)
-            .args(&args)
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .output()
-    })
-    .await
-    .unwrap()
-    .expect("python3 runs");
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    let out = tokio::task::spawn_blocking(move || cmd.arg(&path).args(&args).output())
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{program} cannot be run: {e}"));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -111,6 +164,31 @@ async fn psycopg3_parameters_and_prepare_threshold() {
         server.port()
     );
     run_script("psycopg_params.py", vec![conninfo]).await;
+    server.stop().await;
+}
+
+/// node-postgres (`pg`, pinned) against the server (encrypted): every type
+/// the server stores as parameters and results through the extended
+/// protocol — integers, REAL and DOUBLE PRECISION, NUMERIC as exact strings,
+/// text, boolean, bytea as Buffers, date, timestamp and timestamptz as
+/// JavaScript Dates under UTC, Asia/Kolkata and America/St_Johns, time,
+/// interval, uuid, json and jsonb from objects, NULLs of each — result
+/// column names of function calls, SQLSTATEs (23505, 42P01, 22003, 25P02, …)
+/// with the connection usable after them, a named prepared statement run
+/// again, and transactions committed, rolled back and aborted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_pg_parameters_round_trip() {
+    if !node_pg_available() {
+        return;
+    }
+    let server = TestServer::start(true, None).await;
+    let url = format!(
+        "postgresql://{USER}:{PASSWORD}@127.0.0.1:{}/encrypted_db?sslmode=disable",
+        server.port()
+    );
+    let mut node = Command::new("node");
+    node.env("NODE_PATH", node_dir().join("node_modules"));
+    run_with(node, "node_pg_params.js", vec![url]).await;
     server.stop().await;
 }
 

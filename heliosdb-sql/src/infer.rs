@@ -383,13 +383,19 @@ pub(crate) fn param_types(tables: &Tables, stmt: &Statement) -> Vec<Option<DataT
         ControlFlow::<()>::Continue(())
     });
     let scope = Scope::of_statement(tables, stmt);
-    // Explicit casts win: `$1::int8`.
+    // Explicit casts win: `$1::int8`. The cast right around the parameter
+    // gives its type: `$1::date::text` is a date (made text afterwards), as
+    // in PostgreSQL.
     let _ = visit_expressions(stmt, |e| {
         if let Expr::Cast {
             expr, data_type, ..
         } = e
         {
-            if let Some(n) = placeholder(expr) {
+            let mut inner = expr.as_ref();
+            while let Expr::Nested(e) = inner {
+                inner = e;
+            }
+            if let Some(n) = placeholder(inner).filter(|_| !matches!(inner, Expr::Cast { .. })) {
                 set(&mut types, n, engine_type_of(data_type));
             }
         }

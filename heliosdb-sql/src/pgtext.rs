@@ -68,14 +68,23 @@ pub(crate) fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
-/// `YYYY-MM-DD`, optionally followed by ` BC`.
+/// `YYYY-MM-DD`, optionally followed by ` BC`, or a timestamp's text
+/// (`2024-02-29T00:00:00.000+05:30`, node-postgres's form of a JavaScript
+/// Date): its time and offset must be valid and are dropped, as PostgreSQL's
+/// date input drops them.
 pub(crate) fn parse_date(s: &str) -> Result<NaiveDate> {
     let v = s.trim();
     let (v, bc) = match v.strip_suffix(" BC").or_else(|| v.strip_suffix(" bc")) {
         Some(r) => (r.trim_end(), true),
         None => (v, false),
     };
-    let d = ymd(v).ok_or_else(|| invalid(DataType::Date, s))??;
+    let d = match ymd(v) {
+        Some(d) => d?,
+        None if !bc && v.contains([' ', 'T']) => {
+            return datetime_parts(s, DataType::Date).map(|(local, _)| local.date());
+        }
+        None => return Err(invalid(DataType::Date, s)),
+    };
     let d = if bc {
         d.with_year(1 - d.year())
             .ok_or_else(|| out_of_range(DataType::Date, s))?
@@ -144,9 +153,28 @@ fn hms(v: &str) -> Option<Result<NaiveTime>> {
 /// the session time zone, UTC.
 pub(crate) fn parse_timestamptz(s: &str) -> Result<DateTime<Utc>> {
     let t = DataType::TimestampTz;
+    let (local, offset_secs) = datetime_parts(s, t)?;
+    local
+        .checked_sub_signed(chrono::Duration::seconds(i64::from(offset_secs)))
+        .map(|u| u.and_utc())
+        .ok_or_else(|| out_of_range(t, s))
+}
+
+/// A `timestamp` (without time zone) in the forms [`parse_timestamptz`]
+/// reads. An offset is checked and ignored: PostgreSQL ignores a time zone
+/// in the text of a `timestamp`, so `2024-02-29T17:30:00.000+05:30` (what
+/// node-postgres sends for a JavaScript Date) is 17:30, the wall clock the
+/// client reads back as the same Date.
+pub(crate) fn parse_timestamp(s: &str) -> Result<NaiveDateTime> {
+    datetime_parts(s, DataType::Timestamp).map(|(local, _)| local)
+}
+
+/// The wall clock and the UTC offset (seconds east) of a timestamp's text;
+/// errors name type `t`.
+fn datetime_parts(s: &str, t: DataType) -> Result<(NaiveDateTime, i32)> {
     let v = s.trim();
     if let Some(d) = ymd(v) {
-        return Ok(d?.and_time(NaiveTime::MIN).and_utc());
+        return Ok((d?.and_time(NaiveTime::MIN), 0));
     }
     let split = v.find([' ', 'T']).ok_or_else(|| invalid(t, s))?;
     let (date, rest) = (&v[..split], v[split + 1..].trim_start());
@@ -178,11 +206,7 @@ pub(crate) fn parse_timestamptz(s: &str) -> Result<DateTime<Utc>> {
         None => (rest, 0),
     };
     let time = hms(clock).ok_or_else(|| invalid(t, s))??;
-    let local = NaiveDateTime::new(date, time);
-    local
-        .checked_sub_signed(chrono::Duration::seconds(i64::from(offset_secs)))
-        .map(|u| u.and_utc())
-        .ok_or_else(|| out_of_range(t, s))
+    Ok((NaiveDateTime::new(date, time), offset_secs))
 }
 
 /// A UUID: 32 hex digits, optionally in braces, with hyphens between groups

@@ -5,7 +5,6 @@
 use std::ops::ControlFlow;
 use std::sync::{Arc, PoisonError};
 
-use chrono::NaiveDateTime;
 use gluesql_core::executor::{execute, Payload, PayloadVariable};
 use gluesql_core::prelude::{translate_with_params, ParamLiteral};
 use gluesql_core::sqlparser::ast::{
@@ -170,7 +169,7 @@ pub fn coerce(v: Value, t: DataType) -> Result<Value> {
             _ => return Err(bad(&v)),
         },
         DataType::Timestamp => match &v {
-            Value::String(s) => Value::Timestamp(timestamp_from_text(s).ok_or_else(|| bad(&v))?),
+            Value::String(s) => Value::Timestamp(crate::pgtext::parse_timestamp(s)?.and_utc()),
             Value::TimestampTz(x) => Value::Timestamp(*x),
             Value::Date(d) => Value::Timestamp(d.and_time(chrono::NaiveTime::MIN).and_utc()),
             _ => return Err(bad(&v)),
@@ -270,39 +269,6 @@ fn bytea_from_text(s: &str) -> Option<Vec<u8>> {
         }
     }
     Some(out)
-}
-
-/// A timestamp in the text forms clients send: `2024-02-29 12:00:00[.f]`,
-/// with `T` instead of the space, a date alone (midnight), and any of those
-/// with a UTC offset (`+00`, `+05:30`, `Z`: converted to UTC, which is what
-/// the engine stores).
-fn timestamp_from_text(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    use chrono::{DateTime, NaiveDate, Utc};
-    let s = s.trim();
-    for f in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
-            return Some(t.and_utc());
-        }
-    }
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
-    }
-    let zulu = s
-        .strip_suffix('Z')
-        .or_else(|| s.strip_suffix('z'))
-        .map(|r| format!("{r}+00:00"));
-    let s = zulu.as_deref().unwrap_or(s);
-    // `+05` (PostgreSQL's own output) has no minutes; chrono wants them.
-    let padded = match s.rfind(['+', '-']) {
-        Some(at) if at > 10 && s.len() - at == 3 => format!("{s}:00"),
-        _ => s.to_string(),
-    };
-    for f in ["%Y-%m-%d %H:%M:%S%.f%:z", "%Y-%m-%dT%H:%M:%S%.f%:z"] {
-        if let Ok(t) = DateTime::parse_from_str(&padded, f) {
-            return Some(t.with_timezone(&Utc));
-        }
-    }
-    None
 }
 
 /// PostgreSQL's text form of a `double precision` (`extra_float_digits`

@@ -518,13 +518,92 @@ fn text_parameters_in_client_forms() {
         let r = run(s, "SELECT data, at FROM b ORDER BY id");
         assert_eq!(r.rows()[0][0], Value::Bytes(vec![0x00, 0xff, 0x10]));
         assert_eq!(r.rows()[1][0], Value::Bytes(b"a\\b\x01".to_vec()));
-        assert_eq!(r.rows()[0][1], r.rows()[1][1], "both are 12:00 UTC");
+        // A `timestamp` ignores the offset in its text, as PostgreSQL does
+        // (node-postgres sends a Date's local wall clock with its offset).
+        let at = |row: usize| match &r.rows()[row][1] {
+            Value::Timestamp(t) => t.naive_utc().to_string(),
+            v => panic!("not a timestamp: {v:?}"),
+        };
+        assert_eq!(at(0), "2024-02-29 12:00:00");
+        assert_eq!(at(1), "2024-02-29 14:00:00");
         let bad = [Value::Int4(3), Value::String("\\x0".into()), Value::Null];
         let e = s
             .execute("INSERT INTO b VALUES ($1, $2, $3)", &bad)
             .unwrap_err();
         assert_eq!(e.sqlstate(), "22P02", "{e}");
         assert!(matches!(e, SqlError::Type(_)));
+    });
+}
+
+/// node-postgres sends a JavaScript Date as its local wall clock with the
+/// zone's offset (`2024-02-29T17:30:00.000+05:30` in India) whatever the
+/// parameter's type: a `date` takes its calendar day, a `timestamp` its
+/// wall clock (PostgreSQL ignores the offset, and node-pg reads the
+/// timestamp back as local time), a `timestamptz` the instant.
+#[test]
+fn date_parameters_in_node_postgres_form() {
+    with_session(|s| {
+        run(
+            s,
+            "CREATE TABLE dt (id INT PRIMARY KEY, d DATE, ts TIMESTAMP, tz TIMESTAMPTZ)",
+        );
+        for (id, sent) in [
+            (1, "2024-02-29T12:00:00.000+00:00"),
+            (2, "2024-02-29T17:30:00.000+05:30"),
+            (3, "2024-02-29T08:30:00.123-03:30"),
+        ] {
+            let params = [
+                Value::Int4(id),
+                Value::String(sent.into()),
+                Value::String(sent.into()),
+                Value::String(sent.into()),
+            ];
+            s.execute("INSERT INTO dt VALUES ($1, $2, $3, $4)", &params)
+                .unwrap_or_else(|e| panic!("{sent}: {e}"));
+        }
+        let r = run(s, "SELECT d, ts, tz FROM dt ORDER BY id");
+        assert_eq!(
+            text(&r),
+            vec![
+                vec![
+                    "2024-02-29",
+                    "2024-02-29 12:00:00",
+                    "2024-02-29 12:00:00+00"
+                ],
+                vec![
+                    "2024-02-29",
+                    "2024-02-29 17:30:00",
+                    "2024-02-29 12:00:00+00"
+                ],
+                vec![
+                    "2024-02-29",
+                    "2024-02-29 08:30:00.123",
+                    "2024-02-29 12:00:00.123+00"
+                ],
+            ]
+        );
+        // The cast right around a parameter gives its type: a date here.
+        let params = [Value::String("2024-02-29T23:30:00.000-03:30".into())];
+        let mut r = s.execute("SELECT $1::date::text AS day", &params).unwrap();
+        assert_eq!(text(&r.pop().unwrap()), vec![vec!["2024-02-29"]]);
+        // A bad time is refused for a date as for a timestamp.
+        for bad in ["2024-02-29T25:00:00", "2024-02-29 noon"] {
+            for column in ["d", "ts"] {
+                let params = [Value::Int4(9), Value::String(bad.into())];
+                let e = s
+                    .execute(
+                        &format!("INSERT INTO dt (id, {column}) VALUES ($1, $2)"),
+                        &params,
+                    )
+                    .unwrap_err();
+                let want = if bad.contains("25:") {
+                    "22008"
+                } else {
+                    "22007"
+                };
+                assert_eq!(e.sqlstate(), want, "{column} {bad}: {e}");
+            }
+        }
     });
 }
 
