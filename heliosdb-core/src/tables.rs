@@ -189,6 +189,11 @@ impl StorageEngine {
         {
             return Ok(Arc::clone(t));
         }
+        // A schema change between this read and the store below would make
+        // the map stale: it is then returned to this caller only, not
+        // cached (a table created meanwhile would otherwise be missing from
+        // the cache until the next schema change).
+        let generation = self.schema_generation();
         let mut map = HashMap::new();
         for item in self.store().scan_prefix(Cf::Catalog, &[])? {
             let (key, bytes) = item.map_err(|e| {
@@ -199,10 +204,16 @@ impl StorageEngine {
             map.insert(def.name.clone(), Arc::new(def));
         }
         let map = Arc::new(map);
-        *self
+        let mut cache = self
             .tables_cache()
             .write()
-            .unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&map));
+            .unwrap_or_else(|p| p.into_inner());
+        // `invalidate_tables` counts the change before it empties the
+        // cache under this lock: either the count differs here, or the
+        // emptying comes after this store.
+        if self.schema_generation() == generation {
+            *cache = Some(Arc::clone(&map));
+        }
         Ok(map)
     }
 
