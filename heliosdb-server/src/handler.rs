@@ -354,6 +354,78 @@ pub(crate) fn pg_type(t: DataType) -> Type {
     }
 }
 
+/// PostgreSQL's array type of an engine element type.
+fn pg_array_type(t: DataType) -> Type {
+    match t {
+        DataType::Bool => Type::BOOL_ARRAY,
+        DataType::Int2 => Type::INT2_ARRAY,
+        DataType::Int4 => Type::INT4_ARRAY,
+        DataType::Int8 => Type::INT8_ARRAY,
+        DataType::Float8 => Type::FLOAT8_ARRAY,
+        DataType::Numeric => Type::NUMERIC_ARRAY,
+        DataType::Text => Type::TEXT_ARRAY,
+        DataType::Bytes => Type::BYTEA_ARRAY,
+        DataType::Timestamp => Type::TIMESTAMP_ARRAY,
+        DataType::TimestampTz => Type::TIMESTAMPTZ_ARRAY,
+        DataType::Date => Type::DATE_ARRAY,
+        DataType::Time => Type::TIME_ARRAY,
+        DataType::Interval => Type::INTERVAL_ARRAY,
+        DataType::Uuid => Type::UUID_ARRAY,
+    }
+}
+
+/// The wire type of a result column: its array type when it holds arrays.
+fn column_type(c: &ColumnInfo) -> Type {
+    match c.array_of {
+        Some(t) => pg_array_type(t),
+        None => pg_type(c.data_type),
+    }
+}
+
+/// PostgreSQL's binary form of a one-dimensional array given in its text
+/// form (`{a,b}`), of elements of type `elem` (text, integers, booleans).
+fn binary_array(text: &str, elem: DataType) -> PgWireResult<Vec<u8>> {
+    let bad = || user_error("XX000", format!("malformed array value {text}"));
+    let elems = heliosdb_sql::array_elements(text).ok_or_else(bad)?;
+    let oid = pg_type(elem).oid();
+    let mut out = Vec::new();
+    let dims: i32 = if elems.is_empty() { 0 } else { 1 };
+    out.extend_from_slice(&dims.to_be_bytes());
+    out.extend_from_slice(&i32::from(elems.iter().any(Option::is_none)).to_be_bytes());
+    out.extend_from_slice(&oid.to_be_bytes());
+    if dims == 1 {
+        let n = i32::try_from(elems.len()).map_err(|_| bad())?;
+        out.extend_from_slice(&n.to_be_bytes());
+        out.extend_from_slice(&1i32.to_be_bytes());
+    }
+    for e in elems {
+        let Some(e) = e else {
+            out.extend_from_slice(&(-1i32).to_be_bytes());
+            continue;
+        };
+        let raw: Vec<u8> = match elem {
+            DataType::Text => e.into_bytes(),
+            DataType::Bool => vec![u8::from(e == "t")],
+            DataType::Int2 => e.parse::<i16>().map_err(|_| bad())?.to_be_bytes().to_vec(),
+            DataType::Int4 => e.parse::<i32>().map_err(|_| bad())?.to_be_bytes().to_vec(),
+            DataType::Int8 => e.parse::<i64>().map_err(|_| bad())?.to_be_bytes().to_vec(),
+            other => {
+                return Err(user_error(
+                    "0A000",
+                    format!(
+                        "binary format of {} arrays is not supported (ask for text format)",
+                        pg_type(other).name()
+                    ),
+                ))
+            }
+        };
+        let n = i32::try_from(raw.len()).map_err(|_| bad())?;
+        out.extend_from_slice(&n.to_be_bytes());
+        out.extend_from_slice(&raw);
+    }
+    Ok(out)
+}
+
 fn engine_type(t: &Type) -> Option<DataType> {
     Some(match *t {
         Type::BOOL => DataType::Bool,
@@ -383,7 +455,7 @@ fn fields(columns: &[ColumnInfo], format: &Format) -> Vec<FieldInfo> {
                 c.name.clone(),
                 None,
                 None,
-                pg_type(c.data_type),
+                column_type(c),
                 format.format_for(i),
             )
         })
@@ -392,13 +464,38 @@ fn fields(columns: &[ColumnInfo], format: &Format) -> Vec<FieldInfo> {
 
 fn encode_row(
     fields: &Arc<Vec<FieldInfo>>,
-    types: &[DataType],
+    columns: &[ColumnInfo],
     row: Vec<Value>,
 ) -> PgWireResult<DataRow> {
     let options = FormatOptions::default();
     let mut enc = DataRowEncoder::new(fields.clone());
     for (i, v) in row.into_iter().enumerate() {
-        let (f, t) = (&fields[i], types[i]);
+        let (f, t) = (&fields[i], columns[i].data_type);
+        // An array, in its text form (see `ColumnInfo::array_of`).
+        // The value is the whole array's text: encoded as plain text and
+        // raw bytes (pgwire would quote a string given an array type, as
+        // for an element).
+        if let Some(elem) = columns[i].array_of {
+            let ty = f.datatype();
+            match (v, f.format()) {
+                (Value::String(s), FieldFormat::Text) => enc.encode_field_with_type_and_format(
+                    &s,
+                    &Type::TEXT,
+                    FieldFormat::Text,
+                    &options,
+                )?,
+                (Value::String(s), _) => enc.encode_field_with_type_and_format(
+                    &binary_array(&s, elem)?,
+                    &Type::BYTEA,
+                    FieldFormat::Binary,
+                    &options,
+                )?,
+                (_, format) => {
+                    enc.encode_field_with_type_and_format(&None::<i32>, ty, format, &options)?
+                }
+            }
+            continue;
+        }
         let v = coerce(v.clone(), t).unwrap_or_else(|_| Value::String(text_of(&v)));
         let ty = f.datatype();
         if f.format() == FieldFormat::Text || matches!(v, Value::String(_)) && t != DataType::Text {
@@ -450,26 +547,43 @@ fn encode_row(
 fn to_response(
     r: QueryResult,
     format: &Format,
-    types: Option<&[DataType]>,
+    described: Option<&[ColumnInfo]>,
 ) -> PgWireResult<Response> {
     match r {
         QueryResult::Rows { columns, rows, tag } => {
-            let types: Vec<DataType> = match types {
-                Some(t) if t.len() == columns.len() => t.to_vec(),
-                _ => columns.iter().map(|c| c.data_type).collect(),
+            // The types the statement was described with (what the client
+            // parses by); an array column must have been described as one.
+            let cols: Vec<ColumnInfo> = match described {
+                Some(d) if d.len() == columns.len() => {
+                    for (c, d) in columns.iter().zip(d) {
+                        if c.array_of != d.array_of {
+                            return Err(user_error(
+                                "0A000",
+                                format!(
+                                    "the type of the array column \"{}\" could not be \
+                                     determined before running the statement (cast the \
+                                     array_agg argument to its type)",
+                                    c.name
+                                ),
+                            ));
+                        }
+                    }
+                    columns
+                        .into_iter()
+                        .zip(d)
+                        .map(|(c, d)| ColumnInfo {
+                            name: c.name,
+                            data_type: d.data_type,
+                            array_of: d.array_of,
+                        })
+                        .collect()
+                }
+                _ => columns,
             };
-            let cols: Vec<ColumnInfo> = columns
-                .into_iter()
-                .zip(&types)
-                .map(|(c, t)| ColumnInfo {
-                    name: c.name,
-                    data_type: *t,
-                })
-                .collect();
             let fields = Arc::new(fields(&cols, format));
             let encoded = rows
                 .into_iter()
-                .map(|r| encode_row(&fields, &types, r))
+                .map(|r| encode_row(&fields, &cols, r))
                 .collect::<Vec<_>>();
             let mut resp = QueryResponse::new(fields, stream::iter(encoded));
             if tag.starts_with("INSERT") {
@@ -1237,11 +1351,7 @@ impl Conn {
         let Some(last) = results.pop() else {
             return Ok(Response::EmptyQuery);
         };
-        let types: Option<Vec<DataType>> = stmt
-            .columns
-            .as_ref()
-            .map(|c| c.iter().map(|c| c.data_type).collect());
-        let r = to_response(last, &portal.result_column_format, types.as_deref())?;
+        let r = to_response(last, &portal.result_column_format, stmt.columns.as_deref())?;
         Ok(savepoint_rollback(r, self.in_transaction()))
     }
 }

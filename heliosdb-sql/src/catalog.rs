@@ -95,6 +95,7 @@ fn rows(names: &[&str], rows: Vec<Vec<Value>>) -> QueryResult {
             .map(|n| ColumnInfo {
                 name: (*n).to_string(),
                 data_type: DataType::Text,
+                array_of: None,
             })
             .collect(),
         tag: format!("SELECT {}", rows.len()),

@@ -104,6 +104,7 @@ pub(crate) fn explain(
         columns: vec![ColumnInfo {
             name: "QUERY PLAN".into(),
             data_type: DataType::Text,
+            array_of: None,
         }],
         rows: lines.into_iter().map(|l| vec![Value::String(l)]).collect(),
         tag: "EXPLAIN".into(),

@@ -26,47 +26,56 @@ fn last(name: &ObjectName) -> String {
 /// Tables a statement names, with their aliases (alias, table).
 struct Scope<'t> {
     entries: Vec<(String, &'t TableInfo)>,
+    /// Catalog relations (`pg_class`, …): label, relation as served.
+    system: Vec<(String, String)>,
 }
 
 impl<'t> Scope<'t> {
     fn of_statement(tables: &'t Tables, stmt: &Statement) -> Self {
         let mut entries = Vec::new();
+        let mut system = Vec::new();
         let _ = visit_relations(stmt, |name| {
-            if let Some(info) = tables.get(&last(name)) {
+            if let Some(rel) = crate::system::relation_name(name, tables) {
+                system.push((last(name), rel));
+            } else if let Some(info) = tables.get(&last(name)) {
                 entries.push((last(name), info.as_ref()));
             }
             ControlFlow::<()>::Continue(())
         });
-        let mut scope = Scope { entries };
+        let mut scope = Scope { entries, system };
         scope.add_aliases(tables, stmt);
         scope
     }
 
     fn of_query(tables: &'t Tables, q: &Query) -> Self {
         let mut entries = Vec::new();
+        let mut system = Vec::new();
         if let SetExpr::Select(s) = q.body.as_ref() {
             for twj in &s.from {
                 for f in std::iter::once(&twj.relation).chain(twj.joins.iter().map(|j| &j.relation))
                 {
                     if let TableFactor::Table { name, alias, .. } = f {
-                        if let Some(info) = tables.get(&last(name)) {
-                            let label = alias
-                                .as_ref()
-                                .map(|a| a.name.value.clone())
-                                .unwrap_or_else(|| last(name));
+                        let label = alias
+                            .as_ref()
+                            .map(|a| a.name.value.clone())
+                            .unwrap_or_else(|| last(name));
+                        if let Some(rel) = crate::system::relation_name(name, tables) {
+                            system.push((label, rel));
+                        } else if let Some(info) = tables.get(&last(name)) {
                             entries.push((label, info.as_ref()));
                         }
                     }
                 }
             }
         }
-        Scope { entries }
+        Scope { entries, system }
     }
 
     fn add_aliases(&mut self, tables: &'t Tables, stmt: &Statement) {
         if let Statement::Query(q) = stmt {
             let aliased = Scope::of_query(tables, q);
             self.entries.extend(aliased.entries);
+            self.system.extend(aliased.system);
         }
     }
 
@@ -75,35 +84,55 @@ impl<'t> Scope<'t> {
             .iter()
             .filter(|(alias, _)| qualifier.is_none_or(|q| q.eq_ignore_ascii_case(alias)))
             .find_map(|(_, t)| t.column_type(name))
+            .or_else(|| {
+                self.system
+                    .iter()
+                    .filter(|(alias, _)| qualifier.is_none_or(|q| q.eq_ignore_ascii_case(alias)))
+                    .find_map(|(_, rel)| crate::system::column_type(rel, name))
+            })
     }
 }
 
 /// PostgreSQL's label for an unaliased select expression.
 fn label(e: &Expr) -> String {
+    labelled(e).0
+}
+
+/// PostgreSQL's name for a result column and how strongly the expression
+/// claims it (its `FigureColnameInternal`): 2 for a column or a function,
+/// 1 for a cast or `CASE`, which give way to a stronger name inside them
+/// (`x::text` is `x`, `'1'::int::text` is `text`), 0 for none (`?column?`).
+fn labelled(e: &Expr) -> (String, u8) {
+    let weak = |s: &str| (s.to_string(), 1);
+    let strong = |s: &str| (s.to_string(), 2);
     match e {
-        Expr::Identifier(i) => i.value.clone(),
-        Expr::CompoundIdentifier(v) => v.last().map(|i| i.value.clone()).unwrap_or_default(),
-        Expr::Function(f) => last(&f.name).to_ascii_lowercase(),
-        Expr::Nested(expr) => label(expr),
-        // `x::text` is labelled `x`; `1::int` by the type's internal name.
+        Expr::Identifier(i) => (i.value.clone(), 2),
+        Expr::CompoundIdentifier(v) => (v.last().map(|i| i.value.clone()).unwrap_or_default(), 2),
+        Expr::Function(f) => (last(&f.name).to_ascii_lowercase(), 2),
+        Expr::Nested(expr) => labelled(expr),
         Expr::Cast {
             expr, data_type, ..
-        } => match label(expr) {
-            l if l == "?column?" => cast_label(data_type),
-            l => l,
+        } => match labelled(expr) {
+            (_, s) if s <= 1 => (cast_label(data_type), 1),
+            strong => strong,
         },
-        Expr::Case { .. } => "case".to_string(),
-        Expr::Exists { .. } => "exists".to_string(),
-        Expr::Extract { .. } => "extract".to_string(),
-        Expr::Substring { .. } => "substring".to_string(),
-        Expr::Position { .. } => "position".to_string(),
-        Expr::Ceil { .. } => "ceil".to_string(),
-        Expr::Floor { .. } => "floor".to_string(),
-        Expr::Trim { .. } => "btrim".to_string(),
-        // `interval '1 day'`, `date '…'`: labelled by the type's name.
-        Expr::Interval(_) => "interval".to_string(),
-        Expr::TypedString { data_type, .. } => cast_label(data_type),
-        _ => "?column?".to_string(),
+        // `CASE … ELSE col END` is named after the ELSE branch's column.
+        Expr::Case { else_result, .. } => match else_result.as_deref().map(labelled) {
+            Some(named @ (_, 2)) => named,
+            _ => weak("case"),
+        },
+        Expr::Exists { .. } => strong("exists"),
+        Expr::Extract { .. } => strong("extract"),
+        Expr::Substring { .. } => strong("substring"),
+        Expr::Position { .. } => strong("position"),
+        Expr::Ceil { .. } => strong("ceil"),
+        Expr::Floor { .. } => strong("floor"),
+        Expr::Trim { .. } => strong("btrim"),
+        // `interval '1 day'`, `date '…'`: casts of a constant, named by
+        // the type.
+        Expr::Interval(_) => weak("interval"),
+        Expr::TypedString { data_type, .. } => (cast_label(data_type), 1),
+        _ => ("?column?".to_string(), 0),
     }
 }
 
@@ -292,6 +321,16 @@ fn expr_type(scope: &Scope<'_>, e: &Expr) -> Option<DataType> {
     }
 }
 
+/// The type of an expression among the columns of every table `stmt`
+/// names (`None` when unknown), for rewrites that depend on it.
+pub(crate) fn statement_typer<'t>(
+    tables: &'t Tables,
+    stmt: &Statement,
+) -> impl Fn(&Expr) -> Option<DataType> + 't {
+    let scope = Scope::of_statement(tables, stmt);
+    move |e| expr_type(&scope, e)
+}
+
 /// Result columns of a query: (label, type when known).
 pub(crate) fn query_columns(tables: &Tables, q: &Query) -> Option<Vec<(String, Option<DataType>)>> {
     let SetExpr::Select(s) = q.body.as_ref() else {
@@ -355,6 +394,15 @@ fn placeholder(e: &Expr) -> Option<usize> {
     match e {
         Expr::Value(SqlValue::Placeholder(p)) => p.strip_prefix('$')?.parse::<usize>().ok(),
         Expr::Nested(e) => placeholder(e),
+        // `$1::regclass` names a relation: not of the compared OID's type.
+        Expr::Cast { data_type, .. }
+            if matches!(
+                data_type.to_string().to_ascii_lowercase().as_str(),
+                "regclass" | "regtype" | "regproc" | "regnamespace"
+            ) =>
+        {
+            None
+        }
         Expr::Cast { expr, .. } => placeholder(expr),
         _ => None,
     }

@@ -35,6 +35,7 @@
 //! ```
 
 mod alter;
+mod arrays;
 mod catalog;
 mod chartype;
 mod compose;
@@ -60,12 +61,14 @@ mod settings;
 pub mod sqlstate;
 mod store;
 mod system;
+mod textcast;
 mod upsert;
 mod validate;
 mod window;
 
 use heliosdb_core::{DataType, StorageEngine, Value};
 
+pub use arrays::{array_elements, array_text};
 pub use convert::pg_type_name;
 pub use dump::PgDumpHints;
 pub use limits::SessionSettings;
@@ -155,6 +158,22 @@ pub struct ColumnInfo {
     pub name: String,
     /// Type of the values (`Text` for values computed in types the engine does not store).
     pub data_type: DataType,
+    /// `Some(t)`: the values are one-dimensional arrays of `t`, each in
+    /// PostgreSQL's text form (`{a,b}`, see [`array_text`]) as a text
+    /// value; on the wire the column has `t`'s array type (`text[]`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub array_of: Option<DataType>,
+}
+
+impl ColumnInfo {
+    /// A column of plain (non-array) values.
+    pub fn new(name: impl Into<String>, data_type: DataType) -> Self {
+        ColumnInfo {
+            name: name.into(),
+            data_type,
+            array_of: None,
+        }
+    }
 }
 
 /// The outcome of one statement (serialisable, e.g. for a JSON export).

@@ -104,6 +104,10 @@ pub struct Session<'e> {
     failed: bool,
     /// What `SET` changed (`statement_timeout`).
     settings: SessionSettings,
+    /// The derived tables of the statement being run whose `array_agg`
+    /// columns it passes on (see `crate::arrays::derived_arrays`): their
+    /// arrays may be materialised as text.
+    array_aliases: Vec<String>,
 }
 
 /// Parses after the depth check (see [`limits`]): nothing walks a statement
@@ -416,7 +420,11 @@ fn typed_rows(
                         .find_map(|r| r.get(i).and_then(Value::data_type))
                 })
                 .unwrap_or(DataType::Text);
-            ColumnInfo { name, data_type: t }
+            ColumnInfo {
+                name,
+                data_type: t,
+                array_of: None,
+            }
         })
         .collect();
     let rows = rows
@@ -442,6 +450,7 @@ impl<'e> Session<'e> {
             user: "heliosdb".into(),
             failed: false,
             settings: SessionSettings::default(),
+            array_aliases: Vec::new(),
         }
     }
 
@@ -528,6 +537,15 @@ impl<'e> Session<'e> {
         crate::objects::shape_for_describe(&mut stmt);
         materialise::shape_for_describe(&mut stmt);
         crate::compose::rewrite(&mut stmt)?;
+        if let Statement::Query(q) = &stmt {
+            let tables = self.tables()?;
+            if let Some(columns) = crate::arrays::describe(q, &tables) {
+                return Ok(Described {
+                    params: param_types(&tables, &stmt),
+                    columns: Some(columns),
+                });
+            }
+        }
         if matches!(stmt, Statement::Query(_)) {
             crate::validate::check(&stmt, &*self.tables()?)?;
         }
@@ -541,12 +559,14 @@ impl<'e> Session<'e> {
         rewrite::pg_semantics(&mut stmt)?;
         crate::logic::three_valued(&mut stmt)?;
         let tables = self.tables()?;
+        crate::textcast::rewrite(&mut stmt, &tables, false)?;
         let params = param_types(&tables, &stmt);
         let text = |cols: Vec<(String, Option<DataType>)>| {
             cols.into_iter()
                 .map(|(name, t)| ColumnInfo {
                     name,
                     data_type: t.unwrap_or(DataType::Text),
+                    array_of: None,
                 })
                 .collect::<Vec<_>>()
         };
@@ -571,7 +591,11 @@ impl<'e> Session<'e> {
                             returning_columns(&info, items)
                                 .ok_or_else(returning_unsupported)?
                                 .into_iter()
-                                .map(|(name, data_type)| ColumnInfo { name, data_type })
+                                .map(|(name, data_type)| ColumnInfo {
+                                    name,
+                                    data_type,
+                                    array_of: None,
+                                })
                                 .collect(),
                         )
                     }
@@ -581,6 +605,7 @@ impl<'e> Session<'e> {
             Statement::Explain { .. } => Some(vec![ColumnInfo {
                 name: "QUERY PLAN".into(),
                 data_type: DataType::Text,
+                array_of: None,
             }]),
             Statement::ShowVariable { variable } => {
                 let name = variable
@@ -603,6 +628,7 @@ impl<'e> Session<'e> {
                         .map(|name| ColumnInfo {
                             name,
                             data_type: DataType::Text,
+                            array_of: None,
                         })
                         .collect(),
                 )
@@ -911,6 +937,20 @@ impl<'e> Session<'e> {
     /// A query with window functions or exact `avg()` (see
     /// [`crate::window`]): the inner query runs as usual, the rest is
     /// computed on its rows.
+    /// The columns and rows of a query run for a plan computed here.
+    fn inner_rows(
+        &mut self,
+        query: gluesql_core::sqlparser::ast::Query,
+        params: &[Value],
+    ) -> Result<(Vec<ColumnInfo>, Vec<Vec<Value>>)> {
+        match self.run(Statement::Query(Box::new(query)), params)? {
+            QueryResult::Rows { columns, rows, .. } => Ok((columns, rows)),
+            QueryResult::Command { tag, .. } => Err(SqlError::Unsupported(format!(
+                "an inner query answered {tag} instead of rows"
+            ))),
+        }
+    }
+
     fn windowed(&mut self, plan: &crate::window::Plan, params: &[Value]) -> Result<QueryResult> {
         let (columns, rows) =
             match self.run(Statement::Query(Box::new(plan.inner.clone())), params)? {
@@ -968,7 +1008,37 @@ impl<'e> Session<'e> {
         self.shared.table(self.engine, name)
     }
 
-    fn run(&mut self, mut stmt: Statement, params: &[Value]) -> Result<QueryResult> {
+    /// Runs one statement; a query passing on `array_agg` columns of its
+    /// derived tables gets those columns typed as arrays.
+    fn run(&mut self, stmt: Statement, params: &[Value]) -> Result<QueryResult> {
+        let arrays = match &stmt {
+            Statement::Query(q) => crate::arrays::derived_arrays(q, &*self.tables()?)?,
+            _ => None,
+        };
+        let Some(arrays) = arrays else {
+            let saved = std::mem::take(&mut self.array_aliases);
+            let r = self.run_statement(stmt, params);
+            self.array_aliases = saved;
+            return r;
+        };
+        let saved = std::mem::replace(&mut self.array_aliases, arrays.aliases);
+        let r = self.run_statement(stmt, params);
+        self.array_aliases = saved;
+        let mut r = r?;
+        if let QueryResult::Rows { columns, .. } = &mut r {
+            if columns.len() == arrays.items.len() {
+                for (c, a) in columns.iter_mut().zip(&arrays.items) {
+                    if let Some(elem) = a {
+                        c.data_type = DataType::Text;
+                        c.array_of = Some(*elem);
+                    }
+                }
+            }
+        }
+        Ok(r)
+    }
+
+    fn run_statement(&mut self, mut stmt: Statement, params: &[Value]) -> Result<QueryResult> {
         let command = |tag: &str| QueryResult::Command {
             tag: tag.to_string(),
             rows: 0,
@@ -1122,6 +1192,7 @@ impl<'e> Session<'e> {
                 let text = |name: &str| ColumnInfo {
                     name: name.into(),
                     data_type: DataType::Text,
+                    array_of: None,
                 };
                 if name.eq_ignore_ascii_case("all") {
                     let rows: Vec<Vec<Value>> = std::iter::once([
@@ -1196,6 +1267,27 @@ impl<'e> Session<'e> {
         }
         self.materialise(&mut stmt, params)?;
         crate::compose::rewrite(&mut stmt)?;
+        // `unnest`/`generate_subscripts` and `array_agg` (see `crate::arrays`).
+        if let Statement::Query(q) = &stmt {
+            if let Some(plan) = crate::arrays::srf_plan(q, &*self.tables()?)? {
+                let (columns, rows) = self.inner_rows(plan.inner.clone(), params)?;
+                let (columns, rows) = plan.finish(&columns, rows)?;
+                return Ok(QueryResult::Rows {
+                    tag: format!("SELECT {}", rows.len()),
+                    columns,
+                    rows,
+                });
+            }
+            if let Some(plan) = crate::arrays::group_plan(q)? {
+                let (columns, rows) = self.inner_rows(plan.inner.clone(), params)?;
+                let (columns, rows) = plan.finish(&columns, rows, params)?;
+                return Ok(QueryResult::Rows {
+                    tag: format!("SELECT {}", rows.len()),
+                    columns,
+                    rows,
+                });
+            }
+        }
         if matches!(stmt, Statement::Query(_)) {
             crate::validate::check(&stmt, &*self.tables()?)?;
         }
@@ -1404,6 +1496,7 @@ impl<'e> Session<'e> {
         rewrite::expressions(&mut stmt, &self.database, &self.user);
         rewrite::pg_semantics(&mut stmt)?;
         crate::logic::three_valued(&mut stmt)?;
+        let text_columns = crate::textcast::rewrite(&mut stmt, &tables, true)?;
 
         let inferred = match &stmt {
             Statement::Query(q) => query_columns(&tables, q),
@@ -1486,7 +1579,8 @@ impl<'e> Session<'e> {
                     .map(|r| r.into_iter().map(result_value).collect())
                     .collect();
                 let n = rows.len();
-                let (mut columns, rows) = typed_rows(labels, inferred, rows)?;
+                let (mut columns, mut rows) = typed_rows(labels, inferred, rows)?;
+                crate::textcast::finish(&text_columns, &mut columns, &mut rows)?;
                 if let Some(names) = pg_labels.filter(|l| l.len() == columns.len()) {
                     for (c, name) in columns.iter_mut().zip(names) {
                         c.name = name;
@@ -1504,6 +1598,7 @@ impl<'e> Session<'e> {
                     columns: vec![ColumnInfo {
                         name: "row".into(),
                         data_type: DataType::Text,
+                        array_of: None,
                     }],
                     rows: maps
                         .into_iter()
@@ -1524,10 +1619,12 @@ impl<'e> Session<'e> {
                     ColumnInfo {
                         name: "field".into(),
                         data_type: DataType::Text,
+                        array_of: None,
                     },
                     ColumnInfo {
                         name: "type".into(),
                         data_type: DataType::Text,
+                        array_of: None,
                     },
                 ],
                 tag: format!("SELECT {}", cols.len()),
@@ -1545,6 +1642,7 @@ impl<'e> Session<'e> {
                     columns: vec![ColumnInfo {
                         name: "value".into(),
                         data_type: DataType::Text,
+                        array_of: None,
                     }],
                     tag: format!("SELECT {}", values.len()),
                     rows: values.into_iter().map(|s| vec![Value::String(s)]).collect(),
@@ -1829,6 +1927,7 @@ fn returned(
             .map(|(name, i)| ColumnInfo {
                 name,
                 data_type: info.engine.columns[i].data_type,
+                array_of: None,
             })
             .collect(),
         rows,

@@ -80,6 +80,22 @@ const RELATIONS: &[Relation] = &[
             ("relispartition", B),
             ("relnatts", I2),
             ("relam", I8),
+            ("reloptions", T),
+        ],
+    },
+    Relation {
+        name: "pg_am",
+        columns: &[("oid", I8), ("amname", T), ("amtype", T)],
+    },
+    Relation {
+        name: "pg_opclass",
+        columns: &[
+            ("oid", I8),
+            ("opcmethod", I8),
+            ("opcname", T),
+            ("opcnamespace", I8),
+            ("opcintype", I8),
+            ("opcdefault", B),
         ],
     },
     Relation {
@@ -145,6 +161,12 @@ const RELATIONS: &[Relation] = &[
             ("indisunique", B),
             ("indisprimary", B),
             ("indkey", T),
+            ("indnkeyatts", I2),
+            ("indisvalid", B),
+            ("indnullsnotdistinct", B),
+            ("indclass", T),
+            ("indoption", T),
+            ("indpred", T),
         ],
     },
     Relation {
@@ -425,9 +447,102 @@ pub(crate) fn qualify(
         ControlFlow::<()>::Continue(())
     });
     if any {
-        catalog_expressions(stmt);
+        catalog_expressions(stmt, user_tables);
     }
     any
+}
+
+/// Keywords `quote_ident` quotes (PostgreSQL's reserved, column-name and
+/// type-or-function-name keywords: `pg_get_keywords()` with a category
+/// other than unreserved).
+const QUOTED_KEYWORDS: &str = "all analyse analyze and any array as asc asymmetric authorization \
+    between bigint binary bit boolean both case cast char character check coalesce collate \
+    collation column concurrently constraint create cross current_catalog current_date \
+    current_role current_schema current_time current_timestamp current_user dec decimal default \
+    deferrable desc distinct do else end except exists extract false fetch float for foreign \
+    freeze from full grant greatest group grouping having ilike in initially inner inout int \
+    integer intersect interval into is isnull join lateral leading least left like limit \
+    localtime localtimestamp national natural nchar none normalize not notnull null nullif \
+    numeric offset on only or order out outer overlaps overlay placing position precision \
+    primary real references returning right row select session_user setof similar smallint \
+    some substring symmetric table tablesample then time timestamp to trailing treat trim true \
+    union unique user using values varchar variadic verbose when where window with \
+    xmlattributes xmlconcat xmlelement xmlexists xmlforest xmlnamespaces xmlparse xmlpi xmlroot \
+    xmlserialize xmltable";
+
+/// An identifier as PostgreSQL's `quote_ident` writes it.
+fn quote_ident(name: &str) -> String {
+    let plain = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !QUOTED_KEYWORDS.split_whitespace().any(|k| k == name);
+    if plain {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
+/// `pg_get_constraintdef` of every constraint: its OID and text; `None`
+/// for a CHECK constraint, whose deparsed expression is not rendered here.
+fn constraint_defs(tables: &BTreeMap<String, Arc<TableInfo>>) -> Vec<(i64, Option<String>)> {
+    let mut out = Vec::new();
+    for (table, info) in tables {
+        let cols = columns_of(info);
+        for c in constraints_of(table, info, &cols) {
+            let list = c
+                .columns
+                .iter()
+                .map(|(_, n)| quote_ident(n))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let def = match (c.kind, &c.references) {
+                ('p', _) => Some(format!("PRIMARY KEY ({list})")),
+                ('u', _) => Some(format!("UNIQUE ({list})")),
+                ('f', Some((t, col, upd, del))) => {
+                    let mut d = format!(
+                        "FOREIGN KEY ({list}) REFERENCES {}({})",
+                        quote_ident(t),
+                        quote_ident(col)
+                    );
+                    for (word, action) in [("UPDATE", upd), ("DELETE", del)] {
+                        if action_code(action) != "a" {
+                            d.push_str(&format!(" ON {word} {action}"));
+                        }
+                    }
+                    Some(d)
+                }
+                _ => None,
+            };
+            out.push((oid_of(&format!("{table}.{}", c.name)), def));
+        }
+    }
+    out
+}
+
+/// `pg_get_constraintdef(oid [, pretty])` as a `CASE` over the constraints'
+/// OIDs (NULL for an OID that is no constraint, as PostgreSQL answers); a
+/// CHECK constraint's fails to evaluate instead of answering other text.
+fn constraintdef(oid: &Expr, tables: &BTreeMap<String, Arc<TableInfo>>) -> Option<Expr> {
+    let defs = constraint_defs(tables);
+    if defs.is_empty() {
+        return Some(Expr::Value(SqlValue::Null));
+    }
+    let cases: String = defs
+        .iter()
+        .map(|(o, d)| match d {
+            Some(d) => format!(" WHEN {o} THEN '{}'", d.replace('\'', "''")),
+            None => format!(
+                " WHEN {o} THEN CAST('pg_get_constraintdef of a CHECK constraint is not \
+                 supported' AS INTEGER)"
+            ),
+        })
+        .collect();
+    first_item(&format!("SELECT CASE {oid}{cases} ELSE NULL END"))
 }
 
 /// In a statement reading the catalogs: `pg_catalog.pg_class.relname`
@@ -435,9 +550,32 @@ pub(crate) fn qualify(
 /// it), `pg_catalog.f(…)` becomes `f(…)`, and `pg_table_is_visible(oid)`
 /// is true (every relation lives in `public` or the catalogs, all on the
 /// search path).
-fn catalog_expressions(stmt: &mut Statement) {
+fn catalog_expressions(stmt: &mut Statement, tables: &BTreeMap<String, Arc<TableInfo>>) {
     let _ = visit_expressions_mut(stmt, |e| {
         match e {
+            Expr::Function(f)
+                if f.name
+                    .0
+                    .last()
+                    .is_some_and(|n| n.value.eq_ignore_ascii_case("pg_get_constraintdef"))
+                    && matches!(f.name.0.len(), 1 | 2) =>
+            {
+                use gluesql_core::sqlparser::ast::{
+                    FunctionArg, FunctionArgExpr, FunctionArguments,
+                };
+                let oid = match &f.args {
+                    FunctionArguments::List(l) if matches!(l.args.len(), 1 | 2) => {
+                        match &l.args[0] {
+                            FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) => Some(x.clone()),
+                            _ => None,
+                        }
+                    }
+                    _ => None,
+                };
+                if let Some(x) = oid.and_then(|o| constraintdef(&o, tables)) {
+                    *e = x;
+                }
+            }
             Expr::CompoundIdentifier(parts)
                 if parts.len() == 3 && parts[0].value.eq_ignore_ascii_case("pg_catalog") =>
             {
@@ -559,7 +697,9 @@ fn catalog_function(f: &gluesql_core::sqlparser::ast::Function) -> Option<Expr> 
         // columns, JSON building): they fail when evaluated — ORMs only
         // reach them in branches our catalog never takes (no identity
         // columns exist) — instead of answering something wrong.
-        ("json_build_object" | "pg_get_serial_sequence", _) => {
+        // pg_get_indexdef(index, column, pretty) is asked only for
+        // expression columns, which are not described here.
+        ("json_build_object" | "pg_get_serial_sequence" | "pg_get_indexdef", _) => {
             format!("SELECT CAST('{name} is not supported' AS INTEGER)")
         }
         _ => return None,
@@ -635,6 +775,46 @@ fn first_item(sql: &str) -> Option<Expr> {
         SelectItem::UnnamedExpr(e) => Some(e),
         _ => None,
     }
+}
+
+/// The system relation a FROM names (as the store serves it: `pg_class`,
+/// `information_schema.tables`), as [`qualify`] resolves names; `None` for
+/// a user table or an unknown name.
+pub(crate) fn relation_name(
+    name: &ObjectName,
+    user_tables: &BTreeMap<String, Arc<TableInfo>>,
+) -> Option<String> {
+    let parts: Vec<String> = name
+        .0
+        .iter()
+        .map(|i| i.value.to_ascii_lowercase())
+        .collect();
+    let full = match parts.as_slice() {
+        [schema, rel] if schema == "pg_catalog" => rel.clone(),
+        [schema, rel] if schema == "information_schema" => format!("{schema}.{rel}"),
+        [rel] if rel.starts_with("pg_") && !user_tables.contains_key(&name.0[0].value) => {
+            rel.clone()
+        }
+        _ => return None,
+    };
+    is_system(&full).then_some(full)
+}
+
+/// The type of column `column` of system relation `name` (as the store
+/// serves it: `pg_class`, `information_schema.tables`).
+pub(crate) fn column_type(name: &str, column: &str) -> Option<DataType> {
+    let (_, t) = relation(name)?
+        .columns
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(column))?;
+    Some(match t {
+        GType::Boolean => DataType::Bool,
+        GType::Int16 => DataType::Int2,
+        GType::Int32 => DataType::Int4,
+        GType::Int => DataType::Int8,
+        GType::Float => DataType::Float8,
+        _ => DataType::Text,
+    })
 }
 
 /// The executor's schema of a system relation.
@@ -917,6 +1097,47 @@ fn constraints_of(table: &str, info: &TableInfo, cols: &[Col]) -> Vec<Constraint
     out
 }
 
+/// PostgreSQL's default btree operator classes of the column types here:
+/// OID, name, input type OID.
+const BTREE_OPCLASSES: &[(i64, &str, i64)] = &[
+    (1978, "int4_ops", 23),
+    (1979, "int2_ops", 21),
+    (3122, "date_ops", 1082),
+    (3123, "float8_ops", 701),
+    (3124, "int8_ops", 20),
+    (3125, "numeric_ops", 1700),
+    (3126, "text_ops", 25),
+    (3127, "timestamptz_ops", 1184),
+    (3128, "timestamp_ops", 1114),
+    (10_003, "bool_ops", 16),
+    (10_004, "bpchar_ops", 1042),
+    (10_006, "bytea_ops", 17),
+    (10_022, "interval_ops", 1186),
+    (10_038, "time_ops", 1083),
+    (10_065, "uuid_ops", 2950),
+];
+
+/// PostgreSQL's default btree operator class (`pg_opclass` OID) of a
+/// column type.
+fn btree_opclass(t: DataType) -> i64 {
+    match t {
+        DataType::Bool => 10_003,
+        DataType::Int2 => 1979,
+        DataType::Int4 => 1978,
+        DataType::Int8 => 3124,
+        DataType::Float8 => 3123,
+        DataType::Numeric => 3125,
+        DataType::Text => 3126,
+        DataType::Bytes => 10_006,
+        DataType::Timestamp => 3128,
+        DataType::TimestampTz => 3127,
+        DataType::Date => 3122,
+        DataType::Time => 10_038,
+        DataType::Interval => 10_022,
+        DataType::Uuid => 10_065,
+    }
+}
+
 /// `pg_constraint`'s one-letter referential action.
 fn action_code(a: &str) -> &'static str {
     match a {
@@ -974,6 +1195,32 @@ pub(crate) fn rows(
                     s("user"),
                     s("string"),
                     s("default"),
+                ]);
+            }
+        }
+        "pg_am" => {
+            for (oid, name, kind) in [
+                (2, "heap", "t"),
+                (403, "btree", "i"),
+                (405, "hash", "i"),
+                (783, "gist", "i"),
+                (2742, "gin", "i"),
+                (3580, "brin", "i"),
+                (4000, "spgist", "i"),
+            ] {
+                out.push(vec![G::I64(oid), s(name), s(kind)]);
+            }
+        }
+        // The btree operator classes indexes here use: each type's default.
+        "pg_opclass" => {
+            for (oid, name, intype) in BTREE_OPCLASSES {
+                out.push(vec![
+                    G::I64(*oid),
+                    G::I64(403),
+                    s(*name),
+                    G::I64(PG_CATALOG_OID),
+                    G::I64(*intype),
+                    G::Bool(true),
                 ]);
             }
         }
@@ -1050,6 +1297,7 @@ pub(crate) fn rows(
                     G::Bool(false),
                     G::I16(i16::try_from(cols.len()).unwrap_or(i16::MAX)),
                     G::I64(2),
+                    G::Null,
                 ]);
                 let index_names = constraints
                     .iter()
@@ -1071,6 +1319,7 @@ pub(crate) fn rows(
                         G::Bool(false),
                         G::I16(1),
                         G::I64(403),
+                        G::Null,
                     ]);
                 }
             }
@@ -1099,20 +1348,39 @@ pub(crate) fn rows(
                 }
             }
             "pg_index" => {
-                for c in constraints.iter().filter(|c| !matches!(c.kind, 'f' | 'c')) {
-                    let key = c
-                        .columns
-                        .iter()
-                        .map(|(n, _)| n.to_string())
-                        .collect::<Vec<_>>();
-                    out.push(vec![
-                        G::I64(oid_of(&c.name)),
+                // indclass: each key column's default btree operator class.
+                let opclass = |num: i16| -> i64 {
+                    let Some(c) = cols.iter().find(|c| c.num == num) else {
+                        return 0;
+                    };
+                    if info.meta.bpchar.contains(&c.name) {
+                        return 10_004;
+                    }
+                    btree_opclass(c.data_type)
+                };
+                let row = |index: &str, nums: &[i16], unique: bool, primary: bool| {
+                    let n = i16::try_from(nums.len()).unwrap_or(i16::MAX);
+                    let join = |f: &dyn Fn(i16) -> String| {
+                        nums.iter().map(|k| f(*k)).collect::<Vec<_>>().join(" ")
+                    };
+                    vec![
+                        G::I64(oid_of(index)),
                         G::I64(oid),
-                        G::I16(i16::try_from(key.len()).unwrap_or(i16::MAX)),
+                        G::I16(n),
+                        G::Bool(unique),
+                        G::Bool(primary),
+                        s(join(&|k| k.to_string())),
+                        G::I16(n),
                         G::Bool(true),
-                        G::Bool(c.kind == 'p'),
-                        s(key.join(" ")),
-                    ]);
+                        G::Bool(false),
+                        s(join(&|k| opclass(k).to_string())),
+                        s(join(&|_| "0".to_string())),
+                        G::Null,
+                    ]
+                };
+                for c in constraints.iter().filter(|c| !matches!(c.kind, 'f' | 'c')) {
+                    let nums: Vec<i16> = c.columns.iter().map(|(n, _)| *n).collect();
+                    out.push(row(&c.name, &nums, true, c.kind == 'p'));
                 }
                 for i in indexes {
                     let col = match &i.expr {
@@ -1121,14 +1389,9 @@ pub(crate) fn rows(
                         }
                         _ => 0,
                     };
-                    out.push(vec![
-                        G::I64(oid_of(&i.name)),
-                        G::I64(oid),
-                        G::I16(1),
-                        G::Bool(false),
-                        G::Bool(false),
-                        s(col.to_string()),
-                    ]);
+                    // CREATE UNIQUE INDEX: a unique index, not a constraint.
+                    let unique = info.meta.unique_names.iter().any(|(n, _)| *n == i.name);
+                    out.push(row(&i.name, &[col], unique, false));
                 }
             }
             "pg_constraint" => {
@@ -1379,6 +1642,7 @@ fn views_and_sequences(name: &str, id: &Identity, out: &mut Vec<Vec<G>>) {
             G::Bool(false),
             G::I16(i16::try_from(natts).unwrap_or(i16::MAX)),
             G::I64(0),
+            G::Null,
         ]
     };
     for v in &id.views {

@@ -1071,6 +1071,7 @@ impl Plan {
                     .iter()
                     .find_map(|r| r[i].data_type())
                     .unwrap_or_else(|| self.static_type(it, inner_columns)),
+                array_of: None,
             })
             .collect();
         Ok((columns, rows))

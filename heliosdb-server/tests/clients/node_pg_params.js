@@ -182,16 +182,24 @@ async function checkEveryType(client) {
     u: '00000000-0000-0000-0000-000000000000',
   });
 
-  // Their text, as PostgreSQL prints them. (`tz::text` and `iv::text` are
-  // left out: the server answers GlueSQL's text, `2024-02-29 12:00:00.123`
-  // without `+00` and `'3 04:05:06.789' DAY TO SECOND`.)
+  // Their text, as PostgreSQL prints them (the session time zone is UTC).
   assert.deepStrictEqual(
-    await one(client, 'SELECT d::text AS d, ts::text AS ts, n::text AS n FROM p WHERE id = $1', [1]),
+    await one(
+      client,
+      'SELECT d::text AS d, ts::text AS ts, tz::text AS tz, iv::text AS iv, n::text AS n FROM p WHERE id = $1',
+      [1],
+    ),
     {
       d: '2024-02-29',
       ts: '2024-02-29 12:00:00.123',
+      tz: '2024-02-29 12:00:00.123+00',
+      iv: '3 days 04:05:06.789',
       n: '12345678901234567890.123456789',
     },
+  );
+  assert.deepStrictEqual(
+    await one(client, "SELECT 'at ' || tz AS at, CAST(iv AS varchar) AS iv, tz::varchar AS tz FROM p WHERE id = $1", [1]),
+    { at: 'at 2024-02-29 12:00:00.123+00', iv: '3 days 04:05:06.789', tz: '2024-02-29 12:00:00.123+00' },
   );
 
   // Parameters in WHERE clauses, by value of each type.

@@ -1,7 +1,7 @@
 """SQLAlchemy 2 against a running HeliosDB Nano server, as an application
 uses it: Core DDL (create_all), the ORM with a relationship, filters,
 updates, deletes, rollbacks, savepoints, and inspection of the schema's
-tables and columns.
+tables, columns, primary and foreign keys, unique constraints and indexes.
 
 Usage: sqlalchemy_orm.py URL   (postgresql+psycopg://… or postgresql+psycopg2://…)
 
@@ -57,10 +57,55 @@ def main(url: str) -> None:
     assert list(cols) == ["id", "title", "price", "author_id"], list(cols)
     assert cols["title"]["nullable"] is False, cols["title"]
     assert str(cols["price"]["type"]) == "NUMERIC(8, 2)", cols["price"]["type"]
-    # Not yet: get_pk_constraint(), get_foreign_keys() and Alembic's
-    # autogenerate comparison read pg_index.indkey as an array (unnest,
-    # generate_subscripts, array_agg … ORDER BY), which the catalog does not
-    # serve yet.
+    # Keys, constraints and indexes, as PostgreSQL 15 answers for the same
+    # schema (its catalog queries unnest pg_index.indkey and array_agg the
+    # column names).
+    pk = insp.get_pk_constraint("sa_book")
+    assert pk == {
+        "constrained_columns": ["id"],
+        "name": "sa_book_pkey",
+        "comment": None,
+        "dialect_options": {"postgresql_include": []},
+    }, pk
+    pk = insp.get_pk_constraint("sa_author")
+    assert pk["constrained_columns"] == ["id"] and pk["name"] == "sa_author_pkey", pk
+    fks = insp.get_foreign_keys("sa_book")
+    assert fks == [
+        {
+            "name": "sa_book_author_id_fkey",
+            "constrained_columns": ["author_id"],
+            "referred_schema": None,
+            "referred_table": "sa_author",
+            "referred_columns": ["id"],
+            "options": {},
+            "comment": None,
+        }
+    ], fks
+    assert insp.get_foreign_keys("sa_author") == []
+    uqs = insp.get_unique_constraints("sa_author")
+    assert uqs == [
+        {
+            "column_names": ["name"],
+            "name": "sa_author_name_key",
+            "comment": None,
+            "dialect_options": {
+                "postgresql_include": [],
+                "postgresql_nulls_not_distinct": False,
+            },
+        }
+    ], uqs
+    assert insp.get_unique_constraints("sa_book") == []
+    ixs = insp.get_indexes("sa_author")
+    assert ixs == [
+        {
+            "name": "sa_author_name_key",
+            "unique": True,
+            "column_names": ["name"],
+            "duplicates_constraint": "sa_author_name_key",
+            "dialect_options": {"postgresql_include": []},
+        }
+    ], ixs
+    assert insp.get_indexes("sa_book") == []
 
     with Session(engine) as s:
         ann = Author(name="ann")

@@ -42,6 +42,20 @@ INSERT INTO t VALUES (1, 'a'), (1, 'b'), (2, 'c');
 SELECT g, string_agg(s, ',' ORDER BY s) AS joined FROM t GROUP BY g ORDER BY g;
 SELECT array_agg(s ORDER BY s) FROM t;
 
+== array_agg and string_agg ordered with nulls and quoting
+CREATE TABLE t (g INT, s TEXT, n INT);
+INSERT INTO t VALUES (1, 'a b', 3), (1, NULL, 1), (1, 'NULL', 2), (2, '', 5), (2, 'x,y', NULL), (2, 'q"\', 4), (3, '{}', 6);
+----
+SELECT g, array_agg(s ORDER BY n) AS ss FROM t GROUP BY g ORDER BY g;
+SELECT g, array_agg(n ORDER BY n DESC) FROM t GROUP BY g ORDER BY g DESC;
+SELECT array_agg(n ORDER BY n NULLS FIRST) FROM t;
+SELECT array_agg(s) FROM t WHERE false;
+SELECT count(*), array_agg(g ORDER BY n, g), min(s), max(n), bool_and(n > 0), count(n) FROM t;
+SELECT g, string_agg(s, '|' ORDER BY n DESC) AS joined, count(*) FROM t GROUP BY g ORDER BY joined;
+SELECT array_agg(n > 2 ORDER BY g, n) FROM t WHERE g = 1;
+SELECT g AS grp, array_agg(n ORDER BY n) FROM t WHERE n IS NOT NULL GROUP BY 1 ORDER BY grp LIMIT 2 OFFSET 1;
+SELECT x.g, x.a FROM (SELECT g, array_agg(n ORDER BY n) AS a FROM t GROUP BY g) x ORDER BY x.g;
+
 == bool aggregates
 CREATE TABLE t (g INT, ok BOOLEAN);
 INSERT INTO t VALUES (1, true), (1, false), (2, true);

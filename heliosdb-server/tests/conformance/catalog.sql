@@ -102,3 +102,18 @@ ALTER TABLE t ADD COLUMN extra TEXT;
 SELECT column_name FROM information_schema.columns WHERE table_name = 't' ORDER BY ordinal_position;
 DROP TABLE t;
 SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public';
+
+== keys through unnest generate_subscripts and array_agg as sqlalchemy reads them
+CREATE TABLE t (a INT, b INT, c INT, PRIMARY KEY (c, a));
+CREATE TABLE p (id INT PRIMARY KEY, code TEXT UNIQUE);
+CREATE TABLE r (x INT REFERENCES p (id) ON DELETE CASCADE, y TEXT UNIQUE);
+CREATE INDEX r_y_x ON r (x);
+----
+SELECT k.ord, a.attname FROM pg_attribute a JOIN (SELECT i.indrelid, unnest(i.indkey) AS attnum, generate_subscripts(i.indkey, 1) AS ord FROM pg_index i WHERE i.indisprimary) k ON a.attrelid = k.indrelid AND a.attnum = k.attnum WHERE a.attrelid = 't'::regclass ORDER BY k.ord;
+SELECT array_agg(CAST(a.attname AS TEXT) ORDER BY k.ord) AS cols, count(*) AS n FROM pg_attribute a JOIN (SELECT c.conrelid, unnest(c.conkey) AS attnum, generate_subscripts(c.conkey, 1) AS ord FROM pg_constraint c WHERE c.contype = 'p') k ON a.attrelid = k.conrelid AND a.attnum = k.attnum WHERE k.conrelid = 't'::regclass GROUP BY k.conrelid;
+SELECT unnest(indkey) AS k, generate_subscripts(indkey, 1) AS o FROM pg_index WHERE indrelid = 't'::regclass;
+SELECT c.conname, pg_get_constraintdef(c.oid, true) FROM pg_constraint c WHERE c.conrelid IN ('t'::regclass, 'r'::regclass, 'p'::regclass) AND c.contype IN ('p', 'u', 'f') ORDER BY c.conname;
+SELECT attr.conname, array_agg(CAST(attr.attname AS TEXT) ORDER BY attr.ord) AS cols, min(attr.description) AS description, min(attr.indnkeyatts) AS indnkeyatts, bool_and(attr.indnullsnotdistinct) AS indnullsnotdistinct FROM (SELECT con.conrelid AS conrelid, con.conname AS conname, con.description AS description, con.ord AS ord, con.indnkeyatts AS indnkeyatts, con.indnullsnotdistinct AS indnullsnotdistinct, pg_catalog.pg_attribute.attname AS attname FROM pg_catalog.pg_attribute JOIN (SELECT pg_catalog.pg_constraint.conrelid AS conrelid, pg_catalog.pg_constraint.conname AS conname, unnest(pg_catalog.pg_index.indkey) AS attnum, generate_subscripts(pg_catalog.pg_index.indkey, 1::INTEGER) AS ord, pg_catalog.pg_index.indnkeyatts AS indnkeyatts, pg_catalog.pg_index.indnullsnotdistinct AS indnullsnotdistinct, pg_catalog.pg_description.description AS description FROM pg_catalog.pg_constraint JOIN pg_catalog.pg_index ON pg_catalog.pg_constraint.conindid = pg_catalog.pg_index.indexrelid LEFT OUTER JOIN pg_catalog.pg_description ON pg_catalog.pg_description.objoid = pg_catalog.pg_constraint.oid AND pg_catalog.pg_description.classoid = CAST('pg_constraint' AS REGCLASS) WHERE pg_catalog.pg_constraint.contype IN ('p', 'u') AND pg_catalog.pg_constraint.conrelid IN ('t'::regclass, 'p'::regclass, 'r'::regclass)) AS con ON pg_catalog.pg_attribute.attnum = con.attnum AND pg_catalog.pg_attribute.attrelid = con.conrelid) AS attr GROUP BY attr.conrelid, attr.conname ORDER BY attr.conname;
+SELECT i.indisunique, i.indnkeyatts, i.indisvalid, i.indpred IS NULL, i.indoption, cl.relname FROM pg_index i JOIN pg_class cl ON cl.oid = i.indexrelid WHERE i.indrelid = 'r'::regclass ORDER BY cl.relname;
+SELECT i.indclass, i.indkey FROM pg_index i WHERE i.indexrelid = 't_pkey'::regclass;
+SELECT amname FROM pg_am WHERE amname = 'btree';

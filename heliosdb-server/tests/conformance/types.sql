@@ -141,3 +141,24 @@ SELECT id FROM c WHERE code = 'ab';
 SELECT code || '|', length(code), upper(code) FROM c ORDER BY id;
 INSERT INTO c VALUES (3, 'abcde', '{}');
 INSERT INTO c VALUES (3, 'x', '{"a": }');
+
+== casts to text of dates, times, intervals, booleans, floats, bytea
+CREATE TABLE ct (id INT, dt DATE, tm TIME, ts TIMESTAMP, tz TIMESTAMPTZ, iv INTERVAL, flag BOOLEAN, f DOUBLE PRECISION, by BYTEA, n NUMERIC(6,2), u UUID, label TEXT);
+----
+SET TIME ZONE 'UTC';
+INSERT INTO ct VALUES (1, '2024-02-29', '13:45:00.25', '2024-02-29 12:00:00.123', '2024-02-29 12:00:00.123+00', '3 days 04:05:06.789', true, 0.1, '\x00ff', 1.5, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'x');
+INSERT INTO ct VALUES (2, '1999-12-31', '00:00:00', '1999-12-31 23:59:59', '1999-12-31 23:59:59.5+02', '1 year 2 mons', false, 1e20, '\x', 2, '00000000-0000-0000-0000-000000000000', 'y');
+INSERT INTO ct (id) VALUES (3);
+SELECT id, tz::text, iv::text, ts::text, dt::text, tm::text FROM ct ORDER BY id;
+SELECT id, CAST(tz AS TEXT) AS a, CAST(iv AS VARCHAR) AS b, tz::varchar AS c FROM ct ORDER BY id;
+SELECT id, flag::text, f::text, by::text, n::text, u::text FROM ct ORDER BY id;
+SELECT id, 'at ' || tz, 'on ' || dt, ts || '!', tm || '', label || flag FROM ct ORDER BY id;
+SELECT id, length(tz::text), upper(flag::text), 'x' || by::text FROM ct ORDER BY id;
+SELECT id FROM ct WHERE tz::text = '2024-02-29 12:00:00.123+00';
+SELECT id FROM ct WHERE ts::text LIKE '1999-%';
+SELECT id, concat('a', flag, dt, tz) FROM ct ORDER BY id;
+SELECT '2024-02-29 12:00:00.123+00'::timestamptz::text, interval '3 days 04:05:06.789'::text, date '2024-02-29'::text;
+SELECT true::text, false::varchar, 0.1::float8::text, 1e20::float8::text, 1.50::numeric::text;
+SELECT timestamp '2024-01-01 00:00:00.1'::text, time '10:00:00.25'::text, 'x' || date '2024-02-29';
+SELECT tz::text AS t FROM ct WHERE id < 3 ORDER BY t;
+SELECT DISTINCT dt::text FROM ct WHERE id = 1;

@@ -85,10 +85,13 @@ impl Session<'_> {
                 };
             }
         }
+        let arrays_from = std::mem::take(&mut self.array_aliases);
         let mut v = Materialiser {
             session: self,
             params,
             error: None,
+            arrays_from,
+            depth: 0,
         };
         let _ = stmt.visit(&mut v);
         match v.error {
@@ -98,11 +101,26 @@ impl Session<'_> {
     }
 
     fn rows_of(&mut self, query: Query, params: &[Value]) -> Result<Rows> {
+        self.rows_of_with(query, params, false)
+    }
+
+    /// The rows of `query`; its arrays (text) only when `arrays` says the
+    /// statement passes them on untouched, refused otherwise.
+    fn rows_of_with(&mut self, query: Query, params: &[Value], arrays: bool) -> Result<Rows> {
         match self.run(Statement::Query(Box::new(query)), params)? {
-            QueryResult::Rows { columns, rows, .. } => Ok(Rows {
-                columns: columns.into_iter().map(|c| c.name).collect(),
-                rows,
-            }),
+            QueryResult::Rows { columns, rows, .. } => {
+                if let Some(c) = columns.iter().find(|c| c.array_of.is_some() && !arrays) {
+                    return Err(unsupported(format!(
+                        "the array column \"{}\" (array_agg) inside a subquery or derived \
+                         table is not supported",
+                        c.name
+                    )));
+                }
+                Ok(Rows {
+                    columns: columns.into_iter().map(|c| c.name).collect(),
+                    rows,
+                })
+            }
             QueryResult::Command { tag, .. } => Err(SqlError::Unsupported(format!(
                 "a subquery answered {tag} instead of rows"
             ))),
@@ -256,6 +274,11 @@ struct Materialiser<'s, 'e, 'p> {
     session: &'s mut Session<'e>,
     params: &'p [Value],
     error: Option<SqlError>,
+    /// Derived tables of the statement's own FROM whose arrays it passes
+    /// on (see `crate::arrays::derived_arrays`).
+    arrays_from: Vec<String>,
+    /// How deep in nested queries the visit is (1: the statement's own).
+    depth: usize,
 }
 
 impl Materialiser<'_, '_, '_> {
@@ -268,7 +291,13 @@ impl Materialiser<'_, '_, '_> {
 impl VisitorMut for Materialiser<'_, '_, '_> {
     type Break = ();
 
+    fn post_visit_query(&mut self, _query: &mut Query) -> ControlFlow<()> {
+        self.depth = self.depth.saturating_sub(1);
+        ControlFlow::Continue(())
+    }
+
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        self.depth += 1;
         match self.session.with_clause(query, self.params) {
             Ok(()) => ControlFlow::Continue(()),
             Err(e) => self.fail(e),
@@ -284,10 +313,19 @@ impl VisitorMut for Materialiser<'_, '_, '_> {
         else {
             return ControlFlow::Continue(());
         };
-        if !top_set_operation(&subquery.body) || subquery.with.is_some() {
+        if !runs_first(subquery) || subquery.with.is_some() {
             return ControlFlow::Continue(());
         }
-        match self.session.rows_of((**subquery).clone(), self.params) {
+        let arrays = self.depth == 1
+            && alias.as_ref().is_some_and(|a| {
+                self.arrays_from
+                    .iter()
+                    .any(|x| x.eq_ignore_ascii_case(&a.name.value))
+            });
+        match self
+            .session
+            .rows_of_with((**subquery).clone(), self.params, arrays)
+        {
             Ok(rows) => {
                 if let Some(a) = alias.as_mut() {
                     if a.columns.is_empty() {
@@ -309,7 +347,7 @@ impl VisitorMut for Materialiser<'_, '_, '_> {
             _ => return ControlFlow::Continue(()),
         };
         let averages = selects_avg(sub);
-        if !(top_set_operation(&sub.body) || averages) || sub.with.is_some() {
+        if !(runs_first(sub) || averages) || sub.with.is_some() {
             return ControlFlow::Continue(());
         }
         match self.session.rows_of((**sub).clone(), self.params) {
@@ -341,9 +379,12 @@ impl VisitorMut for Materialiser<'_, '_, '_> {
                 ControlFlow::Continue(())
             }
             // It names something only the surrounding row has.
-            Err(e) if matches!(e.sqlstate(), "42703" | "42P01" | "XX000") => self.fail(
-                unsupported("UNION/INTERSECT/EXCEPT inside a correlated subquery is not supported"),
-            ),
+            Err(e) if matches!(e.sqlstate(), "42703" | "42P01" | "XX000") => {
+                self.fail(unsupported(
+                    "UNION/INTERSECT/EXCEPT, unnest() or array_agg() inside a correlated \
+                     subquery is not supported",
+                ))
+            }
             Err(e) => self.fail(e),
         }
     }
@@ -366,8 +407,7 @@ fn needs_materialising(stmt: &Statement) -> bool {
             }) {
                 return ControlFlow::Break(());
             }
-            if self.top != Some(q as *const Query) && (top_set_operation(&q.body) || selects_avg(q))
-            {
+            if self.top != Some(q as *const Query) && (runs_first(q) || selects_avg(q)) {
                 return ControlFlow::Break(());
             }
             ControlFlow::Continue(())
@@ -378,6 +418,15 @@ fn needs_materialising(stmt: &Statement) -> bool {
         _ => None,
     };
     stmt.visit(&mut Finder { top }).is_break()
+}
+
+/// Whether `query` is run ahead of the statement holding it: a set
+/// operation, or a SELECT of `unnest`/`generate_subscripts` or `array_agg`
+/// (see `crate::arrays`).
+fn runs_first(query: &Query) -> bool {
+    top_set_operation(&query.body)
+        || crate::arrays::selects_srf(query)
+        || crate::arrays::selects_list_agg(query)
 }
 
 /// Whether `query` is a plain SELECT with `avg()` among its items: GlueSQL

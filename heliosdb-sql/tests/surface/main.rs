@@ -6,6 +6,7 @@
 //! (composite PRIMARY KEY / UNIQUE, foreign-key ON DELETE actions), views
 //! and sequences.
 
+mod arrays;
 mod ddl;
 mod keys;
 mod materialise;
