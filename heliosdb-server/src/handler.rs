@@ -17,7 +17,7 @@ use futures::{stream, Sink, SinkExt, StreamExt};
 use heliosdb_core::{DataType, SessionContext, StorageEngine, Value};
 use heliosdb_sql::copy::{CopyCommand, CopyError, CopyErrorKind, CopyIn, ServerStatement};
 use heliosdb_sql::{
-    coerce, text_of, ColumnInfo, QueryResult, Session, SessionSettings, SqlError, SqlShared,
+    coerce, text_of, ColumnInfo, Json, QueryResult, Session, SessionSettings, SqlError, SqlShared,
 };
 use pgwire::api::auth::{DefaultServerParameterProvider, StartupHandler};
 use pgwire::api::copy::{send_copy_both_response, send_copy_in_response, send_copy_out_response};
@@ -376,9 +376,11 @@ fn pg_array_type(t: DataType) -> Type {
 
 /// The wire type of a result column: its array type when it holds arrays.
 fn column_type(c: &ColumnInfo) -> Type {
-    match c.array_of {
-        Some(t) => pg_array_type(t),
-        None => pg_type(c.data_type),
+    match (c.array_of, c.json) {
+        (Some(t), _) => pg_array_type(t),
+        (None, Some(Json::Json)) => Type::JSON,
+        (None, Some(Json::Jsonb)) => Type::JSONB,
+        (None, None) => pg_type(c.data_type),
     }
 }
 
@@ -496,6 +498,24 @@ fn encode_row(
             }
             continue;
         }
+        // A json / jsonb document: its text, in binary format as PostgreSQL
+        // sends it (jsonb: a version byte 1 before the text).
+        if let (Some(kind), FieldFormat::Binary, Value::String(doc)) =
+            (columns[i].json, f.format(), &v)
+        {
+            let mut raw = Vec::with_capacity(doc.len() + 1);
+            if kind == Json::Jsonb {
+                raw.push(1);
+            }
+            raw.extend_from_slice(doc.as_bytes());
+            enc.encode_field_with_type_and_format(
+                &raw,
+                f.datatype(),
+                FieldFormat::Binary,
+                &options,
+            )?;
+            continue;
+        }
         let v = coerce(v.clone(), t).unwrap_or_else(|_| Value::String(text_of(&v)));
         let ty = f.datatype();
         if f.format() == FieldFormat::Text || matches!(v, Value::String(_)) && t != DataType::Text {
@@ -575,6 +595,7 @@ fn to_response(
                             name: c.name,
                             data_type: d.data_type,
                             array_of: d.array_of,
+                            json: d.json,
                         })
                         .collect()
                 }

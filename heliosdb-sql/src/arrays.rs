@@ -524,6 +524,10 @@ impl SrfPlan {
                     SrfItem::Inner(c) => inner_columns.get(*c).and_then(|c| c.array_of),
                     SrfItem::Call(_) => None,
                 },
+                json: match it {
+                    SrfItem::Inner(c) => inner_columns.get(*c).and_then(|c| c.json),
+                    SrfItem::Call(_) => None,
+                },
             })
             .collect();
         Ok((columns, out))
@@ -975,6 +979,7 @@ impl GroupPlan {
                     name: self.labels[i].clone(),
                     data_type,
                     array_of,
+                    json: None,
                 }
             })
             .collect();
@@ -1173,6 +1178,7 @@ pub(crate) fn describe(
                     name,
                     data_type: t.unwrap_or(DataType::Text),
                     array_of,
+                    json: None,
                 }
             })
             .collect(),

@@ -96,6 +96,7 @@ fn rows(names: &[&str], rows: Vec<Vec<Value>>) -> QueryResult {
                 name: (*n).to_string(),
                 data_type: DataType::Text,
                 array_of: None,
+                json: None,
             })
             .collect(),
         tag: format!("SELECT {}", rows.len()),

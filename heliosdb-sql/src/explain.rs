@@ -105,6 +105,7 @@ pub(crate) fn explain(
             name: "QUERY PLAN".into(),
             data_type: DataType::Text,
             array_of: None,
+            json: None,
         }],
         rows: lines.into_iter().map(|l| vec![Value::String(l)]).collect(),
         tag: "EXPLAIN".into(),

@@ -79,6 +79,15 @@ impl<'t> Scope<'t> {
         }
     }
 
+    /// Whether the column is a `json` / `jsonb` column of a table in scope.
+    fn json(&self, qualifier: Option<&str>, name: &str) -> Option<crate::Json> {
+        self.entries
+            .iter()
+            .filter(|(alias, _)| qualifier.is_none_or(|q| q.eq_ignore_ascii_case(alias)))
+            .find(|(_, t)| t.column_type(name).is_some())
+            .and_then(|(_, t)| t.column_json(name))
+    }
+
     fn column(&self, qualifier: Option<&str>, name: &str) -> Option<DataType> {
         self.entries
             .iter()
@@ -142,6 +151,8 @@ fn cast_label(t: &gluesql_core::sqlparser::ast::DataType) -> String {
     match t {
         T::Varchar(_) | T::CharacterVarying(_) | T::CharVarying(_) => "varchar".into(),
         T::Char(_) | T::Character(_) => "bpchar".into(),
+        T::JSON => "json".into(),
+        T::JSONB => "jsonb".into(),
         T::Custom(name, _) => last(name).to_ascii_lowercase(),
         other => match crate::rewrite::engine_type_of(other) {
             Some(DataType::Int2) => "int2".into(),
@@ -359,6 +370,62 @@ pub(crate) fn query_columns(tables: &Tables, q: &Query) -> Option<Vec<(String, O
                     .iter()
                     .find(|(a, _)| a.eq_ignore_ascii_case(&q))?;
                 out.extend(t.columns().map(|c| (c.name.clone(), Some(c.data_type))));
+            }
+        }
+    }
+    Some(out)
+}
+
+/// Which result columns of a query are `json` / `jsonb` documents: a
+/// column of such a type (by name, or in `*`), or a cast to it; `None` when
+/// the columns are not known here (as for [`query_columns`]).
+pub(crate) fn json_columns(tables: &Tables, q: &Query) -> Option<Vec<Option<crate::Json>>> {
+    use gluesql_core::sqlparser::ast::DataType as SqlType;
+    fn of(scope: &Scope<'_>, e: &Expr) -> Option<crate::Json> {
+        match e {
+            Expr::Nested(e) => of(scope, e),
+            Expr::Identifier(i) => scope.json(None, &i.value),
+            Expr::CompoundIdentifier(v) if v.len() >= 2 => {
+                scope.json(Some(&v[v.len() - 2].value), &v[v.len() - 1].value)
+            }
+            Expr::Cast { data_type, .. } => match data_type {
+                SqlType::JSON => Some(crate::Json::Json),
+                SqlType::JSONB => Some(crate::Json::Jsonb),
+                _ => None,
+            },
+            Expr::TypedString { data_type, .. } => match data_type {
+                SqlType::JSON => Some(crate::Json::Json),
+                SqlType::JSONB => Some(crate::Json::Jsonb),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+    let SetExpr::Select(s) = q.body.as_ref() else {
+        return None;
+    };
+    let scope = Scope::of_query(tables, q);
+    let mut out = Vec::new();
+    for item in &s.projection {
+        match item {
+            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+                out.push(of(&scope, e))
+            }
+            SelectItem::Wildcard(_) => {
+                if scope.entries.is_empty() {
+                    return None;
+                }
+                for (_, t) in &scope.entries {
+                    out.extend(t.columns().map(|c| t.column_json(&c.name)));
+                }
+            }
+            SelectItem::QualifiedWildcard(name, _) => {
+                let q = last(name);
+                let (_, t) = scope
+                    .entries
+                    .iter()
+                    .find(|(a, _)| a.eq_ignore_ascii_case(&q))?;
+                out.extend(t.columns().map(|c| t.column_json(&c.name)));
             }
         }
     }

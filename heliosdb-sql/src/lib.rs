@@ -163,6 +163,21 @@ pub struct ColumnInfo {
     /// value; on the wire the column has `t`'s array type (`text[]`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub array_of: Option<DataType>,
+    /// `Some(kind)`: the values are `json` or `jsonb` documents (as text);
+    /// on the wire the column is typed `json` / `jsonb`, so drivers parse
+    /// them (node-postgres hands back objects).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub json: Option<Json>,
+}
+
+/// The JSON type of a result column (see [`ColumnInfo::json`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Json {
+    /// `json`: the text as written.
+    Json,
+    /// `jsonb`: PostgreSQL's normalised text.
+    Jsonb,
 }
 
 impl ColumnInfo {
@@ -172,6 +187,7 @@ impl ColumnInfo {
             name: name.into(),
             data_type,
             array_of: None,
+            json: None,
         }
     }
 }

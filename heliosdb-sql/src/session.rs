@@ -110,6 +110,20 @@ pub struct Session<'e> {
     array_aliases: Vec<String>,
 }
 
+/// Types the result columns that hold `json` / `jsonb` documents (one
+/// kind per column, from [`crate::infer::json_columns`]) as such; only text
+/// columns, and only when the lists line up.
+fn mark_json(columns: &mut [ColumnInfo], kinds: Option<Vec<Option<crate::Json>>>) {
+    let Some(kinds) = kinds.filter(|k| k.len() == columns.len()) else {
+        return;
+    };
+    for (c, k) in columns.iter_mut().zip(kinds) {
+        if c.data_type == DataType::Text && c.array_of.is_none() {
+            c.json = k;
+        }
+    }
+}
+
 /// Parses after the depth check (see [`limits`]): nothing walks a statement
 /// recursively before it passed.
 fn parse(sql: &str) -> Result<Vec<Statement>> {
@@ -424,6 +438,7 @@ fn typed_rows(
                 name,
                 data_type: t,
                 array_of: None,
+                json: None,
             }
         })
         .collect();
@@ -553,6 +568,10 @@ impl<'e> Session<'e> {
             Statement::Query(q) => crate::infer::select_labels(q),
             _ => None,
         };
+        let json_kinds = match &stmt {
+            Statement::Query(q) => crate::infer::json_columns(&*self.tables()?, q),
+            _ => None,
+        };
         crate::literals::typed_literals(&mut stmt)?;
         crate::pgfuncs::rewrite(&mut stmt, &*self.tables()?)?;
         rewrite::expressions(&mut stmt, &self.database, &self.user);
@@ -567,6 +586,7 @@ impl<'e> Session<'e> {
                     name,
                     data_type: t.unwrap_or(DataType::Text),
                     array_of: None,
+                    json: None,
                 })
                 .collect::<Vec<_>>()
         };
@@ -581,6 +601,7 @@ impl<'e> Session<'e> {
                         c.name = name;
                     }
                 }
+                mark_json(&mut columns, json_kinds);
                 columns
             }),
             Statement::Insert(_) | Statement::Update { .. } | Statement::Delete(_) => {
@@ -595,6 +616,7 @@ impl<'e> Session<'e> {
                                     name,
                                     data_type,
                                     array_of: None,
+                                    json: None,
                                 })
                                 .collect(),
                         )
@@ -606,6 +628,7 @@ impl<'e> Session<'e> {
                 name: "QUERY PLAN".into(),
                 data_type: DataType::Text,
                 array_of: None,
+                json: None,
             }]),
             Statement::ShowVariable { variable } => {
                 let name = variable
@@ -629,6 +652,7 @@ impl<'e> Session<'e> {
                             name,
                             data_type: DataType::Text,
                             array_of: None,
+                            json: None,
                         })
                         .collect(),
                 )
@@ -1193,6 +1217,7 @@ impl<'e> Session<'e> {
                     name: name.into(),
                     data_type: DataType::Text,
                     array_of: None,
+                    json: None,
                 };
                 if name.eq_ignore_ascii_case("all") {
                     let rows: Vec<Vec<Value>> = std::iter::once([
@@ -1489,6 +1514,10 @@ impl<'e> Session<'e> {
             Statement::Query(q) => crate::infer::select_labels(q),
             _ => None,
         };
+        let json_kinds = match &stmt {
+            Statement::Query(q) => crate::infer::json_columns(&tables, q),
+            _ => None,
+        };
         crate::literals::typed_literals(&mut stmt)?;
         crate::numeric::exact(&mut stmt, &tables)?;
         crate::chartype::trim_references(&mut stmt, &tables);
@@ -1586,6 +1615,7 @@ impl<'e> Session<'e> {
                         c.name = name;
                     }
                 }
+                mark_json(&mut columns, json_kinds);
                 QueryResult::Rows {
                     columns,
                     rows,
@@ -1599,6 +1629,7 @@ impl<'e> Session<'e> {
                         name: "row".into(),
                         data_type: DataType::Text,
                         array_of: None,
+                        json: None,
                     }],
                     rows: maps
                         .into_iter()
@@ -1620,11 +1651,13 @@ impl<'e> Session<'e> {
                         name: "field".into(),
                         data_type: DataType::Text,
                         array_of: None,
+                        json: None,
                     },
                     ColumnInfo {
                         name: "type".into(),
                         data_type: DataType::Text,
                         array_of: None,
+                        json: None,
                     },
                 ],
                 tag: format!("SELECT {}", cols.len()),
@@ -1643,6 +1676,7 @@ impl<'e> Session<'e> {
                         name: "value".into(),
                         data_type: DataType::Text,
                         array_of: None,
+                        json: None,
                     }],
                     tag: format!("SELECT {}", values.len()),
                     rows: values.into_iter().map(|s| vec![Value::String(s)]).collect(),
@@ -1928,6 +1962,7 @@ fn returned(
                 name,
                 data_type: info.engine.columns[i].data_type,
                 array_of: None,
+                json: None,
             })
             .collect(),
         rows,

@@ -125,6 +125,18 @@ impl TableInfo {
             .map(|c| c.data_type)
     }
 
+    /// Whether column `name` is declared `json` or `jsonb`.
+    pub fn column_json(&self, name: &str) -> Option<crate::Json> {
+        let is = |list: &[String]| list.iter().any(|c| c.eq_ignore_ascii_case(name));
+        if is(&self.meta.jsonb) {
+            Some(crate::Json::Jsonb)
+        } else if is(&self.meta.json) {
+            Some(crate::Json::Json)
+        } else {
+            None
+        }
+    }
+
     #[cfg(test)]
     pub(crate) fn for_tests(name: &str, engine: Schema) -> TableInfo {
         table_info(name, engine, None).expect("synthesised table info")

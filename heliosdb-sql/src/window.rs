@@ -1072,6 +1072,7 @@ impl Plan {
                     .find_map(|r| r[i].data_type())
                     .unwrap_or_else(|| self.static_type(it, inner_columns)),
                 array_of: None,
+                json: None,
             })
             .collect();
         Ok((columns, rows))

@@ -220,7 +220,10 @@ async function checkEveryType(client) {
   await checkJson(client);
 }
 
-/** JSON parameters are objects (node-pg sends JSON.stringify's text). */
+/**
+ * JSON parameters are objects (node-pg sends JSON.stringify's text); json
+ * and jsonb results come back as objects.
+ */
 async function checkJson(client) {
   assert.deepStrictEqual(await one(client, 'SELECT j::text AS j, jb::text AS jb FROM p WHERE id = $1', [1]), {
     j: DOC_JSON, // json keeps the text as written
@@ -230,6 +233,16 @@ async function checkJson(client) {
     j: '[1,"two"]',
     jb: '{}',
   });
+  // Selected as they are, the columns are typed json (114) and jsonb
+  // (3802), so node-pg parses them into objects, as against PostgreSQL.
+  const docs = await client.query('SELECT j, jb, p.jb AS again FROM p WHERE id = $1', [1]);
+  assert.deepStrictEqual(docs.rows, [{ j: DOC, jb: DOC, again: DOC }]);
+  assert.deepStrictEqual(docs.fields.map((f) => f.dataTypeID), [114, 3802, 3802]);
+  const star = await client.query('SELECT * FROM p WHERE id = $1', [3]);
+  assert.deepStrictEqual([star.rows[0].j, star.rows[0].jb], [[1, 'two'], {}]);
+  const literal = await client.query(`SELECT '{"b": 1, "a": 2}'::jsonb AS doc, '[1]'::json`);
+  assert.deepStrictEqual(literal.rows, [{ doc: { a: 2, b: 1 }, json: [1] }]);
+  assert.deepStrictEqual(literal.fields.map((f) => f.dataTypeID), [3802, 114]);
   // A value that is not JSON is refused with 22P02.
   await assert.rejects(client.query('UPDATE p SET jb = $1 WHERE id = 3', ['{nope']), { code: '22P02' });
 }
