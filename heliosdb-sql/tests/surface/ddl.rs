@@ -2,43 +2,10 @@
 //! VALUES, ALTER TABLE (rebuilding tables on the engine), unique indexes and
 //! DROP INDEX — each with the SQLSTATE PostgreSQL gives its failures.
 
-use std::sync::Arc;
+use heliosdb_core::Value;
+use heliosdb_sql::{Session, SqlShared};
 
-use heliosdb_core::{Config, StorageEngine, Value};
-use heliosdb_keys::FakeSource;
-use heliosdb_sql::{QueryResult, Session, SqlError, SqlShared};
-
-fn engine(dir: &std::path::Path) -> StorageEngine {
-    let mut config = Config::default();
-    config.encryption.enabled = true;
-    StorageEngine::open_with_source(dir.join("db"), &config, Arc::new(FakeSource::new(7))).unwrap()
-}
-
-fn ok(s: &mut Session<'_>, sql: &str) -> QueryResult {
-    match s.execute(sql, &[]) {
-        Ok(mut r) => r.pop().unwrap(),
-        Err(e) => panic!("{sql}: {e}"),
-    }
-}
-
-fn err(s: &mut Session<'_>, sql: &str) -> SqlError {
-    match s.execute(sql, &[]) {
-        Ok(r) => panic!("{sql}: expected an error, got {r:?}"),
-        Err(e) => e,
-    }
-}
-
-fn rows(s: &mut Session<'_>, sql: &str) -> Vec<Vec<Value>> {
-    ok(s, sql).rows().to_vec()
-}
-
-fn i(v: i64) -> Value {
-    Value::Int4(i32::try_from(v).unwrap())
-}
-
-fn t(v: &str) -> Value {
-    Value::String(v.into())
-}
+use crate::{engine, err, i, ok, rows, t};
 
 #[test]
 fn check_constraints_are_named_and_enforced_three_valued() {

@@ -14,3 +14,44 @@ mod objects;
 mod pgexact;
 mod queries;
 mod types;
+
+// Helpers of the ddl, keys and objects tests: an encrypted engine in a
+// temporary directory, and statements that must succeed or fail.
+
+use std::sync::Arc;
+
+use heliosdb_core::{Config, StorageEngine, Value};
+use heliosdb_keys::FakeSource;
+use heliosdb_sql::{QueryResult, Session, SqlError};
+
+pub(crate) fn engine(dir: &std::path::Path) -> StorageEngine {
+    let mut config = Config::default();
+    config.encryption.enabled = true;
+    StorageEngine::open_with_source(dir.join("db"), &config, Arc::new(FakeSource::new(7))).unwrap()
+}
+
+pub(crate) fn ok(s: &mut Session<'_>, sql: &str) -> QueryResult {
+    match s.execute(sql, &[]) {
+        Ok(mut r) => r.pop().unwrap(),
+        Err(e) => panic!("{sql}: {e}"),
+    }
+}
+
+pub(crate) fn err(s: &mut Session<'_>, sql: &str) -> SqlError {
+    match s.execute(sql, &[]) {
+        Ok(r) => panic!("{sql}: expected an error, got {r:?}"),
+        Err(e) => e,
+    }
+}
+
+pub(crate) fn rows(s: &mut Session<'_>, sql: &str) -> Vec<Vec<Value>> {
+    ok(s, sql).rows().to_vec()
+}
+
+pub(crate) fn i(v: i64) -> Value {
+    Value::Int4(i32::try_from(v).unwrap())
+}
+
+pub(crate) fn t(v: &str) -> Value {
+    Value::String(v.into())
+}

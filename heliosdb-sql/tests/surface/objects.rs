@@ -3,54 +3,22 @@
 //! `nextval` never hands out a value twice under concurrency.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
-use heliosdb_core::{Config, StorageEngine, Value};
-use heliosdb_keys::FakeSource;
-use heliosdb_sql::{QueryResult, Session, SqlError, SqlShared};
+use heliosdb_core::Value;
+use heliosdb_sql::{QueryResult, Session, SqlShared};
 
-fn engine(dir: &std::path::Path) -> StorageEngine {
-    let mut config = Config::default();
-    config.encryption.enabled = true;
-    StorageEngine::open_with_source(dir.join("db"), &config, Arc::new(FakeSource::new(7))).unwrap()
-}
-
-fn ok(s: &mut Session<'_>, sql: &str) -> QueryResult {
-    match s.execute(sql, &[]) {
-        Ok(mut r) => r.pop().unwrap(),
-        Err(e) => panic!("{sql}: {e}"),
-    }
-}
-
-fn err(s: &mut Session<'_>, sql: &str) -> SqlError {
-    match s.execute(sql, &[]) {
-        Ok(r) => panic!("{sql}: expected an error, got {r:?}"),
-        Err(e) => e,
-    }
-}
+use crate::{engine, err, i, ok, rows, t};
 
 fn code(s: &mut Session<'_>, sql: &str) -> String {
     err(s, sql).sqlstate().to_string()
-}
-
-fn rows(s: &mut Session<'_>, sql: &str) -> Vec<Vec<Value>> {
-    ok(s, sql).rows().to_vec()
 }
 
 fn tag(s: &mut Session<'_>, sql: &str) -> String {
     ok(s, sql).tag().to_string()
 }
 
-fn i(v: i64) -> Value {
-    Value::Int4(i32::try_from(v).unwrap())
-}
-
 fn b(v: i64) -> Value {
     Value::Int8(v)
-}
-
-fn t(v: &str) -> Value {
-    Value::String(v.into())
 }
 
 fn one(s: &mut Session<'_>, sql: &str) -> Value {
