@@ -1,6 +1,7 @@
 //! Real client libraries against the server, as applications use them:
 //! SQLAlchemy 2 (Core DDL, the ORM with relationships, savepoints, errors,
 //! inspection of tables and columns) over psycopg 3 and over psycopg2,
+//! Alembic's autogenerate comparison of models with the schema they made,
 //! psycopg 3's parameters and prepare threshold, node-postgres's (`pg`)
 //! parameters and results of every type (JavaScript Dates under three time
 //! zones, NUMERIC as exact strings, bytea as Buffers, uuid, json/jsonb),
@@ -24,7 +25,7 @@ use std::process::Command;
 
 use common::{TestServer, PASSWORD, USER};
 
-const MODULES: &[&str] = &["sqlalchemy", "psycopg", "psycopg2"];
+const MODULES: &[&str] = &["sqlalchemy", "alembic", "psycopg", "psycopg2"];
 
 fn script(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -150,6 +151,26 @@ async fn sqlalchemy_orm_over_psycopg2() {
     }
     let server = TestServer::start(true, None).await;
     run_script("sqlalchemy_orm.py", vec![url(&server, "psycopg2")]).await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alembic_autogenerate_finds_no_difference_over_psycopg3() {
+    if !clients_available() {
+        return;
+    }
+    let server = TestServer::start(true, None).await;
+    run_script("alembic_autogen.py", vec![url(&server, "psycopg")]).await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alembic_autogenerate_finds_no_difference_over_psycopg2() {
+    if !clients_available() {
+        return;
+    }
+    let server = TestServer::start(true, None).await;
+    run_script("alembic_autogen.py", vec![url(&server, "psycopg2")]).await;
     server.stop().await;
 }
 

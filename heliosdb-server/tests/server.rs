@@ -2,7 +2,8 @@
 //! (verify-full against a throwaway CA), tokio-postgres prepared statements
 //! of every supported type, joins, grouping, updates, deletes, transaction
 //! isolation across connections, refusals, malformed and huge messages, the
-//! canary scan after SQL writes, and 32 concurrent clients.
+//! canary scan after SQL writes, 32 concurrent clients, and psql's `\d` of
+//! tables with foreign keys beside a real PostgreSQL's.
 
 mod common;
 
@@ -10,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use common::{find_in_files, psql, Certs, TestServer, PASSWORD, USER};
+use common::{find_in_files, psql, Certs, Postgres, TestServer, PASSWORD, USER};
 use rust_decimal::Decimal;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -745,5 +746,96 @@ async fn date_time_and_timestamptz_parameters_round_trip() {
     assert_eq!(row.get(2), Some("2024-01-01 10:00:00+00"));
     assert_eq!(row.get(3), Some("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"));
     assert_eq!(row.get(4), Some("1 day 02:00:00"));
+    server.stop().await;
+}
+
+/// Runs `script` through psql against a PostgreSQL started by the tests
+/// (superuser `postgres`, database `postgres`), waiting for it to accept
+/// connections first; returns psql's standard output.
+fn psql_postgres(pg: &Postgres, script: &str) -> String {
+    let run = |script: &str| {
+        use std::io::Write;
+        let mut child = std::process::Command::new("psql")
+            .args([
+                "-X",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+            ])
+            .args(["-p", &pg.port.to_string(), "-d", "postgres"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("psql is needed for this test");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !run("SELECT 1;\n").status.success() {
+        assert!(Instant::now() < deadline, "PostgreSQL did not start");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let out = run(script);
+    assert!(
+        out.status.success(),
+        "psql against PostgreSQL failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// psql's `\d` of tables with foreign keys: the "Foreign-key constraints:"
+/// and "Referenced by:" footers (psql asks for them because such a table
+/// has triggers in PostgreSQL), with actions, a self-reference and a UNIQUE
+/// constraint, a unique and a plain index (listed primary key first, then
+/// by name), print exactly what PostgreSQL 15 prints for the same schema.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn psql_describes_foreign_keys_as_postgresql() {
+    const SCHEMA: &str = "CREATE TABLE zz (id INT PRIMARY KEY, \
+        p INT REFERENCES zz (id) ON DELETE CASCADE);\n\
+        CREATE TABLE yy (id INT PRIMARY KEY, z INT REFERENCES zz (id), \
+        name TEXT UNIQUE);\n\
+        CREATE TABLE xx (id INT PRIMARY KEY, y INT REFERENCES yy (id) ON DELETE SET NULL, \
+        code TEXT, n INT);\n\
+        CREATE UNIQUE INDEX xx_code ON xx (code);\n\
+        CREATE INDEX xx_a ON xx (n);\n";
+    const DESCRIBE: &str = "\\d zz\n\\d yy\n\\d xx\n";
+    if Postgres::bin().is_none() && std::env::var("HELIOSDB_SKIP_PG").is_ok_and(|v| v == "1") {
+        println!("skipped: HELIOSDB_SKIP_PG=1 and no PostgreSQL installed");
+        return;
+    }
+    let pg = Postgres::start(&["--locale=C", "--encoding=UTF8"], &["fsync=off"])
+        .unwrap_or_else(|e| panic!("cannot start PostgreSQL as the reference: {e}"));
+    let expected = tokio::task::spawn_blocking(move || {
+        psql_postgres(&pg, SCHEMA);
+        psql_postgres(&pg, DESCRIBE)
+    })
+    .await
+    .unwrap();
+    assert!(
+        expected.contains("Referenced by:") && expected.contains("Foreign-key constraints:"),
+        "{expected}"
+    );
+
+    let server = TestServer::start(true, None).await;
+    let port = server.port();
+    let (ok, out, err) = tokio::task::spawn_blocking(move || {
+        let (ok, _, err) = psql(port, USER, PASSWORD, &[], SCHEMA);
+        assert!(ok, "{err}");
+        psql(port, USER, PASSWORD, &[], DESCRIBE)
+    })
+    .await
+    .unwrap();
+    assert!(ok, "psql failed: {err}\n{out}");
+    assert_eq!(out, expected);
     server.stop().await;
 }

@@ -237,15 +237,22 @@ pub(crate) fn answer(session: &Session<'_>, sql: &str) -> Result<Option<QueryRes
         })
     };
 
-    // \d: the relation's properties
+    // \d: the relation's properties. A table with a foreign key, or one
+    // that a foreign key references, has triggers in PostgreSQL (which
+    // implements foreign keys with them): psql then asks for its
+    // foreign-key footers below.
+    let foreign_keys = crate::system::foreign_keys(&tables);
     if sql.contains("c.relchecks") {
-        let (kind, has_index) = match by_oid("c.oid") {
-            Some((_, info)) => (
+        let (kind, has_index, has_triggers) = match by_oid("c.oid") {
+            Some((name, info)) => (
                 "r",
                 !info.hidden_rowid || !info.meta.schema.indexes.is_empty(),
+                foreign_keys
+                    .iter()
+                    .any(|f| f.table == name || f.referenced == name),
             ),
             None => match other_kind("c.oid") {
-                Some((_, k)) => (k, false),
+                Some((_, k)) => (k, false, false),
                 None => return Ok(Some(rows(&["relchecks"], Vec::new()))),
             },
         };
@@ -271,7 +278,7 @@ pub(crate) fn answer(session: &Session<'_>, sql: &str) -> Result<Option<QueryRes
             text(kind),
             flag(has_index),
             flag(false),
-            flag(false),
+            flag(has_triggers),
             flag(false),
             flag(false),
             flag(false),
@@ -284,6 +291,61 @@ pub(crate) fn answer(session: &Session<'_>, sql: &str) -> Result<Option<QueryRes
             text("heap"),
         ];
         return Ok(Some(rows(&names, vec![row])));
+    }
+
+    // \d: the table's foreign keys ("Foreign-key constraints:")
+    if sql.contains("as sametable") && sql.contains("r.contype = 'f'") {
+        let mut own: Vec<&crate::system::ForeignKey> = match by_oid("r.conrelid") {
+            Some((name, _)) => foreign_keys.iter().filter(|f| f.table == name).collect(),
+            None => Vec::new(),
+        };
+        own.sort_by(|a, b| a.name.cmp(&b.name));
+        let out = own
+            .into_iter()
+            .map(|f| {
+                vec![
+                    flag(true),
+                    text(f.name.clone()),
+                    text(f.def.clone()),
+                    text(f.table.clone()),
+                ]
+            })
+            .collect();
+        return Ok(Some(rows(
+            &["sametable", "conname", "condef", "ontable"],
+            out,
+        )));
+    }
+
+    // \d: the foreign keys that reference the table ("Referenced by:")
+    if sql.contains("confrelid IN (SELECT pg_catalog.pg_partition_ancestors('") {
+        let referenced = sql
+            .split("pg_partition_ancestors('")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .and_then(|oid| oid.parse::<i64>().ok())
+            .and_then(|oid| {
+                tables
+                    .keys()
+                    .find(|n| crate::system::oid_of(n) == oid)
+                    .cloned()
+            });
+        let mut out: Vec<&crate::system::ForeignKey> = foreign_keys
+            .iter()
+            .filter(|f| Some(&f.referenced) == referenced.as_ref())
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        let out = out
+            .into_iter()
+            .map(|f| {
+                vec![
+                    text(f.name.clone()),
+                    text(f.table.clone()),
+                    text(f.def.clone()),
+                ]
+            })
+            .collect();
+        return Ok(Some(rows(&["conname", "ontable", "condef"], out)));
     }
 
     // \d: the columns
@@ -426,80 +488,72 @@ pub(crate) fn answer(session: &Session<'_>, sql: &str) -> Result<Option<QueryRes
         let Some((name, info)) = by_oid("c.oid") else {
             return Ok(Some(rows(&names, Vec::new())));
         };
-        let mut out = Vec::new();
-        if let Some(pk) = info
-            .engine
-            .primary_key_index()
-            .filter(|_| !info.hidden_rowid)
-        {
-            let col = &info.engine.columns[pk].name;
-            out.push(vec![
-                text(format!("{name}_pkey")),
-                flag(true),
-                flag(true),
-                flag(false),
-                flag(true),
-                text(format!(
-                    "CREATE UNIQUE INDEX {name}_pkey ON public.{name} USING btree ({col})"
-                )),
-                text(format!("PRIMARY KEY ({col})")),
-                text("p"),
-                flag(false),
-                flag(false),
-                flag(false),
-                text("0"),
-            ]);
-        }
-        for k in &info.meta.composite {
-            let cols = k.columns.join(", ");
-            let (what, code) = if k.primary {
+        // Primary key first, then by name (psql's ORDER BY indisprimary
+        // DESC, c2.relname).
+        let mut out: Vec<(bool, String, Vec<Value>)> = Vec::new();
+        for (cname, primary, cols) in crate::system::key_constraints(&name, &info) {
+            if cols.iter().any(|c| c == crate::store::ROWID) {
+                continue;
+            }
+            let cols = cols.join(", ");
+            let (what, code) = if primary {
                 ("PRIMARY KEY", "p")
             } else {
                 ("UNIQUE", "u")
             };
-            out.push(vec![
-                text(k.name.clone()),
-                flag(k.primary),
-                flag(true),
-                flag(false),
-                flag(true),
-                text(format!(
-                    "CREATE UNIQUE INDEX {} ON public.{name} USING btree ({cols})",
-                    k.name
-                )),
-                text(format!("{what} ({cols})")),
-                text(code),
-                flag(false),
-                flag(false),
-                flag(false),
-                text("0"),
-            ]);
+            out.push((
+                primary,
+                cname.clone(),
+                vec![
+                    text(cname.clone()),
+                    flag(primary),
+                    flag(true),
+                    flag(false),
+                    flag(true),
+                    text(format!(
+                        "CREATE UNIQUE INDEX {cname} ON public.{name} USING btree ({cols})"
+                    )),
+                    text(format!("{what} ({cols})")),
+                    text(code),
+                    flag(false),
+                    flag(false),
+                    flag(false),
+                    text("0"),
+                ],
+            ));
         }
-        let mut indexes = info.meta.schema.indexes.clone();
-        indexes.sort_by(|a, b| a.name.cmp(&b.name));
-        for i in indexes {
+        for i in &info.meta.schema.indexes {
             let col = match &i.expr {
                 gluesql_core::ast::Expr::Identifier(c) => c.clone(),
                 other => format!("{other:?}"),
             };
-            out.push(vec![
-                text(i.name.clone()),
-                flag(false),
-                flag(false),
-                flag(false),
-                flag(true),
-                text(format!(
-                    "CREATE INDEX {} ON public.{name} USING btree ({col})",
-                    i.name
-                )),
-                Value::Null,
-                Value::Null,
-                flag(false),
-                flag(false),
-                flag(false),
-                text("0"),
-            ]);
+            // CREATE UNIQUE INDEX: unique, and no constraint.
+            let unique = info.meta.unique_names.iter().any(|(n, _)| *n == i.name);
+            out.push((
+                false,
+                i.name.clone(),
+                vec![
+                    text(i.name.clone()),
+                    flag(false),
+                    flag(unique),
+                    flag(false),
+                    flag(true),
+                    text(format!(
+                        "CREATE {}INDEX {} ON public.{name} USING btree ({col})",
+                        if unique { "UNIQUE " } else { "" },
+                        i.name
+                    )),
+                    Value::Null,
+                    Value::Null,
+                    flag(false),
+                    flag(false),
+                    flag(false),
+                    text("0"),
+                ],
+            ));
         }
+        out.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        let out = out.into_iter().map(|(_, _, row)| row).collect();
         return Ok(Some(rows(&names, out)));
     }
 
@@ -526,7 +580,10 @@ const ABSENT_FEATURES: &[&str] = &[
     "pg_catalog.pg_policy",
     "pg_catalog.pg_publication",
     "pg_catalog.pg_statistic_ext",
-    "pg_catalog.pg_inherits",
+    // psql's parent/child footers (casts to regclass the executor lacks);
+    // other readers of pg_inherits (SQLAlchemy's table options) run for
+    // real against the empty relation.
+    "pg_catalog.pg_class c, pg_catalog.pg_inherits i",
     "pg_catalog.pg_trigger",
     "pg_catalog.pg_rewrite",
     "pg_catalog.pg_partitioned_table",

@@ -97,7 +97,8 @@ fn decimal(s: &str) -> Expr {
     )
 }
 
-fn call(name: &str, args: Vec<Expr>) -> Expr {
+/// A call of function `name` with positional arguments.
+pub(crate) fn call(name: &str, args: Vec<Expr>) -> Expr {
     Expr::Function(Function {
         name: ObjectName(vec![Ident::new(name)]),
         parameters: FunctionArguments::None,

@@ -573,6 +573,7 @@ impl<'e> Session<'e> {
             _ => None,
         };
         crate::literals::typed_literals(&mut stmt)?;
+        crate::settings::current_setting_calls(&mut stmt, &|n| self.setting_text(n), None)?;
         crate::pgfuncs::rewrite(&mut stmt, &*self.tables()?)?;
         rewrite::expressions(&mut stmt, &self.database, &self.user);
         rewrite::pg_semantics(&mut stmt)?;
@@ -1026,6 +1027,15 @@ impl<'e> Session<'e> {
         params: &[Value],
     ) -> Result<QueryResult> {
         self.run(stmt, params)
+    }
+
+    /// A parameter's text as `SHOW name` gives it (`current_setting`).
+    fn setting_text(&self, name: &str) -> Result<String> {
+        if name.eq_ignore_ascii_case("statement_timeout") {
+            Ok(self.settings.show_statement_timeout())
+        } else {
+            Ok(self.settings.params.show(name)?.1)
+        }
     }
 
     pub(crate) fn table_info(&self, name: &str) -> Result<Arc<TableInfo>> {
@@ -1521,6 +1531,7 @@ impl<'e> Session<'e> {
         crate::literals::typed_literals(&mut stmt)?;
         crate::numeric::exact(&mut stmt, &tables)?;
         crate::chartype::trim_references(&mut stmt, &tables);
+        crate::settings::current_setting_calls(&mut stmt, &|n| self.setting_text(n), Some(params))?;
         crate::pgfuncs::rewrite(&mut stmt, &tables)?;
         rewrite::expressions(&mut stmt, &self.database, &self.user);
         rewrite::pg_semantics(&mut stmt)?;

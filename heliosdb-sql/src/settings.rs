@@ -11,9 +11,13 @@
 //! level a client may ask for; `READ ONLY` transactions are refused (writes
 //! would not be stopped).
 
+use std::ops::ControlFlow;
+
 use gluesql_core::sqlparser::ast::{
-    Expr, TransactionAccessMode, TransactionMode, Value as SqlValue,
+    visit_expressions_mut, CastKind, DataType as SqlType, Expr, FunctionArg, FunctionArgExpr,
+    FunctionArguments, Statement, TransactionAccessMode, TransactionMode, Value as SqlValue,
 };
+use heliosdb_core::Value;
 
 use crate::sqlstate::{FEATURE_NOT_SUPPORTED, INVALID_PARAMETER_VALUE, UNDEFINED_OBJECT};
 use crate::{Result, SqlError};
@@ -163,6 +167,16 @@ fn style_postgres(v: &str) -> std::result::Result<String, String> {
     }
 }
 
+fn heap_only(v: &str) -> std::result::Result<String, String> {
+    match v.trim() {
+        "heap" => Ok("heap".into()),
+        _ => Err(format!(
+            "invalid value for parameter \"default_table_access_method\": \"{v}\" \
+             (table access method \"{v}\" does not exist)"
+        )),
+    }
+}
+
 fn hex_only(v: &str) -> std::result::Result<String, String> {
     match v.trim().to_ascii_lowercase().as_str() {
         "hex" => Ok("hex".into()),
@@ -176,6 +190,7 @@ const PARAMS: &[Param] = &[
     Param { name: "client_encoding", default: "UTF8", check: Some(encoding), description: "Sets the client's character set encoding." },
     Param { name: "client_min_messages", default: "notice", check: Some(message_level), description: "Sets the message levels that are sent to the client." },
     Param { name: "DateStyle", default: "ISO, MDY", check: Some(datestyle), description: "Sets the display format for date and time values." },
+    Param { name: "default_table_access_method", default: "heap", check: Some(heap_only), description: "Sets the default table access method for new tables." },
     Param { name: "default_transaction_isolation", default: "serializable", check: Some(isolation), description: "Sets the transaction isolation level of each new transaction." },
     Param { name: "default_transaction_read_only", default: "off", check: Some(off_only), description: "Sets the default read-only status of new transactions." },
     Param { name: "extra_float_digits", default: "1", check: Some(float_digits), description: "Sets the number of digits displayed for floating-point values." },
@@ -322,4 +337,127 @@ pub(crate) fn transaction_modes(modes: &[TransactionMode]) -> Result<Option<Stri
         }
     }
     Ok(level)
+}
+
+/// `current_setting(name [, missing_ok])` replaced by the parameter's text
+/// as `SHOW name` gives it (`show`), before the statement runs: a constant
+/// name or a `$n` parameter (`params`). An unknown name is 42704, or NULL
+/// when `missing_ok` is true. With `params` `None` the statement is only
+/// described: the call becomes `CAST(name AS TEXT)`, text-typed, so a
+/// parameter keeps its place and type.
+///
+/// # Errors
+/// 42704 for an unknown parameter; 0A000 for a name that is not a constant.
+pub(crate) fn current_setting_calls(
+    stmt: &mut Statement,
+    show: &dyn Fn(&str) -> Result<String>,
+    params: Option<&[Value]>,
+) -> Result<()> {
+    let mut failed = None;
+    let _ = visit_expressions_mut(stmt, |e| {
+        let Expr::Function(f) = e else {
+            return ControlFlow::<()>::Continue(());
+        };
+        let is_call = f
+            .name
+            .0
+            .last()
+            .is_some_and(|i| i.value.eq_ignore_ascii_case("current_setting"));
+        let FunctionArguments::List(list) = &f.args else {
+            return ControlFlow::Continue(());
+        };
+        if !is_call || f.over.is_some() {
+            return ControlFlow::Continue(());
+        }
+        let args: Vec<&Expr> = list
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) => Some(x),
+                _ => None,
+            })
+            .collect();
+        if args.is_empty() || args.len() > 2 || args.len() != list.args.len() {
+            failed = Some(SqlError::Unsupported(format!(
+                "current_setting takes a name and an optional missing_ok, not {f}"
+            )));
+            return ControlFlow::Break(());
+        }
+        let Some(params) = params else {
+            *e = Expr::Cast {
+                kind: CastKind::Cast,
+                expr: Box::new(args[0].clone()),
+                data_type: SqlType::Text,
+                format: None,
+            };
+            return ControlFlow::Continue(());
+        };
+        let value = constant(args[0], params).and_then(|name| {
+            let missing_ok = match args.get(1) {
+                None => false,
+                Some(x) => match constant(x, params)?.to_ascii_lowercase().as_str() {
+                    "true" | "t" | "on" | "yes" | "1" => true,
+                    "false" | "f" | "off" | "no" | "0" => false,
+                    other => {
+                        return Err(SqlError::Type(format!(
+                            "invalid input syntax for type boolean: \"{other}\""
+                        )))
+                    }
+                },
+            };
+            match show(&name) {
+                Ok(v) => Ok(Some(v)),
+                Err(SqlError::State { code, .. }) if missing_ok && code == UNDEFINED_OBJECT => {
+                    Ok(None)
+                }
+                Err(e) => Err(e),
+            }
+        });
+        match value {
+            Ok(v) => {
+                *e = Expr::Cast {
+                    kind: CastKind::Cast,
+                    expr: Box::new(Expr::Value(
+                        v.map_or(SqlValue::Null, SqlValue::SingleQuotedString),
+                    )),
+                    data_type: SqlType::Text,
+                    format: None,
+                };
+                ControlFlow::Continue(())
+            }
+            Err(err) => {
+                failed = Some(err);
+                ControlFlow::Break(())
+            }
+        }
+    });
+    failed.map_or(Ok(()), Err)
+}
+
+/// The text of a constant argument: a string or boolean literal, or a
+/// `$n` parameter, through casts.
+fn constant(e: &Expr, params: &[Value]) -> Result<String> {
+    match e {
+        Expr::Value(SqlValue::SingleQuotedString(s) | SqlValue::EscapedStringLiteral(s)) => {
+            Ok(s.clone())
+        }
+        Expr::Value(SqlValue::Boolean(b)) => Ok(b.to_string()),
+        Expr::Value(SqlValue::Placeholder(p)) => {
+            let value = p
+                .trim_start_matches('$')
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| params.get(i.wrapping_sub(1)));
+            match value {
+                Some(Value::Null) | None => Err(SqlError::Type(format!(
+                    "current_setting: parameter {p} is missing or NULL"
+                ))),
+                Some(v) => Ok(crate::text_of(v)),
+            }
+        }
+        Expr::Cast { expr, .. } | Expr::Nested(expr) => constant(expr, params),
+        other => Err(SqlError::Unsupported(format!(
+            "current_setting takes a constant argument, not {other}"
+        ))),
+    }
 }

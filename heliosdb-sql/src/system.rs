@@ -81,7 +81,23 @@ const RELATIONS: &[Relation] = &[
             ("relnatts", I2),
             ("relam", I8),
             ("reloptions", T),
+            ("reltablespace", I8),
         ],
+    },
+    // Inheritance and tablespaces do not exist here: no parent tables, and
+    // every relation lives in the default tablespace (reltablespace 0).
+    Relation {
+        name: "pg_inherits",
+        columns: &[
+            ("inhrelid", I8),
+            ("inhparent", I8),
+            ("inhseqno", I4),
+            ("inhdetachpending", B),
+        ],
+    },
+    Relation {
+        name: "pg_tablespace",
+        columns: &[("oid", I8), ("spcname", T), ("spcowner", I8)],
     },
     Relation {
         name: "pg_am",
@@ -494,31 +510,66 @@ fn constraint_defs(tables: &BTreeMap<String, Arc<TableInfo>>) -> Vec<(i64, Optio
     for (table, info) in tables {
         let cols = columns_of(info);
         for c in constraints_of(table, info, &cols) {
-            let list = c
-                .columns
-                .iter()
-                .map(|(_, n)| quote_ident(n))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let def = match (c.kind, &c.references) {
-                ('p', _) => Some(format!("PRIMARY KEY ({list})")),
-                ('u', _) => Some(format!("UNIQUE ({list})")),
-                ('f', Some((t, col, upd, del))) => {
-                    let mut d = format!(
-                        "FOREIGN KEY ({list}) REFERENCES {}({})",
-                        quote_ident(t),
-                        quote_ident(col)
-                    );
-                    for (word, action) in [("UPDATE", upd), ("DELETE", del)] {
-                        if action_code(action) != "a" {
-                            d.push_str(&format!(" ON {word} {action}"));
-                        }
-                    }
-                    Some(d)
+            out.push((oid_of(&format!("{table}.{}", c.name)), constraint_def(&c)));
+        }
+    }
+    out
+}
+
+/// A constraint's `pg_get_constraintdef` text; `None` for a CHECK.
+fn constraint_def(c: &Constraint) -> Option<String> {
+    let list = c
+        .columns
+        .iter()
+        .map(|(_, n)| quote_ident(n))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match (c.kind, &c.references) {
+        ('p', _) => Some(format!("PRIMARY KEY ({list})")),
+        ('u', _) => Some(format!("UNIQUE ({list})")),
+        ('f', Some((t, col, upd, del))) => {
+            let mut d = format!(
+                "FOREIGN KEY ({list}) REFERENCES {}({})",
+                quote_ident(t),
+                quote_ident(col)
+            );
+            for (word, action) in [("UPDATE", upd), ("DELETE", del)] {
+                if action_code(action) != "a" {
+                    d.push_str(&format!(" ON {word} {action}"));
                 }
-                _ => None,
-            };
-            out.push((oid_of(&format!("{table}.{}", c.name)), def));
+            }
+            Some(d)
+        }
+        _ => None,
+    }
+}
+
+/// A foreign key, as psql's `\d` footers list it.
+pub(crate) struct ForeignKey {
+    /// The referencing table.
+    pub table: String,
+    /// The constraint's name.
+    pub name: String,
+    /// The referenced table.
+    pub referenced: String,
+    /// `pg_get_constraintdef`'s text.
+    pub def: String,
+}
+
+/// Every foreign key, by referencing table and name.
+pub(crate) fn foreign_keys(tables: &BTreeMap<String, Arc<TableInfo>>) -> Vec<ForeignKey> {
+    let mut out = Vec::new();
+    for (table, info) in tables {
+        let cols = columns_of(info);
+        for c in constraints_of(table, info, &cols) {
+            if let (Some((referenced, ..)), Some(def)) = (&c.references, constraint_def(&c)) {
+                out.push(ForeignKey {
+                    table: table.clone(),
+                    name: c.name.clone(),
+                    referenced: referenced.clone(),
+                    def,
+                });
+            }
         }
     }
     out
@@ -807,14 +858,12 @@ pub(crate) fn column_type(name: &str, column: &str) -> Option<DataType> {
         .columns
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case(column))?;
-    Some(match t {
-        GType::Boolean => DataType::Bool,
-        GType::Int16 => DataType::Int2,
-        GType::Int32 => DataType::Int4,
-        GType::Int => DataType::Int8,
-        GType::Float => DataType::Float8,
-        _ => DataType::Text,
-    })
+    match t {
+        GType::Boolean | GType::Int16 | GType::Int32 | GType::Int | GType::Float => {
+            crate::convert::engine_type(t)
+        }
+        _ => Some(DataType::Text),
+    }
 }
 
 /// The executor's schema of a system relation.
@@ -1027,6 +1076,20 @@ struct Constraint {
     references: Option<(String, String, String, String)>,
 }
 
+/// The PRIMARY KEY and UNIQUE constraints of a table (single-column,
+/// composite): name, whether primary, column names.
+pub(crate) fn key_constraints(table: &str, info: &TableInfo) -> Vec<(String, bool, Vec<String>)> {
+    let cols = columns_of(info);
+    constraints_of(table, info, &cols)
+        .into_iter()
+        .filter(|c| matches!(c.kind, 'p' | 'u'))
+        .map(|c| {
+            let names = c.columns.into_iter().map(|(_, n)| n).collect();
+            (c.name, c.kind == 'p', names)
+        })
+        .collect()
+}
+
 fn constraints_of(table: &str, info: &TableInfo, cols: &[Col]) -> Vec<Constraint> {
     let defs = info.meta.schema.column_defs.as_deref().unwrap_or_default();
     let num = |n: &str| cols.iter().find(|c| c.name == n).map_or(0, |c| c.num);
@@ -1198,6 +1261,11 @@ pub(crate) fn rows(
                 ]);
             }
         }
+        "pg_tablespace" => {
+            for (oid, name) in [(1663, "pg_default"), (1664, "pg_global")] {
+                out.push(vec![G::I64(oid), s(name), G::I64(OWNER_OID)]);
+            }
+        }
         "pg_am" => {
             for (oid, name, kind) in [
                 (2, "heap", "t"),
@@ -1298,6 +1366,7 @@ pub(crate) fn rows(
                     G::I16(i16::try_from(cols.len()).unwrap_or(i16::MAX)),
                     G::I64(2),
                     G::Null,
+                    G::I64(0),
                 ]);
                 let index_names = constraints
                     .iter()
@@ -1320,6 +1389,7 @@ pub(crate) fn rows(
                         G::I16(1),
                         G::I64(403),
                         G::Null,
+                        G::I64(0),
                     ]);
                 }
             }
@@ -1643,6 +1713,7 @@ fn views_and_sequences(name: &str, id: &Identity, out: &mut Vec<Vec<G>>) {
             G::I16(i16::try_from(natts).unwrap_or(i16::MAX)),
             G::I64(0),
             G::Null,
+            G::I64(0),
         ]
     };
     for v in &id.views {

@@ -22,12 +22,13 @@ use std::ops::ControlFlow;
 
 use gluesql_core::sqlparser::ast::{
     BinaryOperator, CastKind, DataType as SqlType, Expr, Function, FunctionArg, FunctionArgExpr,
-    FunctionArgumentList, FunctionArguments, GroupByExpr, Ident, ObjectName, SelectItem, SetExpr,
-    Statement, Value as SqlValue, VisitMut, VisitorMut,
+    FunctionArguments, GroupByExpr, SelectItem, SetExpr, Statement, Value as SqlValue, VisitMut,
+    VisitorMut,
 };
 use heliosdb_core::{DataType, Value};
 
 use crate::infer::Tables;
+use crate::pgfuncs::call;
 use crate::{ColumnInfo, Result, SqlError};
 
 /// Whether GlueSQL's text of a `t` value differs from PostgreSQL's.
@@ -85,25 +86,6 @@ fn number(n: i64) -> Expr {
         n.to_string().parse().unwrap_or_default(),
         false,
     ))
-}
-
-fn call(name: &str, args: Vec<Expr>) -> Expr {
-    Expr::Function(Function {
-        name: ObjectName(vec![Ident::new(name)]),
-        parameters: FunctionArguments::None,
-        args: FunctionArguments::List(FunctionArgumentList {
-            duplicate_treatment: None,
-            args: args
-                .into_iter()
-                .map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a)))
-                .collect(),
-            clauses: Vec::new(),
-        }),
-        filter: None,
-        null_treatment: None,
-        over: None,
-        within_group: Vec::new(),
-    })
 }
 
 fn concat(parts: Vec<Expr>) -> Expr {

@@ -7,32 +7,7 @@
 use heliosdb_core::{Config, DataType, StorageEngine, Value};
 use heliosdb_sql::{QueryResult, Session, SqlShared};
 
-fn result(s: &mut Session<'_>, sql: &str) -> QueryResult {
-    s.execute(sql, &[])
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .pop()
-        .unwrap()
-}
-
-fn rows(s: &mut Session<'_>, sql: &str) -> Vec<Vec<String>> {
-    result(s, sql)
-        .rows()
-        .iter()
-        .map(|r| {
-            r.iter()
-                .map(|v| match v {
-                    Value::Null => "NULL".to_string(),
-                    v => heliosdb_sql::text_of(v),
-                })
-                .collect()
-        })
-        .collect()
-}
-
-fn fails(s: &mut Session<'_>, sql: &str, code: &str) {
-    let e = s.execute(sql, &[]).expect_err(sql);
-    assert_eq!(e.sqlstate(), code, "{sql}: {e}");
-}
+use crate::{fails, ok as result, text_rows as rows};
 
 fn row(v: &[&str]) -> Vec<String> {
     v.iter().map(|x| x.to_string()).collect()

@@ -48,6 +48,28 @@ pub(crate) fn rows(s: &mut Session<'_>, sql: &str) -> Vec<Vec<Value>> {
     ok(s, sql).rows().to_vec()
 }
 
+/// The rows as text (NULL as "NULL"), for compact assertions.
+pub(crate) fn text_rows(s: &mut Session<'_>, sql: &str) -> Vec<Vec<String>> {
+    ok(s, sql)
+        .rows()
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|v| match v {
+                    Value::Null => "NULL".to_string(),
+                    v => heliosdb_sql::text_of(v),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// A statement that must fail with SQLSTATE `code`.
+pub(crate) fn fails(s: &mut Session<'_>, sql: &str, code: &str) {
+    let e = err(s, sql);
+    assert_eq!(e.sqlstate(), code, "{sql}: {e}");
+}
+
 pub(crate) fn i(v: i64) -> Value {
     Value::Int4(i32::try_from(v).unwrap())
 }

@@ -2,35 +2,13 @@
 //! ahead of the statement (`session::materialise`): answers as PostgreSQL
 //! gives them, and refusals where a part depends on the surrounding row.
 
-use heliosdb_core::{Config, StorageEngine, Value};
-use heliosdb_sql::{QueryResult, Session, SqlShared};
+use heliosdb_core::{Config, StorageEngine};
+use heliosdb_sql::{Session, SqlShared};
 
-fn rows(s: &mut Session<'_>, sql: &str) -> Vec<Vec<String>> {
-    let r: QueryResult = s
-        .execute(sql, &[])
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .pop()
-        .unwrap();
-    r.rows()
-        .iter()
-        .map(|r| {
-            r.iter()
-                .map(|v| match v {
-                    Value::Null => "NULL".to_string(),
-                    v => heliosdb_sql::text_of(v),
-                })
-                .collect()
-        })
-        .collect()
-}
+use crate::{fails, text_rows as rows};
 
 fn col(s: &mut Session<'_>, sql: &str) -> Vec<String> {
     rows(s, sql).into_iter().map(|mut r| r.remove(0)).collect()
-}
-
-fn fails(s: &mut Session<'_>, sql: &str, code: &str) {
-    let e = s.execute(sql, &[]).expect_err(sql);
-    assert_eq!(e.sqlstate(), code, "{sql}: {e}");
 }
 
 fn setup(s: &mut Session<'_>) {

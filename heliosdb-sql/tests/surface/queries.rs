@@ -6,31 +6,10 @@
 use heliosdb_core::{Config, StorageEngine, Value};
 use heliosdb_sql::{QueryResult, Session, SqlShared};
 
+use crate::{ok as run, text_rows as rows};
+
 fn db() -> StorageEngine {
     StorageEngine::open_in_memory(&Config::in_memory()).unwrap()
-}
-
-fn run(s: &mut Session<'_>, sql: &str) -> QueryResult {
-    s.execute(sql, &[])
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .pop()
-        .unwrap()
-}
-
-/// The rows as text (NULL as "NULL"), for compact assertions.
-fn rows(s: &mut Session<'_>, sql: &str) -> Vec<Vec<String>> {
-    run(s, sql)
-        .rows()
-        .iter()
-        .map(|r| {
-            r.iter()
-                .map(|v| match v {
-                    Value::Null => "NULL".to_string(),
-                    v => heliosdb_sql::text_of(v),
-                })
-                .collect()
-        })
-        .collect()
 }
 
 fn one(s: &mut Session<'_>, sql: &str) -> Vec<String> {
@@ -609,4 +588,95 @@ fn order_by_and_operator_errors() {
     assert_eq!(one(&mut s, "SELECT a AS k FROM t ORDER BY k"), vec!["5"]);
     assert_eq!(one(&mut s, "SELECT a + 1 FROM t ORDER BY 1"), vec!["6"]);
     assert_eq!(one(&mut s, "SELECT a + n FROM t"), vec!["12"]);
+}
+
+#[test]
+fn current_setting_reads_the_session_parameters() {
+    let e = db();
+    let shared = SqlShared::new();
+    let mut s = Session::new(&e, &shared);
+    let r = run(
+        &mut s,
+        "SELECT current_setting('default_table_access_method')",
+    );
+    let QueryResult::Rows { columns, rows, .. } = &r else {
+        panic!("{r:?}")
+    };
+    assert_eq!(columns[0].name, "current_setting");
+    assert_eq!(rows, &vec![vec![Value::String("heap".into())]]);
+    run(&mut s, "SET application_name = 'app1'");
+    run(&mut s, "SET statement_timeout = '2s'");
+    assert_eq!(
+        one(
+            &mut s,
+            "SELECT current_setting('application_name'), pg_catalog.current_setting('statement_timeout')"
+        ),
+        vec!["app1", "2s"]
+    );
+    // A parameter names the setting (SQLAlchemy sends `current_setting($1::VARCHAR)`).
+    let r = s
+        .execute(
+            "SELECT current_setting($1::VARCHAR) AS z",
+            &[Value::String("TimeZone".into())],
+        )
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert_eq!(r.rows(), &[vec![Value::String("UTC".into())]]);
+    // missing_ok gives NULL; without it an unknown name is 42704.
+    assert_eq!(
+        one(
+            &mut s,
+            "SELECT coalesce(current_setting('no_such.setting', true), 'none')"
+        ),
+        vec!["none"]
+    );
+    fails(
+        &mut s,
+        "SELECT current_setting('no_such_setting')",
+        "42704",
+        "unrecognized configuration parameter \"no_such_setting\"",
+    );
+    fails(
+        &mut s,
+        "SET default_table_access_method = 'columnar'",
+        "22023",
+        "columnar",
+    );
+}
+
+#[test]
+fn tablespaces_and_inheritance_as_relations() {
+    let e = db();
+    let shared = SqlShared::new();
+    let mut s = Session::new(&e, &shared);
+    setup(&mut s);
+    assert_eq!(
+        rows(
+            &mut s,
+            "SELECT oid, spcname FROM pg_catalog.pg_tablespace ORDER BY oid"
+        ),
+        vec![vec!["1663", "pg_default"], vec!["1664", "pg_global"]]
+    );
+    // SQLAlchemy's table options: every table in the default tablespace
+    // (reltablespace 0, no tablespace row), no parents.
+    assert_eq!(
+        rows(
+            &mut s,
+            "SELECT c.relname, t.spcname, c.reltablespace, inh.parents \
+             FROM pg_catalog.pg_class c \
+             LEFT OUTER JOIN (SELECT i.inhrelid AS inhrelid, count(*) AS parents \
+                FROM pg_catalog.pg_inherits i GROUP BY i.inhrelid) AS inh ON c.oid = inh.inhrelid \
+             LEFT OUTER JOIN pg_catalog.pg_tablespace t ON t.oid = c.reltablespace \
+             WHERE c.relkind = 'r' ORDER BY c.relname"
+        ),
+        vec![
+            vec!["t", "NULL", "0", "NULL"],
+            vec!["u", "NULL", "0", "NULL"]
+        ]
+    );
+    assert_eq!(
+        one(&mut s, "SELECT count(*) FROM pg_catalog.pg_inherits"),
+        vec!["0"]
+    );
 }
