@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use common::{find_in_files, psql, Certs, Postgres, TestServer, PASSWORD, USER};
+use common::{find_in_files, psql, psql_raw, Certs, Postgres, TestServer, PASSWORD, USER};
 use rust_decimal::Decimal;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -753,31 +753,22 @@ async fn date_time_and_timestamptz_parameters_round_trip() {
 /// (superuser `postgres`, database `postgres`), waiting for it to accept
 /// connections first; returns psql's standard output.
 fn psql_postgres(pg: &Postgres, script: &str) -> String {
+    let port = pg.port.to_string();
     let run = |script: &str| {
-        use std::io::Write;
-        let mut child = std::process::Command::new("psql")
-            .args([
-                "-X",
-                "-v",
-                "ON_ERROR_STOP=1",
+        psql_raw(
+            &[
                 "-h",
                 "127.0.0.1",
+                "-p",
+                &port,
                 "-U",
                 "postgres",
-            ])
-            .args(["-p", &pg.port.to_string(), "-d", "postgres"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("psql is needed for this test");
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(script.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
+                "-d",
+                "postgres",
+            ],
+            &[],
+            script,
+        )
     };
     let deadline = Instant::now() + Duration::from_secs(30);
     while !run("SELECT 1;\n").status.success() {

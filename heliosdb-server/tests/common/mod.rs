@@ -189,26 +189,41 @@ pub fn psql(
     env: &[(&str, String)],
     script: &str,
 ) -> (bool, String, String) {
+    let port = port.to_string();
+    let mut env = env.to_vec();
+    env.push(("PGPASSWORD", password.to_string()));
+    env.push(("PGCONNECT_TIMEOUT", "10".to_string()));
+    let out = psql_raw(
+        &[
+            "-h",
+            "localhost",
+            "-p",
+            &port,
+            "-U",
+            user,
+            "-d",
+            "encrypted_db",
+        ],
+        &env,
+        script,
+    );
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs the real `psql -X -v ON_ERROR_STOP=1` with `args` (host, port,
+/// user, database) and a script on standard input.
+pub fn psql_raw(args: &[&str], env: &[(&str, String)], script: &str) -> std::process::Output {
     use std::io::Write;
     let mut cmd = Command::new("psql");
-    cmd.args([
-        "-X",
-        "-v",
-        "ON_ERROR_STOP=1",
-        "-h",
-        "localhost",
-        "-p",
-        &port.to_string(),
-        "-U",
-        user,
-        "-d",
-        "encrypted_db",
-    ])
-    .env("PGPASSWORD", password)
-    .env("PGCONNECT_TIMEOUT", "10")
-    .stdin(std::process::Stdio::piped())
-    .stdout(std::process::Stdio::piped())
-    .stderr(std::process::Stdio::piped());
+    cmd.args(["-X", "-v", "ON_ERROR_STOP=1"])
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -219,12 +234,7 @@ pub fn psql(
         .unwrap()
         .write_all(script.as_bytes())
         .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    child.wait_with_output().unwrap()
 }
 
 /// Every needle found in any file under `dir`.
