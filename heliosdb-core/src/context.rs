@@ -128,6 +128,22 @@ impl StorageEngine {
         }
     }
 
+    /// Runs `f` outside the calling thread's transaction: engine calls in
+    /// it act for a fresh context with none open (each autocommits), and
+    /// the caller's transaction, untouched, is its own again afterwards.
+    /// For what must not roll back with the caller (sequence counters), at
+    /// the cost of no thread.
+    pub fn outside_transaction<T>(&self, f: impl FnOnce() -> T) -> T {
+        let detached = self.new_session();
+        let out = {
+            let _entered = self.enter(&detached);
+            f()
+        };
+        // `f` is not meant to open one; if it did, it ends here.
+        self.end_session(detached);
+        out
+    }
+
     /// Whether `ctx` has a transaction open (from any thread, entered or
     /// not).
     pub fn session_in_transaction(&self, ctx: &SessionContext) -> bool {

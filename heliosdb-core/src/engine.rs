@@ -815,6 +815,12 @@ impl StorageEngine {
         &self.store
     }
 
+    /// Whether an event of this type would be recorded (the audit log is
+    /// on and logs the type): callers skip building events nobody keeps.
+    pub fn audits(&self, event_type: crate::audit::EventType) -> bool {
+        self.audit.as_ref().is_some_and(|a| a.wants(event_type))
+    }
+
     /// Records an audit event (no-op unless `[audit] enabled` and the
     /// event's switch is on). For layers above the engine, such as SQL and
     /// the server, which know the statement, user and client address.

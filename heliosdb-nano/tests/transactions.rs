@@ -405,3 +405,41 @@ fn session_contexts_carry_transactions_across_threads() {
     let bal = s.get_by_pk("acct", &Value::Int8(1)).unwrap().unwrap();
     assert_eq!(bal.values[1], Value::Int8(11));
 }
+
+/// What runs `outside_transaction` commits on its own, whatever the caller's
+/// transaction does afterwards (sequence counters rely on it): a rollback
+/// of the caller keeps it, the caller's uncommitted row is not visible in
+/// it, and the caller's transaction is its own again afterwards — for a
+/// thread's transaction and an entered session's alike.
+#[test]
+fn outside_transaction_commits_apart_from_the_callers() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = engine(dir.path());
+    let session = s.new_session();
+    for entered in [false, true] {
+        let _in = entered.then(|| s.enter(&session));
+        let (mine, apart) = if entered { (10, 11) } else { (20, 21) };
+        s.begin_transaction().unwrap();
+        s.insert_tuple("acct", row(mine, 0)).unwrap();
+        s.outside_transaction(|| {
+            assert!(!s.in_transaction(), "no transaction in there");
+            assert!(
+                s.get_by_pk("acct", &Value::Int8(mine)).unwrap().is_none(),
+                "the caller's uncommitted row is not visible apart from it"
+            );
+            s.insert_tuple("acct", row(apart, 1)).unwrap();
+        });
+        assert!(s.in_transaction(), "the caller's transaction resumes");
+        assert!(s.get_by_pk("acct", &Value::Int8(mine)).unwrap().is_some());
+        s.rollback().unwrap();
+        assert!(s.get_by_pk("acct", &Value::Int8(mine)).unwrap().is_none());
+        assert_eq!(
+            s.get_by_pk("acct", &Value::Int8(apart))
+                .unwrap()
+                .unwrap()
+                .values[1],
+            Value::Int8(1),
+            "what ran apart survives the caller's rollback"
+        );
+    }
+}

@@ -50,12 +50,31 @@ pub(crate) struct ConnLimits {
     pub idle_in_transaction: Option<Duration>,
 }
 
-/// The client's stream, failing reads past a budget until [`Capped::lift`].
+/// Bytes of answers held back before they are written to the client
+/// anyway (a large result goes out in pieces of about this size).
+const HELD_OUTPUT_LIMIT: usize = 64 * 1024;
+
+/// The client's stream, failing reads past a budget until [`Capped::lift`],
+/// and holding back what is written until the connection loop is about to
+/// wait for the client ([`Capped::release`]).
+///
+/// pgwire flushes after most messages (RowDescription, CommandComplete,
+/// ReadyForQuery each), which made every simple query's answer three
+/// `send` calls and as many wake-ups of the client. PostgreSQL buffers its
+/// answers and flushes when it is about to wait for input (or its buffer is
+/// full); so do we: a flush while held is a no-op, and the loop releases
+/// everything before it reads the next message.
 #[derive(Debug)]
 pub(crate) struct Capped<S> {
     inner: S,
     /// Bytes still allowed; `None` once the client has authenticated.
     left: Option<usize>,
+    /// Written but not yet passed to `inner`.
+    held: Vec<u8>,
+    /// How much of `held` `inner` has taken.
+    passed: usize,
+    /// Flushes are deferred (the loop is processing a message).
+    holding: bool,
 }
 
 impl<S> Capped<S> {
@@ -63,11 +82,34 @@ impl<S> Capped<S> {
         Capped {
             inner,
             left: Some(budget),
+            held: Vec::new(),
+            passed: 0,
+            holding: true,
         }
     }
 
     fn lift(&mut self) {
         self.left = None;
+    }
+}
+
+impl<S: AsyncWrite + Unpin> Capped<S> {
+    /// Passes everything held to `inner`.
+    fn poll_pass(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while self.passed < self.held.len() {
+            match Pin::new(&mut self.inner).poll_write(cx, &self.held[self.passed..]) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => self.passed += n,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        self.held.clear();
+        self.passed = 0;
+        if self.held.capacity() > 2 * HELD_OUTPUT_LIMIT {
+            self.held.shrink_to(HELD_OUTPUT_LIMIT);
+        }
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -117,15 +159,38 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Capped<S> {
         cx: &mut Context<'_>,
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write(cx, data)
+        let this = self.get_mut();
+        if this.held.len() + data.len() > HELD_OUTPUT_LIMIT || !this.holding {
+            match this.poll_pass(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+            if !this.holding || data.len() > HELD_OUTPUT_LIMIT {
+                return Pin::new(&mut this.inner).poll_write(cx, data);
+            }
+        }
+        this.held.extend_from_slice(data);
+        Poll::Ready(Ok(data.len()))
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+        let this = self.get_mut();
+        if this.holding {
+            return Poll::Ready(Ok(()));
+        }
+        match this.poll_pass(cx) {
+            Poll::Ready(Ok(())) => Pin::new(&mut this.inner).poll_flush(cx),
+            other => other,
+        }
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+        let this = self.get_mut();
+        match this.poll_pass(cx) {
+            Poll::Ready(Ok(())) => Pin::new(&mut this.inner).poll_shutdown(cx),
+            other => other,
+        }
     }
 }
 
@@ -139,8 +204,17 @@ type Socket = Framed<Capped<MaybeTls>, pgwire::tokio::server::PgWireMessageServe
 async fn send_fatal(socket: &mut Socket, code: &str, message: &str) {
     let info = ErrorInfo::new("FATAL".into(), code.into(), message.into());
     let _ = socket
-        .send(PgWireBackendMessage::ErrorResponse(info.into()))
+        .feed(PgWireBackendMessage::ErrorResponse(info.into()))
         .await;
+    let _ = release(socket).await;
+}
+
+/// Writes out everything held for the client (see [`Capped`]).
+async fn release(socket: &mut Socket) -> io::Result<()> {
+    socket.get_mut().holding = false;
+    let done = socket.flush().await;
+    socket.get_mut().holding = true;
+    done
 }
 
 /// Serves one connection until the client leaves, a FATAL error, or a
@@ -170,6 +244,21 @@ pub(crate) async fn serve(
     parts.write_buf = old.write_buf;
     let mut socket: Socket = Framed::from_parts(parts);
 
+    let served = serve_messages(&mut socket, handlers, conn, limits, login_deadline).await;
+    // What the last message's answer left held (a FATAL error's included).
+    let _ = release(&mut socket).await;
+    served
+}
+
+/// The message loop of [`serve`].
+async fn serve_messages(
+    socket: &mut Socket,
+    handlers: &Handlers,
+    conn: &Conn,
+    limits: ConnLimits,
+    login_deadline: Instant,
+) -> io::Result<()> {
+    let login_timeout = || io::Error::new(io::ErrorKind::TimedOut, "authentication timeout");
     let startup = handlers.startup_handler();
     let simple = handlers.simple_query_handler();
     let extended = handlers.extended();
@@ -177,6 +266,8 @@ pub(crate) async fn serve(
     let cancel = handlers.cancel_handler();
     let errors = handlers.error_handler();
     loop {
+        // Everything answered so far goes out before we wait for the client.
+        release(socket).await?;
         let logging_in = matches!(
             socket.state(),
             PgWireConnectionState::AwaitingStartup
@@ -202,7 +293,7 @@ pub(crate) async fn serve(
                     Ok(next) => next,
                     Err(_) => {
                         send_fatal(
-                            &mut socket,
+                            socket,
                             "25P03",
                             "terminating connection due to idle-in-transaction timeout",
                         )
@@ -218,7 +309,7 @@ pub(crate) async fn serve(
             None => return Ok(()),
             Some(Err(e)) => {
                 if logging_in {
-                    send_fatal(&mut socket, "08P01", &format!("invalid message: {e}")).await;
+                    send_fatal(socket, "08P01", &format!("invalid message: {e}")).await;
                 }
                 return Err(io::Error::new(io::ErrorKind::InvalidData, e.to_string()));
             }
@@ -236,12 +327,12 @@ pub(crate) async fn serve(
             // COPY FROM's data goes to our session, not pgwire's copy
             // handler (whose ReadyForQuery would always say "idle").
             PgWireConnectionState::CopyInProgress(in_extended) => {
-                copy_in_message(&mut socket, conn, msg, in_extended).await
+                copy_in_message(socket, conn, msg, in_extended).await
             }
             _ => {
                 process_message(
                     msg,
-                    &mut socket,
+                    socket,
                     startup.clone(),
                     simple.clone(),
                     extended.clone(),
@@ -266,11 +357,11 @@ pub(crate) async fn serve(
             }
         }
         if let Err(mut e) = processed {
-            errors.on_error(&socket, &mut e);
+            errors.on_error(&*socket, &mut e);
             let info = ErrorInfo::from(e);
             let fatal = info.is_fatal();
             process_error(
-                &mut socket,
+                socket,
                 PgWireError::UserError(Box::new(info)),
                 is_extended_query,
             )
@@ -377,5 +468,84 @@ impl<F: Future + Unpin> Future for Marked<F> {
         let r = Pin::new(&mut self.0).poll(cx);
         IN_CONNECTION.with(|c| c.set(false));
         r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+
+    /// A client socket that records each write and flush it is given.
+    #[derive(Default)]
+    struct Recorder {
+        writes: Vec<Vec<u8>>,
+        flushes: usize,
+    }
+
+    impl AsyncWrite for Recorder {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            data: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            self.get_mut().writes.push(data.to_vec());
+            Poll::Ready(Ok(data.len()))
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            self.get_mut().flushes += 1;
+            Poll::Ready(Ok(()))
+        }
+
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// Answers written and flushed while a message is processed reach the
+    /// client as one write when released; a large answer goes out in
+    /// pieces no bigger than the limit instead of piling up; nothing is
+    /// reordered or lost.
+    #[test]
+    fn answers_are_held_until_released_then_written_at_once() {
+        futures::executor::block_on(async {
+            let mut c = Capped::new(Recorder::default(), PRE_AUTH_READ_LIMIT);
+            for part in [&b"RowDescription"[..], b"DataRow", b"CommandComplete"] {
+                c.write_all(part).await.unwrap();
+                c.flush().await.unwrap();
+            }
+            assert!(c.inner.writes.is_empty(), "held: nothing written yet");
+            assert_eq!(c.inner.flushes, 0);
+
+            c.holding = false;
+            c.flush().await.unwrap();
+            c.holding = true;
+            assert_eq!(
+                c.inner.writes,
+                vec![b"RowDescriptionDataRowCommandComplete".to_vec()],
+                "one write with everything, in order"
+            );
+            assert_eq!(c.inner.flushes, 1);
+
+            // 200 KiB of rows while held: written in pieces of at most the
+            // limit as they come, the rest at release.
+            let row = vec![7u8; 1000];
+            for _ in 0..200 {
+                c.write_all(&row).await.unwrap();
+            }
+            let before = c.inner.writes.len();
+            c.holding = false;
+            c.flush().await.unwrap();
+            let pieces = &c.inner.writes[1..];
+            assert!(before > 1, "a large answer does not wait for the release");
+            assert!(pieces.iter().all(|w| w.len() <= HELD_OUTPUT_LIMIT));
+            assert_eq!(pieces.iter().map(Vec::len).sum::<usize>(), 200 * 1000);
+            assert!(c.held.is_empty());
+
+            // Not holding: writes pass straight through.
+            c.write_all(b"ReadyForQuery").await.unwrap();
+            assert_eq!(c.inner.writes.last().unwrap(), b"ReadyForQuery");
+        });
     }
 }

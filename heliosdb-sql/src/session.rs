@@ -27,10 +27,10 @@ use crate::{
     catalog, limits, rewrite, settings, ColumnInfo, QueryResult, Result, SessionSettings, SqlError,
 };
 
-/// The audit event type and table(s) of a statement that touches data or
-/// schema; `None` for session and transaction control (BEGIN, SET, SHOW).
-fn audit_class(stmt: &Statement) -> Option<(EventType, Option<String>)> {
-    let event_type = match stmt {
+/// The audit event type of a statement that touches data or schema;
+/// `None` for session and transaction control (BEGIN, SET, SHOW).
+fn audit_type(stmt: &Statement) -> Option<EventType> {
+    Some(match stmt {
         Statement::Query(_) => EventType::Read,
         Statement::Insert(_) | Statement::Update { .. } => EventType::Write,
         Statement::Delete(_) | Statement::Truncate { .. } => EventType::Delete,
@@ -41,7 +41,11 @@ fn audit_class(stmt: &Statement) -> Option<(EventType, Option<String>)> {
         | Statement::AlterTable { .. }
         | Statement::Drop { .. } => EventType::SchemaChange,
         _ => return None,
-    };
+    })
+}
+
+/// The table(s) an audited statement names, comma-separated.
+fn audit_tables(stmt: &Statement) -> Option<String> {
     let mut tables: Vec<String> = Vec::new();
     let _ = visit_relations(stmt, |name| {
         let name = name.to_string();
@@ -58,8 +62,7 @@ fn audit_class(stmt: &Statement) -> Option<(EventType, Option<String>)> {
             }
         }
     }
-    let table = (!tables.is_empty()).then(|| tables.join(","));
-    Some((event_type, table))
+    (!tables.is_empty()).then(|| tables.join(","))
 }
 
 /// The statement's text with every literal value (strings, numbers, bytes)
@@ -797,10 +800,16 @@ impl<'e> Session<'e> {
         let stmts = parse(sql)?;
         let mut out = Vec::with_capacity(stmts.len());
         for stmt in stmts {
-            let Some((event_type, table)) = audit_class(&stmt) else {
+            let Some(event_type) = audit_type(&stmt) else {
                 out.push(self.run(stmt, params)?);
                 continue;
             };
+            if !self.engine.audits(event_type) {
+                // Nothing is recorded: no event (and no redacted text) to build.
+                out.push(self.run_autocommit_retrying(stmt, params)?);
+                continue;
+            }
+            let table = audit_tables(&stmt);
             // Parameters stay `$n`; literals become `?` unless
             // `[audit] log_query_values` asks for them.
             let text = if self.engine.config().audit.log_query_values {

@@ -305,10 +305,10 @@ fn table_info(name: &str, engine: Schema, stored: Option<Vec<u8>>) -> Result<Tab
 
 /// Reserves `n` consecutive values of a sequence; returns the first.
 ///
-/// Sequences are not transactional (as in PostgreSQL): inside a transaction
-/// the allocation runs on a helper thread, outside the calling thread's
-/// engine transaction, so a rollback never hands out a value twice and
-/// concurrent transactions do not conflict on the counter.
+/// Sequences are not transactional (as in PostgreSQL): the allocation runs
+/// outside the calling thread's engine transaction, so a rollback never
+/// hands out a value twice and concurrent transactions do not conflict on
+/// the counter.
 pub(crate) fn next_values(engine: &StorageEngine, key: &str, n: u64) -> Result<i64> {
     let alloc = || -> Result<i64> {
         let _guard = SEQ_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
@@ -327,43 +327,29 @@ pub(crate) fn next_values(engine: &StorageEngine, key: &str, n: u64) -> Result<i
         engine.put(key.as_bytes(), &end.to_be_bytes())?;
         Ok(next)
     };
-    if engine.in_transaction() {
-        std::thread::scope(|s| {
-            s.spawn(|| {
-                // Part of the statement's one audit event, as on its thread.
-                let _scope = heliosdb_core::audit::statement_scope();
-                alloc()
-            })
-            .join()
-            .unwrap_or_else(|_| Err(SqlError::Engine("sequence allocation panicked".into())))
-        })
-    } else {
-        alloc()
+    untransacted(engine, alloc)
+}
+
+/// Runs `f` outside the calling thread's transaction, if it has one, as
+/// part of the statement's one audit event.
+fn untransacted<T>(engine: &StorageEngine, f: impl FnOnce() -> T) -> T {
+    if !engine.in_transaction() {
+        return f();
     }
+    engine.outside_transaction(|| {
+        let _scope = heliosdb_core::audit::statement_scope();
+        f()
+    })
 }
 
 /// Runs `f` holding the sequence lock, outside the calling thread's
 /// transaction (sequences are not transactional: see [`next_values`]).
-pub(crate) fn sequence_op<T: Send>(
-    engine: &StorageEngine,
-    f: impl FnOnce() -> Result<T> + Send,
-) -> Result<T> {
+pub(crate) fn sequence_op<T>(engine: &StorageEngine, f: impl FnOnce() -> Result<T>) -> Result<T> {
     let run = || {
         let _guard = SEQ_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
         f()
     };
-    if engine.in_transaction() {
-        std::thread::scope(|s| {
-            s.spawn(|| {
-                let _scope = heliosdb_core::audit::statement_scope();
-                run()
-            })
-            .join()
-            .unwrap_or_else(|_| Err(SqlError::Engine("sequence operation panicked".into())))
-        })
-    } else {
-        run()
-    }
+    untransacted(engine, run)
 }
 
 /// Sets the next value a SERIAL column's sequence hands out (`setval`).
@@ -385,18 +371,7 @@ fn reset_sequences(engine: &StorageEngine, table: &str, columns: &[String]) -> R
         }
         Ok(())
     };
-    if engine.in_transaction() {
-        std::thread::scope(|s| {
-            s.spawn(|| {
-                let _scope = heliosdb_core::audit::statement_scope();
-                reset()
-            })
-            .join()
-            .unwrap_or_else(|_| Err(SqlError::Engine("sequence reset panicked".into())))
-        })
-    } else {
-        reset()
-    }
+    untransacted(engine, reset)
 }
 
 /// What kind of statement is running: decides whether an autocommit
