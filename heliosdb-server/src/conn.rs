@@ -2,12 +2,13 @@
 //! run by us rather than `pgwire::tokio::process_socket` so that it can
 //! enforce what a client may do before it has logged in — read at most
 //! [`PRE_AUTH_READ_LIMIT`] bytes, finish within `authentication_timeout` —
-//! and close a session left idle in a transaction.
+//! and close a session left idle in a transaction — and so that answers go
+//! out when the loop is about to wait for the client, not message by
+//! message ([`Capped`]).
 //!
 //! The loop runs as a task on the server's runtime: an unauthenticated
-//! connection costs a task and its buffers, no thread. The session's SQL
-//! runs on a thread of its own, started at the first statement
-//! (`handler::Worker`).
+//! connection costs a task and its buffers, no thread. The session's
+//! statements run on the shared statement threads (`handler::Worker`).
 
 use std::future::Future;
 use std::io;
