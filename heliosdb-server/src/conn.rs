@@ -324,6 +324,23 @@ async fn serve_messages(
             PgWireConnectionState::AwaitingSync => Default::default(),
             _ => names_of(&msg),
         };
+        // A Describe of a cursor a DECLARE opened: PostgreSQL's cursors are
+        // portals too, pgwire's portal store does not know them.
+        if let PgWireFrontendMessage::Describe(d) = &msg {
+            let name = d.name.as_deref().unwrap_or_default();
+            if d.target_type == TARGET_TYPE_BYTE_PORTAL
+                && !name.is_empty()
+                && matches!(socket.state(), PgWireConnectionState::ReadyForQuery)
+                && socket.portal_store().get_portal(name).is_none()
+            {
+                if let Ok(Some(desc)) = conn.cursor_description(&*socket, name).await {
+                    socket
+                        .feed(PgWireBackendMessage::RowDescription(desc))
+                        .await?;
+                    continue;
+                }
+            }
+        }
         let processed = match socket.state() {
             // COPY FROM's data goes to our session, not pgwire's copy
             // handler (whose ReadyForQuery would always say "idle").

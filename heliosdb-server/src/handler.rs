@@ -251,7 +251,7 @@ fn run_job<R>(
         let mut session = Session::new(&st.engine, &st.shared)
             .with_identity(&st.db, &st.user)
             .with_failed(st.failed)
-            .with_settings(st.settings.clone());
+            .with_settings(std::mem::take(&mut st.settings));
         // A panic is contained to this session: its client gets an error
         // and loses the connection, the server keeps serving.
         let ran = catch_unwind(AssertUnwindSafe(|| job(&mut session)));
@@ -259,7 +259,7 @@ fn run_job<R>(
         st.settings = if RESET_SETTINGS.take() {
             st.defaults.clone()
         } else {
-            session.settings()
+            session.take_settings()
         };
         ran
     };
@@ -609,6 +609,9 @@ fn to_response(
             let mut resp = QueryResponse::new(fields, stream::iter(encoded));
             if tag.starts_with("INSERT") {
                 resp.set_command_tag("INSERT 0");
+            } else if tag.starts_with("FETCH") {
+                // pgwire appends the row count: `FETCH n`.
+                resp.set_command_tag("FETCH");
             } else if tag == "SHOW" || tag == "EXPLAIN" {
                 // Sent without a row count (`Conn::on_query`).
                 resp.set_command_tag(&tag);
@@ -941,6 +944,30 @@ impl Conn {
                 self.pool.clone(),
             )
         })
+    }
+
+    /// The RowDescription of the session's open cursor `name`, for a
+    /// client's Describe of the portal a `DECLARE` opened (psycopg's
+    /// server-side cursors ask so, as PostgreSQL allows); `None` when no
+    /// cursor has that name. Rows of a cursor are sent as text.
+    pub(crate) async fn cursor_description<C: ClientInfo>(
+        &self,
+        client: &C,
+        name: &str,
+    ) -> PgWireResult<Option<RowDescription>> {
+        let name = name.to_string();
+        let columns = self
+            .worker(client)
+            .call(move |s| s.cursor_columns(&name))
+            .await?;
+        Ok(columns.map(|c| {
+            RowDescription::new(
+                fields(&c, &Format::UnifiedText)
+                    .iter()
+                    .map(Into::into)
+                    .collect(),
+            )
+        }))
     }
 
     /// Whether the session has a transaction open.

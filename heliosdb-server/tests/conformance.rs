@@ -327,7 +327,10 @@ fn classify(sql: &str, theirs: &Outcome, ours: &Outcome) -> (Verdict, &'static s
             if a.len() != b.len() {
                 return (Verdict::Wrong, "different number of results");
             }
-            let ordered = has_top_level_order_by(sql);
+            // A FETCH answers in its cursor's order (each cursor query in
+            // the cases orders its rows).
+            let ordered = has_top_level_order_by(sql)
+                || sql.trim_start().to_ascii_uppercase().starts_with("FETCH");
             for (x, y) in a.iter().zip(b) {
                 if x.columns.is_some() != y.columns.is_some() {
                     return (Verdict::Wrong, "rows where a command was expected, or none");

@@ -687,7 +687,6 @@ impl CopyIn {
             ended: false,
             own_txn,
             deadline: session
-                .settings()
                 .statement_timeout()
                 .and_then(|t| Instant::now().checked_add(t)),
             pk_field,
@@ -1486,7 +1485,7 @@ pub fn copy_out(
                 }
             }
             let quoted = force_quoted(f, &names);
-            let _deadline = limits::arm(session.settings().statement_timeout());
+            let _deadline = limits::arm(session.statement_timeout());
             let engine = session.engine();
             let n = {
                 let _scope = audit::statement_scope();

@@ -41,6 +41,7 @@ mod chartype;
 mod compose;
 mod convert;
 pub mod copy;
+mod cursor;
 mod ddl;
 mod dump;
 mod explain;

@@ -192,8 +192,9 @@ pub(crate) fn expression_depth(tokens: &[TokenWithLocation]) -> usize {
     deepest
 }
 
-/// Per-session settings that `SET` changes.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Per-session settings that `SET` changes, and the session's other state
+/// carried from statement to statement (`currval`, cursors).
+#[derive(Clone, Debug, Default)]
 pub struct SessionSettings {
     statement_timeout: Option<Duration>,
     default_statement_timeout: Option<Duration>,
@@ -202,6 +203,9 @@ pub struct SessionSettings {
     /// The last value `nextval` returned in this session, per sequence
     /// (what `currval` answers).
     pub(crate) currval: std::collections::BTreeMap<String, i64>,
+    /// The session's open cursors (`DECLARE`); `DISCARD ALL` closes them
+    /// with everything else here.
+    pub(crate) cursors: crate::cursor::Cursors,
 }
 
 impl SessionSettings {

@@ -18,6 +18,7 @@ use heliosdb_core::{DataType, StorageEngine, Value};
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use rust_decimal::Decimal;
 
+mod cursors;
 mod materialise;
 
 use crate::convert::result_value;
@@ -31,7 +32,7 @@ use crate::{
 /// `None` for session and transaction control (BEGIN, SET, SHOW).
 fn audit_type(stmt: &Statement) -> Option<EventType> {
     Some(match stmt {
-        Statement::Query(_) => EventType::Read,
+        Statement::Query(_) | Statement::Declare { .. } => EventType::Read,
         Statement::Insert(_) | Statement::Update { .. } => EventType::Write,
         Statement::Delete(_) | Statement::Truncate { .. } => EventType::Delete,
         Statement::CreateTable(_)
@@ -484,6 +485,18 @@ impl<'e> Session<'e> {
         self.settings.clone()
     }
 
+    /// Takes the settings as `SET` left them, with the rest of the state a
+    /// session carries between statements (its cursors): what a server
+    /// hands to the session's next statement, without copying it.
+    pub fn take_settings(&mut self) -> SessionSettings {
+        std::mem::take(&mut self.settings)
+    }
+
+    /// The session's `statement_timeout`.
+    pub fn statement_timeout(&self) -> Option<std::time::Duration> {
+        self.settings.statement_timeout()
+    }
+
     /// Names the database and user that `current_database()` and
     /// `current_user` report.
     pub fn with_identity(mut self, database: &str, user: &str) -> Self {
@@ -539,6 +552,17 @@ impl<'e> Session<'e> {
                 columns,
             });
         }
+        if let Some(f) = cursors::fetch_text(sql) {
+            let f = f?;
+            return Ok(Described {
+                params: Vec::new(),
+                columns: if f.moving {
+                    None
+                } else {
+                    self.cursor_columns(&f.name)
+                },
+            });
+        }
         let mut stmts = parse(sql)?;
         if stmts.len() > 1 {
             return Err(SqlError::Unsupported(
@@ -551,6 +575,32 @@ impl<'e> Session<'e> {
                 columns: None,
             });
         };
+        match &stmt {
+            // Its parameters are its query's; it returns no rows.
+            Statement::Declare { stmts } => {
+                let params = match stmts.first().and_then(|d| d.for_query.as_ref()) {
+                    Some(q) => self.describe(&q.to_string())?.params,
+                    None => Vec::new(),
+                };
+                return Ok(Described {
+                    params,
+                    columns: None,
+                });
+            }
+            Statement::Fetch { name, .. } => {
+                return Ok(Described {
+                    params: Vec::new(),
+                    columns: self.cursor_columns(&cursors::cursor_name(name)),
+                });
+            }
+            Statement::Close { .. } => {
+                return Ok(Described {
+                    params: Vec::new(),
+                    columns: None,
+                });
+            }
+            _ => {}
+        }
         crate::objects::expand_views(self.engine, &*self.tables()?, &mut stmt)?;
         crate::objects::shape_for_describe(&mut stmt);
         materialise::shape_for_describe(&mut stmt);
@@ -772,6 +822,7 @@ impl<'e> Session<'e> {
             }
             self.engine.rollback()?;
             self.failed = false;
+            self.settings.cursors.transaction_ended(false);
             return Ok(vec![QueryResult::Command {
                 tag: "ROLLBACK".into(),
                 rows: 0,
@@ -797,17 +848,28 @@ impl<'e> Session<'e> {
         if let Some(r) = catalog::answer(self, sql)? {
             return Ok(vec![r]);
         }
+        if let Some(f) = cursors::fetch_text(sql) {
+            return Ok(vec![self.fetch(f?)?]);
+        }
         let stmts = parse(sql)?;
         let mut out = Vec::with_capacity(stmts.len());
         for stmt in stmts {
+            let r = self.run_one(stmt, params);
+            self.cursors_after(&r);
+            out.push(r?);
+        }
+        Ok(out)
+    }
+
+    /// One statement of a query string, and its audit event.
+    fn run_one(&mut self, stmt: Statement, params: &[Value]) -> Result<QueryResult> {
+        {
             let Some(event_type) = audit_type(&stmt) else {
-                out.push(self.run(stmt, params)?);
-                continue;
+                return self.run(stmt, params);
             };
             if !self.engine.audits(event_type) {
                 // Nothing is recorded: no event (and no redacted text) to build.
-                out.push(self.run_autocommit_retrying(stmt, params)?);
-                continue;
+                return self.run_autocommit_retrying(stmt, params);
             }
             let table = audit_tables(&stmt);
             // Parameters stay `$n`; literals become `?` unless
@@ -833,9 +895,8 @@ impl<'e> Session<'e> {
             if let Err(e) = self.engine.audit(event_type, event) {
                 tracing::error!(error = %e, "audit log write failed");
             }
-            out.push(r);
+            Ok(r)
         }
-        Ok(out)
     }
 
     /// Runs a statement; outside a transaction block, an INSERT, UPDATE or
@@ -1081,7 +1142,11 @@ impl<'e> Session<'e> {
         Ok(r)
     }
 
-    fn run_statement(&mut self, mut stmt: Statement, params: &[Value]) -> Result<QueryResult> {
+    fn run_statement(&mut self, stmt: Statement, params: &[Value]) -> Result<QueryResult> {
+        if let Some(done) = self.cursor_statement(&stmt, params) {
+            return done;
+        }
+        let mut stmt = stmt;
         let command = |tag: &str| QueryResult::Command {
             tag: tag.to_string(),
             rows: 0,

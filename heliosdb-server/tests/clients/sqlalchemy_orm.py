@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     create_engine,
     func,
+    insert,
     inspect,
     select,
     text,
@@ -177,6 +178,25 @@ def main(url: str) -> None:
     with engine.begin() as conn:
         n = conn.execute(text("SELECT count(*) FROM sa_book WHERE price > :p"), {"p": 1}).scalar()
         assert n == 2, n
+
+    # Server-side cursors: stream_results / yield_per fetch through a
+    # DECLAREd cursor (psycopg2's named cursor, psycopg 3's ServerCursor)
+    # in batches instead of reading the whole result at once.
+    with engine.connect() as conn:
+        conn.execute(insert(Author), [{"name": f"bulk{i}"} for i in range(1, 251)])
+        conn.commit()
+        result = conn.execution_options(stream_results=True, max_row_buffer=40).execute(
+            select(Author.id, Author.name).where(Author.name.like("bulk%")).order_by(Author.id)
+        )
+        seen = [r.name for r in result]
+        assert seen == [f"bulk{i}" for i in range(1, 251)], seen[:5]
+        conn.commit()
+    with Session(engine) as s:
+        batches = s.execute(
+            select(Author).where(Author.name.like("bulk%")).order_by(Author.id).execution_options(yield_per=100)
+        )
+        sizes = [len(p) for p in batches.partitions()]
+        assert sizes == [100, 100, 50], sizes
 
     # DROP runs outside a transaction block: the encrypted engine refuses
     # DROP/ALTER inside one (CREATE TABLE is transactional).

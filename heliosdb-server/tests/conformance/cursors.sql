@@ -1,0 +1,160 @@
+-- Cursors: DECLARE (SCROLL, NO SCROLL, WITH HOLD), FETCH and MOVE in every
+-- direction, CLOSE, and what a transaction's end closes. Every cursor's
+-- query orders its rows, so FETCH answers are compared in order.
+
+== declare needs a transaction block
+CREATE TABLE t (id INT PRIMARY KEY, v TEXT);
+INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c');
+----
+DECLARE c CURSOR FOR SELECT id FROM t ORDER BY id;
+FETCH c;
+
+== fetch forward and backward
+CREATE TABLE t (id INT PRIMARY KEY, v TEXT);
+INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd'), (5, 'e');
+----
+BEGIN;
+DECLARE c SCROLL CURSOR FOR SELECT id, v FROM t ORDER BY id;
+FETCH 2 FROM c;
+FETCH c;
+FETCH NEXT FROM c;
+FETCH PRIOR FROM c;
+FETCH FORWARD 10 FROM c;
+FETCH c;
+FETCH BACKWARD 2 FROM c;
+FETCH BACKWARD ALL FROM c;
+FETCH FORWARD ALL FROM c;
+FETCH -1 FROM c;
+FETCH FORWARD FROM c;
+FETCH BACKWARD FROM c;
+COMMIT;
+
+== absolute and relative positions
+CREATE TABLE t (id INT PRIMARY KEY);
+INSERT INTO t VALUES (10), (20), (30), (40);
+----
+BEGIN;
+DECLARE c SCROLL CURSOR FOR SELECT id FROM t ORDER BY id DESC;
+FETCH ABSOLUTE 2 FROM c;
+FETCH RELATIVE 1 FROM c;
+FETCH RELATIVE 0 FROM c;
+FETCH RELATIVE -2 FROM c;
+FETCH ABSOLUTE -1 FROM c;
+FETCH ABSOLUTE 9 FROM c;
+FETCH PRIOR FROM c;
+FETCH FIRST FROM c;
+FETCH LAST FROM c;
+FETCH ABSOLUTE 0 FROM c;
+FETCH NEXT FROM c;
+ROLLBACK;
+
+== move counts what fetch would return
+CREATE TABLE t (id INT PRIMARY KEY);
+INSERT INTO t VALUES (1), (2), (3), (4), (5), (6);
+----
+BEGIN;
+DECLARE c SCROLL CURSOR FOR SELECT id FROM t ORDER BY id;
+MOVE 2 IN c;
+FETCH c;
+MOVE FORWARD ALL IN c;
+FETCH BACKWARD 1 FROM c;
+MOVE BACKWARD 10 IN c;
+FETCH c;
+MOVE LAST IN c;
+MOVE NEXT IN c;
+FETCH PRIOR c;
+COMMIT;
+
+== a cursor reads the data as of its declaration
+CREATE TABLE t (id INT PRIMARY KEY);
+INSERT INTO t VALUES (1), (2);
+----
+BEGIN;
+DECLARE c CURSOR FOR SELECT id FROM t ORDER BY id;
+INSERT INTO t VALUES (3);
+DELETE FROM t WHERE id = 1;
+FETCH ALL FROM c;
+SELECT id FROM t ORDER BY id;
+COMMIT;
+
+== expressions, joins and parameters of the cursor query
+CREATE TABLE a (id INT PRIMARY KEY, name TEXT);
+CREATE TABLE b (id INT PRIMARY KEY, a_id INT, amount NUMERIC(8,2));
+INSERT INTO a VALUES (1, 'ann'), (2, 'bob');
+INSERT INTO b VALUES (1, 1, 2.50), (2, 1, 4.00), (3, 2, 1.25);
+----
+BEGIN;
+DECLARE "Totals" CURSOR FOR SELECT a.name, sum(b.amount) AS total, count(*) AS n FROM a JOIN b ON b.a_id = a.id GROUP BY a.name ORDER BY a.name;
+FETCH 1 FROM "Totals";
+FETCH ALL FROM "Totals";
+CLOSE "Totals";
+COMMIT;
+
+== no scroll refuses to go back
+CREATE TABLE t (id INT PRIMARY KEY);
+INSERT INTO t VALUES (1), (2), (3);
+----
+BEGIN;
+DECLARE c NO SCROLL CURSOR FOR SELECT id FROM t ORDER BY id;
+FETCH c;
+FETCH ABSOLUTE 3 FROM c;
+FETCH PRIOR FROM c;
+ROLLBACK;
+
+== names: folding, duplicates, unknown and closed cursors
+CREATE TABLE t (id INT PRIMARY KEY);
+INSERT INTO t VALUES (1), (2);
+----
+BEGIN;
+DECLARE MyCur CURSOR FOR SELECT id FROM t ORDER BY id;
+FETCH mycur;
+FETCH "MyCur";
+ROLLBACK;
+BEGIN;
+DECLARE c CURSOR FOR SELECT id FROM t ORDER BY id;
+DECLARE c CURSOR FOR SELECT 1;
+ROLLBACK;
+FETCH 1 FROM nope;
+BEGIN;
+DECLARE c CURSOR FOR SELECT id FROM t ORDER BY id;
+CLOSE c;
+FETCH c;
+ROLLBACK;
+BEGIN;
+DECLARE c1 CURSOR FOR SELECT id FROM t ORDER BY id;
+DECLARE c2 CURSOR FOR SELECT id FROM t ORDER BY id DESC;
+CLOSE ALL;
+FETCH c2;
+ROLLBACK;
+
+== transaction end closes cursors, with hold keeps committed ones
+CREATE TABLE t (id INT PRIMARY KEY);
+INSERT INTO t VALUES (1), (2), (3);
+----
+BEGIN;
+DECLARE plain CURSOR FOR SELECT id FROM t ORDER BY id;
+DECLARE held CURSOR WITH HOLD FOR SELECT id FROM t ORDER BY id DESC;
+FETCH held;
+COMMIT;
+FETCH plain;
+FETCH held;
+DECLARE later CURSOR WITH HOLD FOR SELECT id FROM t ORDER BY id;
+FETCH later;
+BEGIN;
+DECLARE undone CURSOR WITH HOLD FOR SELECT id FROM t ORDER BY id;
+ROLLBACK;
+FETCH undone;
+FETCH held;
+CLOSE held;
+CLOSE later;
+
+== a failed transaction closes its cursors at rollback
+CREATE TABLE t (id INT PRIMARY KEY);
+INSERT INTO t VALUES (1), (2);
+----
+BEGIN;
+DECLARE c CURSOR FOR SELECT id FROM t ORDER BY id;
+SELECT 1 / 0;
+FETCH c;
+ROLLBACK;
+FETCH c;
