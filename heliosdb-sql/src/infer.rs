@@ -28,7 +28,13 @@ struct Scope<'t> {
     entries: Vec<(String, &'t TableInfo)>,
     /// Catalog relations (`pg_class`, …): label, relation as served.
     system: Vec<(String, String)>,
+    /// Derived tables (`(SELECT …) AS d`) whose columns are known: label,
+    /// columns.
+    derived: Vec<(String, Columns)>,
 }
+
+/// Result columns as far as known: name, type.
+type Columns = Vec<(String, Option<DataType>)>;
 
 impl<'t> Scope<'t> {
     fn of_statement(tables: &'t Tables, stmt: &Statement) -> Self {
@@ -42,7 +48,11 @@ impl<'t> Scope<'t> {
             }
             ControlFlow::<()>::Continue(())
         });
-        let mut scope = Scope { entries, system };
+        let mut scope = Scope {
+            entries,
+            system,
+            derived: Vec::new(),
+        };
         scope.add_aliases(tables, stmt);
         scope
     }
@@ -50,10 +60,24 @@ impl<'t> Scope<'t> {
     fn of_query(tables: &'t Tables, q: &Query) -> Self {
         let mut entries = Vec::new();
         let mut system = Vec::new();
+        let mut derived = Vec::new();
         if let SetExpr::Select(s) = q.body.as_ref() {
             for twj in &s.from {
                 for f in std::iter::once(&twj.relation).chain(twj.joins.iter().map(|j| &j.relation))
                 {
+                    if let TableFactor::Derived {
+                        subquery,
+                        alias: Some(alias),
+                        ..
+                    } = f
+                    {
+                        if let Some(mut columns) = query_columns(tables, subquery) {
+                            for (c, renamed) in columns.iter_mut().zip(&alias.columns) {
+                                c.0 = renamed.value.clone();
+                            }
+                            derived.push((alias.name.value.clone(), columns));
+                        }
+                    }
                     if let TableFactor::Table { name, alias, .. } = f {
                         let label = alias
                             .as_ref()
@@ -68,7 +92,11 @@ impl<'t> Scope<'t> {
                 }
             }
         }
-        Scope { entries, system }
+        Scope {
+            entries,
+            system,
+            derived,
+        }
     }
 
     fn add_aliases(&mut self, tables: &'t Tables, stmt: &Statement) {
@@ -76,6 +104,7 @@ impl<'t> Scope<'t> {
             let aliased = Scope::of_query(tables, q);
             self.entries.extend(aliased.entries);
             self.system.extend(aliased.system);
+            self.derived.extend(aliased.derived);
         }
     }
 
@@ -98,6 +127,17 @@ impl<'t> Scope<'t> {
                     .iter()
                     .filter(|(alias, _)| qualifier.is_none_or(|q| q.eq_ignore_ascii_case(alias)))
                     .find_map(|(_, rel)| crate::system::column_type(rel, name))
+            })
+            .or_else(|| {
+                self.derived
+                    .iter()
+                    .filter(|(alias, _)| qualifier.is_none_or(|q| q.eq_ignore_ascii_case(alias)))
+                    .find_map(|(_, columns)| {
+                        columns
+                            .iter()
+                            .find(|(c, _)| c.eq_ignore_ascii_case(name))
+                            .and_then(|(_, t)| *t)
+                    })
             })
     }
 }
@@ -343,7 +383,7 @@ pub(crate) fn statement_typer<'t>(
 }
 
 /// Result columns of a query: (label, type when known).
-pub(crate) fn query_columns(tables: &Tables, q: &Query) -> Option<Vec<(String, Option<DataType>)>> {
+pub(crate) fn query_columns(tables: &Tables, q: &Query) -> Option<Columns> {
     let SetExpr::Select(s) = q.body.as_ref() else {
         return None;
     };
@@ -356,7 +396,8 @@ pub(crate) fn query_columns(tables: &Tables, q: &Query) -> Option<Vec<(String, O
                 out.push((alias.value.clone(), expr_type(&scope, expr)))
             }
             SelectItem::Wildcard(_) => {
-                if scope.entries.is_empty() {
+                // The order of mixed sources is not tracked here.
+                if scope.entries.is_empty() || !scope.derived.is_empty() {
                     return None;
                 }
                 for (_, t) in &scope.entries {
@@ -412,7 +453,8 @@ pub(crate) fn json_columns(tables: &Tables, q: &Query) -> Option<Vec<Option<crat
                 out.push(of(&scope, e))
             }
             SelectItem::Wildcard(_) => {
-                if scope.entries.is_empty() {
+                // The order of mixed sources is not tracked here.
+                if scope.entries.is_empty() || !scope.derived.is_empty() {
                     return None;
                 }
                 for (_, t) in &scope.entries {

@@ -57,6 +57,7 @@ mod pgfuncs;
 pub mod pgtext;
 mod pushdown;
 mod rewrite;
+mod series;
 mod session;
 mod settings;
 pub mod sqlstate;

@@ -604,6 +604,7 @@ impl<'e> Session<'e> {
         crate::objects::expand_views(self.engine, &*self.tables()?, &mut stmt)?;
         crate::objects::shape_for_describe(&mut stmt);
         materialise::shape_for_describe(&mut stmt);
+        crate::series::rewrite(&mut stmt, None)?;
         crate::compose::rewrite(&mut stmt)?;
         if let Statement::Query(q) = &stmt {
             let tables = self.tables()?;
@@ -1374,6 +1375,7 @@ impl<'e> Session<'e> {
         if let Some(r) = crate::alter::run(self.engine, self.shared, &mut stmt)? {
             return Ok(r);
         }
+        crate::series::rewrite(&mut stmt, Some(params))?;
         self.materialise(&mut stmt, params)?;
         crate::compose::rewrite(&mut stmt)?;
         // `unnest`/`generate_subscripts` and `array_agg` (see `crate::arrays`).

@@ -97,6 +97,14 @@ def main(conninfo: str) -> None:
             except exc:
                 conn.rollback()
 
+        # generate_series with bound parameters (cast, as PostgreSQL needs
+        # for psycopg's small ints) comes back as integers, in order.
+        cur.execute("SELECT g FROM generate_series(%s::int, %s::int, %s::int) AS g", (2, 11, 3))
+        assert cur.fetchall() == [(2,), (5,), (8,), (11,)]
+        cur.execute("SELECT count(*) FROM generate_series(1, %s::int) AS g", (1000,))
+        assert cur.fetchone() == (1000,)
+        conn.rollback()
+
         # DROP outside a transaction block (refused inside one).
         conn.autocommit = True
         cur.execute("DROP TABLE p")

@@ -162,3 +162,20 @@ CREATE TABLE t (id INT, s TEXT);
 ----
 EXPLAIN (COSTS OFF) SELECT * FROM t;
 EXPLAIN (COSTS OFF) SELECT id FROM t WHERE id > 1;
+
+== generate_series in from
+CREATE TABLE gs (id INT PRIMARY KEY, v TEXT);
+----
+SELECT * FROM generate_series(1, 5);
+SELECT g FROM generate_series(1, 10, 3) AS g;
+SELECT x * 2 AS y FROM generate_series(5, 1, -2) AS s(x) ORDER BY y;
+SELECT count(*) FROM generate_series(1, 1000) g;
+SELECT * FROM generate_series(3, 1);
+SELECT * FROM generate_series(1, 3, 0);
+INSERT INTO gs SELECT g, 'v' || g FROM generate_series(1, 250) AS g;
+SELECT count(*), min(id), max(id) FROM gs;
+SELECT a.g, b.h FROM generate_series(1, 2) a(g) CROSS JOIN generate_series(10, 11) b(h) ORDER BY 1, 2;
+SELECT gs.v FROM gs JOIN generate_series(1, 3) AS k ON gs.id = k ORDER BY 1;
+SELECT sum(g) FROM pg_catalog.generate_series(-3, 3) g;
+SELECT g FROM generate_series(2147483646, 2147483648) g ORDER BY g;
+SELECT * FROM generate_series(1, 3) WITH ORDINALITY;
