@@ -13,8 +13,9 @@
 //! alias (`AS g(x)`), else the table alias (`AS g`), else
 //! `generate_series`; typed `integer` when the arguments are constants that
 //! fit one (PostgreSQL's choice for them), else `bigint`. A zero step is refused
-//! as PostgreSQL refuses it (22023); `WITH ORDINALITY`, timestamps and
-//! numerics are not served.
+//! as PostgreSQL refuses it (22023). `WITH ORDINALITY` adds the row
+//! number (`bigint`), named `ordinality` or by the alias's second column.
+//! Timestamps and numerics are not served.
 
 use std::ops::ControlFlow;
 
@@ -105,7 +106,7 @@ impl Series<'_> {
             name,
             alias,
             args: Some(args),
-            with_ordinality: false,
+            with_ordinality,
             ..
         } = factor
         else {
@@ -159,6 +160,16 @@ impl Series<'_> {
             .as_ref()
             .map(|a| a.columns.first().unwrap_or(&a.name).clone())
             .unwrap_or_else(|| Ident::new("generate_series"));
+        // `WITH ORDINALITY`: a second column numbering the rows from 1.
+        let ordinality = if *with_ordinality {
+            let name = alias
+                .as_ref()
+                .and_then(|a| a.columns.get(1).cloned())
+                .unwrap_or_else(|| Ident::new("ordinality"));
+            format!(", \"N\" AS {name}")
+        } else {
+            String::new()
+        };
         let table = alias
             .as_ref()
             .map(|a| a.name.clone())
@@ -181,7 +192,7 @@ impl Series<'_> {
             None => format!("({e})"),
         };
         let sql = format!(
-            "SELECT CAST({} + (\"N\" - 1) * {} AS {ty}) AS {column} FROM SERIES({n})",
+            "SELECT CAST({} + (\"N\" - 1) * {} AS {ty}) AS {column}{ordinality} FROM SERIES({n})",
             operand(start),
             operand(step),
         );

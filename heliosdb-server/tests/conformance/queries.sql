@@ -179,3 +179,5 @@ SELECT gs.v FROM gs JOIN generate_series(1, 3) AS k ON gs.id = k ORDER BY 1;
 SELECT sum(g) FROM pg_catalog.generate_series(-3, 3) g;
 SELECT g FROM generate_series(2147483646, 2147483648) g ORDER BY g;
 SELECT * FROM generate_series(1, 3) WITH ORDINALITY;
+SELECT * FROM generate_series(5, 7) WITH ORDINALITY AS t(v, i) ORDER BY i;
+SELECT t.v, t.i FROM generate_series(5, 7) WITH ORDINALITY AS t(v, i) WHERE t.i > 1 ORDER BY 1;
