@@ -57,7 +57,7 @@ const HELD_OUTPUT_LIMIT: usize = 64 * 1024;
 
 /// The client's stream, failing reads past a budget until [`Capped::lift`],
 /// and holding back what is written until the connection loop is about to
-/// wait for the client ([`Capped::release`]).
+/// wait for the client ([`release`]).
 ///
 /// pgwire flushes after most messages (RowDescription, CommandComplete,
 /// ReadyForQuery each), which made every simple query's answer three

@@ -864,40 +864,38 @@ impl<'e> Session<'e> {
 
     /// One statement of a query string, and its audit event.
     fn run_one(&mut self, stmt: Statement, params: &[Value]) -> Result<QueryResult> {
-        {
-            let Some(event_type) = audit_type(&stmt) else {
-                return self.run(stmt, params);
-            };
-            if !self.engine.audits(event_type) {
-                // Nothing is recorded: no event (and no redacted text) to build.
-                return self.run_autocommit_retrying(stmt, params);
-            }
-            let table = audit_tables(&stmt);
-            // Parameters stay `$n`; literals become `?` unless
-            // `[audit] log_query_values` asks for them.
-            let text = if self.engine.config().audit.log_query_values {
-                stmt.to_string()
-            } else {
-                redact_literals(&stmt)
-            };
-            let r = self.run_autocommit_retrying(stmt, params)?;
-            let rows_affected = match &r {
-                QueryResult::Rows { rows, .. } => rows.len() as u64,
-                QueryResult::Command { rows, .. } => *rows,
-            };
-            let event = AuditEvent {
-                table,
-                query: Some(text),
-                rows_affected,
-                ..AuditEvent::default()
-            };
-            // The statement already took effect: a failed audit write is
-            // reported, not turned into a failure of the statement.
-            if let Err(e) = self.engine.audit(event_type, event) {
-                tracing::error!(error = %e, "audit log write failed");
-            }
-            Ok(r)
+        let Some(event_type) = audit_type(&stmt) else {
+            return self.run(stmt, params);
+        };
+        if !self.engine.audits(event_type) {
+            // Nothing is recorded: no event (and no redacted text) to build.
+            return self.run_autocommit_retrying(stmt, params);
         }
+        let table = audit_tables(&stmt);
+        // Parameters stay `$n`; literals become `?` unless
+        // `[audit] log_query_values` asks for them.
+        let text = if self.engine.config().audit.log_query_values {
+            stmt.to_string()
+        } else {
+            redact_literals(&stmt)
+        };
+        let r = self.run_autocommit_retrying(stmt, params)?;
+        let rows_affected = match &r {
+            QueryResult::Rows { rows, .. } => rows.len() as u64,
+            QueryResult::Command { rows, .. } => *rows,
+        };
+        let event = AuditEvent {
+            table,
+            query: Some(text),
+            rows_affected,
+            ..AuditEvent::default()
+        };
+        // The statement already took effect: a failed audit write is
+        // reported, not turned into a failure of the statement.
+        if let Err(e) = self.engine.audit(event_type, event) {
+            tracing::error!(error = %e, "audit log write failed");
+        }
+        Ok(r)
     }
 
     /// Runs a statement; outside a transaction block, an INSERT, UPDATE or
