@@ -9,7 +9,8 @@
 //!
 //! with `count` worked out here from the arguments, which must be integer
 //! constants or parameters (anything else is left to GlueSQL, which refuses
-//! it with 0A000). The column is named as PostgreSQL names it: by the column
+//! it with 0A000); `SELECT generate_series(a, b)` without `FROM` is read as
+//! `SELECT … FROM generate_series(a, b)`. The column is named as PostgreSQL names it: by the column
 //! alias (`AS g(x)`), else the table alias (`AS g`), else
 //! `generate_series`; typed `integer` when the arguments are constants that
 //! fit one (PostgreSQL's choice for them), else `bigint`. A zero step is refused
@@ -20,8 +21,9 @@
 use std::ops::ControlFlow;
 
 use gluesql_core::sqlparser::ast::{
-    DataType, Expr, FunctionArg, FunctionArgExpr, Ident, SetExpr, Statement, TableAlias,
-    TableFactor, UnaryOperator, Value as SqlValue, VisitMut, VisitorMut,
+    DataType, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, SelectItem, SetExpr,
+    Statement, TableAlias, TableFactor, TableFunctionArgs, TableWithJoins, UnaryOperator,
+    Value as SqlValue, VisitMut, VisitorMut,
 };
 use heliosdb_core::Value;
 
@@ -229,9 +231,95 @@ impl VisitorMut for Series<'_> {
     }
 }
 
-/// Rewrites the `generate_series` calls in `FROM` (see the module docs);
+/// Whether `e` calls `generate_series` (bare or `pg_catalog.`).
+fn is_series_call(e: &Expr) -> bool {
+    let Expr::Function(f) = e else {
+        return false;
+    };
+    match f.name.0.as_slice() {
+        [n] => n.value.eq_ignore_ascii_case("generate_series"),
+        [schema, n] => {
+            schema.value.eq_ignore_ascii_case("pg_catalog")
+                && n.value.eq_ignore_ascii_case("generate_series")
+        }
+        _ => false,
+    }
+}
+
+/// `SELECT generate_series(a, b) [AS x], <constants>` without `FROM` is
+/// `SELECT x, <constants> FROM generate_series(a, b) AS x`, as PostgreSQL
+/// runs it (one row per value). Other set-returning uses in a select list
+/// (beside a `FROM`, several at once, inside an expression) are left alone
+/// and refused later.
+fn select_list_call(stmt: &mut Statement) {
+    let Statement::Query(q) = stmt else {
+        return;
+    };
+    let SetExpr::Select(select) = q.body.as_mut() else {
+        return;
+    };
+    if !select.from.is_empty() {
+        return;
+    }
+    let calls: Vec<usize> = select
+        .projection
+        .iter()
+        .enumerate()
+        .filter(|(_, item)| match item {
+            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+                is_series_call(e)
+            }
+            _ => false,
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let [i] = calls.as_slice() else {
+        return;
+    };
+    let (call, label) = match &select.projection[*i] {
+        SelectItem::UnnamedExpr(e) => (e.clone(), Ident::new("generate_series")),
+        SelectItem::ExprWithAlias { expr, alias } => (expr.clone(), alias.clone()),
+        _ => return,
+    };
+    let Expr::Function(f) = call else {
+        return;
+    };
+    let FunctionArguments::List(list) = f.args else {
+        return;
+    };
+    if list.duplicate_treatment.is_some()
+        || !list.clauses.is_empty()
+        || f.over.is_some()
+        || f.filter.is_some()
+    {
+        return;
+    }
+    select.projection[*i] = SelectItem::UnnamedExpr(Expr::Identifier(label.clone()));
+    select.from.push(TableWithJoins {
+        relation: TableFactor::Table {
+            name: f.name,
+            alias: Some(TableAlias {
+                name: label,
+                columns: Vec::new(),
+            }),
+            args: Some(TableFunctionArgs {
+                args: list.args,
+                settings: None,
+            }),
+            with_hints: Vec::new(),
+            version: None,
+            with_ordinality: false,
+            partitions: Vec::new(),
+        },
+        joins: Vec::new(),
+    });
+}
+
+/// Rewrites the `generate_series` calls in `FROM`, and one alone in the
+/// select list of a `SELECT` without `FROM` (see the module docs);
 /// `params`: `None` while describing.
 pub(crate) fn rewrite(stmt: &mut Statement, params: Option<&[Value]>) -> Result<()> {
+    select_list_call(stmt);
     let mut s = Series {
         params,
         error: None,

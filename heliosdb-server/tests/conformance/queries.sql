@@ -181,3 +181,6 @@ SELECT g FROM generate_series(2147483646, 2147483648) g ORDER BY g;
 SELECT * FROM generate_series(1, 3) WITH ORDINALITY;
 SELECT * FROM generate_series(5, 7) WITH ORDINALITY AS t(v, i) ORDER BY i;
 SELECT t.v, t.i FROM generate_series(5, 7) WITH ORDINALITY AS t(v, i) WHERE t.i > 1 ORDER BY 1;
+SELECT generate_series(1, 3);
+SELECT generate_series(2, 8, 3) AS n, 'x' AS tag ORDER BY n DESC;
+SELECT generate_series(1, 10) LIMIT 3;
