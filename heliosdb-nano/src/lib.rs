@@ -99,6 +99,6 @@ pub use heliosdb_core::rust_decimal;
 /// ```
 pub mod sql {
     pub use heliosdb_sql::{
-        ColumnInfo, Described, QueryResult, Session, SqlError, SqlExt, SqlShared,
+        ColumnInfo, Described, QueryResult, RowSink, Session, SqlError, SqlExt, SqlShared,
     };
 }

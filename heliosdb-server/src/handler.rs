@@ -200,16 +200,30 @@ impl Worker {
         &self,
         f: impl for<'a, 'e> FnOnce(&'a mut Session<'e>) -> R + Send + 'static,
     ) -> PgWireResult<R> {
+        self.job(f).await
+    }
+
+    /// [`Worker::call`] as a future that owns what it needs, so that it can
+    /// outlive the handler call that made it (a streamed answer's rows are
+    /// read after the handler returned). The statement starts when the
+    /// future is first polled.
+    fn job<R: Send + 'static>(
+        &self,
+        f: impl for<'a, 'e> FnOnce(&'a mut Session<'e>) -> R + Send + 'static,
+    ) -> impl std::future::Future<Output = PgWireResult<R>> + Send + 'static {
         let state = self.state.clone();
         let in_txn = self.in_txn.clone();
-        match self.pool.run(move || run_job(&state, &in_txn, f)).await {
-            Some(Ok(Some(r))) => Ok(r),
-            Some(Ok(None)) => Err(fatal(
-                "XX000",
-                "internal error: the statement panicked; the session is closed",
-            )),
-            Some(Err(Ended)) => Err(fatal("XX000", "the session has ended")),
-            None => Err(fatal("57P01", "the server is shutting down")),
+        let pool = self.pool.clone();
+        async move {
+            match pool.run(move || run_job(&state, &in_txn, f)).await {
+                Some(Ok(Some(r))) => Ok(r),
+                Some(Ok(None)) => Err(fatal(
+                    "XX000",
+                    "internal error: the statement panicked; the session is closed",
+                )),
+                Some(Err(Ended)) => Err(fatal("XX000", "the session has ended")),
+                None => Err(fatal("57P01", "the server is shutting down")),
+            }
         }
     }
 
@@ -564,6 +578,122 @@ fn encode_row(
     enc.finish()
 }
 
+/// The columns rows are sent as: the types the statement was described
+/// with (what the client parses by), when it was; an array column must
+/// have been described as one.
+fn sent_columns(
+    columns: Vec<ColumnInfo>,
+    described: Option<&[ColumnInfo]>,
+) -> PgWireResult<Vec<ColumnInfo>> {
+    match described {
+        Some(d) if d.len() == columns.len() => {
+            for (c, d) in columns.iter().zip(d) {
+                if c.array_of != d.array_of {
+                    return Err(user_error(
+                        "0A000",
+                        format!(
+                            "the type of the array column \"{}\" could not be \
+                             determined before running the statement (cast the \
+                             array_agg argument to its type)",
+                            c.name
+                        ),
+                    ));
+                }
+            }
+            Ok(columns
+                .into_iter()
+                .zip(d)
+                .map(|(c, d)| ColumnInfo {
+                    name: c.name,
+                    data_type: d.data_type,
+                    array_of: d.array_of,
+                    json: d.json,
+                })
+                .collect())
+        }
+        _ => Ok(columns),
+    }
+}
+
+/// What a streamed statement's session thread hands to the connection
+/// (see [`heliosdb_sql::RowSink`]).
+enum Streamed {
+    Columns(Vec<ColumnInfo>),
+    Rows(Vec<Vec<Value>>),
+}
+
+/// The session side of a streamed answer: a bounded channel to the
+/// connection task, so the statement reads its table no faster than the
+/// client takes the rows (memory: a few chunks).
+struct ChannelSink(tokio::sync::mpsc::Sender<Streamed>);
+
+fn client_gone() -> SqlError {
+    SqlError::Engine("the client went away".into())
+}
+
+impl heliosdb_sql::RowSink for ChannelSink {
+    fn columns(&mut self, columns: &[ColumnInfo]) -> Result<(), SqlError> {
+        self.0
+            .blocking_send(Streamed::Columns(columns.to_vec()))
+            .map_err(|_| client_gone())
+    }
+
+    fn rows(&mut self, rows: Vec<Vec<Value>>) -> Result<(), SqlError> {
+        self.0
+            .blocking_send(Streamed::Rows(rows))
+            .map_err(|_| client_gone())
+    }
+}
+
+/// How a statement run by [`Conn::run_statements`] answered.
+enum Ran {
+    /// Every statement's answer, collected.
+    Results(Vec<QueryResult>),
+    /// One query whose rows stream to the client as the session reads
+    /// them.
+    Streamed(QueryResponse),
+}
+
+/// The rows of a streamed answer as the session thread sends them, then
+/// the statement's outcome: its error, if it failed after rows went out.
+struct RowFeed<F> {
+    rx: tokio::sync::mpsc::Receiver<Streamed>,
+    job: Option<std::pin::Pin<Box<F>>>,
+    rows: std::vec::IntoIter<Vec<Value>>,
+    fields: Arc<Vec<FieldInfo>>,
+    columns: Arc<Vec<ColumnInfo>>,
+}
+
+fn row_stream<F>(feed: RowFeed<F>) -> impl futures::Stream<Item = PgWireResult<DataRow>> + Send
+where
+    F: std::future::Future<Output = PgWireResult<Result<Vec<QueryResult>, SqlError>>>
+        + Send
+        + 'static,
+{
+    stream::unfold(feed, |mut feed| async move {
+        loop {
+            if let Some(row) = feed.rows.next() {
+                let row = encode_row(&feed.fields, &feed.columns, row);
+                return Some((row, feed));
+            }
+            match feed.rx.recv().await {
+                Some(Streamed::Rows(rows)) => feed.rows = rows.into_iter(),
+                Some(Streamed::Columns(_)) => {}
+                None => {
+                    // The session thread is done sending: the statement's
+                    // end (run_job has finished, the session is free).
+                    let job = feed.job.take()?;
+                    return match job.await {
+                        Ok(Ok(_)) => None,
+                        Ok(Err(e)) => Some((Err(sql_error(e)), feed)),
+                        Err(e) => Some((Err(e), feed)),
+                    };
+                }
+            }
+        }
+    })
+}
+
 fn to_response(
     r: QueryResult,
     format: &Format,
@@ -571,36 +701,7 @@ fn to_response(
 ) -> PgWireResult<Response> {
     match r {
         QueryResult::Rows { columns, rows, tag } => {
-            // The types the statement was described with (what the client
-            // parses by); an array column must have been described as one.
-            let cols: Vec<ColumnInfo> = match described {
-                Some(d) if d.len() == columns.len() => {
-                    for (c, d) in columns.iter().zip(d) {
-                        if c.array_of != d.array_of {
-                            return Err(user_error(
-                                "0A000",
-                                format!(
-                                    "the type of the array column \"{}\" could not be \
-                                     determined before running the statement (cast the \
-                                     array_agg argument to its type)",
-                                    c.name
-                                ),
-                            ));
-                        }
-                    }
-                    columns
-                        .into_iter()
-                        .zip(d)
-                        .map(|(c, d)| ColumnInfo {
-                            name: c.name,
-                            data_type: d.data_type,
-                            array_of: d.array_of,
-                            json: d.json,
-                        })
-                        .collect()
-                }
-                _ => columns,
-            };
+            let cols = sent_columns(columns, described)?;
             let fields = Arc::new(fields(&cols, format));
             let encoded = rows
                 .into_iter()
@@ -777,6 +878,59 @@ impl Conn {
             }
             _ => Err(user_error("0A000", "unsupported statement".into())),
         }
+    }
+
+    /// Runs `sql` in the session: a single query that reads a table row by
+    /// row and answers more than a chunk streams its rows to the client as
+    /// the session reads them (see `Session::execute_streaming`); every
+    /// other answer comes back collected. `stream` false collects every
+    /// answer: an Execute with a row limit may leave the rest of its rows
+    /// in a suspended portal while the client runs other statements, which
+    /// a statement still streaming (holding the session) would block.
+    async fn run_statements<C: ClientInfo>(
+        &self,
+        client: &C,
+        sql: String,
+        params: Vec<Value>,
+        stream: bool,
+        format: &Format,
+        described: Option<&[ColumnInfo]>,
+    ) -> PgWireResult<Ran> {
+        if !stream {
+            let results = self
+                .worker(client)
+                .call(move |s| s.execute(&sql, &params))
+                .await?
+                .map_err(sql_error)?;
+            return Ok(Ran::Results(results));
+        }
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Streamed>(4);
+        let mut job = Box::pin(
+            self.worker(client)
+                .job(move |s| s.execute_streaming(&sql, &params, Box::new(ChannelSink(tx)))),
+        );
+        let first = tokio::select! {
+            biased;
+            m = rx.recv() => m,
+            r = &mut job => return Ok(Ran::Results(r?.map_err(sql_error)?)),
+        };
+        let Some(Streamed::Columns(columns)) = first else {
+            // Nothing streamed: the sink is gone with the statement.
+            return Ok(Ran::Results(job.await?.map_err(sql_error)?));
+        };
+        let columns = sent_columns(columns, described)?;
+        let fields = Arc::new(fields(&columns, format));
+        let feed = RowFeed {
+            rx,
+            job: Some(job),
+            rows: Vec::new().into_iter(),
+            fields: Arc::clone(&fields),
+            columns: Arc::new(columns),
+        };
+        Ok(Ran::Streamed(QueryResponse::new(
+            fields,
+            Box::pin(row_stream(feed)),
+        )))
     }
 
     /// `COPY … TO STDOUT`: CopyOutResponse, one CopyData per row as the
@@ -1088,11 +1242,13 @@ impl SimpleQueryHandler for Conn {
             Err(e) => return Err(copy_error(e)),
         }
         let sql = query.to_string();
-        let results = self
-            .worker(client)
-            .call(move |s| s.execute(&sql, &[]))
+        let results = match self
+            .run_statements(client, sql, Vec::new(), true, &Format::UnifiedText, None)
             .await?
-            .map_err(sql_error)?;
+        {
+            Ran::Streamed(response) => return Ok(vec![Response::Query(response)]),
+            Ran::Results(results) => results,
+        };
         let still_in_txn = self.in_transaction();
         let last = results.len().saturating_sub(1);
         results
@@ -1375,7 +1531,7 @@ impl Conn {
         &self,
         client: &mut C,
         portal: &Portal<Prepared>,
-        _max_rows: usize,
+        max_rows: usize,
     ) -> PgWireResult<Response>
     where
         C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
@@ -1391,11 +1547,20 @@ impl Conn {
         }
         let params = bind_params(portal)?;
         let sql = stmt.sql.clone();
-        let mut results = self
-            .worker(client)
-            .call(move |s| s.execute(&sql, &params))
+        let mut results = match self
+            .run_statements(
+                client,
+                sql,
+                params,
+                max_rows == 0,
+                &portal.result_column_format,
+                stmt.columns.as_deref(),
+            )
             .await?
-            .map_err(sql_error)?;
+        {
+            Ran::Streamed(response) => return Ok(Response::Query(response)),
+            Ran::Results(results) => results,
+        };
         let Some(last) = results.pop() else {
             return Ok(Response::EmptyQuery);
         };

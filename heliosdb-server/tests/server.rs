@@ -830,3 +830,150 @@ async fn psql_describes_foreign_keys_as_postgresql() {
     assert_eq!(out, expected);
     server.stop().await;
 }
+
+/// A query answering more rows than the session reads at once streams them
+/// (see `Session::execute_streaming`): every row arrives, in order and
+/// typed, over the simple and the extended protocol; an error after rows
+/// went out reaches the client with its SQLSTATE (and aborts an open
+/// transaction); a client that leaves in the middle costs the server
+/// nothing but that statement.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_answers_stream_to_the_client() {
+    const N: i32 = 10_000;
+    let server = TestServer::start(true, None).await;
+    let c = server.client().await;
+    c.batch_execute("CREATE TABLE big (id INT PRIMARY KEY, v TEXT)")
+        .await
+        .unwrap();
+    for start in (1..=N).step_by(1_000) {
+        let values: Vec<String> = (start..start + 1_000)
+            .map(|i| format!("({i}, 'row {i}')"))
+            .collect();
+        c.batch_execute(&format!("INSERT INTO big VALUES {}", values.join(", ")))
+            .await
+            .unwrap();
+    }
+
+    // Simple protocol.
+    let messages = c.simple_query("SELECT id, v FROM big").await.unwrap();
+    let mut ids = Vec::new();
+    let mut complete = None;
+    for m in &messages {
+        match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => {
+                let id: i32 = r.get(0).unwrap().parse().unwrap();
+                assert_eq!(r.get(1), Some(format!("row {id}").as_str()));
+                ids.push(id);
+            }
+            tokio_postgres::SimpleQueryMessage::CommandComplete(n) => complete = Some(*n),
+            _ => {}
+        }
+    }
+    assert_eq!(ids, (1..=N).collect::<Vec<_>>());
+    assert_eq!(complete, Some(N as u64));
+
+    // Extended protocol, typed by the statement's description.
+    let rows = c
+        .query("SELECT v, id * 2 FROM big WHERE id > $1", &[&10i32])
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), (N - 10) as usize);
+    for (r, id) in rows.iter().zip(11..) {
+        assert_eq!(r.get::<_, String>(0), format!("row {id}"));
+        assert_eq!(r.get::<_, i32>(1), id * 2);
+    }
+
+    // An error after the first chunks went out.
+    let failing = "SELECT id, 100 / (id - 3000) FROM big";
+    let e = c.simple_query(failing).await.unwrap_err();
+    assert_eq!(
+        e.code(),
+        Some(&tokio_postgres::error::SqlState::DIVISION_BY_ZERO),
+        "{e}"
+    );
+    let e = c.query(failing, &[]).await.unwrap_err();
+    assert_eq!(
+        e.code(),
+        Some(&tokio_postgres::error::SqlState::DIVISION_BY_ZERO),
+        "{e}"
+    );
+    c.batch_execute("BEGIN").await.unwrap();
+    assert!(c.simple_query(failing).await.is_err());
+    let e = c.simple_query("SELECT 1").await.unwrap_err();
+    assert_eq!(
+        e.code(),
+        Some(&tokio_postgres::error::SqlState::IN_FAILED_SQL_TRANSACTION),
+        "{e}"
+    );
+    c.batch_execute("ROLLBACK").await.unwrap();
+    let n: i64 = c
+        .query_one("SELECT count(*) FROM big", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, i64::from(N));
+
+    // A portal read a few rows at a time (Execute with a row limit), with
+    // other statements run between its reads: the rest of its rows wait in
+    // the portal, the session stays free.
+    // (A session blocked by its own portal would hang: bounded.)
+    let mut c = c;
+    tokio::time::timeout(Duration::from_secs(60), async {
+        let t = c.transaction().await.unwrap();
+        let portal = t.bind("SELECT id FROM big", &[]).await.unwrap();
+        let first = t.query_portal(&portal, 100).await.unwrap();
+        assert_eq!(first.len(), 100);
+        let n: i64 = t
+            .query_one("SELECT count(*) FROM big", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(n, i64::from(N));
+        let all = t.simple_query("SELECT id FROM big").await.unwrap();
+        assert!(all.len() > N as usize);
+        let next = t.query_portal(&portal, 100).await.unwrap();
+        assert_eq!(next.first().unwrap().get::<_, i32>(0), 101);
+        let rest = t.query_portal(&portal, 0).await.unwrap();
+        assert_eq!(rest.len(), (N - 200) as usize);
+        assert_eq!(rest.last().unwrap().get::<_, i32>(0), N);
+        t.commit().await.unwrap();
+    })
+    .await
+    .expect("a portal read in parts while other statements run");
+
+    // A client that goes away while its rows stream.
+    {
+        let (gone, conn) = tokio_postgres::connect(
+            &server.conn_str(common::USER, common::PASSWORD),
+            tokio_postgres::NoTls,
+        )
+        .await
+        .unwrap();
+        let conn = tokio::spawn(conn);
+        let stream = gone
+            .query_raw("SELECT * FROM big", std::iter::empty::<i32>())
+            .await
+            .unwrap();
+        futures::pin_mut!(stream);
+        use futures::StreamExt;
+        assert!(stream.next().await.unwrap().is_ok());
+        conn.abort();
+    }
+    // The server serves on; the table is whole.
+    let n: i64 = c
+        .query_one("SELECT count(*) FROM big", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, i64::from(N));
+    let other = server.client().await;
+    let rows = other
+        .simple_query("SELECT * FROM big")
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| matches!(m, tokio_postgres::SimpleQueryMessage::Row(_)))
+        .count();
+    assert_eq!(rows, N as usize);
+    server.stop().await;
+}

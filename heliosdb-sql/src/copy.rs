@@ -983,6 +983,7 @@ impl CopyIn {
             pk_range: std::cell::RefCell::new(None),
             for_update: false,
             system: None,
+            chunk: None,
         };
         store
             .plan(glue.into())

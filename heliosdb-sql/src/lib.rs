@@ -62,6 +62,7 @@ mod session;
 mod settings;
 pub mod sqlstate;
 mod store;
+mod stream;
 mod system;
 mod textcast;
 mod upsert;
@@ -76,6 +77,7 @@ pub use dump::PgDumpHints;
 pub use limits::SessionSettings;
 pub use session::{coerce, float8_text, text_of, Described, Session};
 pub use store::SqlShared;
+pub use stream::RowSink;
 
 /// Errors of the SQL layer.
 #[derive(Debug, thiserror::Error)]

@@ -112,6 +112,10 @@ pub struct Session<'e> {
     /// columns it passes on (see `crate::arrays::derived_arrays`): their
     /// arrays may be materialised as text.
     array_aliases: Vec<String>,
+    /// Where the rows of the statement being run may stream (see
+    /// [`Session::execute_streaming`]); taken by the statement, so that the
+    /// queries it runs inside itself never stream.
+    sink: Option<crate::stream::Sink>,
 }
 
 /// Types the result columns that hold `json` / `jsonb` documents (one
@@ -124,6 +128,67 @@ fn mark_json(columns: &mut [ColumnInfo], kinds: Option<Vec<Option<crate::Json>>>
     for (c, k) in columns.iter_mut().zip(kinds) {
         if c.data_type == DataType::Text && c.array_of.is_none() {
             c.json = k;
+        }
+    }
+}
+
+/// Runs a streamable statement's plan chunk by chunk (see
+/// [`crate::stream`]): a first chunk that is the whole answer returns as
+/// rows; a longer answer goes to `sink` and returns its tag.
+fn stream_chunks(
+    store: &mut EngineStore<'_>,
+    plan: &gluesql_core::plan::StatementPlan,
+    mut sink: Box<dyn crate::RowSink>,
+    finish: impl Fn(
+        Vec<String>,
+        Vec<Vec<gluesql_core::data::Value>>,
+    ) -> Result<(Vec<ColumnInfo>, Vec<Vec<Value>>)>,
+) -> Result<QueryResult> {
+    let mut sent: u64 = 0;
+    let mut started = false;
+    loop {
+        let payload = execute(store, plan).map_err(crate::sqlstate::from_glue)?;
+        let Payload::Select { labels, rows } = payload else {
+            return Err(SqlError::Engine(
+                "a streamed query answered without rows".into(),
+            ));
+        };
+        let chunk = store
+            .chunk
+            .as_ref()
+            .ok_or_else(|| SqlError::Engine("a streamed query lost its scan".into()))?;
+        // The plan did not scan the table (it found another way), or the
+        // scan ended: what this run answered completes the statement.
+        let last = !chunk.opened.get() || chunk.exhausted.get();
+        if !last && chunk.read.get() < chunk.size {
+            // Stopped reading before its chunk was done: the plan is not a
+            // row-by-row one after all (never expected; refuse rather than
+            // answer partly).
+            return Err(SqlError::Engine(
+                "a streamed query stopped reading its table early".into(),
+            ));
+        }
+        let (columns, rows) = finish(labels, rows)?;
+        if !started && last {
+            return Ok(QueryResult::Rows {
+                tag: format!("SELECT {}", rows.len()),
+                columns,
+                rows,
+            });
+        }
+        if !started {
+            sink.columns(&columns)?;
+            started = true;
+        }
+        sent += rows.len() as u64;
+        if !rows.is_empty() {
+            sink.rows(rows)?;
+        }
+        if last {
+            return Ok(QueryResult::Command {
+                tag: format!("SELECT {sent}"),
+                rows: sent,
+            });
         }
     }
 }
@@ -470,6 +535,7 @@ impl<'e> Session<'e> {
             failed: false,
             settings: SessionSettings::default(),
             array_aliases: Vec::new(),
+            sink: None,
         }
     }
 
@@ -839,6 +905,30 @@ impl<'e> Session<'e> {
         r
     }
 
+    /// As [`Session::execute`], except that when `sql` is one query that
+    /// reads a table row by row (see `crate::stream`) and its answer is
+    /// longer than a chunk, its rows go to `sink` as they are read — the
+    /// columns first, then the rows a chunk at a time — instead of being
+    /// collected: memory stays at a few chunks whatever the table's size.
+    /// Such a statement returns [`QueryResult::Command`] with its tag
+    /// (`SELECT n`) and row count; every other statement returns as from
+    /// [`Session::execute`] and leaves `sink` untouched.
+    ///
+    /// # Errors
+    /// As [`Session::execute`]; an error of `sink` ends the statement with
+    /// it (rows already delivered stay delivered).
+    pub fn execute_streaming(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        sink: Box<dyn crate::RowSink>,
+    ) -> Result<Vec<QueryResult>> {
+        self.sink = Some(crate::stream::Sink(sink));
+        let r = self.execute(sql, params);
+        self.sink = None;
+        r
+    }
+
     fn execute_all(&mut self, sql: &str, params: &[Value]) -> Result<Vec<QueryResult>> {
         // The engine calls a statement makes (and the catalog reads around
         // it) are not events of their own: each statement is one event.
@@ -853,6 +943,10 @@ impl<'e> Session<'e> {
             return Ok(vec![self.fetch(f?)?]);
         }
         let stmts = parse(sql)?;
+        if stmts.len() != 1 {
+            // Answers of several statements go back together.
+            self.sink = None;
+        }
         let mut out = Vec::with_capacity(stmts.len());
         for stmt in stmts {
             let r = self.run_one(stmt, params);
@@ -1125,6 +1219,8 @@ impl<'e> Session<'e> {
             return r;
         };
         let saved = std::mem::replace(&mut self.array_aliases, arrays.aliases);
+        // Its columns are retyped below, after the rows: not streamed.
+        self.sink = None;
         let r = self.run_statement(stmt, params);
         self.array_aliases = saved;
         let mut r = r?;
@@ -1142,6 +1238,9 @@ impl<'e> Session<'e> {
     }
 
     fn run_statement(&mut self, stmt: Statement, params: &[Value]) -> Result<QueryResult> {
+        // Only this statement's own rows may stream, never those of a query
+        // it runs inside itself.
+        let sink = self.sink.take();
         if let Some(done) = self.cursor_statement(&stmt, params) {
             return done;
         }
@@ -1658,10 +1757,40 @@ impl<'e> Session<'e> {
                 gluesql_core::ast::Statement::Update { .. }
                     | gluesql_core::ast::Statement::Delete { .. }
             ),
+            chunk: None,
         };
         let plan = store
             .plan(glue_stmt.into())
             .map_err(crate::sqlstate::from_glue)?;
+        let streamed = match sink {
+            Some(sink) if store.system.is_none() => {
+                let types_known = inferred
+                    .as_ref()
+                    .is_some_and(|i| i.iter().all(|(_, t)| t.is_some()) && text_columns.is_empty());
+                crate::stream::streamable_table(&stmt, &plan)
+                    .filter(|_| types_known)
+                    .map(|table| (table, sink.0))
+            }
+            _ => None,
+        };
+        if let Some((table, sink)) = streamed {
+            store.chunk = Some(crate::store::Chunk::new(table, crate::stream::CHUNK_ROWS));
+            let finish = |labels: Vec<String>, rows: Vec<Vec<gluesql_core::data::Value>>| {
+                let rows: Vec<Vec<Value>> = rows
+                    .into_iter()
+                    .map(|r| r.into_iter().map(result_value).collect())
+                    .collect();
+                let (mut columns, rows) = typed_rows(labels, inferred.clone(), rows)?;
+                if let Some(names) = pg_labels.as_ref().filter(|l| l.len() == columns.len()) {
+                    for (c, name) in columns.iter_mut().zip(names) {
+                        c.name.clone_from(name);
+                    }
+                }
+                mark_json(&mut columns, json_kinds.clone());
+                Ok::<_, SqlError>((columns, rows))
+            };
+            return stream_chunks(&mut store, &plan, sink, finish);
+        }
         let payload = execute(&mut store, &plan).map_err(crate::sqlstate::from_glue)?;
 
         if let (Some(name), Payload::Create) = (&ctas, &payload) {

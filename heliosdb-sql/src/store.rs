@@ -420,6 +420,59 @@ pub(crate) struct EngineStore<'a> {
     /// read), so concurrent read-modify-writes of one row queue instead of
     /// failing with 40001 at commit.
     pub for_update: bool,
+    /// Set when the statement's rows stream out chunk by chunk (see
+    /// [`crate::stream`]): its one table scan is opened once, and each run
+    /// of the plan reads the next chunk of it.
+    pub chunk: Option<Chunk<'a>>,
+}
+
+/// The scan a streamed statement reads in chunks: opened by the first run
+/// of the plan, each run reads at most `size` more rows of it (a
+/// consistent snapshot across runs: one engine iterator).
+pub(crate) struct Chunk<'a> {
+    /// The table scanned.
+    pub table: String,
+    /// Rows a run of the plan reads.
+    pub size: usize,
+    rows: std::cell::RefCell<Option<RowIter<'a>>>,
+    /// A run of the plan opened the scan.
+    pub opened: std::cell::Cell<bool>,
+    /// The scan has no rows left.
+    pub exhausted: std::cell::Cell<bool>,
+    /// Rows the current run read.
+    pub read: std::cell::Cell<usize>,
+}
+
+impl<'a> Chunk<'a> {
+    /// A chunked scan of `table`, `size` rows a run.
+    pub fn new(table: String, size: usize) -> Self {
+        Chunk {
+            table,
+            size: size.max(1),
+            rows: std::cell::RefCell::new(None),
+            opened: std::cell::Cell::new(false),
+            exhausted: std::cell::Cell::new(false),
+            read: std::cell::Cell::new(0),
+        }
+    }
+
+    /// The next row of the scan within this run's `size`.
+    fn next_row(&self) -> Option<GResult<(Key, Vec<GValue>)>> {
+        if self.read.get() >= self.size || self.exhausted.get() {
+            return None;
+        }
+        let next = self.rows.borrow_mut().as_mut().and_then(Iterator::next);
+        match next {
+            Some(row) => {
+                self.read.set(self.read.get() + 1);
+                Some(row)
+            }
+            None => {
+                self.exhausted.set(true);
+                None
+            }
+        }
+    }
 }
 
 /// The text a `VARCHAR(n)`, `CHAR(n)`, `JSON` or `JSONB` column stores for
@@ -615,8 +668,26 @@ impl Store for EngineStore<'_> {
             .map(|t| t.values[..n].iter().map(to_glue).collect()))
     }
 
-    fn scan_data<'a>(&'a self, table_name: &str) -> GResult<RowIter<'a>> {
+    fn scan_data<'s>(&'s self, table_name: &str) -> GResult<RowIter<'s>> {
         limits::check_deadline().map_err(gerr)?;
+        if let Some(chunk) = self.chunk.as_ref().filter(|c| c.table == table_name) {
+            if !chunk.opened.get() {
+                let rows = self.open_scan(table_name)?;
+                *chunk.rows.borrow_mut() = Some(rows);
+                chunk.opened.set(true);
+            }
+            chunk.read.set(0);
+            return Ok(Box::new(std::iter::from_fn(move || chunk.next_row())));
+        }
+        self.open_scan(table_name)
+    }
+}
+
+impl<'a> EngineStore<'a> {
+    /// A scan of `table_name` as the statement's bounds ask (see
+    /// [`crate::pushdown`]); it borrows the engine, not the store, so a
+    /// chunked statement keeps it across runs of its plan.
+    fn open_scan(&self, table_name: &str) -> GResult<RowIter<'a>> {
         if let Some(id) = &self.system {
             let tables = self.shared.tables(self.engine).map_err(gerr)?;
             if !tables.contains_key(table_name) && crate::system::is_system(table_name) {
@@ -680,12 +751,12 @@ impl EngineStore<'_> {
     /// The pushed bounds on an indexed column: the rows of that index
     /// range, read through the index and returned in primary-key order (the
     /// order of every table scan), descending for `reverse`.
-    fn index_range_scan<'a>(
-        &'a self,
+    fn index_range_scan(
+        &self,
         info: &Arc<TableInfo>,
         table_name: &str,
         r: &crate::pushdown::PkRange,
-    ) -> GResult<RowIter<'a>> {
+    ) -> GResult<RowIter<'static>> {
         let column = r.index_column.as_deref().unwrap_or_default();
         let pki = info
             .engine
