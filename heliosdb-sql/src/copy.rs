@@ -265,6 +265,7 @@ pub fn server_statement(sql: &str) -> CopyResult<Option<ServerStatement>> {
         // sqlparser reads inline data after `COPY … FROM STDIN;`: give it none.
         tokens.push(TokenWithLocation::wrap(Token::SemiColon));
     }
+    limits::fold_identifiers(&mut tokens);
     let mut parser = Parser::new(&dialect)
         .with_recursion_limit(limits::MAX_PARSER_RECURSION)
         .with_tokens_with_locations(tokens);

@@ -70,6 +70,8 @@ pub(crate) fn parse(sql: &str) -> Result<Vec<Statement>> {
              (split long AND/OR or operator chains, e.g. into IN lists)"
         )));
     }
+    let mut tokens = tokens;
+    fold_identifiers(&mut tokens);
     Parser::new(&dialect)
         .with_recursion_limit(MAX_PARSER_RECURSION)
         .with_tokens_with_locations(tokens)
@@ -81,6 +83,35 @@ pub(crate) fn parse(sql: &str) -> Result<Vec<Statement>> {
             )),
             other => SqlError::Syntax(other.to_string()),
         })
+}
+
+/// Folds unquoted words to lower case, as PostgreSQL folds unquoted
+/// identifiers: `CREATE TABLE Accounts (Id INT)` makes table `accounts`
+/// with column `id`, which `SELECT ID FROM ACCOUNTS` finds; `"Accounts"`
+/// stays as written. Keywords are matched without regard to case, so
+/// folding them changes nothing — except in `SET` statements, where
+/// sqlparser recognises `SESSION CHARACTERISTICS AS TRANSACTION` by their
+/// text: they are left as written (parameter names and their values are
+/// matched without regard to case anyway).
+pub(crate) fn fold_identifiers(tokens: &mut [TokenWithLocation]) {
+    // The first word of the current statement, once seen.
+    let mut first: Option<Keyword> = None;
+    for t in tokens {
+        match &mut t.token {
+            Token::SemiColon => first = None,
+            Token::Word(w) => {
+                let statement = *first.get_or_insert(w.keyword);
+                let keep = statement == Keyword::SET;
+                if w.quote_style.is_none()
+                    && !keep
+                    && w.value.bytes().any(|b| b.is_ascii_uppercase())
+                {
+                    w.value = w.value.to_lowercase();
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// One bracketed group (`( … )`, `[ … ]`, `{ … }`) while scanning tokens.

@@ -372,7 +372,7 @@ fn each_sql_statement_is_one_audit_event_with_its_text_and_row_count() {
             (
                 EventType::SchemaChange,
                 p,
-                "CREATE TABLE patients (id SERIAL PRIMARY KEY, name TEXT, diagnosis TEXT)",
+                "CREATE TABLE patients (id serial PRIMARY KEY, name TEXT, diagnosis TEXT)",
                 0,
                 "embedded"
             ),

@@ -436,7 +436,7 @@ fn explain_and_for_update() {
         &mut s,
         "EXPLAIN (VERBOSE) SELECT * FROM t",
         "0A000",
-        "VERBOSE",
+        "verbose",
     );
     fails(
         &mut s,
@@ -679,4 +679,45 @@ fn tablespaces_and_inheritance_as_relations() {
         one(&mut s, "SELECT count(*) FROM pg_catalog.pg_inherits"),
         vec!["0"]
     );
+}
+
+/// Unquoted identifiers fold to lower case, as PostgreSQL's do; quoted
+/// ones keep their case and are other names.
+#[test]
+fn unquoted_identifiers_fold_to_lower_case() {
+    let db = db();
+    let shared = SqlShared::default();
+    let mut s = Session::new(&db, &shared);
+    run(
+        &mut s,
+        "CREATE TABLE Accounts (Id INT PRIMARY KEY, UserName TEXT)",
+    );
+    run(
+        &mut s,
+        "INSERT INTO accounts (ID, username) VALUES (1, 'u')",
+    );
+    run(&mut s, "CREATE INDEX Accounts_Name ON ACCOUNTS (UserName)");
+    assert_eq!(
+        one(
+            &mut s,
+            "SELECT Id, USERNAME AS Name FROM ACCOUNTS WHERE UserName = 'u'"
+        ),
+        ["1", "u"]
+    );
+    let QueryResult::Rows { columns, .. } =
+        run(&mut s, "SELECT Id, UserName AS Name FROM accounts")
+    else {
+        panic!("no rows");
+    };
+    let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["id", "name"]);
+    // A quoted name keeps its case: another table.
+    run(&mut s, "CREATE TABLE \"Accounts\" (\"Id\" INT)");
+    run(&mut s, "INSERT INTO \"Accounts\" VALUES (7)");
+    assert_eq!(one(&mut s, "SELECT \"Id\" FROM \"Accounts\""), ["7"]);
+    assert_eq!(one(&mut s, "SELECT count(*) FROM Accounts"), ["1"]);
+    fails(&mut s, "SELECT Id FROM \"Accounts\"", "42703", "");
+    // Names in SET statements are matched without regard to case.
+    run(&mut s, "SET TimeZone = 'UTC'");
+    assert_eq!(one(&mut s, "SHOW timezone"), ["UTC"]);
 }
