@@ -60,6 +60,19 @@ fn is_window(e: &Expr) -> bool {
     found
 }
 
+/// Whether `q` is a plain SELECT with window calls among its items (run
+/// by [`plan`] on its own when it is a derived table or a common table
+/// expression: see `session::materialise`).
+pub(crate) fn selects_window(q: &Query) -> bool {
+    match q.body.as_ref() {
+        SetExpr::Select(s) => s.projection.iter().any(|i| match i {
+            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => is_window(e),
+            _ => false,
+        }),
+        _ => false,
+    }
+}
+
 fn is_avg(e: &Expr) -> bool {
     matches!(e, Expr::Function(f) if f.over.is_none()
         && f.filter.is_none()

@@ -53,6 +53,11 @@ CREATE TABLE s (id INT, dept TEXT, pay INT);
 INSERT INTO s VALUES (1, 'a', 10), (2, 'a', 30), (3, 'a', 20), (4, 'b', 5), (5, 'b', 7);
 ----
 SELECT id, dept FROM (SELECT id, dept, row_number() OVER (PARTITION BY dept ORDER BY pay DESC) AS rn FROM s) x WHERE rn = 1 ORDER BY id;
+WITH ranked AS (SELECT id, dept, pay, rank() OVER (PARTITION BY dept ORDER BY pay DESC) AS r FROM s) SELECT dept, id, pay FROM ranked WHERE r <= 2 ORDER BY dept, r;
+WITH totals AS (SELECT dept, sum(pay) OVER (PARTITION BY dept) AS total FROM s) SELECT DISTINCT dept, total FROM totals ORDER BY dept;
+SELECT x.id, x.share FROM (SELECT id, pay * 100 / sum(pay) OVER () AS share FROM s) AS x JOIN s ON s.id = x.id WHERE s.dept = 'b' ORDER BY x.id;
+SELECT id FROM s WHERE id IN (SELECT id FROM (SELECT id, row_number() OVER (ORDER BY pay) AS n FROM s) AS o WHERE n <= 2) ORDER BY id;
+SELECT count(*) FROM (SELECT lag(pay) OVER (ORDER BY id) AS prev FROM s) AS l WHERE prev IS NULL;
 
 == named window
 CREATE TABLE t (id INT, v INT);

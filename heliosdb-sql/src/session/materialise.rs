@@ -3,7 +3,11 @@
 //!
 //! GlueSQL runs neither a `UNION`/`INTERSECT`/`EXCEPT` inside a derived
 //! table, a common table expression or a subquery, nor a recursive common
-//! table expression. Such a part of a statement is run here first (a set
+//! table expression; nor does it have window functions, which our layer
+//! computes for a query on its own (`crate::window`) — so a derived table
+//! or common table expression with window calls (`… WHERE rn = 1` over
+//! `row_number() OVER (PARTITION BY …)`, the top-n-per-group idiom) runs
+//! first too. Such a part of a statement is run here first (a set
 //! operation through [`crate::compose`], so with PostgreSQL's duplicate and
 //! NULL rules), inside the statement's own transaction, so it reads what the
 //! statement reads; its rows then replace it as
@@ -135,12 +139,7 @@ impl Session<'_> {
             return Ok(());
         };
         let recursive = with.recursive;
-        if !recursive
-            && !with
-                .cte_tables
-                .iter()
-                .any(|c| top_set_operation(&c.query.body))
-        {
+        if !recursive && !with.cte_tables.iter().any(|c| runs_first(&c.query)) {
             return Ok(());
         }
         let mut done: Vec<(TableAlias, Query)> = Vec::new();
@@ -157,7 +156,7 @@ impl Session<'_> {
             if recursive && references(&cte.query, &cte.alias.name) {
                 let rows = self.recursive(&cte.query, &cte.alias, params)?;
                 *cte.query = relation(&rows);
-            } else if top_set_operation(&cte.query.body) {
+            } else if runs_first(&cte.query) {
                 let rows = self.rows_of((*cte.query).clone(), params)?;
                 *cte.query = relation(&rows);
             }
@@ -399,12 +398,10 @@ fn needs_materialising(stmt: &Statement) -> bool {
     impl Visitor for Finder {
         type Break = ();
         fn pre_visit_query(&mut self, q: &Query) -> ControlFlow<()> {
-            if q.with.as_ref().is_some_and(|w| {
-                w.recursive
-                    || w.cte_tables
-                        .iter()
-                        .any(|c| top_set_operation(&c.query.body))
-            }) {
+            if q.with
+                .as_ref()
+                .is_some_and(|w| w.recursive || w.cte_tables.iter().any(|c| runs_first(&c.query)))
+            {
                 return ControlFlow::Break(());
             }
             if self.top != Some(q as *const Query) && (runs_first(q) || selects_avg(q)) {
@@ -421,12 +418,13 @@ fn needs_materialising(stmt: &Statement) -> bool {
 }
 
 /// Whether `query` is run ahead of the statement holding it: a set
-/// operation, or a SELECT of `unnest`/`generate_subscripts` or `array_agg`
-/// (see `crate::arrays`).
+/// operation, a SELECT of `unnest`/`generate_subscripts` or `array_agg`
+/// (see `crate::arrays`), or one with window calls (see `crate::window`).
 fn runs_first(query: &Query) -> bool {
     top_set_operation(&query.body)
         || crate::arrays::selects_srf(query)
         || crate::arrays::selects_list_agg(query)
+        || crate::window::selects_window(query)
 }
 
 /// Whether `query` is a plain SELECT with `avg()` among its items: GlueSQL
