@@ -172,10 +172,16 @@ fn window_functions_answer_and_what_is_not_supported_is_refused() {
         // array_agg with ORDER BY is PostgreSQL's int4[] (its text here).
         let r = run(s, "SELECT array_agg(x ORDER BY x DESC) FROM t");
         assert_eq!(text(&r), vec![vec!["{3,3,2,1}"]]);
+        // A derived table with window calls runs first (top n per group).
+        let r = run(
+            s,
+            "SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY g ORDER BY x DESC, id) \
+             AS rn FROM t) x WHERE rn = 1 ORDER BY id",
+        );
+        assert_eq!(text(&r), vec![vec!["2"], vec!["3"]]);
         for sql in [
             "SELECT abs(sum(x) OVER ()) FROM t",
             "SELECT sum(x) OVER (ORDER BY x RANGE BETWEEN 1 PRECEDING AND CURRENT ROW) FROM t",
-            "SELECT id FROM (SELECT id, row_number() OVER () AS rn FROM t) x",
             "SELECT * FROM t RIGHT JOIN t u ON t.id = u.id",
         ] {
             let (code, msg) = fail(s, sql);
