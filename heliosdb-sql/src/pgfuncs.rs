@@ -71,6 +71,23 @@ fn bin(l: Expr, op: BinaryOperator, r: Expr) -> Expr {
     }
 }
 
+/// `position(sub IN s)` as PostgreSQL answers it: an empty `sub` is found
+/// at 1 (GlueSQL answers 0), NULL in either gives NULL.
+fn position(sub: Expr, s: Expr) -> Result<Expr> {
+    let one = Expr::Value(SqlValue::Number(
+        "1".parse().map_err(|_| unsupported("1"))?,
+        false,
+    ));
+    Ok(case(
+        vec![is_null(&s), bin(sub.clone(), BinaryOperator::Eq, text(""))],
+        vec![null(), one],
+        Some(Expr::Position {
+            expr: Box::new(sub),
+            r#in: Box::new(s),
+        }),
+    ))
+}
+
 fn case(conditions: Vec<Expr>, results: Vec<Expr>, otherwise: Option<Expr>) -> Expr {
     Expr::Nested(Box::new(Expr::Case {
         operand: None,
@@ -740,6 +757,32 @@ impl Rewriter<'_> {
                 }
             }
             Expr::Function(f) => return self.function(f),
+            // `substring(s FROM a [FOR n])` / `substring(s FOR n)`: the
+            // position form (a text `FROM` is PostgreSQL's regular
+            // expression form, which SUBSTR refuses as a non-integer).
+            Expr::Substring {
+                expr,
+                substring_from,
+                substring_for,
+                ..
+            } => {
+                let from =
+                    substring_from
+                        .as_deref()
+                        .cloned()
+                        .unwrap_or(Expr::Value(SqlValue::Number(
+                            "1".parse().map_err(|_| unsupported("1"))?,
+                            false,
+                        )));
+                let mut args = vec![*expr.clone(), from];
+                args.extend(substring_for.as_deref().cloned());
+                call("SUBSTR", args)
+            }
+            Expr::Position { expr, r#in } => position(*expr.clone(), *r#in.clone())?,
+            // `E'…'`: the tokenizer already read its escapes.
+            Expr::Value(SqlValue::EscapedStringLiteral(s)) => {
+                Expr::Value(SqlValue::SingleQuotedString(s.clone()))
+            }
             _ => return Ok(None),
         }))
     }
@@ -799,6 +842,33 @@ impl Rewriter<'_> {
                 }
             },
             ("char_length" | "character_length", [x]) => call("LENGTH", vec![x.clone()]),
+            ("gen_random_uuid", []) => call("GENERATE_UUID", Vec::new()),
+            ("random", []) => call("RAND", Vec::new()),
+            ("btrim", [x]) => Expr::Trim {
+                expr: Box::new(x.clone()),
+                trim_where: None,
+                trim_what: None,
+                trim_characters: None,
+            },
+            ("btrim", [x, chars]) => Expr::Trim {
+                expr: Box::new(x.clone()),
+                trim_where: Some(gluesql_core::sqlparser::ast::TrimWhereField::Both),
+                trim_what: Some(Box::new(chars.clone())),
+                trim_characters: None,
+            },
+            ("strpos", [x, sub]) => position(sub.clone(), x.clone())?,
+            // NULL in, NULL out, as PostgreSQL's.
+            ("starts_with", [x, prefix]) => bin(
+                call(
+                    "LEFT",
+                    vec![
+                        x.clone(),
+                        cast(call("LENGTH", vec![prefix.clone()]), SqlType::Int64),
+                    ],
+                ),
+                BinaryOperator::Eq,
+                prefix.clone(),
+            ),
             ("greatest", args) => extreme(args, true)?,
             ("least", args) => extreme(args, false)?,
             ("statement_timestamp" | "transaction_timestamp" | "clock_timestamp", []) => {

@@ -1588,15 +1588,21 @@ impl<'e> Session<'e> {
                     }
                 }
                 returning = ins.returning.take();
-                // `INSERT … SELECT` that leaves SERIAL columns to their
-                // sequences (SQLAlchemy's batched inserts do): the SELECT
-                // runs first, its rows become the VALUES the sequences fill.
+                // `INSERT … SELECT` into some of the columns — leaving
+                // SERIAL columns to their sequences (SQLAlchemy's batched
+                // inserts do) or others to their defaults: the SELECT runs
+                // first, its rows become the VALUES that GlueSQL fills (it
+                // takes a column list with VALUES only).
                 let omits_serial = info.as_deref().is_some_and(|i| {
+                    let listed = |name: &str| ins.columns.iter().any(|c| c.value == name);
                     !ins.columns.is_empty()
-                        && i.meta
-                            .serial
-                            .iter()
-                            .any(|s| !ins.columns.iter().any(|c| c.value == *s))
+                        && (i.meta.serial.iter().any(|s| !listed(s))
+                            || i.meta
+                                .schema
+                                .column_defs
+                                .iter()
+                                .flatten()
+                                .any(|d| !listed(&d.name)))
                 });
                 if omits_serial {
                     if let Some(source) = ins.source.as_mut() {

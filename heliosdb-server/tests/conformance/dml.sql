@@ -36,6 +36,18 @@ SELECT id, v FROM dst ORDER BY id;
 INSERT INTO dst (id) SELECT max(id) + 100 FROM src;
 SELECT id, v FROM dst ORDER BY id;
 
+== insert select into some columns
+CREATE TABLE src (id INT, v INT);
+CREATE TABLE dst (id INT PRIMARY KEY, v INT DEFAULT 7, note TEXT);
+INSERT INTO src VALUES (1, 10), (2, 20), (3, 30);
+----
+INSERT INTO dst (note, id) SELECT 'n' || v, id FROM src WHERE v > 10;
+INSERT INTO dst (id) SELECT id FROM src WHERE id > 99;
+INSERT INTO dst (id, note) SELECT id + 10, NULL FROM src ORDER BY id LIMIT 2;
+SELECT id, v, note FROM dst ORDER BY id;
+INSERT INTO dst (id) SELECT id FROM src;
+SELECT count(*) FROM dst;
+
 == update with affected count
 CREATE TABLE t (id INT PRIMARY KEY, n INT);
 INSERT INTO t VALUES (1, 1), (2, 2), (3, 3);

@@ -5,6 +5,7 @@
 ----
 SELECT upper('abc'), lower('ABC'), length('hello'), char_length('héllo');
 SELECT substring('hello world' FROM 1 FOR 5), substr('hello', 2, 3), substr('hello', 3);
+SELECT substring('hello' FROM 0 FOR 3), substring('hello' FOR 2), substring('hello' FROM 4), substring(NULL FROM 2);
 SELECT trim('  x  '), ltrim('  x'), rtrim('x  '), btrim('xxaxx', 'x');
 SELECT replace('a-b-c', '-', '+'), reverse('abc'), repeat('ab', 3);
 SELECT position('lo' IN 'hello'), strpos('hello', 'l');
@@ -108,10 +109,25 @@ SELECT 10::numeric / 4, 10 / 4::numeric;
 SELECT 1.5::float8 * 2, '1e3'::float8;
 SELECT 300::smallint * 200::smallint;
 
+== trimming, positions and prefixes
+----
+SELECT btrim('xxaxx', 'x'), btrim('  y '), btrim(NULL), btrim('abc', NULL);
+SELECT strpos('hello', 'l'), strpos('hello', 'z'), strpos('', ''), strpos(NULL, 'a');
+SELECT position('' IN 'abc'), position('' IN ''), position('b' IN 'abc'), position(NULL IN 'a'), position('' IN NULL);
+SELECT starts_with('hello', 'he'), starts_with('hello', 'lo'), starts_with('', ''), starts_with(NULL, 'a'), starts_with('a', NULL);
+
 == gen_random_uuid and random are well typed
 ----
 SELECT length(gen_random_uuid()::text);
 SELECT random() >= 0 AND random() < 1;
+SELECT gen_random_uuid() <> gen_random_uuid() AS differ;
+
+== gen_random_uuid as a column default
+CREATE TABLE tok (id UUID PRIMARY KEY DEFAULT gen_random_uuid(), n INT);
+----
+INSERT INTO tok (n) VALUES (1), (2), (3);
+SELECT count(DISTINCT id), count(*), count(id) FROM tok;
+SELECT n FROM tok WHERE id IS NOT NULL ORDER BY n;
 
 == round with digits
 ----

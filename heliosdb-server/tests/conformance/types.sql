@@ -38,6 +38,9 @@ INSERT INTO s VALUES ('ab', 'x', 'long text here');
 SELECT v, c, t, length(c) FROM s;
 SELECT c = 'x' FROM s;
 SELECT 'it''s' AS quoted, E'tab\there' AS escaped;
+SELECT E'a\\b' AS backslash, E'\x41\u00e9' AS codes, E'it\'s' AS quote, length(E'\n') AS newline;
+INSERT INTO s VALUES (E'x\ty', 'z', E'two\nlines');
+SELECT v, t FROM s WHERE v = E'x\ty';
 SELECT 'unicode: ü €' AS u, length('ü€') AS len;
 
 == boolean type
