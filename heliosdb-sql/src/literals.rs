@@ -54,6 +54,17 @@ fn ours(t: DataType) -> bool {
     )
 }
 
+/// Types a string literal written into a column is read as by us before
+/// GlueSQL sees it: [`ours`], and the numbers (PostgreSQL reads `'42'` into
+/// an integer column as 42; GlueSQL refuses text there).
+fn assigned(t: DataType) -> bool {
+    ours(t)
+        || matches!(
+            t,
+            DataType::Int2 | DataType::Int4 | DataType::Int8 | DataType::Numeric | DataType::Float8
+        )
+}
+
 fn timestamptz_type() -> SqlType {
     SqlType::Timestamp(None, TimezoneInfo::Tz)
 }
@@ -229,8 +240,8 @@ pub(crate) fn lower_timestamptz(stmt: &mut Statement) {
 }
 
 /// String literals of `INSERT … VALUES` read as their target column's type
-/// (`'f'` into a boolean, `'\x00ff'` into bytea, `'… +02'` into a
-/// timestamptz, `'1 day'` into an interval).
+/// (`'f'` into a boolean, `'42'` into an integer, `'\x00ff'` into bytea,
+/// `'… +02'` into a timestamptz, `'1 day'` into an interval).
 pub(crate) fn insert_literals(ins: &mut Insert, info: &TableInfo) -> Result<()> {
     let Some(source) = ins.source.as_mut() else {
         return Ok(());
@@ -248,7 +259,7 @@ pub(crate) fn insert_literals(ins: &mut Insert, info: &TableInfo) -> Result<()> 
     };
     for row in &mut values.rows {
         for (e, t) in row.iter_mut().zip(&targets) {
-            let Some(t) = t.filter(|t| ours(*t)) else {
+            let Some(t) = t.filter(|t| assigned(*t)) else {
                 continue;
             };
             if let Some(s) = string_literal(e) {
@@ -275,7 +286,7 @@ pub(crate) fn update_literals(
         let Some(col) = name.0.last() else {
             continue;
         };
-        let Some(t) = info.column_type(&col.value).filter(|t| ours(*t)) else {
+        let Some(t) = info.column_type(&col.value).filter(|t| assigned(*t)) else {
             continue;
         };
         if let Some(s) = string_literal(&a.value) {

@@ -187,6 +187,12 @@ CREATE TABLE t (i INT, b BOOLEAN, d DATE, n NUMERIC(6,2));
 INSERT INTO t VALUES ('42', 'true', '2024-02-29', '12.5');
 SELECT i, b, d, n FROM t;
 INSERT INTO t (i) VALUES ('abc');
+INSERT INTO t (i, n) VALUES (' 7 ', '-0.125'), ('-8', '1e2');
+UPDATE t SET i = '43', n = '0.005' WHERE i = 42;
+SELECT i, n FROM t ORDER BY i;
+INSERT INTO t (n) VALUES ('12345.678');
+UPDATE t SET i = '99999999999' WHERE i = 7;
+SELECT count(*) FROM t;
 
 == insert returning after failed statement writes nothing
 CREATE TABLE t (id INT PRIMARY KEY, name TEXT);
