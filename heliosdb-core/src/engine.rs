@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::thread::ThreadId;
 
@@ -98,6 +98,7 @@ struct Savepoint {
     ops: usize,
     overlay: BTreeMap<(Cf, Vec<u8>), Option<Vec<u8>>>,
     created_tables: usize,
+    dropped_tables: usize,
 }
 
 impl TxnState {
@@ -338,6 +339,15 @@ pub struct StorageEngine {
     tables: RwLock<Option<TableMap>>,
     /// Counts schema changes (see [`StorageEngine::schema_generation`]).
     schema_generation: AtomicU64,
+    /// Tables dropped inside open transactions, by transaction: they stay
+    /// in the catalog (other transactions still see them) until the
+    /// dropping transaction commits; its own lookups no longer find them.
+    /// Kept apart from `txns` because table lookups happen while a
+    /// mutation holds that lock.
+    dropped: Mutex<HashMap<TxnKey, Vec<Arc<TableDef>>>>,
+    /// How many transactions have entries in `dropped` (lookups skip the
+    /// lock while it is 0).
+    dropping_txns: AtomicUsize,
     pub(crate) worker: Mutex<Option<crate::rotation::Worker>>,
     pub(crate) audit: Option<Arc<crate::audit::AuditLog>>,
 }
@@ -519,6 +529,8 @@ impl StorageEngine {
             next_handle: AtomicU64::new(1),
             tables: RwLock::new(None),
             schema_generation: AtomicU64::new(0),
+            dropped: Mutex::new(HashMap::new()),
+            dropping_txns: AtomicUsize::new(0),
             worker: Mutex::new(None),
             audit: None,
         };
@@ -1039,7 +1051,9 @@ impl StorageEngine {
     /// Starts a transaction on the calling thread: until `commit`, this
     /// thread's writes are invisible to everyone else; `commit` applies them
     /// in one atomic batch, `rollback` drops them. Table creation and other
-    /// schema changes commit immediately, even inside a transaction.
+    /// schema changes commit immediately, even inside a transaction (a
+    /// rollback drops created tables again), except a table drop, which
+    /// waits for the commit and lands in its batch.
     ///
     /// # Errors
     /// When this thread already has an open transaction.
@@ -1102,32 +1116,182 @@ impl StorageEngine {
         let r = self.commit_validated(txn);
         // After the batch is visible: the next holder reads this commit.
         self.release_row_locks(txn);
-        let (seq, ops) = r?;
-        self.after_commit(seq, &ops)
+        let (seq, ops, dropped) = r?;
+        self.after_commit(seq, &ops)?;
+        // Once the drop is durable: a dropped table's own key goes too.
+        for d in &dropped {
+            self.shred_dropped(d)?;
+        }
+        Ok(())
     }
 
     /// Validates and writes transaction `txn` under the commit lock; the
     /// commit number and the ops, for [`StorageEngine::after_commit`].
-    fn commit_validated(&self, txn: TxnKey) -> Result<(u64, Vec<Op>)> {
+    fn commit_validated(&self, txn: TxnKey) -> Result<(u64, Vec<Op>, Vec<Arc<TableDef>>)> {
         // The lock first: while the transaction is registered, no other
         // commit prunes the records it is about to be validated against.
         let guard = lock(&self.commit_lock);
         let state = lock(&self.txns)
             .remove(&txn)
             .ok_or_else(|| Error::Transaction("commit without an open transaction".into()))?;
-        if let Err(e) = self.validate(&state) {
-            drop(guard);
-            self.drop_created_tables(state.created_tables);
-            return Err(e);
-        }
-        match self.apply_commit(&state.ops) {
-            Ok(seq) => Ok((seq, state.ops)),
+        let dropped = self.take_dropped(txn);
+        let ops = match self
+            .validate(&state)
+            .and_then(|()| self.with_drops(state.ops, &dropped))
+        {
+            Ok(ops) => ops,
             Err(e) => {
+                drop(guard);
+                self.drop_created_tables(state.created_tables);
+                return Err(e);
+            }
+        };
+        match self.apply_commit(&ops) {
+            Ok(seq) => {
+                if !dropped.is_empty() {
+                    // Before the lock is released, as every schema change.
+                    self.invalidate_tables();
+                }
+                Ok((seq, ops, dropped))
+            }
+            Err(e) => {
+                if !dropped.is_empty() {
+                    self.invalidate_tables();
+                }
                 drop(guard);
                 self.drop_created_tables(state.created_tables);
                 Err(e)
             }
         }
+    }
+
+    /// The writes of a committing transaction that dropped `dropped`: its
+    /// own writes to those tables left out, then each table's definition,
+    /// rows, index entries and row-id counter deleted, all in the one batch
+    /// (caller holds `commit_lock`). [`Error::Conflict`] when a concurrent
+    /// schema change dropped or rebuilt one of them after this transaction
+    /// dropped it (a table of that name now may be another one).
+    fn with_drops(&self, ops: Vec<Op>, dropped: &[Arc<TableDef>]) -> Result<Vec<Op>> {
+        if dropped.is_empty() {
+            return Ok(ops);
+        }
+        let current = self.tables()?;
+        for d in dropped {
+            if current.get(&d.name).is_none_or(|c| c.id != d.id) {
+                return Err(Error::Conflict(format!(
+                    "table '{}' was dropped or rebuilt by a concurrent schema change after this \
+                     transaction dropped it; nothing was written",
+                    d.name
+                )));
+            }
+        }
+        let prefixes: Vec<[u8; 4]> = dropped.iter().map(|d| d.id.to_be_bytes()).collect();
+        let ops: Vec<Op> = ops
+            .into_iter()
+            .filter(|o| {
+                !(matches!(o.cf(), Cf::Rows | Cf::Index)
+                    && prefixes.iter().any(|p| o.key().starts_with(p)))
+            })
+            .collect();
+        let latest = ops
+            .iter()
+            .enumerate()
+            .map(|(i, o)| ((o.cf(), o.key().to_vec()), i))
+            .collect();
+        let mut ctx = Ctx {
+            store: &self.store,
+            txn: None,
+            ops,
+            latest,
+            tables: Vec::new(),
+            seq: self.commit_seq.load(Ordering::Acquire),
+        };
+        for d in dropped {
+            self.drop_table_writes(&mut ctx, d)?;
+        }
+        Ok(ctx.ops)
+    }
+
+    /// `DROP TABLE` in the calling thread's open transaction: the table
+    /// leaves this transaction's view at once and the catalog when it
+    /// commits, in the commit's batch; a rollback (or a rollback to a
+    /// savepoint made before the drop) keeps it. Other transactions see the
+    /// table until the commit. `Ok(false)` when no transaction is open.
+    ///
+    /// # Errors
+    /// [`Error::TableNotFound`] (also for a table this transaction dropped).
+    pub(crate) fn drop_table_in_transaction(&self, name: &str) -> Result<bool> {
+        let txn = TxnKey::thread();
+        if !self.has_transaction(txn) {
+            return Ok(false);
+        }
+        let def = self.table(name)?;
+        let mut dropped = lock(&self.dropped);
+        match dropped.entry(txn) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(vec![def]);
+                self.dropping_txns.fetch_add(1, Ordering::AcqRel);
+            }
+            std::collections::hash_map::Entry::Occupied(mut o) => o.get_mut().push(def),
+        }
+        Ok(true)
+    }
+
+    /// Whether the calling thread's open transaction dropped table `name`.
+    pub fn dropped_in_transaction(&self, name: &str) -> bool {
+        self.dropping_txns.load(Ordering::Acquire) > 0
+            && lock(&self.dropped)
+                .get(&TxnKey::thread())
+                .is_some_and(|d| d.iter().any(|t| t.name == name))
+    }
+
+    /// The tables transaction `txn` dropped, forgotten (its end).
+    fn take_dropped(&self, txn: TxnKey) -> Vec<Arc<TableDef>> {
+        if self.dropping_txns.load(Ordering::Acquire) == 0 {
+            return Vec::new();
+        }
+        let taken = lock(&self.dropped).remove(&txn);
+        if taken.is_some() {
+            self.dropping_txns.fetch_sub(1, Ordering::AcqRel);
+        }
+        taken.unwrap_or_default()
+    }
+
+    /// How many tables `txn` has dropped so far (a savepoint's mark).
+    fn dropped_count(&self, txn: TxnKey) -> usize {
+        lock(&self.dropped).get(&txn).map_or(0, Vec::len)
+    }
+
+    /// Forgets the drops of `txn` after its first `n` (rollback to a
+    /// savepoint).
+    fn truncate_dropped(&self, txn: TxnKey, n: usize) {
+        let mut dropped = lock(&self.dropped);
+        if let Some(d) = dropped.get_mut(&txn) {
+            d.truncate(n);
+            if d.is_empty() {
+                dropped.remove(&txn);
+                self.dropping_txns.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+    }
+
+    /// `map` as the calling thread's open transaction sees it: without the
+    /// tables it dropped.
+    pub(crate) fn without_dropped(&self, map: TableMap) -> TableMap {
+        if self.dropping_txns.load(Ordering::Acquire) == 0 {
+            return map;
+        }
+        let dropped = lock(&self.dropped);
+        let Some(gone) = dropped.get(&TxnKey::thread()) else {
+            return map;
+        };
+        let mut own = (*map).clone();
+        for d in gone {
+            if own.get(&d.name).is_some_and(|t| t.id == d.id) {
+                own.remove(&d.name);
+            }
+        }
+        Arc::new(own)
     }
 
     /// Backward validation of a transaction about to commit (caller holds
@@ -1175,7 +1339,15 @@ impl StorageEngine {
         let state = lock(&self.txns)
             .remove(&txn)
             .ok_or_else(|| Error::Transaction("commit without an open transaction".into()))?;
-        if let Err(e) = self.validate(&state) {
+        let refused = if self.take_dropped(txn).is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Transaction(
+                "a transaction that dropped tables cannot also rebuild one; nothing was written"
+                    .into(),
+            ))
+        };
+        if let Err(e) = refused.and_then(|()| self.validate(&state)) {
             drop(guard);
             self.drop_created_tables(state.created_tables);
             return Err(e);
@@ -1220,6 +1392,8 @@ impl StorageEngine {
 
     pub(crate) fn rollback_as(&self, txn: TxnKey) -> Result<()> {
         let state = lock(&self.txns).remove(&txn);
+        // Tables it dropped stay.
+        self.take_dropped(txn);
         self.release_row_locks(txn);
         let state = state
             .ok_or_else(|| Error::Transaction("rollback without an open transaction".into()))?;
@@ -1362,6 +1536,14 @@ impl StorageEngine {
             .is_some_and(|s| !s.created_tables.is_empty())
     }
 
+    /// Whether the calling thread's open transaction created or dropped
+    /// tables: its view of the catalog is its own.
+    pub fn transaction_changed_tables(&self) -> bool {
+        self.transaction_created_tables()
+            || (self.dropping_txns.load(Ordering::Acquire) > 0
+                && lock(&self.dropped).contains_key(&TxnKey::thread()))
+    }
+
     /// Undoes table creations of a transaction being rolled back, newest
     /// first. A failure is logged: the table stays, empty of the rolled
     /// back rows, and can be dropped by hand.
@@ -1380,8 +1562,9 @@ impl StorageEngine {
     /// # Errors
     /// [`Error::Transaction`] when no transaction is open.
     pub fn savepoint(&self, name: &str) -> Result<()> {
+        let txn = TxnKey::thread();
         let mut txns = lock(&self.txns);
-        let state = txns.get_mut(&TxnKey::thread()).ok_or_else(|| {
+        let state = txns.get_mut(&txn).ok_or_else(|| {
             Error::Transaction("SAVEPOINT can only be used in transaction blocks".into())
         })?;
         let mark = Savepoint {
@@ -1389,6 +1572,7 @@ impl StorageEngine {
             ops: state.ops.len(),
             overlay: state.overlay.clone(),
             created_tables: state.created_tables.len(),
+            dropped_tables: self.dropped_count(txn),
         };
         state.savepoints.push(mark);
         Ok(())
@@ -1401,9 +1585,10 @@ impl StorageEngine {
     /// [`Error::Transaction`] when no transaction is open or no savepoint
     /// has that name.
     pub fn rollback_to_savepoint(&self, name: &str) -> Result<()> {
-        let created = {
+        let txn = TxnKey::thread();
+        let (created, dropped) = {
             let mut txns = lock(&self.txns);
-            let state = txns.get_mut(&TxnKey::thread()).ok_or_else(|| {
+            let state = txns.get_mut(&txn).ok_or_else(|| {
                 Error::Transaction(
                     "ROLLBACK TO SAVEPOINT can only be used in transaction blocks".into(),
                 )
@@ -1418,10 +1603,13 @@ impl StorageEngine {
             state.savepoints.truncate(at + 1);
             let mark = &state.savepoints[at];
             let (ops, overlay, tables) = (mark.ops, mark.overlay.clone(), mark.created_tables);
+            let dropped = mark.dropped_tables;
             state.ops.truncate(ops);
             state.overlay = overlay;
-            state.created_tables.split_off(tables)
+            (state.created_tables.split_off(tables), dropped)
         };
+        // Tables dropped after the savepoint are back.
+        self.truncate_dropped(txn, dropped);
         self.drop_created_tables(created);
         Ok(())
     }

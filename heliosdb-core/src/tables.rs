@@ -78,7 +78,11 @@ impl Catalog<'_> {
     /// # Errors
     /// The table does not exist; storage errors.
     pub fn drop_table(&self, name: &str) -> Result<()> {
-        let r = self.engine.drop_table(name);
+        let r = match self.engine.drop_table_in_transaction(name) {
+            Ok(true) => Ok(()),
+            Ok(false) => self.engine.drop_table(name),
+            Err(e) => Err(e),
+        };
         self.engine
             .audit_result(EventType::SchemaChange, Some(name), "drop_table", &r, |_| 0);
         r
@@ -179,8 +183,14 @@ impl StorageEngine {
         Catalog { engine: self }
     }
 
-    /// All tables, loaded (and decrypted) once and cached.
+    /// All tables, as the calling thread's transaction sees them (without
+    /// those it dropped).
     pub(crate) fn tables(&self) -> Result<crate::engine::TableMap> {
+        Ok(self.without_dropped(self.catalog_tables()?))
+    }
+
+    /// All tables in the catalog, loaded (and decrypted) once and cached.
+    fn catalog_tables(&self) -> Result<crate::engine::TableMap> {
         if let Some(t) = self
             .tables_cache()
             .read()
@@ -250,6 +260,13 @@ impl StorageEngine {
             return Err(Error::Schema("table name is empty".into()));
         }
         schema.validate()?;
+        if self.dropped_in_transaction(name) {
+            // Its definition stays in the catalog until the DROP commits.
+            return Err(Error::Transaction(format!(
+                "table '{name}' was dropped earlier in this transaction; a table of the same \
+                 name can be created once the DROP has committed"
+            )));
+        }
         let key = catalog_key(self, name);
         self.ddl(|ctx| {
             if ctx.get(Cf::Catalog, &key)?.is_some() {
@@ -295,16 +312,25 @@ impl StorageEngine {
     }
 
     fn drop_table(&self, name: &str) -> Result<()> {
-        let key = catalog_key(self, name);
         // Read under the commit lock (in `ddl`): no commit adds a row
         // between listing the keys and deleting them.
         let def = self.ddl_with(|ctx| {
             let def = self.table(name)?;
-            ctx.delete(Cf::Catalog, key);
-            self.delete_table_data(ctx, &def)?;
+            self.drop_table_writes(ctx, &def)?;
             Ok(def)
         })?;
         self.shred_dropped(&def)
+    }
+
+    /// The writes that drop table `def`: its definition, rows, index
+    /// entries and row-id counter (caller holds the commit lock).
+    pub(crate) fn drop_table_writes(
+        &self,
+        ctx: &mut crate::engine::Ctx<'_>,
+        def: &TableDef,
+    ) -> Result<()> {
+        ctx.delete(Cf::Catalog, catalog_key(self, &def.name));
+        self.delete_table_data(ctx, def)
     }
 
     /// Deletes a table's rows, index entries and row-id counter (caller

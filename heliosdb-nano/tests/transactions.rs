@@ -443,3 +443,133 @@ fn outside_transaction_commits_apart_from_the_callers() {
         );
     }
 }
+
+fn two_columns() -> Schema {
+    Schema::new(vec![
+        Column::new("id", DataType::Int8).primary_key(),
+        Column::new("bal", DataType::Int8),
+    ])
+}
+
+/// `DROP TABLE` inside a transaction: gone from the transaction at once,
+/// from everyone when it commits (in the commit's batch, with its other
+/// writes, and with the rows it wrote to the table first); kept by a
+/// rollback, and by a rollback to a savepoint made before the drop.
+#[test]
+fn drop_table_is_transactional() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Arc::new(engine(dir.path()));
+    s.catalog().create_table("old", two_columns()).unwrap();
+    s.catalog().create_index("old", "bal").unwrap();
+    s.insert_batch("old", (0..3).map(|i| row(i, i)).collect())
+        .unwrap();
+    assert_eq!(s.db.entries("rows").unwrap().len(), 3);
+
+    // Rolled back: the table and its rows stay.
+    s.begin_transaction().unwrap();
+    s.catalog().drop_table("old").unwrap();
+    assert!(!s.catalog().table_exists("old").unwrap());
+    assert!(!s
+        .catalog()
+        .list_tables()
+        .unwrap()
+        .contains(&"old".to_string()));
+    assert!(matches!(s.scan_table("old"), Err(Error::TableNotFound(_))));
+    assert!(matches!(
+        s.insert_tuple("old", row(5, 5)),
+        Err(Error::TableNotFound(_))
+    ));
+    assert!(matches!(
+        s.catalog().drop_table("old"),
+        Err(Error::TableNotFound(_))
+    ));
+    let other = Arc::clone(&s);
+    let seen = std::thread::spawn(move || other.scan_table("old").unwrap().len())
+        .join()
+        .unwrap();
+    assert_eq!(seen, 3, "other transactions see the table until the commit");
+    s.rollback().unwrap();
+    assert_eq!(s.scan_table("old").unwrap().len(), 3);
+
+    // A rollback to a savepoint made before the drop brings it back.
+    s.begin_transaction().unwrap();
+    s.savepoint("a").unwrap();
+    s.catalog().drop_table("old").unwrap();
+    s.rollback_to_savepoint("a").unwrap();
+    assert_eq!(s.scan_table("old").unwrap().len(), 3);
+
+    // Committed with the transaction's other writes, including a row it
+    // wrote to the table before dropping it.
+    s.insert_tuple("old", row(9, 9)).unwrap();
+    s.insert_tuple("acct", row(1, 10)).unwrap();
+    s.catalog().drop_table("old").unwrap();
+    let e = s.catalog().create_table("old", two_columns()).unwrap_err();
+    assert!(matches!(e, Error::Transaction(_)), "{e}");
+    s.commit().unwrap();
+    assert!(!s.catalog().table_exists("old").unwrap());
+    assert_eq!(s.scan_table("acct").unwrap(), vec![row(1, 10)]);
+    // Nothing of the dropped table is left: one row and one index entry,
+    // both acct's.
+    assert_eq!(s.db.entries("rows").unwrap().len(), 1);
+    assert_eq!(s.db.entries("index").unwrap().len(), 1);
+    s.catalog().create_table("old", two_columns()).unwrap();
+    assert!(s.scan_table("old").unwrap().is_empty());
+    drop(s);
+    let key = dir.path().join("k.key");
+    let s = StorageEngine::open(dir.path().join("db"), &common::file_config(&key)).unwrap();
+    assert!(s.scan_table("old").unwrap().is_empty());
+    assert_eq!(s.scan_table("acct").unwrap(), vec![row(1, 10)]);
+}
+
+/// A pending drop meets concurrent schema changes and writers: a table
+/// replaced by another of the same name meanwhile is not dropped (the
+/// dropping transaction fails whole), and a writer of a table whose drop
+/// committed first fails at its own commit.
+#[test]
+fn a_pending_drop_and_concurrent_changes_conflict_rather_than_lose_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Arc::new(engine(dir.path()));
+    s.catalog().create_table("t", two_columns()).unwrap();
+    let (a, b) = (s.new_session(), s.new_session());
+
+    {
+        let _in = s.enter(&a);
+        s.begin_transaction().unwrap();
+        s.insert_tuple("acct", row(1, 1)).unwrap();
+        s.catalog().drop_table("t").unwrap();
+    }
+    // Meanwhile, outside: t dropped and created again, with a row.
+    s.catalog().drop_table("t").unwrap();
+    s.catalog().create_table("t", two_columns()).unwrap();
+    s.insert_tuple("t", row(7, 7)).unwrap();
+    {
+        let _in = s.enter(&a);
+        let e = s.commit().unwrap_err();
+        assert!(matches!(e, Error::Conflict(_)), "{e}");
+    }
+    assert_eq!(s.scan_table("t").unwrap(), vec![row(7, 7)]);
+    assert!(
+        s.scan_table("acct").unwrap().is_empty(),
+        "nothing of the failed transaction landed"
+    );
+
+    // A writer of t, then a transaction that drops t and commits first.
+    {
+        let _in = s.enter(&b);
+        s.begin_transaction().unwrap();
+        s.insert_tuple("t", row(8, 8)).unwrap();
+    }
+    {
+        let _in = s.enter(&a);
+        s.begin_transaction().unwrap();
+        s.catalog().drop_table("t").unwrap();
+        s.commit().unwrap();
+    }
+    {
+        let _in = s.enter(&b);
+        let e = s.commit().unwrap_err();
+        assert!(matches!(e, Error::Conflict(_)), "{e}");
+    }
+    assert!(!s.catalog().table_exists("t").unwrap());
+    assert!(s.db.entries("rows").unwrap().is_empty());
+}

@@ -448,10 +448,6 @@ pub(crate) fn ddl(host: &mut impl Host, stmt: &Statement) -> Result<Option<Query
             ..
         } => {
             let engine = host.engine();
-            if engine.in_transaction() {
-                // Refused as a schema change inside a transaction block.
-                return Ok(None);
-            }
             let all = views(engine)?;
             let tables = host.tables()?;
             let dropped: Vec<String> = names.iter().filter_map(relation_name).collect();

@@ -1531,6 +1531,18 @@ impl<'e> Session<'e> {
             // CREATE TABLE and CREATE INDEX run inside a transaction block
             // too (what ORMs do): a rollback drops the table again.
             Statement::CreateTable(ct) => {
+                let name = ct
+                    .name
+                    .0
+                    .last()
+                    .map(|i| i.value.as_str())
+                    .unwrap_or_default();
+                if in_txn && self.engine.dropped_in_transaction(name) {
+                    return Err(SqlError::Unsupported(format!(
+                        "CREATE TABLE \"{name}\" in the transaction block that dropped a table \
+                         of that name (COMMIT the DROP first)"
+                    )));
+                }
                 if ct.query.is_some() {
                     ctas = Some(ct.name.to_string());
                 }
@@ -1548,11 +1560,14 @@ impl<'e> Session<'e> {
                         .into(),
                 ));
             }
-            Statement::Drop { .. }
-            | Statement::AlterTable { .. }
-            | Statement::AlterIndex { .. }
-                if in_txn =>
+            // DROP TABLE is transactional (the engine drops the table when
+            // the transaction commits); other drops and ALTER are not.
+            Statement::Drop { object_type, .. }
+                if in_txn && *object_type != gluesql_core::sqlparser::ast::ObjectType::Table =>
             {
+                return Err(in_txn_refusal("a schema change"));
+            }
+            Statement::AlterTable { .. } | Statement::AlterIndex { .. } if in_txn => {
                 return Err(in_txn_refusal("a schema change"));
             }
             Statement::Insert(ins) if ins.on.is_some() => {

@@ -174,9 +174,10 @@ impl SqlShared {
 
     pub(crate) fn tables(&self, engine: &StorageEngine) -> Result<TableMap> {
         let generation = engine.schema_generation();
-        // A transaction that created tables sees its own definitions of
-        // them (written in it, invisible to others): never cached.
-        let private = engine.transaction_created_tables();
+        // A transaction that created or dropped tables sees its own
+        // catalog (definitions written in it, invisible to others; tables
+        // it dropped gone): never cached.
+        let private = engine.transaction_changed_tables();
         if !private {
             if let Some((g, t)) = self
                 .tables

@@ -71,9 +71,8 @@ def diff(engine, md: MetaData) -> list:
 
 
 def drop(engine, md: MetaData) -> None:
-    # DROP runs outside a transaction block: the encrypted engine refuses
-    # DROP/ALTER inside one (CREATE TABLE is transactional).
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+    # In a transaction, as Alembic runs DDL on PostgreSQL.
+    with engine.begin() as conn:
         md.drop_all(conn)
 
 

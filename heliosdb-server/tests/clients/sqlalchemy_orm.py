@@ -198,9 +198,19 @@ def main(url: str) -> None:
         sizes = [len(p) for p in batches.partitions()]
         assert sizes == [100, 100, 50], sizes
 
-    # DROP runs outside a transaction block: the encrypted engine refuses
-    # DROP/ALTER inside one (CREATE TABLE is transactional).
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+    # DROP TABLE is transactional: rolled back, every table stays with its
+    # rows; committed, they are gone.
+    tables = sorted(inspect(engine).get_table_names())
+    assert tables, tables
+    with engine.connect() as conn:
+        trans = conn.begin()
+        Base.metadata.drop_all(conn)
+        assert inspect(conn).get_table_names() == []
+        trans.rollback()
+    assert sorted(inspect(engine).get_table_names()) == tables
+    with Session(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Author)) > 0
+    with engine.begin() as conn:
         Base.metadata.drop_all(conn)
     assert inspect(engine).get_table_names() == []
     engine.dispose()

@@ -96,6 +96,44 @@ INSERT INTO t VALUES (1);
 ROLLBACK;
 SELECT * FROM t;
 
+== drop table inside a rolled back transaction
+CREATE TABLE t (id INT PRIMARY KEY, name TEXT);
+INSERT INTO t VALUES (1, 'a'), (2, 'b');
+----
+BEGIN;
+DROP TABLE t;
+SELECT count(*) FROM t;
+ROLLBACK;
+SELECT id, name FROM t ORDER BY id;
+
+== drop table inside a committed transaction
+CREATE TABLE t (id INT PRIMARY KEY, name TEXT);
+CREATE TABLE u (id INT);
+INSERT INTO t VALUES (1, 'a');
+----
+BEGIN;
+INSERT INTO u VALUES (1);
+INSERT INTO t VALUES (2, 'b');
+DROP TABLE t;
+DROP TABLE IF EXISTS t;
+COMMIT;
+SELECT count(*) FROM t;
+SELECT id FROM u;
+CREATE TABLE t (id INT PRIMARY KEY, name TEXT);
+SELECT count(*) FROM t;
+
+== drop table rolled back to a savepoint
+CREATE TABLE t (id INT);
+INSERT INTO t VALUES (1);
+----
+BEGIN;
+SAVEPOINT s;
+DROP TABLE t;
+ROLLBACK TO SAVEPOINT s;
+SELECT id FROM t;
+COMMIT;
+SELECT id FROM t;
+
 == ddl inside committed transaction
 ----
 BEGIN;
