@@ -1193,23 +1193,29 @@ impl StorageEngine {
                     && prefixes.iter().any(|p| o.key().starts_with(p)))
             })
             .collect();
+        let mut ctx = self.direct_after(ops);
+        for d in dropped {
+            self.drop_table_writes(&mut ctx, d)?;
+        }
+        Ok(ctx.ops)
+    }
+
+    /// A direct mutation (caller holds `commit_lock`) that continues a
+    /// committing transaction's `ops`, reading its own writes first.
+    fn direct_after(&self, ops: Vec<Op>) -> Ctx<'_> {
         let latest = ops
             .iter()
             .enumerate()
             .map(|(i, o)| ((o.cf(), o.key().to_vec()), i))
             .collect();
-        let mut ctx = Ctx {
+        Ctx {
             store: &self.store,
             txn: None,
             ops,
             latest,
             tables: Vec::new(),
             seq: self.commit_seq.load(Ordering::Acquire),
-        };
-        for d in dropped {
-            self.drop_table_writes(&mut ctx, d)?;
         }
-        Ok(ctx.ops)
     }
 
     /// `DROP TABLE` in the calling thread's open transaction: the table
@@ -1352,20 +1358,7 @@ impl StorageEngine {
             self.drop_created_tables(state.created_tables);
             return Err(e);
         }
-        let latest = state
-            .ops
-            .iter()
-            .enumerate()
-            .map(|(i, o)| ((o.cf(), o.key().to_vec()), i))
-            .collect();
-        let mut ctx = Ctx {
-            store: &self.store,
-            txn: None,
-            ops: state.ops,
-            latest,
-            tables: Vec::new(),
-            seq: self.commit_seq.load(Ordering::Acquire),
-        };
+        let mut ctx = self.direct_after(state.ops);
         let old = match self.replace_table_in(&mut ctx, target, source) {
             Ok(old) => old,
             Err(e) => {
