@@ -1155,9 +1155,6 @@ impl StorageEngine {
                 Ok((seq, ops, dropped))
             }
             Err(e) => {
-                if !dropped.is_empty() {
-                    self.invalidate_tables();
-                }
                 drop(guard);
                 self.drop_created_tables(state.created_tables);
                 Err(e)
@@ -1522,17 +1519,13 @@ impl StorageEngine {
     }
 
     /// Whether the calling thread's open transaction created tables (which
-    /// other transactions already see, without what it wrote about them).
-    pub fn transaction_created_tables(&self) -> bool {
+    /// other transactions already see, without what it wrote about them)
+    /// or dropped tables (which they still see): its view of the catalog
+    /// is its own.
+    pub fn transaction_changed_tables(&self) -> bool {
         lock(&self.txns)
             .get(&TxnKey::thread())
             .is_some_and(|s| !s.created_tables.is_empty())
-    }
-
-    /// Whether the calling thread's open transaction created or dropped
-    /// tables: its view of the catalog is its own.
-    pub fn transaction_changed_tables(&self) -> bool {
-        self.transaction_created_tables()
             || (self.dropping_txns.load(Ordering::Acquire) > 0
                 && lock(&self.dropped).contains_key(&TxnKey::thread()))
     }
