@@ -615,6 +615,7 @@ impl CopyIn {
         if session.is_failed() && session.in_transaction() {
             return Err(aborted());
         }
+        session.check_writable_for("COPY FROM")?;
         let CopySourceSpec::Table { name, columns } = &cmd.source else {
             return Err(SqlError::Syntax(
                 "COPY FROM does not support a query as its source".into(),

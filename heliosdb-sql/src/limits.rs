@@ -29,7 +29,7 @@ use gluesql_core::sqlparser::ast::{Expr, ObjectName, Statement, Value as SqlValu
 use gluesql_core::sqlparser::dialect::PostgreSqlDialect;
 use gluesql_core::sqlparser::keywords::Keyword;
 use gluesql_core::sqlparser::parser::{Parser, ParserError};
-use gluesql_core::sqlparser::tokenizer::{Token, TokenWithLocation, Tokenizer};
+use gluesql_core::sqlparser::tokenizer::{Token, TokenWithLocation, Tokenizer, Whitespace};
 use heliosdb_core::config::{parse_time_setting, TimeUnit};
 
 use crate::{Result, SqlError};
@@ -72,6 +72,7 @@ pub(crate) fn parse(sql: &str) -> Result<Vec<Statement>> {
     }
     let mut tokens = tokens;
     fold_identifiers(&mut tokens);
+    delete_returning(&mut tokens);
     Parser::new(&dialect)
         .with_recursion_limit(MAX_PARSER_RECURSION)
         .with_tokens_with_locations(tokens)
@@ -111,6 +112,52 @@ pub(crate) fn fold_identifiers(tokens: &mut [TokenWithLocation]) {
             }
             _ => {}
         }
+    }
+}
+
+/// sqlparser takes the `RETURNING` of `DELETE FROM t RETURNING …` (no
+/// alias, no `WHERE`) for the table's alias, and then fails on the list:
+/// `WHERE true` goes in between, which deletes the same rows.
+fn delete_returning(tokens: &mut Vec<TokenWithLocation>) {
+    let is = |t: &Token, k: Keyword| matches!(t, Token::Word(w) if w.keyword == k && w.quote_style.is_none());
+    let mut inserts = Vec::new();
+    for d in 0..tokens.len() {
+        if !is(&tokens[d].token, Keyword::DELETE) {
+            continue;
+        }
+        // FROM, a name (`.`-separated parts), then RETURNING.
+        let mut next = tokens[d + 1..]
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| !matches!(t.token, Token::Whitespace(_)))
+            .map(|(i, t)| (d + 1 + i, &t.token));
+        if !next.next().is_some_and(|(_, t)| is(t, Keyword::FROM)) {
+            continue;
+        }
+        let mut expect_name = true;
+        for (i, t) in next {
+            match t {
+                Token::Word(_) if !expect_name && is(t, Keyword::RETURNING) => {
+                    inserts.push(i);
+                    break;
+                }
+                Token::Word(_) if expect_name => expect_name = false,
+                Token::Period if !expect_name => expect_name = true,
+                _ => break,
+            }
+        }
+    }
+    for &r in inserts.iter().rev() {
+        let location = tokens[r].location;
+        let token = |token| TokenWithLocation { token, location };
+        let space = || token(Token::Whitespace(Whitespace::Space));
+        let words = [
+            token(Token::make_keyword("WHERE")),
+            space(),
+            token(Token::make_keyword("TRUE")),
+            space(),
+        ];
+        tokens.splice(r..r, words);
     }
 }
 

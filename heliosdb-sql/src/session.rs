@@ -20,6 +20,7 @@ use rust_decimal::Decimal;
 
 mod cursors;
 mod materialise;
+mod read_only;
 
 use crate::convert::result_value;
 use crate::infer::{param_types, query_columns, returning_columns};
@@ -729,18 +730,27 @@ impl<'e> Session<'e> {
                 match returning_target(&stmt)? {
                     Some((name, items)) => {
                         let info = self.shared.table(self.engine, &name)?;
-                        Some(
-                            returning_columns(&info, items)
-                                .ok_or_else(returning_unsupported)?
-                                .into_iter()
-                                .map(|(name, data_type)| ColumnInfo {
-                                    name,
-                                    data_type,
-                                    array_of: None,
-                                    json: None,
-                                })
-                                .collect(),
-                        )
+                        match returning_columns(&info, items) {
+                            Some(columns) => Some(
+                                columns
+                                    .into_iter()
+                                    .map(|(name, data_type)| ColumnInfo {
+                                        name,
+                                        data_type,
+                                        array_of: None,
+                                        json: None,
+                                    })
+                                    .collect(),
+                            ),
+                            // Expressions: as the query that evaluates them.
+                            None => {
+                                let from =
+                                    returning_from(&stmt).ok_or_else(returning_unsupported)?;
+                                let select =
+                                    format!("SELECT {} FROM {from}", returning_list(items));
+                                self.describe(&select)?.columns
+                            }
+                        }
                     }
                     None => None,
                 }
@@ -958,6 +968,9 @@ impl<'e> Session<'e> {
 
     /// One statement of a query string, and its audit event.
     fn run_one(&mut self, stmt: Statement, params: &[Value]) -> Result<QueryResult> {
+        // Here, where an open transaction is the client's block (not yet
+        // the implicit one of an autocommit write).
+        self.check_writable(&stmt)?;
         let Some(event_type) = audit_type(&stmt) else {
             return self.run(stmt, params);
         };
@@ -1196,9 +1209,42 @@ impl<'e> Session<'e> {
     fn setting_text(&self, name: &str) -> Result<String> {
         if name.eq_ignore_ascii_case("statement_timeout") {
             Ok(self.settings.show_statement_timeout())
+        } else if name.eq_ignore_ascii_case("transaction_read_only")
+            && !self.engine.in_transaction()
+        {
+            // Outside a block, each statement's own transaction: the default.
+            Ok(self
+                .settings
+                .params
+                .show("default_transaction_read_only")?
+                .1)
         } else {
             Ok(self.settings.params.show(name)?.1)
         }
+    }
+
+    /// The transaction `stmt` runs in is read-only (`BEGIN READ ONLY`,
+    /// `SET TRANSACTION READ ONLY`, `default_transaction_read_only`) and
+    /// `stmt` would write: 25006, as in PostgreSQL.
+    fn check_writable(&self, stmt: &Statement) -> Result<()> {
+        if self.setting_text("transaction_read_only")? != "on" {
+            return Ok(());
+        }
+        match read_only::refused(stmt) {
+            Some(what) => self.check_writable_for(&what),
+            None => Ok(()),
+        }
+    }
+
+    /// [`Session::check_writable`] for a write named `what` (`COPY FROM`).
+    pub(crate) fn check_writable_for(&self, what: &str) -> Result<()> {
+        if self.setting_text("transaction_read_only")? != "on" {
+            return Ok(());
+        }
+        Err(SqlError::State {
+            code: "25006",
+            message: format!("cannot execute {what} in a read-only transaction"),
+        })
     }
 
     pub(crate) fn table_info(&self, name: &str) -> Result<Arc<TableInfo>> {
@@ -1272,7 +1318,7 @@ impl<'e> Session<'e> {
                 );
             }
             Statement::StartTransaction { modes, .. } => {
-                let level = settings::transaction_modes(modes)?;
+                let (level, read_only) = settings::transaction_modes(modes);
                 if self.engine.in_transaction() {
                     return Err(SqlError::Transaction(
                         "there is already a transaction in progress".into(),
@@ -1284,17 +1330,34 @@ impl<'e> Session<'e> {
                         .params
                         .set("transaction_isolation", Some(&level))?;
                 }
+                // The block's access mode: as asked, else the default.
+                let read_only = read_only.unwrap_or_else(|| {
+                    self.setting_text("default_transaction_read_only")
+                        .is_ok_and(|v| v == "on")
+                });
+                self.settings.params.set(
+                    "transaction_read_only",
+                    Some(if read_only { "on" } else { "off" }),
+                )?;
                 return Ok(command("BEGIN"));
             }
             Statement::SetTransaction { modes, session, .. } => {
-                let level = settings::transaction_modes(modes)?;
+                let (level, read_only) = settings::transaction_modes(modes);
+                let (isolation, access) = if *session {
+                    (
+                        "default_transaction_isolation",
+                        "default_transaction_read_only",
+                    )
+                } else {
+                    ("transaction_isolation", "transaction_read_only")
+                };
                 if let Some(level) = level {
-                    let name = if *session {
-                        "default_transaction_isolation"
-                    } else {
-                        "transaction_isolation"
-                    };
-                    self.settings.params.set(name, Some(&level))?;
+                    self.settings.params.set(isolation, Some(&level))?;
+                }
+                if let Some(read_only) = read_only {
+                    self.settings
+                        .params
+                        .set(access, Some(if read_only { "on" } else { "off" }))?;
                 }
                 return Ok(command("SET"));
             }
@@ -1433,7 +1496,13 @@ impl<'e> Session<'e> {
                         self.settings.show_statement_timeout(),
                     )
                 } else {
-                    self.settings.params.show(&name)?
+                    let (label, value) = self.settings.params.show(&name)?;
+                    let value = if label == "transaction_read_only" {
+                        self.setting_text(&label)?
+                    } else {
+                        value
+                    };
+                    (label, value)
                 };
                 // PostgreSQL's default is `read committed`, which is not
                 // what runs here when nothing was asked for.
@@ -1602,7 +1671,10 @@ impl<'e> Session<'e> {
                         ))));
                     }
                 }
-                returning = ins.returning.take();
+                returning = ins
+                    .returning
+                    .take()
+                    .map(|items| (items, insert_target(ins)));
                 // `INSERT … SELECT` into some of the columns — leaving
                 // SERIAL columns to their sequences (SQLAlchemy's batched
                 // inserts do) or others to their defaults: the SELECT runs
@@ -1830,10 +1902,10 @@ impl<'e> Session<'e> {
                 rows: n,
             });
         }
-        if let Some(items) = returning {
+        if let Some((items, from)) = returning {
             let info = insert_table.ok_or_else(returning_unsupported)?;
             let keys = returning_keys.ok_or_else(returning_unsupported)?;
-            return self.returning(&info, &items, &keys, params);
+            return self.returning(&info, from.as_deref(), &items, &keys, params);
         }
 
         Ok(match payload {
@@ -1926,13 +1998,14 @@ impl<'e> Session<'e> {
 
     /// `INSERT … RETURNING`: the inserted rows, read back by primary key.
     fn returning(
-        &self,
+        &mut self,
         info: &TableInfo,
+        from: Option<&str>,
         items: &[SelectItem],
         keys: &[Expr],
         params: &[Value],
     ) -> Result<QueryResult> {
-        let cols = returned_cols(info, items)?;
+        let plain = returned_cols(info, items);
         let pk = info
             .engine
             .primary_key_index()
@@ -1957,8 +2030,76 @@ impl<'e> Session<'e> {
             };
             values.push(coerce(v, pk_type)?);
         }
+        let Ok(cols) = plain else {
+            let from = from.ok_or_else(returning_unsupported)?;
+            return self.returning_query(info, from, items, &values, params, "INSERT 0");
+        };
         let rows = self.rows_by_key(info, &cols, &values)?;
         Ok(returned(info, cols, rows, "INSERT 0"))
+    }
+
+    /// RETURNING items that are not all plain columns (expressions,
+    /// functions, qualified names): evaluated by `SELECT <items> FROM
+    /// <from> WHERE <primary key> = <key>` for each written row's key in
+    /// turn, in the statement's transaction, so with its typing and column
+    /// names. `from` is the table as the statement names it (its alias).
+    fn returning_query(
+        &mut self,
+        info: &TableInfo,
+        from: &str,
+        items: &[SelectItem],
+        keys: &[Value],
+        params: &[Value],
+        verb: &str,
+    ) -> Result<QueryResult> {
+        let pk = info
+            .engine
+            .primary_key_index()
+            .ok_or_else(returning_unsupported)?;
+        let list = returning_list(items);
+        let mut with_key = params.to_vec();
+        with_key.push(Value::Null);
+        let select = format!(
+            "SELECT {list} FROM {from} WHERE {} = ${}",
+            quote_ident(&info.engine.columns[pk].name),
+            with_key.len()
+        );
+        if keys.is_empty() {
+            // No row, but the columns.
+            let query = parse(&format!("SELECT {list} FROM {from} WHERE false"))?
+                .pop()
+                .ok_or_else(|| SqlError::Syntax("empty query".into()))?;
+            let QueryResult::Rows { columns, .. } = self.run(query, params)? else {
+                return Err(returning_unsupported());
+            };
+            return returned_rows(columns, Vec::new(), 0, verb);
+        }
+        let mut columns = None;
+        let mut rows = Vec::with_capacity(keys.len());
+        for key in keys {
+            if let Some(last) = with_key.last_mut() {
+                last.clone_from(key);
+            }
+            let query = parse(&select)?
+                .pop()
+                .ok_or_else(|| SqlError::Syntax("empty query".into()))?;
+            if let QueryResult::Rows {
+                columns: c,
+                rows: mut found,
+                ..
+            } = self.run(query, &with_key)?
+            {
+                rows.append(&mut found);
+                columns.get_or_insert(c);
+            }
+        }
+        let n = rows.len();
+        let columns = columns.ok_or_else(returning_unsupported)?;
+        Ok(QueryResult::Rows {
+            columns,
+            rows,
+            tag: format!("{verb} {n}"),
+        })
     }
 
     /// The rows of `info` with primary keys `keys` (those that exist),
@@ -1979,11 +2120,15 @@ impl<'e> Session<'e> {
         Ok(rows)
     }
 
-    /// `UPDATE … RETURNING` and `DELETE … RETURNING` on one table with a
-    /// primary key, returning plain columns or `*`: the primary keys of the
-    /// rows the statement's WHERE selects are read first, then the
-    /// statement runs, then the rows are read back by key (UPDATE: the new
-    /// values) or were read before (DELETE: the old ones). All of it runs
+    /// `UPDATE … RETURNING` and `DELETE … RETURNING` on one table. UPDATE
+    /// (of a table with a primary key): the primary keys of the rows its
+    /// WHERE selects are read first, then it runs, then the new rows are
+    /// read back by key — projected on plain columns or `*`, or through
+    /// [`Session::returning_query`] for expressions. DELETE of plain
+    /// columns from a table with a primary key reads the rows by key before;
+    /// any other DELETE (expressions, no primary key) reads `SELECT <items>
+    /// FROM <table> WHERE <its WHERE>` before it runs. Either way the rows
+    /// returned must be as many as the statement changed. All of it runs
     /// in the statement's transaction (implicit outside a block), whose
     /// commit validates every read, so no concurrent write slips between.
     /// An UPDATE that assigns the primary key is refused (the rows could
@@ -1994,6 +2139,7 @@ impl<'e> Session<'e> {
         tables: &crate::infer::Tables,
         params: &[Value],
     ) -> Result<QueryResult> {
+        let from = returning_from(&stmt).ok_or_else(returning_unsupported)?;
         let (name, selection, items, is_update) = match &mut stmt {
             Statement::Update {
                 table,
@@ -2035,11 +2181,32 @@ impl<'e> Session<'e> {
             .get(&name)
             .cloned()
             .ok_or_else(|| undefined_table(&name))?;
-        let cols = returned_cols(&info, &items)?;
+        let plain = returned_cols(&info, &items);
         let pk = info
             .engine
             .primary_key_index()
-            .ok_or_else(returning_unsupported)?;
+            .filter(|&pk| pk < info.visible_len());
+        if !is_update && (plain.is_err() || pk.is_none()) {
+            // DELETE: its rows as they are before it, read by its own WHERE
+            // in its transaction (which validates the read at commit).
+            let select = format!(
+                "SELECT {} FROM {from}{}",
+                returning_list(&items),
+                selection.map(|w| format!(" WHERE {w}")).unwrap_or_default()
+            );
+            let query = parse(&select)?
+                .pop()
+                .ok_or_else(|| SqlError::Syntax("empty query".into()))?;
+            let QueryResult::Rows { columns, rows, .. } = self.run(query, params)? else {
+                return Err(returning_unsupported());
+            };
+            let n = match self.run(stmt, params)? {
+                QueryResult::Command { rows, .. } => rows,
+                QueryResult::Rows { rows, .. } => rows.len() as u64,
+            };
+            return returned_rows(columns, rows, n, "DELETE");
+        }
+        let pk = pk.ok_or_else(returning_unsupported)?;
         let pk_name = &info.engine.columns[pk].name;
         let select = format!(
             "SELECT {} FROM {}{}",
@@ -2056,6 +2223,19 @@ impl<'e> Session<'e> {
                 .filter_map(|mut r| (!r.is_empty()).then(|| r.swap_remove(0)))
                 .collect(),
             QueryResult::Command { .. } => Vec::new(),
+        };
+        let Ok(cols) = plain else {
+            // UPDATE of expressions: evaluated on the new rows.
+            let n = match self.run(stmt, params)? {
+                QueryResult::Command { rows, .. } => rows,
+                QueryResult::Rows { rows, .. } => rows.len() as u64,
+            };
+            let QueryResult::Rows { columns, rows, .. } =
+                self.returning_query(&info, &from, &items, &keys, params, "UPDATE")?
+            else {
+                return Err(returning_unsupported());
+            };
+            return returned_rows(columns, rows, n, "UPDATE");
         };
         let before = if is_update {
             Vec::new()
@@ -2113,6 +2293,31 @@ fn returning_target(stmt: &Statement) -> Result<Option<(String, &[SelectItem])>>
             None => None,
         },
         _ => None,
+    })
+}
+
+/// The table a data-changing statement writes, as it names it (with its
+/// alias), for a query over its rows.
+fn returning_from(stmt: &Statement) -> Option<String> {
+    match stmt {
+        Statement::Insert(ins) => insert_target(ins),
+        Statement::Update { table, .. } => Some(table.relation.to_string()),
+        Statement::Delete(d) => match &d.from {
+            gluesql_core::sqlparser::ast::FromTable::WithFromKeyword(t)
+            | gluesql_core::sqlparser::ast::FromTable::WithoutKeyword(t) => {
+                t.first().map(|t| t.relation.to_string())
+            }
+        },
+        _ => None,
+    }
+}
+
+/// The table an INSERT writes, as it names it (with its alias).
+fn insert_target(ins: &gluesql_core::sqlparser::ast::Insert) -> Option<String> {
+    let name = quote_ident(&ins.table_name.0.last()?.value);
+    Some(match &ins.table_alias {
+        Some(alias) => format!("{name} AS {alias}"),
+        None => name,
     })
 }
 
@@ -2180,6 +2385,36 @@ fn returned_cols(info: &TableInfo, items: &[SelectItem]) -> Result<Vec<(String, 
         }
     }
     Ok(cols)
+}
+
+/// RETURNING items as a select list.
+fn returning_list(items: &[SelectItem]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A RETURNING result evaluated by a query: its rows, which must be the
+/// `n` rows the statement changed, tagged `verb n`.
+fn returned_rows(
+    columns: Vec<ColumnInfo>,
+    rows: Vec<Vec<Value>>,
+    n: u64,
+    verb: &str,
+) -> Result<QueryResult> {
+    if rows.len() as u64 != n {
+        return Err(SqlError::Execution(format!(
+            "RETURNING found {} rows where the statement changed {n}",
+            rows.len()
+        )));
+    }
+    Ok(QueryResult::Rows {
+        columns,
+        rows,
+        tag: format!("{verb} {n}"),
+    })
 }
 
 /// A RETURNING result: `rows` of `cols`, tagged `verb n`.
@@ -2282,8 +2517,8 @@ fn column_pos(info: &TableInfo, name: &str) -> Result<usize> {
 
 fn returning_unsupported() -> SqlError {
     SqlError::Unsupported(
-        "RETURNING is supported for INSERT … VALUES, and UPDATE/DELETE of one table, \
-         on a table with a primary key, returning plain columns or *"
+        "RETURNING is supported for INSERT … VALUES and UPDATE of one table with a primary \
+         key, and DELETE from one table"
             .into(),
     )
 }

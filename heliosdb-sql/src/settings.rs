@@ -116,13 +116,6 @@ fn on_only(v: &str) -> std::result::Result<String, String> {
     }
 }
 
-fn off_only(v: &str) -> std::result::Result<String, String> {
-    match v.trim().to_ascii_lowercase().as_str() {
-        "off" | "false" | "no" | "0" => Ok("off".into()),
-        _ => Err(format!("\"{v}\" is not supported (only off)")),
-    }
-}
-
 fn bool_any(v: &str) -> std::result::Result<String, String> {
     match v.trim().to_ascii_lowercase().as_str() {
         "on" | "true" | "yes" | "1" => Ok("on".into()),
@@ -192,7 +185,7 @@ const PARAMS: &[Param] = &[
     Param { name: "DateStyle", default: "ISO, MDY", check: Some(datestyle), description: "Sets the display format for date and time values." },
     Param { name: "default_table_access_method", default: "heap", check: Some(heap_only), description: "Sets the default table access method for new tables." },
     Param { name: "default_transaction_isolation", default: "serializable", check: Some(isolation), description: "Sets the transaction isolation level of each new transaction." },
-    Param { name: "default_transaction_read_only", default: "off", check: Some(off_only), description: "Sets the default read-only status of new transactions." },
+    Param { name: "default_transaction_read_only", default: "off", check: Some(bool_any), description: "Sets the default read-only status of new transactions." },
     Param { name: "extra_float_digits", default: "1", check: Some(float_digits), description: "Sets the number of digits displayed for floating-point values." },
     Param { name: "idle_in_transaction_session_timeout", default: "0", check: Some(zero_only), description: "Sets the maximum allowed idle time between queries, when in a transaction." },
     Param { name: "idle_session_timeout", default: "0", check: Some(zero_only), description: "Sets the maximum allowed idle time between queries, when not in a transaction." },
@@ -212,7 +205,7 @@ const PARAMS: &[Param] = &[
     Param { name: "synchronous_commit", default: "on", check: Some(sync_commit), description: "Sets the current transaction's synchronization level." },
     Param { name: "TimeZone", default: "UTC", check: Some(timezone), description: "Sets the time zone for displaying and interpreting time stamps." },
     Param { name: "transaction_isolation", default: "serializable", check: Some(isolation), description: "Sets the current transaction's isolation level." },
-    Param { name: "transaction_read_only", default: "off", check: Some(off_only), description: "Sets the current transaction's read-only status." },
+    Param { name: "transaction_read_only", default: "off", check: Some(bool_any), description: "Sets the current transaction's read-only status." },
 ];
 
 /// The canonical name of a parameter as spelled in `SET`/`SHOW` (case and
@@ -318,25 +311,23 @@ pub(crate) fn value_text(value: &[Expr]) -> Result<Option<String>> {
     Ok(Some(parts.join(", ")))
 }
 
-/// Checks `BEGIN`/`SET TRANSACTION` modes: any isolation level (all run
-/// serializable), `READ WRITE`; `READ ONLY` is refused. Returns the
-/// isolation level asked for, if any.
-pub(crate) fn transaction_modes(modes: &[TransactionMode]) -> Result<Option<String>> {
+/// `BEGIN`/`SET TRANSACTION` modes: the isolation level asked for (any;
+/// all run serializable) and the access mode (`READ ONLY`: true), if any.
+pub(crate) fn transaction_modes(modes: &[TransactionMode]) -> (Option<String>, Option<bool>) {
     let mut level = None;
+    let mut read_only = None;
     for m in modes {
         match m {
             TransactionMode::IsolationLevel(l) => {
                 level = Some(l.to_string().to_ascii_lowercase());
             }
-            TransactionMode::AccessMode(TransactionAccessMode::ReadWrite) => {}
-            TransactionMode::AccessMode(TransactionAccessMode::ReadOnly) => {
-                return Err(SqlError::Unsupported(
-                    "READ ONLY transactions are not supported (writes would not be refused)".into(),
-                ))
+            TransactionMode::AccessMode(TransactionAccessMode::ReadWrite) => {
+                read_only = Some(false)
             }
+            TransactionMode::AccessMode(TransactionAccessMode::ReadOnly) => read_only = Some(true),
         }
     }
-    Ok(level)
+    (level, read_only)
 }
 
 /// `current_setting(name [, missing_ok])` replaced by the parameter's text

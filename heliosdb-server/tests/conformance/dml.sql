@@ -111,6 +111,26 @@ INSERT INTO t VALUES (1, 1), (2, 2);
 DELETE FROM t WHERE id = 2 RETURNING *;
 DELETE FROM t RETURNING id, n + 1 AS next;
 
+== update and delete returning expressions
+CREATE TABLE t (id INT PRIMARY KEY, name TEXT);
+INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c');
+----
+UPDATE t SET name = name || 'z' WHERE id >= 2 RETURNING id, upper(name) AS up, length(name);
+UPDATE t SET name = 'q' WHERE id = 99 RETURNING id * 2;
+DELETE FROM t WHERE id = 1 RETURNING id * 100, t.name || '!';
+INSERT INTO t VALUES (4, 'd'), (5, 'e') RETURNING t.id, name || id;
+SELECT id, name FROM t ORDER BY id;
+
+== returning expression that fails writes nothing
+CREATE TABLE t (id INT PRIMARY KEY, n INT);
+CREATE TABLE u (a INT, b INT);
+INSERT INTO u VALUES (1, 0);
+----
+INSERT INTO t VALUES (1, 0) RETURNING 10 / n;
+SELECT count(*) FROM t;
+DELETE FROM u RETURNING a / b;
+SELECT count(*) FROM u;
+
 == delete with in subquery
 CREATE TABLE a (id INT);
 CREATE TABLE b (id INT);

@@ -160,6 +160,40 @@ SELECT count(*) FROM t;
 INSERT INTO t VALUES (2);
 ROLLBACK;
 
+== read-only transactions and the default access mode
+CREATE TABLE t (id INT);
+CREATE SEQUENCE s;
+----
+BEGIN READ ONLY;
+SHOW transaction_read_only;
+SELECT count(*) FROM t;
+UPDATE t SET id = 1;
+ROLLBACK;
+SHOW transaction_read_only;
+SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY;
+SHOW default_transaction_read_only;
+SHOW transaction_read_only;
+INSERT INTO t VALUES (1);
+SELECT nextval('s');
+CREATE TABLE u (a INT);
+DROP TABLE t;
+SELECT count(*) FROM t;
+BEGIN READ WRITE;
+INSERT INTO t VALUES (2);
+COMMIT;
+SET default_transaction_read_only = off;
+INSERT INTO t VALUES (3);
+BEGIN;
+SET TRANSACTION READ ONLY;
+DELETE FROM t;
+ROLLBACK;
+BEGIN;
+SET TRANSACTION READ ONLY;
+SELECT id FROM t ORDER BY id;
+COMMIT;
+INSERT INTO t VALUES (4);
+SELECT id FROM t ORDER BY id;
+
 == commit without transaction
 ----
 COMMIT;
