@@ -228,6 +228,74 @@ pub(crate) fn check_unique(
     Ok(())
 }
 
+/// Checks the `UNIQUE` columns (other than the primary key) of rows an
+/// UPDATE rewrites: their new values against each other and against the
+/// stored rows other than the rewritten ones (primary keys in `replaced`).
+/// GlueSQL's own check compared them with every stored row, the rows'
+/// own old versions included, so `UPDATE t SET email = email` — an ORM
+/// saving a whole row — failed as a duplicate of itself. One row is looked
+/// up by value (an index when there is one); more are checked in one scan.
+pub(crate) fn check_unique_columns(
+    engine: &StorageEngine,
+    table: &str,
+    info: &TableInfo,
+    rows: &[Tuple],
+    replaced: &[Value],
+) -> GResult<()> {
+    let unique: Vec<(usize, &str)> = info
+        .meta
+        .schema
+        .column_defs
+        .iter()
+        .flatten()
+        .filter(|d| {
+            matches!(
+                d.unique,
+                Some(gluesql_core::ast::ColumnUniqueOption { is_primary: false })
+            )
+        })
+        .filter_map(|d| Some((info.engine.column_index(&d.name)?, d.name.as_str())))
+        .collect();
+    if unique.is_empty() || rows.is_empty() {
+        return Ok(());
+    }
+    let pk = info.engine.primary_key_index();
+    let replaced: HashSet<Vec<u8>> = replaced.iter().map(|v| key_bytes(&[v])).collect();
+    let violated = |column: &str| {
+        sqlstate::storage_error(
+            sqlstate::UNIQUE_VIOLATION,
+            format!("duplicate key value violates unique constraint \"{table}_{column}_key\""),
+        )
+    };
+    for (pos, name) in unique {
+        let mut new = HashSet::with_capacity(rows.len());
+        for t in rows {
+            // NULLs are distinct.
+            if !matches!(t.values[pos], Value::Null) && !new.insert(key_bytes(&[&t.values[pos]])) {
+                return Err(violated(name));
+            }
+        }
+        let stored = match rows {
+            [] => continue,
+            [one] if !matches!(one.values[pos], Value::Null) => {
+                engine.find_by(table, name, &one.values[pos])
+            }
+            [_] => continue,
+            _ => engine.scan_table(table),
+        }
+        .map_err(crate::store::gerr)?;
+        for s in stored {
+            if pk.is_some_and(|i| replaced.contains(&key_bytes(&[&s.values[i]]))) {
+                continue;
+            }
+            if new.contains(&key_bytes(&[&s.values[pos]])) {
+                return Err(violated(name));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Checks stored rows satisfy a new composite key (ALTER TABLE … ADD).
 pub(crate) fn check_existing(
     engine: &StorageEngine,

@@ -637,7 +637,17 @@ impl Store for EngineStore<'_> {
     fn fetch_schema(&self, table_name: &str) -> GResult<Option<GSchema>> {
         let tables = self.shared.tables(self.engine).map_err(gerr)?;
         if let Some(t) = tables.get(table_name) {
-            return Ok(Some(t.meta.schema.clone()));
+            let mut schema = t.meta.schema.clone();
+            if self.for_update {
+                // An UPDATE's UNIQUE columns are checked by `insert_data`
+                // (`keys::check_unique_columns`), not by GlueSQL.
+                for d in schema.column_defs.iter_mut().flatten() {
+                    if matches!(d.unique, Some(ColumnUniqueOption { is_primary: false })) {
+                        d.unique = None;
+                    }
+                }
+            }
+            return Ok(Some(schema));
         }
         Ok(self
             .system
@@ -936,13 +946,22 @@ impl StoreMut for EngineStore<'_> {
             };
             tuples.push(Self::tuple_of(&info, &row, rowid)?);
         }
-        if !info.meta.composite.is_empty() {
+        if !info.meta.composite.is_empty() || self.for_update {
             let replaced: Vec<Value> = info
                 .engine
                 .primary_key_index()
                 .map(|i| tuples.iter().map(|t| t.values[i].clone()).collect())
                 .unwrap_or_default();
             crate::keys::check_unique(self.engine, table_name, &info, &tuples, &replaced)?;
+            if self.for_update {
+                crate::keys::check_unique_columns(
+                    self.engine,
+                    table_name,
+                    &info,
+                    &tuples,
+                    &replaced,
+                )?;
+            }
         }
         for tuple in tuples {
             // GlueSQL's insert_data is an upsert (UPDATE writes through it too).

@@ -88,9 +88,6 @@ impl Session<'_> {
         let Some(OnInsert::OnConflict(oc)) = &ins.on else {
             return Err(unsupported("(ON DUPLICATE KEY)"));
         };
-        if ins.returning.is_some() {
-            return Err(unsupported("… RETURNING"));
-        }
         let rows = match ins.source.as_deref().map(|q| q.body.as_ref()) {
             Some(SetExpr::Values(v)) if ins.source.as_ref().is_some_and(|q| q.with.is_none()) => {
                 v.rows.clone()
@@ -159,6 +156,17 @@ impl Session<'_> {
         }
 
         let mut affected = 0u64;
+        // RETURNING: each inserted or updated row's, as its own INSERT or
+        // UPDATE returns it (skipped rows return nothing).
+        let mut returned: Option<(Vec<crate::ColumnInfo>, Vec<Vec<Value>>)> = None;
+        let mut keep = |r: QueryResult| {
+            if let QueryResult::Rows { columns, rows, .. } = r {
+                returned
+                    .get_or_insert_with(|| (columns, Vec::new()))
+                    .1
+                    .extend(rows);
+            }
+        };
         let mut seen: Vec<String> = Vec::new();
         for row in rows {
             if row.len() != columns.len() {
@@ -252,15 +260,18 @@ impl Session<'_> {
                     assignments,
                     from: None,
                     selection,
-                    returning: None,
+                    returning: ins.returning.clone(),
                 };
-                affected += affected_by(&self.run_internal(update, params)?);
+                let r = self.run_internal(update, params)?;
+                affected += affected_by(&r);
+                keep(r);
                 continue;
             }
             // Insert this one row; without a target, a unique violation
             // means "conflict": undo the row and go on.
             let mut single = ins.clone();
             single.on = None;
+            single.returning.clone_from(&ins.returning);
             if let Some(q) = single.source.as_mut() {
                 *q.body = SetExpr::Values(Values {
                     explicit_row: false,
@@ -272,6 +283,7 @@ impl Session<'_> {
                 Ok(r) => {
                     self.engine().release_savepoint(SAVEPOINT)?;
                     affected += affected_by(&r);
+                    keep(r);
                     seen.push(key);
                 }
                 Err(e) if target.is_none() && e.sqlstate() == UNIQUE_VIOLATION => {
@@ -285,9 +297,28 @@ impl Session<'_> {
                 }
             }
         }
-        Ok(QueryResult::Command {
-            tag: format!("INSERT 0 {affected}"),
-            rows: affected,
-        })
+        let tag = format!("INSERT 0 {affected}");
+        let Some(items) = &ins.returning else {
+            return Ok(QueryResult::Command {
+                tag,
+                rows: affected,
+            });
+        };
+        let (columns, rows) = match returned {
+            Some(r) => r,
+            None => {
+                // Every row skipped: no rows, but the columns.
+                let items: Vec<String> = items.iter().map(ToString::to_string).collect();
+                let probe = format!("SELECT {} FROM {table} WHERE false", items.join(", "));
+                let stmt = crate::limits::parse(&probe)?
+                    .pop()
+                    .ok_or_else(|| SqlError::Syntax("empty probe".into()))?;
+                match self.run_internal(stmt, params)? {
+                    QueryResult::Rows { columns, .. } => (columns, Vec::new()),
+                    QueryResult::Command { .. } => (Vec::new(), Vec::new()),
+                }
+            }
+        };
+        Ok(QueryResult::Rows { columns, rows, tag })
     }
 }

@@ -459,10 +459,16 @@ fn run_time_parameters_set_show_reset() {
         assert_eq!(fail(s, "SET server_version = '16'").0, "55P02");
         run(s, "CREATE TABLE ro (id INT)");
         run(s, "BEGIN READ ONLY");
-        assert_eq!(text(&run(s, "SHOW transaction_read_only")), vec![vec!["on"]]);
+        assert_eq!(
+            text(&run(s, "SHOW transaction_read_only")),
+            vec![vec!["on"]]
+        );
         assert_eq!(fail(s, "INSERT INTO ro VALUES (1)").0, "25006");
         run(s, "ROLLBACK");
-        assert_eq!(text(&run(s, "SHOW transaction_read_only")), vec![vec!["off"]]);
+        assert_eq!(
+            text(&run(s, "SHOW transaction_read_only")),
+            vec![vec!["off"]]
+        );
         run(s, "SET default_transaction_read_only = on");
         let (code, message) = fail(s, "CREATE TABLE ro2 (id INT)");
         assert_eq!(code, "25006");

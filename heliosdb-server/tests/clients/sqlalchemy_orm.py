@@ -23,7 +23,8 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 
@@ -197,6 +198,31 @@ def main(url: str) -> None:
         )
         sizes = [len(p) for p in batches.partitions()]
         assert sizes == [100, 100, 50], sizes
+
+    # An upsert with RETURNING (the PostgreSQL dialect's on_conflict_do_update):
+    # one row updated, one inserted, each returned with an expression.
+    with engine.begin() as conn:
+        up = pg_insert(Author).values([{"name": "ann"}, {"name": "eve"}])
+        up = up.on_conflict_do_update(index_elements=[Author.name], set_={"name": up.excluded.name})
+        got = conn.execute(up.returning(Author.name, func.upper(Author.name))).all()
+        assert [tuple(r) for r in got] == [("ann", "ANN"), ("eve", "EVE")], got
+        skipped = pg_insert(Author).values(name="eve").on_conflict_do_nothing().returning(Author.id)
+        assert conn.execute(skipped).all() == []
+
+    # A read-only connection (psycopg2: SET SESSION CHARACTERISTICS … READ
+    # ONLY; psycopg 3: BEGIN READ ONLY) reads, and its writes fail with 25006.
+    with engine.connect().execution_options(postgresql_readonly=True) as conn:
+        assert conn.scalar(select(func.count()).select_from(Author)) > 0
+        try:
+            conn.execute(insert(Author).values(name="ro"))
+            raise AssertionError("a read-only transaction wrote")
+        except DBAPIError as e:
+            code = getattr(e.orig, "sqlstate", None) or getattr(e.orig, "pgcode", None)
+            assert code == "25006", (code, e)
+        conn.rollback()
+    with Session(engine) as s:
+        s.add(Author(name="rw"))
+        s.commit()
 
     # DROP TABLE is transactional: rolled back, every table stays with its
     # rows; committed, they are gone.

@@ -121,6 +121,33 @@ DELETE FROM t WHERE id = 1 RETURNING id * 100, t.name || '!';
 INSERT INTO t VALUES (4, 'd'), (5, 'e') RETURNING t.id, name || id;
 SELECT id, name FROM t ORDER BY id;
 
+== update of unique columns to their own or new values
+CREATE TABLE a (id SERIAL PRIMARY KEY, name VARCHAR(50) UNIQUE, n INT);
+INSERT INTO a (name, n) VALUES ('ann', 1), ('bob', 2), (NULL, 3), (NULL, 4);
+CREATE TABLE h (name TEXT UNIQUE, v INT);
+INSERT INTO h VALUES ('p', 1), ('q', 2);
+----
+UPDATE a SET name = 'ann' WHERE name = 'ann';
+UPDATE a SET name = 'ann', n = 6 WHERE id = 1;
+UPDATE a SET name = 'bob' WHERE id = 1;
+UPDATE a SET name = 'x' WHERE id > 1;
+UPDATE a SET name = name WHERE id > 0;
+UPDATE a SET name = NULL WHERE id > 2;
+UPDATE a SET name = 'cid' WHERE id = 3;
+SELECT id, name, n FROM a ORDER BY id;
+UPDATE h SET name = 'q' WHERE v = 1;
+UPDATE h SET name = 'p', v = 5 WHERE v = 1;
+SELECT name, v FROM h ORDER BY v;
+
+== upsert returning several rows and expressions
+CREATE TABLE kv (k TEXT PRIMARY KEY, v INT);
+INSERT INTO kv VALUES ('a', 1);
+----
+INSERT INTO kv VALUES ('a', 10), ('b', 20) ON CONFLICT (k) DO UPDATE SET v = kv.v + EXCLUDED.v RETURNING k, v * 2 AS twice;
+INSERT INTO kv VALUES ('a', 0), ('c', 3) ON CONFLICT DO NOTHING RETURNING upper(k), v;
+INSERT INTO kv VALUES ('a', 0) ON CONFLICT DO NOTHING RETURNING k;
+SELECT k, v FROM kv ORDER BY k;
+
 == returning expression that fails writes nothing
 CREATE TABLE t (id INT PRIMARY KEY, n INT);
 CREATE TABLE u (a INT, b INT);

@@ -92,7 +92,10 @@ mod tests {
             check("ALTER TABLE t ADD COLUMN b INT").as_deref(),
             Some("ALTER TABLE")
         );
-        assert_eq!(check("COPY t FROM 'rows.csv'").as_deref(), Some("COPY FROM"));
+        assert_eq!(
+            check("COPY t FROM 'rows.csv'").as_deref(),
+            Some("COPY FROM")
+        );
         assert_eq!(check("SELECT nextval('s')").as_deref(), Some("nextval()"));
         assert_eq!(
             check("SELECT a FROM t WHERE a > (SELECT setval('s', 3))").as_deref(),
