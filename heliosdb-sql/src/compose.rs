@@ -8,6 +8,9 @@
 //!   inlines them too unless they are referenced twice or `MATERIALIZED`;
 //!   either way the answer is the same for the read-only queries accepted
 //!   here);
+//! - `UPDATE t SET c = e FROM f WHERE w` becomes `UPDATE t SET c = (SELECT
+//!   e FROM f WHERE w) WHERE EXISTS (SELECT 1 FROM f WHERE w)` (see
+//!   [`update_from`]);
 //! - `UNION`, `INTERSECT` and `EXCEPT` (with or without `ALL`) at the top
 //!   of a statement run each branch as a query of its own, in one snapshot,
 //!   and combine the rows here with PostgreSQL's rules (duplicates, NULLs
@@ -46,12 +49,79 @@ fn unsupported(what: impl Into<String>) -> SqlError {
 /// Rewrites `stmt` in place: CTEs inlined, comma and cross joins made inner
 /// joins; refuses what cannot be rewritten (see the module docs).
 pub(crate) fn rewrite(stmt: &mut Statement) -> Result<()> {
+    update_from(stmt)?;
     let mut v = Rewriter { refused: None };
     let _ = stmt.visit(&mut v);
     match v.refused {
         Some(e) => Err(e),
         None => Ok(()),
     }
+}
+
+/// `UPDATE t SET c = e, … FROM f WHERE w`, which GlueSQL does not have, as
+/// `UPDATE t SET c = (SELECT e FROM f WHERE w), … WHERE EXISTS (SELECT 1
+/// FROM f WHERE w)`: each row of `t` that joins a row of `f` gets the values
+/// computed from that row, the others are left alone. Where a row of `t`
+/// joins several rows of `f`, PostgreSQL updates it from an arbitrary one;
+/// here the statement fails instead (21000, a subquery returning more than
+/// one row). Column names must be qualified with their table — inside the
+/// subquery an unqualified name would be looked up in `f` first, where
+/// PostgreSQL finds it ambiguous or in `t` — and `t` has no alias (GlueSQL's
+/// UPDATE has none).
+fn update_from(stmt: &mut Statement) -> Result<()> {
+    let Statement::Update {
+        table,
+        assignments,
+        from,
+        selection,
+        returning,
+    } = stmt
+    else {
+        return Ok(());
+    };
+    let Some(source) = from.as_ref() else {
+        return Ok(());
+    };
+    if returning.is_some() {
+        return Err(unsupported("UPDATE … FROM … RETURNING is not supported"));
+    }
+    if !table.joins.is_empty() || !matches!(&table.relation, TableFactor::Table { alias: None, .. })
+    {
+        return Err(unsupported(
+            "UPDATE … FROM is supported on a table without an alias",
+        ));
+    }
+    let bare = |e: &Expr| {
+        gluesql_core::sqlparser::ast::visit_expressions(e, |x| match x {
+            Expr::Identifier(_) => ControlFlow::Break(()),
+            _ => ControlFlow::Continue(()),
+        })
+        .is_break()
+    };
+    if assignments.iter().any(|a| bare(&a.value)) || selection.as_ref().is_some_and(bare) {
+        return Err(unsupported(
+            "UPDATE … FROM with an unqualified column name: qualify each column with its table",
+        ));
+    }
+    let filter = selection
+        .as_ref()
+        .map(|w| format!(" WHERE {w}"))
+        .unwrap_or_default();
+    let select = |projection: &str| -> Result<Box<Query>> {
+        match crate::limits::parse(&format!("SELECT {projection} FROM {source}{filter}"))?.pop() {
+            Some(Statement::Query(q)) => Ok(q),
+            _ => Err(unsupported("UPDATE … FROM with this FROM clause")),
+        }
+    };
+    for a in assignments.iter_mut() {
+        a.value = Expr::Subquery(select(&a.value.to_string())?);
+    }
+    *selection = Some(Expr::Exists {
+        subquery: select("1")?,
+        negated: false,
+    });
+    *from = None;
+    Ok(())
 }
 
 /// Whether the statement is a query whose top is a set operation, which

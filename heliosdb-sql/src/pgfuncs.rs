@@ -279,6 +279,55 @@ fn like_regex(p: &str, escape: Option<&str>) -> Result<String> {
 
 /// `greatest`/`least`: the first argument that is not NULL and not beaten
 /// by any other non-NULL argument (NULL when all are NULL).
+/// `format('… %s …', a, …)` with a literal format of `%s` and `%%` only, as
+/// `concat` of its pieces and arguments (`%s` of NULL is empty, as in
+/// `concat`). Other conversions (`%I`, `%L`, positions, widths) are refused.
+fn format(fmt: &Expr, args: &[Expr]) -> Result<Expr> {
+    let fmt = match fmt {
+        Expr::Value(SqlValue::SingleQuotedString(f)) => f,
+        Expr::Value(SqlValue::Null) => return Ok(null()),
+        _ => {
+            return Err(unsupported(
+                "format() is supported with a literal format string",
+            ))
+        }
+    };
+    let mut parts = Vec::new();
+    let mut piece = String::new();
+    let mut next = args.iter();
+    let mut chars = fmt.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            piece.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('%') => piece.push('%'),
+            Some('s') => {
+                let arg = next.next().ok_or_else(|| SqlError::State {
+                    code: "22023",
+                    message: "too few arguments for format()".into(),
+                })?;
+                parts.push(text(&std::mem::take(&mut piece)));
+                parts.push(arg.clone());
+            }
+            Some(other) => {
+                return Err(unsupported(format!(
+                    "format() conversion %{other} is not supported (only %s and %%)"
+                )))
+            }
+            None => {
+                return Err(SqlError::State {
+                    code: "22023",
+                    message: "unterminated format() type specifier".into(),
+                })
+            }
+        }
+    }
+    parts.push(text(&piece));
+    Ok(call("concat", parts))
+}
+
 fn extreme(args: &[Expr], greatest: bool) -> Result<Expr> {
     if args.is_empty() {
         return Err(SqlError::State {
@@ -869,6 +918,7 @@ impl Rewriter<'_> {
                 BinaryOperator::Eq,
                 prefix.clone(),
             ),
+            ("format", [fmt, args @ ..]) => format(fmt, args)?,
             ("greatest", args) => extreme(args, true)?,
             ("least", args) => extreme(args, false)?,
             ("statement_timestamp" | "transaction_timestamp" | "clock_timestamp", []) => {

@@ -88,6 +88,21 @@ INSERT INTO changes VALUES (2, 5);
 UPDATE prices SET price = prices.price + c.delta FROM changes c WHERE c.id = prices.id;
 SELECT id, price FROM prices ORDER BY id;
 
+== update from with several columns, a filter and a join
+CREATE TABLE p (id INT PRIMARY KEY, price INT, note TEXT);
+CREATE TABLE c (id INT, delta INT, tag TEXT);
+CREATE TABLE k (tag TEXT, factor INT);
+INSERT INTO p VALUES (1, 100, 'a'), (2, 200, 'b'), (3, 300, 'c');
+INSERT INTO c VALUES (2, 5, 'x'), (3, -1, 'y'), (9, 1, 'z');
+INSERT INTO k VALUES ('x', 10), ('y', 20);
+----
+UPDATE p SET price = p.price + c.delta, note = p.note || c.tag FROM c WHERE c.id = p.id AND c.delta > 0;
+SELECT id, price, note FROM p ORDER BY id;
+UPDATE p SET price = c.delta * k.factor FROM c JOIN k ON k.tag = c.tag WHERE c.id = p.id;
+SELECT id, price, note FROM p ORDER BY id;
+UPDATE p SET price = 0 FROM c WHERE c.id = p.id AND c.delta > 100;
+SELECT count(*) FROM p WHERE price = 0;
+
 == update with subquery
 CREATE TABLE t (id INT, n INT);
 INSERT INTO t VALUES (1, 5), (2, 10);

@@ -147,3 +147,11 @@ SELECT CAST(0.5 AS INT), CAST(-0.5 AS INT), CAST(1.49 AS BIGINT), (-7.5)::smalli
 SELECT 1 / 3::numeric, 2.50 * 1.5, 123456 / 7.0, 0.001 / 3;
 SELECT sqrt(2.0), sqrt(0.25), sqrt(100::numeric);
 SELECT 1.0 / 0;
+
+== format with %s and %%
+----
+SELECT format('%s has %s items', 'cart', 3);
+SELECT format('100%% %s', NULL), format('plain');
+SELECT format('%s-%s', 1.50, true);
+SELECT format('%s', 'a', 'unused');
+SELECT format('%s and %s', 'only one');
