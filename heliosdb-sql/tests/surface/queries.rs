@@ -721,3 +721,53 @@ fn unquoted_identifiers_fold_to_lower_case() {
     run(&mut s, "SET TimeZone = 'UTC'");
     assert_eq!(one(&mut s, "SHOW timezone"), ["UTC"]);
 }
+
+/// `UPDATE … FROM` runs as per-row subqueries: what PostgreSQL would answer
+/// differently is refused, never answered otherwise — a row joining several
+/// source rows fails (21000) where PostgreSQL picks one, unqualified names
+/// are refused, and nothing is written by a failed statement. `format()`
+/// refuses the conversions it does not have.
+#[test]
+fn update_from_and_format_refuse_what_they_do_not_answer_as_postgresql() {
+    let engine = db();
+    let shared = SqlShared::new();
+    let mut s = Session::new(&engine, &shared);
+    run(&mut s, "CREATE TABLE p (id INT PRIMARY KEY, price INT)");
+    run(&mut s, "CREATE TABLE c (id INT, delta INT)");
+    run(&mut s, "INSERT INTO p VALUES (1, 100), (2, 200)");
+    run(&mut s, "INSERT INTO c VALUES (2, 5), (2, 6), (1, 1)");
+    fails(
+        &mut s,
+        "UPDATE p SET price = p.price + c.delta FROM c WHERE c.id = p.id",
+        "21000",
+        "more than one row",
+    );
+    fails(
+        &mut s,
+        "UPDATE p SET price = price + 1 FROM c WHERE c.id = p.id",
+        "0A000",
+        "qualify",
+    );
+    fails(
+        &mut s,
+        "UPDATE p AS q SET price = 1 FROM c WHERE c.id = q.id",
+        "0A000",
+        "alias",
+    );
+    assert_eq!(
+        rows(&mut s, "SELECT id, price FROM p ORDER BY id"),
+        vec![vec!["1", "100"], vec!["2", "200"]]
+    );
+    run(&mut s, "DELETE FROM c WHERE delta = 6");
+    run(
+        &mut s,
+        "UPDATE p SET price = p.price + c.delta FROM c WHERE c.id = p.id",
+    );
+    assert_eq!(
+        rows(&mut s, "SELECT id, price FROM p ORDER BY id"),
+        vec![vec!["1", "101"], vec!["2", "205"]]
+    );
+    fails(&mut s, "SELECT format('%I', 'x')", "0A000", "%I");
+    fails(&mut s, "SELECT format('%s %s', 'x')", "22023", "too few");
+    assert_eq!(one(&mut s, "SELECT format('%s|%s', 'a', NULL)"), vec!["a|"]);
+}
