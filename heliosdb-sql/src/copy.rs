@@ -984,6 +984,7 @@ impl CopyIn {
             pending: None,
             pk_range: std::cell::RefCell::new(None),
             for_update: false,
+            assigned: Vec::new(),
             system: None,
             chunk: None,
         };

@@ -228,8 +228,9 @@ pub(crate) fn check_unique(
     Ok(())
 }
 
-/// Checks the `UNIQUE` columns (other than the primary key) of rows an
-/// UPDATE rewrites: their new values against each other and against the
+/// Checks the `UNIQUE` columns (other than the primary key) an UPDATE
+/// assigns (`assigned`; the others keep their values) in the rows it
+/// rewrites: their new values against each other and against the
 /// stored rows other than the rewritten ones (primary keys in `replaced`).
 /// GlueSQL's own check compared them with every stored row, the rows'
 /// own old versions included, so `UPDATE t SET email = email` — an ORM
@@ -239,6 +240,7 @@ pub(crate) fn check_unique_columns(
     engine: &StorageEngine,
     table: &str,
     info: &TableInfo,
+    assigned: &[String],
     rows: &[Tuple],
     replaced: &[Value],
 ) -> GResult<()> {
@@ -254,6 +256,7 @@ pub(crate) fn check_unique_columns(
                 Some(gluesql_core::ast::ColumnUniqueOption { is_primary: false })
             )
         })
+        .filter(|d| assigned.contains(&d.name))
         .filter_map(|d| Some((info.engine.column_index(&d.name)?, d.name.as_str())))
         .collect();
     if unique.is_empty() || rows.is_empty() {

@@ -1850,6 +1850,12 @@ impl<'e> Session<'e> {
                 gluesql_core::ast::Statement::Update { .. }
                     | gluesql_core::ast::Statement::Delete { .. }
             ),
+            assigned: match &glue_stmt {
+                gluesql_core::ast::Statement::Update { assignments, .. } => {
+                    assignments.iter().map(|a| a.id.clone()).collect()
+                }
+                _ => Vec::new(),
+            },
             chunk: None,
         };
         let plan = store

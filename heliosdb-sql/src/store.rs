@@ -421,6 +421,9 @@ pub(crate) struct EngineStore<'a> {
     /// read), so concurrent read-modify-writes of one row queue instead of
     /// failing with 40001 at commit.
     pub for_update: bool,
+    /// An UPDATE's assigned columns: its `UNIQUE` ones are checked by
+    /// `insert_data` (see `keys::check_unique_columns`).
+    pub assigned: Vec<String>,
     /// Set when the statement's rows stream out chunk by chunk (see
     /// [`crate::stream`]): its one table scan is opened once, and each run
     /// of the plan reads the next chunk of it.
@@ -958,6 +961,7 @@ impl StoreMut for EngineStore<'_> {
                     self.engine,
                     table_name,
                     &info,
+                    &self.assigned,
                     &tuples,
                     &replaced,
                 )?;
