@@ -769,6 +769,8 @@ fn rename_table(
         seqs.push((c.clone(), engine.get(seq_key(&old, c).as_bytes())?));
     }
     engine.catalog().rename_table(&old, new)?;
+    shared.forget_rowids(&old);
+    shared.forget_rowids(new);
     let mut meta = info.meta.clone();
     meta.schema.table_name = new.to_string();
     save_table_meta(engine, shared, new, &meta)?;

@@ -11,7 +11,7 @@
 //! and DELETE. Nothing here touches RocksDB: all reads and writes go through
 //! the engine's public API and therefore through its seal boundary.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
@@ -160,7 +160,26 @@ pub struct SqlShared {
     /// The engine's schema generation the map was read at, and the map.
     tables: RwLock<Option<(u64, TableMap)>>,
     pub(crate) serial: RwLock<()>,
+    /// Hidden row ids reserved ahead, per table (see [`next_rowids`]).
+    rowids: Mutex<HashMap<String, RowIdBlock>>,
 }
+
+/// Row ids of a table without a primary key, reserved in its sequence but
+/// not handed out yet: `next..end`, valid while the schema generation is
+/// `generation` and the table's sequence is not reset.
+#[derive(Debug)]
+struct RowIdBlock {
+    generation: u64,
+    next: i64,
+    end: i64,
+}
+
+/// How many hidden row ids one write of a table's sequence reserves (as
+/// PostgreSQL logs a sequence 32 values ahead): an INSERT of one row into a
+/// table without a primary key then writes (and syncs) the sequence once
+/// per this many rows, not once per row. Ids reserved but not used are
+/// skipped after a restart; they are never visible.
+const ROWID_BLOCK: u64 = 64;
 
 impl SqlShared {
     /// An empty cache.
@@ -170,6 +189,15 @@ impl SqlShared {
 
     pub(crate) fn invalidate(&self) {
         *self.tables.write().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    /// Forgets the row ids reserved for `table`: its sequence was reset,
+    /// moved or removed.
+    pub(crate) fn forget_rowids(&self, table: &str) {
+        self.rowids
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(table);
     }
 
     pub(crate) fn tables(&self, engine: &StorageEngine) -> Result<TableMap> {
@@ -329,6 +357,35 @@ pub(crate) fn next_values(engine: &StorageEngine, key: &str, n: u64) -> Result<i
         Ok(next)
     };
     untransacted(engine, alloc)
+}
+
+/// Hands out `n` consecutive hidden row ids of `table` (a table without a
+/// primary key); returns the first. Takes them from the ids reserved ahead
+/// when there are enough, else reserves `n` or [`ROWID_BLOCK`], whichever
+/// is more, with one [`next_values`].
+fn next_rowids(engine: &StorageEngine, shared: &SqlShared, table: &str, n: u64) -> Result<i64> {
+    let generation = engine.schema_generation();
+    let mut blocks = shared.rowids.lock().unwrap_or_else(PoisonError::into_inner);
+    let wanted = i64::try_from(n).map_err(|_| SqlError::Engine("sequence overflow".into()))?;
+    if let Some(b) = blocks.get_mut(table) {
+        if b.generation == generation && b.end - b.next >= wanted {
+            let first = b.next;
+            b.next += wanted;
+            return Ok(first);
+        }
+    }
+    let reserve = n.max(ROWID_BLOCK);
+    let first = next_values(engine, &seq_key(table, ROWID), reserve)?;
+    let end = first + reserve as i64;
+    blocks.insert(
+        table.to_string(),
+        RowIdBlock {
+            generation,
+            next: first + wanted,
+            end,
+        },
+    );
+    Ok(first)
 }
 
 /// Runs `f` outside the calling thread's transaction, if it has one, as
@@ -868,6 +925,7 @@ impl StoreMut for EngineStore<'_> {
         let mut seqs: Vec<String> = pending.serial.clone();
         seqs.push(ROWID.to_string());
         reset_sequences(self.engine, name, &seqs).map_err(gerr)?;
+        self.shared.forget_rowids(name);
         let meta = TableMeta {
             schema: schema.clone(),
             serial: pending.serial,
@@ -915,6 +973,7 @@ impl StoreMut for EngineStore<'_> {
         self.engine
             .delete(seq_key(table_name, ROWID).as_bytes())
             .map_err(gerr)?;
+        self.shared.forget_rowids(table_name);
         self.shared.invalidate();
         Ok(())
     }
@@ -923,7 +982,7 @@ impl StoreMut for EngineStore<'_> {
         let info = self.info(table_name)?;
         let first = if info.hidden_rowid && !rows.is_empty() {
             Some(
-                next_values(self.engine, &seq_key(table_name, ROWID), rows.len() as u64)
+                next_rowids(self.engine, self.shared, table_name, rows.len() as u64)
                     .map_err(gerr)?,
             )
         } else {
