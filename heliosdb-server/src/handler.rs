@@ -227,6 +227,24 @@ impl Worker {
         }
     }
 
+    /// [`Worker::call`] on the calling thread, for statements that take
+    /// microseconds and never wait (see [`runs_in_place`]): the connection
+    /// task runs them itself instead of handing them to a statement thread
+    /// and waiting to be woken.
+    fn call_here<R>(
+        &self,
+        f: impl for<'a, 'e> FnOnce(&'a mut Session<'e>) -> R,
+    ) -> PgWireResult<R> {
+        match run_job(&self.state, &self.in_txn, f) {
+            Ok(Some(r)) => Ok(r),
+            Ok(None) => Err(fatal(
+                "XX000",
+                "internal error: the statement panicked; the session is closed",
+            )),
+            Err(Ended) => Err(fatal("XX000", "the session has ended")),
+        }
+    }
+
     /// Ends the session: rolls back its open transaction (on a statement
     /// thread: dropping tables it created is storage work) and waits.
     async fn close(&self) {
@@ -645,6 +663,22 @@ impl heliosdb_sql::RowSink for ChannelSink {
     }
 }
 
+/// Whether `sql` is a bare `BEGIN` (`START TRANSACTION`): it opens the
+/// session's engine transaction, which takes no lock and waits for
+/// nothing, so the connection task runs it in place. pgbench's TPC-B
+/// transaction is seven statements; this is one of them.
+fn runs_in_place(sql: &str) -> bool {
+    let words: Vec<&str> = sql
+        .trim()
+        .trim_end_matches(';')
+        .split_ascii_whitespace()
+        .collect();
+    let is = |w: &[&str]| {
+        words.len() == w.len() && words.iter().zip(w).all(|(a, b)| a.eq_ignore_ascii_case(b))
+    };
+    is(&["begin"]) || is(&["begin", "transaction"]) || is(&["start", "transaction"])
+}
+
 /// How a statement run by [`Conn::run_statements`] answered.
 enum Ran {
     /// Every statement's answer, collected.
@@ -896,6 +930,13 @@ impl Conn {
         format: &Format,
         described: Option<&[ColumnInfo]>,
     ) -> PgWireResult<Ran> {
+        if params.is_empty() && runs_in_place(&sql) {
+            let results = self
+                .worker(client)
+                .call_here(move |s| s.execute(&sql, &[]))?
+                .map_err(sql_error)?;
+            return Ok(Ran::Results(results));
+        }
         if !stream {
             let results = self
                 .worker(client)
@@ -1798,5 +1839,28 @@ impl PgWireServerHandlers for Handlers {
 
     fn startup_handler(&self) -> Arc<impl StartupHandler> {
         self.startup.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::runs_in_place;
+
+    #[test]
+    fn only_a_bare_begin_runs_on_the_connection_task() {
+        for sql in ["BEGIN", "begin;", "  Begin Transaction ; ", "START TRANSACTION;"] {
+            assert!(runs_in_place(sql), "{sql}");
+        }
+        for sql in [
+            "BEGIN; UPDATE t SET n = 1",
+            "BEGIN ISOLATION LEVEL SERIALIZABLE",
+            "BEGIN READ ONLY",
+            "COMMIT",
+            "BEGINNING",
+            "SELECT 'BEGIN'",
+            "",
+        ] {
+            assert!(!runs_in_place(sql), "{sql}");
+        }
     }
 }
