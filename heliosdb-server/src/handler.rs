@@ -1848,7 +1848,12 @@ mod tests {
 
     #[test]
     fn only_a_bare_begin_runs_on_the_connection_task() {
-        for sql in ["BEGIN", "begin;", "  Begin Transaction ; ", "START TRANSACTION;"] {
+        for sql in [
+            "BEGIN",
+            "begin;",
+            "  Begin Transaction ; ",
+            "START TRANSACTION;",
+        ] {
             assert!(runs_in_place(sql), "{sql}");
         }
         for sql in [
