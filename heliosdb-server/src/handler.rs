@@ -216,12 +216,7 @@ impl Worker {
         let pool = self.pool.clone();
         async move {
             match pool.run(move || run_job(&state, &in_txn, f)).await {
-                Some(Ok(Some(r))) => Ok(r),
-                Some(Ok(None)) => Err(fatal(
-                    "XX000",
-                    "internal error: the statement panicked; the session is closed",
-                )),
-                Some(Err(Ended)) => Err(fatal("XX000", "the session has ended")),
+                Some(ran) => job_outcome(ran),
                 None => Err(fatal("57P01", "the server is shutting down")),
             }
         }
@@ -235,14 +230,7 @@ impl Worker {
         &self,
         f: impl for<'a, 'e> FnOnce(&'a mut Session<'e>) -> R,
     ) -> PgWireResult<R> {
-        match run_job(&self.state, &self.in_txn, f) {
-            Ok(Some(r)) => Ok(r),
-            Ok(None) => Err(fatal(
-                "XX000",
-                "internal error: the statement panicked; the session is closed",
-            )),
-            Err(Ended) => Err(fatal("XX000", "the session has ended")),
-        }
+        job_outcome(run_job(&self.state, &self.in_txn, f))
     }
 
     /// Ends the session: rolls back its open transaction (on a statement
@@ -309,6 +297,18 @@ fn run_job<R>(
         in_txn.store(false, Ordering::Relaxed);
     }
     Ok(ran.ok())
+}
+
+/// What the client gets of a job [`run_job`] ran.
+fn job_outcome<R>(ran: Result<Option<R>, Ended>) -> PgWireResult<R> {
+    match ran {
+        Ok(Some(r)) => Ok(r),
+        Ok(None) => Err(fatal(
+            "XX000",
+            "internal error: the statement panicked; the session is closed",
+        )),
+        Err(Ended) => Err(fatal("XX000", "the session has ended")),
+    }
 }
 
 fn fatal(code: &str, msg: &str) -> PgWireError {
