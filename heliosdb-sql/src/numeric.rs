@@ -558,6 +558,101 @@ pub(crate) fn exact(stmt: &mut Statement, tables: &BTreeMap<String, Arc<TableInf
     v.error.map_or(Ok(()), Err)
 }
 
+/// Equality between a NUMERIC value and an integer or a float, as
+/// PostgreSQL compares them: GlueSQL answers `false` for a decimal against
+/// an integer literal or against any value of another numeric type
+/// (`price = 5`, `price IN (5, 6)`, `price = qty`, `price <> 5` all come out
+/// wrong), while its ordering comparisons are right. So the integer side is
+/// cast to NUMERIC (`price = CAST(5 AS DECIMAL)`), and against a float the
+/// NUMERIC side becomes the float (PostgreSQL resolves `numeric = float8`
+/// as a float comparison). Runs on every statement (an UPDATE's WHERE
+/// too), after the rewrites that produce comparisons.
+pub(crate) fn comparisons(stmt: &mut Statement, tables: &BTreeMap<String, Arc<TableInfo>>) {
+    let typer = crate::infer::statement_typer(tables, stmt);
+    let mut v = Comparisons { typer: &typer };
+    let _ = stmt.visit(&mut v);
+}
+
+struct Comparisons<'a> {
+    typer: &'a dyn Fn(&Expr) -> Option<DataType>,
+}
+
+fn is_number_literal(e: &Expr) -> bool {
+    match e {
+        Expr::Value(SqlValue::Number(..)) => true,
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus | UnaryOperator::Plus,
+            expr,
+        } => is_number_literal(expr),
+        Expr::Nested(e) => is_number_literal(e),
+        _ => false,
+    }
+}
+
+fn recast(e: &mut Expr, t: SqlType) {
+    let inner = std::mem::replace(e, Expr::Value(SqlValue::Null));
+    *e = Expr::Cast {
+        kind: CastKind::Cast,
+        expr: Box::new(Expr::Nested(Box::new(inner))),
+        data_type: t,
+        format: None,
+    };
+}
+
+impl Comparisons<'_> {
+    /// Makes `a = b` comparable by a cast of one side; `b_only` allows
+    /// only a cast of `b` (an IN list's item, a CASE branch's value: `a` is
+    /// shared with the other items).
+    fn fix(&self, a: &mut Expr, b: &mut Expr, b_only: bool) {
+        let ints = |t: Option<DataType>| {
+            matches!(t, Some(DataType::Int2 | DataType::Int4 | DataType::Int8))
+        };
+        let numeric =
+            |e: &Expr, t: Option<DataType>| t == Some(DataType::Numeric) && !is_number_literal(e);
+        let (ta, tb) = ((self.typer)(a), (self.typer)(b));
+        let decimal = SqlType::Decimal(ExactNumberInfo::None);
+        if numeric(a, ta) && (ints(tb) || is_number_literal(b)) {
+            recast(b, decimal);
+        } else if numeric(b, tb) && !b_only && (ints(ta) || is_number_literal(a)) {
+            recast(a, decimal);
+        } else if numeric(a, ta) && tb == Some(DataType::Float8) && !b_only {
+            recast(a, SqlType::Float64);
+        } else if numeric(b, tb) && ta == Some(DataType::Float8) {
+            recast(b, SqlType::Float64);
+        }
+    }
+}
+
+impl VisitorMut for Comparisons<'_> {
+    type Break = ();
+
+    fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+        match e {
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::Eq | BinaryOperator::NotEq,
+                right,
+            } => self.fix(left, right, false),
+            Expr::InList { expr, list, .. } => {
+                for item in list.iter_mut() {
+                    self.fix(expr, item, true);
+                }
+            }
+            Expr::Case {
+                operand: Some(operand),
+                conditions,
+                ..
+            } => {
+                for c in conditions.iter_mut() {
+                    self.fix(operand, c, true);
+                }
+            }
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -165,3 +165,21 @@ SELECT true::text, false::varchar, 0.1::float8::text, 1e20::float8::text, 1.50::
 SELECT timestamp '2024-01-01 00:00:00.1'::text, time '10:00:00.25'::text, 'x' || date '2024-02-29';
 SELECT tz::text AS t FROM ct WHERE id < 3 ORDER BY t;
 SELECT DISTINCT dt::text FROM ct WHERE id = 1;
+
+== numeric compared with integers and floats
+CREATE TABLE nt (id INT PRIMARY KEY, n NUMERIC(6,2), f FLOAT8, i INT);
+INSERT INTO nt VALUES (1, 5, 5, 5), (2, 5.5, 2.5, 3), (3, NULL, NULL, NULL), (4, 3, 3.5, 5);
+----
+SELECT id FROM nt WHERE n = 5 ORDER BY id;
+SELECT id FROM nt WHERE 5 = n ORDER BY id;
+SELECT id FROM nt WHERE n <> 5 ORDER BY id;
+SELECT id FROM nt WHERE n IN (5, 7) ORDER BY id;
+SELECT id FROM nt WHERE n NOT IN (5, 7) ORDER BY id;
+SELECT id FROM nt WHERE n = i ORDER BY id;
+SELECT id FROM nt WHERE n = f ORDER BY id;
+SELECT id, CASE n WHEN 5 THEN 'five' WHEN 3 THEN 'three' ELSE 'other' END FROM nt ORDER BY id;
+SELECT id, n = 5, 5.0 = n, n = 5.001, n IS DISTINCT FROM 5 FROM nt ORDER BY id;
+SELECT a.id, b.id FROM nt a JOIN nt b ON a.n = b.i ORDER BY 1, 2;
+UPDATE nt SET i = 9 WHERE n = 5.5;
+DELETE FROM nt WHERE n = 3;
+SELECT * FROM nt ORDER BY id;
