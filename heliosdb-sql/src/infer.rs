@@ -315,6 +315,8 @@ fn expr_type(scope: &Scope<'_>, e: &Expr) -> Option<DataType> {
                 }
                 "length" | "char_length" => Some(DataType::Int8),
                 "now" | "current_timestamp" => Some(DataType::TimestampTz),
+                "current_date" => Some(DataType::Date),
+                "localtimestamp" => Some(DataType::Timestamp),
                 "generate_uuid" | "gen_random_uuid" => Some(DataType::Uuid),
                 "rand" | "random" => Some(DataType::Float8),
                 _ => None,

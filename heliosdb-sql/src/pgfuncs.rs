@@ -587,6 +587,8 @@ fn column_type(e: &Expr, from: &[(String, Arc<TableInfo>)]) -> Option<DataType> 
 
 struct Rewriter<'a> {
     tables: &'a BTreeMap<String, Arc<TableInfo>>,
+    /// The type of an expression of the statement, when known.
+    typer: &'a dyn Fn(&Expr) -> Option<DataType>,
     from: Vec<(String, Arc<TableInfo>)>,
     error: Option<SqlError>,
 }
@@ -648,6 +650,12 @@ impl VisitorMut for Rewriter<'_> {
 impl Rewriter<'_> {
     fn expr(&mut self, e: &Expr) -> Result<Option<Expr>> {
         Ok(Some(match e {
+            Expr::Extract { field, expr, .. } => {
+                match crate::datetime::extract(field, expr, (self.typer)(expr))? {
+                    Some(x) => x,
+                    None => return Ok(None),
+                }
+            }
             Expr::IsDistinctFrom(a, b) => distinct(a, b, false),
             Expr::IsNotDistinctFrom(a, b) => distinct(a, b, true),
             Expr::IsTrue(x) => case(vec![*x.clone()], vec![boolean(true)], Some(boolean(false))),
@@ -919,6 +927,11 @@ impl Rewriter<'_> {
                 prefix.clone(),
             ),
             ("format", [fmt, args @ ..]) => format(fmt, args)?,
+            ("date_part", [field, x]) => crate::datetime::date_part(field, x, (self.typer)(x))?,
+            ("date_trunc", [unit, x]) => crate::datetime::date_trunc(unit, x, (self.typer)(x))?,
+            ("to_char", [x, template]) => crate::datetime::to_char(x, template, (self.typer)(x))?,
+            ("to_date", [s, template]) => crate::datetime::to_date(s, template)?,
+            ("make_date", [y, m, d]) => crate::datetime::make_date(y, m, d),
             ("greatest", args) => extreme(args, true)?,
             ("least", args) => extreme(args, false)?,
             ("statement_timestamp" | "transaction_timestamp" | "clock_timestamp", []) => {
@@ -1006,8 +1019,10 @@ pub(crate) fn rewrite(
     stmt: &mut Statement,
     tables: &BTreeMap<String, Arc<TableInfo>>,
 ) -> Result<()> {
+    let typer = crate::infer::statement_typer(tables, stmt);
     let mut r = Rewriter {
         tables,
+        typer: &typer,
         from: from_tables(stmt, tables),
         error: None,
     };

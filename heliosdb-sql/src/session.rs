@@ -700,6 +700,7 @@ impl<'e> Session<'e> {
         rewrite::pg_semantics(&mut stmt)?;
         crate::logic::three_valued(&mut stmt)?;
         let tables = self.tables()?;
+        crate::numeric::comparisons(&mut stmt, &tables);
         crate::textcast::rewrite(&mut stmt, &tables, false)?;
         let params = param_types(&tables, &stmt);
         let text = |cols: Vec<(String, Option<DataType>)>| {
@@ -1254,6 +1255,12 @@ impl<'e> Session<'e> {
     /// Runs one statement; a query passing on `array_agg` columns of its
     /// derived tables gets those columns typed as arrays.
     fn run(&mut self, stmt: Statement, params: &[Value]) -> Result<QueryResult> {
+        if let Statement::Query(q) = &stmt {
+            if let Some(r) = crate::point::answer(self.engine, &*self.tables()?, q, params)? {
+                self.sink = None;
+                return Ok(r);
+            }
+        }
         let arrays = match &stmt {
             Statement::Query(q) => crate::arrays::derived_arrays(q, &*self.tables()?)?,
             _ => None,
@@ -1802,6 +1809,7 @@ impl<'e> Session<'e> {
         rewrite::expressions(&mut stmt, &self.database, &self.user);
         rewrite::pg_semantics(&mut stmt)?;
         crate::logic::three_valued(&mut stmt)?;
+        crate::numeric::comparisons(&mut stmt, &tables);
         let text_columns = crate::textcast::rewrite(&mut stmt, &tables, true)?;
 
         let inferred = match &stmt {

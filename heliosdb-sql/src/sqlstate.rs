@@ -169,6 +169,8 @@ fn classify(e: &GlueError) -> &'static str {
             | EvaluateError::FunctionRequiresUSizeValue(_)
             | EvaluateError::FunctionRequiresFloatValue(_)
             | EvaluateError::FunctionRequiresDateOrDateTimeValue(_) => UNDEFINED_FUNCTION,
+            // TO_DATE / TO_TIMESTAMP of text not in the template.
+            EvaluateError::FormatParseError(_) => INVALID_DATETIME_FORMAT,
             _ => DATA_EXCEPTION,
         },
         GlueError::Fetch(FetchError::TableNotFound(_)) => UNDEFINED_TABLE,

@@ -621,3 +621,72 @@ fn key_ranges_pushed_into_scans_answer_like_full_scans() {
     assert!(a[9].contains("SELECT 5"), "{}", a[9]);
     assert_eq!(a.last().unwrap(), "unique -> true");
 }
+
+/// Point queries (one table, plain columns, `WHERE pk = n`) are answered
+/// by one key read instead of the general pipeline: the answers — column
+/// names and types, rows, command tag — are those of the general path,
+/// which the same query with its condition in parentheses takes.
+#[test]
+fn point_queries_answer_as_the_general_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = engine(dir.path());
+    let shared = SqlShared::new();
+    let mut s = Session::new(&db, &shared);
+    for sql in [
+        "CREATE TABLE acc (id INTEGER PRIMARY KEY, owner TEXT, open BOOLEAN, n SMALLINT, big BIGINT)",
+        "INSERT INTO acc VALUES (1, 'ann', TRUE, 3, 9000000000), (2, NULL, NULL, NULL, NULL), (-4, 'neg', FALSE, -1, -2)",
+        "CREATE TABLE big (k BIGINT PRIMARY KEY, label TEXT)",
+        "INSERT INTO big VALUES (9000000000, 'far')",
+    ] {
+        s.execute(sql, &[]).unwrap();
+    }
+    let both = |s: &mut Session<'_>, fast: &str, params: &[Value]| {
+        let (head, cond) = fast.split_once(" WHERE ").unwrap();
+        let general = format!("{head} WHERE ({cond})");
+        let a = s.execute(fast, params).unwrap().pop().unwrap();
+        let b = s.execute(&general, params).unwrap().pop().unwrap();
+        assert_eq!(a, b, "{fast}");
+        a
+    };
+    let r = both(&mut s, "SELECT owner, id FROM acc WHERE id = 1", &[]);
+    assert_eq!(
+        r.rows(),
+        &[vec![Value::String("ann".into()), Value::Int4(1)]]
+    );
+    assert_eq!(r.tag(), "SELECT 1");
+    both(&mut s, "SELECT * FROM acc WHERE id = 2", &[]);
+    both(&mut s, "SELECT * FROM public.acc WHERE 1 = id", &[]);
+    both(
+        &mut s,
+        "SELECT a.owner AS who, a.n, big FROM acc AS a WHERE a.id = 1",
+        &[],
+    );
+    let r = both(&mut s, "SELECT owner FROM acc WHERE id = 99", &[]);
+    assert_eq!(r.tag(), "SELECT 0");
+    both(
+        &mut s,
+        "SELECT open, n FROM acc WHERE id = $1",
+        &[Value::Int4(-4)],
+    );
+    both(&mut s, "SELECT * FROM acc WHERE id = $1", &[Value::Int8(1)]);
+    both(&mut s, "SELECT label FROM big WHERE k = 9000000000", &[]);
+    both(
+        &mut s,
+        "SELECT label FROM big WHERE k = $1",
+        &[Value::Int8(9_000_000_000)],
+    );
+    // In a transaction: its own uncommitted writes are read.
+    s.execute("BEGIN", &[]).unwrap();
+    s.execute("UPDATE acc SET owner = 'bea' WHERE id = 2", &[])
+        .unwrap();
+    let r = both(&mut s, "SELECT owner FROM acc WHERE id = 2", &[]);
+    assert_eq!(r.rows(), &[vec![Value::String("bea".into())]]);
+    s.execute("ROLLBACK", &[]).unwrap();
+    let r = both(&mut s, "SELECT owner FROM acc WHERE id = 2", &[]);
+    assert_eq!(r.rows(), &[vec![Value::Null]]);
+    // An unknown column is the general path's error.
+    let fast = s
+        .execute("SELECT nope FROM acc WHERE id = 1", &[])
+        .unwrap_err();
+    assert_eq!(fast.sqlstate(), "42703");
+}

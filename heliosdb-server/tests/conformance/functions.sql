@@ -155,3 +155,28 @@ SELECT format('100%% %s', NULL), format('plain');
 SELECT format('%s-%s', 1.50, true);
 SELECT format('%s', 'a', 'unused');
 SELECT format('%s and %s', 'only one');
+
+== date and time functions on columns
+CREATE TABLE tl (id INT PRIMARY KEY, ts TIMESTAMP, tz TIMESTAMPTZ, d DATE, t TIME);
+INSERT INTO tl VALUES (1, '2024-05-06 07:08:09.5', '2024-05-06 07:08:09.25+00', '2024-05-06', '07:08:09.5'), (2, '1969-12-31 23:59:59.5', '2000-02-29 23:00:00+00', '2000-02-29', '00:00:00'), (3, NULL, NULL, NULL, NULL), (4, '2000-01-01 00:00:00', '1999-12-31 12:00:00+00', '2001-01-01', '23:59:59.999999');
+----
+SELECT id, extract(year FROM ts), extract(month FROM ts), extract(day FROM ts), extract(hour FROM ts), extract(minute FROM ts), extract(second FROM ts) FROM tl ORDER BY id;
+SELECT id, extract(epoch FROM ts), extract(epoch FROM tz), extract(epoch FROM d), extract(epoch FROM t) FROM tl ORDER BY id;
+SELECT id, extract(dow FROM d), extract(isodow FROM d), extract(doy FROM d), extract(week FROM d), extract(quarter FROM d), extract(isoyear FROM d) FROM tl ORDER BY id;
+SELECT id, extract(milliseconds FROM ts), extract(microseconds FROM ts), extract(decade FROM d), extract(century FROM d), extract(millennium FROM d) FROM tl ORDER BY id;
+SELECT id, extract(hour FROM t), extract(second FROM t), extract(timezone FROM tz) FROM tl ORDER BY id;
+SELECT id, date_part('hour', ts), date_part('epoch', ts), date_part('dow', d), date_part('second', t) FROM tl ORDER BY id;
+SELECT id, date_trunc('week', ts), date_trunc('quarter', ts), date_trunc('decade', ts), date_trunc('century', ts), date_trunc('millennium', ts) FROM tl ORDER BY id;
+SELECT id, date_trunc('month', tz), date_trunc('day', d), date_trunc('minute', ts), date_trunc('second', ts), date_trunc('milliseconds', tz), date_trunc('year', d) FROM tl ORDER BY id;
+SELECT id, to_char(ts, 'YYYY-MM-DD HH24:MI:SS.US'), to_char(d, 'FMDD Month YYYY'), to_char(tz, 'Dy, DD Mon YYYY HH12:MI:SS AM TZ') FROM tl ORDER BY id;
+SELECT id, to_char(ts, 'Day|MONTH|dy|mon|IYYY-IW-ID|Q|DDD|"quoted"|MS|FMHH24') FROM tl ORDER BY id;
+SELECT date_trunc('month', ts) AS m, count(*) FROM tl GROUP BY 1 ORDER BY 1;
+SELECT id FROM tl WHERE extract(year FROM d) = 2024;
+SELECT extract(hour FROM d) FROM tl;
+SELECT extract(timezone FROM ts) FROM tl;
+SELECT extract(year FROM t) FROM tl;
+SELECT date_trunc('fortnight', ts) FROM tl;
+SELECT make_date(2024, 2, 29), to_date('06 May 2024', 'DD Mon YYYY'), to_date('2024-5-6', 'YYYY-MM-DD');
+SELECT make_date(2023, 2, 29);
+SELECT to_char(now(), 'YYYY') = extract(year FROM now())::text;
+SELECT extract(day FROM current_date) = date_part('day', now());

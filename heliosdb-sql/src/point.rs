@@ -1,0 +1,399 @@
+//! The point query, answered without the general pipeline:
+//!
+//! ```sql
+//! SELECT a, b AS x, * FROM t [AS alias] WHERE pk = 42     -- or pk = $1
+//! ```
+//!
+//! one table, plain columns, and a WHERE that is exactly an equality of the
+//! table's (single, integer) primary key with a number or a parameter. It
+//! is the statement OLTP clients send most (pgbench's read-only script is
+//! nothing else), and the general path spends most of its time on what
+//! such a statement does not have: a dozen rewrite passes over the syntax
+//! tree, GlueSQL's translation and planning, a range scan for one key.
+//! Here it is one primary-key read (in the session's transaction, so it is
+//! recorded for the commit-time check like any read), projected.
+//!
+//! Anything else — another shape, a column of a type whose values the
+//! general path reshapes (`char(n)`, `json`, arrays), a view, a catalog
+//! relation, an identifier in capitals or quotes, a key literal of another
+//! type — returns `None` and takes the general path, which answers it as
+//! before. The answers are the same by construction, and the conformance
+//! and surface tests run both paths on the same statements.
+
+use gluesql_core::sqlparser::ast::{
+    BinaryOperator, Expr, GroupByExpr, Ident, Query, Select, SelectItem, SetExpr, TableFactor,
+    TableWithJoins, Value as SqlValue, WildcardAdditionalOptions,
+};
+use heliosdb_core::{DataType, StorageEngine, Value};
+
+use crate::store::TableInfo;
+use crate::{ColumnInfo, QueryResult, Result};
+
+/// A lower-case, unquoted identifier (the parser has folded unquoted ones
+/// to lower case; a quoted one takes the general path).
+fn plain(i: &Ident) -> Option<&str> {
+    (i.quote_style.is_none() && !i.value.bytes().any(|b| b.is_ascii_uppercase()))
+        .then_some(i.value.as_str())
+}
+
+/// The table a point query reads, the name it is referred to by in the
+/// query, and the parts the caller checks further.
+struct Shape<'q> {
+    table: &'q str,
+    alias: Option<&'q str>,
+    projection: &'q [SelectItem],
+    selection: &'q Expr,
+}
+
+fn shape(q: &Query) -> Option<Shape<'_>> {
+    let Query {
+        with: None,
+        body,
+        order_by: None,
+        limit: None,
+        limit_by,
+        offset: None,
+        fetch: None,
+        locks,
+        for_clause: None,
+        settings: None,
+        format_clause: None,
+    } = q
+    else {
+        return None;
+    };
+    if !limit_by.is_empty() || !locks.is_empty() {
+        return None;
+    }
+    let SetExpr::Select(s) = body.as_ref() else {
+        return None;
+    };
+    let Select {
+        distinct: None,
+        top: None,
+        top_before_distinct: _,
+        projection,
+        into: None,
+        from,
+        lateral_views,
+        prewhere: None,
+        selection: Some(selection),
+        group_by: GroupByExpr::Expressions(group, modifiers),
+        cluster_by,
+        distribute_by,
+        sort_by,
+        having: None,
+        named_window,
+        qualify: None,
+        window_before_qualify: _,
+        value_table_mode: None,
+        connect_by: None,
+    } = s.as_ref()
+    else {
+        return None;
+    };
+    if !(lateral_views.is_empty()
+        && group.is_empty()
+        && modifiers.is_empty()
+        && cluster_by.is_empty()
+        && distribute_by.is_empty()
+        && sort_by.is_empty()
+        && named_window.is_empty())
+    {
+        return None;
+    }
+    let [TableWithJoins { relation, joins }] = from.as_slice() else {
+        return None;
+    };
+    if !joins.is_empty() {
+        return None;
+    }
+    let TableFactor::Table {
+        name,
+        alias,
+        args: None,
+        with_hints,
+        version: None,
+        with_ordinality: false,
+        partitions,
+    } = relation
+    else {
+        return None;
+    };
+    if !with_hints.is_empty() || !partitions.is_empty() {
+        return None;
+    }
+    let table = match name.0.as_slice() {
+        [t] => plain(t)?,
+        [schema, t] if plain(schema)? == "public" => plain(t)?,
+        _ => return None,
+    };
+    let alias = match alias {
+        None => None,
+        Some(a) if a.columns.is_empty() => Some(plain(&a.name)?),
+        Some(_) => return None,
+    };
+    Some(Shape {
+        table,
+        alias,
+        projection,
+        selection,
+    })
+}
+
+/// Types whose stored values are what the general path answers, unchanged.
+fn plain_type(t: DataType) -> bool {
+    matches!(
+        t,
+        DataType::Int2 | DataType::Int4 | DataType::Int8 | DataType::Bool | DataType::Text
+    )
+}
+
+/// A column reference of the query's one table: its position.
+fn column(info: &TableInfo, shape: &Shape<'_>, e: &Expr) -> Option<usize> {
+    let name = match e {
+        Expr::Identifier(c) => plain(c)?,
+        Expr::CompoundIdentifier(parts) => match parts.as_slice() {
+            [t, c] if Some(plain(t)?) == shape.alias.or(Some(shape.table)) => plain(c)?,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    info.columns().position(|c| c.name == name)
+}
+
+/// The key value of `pk = <number or parameter>`, as the key's type.
+fn key_value(e: &Expr, t: DataType, params: &[Value]) -> Option<Value> {
+    let n: i64 = match e {
+        Expr::Value(SqlValue::Number(n, false)) => n.to_string().parse().ok()?,
+        Expr::Value(SqlValue::Placeholder(p)) => {
+            let i: usize = p.strip_prefix('$')?.parse().ok()?;
+            match params.get(i.checked_sub(1)?)? {
+                Value::Int2(v) => i64::from(*v),
+                Value::Int4(v) => i64::from(*v),
+                Value::Int8(v) => *v,
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    Some(match t {
+        DataType::Int2 => Value::Int2(i16::try_from(n).ok()?),
+        DataType::Int4 => Value::Int4(i32::try_from(n).ok()?),
+        DataType::Int8 => Value::Int8(n),
+        _ => return None,
+    })
+}
+
+/// A point query, ready to run: the row of `key` in `table`, its columns
+/// `out` as (label, position, type).
+#[derive(Debug, PartialEq)]
+struct Point<'q> {
+    table: &'q str,
+    key: Value,
+    out: Vec<(String, usize, DataType)>,
+}
+
+fn plan<'q>(
+    tables: &std::collections::BTreeMap<String, std::sync::Arc<TableInfo>>,
+    q: &'q Query,
+    params: &[Value],
+) -> Option<Point<'q>> {
+    let shape = shape(q)?;
+    let info = tables.get(shape.table)?;
+    if info.hidden_rowid {
+        return None;
+    }
+    let pk = info.engine.primary_key_index()?;
+    let pk_type = info.engine.columns[pk].data_type;
+    let Expr::BinaryOp {
+        left,
+        op: BinaryOperator::Eq,
+        right,
+    } = shape.selection
+    else {
+        return None;
+    };
+    let key = match (column(info, &shape, left), column(info, &shape, right)) {
+        (Some(c), None) if c == pk => key_value(right, pk_type, params),
+        (None, Some(c)) if c == pk => key_value(left, pk_type, params),
+        _ => None,
+    }?;
+    let mut out: Vec<(String, usize)> = Vec::new();
+    for item in shape.projection {
+        match item {
+            SelectItem::UnnamedExpr(e) => {
+                let i = column(info, &shape, e)?;
+                out.push((info.engine.columns[i].name.clone(), i));
+            }
+            SelectItem::ExprWithAlias { expr, alias } => {
+                out.push((plain(alias)?.to_string(), column(info, &shape, expr)?));
+            }
+            SelectItem::Wildcard(opts) if *opts == WildcardAdditionalOptions::default() => {
+                out.extend(info.columns().enumerate().map(|(i, c)| (c.name.clone(), i)));
+            }
+            _ => return None,
+        }
+    }
+    let out = out
+        .into_iter()
+        .map(|(label, i)| {
+            let c = &info.engine.columns[i];
+            let usable = plain_type(c.data_type)
+                && info.column_json(&c.name).is_none()
+                && !info
+                    .meta
+                    .bpchar
+                    .iter()
+                    .any(|b| b.eq_ignore_ascii_case(&c.name));
+            usable.then_some((label, i, c.data_type))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(Point {
+        table: shape.table,
+        key,
+        out,
+    })
+}
+
+/// Answers `q` when it is a point query (see the module); `Ok(None)` sends
+/// it down the general path.
+pub(crate) fn answer(
+    engine: &StorageEngine,
+    tables: &std::collections::BTreeMap<String, std::sync::Arc<TableInfo>>,
+    q: &Query,
+    params: &[Value],
+) -> Result<Option<QueryResult>> {
+    let Some(point) = plan(tables, q, params) else {
+        return Ok(None);
+    };
+    crate::limits::check_deadline()?;
+    let row = engine.get_by_pk(point.table, &point.key)?;
+    let columns = point
+        .out
+        .iter()
+        .map(|(name, _, t)| ColumnInfo::new(name.clone(), *t))
+        .collect();
+    let rows: Vec<Vec<Value>> = row
+        .into_iter()
+        .map(|t| {
+            point
+                .out
+                .iter()
+                .map(|&(_, i, _)| t.values[i].clone())
+                .collect()
+        })
+        .collect();
+    Ok(Some(QueryResult::Rows {
+        columns,
+        tag: format!("SELECT {}", rows.len()),
+        rows,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use heliosdb_core::{Column, Schema};
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    fn tables() -> BTreeMap<String, Arc<TableInfo>> {
+        let t = Schema::new(vec![
+            Column::new("id", DataType::Int4).primary_key(),
+            Column::new("name", DataType::Text),
+            Column::new("score", DataType::Float8),
+        ]);
+        let u = Schema::new(vec![
+            Column::new("k", DataType::Int8).primary_key(),
+            Column::new("v", DataType::Int2),
+        ]);
+        let mut m = BTreeMap::new();
+        m.insert("t".to_string(), Arc::new(TableInfo::for_tests("t", t)));
+        m.insert("u".to_string(), Arc::new(TableInfo::for_tests("u", u)));
+        m
+    }
+
+    fn planned(sql: &str, params: &[Value]) -> Option<(String, Value, Vec<String>)> {
+        let stmts = crate::limits::parse(sql).unwrap();
+        let gluesql_core::sqlparser::ast::Statement::Query(q) = &stmts[0] else {
+            panic!("{sql} is not a query")
+        };
+        plan(&tables(), q, params).map(|p| {
+            (
+                p.table.to_string(),
+                p.key,
+                p.out.into_iter().map(|(l, ..)| l).collect(),
+            )
+        })
+    }
+
+    #[test]
+    fn point_queries_are_recognised() {
+        let p = |t: &str, k: Value, cols: &[&str]| {
+            Some((
+                t.to_string(),
+                k,
+                cols.iter().map(|c| c.to_string()).collect(),
+            ))
+        };
+        assert_eq!(
+            planned("SELECT v FROM u WHERE k = 42", &[]),
+            p("u", Value::Int8(42), &["v"])
+        );
+        assert_eq!(
+            planned("SELECT x.v AS val, k FROM public.u AS x WHERE 7 = x.k", &[]),
+            p("u", Value::Int8(7), &["val", "k"])
+        );
+        assert_eq!(
+            planned(
+                "SELECT * FROM u WHERE u.k = $2",
+                &[Value::Null, Value::Int4(5)]
+            ),
+            p("u", Value::Int8(5), &["k", "v"])
+        );
+    }
+
+    #[test]
+    fn everything_else_takes_the_general_path() {
+        for sql in [
+            // Not one equality of the key with a number.
+            "SELECT v FROM u WHERE (k = 1)",
+            "SELECT v FROM u WHERE k = 1 AND v = 2",
+            "SELECT v FROM u WHERE v = 1",
+            "SELECT v FROM u WHERE k = '1'",
+            "SELECT v FROM u WHERE k = 1.0",
+            "SELECT v FROM u WHERE k = -1",
+            "SELECT v FROM u WHERE k = NULL",
+            "SELECT v FROM u WHERE k = k",
+            "SELECT v FROM u WHERE k = $1",
+            "SELECT v FROM u",
+            // A key out of the column's range.
+            "SELECT name FROM t WHERE id = 3000000000",
+            // Not plain columns of the one table.
+            "SELECT v + 1 FROM u WHERE k = 1",
+            "SELECT count(*) FROM u WHERE k = 1",
+            "SELECT \"v\" FROM u WHERE k = 1",
+            "SELECT w.v FROM u WHERE k = 1",
+            "SELECT nope FROM u WHERE k = 1",
+            "SELECT v AS \"V\" FROM u WHERE k = 1",
+            "SELECT score FROM t WHERE id = 1",
+            "SELECT * FROM t WHERE id = 1",
+            // Other clauses and relations.
+            "SELECT DISTINCT v FROM u WHERE k = 1",
+            "SELECT v FROM u WHERE k = 1 ORDER BY v",
+            "SELECT v FROM u WHERE k = 1 LIMIT 1",
+            "SELECT v FROM u WHERE k = 1 GROUP BY v",
+            "SELECT v FROM u WHERE k = 1 FOR UPDATE",
+            "WITH c AS (SELECT 1) SELECT v FROM u WHERE k = 1",
+            "SELECT v FROM u, t WHERE k = 1",
+            "SELECT v FROM u JOIN t ON true WHERE k = 1",
+            "SELECT v FROM other.u WHERE k = 1",
+            "SELECT v FROM nope WHERE k = 1",
+            "SELECT v FROM u AS x(a, b) WHERE k = 1",
+            "SELECT v FROM u WHERE k = 1 UNION SELECT 1",
+        ] {
+            assert_eq!(planned(sql, &[Value::String("1".into())]), None, "{sql}");
+        }
+    }
+}
