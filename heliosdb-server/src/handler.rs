@@ -937,6 +937,17 @@ impl Conn {
                 .map_err(sql_error)?;
             return Ok(Ran::Results(results));
         }
+        // A point query (one row by its key) is answered here too: handing
+        // it to a statement thread and waiting to be woken costs more than
+        // the read. Anything else comes back `None` untouched.
+        if heliosdb_sql::is_point_candidate(&sql) {
+            if let Some(r) = self
+                .worker(client)
+                .call_here(|s| s.execute_point(&sql, &params))?
+            {
+                return Ok(Ran::Results(r.map_err(sql_error)?));
+            }
+        }
         if !stream {
             let results = self
                 .worker(client)

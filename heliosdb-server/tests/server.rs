@@ -15,6 +15,7 @@ use common::{find_in_files, psql, psql_raw, Certs, Postgres, TestServer, PASSWOR
 use rust_decimal::Decimal;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio_postgres::error::SqlState;
 
 const TUTORIAL: &str = "
 CREATE TABLE patients (
@@ -975,5 +976,64 @@ async fn large_answers_stream_to_the_client() {
         .filter(|m| matches!(m, tokio_postgres::SimpleQueryMessage::Row(_)))
         .count();
     assert_eq!(rows, N as usize);
+    server.stop().await;
+}
+
+/// Point queries (`SELECT … WHERE pk = n`) are answered on the connection's
+/// own task, not a statement thread: inside a transaction they see its
+/// writes, after a failed statement they fail with 25P02 like any other,
+/// errors keep their SQLSTATE, and through the extended protocol the key
+/// comes as a parameter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn point_queries_keep_transaction_semantics() {
+    let server = TestServer::start(true, None).await;
+    let a = server.client().await;
+    let b = server.client().await;
+    a.batch_execute("CREATE TABLE acct (id INT PRIMARY KEY, owner TEXT, balance BIGINT)")
+        .await
+        .unwrap();
+    a.batch_execute("INSERT INTO acct VALUES (1, 'ann', 100), (2, 'bob', 5)")
+        .await
+        .unwrap();
+    let point = "SELECT balance FROM acct WHERE id = 1";
+    a.batch_execute("BEGIN; UPDATE acct SET balance = 0 WHERE id = 1;")
+        .await
+        .unwrap();
+    let mine: i64 = a.query_one(point, &[]).await.unwrap().get(0);
+    let theirs: i64 = b.query_one(point, &[]).await.unwrap().get(0);
+    assert_eq!((mine, theirs), (0, 100));
+    let e = a
+        .batch_execute("SELECT nope FROM acct WHERE id = 1")
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some(&SqlState::UNDEFINED_COLUMN), "{}", msg(&e));
+    let e = a.simple_query(point).await.unwrap_err();
+    assert_eq!(
+        e.code(),
+        Some(&SqlState::IN_FAILED_SQL_TRANSACTION),
+        "{}",
+        msg(&e)
+    );
+    a.batch_execute("ROLLBACK").await.unwrap();
+    let rows = a.simple_query(point).await.unwrap();
+    let values: Vec<Option<String>> = rows
+        .iter()
+        .filter_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => Some(r.get(0).map(str::to_string)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(values, [Some("100".to_string())]);
+    let r = a
+        .query("SELECT owner, id FROM acct WHERE id = $1", &[&2i32])
+        .await
+        .unwrap();
+    assert_eq!(r.len(), 1);
+    assert_eq!((r[0].get::<_, &str>(0), r[0].get::<_, i32>(1)), ("bob", 2));
+    assert!(a
+        .query("SELECT owner FROM acct WHERE id = $1", &[&3i32])
+        .await
+        .unwrap()
+        .is_empty());
     server.stop().await;
 }

@@ -256,6 +256,25 @@ fn plan<'q>(
     })
 }
 
+/// Whether the text of `sql` can be a point query, checked before it is
+/// parsed: a `SELECT` of at most 1 KiB without parentheses (so a caller
+/// may parse it on a thread with an ordinary stack: nothing in it nests).
+pub fn candidate(sql: &str) -> bool {
+    let t = sql.trim_start();
+    sql.len() <= 1024
+        && t.get(..6).is_some_and(|w| w.eq_ignore_ascii_case("select"))
+        && !sql.contains('(')
+}
+
+/// Whether `q` is a point query (see the module).
+pub(crate) fn is_point(
+    tables: &std::collections::BTreeMap<String, std::sync::Arc<TableInfo>>,
+    q: &Query,
+    params: &[Value],
+) -> bool {
+    plan(tables, q, params).is_some()
+}
+
 /// Answers `q` when it is a point query (see the module); `Ok(None)` sends
 /// it down the general path.
 pub(crate) fn answer(
@@ -326,6 +345,21 @@ mod tests {
                 p.out.into_iter().map(|(l, ..)| l).collect(),
             )
         })
+    }
+
+    #[test]
+    fn only_short_selects_without_parentheses_are_candidates() {
+        assert!(candidate(
+            "SELECT abalance FROM pgbench_accounts WHERE aid = 7;"
+        ));
+        assert!(candidate("  select * from t where id = $1"));
+        assert!(!candidate("SELECT (v) FROM u WHERE k = 1"));
+        assert!(!candidate("UPDATE u SET v = 1 WHERE k = 1"));
+        assert!(!candidate("sel"));
+        assert!(!candidate(&format!(
+            "SELECT v FROM u WHERE k = 1 {}",
+            " ".repeat(1024)
+        )));
     }
 
     #[test]

@@ -867,6 +867,45 @@ impl<'e> Session<'e> {
     /// before the failing one keep their effect (as with PostgreSQL's simple
     /// query protocol outside a transaction block).
     pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<Vec<QueryResult>> {
+        self.execute_with(sql, None, params)
+    }
+
+    /// Runs `sql` when it is one point query (`SELECT` of plain columns of
+    /// one table `WHERE pk = n`, see `crate::point`): one key read, which
+    /// takes microseconds and waits for nothing (no lock, no commit, no
+    /// audit record to write), so a server may run it on the connection's
+    /// own task instead of handing it to a statement thread. `None`, having
+    /// done nothing, for any other statement, also when this one would be
+    /// written to the audit log or the open transaction has failed: those
+    /// go to [`Session::execute`].
+    pub fn execute_point(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+    ) -> Option<Result<Vec<QueryResult>>> {
+        if !crate::point::candidate(sql) || (self.failed && self.engine.in_transaction()) {
+            return None;
+        }
+        let stmts = parse(sql).ok()?;
+        let [stmt @ Statement::Query(q)] = stmts.as_slice() else {
+            return None;
+        };
+        if audit_type(stmt).is_some_and(|t| self.engine.audits(t))
+            || !crate::point::is_point(&*self.tables().ok()?, q, params)
+        {
+            return None;
+        }
+        Some(self.execute_with(sql, Some(stmts), params))
+    }
+
+    /// [`Session::execute`] of `sql`, already parsed into `parsed` when
+    /// `Some`.
+    fn execute_with(
+        &mut self,
+        sql: &str,
+        parsed: Option<Vec<Statement>>,
+        params: &[Value],
+    ) -> Result<Vec<QueryResult>> {
         if !self.engine.in_transaction() {
             self.failed = false;
         }
@@ -908,7 +947,7 @@ impl<'e> Session<'e> {
         }
         let r = {
             let _deadline = limits::arm(self.settings.statement_timeout());
-            limits::classify(self.execute_all(sql, params))
+            limits::classify(self.execute_all(sql, parsed, params))
         };
         if r.is_err() && self.engine.in_transaction() {
             self.failed = true;
@@ -940,7 +979,12 @@ impl<'e> Session<'e> {
         r
     }
 
-    fn execute_all(&mut self, sql: &str, params: &[Value]) -> Result<Vec<QueryResult>> {
+    fn execute_all(
+        &mut self,
+        sql: &str,
+        parsed: Option<Vec<Statement>>,
+        params: &[Value],
+    ) -> Result<Vec<QueryResult>> {
         // The engine calls a statement makes (and the catalog reads around
         // it) are not events of their own: each statement is one event.
         let _scope = audit::statement_scope();
@@ -953,7 +997,10 @@ impl<'e> Session<'e> {
         if let Some(f) = cursors::fetch_text(sql) {
             return Ok(vec![self.fetch(f?)?]);
         }
-        let stmts = parse(sql)?;
+        let stmts = match parsed {
+            Some(stmts) => stmts,
+            None => parse(sql)?,
+        };
         if stmts.len() != 1 {
             // Answers of several statements go back together.
             self.sink = None;
