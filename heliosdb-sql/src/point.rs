@@ -21,8 +21,8 @@
 //! and surface tests run both paths on the same statements.
 
 use gluesql_core::sqlparser::ast::{
-    BinaryOperator, Expr, GroupByExpr, Ident, Query, Select, SelectItem, SetExpr, TableFactor,
-    TableWithJoins, Value as SqlValue, WildcardAdditionalOptions,
+    BinaryOperator, Expr, GroupByExpr, Ident, Query, Select, SelectItem, SetExpr, Statement,
+    TableFactor, TableWithJoins, Value as SqlValue, WildcardAdditionalOptions,
 };
 use heliosdb_core::{DataType, StorageEngine, Value};
 
@@ -310,6 +310,243 @@ pub(crate) fn answer(
     }))
 }
 
+/// An integer constant of an UPDATE: a number, a negated number, or an
+/// integer parameter.
+fn int_constant(e: &Expr, params: &[Value]) -> Option<i64> {
+    match e {
+        Expr::Value(SqlValue::Number(n, false)) => n.to_string().parse().ok(),
+        Expr::UnaryOp {
+            op: gluesql_core::sqlparser::ast::UnaryOperator::Minus,
+            expr,
+        } => match expr.as_ref() {
+            Expr::Value(SqlValue::Number(n, false)) => {
+                n.to_string().parse::<i64>().ok()?.checked_neg()
+            }
+            _ => None,
+        },
+        Expr::Value(SqlValue::Placeholder(p)) => {
+            let i: usize = p.strip_prefix('$')?.parse().ok()?;
+            match params.get(i.checked_sub(1)?)? {
+                Value::Int2(v) => Some(i64::from(*v)),
+                Value::Int4(v) => Some(i64::from(*v)),
+                Value::Int8(v) => Some(*v),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// `n` as a value of integer type `t`, when it fits.
+fn int_value(n: i64, t: DataType) -> Option<Value> {
+    Some(match t {
+        DataType::Int2 => Value::Int2(i16::try_from(n).ok()?),
+        DataType::Int4 => Value::Int4(i32::try_from(n).ok()?),
+        DataType::Int8 => Value::Int8(n),
+        _ => return None,
+    })
+}
+
+/// What one assignment of a point UPDATE does to its column.
+#[derive(Debug, PartialEq)]
+enum Assign {
+    /// `c = c + n` (`c - n` is `+ -n`).
+    Add(i64),
+    /// `c = n`.
+    Set(i64),
+}
+
+/// A point UPDATE, ready to run: the row of `key`, and per assigned
+/// column its position and what it gets.
+#[derive(Debug, PartialEq)]
+struct PointUpdate<'q> {
+    table: &'q str,
+    key: Value,
+    sets: Vec<(usize, Assign)>,
+}
+
+/// Whether column `name` of `info` may be assigned here: an integer column
+/// that is no part of a key, an index, a foreign key or an identity.
+fn assignable(info: &TableInfo, i: usize) -> bool {
+    let c = &info.engine.columns[i];
+    let name = c.name.as_str();
+    let schema = &info.meta.schema;
+    let unique = schema
+        .column_defs
+        .iter()
+        .flatten()
+        .any(|d| d.name == name && d.unique.is_some());
+    let indexed = schema
+        .indexes
+        .iter()
+        .any(|ix| !matches!(&ix.expr, gluesql_core::ast::Expr::Identifier(n) if n != name));
+    matches!(
+        c.data_type,
+        DataType::Int2 | DataType::Int4 | DataType::Int8
+    ) && !c.primary_key
+        && !unique
+        && !indexed
+        && !schema
+            .foreign_keys
+            .iter()
+            .any(|f| f.referencing_column_name == name)
+        && !info.meta.unique_names.iter().any(|(_, col)| col == name)
+        && !info
+            .meta
+            .composite
+            .iter()
+            .any(|k| k.columns.iter().any(|col| col == name))
+        && !info.meta.identity_always.iter().any(|col| col == name)
+}
+
+fn plan_update<'q>(
+    tables: &std::collections::BTreeMap<String, std::sync::Arc<TableInfo>>,
+    stmt: &'q Statement,
+    params: &[Value],
+) -> Option<PointUpdate<'q>> {
+    let Statement::Update {
+        table: TableWithJoins { relation, joins },
+        assignments,
+        from: None,
+        selection: Some(selection),
+        returning: None,
+    } = stmt
+    else {
+        return None;
+    };
+    let TableFactor::Table {
+        name,
+        alias: None,
+        args: None,
+        with_hints,
+        version: None,
+        with_ordinality: false,
+        partitions,
+    } = relation
+    else {
+        return None;
+    };
+    if !joins.is_empty() || !with_hints.is_empty() || !partitions.is_empty() {
+        return None;
+    }
+    let table = match name.0.as_slice() {
+        [t] => plain(t)?,
+        [schema, t] if plain(schema)? == "public" => plain(t)?,
+        _ => return None,
+    };
+    let info = tables.get(table)?;
+    if info.hidden_rowid {
+        return None;
+    }
+    let pk = info.engine.primary_key_index()?;
+    let shape = Shape {
+        table,
+        alias: None,
+        projection: &[],
+        selection,
+    };
+    let Expr::BinaryOp {
+        left,
+        op: BinaryOperator::Eq,
+        right,
+    } = selection
+    else {
+        return None;
+    };
+    let pk_type = info.engine.columns[pk].data_type;
+    let key = match (column(info, &shape, left), column(info, &shape, right)) {
+        (Some(c), None) if c == pk => key_value(right, pk_type, params),
+        (None, Some(c)) if c == pk => key_value(left, pk_type, params),
+        _ => None,
+    }?;
+    let mut sets: Vec<(usize, Assign)> = Vec::new();
+    for a in assignments {
+        let gluesql_core::sqlparser::ast::AssignmentTarget::ColumnName(target) = &a.target else {
+            return None;
+        };
+        let [target] = target.0.as_slice() else {
+            return None;
+        };
+        let i = column(info, &shape, &Expr::Identifier(target.clone()))?;
+        if !assignable(info, i) || sets.iter().any(|(j, _)| *j == i) {
+            return None;
+        }
+        let assign = match &a.value {
+            Expr::BinaryOp {
+                left,
+                op: op @ (BinaryOperator::Plus | BinaryOperator::Minus),
+                right,
+            } if column(info, &shape, left) == Some(i) => {
+                let n = int_constant(right, params)?;
+                Assign::Add(if *op == BinaryOperator::Minus {
+                    n.checked_neg()?
+                } else {
+                    n
+                })
+            }
+            other => Assign::Set(int_constant(other, params)?),
+        };
+        sets.push((i, assign));
+    }
+    if sets.is_empty() {
+        return None;
+    }
+    Some(PointUpdate { table, key, sets })
+}
+
+/// Runs `stmt` when it is a point UPDATE — `UPDATE t SET c = c + n, d = n
+/// … WHERE pk = n` of integer columns that no key, index, foreign key or
+/// identity involves, without RETURNING — as one locked read and one write
+/// (the general path plans it through GlueSQL first); `Ok(None)` for any
+/// other statement. It also declines, having written nothing, when the
+/// general path would fail: a NULL or overflowing result, a CHECK
+/// constraint the new row breaks; that path then reports the error.
+pub(crate) fn update(
+    engine: &StorageEngine,
+    tables: &std::collections::BTreeMap<String, std::sync::Arc<TableInfo>>,
+    stmt: &Statement,
+    params: &[Value],
+) -> Result<Option<QueryResult>> {
+    let Some(u) = plan_update(tables, stmt, params) else {
+        return Ok(None);
+    };
+    let Some(info) = tables.get(u.table) else {
+        return Ok(None);
+    };
+    crate::limits::check_deadline()?;
+    let Some(mut row) = engine.get_by_pk_for_update(u.table, &u.key)? else {
+        return Ok(Some(QueryResult::Command {
+            tag: "UPDATE 0".into(),
+            rows: 0,
+        }));
+    };
+    for (i, assign) in &u.sets {
+        let t = info.engine.columns[*i].data_type;
+        let old = match &row.values[*i] {
+            Value::Int2(v) => Some(i64::from(*v)),
+            Value::Int4(v) => Some(i64::from(*v)),
+            Value::Int8(v) => Some(*v),
+            _ => None,
+        };
+        let new = match assign {
+            Assign::Set(n) => Some(*n),
+            Assign::Add(n) => old.and_then(|o| o.checked_add(*n)),
+        };
+        let Some(v) = new.and_then(|n| int_value(n, t)) else {
+            return Ok(None);
+        };
+        row.values[*i] = v;
+    }
+    if crate::ddl::enforce_checks(info, &row.values).is_err() {
+        return Ok(None);
+    }
+    let n = u64::from(engine.update_tuple(u.table, row)?);
+    Ok(Some(QueryResult::Command {
+        tag: format!("UPDATE {n}"),
+        rows: n,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -428,6 +665,58 @@ mod tests {
             "SELECT v FROM u WHERE k = 1 UNION SELECT 1",
         ] {
             assert_eq!(planned(sql, &[Value::String("1".into())]), None, "{sql}");
+        }
+    }
+
+    fn planned_update(sql: &str, params: &[Value]) -> Option<Vec<(usize, Assign)>> {
+        let stmts = crate::limits::parse(sql).unwrap();
+        plan_update(&tables(), &stmts[0], params).map(|u| u.sets)
+    }
+
+    #[test]
+    fn point_updates_are_recognised_and_nothing_else() {
+        assert_eq!(
+            planned_update("UPDATE u SET v = v + 1 WHERE k = 3", &[]),
+            Some(vec![(1, Assign::Add(1))])
+        );
+        assert_eq!(
+            planned_update(
+                "UPDATE public.u SET v = v - 2 WHERE k = $1",
+                &[Value::Int8(3)]
+            ),
+            Some(vec![(1, Assign::Add(-2))])
+        );
+        assert_eq!(
+            planned_update("UPDATE u SET v = -4 WHERE 3 = k", &[]),
+            Some(vec![(1, Assign::Set(-4))])
+        );
+        assert_eq!(
+            planned_update("UPDATE u SET v = v + -5 WHERE k = 3", &[]),
+            Some(vec![(1, Assign::Add(-5))])
+        );
+        for sql in [
+            "UPDATE u SET v = v + 1 WHERE k = 3 RETURNING v",
+            "UPDATE u SET v = v * 2 WHERE k = 3",
+            "UPDATE u SET v = 1 + v WHERE k = 3",
+            "UPDATE u SET v = v + 1, v = v + 2 WHERE k = 3",
+            "UPDATE u SET k = k + 1 WHERE k = 3",
+            "UPDATE t SET name = 'x' WHERE id = 1",
+            "UPDATE t SET score = 1 WHERE id = 1",
+            "UPDATE u SET v = v + 1 WHERE v = 3",
+            "UPDATE u SET v = v + 1 WHERE (k = 3)",
+            "UPDATE u SET v = v + 1",
+            "UPDATE u SET v = 1.5 WHERE k = 1",
+            "UPDATE u SET v = NULL WHERE k = 1",
+            "UPDATE u SET v = $1 WHERE k = 1",
+            "UPDATE u AS x SET v = 1 WHERE k = 1",
+            "UPDATE u SET v = v + 1 FROM t WHERE k = 1",
+            "UPDATE nope SET v = 1 WHERE k = 1",
+        ] {
+            assert_eq!(
+                planned_update(sql, &[Value::String("1".into())]),
+                None,
+                "{sql}"
+            );
         }
     }
 }

@@ -1308,6 +1308,11 @@ impl<'e> Session<'e> {
                 return Ok(r);
             }
         }
+        if let Statement::Update { .. } = &stmt {
+            if let Some(r) = crate::point::update(self.engine, &*self.tables()?, &stmt, params)? {
+                return Ok(r);
+            }
+        }
         let arrays = match &stmt {
             Statement::Query(q) => crate::arrays::derived_arrays(q, &*self.tables()?)?,
             _ => None,
