@@ -22,29 +22,16 @@
 //! argument whose type is not known here is left to GlueSQL, as before.
 
 use gluesql_core::sqlparser::ast::{
-    BinaryOperator, CastKind, DataType as SqlType, DateTimeField, ExactNumberInfo, Expr,
-    TimezoneInfo, Value as SqlValue,
+    BinaryOperator, DataType as SqlType, DateTimeField, ExactNumberInfo, Expr, TimezoneInfo,
+    Value as SqlValue,
 };
 use heliosdb_core::DataType;
 
-use crate::pgfuncs::call;
+use crate::pgfuncs::{call, cast, text};
 use crate::{Result, SqlError};
-
-fn text(s: &str) -> Expr {
-    Expr::Value(SqlValue::SingleQuotedString(s.into()))
-}
 
 fn int(n: i64) -> Expr {
     Expr::Value(SqlValue::Number(n.into(), false))
-}
-
-fn cast(e: Expr, t: SqlType) -> Expr {
-    Expr::Cast {
-        kind: CastKind::Cast,
-        expr: Box::new(e),
-        data_type: t,
-        format: None,
-    }
 }
 
 fn numeric(e: Expr) -> Expr {

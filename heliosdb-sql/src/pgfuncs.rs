@@ -47,7 +47,7 @@ fn boolean(b: bool) -> Expr {
     Expr::Value(SqlValue::Boolean(b))
 }
 
-fn text(s: &str) -> Expr {
+pub(crate) fn text(s: &str) -> Expr {
     Expr::Value(SqlValue::SingleQuotedString(s.into()))
 }
 
@@ -97,7 +97,7 @@ fn case(conditions: Vec<Expr>, results: Vec<Expr>, otherwise: Option<Expr>) -> E
     }))
 }
 
-fn cast(e: Expr, t: SqlType) -> Expr {
+pub(crate) fn cast(e: Expr, t: SqlType) -> Expr {
     Expr::Cast {
         kind: CastKind::Cast,
         expr: Box::new(e),

@@ -45,6 +45,37 @@ struct Shape<'q> {
     selection: &'q Expr,
 }
 
+/// A plain table reference of a FROM or an UPDATE: the table's name and
+/// its alias (without column aliases), both lower-case and unquoted.
+fn table_ref(relation: &TableFactor) -> Option<(&str, Option<&str>)> {
+    let TableFactor::Table {
+        name,
+        alias,
+        args: None,
+        with_hints,
+        version: None,
+        with_ordinality: false,
+        partitions,
+    } = relation
+    else {
+        return None;
+    };
+    if !with_hints.is_empty() || !partitions.is_empty() {
+        return None;
+    }
+    let table = match name.0.as_slice() {
+        [t] => plain(t)?,
+        [schema, t] if plain(schema)? == "public" => plain(t)?,
+        _ => return None,
+    };
+    let alias = match alias {
+        None => None,
+        Some(a) if a.columns.is_empty() => Some(plain(&a.name)?),
+        Some(_) => return None,
+    };
+    Some((table, alias))
+}
+
 fn shape(q: &Query) -> Option<Shape<'_>> {
     let Query {
         with: None,
@@ -108,31 +139,7 @@ fn shape(q: &Query) -> Option<Shape<'_>> {
     if !joins.is_empty() {
         return None;
     }
-    let TableFactor::Table {
-        name,
-        alias,
-        args: None,
-        with_hints,
-        version: None,
-        with_ordinality: false,
-        partitions,
-    } = relation
-    else {
-        return None;
-    };
-    if !with_hints.is_empty() || !partitions.is_empty() {
-        return None;
-    }
-    let table = match name.0.as_slice() {
-        [t] => plain(t)?,
-        [schema, t] if plain(schema)? == "public" => plain(t)?,
-        _ => return None,
-    };
-    let alias = match alias {
-        None => None,
-        Some(a) if a.columns.is_empty() => Some(plain(&a.name)?),
-        Some(_) => return None,
-    };
+    let (table, alias) = table_ref(relation)?;
     Some(Shape {
         table,
         alias,
@@ -162,27 +169,9 @@ fn column(info: &TableInfo, shape: &Shape<'_>, e: &Expr) -> Option<usize> {
     info.columns().position(|c| c.name == name)
 }
 
-/// The key value of `pk = <number or parameter>`, as the key's type.
+/// The key value of `pk = <integer constant>`, as the key's type.
 fn key_value(e: &Expr, t: DataType, params: &[Value]) -> Option<Value> {
-    let n: i64 = match e {
-        Expr::Value(SqlValue::Number(n, false)) => n.to_string().parse().ok()?,
-        Expr::Value(SqlValue::Placeholder(p)) => {
-            let i: usize = p.strip_prefix('$')?.parse().ok()?;
-            match params.get(i.checked_sub(1)?)? {
-                Value::Int2(v) => i64::from(*v),
-                Value::Int4(v) => i64::from(*v),
-                Value::Int8(v) => *v,
-                _ => return None,
-            }
-        }
-        _ => return None,
-    };
-    Some(match t {
-        DataType::Int2 => Value::Int2(i16::try_from(n).ok()?),
-        DataType::Int4 => Value::Int4(i32::try_from(n).ok()?),
-        DataType::Int8 => Value::Int8(n),
-        _ => return None,
-    })
+    int_value(int_constant(e, params)?, t)
 }
 
 /// A point query, ready to run: the row of `key` in `table`, its columns
@@ -414,25 +403,11 @@ fn plan_update<'q>(
     else {
         return None;
     };
-    let TableFactor::Table {
-        name,
-        alias: None,
-        args: None,
-        with_hints,
-        version: None,
-        with_ordinality: false,
-        partitions,
-    } = relation
-    else {
-        return None;
-    };
-    if !joins.is_empty() || !with_hints.is_empty() || !partitions.is_empty() {
+    if !joins.is_empty() {
         return None;
     }
-    let table = match name.0.as_slice() {
-        [t] => plain(t)?,
-        [schema, t] if plain(schema)? == "public" => plain(t)?,
-        _ => return None,
+    let (table, None) = table_ref(relation)? else {
+        return None;
     };
     let info = tables.get(table)?;
     if info.hidden_rowid {
@@ -634,7 +609,6 @@ mod tests {
             "SELECT v FROM u WHERE v = 1",
             "SELECT v FROM u WHERE k = '1'",
             "SELECT v FROM u WHERE k = 1.0",
-            "SELECT v FROM u WHERE k = -1",
             "SELECT v FROM u WHERE k = NULL",
             "SELECT v FROM u WHERE k = k",
             "SELECT v FROM u WHERE k = $1",
