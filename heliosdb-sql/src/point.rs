@@ -174,6 +174,36 @@ fn key_value(e: &Expr, t: DataType, params: &[Value]) -> Option<Value> {
     int_value(int_constant(e, params)?, t)
 }
 
+/// The table of `shape` and the key its `WHERE` names: the table has a
+/// single integer primary key (no hidden row id) and the whole condition
+/// is that key `=` an integer constant, either way round.
+fn keyed_row<'t>(
+    tables: &'t std::collections::BTreeMap<String, std::sync::Arc<TableInfo>>,
+    shape: &Shape<'_>,
+    params: &[Value],
+) -> Option<(&'t std::sync::Arc<TableInfo>, Value)> {
+    let info = tables.get(shape.table)?;
+    if info.hidden_rowid {
+        return None;
+    }
+    let pk = info.engine.primary_key_index()?;
+    let pk_type = info.engine.columns[pk].data_type;
+    let Expr::BinaryOp {
+        left,
+        op: BinaryOperator::Eq,
+        right,
+    } = shape.selection
+    else {
+        return None;
+    };
+    let key = match (column(info, shape, left), column(info, shape, right)) {
+        (Some(c), None) if c == pk => key_value(right, pk_type, params),
+        (None, Some(c)) if c == pk => key_value(left, pk_type, params),
+        _ => None,
+    }?;
+    Some((info, key))
+}
+
 /// A point query, ready to run: the row of `key` in `table`, its columns
 /// `out` as (label, position, type).
 #[derive(Debug, PartialEq)]
@@ -189,25 +219,7 @@ fn plan<'q>(
     params: &[Value],
 ) -> Option<Point<'q>> {
     let shape = shape(q)?;
-    let info = tables.get(shape.table)?;
-    if info.hidden_rowid {
-        return None;
-    }
-    let pk = info.engine.primary_key_index()?;
-    let pk_type = info.engine.columns[pk].data_type;
-    let Expr::BinaryOp {
-        left,
-        op: BinaryOperator::Eq,
-        right,
-    } = shape.selection
-    else {
-        return None;
-    };
-    let key = match (column(info, &shape, left), column(info, &shape, right)) {
-        (Some(c), None) if c == pk => key_value(right, pk_type, params),
-        (None, Some(c)) if c == pk => key_value(left, pk_type, params),
-        _ => None,
-    }?;
+    let (info, key) = keyed_row(tables, &shape, params)?;
     let mut out: Vec<(String, usize)> = Vec::new();
     for item in shape.projection {
         match item {
@@ -347,9 +359,10 @@ enum Assign {
 
 /// A point UPDATE, ready to run: the row of `key`, and per assigned
 /// column its position and what it gets.
-#[derive(Debug, PartialEq)]
-struct PointUpdate<'q> {
+#[derive(Debug)]
+struct PointUpdate<'q, 't> {
     table: &'q str,
+    info: &'t std::sync::Arc<TableInfo>,
     key: Value,
     sets: Vec<(usize, Assign)>,
 }
@@ -388,11 +401,11 @@ fn assignable(info: &TableInfo, i: usize) -> bool {
         && !info.meta.identity_always.iter().any(|col| col == name)
 }
 
-fn plan_update<'q>(
-    tables: &std::collections::BTreeMap<String, std::sync::Arc<TableInfo>>,
+fn plan_update<'q, 't>(
+    tables: &'t std::collections::BTreeMap<String, std::sync::Arc<TableInfo>>,
     stmt: &'q Statement,
     params: &[Value],
-) -> Option<PointUpdate<'q>> {
+) -> Option<PointUpdate<'q, 't>> {
     let Statement::Update {
         table: TableWithJoins { relation, joins },
         assignments,
@@ -409,31 +422,13 @@ fn plan_update<'q>(
     let (table, None) = table_ref(relation)? else {
         return None;
     };
-    let info = tables.get(table)?;
-    if info.hidden_rowid {
-        return None;
-    }
-    let pk = info.engine.primary_key_index()?;
     let shape = Shape {
         table,
         alias: None,
         projection: &[],
         selection,
     };
-    let Expr::BinaryOp {
-        left,
-        op: BinaryOperator::Eq,
-        right,
-    } = selection
-    else {
-        return None;
-    };
-    let pk_type = info.engine.columns[pk].data_type;
-    let key = match (column(info, &shape, left), column(info, &shape, right)) {
-        (Some(c), None) if c == pk => key_value(right, pk_type, params),
-        (None, Some(c)) if c == pk => key_value(left, pk_type, params),
-        _ => None,
-    }?;
+    let (info, key) = keyed_row(tables, &shape, params)?;
     let mut sets: Vec<(usize, Assign)> = Vec::new();
     for a in assignments {
         let gluesql_core::sqlparser::ast::AssignmentTarget::ColumnName(target) = &a.target else {
@@ -466,7 +461,12 @@ fn plan_update<'q>(
     if sets.is_empty() {
         return None;
     }
-    Some(PointUpdate { table, key, sets })
+    Some(PointUpdate {
+        table,
+        info,
+        key,
+        sets,
+    })
 }
 
 /// Runs `stmt` when it is a point UPDATE — `UPDATE t SET c = c + n, d = n
@@ -485,9 +485,7 @@ pub(crate) fn update(
     let Some(u) = plan_update(tables, stmt, params) else {
         return Ok(None);
     };
-    let Some(info) = tables.get(u.table) else {
-        return Ok(None);
-    };
+    let info = u.info;
     crate::limits::check_deadline()?;
     let Some(mut row) = engine.get_by_pk_for_update(u.table, &u.key)? else {
         return Ok(Some(QueryResult::Command {
