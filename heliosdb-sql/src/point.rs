@@ -267,6 +267,94 @@ pub fn candidate(sql: &str) -> bool {
         && !sql.contains('(')
 }
 
+/// Parses of point-query candidates, per thread, by their text with its
+/// integer literals made parameters (see [`auto_parameters`]); `None`
+/// for a text that is not one query. A client sends the same statement
+/// with another key each time (pgbench's read-only script does nothing
+/// else), and parsing it cost more than reading the row. Parsing is pure,
+/// so an entry is right for every session and schema; the map is emptied
+/// when it reaches [`PARSED_MAX`] texts.
+thread_local! {
+    static PARSED: std::cell::RefCell<std::collections::HashMap<String, Option<Statement>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// How many texts [`PARSED`] holds at most.
+const PARSED_MAX: usize = 256;
+
+/// `sql` with each integer literal replaced by a parameter numbered after
+/// the `first` the statement already has, and the literals' values in
+/// order; `None` (the text is parsed as written) for any text holding
+/// something else than words, `$n` parameters, integers, white space and
+/// `, . * = ;` — so no string, quoted identifier, comment, sign or other
+/// number, whose meaning a replacement could change.
+fn auto_parameters(sql: &str, first: usize) -> Option<(String, Vec<i64>)> {
+    use std::fmt::Write as _;
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'$';
+    let b = sql.as_bytes();
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut literals = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let starts_number = c.is_ascii_digit() && (i == 0 || !(word(b[i - 1]) || b[i - 1] == b'.'));
+        if starts_number {
+            let start = i;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            if i < b.len() && (word(b[i]) || b[i] == b'.') {
+                return None;
+            }
+            literals.push(sql[start..i].parse::<i64>().ok()?);
+            let _ = write!(out, "${}", first + literals.len());
+            continue;
+        }
+        if !(word(c)
+            || matches!(
+                c,
+                b' ' | b'\t' | b'\r' | b'\n' | b',' | b'.' | b'*' | b'=' | b';'
+            ))
+        {
+            return None;
+        }
+        out.push(char::from(c));
+        i += 1;
+    }
+    Some((out, literals))
+}
+
+/// The one statement of point-query candidate `sql` and the parameters to
+/// run it with: parsed once per text (see [`PARSED`]) with its integer
+/// literals as parameters after `params`, or, for a text
+/// [`auto_parameters`] leaves alone, parsed as written with `params`.
+/// `None` when `sql` is not one statement that parses.
+pub(crate) fn parsed(
+    sql: &str,
+    params: &[Value],
+    parse: impl FnOnce(&str) -> Option<Vec<Statement>>,
+) -> Option<(Statement, Vec<Value>)> {
+    let one = |stmts: Vec<Statement>| <[Statement; 1]>::try_from(stmts).ok().map(|[s]| s);
+    let Some((text, literals)) = auto_parameters(sql, params.len()) else {
+        return Some((one(parse(sql)?)?, params.to_vec()));
+    };
+    let stmt = PARSED.with(|parsed| {
+        if let Some(hit) = parsed.borrow().get(&text) {
+            return hit.clone();
+        }
+        let stmt = parse(&text).and_then(one);
+        let mut parsed = parsed.borrow_mut();
+        if parsed.len() >= PARSED_MAX {
+            parsed.clear();
+        }
+        parsed.insert(text, stmt.clone());
+        stmt
+    })?;
+    let mut all = params.to_vec();
+    all.extend(literals.into_iter().map(Value::Int8));
+    Some((stmt, all))
+}
+
 /// Whether `q` is a point query (see the module).
 pub(crate) fn is_point(
     tables: &std::collections::BTreeMap<String, std::sync::Arc<TableInfo>>,
@@ -637,6 +725,99 @@ mod tests {
             "SELECT v FROM u WHERE k = 1 UNION SELECT 1",
         ] {
             assert_eq!(planned(sql, &[Value::String("1".into())]), None, "{sql}");
+        }
+    }
+
+    #[test]
+    fn integer_literals_become_parameters_and_nothing_else_is_touched() {
+        let ap = |sql: &str, first: usize| auto_parameters(sql, first);
+        assert_eq!(
+            ap("SELECT abalance FROM pgbench_accounts WHERE aid = 7;", 0),
+            Some((
+                "SELECT abalance FROM pgbench_accounts WHERE aid = $1;".into(),
+                vec![7]
+            ))
+        );
+        // Words and parameters keep their digits; numbering follows `first`.
+        assert_eq!(
+            ap("select c1, t2.x from t2 where k=$1 and v = 0042", 1),
+            Some((
+                "select c1, t2.x from t2 where k=$1 and v = $2".into(),
+                vec![42]
+            ))
+        );
+        assert_eq!(
+            ap("SELECT v FROM u", 0),
+            Some(("SELECT v FROM u".into(), vec![]))
+        );
+        for untouched in [
+            "SELECT v FROM u WHERE k = '1'",
+            "SELECT v FROM u WHERE k = 1.0",
+            "SELECT v FROM u WHERE k = 1e3",
+            "SELECT v FROM u WHERE k = 0x1F",
+            "SELECT v FROM u WHERE k = -1",
+            "SELECT v FROM u WHERE k = 1 -- 2",
+            "SELECT v FROM u WHERE k = 1 /* 2 */",
+            "SELECT \"v\" FROM u WHERE k = 1",
+            "SELECT v FROM u WHERE k = 99999999999999999999",
+            "SELECT v FROM u WHERE k = 1 AND v < 2",
+            "SELECT vé FROM u WHERE k = 1",
+        ] {
+            assert_eq!(ap(untouched, 0), None, "{untouched}");
+        }
+    }
+
+    /// A statement read from its auto-parameterised text plans as the
+    /// statement as written: the same point, or none.
+    #[test]
+    fn parameterised_texts_plan_as_written() {
+        let sqls = [
+            "SELECT v FROM u WHERE k = 42",
+            "SELECT x.v AS val, k FROM public.u AS x WHERE 7 = x.k",
+            "SELECT name FROM t WHERE id = 3000000000",
+            "SELECT name FROM t WHERE id = 12",
+            "SELECT v FROM u WHERE k = 1 AND v = 2",
+            "SELECT v FROM u WHERE k = 1 LIMIT 1",
+            "SELECT 1 FROM u WHERE k = 1",
+            "SELECT v FROM u WHERE k = 1 FOR UPDATE",
+            "SELECT v FROM u WHERE k = $1",
+        ];
+        for sql in sqls {
+            for params in [
+                vec![],
+                vec![Value::Int4(3)],
+                vec![Value::String("3".into())],
+            ] {
+                let Some((stmt, all)) = parsed(sql, &params, |t| crate::limits::parse(t).ok())
+                else {
+                    panic!("{sql} did not parse");
+                };
+                let Statement::Query(q) = &stmt else {
+                    panic!("{sql} is not a query")
+                };
+                let via = plan(&tables(), q, &all).map(|p| (p.table.to_string(), p.key, p.out));
+                let stmts = crate::limits::parse(sql).unwrap();
+                let Statement::Query(q) = &stmts[0] else {
+                    unreachable!()
+                };
+                let direct =
+                    plan(&tables(), q, &params).map(|p| (p.table.to_string(), p.key, p.out));
+                assert_eq!(via, direct, "{sql} with {params:?}");
+            }
+        }
+        // A second text of the same shape is a hit of the first one's parse.
+        let hits = |sql: &str| {
+            let (text, _) = auto_parameters(sql, 0).unwrap();
+            PARSED.with(|p| p.borrow().contains_key(&text))
+        };
+        assert!(hits("SELECT v FROM u WHERE k = 999"));
+        assert!(!hits("SELECT v FROM u WHERE k = 999 AND k = 3"));
+        // Not one statement: nothing to answer, also from the cache.
+        for _ in 0..2 {
+            assert!(parsed("SELECT v FROM u WHERE k = 1; SELECT 2", &[], |t| {
+                crate::limits::parse(t).ok()
+            })
+            .is_none());
         }
     }
 

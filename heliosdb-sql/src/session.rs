@@ -886,16 +886,16 @@ impl<'e> Session<'e> {
         if !crate::point::candidate(sql) || (self.failed && self.engine.in_transaction()) {
             return None;
         }
-        let stmts = parse(sql).ok()?;
-        let [stmt @ Statement::Query(q)] = stmts.as_slice() else {
+        let (stmt, params) = crate::point::parsed(sql, params, |text| parse(text).ok())?;
+        let Statement::Query(q) = &stmt else {
             return None;
         };
-        if audit_type(stmt).is_some_and(|t| self.engine.audits(t))
-            || !crate::point::is_point(&*self.tables().ok()?, q, params)
+        if audit_type(&stmt).is_some_and(|t| self.engine.audits(t))
+            || !crate::point::is_point(&*self.tables().ok()?, q, &params)
         {
             return None;
         }
-        Some(self.execute_with(sql, Some(stmts), params))
+        Some(self.execute_with(sql, Some(vec![stmt]), &params))
     }
 
     /// [`Session::execute`] of `sql`, already parsed into `parsed` when
