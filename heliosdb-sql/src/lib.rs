@@ -68,6 +68,7 @@ mod stream;
 mod system;
 mod textcast;
 mod upsert;
+mod using;
 mod validate;
 mod window;
 

@@ -267,14 +267,14 @@ pub fn candidate(sql: &str) -> bool {
         && !sql.contains('(')
 }
 
-/// Parses of point-query candidates, per thread, by their text with its
-/// integer literals made parameters (see [`auto_parameters`]); `None`
-/// for a text that is not one query. A client sends the same statement
-/// with another key each time (pgbench's read-only script does nothing
-/// else), and parsing it cost more than reading the row. Parsing is pure,
-/// so an entry is right for every session and schema; the map is emptied
-/// when it reaches [`PARSED_MAX`] texts.
 thread_local! {
+    /// Parses of point-query candidates, per thread, by their text with its
+    /// integer literals made parameters (see [`auto_parameters`]); `None`
+    /// for a text that is not one query. A client sends the same statement
+    /// with another key each time (pgbench's read-only script does nothing
+    /// else), and parsing it cost more than reading the row. Parsing is pure,
+    /// so an entry is right for every session and schema; the map is emptied
+    /// when it reaches [`PARSED_MAX`] texts.
     static PARSED: std::cell::RefCell<std::collections::HashMap<String, Option<Statement>>> =
         std::cell::RefCell::new(std::collections::HashMap::new());
 }

@@ -669,6 +669,7 @@ impl<'e> Session<'e> {
             _ => {}
         }
         crate::objects::expand_views(self.engine, &*self.tables()?, &mut stmt)?;
+        crate::using::rewrite(&mut stmt, &*self.tables()?)?;
         crate::objects::shape_for_describe(&mut stmt);
         materialise::shape_for_describe(&mut stmt);
         crate::series::rewrite(&mut stmt, None)?;
@@ -1360,6 +1361,7 @@ impl<'e> Session<'e> {
             return Ok(r);
         }
         crate::objects::expand_views(self.engine, &*self.tables()?, &mut stmt)?;
+        crate::using::rewrite(&mut stmt, &*self.tables()?)?;
         match &stmt {
             Statement::Explain {
                 statement,

@@ -233,3 +233,99 @@ fn right_join_reads_as_the_swapped_left_join() {
         "0A000"
     );
 }
+
+fn labelled(db: &StorageEngine, sql: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    match db.execute_sql(sql) {
+        Ok(QueryResult::Rows { columns, rows, .. }) => (
+            columns.iter().map(|c| c.name.clone()).collect(),
+            rows.iter()
+                .map(|r| r.iter().map(text_of).collect())
+                .collect(),
+        ),
+        other => panic!("rows expected from {sql}, got {other:?}"),
+    }
+}
+
+#[test]
+fn join_using_and_natural_merge_their_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = engine(dir.path());
+    for sql in [
+        "CREATE TABLE a (id INT, x TEXT)",
+        "CREATE TABLE b (id INT, y TEXT)",
+        "CREATE TABLE c (id INT, x TEXT, z INT)",
+        "INSERT INTO a VALUES (1, 'a1'), (2, 'a2')",
+        "INSERT INTO b VALUES (2, 'b2'), (3, 'b3')",
+        "INSERT INTO c VALUES (2, 'a2', 7), (3, 'zz', 8)",
+    ] {
+        db.execute_sql(sql).unwrap();
+    }
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    // PostgreSQL 15's answers: the merged column once, first; the left
+    // side's value for inner and left joins, the right side's for right.
+    for (sql, cols, want) in [
+        (
+            "SELECT * FROM a JOIN b USING (id)",
+            s(&["id", "x", "y"]),
+            vec![s(&["2", "a2", "b2"])],
+        ),
+        (
+            "SELECT * FROM a LEFT JOIN b USING (id) ORDER BY id",
+            s(&["id", "x", "y"]),
+            vec![s(&["1", "a1", ""]), s(&["2", "a2", "b2"])],
+        ),
+        (
+            "SELECT * FROM a RIGHT JOIN b USING (id) ORDER BY id",
+            s(&["id", "x", "y"]),
+            vec![s(&["2", "a2", "b2"]), s(&["3", "", "b3"])],
+        ),
+        (
+            "SELECT * FROM a NATURAL JOIN c",
+            s(&["id", "x", "z"]),
+            vec![s(&["2", "a2", "7"])],
+        ),
+        (
+            "SELECT * FROM a NATURAL JOIN b NATURAL JOIN c",
+            s(&["id", "x", "y", "z"]),
+            vec![s(&["2", "a2", "b2", "7"])],
+        ),
+        (
+            "SELECT * FROM a JOIN b USING (id) JOIN c USING (id)",
+            s(&["id", "x", "y", "x", "z"]),
+            vec![s(&["2", "a2", "b2", "a2", "7"])],
+        ),
+        (
+            "SELECT id, count(*) FROM a JOIN b USING (id) WHERE id > 1 GROUP BY id",
+            s(&["id", "count"]),
+            vec![s(&["2", "1"])],
+        ),
+        (
+            "SELECT a.*, b.* FROM a JOIN b USING (id)",
+            s(&["id", "x", "id", "y"]),
+            vec![s(&["2", "a2", "2", "b2"])],
+        ),
+        (
+            "SELECT * FROM (SELECT id, x AS q FROM a) s JOIN b USING (id)",
+            s(&["id", "q", "y"]),
+            vec![s(&["2", "a2", "b2"])],
+        ),
+        // In the subquery, `id` is c's own column (the nearer scope).
+        (
+            "SELECT id FROM a JOIN b USING (id) WHERE EXISTS (SELECT 1 FROM c WHERE c.id = id)",
+            s(&["id"]),
+            vec![s(&["2"])],
+        ),
+    ] {
+        assert_eq!(labelled(&db, sql), (cols, want), "{sql}");
+    }
+    for (sql, state) in [
+        ("SELECT * FROM a JOIN b USING (nope)", "42703"),
+        ("SELECT * FROM a JOIN c USING (id, id)", "42701"),
+        ("SELECT x AS id, id FROM a JOIN b USING (id) ORDER BY id", "42702"),
+        ("SELECT * FROM a JOIN b USING (id) JOIN c ON true WHERE id = 2", "42702"),
+        ("SELECT * FROM a FULL JOIN b USING (id)", "0A000"),
+        ("SELECT * FROM a JOIN generate_series(1, 3) g USING (id)", "0A000"),
+    ] {
+        assert_eq!(code(&db, sql), state, "{sql}");
+    }
+}
