@@ -1037,3 +1037,109 @@ async fn point_queries_keep_transaction_semantics() {
         .is_empty());
     server.stop().await;
 }
+
+/// Window functions, `DISTINCT ON` and `JOIN … USING` with parameters go
+/// through the extended protocol, whose Describe must give the result types
+/// the rows then have (PostgreSQL 15's, checked beside it by hand: bigint
+/// for row_number/rank/count and sum of integers, numeric for avg of
+/// numeric, double precision for avg of double precision).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn window_queries_describe_their_types_with_parameters() {
+    use tokio_postgres::types::Type;
+    let server = TestServer::start(true, None).await;
+    let c = server.client().await;
+    c.batch_execute(
+        "CREATE TABLE t (a INT, b TEXT, c INT, f FLOAT8, n NUMERIC(8,2));
+         INSERT INTO t VALUES (1, 'x', 5, 1.5, 2.25), (1, 'a', 6, 2.5, 3.50), (2, 'y', 7, NULL, NULL);
+         CREATE TABLE u (a INT, z TEXT);
+         INSERT INTO u VALUES (1, 'one'), (3, 'three');",
+    )
+    .await
+    .unwrap();
+    let types = |s: &tokio_postgres::Statement| {
+        s.columns()
+            .iter()
+            .map(|c| (c.name().to_string(), c.type_().clone()))
+            .collect::<Vec<_>>()
+    };
+    let s = c
+        .prepare(
+            "SELECT a, row_number() OVER (PARTITION BY a ORDER BY b), sum(c) OVER (PARTITION BY a), \
+             avg(n) OVER (), avg(f) OVER (), lag(b) OVER (ORDER BY c), ntile(2) OVER (ORDER BY c) \
+             FROM t WHERE c > $1 ORDER BY c",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        types(&s),
+        [
+            ("a".to_string(), Type::INT4),
+            ("row_number".into(), Type::INT8),
+            ("sum".into(), Type::INT8),
+            ("avg".into(), Type::NUMERIC),
+            ("avg".into(), Type::FLOAT8),
+            ("lag".into(), Type::TEXT),
+            ("ntile".into(), Type::INT4),
+        ]
+    );
+    let rows = c.query(&s, &[&5i32]).await.unwrap();
+    let got: Vec<(i32, i64, i64, Decimal, Option<String>, i32)> = rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(5), r.get(6)))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (1, 1, 6, Decimal::new(350, 2), None, 1),
+            (2, 1, 7, Decimal::new(350, 2), Some("a".into()), 2),
+        ]
+    );
+    let s = c
+        .prepare(
+            "SELECT * FROM (SELECT a, b, row_number() OVER (PARTITION BY a ORDER BY b) AS rn \
+             FROM t WHERE c > $1) s WHERE rn = 1 ORDER BY a",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        types(&s),
+        [
+            ("a".to_string(), Type::INT4),
+            ("b".into(), Type::TEXT),
+            ("rn".into(), Type::INT8)
+        ]
+    );
+    let rows = c.query(&s, &[&0i32]).await.unwrap();
+    let got: Vec<(i32, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(got, [(1, "a".to_string()), (2, "y".into())]);
+    let rows = c
+        .query(
+            "SELECT DISTINCT ON (a) a, b FROM t WHERE c > $1 ORDER BY a, b DESC",
+            &[&0i32],
+        )
+        .await
+        .unwrap();
+    let got: Vec<(i32, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(got, [(1, "x".to_string()), (2, "y".into())]);
+    let rows = c
+        .query(
+            "SELECT * FROM t JOIN u USING (a) WHERE c > $1 ORDER BY b",
+            &[&0i32],
+        )
+        .await
+        .unwrap();
+    let names: Vec<&str> = rows[0].columns().iter().map(|c| c.name()).collect();
+    assert_eq!(names, ["a", "b", "c", "f", "n", "z"]);
+    let got: Vec<(i32, String, String)> = rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(5)))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (1, "a".to_string(), "one".to_string()),
+            (1, "x".into(), "one".into())
+        ]
+    );
+    server.stop().await;
+}

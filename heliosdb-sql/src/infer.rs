@@ -10,7 +10,7 @@ use std::sync::Arc;
 use gluesql_core::sqlparser::ast::{
     visit_expressions, visit_relations, AssignmentTarget, BinaryOperator, Expr, FunctionArg,
     FunctionArgExpr, FunctionArguments, ObjectName, Query, SelectItem, SetExpr, Statement,
-    TableFactor, UnaryOperator, Value as SqlValue,
+    TableFactor, TableWithJoins, UnaryOperator, Value as SqlValue,
 };
 use heliosdb_core::DataType;
 
@@ -400,6 +400,20 @@ pub(crate) fn query_columns(tables: &Tables, q: &Query) -> Option<Columns> {
                 out.push((alias.value.clone(), expr_type(&scope, expr)))
             }
             SelectItem::Wildcard(_) => {
+                // `SELECT * FROM (…) AS d`: the derived table's columns.
+                if let [TableWithJoins {
+                    relation: TableFactor::Derived { alias: Some(a), .. },
+                    joins,
+                }] = s.from.as_slice()
+                {
+                    if let Some((_, cols)) = scope.derived.iter().find(|(l, _)| *l == a.name.value)
+                    {
+                        if joins.is_empty() {
+                            out.extend(cols.iter().cloned());
+                            continue;
+                        }
+                    }
+                }
                 // The order of mixed sources is not tracked here.
                 if scope.entries.is_empty() || !scope.derived.is_empty() {
                     return None;
@@ -410,6 +424,10 @@ pub(crate) fn query_columns(tables: &Tables, q: &Query) -> Option<Columns> {
             }
             SelectItem::QualifiedWildcard(name, _) => {
                 let q = last(name);
+                if let Some((_, cols)) = scope.derived.iter().find(|(l, _)| *l == q) {
+                    out.extend(cols.iter().cloned());
+                    continue;
+                }
                 let (_, t) = scope
                     .entries
                     .iter()

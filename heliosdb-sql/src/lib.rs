@@ -44,6 +44,7 @@ pub mod copy;
 mod cursor;
 mod datetime;
 mod ddl;
+mod distinct_on;
 mod dump;
 mod explain;
 mod infer;

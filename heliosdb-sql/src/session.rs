@@ -670,6 +670,7 @@ impl<'e> Session<'e> {
         }
         crate::objects::expand_views(self.engine, &*self.tables()?, &mut stmt)?;
         crate::using::rewrite(&mut stmt, &*self.tables()?)?;
+        crate::distinct_on::rewrite(&mut stmt)?;
         crate::objects::shape_for_describe(&mut stmt);
         materialise::shape_for_describe(&mut stmt);
         crate::series::rewrite(&mut stmt, None)?;
@@ -698,6 +699,7 @@ impl<'e> Session<'e> {
         crate::settings::current_setting_calls(&mut stmt, &|n| self.setting_text(n), None)?;
         crate::pgfuncs::rewrite(&mut stmt, &*self.tables()?)?;
         rewrite::expressions(&mut stmt, &self.database, &self.user);
+        crate::window::describe_stand_ins(&mut stmt, &*self.tables()?);
         rewrite::pg_semantics(&mut stmt)?;
         crate::logic::three_valued(&mut stmt)?;
         let tables = self.tables()?;
@@ -1362,6 +1364,7 @@ impl<'e> Session<'e> {
         }
         crate::objects::expand_views(self.engine, &*self.tables()?, &mut stmt)?;
         crate::using::rewrite(&mut stmt, &*self.tables()?)?;
+        crate::distinct_on::rewrite(&mut stmt)?;
         match &stmt {
             Statement::Explain {
                 statement,

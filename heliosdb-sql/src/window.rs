@@ -1404,3 +1404,70 @@ mod tests {
         assert_eq!(e.sqlstate(), "22003");
     }
 }
+
+/// The type of window call `name(arg…)`'s answer, as [`Plan::finish`] gives
+/// it for rows of argument type `arg`; `None` when it depends on an
+/// argument whose type is unknown.
+fn answer_type(name: &str, arg: Option<DataType>) -> Option<DataType> {
+    Some(match name {
+        "row_number" | "rank" | "dense_rank" | "count" => DataType::Int8,
+        "ntile" => DataType::Int4,
+        "percent_rank" | "cume_dist" => DataType::Float8,
+        "avg" => match arg? {
+            DataType::Float8 => DataType::Float8,
+            _ => DataType::Numeric,
+        },
+        "sum" => match arg? {
+            DataType::Int2 | DataType::Int4 => DataType::Int8,
+            DataType::Int8 => DataType::Numeric,
+            other => other,
+        },
+        "min" | "max" | "first_value" | "last_value" | "nth_value" | "lag" | "lead" => arg?,
+        _ => return None,
+    })
+}
+
+/// For describing a statement without running it (a prepared statement's
+/// result columns): each window call replaced by `CAST(NULL AS t)` of the
+/// type its answer has when run, so that the result types are inferred as
+/// for any other query. A call whose type is not known here is left as it
+/// is (and refused as before).
+pub(crate) fn describe_stand_ins(
+    stmt: &mut gluesql_core::sqlparser::ast::Statement,
+    tables: &std::collections::BTreeMap<String, std::sync::Arc<crate::store::TableInfo>>,
+) {
+    let typer = crate::infer::statement_typer(tables, stmt);
+    let _ = gluesql_core::sqlparser::ast::visit_expressions_mut(stmt, |e| {
+        let Expr::Function(f) = e else {
+            return std::ops::ControlFlow::<()>::Continue(());
+        };
+        if f.over.is_none() {
+            return std::ops::ControlFlow::Continue(());
+        }
+        let name = f.name.to_string().to_ascii_lowercase();
+        let arg = match &f.args {
+            FunctionArguments::List(l) => l.args.first().and_then(|a| match a {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) => typer(x),
+                _ => None,
+            }),
+            _ => None,
+        };
+        let stand_in = answer_type(&name, arg).and_then(|t| {
+            let sql = format!("SELECT CAST(NULL AS {})", crate::pg_type_name(t));
+            match crate::limits::parse(&sql).ok()?.pop()? {
+                gluesql_core::sqlparser::ast::Statement::Query(q) => match *q.body {
+                    SetExpr::Select(s) => match s.projection.into_iter().next()? {
+                        SelectItem::UnnamedExpr(x) => Some(x),
+                        _ => None,
+                    },
+                    _ => None,
+                },
+                _ => None,
+            }
+        });
+        if let Some(x) = stand_in {
+            *e = x;
+        }
+        std::ops::ControlFlow::Continue(())
+    });
+}

@@ -321,10 +321,80 @@ fn join_using_and_natural_merge_their_columns() {
     for (sql, state) in [
         ("SELECT * FROM a JOIN b USING (nope)", "42703"),
         ("SELECT * FROM a JOIN c USING (id, id)", "42701"),
-        ("SELECT x AS id, id FROM a JOIN b USING (id) ORDER BY id", "42702"),
-        ("SELECT * FROM a JOIN b USING (id) JOIN c ON true WHERE id = 2", "42702"),
+        (
+            "SELECT x AS id, id FROM a JOIN b USING (id) ORDER BY id",
+            "42702",
+        ),
+        (
+            "SELECT * FROM a JOIN b USING (id) JOIN c ON true WHERE id = 2",
+            "42702",
+        ),
         ("SELECT * FROM a FULL JOIN b USING (id)", "0A000"),
-        ("SELECT * FROM a JOIN generate_series(1, 3) g USING (id)", "0A000"),
+        (
+            "SELECT * FROM a JOIN generate_series(1, 3) g USING (id)",
+            "0A000",
+        ),
+    ] {
+        assert_eq!(code(&db, sql), state, "{sql}");
+    }
+}
+
+#[test]
+fn distinct_on_keeps_the_first_row_of_each_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = engine(dir.path());
+    db.execute_sql("CREATE TABLE t (a INT, b TEXT, c INT)")
+        .unwrap();
+    db.execute_sql(
+        "INSERT INTO t VALUES (1, 'x', 5), (1, 'a', 6), (2, 'y', 7), (2, 'b', 8), \
+         (NULL, 'n', 9), (NULL, 'm', 1)",
+    )
+    .unwrap();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    // PostgreSQL 15's answers.
+    for (sql, cols, want) in [
+        (
+            "SELECT DISTINCT ON (a) a, b FROM t ORDER BY a, b DESC",
+            s(&["a", "b"]),
+            vec![s(&["1", "x"]), s(&["2", "y"]), s(&["", "n"])],
+        ),
+        (
+            "SELECT DISTINCT ON (a) b, c FROM t ORDER BY a NULLS FIRST, c",
+            s(&["b", "c"]),
+            vec![s(&["m", "1"]), s(&["x", "5"]), s(&["y", "7"])],
+        ),
+        (
+            "SELECT DISTINCT ON (1) a AS k, b FROM t ORDER BY 1, 2 LIMIT 2",
+            s(&["k", "b"]),
+            vec![s(&["1", "a"]), s(&["2", "b"])],
+        ),
+        (
+            "SELECT DISTINCT ON (k) a AS k, b FROM t WHERE c > 1 ORDER BY k DESC, b OFFSET 1",
+            s(&["k", "b"]),
+            vec![s(&["2", "b"]), s(&["1", "a"])],
+        ),
+        (
+            "SELECT DISTINCT ON (a % 2) a % 2 AS par, upper(b) FROM t WHERE a IS NOT NULL \
+             ORDER BY a % 2, b",
+            s(&["par", "upper"]),
+            vec![s(&["0", "B"]), s(&["1", "A"])],
+        ),
+        (
+            "SELECT count(*) FROM (SELECT DISTINCT ON (a) a FROM t) s",
+            s(&["count"]),
+            vec![s(&["3"])],
+        ),
+    ] {
+        assert_eq!(labelled(&db, sql), (cols, want), "{sql}");
+    }
+    for (sql, state) in [
+        ("SELECT DISTINCT ON (a) a, b FROM t ORDER BY b", "42P10"),
+        ("SELECT DISTINCT ON (3) a, b FROM t", "42P10"),
+        ("SELECT DISTINCT ON (a) * FROM t ORDER BY a", "0A000"),
+        (
+            "SELECT DISTINCT ON (a) a, count(*) FROM t GROUP BY a",
+            "0A000",
+        ),
     ] {
         assert_eq!(code(&db, sql), state, "{sql}");
     }
