@@ -107,9 +107,17 @@ fn string_literal(e: &Expr) -> Option<&str> {
 /// `interval '1 day'`, `date '2024-02-28'`, `'yes'::boolean`,
 /// `'…+02'::timestamptz` and their kin, read as PostgreSQL reads them; and
 /// `date '…' ± integer` (days, a date as in PostgreSQL).
-pub(crate) fn typed_literals(stmt: &mut Statement) -> Result<()> {
+///
+/// `date ± integer` and `date - date` are recognised by the types of their
+/// operands among the statement's tables too: a date column minus a date is
+/// a number of days, as in PostgreSQL, not GlueSQL's interval.
+pub(crate) fn typed_literals(
+    stmt: &mut Statement,
+    tables: &std::collections::BTreeMap<String, std::sync::Arc<crate::store::TableInfo>>,
+) -> Result<()> {
+    let typer = crate::infer::statement_typer(tables, stmt);
     let mut failed = None;
-    let _ = visit_expressions_mut(stmt, |e| match rewrite_one(e) {
+    let _ = visit_expressions_mut(stmt, |e| match rewrite_one(e, &typer) {
         Ok(()) => ControlFlow::Continue(()),
         Err(err) => {
             failed = Some(err);
@@ -119,7 +127,7 @@ pub(crate) fn typed_literals(stmt: &mut Statement) -> Result<()> {
     failed.map_or(Ok(()), Err)
 }
 
-fn rewrite_one(e: &mut Expr) -> Result<()> {
+fn rewrite_one(e: &mut Expr, typer: &dyn Fn(&Expr) -> Option<DataType>) -> Result<()> {
     match e {
         Expr::Interval(iv) if iv.leading_field.is_none() && iv.last_field.is_none() => {
             if let Some(s) = string_literal(&iv.value) {
@@ -180,12 +188,39 @@ fn rewrite_one(e: &mut Expr) -> Result<()> {
                         data_type: SqlType::Date,
                         ..
                     }
-                )
+                ) || typer(x) == Some(DataType::Date)
             };
             let days = match right.as_ref() {
                 Expr::Value(SqlValue::Number(n, _)) => n.to_string().parse::<i32>().ok(),
                 _ => None,
             };
+            // date ± an integer column or expression: INTERVAL '1 day' × it.
+            if days.is_none()
+                && is_date(left)
+                && matches!(
+                    typer(right),
+                    // PostgreSQL has date ± integer (and smallint), not bigint.
+                    Some(DataType::Int2 | DataType::Int4)
+                )
+            {
+                let scaled = Expr::BinaryOp {
+                    left: Box::new(glue_interval_expr(GInterval::Microsecond(86_400_000_000))),
+                    op: BinaryOperator::Multiply,
+                    right: Box::new(Expr::Nested(right.clone())),
+                };
+                let sum = Expr::BinaryOp {
+                    left: left.clone(),
+                    op: op.clone(),
+                    right: Box::new(scaled),
+                };
+                *e = Expr::Cast {
+                    kind: CastKind::Cast,
+                    expr: Box::new(Expr::Nested(Box::new(sum))),
+                    data_type: SqlType::Date,
+                    format: None,
+                };
+                return Ok(());
+            }
             // date - date is a number of days (GlueSQL: an interval).
             if matches!(op, BinaryOperator::Minus) && is_date(left) && is_date(right) {
                 let diff = Expr::Nested(Box::new(Expr::BinaryOp {
@@ -193,10 +228,24 @@ fn rewrite_one(e: &mut Expr) -> Result<()> {
                     op: BinaryOperator::Minus,
                     right: right.clone(),
                 }));
-                *e = Expr::Extract {
+                // GlueSQL's EXTRACT fails on NULL; PostgreSQL's answer is NULL.
+                let days = Expr::Extract {
                     field: DateTimeField::Day,
                     syntax: gluesql_core::sqlparser::ast::ExtractSyntax::From,
-                    expr: Box::new(diff),
+                    expr: Box::new(diff.clone()),
+                };
+                let case = Expr::Case {
+                    operand: None,
+                    conditions: vec![Expr::IsNull(Box::new(diff))],
+                    results: vec![Expr::Value(SqlValue::Null)],
+                    else_result: Some(Box::new(days)),
+                };
+                // An integer, as PostgreSQL types it (described and sent so).
+                *e = Expr::Cast {
+                    kind: CastKind::Cast,
+                    expr: Box::new(case),
+                    data_type: SqlType::Integer(None),
+                    format: None,
                 };
                 return Ok(());
             }

@@ -695,7 +695,7 @@ impl<'e> Session<'e> {
             Statement::Query(q) => crate::infer::json_columns(&*self.tables()?, q),
             _ => None,
         };
-        crate::literals::typed_literals(&mut stmt)?;
+        crate::literals::typed_literals(&mut stmt, &*self.tables()?)?;
         crate::settings::current_setting_calls(&mut stmt, &|n| self.setting_text(n), None)?;
         crate::pgfuncs::rewrite(&mut stmt, &*self.tables()?)?;
         rewrite::expressions(&mut stmt, &self.database, &self.user);
@@ -1858,7 +1858,7 @@ impl<'e> Session<'e> {
             Statement::Query(q) => crate::infer::json_columns(&tables, q),
             _ => None,
         };
-        crate::literals::typed_literals(&mut stmt)?;
+        crate::literals::typed_literals(&mut stmt, &tables)?;
         crate::numeric::exact(&mut stmt, &tables)?;
         crate::chartype::trim_references(&mut stmt, &tables);
         crate::settings::current_setting_calls(&mut stmt, &|n| self.setting_text(n), Some(params))?;

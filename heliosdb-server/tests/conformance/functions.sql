@@ -91,6 +91,9 @@ SELECT id, at + 30 AS due FROM ev ORDER BY id;
 SELECT extract(year FROM at) AS y, count(*) FROM ev GROUP BY 1 ORDER BY 1;
 SELECT date_trunc('month', at) AS m, count(*) FROM ev GROUP BY 1 ORDER BY 1;
 SELECT id FROM ev WHERE at BETWEEN '2024-01-01' AND '2024-01-31';
+SELECT id, at - DATE '2024-01-01' AS days, at - at AS zero FROM ev ORDER BY id;
+SELECT a.id, b.id, b.at - a.at FROM ev a JOIN ev b ON b.id = a.id + 1 ORDER BY a.id;
+SELECT id, at - id AS back FROM ev ORDER BY id;
 
 == conditional functions
 ----

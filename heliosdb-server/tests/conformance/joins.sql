@@ -26,6 +26,10 @@ INSERT INTO b VALUES (2, 'b2'), (3, 'b3');
 SELECT id, x, y FROM a JOIN b USING (id);
 SELECT * FROM a JOIN b USING (id);
 SELECT * FROM a NATURAL JOIN b;
+SELECT * FROM a LEFT JOIN b USING (id) ORDER BY id;
+SELECT * FROM a RIGHT JOIN b USING (id) ORDER BY id;
+SELECT id, count(*) FROM a JOIN b USING (id) WHERE id > 1 GROUP BY id;
+SELECT a.*, b.y FROM a NATURAL LEFT JOIN b ORDER BY a.id;
 SELECT id, x, y FROM a FULL JOIN b USING (id) ORDER BY id;
 
 == cross join and comma join

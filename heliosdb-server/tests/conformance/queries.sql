@@ -50,6 +50,9 @@ INSERT INTO t VALUES (1, 'x'), (1, 'x'), (2, 'x'), (2, 'y');
 SELECT DISTINCT a FROM t ORDER BY a;
 SELECT DISTINCT a, b FROM t ORDER BY a, b;
 SELECT DISTINCT ON (a) a, b FROM t ORDER BY a, b DESC;
+SELECT DISTINCT ON (1) a AS k, b FROM t ORDER BY 1, 2;
+SELECT DISTINCT ON (b) b, a FROM t ORDER BY b, a DESC LIMIT 1;
+SELECT count(*) FROM (SELECT DISTINCT ON (a) a, b FROM t) s;
 
 == like patterns
 CREATE TABLE t (id INT, s TEXT);

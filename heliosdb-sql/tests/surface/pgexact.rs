@@ -399,3 +399,68 @@ fn distinct_on_keeps_the_first_row_of_each_group() {
         assert_eq!(code(&db, sql), state, "{sql}");
     }
 }
+
+#[test]
+fn date_columns_minus_dates_are_days_and_plus_integers_are_dates() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = engine(dir.path());
+    db.execute_sql("CREATE TABLE d2 (id INT, a DATE, b DATE, n INT, m BIGINT, s SMALLINT)")
+        .unwrap();
+    db.execute_sql(
+        "INSERT INTO d2 VALUES (1, '2024-01-15', '2024-03-01', 3, 4, 5), \
+         (2, '2024-02-28', NULL, -2, NULL, 1)",
+    )
+    .unwrap();
+    // PostgreSQL 15's answers: date - date is an integer number of days
+    // (GlueSQL's own answer was an interval, '46 days'), NULL with a NULL.
+    assert_eq!(
+        labelled(
+            &db,
+            "SELECT b - a, a - b, a - date '2024-01-01', date '2024-12-25' - a, a - a \
+             FROM d2 ORDER BY id"
+        )
+        .1,
+        [["46", "-46", "14", "345", "0"], ["", "", "58", "301", "0"]]
+    );
+    match db.execute_sql("SELECT b - a FROM d2 WHERE id = 1").unwrap() {
+        QueryResult::Rows { columns, .. } => {
+            assert_eq!(columns[0].data_type, heliosdb_core::DataType::Int4)
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        labelled(
+            &db,
+            "SELECT a + 30, a - 3, a + n, a - n, a + s, a - (n * 2) FROM d2 ORDER BY id"
+        )
+        .1,
+        [
+            [
+                "2024-02-14",
+                "2024-01-12",
+                "2024-01-18",
+                "2024-01-12",
+                "2024-01-20",
+                "2024-01-09"
+            ],
+            [
+                "2024-03-29",
+                "2024-02-25",
+                "2024-02-26",
+                "2024-03-01",
+                "2024-02-29",
+                "2024-03-03"
+            ]
+        ]
+    );
+    assert_eq!(
+        labelled(
+            &db,
+            "SELECT id FROM d2 WHERE a + n > date '2024-01-17' AND b - a > 40"
+        )
+        .1,
+        [["1"]]
+    );
+    // PostgreSQL has no date + bigint: an error here too, not an answer.
+    assert!(db.execute_sql("SELECT b + m FROM d2").is_err());
+}
