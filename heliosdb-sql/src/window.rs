@@ -1355,56 +1355,6 @@ fn compute(call: &Call, rows: &[Vec<Value>]) -> Result<Vec<Value>> {
     Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::str::FromStr;
-
-    fn d(s: &str) -> Decimal {
-        Decimal::from_str(s).unwrap()
-    }
-
-    #[test]
-    fn avg_scale_follows_postgres() {
-        // Values PostgreSQL 15 prints for avg().
-        let cases = [
-            ("57", 5, "11.4000000000000000"),
-            ("1", 1, "1.00000000000000000000"),
-            ("10", 2, "5.0000000000000000"),
-            ("3", 5, "0.60000000000000000000"),
-            ("10001", 2, "5000.5000000000000000"),
-            ("35", 3, "11.6666666666666667"),
-            ("37.49", 3, "12.4966666666666667"),
-            ("-7", 2, "-3.5000000000000000"),
-            ("0", 3, "0.00000000000000000000"),
-        ];
-        for (sum, count, want) in cases {
-            let got = exact_avg(d(sum), Decimal::from(count)).unwrap().to_string();
-            assert_eq!(got, want, "avg of sum {sum} over {count}");
-        }
-    }
-
-    #[test]
-    fn integer_arithmetic_truncates_and_checks() {
-        let v = arith(
-            &Value::Int4(1000),
-            &BinaryOperator::Divide,
-            &Value::Int8(35),
-        )
-        .unwrap();
-        assert_eq!(v, Value::Int8(28));
-        let e = arith(&Value::Int4(1), &BinaryOperator::Divide, &Value::Int4(0)).unwrap_err();
-        assert_eq!(e.sqlstate(), "22012");
-        let e = arith(
-            &Value::Int4(i32::MAX),
-            &BinaryOperator::Plus,
-            &Value::Int4(1),
-        )
-        .unwrap_err();
-        assert_eq!(e.sqlstate(), "22003");
-    }
-}
-
 /// The type of window call `name(arg…)`'s answer, as [`Plan::finish`] gives
 /// it for rows of argument type `arg`; `None` when it depends on an
 /// argument whose type is unknown.
@@ -1470,4 +1420,54 @@ pub(crate) fn describe_stand_ins(
         }
         std::ops::ControlFlow::Continue(())
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn avg_scale_follows_postgres() {
+        // Values PostgreSQL 15 prints for avg().
+        let cases = [
+            ("57", 5, "11.4000000000000000"),
+            ("1", 1, "1.00000000000000000000"),
+            ("10", 2, "5.0000000000000000"),
+            ("3", 5, "0.60000000000000000000"),
+            ("10001", 2, "5000.5000000000000000"),
+            ("35", 3, "11.6666666666666667"),
+            ("37.49", 3, "12.4966666666666667"),
+            ("-7", 2, "-3.5000000000000000"),
+            ("0", 3, "0.00000000000000000000"),
+        ];
+        for (sum, count, want) in cases {
+            let got = exact_avg(d(sum), Decimal::from(count)).unwrap().to_string();
+            assert_eq!(got, want, "avg of sum {sum} over {count}");
+        }
+    }
+
+    #[test]
+    fn integer_arithmetic_truncates_and_checks() {
+        let v = arith(
+            &Value::Int4(1000),
+            &BinaryOperator::Divide,
+            &Value::Int8(35),
+        )
+        .unwrap();
+        assert_eq!(v, Value::Int8(28));
+        let e = arith(&Value::Int4(1), &BinaryOperator::Divide, &Value::Int4(0)).unwrap_err();
+        assert_eq!(e.sqlstate(), "22012");
+        let e = arith(
+            &Value::Int4(i32::MAX),
+            &BinaryOperator::Plus,
+            &Value::Int4(1),
+        )
+        .unwrap_err();
+        assert_eq!(e.sqlstate(), "22003");
+    }
 }
