@@ -20,7 +20,7 @@
 use std::ops::ControlFlow;
 
 use gluesql_core::sqlparser::ast::{
-    Distinct, Expr, OrderByExpr, Query, SelectItem, SetExpr, Statement, Value as SqlValue,
+    Distinct, Expr, Ident, OrderByExpr, Query, SelectItem, SetExpr, Statement, Value as SqlValue,
     VisitMut, VisitorMut,
 };
 
@@ -55,6 +55,18 @@ pub(crate) fn rewrite(stmt: &mut Statement) -> Result<()> {
     let mut v = V(None);
     let _ = stmt.visit(&mut v);
     v.0.map_or(Ok(()), Err)
+}
+
+fn list(items: impl Iterator<Item = String>) -> String {
+    items.collect::<Vec<_>>().join(", ")
+}
+
+/// ` ORDER BY a, b`, or nothing without keys.
+fn order_by(mut keys: impl Iterator<Item = String>) -> String {
+    match keys.next() {
+        None => String::new(),
+        Some(first) => format!(" ORDER BY {}", list(std::iter::once(first).chain(keys))),
+    }
 }
 
 /// A label as a quoted identifier.
@@ -154,23 +166,8 @@ fn query(q: &mut Query) -> Result<()> {
             .enumerate()
             .map(|(j, o)| format!("{} AS __o{j}", o.expr)),
     );
-    let partition = on
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
-    let window_order = if order.is_empty() {
-        String::new()
-    } else {
-        format!(
-            " ORDER BY {}",
-            order
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    };
+    let partition = list(on.iter().map(ToString::to_string));
+    let window_order = order_by(order.iter().map(ToString::to_string));
     inner.push(format!(
         "row_number() OVER (PARTITION BY {partition}{window_order}) AS __rn"
     ));
@@ -188,27 +185,14 @@ fn query(q: &mut Query) -> Result<()> {
         .enumerate()
         .map(|(i, l)| format!("{D}.__c{i} AS {}", quoted(l)))
         .collect();
-    let outer_order = if order.is_empty() {
-        String::new()
-    } else {
-        format!(
-            " ORDER BY {}",
-            order
-                .iter()
-                .enumerate()
-                .map(|(j, o)| {
-                    OrderByExpr {
-                        expr: Expr::Identifier(gluesql_core::sqlparser::ast::Ident::new(format!(
-                            "{D}.__o{j}"
-                        ))),
-                        ..o.clone()
-                    }
-                    .to_string()
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    };
+    // The same keys, as the derived table's columns.
+    let outer_order = order_by(order.iter().enumerate().map(|(j, o)| {
+        OrderByExpr {
+            expr: Expr::Identifier(Ident::new(format!("{D}.__o{j}"))),
+            ..o.clone()
+        }
+        .to_string()
+    }));
     let limit = q
         .limit
         .as_ref()

@@ -139,7 +139,9 @@ fn order_by(
     }
 }
 
-fn uses(j: &Join) -> bool {
+/// Whether join `j` is a `USING` or `NATURAL` one (it merges same-named
+/// columns).
+pub(crate) fn uses(j: &Join) -> bool {
     matches!(
         &j.join_operator,
         JoinOperator::Inner(c)
@@ -262,6 +264,22 @@ fn state(code: &'static str, message: String) -> SqlError {
     SqlError::State { code, message }
 }
 
+/// The one column named `n` of a join's `side`, or PostgreSQL's error.
+fn named_once<'c>(cols: &'c [Col], n: &str, side: &str) -> Result<&'c Col> {
+    let found: Vec<&Col> = cols.iter().filter(|c| c.name == n).collect();
+    match found.as_slice() {
+        [c] => Ok(c),
+        [] => Err(state(
+            UNDEFINED_COLUMN,
+            format!("column \"{n}\" specified in USING clause does not exist in {side} table"),
+        )),
+        _ => Err(state(
+            AMBIGUOUS_COLUMN,
+            format!("common column name \"{n}\" appears more than once in {side} table"),
+        )),
+    }
+}
+
 /// Rewrites one FROM item's `USING`/`NATURAL` joins; returns the item's
 /// columns and its merged ones (name, expression).
 fn item(twj: &mut TableWithJoins, tables: &Tables, ctes: &[String]) -> Result<Vec<Col>> {
@@ -322,42 +340,8 @@ fn item(twj: &mut TableWithJoins, tables: &Tables, ctes: &[String]) -> Result<Ve
                     format!("column name \"{n}\" appears more than once in USING clause"),
                 ));
             }
-            let ls: Vec<&Col> = left.iter().filter(|c| c.name == *n).collect();
-            let l = match ls.as_slice() {
-                [l] => *l,
-                [] => {
-                    return Err(state(
-                        UNDEFINED_COLUMN,
-                        format!(
-                            "column \"{n}\" specified in USING clause does not exist in left table"
-                        ),
-                    ))
-                }
-                _ => {
-                    return Err(state(
-                        AMBIGUOUS_COLUMN,
-                        format!("common column name \"{n}\" appears more than once in left table"),
-                    ))
-                }
-            };
-            let rs: Vec<&Col> = right.iter().filter(|c| c.name == *n).collect();
-            let r = match rs.as_slice() {
-                [r] => *r,
-                [] => {
-                    return Err(state(
-                        UNDEFINED_COLUMN,
-                        format!(
-                        "column \"{n}\" specified in USING clause does not exist in right table"
-                    ),
-                    ))
-                }
-                _ => {
-                    return Err(state(
-                        AMBIGUOUS_COLUMN,
-                        format!("common column name \"{n}\" appears more than once in right table"),
-                    ))
-                }
-            };
+            let l = named_once(&left, n, "left")?;
+            let r = named_once(&right, n, "right")?;
             let eq = Expr::BinaryOp {
                 left: Box::new(l.expr.clone()),
                 op: BinaryOperator::Eq,

@@ -214,15 +214,7 @@ impl Checker<'_> {
         for j in &t.joins {
             // USING and NATURAL merge same-named columns, which this pass
             // does not model.
-            let merges = matches!(
-                &j.join_operator,
-                JoinOperator::Inner(c)
-                    | JoinOperator::LeftOuter(c)
-                    | JoinOperator::RightOuter(c)
-                    | JoinOperator::FullOuter(c)
-                    if matches!(c, JoinConstraint::Using(_) | JoinConstraint::Natural)
-            );
-            if merges {
+            if crate::using::uses(j) {
                 level.opaque = true;
             }
             self.factor(&j.relation, level);
