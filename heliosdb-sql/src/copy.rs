@@ -987,6 +987,7 @@ impl CopyIn {
             assigned: Vec::new(),
             system: None,
             chunk: None,
+            json: Vec::new(),
         };
         store
             .plan(glue.into())

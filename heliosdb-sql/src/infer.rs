@@ -159,6 +159,8 @@ fn labelled(e: &Expr) -> (String, u8) {
         Expr::CompoundIdentifier(v) => (v.last().map(|i| i.value.clone()).unwrap_or_default(), 2),
         Expr::Function(f) => (last(&f.name).to_ascii_lowercase(), 2),
         Expr::Nested(expr) => labelled(expr),
+        // `col[1]`, `doc['k']`: named after what is subscripted.
+        Expr::Subscript { expr, .. } => labelled(expr),
         Expr::Cast {
             expr, data_type, ..
         } => match labelled(expr) {
@@ -273,9 +275,12 @@ fn wider(a: Option<DataType>, b: Option<DataType>) -> Option<DataType> {
 
 fn expr_type(scope: &Scope<'_>, e: &Expr) -> Option<DataType> {
     match e {
-        Expr::Identifier(i) => scope.column(None, &i.value),
+        Expr::Identifier(i) => {
+            crate::jsonops::derived_type(&i.value).or_else(|| scope.column(None, &i.value))
+        }
         Expr::CompoundIdentifier(v) if v.len() >= 2 => {
-            scope.column(Some(&v[v.len() - 2].value), &v[v.len() - 1].value)
+            crate::jsonops::derived_type(&v[v.len() - 1].value)
+                .or_else(|| scope.column(Some(&v[v.len() - 2].value), &v[v.len() - 1].value))
         }
         Expr::Nested(e) => expr_type(scope, e),
         Expr::Cast { data_type, .. } => engine_type_of(data_type),
@@ -355,7 +360,13 @@ fn expr_type(scope: &Scope<'_>, e: &Expr) -> Option<DataType> {
                     _ => wider(l, r),
                 }
             }
-            BinaryOperator::StringConcat => Some(DataType::Text),
+            BinaryOperator::StringConcat
+            | BinaryOperator::Arrow
+            | BinaryOperator::LongArrow
+            | BinaryOperator::HashArrow
+            | BinaryOperator::HashLongArrow => Some(DataType::Text),
+            // Operators of unknown result type.
+            BinaryOperator::Custom(_) | BinaryOperator::PGCustomBinaryOperator(_) => None,
             _ => Some(DataType::Bool),
         },
         Expr::UnaryOp { op, expr } => match op {
@@ -447,6 +458,16 @@ pub(crate) fn json_columns(tables: &Tables, q: &Query) -> Option<Vec<Option<crat
     fn of(scope: &Scope<'_>, e: &Expr) -> Option<crate::Json> {
         match e {
             Expr::Nested(e) => of(scope, e),
+            // `doc -> 'k'`, `doc #> '{a,b}'`: of the document's kind.
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::Arrow | BinaryOperator::HashArrow,
+                ..
+            } => of(scope, left),
+            // `doc['k']`: jsonb.
+            Expr::Subscript { expr, .. } => {
+                of(scope, expr).filter(|k| matches!(k, crate::Json::Jsonb))
+            }
             Expr::Identifier(i) => scope.json(None, &i.value),
             Expr::CompoundIdentifier(v) if v.len() >= 2 => {
                 scope.json(Some(&v[v.len() - 2].value), &v[v.len() - 1].value)

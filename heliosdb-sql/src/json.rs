@@ -356,6 +356,243 @@ pub(crate) fn check_json(text: &str) -> Result<(), SqlError> {
     parse(text).map(|_| ())
 }
 
+/// What one step of PostgreSQL's JSON navigation selects: `-> 'key'`
+/// (object field), `-> n` (array element, negative from the end) or an
+/// element of a `#>` path (a field, or an element when the value is an
+/// array and the text an integer).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Sel {
+    Key(String),
+    Index(i64),
+    Path(String),
+    /// `jsonb[n]`: an array element (a scalar has none, unlike `-> n`).
+    Elem(i64),
+}
+
+/// The text of the child of JSON value `text` that `sel` selects, as it is
+/// written in `text` (`None`: there is none). A `json` value keeps its
+/// text, so its children are returned as written (the last of repeated
+/// keys, as PostgreSQL's `json` operators do); a `jsonb` value is stored
+/// normalised, so its children are normalised too. A `jsonb` scalar is its
+/// own element 0 (and -1), as in PostgreSQL.
+///
+/// # Errors
+/// 22P02 for text that is not JSON.
+pub(crate) fn child<'t>(
+    text: &'t str,
+    sel: &Sel,
+    jsonb: bool,
+) -> Result<Option<&'t str>, SqlError> {
+    let mut p = Parser {
+        text,
+        bytes: text.as_bytes(),
+        pos: 0,
+    };
+    p.skip_ws();
+    let index = |sel: &Sel| match sel {
+        Sel::Index(i) | Sel::Elem(i) => Some(*i),
+        Sel::Path(s) => s.trim().parse::<i64>().ok(),
+        Sel::Key(_) => None,
+    };
+    match p.bytes.get(p.pos) {
+        Some(b'{') => {
+            let key = match sel {
+                Sel::Key(k) | Sel::Path(k) => k.as_str(),
+                Sel::Index(_) | Sel::Elem(_) => return Ok(None),
+            };
+            p.pos += 1;
+            p.skip_ws();
+            if p.bytes.get(p.pos) == Some(&b'}') {
+                return Ok(None);
+            }
+            let mut found = None;
+            loop {
+                p.skip_ws();
+                if p.bytes.get(p.pos) != Some(&b'"') {
+                    return Err(p.err("Expected string."));
+                }
+                let k = p.string()?;
+                p.skip_ws();
+                if p.bytes.get(p.pos) != Some(&b':') {
+                    return Err(p.err("Expected \":\"."));
+                }
+                p.pos += 1;
+                p.skip_ws();
+                let start = p.pos;
+                p.value(1)?;
+                if k == key {
+                    found = Some(&text[start..p.pos]);
+                }
+                p.skip_ws();
+                match p.bytes.get(p.pos) {
+                    Some(b',') => p.pos += 1,
+                    Some(b'}') => return Ok(found),
+                    _ => return Err(p.err("Expected \",\" or \"}\".")),
+                }
+            }
+        }
+        Some(b'[') => {
+            let Some(i) = index(sel) else {
+                return Ok(None);
+            };
+            p.pos += 1;
+            p.skip_ws();
+            let mut spans = Vec::new();
+            if p.bytes.get(p.pos) != Some(&b']') {
+                loop {
+                    p.skip_ws();
+                    let start = p.pos;
+                    p.value(1)?;
+                    spans.push(&text[start..p.pos]);
+                    p.skip_ws();
+                    match p.bytes.get(p.pos) {
+                        Some(b',') => p.pos += 1,
+                        Some(b']') => break,
+                        _ => return Err(p.err("Expected \",\" or \"]\".")),
+                    }
+                }
+            }
+            let n = i64::try_from(spans.len()).unwrap_or(i64::MAX);
+            let i = if i < 0 { n + i } else { i };
+            Ok(usize::try_from(i).ok().and_then(|i| spans.get(i).copied()))
+        }
+        Some(_) if jsonb && !matches!(sel, Sel::Elem(_)) && matches!(index(sel), Some(0 | -1)) => {
+            Ok(Some(text.trim()))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// A JSON value as text, as `->>` gives it: a string unescaped, `null` as
+/// SQL NULL, anything else as written.
+///
+/// # Errors
+/// 22P02 for text that is not JSON.
+pub(crate) fn as_text(value: &str) -> Result<Option<String>, SqlError> {
+    let value = value.trim();
+    match value.as_bytes().first() {
+        Some(b'"') => match parse(value)? {
+            Json::String(s) => Ok(Some(s)),
+            _ => Err(invalid(value, "Expected string.")),
+        },
+        _ if value == "null" => Ok(None),
+        _ => Ok(Some(value.to_string())),
+    }
+}
+
+/// `json[b]_typeof`: the kind of a JSON value's text.
+pub(crate) fn type_name(value: &str) -> &'static str {
+    match value.trim_start().as_bytes().first() {
+        Some(b'{') => "object",
+        Some(b'[') => "array",
+        Some(b'"') => "string",
+        Some(b't' | b'f') => "boolean",
+        Some(b'n') => "null",
+        _ => "number",
+    }
+}
+
+/// `json[b]_array_length`: the number of elements of an array.
+///
+/// # Errors
+/// 22023 for a value that is not an array (PostgreSQL's messages).
+pub(crate) fn array_length(value: &str) -> Result<i32, SqlError> {
+    let kind = type_name(value);
+    if kind != "array" {
+        let what = if kind == "object" {
+            "a non-array"
+        } else {
+            "a scalar"
+        };
+        return Err(SqlError::State {
+            code: "22023",
+            message: format!("cannot get array length of {what}"),
+        });
+    }
+    match parse(value)? {
+        Json::Array(items) => {
+            i32::try_from(items.len()).map_err(|_| invalid(value, "array too long"))
+        }
+        _ => Err(invalid(value, "Expected array.")),
+    }
+}
+
+fn scalar_eq(a: &Json, b: &Json) -> bool {
+    match (a, b) {
+        (Json::Null, Json::Null) => true,
+        (Json::Bool(x), Json::Bool(y)) => x == y,
+        (Json::String(x), Json::String(y)) => x == y,
+        (Json::Number(x), Json::Number(y)) => {
+            x == y
+                || matches!((Decimal::from_str(x), Decimal::from_str(y)), (Ok(x), Ok(y)) if x == y)
+        }
+        _ => false,
+    }
+}
+
+fn last_value<'j>(items: &'j [(String, Json)], key: &str) -> Option<&'j Json> {
+    items.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
+}
+
+/// PostgreSQL's `jsonb` containment below the top level: an object
+/// contains an object whose every field it has with a contained value, an
+/// array contains an array each of whose elements it contains, scalars
+/// are equal (numbers by value).
+fn deep_contains(a: &Json, b: &Json) -> bool {
+    match (a, b) {
+        (Json::Object(a), Json::Object(b)) => b.iter().all(|(k, bv)| {
+            last_value(a, k).is_some_and(|av| match bv {
+                Json::Object(_) | Json::Array(_) => deep_contains(av, bv),
+                _ => scalar_eq(av, bv),
+            })
+        }),
+        (Json::Array(a), Json::Array(b)) => b.iter().all(|bv| match bv {
+            Json::Object(_) | Json::Array(_) => a.iter().any(|av| deep_contains(av, bv)),
+            _ => a.iter().any(|av| scalar_eq(av, bv)),
+        }),
+        (Json::Object(_) | Json::Array(_), _) | (_, Json::Object(_) | Json::Array(_)) => false,
+        _ => scalar_eq(a, b),
+    }
+}
+
+/// `a @> b` for `jsonb` values: `a` contains `b` (at the top level an
+/// array also contains a scalar it has as an element).
+///
+/// # Errors
+/// 22P02 for text that is not JSON.
+pub(crate) fn contains(a: &str, b: &str) -> Result<bool, SqlError> {
+    let (a, b) = (parse(a)?, parse(b)?);
+    Ok(match (&a, &b) {
+        (Json::Array(items), Json::Null | Json::Bool(_) | Json::Number(_) | Json::String(_)) => {
+            items.iter().any(|v| scalar_eq(v, &b))
+        }
+        _ => deep_contains(&a, &b),
+    })
+}
+
+/// `a ? key` (one key), `a ?| keys` (any) and `a ?& keys` (all) for a
+/// `jsonb` value: a key is there when it is a field of the object, a
+/// string element of the array, or the string itself.
+///
+/// # Errors
+/// 22P02 for text that is not JSON.
+pub(crate) fn has_keys(a: &str, keys: &[String], all: bool) -> Result<bool, SqlError> {
+    let a = parse(a)?;
+    let has = |key: &String| match &a {
+        Json::Object(items) => items.iter().any(|(k, _)| k == key),
+        Json::Array(items) => items
+            .iter()
+            .any(|v| matches!(v, Json::String(s) if s == key)),
+        Json::String(s) => s == key,
+        _ => false,
+    };
+    Ok(if all {
+        keys.iter().all(has)
+    } else {
+        keys.iter().any(has)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -396,5 +633,79 @@ mod tests {
             assert_eq!(check_json(bad).unwrap_err().sqlstate(), "22P02", "{bad}");
         }
         assert_eq!(jsonb_text(r#""\u0000""#).unwrap_err().sqlstate(), "22P05");
+    }
+
+    #[test]
+    fn navigation_follows_postgres() {
+        let key = |k: &str| Sel::Key(k.into());
+        let doc = r#"{"a": [1,  2e1], "a": "last", "b": {"c": null}}"#;
+        // json: the last of repeated keys, children as written.
+        assert_eq!(child(doc, &key("a"), false).unwrap(), Some(r#""last""#));
+        assert_eq!(
+            child(doc, &key("b"), false).unwrap(),
+            Some(r#"{"c": null}"#)
+        );
+        assert_eq!(child(doc, &key("z"), false).unwrap(), None);
+        assert_eq!(child(doc, &Sel::Index(0), false).unwrap(), None);
+        let arr = "[10, [20, 30], {\"k\": 1}]";
+        assert_eq!(child(arr, &Sel::Index(1), false).unwrap(), Some("[20, 30]"));
+        assert_eq!(
+            child(arr, &Sel::Index(-1), false).unwrap(),
+            Some(r#"{"k": 1}"#)
+        );
+        assert_eq!(child(arr, &Sel::Index(-4), false).unwrap(), None);
+        assert_eq!(child(arr, &Sel::Index(3), false).unwrap(), None);
+        assert_eq!(child(arr, &key("0"), false).unwrap(), None);
+        assert_eq!(
+            child(arr, &Sel::Path("0".into()), false).unwrap(),
+            Some("10")
+        );
+        assert_eq!(child(arr, &Sel::Path("x".into()), false).unwrap(), None);
+        // A jsonb scalar is its own element 0; a json scalar has none.
+        assert_eq!(
+            child(r#""s""#, &Sel::Index(0), true).unwrap(),
+            Some(r#""s""#)
+        );
+        assert_eq!(child(r#""s""#, &Sel::Index(0), false).unwrap(), None);
+        assert_eq!(as_text(r#""a\nb""#).unwrap().as_deref(), Some("a\nb"));
+        assert_eq!(as_text("null").unwrap(), None);
+        assert_eq!(as_text(" 1.50 ").unwrap().as_deref(), Some("1.50"));
+        assert_eq!(
+            child("{bad", &key("a"), true).unwrap_err().sqlstate(),
+            "22P02"
+        );
+    }
+
+    #[test]
+    fn containment_and_keys_follow_postgres() {
+        let c = |a: &str, b: &str| contains(a, b).unwrap();
+        assert!(c(r#"{"a": 1.0, "b": [1, 2]}"#, r#"{"a": 1}"#));
+        assert!(c(r#"{"a": {"b": [1, [2, 3]]}}"#, r#"{"a": {"b": [[3]]}}"#));
+        assert!(
+            !c(r#"{"a": [1, 2]}"#, r#"{"a": 1}"#),
+            "scalar in array only at the top"
+        );
+        assert!(c("[1, 2]", "1"));
+        assert!(!c("1", "[1]"));
+        assert!(c("[1, 2, 2]", "[2, 2, 1]"));
+        assert!(!c(r#"{"a": null}"#, r#"{"b": null}"#));
+        assert!(c(r#"{"a": 1, "a": 2}"#, r#"{"a": 2}"#));
+        let k = |a: &str, keys: &[&str], all: bool| {
+            let keys: Vec<String> = keys.iter().map(|s| (*s).to_string()).collect();
+            has_keys(a, &keys, all).unwrap()
+        };
+        assert!(k(r#"{"a": null}"#, &["a"], false));
+        assert!(k(r#"["a", 1]"#, &["a"], false));
+        assert!(!k(r#"[["a"]]"#, &["a"], false));
+        assert!(k(r#""a""#, &["a"], false));
+        assert!(k(r#"{"a": 1, "b": 2}"#, &["a", "z"], false));
+        assert!(!k(r#"{"a": 1, "b": 2}"#, &["a", "z"], true));
+        assert!(k(r#"{"a": 1}"#, &[], true));
+        assert_eq!(array_length("[1, [2, 3]]").unwrap(), 2);
+        assert_eq!(array_length("[]").unwrap(), 0);
+        assert_eq!(array_length("{}").unwrap_err().sqlstate(), "22023");
+        assert_eq!(array_length("3").unwrap_err().sqlstate(), "22023");
+        assert_eq!(type_name(" [1]"), "array");
+        assert_eq!(type_name("-1"), "number");
     }
 }

@@ -49,6 +49,7 @@ mod dump;
 mod explain;
 mod infer;
 mod json;
+mod jsonops;
 mod keys;
 pub mod limits;
 mod literals;

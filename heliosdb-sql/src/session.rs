@@ -671,6 +671,7 @@ impl<'e> Session<'e> {
         crate::objects::expand_views(self.engine, &*self.tables()?, &mut stmt)?;
         crate::using::rewrite(&mut stmt, &*self.tables()?)?;
         crate::distinct_on::rewrite(&mut stmt)?;
+        crate::jsonops::split_minus(&mut stmt);
         crate::objects::shape_for_describe(&mut stmt);
         materialise::shape_for_describe(&mut stmt);
         crate::series::rewrite(&mut stmt, None)?;
@@ -1365,6 +1366,7 @@ impl<'e> Session<'e> {
         crate::objects::expand_views(self.engine, &*self.tables()?, &mut stmt)?;
         crate::using::rewrite(&mut stmt, &*self.tables()?)?;
         crate::distinct_on::rewrite(&mut stmt)?;
+        crate::jsonops::split_minus(&mut stmt);
         match &stmt {
             Statement::Explain {
                 statement,
@@ -1858,6 +1860,7 @@ impl<'e> Session<'e> {
             Statement::Query(q) => crate::infer::json_columns(&tables, q),
             _ => None,
         };
+        let json = crate::jsonops::rewrite(&mut stmt, &tables, params)?;
         crate::literals::typed_literals(&mut stmt, &tables)?;
         crate::numeric::exact(&mut stmt, &tables)?;
         crate::chartype::trim_references(&mut stmt, &tables);
@@ -1922,6 +1925,7 @@ impl<'e> Session<'e> {
                 _ => Vec::new(),
             },
             chunk: None,
+            json,
         };
         let plan = store
             .plan(glue_stmt.into())

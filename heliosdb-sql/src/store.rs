@@ -485,6 +485,10 @@ pub(crate) struct EngineStore<'a> {
     /// [`crate::stream`]): its one table scan is opened once, and each run
     /// of the plan reads the next chunk of it.
     pub chunk: Option<Chunk<'a>>,
+    /// Derived columns of the statement's JSON operators (see
+    /// [`crate::jsonops`]): each table's are appended to its schema and
+    /// computed for every row read.
+    pub json: Vec<crate::jsonops::Derived>,
 }
 
 /// The scan a streamed statement reads in chunks: opened by the first run
@@ -707,6 +711,18 @@ impl Store for EngineStore<'_> {
                     }
                 }
             }
+            for d in self.json.iter().filter(|d| d.table == table_name) {
+                schema.column_defs.get_or_insert_with(Vec::new).push(
+                    gluesql_core::ast::ColumnDef {
+                        name: d.name.clone(),
+                        data_type: d.glue_type(),
+                        nullable: true,
+                        default: None,
+                        unique: None,
+                        comment: None,
+                    },
+                );
+            }
             return Ok(Some(schema));
         }
         Ok(self
@@ -734,9 +750,13 @@ impl Store for EngineStore<'_> {
         } else {
             self.engine.get_by_pk(table_name, &pk)
         };
-        Ok(row
-            .map_err(gerr)?
-            .map(|t| t.values[..n].iter().map(to_glue).collect()))
+        row.map_err(gerr)?
+            .map(|t| {
+                let mut row: Vec<GValue> = t.values[..n].iter().map(to_glue).collect();
+                self.derive(&info, table_name, &mut row)?;
+                Ok(row)
+            })
+            .transpose()
     }
 
     fn scan_data<'s>(&'s self, table_name: &str) -> GResult<RowIter<'s>> {
@@ -748,9 +768,53 @@ impl Store for EngineStore<'_> {
                 chunk.opened.set(true);
             }
             chunk.read.set(0);
-            return Ok(Box::new(std::iter::from_fn(move || chunk.next_row())));
+            let rows = std::iter::from_fn(move || chunk.next_row());
+            return self.with_derived(table_name, Box::new(rows));
         }
-        self.open_scan(table_name)
+        let rows = self.open_scan(table_name)?;
+        self.with_derived(table_name, rows)
+    }
+}
+
+impl EngineStore<'_> {
+    /// Appends the statement's derived JSON columns of `table` to `row`.
+    fn derive(&self, info: &TableInfo, table: &str, row: &mut Vec<GValue>) -> GResult<()> {
+        for d in self.json.iter().filter(|d| d.table == table) {
+            let source = info
+                .columns()
+                .position(|c| c.name == d.source)
+                .and_then(|i| row.get(i));
+            let doc = match source {
+                Some(GValue::Str(s)) => Some(s.as_str()),
+                _ => None,
+            };
+            let v =
+                d.op.apply(doc, d.jsonb)
+                    .map_err(sqlstate::storage_sql_error)?;
+            row.push(v);
+        }
+        Ok(())
+    }
+
+    /// `rows` of `table` with the statement's derived JSON columns.
+    fn with_derived<'r>(&'r self, table: &str, rows: RowIter<'r>) -> GResult<RowIter<'r>> {
+        if !self.json.iter().any(|d| d.table == table) {
+            return Ok(rows);
+        }
+        let info = self.info(table)?;
+        let table = table.to_string();
+        Ok(Box::new(rows.map(move |r| {
+            let (key, mut row) = r?;
+            self.derive(&info, &table, &mut row)?;
+            Ok((key, row))
+        })))
+    }
+
+    /// A row written back by an UPDATE, without its derived columns.
+    fn without_derived(&self, info: &TableInfo, table: &str, row: &mut Vec<GValue>) {
+        if self.json.iter().any(|d| d.table == table) {
+            row.truncate(info.visible_len());
+        }
     }
 }
 
@@ -988,6 +1052,10 @@ impl StoreMut for EngineStore<'_> {
         } else {
             None
         };
+        let mut rows = rows;
+        for r in &mut rows {
+            self.without_derived(&info, table_name, r);
+        }
         let tuples = rows
             .iter()
             .enumerate()
@@ -1000,7 +1068,8 @@ impl StoreMut for EngineStore<'_> {
     fn insert_data(&mut self, table_name: &str, rows: Vec<(Key, Vec<GValue>)>) -> GResult<()> {
         let info = self.info(table_name)?;
         let mut tuples = Vec::with_capacity(rows.len());
-        for (key, row) in rows {
+        for (key, mut row) in rows {
+            self.without_derived(&info, table_name, &mut row);
             let rowid = match (&key, info.hidden_rowid) {
                 (Key::I64(id), true) => Some(*id),
                 (_, true) => return Err(gerr("row id of a hidden-key table must be BIGINT")),
@@ -1182,7 +1251,7 @@ impl Index for EngineStore<'_> {
             SCANNED_ROWS.with(|n| n.set(n.get() + 1));
             t.map_err(gerr).and_then(|t| Self::row_of(&info, &t))
         });
-        Ok(Box::new(limits::deadline_rows(rows)))
+        self.with_derived(table_name, Box::new(limits::deadline_rows(rows)))
     }
 }
 

@@ -15,6 +15,7 @@ import sys
 
 import psycopg
 from psycopg import errors
+from psycopg.types.json import Json, Jsonb
 
 
 def main(conninfo: str) -> None:
@@ -105,9 +106,34 @@ def main(conninfo: str) -> None:
         assert cur.fetchone() == (1000,)
         conn.rollback()
 
+        # JSON operators with bound keys and documents: `->` gives a parsed
+        # document, `->>` text, `@>` / `?` booleans, through the extended
+        # protocol and again once psycopg has prepared the statements.
+        cur.execute("CREATE TABLE docs (id INT PRIMARY KEY, doc JSONB, raw JSON)")
+        cur.execute(
+            "INSERT INTO docs VALUES (%s, %s, %s), (%s, %s, %s)",
+            (1, Jsonb({"name": "ann", "tags": ["a", "b"], "n": 1.50}), Json({"k": [1, 2]}),
+             2, Jsonb({"name": "bob"}), None),
+        )
+        conn.commit()
+        for _ in range(7):
+            cur.execute("SELECT id, doc -> %s, doc ->> %s, raw -> %s ->> %s FROM docs ORDER BY id",
+                        ("tags", "name", "k", 1))
+            assert cur.fetchall() == [(1, ["a", "b"], "ann", "2"), (2, None, "bob", None)]
+            cur.execute("SELECT id FROM docs WHERE doc @> %s ORDER BY id", (Jsonb({"tags": ["b"]}),))
+            assert cur.fetchall() == [(1,)]
+            cur.execute("SELECT id, doc ? %s, (doc ->> 'n')::numeric FROM docs ORDER BY id", ("tags",))
+            assert cur.fetchall() == [(1, True, decimal.Decimal("1.50")), (2, False, None)]
+        cur.execute("UPDATE docs SET raw = %s WHERE doc ->> 'name' = %s", (Json([3]), "bob"))
+        assert cur.rowcount == 1, cur.rowcount
+        cur.execute("SELECT raw -> 0, jsonb_typeof(doc -> 'tags') FROM docs WHERE id = 2")
+        assert cur.fetchone() == (3, None)
+        conn.commit()
+
         # DROP outside a transaction block (refused inside one).
         conn.autocommit = True
         cur.execute("DROP TABLE p")
+        cur.execute("DROP TABLE docs")
 
 
 if __name__ == "__main__":

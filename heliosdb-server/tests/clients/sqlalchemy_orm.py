@@ -13,7 +13,12 @@ import decimal
 import sys
 
 from sqlalchemy import (
+    JSON,
+    Column,
     ForeignKey,
+    Integer,
+    MetaData,
+    Table,
     Numeric,
     String,
     create_engine,
@@ -23,6 +28,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
@@ -208,6 +214,36 @@ def main(url: str) -> None:
         assert [tuple(r) for r in got] == [("ann", "ANN"), ("eve", "EVE")], got
         skipped = pg_insert(Author).values(name="eve").on_conflict_do_nothing().returning(Author.id)
         assert conn.execute(skipped).all() == []
+
+    # JSON and JSONB columns through SQLAlchemy's operators: `col["k"]`
+    # (->), `.astext` (->>), paths (#>), `.contains` (@>), `.has_key` (?).
+    docs = Table(
+        "sa_doc",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("doc", JSONB),
+        Column("attrs", JSON),
+    )
+    docs.create(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(docs),
+            [
+                {"id": 1, "doc": {"name": "ann", "tags": ["a", "b"]}, "attrs": {"k": [1, 2]}},
+                {"id": 2, "doc": {"name": "bob", "age": 41}, "attrs": {"k": []}},
+            ],
+        )
+        q = select(docs.c.id).where(docs.c.doc["name"].astext == "bob")
+        assert conn.execute(q).all() == [(2,)]
+        q = select(docs.c.id).where(docs.c.doc.contains({"tags": ["b"]}))
+        assert conn.execute(q).all() == [(1,)]
+        q = select(docs.c.id, docs.c.doc.has_key("age")).order_by(docs.c.id)
+        assert conn.execute(q).all() == [(1, False), (2, True)]
+        q = select(docs.c.doc["tags"], docs.c.attrs["k"][1].as_integer()).order_by(docs.c.id)
+        assert conn.execute(q).all() == [(["a", "b"], 2), (None, None)]
+        q = select(docs.c.doc[("tags", "0")].astext).where(docs.c.id == 1)
+        assert conn.scalar(q) == "a"
+    docs.drop(engine)
 
     # A read-only connection (psycopg2: SET SESSION CHARACTERISTICS … READ
     # ONLY; psycopg 3: BEGIN READ ONLY) reads, and its writes fail with 25006.

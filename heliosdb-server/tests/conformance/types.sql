@@ -111,6 +111,43 @@ INSERT INTO j VALUES ('{"x": [1, 2, 3]}');
 SELECT doc -> 'x' ->> 1 FROM j;
 SELECT json_typeof(doc -> 'x') FROM j;
 
+== json and jsonb operators over columns
+CREATE TABLE d (id INT PRIMARY KEY, doc JSONB, raw JSON, note TEXT);
+INSERT INTO d VALUES (1, '{"a": 1.50, "b": {"c": [1, 2e1]}, "s": "x", "t": true, "n": null}', '{"a": [1,  2e1], "a": "last", "q": "\u00e9"}', 'one');
+INSERT INTO d VALUES (2, '{"s": "y", "arr": ["p", "q"], "num": 10}', '[10, 20, {"k": "v"}]', 'two'), (3, NULL, NULL, 'three'), (4, '[1, "s", {"s": 2}]', '"scalar"', 'four');
+----
+SELECT id, doc -> 'a', doc ->> 'a', doc -> 'b' -> 'c', doc -> 'b' -> 'c' ->> 1, doc ->> 't', doc ->> 'n' IS NULL FROM d ORDER BY id;
+SELECT id, doc #> '{b,c}', doc #>> '{b,c,-1}', doc #>> '{b,x}', doc #> '{}' FROM d ORDER BY id;
+SELECT id, raw -> 'a', raw ->> 'q', raw -> 2, raw -> -1 ->> 'k', raw ->> 0 FROM d ORDER BY id;
+SELECT id, doc -> 0, doc ->> 1, doc -> -1, doc->-1, doc ->> 'arr' FROM d ORDER BY id;
+SELECT * FROM d WHERE doc ->> 's' = 'y';
+SELECT id FROM d WHERE doc @> '{"b": {"c": [20]}}' ORDER BY id;
+SELECT id FROM d WHERE doc @> '{"a": 1.5}' OR doc @> '[1]' ORDER BY id;
+SELECT id FROM d WHERE '{"s": "x"}' <@ doc ORDER BY id;
+SELECT id FROM d WHERE doc <@ '{"s": "y", "arr": ["q", "p", "r"], "num": 10.0, "z": 1}' ORDER BY id;
+SELECT id, doc ? 's', doc ?| array['arr', 'zz'], doc ?& array['s', 'arr'], doc ? 'p' FROM d ORDER BY id;
+SELECT doc ->> 's' AS s, count(*) FROM d GROUP BY doc ->> 's' ORDER BY s;
+SELECT x.id, y.id FROM d x JOIN d y ON x.doc ->> 's' = y.doc #>> '{s}' ORDER BY x.id;
+SELECT id, doc -> 'b' FROM d WHERE doc -> 'b' IS NOT NULL;
+SELECT d.*, doc ->> 's' AS s FROM d WHERE id < 3 ORDER BY id;
+SELECT id, jsonb_typeof(doc), jsonb_typeof(doc -> 'b'), json_typeof(raw), json_typeof(raw -> 2) FROM d ORDER BY id;
+SELECT id, jsonb_array_length(doc -> 'arr') FROM d ORDER BY id;
+SELECT id, json_array_length(raw) FROM d WHERE id = 2;
+SELECT jsonb_array_length(doc) FROM d WHERE id = 1;
+SELECT json_array_length(raw) FROM d WHERE id = 4;
+SELECT id, jsonb_extract_path_text(doc, 'b', 'c', '1'), jsonb_extract_path(doc, 'b'), json_extract_path_text(raw, '2', 'k') FROM d ORDER BY id;
+SELECT json_typeof('{"a": 1}'::json), jsonb_array_length('[1, 2, 3]'::jsonb), jsonb_typeof(NULL::jsonb);
+SELECT jsonb_typeof(raw) FROM d;
+SELECT id, doc['b']['c'][1], doc['s'], doc[0], (doc -> 'b')['c'] FROM d ORDER BY id;
+SELECT raw['a'] FROM d;
+UPDATE d SET note = doc ->> 's' WHERE doc ? 's';
+SELECT id, note FROM d ORDER BY id;
+DELETE FROM d WHERE doc @> '{"num": 10}';
+SELECT id FROM d ORDER BY doc ->> 's', id;
+SELECT '{"a": {"b": "q"}}'::jsonb #> '{a}', '[1, 2, 3]'::jsonb -> -1, '{"a": 1}'::jsonb @> '{"a": 1}', '{"a": [1,  2]}'::json -> 'a';
+SELECT raw @> '{}' FROM d;
+SELECT doc ->> 'a' ->> 'b' FROM d;
+
 == bytea type
 CREATE TABLE b (id INT, data BYTEA);
 ----

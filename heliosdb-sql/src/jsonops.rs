@@ -1,0 +1,883 @@
+//! PostgreSQL's JSON operators: `->`, `->>`, `#>`, `#>>` (json and jsonb),
+//! `@>`, `<@`, `?`, `?|`, `?&` (jsonb).
+//!
+//! GlueSQL cannot evaluate them (its own map type differs from PostgreSQL's
+//! json in key order, number text and duplicate keys), so each operator
+//! chain over a table's json column becomes a *derived column*: the
+//! statement names a hidden column of that table (`__hdb_json_…`) in its
+//! place, and the store computes that column for every row it reads, from
+//! the stored document, with PostgreSQL's rules (see [`crate::json`]). The
+//! derived column takes part in filters, ordering, grouping and joins as
+//! any column does; `SELECT *` over such a table is spelt out so the hidden
+//! columns never reach a result. A chain over a json literal is evaluated
+//! at once. What is not handled here (an operand that is neither a literal
+//! nor a parameter, a column of a derived table) is left for GlueSQL, which
+//! refuses it with 0A000: never a wrong answer.
+
+use std::collections::BTreeMap;
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+use gluesql_core::data::Value as GValue;
+use gluesql_core::sqlparser::ast::{
+    BinaryOperator, DataType as SqlType, Expr, Ident, ObjectName, Query, SelectItem, SetExpr,
+    Statement, Subscript, TableFactor, Value as SqlValue, Visit, VisitMut, Visitor, VisitorMut,
+    WildcardAdditionalOptions,
+};
+use heliosdb_core::Value;
+
+use crate::json::Sel;
+use crate::store::TableInfo;
+use crate::{Result, SqlError};
+
+/// The prefix of derived column names; the letter after it is the result
+/// kind: `t` text, `j` json, `b` boolean.
+pub(crate) const PREFIX: &str = "__hdb_json_";
+
+/// The type of a derived column, from its name (see [`PREFIX`]).
+pub(crate) fn derived_type(name: &str) -> Option<heliosdb_core::DataType> {
+    match name.strip_prefix(PREFIX)?.as_bytes().first()? {
+        b't' | b'j' => Some(heliosdb_core::DataType::Text),
+        b'i' => Some(heliosdb_core::DataType::Int4),
+        b'b' => Some(heliosdb_core::DataType::Bool),
+        _ => None,
+    }
+}
+
+/// What a derived column computes from its document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Op {
+    /// A chain of `->` / `#>` steps, and what is made of the value found.
+    Get { steps: Vec<Sel>, out: Out },
+    /// `doc @> value` (the value's normalised text).
+    Contains(String),
+    /// `doc <@ value`.
+    ContainedBy(String),
+    /// `doc ? key`, `doc ?| keys` (`all` false), `doc ?& keys`.
+    Keys { keys: Vec<String>, all: bool },
+}
+
+impl Op {
+    fn kind(&self) -> char {
+        match self {
+            Op::Get { out: Out::Json, .. } => 'j',
+            Op::Get {
+                out: Out::Text | Out::Type,
+                ..
+            } => 't',
+            Op::Get {
+                out: Out::Length, ..
+            } => 'i',
+            _ => 'b',
+        }
+    }
+
+    /// The operator applied to a document (`None`: SQL NULL).
+    ///
+    /// # Errors
+    /// 22P02 when the document is not JSON.
+    pub(crate) fn apply(&self, doc: Option<&str>, jsonb: bool) -> Result<GValue> {
+        let Some(doc) = doc else {
+            return Ok(GValue::Null);
+        };
+        Ok(match self {
+            Op::Get { steps, out } => {
+                let mut at = doc;
+                for step in steps {
+                    match crate::json::child(at, step, jsonb)? {
+                        Some(c) => at = c,
+                        None => return Ok(GValue::Null),
+                    }
+                }
+                match out {
+                    Out::Json => GValue::Str(at.trim().to_string()),
+                    Out::Text => crate::json::as_text(at)?.map_or(GValue::Null, GValue::Str),
+                    Out::Type => GValue::Str(crate::json::type_name(at).to_string()),
+                    Out::Length => GValue::I32(crate::json::array_length(at)?),
+                }
+            }
+            Op::Contains(v) => GValue::Bool(crate::json::contains(doc, v)?),
+            Op::ContainedBy(v) => GValue::Bool(crate::json::contains(v, doc)?),
+            Op::Keys { keys, all } => GValue::Bool(crate::json::has_keys(doc, keys, *all)?),
+        })
+    }
+}
+
+/// What a chain's value becomes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Out {
+    /// The value (`->`, `#>`).
+    Json,
+    /// Its text (`->>`, `#>>`).
+    Text,
+    /// `json[b]_typeof`.
+    Type,
+    /// `json[b]_array_length`.
+    Length,
+}
+
+/// A derived column of one table.
+#[derive(Clone, Debug)]
+pub(crate) struct Derived {
+    /// The table (its stored name).
+    pub table: String,
+    /// The column's name in the rewritten statement.
+    pub name: String,
+    /// The json / jsonb column it reads.
+    pub source: String,
+    /// Whether the source is `jsonb`.
+    pub jsonb: bool,
+    pub op: Op,
+}
+
+impl Derived {
+    /// GlueSQL's type of the column.
+    pub(crate) fn glue_type(&self) -> gluesql_core::ast::DataType {
+        match self.op.kind() {
+            'b' => gluesql_core::ast::DataType::Boolean,
+            'i' => gluesql_core::ast::DataType::Int32,
+            _ => gluesql_core::ast::DataType::Text,
+        }
+    }
+}
+
+type Tables = BTreeMap<String, Arc<TableInfo>>;
+
+fn op_error(left: &str, op: &BinaryOperator) -> SqlError {
+    SqlError::State {
+        code: "42883",
+        message: format!("operator does not exist: {left} {op} unknown"),
+    }
+}
+
+fn unsupported(what: &str) -> SqlError {
+    SqlError::Unsupported(format!("{what} is not supported"))
+}
+
+/// The tables a statement reads, by the label its expressions use (alias
+/// or name).
+struct Scope<'t> {
+    tables: &'t Tables,
+    labels: Vec<(String, String)>,
+}
+
+impl Visitor for Scope<'_> {
+    type Break = ();
+
+    fn pre_visit_table_factor(&mut self, f: &TableFactor) -> ControlFlow<()> {
+        if let TableFactor::Table { name, alias, .. } = f {
+            let table = name.0.last().map(|i| i.value.clone()).unwrap_or_default();
+            if self.tables.contains_key(&table) {
+                let label = alias
+                    .as_ref()
+                    .map_or(table.clone(), |a| a.name.value.clone());
+                self.labels.push((label, table));
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+impl Scope<'_> {
+    /// The table of a json column reference: (table, column, jsonb).
+    fn resolve(
+        &self,
+        qualifier: Option<&str>,
+        column: &str,
+    ) -> Result<Option<(String, String, bool)>> {
+        let mut found: Vec<(String, String, bool)> = Vec::new();
+        for (label, table) in &self.labels {
+            if qualifier.is_some_and(|q| !q.eq_ignore_ascii_case(label)) {
+                continue;
+            }
+            let Some(info) = self.tables.get(table) else {
+                continue;
+            };
+            let Some(c) = info.columns().find(|c| c.name.eq_ignore_ascii_case(column)) else {
+                continue;
+            };
+            let Some(kind) = info.column_json(&c.name) else {
+                continue;
+            };
+            let entry = (
+                table.clone(),
+                c.name.clone(),
+                matches!(kind, crate::Json::Jsonb),
+            );
+            if !found.contains(&entry) {
+                found.push(entry);
+            }
+        }
+        match found.len() {
+            0 => Ok(None),
+            1 => Ok(found.pop()),
+            _ => Err(unsupported(&format!(
+                "a JSON operator on column \"{column}\" of several tables without a table name"
+            ))),
+        }
+    }
+}
+
+/// The root of an operator chain.
+enum Root {
+    Column {
+        qualifier: Option<Ident>,
+        table: String,
+        column: String,
+        jsonb: bool,
+    },
+    /// `NULL::jsonb`: `text` is `None`.
+    Literal { text: Option<String>, jsonb: bool },
+}
+
+/// A string operand: a literal, a `json`/`jsonb`/`text` cast of one, or a
+/// parameter bound to text.
+fn string_operand(e: &Expr, params: &[Value]) -> Option<String> {
+    match e {
+        Expr::Nested(e) => string_operand(e, params),
+        Expr::Value(SqlValue::SingleQuotedString(s)) => Some(s.clone()),
+        Expr::Cast {
+            expr,
+            data_type:
+                SqlType::JSON
+                | SqlType::JSONB
+                | SqlType::Text
+                | SqlType::Varchar(_)
+                | SqlType::CharacterVarying(_)
+                | SqlType::String(_),
+            ..
+        } => string_operand(expr, params),
+        Expr::TypedString {
+            data_type: SqlType::JSON | SqlType::JSONB,
+            value,
+        } => Some(value.clone()),
+        Expr::Value(SqlValue::Placeholder(p)) => match param(p, params)? {
+            Value::String(s) => Some(s.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn param<'p>(placeholder: &str, params: &'p [Value]) -> Option<&'p Value> {
+    let n: usize = placeholder.strip_prefix('$')?.parse().ok()?;
+    params.get(n.checked_sub(1)?)
+}
+
+/// An integer operand (`-> 2`, `-> -1`, `-> $1` bound to an integer).
+fn int_operand(e: &Expr, params: &[Value]) -> Option<i64> {
+    match e {
+        Expr::Nested(e) => int_operand(e, params),
+        Expr::Value(SqlValue::Number(n, _)) => n.to_string().parse().ok(),
+        Expr::UnaryOp {
+            op: gluesql_core::sqlparser::ast::UnaryOperator::Minus,
+            expr,
+        } => int_operand(expr, params).map(|i| -i),
+        Expr::Cast {
+            expr,
+            data_type:
+                SqlType::Int(_) | SqlType::Integer(_) | SqlType::BigInt(_) | SqlType::SmallInt(_),
+            ..
+        } => int_operand(expr, params),
+        Expr::Value(SqlValue::Placeholder(p)) => match param(p, params)? {
+            Value::Int2(i) => Some(i64::from(*i)),
+            Value::Int4(i) => Some(i64::from(*i)),
+            Value::Int8(i) => Some(*i),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A `text[]` operand: `'{a,b}'`, `ARRAY['a','b']`.
+fn text_array(e: &Expr, params: &[Value]) -> Option<Vec<String>> {
+    match e {
+        Expr::Nested(e) => text_array(e, params),
+        Expr::Array(a) => a
+            .elem
+            .iter()
+            .map(|x| match x {
+                Expr::Value(SqlValue::SingleQuotedString(s)) => Some(s.clone()),
+                _ => None,
+            })
+            .collect(),
+        Expr::Cast { expr, .. } => text_array(expr, params),
+        _ => {
+            let text = string_operand(e, params)?;
+            crate::arrays::array_elements(&text)?
+                .into_iter()
+                .collect::<Option<Vec<String>>>()
+        }
+    }
+}
+
+struct Rewriter<'s, 't> {
+    scope: &'s Scope<'t>,
+    params: &'s [Value],
+    derived: Vec<Derived>,
+    error: Option<SqlError>,
+}
+
+impl Rewriter<'_, '_> {
+    fn root(&self, e: &Expr) -> Result<Option<Root>> {
+        Ok(match e {
+            Expr::Nested(e) => return self.root(e),
+            Expr::Identifier(i) => {
+                self.scope
+                    .resolve(None, &i.value)?
+                    .map(|(table, column, jsonb)| Root::Column {
+                        qualifier: None,
+                        table,
+                        column,
+                        jsonb,
+                    })
+            }
+            Expr::CompoundIdentifier(v) if v.len() >= 2 => {
+                let q = &v[v.len() - 2];
+                self.scope
+                    .resolve(Some(&q.value), &v[v.len() - 1].value)?
+                    .map(|(table, column, jsonb)| Root::Column {
+                        qualifier: Some(q.clone()),
+                        table,
+                        column,
+                        jsonb,
+                    })
+            }
+            Expr::Cast {
+                expr,
+                data_type: data_type @ (SqlType::JSON | SqlType::JSONB),
+                ..
+            } => match expr.as_ref() {
+                Expr::Value(SqlValue::SingleQuotedString(s)) => Some(Root::Literal {
+                    text: Some(s.clone()),
+                    jsonb: matches!(data_type, SqlType::JSONB),
+                }),
+                Expr::Value(SqlValue::Null) => Some(Root::Literal {
+                    text: None,
+                    jsonb: matches!(data_type, SqlType::JSONB),
+                }),
+                _ => None,
+            },
+            Expr::TypedString {
+                data_type: data_type @ (SqlType::JSON | SqlType::JSONB),
+                value,
+            } => Some(Root::Literal {
+                text: Some(value.clone()),
+                jsonb: matches!(data_type, SqlType::JSONB),
+            }),
+            _ => None,
+        })
+    }
+
+    /// A chain of `->`/`#>` steps down to its root (`None`: not ours).
+    fn steps(&self, e: &Expr) -> Result<Option<(Root, Vec<Sel>)>> {
+        if let Expr::Nested(inner) = e {
+            return self.steps(inner);
+        }
+        if let Expr::Subscript { expr, subscript } = e {
+            // `doc['k']`, `doc[1]`: jsonb subscripting (as `->`).
+            let Subscript::Index { index } = subscript.as_ref() else {
+                return Ok(None);
+            };
+            let Some((root, mut steps)) = self.steps(expr)? else {
+                return Ok(None);
+            };
+            if !root_jsonb(&root) {
+                return Err(SqlError::State {
+                    code: "42804",
+                    message: "cannot subscript type json because it does not support subscripting"
+                        .into(),
+                });
+            }
+            let sel = if let Some(i) = int_operand(index, self.params) {
+                Sel::Elem(i)
+            } else if let Some(k) = string_operand(index, self.params) {
+                Sel::Key(k)
+            } else {
+                return Ok(None);
+            };
+            steps.push(sel);
+            return Ok(Some((root, steps)));
+        }
+        if let Expr::BinaryOp { left, op, right } = e {
+            match op {
+                BinaryOperator::Arrow | BinaryOperator::HashArrow => {
+                    let Some((root, mut steps)) = self.steps(left)? else {
+                        return Ok(None);
+                    };
+                    let Some(step) = self.step(op, right) else {
+                        return Ok(None);
+                    };
+                    steps.extend(step);
+                    return Ok(Some((root, steps)));
+                }
+                BinaryOperator::LongArrow | BinaryOperator::HashLongArrow => {
+                    if self.steps(left)?.is_some() {
+                        return Err(op_error("text", &BinaryOperator::Arrow));
+                    }
+                    return Ok(None);
+                }
+                _ => {}
+            }
+        }
+        Ok(self.root(e)?.map(|r| (r, Vec::new())))
+    }
+
+    fn step(&self, op: &BinaryOperator, right: &Expr) -> Option<Vec<Sel>> {
+        match op {
+            BinaryOperator::Arrow | BinaryOperator::LongArrow => {
+                if let Some(i) = int_operand(right, self.params) {
+                    Some(vec![Sel::Index(i)])
+                } else {
+                    string_operand(right, self.params).map(|k| vec![Sel::Key(k)])
+                }
+            }
+            _ => text_array(right, self.params).map(|p| p.into_iter().map(Sel::Path).collect()),
+        }
+    }
+
+    /// `json[b]_typeof(x)`, `json[b]_array_length(x)`,
+    /// `json[b]_extract_path[_text](x, k, …)` over a chain (a `jsonb_`
+    /// function takes jsonb, a `json_` one json, as in PostgreSQL).
+    fn function(&self, f: &gluesql_core::sqlparser::ast::Function) -> Result<Option<(Root, Op)>> {
+        use gluesql_core::sqlparser::ast::{FunctionArg, FunctionArgExpr, FunctionArguments};
+        let name = f.name.to_string().to_ascii_lowercase();
+        let (jsonb, what) = match name.strip_prefix("jsonb_") {
+            Some(w) => (true, w),
+            None => match name.strip_prefix("json_") {
+                Some(w) => (false, w),
+                None => return Ok(None),
+            },
+        };
+        let FunctionArguments::List(list) = &f.args else {
+            return Ok(None);
+        };
+        if list.duplicate_treatment.is_some()
+            || !list.clauses.is_empty()
+            || f.filter.is_some()
+            || f.over.is_some()
+        {
+            return Ok(None);
+        }
+        let mut args = Vec::with_capacity(list.args.len());
+        for a in &list.args {
+            match a {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => args.push(e),
+                _ => return Ok(None),
+            }
+        }
+        let Some((first, rest)) = args.split_first() else {
+            return Ok(None);
+        };
+        let (out, path) = match (what, rest.len()) {
+            ("typeof", 0) => (Out::Type, Vec::new()),
+            ("array_length", 0) => (Out::Length, Vec::new()),
+            ("extract_path" | "extract_path_text", _) => {
+                let mut path = Vec::with_capacity(rest.len());
+                for a in rest {
+                    match string_operand(a, self.params) {
+                        Some(k) => path.push(Sel::Path(k)),
+                        None => return Ok(None),
+                    }
+                }
+                let out = if what == "extract_path" {
+                    Out::Json
+                } else {
+                    Out::Text
+                };
+                (out, path)
+            }
+            _ => return Ok(None),
+        };
+        let Some((root, mut steps)) = self.steps(first)? else {
+            return Ok(None);
+        };
+        if root_jsonb(&root) != jsonb {
+            return Ok(None);
+        }
+        steps.extend(path);
+        Ok(Some((root, Op::Get { steps, out })))
+    }
+
+    /// The operator expression `e` as an [`Op`] over its root.
+    fn op_of(&self, e: &Expr) -> Result<Option<(Root, Op)>> {
+        if let Expr::Function(f) = e {
+            return self.function(f);
+        }
+        if let Expr::Subscript { .. } = e {
+            return Ok(self.steps(e)?.map(|(root, steps)| {
+                (
+                    root,
+                    Op::Get {
+                        steps,
+                        out: Out::Json,
+                    },
+                )
+            }));
+        }
+        let Expr::BinaryOp { left, op, right } = e else {
+            return Ok(None);
+        };
+        Ok(match op {
+            BinaryOperator::Arrow
+            | BinaryOperator::HashArrow
+            | BinaryOperator::LongArrow
+            | BinaryOperator::HashLongArrow => {
+                let Some((root, mut steps)) = self.steps(left)? else {
+                    return Ok(None);
+                };
+                let Some(step) = self.step(op, right) else {
+                    return Ok(None);
+                };
+                steps.extend(step);
+                let out = if matches!(
+                    op,
+                    BinaryOperator::LongArrow | BinaryOperator::HashLongArrow
+                ) {
+                    Out::Text
+                } else {
+                    Out::Json
+                };
+                Some((root, Op::Get { steps, out }))
+            }
+            BinaryOperator::AtArrow | BinaryOperator::ArrowAt => {
+                // `doc @> v`, `v <@ doc`, `doc <@ v`, `v @> doc`.
+                let (root, value, contains) = if let Some(r) = self.root(left)? {
+                    (r, right, matches!(op, BinaryOperator::AtArrow))
+                } else if let Some(r) = self.root(right)? {
+                    (r, left, matches!(op, BinaryOperator::ArrowAt))
+                } else {
+                    return Ok(None);
+                };
+                if !root_jsonb(&root) {
+                    return Err(op_error("json", op));
+                }
+                let Some(v) = string_operand(value, self.params) else {
+                    return Ok(None);
+                };
+                let v = crate::json::jsonb_text(&v)?;
+                Some((
+                    root,
+                    if contains {
+                        Op::Contains(v)
+                    } else {
+                        Op::ContainedBy(v)
+                    },
+                ))
+            }
+            BinaryOperator::Question
+            | BinaryOperator::QuestionPipe
+            | BinaryOperator::QuestionAnd => {
+                let Some(root) = self.root(left)? else {
+                    return Ok(None);
+                };
+                if !root_jsonb(&root) {
+                    return Err(op_error("json", op));
+                }
+                let keys = if matches!(op, BinaryOperator::Question) {
+                    string_operand(right, self.params).map(|k| vec![k])
+                } else {
+                    text_array(right, self.params)
+                };
+                let Some(keys) = keys else {
+                    return Ok(None);
+                };
+                Some((
+                    root,
+                    Op::Keys {
+                        keys,
+                        all: matches!(op, BinaryOperator::QuestionAnd),
+                    },
+                ))
+            }
+            _ => None,
+        })
+    }
+
+    fn replace(&mut self, e: &mut Expr) -> Result<()> {
+        let Some((root, op)) = self.op_of(e)? else {
+            return Ok(());
+        };
+        *e = match root {
+            Root::Literal { text, jsonb } => {
+                let doc = match text {
+                    Some(text) if jsonb => Some(crate::json::jsonb_text(&text)?),
+                    Some(text) => {
+                        crate::json::check_json(&text)?;
+                        Some(text)
+                    }
+                    None => None,
+                };
+                match op.apply(doc.as_deref(), jsonb)? {
+                    GValue::Str(s) if op.kind() == 'j' => Expr::Cast {
+                        kind: gluesql_core::sqlparser::ast::CastKind::Cast,
+                        expr: Box::new(Expr::Value(SqlValue::SingleQuotedString(s))),
+                        data_type: if jsonb { SqlType::JSONB } else { SqlType::JSON },
+                        format: None,
+                    },
+                    GValue::Str(s) => Expr::Value(SqlValue::SingleQuotedString(s)),
+                    GValue::Bool(b) => Expr::Value(SqlValue::Boolean(b)),
+                    GValue::I32(i) => Expr::Value(SqlValue::Number(
+                        i.to_string()
+                            .parse()
+                            .map_err(|_| unsupported("a JSON array length"))?,
+                        false,
+                    )),
+                    _ if matches!(op.kind(), 'b' | 'i') => Expr::Value(SqlValue::Null),
+                    _ => Expr::Cast {
+                        kind: gluesql_core::sqlparser::ast::CastKind::Cast,
+                        expr: Box::new(Expr::Value(SqlValue::Null)),
+                        data_type: SqlType::Text,
+                        format: None,
+                    },
+                }
+            }
+            Root::Column {
+                qualifier,
+                table,
+                column,
+                jsonb,
+            } => {
+                let name = match self
+                    .derived
+                    .iter()
+                    .find(|d| d.table == table && d.source == column && d.op == op)
+                {
+                    Some(d) => d.name.clone(),
+                    None => {
+                        let name = format!("{PREFIX}{}{}", op.kind(), self.derived.len());
+                        self.derived.push(Derived {
+                            table,
+                            name: name.clone(),
+                            source: column,
+                            jsonb,
+                            op,
+                        });
+                        name
+                    }
+                };
+                let ident = Ident::with_quote('"', name);
+                match qualifier {
+                    Some(q) => Expr::CompoundIdentifier(vec![q, ident]),
+                    None => Expr::Identifier(ident),
+                }
+            }
+        };
+        Ok(())
+    }
+}
+
+fn root_jsonb(root: &Root) -> bool {
+    match root {
+        Root::Column { jsonb, .. } | Root::Literal { jsonb, .. } => *jsonb,
+    }
+}
+
+impl VisitorMut for Rewriter<'_, '_> {
+    type Break = ();
+
+    fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+        if let Err(err) = self.replace(e) {
+            self.error = Some(err);
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// `doc->-1` and `doc->>-1`: the tokenizer reads `->-` / `->>-` as one
+/// operator, PostgreSQL as `->` / `->>` and a minus sign.
+struct MinusSplit;
+
+impl VisitorMut for MinusSplit {
+    type Break = ();
+
+    fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+        if let Expr::BinaryOp { op, right, .. } = e {
+            let split = match op {
+                BinaryOperator::Custom(s) if s == "->-" => Some(BinaryOperator::Arrow),
+                BinaryOperator::Custom(s) if s == "->>-" => Some(BinaryOperator::LongArrow),
+                _ => None,
+            };
+            if let Some(split) = split {
+                *op = split;
+                let operand = std::mem::replace(right.as_mut(), Expr::Value(SqlValue::Null));
+                **right = Expr::UnaryOp {
+                    op: gluesql_core::sqlparser::ast::UnaryOperator::Minus,
+                    expr: Box::new(operand),
+                };
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// Reads `doc->-1` as PostgreSQL does (see [`MinusSplit`]); before
+/// typing a statement, so its result types are those of the operators.
+pub(crate) fn split_minus(stmt: &mut Statement) {
+    let _ = VisitMut::visit(stmt, &mut MinusSplit);
+}
+
+/// Spells out `*` and `t.*` over the tables that have derived columns, so
+/// those columns stay hidden.
+struct Wildcards<'d, 't> {
+    derived: &'d [Derived],
+    tables: &'t Tables,
+    error: Option<SqlError>,
+}
+
+impl Wildcards<'_, '_> {
+    fn has_derived(&self, table: &str) -> bool {
+        self.derived.iter().any(|d| d.table == table)
+    }
+
+    fn columns(&self, label: &str, table: &str) -> Vec<SelectItem> {
+        self.tables
+            .get(table)
+            .map(|info| {
+                info.columns()
+                    .map(|c| {
+                        SelectItem::UnnamedExpr(Expr::CompoundIdentifier(vec![
+                            Ident::with_quote('"', label),
+                            Ident::with_quote('"', c.name.clone()),
+                        ]))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn expand(&self, body: &mut SetExpr) -> Result<()> {
+        match body {
+            SetExpr::Select(s) => {
+                let mut relations: Vec<(Option<String>, Option<String>)> = Vec::new();
+                for twj in &s.from {
+                    for f in
+                        std::iter::once(&twj.relation).chain(twj.joins.iter().map(|j| &j.relation))
+                    {
+                        relations.push(match f {
+                            TableFactor::Table { name, alias, .. } => {
+                                let table =
+                                    name.0.last().map(|i| i.value.clone()).unwrap_or_default();
+                                let label = alias
+                                    .as_ref()
+                                    .map_or(table.clone(), |a| a.name.value.clone());
+                                (Some(label), Some(table))
+                            }
+                            TableFactor::Derived { alias, .. }
+                            | TableFactor::Function { alias, .. } => {
+                                (alias.as_ref().map(|a| a.name.value.clone()), None)
+                            }
+                            _ => (None, None),
+                        });
+                    }
+                }
+                if !relations
+                    .iter()
+                    .any(|(_, t)| t.as_deref().is_some_and(|t| self.has_derived(t)))
+                {
+                    return Ok(());
+                }
+                let mut items = Vec::with_capacity(s.projection.len());
+                for item in std::mem::take(&mut s.projection) {
+                    match item {
+                        SelectItem::Wildcard(_) => {
+                            for (label, table) in &relations {
+                                match (label, table) {
+                                    (Some(l), Some(t)) if self.has_derived(t) => {
+                                        items.extend(self.columns(l, t));
+                                    }
+                                    (Some(l), _) => items.push(SelectItem::QualifiedWildcard(
+                                        ObjectName(vec![Ident::with_quote('"', l.clone())]),
+                                        WildcardAdditionalOptions::default(),
+                                    )),
+                                    (None, _) => {
+                                        return Err(unsupported(
+                                            "SELECT * with a JSON operator over a relation without a name",
+                                        ))
+                                    }
+                                }
+                            }
+                        }
+                        SelectItem::QualifiedWildcard(name, options) => {
+                            let q = name.0.last().map(|i| i.value.clone()).unwrap_or_default();
+                            match relations.iter().find(|(l, _)| {
+                                l.as_deref().is_some_and(|l| l.eq_ignore_ascii_case(&q))
+                            }) {
+                                Some((Some(l), Some(t))) if self.has_derived(t) => {
+                                    items.extend(self.columns(l, t));
+                                }
+                                _ => items.push(SelectItem::QualifiedWildcard(name, options)),
+                            }
+                        }
+                        other => items.push(other),
+                    }
+                }
+                s.projection = items;
+                Ok(())
+            }
+            SetExpr::SetOperation { left, right, .. } => {
+                self.expand(left)?;
+                self.expand(right)
+            }
+            SetExpr::Query(q) => self.expand(&mut q.body),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl VisitorMut for Wildcards<'_, '_> {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, q: &mut Query) -> ControlFlow<()> {
+        if let Err(e) = self.expand(&mut q.body) {
+            self.error = Some(e);
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// Rewrites the JSON operators of `stmt` (see the module documentation):
+/// those over literals are evaluated, those over table columns become
+/// derived columns, returned for the store to compute.
+///
+/// # Errors
+/// 42883 for an operator PostgreSQL does not have for the operand types
+/// (`json @> …`, `text -> …`), 22P02 for a literal that is not JSON,
+/// 0A000 for an ambiguous column.
+pub(crate) fn rewrite(
+    stmt: &mut Statement,
+    tables: &Tables,
+    params: &[Value],
+) -> Result<Vec<Derived>> {
+    let mut scope = Scope {
+        tables,
+        labels: Vec::new(),
+    };
+    split_minus(stmt);
+    let _ = Visit::visit(&*stmt, &mut scope);
+    let mut rw = Rewriter {
+        scope: &scope,
+        params,
+        derived: Vec::new(),
+        error: None,
+    };
+    let _ = VisitMut::visit(stmt, &mut rw);
+    if let Some(e) = rw.error {
+        return Err(e);
+    }
+    let derived = rw.derived;
+    if !derived.is_empty() {
+        let mut w = Wildcards {
+            derived: &derived,
+            tables,
+            error: None,
+        };
+        let _ = VisitMut::visit(stmt, &mut w);
+        if let Some(e) = w.error {
+            return Err(e);
+        }
+    }
+    Ok(derived)
+}
