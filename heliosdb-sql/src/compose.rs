@@ -34,7 +34,7 @@ use gluesql_core::sqlparser::ast::{
     SetOperator, SetQuantifier, Statement, TableAlias, TableFactor, Value as SqlValue, VisitMut,
     VisitorMut,
 };
-use heliosdb_core::Value;
+use heliosdb_core::{DataType, Value};
 
 use crate::sqlstate::{FEATURE_NOT_SUPPORTED, SYNTAX_ERROR};
 use crate::{ColumnInfo, Result, SqlError};
@@ -453,9 +453,24 @@ pub(crate) fn combine(
     // Types are judged by the values: a column of NULLs (typed text when
     // nothing says otherwise) takes the other branch's type.
     let mut columns = left.columns;
+    let (mut left_rows, mut right_rows) = (left.rows, right.rows);
     for (i, (l, r)) in columns.iter_mut().zip(&right.columns).enumerate() {
-        let lc = value_class(&left.rows, i);
-        let rc = value_class(&right.rows, i);
+        // NUMERIC and double precision branches resolve to double
+        // precision, as in PostgreSQL (`SELECT 1.50 UNION SELECT f` is 1.5).
+        if matches!(
+            (l.data_type, r.data_type),
+            (DataType::Numeric, DataType::Float8) | (DataType::Float8, DataType::Numeric)
+        ) {
+            for row in left_rows.iter_mut().chain(right_rows.iter_mut()) {
+                if let Some(Value::Numeric(d)) = row.get(i) {
+                    let f = rust_decimal::prelude::ToPrimitive::to_f64(d).unwrap_or(f64::NAN);
+                    row[i] = Value::Float8(f);
+                }
+            }
+            l.data_type = DataType::Float8;
+        }
+        let lc = value_class(&left_rows, i);
+        let rc = value_class(&right_rows, i);
         match (lc, rc) {
             (Some(a), Some(b)) if a != b => {
                 return Err(SqlError::State {
@@ -474,7 +489,7 @@ pub(crate) fn combine(
     }
     let mut right_counts: HashMap<Vec<(u8, String)>, usize> = HashMap::new();
     if op != SetOperator::Union {
-        for r in &right.rows {
+        for r in &right_rows {
             *right_counts.entry(row_key(r)).or_default() += 1;
         }
     }
@@ -508,13 +523,13 @@ pub(crate) fn combine(
             rows.push(row);
         }
     };
-    for row in left.rows {
+    for row in left_rows {
         let key = row_key(&row);
         let in_right = right_counts.get_mut(&key);
         keep(row, &mut rows, in_right);
     }
     if op == SetOperator::Union {
-        for row in right.rows {
+        for row in right_rows {
             keep(row, &mut rows, None);
         }
     }

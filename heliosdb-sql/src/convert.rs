@@ -236,7 +236,7 @@ fn glue_as_i128(v: &GValue) -> Option<i128> {
     })
 }
 
-fn glue_value_kind(v: &GValue) -> &'static str {
+pub(crate) fn glue_value_kind(v: &GValue) -> &'static str {
     match v {
         GValue::Bool(_) => "a boolean",
         GValue::Str(_) => "text",

@@ -24,7 +24,7 @@ use gluesql_core::sqlparser::ast::{
     Statement, Subscript, TableFactor, Value as SqlValue, Visit, VisitMut, Visitor, VisitorMut,
     WildcardAdditionalOptions,
 };
-use heliosdb_core::Value;
+use heliosdb_core::{DataType, Value};
 
 use crate::json::Sel;
 use crate::store::TableInfo;
@@ -35,11 +35,12 @@ use crate::{Result, SqlError};
 pub(crate) const PREFIX: &str = "__hdb_json_";
 
 /// The type of a derived column, from its name (see [`PREFIX`]).
-pub(crate) fn derived_type(name: &str) -> Option<heliosdb_core::DataType> {
+pub(crate) fn derived_type(name: &str) -> Option<DataType> {
     match name.strip_prefix(PREFIX)?.as_bytes().first()? {
-        b't' | b'j' => Some(heliosdb_core::DataType::Text),
-        b'i' => Some(heliosdb_core::DataType::Int4),
-        b'b' => Some(heliosdb_core::DataType::Bool),
+        b't' | b'j' => Some(DataType::Text),
+        b'i' => Some(DataType::Int4),
+        b'n' => Some(DataType::Numeric),
+        b'b' => Some(DataType::Bool),
         _ => None,
     }
 }
@@ -55,6 +56,14 @@ pub(crate) enum Op {
     ContainedBy(String),
     /// `doc ? key`, `doc ?| keys` (`all` false), `doc ?& keys`.
     Keys { keys: Vec<String>, all: bool },
+    /// `split_part(text, delimiter, n)`.
+    SplitPart { delimiter: String, n: i64 },
+    /// `to_hex(integer)`.
+    ToHex,
+    /// `length(bytea)`, `octet_length(bytea)`.
+    OctetLength,
+    /// `trunc(numeric, scale)`.
+    Trunc { scale: i64 },
 }
 
 impl Op {
@@ -67,22 +76,36 @@ impl Op {
             } => 't',
             Op::Get {
                 out: Out::Length, ..
-            } => 'i',
+            }
+            | Op::OctetLength => 'i',
+            Op::SplitPart { .. } | Op::ToHex => 't',
+            Op::Trunc { .. } => 'n',
             _ => 'b',
         }
     }
 
-    /// The operator applied to a document (`None`: SQL NULL).
+    /// The operator applied to a value of the row (a document for the
+    /// JSON operators).
     ///
     /// # Errors
-    /// 22P02 when the document is not JSON.
-    pub(crate) fn apply(&self, doc: Option<&str>, jsonb: bool) -> Result<GValue> {
-        let Some(doc) = doc else {
-            return Ok(GValue::Null);
-        };
-        Ok(match self {
-            Op::Get { steps, out } => {
-                let mut at = doc;
+    /// 22P02 when a document is not JSON, 22023 for PostgreSQL's argument
+    /// errors, and a type error for a value of a type the operator does not
+    /// take.
+    pub(crate) fn apply(&self, v: &GValue, jsonb: bool) -> Result<GValue> {
+        Ok(match (self, v) {
+            (_, GValue::Null) => GValue::Null,
+            (Op::SplitPart { delimiter, n }, GValue::Str(s)) => {
+                GValue::Str(split_part(s, delimiter, *n)?)
+            }
+            (Op::ToHex, GValue::I16(i)) => GValue::Str(format!("{:x}", i32::from(*i))),
+            (Op::ToHex, GValue::I32(i)) => GValue::Str(format!("{i:x}")),
+            (Op::ToHex, GValue::I64(i)) => GValue::Str(format!("{i:x}")),
+            (Op::OctetLength, GValue::Bytea(b)) => GValue::I32(
+                i32::try_from(b.len()).map_err(|_| unsupported("a bytea value over 2 GiB"))?,
+            ),
+            (Op::Trunc { scale }, GValue::Decimal(d)) => GValue::Decimal(trunc(*d, *scale)?),
+            (Op::Get { steps, out }, GValue::Str(doc)) => {
+                let mut at = doc.as_str();
                 for step in steps {
                     match crate::json::child(at, step, jsonb)? {
                         Some(c) => at = c,
@@ -96,11 +119,70 @@ impl Op {
                     Out::Length => GValue::I32(crate::json::array_length(at)?),
                 }
             }
-            Op::Contains(v) => GValue::Bool(crate::json::contains(doc, v)?),
-            Op::ContainedBy(v) => GValue::Bool(crate::json::contains(v, doc)?),
-            Op::Keys { keys, all } => GValue::Bool(crate::json::has_keys(doc, keys, *all)?),
+            (Op::Contains(x), GValue::Str(doc)) => GValue::Bool(crate::json::contains(doc, x)?),
+            (Op::ContainedBy(x), GValue::Str(doc)) => GValue::Bool(crate::json::contains(x, doc)?),
+            (Op::Keys { keys, all }, GValue::Str(doc)) => {
+                GValue::Bool(crate::json::has_keys(doc, keys, *all)?)
+            }
+            (_, other) => {
+                return Err(SqlError::Type(format!(
+                    "a row function got a value of the wrong type: {}",
+                    crate::convert::glue_value_kind(other)
+                )))
+            }
         })
     }
+}
+
+/// PostgreSQL's `split_part`: field `n` (from the end when negative) of `s`
+/// split at `delimiter`; an empty delimiter leaves one field.
+fn split_part(s: &str, delimiter: &str, n: i64) -> Result<String> {
+    if n == 0 {
+        return Err(SqlError::State {
+            code: "22023",
+            message: "field position must not be zero".into(),
+        });
+    }
+    let fields: Vec<&str> = if delimiter.is_empty() {
+        vec![s]
+    } else {
+        s.split(delimiter).collect()
+    };
+    let len = i64::try_from(fields.len()).unwrap_or(i64::MAX);
+    let i = if n > 0 { n - 1 } else { len + n };
+    Ok(usize::try_from(i)
+        .ok()
+        .and_then(|i| fields.get(i))
+        .map(|f| (*f).to_string())
+        .unwrap_or_default())
+}
+
+/// PostgreSQL's `trunc(numeric, n)`: toward zero at `n` decimal places
+/// (tens, hundreds, … for negative `n`), with scale `max(n, 0)`.
+fn trunc(d: rust_decimal::Decimal, n: i64) -> Result<rust_decimal::Decimal> {
+    use rust_decimal::Decimal;
+    let out_of_range = || unsupported("trunc() to more than 28 places");
+    if n >= 0 {
+        let n = u32::try_from(n)
+            .ok()
+            .filter(|n| *n <= 28)
+            .ok_or_else(out_of_range)?;
+        let mut t = d.trunc_with_scale(n);
+        t.rescale(n);
+        if t.scale() != n {
+            return Err(out_of_range());
+        }
+        return Ok(t);
+    }
+    let k = u32::try_from(-n)
+        .ok()
+        .filter(|k| *k <= 28)
+        .ok_or_else(out_of_range)?;
+    let p = Decimal::from_i128_with_scale(10_i128.pow(k), 0);
+    let t = (d / p).trunc() * p;
+    let mut t = t.normalize();
+    t.rescale(0);
+    Ok(t)
 }
 
 /// What a chain's value becomes.
@@ -136,6 +218,7 @@ impl Derived {
         match self.op.kind() {
             'b' => gluesql_core::ast::DataType::Boolean,
             'i' => gluesql_core::ast::DataType::Int32,
+            'n' => gluesql_core::ast::DataType::Decimal,
             _ => gluesql_core::ast::DataType::Text,
         }
     }
@@ -179,6 +262,40 @@ impl Visitor for Scope<'_> {
 }
 
 impl Scope<'_> {
+    /// The table of a column reference: (table, column, type, plain),
+    /// `plain` when it is neither `char(n)` nor json.
+    fn resolve_typed(
+        &self,
+        qualifier: Option<&str>,
+        column: &str,
+    ) -> Result<Option<(String, String, DataType, bool)>> {
+        let mut found: Vec<(String, String, DataType, bool)> = Vec::new();
+        for (label, table) in &self.labels {
+            if qualifier.is_some_and(|q| !q.eq_ignore_ascii_case(label)) {
+                continue;
+            }
+            let Some(info) = self.tables.get(table) else {
+                continue;
+            };
+            let Some(c) = info.columns().find(|c| c.name.eq_ignore_ascii_case(column)) else {
+                continue;
+            };
+            let plain = info.column_json(&c.name).is_none()
+                && !info.meta.bpchar.iter().any(|b| b == &c.name);
+            let entry = (table.clone(), c.name.clone(), c.data_type, plain);
+            if !found.contains(&entry) {
+                found.push(entry);
+            }
+        }
+        match found.len() {
+            0 => Ok(None),
+            1 => Ok(found.pop()),
+            _ => Err(unsupported(&format!(
+                "a function of column \"{column}\" of several tables without a table name"
+            ))),
+        }
+    }
+
     /// The table of a json column reference: (table, column, jsonb).
     fn resolve(
         &self,
@@ -226,8 +343,9 @@ enum Root {
         column: String,
         jsonb: bool,
     },
-    /// `NULL::jsonb`: `text` is `None`.
-    Literal { text: Option<String>, jsonb: bool },
+    /// A constant: a json document (normalised for jsonb; NULL for
+    /// `NULL::jsonb`), or a row function's constant argument.
+    Literal { value: GValue, jsonb: bool },
 }
 
 /// A string operand: a literal, a `json`/`jsonb`/`text` cast of one, or a
@@ -285,6 +403,27 @@ fn int_operand(e: &Expr, params: &[Value]) -> Option<i64> {
             Value::Int8(i) => Some(*i),
             _ => None,
         },
+        _ => None,
+    }
+}
+
+/// A numeric constant (`3.789`, `-2`, `5`).
+fn numeric_literal(e: &Expr) -> Option<rust_decimal::Decimal> {
+    use std::str::FromStr as _;
+    match e {
+        Expr::Nested(e) => numeric_literal(e),
+        Expr::Value(SqlValue::Number(n, _)) => {
+            let text = n.to_string();
+            if text.contains(['e', 'E']) {
+                rust_decimal::Decimal::from_scientific(&text).ok()
+            } else {
+                rust_decimal::Decimal::from_str(&text).ok()
+            }
+        }
+        Expr::UnaryOp {
+            op: gluesql_core::sqlparser::ast::UnaryOperator::Minus,
+            expr,
+        } => numeric_literal(expr).map(|d| -d),
         _ => None,
     }
 }
@@ -348,12 +487,11 @@ impl Rewriter<'_, '_> {
                 data_type: data_type @ (SqlType::JSON | SqlType::JSONB),
                 ..
             } => match expr.as_ref() {
-                Expr::Value(SqlValue::SingleQuotedString(s)) => Some(Root::Literal {
-                    text: Some(s.clone()),
-                    jsonb: matches!(data_type, SqlType::JSONB),
-                }),
+                Expr::Value(SqlValue::SingleQuotedString(s)) => {
+                    Some(json_literal(s, matches!(data_type, SqlType::JSONB))?)
+                }
                 Expr::Value(SqlValue::Null) => Some(Root::Literal {
-                    text: None,
+                    value: GValue::Null,
                     jsonb: matches!(data_type, SqlType::JSONB),
                 }),
                 _ => None,
@@ -361,10 +499,7 @@ impl Rewriter<'_, '_> {
             Expr::TypedString {
                 data_type: data_type @ (SqlType::JSON | SqlType::JSONB),
                 value,
-            } => Some(Root::Literal {
-                text: Some(value.clone()),
-                jsonb: matches!(data_type, SqlType::JSONB),
-            }),
+            } => Some(json_literal(value, matches!(data_type, SqlType::JSONB))?),
             _ => None,
         })
     }
@@ -499,9 +634,111 @@ impl Rewriter<'_, '_> {
         Ok(Some((root, Op::Get { steps, out })))
     }
 
+    /// The root of a row function: a column of the type it takes, or a
+    /// constant of that type.
+    fn value_root(&self, e: &Expr, arg: Arg) -> Result<Option<Root>> {
+        let column = |qualifier: Option<&Ident>, name: &str| -> Result<Option<Root>> {
+            Ok(self
+                .scope
+                .resolve_typed(qualifier.map(|q| q.value.as_str()), name)?
+                .filter(|(_, _, t, plain)| match arg {
+                    Arg::Text => *t == DataType::Text && *plain,
+                    // `to_hex(smallint)` is ambiguous in PostgreSQL.
+                    Arg::Integer => matches!(t, DataType::Int4 | DataType::Int8),
+                    Arg::Bytea => *t == DataType::Bytes,
+                    Arg::Numeric => *t == DataType::Numeric,
+                })
+                .map(|(table, column, _, _)| Root::Column {
+                    qualifier: qualifier.cloned(),
+                    table,
+                    column,
+                    jsonb: false,
+                }))
+        };
+        let literal = |value: GValue| {
+            Ok(Some(Root::Literal {
+                value,
+                jsonb: false,
+            }))
+        };
+        match (e, arg) {
+            (Expr::Nested(e), _) => self.value_root(e, arg),
+            (Expr::Identifier(i), _) => column(None, &i.value),
+            (Expr::CompoundIdentifier(v), _) if v.len() >= 2 => {
+                column(Some(&v[v.len() - 2]), &v[v.len() - 1].value)
+            }
+            (Expr::Value(SqlValue::SingleQuotedString(s)), Arg::Text) => {
+                literal(GValue::Str(s.clone()))
+            }
+            (_, Arg::Integer) => match int_operand(e, &[]) {
+                Some(i) => literal(i32::try_from(i).map_or(GValue::I64(i), GValue::I32)),
+                None => Ok(None),
+            },
+            (_, Arg::Numeric) => match numeric_literal(e) {
+                Some(d) => literal(GValue::Decimal(d)),
+                None => Ok(None),
+            },
+            _ => Ok(None),
+        }
+    }
+
+    /// `split_part(text, d, n)`, `to_hex(int)`, `length(bytea)`,
+    /// `octet_length(bytea)`, `trunc(numeric, n)` of a column or constant
+    /// (their other arguments constants).
+    fn row_function(
+        &self,
+        f: &gluesql_core::sqlparser::ast::Function,
+    ) -> Result<Option<(Root, Op)>> {
+        use gluesql_core::sqlparser::ast::{FunctionArg, FunctionArgExpr, FunctionArguments};
+        let name = match f.name.0.as_slice() {
+            [n] => n.value.to_ascii_lowercase(),
+            _ => return Ok(None),
+        };
+        let FunctionArguments::List(list) = &f.args else {
+            return Ok(None);
+        };
+        if list.duplicate_treatment.is_some()
+            || !list.clauses.is_empty()
+            || f.filter.is_some()
+            || f.over.is_some()
+        {
+            return Ok(None);
+        }
+        let mut args = Vec::with_capacity(list.args.len());
+        for a in &list.args {
+            match a {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => args.push(e),
+                _ => return Ok(None),
+            }
+        }
+        let (arg, op) = match (name.as_str(), args.as_slice()) {
+            ("split_part", [_, d, n]) => {
+                let (Some(delimiter), Some(n)) =
+                    (string_operand(d, self.params), int_operand(n, self.params))
+                else {
+                    return Ok(None);
+                };
+                (Arg::Text, Op::SplitPart { delimiter, n })
+            }
+            ("to_hex", [_]) => (Arg::Integer, Op::ToHex),
+            ("length" | "octet_length", [_]) => (Arg::Bytea, Op::OctetLength),
+            ("trunc", [_, n]) => {
+                let Some(scale) = int_operand(n, self.params) else {
+                    return Ok(None);
+                };
+                (Arg::Numeric, Op::Trunc { scale })
+            }
+            _ => return Ok(None),
+        };
+        Ok(self.value_root(args[0], arg)?.map(|root| (root, op)))
+    }
+
     /// The operator expression `e` as an [`Op`] over its root.
     fn op_of(&self, e: &Expr) -> Result<Option<(Root, Op)>> {
         if let Expr::Function(f) = e {
+            if let Some(found) = self.row_function(f)? {
+                return Ok(Some(found));
+            }
             return self.function(f);
         }
         if let Expr::Subscript { .. } = e {
@@ -599,16 +836,25 @@ impl Rewriter<'_, '_> {
             return Ok(());
         };
         *e = match root {
-            Root::Literal { text, jsonb } => {
-                let doc = match text {
-                    Some(text) if jsonb => Some(crate::json::jsonb_text(&text)?),
-                    Some(text) => {
-                        crate::json::check_json(&text)?;
-                        Some(text)
-                    }
-                    None => None,
+            Root::Literal { value, jsonb } => {
+                let number = |text: String| -> Result<Expr> {
+                    Ok(Expr::Value(SqlValue::Number(
+                        text.parse()
+                            .map_err(|_| unsupported("a row function's numeric result"))?,
+                        false,
+                    )))
                 };
-                match op.apply(doc.as_deref(), jsonb)? {
+                // A NUMERIC result keeps its scale (a bare constant would
+                // be read as a float).
+                let exact = |text: String| Expr::Cast {
+                    kind: gluesql_core::sqlparser::ast::CastKind::Cast,
+                    expr: Box::new(Expr::Value(SqlValue::SingleQuotedString(text))),
+                    data_type: SqlType::Numeric(
+                        gluesql_core::sqlparser::ast::ExactNumberInfo::None,
+                    ),
+                    format: None,
+                };
+                match op.apply(&value, jsonb)? {
                     GValue::Str(s) if op.kind() == 'j' => Expr::Cast {
                         kind: gluesql_core::sqlparser::ast::CastKind::Cast,
                         expr: Box::new(Expr::Value(SqlValue::SingleQuotedString(s))),
@@ -617,13 +863,9 @@ impl Rewriter<'_, '_> {
                     },
                     GValue::Str(s) => Expr::Value(SqlValue::SingleQuotedString(s)),
                     GValue::Bool(b) => Expr::Value(SqlValue::Boolean(b)),
-                    GValue::I32(i) => Expr::Value(SqlValue::Number(
-                        i.to_string()
-                            .parse()
-                            .map_err(|_| unsupported("a JSON array length"))?,
-                        false,
-                    )),
-                    _ if matches!(op.kind(), 'b' | 'i') => Expr::Value(SqlValue::Null),
+                    GValue::I32(i) => number(i.to_string())?,
+                    GValue::Decimal(d) => exact(d.to_string()),
+                    _ if matches!(op.kind(), 'b' | 'i' | 'n') => Expr::Value(SqlValue::Null),
                     _ => Expr::Cast {
                         kind: gluesql_core::sqlparser::ast::CastKind::Cast,
                         expr: Box::new(Expr::Value(SqlValue::Null)),
@@ -665,6 +907,29 @@ impl Rewriter<'_, '_> {
         };
         Ok(())
     }
+}
+
+/// A json / jsonb literal as a chain root (jsonb normalised).
+fn json_literal(text: &str, jsonb: bool) -> Result<Root> {
+    let value = if jsonb {
+        crate::json::jsonb_text(text)?
+    } else {
+        crate::json::check_json(text)?;
+        text.to_string()
+    };
+    Ok(Root::Literal {
+        value: GValue::Str(value),
+        jsonb,
+    })
+}
+
+/// The argument types of the row functions.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Arg {
+    Text,
+    Integer,
+    Bytea,
+    Numeric,
 }
 
 fn root_jsonb(root: &Root) -> bool {

@@ -9,8 +9,9 @@ use std::ops::ControlFlow;
 
 use gluesql_core::data::Interval as GInterval;
 use gluesql_core::sqlparser::ast::{
-    visit_expressions_mut, BinaryOperator, CastKind, DataType as SqlType, DateTimeField, Expr,
-    Insert, Interval as SqlInterval, SetExpr, Statement, TimezoneInfo, Value as SqlValue,
+    visit_expressions_mut, BinaryOperator, CastKind, DataType as SqlType, DateTimeField,
+    ExactNumberInfo, Expr, Insert, Interval as SqlInterval, Query, SelectItem, SetExpr, Statement,
+    TimezoneInfo, UnaryOperator, Value as SqlValue, VisitMut, VisitorMut,
 };
 use heliosdb_core::{DataType, Value};
 
@@ -273,6 +274,54 @@ fn rewrite_one(e: &mut Expr, typer: &dyn Fn(&Expr) -> Option<DataType>) -> Resul
         _ => {}
     }
     Ok(())
+}
+
+/// A decimal constant standing alone as a select item (`SELECT 1.50`,
+/// `SELECT id, -0.50 AS x FROM t`) keeps its scale, as PostgreSQL's
+/// NUMERIC constant does: GlueSQL would read it as a float (`1.5`). After
+/// the result labels were read (a cast would be labelled `numeric`, the
+/// constant is `?column?`); a set operation's branches are run one by one,
+/// and `compose::combine` resolves NUMERIC with double precision to double
+/// precision as PostgreSQL does.
+pub(crate) fn numeric_items(stmt: &mut Statement) {
+    struct Items;
+    impl VisitorMut for Items {
+        type Break = ();
+        fn pre_visit_query(&mut self, q: &mut Query) -> ControlFlow<()> {
+            if let SetExpr::Select(s) = q.body.as_mut() {
+                for item in &mut s.projection {
+                    if let SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } =
+                        item
+                    {
+                        if let Some(text) = decimal_text(e) {
+                            *e = Expr::Cast {
+                                kind: CastKind::Cast,
+                                expr: Box::new(Expr::Value(SqlValue::SingleQuotedString(text))),
+                                data_type: SqlType::Numeric(ExactNumberInfo::None),
+                                format: None,
+                            };
+                        }
+                    }
+                }
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    fn decimal_text(e: &Expr) -> Option<String> {
+        match e {
+            Expr::Nested(e) => decimal_text(e),
+            Expr::Value(SqlValue::Number(n, false)) => {
+                let text = n.to_string();
+                (text.contains('.') && !text.contains(['e', 'E'])).then_some(text)
+            }
+            Expr::UnaryOp {
+                op: UnaryOperator::Minus,
+                expr,
+            } => decimal_text(expr).map(|t| format!("-{t}")),
+            _ => None,
+        }
+    }
+    let _ = VisitMut::visit(stmt, &mut Items);
 }
 
 /// `TIMESTAMPTZ` casts become GlueSQL's `TIMESTAMP` (a UTC wall clock),

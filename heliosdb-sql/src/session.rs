@@ -1861,6 +1861,7 @@ impl<'e> Session<'e> {
             _ => None,
         };
         let json = crate::jsonops::rewrite(&mut stmt, &tables, params)?;
+        crate::literals::numeric_items(&mut stmt);
         crate::literals::typed_literals(&mut stmt, &tables)?;
         crate::numeric::exact(&mut stmt, &tables)?;
         crate::chartype::trim_references(&mut stmt, &tables);

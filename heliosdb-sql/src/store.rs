@@ -777,19 +777,16 @@ impl Store for EngineStore<'_> {
 }
 
 impl EngineStore<'_> {
-    /// Appends the statement's derived JSON columns of `table` to `row`.
+    /// Appends the statement's derived columns of `table` to `row`.
     fn derive(&self, info: &TableInfo, table: &str, row: &mut Vec<GValue>) -> GResult<()> {
         for d in self.json.iter().filter(|d| d.table == table) {
             let source = info
                 .columns()
                 .position(|c| c.name == d.source)
-                .and_then(|i| row.get(i));
-            let doc = match source {
-                Some(GValue::Str(s)) => Some(s.as_str()),
-                _ => None,
-            };
+                .and_then(|i| row.get(i))
+                .ok_or_else(|| gerr(format!("column \"{}\" does not exist", d.source)))?;
             let v =
-                d.op.apply(doc, d.jsonb)
+                d.op.apply(source, d.jsonb)
                     .map_err(sqlstate::storage_sql_error)?;
             row.push(v);
         }

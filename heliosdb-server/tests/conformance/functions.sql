@@ -183,3 +183,30 @@ SELECT make_date(2024, 2, 29), to_date('06 May 2024', 'DD Mon YYYY'), to_date('2
 SELECT make_date(2023, 2, 29);
 SELECT to_char(now(), 'YYYY') = extract(year FROM now())::text;
 SELECT extract(day FROM current_date) = date_part('day', now());
+
+== row functions of a column
+CREATE TABLE rf (id INT PRIMARY KEY, s TEXT, c CHAR(5), i INT, b BIGINT, sm SMALLINT, by BYTEA, n NUMERIC(10,3), f FLOAT8);
+INSERT INTO rf VALUES (1, 'a,b,,c', 'x,y', 255, -1, -2, '\x000102', 3.789, 1.5), (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL), (3, '', 'q', 0, 5000000000, 7, '\x', -1234.5, 2.5);
+----
+SELECT id, split_part(s, ',', 2), split_part(s, ',', -1), split_part(s, ',', 9), split_part(s, '', 1), split_part(s, '', 2) FROM rf ORDER BY id;
+SELECT id FROM rf WHERE split_part(s, ',', 1) = 'a';
+SELECT split_part(s, ',', 0) FROM rf;
+SELECT id, to_hex(i), to_hex(b) FROM rf ORDER BY id;
+SELECT to_hex(sm) FROM rf;
+SELECT id, length(by), octet_length(by), length(s) FROM rf ORDER BY id;
+SELECT id, trunc(n, 1), trunc(n, 0), trunc(n, -2), trunc(n, 5) FROM rf ORDER BY id;
+SELECT trunc(f, 1) FROM rf;
+SELECT split_part('a,b,c', ',', -1), to_hex(-1), to_hex(5000000000), trunc(5, 2), trunc(-1234.5, -2);
+SELECT trunc(n, 1) AS t, count(*) FROM rf GROUP BY trunc(n, 1) ORDER BY t;
+
+== decimal constants keep their scale
+CREATE TABLE dc (id INT PRIMARY KEY, n NUMERIC(10,3), f FLOAT8);
+INSERT INTO dc VALUES (1, 2.5, 1.5);
+----
+SELECT 1.50, 2.0 AS x, -0.50, 0.10;
+SELECT id, 1.50 FROM dc;
+SELECT x FROM (SELECT 1.50 AS x) d;
+SELECT 1.50 UNION SELECT 2.0 ORDER BY 1;
+SELECT 1.50 UNION ALL SELECT f FROM dc ORDER BY 1;
+SELECT 1.50 FROM dc WHERE n > 1.50;
+SELECT n, 1.250 FROM dc WHERE f < 2.0;
