@@ -24,7 +24,7 @@ use gluesql_core::sqlparser::ast::{
     Statement, Subscript, TableFactor, Value as SqlValue, Visit, VisitMut, Visitor, VisitorMut,
     WildcardAdditionalOptions,
 };
-use heliosdb_core::{DataType, Value};
+use heliosdb_core::{Column, DataType, Value};
 
 use crate::json::Sel;
 use crate::store::TableInfo;
@@ -40,6 +40,7 @@ pub(crate) fn derived_type(name: &str) -> Option<DataType> {
         b't' | b'j' => Some(DataType::Text),
         b'i' => Some(DataType::Int4),
         b'n' => Some(DataType::Numeric),
+        b'h' => Some(DataType::Time),
         b'b' => Some(DataType::Bool),
         _ => None,
     }
@@ -64,6 +65,8 @@ pub(crate) enum Op {
     OctetLength,
     /// `trunc(numeric, scale)`.
     Trunc { scale: i64 },
+    /// `timestamp::time`: the time of day.
+    TimeOf,
 }
 
 impl Op {
@@ -80,6 +83,7 @@ impl Op {
             | Op::OctetLength => 'i',
             Op::SplitPart { .. } | Op::ToHex => 't',
             Op::Trunc { .. } => 'n',
+            Op::TimeOf => 'h',
             _ => 'b',
         }
     }
@@ -104,6 +108,7 @@ impl Op {
                 i32::try_from(b.len()).map_err(|_| unsupported("a bytea value over 2 GiB"))?,
             ),
             (Op::Trunc { scale }, GValue::Decimal(d)) => GValue::Decimal(trunc(*d, *scale)?),
+            (Op::TimeOf, GValue::Timestamp(t)) => GValue::Time(t.time()),
             (Op::Get { steps, out }, GValue::Str(doc)) => {
                 let mut at = doc.as_str();
                 for step in steps {
@@ -219,6 +224,7 @@ impl Derived {
             'b' => gluesql_core::ast::DataType::Boolean,
             'i' => gluesql_core::ast::DataType::Int32,
             'n' => gluesql_core::ast::DataType::Decimal,
+            'h' => gluesql_core::ast::DataType::Time,
             _ => gluesql_core::ast::DataType::Text,
         }
     }
@@ -262,49 +268,18 @@ impl Visitor for Scope<'_> {
 }
 
 impl Scope<'_> {
-    /// The table of a column reference: (table, column, type, plain),
-    /// `plain` when it is neither `char(n)` nor json.
-    fn resolve_typed(
-        &self,
-        qualifier: Option<&str>,
-        column: &str,
-    ) -> Result<Option<(String, String, DataType, bool)>> {
-        let mut found: Vec<(String, String, DataType, bool)> = Vec::new();
-        for (label, table) in &self.labels {
-            if qualifier.is_some_and(|q| !q.eq_ignore_ascii_case(label)) {
-                continue;
-            }
-            let Some(info) = self.tables.get(table) else {
-                continue;
-            };
-            let Some(c) = info.columns().find(|c| c.name.eq_ignore_ascii_case(column)) else {
-                continue;
-            };
-            let plain = info.column_json(&c.name).is_none()
-                && !info.meta.bpchar.iter().any(|b| b == &c.name);
-            let entry = (table.clone(), c.name.clone(), c.data_type, plain);
-            if !found.contains(&entry) {
-                found.push(entry);
-            }
-        }
-        match found.len() {
-            0 => Ok(None),
-            1 => Ok(found.pop()),
-            _ => Err(unsupported(&format!(
-                "a function of column \"{column}\" of several tables without a table name"
-            ))),
-        }
-    }
-
-    /// The table of a json column reference: (table, column, jsonb).
+    /// A column reference as a chain root: the column of the statement's
+    /// tables (those the qualifier names) that `accept` takes, returning
+    /// whether it is jsonb. 0A000 when tables of several names have one.
     fn resolve(
         &self,
-        qualifier: Option<&str>,
+        qualifier: Option<&Ident>,
         column: &str,
-    ) -> Result<Option<(String, String, bool)>> {
+        accept: impl Fn(&TableInfo, &Column) -> Option<bool>,
+    ) -> Result<Option<Root>> {
         let mut found: Vec<(String, String, bool)> = Vec::new();
         for (label, table) in &self.labels {
-            if qualifier.is_some_and(|q| !q.eq_ignore_ascii_case(label)) {
+            if qualifier.is_some_and(|q| !q.value.eq_ignore_ascii_case(label)) {
                 continue;
             }
             let Some(info) = self.tables.get(table) else {
@@ -313,25 +288,26 @@ impl Scope<'_> {
             let Some(c) = info.columns().find(|c| c.name.eq_ignore_ascii_case(column)) else {
                 continue;
             };
-            let Some(kind) = info.column_json(&c.name) else {
+            let Some(jsonb) = accept(info, c) else {
                 continue;
             };
-            let entry = (
-                table.clone(),
-                c.name.clone(),
-                matches!(kind, crate::Json::Jsonb),
-            );
+            let entry = (table.clone(), c.name.clone(), jsonb);
             if !found.contains(&entry) {
                 found.push(entry);
             }
         }
-        match found.len() {
-            0 => Ok(None),
-            1 => Ok(found.pop()),
-            _ => Err(unsupported(&format!(
-                "a JSON operator on column \"{column}\" of several tables without a table name"
-            ))),
+        if found.len() > 1 {
+            return Err(unsupported(&format!(
+                "an operator or function on column \"{column}\" of several tables without a \
+                 table name"
+            )));
         }
+        Ok(found.pop().map(|(table, column, jsonb)| Root::Column {
+            qualifier: qualifier.cloned(),
+            table,
+            column,
+            jsonb,
+        }))
     }
 }
 
@@ -461,26 +437,10 @@ impl Rewriter<'_, '_> {
     fn root(&self, e: &Expr) -> Result<Option<Root>> {
         Ok(match e {
             Expr::Nested(e) => return self.root(e),
-            Expr::Identifier(i) => {
-                self.scope
-                    .resolve(None, &i.value)?
-                    .map(|(table, column, jsonb)| Root::Column {
-                        qualifier: None,
-                        table,
-                        column,
-                        jsonb,
-                    })
-            }
+            Expr::Identifier(i) => self.scope.resolve(None, &i.value, json_column)?,
             Expr::CompoundIdentifier(v) if v.len() >= 2 => {
-                let q = &v[v.len() - 2];
                 self.scope
-                    .resolve(Some(&q.value), &v[v.len() - 1].value)?
-                    .map(|(table, column, jsonb)| Root::Column {
-                        qualifier: Some(q.clone()),
-                        table,
-                        column,
-                        jsonb,
-                    })
+                    .resolve(Some(&v[v.len() - 2]), &v[v.len() - 1].value, json_column)?
             }
             Expr::Cast {
                 expr,
@@ -575,8 +535,9 @@ impl Rewriter<'_, '_> {
     /// `json[b]_extract_path[_text](x, k, …)` over a chain (a `jsonb_`
     /// function takes jsonb, a `json_` one json, as in PostgreSQL).
     fn function(&self, f: &gluesql_core::sqlparser::ast::Function) -> Result<Option<(Root, Op)>> {
-        use gluesql_core::sqlparser::ast::{FunctionArg, FunctionArgExpr, FunctionArguments};
-        let name = f.name.to_string().to_ascii_lowercase();
+        let Some((name, args)) = call(f) else {
+            return Ok(None);
+        };
         let (jsonb, what) = match name.strip_prefix("jsonb_") {
             Some(w) => (true, w),
             None => match name.strip_prefix("json_") {
@@ -584,23 +545,6 @@ impl Rewriter<'_, '_> {
                 None => return Ok(None),
             },
         };
-        let FunctionArguments::List(list) = &f.args else {
-            return Ok(None);
-        };
-        if list.duplicate_treatment.is_some()
-            || !list.clauses.is_empty()
-            || f.filter.is_some()
-            || f.over.is_some()
-        {
-            return Ok(None);
-        }
-        let mut args = Vec::with_capacity(list.args.len());
-        for a in &list.args {
-            match a {
-                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => args.push(e),
-                _ => return Ok(None),
-            }
-        }
         let Some((first, rest)) = args.split_first() else {
             return Ok(None);
         };
@@ -637,23 +581,22 @@ impl Rewriter<'_, '_> {
     /// The root of a row function: a column of the type it takes, or a
     /// constant of that type.
     fn value_root(&self, e: &Expr, arg: Arg) -> Result<Option<Root>> {
-        let column = |qualifier: Option<&Ident>, name: &str| -> Result<Option<Root>> {
-            Ok(self
-                .scope
-                .resolve_typed(qualifier.map(|q| q.value.as_str()), name)?
-                .filter(|(_, _, t, plain)| match arg {
-                    Arg::Text => *t == DataType::Text && *plain,
+        let column = |qualifier: Option<&Ident>, name: &str| {
+            self.scope.resolve(qualifier, name, |info, c| {
+                let plain = info.column_json(&c.name).is_none()
+                    && !info.meta.bpchar.iter().any(|b| b == &c.name);
+                let takes = match arg {
+                    Arg::Text => c.data_type == DataType::Text && plain,
                     // `to_hex(smallint)` is ambiguous in PostgreSQL.
-                    Arg::Integer => matches!(t, DataType::Int4 | DataType::Int8),
-                    Arg::Bytea => *t == DataType::Bytes,
-                    Arg::Numeric => *t == DataType::Numeric,
-                })
-                .map(|(table, column, _, _)| Root::Column {
-                    qualifier: qualifier.cloned(),
-                    table,
-                    column,
-                    jsonb: false,
-                }))
+                    Arg::Integer => matches!(c.data_type, DataType::Int4 | DataType::Int8),
+                    Arg::Bytea => c.data_type == DataType::Bytes,
+                    Arg::Numeric => c.data_type == DataType::Numeric,
+                    // Not timestamptz: its time of day is the session
+                    // time zone's.
+                    Arg::Timestamp => c.data_type == DataType::Timestamp,
+                };
+                takes.then_some(false)
+            })
         };
         let literal = |value: GValue| {
             Ok(Some(Root::Literal {
@@ -689,28 +632,9 @@ impl Rewriter<'_, '_> {
         &self,
         f: &gluesql_core::sqlparser::ast::Function,
     ) -> Result<Option<(Root, Op)>> {
-        use gluesql_core::sqlparser::ast::{FunctionArg, FunctionArgExpr, FunctionArguments};
-        let name = match f.name.0.as_slice() {
-            [n] => n.value.to_ascii_lowercase(),
-            _ => return Ok(None),
-        };
-        let FunctionArguments::List(list) = &f.args else {
+        let Some((name, args)) = call(f) else {
             return Ok(None);
         };
-        if list.duplicate_treatment.is_some()
-            || !list.clauses.is_empty()
-            || f.filter.is_some()
-            || f.over.is_some()
-        {
-            return Ok(None);
-        }
-        let mut args = Vec::with_capacity(list.args.len());
-        for a in &list.args {
-            match a {
-                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => args.push(e),
-                _ => return Ok(None),
-            }
-        }
         let (arg, op) = match (name.as_str(), args.as_slice()) {
             ("split_part", [_, d, n]) => {
                 let (Some(delimiter), Some(n)) =
@@ -740,6 +664,20 @@ impl Rewriter<'_, '_> {
                 return Ok(Some(found));
             }
             return self.function(f);
+        }
+        if let Expr::Cast {
+            kind:
+                gluesql_core::sqlparser::ast::CastKind::Cast
+                | gluesql_core::sqlparser::ast::CastKind::DoubleColon,
+            expr,
+            data_type: SqlType::Time(None, gluesql_core::sqlparser::ast::TimezoneInfo::None),
+            format: None,
+        } = e
+        {
+            return Ok(self
+                .value_root(expr, Arg::Timestamp)?
+                .filter(|r| matches!(r, Root::Column { .. }))
+                .map(|root| (root, Op::TimeOf)));
         }
         if let Expr::Subscript { .. } = e {
             return Ok(self.steps(e)?.map(|(root, steps)| {
@@ -909,6 +847,40 @@ impl Rewriter<'_, '_> {
     }
 }
 
+/// Whether a column is json (`Some(false)`) or jsonb (`Some(true)`).
+fn json_column(info: &TableInfo, c: &Column) -> Option<bool> {
+    info.column_json(&c.name)
+        .map(|k| matches!(k, crate::Json::Jsonb))
+}
+
+/// A plain call's name (one part, lower case) and arguments: `None` for a
+/// qualified name, named arguments, `DISTINCT`, `FILTER` or `OVER`.
+fn call(f: &gluesql_core::sqlparser::ast::Function) -> Option<(String, Vec<&Expr>)> {
+    use gluesql_core::sqlparser::ast::{FunctionArg, FunctionArgExpr, FunctionArguments};
+    let [name] = f.name.0.as_slice() else {
+        return None;
+    };
+    let FunctionArguments::List(list) = &f.args else {
+        return None;
+    };
+    if list.duplicate_treatment.is_some()
+        || !list.clauses.is_empty()
+        || f.filter.is_some()
+        || f.over.is_some()
+    {
+        return None;
+    }
+    let args = list
+        .args
+        .iter()
+        .map(|a| match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some((name.value.to_ascii_lowercase(), args))
+}
+
 /// A json / jsonb literal as a chain root (jsonb normalised).
 fn json_literal(text: &str, jsonb: bool) -> Result<Root> {
     let value = if jsonb {
@@ -930,6 +902,7 @@ enum Arg {
     Integer,
     Bytea,
     Numeric,
+    Timestamp,
 }
 
 fn root_jsonb(root: &Root) -> bool {

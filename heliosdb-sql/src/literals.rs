@@ -311,8 +311,20 @@ pub(crate) fn numeric_items(stmt: &mut Statement) {
         match e {
             Expr::Nested(e) => decimal_text(e),
             Expr::Value(SqlValue::Number(n, false)) => {
+                if n.as_bigint_and_exponent().1 < 0 {
+                    // `1e3`: a NUMERIC with no fraction (GlueSQL's reading
+                    // of it is not an integer).
+                    return Some(n.with_scale(0).to_string());
+                }
                 let text = n.to_string();
-                (text.contains('.') && !text.contains(['e', 'E'])).then_some(text)
+                if text.contains(['e', 'E']) {
+                    // `1e3` is NUMERIC 1000, `1.50e1` is 15.0.
+                    rust_decimal::Decimal::from_scientific(&text.to_ascii_lowercase())
+                        .ok()
+                        .map(|d| d.to_string())
+                } else {
+                    text.contains('.').then_some(text)
+                }
             }
             Expr::UnaryOp {
                 op: UnaryOperator::Minus,

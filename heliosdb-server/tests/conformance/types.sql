@@ -57,6 +57,7 @@ INSERT INTO d VALUES (1, '2024-02-29', '13:45:00', '2024-02-29 13:45:00.123456')
 INSERT INTO d VALUES (2, '1999-12-31', '00:00:01', '1999-12-31 23:59:59');
 SELECT id, dt, tm, ts FROM d ORDER BY id;
 SELECT ts::date, ts::time FROM d ORDER BY id;
+SELECT id, CAST(ts AS TIME), ts::time AS t FROM d ORDER BY ts::time;
 SELECT id FROM d WHERE ts > '2000-01-01' ;
 INSERT INTO d (id, dt) VALUES (3, '2023-02-29');
 
