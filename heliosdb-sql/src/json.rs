@@ -374,7 +374,7 @@ pub(crate) enum Sel {
 /// text, so its children are returned as written (the last of repeated
 /// keys, as PostgreSQL's `json` operators do); a `jsonb` value is stored
 /// normalised, so its children are normalised too. A `jsonb` scalar is its
-/// own element 0 (and -1), as in PostgreSQL.
+/// own element 0 (and -1) for `->`, as in PostgreSQL.
 ///
 /// # Errors
 /// 22P02 for text that is not JSON.
@@ -456,9 +456,8 @@ pub(crate) fn child<'t>(
             let i = if i < 0 { n + i } else { i };
             Ok(usize::try_from(i).ok().and_then(|i| spans.get(i).copied()))
         }
-        Some(_) if jsonb && !matches!(sel, Sel::Elem(_)) && matches!(index(sel), Some(0 | -1)) => {
-            Ok(Some(text.trim()))
-        }
+        // Only `-> 0`/`-> -1`: a path or a subscript finds nothing in a scalar.
+        Some(_) if jsonb && matches!(sel, Sel::Index(0 | -1)) => Ok(Some(text.trim())),
         _ => Ok(None),
     }
 }
@@ -667,6 +666,8 @@ mod tests {
             Some(r#""s""#)
         );
         assert_eq!(child(r#""s""#, &Sel::Index(0), false).unwrap(), None);
+        assert_eq!(child(r#""s""#, &Sel::Path("0".into()), true).unwrap(), None);
+        assert_eq!(child(r#""s""#, &Sel::Elem(0), true).unwrap(), None);
         assert_eq!(as_text(r#""a\nb""#).unwrap().as_deref(), Some("a\nb"));
         assert_eq!(as_text("null").unwrap(), None);
         assert_eq!(as_text(" 1.50 ").unwrap().as_deref(), Some("1.50"));

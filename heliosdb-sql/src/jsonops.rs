@@ -13,6 +13,10 @@
 //! at once. What is not handled here (an operand that is neither a literal
 //! nor a parameter, a column of a derived table) is left for GlueSQL, which
 //! refuses it with 0A000: never a wrong answer.
+//!
+//! Derived columns also carry the row functions GlueSQL lacks that take
+//! one column of a given type and constants: `split_part`, `to_hex`,
+//! `length`/`octet_length` of bytea, `trunc(numeric, n)`, `timestamp::time`.
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
@@ -31,7 +35,8 @@ use crate::store::TableInfo;
 use crate::{Result, SqlError};
 
 /// The prefix of derived column names; the letter after it is the result
-/// kind: `t` text, `j` json, `b` boolean.
+/// kind: `t` text, `j` json, `b` boolean, `i` integer, `n` numeric, `h`
+/// time.
 pub(crate) const PREFIX: &str = "__hdb_json_";
 
 /// The type of a derived column, from its name (see [`PREFIX`]).
@@ -101,7 +106,6 @@ impl Op {
             (Op::SplitPart { delimiter, n }, GValue::Str(s)) => {
                 GValue::Str(split_part(s, delimiter, *n)?)
             }
-            (Op::ToHex, GValue::I16(i)) => GValue::Str(format!("{:x}", i32::from(*i))),
             (Op::ToHex, GValue::I32(i)) => GValue::Str(format!("{i:x}")),
             (Op::ToHex, GValue::I64(i)) => GValue::Str(format!("{i:x}")),
             (Op::OctetLength, GValue::Bytea(b)) => GValue::I32(

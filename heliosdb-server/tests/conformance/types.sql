@@ -148,6 +148,7 @@ SELECT id FROM d ORDER BY doc ->> 's', id;
 SELECT '{"a": {"b": "q"}}'::jsonb #> '{a}', '[1, 2, 3]'::jsonb -> -1, '{"a": 1}'::jsonb @> '{"a": 1}', '{"a": [1,  2]}'::json -> 'a';
 SELECT raw @> '{}' FROM d;
 SELECT doc ->> 'a' ->> 'b' FROM d;
+SELECT '"x"'::jsonb #>> '{0}', '"x"'::jsonb #> '{-1}', '5'::jsonb -> 0, ('"x"'::jsonb)[0], '[]'::jsonb ? 'a';
 
 == bytea type
 CREATE TABLE b (id INT, data BYTEA);
