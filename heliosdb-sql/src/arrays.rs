@@ -276,18 +276,7 @@ pub(crate) fn selects_list_agg(q: &Query) -> bool {
 
 fn plain_args(f: &Expr) -> Option<Vec<&Expr>> {
     let Expr::Function(f) = f else { return None };
-    match &f.args {
-        FunctionArguments::List(l) => l
-            .args
-            .iter()
-            .map(|a| match a {
-                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
-                _ => None,
-            })
-            .collect(),
-        FunctionArguments::None => Some(Vec::new()),
-        FunctionArguments::Subquery(_) => None,
-    }
+    crate::pgfuncs::call_args(f)
 }
 
 fn alias(e: Expr, label: &str) -> SelectItem {

@@ -420,13 +420,49 @@ fn text_array(e: &Expr, params: &[Value]) -> Option<Vec<String>> {
                 _ => None,
             })
             .collect(),
-        Expr::Cast { expr, .. } => text_array(expr, params),
+        Expr::Cast {
+            expr, data_type, ..
+        } if text_array_type(data_type) => text_array(expr, params),
+        Expr::Cast { .. } => None,
         _ => {
             let text = string_operand(e, params)?;
             crate::arrays::array_elements(&text)?
                 .into_iter()
                 .collect::<Option<Vec<String>>>()
         }
+    }
+}
+
+/// Whether `t` is `text[]` (or `varchar[]`): the only array type the
+/// path and key-list operators take, as in PostgreSQL.
+fn text_array_type(t: &SqlType) -> bool {
+    use gluesql_core::sqlparser::ast::ArrayElemTypeDef;
+    match t {
+        SqlType::Array(
+            ArrayElemTypeDef::SquareBracket(e, _)
+            | ArrayElemTypeDef::AngleBracket(e)
+            | ArrayElemTypeDef::Parenthesis(e),
+        ) => matches!(
+            **e,
+            SqlType::Text | SqlType::Varchar(_) | SqlType::CharacterVarying(_) | SqlType::String(_)
+        ),
+        _ => false,
+    }
+}
+
+/// The error for a path or key-list operand cast to another type
+/// (`doc ?| '{1,2}'::int[]`): PostgreSQL has no such operator.
+fn operand_type_error(left: &str, op: &BinaryOperator, right: &Expr) -> Option<SqlError> {
+    match right {
+        Expr::Nested(e) => operand_type_error(left, op, e),
+        Expr::Cast { data_type, .. } if !text_array_type(data_type) => Some(SqlError::State {
+            code: "42883",
+            message: format!(
+                "operator does not exist: {left} {op} {}",
+                data_type.to_string().to_lowercase()
+            ),
+        }),
+        _ => None,
     }
 }
 
@@ -504,7 +540,7 @@ impl Rewriter<'_, '_> {
                     let Some((root, mut steps)) = self.steps(left)? else {
                         return Ok(None);
                     };
-                    let Some(step) = self.step(op, right) else {
+                    let Some(step) = self.step(&root, op, right)? else {
                         return Ok(None);
                     };
                     steps.extend(step);
@@ -522,8 +558,8 @@ impl Rewriter<'_, '_> {
         Ok(self.root(e)?.map(|r| (r, Vec::new())))
     }
 
-    fn step(&self, op: &BinaryOperator, right: &Expr) -> Option<Vec<Sel>> {
-        match op {
+    fn step(&self, root: &Root, op: &BinaryOperator, right: &Expr) -> Result<Option<Vec<Sel>>> {
+        Ok(match op {
             BinaryOperator::Arrow | BinaryOperator::LongArrow => {
                 if let Some(i) = int_operand(right, self.params) {
                     Some(vec![Sel::Index(i)])
@@ -531,8 +567,14 @@ impl Rewriter<'_, '_> {
                     string_operand(right, self.params).map(|k| vec![Sel::Key(k)])
                 }
             }
-            _ => text_array(right, self.params).map(|p| p.into_iter().map(Sel::Path).collect()),
-        }
+            _ => {
+                let left = if root_jsonb(root) { "jsonb" } else { "json" };
+                if let Some(e) = operand_type_error(left, op, right) {
+                    return Err(e);
+                }
+                text_array(right, self.params).map(|p| p.into_iter().map(Sel::Path).collect())
+            }
+        })
     }
 
     /// `json[b]_typeof(x)`, `json[b]_array_length(x)`,
@@ -705,7 +747,7 @@ impl Rewriter<'_, '_> {
                 let Some((root, mut steps)) = self.steps(left)? else {
                     return Ok(None);
                 };
-                let Some(step) = self.step(op, right) else {
+                let Some(step) = self.step(&root, op, right)? else {
                     return Ok(None);
                 };
                 steps.extend(step);
@@ -756,6 +798,9 @@ impl Rewriter<'_, '_> {
                 let keys = if matches!(op, BinaryOperator::Question) {
                     string_operand(right, self.params).map(|k| vec![k])
                 } else {
+                    if let Some(e) = operand_type_error("jsonb", op, right) {
+                        return Err(e);
+                    }
                     text_array(right, self.params)
                 };
                 let Some(keys) = keys else {
@@ -860,7 +905,7 @@ fn json_column(info: &TableInfo, c: &Column) -> Option<bool> {
 /// A plain call's name (one part, lower case) and arguments: `None` for a
 /// qualified name, named arguments, `DISTINCT`, `FILTER` or `OVER`.
 fn call(f: &gluesql_core::sqlparser::ast::Function) -> Option<(String, Vec<&Expr>)> {
-    use gluesql_core::sqlparser::ast::{FunctionArg, FunctionArgExpr, FunctionArguments};
+    use gluesql_core::sqlparser::ast::FunctionArguments;
     let [name] = f.name.0.as_slice() else {
         return None;
     };
@@ -874,14 +919,7 @@ fn call(f: &gluesql_core::sqlparser::ast::Function) -> Option<(String, Vec<&Expr
     {
         return None;
     }
-    let args = list
-        .args
-        .iter()
-        .map(|a| match a {
-            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
-            _ => None,
-        })
-        .collect::<Option<Vec<_>>>()?;
+    let args = crate::pgfuncs::call_args(f)?;
     Some((name.value.to_ascii_lowercase(), args))
 }
 

@@ -138,21 +138,32 @@ fn unsupported(what: impl Into<String>) -> SqlError {
     SqlError::Unsupported(what.into())
 }
 
-/// The plain expression arguments of a call; `None` when some argument is
-/// named, a wildcard, or the call has clauses (ORDER BY …).
-fn plain_args(f: &Function) -> Option<Vec<Expr>> {
+/// The plain expression arguments of a call, borrowed; `None` when some
+/// argument is named or a wildcard, or the arguments are a subquery.
+/// Clauses (`ORDER BY` inside the call), `DISTINCT`, `FILTER` and `OVER`
+/// are the caller's to check.
+pub(crate) fn call_args(f: &Function) -> Option<Vec<&Expr>> {
     match &f.args {
         FunctionArguments::None => Some(Vec::new()),
-        FunctionArguments::List(l) if l.clauses.is_empty() => l
+        FunctionArguments::List(l) => l
             .args
             .iter()
             .map(|a| match a {
-                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
                 _ => None,
             })
             .collect(),
-        _ => None,
+        FunctionArguments::Subquery(_) => None,
     }
+}
+
+/// The plain expression arguments of a call, owned; `None` as for
+/// [`call_args`], or when the call has clauses (ORDER BY …).
+fn plain_args(f: &Function) -> Option<Vec<Expr>> {
+    if matches!(&f.args, FunctionArguments::List(l) if !l.clauses.is_empty()) {
+        return None;
+    }
+    Some(call_args(f)?.into_iter().cloned().collect())
 }
 
 fn integer_literal(e: &Expr) -> Option<i64> {

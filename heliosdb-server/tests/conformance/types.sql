@@ -149,6 +149,9 @@ SELECT '{"a": {"b": "q"}}'::jsonb #> '{a}', '[1, 2, 3]'::jsonb -> -1, '{"a": 1}'
 SELECT raw @> '{}' FROM d;
 SELECT doc ->> 'a' ->> 'b' FROM d;
 SELECT '"x"'::jsonb #>> '{0}', '"x"'::jsonb #> '{-1}', '5'::jsonb -> 0, ('"x"'::jsonb)[0], '[]'::jsonb ? 'a';
+SELECT id FROM d WHERE doc ?| '{1,2}'::int[];
+SELECT doc #> '{1}'::int[] FROM d;
+SELECT id, doc ?& '{s}'::text[], doc #>> '{b,c,0}'::varchar[] FROM d ORDER BY id;
 
 == bytea type
 CREATE TABLE b (id INT, data BYTEA);
