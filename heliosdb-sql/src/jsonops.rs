@@ -47,6 +47,8 @@ pub(crate) fn derived_type(name: &str) -> Option<DataType> {
         b'n' => Some(DataType::Numeric),
         b'h' => Some(DataType::Time),
         b'b' => Some(DataType::Bool),
+        b's' => Some(DataType::Timestamp),
+        b'z' => Some(DataType::TimestampTz),
         _ => None,
     }
 }
@@ -72,6 +74,12 @@ pub(crate) enum Op {
     Trunc { scale: i64 },
     /// `timestamp::time`: the time of day.
     TimeOf,
+    /// `date`, `timestamp` or `timestamptz` plus a number of months, as
+    /// PostgreSQL adds an interval's months: the day of the month kept, or
+    /// the month's last day when it has fewer (a timestamptz in UTC, the
+    /// only session time zone). GlueSQL's own month arithmetic fails on
+    /// every result in December and on every shorter month.
+    AddMonths { months: i32, tz: bool },
 }
 
 impl Op {
@@ -89,6 +97,8 @@ impl Op {
             Op::SplitPart { .. } | Op::ToHex => 't',
             Op::Trunc { .. } => 'n',
             Op::TimeOf => 'h',
+            Op::AddMonths { tz: false, .. } => 's',
+            Op::AddMonths { tz: true, .. } => 'z',
             _ => 'b',
         }
     }
@@ -113,6 +123,12 @@ impl Op {
             ),
             (Op::Trunc { scale }, GValue::Decimal(d)) => GValue::Decimal(trunc(*d, *scale)?),
             (Op::TimeOf, GValue::Timestamp(t)) => GValue::Time(t.time()),
+            (Op::AddMonths { months, .. }, GValue::Timestamp(t)) => {
+                GValue::Timestamp(add_months(*t, *months)?)
+            }
+            (Op::AddMonths { months, .. }, GValue::Date(d)) => {
+                GValue::Timestamp(add_months(d.and_time(chrono::NaiveTime::MIN), *months)?)
+            }
             (Op::Get { steps, out }, GValue::Str(doc)) => {
                 let mut at = doc.as_str();
                 for step in steps {
@@ -194,6 +210,35 @@ fn trunc(d: rust_decimal::Decimal, n: i64) -> Result<rust_decimal::Decimal> {
     Ok(t)
 }
 
+/// `t` plus `months` as PostgreSQL adds them: the same day and time in the
+/// month reached, or that month's last day when it is shorter (January 31
+/// plus a month is February 29 or 28).
+///
+/// # Errors
+/// 22008 when the result is outside the timestamps PostgreSQL takes.
+pub(crate) fn add_months(t: chrono::NaiveDateTime, months: i32) -> Result<chrono::NaiveDateTime> {
+    use chrono::{Datelike, NaiveDate};
+    let out_of_range = || SqlError::State {
+        code: "22008",
+        message: "timestamp out of range".into(),
+    };
+    let total = i64::from(t.year()) * 12 + i64::from(t.month0()) + i64::from(months);
+    let year = i32::try_from(total.div_euclid(12)).map_err(|_| out_of_range())?;
+    let month = u32::try_from(total.rem_euclid(12)).map_err(|_| out_of_range())? + 1;
+    // PostgreSQL's timestamps end in 294276; chrono's dates in 262142.
+    if !(-4713..=262_142).contains(&year) {
+        return Err(out_of_range());
+    }
+    let first = NaiveDate::from_ymd_opt(year, month, 1).ok_or_else(out_of_range)?;
+    let days_in_month = first
+        .checked_add_months(chrono::Months::new(1))
+        .map_or(31, |next| next.signed_duration_since(first).num_days());
+    let day = t.day().min(u32::try_from(days_in_month).unwrap_or(28));
+    Ok(NaiveDate::from_ymd_opt(year, month, day)
+        .ok_or_else(out_of_range)?
+        .and_time(t.time()))
+}
+
 /// What a chain's value becomes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Out {
@@ -229,6 +274,7 @@ impl Derived {
             'i' => gluesql_core::ast::DataType::Int32,
             'n' => gluesql_core::ast::DataType::Decimal,
             'h' => gluesql_core::ast::DataType::Time,
+            's' | 'z' => gluesql_core::ast::DataType::Timestamp,
             _ => gluesql_core::ast::DataType::Text,
         }
     }
@@ -433,6 +479,48 @@ fn text_array(e: &Expr, params: &[Value]) -> Option<Vec<String>> {
     }
 }
 
+/// An interval constant: `interval '1 month 2 days'`, `'…'::interval`,
+/// `INTERVAL '3' MONTH`, `INTERVAL '1' YEAR`.
+fn interval_operand(e: &Expr) -> Result<Option<heliosdb_core::Interval>> {
+    use gluesql_core::sqlparser::ast::DateTimeField;
+    let text = |e: &Expr| match e {
+        Expr::Value(SqlValue::SingleQuotedString(s)) => Some(s.clone()),
+        _ => None,
+    };
+    Ok(match e {
+        Expr::Nested(x) => interval_operand(x)?,
+        Expr::Interval(iv) if iv.last_field.is_none() => {
+            let Some(s) = text(&iv.value) else {
+                return Ok(None);
+            };
+            let per = match iv.leading_field {
+                None => return Ok(Some(crate::pgtext::parse_interval(&s)?)),
+                Some(DateTimeField::Month) => 1,
+                Some(DateTimeField::Year) => 12,
+                Some(_) => return Ok(None),
+            };
+            s.trim()
+                .parse::<i32>()
+                .ok()
+                .and_then(|n| n.checked_mul(per))
+                .map(|months| heliosdb_core::Interval {
+                    months,
+                    days: 0,
+                    micros: 0,
+                })
+        }
+        Expr::Cast {
+            expr,
+            data_type: SqlType::Interval,
+            ..
+        } => match text(expr) {
+            Some(s) => Some(crate::pgtext::parse_interval(&s)?),
+            None => None,
+        },
+        _ => None,
+    })
+}
+
 /// Whether `t` is `text[]` (or `varchar[]`): the only array type the
 /// path and key-list operators take, as in PostgreSQL.
 fn text_array_type(t: &SqlType) -> bool {
@@ -469,6 +557,8 @@ fn operand_type_error(left: &str, op: &BinaryOperator, right: &Expr) -> Option<S
 struct Rewriter<'s, 't> {
     scope: &'s Scope<'t>,
     params: &'s [Value],
+    /// The statement's `now()` (UTC).
+    now: chrono::NaiveDateTime,
     derived: Vec<Derived>,
     error: Option<SqlError>,
 }
@@ -640,6 +730,10 @@ impl Rewriter<'_, '_> {
                     // Not timestamptz: its time of day is the session
                     // time zone's.
                     Arg::Timestamp => c.data_type == DataType::Timestamp,
+                    Arg::DateTime => matches!(
+                        c.data_type,
+                        DataType::Date | DataType::Timestamp | DataType::TimestampTz
+                    ),
                 };
                 takes.then_some(false)
             })
@@ -818,10 +912,163 @@ impl Rewriter<'_, '_> {
         })
     }
 
+    /// `x ± interval '…'` with months, `x` a date, timestamp or timestamptz
+    /// column or constant, or `now()` and its kin: the months as
+    /// [`Op::AddMonths`], and the interval's days and time in microseconds
+    /// for GlueSQL to add after them (PostgreSQL adds an interval's months,
+    /// then its days, then its time).
+    fn month_arithmetic(&self, e: &Expr) -> Result<Option<(Root, Op, i64)>> {
+        let Expr::BinaryOp {
+            left,
+            op: op @ (BinaryOperator::Plus | BinaryOperator::Minus),
+            right,
+        } = e
+        else {
+            return Ok(None);
+        };
+        let Some(iv) = interval_operand(right)? else {
+            return Ok(None);
+        };
+        if iv.months == 0 {
+            return Ok(None);
+        }
+        let Some((root, tz)) = self.datetime_root(left)? else {
+            return Ok(None);
+        };
+        let out_of_range = || SqlError::State {
+            code: "22008",
+            message: "interval out of range".into(),
+        };
+        let rest = i64::from(iv.days)
+            .checked_mul(86_400_000_000)
+            .and_then(|d| d.checked_add(iv.micros))
+            .ok_or_else(out_of_range)?;
+        let (months, rest) = if matches!(op, BinaryOperator::Minus) {
+            (iv.months.checked_neg().ok_or_else(out_of_range)?, -rest)
+        } else {
+            (iv.months, rest)
+        };
+        Ok(Some((root, Op::AddMonths { months, tz }, rest)))
+    }
+
+    /// A date, timestamp or timestamptz column or constant, and whether it
+    /// is a timestamptz.
+    fn datetime_root(&self, e: &Expr) -> Result<Option<(Root, bool)>> {
+        let literal = |t: DataType, text: &str| -> Result<Option<(Root, bool)>> {
+            let (value, tz) = match crate::coerce(Value::String(text.to_string()), t)? {
+                Value::Date(d) => (GValue::Date(d), false),
+                Value::Timestamp(t) => (GValue::Timestamp(t.naive_utc()), false),
+                Value::TimestampTz(t) => (GValue::Timestamp(t.naive_utc()), true),
+                _ => return Ok(None),
+            };
+            Ok(Some((
+                Root::Literal {
+                    value,
+                    jsonb: false,
+                },
+                tz,
+            )))
+        };
+        let datetime = |data_type: &SqlType| {
+            crate::rewrite::engine_type_of(data_type).filter(|t| {
+                matches!(
+                    t,
+                    DataType::Date | DataType::Timestamp | DataType::TimestampTz
+                )
+            })
+        };
+        match e {
+            Expr::Nested(x) => return self.datetime_root(x),
+            Expr::TypedString { data_type, value } => {
+                return match datetime(data_type) {
+                    Some(t) => literal(t, value),
+                    None => Ok(None),
+                }
+            }
+            Expr::Cast {
+                expr, data_type, ..
+            } => {
+                return match (datetime(data_type), expr.as_ref()) {
+                    (Some(t), Expr::Value(SqlValue::SingleQuotedString(s))) => literal(t, s),
+                    _ => Ok(None),
+                }
+            }
+            Expr::Function(f) => {
+                let Some((name, args)) = call(f).or_else(|| {
+                    // `current_timestamp`, `localtimestamp`: no parentheses.
+                    let [name] = f.name.0.as_slice() else {
+                        return None;
+                    };
+                    matches!(
+                        f.args,
+                        gluesql_core::sqlparser::ast::FunctionArguments::None
+                    )
+                    .then(|| (name.value.to_ascii_lowercase(), Vec::new()))
+                }) else {
+                    return Ok(None);
+                };
+                if !args.is_empty() {
+                    return Ok(None);
+                }
+                let (value, tz) = match name.as_str() {
+                    "now"
+                    | "current_timestamp"
+                    | "transaction_timestamp"
+                    | "statement_timestamp" => (GValue::Timestamp(self.now), true),
+                    "localtimestamp" => (GValue::Timestamp(self.now), false),
+                    "current_date" => (GValue::Date(self.now.date()), false),
+                    _ => return Ok(None),
+                };
+                return Ok(Some((
+                    Root::Literal {
+                        value,
+                        jsonb: false,
+                    },
+                    tz,
+                )));
+            }
+            _ => {}
+        }
+        let Some(root) = self.value_root(e, Arg::DateTime)? else {
+            return Ok(None);
+        };
+        let tz = match &root {
+            Root::Column { table, column, .. } => self
+                .scope
+                .tables
+                .get(table)
+                .and_then(|info| info.columns().find(|c| &c.name == column))
+                .is_some_and(|c| c.data_type == DataType::TimestampTz),
+            Root::Literal { .. } => false,
+        };
+        Ok(Some((root, tz)))
+    }
+
     fn replace(&mut self, e: &mut Expr) -> Result<()> {
-        let Some((root, op)) = self.op_of(e)? else {
+        let (found, rest) = match self.month_arithmetic(e)? {
+            Some((root, op, rest)) => (Some((root, op)), rest),
+            None => (self.op_of(e)?, 0),
+        };
+        let Some((root, op)) = found else {
             return Ok(());
         };
+        self.put(e, root, op)?;
+        if rest != 0 {
+            let months = std::mem::replace(e, Expr::Value(SqlValue::Null));
+            *e = Expr::Nested(Box::new(Expr::BinaryOp {
+                left: Box::new(months),
+                op: BinaryOperator::Plus,
+                right: Box::new(crate::literals::glue_interval_expr(
+                    gluesql_core::data::Interval::Microsecond(rest),
+                )),
+            }));
+        }
+        Ok(())
+    }
+
+    /// Puts in `e`'s place the derived column computing `op` over `root`,
+    /// or, over a constant, its value.
+    fn put(&mut self, e: &mut Expr, root: Root, op: Op) -> Result<()> {
         *e = match root {
             Root::Literal { value, jsonb } => {
                 let number = |text: String| -> Result<Expr> {
@@ -852,6 +1099,36 @@ impl Rewriter<'_, '_> {
                     GValue::Bool(b) => Expr::Value(SqlValue::Boolean(b)),
                     GValue::I32(i) => number(i.to_string())?,
                     GValue::Decimal(d) => exact(d.to_string()),
+                    GValue::Timestamp(t) => {
+                        let tz = op.kind() == 'z';
+                        let text = t.format("%Y-%m-%d %H:%M:%S%.6f").to_string();
+                        Expr::Cast {
+                            kind: gluesql_core::sqlparser::ast::CastKind::Cast,
+                            expr: Box::new(Expr::Value(SqlValue::SingleQuotedString(if tz {
+                                format!("{text}+00")
+                            } else {
+                                text
+                            }))),
+                            data_type: SqlType::Timestamp(
+                                None,
+                                if tz {
+                                    gluesql_core::sqlparser::ast::TimezoneInfo::Tz
+                                } else {
+                                    gluesql_core::sqlparser::ast::TimezoneInfo::None
+                                },
+                            ),
+                            format: None,
+                        }
+                    }
+                    _ if matches!(op.kind(), 's' | 'z') => Expr::Cast {
+                        kind: gluesql_core::sqlparser::ast::CastKind::Cast,
+                        expr: Box::new(Expr::Value(SqlValue::Null)),
+                        data_type: SqlType::Timestamp(
+                            None,
+                            gluesql_core::sqlparser::ast::TimezoneInfo::None,
+                        ),
+                        format: None,
+                    },
                     _ if matches!(op.kind(), 'b' | 'i' | 'n') => Expr::Value(SqlValue::Null),
                     _ => Expr::Cast {
                         kind: gluesql_core::sqlparser::ast::CastKind::Cast,
@@ -945,6 +1222,8 @@ enum Arg {
     Bytea,
     Numeric,
     Timestamp,
+    /// `date`, `timestamp` or `timestamptz` (month arithmetic).
+    DateTime,
 }
 
 fn root_jsonb(root: &Root) -> bool {
@@ -1130,6 +1409,7 @@ pub(crate) fn rewrite(
     stmt: &mut Statement,
     tables: &Tables,
     params: &[Value],
+    now: chrono::NaiveDateTime,
 ) -> Result<Vec<Derived>> {
     let mut scope = Scope {
         tables,
@@ -1140,6 +1420,7 @@ pub(crate) fn rewrite(
     let mut rw = Rewriter {
         scope: &scope,
         params,
+        now,
         derived: Vec::new(),
         error: None,
     };
@@ -1160,4 +1441,38 @@ pub(crate) fn rewrite(
         }
     }
     Ok(derived)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::add_months;
+    use chrono::NaiveDate;
+
+    fn at(y: i32, m: u32, d: u32) -> chrono::NaiveDateTime {
+        NaiveDate::from_ymd_opt(y, m, d)
+            .unwrap()
+            .and_hms_opt(10, 30, 0)
+            .unwrap()
+    }
+
+    #[test]
+    fn months_keep_the_day_or_clamp_to_the_months_last_day() {
+        assert_eq!(add_months(at(2024, 1, 31), 1).unwrap(), at(2024, 2, 29));
+        assert_eq!(add_months(at(2023, 1, 31), 1).unwrap(), at(2023, 2, 28));
+        assert_eq!(add_months(at(2024, 11, 15), 1).unwrap(), at(2024, 12, 15));
+        assert_eq!(add_months(at(2024, 12, 15), -12).unwrap(), at(2023, 12, 15));
+        assert_eq!(add_months(at(2024, 3, 31), -1).unwrap(), at(2024, 2, 29));
+        assert_eq!(add_months(at(2024, 1, 15), -1).unwrap(), at(2023, 12, 15));
+        assert_eq!(add_months(at(2024, 2, 29), 12).unwrap(), at(2025, 2, 28));
+        assert_eq!(add_months(at(2024, 5, 31), 25).unwrap(), at(2026, 6, 30));
+        assert_eq!(add_months(at(2024, 5, 31), 0).unwrap(), at(2024, 5, 31));
+    }
+
+    #[test]
+    fn months_past_the_last_timestamp_are_out_of_range() {
+        let e = add_months(at(2024, 1, 1), i32::MAX).unwrap_err();
+        assert!(e.to_string().contains("timestamp out of range"), "{e}");
+        let e = add_months(at(2024, 1, 1), i32::MIN).unwrap_err();
+        assert!(e.to_string().contains("timestamp out of range"), "{e}");
+    }
 }

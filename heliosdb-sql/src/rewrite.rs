@@ -686,14 +686,23 @@ pub(crate) fn insert_keys(info: &TableInfo, ins: &Insert) -> Option<Vec<Expr>> {
     })
 }
 
+/// The instant `now()` stands for in one statement (UTC).
+pub(crate) fn statement_now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}
+
 /// Session functions and PostgreSQL type names inside expressions.
-pub(crate) fn expressions(stmt: &mut Statement, database: &str, user: &str) {
-    // `now()` and its synonyms are one instant for the whole statement, as
-    // in PostgreSQL (`now() = current_timestamp` is true).
-    let now = chrono::Utc::now()
-        .naive_utc()
-        .format("%Y-%m-%d %H:%M:%S%.6f")
-        .to_string();
+///
+/// `now` is the statement's instant (see [`statement_now`]): `now()` and
+/// its synonyms are one instant for the whole statement, as in PostgreSQL
+/// (`now() = current_timestamp` is true).
+pub(crate) fn expressions(
+    stmt: &mut Statement,
+    database: &str,
+    user: &str,
+    now: chrono::NaiveDateTime,
+) {
+    let now = now.format("%Y-%m-%d %H:%M:%S%.6f").to_string();
     let _ = visit_expressions_mut(stmt, |e| {
         match e {
             Expr::Function(f) => {

@@ -699,7 +699,12 @@ impl<'e> Session<'e> {
         crate::literals::typed_literals(&mut stmt, &*self.tables()?)?;
         crate::settings::current_setting_calls(&mut stmt, &|n| self.setting_text(n), None)?;
         crate::pgfuncs::rewrite(&mut stmt, &*self.tables()?)?;
-        rewrite::expressions(&mut stmt, &self.database, &self.user);
+        rewrite::expressions(
+            &mut stmt,
+            &self.database,
+            &self.user,
+            rewrite::statement_now(),
+        );
         crate::window::describe_stand_ins(&mut stmt, &*self.tables()?);
         rewrite::pg_semantics(&mut stmt)?;
         crate::logic::three_valued(&mut stmt)?;
@@ -1860,14 +1865,15 @@ impl<'e> Session<'e> {
             Statement::Query(q) => crate::infer::json_columns(&tables, q),
             _ => None,
         };
-        let json = crate::jsonops::rewrite(&mut stmt, &tables, params)?;
+        let now = rewrite::statement_now();
+        let json = crate::jsonops::rewrite(&mut stmt, &tables, params, now)?;
         crate::literals::numeric_items(&mut stmt);
         crate::literals::typed_literals(&mut stmt, &tables)?;
         crate::numeric::exact(&mut stmt, &tables)?;
         crate::chartype::trim_references(&mut stmt, &tables);
         crate::settings::current_setting_calls(&mut stmt, &|n| self.setting_text(n), Some(params))?;
         crate::pgfuncs::rewrite(&mut stmt, &tables)?;
-        rewrite::expressions(&mut stmt, &self.database, &self.user);
+        rewrite::expressions(&mut stmt, &self.database, &self.user, now);
         rewrite::pg_semantics(&mut stmt)?;
         crate::logic::three_valued(&mut stmt)?;
         crate::numeric::comparisons(&mut stmt, &tables);

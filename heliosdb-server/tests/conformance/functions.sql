@@ -72,6 +72,22 @@ SELECT make_date(2024, 2, 29);
 SELECT timestamp '2024-05-06 07:08:09' - timestamp '2024-05-05 06:00:00';
 SELECT date '2024-05-06' < date '2024-05-07', timestamp '2024-01-01' = date '2024-01-01';
 
+== month arithmetic on dates and timestamps
+CREATE TABLE ev (id INT PRIMARY KEY, d DATE, ts TIMESTAMP, tz TIMESTAMPTZ);
+INSERT INTO ev VALUES (1, '2024-01-31', '2024-03-31 10:00:00', '2024-11-30 23:00:00+00'), (2, '2023-12-15', '2024-12-31 00:00:01', '2024-02-29 12:00:00+00'), (3, NULL, NULL, NULL);
+----
+SELECT date '2024-11-15' + interval '1 month', date '2024-12-15' - interval '12 months', date '2024-02-29' + interval '1 year';
+SELECT timestamp '2024-03-31 10:00' - interval '1 month', date '2024-01-31' + interval '1 month 2 days';
+SELECT timestamp '2024-05-31 00:00:00' + INTERVAL '3' MONTH, date '2024-02-29' - INTERVAL '1' YEAR, '2024-01-31'::date + '1 mon'::interval;
+SELECT timestamptz '2024-01-31 12:00:00+00' + interval '1 month -1 day', date '2024-01-31' + interval '1 month' + interval '1 day';
+SELECT id, d + interval '1 month', ts - interval '1 month', tz + interval '1 month 2 days 03:00' FROM ev ORDER BY id;
+SELECT id FROM ev WHERE d + interval '1 year' > date '2024-12-31' ORDER BY id;
+SELECT id, ts + interval '13 months' AS x FROM ev ORDER BY x;
+SELECT now() - interval '1 month' < now(), current_date - interval '11 months' < now(), localtimestamp + interval '1 year' > localtimestamp;
+UPDATE ev SET ts = ts + interval '1 month' WHERE id = 1;
+SELECT id, ts FROM ev ORDER BY id;
+SELECT date '294276-12-01' + interval '1 month';
+
 == current time functions are consistent
 ----
 SELECT now() IS NOT NULL, current_date IS NOT NULL, current_timestamp IS NOT NULL;
