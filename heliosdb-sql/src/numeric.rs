@@ -453,6 +453,18 @@ impl Exact<'_> {
                     },
                     _ => None,
                 };
+                // `n / 2.0` of an integer column is a NUMERIC quotient too
+                // (GlueSQL: an integer division, 0 for 1 / 2.0).
+                if matches!(op, BinaryOperator::Divide)
+                    && ((fractional(right).is_some() && self.integer_operand(left))
+                        || (fractional(left).is_some() && self.integer_operand(right)))
+                {
+                    return Err(unsupported(
+                        "division of an integer value by a fractional constant (or of a \
+                         fractional constant by one) is not supported (its NUMERIC result's \
+                         scale depends on the values); cast to double precision",
+                    ));
+                }
                 if let Some(d) = fractional(right).filter(|_| self.numeric_operand(left)) {
                     **right = decimal_expr(d);
                 } else if let Some(d) = fractional(left).filter(|_| self.numeric_operand(right)) {
@@ -558,23 +570,43 @@ pub(crate) fn exact(stmt: &mut Statement, tables: &BTreeMap<String, Arc<TableInf
     v.error.map_or(Ok(()), Err)
 }
 
-/// Equality between a NUMERIC value and an integer or a float, as
-/// PostgreSQL compares them: GlueSQL answers `false` for a decimal against
-/// an integer literal or against any value of another numeric type
-/// (`price = 5`, `price IN (5, 6)`, `price = qty`, `price <> 5` all come out
-/// wrong), while its ordering comparisons are right. So the integer side is
-/// cast to NUMERIC (`price = CAST(5 AS DECIMAL)`), and against a float the
-/// NUMERIC side becomes the float (PostgreSQL resolves `numeric = float8`
-/// as a float comparison). Runs on every statement (an UPDATE's WHERE
-/// too), after the rewrites that produce comparisons.
-pub(crate) fn comparisons(stmt: &mut Statement, tables: &BTreeMap<String, Arc<TableInfo>>) {
+/// Operands of mixed numeric types, resolved as PostgreSQL resolves them,
+/// where GlueSQL answers wrongly without an error:
+///
+/// - GlueSQL computes `integer op float` in the integer's type (`a + f` is
+///   `1` for 1 + 0.2, `a * f` is `0`) and compares an integer with a float
+///   or a fractional constant as unequal and unordered (`a < 3.5` is false
+///   for 1). PostgreSQL computes and compares in double precision (float)
+///   or NUMERIC (a fractional constant), so the integer side is cast.
+/// - A NUMERIC value against an integer is unequal to GlueSQL (`price = 5`,
+///   `price IN (5, 6)`, `price = qty`), so the integer side is cast to
+///   NUMERIC.
+/// - A NUMERIC value against a float compares and computes as a float in
+///   PostgreSQL (`numeric < float8` is a float comparison); GlueSQL orders
+///   them wrongly, so the NUMERIC side becomes the float.
+///
+/// Comparisons are `=`, `<>`, `<`, `<=`, `>`, `>=`, `IN` lists, `BETWEEN`
+/// and `CASE x WHEN …`; arithmetic is `+ - * / %`. Runs on every statement
+/// (an UPDATE's SET and WHERE too), after the rewrites that produce these.
+///
+/// # Errors
+/// 42883 for `%` with a float operand, which PostgreSQL does not have.
+pub(crate) fn comparisons(
+    stmt: &mut Statement,
+    tables: &BTreeMap<String, Arc<TableInfo>>,
+) -> Result<()> {
     let typer = crate::infer::statement_typer(tables, stmt);
-    let mut v = Comparisons { typer: &typer };
+    let mut v = Comparisons {
+        typer: &typer,
+        error: None,
+    };
     let _ = stmt.visit(&mut v);
+    v.error.map_or(Ok(()), Err)
 }
 
 struct Comparisons<'a> {
     typer: &'a dyn Fn(&Expr) -> Option<DataType>,
+    error: Option<SqlError>,
 }
 
 fn is_number_literal(e: &Expr) -> bool {
@@ -599,27 +631,93 @@ fn recast(e: &mut Expr, t: SqlType) {
     };
 }
 
+fn ints(t: Option<DataType>) -> bool {
+    matches!(t, Some(DataType::Int2 | DataType::Int4 | DataType::Int8))
+}
+
+fn float(t: Option<DataType>) -> bool {
+    t == Some(DataType::Float8)
+}
+
+fn decimal_type() -> SqlType {
+    SqlType::Decimal(ExactNumberInfo::None)
+}
+
 impl Comparisons<'_> {
-    /// Makes `a = b` comparable by a cast of one side; `b_only` allows
-    /// only a cast of `b` (an IN list's item, a CASE branch's value: `a` is
-    /// shared with the other items).
+    /// A NUMERIC value other than a constant.
+    fn numeric(&self, e: &Expr) -> bool {
+        (self.typer)(e) == Some(DataType::Numeric) && !is_number_literal(e)
+    }
+
+    /// A constant with a fraction or an exponent (`3.5`, `1e3`).
+    fn fractional(&self, e: &Expr) -> bool {
+        is_number_literal(e) && !ints((self.typer)(e))
+    }
+
+    /// Makes the comparison `a op b` right by a cast of one side; `b_only`
+    /// allows only a cast of `b` (an IN list's item, a CASE branch's
+    /// value: `a` is shared with the other items, see [`Self::shared`]).
     fn fix(&self, a: &mut Expr, b: &mut Expr, b_only: bool) {
-        let ints = |t: Option<DataType>| {
-            matches!(t, Some(DataType::Int2 | DataType::Int4 | DataType::Int8))
-        };
-        let numeric =
-            |e: &Expr, t: Option<DataType>| t == Some(DataType::Numeric) && !is_number_literal(e);
         let (ta, tb) = ((self.typer)(a), (self.typer)(b));
-        let decimal = SqlType::Decimal(ExactNumberInfo::None);
-        if numeric(a, ta) && (ints(tb) || is_number_literal(b)) {
-            recast(b, decimal);
-        } else if numeric(b, tb) && !b_only && (ints(ta) || is_number_literal(a)) {
-            recast(a, decimal);
-        } else if numeric(a, ta) && tb == Some(DataType::Float8) && !b_only {
+        if self.numeric(a) && (ints(tb) || is_number_literal(b)) {
+            recast(b, decimal_type());
+        } else if self.numeric(b) && !b_only && (ints(ta) || is_number_literal(a)) {
+            recast(a, decimal_type());
+        } else if self.numeric(a) && float(tb) && !b_only {
             recast(a, SqlType::Float64);
-        } else if numeric(b, tb) && ta == Some(DataType::Float8) {
+        } else if self.numeric(b) && float(ta) {
+            recast(b, SqlType::Float64);
+        } else if ints(ta) && float(tb) && !b_only {
+            recast(a, SqlType::Float64);
+        } else if ints(tb) && float(ta) {
+            recast(b, SqlType::Float64);
+        } else if ints(ta) && self.fractional(b) && !b_only {
+            // Both: GlueSQL finds a decimal unequal to a fractional literal.
+            recast(a, decimal_type());
+            recast(b, decimal_type());
+        } else if ints(tb) && self.fractional(a) && !b_only {
+            recast(a, decimal_type());
+            recast(b, decimal_type());
+        }
+    }
+
+    /// Casts an integer `a` compared with several values (IN, BETWEEN,
+    /// CASE) once, to what the widest of them needs.
+    fn shared<'e>(&self, a: &mut Expr, others: impl Iterator<Item = &'e Expr>) {
+        if !ints((self.typer)(a)) {
+            return;
+        }
+        let mut to = None;
+        for o in others {
+            if float((self.typer)(o)) {
+                to = Some(SqlType::Float64);
+                break;
+            }
+            if self.numeric(o) || self.fractional(o) {
+                to = Some(decimal_type());
+            }
+        }
+        if let Some(t) = to {
+            recast(a, t);
+        }
+    }
+
+    /// `a op b` computed in the type PostgreSQL computes it in.
+    fn arithmetic(&self, a: &mut Expr, op: &BinaryOperator, b: &mut Expr) -> Result<()> {
+        let (ta, tb) = ((self.typer)(a), (self.typer)(b));
+        if matches!(op, BinaryOperator::Modulo) && (float(ta) || float(tb)) {
+            let name = |t: Option<DataType>| t.map_or("unknown", crate::convert::pg_type_name);
+            return Err(SqlError::State {
+                code: "42883",
+                message: format!("operator does not exist: {} % {}", name(ta), name(tb)),
+            });
+        }
+        if (ints(ta) || self.numeric(a)) && float(tb) {
+            recast(a, SqlType::Float64);
+        } else if float(ta) && (ints(tb) || self.numeric(b)) {
             recast(b, SqlType::Float64);
         }
+        Ok(())
     }
 }
 
@@ -630,19 +728,49 @@ impl VisitorMut for Comparisons<'_> {
         match e {
             Expr::BinaryOp {
                 left,
-                op: BinaryOperator::Eq | BinaryOperator::NotEq,
+                op:
+                    BinaryOperator::Eq
+                    | BinaryOperator::NotEq
+                    | BinaryOperator::Lt
+                    | BinaryOperator::LtEq
+                    | BinaryOperator::Gt
+                    | BinaryOperator::GtEq,
                 right,
             } => self.fix(left, right, false),
+            Expr::BinaryOp {
+                left,
+                op:
+                    op @ (BinaryOperator::Plus
+                    | BinaryOperator::Minus
+                    | BinaryOperator::Multiply
+                    | BinaryOperator::Divide
+                    | BinaryOperator::Modulo),
+                right,
+            } => {
+                if let Err(e) = self.arithmetic(left, op, right) {
+                    self.error = Some(e);
+                    return ControlFlow::Break(());
+                }
+            }
             Expr::InList { expr, list, .. } => {
+                self.shared(expr, list.iter());
                 for item in list.iter_mut() {
                     self.fix(expr, item, true);
                 }
+            }
+            Expr::Between {
+                expr, low, high, ..
+            } => {
+                self.shared(expr, [&**low, &**high].into_iter());
+                self.fix(expr, low, true);
+                self.fix(expr, high, true);
             }
             Expr::Case {
                 operand: Some(operand),
                 conditions,
                 ..
             } => {
+                self.shared(operand, conditions.iter());
                 for c in conditions.iter_mut() {
                     self.fix(operand, c, true);
                 }

@@ -709,7 +709,7 @@ impl<'e> Session<'e> {
         rewrite::pg_semantics(&mut stmt)?;
         crate::logic::three_valued(&mut stmt)?;
         let tables = self.tables()?;
-        crate::numeric::comparisons(&mut stmt, &tables);
+        crate::numeric::comparisons(&mut stmt, &tables)?;
         crate::textcast::rewrite(&mut stmt, &tables, false)?;
         let params = param_types(&tables, &stmt);
         let text = |cols: Vec<(String, Option<DataType>)>| {
@@ -1876,7 +1876,7 @@ impl<'e> Session<'e> {
         rewrite::expressions(&mut stmt, &self.database, &self.user, now);
         rewrite::pg_semantics(&mut stmt)?;
         crate::logic::three_valued(&mut stmt)?;
-        crate::numeric::comparisons(&mut stmt, &tables);
+        crate::numeric::comparisons(&mut stmt, &tables)?;
         let text_columns = crate::textcast::rewrite(&mut stmt, &tables, true)?;
 
         let inferred = match &stmt {

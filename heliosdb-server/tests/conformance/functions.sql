@@ -72,6 +72,24 @@ SELECT make_date(2024, 2, 29);
 SELECT timestamp '2024-05-06 07:08:09' - timestamp '2024-05-05 06:00:00';
 SELECT date '2024-05-06' < date '2024-05-07', timestamp '2024-01-01' = date '2024-01-01';
 
+== mixed integer float and numeric operands
+CREATE TABLE mx (id INT PRIMARY KEY, a INT, b BIGINT, n NUMERIC(10,2), f DOUBLE PRECISION);
+INSERT INTO mx VALUES (1, 2147483647, 9223372036854775807, 1.25, 0.1), (2, 1, 1, 2.50, 0.2), (3, NULL, NULL, NULL, NULL), (4, -5, -7, -0.75, 1e10);
+----
+SELECT id, a < 3.5, a = 1.0, a > 0.5, a <> 1.5, b > 1.5, b = 1.0, a < f, a = f, b < f FROM mx ORDER BY id;
+SELECT id, a IN (1.0, 2), a BETWEEN 0.5 AND 1.5, CASE a WHEN 1.0 THEN 'one' ELSE 'other' END FROM mx ORDER BY id;
+SELECT id FROM mx WHERE a < 1.5 ORDER BY id;
+SELECT id FROM mx WHERE id = 2.0;
+SELECT id FROM mx WHERE id IN (2.0, 3.5) OR id BETWEEN 3.5 AND 4.5 ORDER BY id;
+SELECT id, n < f, n < 2, n = 1.25, f > 0.15, f = 0.1, n = a, n > a FROM mx ORDER BY id;
+SELECT id, a + f, f + a, a * f, b + f, a - f, a / f, f / a, n + f, f + n, n * f FROM mx WHERE id IN (2, 3) ORDER BY id;
+SELECT id, a * 1.5, 1.5 * a, a + 0.5, b * 1.5, a * n, n * a FROM mx WHERE id > 1 ORDER BY id;
+SELECT a % f FROM mx;
+SELECT f % 2 FROM mx;
+SELECT sum(a * f), avg(a + f) FROM mx WHERE id > 1;
+UPDATE mx SET f = a * f WHERE id = 2;
+SELECT id, f FROM mx ORDER BY id;
+
 == month arithmetic on dates and timestamps
 CREATE TABLE ev (id INT PRIMARY KEY, d DATE, ts TIMESTAMP, tz TIMESTAMPTZ);
 INSERT INTO ev VALUES (1, '2024-01-31', '2024-03-31 10:00:00', '2024-11-30 23:00:00+00'), (2, '2023-12-15', '2024-12-31 00:00:01', '2024-02-29 12:00:00+00'), (3, NULL, NULL, NULL);
