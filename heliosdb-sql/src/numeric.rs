@@ -781,6 +781,203 @@ impl VisitorMut for Comparisons<'_> {
     }
 }
 
+/// Casts of NUMERIC and float values as PostgreSQL rounds them, where
+/// GlueSQL truncates:
+///
+/// - to an integer type: a NUMERIC rounds half away from zero (`2.50::int`
+///   is 3), a float to the nearest even integer on a tie (`2.5::float8::int`
+///   is 2, `round(2.5::float8)` too), text skips surrounding spaces
+///   (`' 42 '::int`);
+/// - to `NUMERIC(p, s)`: rounded to `s` places (half away from zero), and
+///   an error when more than `p - s` integer digits remain (PostgreSQL's
+///   22003; here a class-22 error naming the overflow).
+///
+/// Runs first among the rewrites, so only the statement's own casts are
+/// read (later rewrites write casts that mean GlueSQL's truncation).
+/// Constants are left to [`exact`].
+///
+/// # Errors
+/// 0A000 for a cast to `NUMERIC(p, s)` with more than 18 digits either side
+/// of the point.
+pub(crate) fn conversions(
+    stmt: &mut Statement,
+    tables: &BTreeMap<String, Arc<TableInfo>>,
+) -> Result<()> {
+    // Not DDL: a view's or default's text is kept as written.
+    if !matches!(
+        stmt,
+        Statement::Query(_)
+            | Statement::Insert(_)
+            | Statement::Update { .. }
+            | Statement::Delete(_)
+    ) {
+        return Ok(());
+    }
+    let typer = crate::infer::statement_typer(tables, stmt);
+    let mut v = Conversions {
+        typer: &typer,
+        error: None,
+    };
+    let _ = stmt.visit(&mut v);
+    v.error.map_or(Ok(()), Err)
+}
+
+struct Conversions<'a> {
+    typer: &'a dyn Fn(&Expr) -> Option<DataType>,
+    error: Option<SqlError>,
+}
+
+/// `x` rounded to the nearest integer, ties to even (PostgreSQL's `rint`):
+/// GlueSQL's ROUND of a float rounds ties away from zero.
+fn float_rint(x: Expr) -> Expr {
+    use crate::pgfuncs::{bin, call, case};
+    let two = || Expr::Value(SqlValue::Number("2".parse().unwrap_or_default(), false));
+    let half = Expr::Value(SqlValue::Number("0.5".parse().unwrap_or_default(), false));
+    let fraction = bin(
+        x.clone(),
+        BinaryOperator::Minus,
+        Expr::Floor {
+            expr: Box::new(x.clone()),
+            field: gluesql_core::sqlparser::ast::CeilFloorKind::DateTimeField(
+                gluesql_core::sqlparser::ast::DateTimeField::NoDateTime,
+            ),
+        },
+    );
+    let rint = case(
+        vec![bin(fraction, BinaryOperator::Eq, half)],
+        // Twice the rounded half, as a sum: `-0.5` gives `-0` as in
+        // PostgreSQL (an integer product would lose the sign).
+        vec![bin(
+            call("ROUND", vec![bin(x.clone(), BinaryOperator::Divide, two())]),
+            BinaryOperator::Plus,
+            call("ROUND", vec![bin(x.clone(), BinaryOperator::Divide, two())]),
+        )],
+        Some(call("ROUND", vec![x])),
+    );
+    // Typed as the float it is.
+    crate::pgfuncs::cast(rint, SqlType::Float64)
+}
+
+impl Conversions<'_> {
+    fn visit(&self, e: &mut Expr) -> Result<()> {
+        let int = |t: &SqlType| {
+            crate::rewrite::engine_type_of(t)
+                .is_some_and(|t| matches!(t, DataType::Int2 | DataType::Int4 | DataType::Int8))
+        };
+        match e {
+            Expr::Cast {
+                expr, data_type, ..
+            } if int(data_type) => {
+                if constant(expr)?.is_some() {
+                    return Ok(());
+                }
+                let inner = std::mem::replace(expr.as_mut(), Expr::Value(SqlValue::Null));
+                **expr = match (self.typer)(&inner) {
+                    Some(DataType::Numeric) => crate::pgfuncs::round(inner, 0)?,
+                    Some(DataType::Float8) => float_rint(inner),
+                    // PostgreSQL's integer input skips surrounding spaces.
+                    Some(DataType::Text) => Expr::Trim {
+                        expr: Box::new(inner),
+                        trim_where: None,
+                        trim_what: None,
+                        trim_characters: None,
+                    },
+                    _ if matches!(inner, Expr::Value(SqlValue::SingleQuotedString(_))) => {
+                        Expr::Trim {
+                            expr: Box::new(inner),
+                            trim_where: None,
+                            trim_what: None,
+                            trim_characters: None,
+                        }
+                    }
+                    _ => inner,
+                };
+            }
+            Expr::Cast {
+                expr, data_type, ..
+            } => {
+                let Some(info) = is_numeric_type(data_type) else {
+                    return Ok(());
+                };
+                let (p, s) = match info {
+                    ExactNumberInfo::None => return Ok(()),
+                    ExactNumberInfo::Precision(p) => (*p, 0),
+                    ExactNumberInfo::PrecisionAndScale(p, s) => (*p, *s),
+                };
+                if constant(expr)?.is_some()
+                    || !matches!(
+                        (self.typer)(expr),
+                        Some(DataType::Numeric | DataType::Float8)
+                    )
+                {
+                    return Ok(());
+                }
+                let digits = p.checked_sub(s).filter(|d| *d <= 18).ok_or_else(|| {
+                    unsupported(format!(
+                        "a cast to NUMERIC({p}, {s}) of a value that is not a constant is not \
+                         supported"
+                    ))
+                })?;
+                let scale = i64::try_from(s).map_err(|_| too_wide())?;
+                let inner = std::mem::replace(expr.as_mut(), Expr::Value(SqlValue::Null));
+                let rounded = crate::pgfuncs::round(inner, scale)?;
+                // Past p - s integer digits: a cast that fails, naming the
+                // overflow (GlueSQL has no function raising an error).
+                let limit = format!("1{}", "0".repeat(usize::try_from(digits).unwrap_or(0)));
+                let overflow = crate::pgfuncs::cast(
+                    Expr::Value(SqlValue::SingleQuotedString(format!(
+                        "numeric field overflow: a field with precision {p}, scale {s} must \
+                         round to an absolute value less than 10^{digits}"
+                    ))),
+                    SqlType::Decimal(ExactNumberInfo::None),
+                );
+                **expr = crate::pgfuncs::case(
+                    vec![crate::pgfuncs::bin(
+                        crate::pgfuncs::call("ABS", vec![rounded.clone()]),
+                        BinaryOperator::GtEq,
+                        crate::pgfuncs::decimal(&limit),
+                    )],
+                    vec![overflow],
+                    Some(rounded),
+                );
+            }
+            Expr::Function(f)
+                if f.over.is_none() && f.name.to_string().eq_ignore_ascii_case("round") =>
+            {
+                let Some([x]) = crate::pgfuncs::call_args(f)
+                    .as_deref()
+                    .map(|a| match a {
+                        [x] => Some([(*x).clone()]),
+                        _ => None,
+                    })
+                    .flatten()
+                else {
+                    return Ok(());
+                };
+                if (self.typer)(&x) == Some(DataType::Float8) {
+                    *e = float_rint(x);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+impl VisitorMut for Conversions<'_> {
+    type Break = ();
+
+    fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+        match self.visit(e) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(err) => {
+                self.error = Some(err);
+                ControlFlow::Break(())
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -63,7 +63,7 @@ fn is_not_null(e: &Expr) -> Expr {
     Expr::IsNotNull(nested(e.clone()))
 }
 
-fn bin(l: Expr, op: BinaryOperator, r: Expr) -> Expr {
+pub(crate) fn bin(l: Expr, op: BinaryOperator, r: Expr) -> Expr {
     Expr::BinaryOp {
         left: nested(l),
         op,
@@ -88,7 +88,7 @@ fn position(sub: Expr, s: Expr) -> Result<Expr> {
     ))
 }
 
-fn case(conditions: Vec<Expr>, results: Vec<Expr>, otherwise: Option<Expr>) -> Expr {
+pub(crate) fn case(conditions: Vec<Expr>, results: Vec<Expr>, otherwise: Option<Expr>) -> Expr {
     Expr::Nested(Box::new(Expr::Case {
         operand: None,
         conditions,
@@ -107,7 +107,7 @@ pub(crate) fn cast(e: Expr, t: SqlType) -> Expr {
 }
 
 /// An exact decimal constant (GlueSQL reads number literals through f64).
-fn decimal(s: &str) -> Expr {
+pub(crate) fn decimal(s: &str) -> Expr {
     cast(
         text(s),
         SqlType::Decimal(gluesql_core::sqlparser::ast::ExactNumberInfo::None),
@@ -194,7 +194,7 @@ fn number_literal(e: &Expr) -> Option<Decimal> {
 /// digits, moved half a unit away from zero, truncated (a BIGINT cast
 /// truncates), shifted back by multiplying with `10^-n`, which gives the
 /// result PostgreSQL's scale n.
-fn round(x: Expr, n: i64) -> Result<Expr> {
+pub(crate) fn round(x: Expr, n: i64) -> Result<Expr> {
     if !(-18..=18).contains(&n) {
         return Err(unsupported(format!(
             "round(x, {n}): at most 18 digits either side of the point are supported"

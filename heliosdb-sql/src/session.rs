@@ -1865,6 +1865,7 @@ impl<'e> Session<'e> {
             Statement::Query(q) => crate::infer::json_columns(&tables, q),
             _ => None,
         };
+        crate::numeric::conversions(&mut stmt, &tables)?;
         let now = rewrite::statement_now();
         let json = crate::jsonops::rewrite(&mut stmt, &tables, params, now)?;
         crate::literals::numeric_items(&mut stmt);

@@ -90,6 +90,21 @@ SELECT sum(a * f), avg(a + f) FROM mx WHERE id > 1;
 UPDATE mx SET f = a * f WHERE id = 2;
 SELECT id, f FROM mx ORDER BY id;
 
+== casts round as postgresql rounds
+CREATE TABLE ct (id INT PRIMARY KEY, n NUMERIC(10,2), f DOUBLE PRECISION, s TEXT);
+INSERT INTO ct VALUES (1, 2.50, 2.5, ' 42 '), (2, -2.50, -2.5, '7'), (3, 0.49, 0.7, 'x'), (4, 3.51, 3.5, '1.5'), (5, NULL, NULL, NULL);
+----
+SELECT id, n::int, f::int, n::bigint, f::bigint, n::smallint, CAST(f AS INTEGER), round(f), f::numeric, n::float8 FROM ct ORDER BY id;
+SELECT 2.5::int, (-2.5)::int, 3.5::int, 2.5::float8::int, 0.5::float8::int, 1.5::float8::int, round(2.5::float8), round(-0.5::float8);
+SELECT id, s::int FROM ct WHERE id < 3 ORDER BY id;
+SELECT s::int FROM ct WHERE id = 4;
+SELECT '  42  '::int, ' 7'::bigint;
+SELECT id, n::numeric(10,1), f::numeric(10,1), n::numeric(3), f::numeric(4,2) FROM ct ORDER BY id;
+SELECT n::numeric(2,1) FROM ct WHERE id = 1;
+SELECT f::numeric(2,1) FROM ct;
+SELECT f::int, count(*) FROM ct GROUP BY f::int ORDER BY 1;
+SELECT id FROM ct WHERE n::int = 3 OR f::int = 4 ORDER BY id;
+
 == month arithmetic on dates and timestamps
 CREATE TABLE ev (id INT PRIMARY KEY, d DATE, ts TIMESTAMP, tz TIMESTAMPTZ);
 INSERT INTO ev VALUES (1, '2024-01-31', '2024-03-31 10:00:00', '2024-11-30 23:00:00+00'), (2, '2023-12-15', '2024-12-31 00:00:01', '2024-02-29 12:00:00+00'), (3, NULL, NULL, NULL);
