@@ -744,6 +744,9 @@ fn to_response(
             let mut resp = QueryResponse::new(fields, stream::iter(encoded));
             if tag.starts_with("INSERT") {
                 resp.set_command_tag("INSERT 0");
+            } else if tag.starts_with("UPDATE") || tag.starts_with("DELETE") {
+                // `… RETURNING`: pgwire appends the row count (`UPDATE n`).
+                resp.set_command_tag(tag.split(' ').next().unwrap_or_default());
             } else if tag.starts_with("FETCH") {
                 // pgwire appends the row count: `FETCH n`.
                 resp.set_command_tag("FETCH");

@@ -379,7 +379,81 @@ pub(crate) fn insert_literals(ins: &mut Insert, info: &TableInfo) -> Result<()> 
             }
         }
     }
+    for row in &mut values.rows {
+        for (e, t) in row.iter_mut().zip(&targets) {
+            if let Some(t) = t {
+                assign_number(e, *t);
+            }
+        }
+    }
     Ok(())
+}
+
+/// The text of a number literal, with its sign (`-2.5`).
+fn number_text(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Value(SqlValue::Number(n, _)) => Some(n.to_string()),
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } => number_text(expr).map(|t| format!("-{t}")),
+        Expr::Nested(x) => number_text(x),
+        _ => None,
+    }
+}
+
+/// A number literal written into a column of type `t`, as PostgreSQL's
+/// assignment reads it where GlueSQL would not: into an integer column a
+/// fraction or exponent is rounded half away from zero (`2.5` is 3, `1e3`
+/// is 1000; GlueSQL fails), into a float column it is read by the exact
+/// decimal-to-binary conversion (GlueSQL's goes astray: `1e300` was
+/// `1.0000000000000006e300`, the largest double was infinity), into a text
+/// column it is its text (`42` is `'42'`). Anything else is left as is.
+fn assign_number(e: &mut Expr, t: DataType) {
+    let Some(text) = number_text(e) else {
+        return;
+    };
+    match t {
+        DataType::Float8 => {
+            *e = Expr::Cast {
+                kind: CastKind::Cast,
+                expr: Box::new(Expr::Value(SqlValue::SingleQuotedString(text))),
+                data_type: SqlType::Float64,
+                format: None,
+            };
+        }
+        // Every integer literal is rebuilt: `1e3` reaches here as a number
+        // that prints `1000` but has a negative exponent, which GlueSQL
+        // cannot read as an integer.
+        DataType::Int2 | DataType::Int4 | DataType::Int8 => {
+            let parsed = rust_decimal::Decimal::from_str_exact(&text)
+                .or_else(|_| rust_decimal::Decimal::from_scientific(&text));
+            let Ok(d) = parsed else {
+                return;
+            };
+            let r =
+                d.round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+            let Some(i) = rust_decimal::prelude::ToPrimitive::to_i64(&r) else {
+                return;
+            };
+            let n = Expr::Value(SqlValue::Number(
+                i.unsigned_abs().to_string().parse().unwrap_or_default(),
+                false,
+            ));
+            *e = if i < 0 {
+                Expr::UnaryOp {
+                    op: UnaryOperator::Minus,
+                    expr: Box::new(n),
+                }
+            } else {
+                n
+            };
+        }
+        DataType::Text if !text.contains(['e', 'E']) => {
+            *e = Expr::Value(SqlValue::SingleQuotedString(text));
+        }
+        _ => {}
+    }
 }
 
 /// String literals of `UPDATE … SET col = '…'`, read as the column's type
@@ -389,7 +463,7 @@ pub(crate) fn update_literals(
     info: &TableInfo,
 ) -> Result<()> {
     use gluesql_core::sqlparser::ast::AssignmentTarget;
-    for a in assignments {
+    for a in assignments.iter_mut() {
         let AssignmentTarget::ColumnName(name) = &a.target else {
             continue;
         };
@@ -403,6 +477,14 @@ pub(crate) fn update_literals(
             let text = s.to_string();
             let v = crate::coerce(Value::String(text.clone()), t)?;
             a.value = typed_expr(&v, &text)?;
+        }
+    }
+    for a in assignments {
+        let AssignmentTarget::ColumnName(name) = &a.target else {
+            continue;
+        };
+        if let Some(t) = name.0.last().and_then(|c| info.column_type(&c.value)) {
+            assign_number(&mut a.value, t);
         }
     }
     Ok(())

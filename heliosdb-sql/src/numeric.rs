@@ -26,8 +26,8 @@ use std::sync::Arc;
 
 use gluesql_core::sqlparser::ast::{
     visit_relations, BinaryOperator, CastKind, DataType as SqlType, ExactNumberInfo, Expr,
-    FunctionArg, FunctionArgExpr, FunctionArguments, Statement, UnaryOperator, Value as SqlValue,
-    VisitMut, VisitorMut,
+    FunctionArg, FunctionArgExpr, FunctionArguments, Statement, TimezoneInfo, UnaryOperator,
+    Value as SqlValue, VisitMut, VisitorMut,
 };
 use heliosdb_core::DataType;
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -716,6 +716,29 @@ impl Comparisons<'_> {
             recast(a, SqlType::Float64);
         } else if float(ta) && (ints(tb) || self.numeric(b)) {
             recast(b, SqlType::Float64);
+        } else if (ints(ta) && self.fractional(b)) || (self.fractional(a) && ints(tb)) {
+            // `i + 0.5` is NUMERIC (GlueSQL: in the integer's type, 3 for
+            // 3 + 0.5). A query's were made exact by [`exact`]; these are
+            // an UPDATE's, whose NUMERIC value is then cast to the column.
+            if matches!(op, BinaryOperator::Divide) {
+                return Err(unsupported(
+                    "division of an integer value by a fractional constant (or of a fractional \
+                     constant by one) is not supported (its NUMERIC result's scale depends on \
+                     the values); cast to double precision",
+                ));
+            }
+            recast(a, decimal_type());
+            recast(b, decimal_type());
+        } else if matches!(op, BinaryOperator::Minus) {
+            // `timestamp - date`: the date at midnight (GlueSQL has no
+            // such operator).
+            let stamp = |t: Option<DataType>| t == Some(DataType::Timestamp);
+            let timestamp = SqlType::Timestamp(None, TimezoneInfo::None);
+            if stamp(ta) && tb == Some(DataType::Date) {
+                recast(b, timestamp);
+            } else if ta == Some(DataType::Date) && stamp(tb) {
+                recast(a, timestamp);
+            }
         }
         Ok(())
     }
@@ -814,12 +837,65 @@ pub(crate) fn conversions(
         return Ok(());
     }
     let typer = crate::infer::statement_typer(tables, stmt);
+    assignment_casts(stmt, tables, &typer);
     let mut v = Conversions {
         typer: &typer,
         error: None,
     };
     let _ = stmt.visit(&mut v);
     v.error.map_or(Ok(()), Err)
+}
+
+/// `UPDATE … SET col = value` of another numeric type than the column's:
+/// the value cast to the column's type, as PostgreSQL's assignment casts it
+/// (GlueSQL refuses an integer into a bigint column, a float into an
+/// integer one). The casts then round as [`Conversions`] makes them.
+fn assignment_casts(
+    stmt: &mut Statement,
+    tables: &BTreeMap<String, Arc<TableInfo>>,
+    typer: &dyn Fn(&Expr) -> Option<DataType>,
+) {
+    use gluesql_core::sqlparser::ast::{AssignmentTarget, TableFactor};
+    let Statement::Update {
+        table, assignments, ..
+    } = stmt
+    else {
+        return;
+    };
+    let TableFactor::Table { name, .. } = &table.relation else {
+        return;
+    };
+    let Some(info) = name.0.last().and_then(|n| tables.get(&n.value)) else {
+        return;
+    };
+    let number = |t: DataType| {
+        matches!(
+            t,
+            DataType::Int2 | DataType::Int4 | DataType::Int8 | DataType::Float8 | DataType::Numeric
+        )
+    };
+    for a in assignments.iter_mut() {
+        let AssignmentTarget::ColumnName(col) = &a.target else {
+            continue;
+        };
+        let Some(target) = col.0.last().and_then(|c| info.column_type(&c.value)) else {
+            continue;
+        };
+        let Some(value) = typer(&a.value) else {
+            continue;
+        };
+        if target == value || !number(target) || !number(value) || is_number_literal(&a.value) {
+            continue;
+        }
+        let to = match target {
+            DataType::Int2 => SqlType::SmallInt(None),
+            DataType::Int4 => SqlType::Int(None),
+            DataType::Int8 => SqlType::BigInt(None),
+            DataType::Float8 => SqlType::Float64,
+            _ => SqlType::Decimal(ExactNumberInfo::None),
+        };
+        recast(&mut a.value, to);
+    }
 }
 
 struct Conversions<'a> {

@@ -130,6 +130,19 @@ def main(conninfo: str) -> None:
         assert cur.fetchone() == (3, None)
         conn.commit()
 
+        # UPDATE / DELETE … RETURNING report their own command tags, and
+        # assignment casts round as PostgreSQL's do.
+        cur.execute("UPDATE p SET s = %s, b = s WHERE id = 1 RETURNING id, b", (7,))
+        assert cur.fetchall() == [(1, -32768)], "returning old values of other columns"
+        assert cur.statusmessage == "UPDATE 1", cur.statusmessage
+        cur.execute("UPDATE p SET s = f * 1e300 + 2.5 WHERE id = %s RETURNING s", (1,))
+        assert cur.fetchall() == [(4,)]
+        assert cur.statusmessage == "UPDATE 1", cur.statusmessage
+        cur.execute("DELETE FROM p WHERE id = %s RETURNING id", (2,))
+        assert cur.fetchall() == [(2,)]
+        assert cur.statusmessage == "DELETE 1", cur.statusmessage
+        conn.commit()
+
         # DROP outside a transaction block (refused inside one).
         conn.autocommit = True
         cur.execute("DROP TABLE p")

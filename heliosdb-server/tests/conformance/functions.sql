@@ -105,6 +105,28 @@ SELECT f::numeric(2,1) FROM ct;
 SELECT f::int, count(*) FROM ct GROUP BY f::int ORDER BY 1;
 SELECT id FROM ct WHERE n::int = 3 OR f::int = 4 ORDER BY id;
 
+== assignments cast as postgresql casts them
+CREATE TABLE u1 (id INT PRIMARY KEY, i INT, b BIGINT, n NUMERIC(6,2), f DOUBLE PRECISION, s VARCHAR(5), t TEXT);
+----
+INSERT INTO u1 VALUES (1, 2.5, 3.5, 1.005, 1, 'abc', 'x');
+INSERT INTO u1 (id, i, n, f) VALUES (2, -2.5, 2, 7);
+INSERT INTO u1 (id, i, b) VALUES (3, 1e3, 2.5e0);
+INSERT INTO u1 (id, t) VALUES (6, 42);
+INSERT INTO u1 (id, f) VALUES (7, 1e300), (8, 0.1), (9, 1.7976931348623157e308);
+SELECT * FROM u1 ORDER BY id;
+UPDATE u1 SET i = f * 1.25 WHERE id = 2;
+UPDATE u1 SET n = f / 3 WHERE id = 2;
+UPDATE u1 SET b = i + 0.5 WHERE id = 1;
+UPDATE u1 SET f = n WHERE id = 1;
+UPDATE u1 SET i = i * 2, n = n + 1 WHERE id IN (1, 2) RETURNING id, i, n;
+UPDATE u1 SET b = i, i = b WHERE id = 1;
+SELECT * FROM u1 ORDER BY id;
+UPDATE u1 SET n = 12345.678 WHERE id = 1;
+UPDATE u1 SET i = 3000000000 WHERE id = 1;
+UPDATE u1 SET i = f WHERE id = 7;
+DELETE FROM u1 WHERE id > 6 RETURNING id;
+SELECT * FROM u1 ORDER BY id;
+
 == month arithmetic on dates and timestamps
 CREATE TABLE ev (id INT PRIMARY KEY, d DATE, ts TIMESTAMP, tz TIMESTAMPTZ);
 INSERT INTO ev VALUES (1, '2024-01-31', '2024-03-31 10:00:00', '2024-11-30 23:00:00+00'), (2, '2023-12-15', '2024-12-31 00:00:01', '2024-02-29 12:00:00+00'), (3, NULL, NULL, NULL);
