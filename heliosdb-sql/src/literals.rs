@@ -158,6 +158,17 @@ fn rewrite_one(e: &mut Expr, typer: &dyn Fn(&Expr) -> Option<DataType>) -> Resul
                 }
             }
         }
+        // `1e300::float8`: the literal read by the exact decimal-to-binary
+        // conversion (GlueSQL's number-to-float goes astray on exponents).
+        Expr::Cast {
+            expr, data_type, ..
+        } if number_text(expr).is_some()
+            && crate::rewrite::engine_type_of(data_type) == Some(DataType::Float8) =>
+        {
+            if let Some(text) = number_text(expr) {
+                **expr = Expr::Value(SqlValue::SingleQuotedString(text));
+            }
+        }
         Expr::Cast {
             expr, data_type, ..
         } => {

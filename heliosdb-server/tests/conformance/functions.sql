@@ -104,6 +104,7 @@ SELECT n::numeric(2,1) FROM ct WHERE id = 1;
 SELECT f::numeric(2,1) FROM ct;
 SELECT f::int, count(*) FROM ct GROUP BY f::int ORDER BY 1;
 SELECT id FROM ct WHERE n::int = 3 OR f::int = 4 ORDER BY id;
+SELECT 1e300::float8, 1e-5::float8, 123456789012345678::float8, 1.5e10::float8, -2.5::float8, CAST(1.7976931348623157e308 AS DOUBLE PRECISION);
 
 == assignments cast as postgresql casts them
 CREATE TABLE u1 (id INT PRIMARY KEY, i INT, b BIGINT, n NUMERIC(6,2), f DOUBLE PRECISION, s VARCHAR(5), t TEXT);
