@@ -1020,15 +1020,9 @@ impl Conversions<'_> {
             Expr::Function(f)
                 if f.over.is_none() && f.name.to_string().eq_ignore_ascii_case("round") =>
             {
-                let Some([x]) = crate::pgfuncs::call_args(f)
-                    .as_deref()
-                    .map(|a| match a {
-                        [x] => Some([(*x).clone()]),
-                        _ => None,
-                    })
-                    .flatten()
-                else {
-                    return Ok(());
+                let x = match crate::pgfuncs::call_args(f).as_deref() {
+                    Some([x]) => (*x).clone(),
+                    _ => return Ok(()),
                 };
                 if (self.typer)(&x) == Some(DataType::Float8) {
                     *e = float_rint(x);
