@@ -55,6 +55,16 @@ fn numeric_power() -> SqlError {
     )
 }
 
+/// `i / 2.0`: a NUMERIC quotient whose scale PostgreSQL takes from the
+/// values (GlueSQL divides in the integer's type: 0 for 1 / 2.0).
+fn integer_by_fraction() -> SqlError {
+    unsupported(
+        "division of an integer value by a fractional constant (or of a fractional constant by \
+         one) is not supported (its NUMERIC result's scale depends on the values); cast to \
+         double precision",
+    )
+}
+
 fn too_wide() -> SqlError {
     unsupported("a NUMERIC result of more than 28 significant digits is not supported")
 }
@@ -459,11 +469,7 @@ impl Exact<'_> {
                     && ((fractional(right).is_some() && self.integer_operand(left))
                         || (fractional(left).is_some() && self.integer_operand(right)))
                 {
-                    return Err(unsupported(
-                        "division of an integer value by a fractional constant (or of a \
-                         fractional constant by one) is not supported (its NUMERIC result's \
-                         scale depends on the values); cast to double precision",
-                    ));
+                    return Err(integer_by_fraction());
                 }
                 if let Some(d) = fractional(right).filter(|_| self.numeric_operand(left)) {
                     **right = decimal_expr(d);
@@ -721,11 +727,7 @@ impl Comparisons<'_> {
             // 3 + 0.5). A query's were made exact by [`exact`]; these are
             // an UPDATE's, whose NUMERIC value is then cast to the column.
             if matches!(op, BinaryOperator::Divide) {
-                return Err(unsupported(
-                    "division of an integer value by a fractional constant (or of a fractional \
-                     constant by one) is not supported (its NUMERIC result's scale depends on \
-                     the values); cast to double precision",
-                ));
+                return Err(integer_by_fraction());
             }
             recast(a, decimal_type());
             recast(b, decimal_type());
@@ -980,10 +982,17 @@ impl Conversions<'_> {
                     ExactNumberInfo::Precision(p) => (*p, 0),
                     ExactNumberInfo::PrecisionAndScale(p, s) => (*p, *s),
                 };
+                // An integer too: `sum(i)::numeric(10,1)` is `110.0`.
                 if constant(expr)?.is_some()
                     || !matches!(
                         (self.typer)(expr),
-                        Some(DataType::Numeric | DataType::Float8)
+                        Some(
+                            DataType::Numeric
+                                | DataType::Float8
+                                | DataType::Int2
+                                | DataType::Int4
+                                | DataType::Int8
+                        )
                     )
                 {
                     return Ok(());

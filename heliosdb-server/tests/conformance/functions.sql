@@ -103,6 +103,8 @@ SELECT id, n::numeric(10,1), f::numeric(10,1), n::numeric(3), f::numeric(4,2) FR
 SELECT n::numeric(2,1) FROM ct WHERE id = 1;
 SELECT f::numeric(2,1) FROM ct;
 SELECT f::int, count(*) FROM ct GROUP BY f::int ORDER BY 1;
+SELECT avg(f)::int, sum(n)::int, max(f)::int, count(*)::int, sum(id)::numeric(10,1), avg(id)::numeric(10,2) FROM ct;
+SELECT id, extract(year FROM date '2024-05-06')::int, (n * 1.5)::int, round(f)::int, floor(f)::int FROM ct ORDER BY id;
 SELECT id FROM ct WHERE n::int = 3 OR f::int = 4 ORDER BY id;
 SELECT 1e300::float8, 1e-5::float8, 123456789012345678::float8, 1.5e10::float8, -2.5::float8, CAST(1.7976931348623157e308 AS DOUBLE PRECISION);
 
