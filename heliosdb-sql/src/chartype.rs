@@ -62,6 +62,41 @@ impl Trim<'_> {
     }
 
     fn trim_in(&self, e: &mut Expr) {
+        // A literal compared with the column is a `bpchar` too: its
+        // trailing blanks do not count either (`c = 'ab   '` is true).
+        let _ = visit_expressions_mut(e, |x| {
+            use gluesql_core::sqlparser::ast::BinaryOperator as B;
+            let trim_literal = |l: &mut Expr| {
+                if let Expr::Value(gluesql_core::sqlparser::ast::Value::SingleQuotedString(s)) = l {
+                    let kept = s.trim_end_matches(' ').len();
+                    s.truncate(kept);
+                }
+            };
+            match x {
+                Expr::BinaryOp {
+                    left,
+                    op: B::Eq | B::NotEq | B::Lt | B::LtEq | B::Gt | B::GtEq,
+                    right,
+                } => {
+                    if self.is_bpchar(left) {
+                        trim_literal(right);
+                    } else if self.is_bpchar(right) {
+                        trim_literal(left);
+                    }
+                }
+                Expr::InList { expr, list, .. } if self.is_bpchar(expr) => {
+                    list.iter_mut().for_each(trim_literal);
+                }
+                Expr::Between {
+                    expr, low, high, ..
+                } if self.is_bpchar(expr) => {
+                    trim_literal(low);
+                    trim_literal(high);
+                }
+                _ => {}
+            }
+            ControlFlow::<()>::Continue(())
+        });
         let _ = visit_expressions_mut(e, |x| {
             if self.is_bpchar(x) {
                 let inner =

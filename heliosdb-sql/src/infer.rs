@@ -172,6 +172,11 @@ fn labelled(e: &Expr) -> (String, u8) {
             Some(named @ (_, 2)) => named,
             _ => weak("case"),
         },
+        // `(SELECT max(x) …)` is named after the subquery's column.
+        Expr::Subquery(q) => match select_labels(q).and_then(|l| l.into_iter().next()) {
+            Some(name) if name != "?column?" => (name, 2),
+            _ => ("?column?".to_string(), 0),
+        },
         Expr::Exists { .. } => strong("exists"),
         Expr::Extract { .. } => strong("extract"),
         Expr::Substring { .. } => strong("substring"),

@@ -56,6 +56,7 @@ mod literals;
 mod logic;
 mod numeric;
 mod objects;
+mod order;
 mod pgfuncs;
 pub mod pgtext;
 mod point;

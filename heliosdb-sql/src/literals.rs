@@ -49,6 +49,7 @@ fn ours(t: DataType) -> bool {
             | DataType::Bytes
             | DataType::Date
             | DataType::Time
+            | DataType::Timestamp
             | DataType::TimestampTz
             | DataType::Interval
             | DataType::Uuid
@@ -180,6 +181,36 @@ fn rewrite_one(e: &mut Expr, typer: &dyn Fn(&Expr) -> Option<DataType>) -> Resul
                 *e = typed_expr(&v, s)?;
             }
         }
+        // `ts_col = '2024-01-31 10:00'`: the text read as the other side's
+        // type by our reader (GlueSQL reads fewer spellings, and compares
+        // what it cannot read as text: wrong rows, no error).
+        Expr::BinaryOp {
+            left,
+            op:
+                BinaryOperator::Eq
+                | BinaryOperator::NotEq
+                | BinaryOperator::Lt
+                | BinaryOperator::LtEq
+                | BinaryOperator::Gt
+                | BinaryOperator::GtEq,
+            right,
+        } => {
+            compared_text(typer(left), right)?;
+            compared_text(typer(right), left)?;
+        }
+        Expr::Between {
+            expr, low, high, ..
+        } => {
+            let t = typer(expr);
+            compared_text(t, low)?;
+            compared_text(t, high)?;
+        }
+        Expr::InList { expr, list, .. } => {
+            let t = typer(expr);
+            for item in list {
+                compared_text(t, item)?;
+            }
+        }
         Expr::BinaryOp {
             left,
             op: op @ (BinaryOperator::Plus | BinaryOperator::Minus),
@@ -283,6 +314,32 @@ fn rewrite_one(e: &mut Expr, typer: &dyn Fn(&Expr) -> Option<DataType>) -> Resul
             }
         }
         _ => {}
+    }
+    Ok(())
+}
+
+/// A string literal compared with a value of boolean, date/time, interval
+/// or UUID type `t`, read as that type (PostgreSQL's unknown-literal
+/// resolution; GlueSQL found `bool_col = 't'` false for true).
+fn compared_text(t: Option<DataType>, lit: &mut Expr) -> Result<()> {
+    let Some(t) = t.filter(|t| {
+        matches!(
+            t,
+            DataType::Bool
+                | DataType::Date
+                | DataType::Time
+                | DataType::Timestamp
+                | DataType::TimestampTz
+                | DataType::Interval
+                | DataType::Uuid
+        )
+    }) else {
+        return Ok(());
+    };
+    if let Some(s) = string_literal(lit) {
+        let text = s.to_string();
+        let v = crate::coerce(Value::String(text.clone()), t)?;
+        *lit = typed_expr(&v, &text)?;
     }
     Ok(())
 }
@@ -401,7 +458,7 @@ pub(crate) fn insert_literals(ins: &mut Insert, info: &TableInfo) -> Result<()> 
 }
 
 /// The text of a number literal, with its sign (`-2.5`).
-fn number_text(e: &Expr) -> Option<String> {
+pub(crate) fn number_text(e: &Expr) -> Option<String> {
     match e {
         Expr::Value(SqlValue::Number(n, _)) => Some(n.to_string()),
         Expr::UnaryOp {

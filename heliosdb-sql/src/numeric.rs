@@ -25,9 +25,9 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use gluesql_core::sqlparser::ast::{
-    visit_relations, BinaryOperator, CastKind, DataType as SqlType, ExactNumberInfo, Expr,
-    FunctionArg, FunctionArgExpr, FunctionArguments, Statement, TimezoneInfo, UnaryOperator,
-    Value as SqlValue, VisitMut, VisitorMut,
+    visit_relations, BinaryOperator, CastKind, CeilFloorKind, DataType as SqlType, DateTimeField,
+    ExactNumberInfo, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, SelectItem, SetExpr,
+    Statement, TimezoneInfo, UnaryOperator, Value as SqlValue, VisitMut, VisitorMut,
 };
 use heliosdb_core::DataType;
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -641,6 +641,29 @@ fn ints(t: Option<DataType>) -> bool {
     matches!(t, Some(DataType::Int2 | DataType::Int4 | DataType::Int8))
 }
 
+/// An integer type's width rank and its SQL spelling.
+fn int_rank(t: Option<DataType>) -> Option<(u8, SqlType)> {
+    match t? {
+        DataType::Int2 => Some((1, SqlType::Int16)),
+        DataType::Int4 => Some((2, SqlType::Int32)),
+        DataType::Int8 => Some((3, SqlType::Int64)),
+        _ => None,
+    }
+}
+
+/// Whether the integer literal `e` fits integer type `t`.
+fn literal_fits(e: &Expr, t: Option<DataType>) -> bool {
+    let Some(v) = crate::literals::number_text(e).and_then(|n| n.parse::<i64>().ok()) else {
+        return false;
+    };
+    match t {
+        Some(DataType::Int2) => i16::try_from(v).is_ok(),
+        Some(DataType::Int4) => i32::try_from(v).is_ok(),
+        Some(DataType::Int8) => true,
+        _ => false,
+    }
+}
+
 fn float(t: Option<DataType>) -> bool {
     t == Some(DataType::Float8)
 }
@@ -684,23 +707,43 @@ impl Comparisons<'_> {
         } else if ints(tb) && self.fractional(a) && !b_only {
             recast(a, decimal_type());
             recast(b, decimal_type());
+        } else if let (Some((ra, sa)), Some((rb, sb))) = (int_rank(ta), int_rank(tb)) {
+            // Integers of two widths: GlueSQL converts one to the other's
+            // type and finds them unequal and unordered when it does not
+            // fit (`smallint_col < 40000` was false), so the narrower side
+            // is widened, as PostgreSQL compares. A literal that fits the
+            // narrower side's type is left alone (keeps key push-down).
+            if ra < rb && !b_only && !literal_fits(b, ta) && !is_number_literal(a) {
+                recast(a, sb);
+            } else if rb < ra && !literal_fits(a, tb) && !is_number_literal(b) {
+                recast(b, sa);
+            }
         }
     }
 
     /// Casts an integer `a` compared with several values (IN, BETWEEN,
     /// CASE) once, to what the widest of them needs.
     fn shared<'e>(&self, a: &mut Expr, others: impl Iterator<Item = &'e Expr>) {
-        if !ints((self.typer)(a)) {
+        let ta = (self.typer)(a);
+        let Some((rank, _)) = int_rank(ta) else {
             return;
-        }
+        };
         let mut to = None;
+        let mut widest = rank;
         for o in others {
-            if float((self.typer)(o)) {
+            let to_ = (self.typer)(o);
+            if float(to_) {
                 to = Some(SqlType::Float64);
                 break;
             }
             if self.numeric(o) || self.fractional(o) {
                 to = Some(decimal_type());
+            } else if let Some((r, t)) = int_rank(to_) {
+                // A wider integer (not a literal that fits `a`'s type).
+                if r > widest && !literal_fits(o, ta) && to.is_none() {
+                    widest = r;
+                    to = Some(t);
+                }
             }
         }
         if let Some(t) = to {
@@ -731,6 +774,16 @@ impl Comparisons<'_> {
             }
             recast(a, decimal_type());
             recast(b, decimal_type());
+        } else if let (Some((ra, sa)), Some((rb, sb))) = (int_rank(ta), int_rank(tb)) {
+            // Integers of two widths are computed in the wider, as in
+            // PostgreSQL (GlueSQL: in the left operand's type, so
+            // `smallint_col * 1000` overflowed and `int_col + bigint_col`
+            // failed). A narrower literal on the right GlueSQL converts itself.
+            if ra < rb {
+                recast(a, sb);
+            } else if rb < ra && !is_number_literal(b) {
+                recast(b, sa);
+            }
         } else if matches!(op, BinaryOperator::Minus) {
             // `timestamp - date`: the date at midnight (GlueSQL has no
             // such operator).
@@ -848,56 +901,140 @@ pub(crate) fn conversions(
     v.error.map_or(Ok(()), Err)
 }
 
-/// `UPDATE … SET col = value` of another numeric type than the column's:
-/// the value cast to the column's type, as PostgreSQL's assignment casts it
-/// (GlueSQL refuses an integer into a bigint column, a float into an
-/// integer one). The casts then round as [`Conversions`] makes them.
+/// `UPDATE … SET col = value` and `INSERT … SELECT value` (or `VALUES`)
+/// of another numeric type than the column's: the value cast to the
+/// column's type, as PostgreSQL's assignment casts it (GlueSQL refuses an
+/// integer into a bigint column, a float into an integer one). The casts
+/// then round as [`Conversions`] makes them. A number written into a text
+/// column becomes its text, as PostgreSQL's assignment does.
 fn assignment_casts(
     stmt: &mut Statement,
     tables: &BTreeMap<String, Arc<TableInfo>>,
     typer: &dyn Fn(&Expr) -> Option<DataType>,
 ) {
     use gluesql_core::sqlparser::ast::{AssignmentTarget, TableFactor};
-    let Statement::Update {
-        table, assignments, ..
-    } = stmt
-    else {
-        return;
-    };
-    let TableFactor::Table { name, .. } = &table.relation else {
-        return;
-    };
-    let Some(info) = name.0.last().and_then(|n| tables.get(&n.value)) else {
-        return;
-    };
+    match stmt {
+        Statement::Update {
+            table, assignments, ..
+        } => {
+            let TableFactor::Table { name, .. } = &table.relation else {
+                return;
+            };
+            let Some(info) = name.0.last().and_then(|n| tables.get(&n.value)) else {
+                return;
+            };
+            for a in assignments.iter_mut() {
+                let AssignmentTarget::ColumnName(col) = &a.target else {
+                    continue;
+                };
+                if let Some(target) = col.0.last().and_then(|c| info.column_type(&c.value)) {
+                    assign_cast(target, &mut a.value, typer);
+                }
+            }
+        }
+        Statement::Insert(ins) => {
+            let Some(info) = ins.table_name.0.last().and_then(|n| tables.get(&n.value)) else {
+                return;
+            };
+            let targets: Vec<Option<DataType>> = if ins.columns.is_empty() {
+                info.columns().map(|c| Some(c.data_type)).collect()
+            } else {
+                ins.columns
+                    .iter()
+                    .map(|c| info.column_type(&c.value))
+                    .collect()
+            };
+            let Some(source) = ins.source.as_mut() else {
+                return;
+            };
+            match source.body.as_mut() {
+                SetExpr::Select(select) => {
+                    let items = &mut select.projection;
+                    if items.len() != targets.len() {
+                        return;
+                    }
+                    for (item, t) in items.iter_mut().zip(&targets) {
+                        if let (
+                            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. },
+                            Some(t),
+                        ) = (item, t)
+                        {
+                            assign_cast(*t, e, typer);
+                        }
+                    }
+                }
+                SetExpr::Values(values) => {
+                    for row in &mut values.rows {
+                        for (e, t) in row.iter_mut().zip(&targets) {
+                            if let Some(t) = t {
+                                assign_cast(*t, e, typer);
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `value` cast to a column of type `target` when PostgreSQL's assignment
+/// converts it and GlueSQL would not (literals are left to
+/// `literals::assign_number`).
+fn assign_cast(target: DataType, value: &mut Expr, typer: &dyn Fn(&Expr) -> Option<DataType>) {
     let number = |t: DataType| {
         matches!(
             t,
             DataType::Int2 | DataType::Int4 | DataType::Int8 | DataType::Float8 | DataType::Numeric
         )
     };
-    for a in assignments.iter_mut() {
-        let AssignmentTarget::ColumnName(col) = &a.target else {
-            continue;
-        };
-        let Some(target) = col.0.last().and_then(|c| info.column_type(&c.value)) else {
-            continue;
-        };
-        let Some(value) = typer(&a.value) else {
-            continue;
-        };
-        if target == value || !number(target) || !number(value) || is_number_literal(&a.value) {
-            continue;
-        }
-        let to = match target {
-            DataType::Int2 => SqlType::SmallInt(None),
-            DataType::Int4 => SqlType::Int(None),
-            DataType::Int8 => SqlType::BigInt(None),
-            DataType::Float8 => SqlType::Float64,
-            _ => SqlType::Decimal(ExactNumberInfo::None),
-        };
-        recast(&mut a.value, to);
+    let Some(source) = typer(value) else {
+        return;
+    };
+    if target == source || !number(source) || is_number_literal(value) {
+        return;
     }
+    let to = match target {
+        DataType::Int2 => SqlType::Int16,
+        DataType::Int4 => SqlType::Int32,
+        DataType::Int8 => SqlType::Int64,
+        DataType::Float8 => SqlType::Float64,
+        DataType::Numeric => SqlType::Decimal(ExactNumberInfo::None),
+        DataType::Text if source != DataType::Float8 => SqlType::Text,
+        _ => return,
+    };
+    recast(value, to);
+}
+
+/// NUMERIC and the integers: the types GlueSQL's ROUND, TRUNC, CEIL and
+/// FLOOR refuse (they take floats).
+fn exact_number(t: DataType) -> bool {
+    matches!(
+        t,
+        DataType::Numeric | DataType::Int2 | DataType::Int4 | DataType::Int8
+    )
+}
+
+/// `trunc(x)` of a NUMERIC: the integer part (toward zero), a NUMERIC.
+fn decimal_trunc(x: Expr) -> Expr {
+    let d = crate::pgfuncs::cast(x, SqlType::Decimal(ExactNumberInfo::None));
+    crate::pgfuncs::cast(
+        crate::pgfuncs::cast(d, SqlType::Int64),
+        SqlType::Decimal(ExactNumberInfo::None),
+    )
+}
+
+/// `ceil(x)` (`op` `>`, `step` 1) or `floor(x)` (`<`, -1) of a NUMERIC:
+/// the integer part, moved one step when `x` lies beyond it.
+fn decimal_step(x: &Expr, op: BinaryOperator, step: &str) -> Expr {
+    use crate::pgfuncs::{bin, case, decimal};
+    let whole = decimal_trunc(x.clone());
+    case(
+        vec![bin(x.clone(), op, whole.clone())],
+        vec![bin(whole.clone(), BinaryOperator::Plus, decimal(step))],
+        Some(whole),
+    )
 }
 
 struct Conversions<'a> {
@@ -1033,9 +1170,36 @@ impl Conversions<'_> {
                     Some([x]) => (*x).clone(),
                     _ => return Ok(()),
                 };
-                if (self.typer)(&x) == Some(DataType::Float8) {
-                    *e = float_rint(x);
+                match (self.typer)(&x) {
+                    Some(DataType::Float8) => *e = float_rint(x),
+                    // GlueSQL's ROUND takes floats only; PostgreSQL's of a
+                    // NUMERIC (or integer) is a NUMERIC, half away from zero.
+                    Some(t) if exact_number(t) => *e = crate::pgfuncs::round(x, 0)?,
+                    _ => {}
                 }
+            }
+            Expr::Function(f)
+                if f.over.is_none() && f.name.to_string().eq_ignore_ascii_case("trunc") =>
+            {
+                let x = match crate::pgfuncs::call_args(f).as_deref() {
+                    Some([x]) => (*x).clone(),
+                    _ => return Ok(()),
+                };
+                if (self.typer)(&x).is_some_and(exact_number) {
+                    *e = decimal_trunc(x);
+                }
+            }
+            Expr::Ceil {
+                expr,
+                field: CeilFloorKind::DateTimeField(DateTimeField::NoDateTime),
+            } if (self.typer)(expr).is_some_and(exact_number) => {
+                *e = decimal_step(expr, BinaryOperator::Gt, "1");
+            }
+            Expr::Floor {
+                expr,
+                field: CeilFloorKind::DateTimeField(DateTimeField::NoDateTime),
+            } if (self.typer)(expr).is_some_and(exact_number) => {
+                *e = decimal_step(expr, BinaryOperator::Lt, "-1");
             }
             _ => {}
         }

@@ -225,14 +225,22 @@ pub fn coerce(v: Value, t: DataType) -> Result<Value> {
         Value::String(s) => s.trim().parse::<i64>().ok(),
         _ => None,
     };
+    // An integer that does not fit the integer type: 22003, as PostgreSQL.
+    let range = |v: &Value| match int {
+        Some(_) => SqlError::State {
+            code: crate::sqlstate::NUMERIC_VALUE_OUT_OF_RANGE,
+            message: format!("{} out of range", crate::pg_type_name(t)),
+        },
+        None => bad(v),
+    };
     Ok(match t {
         DataType::Int2 => Value::Int2(
             int.and_then(|i| i16::try_from(i).ok())
-                .ok_or_else(|| bad(&v))?,
+                .ok_or_else(|| range(&v))?,
         ),
         DataType::Int4 => Value::Int4(
             int.and_then(|i| i32::try_from(i).ok())
-                .ok_or_else(|| bad(&v))?,
+                .ok_or_else(|| range(&v))?,
         ),
         DataType::Int8 => Value::Int8(int.ok_or_else(|| bad(&v))?),
         DataType::Float8 => Value::Float8(match &v {
@@ -1865,6 +1873,10 @@ impl<'e> Session<'e> {
             Statement::Query(q) => crate::infer::json_columns(&tables, q),
             _ => None,
         };
+        {
+            let typer = crate::infer::statement_typer(&tables, &stmt);
+            crate::order::rewrite(&mut stmt, &typer);
+        }
         crate::numeric::conversions(&mut stmt, &tables)?;
         let now = rewrite::statement_now();
         let json = crate::jsonops::rewrite(&mut stmt, &tables, params, now)?;

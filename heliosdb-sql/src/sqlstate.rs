@@ -107,12 +107,37 @@ pub(crate) fn from_glue(e: GlueError) -> SqlError {
             _ => SqlError::Execution(m.clone()),
         };
     }
-    let message = e.to_string();
+    let message = pg_message(&e).unwrap_or_else(|| e.to_string());
     let code = classify(&e);
     if code == INTERNAL_ERROR {
         return SqlError::Execution(message);
     }
     SqlError::State { code, message }
+}
+
+/// PostgreSQL's wording for the errors whose GlueSQL text names engine
+/// internals (`overflow occurred: I16(32767) + I16(1)`).
+fn pg_message(e: &GlueError) -> Option<String> {
+    use gluesql_core::data::Value as G;
+    match e {
+        GlueError::Value(v) => match v.as_ref() {
+            ValueError::DivisorShouldNotBeZero => Some("division by zero".into()),
+            ValueError::BinaryOperationOverflow { lhs, .. } => Some(
+                match lhs {
+                    G::I8(_) | G::I16(_) => "smallint out of range",
+                    G::I32(_) => "integer out of range",
+                    G::I64(_) => "bigint out of range",
+                    _ => "value out of range",
+                }
+                .into(),
+            ),
+            _ => None,
+        },
+        GlueError::Evaluate(EvaluateError::DivisorShouldNotBeZero) => {
+            Some("division by zero".into())
+        }
+        _ => None,
+    }
 }
 
 fn classify(e: &GlueError) -> &'static str {

@@ -225,3 +225,71 @@ SELECT a.id, b.id FROM nt a JOIN nt b ON a.n = b.i ORDER BY 1, 2;
 UPDATE nt SET i = 9 WHERE n = 5.5;
 DELETE FROM nt WHERE n = 3;
 SELECT * FROM nt ORDER BY id;
+
+== integers of two widths, literals compared with dates, times, booleans and char(n)
+CREATE TABLE mw (id INT PRIMARY KEY, s SMALLINT, i INT, b BIGINT, ts TIMESTAMP, tz TIMESTAMPTZ, d DATE, tm TIME, flag BOOLEAN, c CHAR(5), u UUID);
+INSERT INTO mw VALUES (1, 3, 5, 10000000000, '2024-01-31 10:00', '2024-01-31 10:00+02', '2024-01-31', '08:30', true, 'ab', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11');
+INSERT INTO mw VALUES (2, -7, 2, -5, '2024-02-29 00:00:00', '2024-02-29 00:00Z', '2024-02-29', '23:59:59', false, 'abcde', 'b0eebc99-9c0b-4ef8-bb6d-6bb9bd380a12');
+INSERT INTO mw (id) VALUES (3);
+----
+SELECT id, s, i, b, ts, d, tm, flag, c FROM mw ORDER BY id;
+SELECT id FROM mw WHERE s < b ORDER BY id;
+SELECT id FROM mw WHERE b > s ORDER BY id;
+SELECT id FROM mw WHERE s < 40000 ORDER BY id;
+SELECT id FROM mw WHERE i < 3000000000 ORDER BY id;
+SELECT id FROM mw WHERE i = b ORDER BY id;
+SELECT id FROM mw WHERE s IN (3, 100000) ORDER BY id;
+SELECT id FROM mw WHERE b BETWEEN s AND 10000000000 ORDER BY id;
+SELECT id, s * 1000, 1 + b, i + b, b + i, s + i, s + b, b * 2, b / 3 FROM mw ORDER BY id;
+SELECT id FROM mw WHERE ts = '2024-01-31 10:00' ORDER BY id;
+SELECT id FROM mw WHERE ts BETWEEN '2024-01-01' AND '2024-01-31 23:59' ORDER BY id;
+SELECT id FROM mw WHERE ts IN ('2024-01-31 10:00', '2024-02-29 00:00') ORDER BY id;
+SELECT id FROM mw WHERE tz < '2024-01-31 09:00:00+01' ORDER BY id;
+SELECT id FROM mw WHERE tm > '12:00' ORDER BY id;
+SELECT id FROM mw WHERE d >= '2024-02-01' ORDER BY id;
+SELECT id FROM mw WHERE flag = 't' ORDER BY id;
+SELECT id FROM mw WHERE flag = 'yes' ORDER BY id;
+SELECT id FROM mw WHERE 'off' = flag ORDER BY id;
+SELECT id FROM mw WHERE flag <> 'false' ORDER BY id;
+SELECT id FROM mw WHERE c = 'ab   ' ORDER BY id;
+SELECT id FROM mw WHERE c IN ('ab ', 'x') ORDER BY id;
+SELECT id FROM mw WHERE u = 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11';
+SELECT '2024-01-31 10:00'::timestamp, timestamp '2024-01-31 10:00', '2024-01-31T10:00:01.5'::timestamp;
+SELECT id FROM mw WHERE ts = 'not a time';
+SELECT 32767::smallint + 1::smallint;
+SELECT 2147483647 + 1;
+SELECT 5 / 0;
+
+== assignment casts of INSERT … SELECT and UPDATE
+CREATE TABLE asrc (id INT PRIMARY KEY, r FLOAT8, s SMALLINT, n NUMERIC(8,2));
+INSERT INTO asrc VALUES (1, 1.5, 3, 12.345), (2, 2.5, -7, -0.005), (3, NULL, NULL, NULL);
+CREATE TABLE adst (id INT PRIMARY KEY, i INT, f FLOAT8, n NUMERIC(6,1), t TEXT, b BIGINT);
+----
+INSERT INTO adst (id, i, f, n, t) SELECT id, r, s, n, id FROM asrc;
+SELECT * FROM adst ORDER BY id;
+INSERT INTO adst (id, i, b) SELECT id + 10, n, s FROM asrc WHERE n IS NOT NULL;
+SELECT * FROM adst ORDER BY id;
+UPDATE adst SET i = f * 1.5, b = i WHERE id = 1;
+SELECT * FROM adst ORDER BY id;
+
+== rounding functions of NUMERIC and integers
+CREATE TABLE rn (id INT PRIMARY KEY, a NUMERIC(10,2));
+INSERT INTO rn VALUES (1, 10.5), (2, 20), (3, 7.25), (4, -2.5), (5, NULL);
+----
+SELECT id, round(a), trunc(a), ceil(a), floor(a), ceil(-a), floor(-a), trunc(-a) FROM rn ORDER BY id;
+SELECT round(5), ceil(5), floor(-5), trunc(7), round(2.5), round(-2.5), ceil(2.1), floor(-2.1), trunc(-2.7);
+
+== ORDER BY … NULLS FIRST/LAST with *, aliases and ordinals; GROUP BY an output name
+CREATE TABLE nl (id INT PRIMARY KEY, cid INT, amount NUMERIC(10,2), placed DATE);
+INSERT INTO nl VALUES (1, 1, 10.50, '2024-01-05'), (2, 1, 20.00, '2024-02-10'), (3, 2, 7.25, '2024-02-11'), (4, NULL, 1.00, '2024-03-01');
+----
+SELECT * FROM nl ORDER BY cid NULLS FIRST, id;
+SELECT * FROM nl ORDER BY cid DESC NULLS LAST, id LIMIT 2 OFFSET 1;
+SELECT cid, count(*) n FROM nl GROUP BY cid ORDER BY cid NULLS FIRST;
+SELECT cid, sum(amount) total FROM nl GROUP BY cid ORDER BY total DESC NULLS LAST;
+SELECT DISTINCT cid FROM nl ORDER BY cid NULLS FIRST;
+SELECT cid FROM nl ORDER BY 1 NULLS FIRST, id;
+SELECT id FROM nl WHERE id IN (SELECT id FROM nl ORDER BY cid NULLS FIRST LIMIT 2) ORDER BY id;
+SELECT date_trunc('month', placed) m, sum(amount) FROM nl GROUP BY m ORDER BY m;
+SELECT extract(year FROM placed) AS y, count(*) FROM nl GROUP BY y;
+SELECT cid, (SELECT max(amount) FROM nl x WHERE x.cid = nl.cid) FROM nl ORDER BY id;
