@@ -82,8 +82,37 @@ pub(crate) fn parse(sql: &str) -> Result<Vec<Statement>> {
                 "nesting (parentheses, subqueries, CASE, NOT) exceeds the limit of \
                  {MAX_PARSER_RECURSION} levels"
             )),
+            ParserError::ParserError(m) => parser_error(&m),
             other => SqlError::Syntax(other.to_string()),
         })
+}
+
+/// PostgreSQL's wording for a parser error, `syntax error at or near ";"`
+/// (`at end of input`), with what the parser expected and where:
+/// sqlparser's text is `Expected: X, found: Y at Line: L, Column: C`.
+fn parser_error(m: &str) -> SqlError {
+    let Some((expected, rest)) = m
+        .strip_prefix("Expected: ")
+        .and_then(|r| r.split_once(", found: "))
+    else {
+        return SqlError::Syntax(m.to_string());
+    };
+    let (found, place) = rest.rsplit_once(" at Line: ").unwrap_or((rest, ""));
+    let near = if found == "EOF" {
+        "syntax error at end of input".to_string()
+    } else {
+        format!("syntax error at or near \"{found}\"")
+    };
+    let place = place.replace(", Column: ", ", column ");
+    let place = if place.is_empty() {
+        String::new()
+    } else {
+        format!("; line {place}")
+    };
+    SqlError::State {
+        code: crate::sqlstate::SYNTAX_ERROR,
+        message: format!("{near} (expected {expected}{place})"),
+    }
 }
 
 /// Folds unquoted words to lower case, as PostgreSQL folds unquoted
@@ -427,6 +456,25 @@ pub(crate) fn deadline_rows<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parser_errors_read_as_postgresql_words_them() {
+        let message = |sql: &str| match parse(sql) {
+            Err(SqlError::State { code, message }) => {
+                assert_eq!(code, "42601");
+                message
+            }
+            other => panic!("{sql}: {other:?}"),
+        };
+        assert_eq!(
+            message("SELECT 1 +"),
+            "syntax error at end of input (expected an expression)"
+        );
+        assert_eq!(
+            message("SELECT 1 FROM t WHERE a = = 1"),
+            "syntax error at or near \"=\" (expected an expression; line 1, column 27)"
+        );
+    }
 
     fn depth(sql: &str) -> usize {
         let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql)

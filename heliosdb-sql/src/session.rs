@@ -207,6 +207,22 @@ fn in_txn_refusal(what: &str) -> SqlError {
     ))
 }
 
+/// The table an INSERT or UPDATE writes.
+fn written_table<'t>(
+    stmt: &Statement,
+    tables: &'t std::collections::BTreeMap<String, Arc<crate::store::TableInfo>>,
+) -> Option<&'t crate::store::TableInfo> {
+    let name = match stmt {
+        Statement::Insert(ins) => ins.table_name.0.last()?,
+        Statement::Update { table, .. } => match &table.relation {
+            gluesql_core::sqlparser::ast::TableFactor::Table { name, .. } => name.0.last()?,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    tables.get(&name.value).map(|t| &**t)
+}
+
 /// Converts `v` to type `t` (parameters and result values), widening
 /// integers, parsing text, and rendering anything as text for `Text`.
 ///
@@ -1979,7 +1995,8 @@ impl<'e> Session<'e> {
             };
             return stream_chunks(&mut store, &plan, sink, finish);
         }
-        let payload = execute(&mut store, &plan).map_err(crate::sqlstate::from_glue)?;
+        let payload = execute(&mut store, &plan)
+            .map_err(|e| crate::sqlstate::from_glue_on(e, written_table(&stmt, &tables)))?;
 
         if let (Some(name), Payload::Create) = (&ctas, &payload) {
             let count = parse(&format!("SELECT count(*) FROM {name}"))?

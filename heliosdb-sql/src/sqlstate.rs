@@ -122,6 +122,13 @@ fn pg_message(e: &GlueError) -> Option<String> {
     match e {
         GlueError::Value(v) => match v.as_ref() {
             ValueError::DivisorShouldNotBeZero => Some("division by zero".into()),
+            ValueError::ConvertFailed {
+                value: G::Str(text),
+                data_type,
+            } => Some(format!(
+                "invalid input syntax for type {}: \"{text}\"",
+                glue_type_name(data_type)
+            )),
             ValueError::BinaryOperationOverflow { lhs, .. } => Some(
                 match lhs {
                     G::I8(_) | G::I16(_) => "smallint out of range",
@@ -136,8 +143,69 @@ fn pg_message(e: &GlueError) -> Option<String> {
         GlueError::Evaluate(EvaluateError::DivisorShouldNotBeZero) => {
             Some("division by zero".into())
         }
+        GlueError::Fetch(FetchError::TableNotFound(t))
+        | GlueError::Execute(ExecuteError::TableNotFound(t))
+        | GlueError::Insert(InsertError::TableNotFound(t)) => {
+            Some(format!("relation \"{t}\" does not exist"))
+        }
         _ => None,
     }
+}
+
+/// PostgreSQL's type name of a GlueSQL type, for messages.
+fn glue_type_name(t: &gluesql_core::ast::DataType) -> String {
+    use gluesql_core::ast::DataType as D;
+    match t {
+        D::Int16 => "smallint".into(),
+        D::Int32 => "integer".into(),
+        D::Int => "bigint".into(),
+        D::Float => "double precision".into(),
+        D::Decimal => "numeric".into(),
+        D::Boolean => "boolean".into(),
+        D::Date => "date".into(),
+        D::Timestamp => "timestamp".into(),
+        D::Time => "time".into(),
+        D::Uuid => "uuid".into(),
+        other => other.to_string().to_lowercase(),
+    }
+}
+
+/// [`from_glue`], with PostgreSQL's wording for the errors GlueSQL reports
+/// without the table they happened in (`table`, the statement's target):
+/// unique and primary-key violations name the constraint, a missing
+/// NOT NULL value the column and relation.
+pub(crate) fn from_glue_on(e: GlueError, table: Option<&crate::store::TableInfo>) -> SqlError {
+    let Some(info) = table else {
+        return from_glue(e);
+    };
+    let name = &info.meta.schema.table_name;
+    let (code, message) = match &e {
+        GlueError::Validate(ValidateError::DuplicateEntryOnUniqueField(_, column)) => {
+            let constraint = info
+                .meta
+                .unique_names
+                .iter()
+                .find(|(_, c)| c == column)
+                .map_or_else(|| format!("{name}_{column}_key"), |(n, _)| n.clone());
+            (
+                UNIQUE_VIOLATION,
+                format!("duplicate key value violates unique constraint \"{constraint}\""),
+            )
+        }
+        GlueError::Validate(ValidateError::DuplicateEntryOnPrimaryKeyField(_)) => (
+            UNIQUE_VIOLATION,
+            format!("duplicate key value violates unique constraint \"{name}_pkey\""),
+        ),
+        GlueError::Insert(InsertError::LackOfRequiredColumn(column)) => (
+            NOT_NULL_VIOLATION,
+            format!(
+                "null value in column \"{column}\" of relation \"{name}\" violates not-null \
+                 constraint"
+            ),
+        ),
+        _ => return from_glue(e),
+    };
+    SqlError::State { code, message }
 }
 
 fn classify(e: &GlueError) -> &'static str {
@@ -164,6 +232,10 @@ fn classify(e: &GlueError) -> &'static str {
             ValueError::BinaryOperationOverflow { .. }
             | ValueError::UnreachableIntegerOverflow(_)
             | ValueError::FactorialOverflow => NUMERIC_VALUE_OUT_OF_RANGE,
+            ValueError::ConvertFailed {
+                value: gluesql_core::data::Value::Str(_),
+                ..
+            } => INVALID_TEXT_REPRESENTATION,
             ValueError::FailedToParseUUID(_)
             | ValueError::FailedToParsePoint(_)
             | ValueError::InvalidJsonString(_)
