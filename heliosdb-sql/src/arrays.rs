@@ -91,6 +91,101 @@ pub fn array_text(elems: &[Value]) -> String {
     out
 }
 
+/// `x = ANY ($1)` and `x <> ALL ($1)` with an array parameter (psycopg
+/// sends a list as the array's text, `{1,2}`), and the same with an array
+/// literal's text (`= ANY ('{1,2}')`, `'{a,b}'::text[]`): the array
+/// written out as `ARRAY[…]`, which the rewrites read as an `IN` list. An
+/// element is a number literal when `x` is a number and it reads as one,
+/// text otherwise (typed by what it is compared with, as PostgreSQL types
+/// the array's elements).
+pub(crate) fn any_of_array_text(
+    stmt: &mut gluesql_core::sqlparser::ast::Statement,
+    tables: &BTreeMap<String, Arc<TableInfo>>,
+    params: &[Value],
+) {
+    use gluesql_core::sqlparser::ast::{Array, BinaryOperator, Value as SqlValue, VisitMut};
+    struct V<'a> {
+        typer: &'a dyn Fn(&Expr) -> Option<DataType>,
+        params: &'a [Value],
+    }
+    impl V<'_> {
+        fn text<'e>(&'e self, e: &'e Expr) -> Option<&'e str> {
+            match e {
+                Expr::Nested(x) | Expr::Cast { expr: x, .. } => self.text(x),
+                Expr::Value(SqlValue::SingleQuotedString(s)) => Some(s),
+                Expr::Value(SqlValue::Placeholder(p)) => {
+                    let i = p.strip_prefix('$')?.parse::<usize>().ok()?.checked_sub(1)?;
+                    match self.params.get(i)? {
+                        Value::String(s) => Some(s),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            }
+        }
+    }
+    impl gluesql_core::sqlparser::ast::VisitorMut for V<'_> {
+        type Break = ();
+        fn post_visit_expr(&mut self, e: &mut Expr) -> std::ops::ControlFlow<()> {
+            if let Expr::AnyOp {
+                left,
+                compare_op: BinaryOperator::Eq,
+                right,
+                ..
+            }
+            | Expr::AllOp {
+                left,
+                compare_op: BinaryOperator::NotEq,
+                right,
+                ..
+            } = e
+            {
+                let number = matches!(
+                    (self.typer)(left),
+                    Some(
+                        DataType::Int2
+                            | DataType::Int4
+                            | DataType::Int8
+                            | DataType::Numeric
+                            | DataType::Float8
+                    )
+                );
+                let elements = self.text(right).and_then(array_elements);
+                if let Some(elements) = elements {
+                    let elem = elements
+                        .into_iter()
+                        .map(|x| match x {
+                            None => Expr::Value(SqlValue::Null),
+                            Some(s) if number && s.parse::<f64>().is_ok() => match s.parse() {
+                                Ok(n) => Expr::Value(SqlValue::Number(n, false)),
+                                Err(_) => Expr::Value(SqlValue::SingleQuotedString(s)),
+                            },
+                            Some(s) => Expr::Value(SqlValue::SingleQuotedString(s)),
+                        })
+                        .collect();
+                    **right = Expr::Array(Array { elem, named: true });
+                }
+            }
+            std::ops::ControlFlow::Continue(())
+        }
+    }
+    let any = gluesql_core::sqlparser::ast::visit_expressions(stmt, |e| {
+        if matches!(e, Expr::AnyOp { .. } | Expr::AllOp { .. }) {
+            std::ops::ControlFlow::Break(())
+        } else {
+            std::ops::ControlFlow::Continue(())
+        }
+    });
+    if any.is_continue() {
+        return;
+    }
+    let typer = crate::infer::statement_typer(tables, stmt);
+    let _ = stmt.visit(&mut V {
+        typer: &typer,
+        params,
+    });
+}
+
 /// The elements of a one-dimensional array's text form (as
 /// [`array_text`] writes it): `None` for a NULL element; `None` overall
 /// when `text` is not such an array.

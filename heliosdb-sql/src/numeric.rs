@@ -30,6 +30,7 @@ use gluesql_core::sqlparser::ast::{
     Statement, TimezoneInfo, UnaryOperator, Value as SqlValue, VisitMut, VisitorMut,
 };
 use heliosdb_core::DataType;
+use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::sqlstate::{DIVISION_BY_ZERO, FEATURE_NOT_SUPPORTED, NUMERIC_VALUE_OUT_OF_RANGE};
@@ -852,6 +853,140 @@ impl VisitorMut for Comparisons<'_> {
                 for c in conditions.iter_mut() {
                     self.fix(operand, c, true);
                 }
+            }
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// Parameters sent typed as floats or NUMERICs (psycopg sends `2.5` as
+/// float8, `Decimal` as numeric), or integers too wide for the integer they
+/// meet, keep their own type, as PostgreSQL keeps a declared parameter
+/// type: `$1` becomes `CAST($1 AS …)`, and [`comparisons`] then widens the
+/// other side. Otherwise `int_col = $1` with 1.5 read the value as the
+/// column's integer (an error) and `smallint_col < $1` with 40000 too.
+/// A float or NUMERIC holding an integer that fits the integer it meets is
+/// left to be read as that integer (keeps key push-down for `id = 2.0`).
+///
+/// Text (untyped) parameters take the type of what they meet, as
+/// PostgreSQL's unknown-typed parameters do.
+pub(crate) fn typed_params(
+    stmt: &mut Statement,
+    tables: &BTreeMap<String, Arc<TableInfo>>,
+    params: &[heliosdb_core::Value],
+) {
+    if params.is_empty() {
+        return;
+    }
+    let typer = crate::infer::statement_typer(tables, stmt);
+    let mut v = TypedParams {
+        typer: &typer,
+        params,
+    };
+    let _ = stmt.visit(&mut v);
+}
+
+struct TypedParams<'a> {
+    typer: &'a dyn Fn(&Expr) -> Option<DataType>,
+    params: &'a [heliosdb_core::Value],
+}
+
+impl TypedParams<'_> {
+    fn widen(&self, e: &mut Expr, other: Option<DataType>) {
+        use heliosdb_core::Value as V;
+        let Expr::Value(SqlValue::Placeholder(p)) = &*e else {
+            return;
+        };
+        let Some(value) = p
+            .strip_prefix('$')
+            .and_then(|n| n.parse::<usize>().ok())
+            .and_then(|n| n.checked_sub(1))
+            .and_then(|i| self.params.get(i))
+        else {
+            return;
+        };
+        // The integer `other` holds, when it is one.
+        let fits = |i: Option<i64>| -> bool {
+            let Some(i) = i else {
+                return false;
+            };
+            match other {
+                Some(DataType::Int2) => i16::try_from(i).is_ok(),
+                Some(DataType::Int4) => i32::try_from(i).is_ok(),
+                Some(DataType::Int8) => true,
+                _ => false,
+            }
+        };
+        let to = match value {
+            V::Float8(f) => {
+                #[allow(clippy::cast_possible_truncation)]
+                let whole = (f.fract() == 0.0 && f.abs() < 9.0e15).then_some(*f as i64);
+                (!fits(whole)).then_some(SqlType::Float64)
+            }
+            V::Numeric(d) => {
+                let whole = d.fract().is_zero().then(|| d.to_i64()).flatten();
+                (!fits(whole)).then(decimal_type)
+            }
+            V::Int2(_) | V::Int4(_) | V::Int8(_) if ints(other) => {
+                let i = match value {
+                    V::Int2(i) => i64::from(*i),
+                    V::Int4(i) => i64::from(*i),
+                    V::Int8(i) => *i,
+                    _ => 0,
+                };
+                (!fits(Some(i))).then_some(SqlType::Int64)
+            }
+            _ => None,
+        };
+        if let Some(t) = to {
+            let inner = std::mem::replace(e, Expr::Value(SqlValue::Null));
+            *e = Expr::Cast {
+                kind: CastKind::Cast,
+                expr: Box::new(inner),
+                data_type: t,
+                format: None,
+            };
+        }
+    }
+}
+
+impl VisitorMut for TypedParams<'_> {
+    type Break = ();
+
+    fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+        match e {
+            Expr::BinaryOp {
+                left,
+                op:
+                    BinaryOperator::Eq
+                    | BinaryOperator::NotEq
+                    | BinaryOperator::Lt
+                    | BinaryOperator::LtEq
+                    | BinaryOperator::Gt
+                    | BinaryOperator::GtEq
+                    | BinaryOperator::Plus
+                    | BinaryOperator::Minus
+                    | BinaryOperator::Multiply
+                    | BinaryOperator::Divide,
+                right,
+            } => {
+                let (tl, tr) = ((self.typer)(left), (self.typer)(right));
+                self.widen(left, tr);
+                self.widen(right, tl);
+            }
+            Expr::InList { expr, list, .. } => {
+                let t = (self.typer)(expr);
+                for item in list.iter_mut() {
+                    self.widen(item, t);
+                }
+            }
+            Expr::Between {
+                expr, low, high, ..
+            } => {
+                let t = (self.typer)(expr);
+                self.widen(low, t);
+                self.widen(high, t);
             }
             _ => {}
         }

@@ -207,6 +207,24 @@ fn in_txn_refusal(what: &str) -> SqlError {
     ))
 }
 
+/// A float or NUMERIC parameter bound for an integer: rounded as
+/// PostgreSQL's casts round it (a float to the nearest even integer on a
+/// tie, a NUMERIC half away from zero), so `SET smallint_col = $1` with
+/// 2.6 stores 3. Parameters compared with integers keep their own type
+/// (`numeric::typed_params`) and do not come here.
+fn rounded_for(v: Value, t: DataType) -> Value {
+    if !matches!(t, DataType::Int2 | DataType::Int4 | DataType::Int8) {
+        return v;
+    }
+    match v {
+        Value::Float8(f) => Value::Float8(f.round_ties_even()),
+        Value::Numeric(d) => Value::Numeric(
+            d.round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero),
+        ),
+        other => other,
+    }
+}
+
 /// The table an INSERT or UPDATE writes.
 fn written_table<'t>(
     stmt: &Statement,
@@ -238,6 +256,9 @@ pub fn coerce(v: Value, t: DataType) -> Result<Value> {
         Value::Int4(i) => Some(i64::from(*i)),
         Value::Int8(i) => Some(*i),
         Value::Numeric(d) if d.fract().is_zero() => d.to_i64(),
+        // 2.0 sent as a float8 parameter where an integer is compared.
+        #[allow(clippy::cast_possible_truncation)]
+        Value::Float8(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Some(*f as i64),
         Value::String(s) => s.trim().parse::<i64>().ok(),
         _ => None,
     };
@@ -1893,6 +1914,8 @@ impl<'e> Session<'e> {
             let typer = crate::infer::statement_typer(&tables, &stmt);
             crate::order::rewrite(&mut stmt, &typer);
         }
+        crate::arrays::any_of_array_text(&mut stmt, &tables, params);
+        crate::numeric::typed_params(&mut stmt, &tables, params);
         crate::numeric::conversions(&mut stmt, &tables)?;
         let now = rewrite::statement_now();
         let json = crate::jsonops::rewrite(&mut stmt, &tables, params, now)?;
@@ -1919,7 +1942,7 @@ impl<'e> Session<'e> {
             .enumerate()
             .map(|(i, p)| {
                 let p = match types.get(i).copied().flatten() {
-                    Some(t) => coerce(p.clone(), t)?,
+                    Some(t) => coerce(rounded_for(p.clone(), t), t)?,
                     None => p.clone(),
                 };
                 Ok(param_literal(p))

@@ -143,10 +143,36 @@ def main(conninfo: str) -> None:
         assert cur.statusmessage == "DELETE 1", cur.statusmessage
         conn.commit()
 
+        # Parameters keep the type psycopg sends them with, as PostgreSQL
+        # keeps a declared type: a float or Decimal compared with an integer
+        # column, an int wider than a smallint column, a list for
+        # `= ANY(%s)`; a float assigned to an integer column rounds.
+        cur.execute("CREATE TABLE pw (id INT PRIMARY KEY, s SMALLINT, n NUMERIC(8,2), t TEXT)")
+        cur.execute("INSERT INTO pw VALUES (1, 3, 2.50, 'x'), (2, -7, 7, 'y')")
+        conn.commit()
+        for _ in range(7):
+            checks = [
+                ("SELECT id FROM pw WHERE s < %s ORDER BY id", (40000,), [(1,), (2,)]),
+                ("SELECT id FROM pw WHERE id = %s", (2.0,), [(2,)]),
+                ("SELECT id FROM pw WHERE id < %s ORDER BY id", (1.5,), [(1,)]),
+                ("SELECT id FROM pw WHERE n = %s", (decimal.Decimal("2.5"),), [(1,)]),
+                ("SELECT id FROM pw WHERE id IN (%s, %s) ORDER BY id", (1, 2.0), [(1,), (2,)]),
+                ("SELECT id FROM pw WHERE id = ANY(%s) ORDER BY id", ([1, 2],), [(1,), (2,)]),
+                ("SELECT id FROM pw WHERE t = ANY(%s) ORDER BY id", (["x", "q"],), [(1,)]),
+            ]
+            for sql, args, want in checks:
+                cur.execute(sql, args)
+                got = cur.fetchall()
+                assert got == want, (sql, args, got)
+        cur.execute("UPDATE pw SET s = %s WHERE id = 2 RETURNING s", (2.6,))
+        assert cur.fetchall() == [(3,)]
+        conn.commit()
+
         # DROP outside a transaction block (refused inside one).
         conn.autocommit = True
         cur.execute("DROP TABLE p")
         cur.execute("DROP TABLE docs")
+        cur.execute("DROP TABLE pw")
 
 
 if __name__ == "__main__":
