@@ -82,9 +82,31 @@ pub(crate) fn parse(sql: &str) -> Result<Vec<Statement>> {
                 "nesting (parentheses, subqueries, CASE, NOT) exceeds the limit of \
                  {MAX_PARSER_RECURSION} levels"
             )),
+            ParserError::ParserError(_) if modifying_cte(sql) => SqlError::Unsupported(
+                "data-modifying statements in WITH (INSERT/UPDATE/DELETE in a CTE) are not \
+                 supported"
+                    .into(),
+            ),
             ParserError::ParserError(m) => parser_error(&m),
             other => SqlError::Syntax(other.to_string()),
         })
+}
+
+/// Whether `sql` has `AS (INSERT|UPDATE|DELETE`: a data-modifying CTE,
+/// which sqlparser does not parse.
+fn modifying_cte(sql: &str) -> bool {
+    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize() else {
+        return false;
+    };
+    let words: Vec<&Token> = tokens
+        .iter()
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect();
+    words.windows(3).any(|w| {
+        matches!(w[0], Token::Word(a) if a.keyword == Keyword::AS)
+            && matches!(w[1], Token::LParen)
+            && matches!(w[2], Token::Word(k) if matches!(k.keyword, Keyword::INSERT | Keyword::UPDATE | Keyword::DELETE))
+    })
 }
 
 /// PostgreSQL's wording for a parser error, `syntax error at or near ";"`

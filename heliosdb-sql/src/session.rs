@@ -1689,6 +1689,7 @@ impl<'e> Session<'e> {
                 return self.set_operation(q, params);
             }
         }
+        crate::window::avg_outside_items(&mut stmt, &*self.tables()?);
         if let Statement::Query(q) = &stmt {
             if let Some(plan) = crate::window::plan(q, crate::infer::select_labels(q))? {
                 return self.windowed(&plan, params);

@@ -27,11 +27,12 @@
 //! `HAVING` are PostgreSQL's error `42P20`.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::ops::ControlFlow;
 
 use gluesql_core::sqlparser::ast::{
     BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr, Ident,
-    NamedWindowExpr, OrderByExpr, Query, Select, SelectItem, SetExpr, Value as SqlValue,
+    NamedWindowExpr, OrderByExpr, Query, Select, SelectItem, SetExpr, Statement, Value as SqlValue,
     WindowFrameBound, WindowFrameUnits, WindowSpec, WindowType,
 };
 use heliosdb_core::{DataType, Value};
@@ -505,6 +506,124 @@ fn bound(b: &WindowFrameBound) -> Result<Bound> {
         WindowFrameBound::Preceding(Some(e)) => Bound::Preceding(n(e)?),
         WindowFrameBound::Following(Some(e)) => Bound::Following(n(e)?),
     })
+}
+
+/// `avg()` in a top-level `HAVING` or `ORDER BY`, which [`plan`] leaves to
+/// GlueSQL, whose average is a float (`avg(n)` of 1.10, 2.20, 2.25 was
+/// 1.8499999999999999, and then the select items' averages were GlueSQL's
+/// too): an `ORDER BY` key that is a select item becomes its position, and
+/// what remains is written as a sum by a count (exact for integers and
+/// NUMERIC, a float for floats). The select items' `avg()` is then this
+/// layer's, with PostgreSQL's scale.
+pub(crate) fn avg_outside_items(
+    stmt: &mut Statement,
+    tables: &BTreeMap<String, std::sync::Arc<crate::store::TableInfo>>,
+) {
+    let Statement::Query(q) = stmt else {
+        return;
+    };
+    let SetExpr::Select(s) = q.body.as_ref() else {
+        return;
+    };
+    let order_has_avg = q
+        .order_by
+        .iter()
+        .flat_map(|o| &o.exprs)
+        .any(|o| has_avg(&o.expr));
+    if !(s.having.iter().any(has_avg) || order_has_avg) {
+        return;
+    }
+    let typer = crate::infer::statement_typer(tables, stmt);
+    let Statement::Query(q) = stmt else {
+        return;
+    };
+    let items: Vec<Expr> = match q.body.as_ref() {
+        SetExpr::Select(s) => s
+            .projection
+            .iter()
+            .map(|i| match i {
+                SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+                    Some(e.clone())
+                }
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()
+            .unwrap_or_default(),
+        _ => return,
+    };
+    let as_sum = |e: &mut Expr| {
+        let _ = gluesql_core::sqlparser::ast::visit_expressions_mut(e, |x| {
+            if is_avg(x) {
+                if let Some(sum) = avg_as_sum(x, &typer) {
+                    *x = sum;
+                }
+            }
+            ControlFlow::<()>::Continue(())
+        });
+    };
+    if let Some(o) = q.order_by.as_mut() {
+        for k in &mut o.exprs {
+            if !has_avg(&k.expr) {
+                continue;
+            }
+            match items.iter().position(|i| *i == k.expr) {
+                Some(at) => {
+                    k.expr = Expr::Value(SqlValue::Number(
+                        (at + 1).to_string().parse().unwrap_or_default(),
+                        false,
+                    ));
+                }
+                None => as_sum(&mut k.expr),
+            }
+        }
+    }
+    if let SetExpr::Select(s) = q.body.as_mut() {
+        if let Some(h) = s.having.as_mut() {
+            as_sum(h);
+        }
+    }
+}
+
+/// `avg(x)` as `sum(x) / count(x)` in the type PostgreSQL averages `x` in:
+/// NUMERIC for integers and NUMERIC, a float for floats; `None` for other
+/// arguments and `avg(DISTINCT …)`.
+fn avg_as_sum(e: &Expr, typer: &dyn Fn(&Expr) -> Option<DataType>) -> Option<Expr> {
+    use crate::pgfuncs::{bin, call, cast};
+    let Expr::Function(f) = e else {
+        return None;
+    };
+    let FunctionArguments::List(list) = &f.args else {
+        return None;
+    };
+    if list.duplicate_treatment.is_some() || f.filter.is_some() {
+        return None;
+    }
+    let [FunctionArg::Unnamed(FunctionArgExpr::Expr(x))] = list.args.as_slice() else {
+        return None;
+    };
+    let count = call("COUNT", vec![x.clone()]);
+    Some(Expr::Nested(Box::new(match typer(x)? {
+        DataType::Float8 => bin(
+            call("SUM", vec![x.clone()]),
+            BinaryOperator::Divide,
+            cast(count, gluesql_core::sqlparser::ast::DataType::Float64),
+        ),
+        DataType::Int2 | DataType::Int4 | DataType::Int8 => bin(
+            call(
+                "SUM",
+                vec![cast(
+                    x.clone(),
+                    gluesql_core::sqlparser::ast::DataType::Decimal(
+                        gluesql_core::sqlparser::ast::ExactNumberInfo::None,
+                    ),
+                )],
+            ),
+            BinaryOperator::Divide,
+            count,
+        ),
+        DataType::Numeric => bin(call("SUM", vec![x.clone()]), BinaryOperator::Divide, count),
+        _ => return None,
+    })))
 }
 
 /// A plan when `q` needs this layer: a top-level `SELECT` with window calls

@@ -133,3 +133,16 @@ INSERT INTO t VALUES (1, 1, 'x'), (2, 1, 'y'), (3, 2, 'z');
 SELECT id, b, count(*) FROM t GROUP BY id ORDER BY id;
 SELECT a + 1, count(*) FROM t GROUP BY a + 1 ORDER BY 1;
 SELECT t.a, max(b) FROM t GROUP BY a ORDER BY a;
+
+== avg() in HAVING and ORDER BY
+CREATE TABLE av (g INT, x INT, n NUMERIC(6,2), f FLOAT8);
+INSERT INTO av VALUES (1, 1, 1.10, 0.5), (1, 2, 2.20, 0.25), (1, 2, 2.25, NULL), (2, 10, NULL, 1);
+----
+SELECT g, avg(x), avg(n), avg(f) FROM av GROUP BY g HAVING avg(x) > 0 ORDER BY g;
+SELECT g, avg(x) FROM av GROUP BY g HAVING avg(x) < 5 ORDER BY g;
+SELECT g, avg(x) FROM av GROUP BY g ORDER BY avg(x);
+SELECT g, avg(x) FROM av GROUP BY g ORDER BY 2 DESC;
+SELECT g, avg(n) FROM av GROUP BY g HAVING avg(n) = 1.85;
+SELECT g, avg(x) AS a FROM av GROUP BY g ORDER BY a DESC;
+SELECT g, count(*) FROM av GROUP BY g HAVING avg(x) > 2 ORDER BY g;
+SELECT g FROM av GROUP BY g HAVING avg(f) > 0.3 ORDER BY avg(x) DESC;

@@ -293,3 +293,13 @@ SELECT id FROM nl WHERE id IN (SELECT id FROM nl ORDER BY cid NULLS FIRST LIMIT 
 SELECT date_trunc('month', placed) m, sum(amount) FROM nl GROUP BY m ORDER BY m;
 SELECT extract(year FROM placed) AS y, count(*) FROM nl GROUP BY y;
 SELECT cid, (SELECT max(amount) FROM nl x WHERE x.cid = nl.cid) FROM nl ORDER BY id;
+
+== = ANY and <> ALL of array text
+CREATE TABLE anyt (id INT PRIMARY KEY, t TEXT, d DATE);
+INSERT INTO anyt VALUES (1, 'x', '2024-01-01'), (2, 'y', '2024-02-01'), (3, NULL, NULL);
+----
+SELECT id FROM anyt WHERE id = ANY('{1,2}') ORDER BY id;
+SELECT id FROM anyt WHERE t = ANY('{x,q}'::text[]) ORDER BY id;
+SELECT id FROM anyt WHERE id <> ALL('{1}') ORDER BY id;
+SELECT id FROM anyt WHERE d = ANY('{2024-02-01,2025-01-01}'::date[]) ORDER BY id;
+SELECT id FROM anyt WHERE id = ANY('{}') ORDER BY id;

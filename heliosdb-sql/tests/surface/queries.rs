@@ -462,6 +462,14 @@ fn explain_and_for_update() {
         "0A000",
         "SKIP LOCKED",
     );
+    // A data-modifying CTE (which sqlparser does not parse) is named, not
+    // called a syntax error.
+    fails(
+        &mut s,
+        "WITH m AS (DELETE FROM t WHERE id = 1 RETURNING id) SELECT * FROM m",
+        "0A000",
+        "data-modifying statements in WITH",
+    );
 }
 
 #[test]
