@@ -183,7 +183,11 @@ fn labelled(e: &Expr) -> (String, u8) {
         Expr::Position { .. } => strong("position"),
         Expr::Ceil { .. } => strong("ceil"),
         Expr::Floor { .. } => strong("floor"),
-        Expr::Trim { .. } => strong("btrim"),
+        Expr::Trim { trim_where, .. } => strong(match trim_where {
+            Some(gluesql_core::sqlparser::ast::TrimWhereField::Leading) => "ltrim",
+            Some(gluesql_core::sqlparser::ast::TrimWhereField::Trailing) => "rtrim",
+            _ => "btrim",
+        }),
         // `interval '1 day'`, `date '…'`: casts of a constant, named by
         // the type.
         Expr::Interval(_) => weak("interval"),

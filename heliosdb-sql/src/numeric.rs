@@ -1215,6 +1215,24 @@ impl Conversions<'_> {
                 .is_some_and(|t| matches!(t, DataType::Int2 | DataType::Int4 | DataType::Int8))
         };
         match e {
+            // An explicit cast to `varchar(n)` or `char(n)` cuts the text
+            // to n characters (GlueSQL's cast keeps it whole).
+            Expr::Cast {
+                expr, data_type, ..
+            } if crate::rewrite::cast_char_limit(data_type).is_some() => {
+                let n = crate::rewrite::cast_char_limit(data_type).unwrap_or(0);
+                let inner = std::mem::replace(expr.as_mut(), Expr::Value(SqlValue::Null));
+                *e = crate::pgfuncs::call(
+                    "LEFT",
+                    vec![
+                        crate::pgfuncs::cast(inner, SqlType::Text),
+                        Expr::Value(SqlValue::Number(
+                            n.to_string().parse().unwrap_or_default(),
+                            false,
+                        )),
+                    ],
+                );
+            }
             Expr::Cast {
                 expr, data_type, ..
             } if int(data_type) => {

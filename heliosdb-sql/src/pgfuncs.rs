@@ -28,9 +28,10 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use gluesql_core::sqlparser::ast::{
-    BinaryOperator, CastKind, DataType as SqlType, Expr, Function, FunctionArg, FunctionArgExpr,
-    FunctionArgumentList, FunctionArguments, GroupByExpr, Ident, ObjectName, Query, SelectItem,
-    SetExpr, Statement, TableFactor, UnaryOperator, Value as SqlValue, VisitMut, VisitorMut,
+    visit_expressions_mut, BinaryOperator, CastKind, DataType as SqlType, Expr, Function,
+    FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, GroupByExpr, Ident,
+    ObjectName, Query, SelectItem, SetExpr, Statement, TableFactor, UnaryOperator,
+    Value as SqlValue, VisitMut, VisitorMut,
 };
 use heliosdb_core::DataType;
 use rust_decimal::prelude::ToPrimitive;
@@ -85,6 +86,14 @@ fn position(sub: Expr, s: Expr) -> Result<Expr> {
             expr: Box::new(sub),
             r#in: Box::new(s),
         }),
+    ))
+}
+
+/// An integer literal.
+fn number(n: u64) -> Expr {
+    Expr::Value(SqlValue::Number(
+        n.to_string().parse().unwrap_or_default(),
+        false,
     ))
 }
 
@@ -188,6 +197,46 @@ fn number_literal(e: &Expr) -> Option<Decimal> {
         Expr::Nested(x) => number_literal(x),
         _ => None,
     }
+}
+
+/// `TRIM([BOTH|LEADING|TRAILING] [chars] FROM x)` (and `btrim`, written as
+/// such a TRIM) as `LTRIM`/`RTRIM` calls: GlueSQL's TRIM with a side or a
+/// set of characters drops characters matched inside the text too
+/// (`trim(both 'x' from 'xaxbx')` was `a`, PostgreSQL's `axb`), its LTRIM
+/// and RTRIM trim as PostgreSQL does. Runs last, on what reaches GlueSQL.
+pub(crate) fn trims(stmt: &mut Statement) {
+    use gluesql_core::sqlparser::ast::TrimWhereField;
+    let _ = visit_expressions_mut(stmt, |e| {
+        if let Expr::Trim {
+            expr,
+            trim_where,
+            trim_what,
+            trim_characters,
+        } = e
+        {
+            let chars = match (trim_what.take(), trim_characters.take()) {
+                (Some(w), _) => Some(*w),
+                (None, Some(mut c)) if c.len() == 1 => c.pop(),
+                (None, Some(c)) => {
+                    *trim_characters = Some(c);
+                    return ControlFlow::<()>::Continue(());
+                }
+                (None, None) => None,
+            };
+            let x = std::mem::replace(expr.as_mut(), Expr::Value(SqlValue::Null));
+            let side = |name: &str, x: Expr| {
+                let mut args = vec![x];
+                args.extend(chars.clone());
+                call(name, args)
+            };
+            *e = match trim_where {
+                Some(TrimWhereField::Leading) => side("LTRIM", x),
+                Some(TrimWhereField::Trailing) => side("RTRIM", x),
+                _ => side("LTRIM", side("RTRIM", x)),
+            };
+        }
+        ControlFlow::<()>::Continue(())
+    });
 }
 
 /// `round(x, n)` for a literal n: `x` as an exact decimal, shifted by n
@@ -910,6 +959,50 @@ impl Rewriter<'_> {
                 }
             },
             ("char_length" | "character_length", [x]) => call("LENGTH", vec![x.clone()]),
+            // A negative count: all but the last (first) |n| characters
+            // (GlueSQL takes only counts >= 0).
+            ("left", [x, n]) if integer_literal(n).is_some_and(|n| n < 0) => {
+                let k = integer_literal(n).unwrap_or(0).unsigned_abs();
+                let length = call("LENGTH", vec![x.clone()]);
+                case(
+                    vec![
+                        Expr::IsNull(Box::new(x.clone())),
+                        bin(length.clone(), BinaryOperator::Gt, number(k)),
+                    ],
+                    vec![
+                        Expr::Value(SqlValue::Null),
+                        call(
+                            "LEFT",
+                            vec![
+                                x.clone(),
+                                cast(
+                                    bin(length, BinaryOperator::Minus, number(k)),
+                                    SqlType::Int64,
+                                ),
+                            ],
+                        ),
+                    ],
+                    Some(Expr::Value(SqlValue::SingleQuotedString(String::new()))),
+                )
+            }
+            ("right", [x, n]) if integer_literal(n).is_some_and(|n| n < 0) => {
+                let k = integer_literal(n).unwrap_or(0).unsigned_abs();
+                call("SUBSTR", vec![x.clone(), number(k + 1)])
+            }
+            // PostgreSQL's ascii() reads the first character (0 for '');
+            // GlueSQL's takes one-character text only.
+            ("ascii", [x]) => case(
+                vec![bin(
+                    x.clone(),
+                    BinaryOperator::Eq,
+                    Expr::Value(SqlValue::SingleQuotedString(String::new())),
+                )],
+                vec![number(0)],
+                Some(call(
+                    "ASCII",
+                    vec![call("LEFT", vec![x.clone(), number(1)])],
+                )),
+            ),
             ("gen_random_uuid", []) => call("GENERATE_UUID", Vec::new()),
             ("random", []) => call("RAND", Vec::new()),
             ("btrim", [x]) => Expr::Trim {

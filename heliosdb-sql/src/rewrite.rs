@@ -34,6 +34,19 @@ struct Mapped {
     serial: bool,
 }
 
+/// The length a cast to `varchar(n)` / `char(n)` cuts text to.
+pub(crate) fn cast_char_limit(t: &SqlType) -> Option<u64> {
+    match t {
+        SqlType::Varchar(l)
+        | SqlType::CharacterVarying(l)
+        | SqlType::CharVarying(l)
+        | SqlType::Nvarchar(l)
+        | SqlType::Character(l)
+        | SqlType::Char(l) => char_limit(l),
+        _ => None,
+    }
+}
+
 fn char_limit(l: &Option<CharacterLength>) -> Option<u64> {
     match l {
         Some(CharacterLength::IntegerLength { length, .. }) => Some(*length),

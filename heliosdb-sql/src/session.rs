@@ -1962,6 +1962,7 @@ impl<'e> Session<'e> {
             None
         };
         crate::literals::lower_timestamptz(&mut stmt);
+        crate::pgfuncs::trims(&mut stmt);
         let glue_stmt =
             translate_with_params(&stmt, &literals).map_err(crate::sqlstate::from_glue)?;
         let pk_range =

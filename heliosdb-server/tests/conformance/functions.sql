@@ -285,3 +285,15 @@ SELECT 1.50 UNION ALL SELECT f FROM dc ORDER BY 1;
 SELECT 1.50 FROM dc WHERE n > 1.50;
 SELECT n, 1.250 FROM dc WHERE f < 2.0;
 SELECT 1e3, 1.5e1, 1.50e1, 2.5e-2, -1e2, 1e0, 12e-1;
+
+== string functions count characters, not bytes; trim with characters; casts to varchar(n)
+CREATE TABLE uc (id INT PRIMARY KEY, s TEXT);
+INSERT INTO uc VALUES (1, 'héllo wörld'), (2, 'xaxbx'), (3, '  padded  '), (4, NULL);
+----
+SELECT id, left(s, 2), right(s, 3), substr(s, 2, 3), substr(s, 2), substring(s from 3 for 2) FROM uc ORDER BY id;
+SELECT id, lpad(s, 13, '*'), rpad(s, 13, 'é'), lpad(s, 3), position('o' in s), strpos(s, 'ö') FROM uc ORDER BY id;
+-- (upper/lower of non-ASCII letters follow the server's locale: not compared)
+SELECT id, length(s), reverse(s), left(s, -2), right(s, -2) FROM uc ORDER BY id;
+SELECT id, trim(both 'x' from s), trim(leading 'x' from s), trim(trailing 'x' from s), btrim(s, ' d'), trim(s) FROM uc ORDER BY id;
+SELECT id, s::varchar(3), s::char(2), ascii(s) FROM uc WHERE id <> 1 ORDER BY id;
+SELECT 'héllo'::varchar(2), left('héllo', 10), lpad('ab', 5, 'éx'), substr('abc', 0, 2), substr('abc', -1, 3);

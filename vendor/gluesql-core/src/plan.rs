@@ -1,0 +1,3 @@
+mod statement;
+
+pub use statement::*;
