@@ -62,7 +62,12 @@ fn rust_files(root: &Path) -> std::io::Result<Vec<PathBuf>> {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             if p.is_dir() {
-                if !name.starts_with('.') && name != "target" && !name.starts_with("target-") {
+                // `vendor/`: upstream crates with patches (their own style).
+                if !name.starts_with('.')
+                    && name != "target"
+                    && name != "vendor"
+                    && !name.starts_with("target-")
+                {
                     stack.push(p);
                 }
             } else if name.ends_with(".rs") {
