@@ -612,39 +612,75 @@ pub(crate) fn to_char(x: &Expr, template_expr: &Expr, t: Option<DataType>) -> Re
 
 /// `to_date(text, 'template')`.
 pub(crate) fn to_date(s: &Expr, template_expr: &Expr) -> Result<Expr> {
-    let Expr::Value(SqlValue::SingleQuotedString(tpl)) = template_expr else {
-        return Err(unsupported("to_date is supported with a literal template"));
-    };
-    let mut fmt = String::new();
-    let mut rest = tpl.as_str();
-    while let Some(c) = rest.chars().next() {
-        let (spec, len) = if rest.starts_with("YYYY") {
-            ("%Y", 4)
-        } else if rest.starts_with("MM") {
-            ("%m", 2)
-        } else if rest.starts_with("DD") {
-            ("%d", 2)
-        } else if rest.starts_with("Month") || rest.starts_with("MONTH") {
-            ("%B", 5)
-        } else if rest.starts_with("Mon") || rest.starts_with("MON") {
-            ("%b", 3)
-        } else if c.is_ascii_alphanumeric() || c == '"' || c == '%' {
-            return Err(unsupported(format!(
-                "to_date template pattern at \"{}\" is not supported",
-                rest.chars().take(4).collect::<String>()
-            )));
-        } else {
-            fmt.push(c);
-            rest = &rest[c.len_utf8()..];
-            continue;
-        };
-        fmt.push_str(spec);
-        rest = &rest[len..];
-    }
+    let fmt = parse_template(template_expr, "to_date", false)?;
     Ok(cast(
         call("TO_DATE", vec![s.clone(), text(&fmt)]),
         SqlType::Date,
     ))
+}
+
+/// `to_timestamp(text, template)`: a timestamptz read in the session time
+/// zone (UTC), with the date patterns of [`to_date`] and `HH24`, `HH12`/`HH`,
+/// `MI`, `SS`, `AM`/`PM`.
+pub(crate) fn to_timestamp(s: &Expr, template_expr: &Expr) -> Result<Expr> {
+    let fmt = parse_template(template_expr, "to_timestamp", true)?;
+    Ok(cast(
+        call("TO_TIMESTAMP", vec![s.clone(), text(&fmt)]),
+        timestamptz_type(),
+    ))
+}
+
+/// A literal PostgreSQL template as chrono's format; patterns outside the
+/// handled set are refused, never copied through.
+fn parse_template(template_expr: &Expr, function: &str, time: bool) -> Result<String> {
+    let Expr::Value(SqlValue::SingleQuotedString(tpl)) = template_expr else {
+        return Err(unsupported(format!(
+            "{function} is supported with a literal template"
+        )));
+    };
+    let mut fmt = String::new();
+    let mut rest = tpl.as_str();
+    while let Some(c) = rest.chars().next() {
+        let date = [
+            ("YYYY", "%Y"),
+            ("MM", "%m"),
+            ("DD", "%d"),
+            ("Month", "%B"),
+            ("MONTH", "%B"),
+            ("Mon", "%b"),
+            ("MON", "%b"),
+        ];
+        let clock = [
+            ("HH24", "%H"),
+            ("HH12", "%I"),
+            ("HH", "%I"),
+            ("MI", "%M"),
+            ("SS", "%S"),
+            ("AM", "%p"),
+            ("PM", "%p"),
+        ];
+        let found = date
+            .iter()
+            .chain(clock.iter().filter(|_| time))
+            .find(|(p, _)| rest.starts_with(p));
+        match found {
+            Some((p, spec)) => {
+                fmt.push_str(spec);
+                rest = &rest[p.len()..];
+            }
+            None if c.is_ascii_alphanumeric() || c == '"' || c == '%' => {
+                return Err(unsupported(format!(
+                    "{function} template pattern at \"{}\" is not supported",
+                    rest.chars().take(4).collect::<String>()
+                )));
+            }
+            None => {
+                fmt.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    Ok(fmt)
 }
 
 /// `make_date(year, month, day)`.

@@ -1127,7 +1127,20 @@ fn assign_cast(target: DataType, value: &mut Expr, typer: &dyn Fn(&Expr) -> Opti
     let Some(source) = typer(value) else {
         return;
     };
-    if target == source || !number(source) || is_number_literal(value) {
+    // `coalesce(n, 0) + 10` into an integer column: GlueSQL's constant is
+    // a bigint whatever the column, so a function's or CASE's integer is
+    // cast to the column's type as well.
+    let computed = || {
+        let mut found = false;
+        let _ = gluesql_core::sqlparser::ast::visit_expressions(value, |x| {
+            found |= matches!(x, Expr::Function(_) | Expr::Case { .. });
+            ControlFlow::<()>::Continue(())
+        });
+        found
+    };
+    let same =
+        target == source && !(matches!(target, DataType::Int2 | DataType::Int4) && computed());
+    if same || !number(source) || is_number_literal(value) {
         return;
     }
     let to = match target {

@@ -1035,6 +1035,7 @@ impl Rewriter<'_> {
             ("date_trunc", [unit, x]) => crate::datetime::date_trunc(unit, x, (self.typer)(x))?,
             ("to_char", [x, template]) => crate::datetime::to_char(x, template, (self.typer)(x))?,
             ("to_date", [s, template]) => crate::datetime::to_date(s, template)?,
+            ("to_timestamp", [s, template]) => crate::datetime::to_timestamp(s, template)?,
             ("make_date", [y, m, d]) => crate::datetime::make_date(y, m, d),
             ("greatest", args) => extreme(args, true)?,
             ("least", args) => extreme(args, false)?,

@@ -352,7 +352,8 @@ pub(crate) fn glue_exact_interval(i: heliosdb_core::Interval, s: &str) -> Result
     let day = 86_400_000_000_i64;
     if i.micros.abs() >= day || (i.days != 0 && i.micros != 0 && (i.days < 0) != (i.micros < 0)) {
         return Err(SqlError::Unsupported(format!(
-            "intervals whose time part is 24 hours or more, or of another sign than its days              ('{s}'), are not supported"
+            "intervals whose time part is 24 hours or more, or of another sign than its days \
+             ('{s}'), are not supported"
         )));
     }
     Ok(())

@@ -297,3 +297,10 @@ SELECT id, length(s), reverse(s), left(s, -2), right(s, -2) FROM uc ORDER BY id;
 SELECT id, trim(both 'x' from s), trim(leading 'x' from s), trim(trailing 'x' from s), btrim(s, ' d'), trim(s) FROM uc ORDER BY id;
 SELECT id, s::varchar(3), s::char(2), ascii(s) FROM uc WHERE id <> 1 ORDER BY id;
 SELECT 'héllo'::varchar(2), left('héllo', 10), lpad('ab', 5, 'éx'), substr('abc', 0, 2), substr('abc', -1, 3);
+
+== to_timestamp with a template
+SET TIME ZONE 'UTC';
+----
+SELECT to_timestamp('2024-03-05 10:00', 'YYYY-MM-DD HH24:MI');
+SELECT to_timestamp('05/03/2024 02:07:09 PM', 'DD/MM/YYYY HH12:MI:SS AM');
+SELECT to_timestamp('5 Mar 2024 23:59:59', 'DD Mon YYYY HH24:MI:SS') < timestamptz '2024-03-06 00:00:00+00';

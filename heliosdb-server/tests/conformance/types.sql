@@ -271,6 +271,7 @@ INSERT INTO adst (id, i, b) SELECT id + 10, n, s FROM asrc WHERE n IS NOT NULL;
 SELECT * FROM adst ORDER BY id;
 UPDATE adst SET i = f * 1.5, b = i WHERE id = 1;
 SELECT * FROM adst ORDER BY id;
+UPDATE adst SET i = coalesce(i, 0) + 10, b = CASE WHEN b IS NULL THEN 1 ELSE b END WHERE id = 3 RETURNING id, i, b;
 
 == rounding functions of NUMERIC and integers
 CREATE TABLE rn (id INT PRIMARY KEY, a NUMERIC(10,2));
