@@ -613,14 +613,7 @@ pub(crate) fn param_types(tables: &Tables, stmt: &Statement) -> Vec<Option<DataT
     match stmt {
         Statement::Insert(ins) => {
             if let Some(info) = tables.get(&last(&ins.table_name)) {
-                let cols: Vec<Option<DataType>> = if ins.columns.is_empty() {
-                    info.columns().map(|c| Some(c.data_type)).collect()
-                } else {
-                    ins.columns
-                        .iter()
-                        .map(|c| info.column_type(&c.value))
-                        .collect()
-                };
+                let cols = info.insert_types(&ins.columns);
                 if let Some(src) = &ins.source {
                     if let SetExpr::Values(v) = src.body.as_ref() {
                         for row in &v.rows {

@@ -427,14 +427,7 @@ pub(crate) fn insert_literals(ins: &mut Insert, info: &TableInfo) -> Result<()> 
     let SetExpr::Values(values) = source.body.as_mut() else {
         return Ok(());
     };
-    let targets: Vec<Option<DataType>> = if ins.columns.is_empty() {
-        info.columns().map(|c| Some(c.data_type)).collect()
-    } else {
-        ins.columns
-            .iter()
-            .map(|c| info.column_type(&c.value))
-            .collect()
-    };
+    let targets = info.insert_types(&ins.columns);
     for row in &mut values.rows {
         for (e, t) in row.iter_mut().zip(&targets) {
             let Some(t) = t.filter(|t| assigned(*t)) else {

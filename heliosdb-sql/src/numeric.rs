@@ -1071,14 +1071,7 @@ fn assignment_casts(
             let Some(info) = ins.table_name.0.last().and_then(|n| tables.get(&n.value)) else {
                 return;
             };
-            let targets: Vec<Option<DataType>> = if ins.columns.is_empty() {
-                info.columns().map(|c| Some(c.data_type)).collect()
-            } else {
-                ins.columns
-                    .iter()
-                    .map(|c| info.column_type(&c.value))
-                    .collect()
-            };
+            let targets = info.insert_types(&ins.columns);
             let Some(source) = ins.source.as_mut() else {
                 return;
             };

@@ -125,6 +125,20 @@ impl TableInfo {
             .map(|c| c.data_type)
     }
 
+    /// The types of the columns an INSERT with column list `columns`
+    /// writes, in order (every column's when the list is empty; `None`
+    /// for a name the table lacks).
+    pub(crate) fn insert_types(
+        &self,
+        columns: &[gluesql_core::sqlparser::ast::Ident],
+    ) -> Vec<Option<DataType>> {
+        if columns.is_empty() {
+            self.columns().map(|c| Some(c.data_type)).collect()
+        } else {
+            columns.iter().map(|c| self.column_type(&c.value)).collect()
+        }
+    }
+
     /// Whether column `name` is declared `json` or `jsonb`.
     pub fn column_json(&self, name: &str) -> Option<crate::Json> {
         let is = |list: &[String]| list.iter().any(|c| c.eq_ignore_ascii_case(name));
