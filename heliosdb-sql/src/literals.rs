@@ -322,18 +322,9 @@ fn rewrite_one(e: &mut Expr, typer: &dyn Fn(&Expr) -> Option<DataType>) -> Resul
 /// or UUID type `t`, read as that type (PostgreSQL's unknown-literal
 /// resolution; GlueSQL found `bool_col = 't'` false for true).
 fn compared_text(t: Option<DataType>, lit: &mut Expr) -> Result<()> {
-    let Some(t) = t.filter(|t| {
-        matches!(
-            t,
-            DataType::Bool
-                | DataType::Date
-                | DataType::Time
-                | DataType::Timestamp
-                | DataType::TimestampTz
-                | DataType::Interval
-                | DataType::Uuid
-        )
-    }) else {
+    // The types this module reads text as, but bytea (whose text a
+    // comparison takes as written).
+    let Some(t) = t.filter(|t| ours(*t) && *t != DataType::Bytes) else {
         return Ok(());
     };
     if let Some(s) = string_literal(lit) {
