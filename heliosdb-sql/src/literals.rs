@@ -441,6 +441,29 @@ pub(crate) fn insert_literals(ins: &mut Insert, info: &TableInfo) -> Result<()> 
     Ok(())
 }
 
+/// `-2147483648` and `-9223372036854775808` as the single negative
+/// literals PostgreSQL reads them as (an `integer` and a `bigint`; the
+/// parser's `-(2147483648)` is a bigint negated, so
+/// `abs(-2147483648)` answered 2147483648 where PostgreSQL's integer
+/// overflows).
+pub(crate) fn negative_bounds(stmt: &mut Statement) {
+    let _ = visit_expressions_mut(stmt, |e| {
+        if let Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } = e
+        {
+            if let Expr::Value(SqlValue::Number(n, long)) = expr.as_ref() {
+                let text = n.to_string();
+                if text == "2147483648" || text == "9223372036854775808" {
+                    *e = Expr::Value(SqlValue::Number(-n.clone(), *long));
+                }
+            }
+        }
+        ControlFlow::<()>::Continue(())
+    });
+}
+
 /// The text of a number literal, with its sign (`-2.5`).
 pub(crate) fn number_text(e: &Expr) -> Option<String> {
     match e {

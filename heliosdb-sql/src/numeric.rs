@@ -13,9 +13,10 @@
 //!   `price = 19.99`) is read as the exact decimal it spells, not through a
 //!   float (`5.0010000000000000000208166817`).
 //! - What cannot be given PostgreSQL's answer is refused with 0A000: the
-//!   quotient of a NUMERIC column (its scale depends on the values) and the
-//!   square root of one, and constants whose exact result needs more than
-//!   the 28 digits of the engine's decimal.
+//!   square root of a NUMERIC column, and constants whose exact result needs
+//!   more than the 28 digits of the engine's decimal. The quotient of
+//!   NUMERIC columns is computed by the engine itself, with PostgreSQL's
+//!   scale (the `HeliosDB:` patch in `vendor/gluesql-core`).
 //!
 //! Integer-only expressions and floats are left to GlueSQL.
 
@@ -24,6 +25,7 @@ use std::ops::ControlFlow;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use gluesql_core::data::value::pg_numeric::{self, weight_and_first};
 use gluesql_core::sqlparser::ast::{
     visit_relations, BinaryOperator, CastKind, CeilFloorKind, DataType as SqlType, DateTimeField,
     ExactNumberInfo, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, SelectItem, SetExpr,
@@ -53,16 +55,6 @@ fn numeric_power() -> SqlError {
     unsupported(
         "a power of a NUMERIC value is not supported (its result is a NUMERIC with \
          PostgreSQL's scale)",
-    )
-}
-
-/// `i / 2.0`: a NUMERIC quotient whose scale PostgreSQL takes from the
-/// values (GlueSQL divides in the integer's type: 0 for 1 / 2.0).
-fn integer_by_fraction() -> SqlError {
-    unsupported(
-        "division of an integer value by a fractional constant (or of a fractional constant by \
-         one) is not supported (its NUMERIC result's scale depends on the values); cast to \
-         double precision",
     )
 }
 
@@ -106,26 +98,6 @@ fn is_numeric_type(t: &SqlType) -> Option<&ExactNumberInfo> {
     }
 }
 
-/// PostgreSQL's weight (base-10000 position of the first non-zero digit
-/// group) and that first group of `d`; `(0, 0)` for zero.
-fn weight_and_first(d: Decimal) -> (i64, u128) {
-    if d.is_zero() {
-        return (0, 0);
-    }
-    let m = d.mantissa().unsigned_abs();
-    let s = i64::from(d.scale());
-    let digits = i64::try_from(m.to_string().len()).unwrap_or(0);
-    let e = digits - 1 - s;
-    let w = e.div_euclid(4);
-    let k = s + 4 * w;
-    let first = if k >= 0 {
-        m / 10u128.pow(u32::try_from(k).unwrap_or(0))
-    } else {
-        m * 10u128.pow(u32::try_from(-k).unwrap_or(0))
-    };
-    (w, first)
-}
-
 /// `d` rounded (half away from zero) to exactly `scale` digits, or an
 /// error when that needs more digits than the decimal holds.
 fn to_scale(d: Decimal, scale: i64) -> Result<Decimal> {
@@ -149,7 +121,8 @@ fn to_scale(d: Decimal, scale: i64) -> Result<Decimal> {
     Ok(r)
 }
 
-/// PostgreSQL's quotient of two NUMERICs (`select_div_scale`).
+/// PostgreSQL's quotient of two NUMERICs (`select_div_scale`), as the
+/// engine computes it for columns (`vendor/gluesql-core`'s `pg_numeric`).
 fn divide(a: Decimal, b: Decimal) -> Result<Decimal> {
     if b.is_zero() {
         return Err(SqlError::State {
@@ -157,26 +130,7 @@ fn divide(a: Decimal, b: Decimal) -> Result<Decimal> {
             message: "division by zero".into(),
         });
     }
-    let (w1, f1) = weight_and_first(a);
-    let (w2, f2) = weight_and_first(b);
-    let mut qweight = w1 - w2;
-    if f1 <= f2 {
-        qweight -= 1;
-    }
-    let rscale = (MIN_SIG_DIGITS - qweight * 4)
-        .max(i64::from(a.scale()))
-        .max(i64::from(b.scale()))
-        .clamp(0, 1000);
-    let q = a.checked_div(b).ok_or_else(too_wide)?;
-    // The 28-digit quotient must carry the digits PostgreSQL shows plus one
-    // to round from.
-    let int_digits = q.trunc().abs().to_string().trim_start_matches('0').len();
-    if u32::try_from(int_digits).unwrap_or(u32::MAX) + u32::try_from(rscale).unwrap_or(u32::MAX)
-        >= MAX_DIGITS
-    {
-        return Err(too_wide());
-    }
-    to_scale(q, rscale)
+    pg_numeric::divide(a, b).ok_or_else(too_wide)
 }
 
 /// PostgreSQL's square root of a NUMERIC (`numeric_sqrt`'s scale).
@@ -449,14 +403,6 @@ impl Exact<'_> {
                 {
                     return Err(numeric_power());
                 }
-                if matches!(op, BinaryOperator::Divide)
-                    && (self.numeric_operand(left) || self.numeric_operand(right))
-                {
-                    return Err(unsupported(
-                        "division of NUMERIC values that are not constants is not supported \
-                         (PostgreSQL's result scale depends on the values)",
-                    ));
-                }
                 let fractional = |x: &Expr| match x {
                     Expr::Value(SqlValue::Number(n, _)) => match literal(&n.to_string()) {
                         Some(Num::Numeric(d)) => Some(d),
@@ -464,26 +410,20 @@ impl Exact<'_> {
                     },
                     _ => None,
                 };
-                // `n / 2.0` of an integer column is a NUMERIC quotient too
-                // (GlueSQL: an integer division, 0 for 1 / 2.0).
-                if matches!(op, BinaryOperator::Divide)
-                    && ((fractional(right).is_some() && self.integer_operand(left))
-                        || (fractional(left).is_some() && self.integer_operand(right)))
-                {
-                    return Err(integer_by_fraction());
-                }
                 if let Some(d) = fractional(right).filter(|_| self.numeric_operand(left)) {
                     **right = decimal_expr(d);
                 } else if let Some(d) = fractional(left).filter(|_| self.numeric_operand(right)) {
                     **left = decimal_expr(d);
                 }
                 // GlueSQL computes `integer op decimal` in the integer's
-                // type (`n - 20.5` is `n - 20`); PostgreSQL in NUMERIC.
+                // type (`n - 20.5` is `n - 20`, `n / 2.0` an integer
+                // quotient); PostgreSQL in NUMERIC.
                 if matches!(
                     op,
                     BinaryOperator::Plus
                         | BinaryOperator::Minus
                         | BinaryOperator::Multiply
+                        | BinaryOperator::Divide
                         | BinaryOperator::Modulo
                 ) {
                     let exact = |x: &Expr| self.numeric_operand(x) || fractional(x).is_some();
@@ -770,9 +710,6 @@ impl Comparisons<'_> {
             // `i + 0.5` is NUMERIC (GlueSQL: in the integer's type, 3 for
             // 3 + 0.5). A query's were made exact by [`exact`]; these are
             // an UPDATE's, whose NUMERIC value is then cast to the column.
-            if matches!(op, BinaryOperator::Divide) {
-                return Err(integer_by_fraction());
-            }
             recast(a, decimal_type());
             recast(b, decimal_type());
         } else if let (Some((ra, sa)), Some((rb, sb))) = (int_rank(ta), int_rank(tb)) {

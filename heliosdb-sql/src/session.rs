@@ -1916,6 +1916,7 @@ impl<'e> Session<'e> {
             let typer = crate::infer::statement_typer(&tables, &stmt);
             crate::order::rewrite(&mut stmt, &typer);
         }
+        crate::literals::negative_bounds(&mut stmt);
         crate::arrays::any_of_array_text(&mut stmt, &tables, params);
         crate::numeric::typed_params(&mut stmt, &tables, params);
         crate::numeric::conversions(&mut stmt, &tables)?;

@@ -129,6 +129,9 @@ fn pg_message(e: &GlueError) -> Option<String> {
                 "invalid input syntax for type {}: \"{text}\"",
                 glue_type_name(data_type)
             )),
+            ValueError::ConvertFailed { value, data_type } if out_of_range(value, data_type) => {
+                Some(format!("{} out of range", glue_type_name(data_type)))
+            }
             ValueError::BinaryOperationOverflow { lhs, .. } => Some(
                 match lhs {
                     G::I8(_) | G::I16(_) => "smallint out of range",
@@ -152,11 +155,22 @@ fn pg_message(e: &GlueError) -> Option<String> {
     }
 }
 
+/// Whether a failed conversion is a number that does not fit the integer
+/// type it was cast to (`1e10::int`), PostgreSQL's 22003.
+fn out_of_range(value: &gluesql_core::data::Value, to: &gluesql_core::ast::DataType) -> bool {
+    use gluesql_core::ast::DataType as D;
+    use gluesql_core::data::Value as G;
+    matches!(
+        value,
+        G::F32(_) | G::F64(_) | G::Decimal(_) | G::I16(_) | G::I32(_) | G::I64(_) | G::I128(_)
+    ) && matches!(to, D::Int8 | D::Int16 | D::Int32 | D::Int)
+}
+
 /// PostgreSQL's type name of a GlueSQL type, for messages.
 fn glue_type_name(t: &gluesql_core::ast::DataType) -> String {
     use gluesql_core::ast::DataType as D;
     match t {
-        D::Int16 => "smallint".into(),
+        D::Int8 | D::Int16 => "smallint".into(),
         D::Int32 => "integer".into(),
         D::Int => "bigint".into(),
         D::Float => "double precision".into(),
@@ -236,6 +250,10 @@ fn classify(e: &GlueError) -> &'static str {
                 value: gluesql_core::data::Value::Str(_),
                 ..
             } => INVALID_TEXT_REPRESENTATION,
+            ValueError::ConvertFailed { value, data_type } if out_of_range(value, data_type) => {
+                NUMERIC_VALUE_OUT_OF_RANGE
+            }
+            ValueError::DecimalQuotientTooWide { .. } => FEATURE_NOT_SUPPORTED,
             ValueError::FailedToParseUUID(_)
             | ValueError::FailedToParsePoint(_)
             | ValueError::InvalidJsonString(_)

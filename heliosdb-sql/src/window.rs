@@ -30,6 +30,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 use std::ops::ControlFlow;
 
+use gluesql_core::data::value::pg_numeric;
 use gluesql_core::sqlparser::ast::{
     BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr, Ident,
     NamedWindowExpr, OrderByExpr, Query, Select, SelectItem, SetExpr, Statement, Value as SqlValue,
@@ -910,46 +911,10 @@ pub(crate) fn compare_keyed(a: &Value, b: &Value, desc: bool, nulls_first: bool)
 }
 
 /// PostgreSQL's `numeric / numeric` result scale (`select_div_scale`):
-/// at least 16 significant digits, at least either operand's scale.
+/// at least 16 significant digits, at least either operand's scale (at most
+/// the 28 the decimal holds).
 fn pg_div_scale(a: Decimal, b: Decimal) -> u32 {
-    // (weight, first digit) in base 10000, as numeric stores them.
-    fn weight_first(d: Decimal) -> (i64, i64) {
-        let d = d.abs().normalize();
-        if d.is_zero() {
-            return (0, 0);
-        }
-        let digits = d.mantissa().to_string();
-        let scale = i64::from(d.scale());
-        let int_digits = digits.len() as i64 - scale;
-        if int_digits > 0 {
-            let w = (int_digits - 1) / 4;
-            let lead = ((int_digits - 1) % 4 + 1) as usize;
-            let first = digits[..lead.min(digits.len())].parse::<i64>().unwrap_or(0)
-                * 10i64.pow((lead.saturating_sub(digits.len())) as u32);
-            (w, first)
-        } else {
-            let zeros = (-int_digits) as usize;
-            let frac = format!("{}{}", "0".repeat(zeros), digits);
-            let group = zeros / 4;
-            let mut g: String = frac.chars().skip(group * 4).take(4).collect();
-            while g.len() < 4 {
-                g.push('0');
-            }
-            (-(group as i64) - 1, g.parse().unwrap_or(0))
-        }
-    }
-    let (w1, f1) = weight_first(a);
-    let (w2, f2) = weight_first(b);
-    let mut qweight = w1 - w2;
-    if f1 <= f2 {
-        qweight -= 1;
-    }
-    let rscale = 16 - qweight * 4;
-    let rscale = rscale
-        .max(i64::from(a.scale()))
-        .max(i64::from(b.scale()))
-        .max(0);
-    u32::try_from(rscale.min(28)).unwrap_or(28)
+    u32::try_from(pg_numeric::div_scale(a, b).min(28)).unwrap_or(28)
 }
 
 /// `sum / count` as PostgreSQL's avg over integers and numerics prints it.

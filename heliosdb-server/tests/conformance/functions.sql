@@ -304,3 +304,32 @@ SET TIME ZONE 'UTC';
 SELECT to_timestamp('2024-03-05 10:00', 'YYYY-MM-DD HH24:MI');
 SELECT to_timestamp('05/03/2024 02:07:09 PM', 'DD/MM/YYYY HH12:MI:SS AM');
 SELECT to_timestamp('5 Mar 2024 23:59:59', 'DD Mon YYYY HH24:MI:SS') < timestamptz '2024-03-06 00:00:00+00';
+
+== math functions of integer and numeric columns
+CREATE TABLE mf (id INT PRIMARY KEY, s SMALLINT, n NUMERIC(10,3), d DOUBLE PRECISION);
+INSERT INTO mf VALUES (1, 2, 1.5, 0.1), (2, -3, -0.0005, 2.5), (3, 0, 0, 1e10), (4, NULL, NULL, NULL);
+----
+SELECT id, power(2, id), power(id, 2), sqrt(id), sqrt(s * s), exp(s), ln(id) FROM mf ORDER BY id;
+SELECT id, sign(n), sign(s), sign(id), sign(d), abs(s), abs(n) FROM mf ORDER BY id;
+SELECT id, ceil(s), floor(s), round(s), degrees(s), sin(s) FROM mf ORDER BY id;
+SELECT d::int FROM mf WHERE id = 3;
+SELECT d::smallint FROM mf WHERE id = 2;
+SELECT 1e10::int;
+SELECT abs(s) FROM (SELECT (-32768)::smallint AS s) x;
+SELECT abs(-2147483648);
+
+== numeric quotients of columns have postgresql's scale
+CREATE TABLE nq (id INT PRIMARY KEY, i INT, b BIGINT, n NUMERIC(10,3), m NUMERIC, f DOUBLE PRECISION);
+INSERT INTO nq VALUES (1, 7, 10, 1.5, 3, 0.5), (2, 1, 3, 2.25, 0.0007, 4), (3, -5, 1000000, -0.001, 12345.6789, 3), (4, 0, NULL, NULL, 2, NULL);
+----
+SELECT id, n / 3, n / i, i / n, n / m, m / n FROM nq WHERE id < 4 ORDER BY id;
+SELECT id, i / 2.0, b / 3.0, 10.0 / i, n / 0.7, m / 7 FROM nq WHERE id < 4 ORDER BY id;
+SELECT id, n / f, f / n, i / 2, b / i FROM nq WHERE id < 4 ORDER BY id;
+SELECT sum(n) / count(*), sum(m) / sum(i), avg(n) FROM nq;
+SELECT id FROM nq WHERE n / 3 > 0.5 ORDER BY id;
+SELECT g, sum(m) / count(*) FROM (SELECT id % 2 AS g, m FROM nq) x GROUP BY g ORDER BY g;
+SELECT n / 0 FROM nq WHERE id = 1;
+SELECT i / 0.0 FROM nq WHERE id = 1;
+UPDATE nq SET n = n / 7 WHERE id = 1 RETURNING n;
+UPDATE nq SET m = m / 3 WHERE id = 2 RETURNING m;
+SELECT id, n, m FROM nq ORDER BY id;

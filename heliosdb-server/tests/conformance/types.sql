@@ -304,3 +304,13 @@ SELECT id FROM anyt WHERE t = ANY('{x,q}'::text[]) ORDER BY id;
 SELECT id FROM anyt WHERE id <> ALL('{1}') ORDER BY id;
 SELECT id FROM anyt WHERE d = ANY('{2024-02-01,2025-01-01}'::date[]) ORDER BY id;
 SELECT id FROM anyt WHERE id = ANY('{}') ORDER BY id;
+
+== intervals of months added to timestamp columns clamp the day
+CREATE TABLE im (id INT PRIMARY KEY, ts TIMESTAMP, d DATE, iv INTERVAL);
+INSERT INTO im VALUES (1, '2024-01-31 10:00', '2024-01-31', '1 month'), (2, '2024-11-15 08:00', '2024-11-30', '1 month'), (3, '2024-02-29 23:30', '2024-02-29', '1 year'), (4, '2023-12-31 00:00', '2023-12-31', '1 year 2 months'), (5, '2024-03-31 00:00', '2024-01-01', '-1 month'), (6, NULL, NULL, NULL);
+----
+SELECT id, ts + iv, ts - iv, iv + ts FROM im ORDER BY id;
+SELECT id, d + iv, d - iv FROM im ORDER BY id;
+SELECT id, ts + interval '1 month', ts - interval '13 months', d + interval '11 months' FROM im ORDER BY id;
+SELECT id FROM im WHERE ts + iv > '2025-01-01' ORDER BY id;
+UPDATE im SET ts = ts + iv WHERE id IN (2, 4) RETURNING id, ts;

@@ -87,8 +87,17 @@ fn decimal_literals_meet_numeric_columns_exactly() {
     // A float column keeps float arithmetic and comparison.
     assert_eq!(one(&db, "SELECT id FROM m WHERE r = 0.1"), ["1"]);
     assert_eq!(one(&db, "SELECT r + 0.5 FROM m WHERE id = 1"), ["0.6"]);
-    // PostgreSQL's scale of a quotient depends on the values: refused.
-    assert_eq!(code(&db, "SELECT price / 3 FROM m"), "0A000");
+    // A quotient has PostgreSQL's scale, which depends on the values (16
+    // significant digits here, the dividend's 2 places below 16).
+    assert_eq!(
+        one(&db, "SELECT price / 3 FROM m WHERE id = 1"),
+        ["6.6633333333333333"]
+    );
+    assert_eq!(
+        one(&db, "SELECT price / qty FROM m WHERE id = 2"),
+        ["10.0000000000000000"]
+    );
+    assert_eq!(code(&db, "SELECT price / 0 FROM m"), "22012");
     assert_eq!(code(&db, "SELECT sqrt(qty) FROM m"), "0A000");
 }
 

@@ -6,7 +6,7 @@ pub use error::IntervalError;
 use {
     super::Value,
     crate::{ast::DateTimeField, result::Result},
-    chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Timelike},
+    chrono::{Datelike, Duration, Months, NaiveDate, NaiveDateTime, NaiveTime, Timelike},
     core::str::FromStr,
     rust_decimal::{Decimal, prelude::ToPrimitive},
     serde::{Deserialize, Serialize},
@@ -93,34 +93,14 @@ impl Interval {
 
     pub fn add_timestamp(&self, timestamp: &NaiveDateTime) -> Result<NaiveDateTime> {
         match self {
-            Interval::Month(n) => {
-                let month = timestamp.month() as i32 + n;
-
-                let year = timestamp.year() + month / 12;
-                let month = month % 12;
-
-                timestamp
-                    .with_year(year)
-                    .and_then(|d| d.with_month(month as u32))
-                    .ok_or_else(|| IntervalError::DateOverflow { year, month }.into())
-            }
+            Interval::Month(n) => shift_months(timestamp, i64::from(*n)),
             Interval::Microsecond(n) => Ok(*timestamp + Duration::microseconds(*n)),
         }
     }
 
     pub fn subtract_from_timestamp(&self, timestamp: &NaiveDateTime) -> Result<NaiveDateTime> {
         match self {
-            Interval::Month(n) => {
-                let months = timestamp.year() * 12 + timestamp.month() as i32 - n;
-
-                let year = months / 12;
-                let month = months % 12;
-
-                timestamp
-                    .with_year(year)
-                    .and_then(|d| d.with_month(month as u32))
-                    .ok_or_else(|| IntervalError::DateOverflow { year, month }.into())
-            }
+            Interval::Month(n) => shift_months(timestamp, -i64::from(*n)),
             Interval::Microsecond(n) => Ok(*timestamp - Duration::microseconds(*n)),
         }
     }
@@ -310,6 +290,31 @@ impl Interval {
             (None, _) => Err(IntervalError::Unreachable.into()),
         }
     }
+}
+
+/// HeliosDB: months are added as PostgreSQL adds them: the day of the month is
+/// kept, or clamped to the last day of a shorter month (`2024-01-31` plus one
+/// month is `2024-02-29`). Upstream failed whenever the result fell in December
+/// or on a day the target month lacks, and `with_year` failed on 29 February.
+fn shift_months(timestamp: &NaiveDateTime, months: i64) -> Result<NaiveDateTime> {
+    let shifted = u32::try_from(months.unsigned_abs())
+        .ok()
+        .map(Months::new)
+        .and_then(|m| {
+            if months >= 0 {
+                timestamp.checked_add_months(m)
+            } else {
+                timestamp.checked_sub_months(m)
+            }
+        });
+    shifted.ok_or_else(|| {
+        let total = i64::from(timestamp.year()) * 12 + i64::from(timestamp.month0()) + months;
+        IntervalError::DateOverflow {
+            year: i32::try_from(total.div_euclid(12)).unwrap_or(i32::MAX),
+            month: i32::try_from(total.rem_euclid(12) + 1).unwrap_or(12),
+        }
+        .into()
+    })
 }
 
 #[cfg(test)]
@@ -539,3 +544,4 @@ mod tests {
         test!("-09:33.192", Minute to Second => -((9 * 60 + 33) * 1000 + 192), milliseconds);
     }
 }
+

@@ -25,6 +25,7 @@ mod convert;
 mod date;
 mod error;
 mod json;
+pub mod pg_numeric;
 mod selector;
 mod to_sql;
 mod uuid;
@@ -314,6 +315,11 @@ impl Value {
             (Date(a), Interval(b)) => b.add_date(a).map(Timestamp),
             (Timestamp(a), Interval(b)) => b.add_timestamp(a).map(Timestamp),
             (Time(a), Interval(b)) => b.add_time(a).map(Time),
+            // HeliosDB: `interval + date/timestamp/time` is commutative, as
+            // in PostgreSQL (upstream refused the interval on the left).
+            (Interval(b), Date(a)) => b.add_date(a).map(Timestamp),
+            (Interval(b), Timestamp(a)) => b.add_timestamp(a).map(Timestamp),
+            (Interval(b), Time(a)) => b.add_time(a).map(Time),
             (Interval(a), Interval(b)) => a.add(b).map(Interval),
             (
                 Null,
@@ -427,6 +433,18 @@ impl Value {
 
         if other.is_zero() {
             return Err(ValueError::DivisorShouldNotBeZero.into());
+        }
+
+        // HeliosDB: a DECIMAL quotient (DECIMAL by DECIMAL or integer) has
+        // PostgreSQL's `numeric_div` scale, not 28 digits.
+        if let Some((a, b)) = decimal_operands(self, other) {
+            return pg_numeric::divide(a, b).map(Decimal).ok_or_else(|| {
+                ValueError::DecimalQuotientTooWide {
+                    lhs: self.clone(),
+                    rhs: other.clone(),
+                }
+                .into()
+            });
         }
 
         match (self, other) {
@@ -768,8 +786,9 @@ impl Value {
     pub fn sqrt(&self) -> Result<Value> {
         use Value::*;
         match self {
-            I8(_) | I16(_) | I64(_) | I128(_) | U8(_) | U16(_) | U32(_) | U64(_) | U128(_)
-            | F32(_) | F64(_) => {
+            // HeliosDB: I32 was missing, so `sqrt(int_col)` failed.
+            I8(_) | I16(_) | I32(_) | I64(_) | I128(_) | U8(_) | U16(_) | U32(_) | U64(_)
+            | U128(_) | F32(_) | F64(_) => {
                 let a: f64 = self.try_into()?;
                 Ok(Value::F64(a.sqrt()))
             }
@@ -946,6 +965,31 @@ fn str_position(from_str: &str, sub_str: &str) -> usize {
     from_str
         .find(sub_str)
         .map_or(0, |position| from_str[..position].chars().count() + 1)
+}
+
+/// HeliosDB: both operands as decimals when one is a DECIMAL and the other
+/// a DECIMAL or an integer (PostgreSQL's `numeric` by `numeric`).
+fn decimal_operands(l: &Value, r: &Value) -> Option<(Decimal, Decimal)> {
+    fn integer(v: &Value) -> Option<Decimal> {
+        Some(match v {
+            Value::I8(i) => Decimal::from(*i),
+            Value::I16(i) => Decimal::from(*i),
+            Value::I32(i) => Decimal::from(*i),
+            Value::I64(i) => Decimal::from(*i),
+            Value::I128(i) => Decimal::try_from_i128_with_scale(*i, 0).ok()?,
+            Value::U8(i) => Decimal::from(*i),
+            Value::U16(i) => Decimal::from(*i),
+            Value::U32(i) => Decimal::from(*i),
+            Value::U64(i) => Decimal::from(*i),
+            _ => return None,
+        })
+    }
+    match (l, r) {
+        (Value::Decimal(a), Value::Decimal(b)) => Some((*a, *b)),
+        (Value::Decimal(a), b) => integer(b).map(|b| (*a, b)),
+        (a, Value::Decimal(b)) => integer(a).map(|a| (a, *b)),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

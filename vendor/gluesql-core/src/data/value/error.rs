@@ -114,6 +114,11 @@ pub enum ValueError {
         operator: NumericBinaryOperator,
     },
 
+    /// HeliosDB: a DECIMAL quotient whose PostgreSQL scale needs more
+    /// digits than the decimal type holds.
+    #[error("the NUMERIC quotient {lhs:?} / {rhs:?} needs more than 28 significant digits")]
+    DecimalQuotientTooWide { lhs: Value, rhs: Value },
+
     #[error("non numeric value in sqrt {0:?}")]
     SqrtOnNonNumeric(Value),
 

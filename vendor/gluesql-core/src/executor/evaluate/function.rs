@@ -2,7 +2,7 @@ use {
     super::{EvaluateError, Evaluated},
     crate::{
         ast::DateTimeField,
-        data::{Key, Point, Value},
+        data::{Key, NumericBinaryOperator, Point, Value, ValueError},
         result::{Error, Result},
     },
     chrono::{Datelike, Duration, Months},
@@ -120,9 +120,21 @@ fn eval_to_int(name: &str, evaluated: Evaluated<'_>) -> ControlFlow<i64> {
     }
 }
 
+// HeliosDB: every integer width converts, as PostgreSQL casts any integer to
+// double precision for these functions (upstream took only I64, so
+// `power(2, int_col)` failed on an INT column).
 fn eval_to_float(name: &str, evaluated: Evaluated<'_>) -> ControlFlow<f64> {
     match evaluated.try_into().break_if_null()? {
+        Value::I8(v) => Continue(v.into()),
+        Value::I16(v) => Continue(v.into()),
+        Value::I32(v) => Continue(v.into()),
         Value::I64(v) => Continue(v as f64),
+        Value::I128(v) => Continue(v as f64),
+        Value::U8(v) => Continue(v.into()),
+        Value::U16(v) => Continue(v.into()),
+        Value::U32(v) => Continue(v.into()),
+        Value::U64(v) => Continue(v as f64),
+        Value::U128(v) => Continue(v as f64),
         Value::F32(v) => Continue(v.into()),
         Value::F64(v) => Continue(v),
         _ => Break(BreakCase::Err(
@@ -357,21 +369,37 @@ pub fn hex<'a>(name: &str, expr: Evaluated<'_>) -> ControlFlow<Evaluated<'a>> {
 // --- float ---
 
 pub fn abs<'a>(name: &str, n: Evaluated<'_>) -> ControlFlow<Evaluated<'a>> {
-    let value = match n.try_into().break_if_null()? {
-        Value::I8(v) => Value::I8(v.abs()),
-        Value::I32(v) => Value::I32(v.abs()),
-        Value::I64(v) => Value::I64(v.abs()),
-        Value::I128(v) => Value::I128(v.abs()),
-        Value::Decimal(v) => Value::Decimal(v.abs()),
-        Value::F32(v) => Value::F32(v.abs()),
-        Value::F64(v) => Value::F64(v.abs()),
+    // HeliosDB: I16 and the unsigned types were missing (`abs(smallint_col)`
+    // failed), and the minimum integer overflowed; it is now PostgreSQL's
+    // out-of-range error (as `0 - n`).
+    let n: Value = n.try_into().break_if_null()?;
+    let value = match &n {
+        Value::I8(v) => v.checked_abs().map(Value::I8),
+        Value::I16(v) => v.checked_abs().map(Value::I16),
+        Value::I32(v) => v.checked_abs().map(Value::I32),
+        Value::I64(v) => v.checked_abs().map(Value::I64),
+        Value::I128(v) => v.checked_abs().map(Value::I128),
+        Value::U8(_) | Value::U16(_) | Value::U32(_) | Value::U64(_) | Value::U128(_) => {
+            Some(n.clone())
+        }
+        Value::Decimal(v) => Some(Value::Decimal(v.abs())),
+        Value::F32(v) => Some(Value::F32(v.abs())),
+        Value::F64(v) => Some(Value::F64(v.abs())),
         _ => {
             return Err(EvaluateError::FunctionRequiresFloatValue(name.to_owned()).into())
                 .into_control_flow();
         }
     };
-
-    Continue(Evaluated::Value(Cow::Owned(value)))
+    match value {
+        Some(value) => Continue(Evaluated::Value(Cow::Owned(value))),
+        None => Err(ValueError::BinaryOperationOverflow {
+            lhs: n.clone(),
+            rhs: n,
+            operator: NumericBinaryOperator::Subtract,
+        }
+        .into())
+        .into_control_flow(),
+    }
 }
 
 pub fn ifnull<'a>(expr: Evaluated<'a>, then: Evaluated<'a>) -> ControlFlow<Evaluated<'a>> {
@@ -387,7 +415,13 @@ pub fn nullif<'a>(expr1: Evaluated<'a>, expr2: &Evaluated<'a>) -> ControlFlow<Ev
 }
 
 pub fn sign<'a>(name: &str, n: Evaluated<'a>) -> ControlFlow<Evaluated<'a>> {
-    let x = eval_to_float(name, n)?;
+    // HeliosDB: the sign of a DECIMAL is exact (upstream refused DECIMAL).
+    let x = match n.try_into().break_if_null()? {
+        Value::Decimal(d) if d.is_zero() => 0.0,
+        Value::Decimal(d) if d.is_sign_negative() => -1.0,
+        Value::Decimal(_) => 1.0,
+        other => eval_to_float(name, Evaluated::Value(Cow::Owned(other)))?,
+    };
     if x == 0.0 {
         return Continue(Evaluated::Value(Cow::Owned(Value::I8(0))));
     }
