@@ -105,6 +105,50 @@ impl Trim<'_> {
             }
             ControlFlow::<()>::Continue(())
         });
+        // `concat`, `concat_ws` and `format` print their "any" arguments
+        // with the type's output function, which keeps the padding
+        // (`concat(c, '|')` is `ab  |`); their text separator or format
+        // is a text cast, trimmed. The `rtrim` just wrapped around such an
+        // argument is taken off again.
+        let _ = visit_expressions_mut(e, |x| {
+            if let Expr::Function(f) = x {
+                let name = f.name.to_string().to_ascii_lowercase();
+                let skip = match name.as_str() {
+                    "concat" => 0,
+                    "concat_ws" | "format" => 1,
+                    _ => return ControlFlow::<()>::Continue(()),
+                };
+                if let FunctionArguments::List(list) = &mut f.args {
+                    for arg in list.args.iter_mut().skip(skip) {
+                        if let FunctionArg::Unnamed(FunctionArgExpr::Expr(a)) = arg {
+                            if let Some(column) = self.our_rtrim(a) {
+                                *a = column;
+                            }
+                        }
+                    }
+                }
+            }
+            ControlFlow::<()>::Continue(())
+        });
+    }
+
+    /// The column of `RTRIM(c)` as [`rtrim`] writes it around a `CHAR(n)`
+    /// column `c`.
+    fn our_rtrim(&self, e: &Expr) -> Option<Expr> {
+        let Expr::Function(f) = e else { return None };
+        if f.name.0.len() != 1 || f.name.0[0].value != "RTRIM" || f.name.0[0].quote_style.is_some()
+        {
+            return None;
+        }
+        let FunctionArguments::List(list) = &f.args else {
+            return None;
+        };
+        match list.args.as_slice() {
+            [FunctionArg::Unnamed(FunctionArgExpr::Expr(c))] if self.is_bpchar(c) => {
+                Some(c.clone())
+            }
+            _ => None,
+        }
     }
 
     /// An expression that is a column as it is (a select item, a sort or

@@ -282,6 +282,14 @@ fn wider(a: Option<DataType>, b: Option<DataType>) -> Option<DataType> {
     }
 }
 
+/// The type several results resolve to (CASE branches, COALESCE
+/// arguments): NULLs and unknown types aside, the widest number.
+fn common_type<'e>(scope: &Scope<'_>, es: impl Iterator<Item = &'e Expr>) -> Option<DataType> {
+    es.filter(|e| !matches!(e, Expr::Value(SqlValue::Null)))
+        .map(|e| expr_type(scope, e))
+        .fold(None, wider)
+}
+
 fn expr_type(scope: &Scope<'_>, e: &Expr) -> Option<DataType> {
     match e {
         Expr::Identifier(i) => {
@@ -322,7 +330,18 @@ fn expr_type(scope: &Scope<'_>, e: &Expr) -> Option<DataType> {
                     other => other,
                 },
                 "avg" | "stdev" | "variance" => Some(DataType::Float8),
-                "min" | "max" | "abs" | "coalesce" | "ifnull" => arg,
+                "min" | "max" | "abs" => arg,
+                // The common type of the arguments, as for CASE.
+                "coalesce" | "ifnull" | "greatest" | "least" => match &f.args {
+                    FunctionArguments::List(l) => common_type(
+                        scope,
+                        l.args.iter().filter_map(|a| match a {
+                            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+                            _ => None,
+                        }),
+                    ),
+                    _ => arg,
+                },
                 "lower" | "upper" | "concat" | "substr" | "trim" | "ltrim" | "rtrim" | "lpad"
                 | "rpad" | "replace" | "left" | "right" | "reverse" | "repeat" => {
                     Some(DataType::Text)
@@ -382,6 +401,13 @@ fn expr_type(scope: &Scope<'_>, e: &Expr) -> Option<DataType> {
             UnaryOperator::Not => Some(DataType::Bool),
             _ => expr_type(scope, expr),
         },
+        // PostgreSQL resolves the results to one type: the widest number
+        // when they are numbers (`THEN 1 … THEN 2.5` is numeric).
+        Expr::Case {
+            results,
+            else_result,
+            ..
+        } => common_type(scope, results.iter().chain(else_result.as_deref())),
         Expr::IsNull(_)
         | Expr::IsNotNull(_)
         | Expr::IsTrue(_)

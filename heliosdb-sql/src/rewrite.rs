@@ -775,6 +775,82 @@ pub(crate) fn expressions(
     });
 }
 
+/// `x [NOT] LIKE|ILIKE ANY (ARRAY[p1, p2, …])` as the `OR` of the
+/// single matches, which is its meaning, three-valued logic included
+/// (GlueSQL matched the array as one pattern and failed); `false` for an
+/// empty array. An ANY over anything but an `ARRAY[…]` or an array's text
+/// (`'{a%,b%}'`) is refused.
+fn like_any(stmt: &mut Statement) -> Result<()> {
+    let mut refused = false;
+    let _ = visit_expressions_mut(stmt, |e| {
+        let (Expr::Like {
+            any: any @ true,
+            pattern,
+            ..
+        }
+        | Expr::ILike {
+            any: any @ true,
+            pattern,
+            ..
+        }) = e
+        else {
+            return ControlFlow::Continue(());
+        };
+        let mut p = pattern.as_ref();
+        while let Expr::Nested(inner) | Expr::Cast { expr: inner, .. } = p {
+            p = inner;
+        }
+        let patterns = match p {
+            Expr::Array(array) => array.elem.clone(),
+            // `'{a%,b%}'`, the array's text form.
+            Expr::Value(SqlValue::SingleQuotedString(text)) => {
+                match crate::arrays::array_elements(text) {
+                    Some(elements) => elements
+                        .into_iter()
+                        .map(|x| {
+                            Expr::Value(x.map_or(SqlValue::Null, SqlValue::SingleQuotedString))
+                        })
+                        .collect(),
+                    None => {
+                        refused = true;
+                        return ControlFlow::Break(());
+                    }
+                }
+            }
+            _ => {
+                refused = true;
+                return ControlFlow::Break(());
+            }
+        };
+        *any = false;
+        let mut single = e.clone();
+        let mut alternatives = patterns.into_iter().map(|p| {
+            if let Expr::Like { pattern, .. } | Expr::ILike { pattern, .. } = &mut single {
+                **pattern = p;
+            }
+            single.clone()
+        });
+        let first = alternatives.next();
+        *e = match first {
+            None => Expr::Value(SqlValue::Boolean(false)),
+            Some(first) => Expr::Nested(Box::new(alternatives.fold(first, |acc, x| {
+                Expr::BinaryOp {
+                    left: Box::new(acc),
+                    op: BinaryOperator::Or,
+                    right: Box::new(x),
+                }
+            }))),
+        };
+        ControlFlow::Continue(())
+    });
+    if refused {
+        return Err(SqlError::Unsupported(
+            "LIKE/ILIKE ANY (…) of anything but an ARRAY[…] of patterns is not supported".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// What GlueSQL would evaluate differently from PostgreSQL, made right or
 /// refused — never a silently different answer:
 ///
@@ -791,6 +867,7 @@ pub(crate) fn expressions(
 /// # Errors
 /// [`SqlError::Unsupported`] naming the feature.
 pub(crate) fn pg_semantics(stmt: &mut Statement) -> Result<()> {
+    like_any(stmt)?;
     let mut refused: Option<String> = None;
     let _ = visit_expressions_mut(stmt, |e| {
         match e {

@@ -187,3 +187,22 @@ SELECT t.v, t.i FROM generate_series(5, 7) WITH ORDINALITY AS t(v, i) WHERE t.i 
 SELECT generate_series(1, 3);
 SELECT generate_series(2, 8, 3) AS n, 'x' AS tag ORDER BY n DESC;
 SELECT generate_series(1, 10) LIMIT 3;
+
+== case and coalesce of integers and numerics resolve to numeric
+CREATE TABLE cs (id INT PRIMARY KEY, status TEXT, total NUMERIC(8,2));
+INSERT INTO cs VALUES (1, 'new', 10.50), (2, 'paid', NULL), (3, 'gone', 5);
+----
+SELECT id, CASE status WHEN 'new' THEN 1 WHEN 'paid' THEN 2.5 ELSE 0 END FROM cs ORDER BY id;
+SELECT id, CASE WHEN id = 1 THEN NULL WHEN id = 2 THEN 2 ELSE 3.75 END AS v FROM cs ORDER BY id;
+SELECT id, coalesce(total, 1), coalesce(NULL, id, 2.5), greatest(id, 1.5), least(id, 2.5::float8) FROM cs ORDER BY id;
+SELECT CASE WHEN true THEN 1 ELSE 2.0 END, CASE WHEN false THEN 1.5::float8 ELSE 2 END, CASE WHEN false THEN 1 END;
+
+== like and ilike any of an array
+CREATE TABLE la (id INT PRIMARY KEY, name TEXT, email TEXT);
+INSERT INTO la VALUES (1, 'Ann', 'ann@x.io'), (2, 'Bob', 'bob@y.io'), (3, 'Cy', NULL);
+----
+SELECT name FROM la WHERE name ILIKE ANY(ARRAY['a%','c%']) ORDER BY 1;
+SELECT name FROM la WHERE name LIKE ANY (ARRAY['A%', NULL]) ORDER BY 1;
+SELECT name, email NOT LIKE ANY(ARRAY['%x.io', 'b%']) FROM la ORDER BY 1;
+SELECT name FROM la WHERE name ILIKE ANY('{a%,c%}') ORDER BY 1;
+SELECT 'abc' LIKE ANY(ARRAY['x', 'a%']), 'abc' ILIKE ANY(ARRAY[]::text[]), NULL LIKE ANY(ARRAY['a']);

@@ -314,3 +314,11 @@ SELECT id, d + iv, d - iv FROM im ORDER BY id;
 SELECT id, ts + interval '1 month', ts - interval '13 months', d + interval '11 months' FROM im ORDER BY id;
 SELECT id FROM im WHERE ts + iv > '2025-01-01' ORDER BY id;
 UPDATE im SET ts = ts + iv WHERE id IN (2, 4) RETURNING id, ts;
+
+== concat and format print char(n) with its padding
+CREATE TABLE cp (id INT PRIMARY KEY, c CHAR(4), v VARCHAR(4));
+INSERT INTO cp VALUES (1, 'ab', 'ab'), (2, NULL, 'x'), (3, 'abcd', NULL);
+----
+SELECT id, concat(c, '|'), concat_ws(',', c, v, id), format('[%s]', c), c || '|' FROM cp ORDER BY id;
+SELECT concat(rtrim(c), '|'), concat(upper(c), '|'), concat(c::text, '|'), length(concat(c)) FROM cp ORDER BY id;
+SELECT concat_ws(c, 'x', 'y') FROM cp WHERE id = 1;
