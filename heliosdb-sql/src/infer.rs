@@ -346,6 +346,9 @@ fn expr_type(scope: &Scope<'_>, e: &Expr) -> Option<DataType> {
                 | "rpad" | "replace" | "left" | "right" | "reverse" | "repeat" => {
                     Some(DataType::Text)
                 }
+                "regexp_replace" | "translate" | "quote_literal" | "to_hex" => Some(DataType::Text),
+                "octet_length" => Some(DataType::Int4),
+                "starts_with" => Some(DataType::Bool),
                 "length" | "char_length" => Some(DataType::Int8),
                 "now" | "current_timestamp" => Some(DataType::TimestampTz),
                 "current_date" => Some(DataType::Date),

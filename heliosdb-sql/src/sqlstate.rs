@@ -146,6 +146,7 @@ fn pg_message(e: &GlueError) -> Option<String> {
         GlueError::Evaluate(EvaluateError::DivisorShouldNotBeZero) => {
             Some("division by zero".into())
         }
+        GlueError::Evaluate(EvaluateError::PgFunction { message, .. }) => Some(message.clone()),
         GlueError::Fetch(FetchError::TableNotFound(t))
         | GlueError::Execute(ExecuteError::TableNotFound(t))
         | GlueError::Insert(InsertError::TableNotFound(t)) => {
@@ -266,6 +267,7 @@ fn classify(e: &GlueError) -> &'static str {
             _ => DATA_EXCEPTION,
         },
         GlueError::Evaluate(v) => match v {
+            EvaluateError::PgFunction { code, .. } => code,
             EvaluateError::DivisorShouldNotBeZero => DIVISION_BY_ZERO,
             EvaluateError::IdentifierNotFound(_)
             | EvaluateError::CompoundIdentifierNotFound { .. } => UNDEFINED_COLUMN,

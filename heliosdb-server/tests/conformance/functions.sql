@@ -333,3 +333,15 @@ SELECT i / 0.0 FROM nq WHERE id = 1;
 UPDATE nq SET n = n / 7 WHERE id = 1 RETURNING n;
 UPDATE nq SET m = m / 3 WHERE id = 2 RETURNING m;
 SELECT id, n, m FROM nq ORDER BY id;
+
+== regexp_replace translate octet_length quote_literal to_hex starts_with
+CREATE TABLE rf (id INT PRIMARY KEY, s TEXT);
+INSERT INTO rf VALUES (1, 'a1b22c'), (2, 'Hello World'), (3, NULL), (4, 'héllo');
+----
+SELECT id, regexp_replace(s, '[0-9]+', '#', 'g'), regexp_replace(s, '[0-9]+', '#'), regexp_replace(s, '(\w+) (\w+)', '\2 \1'), regexp_replace(s, 'L', 'x', 'gi') FROM rf ORDER BY id;
+SELECT regexp_replace('cost $5', '\$(\d)', '\&=\1$'), regexp_replace('aaa', 'a', '\\', 'g'), regexp_replace(E'a\nb', 'a.b', 'x');
+SELECT regexp_replace('2024-03-05', '(\d+)-(\d+)-(\d+)', '\3/\2/\1'), regexp_replace('AbC', '[a-z]', '_', 'g'), regexp_replace('x.y', '.', '-');
+SELECT id, translate(s, 'lo', 'L'), octet_length(s), starts_with(s, 'He'), quote_literal(s) FROM rf ORDER BY id;
+SELECT translate('12345', '143', 'ax'), octet_length(''), quote_literal('it''s'), quote_literal('a\b'), quote_literal(42);
+SELECT to_hex(255), to_hex(4294967296), to_hex(0), to_hex(NULL::int);
+SELECT regexp_replace('a', '(', 'b');

@@ -2,6 +2,7 @@ mod error;
 mod evaluated;
 mod expr;
 mod function;
+mod pg_builtin;
 
 use {
     self::function::BreakCase,
@@ -343,6 +344,16 @@ fn evaluate_function<'a, 'b: 'a, T: GStore>(
             f::concat(exprs)
         }
         FunctionExprPlan::Custom { name, exprs } => {
+            // HeliosDB: PostgreSQL's functions GlueSQL lacks, before
+            // user-defined ones.
+            if let Some(builtin) = pg_builtin::lookup(name) {
+                let values = exprs
+                    .iter()
+                    .map(|e| eval(e).and_then(Value::try_from))
+                    .collect::<Result<Vec<_>>>()?;
+                let value = pg_builtin::call(builtin, name, &values)?;
+                return Ok(Evaluated::Value(Cow::Owned(value)));
+            }
             let CustomFunction {
                 func_name,
                 args,

@@ -987,6 +987,8 @@ impl TryFrom<&Value> for NaiveTime {
     fn try_from(v: &Value) -> Result<NaiveTime> {
         Ok(match v {
             Value::Time(value) => *value,
+            // HeliosDB: a timestamp's time of day (`ts::time`), as in SQL.
+            Value::Timestamp(value) => value.time(),
             Value::Str(value) => parse_time(value).ok_or_else(|| ValueError::ConvertFailed {
                 value: v.clone(),
                 data_type: DataType::Time,

@@ -10,6 +10,11 @@ use {
 
 #[derive(Error, Serialize, Debug, PartialEq, Eq)]
 pub enum EvaluateError {
+    /// HeliosDB: an error of a PostgreSQL function (`pg_builtin`), with
+    /// its SQLSTATE.
+    #[error("{message}")]
+    PgFunction { code: &'static str, message: String },
+
     #[error("{0}")]
     FormatParseError(String),
 
