@@ -6,6 +6,7 @@
 //! GlueSQL's errors are typed; they are classified here by variant, never by
 //! their message text.
 
+use gluesql_core::data::StringExtError;
 use gluesql_core::error::{
     AlterError, DeleteError, Error as GlueError, EvaluateError, ExecuteError, FetchError,
     InsertError, UpdateError, ValidateError, ValueError,
@@ -147,6 +148,12 @@ fn pg_message(e: &GlueError) -> Option<String> {
             Some("division by zero".into())
         }
         GlueError::Evaluate(EvaluateError::PgFunction { message, .. }) => Some(message.clone()),
+        GlueError::StringExt(StringExtError::InvalidRegexPattern { error, .. }) => {
+            Some(format!("invalid regular expression: {error}"))
+        }
+        GlueError::StringExt(StringExtError::UnsupportedRegexPattern { pattern, reason }) => Some(
+            format!("this regular expression is not supported: {reason} (in \"{pattern}\")"),
+        ),
         GlueError::Fetch(FetchError::TableNotFound(t))
         | GlueError::Execute(ExecuteError::TableNotFound(t))
         | GlueError::Insert(InsertError::TableNotFound(t)) => {
@@ -226,6 +233,10 @@ pub(crate) fn from_glue_on(e: GlueError, table: Option<&crate::store::TableInfo>
 fn classify(e: &GlueError) -> &'static str {
     match e {
         GlueError::Parser(_) => SYNTAX_ERROR,
+        GlueError::StringExt(StringExtError::UnsupportedRegexPattern { .. }) => {
+            FEATURE_NOT_SUPPORTED
+        }
+        GlueError::StringExt(StringExtError::InvalidRegexPattern { .. }) => "2201B",
         // A known function called with a number of arguments no overload
         // takes: PostgreSQL finds no such function.
         GlueError::Translate(

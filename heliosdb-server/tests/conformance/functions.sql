@@ -345,3 +345,12 @@ SELECT id, translate(s, 'lo', 'L'), octet_length(s), starts_with(s, 'He'), quote
 SELECT translate('12345', '143', 'ax'), octet_length(''), quote_literal('it''s'), quote_literal('a\b'), quote_literal(42);
 SELECT to_hex(255), to_hex(4294967296), to_hex(0), to_hex(NULL::int);
 SELECT regexp_replace('a', '(', 'b');
+
+== like and regular expressions match across newlines as in postgresql
+CREATE TABLE nlm (id INT PRIMARY KEY, s TEXT);
+INSERT INTO nlm VALUES (1, E'a\nb'), (2, 'ab'), (3, E'A\nB'), (4, NULL);
+----
+SELECT id, s LIKE 'a%b', s LIKE 'a_b', s ILIKE 'a%b', s ~ 'a.b', s ~* 'a.b', s !~ '^b', s ~ '^b' FROM nlm ORDER BY id;
+SELECT id FROM nlm WHERE s ~ 'a[^x]b' ORDER BY id;
+SELECT id, regexp_replace(s, 'a.b', 'x') FROM nlm ORDER BY id;
+SELECT 'a(' ~ '(';

@@ -8,6 +8,8 @@ mod string_ext;
 mod table;
 mod tribool;
 
+pub(crate) use string_ext::pg_regex;
+
 pub(crate) const SCHEMALESS_DOC_COLUMN: &str = "_doc";
 
 pub mod schema;

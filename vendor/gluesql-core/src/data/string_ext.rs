@@ -11,6 +11,47 @@ pub enum StringExtError {
     UnreachablePatternParsing,
     #[error("invalid regular expression {pattern:?}: {error}")]
     InvalidRegexPattern { pattern: String, error: String },
+    /// HeliosDB: a PostgreSQL regular expression the `regex` crate cannot
+    /// read with PostgreSQL's meaning.
+    #[error("regular expression {pattern:?} is not supported: {reason}")]
+    UnsupportedRegexPattern { pattern: String, reason: String },
+}
+
+/// HeliosDB: `pattern` compiled with the meaning PostgreSQL's regular
+/// expressions give it: `.` matches a newline (PostgreSQL's default, no
+/// `n` flag); `\b` (a backspace there, a word boundary here) and `\B`
+/// (a backslash there), look-around and back-references are refused
+/// rather than read differently.
+pub(crate) fn pg_regex(pattern: &str, case_insensitive: bool) -> Result<Regex> {
+    let mut escapes = pattern.chars();
+    while let Some(c) = escapes.next() {
+        if c == '\\' && matches!(escapes.next(), Some('b' | 'B')) {
+            return Err(StringExtError::UnsupportedRegexPattern {
+                pattern: pattern.to_owned(),
+                reason: "\\b and \\B".to_owned(),
+            }
+            .into());
+        }
+    }
+    RegexBuilder::new(pattern)
+        .case_insensitive(case_insensitive)
+        .dot_matches_new_line(true)
+        .build()
+        .map_err(|error| {
+            let error = error.to_string();
+            if error.contains("not supported") {
+                StringExtError::UnsupportedRegexPattern {
+                    pattern: pattern.to_owned(),
+                    reason: error,
+                }
+            } else {
+                StringExtError::InvalidRegexPattern {
+                    pattern: pattern.to_owned(),
+                    error,
+                }
+            }
+            .into()
+        })
 }
 
 pub trait StringExt {
@@ -29,25 +70,21 @@ impl StringExt for str {
             (lowercase_string, lowercase_pattern)
         };
 
-        Ok(Regex::new(&format!(
+        // HeliosDB: `%` and `_` match newlines too (`.` did not).
+        Ok(RegexBuilder::new(&format!(
             "^{}$",
             regex::escape(match_pattern.as_str())
                 .replace('%', ".*")
                 .replace('_', ".")
         ))
+        .dot_matches_new_line(true)
+        .build()
         .map_err(|_| StringExtError::UnreachablePatternParsing)?
         .is_match(match_string.as_str()))
     }
 
     fn regex(&self, pattern: &str, case_sensitive: bool) -> Result<bool> {
-        Ok(RegexBuilder::new(pattern)
-            .case_insensitive(!case_sensitive)
-            .build()
-            .map_err(|error| StringExtError::InvalidRegexPattern {
-                pattern: pattern.to_owned(),
-                error: error.to_string(),
-            })
-            .map(|regex| regex.is_match(self))?)
+        Ok(pg_regex(pattern, !case_sensitive)?.is_match(self))
     }
 }
 

@@ -5,8 +5,10 @@
 
 use {
     super::EvaluateError,
-    crate::{data::Value, result::Result},
-    regex::RegexBuilder,
+    crate::{
+        data::{Value, pg_regex},
+        result::Result,
+    },
 };
 
 fn error(code: &'static str, message: impl Into<String>) -> crate::result::Error {
@@ -125,31 +127,13 @@ fn regexp_replace(name: &str, args: &[Value]) -> Result<Value> {
         Some(v) => text(name, v)?,
         None => "",
     };
-    // `\b` is a backspace in PostgreSQL's regular expressions and `\B` a
-    // backslash; the `regex` crate reads word boundaries.
-    let mut escapes = pattern.chars();
-    while let Some(c) = escapes.next() {
-        if c == '\\' && matches!(escapes.next(), Some('b' | 'B')) {
-            return Err(error(
-                "0A000",
-                "\\b and \\B in regular expressions are not supported",
-            ));
-        }
-    }
     let mut global = false;
-    let mut builder = RegexBuilder::new(pattern);
-    // PostgreSQL's `.` and bracket expressions match a newline unless the
-    // `n` flag is given.
-    builder.dot_matches_new_line(true);
+    let mut case_insensitive = false;
     for flag in flags.chars() {
         match flag {
             'g' => global = true,
-            'i' => {
-                builder.case_insensitive(true);
-            }
-            'c' => {
-                builder.case_insensitive(false);
-            }
+            'i' => case_insensitive = true,
+            'c' => case_insensitive = false,
             other => {
                 return Err(error(
                     "0A000",
@@ -158,20 +142,7 @@ fn regexp_replace(name: &str, args: &[Value]) -> Result<Value> {
             }
         }
     }
-    // PostgreSQL's regular expressions have look-around and
-    // back-references, which the `regex` crate refuses: not supported
-    // (0A000), where a malformed pattern is 2201B as in PostgreSQL.
-    let re = builder.build().map_err(|e| {
-        let message = e.to_string();
-        if message.contains("not supported") {
-            error(
-                "0A000",
-                format!("this regular expression is not supported: {message}"),
-            )
-        } else {
-            error("2201B", format!("invalid regular expression: {message}"))
-        }
-    })?;
+    let re = pg_regex(pattern, case_insensitive)?;
     let out = if global {
         re.replace_all(source, with.as_str())
     } else {
