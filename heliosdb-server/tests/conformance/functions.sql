@@ -354,3 +354,12 @@ SELECT id, s LIKE 'a%b', s LIKE 'a_b', s ILIKE 'a%b', s ~ 'a.b', s ~* 'a.b', s !
 SELECT id FROM nlm WHERE s ~ 'a[^x]b' ORDER BY id;
 SELECT id, regexp_replace(s, 'a.b', 'x') FROM nlm ORDER BY id;
 SELECT 'a(' ~ '(';
+
+== repeat and lpad with negative or huge lengths
+CREATE TABLE rp (id INT PRIMARY KEY, s TEXT, n INT);
+INSERT INTO rp VALUES (1, 'ab', 2), (2, 'ab', -1), (3, 'x', 0), (4, NULL, 3);
+----
+SELECT id, repeat(s, n), lpad(s, n), rpad(s, n, '*') FROM rp ORDER BY id;
+SELECT repeat('ab', -5), lpad('hi', -1), rpad('hi', 0);
+SELECT repeat('ab', 2000000000);
+SELECT lpad('x', 1073741824);

@@ -111,8 +111,12 @@ fn eval_to_str(name: &str, evaluated: Evaluated<'_>) -> ControlFlow<String> {
     }
 }
 
+// HeliosDB: every integer width (`repeat(s, int_col)` failed on INT).
 fn eval_to_int(name: &str, evaluated: Evaluated<'_>) -> ControlFlow<i64> {
     match evaluated.try_into().break_if_null()? {
+        Value::I8(num) => Continue(num.into()),
+        Value::I16(num) => Continue(num.into()),
+        Value::I32(num) => Continue(num.into()),
         Value::I64(num) => Continue(num),
         _ => Break(BreakCase::Err(
             EvaluateError::FunctionRequiresIntegerValue(name.to_owned()).into(),
@@ -220,10 +224,12 @@ pub fn left_or_right<'a>(
     size: Evaluated<'_>,
 ) -> ControlFlow<Evaluated<'a>> {
     let string = eval_to_str(name, expr)?;
-    let size = eval_to_int(name, size)
-        .map_continue(usize::try_from)?
-        .map_err(|_| EvaluateError::FunctionRequiresUSizeValue(name.to_owned()).into())
-        .into_control_flow()?;
+    // HeliosDB: a negative length is an empty result, as in PostgreSQL,
+    // and one past PostgreSQL's limit an error, not an allocation failure.
+    let size = usize::try_from(eval_to_int(name, size)?.max(0)).unwrap_or(usize::MAX);
+    if size > MAX_TEXT_CHARS {
+        return too_long();
+    }
 
     // HeliosDB: sizes count characters, not bytes (PostgreSQL's).
     let chars = string.chars().count();
@@ -236,6 +242,18 @@ pub fn left_or_right<'a>(
     Continue(Evaluated::Value(Cow::Owned(Value::Str(converted))))
 }
 
+/// HeliosDB: PostgreSQL's largest text value (1 GiB), in characters here.
+const MAX_TEXT_CHARS: usize = (1 << 30) - 1;
+
+fn too_long<'a>() -> ControlFlow<Evaluated<'a>> {
+    Err(EvaluateError::PgFunction {
+        code: "54000",
+        message: "requested length too large".to_owned(),
+    }
+    .into())
+    .into_control_flow()
+}
+
 pub fn lpad_or_rpad<'a>(
     name: &str,
     expr: Evaluated<'_>,
@@ -243,10 +261,12 @@ pub fn lpad_or_rpad<'a>(
     fill: Option<Evaluated<'_>>,
 ) -> ControlFlow<Evaluated<'a>> {
     let string = eval_to_str(name, expr)?;
-    let size = eval_to_int(name, size)
-        .map_continue(usize::try_from)?
-        .map_err(|_| EvaluateError::FunctionRequiresUSizeValue(name.to_owned()).into())
-        .into_control_flow()?;
+    // HeliosDB: a negative length is an empty result, as in PostgreSQL,
+    // and one past PostgreSQL's limit an error, not an allocation failure.
+    let size = usize::try_from(eval_to_int(name, size)?.max(0)).unwrap_or(usize::MAX);
+    if size > MAX_TEXT_CHARS {
+        return too_long();
+    }
 
     let fill = match fill {
         Some(expr) => eval_to_str(name, expr)?,
@@ -282,7 +302,13 @@ pub fn repeat<'a>(
     num: Evaluated<'_>,
 ) -> ControlFlow<Evaluated<'a>> {
     let expr = eval_to_str(name, expr)?;
-    let num = eval_to_int(name, num)? as usize;
+    // HeliosDB: a negative count is an empty result, as in PostgreSQL (the
+    // cast to usize made it a capacity-overflow panic), and a result past
+    // PostgreSQL's limit an error.
+    let num = usize::try_from(eval_to_int(name, num)?.max(0)).unwrap_or(usize::MAX);
+    if expr.len().saturating_mul(num) > MAX_TEXT_CHARS {
+        return too_long();
+    }
     let value = expr.repeat(num);
 
     Continue(Evaluated::Value(Cow::Owned(Value::Str(value))))
