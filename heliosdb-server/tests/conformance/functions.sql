@@ -363,3 +363,10 @@ SELECT id, repeat(s, n), lpad(s, n), rpad(s, n, '*') FROM rp ORDER BY id;
 SELECT repeat('ab', -5), lpad('hi', -1), rpad('hi', 0);
 SELECT repeat('ab', 2000000000);
 SELECT lpad('x', 1073741824);
+
+== substr from before the first character and of integer columns
+CREATE TABLE ss (id INT PRIMARY KEY, s TEXT, a SMALLINT, b INT);
+INSERT INTO ss VALUES (1, 'hello', -3, 2), (2, 'héllo', 0, 3), (3, 'abc', 2, 0), (4, NULL, 1, 1);
+----
+SELECT id, substr(s, a), substr(s, b), substr(s, a, b), substring(s from a for b), substr(s, -10) FROM ss ORDER BY id;
+SELECT substr('hello', -3), substr('hello', 0), substr('hello', 6), substr('hello', -3, 5);

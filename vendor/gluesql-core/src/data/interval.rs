@@ -544,4 +544,3 @@ mod tests {
         test!("-09:33.192", Minute to Second => -((9 * 60 + 33) * 1000 + 192), milliseconds);
     }
 }
-

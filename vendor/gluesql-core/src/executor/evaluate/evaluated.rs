@@ -363,40 +363,47 @@ impl<'a> Evaluated<'a> {
             }
         };
 
+        // HeliosDB: integers of every width (`substr(s, int_col)`).
+        let int = |value: &Value| match value {
+            Value::I8(n) => Some(i64::from(*n)),
+            Value::I16(n) => Some(i64::from(*n)),
+            Value::I32(n) => Some(i64::from(*n)),
+            Value::I64(n) => Some(*n),
+            _ => None,
+        };
         let start = {
             let value = start.try_into()?;
-            match value {
-                Value::I64(num) => num,
-                _ => return exceptional_int_val_to_eval(name, &value),
+            match int(&value) {
+                Some(num) => num.saturating_sub(1),
+                None => return exceptional_int_val_to_eval(name, &value),
             }
-        } - 1;
+        };
 
         // HeliosDB: `start` and `count` count characters, not bytes
         // (PostgreSQL's; slicing bytes cut multi-byte characters and
         // panicked).
         let text = &source[range.clone()];
         let chars = text.chars().count() as i64;
-        let count = match count {
+        // Without a count the rest of the text, whatever the start (a start
+        // before the first character took that many fewer characters:
+        // `substr('hello', -3)` was `h`, PostgreSQL's is `hello`).
+        let end = match count {
             Some(eval) => {
                 let value = eval.try_into()?;
-                match value {
-                    Value::I64(num) => num,
-                    _ => return exceptional_int_val_to_eval(name, &value),
+                let count = match int(&value) {
+                    Some(num) => num,
+                    None => return exceptional_int_val_to_eval(name, &value),
+                };
+                if count < 0 {
+                    return Err(EvaluateError::NegativeSubstrLenNotAllowed.into());
                 }
+                start.saturating_add(count)
             }
             None => chars,
         };
-
-        if count < 0 {
-            return Err(EvaluateError::NegativeSubstrLenNotAllowed.into());
-        }
-        let end_char = (start + count).clamp(0, chars) as usize;
+        let end_char = end.clamp(0, chars) as usize;
         let start_char = start.clamp(0, chars) as usize;
-        let byte = |c: usize| {
-            text.char_indices()
-                .nth(c)
-                .map_or(text.len(), |(i, _)| i)
-        };
+        let byte = |c: usize| text.char_indices().nth(c).map_or(text.len(), |(i, _)| i);
         let (start, end) = (range.start + byte(start_char), range.start + byte(end_char));
 
         Ok(Evaluated::StrSlice {
