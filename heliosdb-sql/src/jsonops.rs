@@ -16,7 +16,7 @@
 //!
 //! Derived columns also carry the row functions GlueSQL lacks that take
 //! one column of a given type and constants: `split_part`, `to_hex`,
-//! `length`/`octet_length` of bytea, `trunc(numeric, n)`, `timestamp::time`.
+//! `length` of bytea, `trunc(numeric, n)`.
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
@@ -68,12 +68,11 @@ pub(crate) enum Op {
     SplitPart { delimiter: String, n: i64 },
     /// `to_hex(integer)`.
     ToHex,
-    /// `length(bytea)`, `octet_length(bytea)`.
+    /// `length(bytea)` (`octet_length` is the engine's, see
+    /// `vendor/gluesql-core`'s `pg_builtin`).
     OctetLength,
     /// `trunc(numeric, scale)`.
     Trunc { scale: i64 },
-    /// `timestamp::time`: the time of day.
-    TimeOf,
     /// `date`, `timestamp` or `timestamptz` plus a number of months, as
     /// PostgreSQL adds an interval's months: the day of the month kept, or
     /// the month's last day when it has fewer (a timestamptz in UTC, the
@@ -96,7 +95,6 @@ impl Op {
             | Op::OctetLength => 'i',
             Op::SplitPart { .. } | Op::ToHex => 't',
             Op::Trunc { .. } => 'n',
-            Op::TimeOf => 'h',
             Op::AddMonths { tz: false, .. } => 's',
             Op::AddMonths { tz: true, .. } => 'z',
             _ => 'b',
@@ -122,7 +120,6 @@ impl Op {
                 i32::try_from(b.len()).map_err(|_| unsupported("a bytea value over 2 GiB"))?,
             ),
             (Op::Trunc { scale }, GValue::Decimal(d)) => GValue::Decimal(trunc(*d, *scale)?),
-            (Op::TimeOf, GValue::Timestamp(t)) => GValue::Time(t.time()),
             (Op::AddMonths { months, .. }, GValue::Timestamp(t)) => {
                 GValue::Timestamp(add_months(*t, *months)?)
             }
@@ -217,26 +214,20 @@ fn trunc(d: rust_decimal::Decimal, n: i64) -> Result<rust_decimal::Decimal> {
 /// # Errors
 /// 22008 when the result is outside the timestamps PostgreSQL takes.
 pub(crate) fn add_months(t: chrono::NaiveDateTime, months: i32) -> Result<chrono::NaiveDateTime> {
-    use chrono::{Datelike, NaiveDate};
+    use chrono::Datelike;
     let out_of_range = || SqlError::State {
         code: "22008",
         message: "timestamp out of range".into(),
     };
-    let total = i64::from(t.year()) * 12 + i64::from(t.month0()) + i64::from(months);
-    let year = i32::try_from(total.div_euclid(12)).map_err(|_| out_of_range())?;
-    let month = u32::try_from(total.rem_euclid(12)).map_err(|_| out_of_range())? + 1;
-    // PostgreSQL's timestamps end in 294276; chrono's dates in 262142.
-    if !(-4713..=262_142).contains(&year) {
+    // The engine's month arithmetic (patched to PostgreSQL's clamping).
+    let shifted = gluesql_core::data::Interval::Month(months)
+        .add_timestamp(&t)
+        .map_err(|_| out_of_range())?;
+    // PostgreSQL's timestamps start in 4713 BC.
+    if shifted.year() < -4713 {
         return Err(out_of_range());
     }
-    let first = NaiveDate::from_ymd_opt(year, month, 1).ok_or_else(out_of_range)?;
-    let days_in_month = first
-        .checked_add_months(chrono::Months::new(1))
-        .map_or(31, |next| next.signed_duration_since(first).num_days());
-    let day = t.day().min(u32::try_from(days_in_month).unwrap_or(28));
-    Ok(NaiveDate::from_ymd_opt(year, month, day)
-        .ok_or_else(out_of_range)?
-        .and_time(t.time()))
+    Ok(shifted)
 }
 
 /// What a chain's value becomes.
@@ -727,9 +718,6 @@ impl Rewriter<'_, '_> {
                     Arg::Integer => matches!(c.data_type, DataType::Int4 | DataType::Int8),
                     Arg::Bytea => c.data_type == DataType::Bytes,
                     Arg::Numeric => c.data_type == DataType::Numeric,
-                    // Not timestamptz: its time of day is the session
-                    // time zone's.
-                    Arg::Timestamp => c.data_type == DataType::Timestamp,
                     Arg::DateTime => matches!(
                         c.data_type,
                         DataType::Date | DataType::Timestamp | DataType::TimestampTz
@@ -753,6 +741,20 @@ impl Rewriter<'_, '_> {
             (Expr::Value(SqlValue::SingleQuotedString(s)), Arg::Text) => {
                 literal(GValue::Str(s.clone()))
             }
+            // `to_hex(NULL::int)`: a typed NULL, NULL out.
+            (
+                Expr::Cast {
+                    expr, data_type, ..
+                },
+                Arg::Integer,
+            ) if matches!(expr.as_ref(), Expr::Value(SqlValue::Null))
+                && matches!(
+                    crate::rewrite::engine_type_of(data_type),
+                    Some(DataType::Int4 | DataType::Int8)
+                ) =>
+            {
+                literal(GValue::Null)
+            }
             (_, Arg::Integer) => match int_operand(e, &[]) {
                 Some(i) => literal(i32::try_from(i).map_or(GValue::I64(i), GValue::I32)),
                 None => Ok(None),
@@ -766,7 +768,7 @@ impl Rewriter<'_, '_> {
     }
 
     /// `split_part(text, d, n)`, `to_hex(int)`, `length(bytea)`,
-    /// `octet_length(bytea)`, `trunc(numeric, n)` of a column or constant
+    /// `trunc(numeric, n)` of a column or constant
     /// (their other arguments constants).
     fn row_function(
         &self,
@@ -785,7 +787,7 @@ impl Rewriter<'_, '_> {
                 (Arg::Text, Op::SplitPart { delimiter, n })
             }
             ("to_hex", [_]) => (Arg::Integer, Op::ToHex),
-            ("length" | "octet_length", [_]) => (Arg::Bytea, Op::OctetLength),
+            ("length", [_]) => (Arg::Bytea, Op::OctetLength),
             ("trunc", [_, n]) => {
                 let Some(scale) = int_operand(n, self.params) else {
                     return Ok(None);
@@ -804,20 +806,6 @@ impl Rewriter<'_, '_> {
                 return Ok(Some(found));
             }
             return self.function(f);
-        }
-        if let Expr::Cast {
-            kind:
-                gluesql_core::sqlparser::ast::CastKind::Cast
-                | gluesql_core::sqlparser::ast::CastKind::DoubleColon,
-            expr,
-            data_type: SqlType::Time(None, gluesql_core::sqlparser::ast::TimezoneInfo::None),
-            format: None,
-        } = e
-        {
-            return Ok(self
-                .value_root(expr, Arg::Timestamp)?
-                .filter(|r| matches!(r, Root::Column { .. }))
-                .map(|root| (root, Op::TimeOf)));
         }
         if let Expr::Subscript { .. } = e {
             return Ok(self.steps(e)?.map(|(root, steps)| {
@@ -1221,7 +1209,6 @@ enum Arg {
     Integer,
     Bytea,
     Numeric,
-    Timestamp,
     /// `date`, `timestamp` or `timestamptz` (month arithmetic).
     DateTime,
 }

@@ -416,10 +416,18 @@ pub fn abs<'a>(name: &str, n: Evaluated<'_>) -> ControlFlow<Evaluated<'a>> {
                 .into_control_flow();
         }
     };
+    // Only a signed integer's minimum has no absolute value.
+    let zero = match &n {
+        Value::I8(_) => Value::I8(0),
+        Value::I16(_) => Value::I16(0),
+        Value::I32(_) => Value::I32(0),
+        Value::I64(_) => Value::I64(0),
+        _ => Value::I128(0),
+    };
     match value {
         Some(value) => Continue(Evaluated::Value(Cow::Owned(value))),
         None => Err(ValueError::BinaryOperationOverflow {
-            lhs: n.clone(),
+            lhs: zero,
             rhs: n,
             operator: NumericBinaryOperator::Subtract,
         }

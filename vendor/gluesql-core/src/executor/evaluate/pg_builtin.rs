@@ -40,21 +40,6 @@ fn text<'a>(name: &str, v: &'a Value) -> Result<&'a str> {
     }
 }
 
-fn integer(name: &str, v: &Value) -> Result<i64> {
-    Ok(match v {
-        Value::I8(i) => i64::from(*i),
-        Value::I16(i) => i64::from(*i),
-        Value::I32(i) => i64::from(*i),
-        Value::I64(i) => *i,
-        _ => {
-            return Err(error(
-                "42883",
-                format!("function {name}() takes an integer argument"),
-            ));
-        }
-    })
-}
-
 type Builtin = fn(&str, &[Value]) -> Result<Value>;
 
 /// The function `name` names, when it is one of ours (`None`: go on to
@@ -65,7 +50,6 @@ pub(super) fn lookup(name: &str) -> Option<Builtin> {
         "regexp_replace" => regexp_replace,
         "translate" => translate,
         "quote_literal" => quote_literal,
-        "to_hex" => to_hex,
         "starts_with" => starts_with,
         _ => return None,
     })
@@ -181,16 +165,6 @@ fn quote_literal(name: &str, args: &[Value]) -> Result<Value> {
     } else {
         format!("'{body}'")
     }))
-}
-
-fn to_hex(name: &str, args: &[Value]) -> Result<Value> {
-    arity(name, args, 1, 1)?;
-    let i = integer(name, &args[0])?;
-    // PostgreSQL writes a negative number in its type's two's complement;
-    // the width of a value here does not always say its SQL type.
-    let i = u64::try_from(i)
-        .map_err(|_| error("0A000", "to_hex() of a negative number is not supported"))?;
-    Ok(Value::Str(format!("{i:x}")))
 }
 
 fn starts_with(name: &str, args: &[Value]) -> Result<Value> {
