@@ -167,6 +167,7 @@ fn type_name(t: DataType) -> &'static str {
         DataType::Int4 => "INTEGER",
         DataType::Int8 => "BIGINT",
         DataType::Float8 => "DOUBLE PRECISION",
+        DataType::Float4 => "REAL",
         DataType::Numeric => "NUMERIC",
         DataType::Text => "TEXT",
         DataType::Bytes => "BYTEA",
@@ -195,6 +196,8 @@ fn literal(v: &Value) -> String {
         .into(),
         // `{:?}` is the shortest text that parses back to the same f64.
         Value::Float8(f) => format!("{f:?}"),
+        Value::Float4(f) if !f.is_finite() => literal(&Value::Float8(f64::from(*f))),
+        Value::Float4(f) => format!("{f:?}"),
         Value::Numeric(d) => d.to_string(),
         Value::String(s) => {
             let mut out = String::with_capacity(s.len() + 3);
@@ -662,7 +665,8 @@ fn parse_type(t: &str) -> Option<DataType> {
         "SMALLINT" | "INT2" | "SMALLSERIAL" | "SERIAL2" => DataType::Int2,
         "INTEGER" | "INT" | "INT4" | "SERIAL" => DataType::Int4,
         "BIGINT" | "INT8" | "BIGSERIAL" | "SERIAL8" => DataType::Int8,
-        "DOUBLE PRECISION" | "FLOAT8" | "DOUBLE" | "FLOAT" | "REAL" => DataType::Float8,
+        "DOUBLE PRECISION" | "FLOAT8" | "DOUBLE" | "FLOAT" => DataType::Float8,
+        "REAL" | "FLOAT4" => DataType::Float4,
         "NUMERIC" | "DECIMAL" => DataType::Numeric,
         "TEXT" | "VARCHAR" | "CHARACTER VARYING" | "CHAR" | "CHARACTER" | "STRING" => {
             DataType::Text
@@ -714,6 +718,12 @@ fn expr_value(e: &Expr, t: DataType) -> std::result::Result<Value, String> {
             "Infinity" => f64::INFINITY,
             "-Infinity" => f64::NEG_INFINITY,
             _ => num.parse().map_err(|_| bad("DOUBLE PRECISION"))?,
+        }),
+        DataType::Float4 => Value::Float4(match text.as_str() {
+            "NaN" => f32::NAN,
+            "Infinity" => f32::INFINITY,
+            "-Infinity" => f32::NEG_INFINITY,
+            _ => num.parse().map_err(|_| bad("REAL"))?,
         }),
         DataType::Numeric => Value::Numeric(Decimal::from_str(&num).map_err(|_| bad("NUMERIC"))?),
         DataType::Text => Value::String(text),

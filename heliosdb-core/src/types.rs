@@ -23,6 +23,8 @@ pub enum DataType {
     Int8,
     /// `DOUBLE PRECISION`
     Float8,
+    /// `REAL` (single precision)
+    Float4,
     /// `NUMERIC` (exact decimal)
     Numeric,
     /// `TEXT`
@@ -133,6 +135,8 @@ pub enum Value {
     Int8(i64),
     /// 64-bit float.
     Float8(f64),
+    /// 32-bit float (`REAL`).
+    Float4(f32),
     /// Exact decimal.
     Numeric(Decimal),
     /// Text (the tutorial's `Value::String`).
@@ -163,6 +167,7 @@ impl Value {
             Value::Int4(_) => DataType::Int4,
             Value::Int8(_) => DataType::Int8,
             Value::Float8(_) => DataType::Float8,
+            Value::Float4(_) => DataType::Float4,
             Value::Numeric(_) => DataType::Numeric,
             Value::String(_) => DataType::Text,
             Value::Bytes(_) => DataType::Bytes,
@@ -187,6 +192,7 @@ impl Value {
             (Int4(a), Int4(b)) => a.cmp(b),
             (Int8(a), Int8(b)) => a.cmp(b),
             (Float8(a), Float8(b)) => a.total_cmp(b),
+            (Float4(a), Float4(b)) => a.total_cmp(b),
             (Numeric(a), Numeric(b)) => a.cmp(b),
             (String(a), String(b)) => a.cmp(b),
             (Bytes(a), Bytes(b)) => a.cmp(b),
@@ -217,6 +223,7 @@ impl Value {
             Value::TimestampTz(_) => 12,
             Value::Interval(_) => 13,
             Value::Uuid(_) => 14,
+            Value::Float4(_) => 15,
         }
     }
 
@@ -234,6 +241,8 @@ impl Value {
             Value::Numeric(d) => Value::Numeric(d.normalize()).encode_into(&mut out),
             Value::Float8(f) if *f == 0.0 => Value::Float8(0.0).encode_into(&mut out),
             Value::Float8(f) if f.is_nan() => Value::Float8(f64::NAN).encode_into(&mut out),
+            Value::Float4(f) if *f == 0.0 => Value::Float4(0.0).encode_into(&mut out),
+            Value::Float4(f) if f.is_nan() => Value::Float4(f32::NAN).encode_into(&mut out),
             v => v.encode_into(&mut out),
         }
         out
@@ -244,7 +253,8 @@ impl Value {
     /// `a.sort_cmp(b)` equals the byte order of their encodings, and no
     /// encoding is a prefix of another, so encodings concatenate into
     /// composite keys. Integers of every width share one encoding (an `Int4`
-    /// column can be probed with an `Int8`); `0.0`/`-0.0` and every NaN
+    /// column can be probed with an `Int8`), as do both float widths (a
+    /// `Float4` encodes as its exact `f64` widening); `0.0`/`-0.0` and every NaN
     /// encode alike, as do `1.0` and `1.00` of `Numeric`.
     pub fn encode_ordered(&self, out: &mut Vec<u8>) {
         match self {
@@ -256,6 +266,7 @@ impl Value {
             Value::Int2(v) => ordered_int(out, i64::from(*v)),
             Value::Int4(v) => ordered_int(out, i64::from(*v)),
             Value::Int8(v) => ordered_int(out, *v),
+            Value::Float4(f) => Value::Float8(f64::from(*f)).encode_ordered(out),
             Value::Float8(f) => {
                 out.push(0x30);
                 let f = if *f == 0.0 {
@@ -322,6 +333,7 @@ impl Value {
             Value::Int4(v) => out.extend_from_slice(&v.to_be_bytes()),
             Value::Int8(v) => out.extend_from_slice(&v.to_be_bytes()),
             Value::Float8(v) => out.extend_from_slice(&v.to_bits().to_be_bytes()),
+            Value::Float4(v) => out.extend_from_slice(&v.to_bits().to_be_bytes()),
             Value::Numeric(d) => out.extend_from_slice(&d.serialize()),
             Value::String(s) => put_bytes(out, s.as_bytes()),
             Value::Bytes(b) => put_bytes(out, b),
@@ -384,6 +396,7 @@ impl Value {
                 micros: i64::from_be_bytes(arr(take(input, 8)?)),
             }),
             14 => Value::Uuid(u128::from_be_bytes(arr(take(input, 16)?))),
+            15 => Value::Float4(f32::from_bits(u32::from_be_bytes(arr(take(input, 4)?)))),
             t => return Err(corrupt(&format!("unknown value tag {t}"))),
         })
     }
@@ -398,6 +411,7 @@ impl fmt::Display for Value {
             Value::Int4(v) => write!(f, "{v}"),
             Value::Int8(v) => write!(f, "{v}"),
             Value::Float8(v) => write!(f, "{v}"),
+            Value::Float4(v) => write!(f, "{v}"),
             Value::Numeric(v) => write!(f, "{v}"),
             Value::String(s) => write!(f, "{s:?}"),
             Value::Bytes(b) => write!(f, "\\x{}", hex::encode(b)),
@@ -706,6 +720,7 @@ mod tests {
             Value::Int4(1 << 30),
             Value::Int8(-(1 << 60)),
             Value::Float8(125000.5),
+            Value::Float4(0.1),
             Value::Numeric(Decimal::new(12345, 2)),
             Value::String("héllo".into()),
             Value::Bytes(vec![0, 1, 255]),
@@ -791,6 +806,10 @@ mod tests {
         vec![
             ints.iter().map(|v| Value::Int8(*v)).collect(),
             floats.iter().map(|v| Value::Float8(*v)).collect(),
+            floats
+                .iter()
+                .map(|v| Value::Float4(f32::from_bits((v.to_bits() >> 32) as u32)))
+                .collect(),
             decs.iter().map(|v| Value::Numeric(*v)).collect(),
             strs.iter().map(|v| Value::Bytes(v.clone())).collect(),
             strs.iter()
@@ -872,6 +891,7 @@ mod tests {
                     // Key order treats every NaN as one value above +inf.
                     let canon = |v: &Value| match v {
                         Value::Float8(f) if f.is_nan() => Value::Float8(f64::NAN),
+                        Value::Float4(f) if f.is_nan() => Value::Float4(f32::NAN),
                         v => v.clone(),
                     };
                     let want = if a.encode_key() == b.encode_key() {

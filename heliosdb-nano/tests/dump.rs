@@ -27,11 +27,19 @@ fn populate(s: &StorageEngine) {
     s.catalog()
         .create_table(
             "nopk",
-            Schema::new(vec![Column::new("v", DataType::Float8)]),
+            Schema::new(vec![
+                Column::new("v", DataType::Float8),
+                Column::new("r", DataType::Float4),
+            ]),
         )
         .unwrap();
-    for f in [f64::NAN, f64::INFINITY, -0.5] {
-        s.insert_tuple("nopk", Tuple::new(vec![Value::Float8(f)]))
+    for (f, r) in [
+        (f64::NAN, f32::NEG_INFINITY),
+        (f64::INFINITY, f32::NAN),
+        (-0.5, 0.1),
+        (1e300, 3.4e38),
+    ] {
+        s.insert_tuple("nopk", Tuple::new(vec![Value::Float8(f), Value::Float4(r)]))
             .unwrap();
     }
     s.put(b"kv \x00 binary", b"\xff\x00value").unwrap();
@@ -62,6 +70,7 @@ fn same_content(a: &StorageEngine, b: &StorageEngine) {
             for (u, v) in r.values.iter().zip(&s.values) {
                 match (u, v) {
                     (Value::Float8(p), Value::Float8(q)) if p.is_nan() => assert!(q.is_nan()),
+                    (Value::Float4(p), Value::Float4(q)) if p.is_nan() => assert!(q.is_nan()),
                     _ => assert_eq!(u, v, "table {t}"),
                 }
             }
@@ -163,7 +172,7 @@ fn export_import_round_trips_to_another_key_and_to_plaintext() {
         StorageEngine::open(dir.path().join("plain2"), &heliosdb_nano::Config::default()).unwrap();
     assert!(!p.is_encrypted());
     assert_eq!(p.scan_table("all types").unwrap().len(), 1234);
-    assert_eq!(p.scan_table("nopk").unwrap().len(), 3);
+    assert_eq!(p.scan_table("nopk").unwrap().len(), 4);
 }
 
 #[test]

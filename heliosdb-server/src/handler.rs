@@ -374,6 +374,7 @@ pub(crate) fn pg_type(t: DataType) -> Type {
         DataType::Int4 => Type::INT4,
         DataType::Int8 => Type::INT8,
         DataType::Float8 => Type::FLOAT8,
+        DataType::Float4 => Type::FLOAT4,
         DataType::Numeric => Type::NUMERIC,
         DataType::Text => Type::TEXT,
         DataType::Bytes => Type::BYTEA,
@@ -394,6 +395,7 @@ fn pg_array_type(t: DataType) -> Type {
         DataType::Int4 => Type::INT4_ARRAY,
         DataType::Int8 => Type::INT8_ARRAY,
         DataType::Float8 => Type::FLOAT8_ARRAY,
+        DataType::Float4 => Type::FLOAT4_ARRAY,
         DataType::Numeric => Type::NUMERIC_ARRAY,
         DataType::Text => Type::TEXT_ARRAY,
         DataType::Bytes => Type::BYTEA_ARRAY,
@@ -466,7 +468,8 @@ fn engine_type(t: &Type) -> Option<DataType> {
         Type::INT2 => DataType::Int2,
         Type::INT4 => DataType::Int4,
         Type::INT8 => DataType::Int8,
-        Type::FLOAT4 | Type::FLOAT8 => DataType::Float8,
+        Type::FLOAT8 => DataType::Float8,
+        Type::FLOAT4 => DataType::Float4,
         Type::NUMERIC => DataType::Numeric,
         Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => DataType::Text,
         Type::BYTEA => DataType::Bytes,
@@ -562,14 +565,8 @@ fn encode_row(
             Value::Int2(x) => enc.encode_field_with_type_and_format(&x, ty, b, &options)?,
             Value::Int4(x) => enc.encode_field_with_type_and_format(&x, ty, b, &options)?,
             Value::Int8(x) => enc.encode_field_with_type_and_format(&x, ty, b, &options)?,
-            Value::Float8(x) if matches!(b, FieldFormat::Text) => enc
-                .encode_field_with_type_and_format(
-                    &heliosdb_sql::float8_text(x),
-                    ty,
-                    b,
-                    &options,
-                )?,
             Value::Float8(x) => enc.encode_field_with_type_and_format(&x, ty, b, &options)?,
+            Value::Float4(x) => enc.encode_field_with_type_and_format(&x, ty, b, &options)?,
             Value::Numeric(x) => enc.encode_field_with_type_and_format(&x, ty, b, &options)?,
             Value::String(x) => enc.encode_field_with_type_and_format(&x, ty, b, &options)?,
             Value::Bytes(x) => enc.encode_field_with_type_and_format(&x, ty, b, &options)?,
@@ -1409,10 +1406,8 @@ fn bind_params(portal: &Portal<Prepared>) -> PgWireResult<Vec<Value>> {
                 Some(DataType::Int2) => portal.parameter::<i16>(i, &ty)?.map(Value::Int2),
                 Some(DataType::Int4) => portal.parameter::<i32>(i, &ty)?.map(Value::Int4),
                 Some(DataType::Int8) => portal.parameter::<i64>(i, &ty)?.map(Value::Int8),
-                Some(DataType::Float8) if ty == Type::FLOAT4 => portal
-                    .parameter::<f32>(i, &ty)?
-                    .map(|f| Value::Float8(f64::from(f))),
                 Some(DataType::Float8) => portal.parameter::<f64>(i, &ty)?.map(Value::Float8),
+                Some(DataType::Float4) => portal.parameter::<f32>(i, &ty)?.map(Value::Float4),
                 Some(DataType::Numeric) => portal
                     .parameter::<rust_decimal::Decimal>(i, &ty)?
                     .map(Value::Numeric),

@@ -806,7 +806,12 @@ fn rename_table(
 /// (PostgreSQL's assignment casts among the types the engine stores).
 fn assignable(from: DataType, to: DataType) -> bool {
     use DataType as T;
-    let numeric = |t| matches!(t, T::Int2 | T::Int4 | T::Int8 | T::Float8 | T::Numeric);
+    let numeric = |t| {
+        matches!(
+            t,
+            T::Int2 | T::Int4 | T::Int8 | T::Float8 | T::Float4 | T::Numeric
+        )
+    };
     from == to || to == T::Text || (numeric(from) && numeric(to))
 }
 
@@ -825,6 +830,12 @@ fn cast(v: Value, to: DataType, column: &str) -> Result<Value> {
     let v = match (v, to) {
         (Value::Null, _) => return Ok(Value::Null),
         (v, DataType::Text) => return Ok(Value::String(crate::session::text_of(&v))),
+        // Through NUMERIC as its shortest digits, otherwise as the exact
+        // double precision value.
+        (Value::Float4(f), DataType::Numeric) => {
+            return crate::session::coerce(Value::Float4(f), DataType::Numeric)
+        }
+        (Value::Float4(f), to) => return cast(Value::Float8(f64::from(f)), to, column),
         (Value::Float8(f), DataType::Int2 | DataType::Int4 | DataType::Int8) => {
             if !f.is_finite() || f.abs() > 9.3e18 {
                 return Err(range());

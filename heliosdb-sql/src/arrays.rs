@@ -148,6 +148,7 @@ pub(crate) fn any_of_array_text(
                             | DataType::Int8
                             | DataType::Numeric
                             | DataType::Float8
+                            | DataType::Float4
                     )
                 );
                 let elements = self.text(right).and_then(array_elements);

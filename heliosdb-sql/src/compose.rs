@@ -399,6 +399,7 @@ pub(crate) fn row_key(row: &[Value]) -> Vec<(u8, String)> {
             | Value::Int4(_)
             | Value::Int8(_)
             | Value::Float8(_)
+            | Value::Float4(_)
             | Value::Numeric(_) => {
                 // 1, 1.0 and 1.00 are one value.
                 let n = numeric(v).map(|d| d.normalize().to_string());
@@ -424,6 +425,7 @@ fn numeric(v: &Value) -> Option<rust_decimal::Decimal> {
         Value::Int4(n) => Some((*n).into()),
         Value::Int8(n) => Some((*n).into()),
         Value::Float8(f) => rust_decimal::Decimal::from_f64(*f),
+        Value::Float4(f) => rust_decimal::Decimal::from_f64(f64::from(*f)),
         Value::Numeric(d) => Some(*d),
         _ => None,
     }
@@ -468,6 +470,30 @@ pub(crate) fn combine(
                 }
             }
             l.data_type = DataType::Float8;
+        }
+        // real with double precision is double precision; real with
+        // NUMERIC is real (NUMERIC casts to real implicitly).
+        let widen_real = match (l.data_type, r.data_type) {
+            (DataType::Float4, DataType::Float8) | (DataType::Float8, DataType::Float4) => {
+                Some(DataType::Float8)
+            }
+            (DataType::Float4, DataType::Numeric) | (DataType::Numeric, DataType::Float4) => {
+                Some(DataType::Float4)
+            }
+            _ => None,
+        };
+        if let Some(to) = widen_real {
+            for row in left_rows.iter_mut().chain(right_rows.iter_mut()) {
+                let Some(cell) = row.get_mut(i) else { continue };
+                *cell = match (&*cell, to) {
+                    (Value::Float4(f), DataType::Float8) => Value::Float8(f64::from(*f)),
+                    (Value::Numeric(d), DataType::Float4) => Value::Float4(
+                        rust_decimal::prelude::ToPrimitive::to_f32(d).unwrap_or(f32::NAN),
+                    ),
+                    (v, _) => v.clone(),
+                };
+            }
+            l.data_type = to;
         }
         let lc = value_class(&left_rows, i);
         let rc = value_class(&right_rows, i);
@@ -551,9 +577,12 @@ fn value_class(rows: &[Vec<Value>], i: usize) -> Option<u8> {
     rows.iter().find_map(|r| match r.get(i)? {
         Value::Null => None,
         Value::Bool(_) => Some(1),
-        Value::Int2(_) | Value::Int4(_) | Value::Int8(_) | Value::Float8(_) | Value::Numeric(_) => {
-            Some(2)
-        }
+        Value::Int2(_)
+        | Value::Int4(_)
+        | Value::Int8(_)
+        | Value::Float8(_)
+        | Value::Float4(_)
+        | Value::Numeric(_) => Some(2),
         Value::String(_) => Some(3),
         Value::Bytes(_) => Some(4),
         Value::Timestamp(_) => Some(5),

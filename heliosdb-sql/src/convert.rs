@@ -19,6 +19,7 @@ pub(crate) fn engine_type(t: &GType) -> Option<DataType> {
         GType::Int32 => DataType::Int4,
         GType::Int => DataType::Int8,
         GType::Float => DataType::Float8,
+        GType::Float32 => DataType::Float4,
         GType::Decimal => DataType::Numeric,
         GType::Text => DataType::Text,
         GType::Bytea => DataType::Bytes,
@@ -39,6 +40,7 @@ pub(crate) fn glue_type(t: DataType) -> GType {
         DataType::Int4 => GType::Int32,
         DataType::Int8 => GType::Int,
         DataType::Float8 => GType::Float,
+        DataType::Float4 => GType::Float32,
         DataType::Numeric => GType::Decimal,
         DataType::Text => GType::Text,
         DataType::Bytes => GType::Bytea,
@@ -61,6 +63,7 @@ pub fn pg_type_name(t: DataType) -> &'static str {
         DataType::Int4 => "integer",
         DataType::Int8 => "bigint",
         DataType::Float8 => "double precision",
+        DataType::Float4 => "real",
         DataType::Numeric => "numeric",
         DataType::Text => "text",
         DataType::Bytes => "bytea",
@@ -126,6 +129,7 @@ pub(crate) fn to_glue(v: &Value) -> GValue {
         Value::Int4(i) => GValue::I32(*i),
         Value::Int8(i) => GValue::I64(*i),
         Value::Float8(f) => GValue::F64(*f),
+        Value::Float4(f) => GValue::F32(*f),
         Value::Numeric(d) => GValue::Decimal(*d),
         Value::String(s) => GValue::Str(s.clone()),
         Value::Bytes(b) => GValue::Bytea(b.clone()),
@@ -174,9 +178,19 @@ pub(crate) fn to_engine_typed(v: &GValue, t: DataType, column: &str) -> Result<V
             GValue::Decimal(d) => Value::Float8(d.to_f64().ok_or_else(out_of_range)?),
             _ => Value::Float8(int.ok_or_else(mismatch)? as f64),
         },
+        DataType::Float4 => Value::Float4(match v {
+            GValue::F32(f) => *f,
+            GValue::F64(f) => real_of(*f)?,
+            GValue::Decimal(d) => real_of(d.to_f64().ok_or_else(out_of_range)?)?,
+            _ => int.ok_or_else(mismatch)? as f32,
+        }),
         DataType::Numeric => match v {
             GValue::Decimal(d) => Value::Numeric(*d),
             GValue::F64(f) => Value::Numeric(Decimal::from_f64(*f).ok_or_else(out_of_range)?),
+            // Six significant digits, as PostgreSQL's float4 to numeric.
+            GValue::F32(f) => Value::Numeric(
+                gluesql_core::data::value::real_to_decimal(*f).ok_or_else(out_of_range)?,
+            ),
             _ => Value::Numeric(
                 Decimal::from_i128(int.ok_or_else(mismatch)?).ok_or_else(out_of_range)?,
             ),
@@ -217,6 +231,40 @@ pub(crate) fn to_engine_typed(v: &GValue, t: DataType, column: &str) -> Result<V
             _ => return Err(mismatch()),
         },
     })
+}
+
+/// PostgreSQL's `real` input of `text` (`float4in`): correctly rounded;
+/// beyond the f32 range either way 22003. `None` when it is no number.
+pub(crate) fn parse_real(text: &str) -> Option<Result<f32>> {
+    let t = text.trim();
+    let f = t.parse::<f32>().ok()?;
+    if f.is_infinite() && !t.to_ascii_lowercase().contains("inf") {
+        return Some(Err(real_range("overflow")));
+    }
+    if f == 0.0 && t.parse::<f64>().is_ok_and(|w| w != 0.0) {
+        return Some(Err(real_range("underflow")));
+    }
+    Some(Ok(f))
+}
+
+fn real_range(what: &str) -> SqlError {
+    SqlError::State {
+        code: crate::sqlstate::NUMERIC_VALUE_OUT_OF_RANGE,
+        message: format!("value out of range: {what}"),
+    }
+}
+
+/// A double precision value as `real`, refused as PostgreSQL's `float84`
+/// cast refuses it when it does not fit (22003).
+pub(crate) fn real_of(f: f64) -> Result<f32> {
+    let r = f as f32;
+    if r.is_infinite() && f.is_finite() {
+        return Err(real_range("overflow"));
+    }
+    if r == 0.0 && f != 0.0 {
+        return Err(real_range("underflow"));
+    }
+    Ok(r)
 }
 
 fn glue_as_i128(v: &GValue) -> Option<i128> {
@@ -265,7 +313,7 @@ pub(crate) fn result_value(v: GValue) -> Value {
         GValue::I32(i) => Value::Int4(i),
         GValue::U32(i) => Value::Int8(i64::from(i)),
         GValue::I64(i) => Value::Int8(i),
-        GValue::F32(f) => Value::Float8(f64::from(f)),
+        GValue::F32(f) => Value::Float4(f),
         GValue::F64(f) => Value::Float8(f),
         GValue::Decimal(d) => Value::Numeric(d),
         GValue::Str(s) => Value::String(s),

@@ -1338,6 +1338,13 @@ fn parse_value(s: &str, t: DataType) -> CopyResult<Value> {
             }
             Value::Float8(f)
         }
+        DataType::Float4 => Value::Float4(match s.trim().to_ascii_lowercase().as_str() {
+            "inf" | "+inf" => f32::INFINITY,
+            "-inf" => f32::NEG_INFINITY,
+            _ => crate::convert::parse_real(s)
+                .ok_or_else(|| invalid(t, s))?
+                .map_err(|_| out_of_range())?,
+        }),
         DataType::Numeric => {
             let v = s.trim();
             let d = v

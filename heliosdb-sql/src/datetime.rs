@@ -570,7 +570,12 @@ pub(crate) fn to_char(x: &Expr, template_expr: &Expr, t: Option<DataType>) -> Re
     let t = match t {
         Some(t @ (DataType::Date | DataType::Timestamp | DataType::TimestampTz)) => t,
         Some(
-            DataType::Int2 | DataType::Int4 | DataType::Int8 | DataType::Numeric | DataType::Float8,
+            DataType::Int2
+            | DataType::Int4
+            | DataType::Int8
+            | DataType::Numeric
+            | DataType::Float8
+            | DataType::Float4,
         ) => return Err(unsupported("to_char of a number is not supported")),
         Some(DataType::Interval) => {
             return Err(unsupported("to_char of an interval is not supported"))

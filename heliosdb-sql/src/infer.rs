@@ -210,6 +210,7 @@ fn cast_label(t: &gluesql_core::sqlparser::ast::DataType) -> String {
             Some(DataType::Int4) => "int4".into(),
             Some(DataType::Int8) => "int8".into(),
             Some(DataType::Float8) => "float8".into(),
+            Some(DataType::Float4) => "float4".into(),
             Some(DataType::Numeric) => "numeric".into(),
             Some(DataType::Text) => "text".into(),
             Some(DataType::Bool) => "bool".into(),
@@ -262,6 +263,8 @@ fn first_arg(args: &FunctionArguments) -> Option<&Expr> {
     }
 }
 
+/// The type two numbers resolve to in CASE, COALESCE and set operations:
+/// the wider (a real next to an integer or NUMERIC is a real).
 fn wider(a: Option<DataType>, b: Option<DataType>) -> Option<DataType> {
     use DataType::*;
     let rank = |t: DataType| match t {
@@ -269,7 +272,8 @@ fn wider(a: Option<DataType>, b: Option<DataType>) -> Option<DataType> {
         Int4 => 2,
         Int8 => 3,
         Numeric => 4,
-        Float8 => 5,
+        Float4 => 5,
+        Float8 => 6,
         _ => 0,
     };
     match (a, b) {
@@ -366,7 +370,8 @@ fn expr_type(scope: &Scope<'_>, e: &Expr) -> Option<DataType> {
             | BinaryOperator::Modulo => {
                 let (l, r) = (expr_type(scope, left), expr_type(scope, right));
                 use DataType::{
-                    Date, Float8, Int2, Int4, Int8, Interval, Numeric, Timestamp, TimestampTz,
+                    Date, Float4, Float8, Int2, Int4, Int8, Interval, Numeric, Timestamp,
+                    TimestampTz,
                 };
                 match (l, r, op) {
                     // date ± interval is a timestamp; timestamp - timestamp
@@ -383,11 +388,23 @@ fn expr_type(scope: &Scope<'_>, e: &Expr) -> Option<DataType> {
                     (Some(Interval), Some(Interval), _) => Some(Interval),
                     // An interval times or by a number stays an interval.
                     (Some(Interval), Some(n), _) | (Some(n), Some(Interval), _)
-                        if matches!(n, Int2 | Int4 | Int8 | Numeric | Float8) =>
+                        if matches!(n, Int2 | Int4 | Int8 | Numeric | Float8 | Float4) =>
                     {
                         Some(Interval)
                     }
                     (Some(Interval), _, _) | (_, Some(Interval), _) => None,
+                    // A real with another number is computed in double
+                    // precision (`float48mul`, and `real * 3`).
+                    (Some(Float4), Some(o), _) | (Some(o), Some(Float4), _)
+                        if o != Float4 && matches!(o, Int2 | Int4 | Int8 | Numeric | Float8) =>
+                    {
+                        Some(Float8)
+                    }
+                    // An operand of unknown type (a scalar subquery's)
+                    // decides the type: it is not the other operand's
+                    // (`(SELECT max(f) …) * 2` is no integer).
+                    (None, _, _) if !matches!(**left, Expr::Value(SqlValue::Null)) => None,
+                    (_, None, _) if !matches!(**right, Expr::Value(SqlValue::Null)) => None,
                     _ => wider(l, r),
                 }
             }

@@ -82,7 +82,7 @@ pub use convert::pg_type_name;
 pub use dump::PgDumpHints;
 pub use limits::SessionSettings;
 pub use point::candidate as is_point_candidate;
-pub use session::{coerce, float8_text, text_of, Described, Session};
+pub use session::{coerce, float4_text, float8_text, text_of, Described, Session};
 pub use store::SqlShared;
 pub use stream::RowSink;
 

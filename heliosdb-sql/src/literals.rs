@@ -63,7 +63,12 @@ fn assigned(t: DataType) -> bool {
     ours(t)
         || matches!(
             t,
-            DataType::Int2 | DataType::Int4 | DataType::Int8 | DataType::Numeric | DataType::Float8
+            DataType::Int2
+                | DataType::Int4
+                | DataType::Int8
+                | DataType::Numeric
+                | DataType::Float8
+                | DataType::Float4
         )
 }
 
@@ -164,9 +169,15 @@ fn rewrite_one(e: &mut Expr, typer: &dyn Fn(&Expr) -> Option<DataType>) -> Resul
         Expr::Cast {
             expr, data_type, ..
         } if number_text(expr).is_some()
-            && crate::rewrite::engine_type_of(data_type) == Some(DataType::Float8) =>
+            && matches!(
+                crate::rewrite::engine_type_of(data_type),
+                Some(DataType::Float8 | DataType::Float4)
+            ) =>
         {
             if let Some(text) = number_text(expr) {
+                // A number has no negative zero: `(-0.0)::float8` is 0.
+                let zero = text.parse::<f64>().is_ok_and(|f| f == 0.0);
+                let text = if zero { "0".to_string() } else { text };
                 **expr = Expr::Value(SqlValue::SingleQuotedString(text));
             }
         }
@@ -489,11 +500,15 @@ fn assign_number(e: &mut Expr, t: DataType) {
         return;
     };
     match t {
-        DataType::Float8 => {
+        DataType::Float8 | DataType::Float4 => {
             *e = Expr::Cast {
                 kind: CastKind::Cast,
                 expr: Box::new(Expr::Value(SqlValue::SingleQuotedString(text))),
-                data_type: SqlType::Float64,
+                data_type: if t == DataType::Float8 {
+                    SqlType::Float64
+                } else {
+                    SqlType::Float32
+                },
                 format: None,
             };
         }

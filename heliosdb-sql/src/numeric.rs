@@ -609,6 +609,10 @@ fn float(t: Option<DataType>) -> bool {
     t == Some(DataType::Float8)
 }
 
+fn real(t: Option<DataType>) -> bool {
+    t == Some(DataType::Float4)
+}
+
 fn decimal_type() -> SqlType {
     SqlType::Decimal(ExactNumberInfo::None)
 }
@@ -624,10 +628,39 @@ impl Comparisons<'_> {
         is_number_literal(e) && !ints((self.typer)(e))
     }
 
+    /// A number other than a real: PostgreSQL computes and compares a real
+    /// with it in double precision (`real_col = 0.1` is false for the
+    /// real 0.1, `real_col * 3` is a double precision).
+    fn other_number(&self, e: &Expr, t: Option<DataType>) -> bool {
+        ints(t) || float(t) || t == Some(DataType::Numeric) || is_number_literal(e)
+    }
+
+    /// `a op b` of a real and another number, both as double precision
+    /// (the one already double precision left alone); `b_only` casts only
+    /// `b` (see [`Self::fix`]). Whether it applied.
+    fn real_with_other(&self, a: &mut Expr, b: &mut Expr, b_only: bool) -> bool {
+        let (ta, tb) = ((self.typer)(a), (self.typer)(b));
+        let applies = (real(ta) && self.other_number(b, tb))
+            || (real(tb) && self.other_number(a, ta) && !b_only);
+        if !applies {
+            return false;
+        }
+        if !float(ta) && !b_only {
+            recast(a, SqlType::Float64);
+        }
+        if !float(tb) {
+            recast(b, SqlType::Float64);
+        }
+        true
+    }
+
     /// Makes the comparison `a op b` right by a cast of one side; `b_only`
     /// allows only a cast of `b` (an IN list's item, a CASE branch's
     /// value: `a` is shared with the other items, see [`Self::shared`]).
     fn fix(&self, a: &mut Expr, b: &mut Expr, b_only: bool) {
+        if self.real_with_other(a, b, b_only) {
+            return;
+        }
         let (ta, tb) = ((self.typer)(a), (self.typer)(b));
         if self.numeric(a) && (ints(tb) || is_number_literal(b)) {
             recast(b, decimal_type());
@@ -664,8 +697,15 @@ impl Comparisons<'_> {
 
     /// Casts an integer `a` compared with several values (IN, BETWEEN,
     /// CASE) once, to what the widest of them needs.
-    fn shared<'e>(&self, a: &mut Expr, others: impl Iterator<Item = &'e Expr>) {
+    fn shared<'e>(&self, a: &mut Expr, mut others: impl Iterator<Item = &'e Expr>) {
         let ta = (self.typer)(a);
+        if real(ta) {
+            // Compared with another number: as double precision.
+            if others.any(|o| self.other_number(o, (self.typer)(o))) {
+                recast(a, SqlType::Float64);
+            }
+            return;
+        }
         let Some((rank, _)) = int_rank(ta) else {
             return;
         };
@@ -695,12 +735,16 @@ impl Comparisons<'_> {
     /// `a op b` computed in the type PostgreSQL computes it in.
     fn arithmetic(&self, a: &mut Expr, op: &BinaryOperator, b: &mut Expr) -> Result<()> {
         let (ta, tb) = ((self.typer)(a), (self.typer)(b));
-        if matches!(op, BinaryOperator::Modulo) && (float(ta) || float(tb)) {
+        if matches!(op, BinaryOperator::Modulo) && (float(ta) || float(tb) || real(ta) || real(tb))
+        {
             let name = |t: Option<DataType>| t.map_or("unknown", crate::convert::pg_type_name);
             return Err(SqlError::State {
                 code: "42883",
                 message: format!("operator does not exist: {} % {}", name(ta), name(tb)),
             });
+        }
+        if self.real_with_other(a, b, false) {
+            return Ok(());
         }
         if (ints(ta) || self.numeric(a)) && float(tb) {
             recast(a, SqlType::Float64);
@@ -766,6 +810,20 @@ impl VisitorMut for Comparisons<'_> {
                 if let Err(e) = self.arithmetic(left, op, right) {
                     self.error = Some(e);
                     return ControlFlow::Break(());
+                }
+            }
+            // `real_col IN (0.1, 0.2)`: PostgreSQL resolves a real and
+            // constants to their common type, real, unlike `real_col = 0.1`.
+            Expr::InList { expr, list, .. }
+                if real((self.typer)(expr))
+                    && list
+                        .iter()
+                        .all(|o| is_number_literal(o) || real((self.typer)(o))) =>
+            {
+                for item in list.iter_mut() {
+                    if !real((self.typer)(item)) {
+                        recast(item, SqlType::Float32);
+                    }
                 }
             }
             Expr::InList { expr, list, .. } => {
@@ -1051,7 +1109,12 @@ fn assign_cast(target: DataType, value: &mut Expr, typer: &dyn Fn(&Expr) -> Opti
     let number = |t: DataType| {
         matches!(
             t,
-            DataType::Int2 | DataType::Int4 | DataType::Int8 | DataType::Float8 | DataType::Numeric
+            DataType::Int2
+                | DataType::Int4
+                | DataType::Int8
+                | DataType::Float8
+                | DataType::Float4
+                | DataType::Numeric
         )
     };
     let Some(source) = typer(value) else {
@@ -1078,8 +1141,9 @@ fn assign_cast(target: DataType, value: &mut Expr, typer: &dyn Fn(&Expr) -> Opti
         DataType::Int4 => SqlType::Int32,
         DataType::Int8 => SqlType::Int64,
         DataType::Float8 => SqlType::Float64,
+        DataType::Float4 => SqlType::Float32,
         DataType::Numeric => SqlType::Decimal(ExactNumberInfo::None),
-        DataType::Text if source != DataType::Float8 => SqlType::Text,
+        DataType::Text if !matches!(source, DataType::Float8 | DataType::Float4) => SqlType::Text,
         _ => return,
     };
     recast(value, to);
@@ -1186,6 +1250,9 @@ impl Conversions<'_> {
                 **expr = match (self.typer)(&inner) {
                     Some(DataType::Numeric) => crate::pgfuncs::round(inner, 0)?,
                     Some(DataType::Float8) => float_rint(inner),
+                    Some(DataType::Float4) => {
+                        float_rint(crate::pgfuncs::cast(inner, SqlType::Float64))
+                    }
                     // PostgreSQL's integer input skips surrounding spaces.
                     Some(DataType::Text) => Expr::Trim {
                         expr: Box::new(inner),
@@ -1222,6 +1289,7 @@ impl Conversions<'_> {
                         Some(
                             DataType::Numeric
                                 | DataType::Float8
+                                | DataType::Float4
                                 | DataType::Int2
                                 | DataType::Int4
                                 | DataType::Int8
@@ -1268,6 +1336,9 @@ impl Conversions<'_> {
                 };
                 match (self.typer)(&x) {
                     Some(DataType::Float8) => *e = float_rint(x),
+                    Some(DataType::Float4) => {
+                        *e = float_rint(crate::pgfuncs::cast(x, SqlType::Float64))
+                    }
                     // GlueSQL's ROUND takes floats only; PostgreSQL's of a
                     // NUMERIC (or integer) is a NUMERIC, half away from zero.
                     Some(t) if exact_number(t) => *e = crate::pgfuncs::round(x, 0)?,

@@ -71,11 +71,10 @@ fn map_type(t: &SqlType) -> Mapped {
             plain(SqlType::Int32)
         }
         SqlType::BigInt(_) | SqlType::Int8(_) | SqlType::Int64 => plain(SqlType::Int64),
-        // The engine stores one float width; REAL is widened to DOUBLE PRECISION.
-        SqlType::Real
-        | SqlType::Float4
-        | SqlType::Float32
-        | SqlType::Float(_)
+        // FLOAT(p) is real up to 24 binary digits, as in PostgreSQL.
+        SqlType::Real | SqlType::Float4 | SqlType::Float32 => plain(SqlType::Float32),
+        SqlType::Float(Some(p)) if *p <= 24 => plain(SqlType::Float32),
+        SqlType::Float(_)
         | SqlType::Float8
         | SqlType::Float64
         | SqlType::Double
@@ -131,6 +130,7 @@ pub(crate) fn engine_type_of(t: &SqlType) -> Option<DataType> {
         SqlType::Int32 => DataType::Int4,
         SqlType::Int64 => DataType::Int8,
         SqlType::Float64 => DataType::Float8,
+        SqlType::Float32 => DataType::Float4,
         SqlType::Decimal(_) => DataType::Numeric,
         SqlType::Text => DataType::Text,
         SqlType::Timestamp(_, _) => DataType::Timestamp,

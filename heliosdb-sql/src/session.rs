@@ -218,6 +218,7 @@ fn rounded_for(v: Value, t: DataType) -> Value {
     }
     match v {
         Value::Float8(f) => Value::Float8(f.round_ties_even()),
+        Value::Float4(f) => Value::Float4(f.round_ties_even()),
         Value::Numeric(d) => Value::Numeric(
             d.round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero),
         ),
@@ -259,6 +260,8 @@ pub fn coerce(v: Value, t: DataType) -> Result<Value> {
         // 2.0 sent as a float8 parameter where an integer is compared.
         #[allow(clippy::cast_possible_truncation)]
         Value::Float8(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Some(*f as i64),
+        #[allow(clippy::cast_possible_truncation)]
+        Value::Float4(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Some(*f as i64),
         Value::String(s) => s.trim().parse::<i64>().ok(),
         _ => None,
     };
@@ -282,11 +285,22 @@ pub fn coerce(v: Value, t: DataType) -> Result<Value> {
         DataType::Int8 => Value::Int8(int.ok_or_else(|| bad(&v))?),
         DataType::Float8 => Value::Float8(match &v {
             Value::Numeric(d) => d.to_f64().ok_or_else(|| bad(&v))?,
+            Value::Float4(f) => f64::from(*f),
             Value::String(s) => s.trim().parse().map_err(|_| bad(&v))?,
             _ => int.ok_or_else(|| bad(&v))? as f64,
         }),
+        DataType::Float4 => Value::Float4(match &v {
+            Value::Numeric(d) => crate::convert::real_of(d.to_f64().ok_or_else(|| bad(&v))?)?,
+            Value::Float8(f) => crate::convert::real_of(*f)?,
+            Value::String(s) => crate::convert::parse_real(s).ok_or_else(|| bad(&v))??,
+            _ => int.ok_or_else(|| bad(&v))? as f32,
+        }),
         DataType::Numeric => Value::Numeric(match &v {
             Value::Float8(f) => Decimal::from_f64(*f).ok_or_else(|| bad(&v))?,
+            // Six significant digits, as PostgreSQL's float4 to numeric.
+            Value::Float4(f) => {
+                gluesql_core::data::value::real_to_decimal(*f).ok_or_else(|| bad(&v))?
+            }
             Value::String(s) => s.trim().parse().map_err(|_| bad(&v))?,
             _ => Decimal::from(int.ok_or_else(|| bad(&v))?),
         }),
@@ -409,6 +423,18 @@ fn bytea_from_text(s: &str) -> Option<Vec<u8>> {
 /// 1 to 3): the shortest text that reads back as the same value, with an
 /// exponent (`1e+20`, `1e-05`) below 1e-4 and from 1e15 on.
 pub fn float8_text(f: f64) -> String {
+    float_text(f, &format!("{f:e}"), &format!("{f}"), 15)
+}
+
+/// PostgreSQL's text form of a `real` (shortest digits that read back as
+/// the same `f32`; exponent form from 10^6, as `float4out`).
+pub fn float4_text(f: f32) -> String {
+    float_text(f64::from(f), &format!("{f:e}"), &format!("{f}"), 6)
+}
+
+/// `sci` and `plain` are the shortest round-trip forms of `f` in its own
+/// width; PostgreSQL prints the plain form for exponents -4 to `digits`-1.
+fn float_text(f: f64, sci: &str, plain: &str, digits: i32) -> String {
     if f.is_nan() {
         return "NaN".into();
     }
@@ -418,11 +444,10 @@ pub fn float8_text(f: f64) -> String {
     if f == 0.0 {
         return if f.is_sign_negative() { "-0" } else { "0" }.into();
     }
-    let sci = format!("{f:e}");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
-    if (-4..15).contains(&exp) {
-        return format!("{f}");
+    if (-4..digits).contains(&exp) {
+        return plain.to_string();
     }
     let sign = if exp < 0 { '-' } else { '+' };
     format!("{mantissa}e{sign}{:02}", exp.abs())
@@ -433,6 +458,7 @@ pub fn text_of(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::Float8(f) => float8_text(*f),
+        Value::Float4(f) => float4_text(*f),
         Value::Bool(b) => if *b { "t" } else { "f" }.to_string(),
         Value::String(s) => s.clone(),
         Value::Timestamp(t) => crate::pgtext::timestamp_text(t.naive_utc()),
@@ -464,6 +490,7 @@ pub(crate) fn value_expr(v: &Value) -> Expr {
         Value::Int4(n) => number(n.to_string()),
         Value::Int8(n) => number(n.to_string()),
         Value::Float8(f) => cast(float8_text(*f), SqlType::Float8),
+        Value::Float4(f) => cast(float4_text(*f), SqlType::Float32),
         Value::Numeric(d) => cast(d.to_string(), SqlType::Decimal(ExactNumberInfo::None)),
         Value::String(s) => Expr::Value(SqlValue::SingleQuotedString(s.clone())),
         Value::Bytes(b) => Expr::Value(SqlValue::HexStringLiteral(
@@ -495,6 +522,7 @@ pub(crate) fn param_literal(v: Value) -> ParamLiteral {
         Value::Int4(i) => i.into_param_literal(),
         Value::Int8(i) => i.into_param_literal(),
         Value::Float8(f) => f.into_param_literal(),
+        Value::Float4(f) => f.into_param_literal(),
         Value::Numeric(d) => d.into_param_literal(),
         Value::String(s) => s.into_param_literal(),
         Value::Bytes(b) => b.into_param_literal(),
@@ -1690,6 +1718,7 @@ impl<'e> Session<'e> {
                 return self.set_operation(q, params);
             }
         }
+        crate::window::avg_of_reals(&mut stmt, &*self.tables()?);
         crate::window::avg_outside_items(&mut stmt, &*self.tables()?);
         if let Statement::Query(q) = &stmt {
             if let Some(plan) = crate::window::plan(q, crate::infer::select_labels(q))? {

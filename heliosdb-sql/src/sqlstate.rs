@@ -133,6 +133,7 @@ fn pg_message(e: &GlueError) -> Option<String> {
             ValueError::ConvertFailed { value, data_type } if out_of_range(value, data_type) => {
                 Some(format!("{} out of range", glue_type_name(data_type)))
             }
+            ValueError::RealOutOfRange(what) => Some(format!("value out of range: {what}")),
             ValueError::BinaryOperationOverflow { lhs, .. } => Some(
                 match lhs {
                     G::I8(_) | G::I16(_) => "smallint out of range",
@@ -257,7 +258,8 @@ fn classify(e: &GlueError) -> &'static str {
             ValueError::DivisorShouldNotBeZero => DIVISION_BY_ZERO,
             ValueError::BinaryOperationOverflow { .. }
             | ValueError::UnreachableIntegerOverflow(_)
-            | ValueError::FactorialOverflow => NUMERIC_VALUE_OUT_OF_RANGE,
+            | ValueError::FactorialOverflow
+            | ValueError::RealOutOfRange(_) => NUMERIC_VALUE_OUT_OF_RANGE,
             ValueError::ConvertFailed {
                 value: gluesql_core::data::Value::Str(_),
                 ..

@@ -43,6 +43,7 @@ fn differs(t: DataType) -> bool {
             | DataType::TimestampTz
             | DataType::Interval
             | DataType::Float8
+            | DataType::Float4
     )
 }
 

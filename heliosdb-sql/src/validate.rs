@@ -490,6 +490,7 @@ fn literal_fits(t: DataType, lit: &str) -> Result<()> {
         }
         DataType::Numeric => (s.parse::<f64>().is_ok(), "numeric"),
         DataType::Float8 => (s.parse::<f64>().is_ok(), "double precision"),
+        DataType::Float4 => (s.parse::<f32>().is_ok(), "real"),
         _ => (true, ""),
     };
     if ok {

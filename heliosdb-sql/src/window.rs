@@ -114,6 +114,7 @@ enum CastTo {
     Int(DataType),
     Numeric(Option<u32>),
     Float,
+    Real,
     Text,
 }
 
@@ -129,6 +130,7 @@ fn cast_target(t: &gluesql_core::sqlparser::ast::DataType) -> Option<CastTo> {
             ExactNumberInfo::PrecisionAndScale(_, s) => Some(u32::try_from(*s).ok()?.min(28)),
         }),
         T::Double | T::DoublePrecision | T::Float8 => CastTo::Float,
+        T::Real | T::Float4 => CastTo::Real,
         T::Text => CastTo::Text,
         _ => return None,
     })
@@ -141,6 +143,17 @@ fn cast(v: Value, to: CastTo) -> Result<Value> {
     let range = |name: &str| SqlError::State {
         code: "22003",
         message: format!("{name} out of range"),
+    };
+    // A real converts as its exact double precision value, except to
+    // NUMERIC (six significant digits, as PostgreSQL's `float4_numeric`).
+    let v = match (v, to) {
+        (Value::Float4(f), CastTo::Numeric(_)) => Value::Numeric(
+            gluesql_core::data::value::real_to_decimal(f)
+                .ok_or_else(|| cannot_cast(&Value::Float4(f), "numeric"))?,
+        ),
+        (Value::Float4(f), CastTo::Real) => return Ok(Value::Float4(f)),
+        (Value::Float4(f), _) => Value::Float8(f64::from(f)),
+        (v, _) => v,
     };
     Ok(match to {
         CastTo::Int(t) => {
@@ -188,6 +201,12 @@ fn cast(v: Value, to: CastTo) -> Result<Value> {
                     .ok_or_else(|| cannot_cast(&v, "double precision"))?,
             ),
         },
+        CastTo::Real => Value::Float4(crate::convert::real_of(match &v {
+            Value::Float8(f) => *f,
+            other => numeric(other)
+                .and_then(|d| d.to_f64())
+                .ok_or_else(|| cannot_cast(&v, "real"))?,
+        })?),
         CastTo::Text => Value::String(crate::text_of(&v)),
     })
 }
@@ -509,6 +528,44 @@ fn bound(b: &WindowFrameBound) -> Result<Bound> {
     })
 }
 
+/// `avg(x)` of a real as `avg(x::float8)`: PostgreSQL sums reals for
+/// their average in double precision (`float4_accum`), while their `sum()`
+/// is a real summed in single precision.
+pub(crate) fn avg_of_reals(
+    stmt: &mut Statement,
+    tables: &BTreeMap<String, std::sync::Arc<crate::store::TableInfo>>,
+) {
+    let named_avg =
+        |e: &Expr| matches!(e, Expr::Function(f) if f.name.to_string().eq_ignore_ascii_case("avg"));
+    let mut found = false;
+    let _ = gluesql_core::sqlparser::ast::visit_expressions(stmt, |e| {
+        found |= named_avg(e);
+        ControlFlow::<()>::Continue(())
+    });
+    if !found {
+        return;
+    }
+    let typer = crate::infer::statement_typer(tables, stmt);
+    let _ = gluesql_core::sqlparser::ast::visit_expressions_mut(stmt, |e| {
+        if !named_avg(e) {
+            return ControlFlow::<()>::Continue(());
+        }
+        if let Expr::Function(f) = e {
+            if let FunctionArguments::List(list) = &mut f.args {
+                if let [FunctionArg::Unnamed(FunctionArgExpr::Expr(x))] = list.args.as_mut_slice() {
+                    if typer(x) == Some(DataType::Float4) {
+                        *x = crate::pgfuncs::cast(
+                            x.clone(),
+                            gluesql_core::sqlparser::ast::DataType::Float64,
+                        );
+                    }
+                }
+            }
+        }
+        ControlFlow::<()>::Continue(())
+    });
+}
+
 /// `avg()` in a top-level `HAVING` or `ORDER BY`, which [`plan`] leaves to
 /// GlueSQL, whose average is a float (`avg(n)` of 1.10, 2.20, 2.25 was
 /// 1.8499999999999999, and then the select items' averages were GlueSQL's
@@ -604,6 +661,18 @@ fn avg_as_sum(e: &Expr, typer: &dyn Fn(&Expr) -> Option<DataType>) -> Option<Exp
     };
     let count = call("COUNT", vec![x.clone()]);
     Some(Expr::Nested(Box::new(match typer(x)? {
+        // Reals are averaged in double precision.
+        DataType::Float4 => bin(
+            call(
+                "SUM",
+                vec![cast(
+                    x.clone(),
+                    gluesql_core::sqlparser::ast::DataType::Float64,
+                )],
+            ),
+            BinaryOperator::Divide,
+            cast(count, gluesql_core::sqlparser::ast::DataType::Float64),
+        ),
         DataType::Float8 => bin(
             call("SUM", vec![x.clone()]),
             BinaryOperator::Divide,
@@ -858,6 +927,9 @@ fn compare(a: &Value, b: &Value) -> Ordering {
     }
     match (a, b) {
         (Value::Float8(x), Value::Float8(y)) => x.total_cmp(y),
+        (Value::Float4(x), Value::Float4(y)) => x.total_cmp(y),
+        (Value::Float4(x), y) => compare(&Value::Float8(f64::from(*x)), y),
+        (x, Value::Float4(y)) => compare(x, &Value::Float8(f64::from(*y))),
         (Value::Float8(x), y) | (y, Value::Float8(x)) if numeric(y).is_some() => {
             let yf = numeric(y).and_then(|d| d.to_f64()).unwrap_or(f64::NAN);
             let o = x.total_cmp(&yf);
@@ -942,6 +1014,7 @@ fn avg_value(sum: &Value, count: &Value) -> Value {
     match sum {
         Value::Null => Value::Null,
         Value::Float8(f) => Value::Float8(f / n as f64),
+        Value::Float4(f) => Value::Float8(f64::from(*f) / n as f64),
         other => match numeric(other).and_then(|s| exact_avg(s, Decimal::from(n))) {
             Some(d) => Value::Numeric(d),
             None => Value::Null,
@@ -1016,8 +1089,30 @@ fn arith(a: &Value, op: &BinaryOperator, b: &Value) -> Result<Value> {
         })?;
         return Ok(Value::Numeric(r));
     }
+    if let (Value::Float4(x), Value::Float4(y)) = (a, b) {
+        // real op real is a real (computed in f64, which rounds to the
+        // f32 result exactly); a finite result past the f32 range
+        // overflows, as PostgreSQL's float4 operators.
+        if !matches!(
+            op,
+            BinaryOperator::Plus | BinaryOperator::Minus | BinaryOperator::Multiply
+        ) && *y == 0.0
+        {
+            return Err(zero());
+        }
+        let wide = arith(
+            &Value::Float8(f64::from(*x)),
+            op,
+            &Value::Float8(f64::from(*y)),
+        )?;
+        let Value::Float8(w) = wide else {
+            return Ok(wide);
+        };
+        return crate::convert::real_of(w).map(Value::Float4);
+    }
     let f = |v: &Value| match v {
         Value::Float8(f) => Some(*f),
+        Value::Float4(f) => Some(f64::from(*f)),
         other => numeric(other).and_then(|d| d.to_f64()),
     };
     match (f(a), f(b)) {
@@ -1194,11 +1289,17 @@ impl Plan {
                 CastTo::Int(t) => *t,
                 CastTo::Numeric(_) => DataType::Numeric,
                 CastTo::Float => DataType::Float8,
+                CastTo::Real => DataType::Float4,
                 CastTo::Text => DataType::Text,
             },
             Item::Op(a, _, b) => {
                 let (x, y) = (self.static_type(a, inner), self.static_type(b, inner));
-                if x == DataType::Float8 || y == DataType::Float8 {
+                if x == DataType::Float4 && y == DataType::Float4 {
+                    DataType::Float4
+                } else if [x, y]
+                    .iter()
+                    .any(|t| matches!(t, DataType::Float8 | DataType::Float4))
+                {
                     DataType::Float8
                 } else if x == DataType::Numeric || y == DataType::Numeric {
                     DataType::Numeric
@@ -1448,7 +1549,7 @@ fn answer_type(name: &str, arg: Option<DataType>) -> Option<DataType> {
         "ntile" => DataType::Int4,
         "percent_rank" | "cume_dist" => DataType::Float8,
         "avg" => match arg? {
-            DataType::Float8 => DataType::Float8,
+            DataType::Float8 | DataType::Float4 => DataType::Float8,
             _ => DataType::Numeric,
         },
         "sum" => match arg? {

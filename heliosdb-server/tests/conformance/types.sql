@@ -322,3 +322,34 @@ INSERT INTO cp VALUES (1, 'ab', 'ab'), (2, NULL, 'x'), (3, 'abcd', NULL);
 SELECT id, concat(c, '|'), concat_ws(',', c, v, id), format('[%s]', c), c || '|' FROM cp ORDER BY id;
 SELECT concat(rtrim(c), '|'), concat(upper(c), '|'), concat(c::text, '|'), length(concat(c)) FROM cp ORDER BY id;
 SELECT concat_ws(c, 'x', 'y') FROM cp WHERE id = 1;
+
+== real is single precision, computed as PostgreSQL computes it
+CREATE TABLE rl (id INT PRIMARY KEY, r REAL, f FLOAT4, d DOUBLE PRECISION, n NUMERIC(8,2), fp FLOAT(10));
+INSERT INTO rl VALUES (1, 0.1, 1.5, 0.1, 1.25, 2.5), (2, 0.2, -3, 0.2, 2, 1e10), (3, 1e20, 123456789, 1e20, 3.5, 0.000001), (4, NULL, NULL, NULL, NULL, NULL), (5, 16777217, 2.5, 16777217, 7, 3.5);
+----
+SELECT * FROM rl ORDER BY id;
+SELECT id, r * 3, r + r, r * r, r / 3, r - d, r * n, r + 1.5, -r, abs(r), f * f FROM rl ORDER BY id;
+SELECT id FROM rl WHERE r = 0.1 ORDER BY id;
+SELECT id FROM rl WHERE r = 0.1::real ORDER BY id;
+SELECT id FROM rl WHERE r = 16777217 ORDER BY id;
+SELECT id FROM rl WHERE r < 16777217 ORDER BY id;
+SELECT id FROM rl WHERE r IN (0.1, 0.2) ORDER BY id;
+SELECT id FROM rl WHERE r BETWEEN 0.1 AND 0.2 ORDER BY id;
+SELECT id FROM rl WHERE r > 0.1 ORDER BY id;
+SELECT sum(r), avg(r), min(r), max(r), count(r) FROM rl WHERE id < 3;
+SELECT sum(f), avg(f), sum(r * 2) FROM rl;
+SELECT greatest(r, d), least(r, 1), coalesce(r, 0), coalesce(r, 0.5::float8) FROM rl ORDER BY id;
+SELECT CASE WHEN id = 1 THEN r ELSE 2 END FROM rl ORDER BY id;
+SELECT r::int, r::bigint, r::numeric, r::float8, r::text, f::int, round(f), n::real FROM rl WHERE id <> 3 ORDER BY id;
+SELECT sqrt(abs(r)), floor(f), ceil(f), trunc(f) FROM rl ORDER BY id;
+SELECT 0.1::real, 1e20::real, 1.5e-7::real, 123456789::real, 'nan'::real, '-inf'::real, 3.4e38::real, (-0.0)::real;
+SELECT 0.1::real * 3, 0.1::real + 0.2::real, 0.1::real * 0.2, 1 / 3::real, 1.1::real * 1.1::real;
+SELECT 3e38::real * 10::real;
+SELECT '1e39'::real;
+INSERT INTO rl VALUES (6, 1e39, 0, 0, 0, 0);
+SELECT id, sum(r) OVER (ORDER BY id), avg(f) OVER () FROM rl WHERE id < 3 ORDER BY id;
+SELECT r FROM rl WHERE id < 3 UNION SELECT d FROM rl WHERE id < 3 ORDER BY 1;
+SELECT r FROM rl ORDER BY r DESC NULLS LAST;
+SELECT column_name, data_type, numeric_precision FROM information_schema.columns WHERE table_name = 'rl' ORDER BY ordinal_position;
+UPDATE rl SET r = r * 2, f = d * 3 WHERE id = 1 RETURNING r, f;
+UPDATE rl SET r = '0.7' WHERE id = 2 RETURNING r, r::float8;

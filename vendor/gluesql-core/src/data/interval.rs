@@ -395,9 +395,11 @@ mod tests {
         );
         assert_eq!(
             Interval::years(999_999).subtract_from_date(&date(2021, 11, 11)),
+            // HeliosDB: the month shift reports the calendar month it
+            // reached (`shift_months`), not a negative month number.
             Err(IntervalError::DateOverflow {
-                year: -997_977,
-                month: -1,
+                year: -997_978,
+                month: 11,
             }
             .into())
         );
@@ -436,9 +438,10 @@ mod tests {
         assert_eq!(
             Interval::years(999_999)
                 .subtract_from_timestamp(&date(2021, 11, 11).and_hms_opt(0, 0, 0).unwrap()),
+            // HeliosDB: as above.
             Err(IntervalError::DateOverflow {
-                year: -997_977,
-                month: -1,
+                year: -997_978,
+                month: 11,
             }
             .into())
         );

@@ -22,6 +22,8 @@ use {
 
 mod binary_op;
 mod convert;
+// HeliosDB: PostgreSQL's real to NUMERIC conversion, for the SQL layer.
+pub use convert::real_to_decimal;
 mod date;
 mod error;
 mod json;
@@ -1037,7 +1039,10 @@ mod tests {
         assert_eq!(Tribool::True, U128(1).evaluate_eq(&U128(1)));
         assert_eq!(Tribool::True, I64(1).evaluate_eq(&F64(1.0)));
         assert_eq!(Tribool::True, F32(1.0_f32).evaluate_eq(&I64(1)));
-        assert_eq!(Tribool::True, F32(6.11_f32).evaluate_eq(&F64(6.11)));
+        // HeliosDB: a real meets a double as its exact widening, as in
+        // PostgreSQL (`6.11::real = 6.11::float8` is false).
+        assert_eq!(Tribool::False, F32(6.11_f32).evaluate_eq(&F64(6.11)));
+        assert_eq!(Tribool::True, F32(6.5_f32).evaluate_eq(&F64(6.5)));
         assert_eq!(Tribool::True, F64(1.0).evaluate_eq(&I64(1)));
         assert_eq!(Tribool::True, F64(6.11).evaluate_eq(&F64(6.11)));
         assert_eq!(

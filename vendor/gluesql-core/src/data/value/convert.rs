@@ -722,6 +722,30 @@ impl TryFrom<&Value> for u128 {
     }
 }
 
+/// HeliosDB: a double as a real, as PostgreSQL's `float84`.
+fn real_of_f64(f: f64) -> Result<f32> {
+    let r = f as f32;
+    if r.is_infinite() && f.is_finite() {
+        return Err(ValueError::RealOutOfRange("overflow"));
+    }
+    if r == 0.0 && f != 0.0 {
+        return Err(ValueError::RealOutOfRange("underflow"));
+    }
+    Ok(r)
+}
+
+/// HeliosDB: PostgreSQL's `float4_numeric`: the real printed with
+/// `%.6g`, read as a decimal; `None` for NaN and infinities.
+#[must_use]
+pub fn real_to_decimal(f: f32) -> Option<Decimal> {
+    if !f.is_finite() {
+        return None;
+    }
+    Decimal::from_scientific(&format!("{f:.5e}"))
+        .ok()
+        .map(|d| d.normalize())
+}
+
 impl TryFrom<&Value> for f32 {
     type Error = ValueError;
 
@@ -756,13 +780,27 @@ impl TryFrom<&Value> for f32 {
             Value::U64(value) => num_to_f32!(value),
             Value::U128(value) => num_to_f32!(value),
             Value::F32(value) => *value,
-            Value::F64(value) => num_to_f32!(value),
-            Value::Str(value) => value
-                .parse::<f32>()
-                .map_err(|_| ValueError::ConvertFailed {
-                    value: v.clone(),
-                    data_type: DataType::Float32,
-                })?,
+            // HeliosDB: PostgreSQL's `float84` and `float4in`: infinities and
+            // NaN carry over, a finite value beyond the f32 range either way
+            // is 22003 (upstream refused infinities and NaN and read `1e39`
+            // text as infinity).
+            Value::F64(value) => real_of_f64(*value)?,
+            Value::Str(value) => {
+                let r = value
+                    .trim()
+                    .parse::<f32>()
+                    .map_err(|_| ValueError::ConvertFailed {
+                        value: v.clone(),
+                        data_type: DataType::Float32,
+                    })?;
+                if r.is_infinite() && !value.to_ascii_lowercase().contains("inf") {
+                    return Err(ValueError::RealOutOfRange("overflow"));
+                }
+                if r == 0.0 && value.trim().parse::<f64>().is_ok_and(|w| w != 0.0) {
+                    return Err(ValueError::RealOutOfRange("underflow"));
+                }
+                r
+            }
             Value::Decimal(value) => num_to_f32!(value),
 
             Value::Date(_)
@@ -929,7 +967,15 @@ impl TryFrom<&Value> for Decimal {
             Value::U32(value) => num_to_decimal!(*value, from_u32),
             Value::U64(value) => num_to_decimal!(*value, from_u64),
             Value::U128(value) => num_to_decimal!(*value, from_u128),
-            Value::F32(value) => num_to_decimal!(*value, from_f32),
+            // HeliosDB: a real's text at 6 significant digits (FLT_DIG), as
+            // PostgreSQL's `float4_numeric` (upstream: every digit of the
+            // shortest form, 16777216 where PostgreSQL gives 16777200).
+            Value::F32(value) => {
+                real_to_decimal(*value).ok_or_else(|| ValueError::ConvertFailed {
+                    value: v.clone(),
+                    data_type: DataType::Decimal,
+                })?
+            }
             Value::F64(value) => num_to_decimal!(*value, from_f64),
             Value::Str(value) => {
                 Decimal::from_str(value).map_err(|_| ValueError::ConvertFailed {
@@ -1976,7 +2022,17 @@ mod tests {
             Ok(1_234_567_890.1_f32)
         );
 
-        err!(Value::F64(1e39));
+        // HeliosDB: out of the real range is PostgreSQL's 22003.
+        assert_eq!(
+            f32::try_from(&Value::F64(1e39)),
+            Err(ValueError::RealOutOfRange("overflow"))
+        );
+        assert_eq!(
+            f32::try_from(&Value::Str("1e-50".to_owned())),
+            Err(ValueError::RealOutOfRange("underflow"))
+        );
+        assert!(f32::try_from(&Value::F64(f64::NAN)).is_ok_and(f32::is_nan));
+        test!(Value::F64(f64::NEG_INFINITY), Ok(f32::NEG_INFINITY));
         err!(Value::Str("text".to_owned()));
         err!(Value::Bytea(Vec::new()));
         err!(Value::Inet(IpAddr::from_str("::1").unwrap()));
@@ -2288,7 +2344,11 @@ mod tests {
         err!(Value::Bytea(Vec::new()));
         err!(Value::Inet(IpAddr::from_str("::1").unwrap()));
         err!(Value::Date(date(2021, 11, 20)));
-        err!(Value::Timestamp(timestamp(2021, 11, 20, 10, 0, 0, 0)));
+        // HeliosDB: a timestamp's time of day, as PostgreSQL's `ts::time`.
+        test!(
+            Value::Timestamp(timestamp(2021, 11, 20, 10, 0, 0, 0)),
+            Ok(time(10, 0, 0, 0))
+        );
         err!(Value::Interval(I::Month(1)));
         err!(Value::Uuid(
             195_965_723_427_462_096_757_863_453_463_987_888_808

@@ -119,6 +119,11 @@ pub enum ValueError {
     #[error("the NUMERIC quotient {lhs:?} / {rhs:?} needs more than 28 significant digits")]
     DecimalQuotientTooWide { lhs: Value, rhs: Value },
 
+    /// HeliosDB: a value beyond the range of `real` (PostgreSQL's 22003;
+    /// upstream read `1e39` as infinity).
+    #[error("value out of range: {0}")]
+    RealOutOfRange(&'static str),
+
     #[error("non numeric value in sqrt {0:?}")]
     SqrtOnNonNumeric(Value),
 

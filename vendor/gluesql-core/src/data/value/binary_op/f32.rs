@@ -1,34 +1,24 @@
+// HeliosDB: `real` as PostgreSQL computes it. Upstream compared an F32
+// within `f32::EPSILON` of anything (1.0000001 = 1.0 was true), read the
+// other operand as an f32 (`0.1::real = 0.1` was true, PostgreSQL's is
+// false) and kept every result an F32 (`real * 3` lost the digits
+// PostgreSQL's double precision keeps). Here a real meets a real in single
+// precision — exactly, and a result that leaves the f32 range overflows
+// as PostgreSQL's `float4pl`/`float4mul` do — and anything else as the
+// exact f64 widening of the real, in double precision (`float48mul`,
+// `float48eq`).
 use {
     super::TryBinaryOperator,
-    crate::{
-        data::{NumericBinaryOperator, ValueError},
-        prelude::Value,
-        result::Result,
-    },
+    crate::{data::ValueError, prelude::Value, result::Result},
     Value::*,
-    rust_decimal::prelude::Decimal,
     std::cmp::Ordering,
 };
 
 impl PartialEq<Value> for f32 {
     fn eq(&self, other: &Value) -> bool {
-        let lhs = *self;
-
         match *other {
-            I8(rhs) => (lhs - f32::from(rhs)).abs() < f32::EPSILON,
-            I16(rhs) => (lhs - f32::from(rhs)).abs() < f32::EPSILON,
-            I32(rhs) => (lhs - (rhs as f32)).abs() < f32::EPSILON,
-            I64(rhs) => (lhs - (rhs as f32)).abs() < f32::EPSILON,
-            I128(rhs) => (lhs - (rhs as f32)).abs() < f32::EPSILON,
-            U8(rhs) => (lhs - f32::from(rhs)).abs() < f32::EPSILON,
-            U16(rhs) => (lhs - f32::from(rhs)).abs() < f32::EPSILON,
-            U32(rhs) => (lhs - (rhs as f32)).abs() < f32::EPSILON,
-            U64(rhs) => (lhs - (rhs as f32)).abs() < f32::EPSILON,
-            U128(rhs) => (lhs - (rhs as f32)).abs() < f32::EPSILON,
-            F32(rhs) => (lhs - rhs).abs() < f32::EPSILON,
-            F64(rhs) => (lhs - rhs as f32).abs() < f32::EPSILON,
-            Decimal(rhs) => Decimal::from_f32_retain(lhs).is_some_and(|x| rhs == x),
-            _ => false,
+            F32(rhs) => *self == rhs,
+            _ => f64::from(*self) == *other,
         }
     }
 }
@@ -36,21 +26,29 @@ impl PartialEq<Value> for f32 {
 impl PartialOrd<Value> for f32 {
     fn partial_cmp(&self, other: &Value) -> Option<Ordering> {
         match *other {
-            I8(rhs) => self.partial_cmp(&f32::from(rhs)),
-            I16(rhs) => self.partial_cmp(&f32::from(rhs)),
-            I32(rhs) => self.partial_cmp(&(rhs as f32)),
-            I64(rhs) => self.partial_cmp(&(rhs as f32)),
-            I128(rhs) => self.partial_cmp(&(rhs as f32)),
-            U8(rhs) => self.partial_cmp(&f32::from(rhs)),
-            U16(rhs) => self.partial_cmp(&f32::from(rhs)),
-            U32(rhs) => self.partial_cmp(&(rhs as f32)),
-            U64(rhs) => self.partial_cmp(&(rhs as f32)),
-            U128(rhs) => self.partial_cmp(&(rhs as f32)),
-            F64(rhs) => self.partial_cmp(&(rhs as f32)),
             F32(rhs) => self.partial_cmp(&rhs),
-            Decimal(rhs) => Decimal::from_f32_retain(*self).and_then(|x| x.partial_cmp(&rhs)),
-            _ => None,
+            _ => f64::from(*self).partial_cmp(other),
         }
+    }
+}
+
+/// `lhs op rhs` of two reals: computed in f64, which rounds to the f32
+/// result exactly (53 ≥ 2 × 24 + 2 bits), then narrowed; a finite result
+/// beyond the f32 range is an overflow, a non-zero one that rounds to zero
+/// an underflow (PostgreSQL's `float4mul` and the others check both).
+fn real_op(lhs: f32, rhs: f32, op: impl Fn(f64, &Value) -> Result<Value>) -> Result<Value> {
+    match op(f64::from(lhs), &F64(f64::from(rhs)))? {
+        F64(x) => {
+            let r = x as f32;
+            if r.is_infinite() && x.is_finite() {
+                return Err(ValueError::RealOutOfRange("overflow").into());
+            }
+            if r == 0.0 && x != 0.0 {
+                return Err(ValueError::RealOutOfRange("underflow").into());
+            }
+            Ok(F32(r))
+        }
+        other => Ok(other),
     }
 }
 
@@ -58,163 +56,37 @@ impl TryBinaryOperator for f32 {
     type Rhs = Value;
 
     fn try_add(&self, rhs: &Self::Rhs) -> Result<Value> {
-        let lhs = *self;
-
         match *rhs {
-            I8(rhs) => Ok(F32(lhs + f32::from(rhs))),
-            I16(rhs) => Ok(F32(lhs + f32::from(rhs))),
-            I32(rhs) => Ok(F32(lhs + rhs as f32)),
-            I64(rhs) => Ok(F32(lhs + rhs as f32)),
-            I128(rhs) => Ok(F32(lhs + rhs as f32)),
-            U8(rhs) => Ok(F32(lhs + f32::from(rhs))),
-            U16(rhs) => Ok(F32(lhs + f32::from(rhs))),
-            U32(rhs) => Ok(F32(lhs + rhs as f32)),
-            U64(rhs) => Ok(F32(lhs + rhs as f32)),
-            U128(rhs) => Ok(F32(lhs + rhs as f32)),
-            F64(rhs) => Ok(F32(lhs + rhs as f32)),
-            F32(rhs) => Ok(F32(lhs + rhs)),
-            Decimal(rhs) => Decimal::from_f32_retain(lhs).map_or_else(
-                || Err(ValueError::FloatToDecimalConversionFailure(lhs.into()).into()),
-                |x| Ok(Decimal(x + rhs)),
-            ),
-            Null => Ok(Null),
-            _ => Err(ValueError::NonNumericMathOperation {
-                lhs: F32(lhs),
-                operator: NumericBinaryOperator::Add,
-                rhs: rhs.clone(),
-            }
-            .into()),
+            F32(r) => real_op(*self, r, |l, r| l.try_add(r)),
+            _ => f64::from(*self).try_add(rhs),
         }
     }
 
     fn try_subtract(&self, rhs: &Self::Rhs) -> Result<Value> {
-        let lhs = *self;
-
         match *rhs {
-            I8(rhs) => Ok(F32(lhs - f32::from(rhs))),
-            I16(rhs) => Ok(F32(lhs - f32::from(rhs))),
-            I32(rhs) => Ok(F32(lhs - rhs as f32)),
-            I64(rhs) => Ok(F32(lhs - rhs as f32)),
-            I128(rhs) => Ok(F32(lhs - rhs as f32)),
-            U8(rhs) => Ok(F32(lhs - f32::from(rhs))),
-            U16(rhs) => Ok(F32(lhs - f32::from(rhs))),
-            U32(rhs) => Ok(F32(lhs - rhs as f32)),
-            U64(rhs) => Ok(F32(lhs - rhs as f32)),
-            U128(rhs) => Ok(F32(lhs - rhs as f32)),
-            F64(rhs) => Ok(F32(lhs - rhs as f32)),
-            F32(rhs) => Ok(F32(lhs - rhs)),
-            Decimal(rhs) => Decimal::from_f32_retain(lhs).map_or_else(
-                || Err(ValueError::FloatToDecimalConversionFailure(lhs.into()).into()),
-                |x| Ok(Decimal(x - rhs)),
-            ),
-            Null => Ok(Null),
-            _ => Err(ValueError::NonNumericMathOperation {
-                lhs: F32(lhs),
-                operator: NumericBinaryOperator::Subtract,
-                rhs: rhs.clone(),
-            }
-            .into()),
+            F32(r) => real_op(*self, r, |l, r| l.try_subtract(r)),
+            _ => f64::from(*self).try_subtract(rhs),
         }
     }
 
     fn try_multiply(&self, rhs: &Self::Rhs) -> Result<Value> {
-        let lhs = *self;
-
         match *rhs {
-            I8(rhs) => Ok(F32(lhs * f32::from(rhs))),
-            I16(rhs) => Ok(F32(lhs * f32::from(rhs))),
-            I32(rhs) => Ok(F32(lhs * rhs as f32)),
-            I64(rhs) => Ok(F32(lhs * rhs as f32)),
-            I128(rhs) => Ok(F32(lhs * rhs as f32)),
-            U8(rhs) => Ok(F32(lhs * f32::from(rhs))),
-            U16(rhs) => Ok(F32(lhs * f32::from(rhs))),
-            U32(rhs) => Ok(F32(lhs * rhs as f32)),
-            U64(rhs) => Ok(F32(lhs * rhs as f32)),
-            U128(rhs) => Ok(F32(lhs * rhs as f32)),
-            F64(rhs) => Ok(F32(lhs * rhs as f32)),
-            F32(rhs) => Ok(F32(lhs * rhs)),
-            Interval(rhs) => Ok(Interval(lhs * rhs)),
-            Decimal(rhs) => Decimal::from_f32_retain(lhs).map_or_else(
-                || Err(ValueError::FloatToDecimalConversionFailure(lhs.into()).into()),
-                |x| Ok(Decimal(x * rhs)),
-            ),
-            Null => Ok(Null),
-            _ => Err(ValueError::NonNumericMathOperation {
-                lhs: F32(lhs),
-                operator: NumericBinaryOperator::Multiply,
-                rhs: rhs.clone(),
-            }
-            .into()),
+            F32(r) => real_op(*self, r, |l, r| l.try_multiply(r)),
+            _ => f64::from(*self).try_multiply(rhs),
         }
     }
 
     fn try_divide(&self, rhs: &Self::Rhs) -> Result<Value> {
-        let lhs = *self;
-
         match *rhs {
-            I8(rhs) => Ok(F32(lhs / f32::from(rhs))),
-            I16(rhs) => Ok(F32(lhs / f32::from(rhs))),
-            I32(rhs) => Ok(F32(lhs / rhs as f32)),
-            I64(rhs) => Ok(F32(lhs / rhs as f32)),
-            I128(rhs) => Ok(F32(lhs / rhs as f32)),
-            U8(rhs) => Ok(F32(lhs / f32::from(rhs))),
-            U16(rhs) => Ok(F32(lhs / f32::from(rhs))),
-            U32(rhs) => Ok(F32(lhs / rhs as f32)),
-            U64(rhs) => Ok(F32(lhs / rhs as f32)),
-            U128(rhs) => Ok(F32(lhs / rhs as f32)),
-            F64(rhs) => Ok(F32(lhs / rhs as f32)),
-            F32(rhs) => Ok(F32(lhs / rhs)),
-            Decimal(rhs) => Decimal::from_f32_retain(lhs).map_or_else(
-                || Err(ValueError::FloatToDecimalConversionFailure(lhs.into()).into()),
-                |x| Ok(Decimal(x / rhs)),
-            ),
-            Null => Ok(Null),
-            _ => Err(ValueError::NonNumericMathOperation {
-                lhs: F32(lhs),
-                operator: NumericBinaryOperator::Divide,
-                rhs: rhs.clone(),
-            }
-            .into()),
+            F32(r) => real_op(*self, r, |l, r| l.try_divide(r)),
+            _ => f64::from(*self).try_divide(rhs),
         }
     }
 
     fn try_modulo(&self, rhs: &Self::Rhs) -> Result<Value> {
-        let lhs = *self;
-
         match *rhs {
-            I8(rhs) => Ok(F32(lhs % f32::from(rhs))),
-            I16(rhs) => Ok(F32(lhs % f32::from(rhs))),
-            I32(rhs) => Ok(F32(lhs % rhs as f32)),
-            I64(rhs) => Ok(F32(lhs % rhs as f32)),
-            I128(rhs) => Ok(F32(lhs % rhs as f32)),
-            U8(rhs) => Ok(F32(lhs % f32::from(rhs))),
-            U16(rhs) => Ok(F32(lhs % f32::from(rhs))),
-            U32(rhs) => Ok(F32(lhs % rhs as f32)),
-            U64(rhs) => Ok(F32(lhs % rhs as f32)),
-            U128(rhs) => Ok(F32(lhs % rhs as f32)),
-            F64(rhs) => Ok(F32(lhs % rhs as f32)),
-            F32(rhs) => Ok(F32(lhs % rhs)),
-            Decimal(rhs) => match Decimal::from_f32_retain(lhs) {
-                Some(x) => x.checked_rem(rhs).map_or_else(
-                    || {
-                        Err(ValueError::BinaryOperationOverflow {
-                            lhs: F32(lhs),
-                            operator: NumericBinaryOperator::Modulo,
-                            rhs: Decimal(rhs),
-                        }
-                        .into())
-                    },
-                    |y| Ok(Decimal(y)),
-                ),
-                _ => Err(ValueError::FloatToDecimalConversionFailure(lhs.into()).into()),
-            },
-            Null => Ok(Null),
-            _ => Err(ValueError::NonNumericMathOperation {
-                lhs: F32(lhs),
-                operator: NumericBinaryOperator::Modulo,
-                rhs: rhs.clone(),
-            }
-            .into()),
+            F32(r) => real_op(*self, r, |l, r| l.try_modulo(r)),
+            _ => f64::from(*self).try_modulo(rhs),
         }
     }
 }
@@ -223,291 +95,60 @@ impl TryBinaryOperator for f32 {
 mod tests {
     use {
         super::{TryBinaryOperator, Value::*},
-        crate::data::{NumericBinaryOperator, ValueError},
+        crate::data::ValueError,
         rust_decimal::prelude::Decimal,
         std::cmp::Ordering,
     };
 
     #[test]
-    fn eq() {
-        let base = 1.0_f32;
-
-        assert_eq!(base, I8(1));
-        assert_eq!(base, I16(1));
-        assert_eq!(base, I32(1));
-        assert_eq!(base, I64(1));
-        assert_eq!(base, I128(1));
-        assert_eq!(base, U8(1));
-        assert_eq!(base, U16(1));
-        assert_eq!(base, U32(1));
-        assert_eq!(base, U64(1));
-        assert_eq!(base, U128(1));
-        assert_eq!(base, F64(1.0));
-        assert_eq!(base, F32(1.0_f32));
-        assert_eq!(base, Decimal(Decimal::from(1)));
-
-        assert_ne!(base, Bool(true));
+    fn eq_is_exact_and_widens() {
+        assert_eq!(1.0_f32, F32(1.0));
+        assert_ne!(1.000_000_1_f32, F32(1.0));
+        assert_eq!(1.0_f32, I64(1));
+        assert_eq!(0.5_f32, F64(0.5));
+        // 0.1::real = 0.1::float8 is false in PostgreSQL.
+        assert_ne!(0.1_f32, F64(0.1));
+        assert_eq!(0.5_f32, Decimal(Decimal::new(5, 1)));
+        assert_ne!(1.0_f32, Bool(true));
     }
 
     #[test]
-    fn partial_cmp() {
-        let base = 1.0_f32;
-
-        assert_eq!(base.partial_cmp(&I8(1)), Some(Ordering::Equal));
-        assert_eq!(base.partial_cmp(&I16(1)), Some(Ordering::Equal));
-        assert_eq!(base.partial_cmp(&I32(1)), Some(Ordering::Equal));
-        assert_eq!(base.partial_cmp(&I64(1)), Some(Ordering::Equal));
-        assert_eq!(base.partial_cmp(&I128(1)), Some(Ordering::Equal));
-        assert_eq!(base.partial_cmp(&U8(1)), Some(Ordering::Equal));
-        assert_eq!(base.partial_cmp(&U16(1)), Some(Ordering::Equal));
-        assert_eq!(base.partial_cmp(&U32(1)), Some(Ordering::Equal));
-        assert_eq!(base.partial_cmp(&U64(1)), Some(Ordering::Equal));
-        assert_eq!(base.partial_cmp(&U128(1)), Some(Ordering::Equal));
-        assert_eq!(base.partial_cmp(&F64(1.0)), Some(Ordering::Equal));
-        assert_eq!(base.partial_cmp(&F32(1.0_f32)), Some(Ordering::Equal));
+    fn partial_cmp_widens() {
+        assert_eq!(1.0_f32.partial_cmp(&F32(2.0)), Some(Ordering::Less));
+        // 16777217::real is 16777216, below the integer 16777217.
         assert_eq!(
-            base.partial_cmp(&Decimal(Decimal::ONE)),
-            Some(Ordering::Equal)
+            16_777_217_f32.partial_cmp(&I64(16_777_217)),
+            Some(Ordering::Less)
         );
-
-        assert_eq!(base.partial_cmp(&Bool(true)), None);
+        assert_eq!(0.1_f32.partial_cmp(&F64(0.1)), Some(Ordering::Greater));
+        assert_eq!(1.0_f32.partial_cmp(&Bool(true)), None);
     }
 
     #[test]
-    fn try_add() {
-        let base = 1.0_f32;
-
-        assert!(matches!(base.try_add(&I8(1)), Ok(F32(x)) if (x - 2.0).abs() < f32::EPSILON ));
-        assert!(matches!(base.try_add(&I16(1)), Ok(F32(x)) if (x - 2.0).abs() < f32::EPSILON ));
-        assert!(matches!(base.try_add(&I32(1)), Ok(F32(x)) if (x - 2.0).abs() < f32::EPSILON ));
-        assert!(matches!(base.try_add(&I64(1)), Ok(F32(x)) if (x - 2.0).abs() < f32::EPSILON ));
-        assert!(matches!(base.try_add(&I128(1)), Ok(F32(x)) if (x - 2.0).abs() < f32::EPSILON ));
-        assert!(matches!(base.try_add(&U8(1)), Ok(F32(x)) if (x - 2.0).abs() < f32::EPSILON ));
-        assert!(matches!(base.try_add(&U16(1)), Ok(F32(x)) if (x - 2.0).abs() < f32::EPSILON ));
-        assert!(matches!(base.try_add(&U32(1)),Ok(F32(x)) if (x-2.0).abs() < f32::EPSILON));
-        assert!(matches!(base.try_add(&U64(1)),Ok(F32(x)) if (x-2.0).abs() < f32::EPSILON));
-        assert!(matches!(base.try_add(&U128(1)),Ok(F32(x)) if (x-2.0).abs()<f32::EPSILON));
-        assert!(matches!(base.try_add(&F64(1.0)), Ok(F32(x)) if (x - 2.0).abs() < f32::EPSILON ));
-        assert!(
-            matches!(base.try_add(&F32(1.0_f32)), Ok(F32(x)) if (x - 2.0).abs() < f32::EPSILON )
-        );
-        assert!(
-            matches!(base.try_add(&Decimal(Decimal::ONE)), Ok(Decimal(x)) if x == Decimal::TWO)
+    fn real_with_real_is_single_precision() {
+        assert_eq!(0.1_f32.try_multiply(&F32(0.2)), Ok(F32(0.1_f32 * 0.2_f32)));
+        assert_eq!(0.1_f32.try_add(&F32(0.2)), Ok(F32(0.1_f32 + 0.2_f32)));
+        assert_eq!(1.0_f32.try_subtract(&F32(3.0)), Ok(F32(-2.0)));
+        assert_eq!(1.0_f32.try_divide(&F32(3.0)), Ok(F32(1.0_f32 / 3.0_f32)));
+        assert_eq!(
+            3.0e38_f32.try_multiply(&F32(10.0)),
+            Err(ValueError::RealOutOfRange("overflow").into())
         );
         assert_eq!(
-            f32::MAX.try_add(&Decimal(Decimal::ONE)),
-            Err(ValueError::FloatToDecimalConversionFailure(f32::MAX.into()).into())
+            1.0e-30_f32.try_multiply(&F32(1.0e-30)),
+            Err(ValueError::RealOutOfRange("underflow").into())
         );
-
-        assert_eq!(
-            base.try_add(&Bool(true)),
-            Err(ValueError::NonNumericMathOperation {
-                lhs: F32(1.0_f32),
-                operator: NumericBinaryOperator::Add,
-                rhs: Bool(true)
-            }
-            .into())
-        );
+        assert_eq!(1.0_f32.try_divide(&F32(f32::INFINITY)), Ok(F32(0.0)));
+        assert_eq!(f32::INFINITY.try_add(&F32(1.0)), Ok(F32(f32::INFINITY)));
+        assert_eq!(1.0_f32.try_add(&Null), Ok(Null));
     }
 
     #[test]
-    fn try_subtract() {
-        let base = 1.0_f32;
-
-        assert!(matches!(base.try_subtract(&I8(1)), Ok(F32(x)) if (x - 0.0).abs() < f32::EPSILON ));
-        assert!(
-            matches!(base.try_subtract(&I16(1)), Ok(F32(x)) if (x - 0.0).abs() < f32::EPSILON )
-        );
-        assert!(
-            matches!(base.try_subtract(&I32(1)), Ok(F32(x)) if (x - 0.0).abs() < f32::EPSILON )
-        );
-        assert!(
-            matches!(base.try_subtract(&I64(1)), Ok(F32(x)) if (x - 0.0).abs() < f32::EPSILON )
-        );
-        assert!(
-            matches!(base.try_subtract(&I128(1)), Ok(F32(x)) if (x - 0.0).abs() < f32::EPSILON )
-        );
-        assert!(matches!(base.try_subtract(&U8(1)), Ok(F32(x)) if (x - 0.0).abs() < f32::EPSILON ));
-        assert!(
-            matches!(base.try_subtract(&U16(1)), Ok(F32(x)) if (x - 0.0).abs() < f32::EPSILON )
-        );
-        assert!(
-            matches!(base.try_subtract(&U32(1)), Ok(F32(x)) if (x - 0.0).abs() < f32::EPSILON )
-        );
-
-        assert!(
-            matches!(base.try_subtract(&U64(1)), Ok(F32(x)) if (x - 0.0).abs() < f32::EPSILON )
-        );
-        assert!(
-            matches!(base.try_subtract(&U128(1)), Ok(F32(x)) if (x - 0.0).abs() < f32::EPSILON )
-        );
-
-        assert!(
-            matches!(base.try_subtract(&F64(1.0)), Ok(F32(x)) if (x - 0.0).abs() < f32::EPSILON )
-        );
-        assert!(
-            matches!(base.try_subtract(&F32(1.0_f32)), Ok(F32(x)) if (x - 0.0).abs() < f32::EPSILON )
-        );
-        assert!(
-            matches!(base.try_subtract(&Decimal(Decimal::ONE)), Ok(Decimal(x)) if x == Decimal::ZERO)
-        );
-        assert_eq!(
-            f32::MIN.try_subtract(&Decimal(Decimal::ONE)),
-            Err(ValueError::FloatToDecimalConversionFailure(f32::MIN.into()).into())
-        );
-
-        assert_eq!(
-            base.try_subtract(&Bool(true)),
-            Err(ValueError::NonNumericMathOperation {
-                lhs: F32(1.0_f32),
-                operator: NumericBinaryOperator::Subtract,
-                rhs: Bool(true)
-            }
-            .into())
-        );
-    }
-
-    #[test]
-    fn try_multiply() {
-        let base = 1.0_f32;
-
-        assert!(matches!(base.try_multiply(&I8(1)), Ok(F32(x)) if (x - 1.0).abs() < f32::EPSILON ));
-        assert!(
-            matches!(base.try_multiply(&I16(1)), Ok(F32(x)) if (x - 1.0).abs() < f32::EPSILON )
-        );
-        assert!(
-            matches!(base.try_multiply(&I32(1)), Ok(F32(x)) if (x - 1.0).abs() < f32::EPSILON )
-        );
-        assert!(
-            matches!(base.try_multiply(&I64(1)), Ok(F32(x)) if (x - 1.0).abs() < f32::EPSILON )
-        );
-        assert!(
-            matches!(base.try_multiply(&I128(1)), Ok(F32(x)) if (x - 1.0).abs() < f32::EPSILON )
-        );
-        assert!(matches!(base.try_multiply(&U8(1)), Ok(F32(x)) if (x - 1.0).abs() < f32::EPSILON ));
-        assert!(
-            matches!(base.try_multiply(&U16(1)), Ok(F32(x)) if (x - 1.0).abs() < f32::EPSILON )
-        );
-        assert!(
-            matches!(base.try_multiply(&U32(1)), Ok(F32(x)) if (x - 1.0).abs() < f32::EPSILON )
-        );
-        assert!(
-            matches!(base.try_multiply(&U64(1)), Ok(F32(x)) if (x - 1.0).abs() < f32::EPSILON )
-        );
-        assert!(
-            matches!(base.try_multiply(&U128(1)), Ok(F32(x)) if (x - 1.0).abs() < f32::EPSILON )
-        );
-        assert!(
-            matches!(base.try_multiply(&F64(1.0)), Ok(F32(x)) if (x - 1.0).abs() < f32::EPSILON )
-        );
-        assert!(
-            matches!(base.try_multiply(&F32(1.0_f32)), Ok(F32(x)) if (x - 1.0).abs() < f32::EPSILON )
-        );
-        assert!(
-            matches!(base.try_multiply(&Decimal(Decimal::ONE)), Ok(Decimal(x)) if x == Decimal::ONE)
-        );
-        assert_eq!(
-            f32::MAX.try_multiply(&Decimal(Decimal::TWO)),
-            Err(ValueError::FloatToDecimalConversionFailure(f32::MAX.into()).into())
-        );
-
-        assert_eq!(
-            base.try_multiply(&Bool(true)),
-            Err(ValueError::NonNumericMathOperation {
-                lhs: F32(1.0_f32),
-                operator: NumericBinaryOperator::Multiply,
-                rhs: Bool(true)
-            }
-            .into())
-        );
-    }
-
-    #[test]
-    fn try_divide() {
-        let base = 1.0_f32;
-
-        assert!(matches!(base.try_divide(&I8(1)), Ok(F32(x)) if (x - 1.0).abs() < f32::EPSILON ));
-        assert!(matches!(base.try_divide(&I16(1)), Ok(F32(x)) if (x - 1.0).abs() < f32::EPSILON ));
-        assert!(matches!(base.try_divide(&I32(1)), Ok(F32(x)) if (x - 1.0).abs() < f32::EPSILON ));
-        assert!(matches!(base.try_divide(&I64(1)), Ok(F32(x)) if (x - 1.0).abs() < f32::EPSILON ));
-        assert!(matches!(base.try_divide(&I128(1)), Ok(F32(x)) if (x - 1.0).abs() < f32::EPSILON ));
-        assert!(matches!(base.try_divide(&U8(1)), Ok(F32(x)) if (x - 1.0).abs() < f32::EPSILON ));
-        assert!(matches!(base.try_divide(&U16(1)), Ok(F32(x)) if (x - 1.0).abs() < f32::EPSILON ));
-        assert!(matches!(base.try_divide(&U32(1)), Ok(F32(x)) if (x - 1.0).abs() < f32::EPSILON ));
-        assert!(matches!(base.try_divide(&U64(1)), Ok(F32(x)) if (x - 1.0).abs() < f32::EPSILON ));
-        assert!(matches!(base.try_divide(&U128(1)), Ok(F32(x)) if (x - 1.0).abs() < f32::EPSILON ));
-
-        assert!(
-            matches!(base.try_divide(&F64(1.0)), Ok(F32(x)) if (x - 1.0).abs() < f32::EPSILON )
-        );
-        assert!(
-            matches!(base.try_divide(&F32(1.0_f32)), Ok(F32(x)) if (x - 1.0).abs() < f32::EPSILON )
-        );
-        assert!(
-            matches!(2.0_f32.try_divide(&Decimal(Decimal::TWO)), Ok(Decimal(x)) if x == Decimal::ONE)
-        );
-        assert_eq!(
-            f32::MIN.try_divide(&Decimal(Decimal::TWO)),
-            Err(ValueError::FloatToDecimalConversionFailure(f32::MIN.into()).into())
-        );
-
-        assert_eq!(
-            base.try_divide(&Bool(true)),
-            Err(ValueError::NonNumericMathOperation {
-                lhs: F32(1.0_f32),
-                operator: NumericBinaryOperator::Divide,
-                rhs: Bool(true)
-            }
-            .into())
-        );
-    }
-
-    #[test]
-    fn try_modulo() {
-        let base = 1.0_f32;
-
-        assert!(matches!(base.try_modulo(&I8(1)), Ok(F32(x)) if (x - 0.0).abs() < f32::EPSILON ));
-        assert!(matches!(base.try_modulo(&I16(1)), Ok(F32(x)) if (x - 0.0).abs() < f32::EPSILON ));
-        assert!(matches!(base.try_modulo(&I32(1)), Ok(F32(x)) if (x - 0.0).abs() < f32::EPSILON ));
-        assert!(matches!(base.try_modulo(&I64(1)), Ok(F32(x)) if (x - 0.0).abs() < f32::EPSILON ));
-        assert!(matches!(base.try_modulo(&I128(1)), Ok(F32(x)) if (x - 0.0).abs() < f32::EPSILON ));
-        assert!(matches!(base.try_modulo(&U8(1)), Ok(F32(x)) if (x - 0.0).abs() < f32::EPSILON ));
-        assert!(matches!(base.try_modulo(&U16(1)), Ok(F32(x)) if (x - 0.0).abs() < f32::EPSILON ));
-        assert!(matches!(base.try_modulo(&U32(1)), Ok(F32(x)) if (x - 0.0).abs() < f32::EPSILON ));
-        assert!(matches!(base.try_modulo(&U64(1)), Ok(F32(x)) if (x - 0.0).abs() < f32::EPSILON ));
-        assert!(matches!(base.try_modulo(&U128(1)), Ok(F32(x)) if (x - 0.0).abs() < f32::EPSILON ));
-
-        assert!(
-            matches!(base.try_modulo(&F64(1.0)), Ok(F32(x)) if (x - 0.0).abs() < f32::EPSILON )
-        );
-        assert!(
-            matches!(base.try_modulo(&F32(1.0_f32)), Ok(F32(x)) if (x - 0.0).abs() < f32::EPSILON )
-        );
-        assert!(
-            matches!(base.try_modulo(&Decimal(Decimal::ONE)), Ok(Decimal(x)) if x == Decimal::ZERO)
-        );
-        assert_eq!(
-            f32::MAX.try_modulo(&Decimal(Decimal::TWO)),
-            Err(ValueError::FloatToDecimalConversionFailure(f32::MAX.into()).into())
-        );
-        assert_eq!(
-            base.try_modulo(&Decimal(Decimal::ZERO)),
-            Err(ValueError::BinaryOperationOverflow {
-                lhs: F32(base),
-                rhs: Decimal(Decimal::ZERO),
-                operator: NumericBinaryOperator::Modulo,
-            }
-            .into())
-        );
-
-        assert_eq!(
-            base.try_modulo(&Bool(true)),
-            Err(ValueError::NonNumericMathOperation {
-                lhs: F32(1.0_f32),
-                operator: NumericBinaryOperator::Modulo,
-                rhs: Bool(true)
-            }
-            .into())
-        );
+    fn real_with_anything_else_is_double_precision() {
+        let wide = f64::from(0.1_f32);
+        assert_eq!(0.1_f32.try_multiply(&I64(3)), Ok(F64(wide * 3.0)));
+        assert_eq!(0.1_f32.try_add(&F64(1.0)), Ok(F64(wide + 1.0)));
+        assert_eq!(0.1_f32.try_divide(&I32(2)), Ok(F64(wide / 2.0)));
+        assert!(0.1_f32.try_add(&Bool(true)).is_err());
     }
 }

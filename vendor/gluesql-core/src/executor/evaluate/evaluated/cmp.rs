@@ -64,7 +64,8 @@ fn value_cmp_with_number(value: &Value, number: &BigDecimal) -> Option<Ordering>
         Value::U32(l) => l.partial_cmp(&number.to_u32()?),
         Value::U64(l) => l.partial_cmp(&number.to_u64()?),
         Value::U128(l) => l.partial_cmp(&number.to_u128()?),
-        Value::F32(l) => l.partial_cmp(&number.to_f32()?),
+        // HeliosDB: in double precision, as the equality above.
+        Value::F32(l) => f64::from(*l).partial_cmp(&number.to_f64()?),
         Value::F64(l) => l.partial_cmp(&number.to_f64()?),
         Value::Decimal(l) => {
             BigDecimal::new(l.mantissa().into(), i64::from(l.scale())).partial_cmp(number)

@@ -69,7 +69,11 @@ fn value_eq_with_literal(value: &Value, literal: &Evaluated<'_>) -> Tribool {
         (Value::U128(l), Evaluated::Number(r)) => {
             Tribool::from(r.to_u128().is_some_and(|r| *l == r))
         }
-        (Value::F32(l), Evaluated::Number(r)) => Tribool::from(r.to_f32().is_some_and(|r| *l == r)),
+        // HeliosDB: a real meets a number literal in double precision
+        // (`0.1::real = 0.1` is false in PostgreSQL, as 0.1 is no f32).
+        (Value::F32(l), Evaluated::Number(r)) => {
+            Tribool::from(r.to_f64().is_some_and(|r| f64::from(*l) == r))
+        }
         (Value::F64(l), Evaluated::Number(r)) => Tribool::from(r.to_f64().is_some_and(|r| *l == r)),
         (Value::Str(l), Evaluated::Text(r)) => Tribool::from(l == r.as_ref()),
         (Value::Date(l), Evaluated::Text(r)) => match r.parse::<NaiveDate>() {
@@ -183,10 +187,7 @@ mod tests {
         assert_eq!(True, value_eq_with_literal(&Value::U32(64), &num!("64")));
         assert_eq!(True, value_eq_with_literal(&Value::U64(64), &num!("64")));
         assert_eq!(True, value_eq_with_literal(&Value::U128(64), &num!("64")));
-        assert_eq!(
-            True,
-            value_eq_with_literal(&Value::F32(7.123), &num!("7.123"))
-        );
+        assert_eq!(True, value_eq_with_literal(&Value::F32(7.5), &num!("7.5")));
         assert_eq!(
             True,
             value_eq_with_literal(&Value::F64(7.123), &num!("7.123"))

@@ -141,8 +141,14 @@ impl AggrValue {
                     set.insert(value.clone());
                 }
 
+                // HeliosDB: reals are summed in double precision, as
+                // PostgreSQL's `float4_accum` (upstream summed in f32).
+                let sum = match value {
+                    Value::F32(f) => Value::F64(f64::from(f)),
+                    v => v,
+                };
                 Self::Avg {
-                    sum: value,
+                    sum,
                     count: 1,
                     distinct_values,
                 }

@@ -66,10 +66,14 @@ pub(crate) fn number_to_value(data_type: &DataType, value: &BigDecimal) -> Resul
             .to_u128()
             .map(Value::U128)
             .ok_or_else(|| parse_failed(value, data_type).into()),
-        DataType::Float32 => value
-            .to_f32()
-            .map(Value::F32)
-            .ok_or_else(|| parse_failed(value, data_type).into()),
+        // HeliosDB: correctly rounded from the digits, and out of range
+        // beyond the f32 range, as PostgreSQL's `real` input.
+        DataType::Float32 => match f32::try_from(&Value::Str(value.to_string())) {
+            // A number has no negative zero (`(-0.0)::real` is 0).
+            Ok(f) => Ok(Value::F32(if f == 0.0 { 0.0 } else { f })),
+            Err(e @ crate::data::ValueError::RealOutOfRange(_)) => Err(e.into()),
+            Err(_) => Err(parse_failed(value, data_type).into()),
+        },
         DataType::Float => value
             .to_f64()
             .map(Value::F64)

@@ -102,10 +102,13 @@ pub(crate) fn cast_text_to_value(data_type: &DataType, value: &str) -> Result<Va
             .parse::<u128>()
             .map(Value::U128)
             .map_err(|_| cast_failed(value, data_type).into()),
-        DataType::Float32 => value
-            .parse::<f32>()
-            .map(Value::F32)
-            .map_err(|_| cast_failed(value, data_type).into()),
+        // HeliosDB: PostgreSQL's range check of `real` input (the value
+        // conversion's).
+        DataType::Float32 => match f32::try_from(&Value::Str(value.to_owned())) {
+            Ok(f) => Ok(Value::F32(f)),
+            Err(e @ crate::data::ValueError::RealOutOfRange(_)) => Err(e.into()),
+            Err(_) => Err(cast_failed(value, data_type).into()),
+        },
         DataType::Float => value
             .parse::<f64>()
             .map(Value::F64)
