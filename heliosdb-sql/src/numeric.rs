@@ -797,6 +797,23 @@ impl VisitorMut for Comparisons<'_> {
                     | BinaryOperator::GtEq,
                 right,
             } => self.fix(left, right, false),
+            // `x ^ y` of integers and floats is double precision, as
+            // PostgreSQL's `dpow` (a NUMERIC operand was refused by
+            // [`exact`]); GlueSQL has no `^`.
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::PGExp,
+                right,
+            } => {
+                let float = |x: &mut Expr| {
+                    crate::pgfuncs::cast(
+                        std::mem::replace(x, Expr::Value(SqlValue::Null)),
+                        SqlType::Float64,
+                    )
+                };
+                let (l, r) = (float(left), float(right));
+                *e = crate::pgfuncs::call("POWER", vec![l, r]);
+            }
             Expr::BinaryOp {
                 left,
                 op:
@@ -1312,8 +1329,9 @@ impl Conversions<'_> {
                 let limit = format!("1{}", "0".repeat(usize::try_from(digits).unwrap_or(0)));
                 let overflow = crate::pgfuncs::cast(
                     Expr::Value(SqlValue::SingleQuotedString(format!(
-                        "numeric field overflow: a field with precision {p}, scale {s} must \
-                         round to an absolute value less than 10^{digits}"
+                        "{}a field with precision {p}, scale {s} must \
+                         round to an absolute value less than 10^{digits}",
+                        crate::sqlstate::NUMERIC_FIELD_OVERFLOW
                     ))),
                     SqlType::Decimal(ExactNumberInfo::None),
                 );

@@ -27,13 +27,10 @@ pub(crate) fn invalid(t: DataType, s: &str) -> SqlError {
     }
 }
 
-fn out_of_range(t: DataType, s: &str) -> SqlError {
+fn out_of_range(s: &str) -> SqlError {
     SqlError::State {
         code: sqlstate::DATETIME_FIELD_OVERFLOW,
-        message: format!(
-            "date/time field value out of range: \"{s}\" (type {})",
-            crate::pg_type_name(t)
-        ),
+        message: format!("date/time field value out of range: \"{s}\""),
     }
 }
 
@@ -86,8 +83,7 @@ pub(crate) fn parse_date(s: &str) -> Result<NaiveDate> {
         None => return Err(invalid(DataType::Date, s)),
     };
     let d = if bc {
-        d.with_year(1 - d.year())
-            .ok_or_else(|| out_of_range(DataType::Date, s))?
+        d.with_year(1 - d.year()).ok_or_else(|| out_of_range(s))?
     } else {
         d
     };
@@ -104,7 +100,7 @@ fn ymd(v: &str) -> Option<Result<NaiveDate>> {
         return None;
     }
     let (y, m, d): (i32, u32, u32) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
-    Some(NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| out_of_range(DataType::Date, v)))
+    Some(NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| out_of_range(v)))
 }
 
 /// `HH:MM`, `HH:MM:SS`, `HH:MM:SS.ffffff` (rounded to microseconds).
@@ -142,10 +138,7 @@ fn hms(v: &str) -> Option<Result<NaiveTime>> {
     } else {
         (sec, micros)
     };
-    Some(
-        NaiveTime::from_hms_micro_opt(h, m, sec, micros)
-            .ok_or_else(|| out_of_range(DataType::Time, v)),
-    )
+    Some(NaiveTime::from_hms_micro_opt(h, m, sec, micros).ok_or_else(|| out_of_range(v)))
 }
 
 /// `YYYY-MM-DD[ T]HH:MM[:SS[.f]]` with an optional offset (`Z`, `+02`,
@@ -157,7 +150,7 @@ pub(crate) fn parse_timestamptz(s: &str) -> Result<DateTime<Utc>> {
     local
         .checked_sub_signed(chrono::Duration::seconds(i64::from(offset_secs)))
         .map(|u| u.and_utc())
-        .ok_or_else(|| out_of_range(t, s))
+        .ok_or_else(|| out_of_range(s))
 }
 
 /// A `timestamp` (without time zone) in the forms [`parse_timestamptz`]
@@ -197,7 +190,7 @@ fn datetime_parts(s: &str, t: DataType) -> Result<(NaiveDateTime, i32)> {
                     m.parse().map_err(|_| invalid(t, s))?,
                 );
                 if h > 15 || m > 59 {
-                    return Err(out_of_range(t, s));
+                    return Err(out_of_range(s));
                 }
                 sign * (h * 3600 + m * 60)
             };

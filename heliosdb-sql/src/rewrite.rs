@@ -780,6 +780,49 @@ pub(crate) fn expressions(
 /// (GlueSQL matched the array as one pattern and failed); `false` for an
 /// empty array. An ANY over anything but an `ARRAY[…]` or an array's text
 /// (`'{a%,b%}'`) is refused.
+/// `-2 ^ 2` is `(-2) ^ 2`, 4, in PostgreSQL, whose unary minus binds more
+/// tightly than `^`; the parser reads `-(2 ^ 2)`. The sign moves onto the
+/// leftmost operand of the `^` chain (`-2 ^ 3 ^ 2` is `((-2) ^ 3) ^ 2`);
+/// a parenthesised `-(2 ^ 2)` is left alone.
+fn sign_binds_tighter_than_power(stmt: &mut Statement) {
+    fn push(op: UnaryOperator, e: Expr) -> Expr {
+        match e {
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::PGExp,
+                right,
+            } => Expr::BinaryOp {
+                left: Box::new(push(op, *left)),
+                op: BinaryOperator::PGExp,
+                right,
+            },
+            other => Expr::UnaryOp {
+                op,
+                expr: Box::new(other),
+            },
+        }
+    }
+    let _ = visit_expressions_mut(stmt, |e| {
+        if let Expr::UnaryOp {
+            op: op @ (UnaryOperator::Minus | UnaryOperator::Plus),
+            expr,
+        } = e
+        {
+            if matches!(
+                **expr,
+                Expr::BinaryOp {
+                    op: BinaryOperator::PGExp,
+                    ..
+                }
+            ) {
+                let inner = std::mem::replace(expr.as_mut(), Expr::Value(SqlValue::Null));
+                *e = push(*op, inner);
+            }
+        }
+        ControlFlow::<()>::Continue(())
+    });
+}
+
 fn like_any(stmt: &mut Statement) -> Result<()> {
     let mut refused = false;
     let _ = visit_expressions_mut(stmt, |e| {
@@ -868,6 +911,7 @@ fn like_any(stmt: &mut Statement) -> Result<()> {
 /// [`SqlError::Unsupported`] naming the feature.
 pub(crate) fn pg_semantics(stmt: &mut Statement) -> Result<()> {
     like_any(stmt)?;
+    sign_binds_tighter_than_power(stmt);
     let mut refused: Option<String> = None;
     let _ = visit_expressions_mut(stmt, |e| {
         match e {

@@ -265,8 +265,15 @@ pub fn coerce(v: Value, t: DataType) -> Result<Value> {
         Value::String(s) => s.trim().parse::<i64>().ok(),
         _ => None,
     };
-    // An integer that does not fit the integer type: 22003, as PostgreSQL.
-    let range = |v: &Value| match int {
+    // An integer that does not fit the integer type: 22003, as PostgreSQL
+    // (also a whole NUMERIC or float beyond i64: `9223372036854775807 + 1`).
+    let whole = match &v {
+        Value::Numeric(d) => d.fract().is_zero(),
+        Value::Float8(f) => f.fract() == 0.0,
+        Value::Float4(f) => f.fract() == 0.0,
+        _ => false,
+    };
+    let range = |v: &Value| match int.or(whole.then_some(0)) {
         Some(_) => SqlError::State {
             code: crate::sqlstate::NUMERIC_VALUE_OUT_OF_RANGE,
             message: format!("{} out of range", crate::pg_type_name(t)),
@@ -282,7 +289,7 @@ pub fn coerce(v: Value, t: DataType) -> Result<Value> {
             int.and_then(|i| i32::try_from(i).ok())
                 .ok_or_else(|| range(&v))?,
         ),
-        DataType::Int8 => Value::Int8(int.ok_or_else(|| bad(&v))?),
+        DataType::Int8 => Value::Int8(int.ok_or_else(|| range(&v))?),
         DataType::Float8 => Value::Float8(match &v {
             Value::Numeric(d) => d.to_f64().ok_or_else(|| bad(&v))?,
             Value::Float4(f) => f64::from(*f),

@@ -116,6 +116,10 @@ pub(crate) fn from_glue(e: GlueError) -> SqlError {
     SqlError::State { code, message }
 }
 
+/// How the overflow of a `NUMERIC(p, s)` cast of a computed value begins
+/// (the text of the cast that fails in its place).
+pub(crate) const NUMERIC_FIELD_OVERFLOW: &str = "numeric field overflow: ";
+
 /// PostgreSQL's wording for the errors whose GlueSQL text names engine
 /// internals (`overflow occurred: I16(32767) + I16(1)`).
 fn pg_message(e: &GlueError) -> Option<String> {
@@ -149,6 +153,11 @@ fn pg_message(e: &GlueError) -> Option<String> {
             Some("division by zero".into())
         }
         GlueError::Evaluate(EvaluateError::PgFunction { message, .. }) => Some(message.clone()),
+        GlueError::Evaluate(EvaluateError::TextCastFailed { literal, .. })
+            if literal.starts_with(NUMERIC_FIELD_OVERFLOW) =>
+        {
+            Some(literal.clone())
+        }
         GlueError::StringExt(StringExtError::InvalidRegexPattern { error, .. }) => {
             Some(format!("invalid regular expression: {error}"))
         }
@@ -290,6 +299,13 @@ fn classify(e: &GlueError) -> &'static str {
             EvaluateError::BooleanTypeRequired(_) => DATATYPE_MISMATCH,
             // A literal that does not fit its column (70000 into SMALLINT).
             EvaluateError::NumberParseFailed { .. } | EvaluateError::NumberCastFailed { .. } => {
+                NUMERIC_VALUE_OUT_OF_RANGE
+            }
+            // The failing cast a NUMERIC(p, s) cast's overflow is written as
+            // (`numeric::Conversions`).
+            EvaluateError::TextCastFailed { literal, .. }
+                if literal.starts_with(NUMERIC_FIELD_OVERFLOW) =>
+            {
                 NUMERIC_VALUE_OUT_OF_RANGE
             }
             EvaluateError::FunctionRequiresStringValue(_)

@@ -370,3 +370,16 @@ INSERT INTO ss VALUES (1, 'hello', -3, 2), (2, 'héllo', 0, 3), (3, 'abc', 2, 0)
 ----
 SELECT id, substr(s, a), substr(s, b), substr(s, a, b), substring(s from a for b), substr(s, -10) FROM ss ORDER BY id;
 SELECT substr('hello', -3), substr('hello', 0), substr('hello', 6), substr('hello', -3, 5);
+
+== exponentiation of integers and floats is double precision
+----
+SELECT 2 ^ 10, 2 ^ -1, 2.0::float8 ^ 0.5::float8, (-8) ^ 3, 4 ^ 0.5::float8;
+SELECT 2 ^ 3 ^ 2, -2 ^ 2, -(2 ^ 2), (2 ^ 3)::int, - 3 ^ 2 * 2;
+SELECT power(2, 10), power(2.0::float8, 3), 'NaN'::float8 ^ 0, (-1)::float8 ^ 'Infinity'::float8;
+SELECT (-8)::float8 ^ 0.5::float8;
+SELECT 0::float8 ^ (-1)::float8;
+SELECT 10::float8 ^ 400::float8;
+SELECT 10::float8 ^ (-400)::float8;
+SELECT power(-8::float8, 0.5::float8);
+SELECT 9223372036854775807 + 1;
+SELECT -9223372036854775807 - 2;

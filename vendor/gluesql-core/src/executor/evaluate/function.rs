@@ -478,7 +478,36 @@ pub fn power<'a>(
     let expr = eval_to_float(name, expr)?;
     let power = eval_to_float(name, power)?;
 
-    Continue(Evaluated::Value(Cow::Owned(Value::F64(expr.powf(power)))))
+    // HeliosDB: PostgreSQL's `dpow` errors (upstream answered NaN,
+    // infinity or 0).
+    let fail = |code: &'static str, message: &str| {
+        Err::<Evaluated<'a>, _>(
+            EvaluateError::PgFunction {
+                code,
+                message: message.to_owned(),
+            }
+            .into(),
+        )
+        .into_control_flow()
+    };
+    if expr == 0.0 && power < 0.0 {
+        return fail("2201F", "zero raised to a negative power is undefined");
+    }
+    if expr < 0.0 && power.is_finite() && power.fract() != 0.0 {
+        return fail(
+            "2201F",
+            "a negative number raised to a non-integer power yields a complex result",
+        );
+    }
+    let result = expr.powf(power);
+    let finite = expr.is_finite() && power.is_finite();
+    if finite && result.is_infinite() {
+        return fail("22003", "value out of range: overflow");
+    }
+    if finite && result == 0.0 && expr != 0.0 {
+        return fail("22003", "value out of range: underflow");
+    }
+    Continue(Evaluated::Value(Cow::Owned(Value::F64(result))))
 }
 
 pub fn ceil<'a>(name: &str, n: Evaluated<'_>) -> ControlFlow<Evaluated<'a>> {
