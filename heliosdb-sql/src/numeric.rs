@@ -459,6 +459,40 @@ impl Exact<'_> {
                     }
                 }
             }
+            // ln, exp and log of a NUMERIC are NUMERICs with PostgreSQL's
+            // scale (`exp(1.0)` has 17 significant digits), as is the
+            // two-argument log, whose arguments GlueSQL also reads in the
+            // other order (`log(2, 8)` was 0.333…, PostgreSQL's 3.000…).
+            // `log(x)` of an integer or float is the base-10 logarithm.
+            Expr::Function(f)
+                if f.over.is_none()
+                    && ["ln", "exp", "log", "log10"]
+                        .iter()
+                        .any(|n| f.name.to_string().eq_ignore_ascii_case(n)) =>
+            {
+                let name = f.name.to_string().to_ascii_lowercase();
+                let args: Vec<Expr> = crate::pgfuncs::call_args(f)
+                    .map(|a| a.into_iter().cloned().collect())
+                    .unwrap_or_default();
+                let numeric = args.iter().any(|x| {
+                    self.numeric_operand(x) || matches!(constant(x), Ok(Some(Num::Numeric(_))))
+                });
+                if name == "log" && args.len() == 2 {
+                    return Err(unsupported(
+                        "log(b, x) is not supported (its result is a NUMERIC with \
+                         PostgreSQL's scale)",
+                    ));
+                }
+                if numeric {
+                    return Err(unsupported(format!(
+                        "{name}() of a NUMERIC value is not supported (its result is a \
+                         NUMERIC with PostgreSQL's scale)"
+                    )));
+                }
+                if name == "log" && args.len() == 1 {
+                    *e = crate::pgfuncs::call("LOG10", args);
+                }
+            }
             Expr::Function(f)
                 if f.over.is_none()
                     && f.name.to_string().eq_ignore_ascii_case("sqrt")

@@ -137,7 +137,10 @@ fn pg_message(e: &GlueError) -> Option<String> {
             ValueError::ConvertFailed { value, data_type } if out_of_range(value, data_type) => {
                 Some(format!("{} out of range", glue_type_name(data_type)))
             }
-            ValueError::RealOutOfRange(what) => Some(format!("value out of range: {what}")),
+            ValueError::FloatOutOfRange(what) => Some(format!("value out of range: {what}")),
+            ValueError::SquareRootOfNegative => {
+                Some("cannot take square root of a negative number".into())
+            }
             ValueError::BinaryOperationOverflow { lhs, .. } => Some(
                 match lhs {
                     G::I8(_) | G::I16(_) => "smallint out of range",
@@ -268,7 +271,8 @@ fn classify(e: &GlueError) -> &'static str {
             ValueError::BinaryOperationOverflow { .. }
             | ValueError::UnreachableIntegerOverflow(_)
             | ValueError::FactorialOverflow
-            | ValueError::RealOutOfRange(_) => NUMERIC_VALUE_OUT_OF_RANGE,
+            | ValueError::FloatOutOfRange(_) => NUMERIC_VALUE_OUT_OF_RANGE,
+            ValueError::SquareRootOfNegative => "2201F",
             ValueError::ConvertFailed {
                 value: gluesql_core::data::Value::Str(_),
                 ..

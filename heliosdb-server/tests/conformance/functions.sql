@@ -383,3 +383,23 @@ SELECT 10::float8 ^ (-400)::float8;
 SELECT power(-8::float8, 0.5::float8);
 SELECT 9223372036854775807 + 1;
 SELECT -9223372036854775807 - 2;
+
+== float overflow, logarithms and square roots raise postgresql's errors
+CREATE TABLE fo (id INT PRIMARY KEY, x DOUBLE PRECISION);
+INSERT INTO fo VALUES (1, 1e308), (2, -1e308), (3, 1e-308), (4, 0), (5, -4), (6, 100);
+----
+SELECT x * 10 FROM fo WHERE id = 1;
+SELECT x * 10 FROM fo WHERE id = 2;
+SELECT x * x FROM fo WHERE id = 3;
+SELECT x + x FROM fo WHERE id = 1;
+SELECT x / 1e-10 FROM fo WHERE id = 1;
+SELECT x / 1e300 FROM fo WHERE id = 3;
+SELECT sqrt(x) FROM fo WHERE id = 5;
+SELECT sqrt(-1);
+SELECT ln(x) FROM fo WHERE id = 4;
+SELECT ln(x) FROM fo WHERE id = 5;
+SELECT log(x) FROM fo WHERE id = 4;
+SELECT exp(1000::float8);
+SELECT exp(-1000::float8);
+SELECT id, ln(x), log(x), exp(x / 1000), sqrt(x) FROM fo WHERE id = 6;
+SELECT ln(2), log(1000), exp(0), 'Infinity'::float8 * 2, 'Infinity'::float8 + 1;

@@ -792,6 +792,10 @@ impl Value {
             I8(_) | I16(_) | I32(_) | I64(_) | I128(_) | U8(_) | U16(_) | U32(_) | U64(_)
             | U128(_) | F32(_) | F64(_) => {
                 let a: f64 = self.try_into()?;
+                // HeliosDB: PostgreSQL's error, not NaN.
+                if a < 0.0 {
+                    return Err(ValueError::SquareRootOfNegative.into());
+                }
                 Ok(Value::F64(a.sqrt()))
             }
             Null => Ok(Value::Null),

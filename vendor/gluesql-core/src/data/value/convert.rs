@@ -726,10 +726,10 @@ impl TryFrom<&Value> for u128 {
 fn real_of_f64(f: f64) -> Result<f32> {
     let r = f as f32;
     if r.is_infinite() && f.is_finite() {
-        return Err(ValueError::RealOutOfRange("overflow"));
+        return Err(ValueError::FloatOutOfRange("overflow"));
     }
     if r == 0.0 && f != 0.0 {
-        return Err(ValueError::RealOutOfRange("underflow"));
+        return Err(ValueError::FloatOutOfRange("underflow"));
     }
     Ok(r)
 }
@@ -794,10 +794,10 @@ impl TryFrom<&Value> for f32 {
                         data_type: DataType::Float32,
                     })?;
                 if r.is_infinite() && !value.to_ascii_lowercase().contains("inf") {
-                    return Err(ValueError::RealOutOfRange("overflow"));
+                    return Err(ValueError::FloatOutOfRange("overflow"));
                 }
                 if r == 0.0 && value.trim().parse::<f64>().is_ok_and(|w| w != 0.0) {
-                    return Err(ValueError::RealOutOfRange("underflow"));
+                    return Err(ValueError::FloatOutOfRange("underflow"));
                 }
                 r
             }
@@ -2025,11 +2025,11 @@ mod tests {
         // HeliosDB: out of the real range is PostgreSQL's 22003.
         assert_eq!(
             f32::try_from(&Value::F64(1e39)),
-            Err(ValueError::RealOutOfRange("overflow"))
+            Err(ValueError::FloatOutOfRange("overflow"))
         );
         assert_eq!(
             f32::try_from(&Value::Str("1e-50".to_owned())),
-            Err(ValueError::RealOutOfRange("underflow"))
+            Err(ValueError::FloatOutOfRange("underflow"))
         );
         assert!(f32::try_from(&Value::F64(f64::NAN)).is_ok_and(f32::is_nan));
         test!(Value::F64(f64::NEG_INFINITY), Ok(f32::NEG_INFINITY));

@@ -119,10 +119,15 @@ pub enum ValueError {
     #[error("the NUMERIC quotient {lhs:?} / {rhs:?} needs more than 28 significant digits")]
     DecimalQuotientTooWide { lhs: Value, rhs: Value },
 
-    /// HeliosDB: a value beyond the range of `real` (PostgreSQL's 22003;
-    /// upstream read `1e39` as infinity).
+    /// HeliosDB: a float result or conversion beyond the range of its type,
+    /// `overflow` or `underflow` (PostgreSQL's 22003; upstream answered
+    /// infinity or 0, and read `1e39` as an infinite real).
     #[error("value out of range: {0}")]
-    RealOutOfRange(&'static str),
+    FloatOutOfRange(&'static str),
+
+    /// HeliosDB: PostgreSQL's 2201F.
+    #[error("cannot take square root of a negative number")]
+    SquareRootOfNegative,
 
     #[error("non numeric value in sqrt {0:?}")]
     SqrtOnNonNumeric(Value),

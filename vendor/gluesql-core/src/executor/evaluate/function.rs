@@ -480,16 +480,7 @@ pub fn power<'a>(
 
     // HeliosDB: PostgreSQL's `dpow` errors (upstream answered NaN,
     // infinity or 0).
-    let fail = |code: &'static str, message: &str| {
-        Err::<Evaluated<'a>, _>(
-            EvaluateError::PgFunction {
-                code,
-                message: message.to_owned(),
-            }
-            .into(),
-        )
-        .into_control_flow()
-    };
+    let fail = math_error;
     if expr == 0.0 && power < 0.0 {
         return fail("2201F", "zero raised to a negative power is undefined");
     }
@@ -545,8 +536,40 @@ pub fn degrees<'a>(name: &str, n: Evaluated<'_>) -> ControlFlow<Evaluated<'a>> {
         .map_continue(|n| Evaluated::Value(Cow::Owned(Value::F64(n.to_degrees()))))
 }
 
+/// HeliosDB: PostgreSQL's error of a math function (`dexp`, `dlog1`, …).
+fn math_error<T>(code: &'static str, message: &str) -> ControlFlow<T> {
+    Break(BreakCase::Err(
+        EvaluateError::PgFunction {
+            code,
+            message: message.to_owned(),
+        }
+        .into(),
+    ))
+}
+
 pub fn exp<'a>(name: &str, n: Evaluated<'_>) -> ControlFlow<Evaluated<'a>> {
-    eval_to_float(name, n).map_continue(|n| Evaluated::Value(Cow::Owned(Value::F64(n.exp()))))
+    let n = eval_to_float(name, n)?;
+    let result = n.exp();
+    // HeliosDB: past the f64 range either way is 22003, as `dexp`
+    // (upstream: infinity or 0).
+    if result.is_infinite() && n.is_finite() {
+        return math_error("22003", "value out of range: overflow");
+    }
+    if result == 0.0 && n.is_finite() {
+        return math_error("22003", "value out of range: underflow");
+    }
+    Continue(Evaluated::Value(Cow::Owned(Value::F64(result))))
+}
+
+/// HeliosDB: PostgreSQL's logarithm errors (2201E), not -inf or NaN.
+fn log_argument(n: f64) -> ControlFlow<()> {
+    if n == 0.0 {
+        return math_error("2201E", "cannot take logarithm of zero");
+    }
+    if n < 0.0 {
+        return math_error("2201E", "cannot take logarithm of a negative number");
+    }
+    Continue(())
 }
 
 pub fn log<'a>(
@@ -561,15 +584,21 @@ pub fn log<'a>(
 }
 
 pub fn ln<'a>(name: &str, n: Evaluated<'_>) -> ControlFlow<Evaluated<'a>> {
-    eval_to_float(name, n).map_continue(|n| Evaluated::Value(Cow::Owned(Value::F64(n.ln()))))
+    let n = eval_to_float(name, n)?;
+    log_argument(n)?;
+    Continue(Evaluated::Value(Cow::Owned(Value::F64(n.ln()))))
 }
 
 pub fn log2<'a>(name: &str, n: Evaluated<'_>) -> ControlFlow<Evaluated<'a>> {
-    eval_to_float(name, n).map_continue(|n| Evaluated::Value(Cow::Owned(Value::F64(n.log2()))))
+    let n = eval_to_float(name, n)?;
+    log_argument(n)?;
+    Continue(Evaluated::Value(Cow::Owned(Value::F64(n.log2()))))
 }
 
 pub fn log10<'a>(name: &str, n: Evaluated<'_>) -> ControlFlow<Evaluated<'a>> {
-    eval_to_float(name, n).map_continue(|n| Evaluated::Value(Cow::Owned(Value::F64(n.log10()))))
+    let n = eval_to_float(name, n)?;
+    log_argument(n)?;
+    Continue(Evaluated::Value(Cow::Owned(Value::F64(n.log10()))))
 }
 
 pub fn sin<'a>(name: &str, n: Evaluated<'_>) -> ControlFlow<Evaluated<'a>> {

@@ -41,10 +41,10 @@ fn real_op(lhs: f32, rhs: f32, op: impl Fn(f64, &Value) -> Result<Value>) -> Res
         F64(x) => {
             let r = x as f32;
             if r.is_infinite() && x.is_finite() {
-                return Err(ValueError::RealOutOfRange("overflow").into());
+                return Err(ValueError::FloatOutOfRange("overflow").into());
             }
             if r == 0.0 && x != 0.0 {
-                return Err(ValueError::RealOutOfRange("underflow").into());
+                return Err(ValueError::FloatOutOfRange("underflow").into());
             }
             Ok(F32(r))
         }
@@ -132,11 +132,11 @@ mod tests {
         assert_eq!(1.0_f32.try_divide(&F32(3.0)), Ok(F32(1.0_f32 / 3.0_f32)));
         assert_eq!(
             3.0e38_f32.try_multiply(&F32(10.0)),
-            Err(ValueError::RealOutOfRange("overflow").into())
+            Err(ValueError::FloatOutOfRange("overflow").into())
         );
         assert_eq!(
             1.0e-30_f32.try_multiply(&F32(1.0e-30)),
-            Err(ValueError::RealOutOfRange("underflow").into())
+            Err(ValueError::FloatOutOfRange("underflow").into())
         );
         assert_eq!(1.0_f32.try_divide(&F32(f32::INFINITY)), Ok(F32(0.0)));
         assert_eq!(f32::INFINITY.try_add(&F32(1.0)), Ok(F32(f32::INFINITY)));

@@ -54,10 +54,18 @@ impl PartialOrd<Value> for f64 {
     }
 }
 
-impl TryBinaryOperator for f64 {
-    type Rhs = Value;
+// HeliosDB: upstream's operators, checked by the `TryBinaryOperator` impl
+// below.
+trait Unchecked {
+    fn add_unchecked(&self, rhs: &Value) -> Result<Value>;
+    fn subtract_unchecked(&self, rhs: &Value) -> Result<Value>;
+    fn multiply_unchecked(&self, rhs: &Value) -> Result<Value>;
+    fn divide_unchecked(&self, rhs: &Value) -> Result<Value>;
+    fn modulo_unchecked(&self, rhs: &Value) -> Result<Value>;
+}
 
-    fn try_add(&self, rhs: &Self::Rhs) -> Result<Value> {
+impl Unchecked for f64 {
+    fn add_unchecked(&self, rhs: &Value) -> Result<Value> {
         let lhs = *self;
 
         match *rhs {
@@ -87,7 +95,7 @@ impl TryBinaryOperator for f64 {
         }
     }
 
-    fn try_subtract(&self, rhs: &Self::Rhs) -> Result<Value> {
+    fn subtract_unchecked(&self, rhs: &Value) -> Result<Value> {
         let lhs = *self;
 
         match *rhs {
@@ -117,7 +125,7 @@ impl TryBinaryOperator for f64 {
         }
     }
 
-    fn try_multiply(&self, rhs: &Self::Rhs) -> Result<Value> {
+    fn multiply_unchecked(&self, rhs: &Value) -> Result<Value> {
         let lhs = *self;
 
         match *rhs {
@@ -148,7 +156,7 @@ impl TryBinaryOperator for f64 {
         }
     }
 
-    fn try_divide(&self, rhs: &Self::Rhs) -> Result<Value> {
+    fn divide_unchecked(&self, rhs: &Value) -> Result<Value> {
         let lhs = *self;
 
         match *rhs {
@@ -178,7 +186,7 @@ impl TryBinaryOperator for f64 {
         }
     }
 
-    fn try_modulo(&self, rhs: &Self::Rhs) -> Result<Value> {
+    fn modulo_unchecked(&self, rhs: &Value) -> Result<Value> {
         let lhs = *self;
 
         match *rhs {
@@ -216,6 +224,69 @@ impl TryBinaryOperator for f64 {
             }
             .into()),
         }
+    }
+}
+
+/// HeliosDB: an operand as the double it is computed with (`None` for
+/// decimals and non-numbers, whose results are not doubles).
+fn as_f64(v: &Value) -> Option<f64> {
+    Some(match *v {
+        I8(x) => f64::from(x),
+        I16(x) => f64::from(x),
+        I32(x) => f64::from(x),
+        I64(x) => x as f64,
+        I128(x) => x as f64,
+        U8(x) => f64::from(x),
+        U16(x) => f64::from(x),
+        U32(x) => f64::from(x),
+        U64(x) => x as f64,
+        U128(x) => x as f64,
+        F32(x) => f64::from(x),
+        F64(x) => x,
+        _ => return None,
+    })
+}
+
+/// HeliosDB: PostgreSQL's checks of a double precision result
+/// (`float_overflow_error`, `float_underflow_error` in `float8pl`,
+/// `float8mi`, `float8mul`, `float8div`): infinity from finite operands is
+/// an overflow; zero from non-zero operands of a product or quotient an
+/// underflow. Upstream answered infinity and 0.
+fn checked(lhs: f64, rhs: &Value, result: Result<Value>, product: bool) -> Result<Value> {
+    let result = result?;
+    let (F64(r), Some(b)) = (&result, as_f64(rhs)) else {
+        return Ok(result);
+    };
+    if r.is_infinite() && lhs.is_finite() && b.is_finite() {
+        return Err(ValueError::FloatOutOfRange("overflow").into());
+    }
+    if product && *r == 0.0 && lhs != 0.0 && b != 0.0 && b.is_finite() {
+        return Err(ValueError::FloatOutOfRange("underflow").into());
+    }
+    Ok(result)
+}
+
+impl TryBinaryOperator for f64 {
+    type Rhs = Value;
+
+    fn try_add(&self, rhs: &Self::Rhs) -> Result<Value> {
+        checked(*self, rhs, self.add_unchecked(rhs), false)
+    }
+
+    fn try_subtract(&self, rhs: &Self::Rhs) -> Result<Value> {
+        checked(*self, rhs, self.subtract_unchecked(rhs), false)
+    }
+
+    fn try_multiply(&self, rhs: &Self::Rhs) -> Result<Value> {
+        checked(*self, rhs, self.multiply_unchecked(rhs), true)
+    }
+
+    fn try_divide(&self, rhs: &Self::Rhs) -> Result<Value> {
+        checked(*self, rhs, self.divide_unchecked(rhs), true)
+    }
+
+    fn try_modulo(&self, rhs: &Self::Rhs) -> Result<Value> {
+        self.modulo_unchecked(rhs)
     }
 }
 

@@ -71,7 +71,7 @@ pub(crate) fn number_to_value(data_type: &DataType, value: &BigDecimal) -> Resul
         DataType::Float32 => match f32::try_from(&Value::Str(value.to_string())) {
             // A number has no negative zero (`(-0.0)::real` is 0).
             Ok(f) => Ok(Value::F32(if f == 0.0 { 0.0 } else { f })),
-            Err(e @ crate::data::ValueError::RealOutOfRange(_)) => Err(e.into()),
+            Err(e @ crate::data::ValueError::FloatOutOfRange(_)) => Err(e.into()),
             Err(_) => Err(parse_failed(value, data_type).into()),
         },
         DataType::Float => value

@@ -106,7 +106,7 @@ pub(crate) fn cast_text_to_value(data_type: &DataType, value: &str) -> Result<Va
         // conversion's).
         DataType::Float32 => match f32::try_from(&Value::Str(value.to_owned())) {
             Ok(f) => Ok(Value::F32(f)),
-            Err(e @ crate::data::ValueError::RealOutOfRange(_)) => Err(e.into()),
+            Err(e @ crate::data::ValueError::FloatOutOfRange(_)) => Err(e.into()),
             Err(_) => Err(cast_failed(value, data_type).into()),
         },
         DataType::Float => value
