@@ -143,9 +143,22 @@ fn rewrite_one(e: &mut Expr, typer: &dyn Fn(&Expr) -> Option<DataType>) -> Resul
             }
         }
         Expr::TypedString { data_type, value } => {
-            if let Some(t) = crate::rewrite::engine_type_of(data_type).filter(|t| ours(*t)) {
-                let v = crate::coerce(Value::String(value.clone()), t)?;
-                *e = typed_expr(&v, value)?;
+            match crate::rewrite::engine_type_of(data_type) {
+                Some(t) if ours(t) => {
+                    let v = crate::coerce(Value::String(value.clone()), t)?;
+                    *e = typed_expr(&v, value)?;
+                }
+                // `float8 '1.5'`, `int '42'`, `bool 't'`: the cast of the
+                // string, as PostgreSQL reads them.
+                Some(_) => {
+                    *e = Expr::Cast {
+                        kind: CastKind::Cast,
+                        expr: Box::new(Expr::Value(SqlValue::SingleQuotedString(value.clone()))),
+                        data_type: data_type.clone(),
+                        format: None,
+                    };
+                }
+                None => {}
             }
         }
         // A `jsonb` literal is normalised, a `json` one checked (both are

@@ -161,6 +161,10 @@ fn pg_message(e: &GlueError) -> Option<String> {
         {
             Some(literal.clone())
         }
+        GlueError::Evaluate(EvaluateError::TextCastFailed { literal, data_type }) => Some(format!(
+            "invalid input syntax for type {}: \"{literal}\"",
+            glue_type_name(data_type)
+        )),
         GlueError::StringExt(StringExtError::InvalidRegexPattern { error, .. }) => {
             Some(format!("invalid regular expression: {error}"))
         }
@@ -312,6 +316,7 @@ fn classify(e: &GlueError) -> &'static str {
             {
                 NUMERIC_VALUE_OUT_OF_RANGE
             }
+            EvaluateError::TextCastFailed { .. } => INVALID_TEXT_REPRESENTATION,
             EvaluateError::FunctionRequiresStringValue(_)
             | EvaluateError::FunctionRequiresIntegerOrStringValue(_)
             | EvaluateError::FunctionRequiresIntegerValue(_)

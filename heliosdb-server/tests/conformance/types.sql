@@ -353,3 +353,16 @@ SELECT r FROM rl ORDER BY r DESC NULLS LAST;
 SELECT column_name, data_type, numeric_precision FROM information_schema.columns WHERE table_name = 'rl' ORDER BY ordinal_position;
 UPDATE rl SET r = r * 2, f = d * 3 WHERE id = 1 RETURNING r, f;
 UPDATE rl SET r = '0.7' WHERE id = 2 RETURNING r, r::float8;
+
+== typed string literals and float text out of range
+----
+SELECT float8 '1.5', int '42', numeric '1.50', text 'x', bool 't', real '0.1', bigint '9000000000', smallint '7', varchar 'abc';
+SELECT numeric '12.345' + 1, float8 '2' * 3;
+SELECT int 'x';
+SELECT float8 '1e400';
+SELECT '1e400'::float8;
+SELECT '-1e400'::float8;
+SELECT '1e-400'::float8;
+SELECT 'x'::float8;
+SELECT 'x'::numeric;
+SELECT 'inf'::float8, '-Infinity'::float8, '0e10'::float8, ' 2.5 '::float8;

@@ -722,6 +722,24 @@ impl TryFrom<&Value> for u128 {
     }
 }
 
+/// HeliosDB: whether float `text` read as infinite or zero (`infinite`,
+/// `zero`) was out of range: no spelled infinity, or non-zero digits.
+fn float_text_in_range(text: &str, infinite: bool, zero: bool) -> Result<()> {
+    if infinite && !text.to_ascii_lowercase().contains("inf") {
+        return Err(ValueError::FloatOutOfRange("overflow"));
+    }
+    let nonzero_digits = || {
+        text.trim()
+            .split(['e', 'E'])
+            .next()
+            .is_some_and(|m| m.bytes().any(|b| (b'1'..=b'9').contains(&b)))
+    };
+    if zero && nonzero_digits() {
+        return Err(ValueError::FloatOutOfRange("underflow"));
+    }
+    Ok(())
+}
+
 /// HeliosDB: a double as a real, as PostgreSQL's `float84`.
 fn real_of_f64(f: f64) -> Result<f32> {
     let r = f as f32;
@@ -793,12 +811,7 @@ impl TryFrom<&Value> for f32 {
                         value: v.clone(),
                         data_type: DataType::Float32,
                     })?;
-                if r.is_infinite() && !value.to_ascii_lowercase().contains("inf") {
-                    return Err(ValueError::FloatOutOfRange("overflow"));
-                }
-                if r == 0.0 && value.trim().parse::<f64>().is_ok_and(|w| w != 0.0) {
-                    return Err(ValueError::FloatOutOfRange("underflow"));
-                }
+                float_text_in_range(value, r.is_infinite(), r == 0.0)?;
                 r
             }
             Value::Decimal(value) => num_to_f32!(value),
@@ -858,12 +871,19 @@ impl TryFrom<&Value> for f64 {
             Value::U128(value) => num_to_f64!(value),
             Value::F32(value) => num_to_f64!(value),
             Value::F64(value) => *value,
-            Value::Str(value) => value
-                .parse::<f64>()
-                .map_err(|_| ValueError::ConvertFailed {
-                    value: v.clone(),
-                    data_type: DataType::Float,
-                })?,
+            // HeliosDB: beyond the f64 range either way is 22003, as
+            // PostgreSQL's `float8in` (upstream read `1e400` as infinity).
+            Value::Str(value) => {
+                let f = value
+                    .trim()
+                    .parse::<f64>()
+                    .map_err(|_| ValueError::ConvertFailed {
+                        value: v.clone(),
+                        data_type: DataType::Float,
+                    })?;
+                float_text_in_range(value, f.is_infinite(), f == 0.0)?;
+                f
+            }
             Value::Decimal(value) => num_to_f64!(value),
 
             Value::Date(_)

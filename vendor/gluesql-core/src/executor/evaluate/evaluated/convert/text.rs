@@ -109,10 +109,12 @@ pub(crate) fn cast_text_to_value(data_type: &DataType, value: &str) -> Result<Va
             Err(e @ crate::data::ValueError::FloatOutOfRange(_)) => Err(e.into()),
             Err(_) => Err(cast_failed(value, data_type).into()),
         },
-        DataType::Float => value
-            .parse::<f64>()
-            .map(Value::F64)
-            .map_err(|_| cast_failed(value, data_type).into()),
+        // HeliosDB: the value conversion's range check, as for Float32.
+        DataType::Float => match f64::try_from(&Value::Str(value.to_owned())) {
+            Ok(f) => Ok(Value::F64(f)),
+            Err(e @ crate::data::ValueError::FloatOutOfRange(_)) => Err(e.into()),
+            Err(_) => Err(cast_failed(value, data_type).into()),
+        },
         DataType::Decimal => value
             .parse::<Decimal>()
             .map(Value::Decimal)
