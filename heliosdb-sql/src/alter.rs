@@ -805,14 +805,8 @@ fn rename_table(
 /// Whether values of engine type `from` convert to `to` without USING
 /// (PostgreSQL's assignment casts among the types the engine stores).
 fn assignable(from: DataType, to: DataType) -> bool {
-    use DataType as T;
-    let numeric = |t| {
-        matches!(
-            t,
-            T::Int2 | T::Int4 | T::Int8 | T::Float8 | T::Float4 | T::Numeric
-        )
-    };
-    from == to || to == T::Text || (numeric(from) && numeric(to))
+    use crate::convert::number_type;
+    from == to || to == DataType::Text || (number_type(from) && number_type(to))
 }
 
 fn pg_name(t: DataType) -> &'static str {

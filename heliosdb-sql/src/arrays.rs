@@ -140,17 +140,7 @@ pub(crate) fn any_of_array_text(
                 ..
             } = e
             {
-                let number = matches!(
-                    (self.typer)(left),
-                    Some(
-                        DataType::Int2
-                            | DataType::Int4
-                            | DataType::Int8
-                            | DataType::Numeric
-                            | DataType::Float8
-                            | DataType::Float4
-                    )
-                );
+                let number = (self.typer)(left).is_some_and(crate::convert::number_type);
                 let elements = self.text(right).and_then(array_elements);
                 if let Some(elements) = elements {
                     let elem = elements

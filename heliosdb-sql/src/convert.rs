@@ -32,6 +32,19 @@ pub(crate) fn engine_type(t: &GType) -> Option<DataType> {
     })
 }
 
+/// Whether `t` is a number type (the integers, NUMERIC and both floats).
+pub(crate) fn number_type(t: DataType) -> bool {
+    matches!(
+        t,
+        DataType::Int2
+            | DataType::Int4
+            | DataType::Int8
+            | DataType::Numeric
+            | DataType::Float8
+            | DataType::Float4
+    )
+}
+
 /// GlueSQL column type of an engine type.
 pub(crate) fn glue_type(t: DataType) -> GType {
     match t {

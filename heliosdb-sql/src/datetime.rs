@@ -569,14 +569,9 @@ fn template(t: &str, zone: &str) -> Result<Vec<Piece>> {
 pub(crate) fn to_char(x: &Expr, template_expr: &Expr, t: Option<DataType>) -> Result<Expr> {
     let t = match t {
         Some(t @ (DataType::Date | DataType::Timestamp | DataType::TimestampTz)) => t,
-        Some(
-            DataType::Int2
-            | DataType::Int4
-            | DataType::Int8
-            | DataType::Numeric
-            | DataType::Float8
-            | DataType::Float4,
-        ) => return Err(unsupported("to_char of a number is not supported")),
+        Some(t) if crate::convert::number_type(t) => {
+            return Err(unsupported("to_char of a number is not supported"))
+        }
         Some(DataType::Interval) => {
             return Err(unsupported("to_char of an interval is not supported"))
         }

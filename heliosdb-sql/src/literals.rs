@@ -60,16 +60,7 @@ fn ours(t: DataType) -> bool {
 /// GlueSQL sees it: [`ours`], and the numbers (PostgreSQL reads `'42'` into
 /// an integer column as 42; GlueSQL refuses text there).
 fn assigned(t: DataType) -> bool {
-    ours(t)
-        || matches!(
-            t,
-            DataType::Int2
-                | DataType::Int4
-                | DataType::Int8
-                | DataType::Numeric
-                | DataType::Float8
-                | DataType::Float4
-        )
+    ours(t) || crate::convert::number_type(t)
 }
 
 fn timestamptz_type() -> SqlType {

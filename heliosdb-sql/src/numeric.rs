@@ -1157,17 +1157,7 @@ fn assignment_casts(
 /// converts it and GlueSQL would not (literals are left to
 /// `literals::assign_number`).
 fn assign_cast(target: DataType, value: &mut Expr, typer: &dyn Fn(&Expr) -> Option<DataType>) {
-    let number = |t: DataType| {
-        matches!(
-            t,
-            DataType::Int2
-                | DataType::Int4
-                | DataType::Int8
-                | DataType::Float8
-                | DataType::Float4
-                | DataType::Numeric
-        )
-    };
+    let number = crate::convert::number_type;
     let Some(source) = typer(value) else {
         return;
     };
@@ -1335,17 +1325,7 @@ impl Conversions<'_> {
                 };
                 // An integer too: `sum(i)::numeric(10,1)` is `110.0`.
                 if constant(expr)?.is_some()
-                    || !matches!(
-                        (self.typer)(expr),
-                        Some(
-                            DataType::Numeric
-                                | DataType::Float8
-                                | DataType::Float4
-                                | DataType::Int2
-                                | DataType::Int4
-                                | DataType::Int8
-                        )
-                    )
+                    || !(self.typer)(expr).is_some_and(crate::convert::number_type)
                 {
                     return Ok(());
                 }
