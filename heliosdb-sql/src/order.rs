@@ -18,8 +18,8 @@
 use std::ops::ControlFlow;
 
 use gluesql_core::sqlparser::ast::{
-    Expr, GroupByExpr, OrderByExpr, Query, SelectItem, SetExpr, Statement, Value as SqlValue,
-    VisitMut, VisitorMut,
+    Expr, GroupByExpr, OrderByExpr, Query, Select, SelectItem, SetExpr, Statement,
+    Value as SqlValue, VisitMut, VisitorMut,
 };
 use heliosdb_core::DataType;
 
@@ -27,6 +27,42 @@ use heliosdb_core::DataType;
 /// tells which names are input columns.
 pub(crate) fn rewrite(stmt: &mut Statement, typer: &dyn Fn(&Expr) -> Option<DataType>) {
     let _ = stmt.visit(&mut Order { typer });
+}
+
+/// The `GROUP BY` part of [`rewrite`] alone, for the paths that read a
+/// query before it (`window::plan`, which builds its inner query from the
+/// `GROUP BY` as written).
+pub(crate) fn group_by_aliases(stmt: &mut Statement, typer: &dyn Fn(&Expr) -> Option<DataType>) {
+    struct Groups<'a> {
+        typer: &'a dyn Fn(&Expr) -> Option<DataType>,
+    }
+    impl VisitorMut for Groups<'_> {
+        type Break = ();
+        fn pre_visit_query(&mut self, q: &mut Query) -> ControlFlow<()> {
+            if let SetExpr::Select(s) = q.body.as_mut() {
+                group_aliases(s, self.typer);
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let _ = stmt.visit(&mut Groups { typer });
+}
+
+/// `GROUP BY name` of a select item's alias that is no input column: the
+/// item's expression.
+fn group_aliases(s: &mut Select, typer: &dyn Fn(&Expr) -> Option<DataType>) {
+    if let GroupByExpr::Expressions(exprs, _) = &mut s.group_by {
+        for e in exprs.iter_mut() {
+            let Expr::Identifier(id) = &*e else {
+                continue;
+            };
+            if typer(e).is_none() {
+                if let Some(x) = aliased(&s.projection, &id.value) {
+                    *e = x.clone();
+                }
+            }
+        }
+    }
 }
 
 struct Order<'a> {
@@ -76,18 +112,7 @@ impl VisitorMut for Order<'_> {
         let SetExpr::Select(s) = q.body.as_mut() else {
             return ControlFlow::Continue(());
         };
-        if let GroupByExpr::Expressions(exprs, _) = &mut s.group_by {
-            for e in exprs.iter_mut() {
-                let Expr::Identifier(id) = &*e else {
-                    continue;
-                };
-                if (self.typer)(e).is_none() {
-                    if let Some(x) = aliased(&s.projection, &id.value) {
-                        *e = x.clone();
-                    }
-                }
-            }
-        }
+        group_aliases(s, self.typer);
         let Some(order) = q.order_by.as_mut() else {
             return ControlFlow::Continue(());
         };

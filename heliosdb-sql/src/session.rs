@@ -1725,6 +1725,11 @@ impl<'e> Session<'e> {
                 return self.set_operation(q, params);
             }
         }
+        {
+            let tables = self.tables()?;
+            let typer = crate::infer::statement_typer(&tables, &stmt);
+            crate::order::group_by_aliases(&mut stmt, &typer);
+        }
         crate::window::avg_of_reals(&mut stmt, &*self.tables()?);
         crate::window::avg_outside_items(&mut stmt, &*self.tables()?);
         if let Statement::Query(q) = &stmt {

@@ -146,3 +146,14 @@ SELECT g, avg(n) FROM av GROUP BY g HAVING avg(n) = 1.85;
 SELECT g, avg(x) AS a FROM av GROUP BY g ORDER BY a DESC;
 SELECT g, count(*) FROM av GROUP BY g HAVING avg(x) > 2 ORDER BY g;
 SELECT g FROM av GROUP BY g HAVING avg(f) > 0.3 ORDER BY avg(x) DESC;
+
+== integer and numeric aggregates combined are numeric
+CREATE TABLE ag2 (id INT PRIMARY KEY, cust TEXT, total NUMERIC(10,2), qty INT, placed DATE);
+INSERT INTO ag2 VALUES (1,'ann',10.00,1,'2024-01-05'),(2,'ann',20.50,2,'2024-01-20'),(3,'bob',5.25,3,'2024-02-01'),(4,'cid',NULL,NULL,NULL),(5,'bob',100,10,'2024-03-31');
+----
+SELECT sum(qty) * sum(total), count(*) * sum(total), sum(qty) + sum(total), max(qty) - min(total), count(*) / sum(total), sum(qty) % sum(total) FROM ag2;
+SELECT cust, count(*) * avg(total), sum(qty) * 1.5 FROM ag2 GROUP BY cust ORDER BY cust;
+SELECT total % 3, total % 2.5, 7 % total, 16::numeric % 135.75, -7.5 % 2, 10.125 % 0.1 FROM ag2 WHERE id = 1;
+SELECT id, (qty + 1) * total, length(cust) * total, CASE WHEN qty > 2 THEN qty ELSE total END FROM ag2 ORDER BY id;
+SELECT date_trunc('month', placed) AS m, count(*), sum(total) FROM ag2 GROUP BY m ORDER BY m NULLS LAST;
+SELECT cust AS c, sum(qty) FROM ag2 GROUP BY c ORDER BY c DESC NULLS LAST;

@@ -543,7 +543,22 @@ impl Value {
             (U128(a), _) => a.try_modulo(other),
             (F32(a), _) => a.try_modulo(other),
             (F64(a), _) => a.try_modulo(other),
-            (Decimal(a), _) => a.try_modulo(other),
+            // HeliosDB: a NUMERIC remainder has the larger operand scale, as
+            // PostgreSQL's `mod_var` (`7 % 10.00` is 7.00; rust_decimal kept
+            // the dividend's 7).
+            (Decimal(a), _) => match a.try_modulo(other)? {
+                Decimal(mut r) => {
+                    let scale = match other {
+                        Decimal(b) => a.scale().max(b.scale()),
+                        _ => a.scale(),
+                    };
+                    if r.scale() < scale {
+                        r.rescale(scale);
+                    }
+                    Ok(Decimal(r))
+                }
+                v => Ok(v),
+            },
             (
                 Null,
                 I8(_) | I16(_) | I32(_) | I64(_) | I128(_) | U8(_) | U16(_) | U32(_) | U64(_)
