@@ -1385,12 +1385,32 @@ impl Conversions<'_> {
             Expr::Function(f)
                 if f.over.is_none() && f.name.to_string().eq_ignore_ascii_case("trunc") =>
             {
-                let x = match crate::pgfuncs::call_args(f).as_deref() {
-                    Some([x]) => (*x).clone(),
+                let (x, digits) = match crate::pgfuncs::call_args(f).as_deref() {
+                    Some([x]) => ((*x).clone(), None),
+                    Some([x, n]) => ((*x).clone(), Some((*n).clone())),
                     _ => return Ok(()),
                 };
-                if (self.typer)(&x).is_some_and(exact_number) {
-                    *e = decimal_trunc(x);
+                let exact = (self.typer)(&x).is_some_and(exact_number)
+                    || matches!(constant(&x), Ok(Some(_)));
+                match digits {
+                    None if exact => *e = decimal_trunc(x),
+                    None => {}
+                    // `trunc(x, n)` with a constant n, of a NUMERIC; PostgreSQL
+                    // has none of a float. Others (a parameter n) are left to
+                    // the row-function path (`jsonops`).
+                    Some(n) => match ((self.typer)(&x), constant(&n)?) {
+                        (Some(t @ (DataType::Float8 | DataType::Float4)), _) => {
+                            return Err(SqlError::State {
+                                code: "42883",
+                                message: format!(
+                                    "function trunc({}, integer) does not exist",
+                                    crate::convert::pg_type_name(t)
+                                ),
+                            });
+                        }
+                        (_, Some(Num::Int(k))) if exact => *e = crate::pgfuncs::trunc(x, k)?,
+                        _ => {}
+                    },
                 }
             }
             Expr::Ceil {

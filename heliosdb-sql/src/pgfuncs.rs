@@ -244,9 +244,20 @@ pub(crate) fn trims(stmt: &mut Statement) {
 /// truncates), shifted back by multiplying with `10^-n`, which gives the
 /// result PostgreSQL's scale n.
 pub(crate) fn round(x: Expr, n: i64) -> Result<Expr> {
+    round_or_trunc(x, n, false)
+}
+
+/// `trunc(x, n)` of a NUMERIC (or integer): toward zero at `n` digits,
+/// with scale `n` (at least 0), as PostgreSQL's.
+pub(crate) fn trunc(x: Expr, n: i64) -> Result<Expr> {
+    round_or_trunc(x, n, true)
+}
+
+fn round_or_trunc(x: Expr, n: i64, trunc: bool) -> Result<Expr> {
+    let name = if trunc { "trunc" } else { "round" };
     if !(-18..=18).contains(&n) {
         return Err(unsupported(format!(
-            "round(x, {n}): at most 18 digits either side of the point are supported"
+            "{name}(x, {n}): at most 18 digits either side of the point are supported"
         )));
     }
     let pow = |k: i64| -> String {
@@ -265,11 +276,13 @@ pub(crate) fn round(x: Expr, n: i64) -> Result<Expr> {
         vec![decimal("-0.5")],
         Some(decimal("0.5")),
     );
-    let shifted = bin(
-        bin(d, BinaryOperator::Multiply, decimal(&pow(n))),
-        BinaryOperator::Plus,
-        half,
-    );
+    let product = bin(d, BinaryOperator::Multiply, decimal(&pow(n)));
+    // The cast to an integer below cuts toward zero.
+    let shifted = if trunc {
+        product
+    } else {
+        bin(product, BinaryOperator::Plus, half)
+    };
     let whole = cast(
         cast(shifted, SqlType::Int64),
         SqlType::Decimal(gluesql_core::sqlparser::ast::ExactNumberInfo::None),

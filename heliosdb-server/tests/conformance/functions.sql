@@ -403,3 +403,13 @@ SELECT exp(1000::float8);
 SELECT exp(-1000::float8);
 SELECT id, ln(x), log(x), exp(x / 1000), sqrt(x) FROM fo WHERE id = 6;
 SELECT ln(2), log(1000), exp(0), 'Infinity'::float8 * 2, 'Infinity'::float8 + 1;
+
+== trunc to digits and integers met with unknown-typed numerics
+CREATE TABLE tq (id INT PRIMARY KEY, bal NUMERIC(12,2), n INT);
+INSERT INTO tq VALUES (1, 104.50, 3), (2, 55.55, 0), (3, NULL, 7);
+----
+SELECT trunc(1234.5678, 2), trunc(1234.5678, -2), trunc(-2.789, 1), trunc(5, 1), trunc(0.004, 2), trunc(-0.5), trunc(2.7), trunc(1234.5678, 0);
+SELECT id, trunc(bal / 3, 1), trunc(n / 3.0, 3), round(bal * 1.005, 2) FROM tq ORDER BY id;
+SELECT (SELECT sum(n) FROM tq) * (SELECT max(bal) FROM tq);
+SELECT (SELECT sum(n) FROM tq) + (SELECT min(bal) FROM tq), (SELECT count(*) FROM tq) / (SELECT max(bal) FROM tq);
+SELECT (SELECT max(n) FROM tq) * 2.5::float8;

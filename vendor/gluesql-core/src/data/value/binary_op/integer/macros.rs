@@ -115,36 +115,10 @@ macro_rules! impl_method {
                     }
                     .into()
                 }),
-            F32(rhs) => $lhs
-                .$method($lhs_primitive::try_from($rhs)?)
-                .ok_or_else(|| {
-                    ValueError::BinaryOperationOverflow {
-                        lhs: $lhs_variant($lhs),
-                        rhs: F32(rhs),
-                        operator: $op,
-                    }
-                    .into()
-                }),
-            F64(rhs) => $lhs
-                .$method($lhs_primitive::try_from($rhs)?)
-                .ok_or_else(|| {
-                    ValueError::BinaryOperationOverflow {
-                        lhs: $lhs_variant($lhs),
-                        rhs: F64(rhs),
-                        operator: $op,
-                    }
-                    .into()
-                }),
-            Decimal(rhs) => $lhs
-                .$method($lhs_primitive::try_from($rhs)?)
-                .ok_or_else(|| {
-                    ValueError::BinaryOperationOverflow {
-                        lhs: $lhs_variant($lhs),
-                        rhs: Decimal(rhs),
-                        operator: $op,
-                    }
-                    .into()
-                }),
+            // HeliosDB: in the float's or decimal's type (see `widened`).
+            F32(_) | F64(_) | Decimal(_) => {
+                return super::widened(&$lhs.to_string(), $op, $rhs);
+            }
             Null => return Ok(Null),
             Interval(rhs) => {
                 super::macros::impl_interval_method!($method, $lhs_variant, $op, $lhs, rhs);
@@ -231,20 +205,30 @@ macro_rules! generate_binary_op_tests {
                 .into())
             }
 
+            // HeliosDB: an integer with a float or decimal is computed in
+            // that type (`widened`), so it neither overflows the integer
+            // nor truncates the other operand.
+            #[test]
+            fn widened_to_the_other_type() {
+                let base: $primitive = 3;
+                assert_eq!(
+                    base.try_multiply(&Decimal(Decimal::new(15, 1))),
+                    Ok(Decimal(Decimal::new(45, 1)))
+                );
+                assert_eq!(base.try_add(&F64(0.5)), Ok(F64(3.5)));
+                assert_eq!(
+                    base.try_divide(&Decimal(Decimal::TWO)),
+                    Ok(Decimal(Decimal::new(15, 1)))
+                );
+                assert_eq!(
+                    base.try_divide(&F64(0.0)),
+                    Err(ValueError::DivisorShouldNotBeZero.into())
+                );
+                assert!($primitive::MAX.try_add(&F64(1.0)).is_ok());
+            }
+
             #[test]
             fn add_overflow() {
-                assert_eq!(
-                    $primitive::MAX.try_add(&Decimal(Decimal::from(1))),
-                    overflow_err($variant($primitive::MAX), Decimal(Decimal::from(1)), Add)
-                );
-                assert_eq!(
-                    $primitive::MAX.try_add(&F32(1.0_f32)),
-                    overflow_err($variant($primitive::MAX), F32(1.0_f32), Add)
-                );
-                assert_eq!(
-                    $primitive::MAX.try_add(&F64(1.0)),
-                    overflow_err($variant($primitive::MAX), F64(1.0), Add)
-                );
                 assert_eq!(
                     $primitive::MAX.try_add(&I8(1)),
                     overflow_err($variant($primitive::MAX), I8(1), Add)
@@ -290,22 +274,6 @@ macro_rules! generate_binary_op_tests {
             #[test]
             fn sub_overflow() {
                 assert_eq!(
-                    $primitive::MIN.try_subtract(&Decimal(Decimal::from(1))),
-                    overflow_err(
-                        $variant($primitive::MIN),
-                        Decimal(Decimal::from(1)),
-                        Subtract
-                    )
-                );
-                assert_eq!(
-                    $primitive::MIN.try_subtract(&F32(1.0_f32)),
-                    overflow_err($variant($primitive::MIN), F32(1.0_f32), Subtract)
-                );
-                assert_eq!(
-                    $primitive::MIN.try_subtract(&F64(1.0)),
-                    overflow_err($variant($primitive::MIN), F64(1.0), Subtract)
-                );
-                assert_eq!(
                     $primitive::MIN.try_subtract(&I8(1)),
                     overflow_err($variant($primitive::MIN), I8(1), Subtract)
                 );
@@ -349,22 +317,6 @@ macro_rules! generate_binary_op_tests {
 
             #[test]
             fn mul_overflow() {
-                assert_eq!(
-                    $primitive::MAX.try_multiply(&Decimal(Decimal::from(2))),
-                    overflow_err(
-                        $variant($primitive::MAX),
-                        Decimal(Decimal::from(2)),
-                        Multiply
-                    )
-                );
-                assert_eq!(
-                    $primitive::MAX.try_multiply(&F32(2.0_f32)),
-                    overflow_err($variant($primitive::MAX), F32(2.0_f32), Multiply)
-                );
-                assert_eq!(
-                    $primitive::MAX.try_multiply(&F64(2.0)),
-                    overflow_err($variant($primitive::MAX), F64(2.0), Multiply)
-                );
                 assert_eq!(
                     $primitive::MAX.try_multiply(&I8(2)),
                     overflow_err($variant($primitive::MAX), I8(2), Multiply)
@@ -410,18 +362,6 @@ macro_rules! generate_binary_op_tests {
             #[test]
             fn div_overflow() {
                 assert_eq!(
-                    $primitive::MAX.try_divide(&Decimal(Decimal::from(0))),
-                    overflow_err($variant($primitive::MAX), Decimal(Decimal::from(0)), Divide)
-                );
-                assert_eq!(
-                    $primitive::MAX.try_divide(&F32(0.0_f32)),
-                    overflow_err($variant($primitive::MAX), F32(0.0_f32), Divide)
-                );
-                assert_eq!(
-                    $primitive::MAX.try_divide(&F64(0.0)),
-                    overflow_err($variant($primitive::MAX), F64(0.0), Divide)
-                );
-                assert_eq!(
                     $primitive::MAX.try_divide(&I8(0)),
                     overflow_err($variant($primitive::MAX), I8(0), Divide)
                 );
@@ -465,18 +405,6 @@ macro_rules! generate_binary_op_tests {
 
             #[test]
             fn mod_overflow() {
-                assert_eq!(
-                    $primitive::MAX.try_modulo(&Decimal(Decimal::from(0))),
-                    overflow_err($variant($primitive::MAX), Decimal(Decimal::from(0)), Modulo)
-                );
-                assert_eq!(
-                    $primitive::MAX.try_modulo(&F32(0.0_f32)),
-                    overflow_err($variant($primitive::MAX), F32(0.0_f32), Modulo)
-                );
-                assert_eq!(
-                    $primitive::MAX.try_modulo(&F64(0.0)),
-                    overflow_err($variant($primitive::MAX), F64(0.0), Modulo)
-                );
                 assert_eq!(
                     $primitive::MAX.try_modulo(&I8(0)),
                     overflow_err($variant($primitive::MAX), I8(0), Modulo)
@@ -523,9 +451,12 @@ macro_rules! generate_binary_op_tests {
             fn try_add() {
                 let base: $primitive = 1;
 
-                assert_eq!(base.try_add(&Decimal(Decimal::ONE)), Ok($variant(2)));
-                assert_eq!(base.try_add(&F32(1.0_f32)), Ok($variant(2)));
-                assert_eq!(base.try_add(&F64(1.0)), Ok($variant(2)));
+                assert_eq!(
+                    base.try_add(&Decimal(Decimal::ONE)),
+                    Ok(Decimal(Decimal::from(2)))
+                );
+                assert_eq!(base.try_add(&F32(1.0_f32)), Ok(F64(2.0)));
+                assert_eq!(base.try_add(&F64(1.0)), Ok(F64(2.0)));
                 assert_eq!(base.try_add(&I8(1)), Ok($variant(2)));
                 assert_eq!(base.try_add(&I16(1)), Ok($variant(2)));
                 assert_eq!(base.try_add(&I32(1)), Ok($variant(2)));
@@ -552,9 +483,12 @@ macro_rules! generate_binary_op_tests {
             fn try_subtract() {
                 let base: $primitive = 1;
 
-                assert_eq!(base.try_subtract(&Decimal(Decimal::ONE)), Ok($variant(0)));
-                assert_eq!(base.try_subtract(&F32(1.0_f32)), Ok($variant(0)));
-                assert_eq!(base.try_subtract(&F64(1.0)), Ok($variant(0)));
+                assert_eq!(
+                    base.try_subtract(&Decimal(Decimal::ONE)),
+                    Ok(Decimal(Decimal::from(0)))
+                );
+                assert_eq!(base.try_subtract(&F32(1.0_f32)), Ok(F64(0.0)));
+                assert_eq!(base.try_subtract(&F64(1.0)), Ok(F64(0.0)));
                 assert_eq!(base.try_subtract(&I8(1)), Ok($variant(0)));
                 assert_eq!(base.try_subtract(&I16(1)), Ok($variant(0)));
                 assert_eq!(base.try_subtract(&I32(1)), Ok($variant(0)));
@@ -581,9 +515,12 @@ macro_rules! generate_binary_op_tests {
             fn try_multiply() {
                 let base: $primitive = 3;
 
-                assert_eq!(base.try_multiply(&Decimal(Decimal::TWO)), Ok($variant(6)));
-                assert_eq!(base.try_multiply(&F32(2.0_f32)), Ok($variant(6)));
-                assert_eq!(base.try_multiply(&F64(2.0)), Ok($variant(6)));
+                assert_eq!(
+                    base.try_multiply(&Decimal(Decimal::TWO)),
+                    Ok(Decimal(Decimal::from(6)))
+                );
+                assert_eq!(base.try_multiply(&F32(2.0_f32)), Ok(F64(6.0)));
+                assert_eq!(base.try_multiply(&F64(2.0)), Ok(F64(6.0)));
                 assert_eq!(base.try_multiply(&I8(2)), Ok($variant(6)));
                 assert_eq!(base.try_multiply(&I16(2)), Ok($variant(6)));
                 assert_eq!(base.try_multiply(&I32(2)), Ok($variant(6)));
@@ -610,9 +547,12 @@ macro_rules! generate_binary_op_tests {
             fn try_divide() {
                 let base: $primitive = 6;
 
-                assert_eq!(base.try_divide(&Decimal(Decimal::TWO)), Ok($variant(3)));
-                assert_eq!(base.try_divide(&F32(2.0_f32)), Ok($variant(3)));
-                assert_eq!(base.try_divide(&F64(2.0)), Ok($variant(3)));
+                assert_eq!(
+                    base.try_divide(&Decimal(Decimal::TWO)),
+                    Ok(Decimal(Decimal::from(3)))
+                );
+                assert_eq!(base.try_divide(&F32(2.0_f32)), Ok(F64(3.0)));
+                assert_eq!(base.try_divide(&F64(2.0)), Ok(F64(3.0)));
                 assert_eq!(base.try_divide(&I8(2)), Ok($variant(3)));
                 assert_eq!(base.try_divide(&I16(2)), Ok($variant(3)));
                 assert_eq!(base.try_divide(&I32(2)), Ok($variant(3)));
@@ -639,9 +579,12 @@ macro_rules! generate_binary_op_tests {
             fn try_modulo() {
                 let base: $primitive = 9;
 
-                assert_eq!(base.try_modulo(&Decimal(Decimal::ONE)), Ok($variant(0)));
-                assert_eq!(base.try_modulo(&F32(1.0_f32)), Ok($variant(0)));
-                assert_eq!(base.try_modulo(&F64(1.0)), Ok($variant(0)));
+                assert_eq!(
+                    base.try_modulo(&Decimal(Decimal::ONE)),
+                    Ok(Decimal(Decimal::from(0)))
+                );
+                assert_eq!(base.try_modulo(&F32(1.0_f32)), Ok(F64(0.0)));
+                assert_eq!(base.try_modulo(&F64(1.0)), Ok(F64(0.0)));
                 assert_eq!(base.try_modulo(&I8(1)), Ok($variant(0)));
                 assert_eq!(base.try_modulo(&I16(1)), Ok($variant(0)));
                 assert_eq!(base.try_modulo(&I32(1)), Ok($variant(0)));
