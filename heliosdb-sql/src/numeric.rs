@@ -784,11 +784,6 @@ impl Comparisons<'_> {
             recast(a, SqlType::Float64);
         } else if float(ta) && (ints(tb) || self.numeric(b)) {
             recast(b, SqlType::Float64);
-        } else if ints(ta) && self.numeric(b) {
-            // `sum(qty) * sum(total)`: GlueSQL computes an integer with a
-            // decimal in the integer's type (2160 for 16 * 135.75);
-            // PostgreSQL in NUMERIC. (Columns were made exact by [`exact`].)
-            recast(a, decimal_type());
         } else if (ints(ta) && self.fractional(b)) || (self.fractional(a) && ints(tb)) {
             // `i + 0.5` is NUMERIC (GlueSQL: in the integer's type, 3 for
             // 3 + 0.5). A query's were made exact by [`exact`]; these are

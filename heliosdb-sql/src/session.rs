@@ -273,12 +273,15 @@ pub fn coerce(v: Value, t: DataType) -> Result<Value> {
         Value::Float4(f) => f.fract() == 0.0,
         _ => false,
     };
-    let range = |v: &Value| match int.or(whole.then_some(0)) {
-        Some(_) => SqlError::State {
-            code: crate::sqlstate::NUMERIC_VALUE_OUT_OF_RANGE,
-            message: format!("{} out of range", crate::pg_type_name(t)),
-        },
-        None => bad(v),
+    let range = |v: &Value| {
+        if int.is_some() || whole {
+            SqlError::State {
+                code: crate::sqlstate::NUMERIC_VALUE_OUT_OF_RANGE,
+                message: format!("{} out of range", crate::pg_type_name(t)),
+            }
+        } else {
+            bad(v)
+        }
     };
     Ok(match t {
         DataType::Int2 => Value::Int2(
