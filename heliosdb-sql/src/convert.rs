@@ -246,18 +246,15 @@ pub(crate) fn to_engine_typed(v: &GValue, t: DataType, column: &str) -> Result<V
     })
 }
 
-/// PostgreSQL's `real` input of `text` (`float4in`): correctly rounded;
-/// beyond the f32 range either way 22003. `None` when it is no number.
+/// PostgreSQL's `real` input of `text` (`float4in`), by the engine's
+/// conversion: beyond the f32 range either way 22003. `None` when it is no
+/// number.
 pub(crate) fn parse_real(text: &str) -> Option<Result<f32>> {
-    let t = text.trim();
-    let f = t.parse::<f32>().ok()?;
-    if f.is_infinite() && !t.to_ascii_lowercase().contains("inf") {
-        return Some(Err(real_range("overflow")));
+    match f32::try_from(&GValue::Str(text.to_owned())) {
+        Ok(f) => Some(Ok(f)),
+        Err(gluesql_core::data::ValueError::FloatOutOfRange(what)) => Some(Err(real_range(what))),
+        Err(_) => None,
     }
-    if f == 0.0 && t.parse::<f64>().is_ok_and(|w| w != 0.0) {
-        return Some(Err(real_range("underflow")));
-    }
-    Some(Ok(f))
 }
 
 fn real_range(what: &str) -> SqlError {
@@ -267,17 +264,13 @@ fn real_range(what: &str) -> SqlError {
     }
 }
 
-/// A double precision value as `real`, refused as PostgreSQL's `float84`
-/// cast refuses it when it does not fit (22003).
+/// A double precision value as `real` (PostgreSQL's `float84`, by the
+/// engine's conversion): 22003 when it does not fit.
 pub(crate) fn real_of(f: f64) -> Result<f32> {
-    let r = f as f32;
-    if r.is_infinite() && f.is_finite() {
-        return Err(real_range("overflow"));
-    }
-    if r == 0.0 && f != 0.0 {
-        return Err(real_range("underflow"));
-    }
-    Ok(r)
+    f32::try_from(&GValue::F64(f)).map_err(|e| match e {
+        gluesql_core::data::ValueError::FloatOutOfRange(what) => real_range(what),
+        other => SqlError::Type(other.to_string()),
+    })
 }
 
 fn glue_as_i128(v: &GValue) -> Option<i128> {
