@@ -645,6 +645,17 @@ impl StorageEngine {
         self.store.flush()
     }
 
+    /// Flushes memtables and waits until RocksDB's background work is done:
+    /// no flush or compaction running or pending. After a bulk load this
+    /// leaves the files in their settled shape, so that what is measured or
+    /// copied next does not race the compactions the load started.
+    ///
+    /// # Errors
+    /// RocksDB errors.
+    pub fn wait_for_compactions(&self) -> Result<()> {
+        self.store.wait_for_compactions()
+    }
+
     // ----- mutations --------------------------------------------------------
 
     /// Runs `f` as one atomic mutation: inside transaction `txn` if it is

@@ -167,6 +167,20 @@ impl Db {
         self.sync_wal()
     }
 
+    /// Flushes every memtable, then blocks until RocksDB has no flush or
+    /// compaction running or pending.
+    pub(super) fn wait_for_compactions(&self) -> Result<()> {
+        let mut opts = rocksdb::WaitForCompactOptions::default();
+        opts.set_flush(true);
+        Ok(self.inner.wait_for_compact(&opts)?)
+    }
+
+    /// An integer property of a column family (tests).
+    #[cfg(test)]
+    pub(super) fn property(&self, cf: Cf, name: &str) -> Result<Option<u64>> {
+        Ok(self.inner.property_int_value_cf(self.handle(cf)?, name)?)
+    }
+
     /// Syncs the write-ahead log.
     pub(super) fn sync_wal(&self) -> Result<()> {
         Ok(self.inner.flush_wal(true)?)

@@ -252,6 +252,12 @@ impl SealedStore {
         self.db.flush()
     }
 
+    /// Flushes memtables, then waits until no flush or compaction is
+    /// running or pending.
+    pub(crate) fn wait_for_compactions(&self) -> Result<()> {
+        self.db.wait_for_compactions()
+    }
+
     /// Compacts a key range so deleted or overwritten values leave the files.
     /// Forces the bottommost level too: by default RocksDB would skip files
     /// already at the bottom, where the old version may sit.

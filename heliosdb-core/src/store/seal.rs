@@ -117,7 +117,17 @@ impl SealedStore {
         let Some(c) = &self.crypto else {
             return Ok(Sealed(value.to_vec()));
         };
-        let aad = context_aad(cf, key);
+        with_context_aad(cf, key, |aad| self.seal_with_aad(c, cf, key, aad, value))
+    }
+
+    fn seal_with_aad(
+        &self,
+        c: &Crypto,
+        cf: Cf,
+        key: &[u8],
+        aad: &[u8],
+        value: &[u8],
+    ) -> Result<Sealed> {
         if let Some(tk) = self.table_key_for(c, cf, key) {
             let n = match tk.counter.next() {
                 Ok(n) => n,
@@ -135,7 +145,7 @@ impl SealedStore {
                 )));
             }
             let nonce = random_nonce(c.nonce_mode)?;
-            return Ok(Sealed(seal_envelope(&tk.aead, tk.id, nonce, &aad, value)));
+            return Ok(Sealed(seal_envelope(&tk.aead, tk.id, nonce, aad, value)));
         }
         loop {
             let active = Arc::clone(&read(&c.active));
@@ -157,7 +167,7 @@ impl SealedStore {
                 &active.aead,
                 active.id,
                 nonce,
-                &aad,
+                aad,
                 value,
             )));
         }
@@ -225,16 +235,20 @@ impl SealedStore {
             location: location(),
             source,
         })?;
-        let aead = read(&c.ciphers)
+        // Held for the open (a key refresh waits that long): cheaper than
+        // cloning the cipher's `Arc` for every value.
+        let ciphers = read(&c.ciphers);
+        let aead = ciphers
             .get(&header.dek_id.0)
-            .cloned()
             .ok_or_else(|| Error::UnknownDataKey {
                 location: location(),
                 dek_id: header.dek_id.0,
             })?;
-        open_envelope(&aead, &context_aad(cf, key), stored).map_err(|source| Error::Decryption {
-            location: location(),
-            source,
+        with_context_aad(cf, key, |aad| open_envelope(aead, aad, stored)).map_err(|source| {
+            Error::Decryption {
+                location: location(),
+                source,
+            }
         })
     }
 }
@@ -363,13 +377,26 @@ impl Crypto {
 }
 
 /// AAD binding a value to its column family and record key.
-fn context_aad(cf: Cf, key: &[u8]) -> Vec<u8> {
+/// Calls `f` with a record's context AAD: the length of its column family's
+/// name, the name, then the record key. Built on the stack when it fits (every
+/// value sealed or opened builds one).
+fn with_context_aad<R>(cf: Cf, key: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
+    const INLINE: usize = 128;
     let name = cf.name().as_bytes();
-    let mut aad = Vec::with_capacity(1 + name.len() + key.len());
-    aad.push(name.len() as u8);
-    aad.extend_from_slice(name);
-    aad.extend_from_slice(key);
-    aad
+    let len = 1 + name.len() + key.len();
+    if len <= INLINE {
+        let mut buf = [0u8; INLINE];
+        buf[0] = name.len() as u8;
+        buf[1..=name.len()].copy_from_slice(name);
+        buf[1 + name.len()..len].copy_from_slice(key);
+        f(&buf[..len])
+    } else {
+        let mut aad = Vec::with_capacity(len);
+        aad.push(name.len() as u8);
+        aad.extend_from_slice(name);
+        aad.extend_from_slice(key);
+        f(&aad)
+    }
 }
 
 #[cfg(test)]
@@ -422,6 +449,68 @@ mod tests {
         let stored = s.raw_get(Cf::Kv.name(), b"k").unwrap().unwrap();
         assert_ne!(stored, plain);
         assert_eq!(s.get(Cf::Kv, b"k").unwrap().unwrap(), plain);
+    }
+
+    #[test]
+    fn context_aad_is_name_length_name_then_record_key_short_or_long() {
+        let s = store(1);
+        let c = s.crypto.as_ref().unwrap();
+        // 5 bytes: built on the stack; 300: past the inline buffer.
+        for key in [b"\0\0\0\x07k".to_vec(), vec![0xab; 300]] {
+            let sealed = s.seal(Cf::Rows, &key, b"value").unwrap();
+            let mut aad = vec![Cf::Rows.name().len() as u8];
+            aad.extend_from_slice(Cf::Rows.name().as_bytes());
+            aad.extend_from_slice(&key);
+            let dek = heliosdb_crypto::envelope_dek_id(sealed.as_bytes()).unwrap();
+            let ciphers = read(&c.ciphers);
+            assert_eq!(
+                open_envelope(&ciphers[&dek.0], &aad, sealed.as_bytes()).unwrap(),
+                b"value"
+            );
+            drop(ciphers);
+            assert_eq!(
+                s.open_value(Cf::Rows, &key, sealed.as_bytes()).unwrap(),
+                b"value"
+            );
+            // Another key, or the same key in another column family: refused.
+            let mut moved = key.clone();
+            *moved.last_mut().unwrap() ^= 1;
+            assert!(fails_authentication(s.open_value(
+                Cf::Rows,
+                &moved,
+                sealed.as_bytes()
+            )));
+            assert!(fails_authentication(s.open_value(
+                Cf::Index,
+                &key,
+                sealed.as_bytes()
+            )));
+        }
+    }
+
+    #[test]
+    fn wait_for_compactions_returns_with_no_compaction_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let s =
+            SealedStore::open(dir.path(), &Config::default(), None, false, FileEnv::Disk).unwrap();
+        // Eight flushed files at level 0: twice RocksDB's compaction trigger.
+        for file in 0..8u32 {
+            let ops: Vec<Op> = (0..200u32)
+                .map(|i| Op::Put {
+                    cf: Cf::Kv,
+                    key: format!("k{i:05}").into_bytes(),
+                    value: vec![file as u8; 64],
+                })
+                .collect();
+            s.write(&ops).unwrap();
+            s.flush().unwrap();
+        }
+        s.wait_for_compactions().unwrap();
+        let prop = |name| s.db.property(Cf::Kv, name).unwrap().unwrap();
+        assert_eq!(prop("rocksdb.compaction-pending"), 0);
+        assert_eq!(prop("rocksdb.num-running-compactions"), 0);
+        assert!(prop("rocksdb.num-files-at-level0") < 4);
+        assert_eq!(s.get(Cf::Kv, b"k00007").unwrap().unwrap(), vec![7u8; 64]);
     }
 
     #[test]
