@@ -5,6 +5,7 @@
 //! of format-1 record keys.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex, RwLock};
 
 use heliosdb_crypto::{
@@ -76,12 +77,37 @@ pub(super) struct ActiveKey {
     pub(super) counter: Arc<UsageCounter>,
 }
 
+/// Data-key ciphers by DEK id. Every opened value looks its key up here, and
+/// SipHash of the id cost about as much as 10 % of the open; ids are small
+/// integers from our own keyring, so a multiplicative hash does.
+type Ciphers = HashMap<u32, Arc<Aead>, BuildHasherDefault<DekIdHasher>>;
+
+#[derive(Default)]
+struct DekIdHasher(u64);
+
+impl Hasher for DekIdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used for `u32` keys (they call `write_u32`); any input works.
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        // Fibonacci hashing: spreads consecutive ids over the high bits,
+        // which the table's probing uses.
+        self.0 = u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
 /// The unlocked keys of an encrypted database and what sealing needs.
 pub(super) struct Crypto {
     pub(super) keyring: Mutex<(Keyring, UnlockedKeyring)>,
     /// Keys of tables created with their own key, by table id.
     pub(super) table_keys: RwLock<HashMap<u32, Arc<ActiveKey>>>,
-    ciphers: RwLock<HashMap<u32, Arc<Aead>>>,
+    ciphers: RwLock<Ciphers>,
     pub(super) active: RwLock<Arc<ActiveKey>>,
     blind: Hmac<Sha256>,
     nonce_mode: NonceMode,
@@ -326,7 +352,7 @@ impl Crypto {
         opened_with: SourceDescription,
         config: &Config,
     ) -> Result<Crypto> {
-        let mut ciphers = HashMap::new();
+        let mut ciphers = Ciphers::default();
         for id in unlocked.ids() {
             if let (Some(key), Some(entry)) = (unlocked.key(id), ring.dek(id)) {
                 if matches!(entry.purpose, DekPurpose::Data | DekPurpose::Table) {
