@@ -402,10 +402,10 @@ impl Crypto {
     }
 }
 
-/// AAD binding a value to its column family and record key.
-/// Calls `f` with a record's context AAD: the length of its column family's
-/// name, the name, then the record key. Built on the stack when it fits (every
-/// value sealed or opened builds one).
+/// Calls `f` with the AAD binding a value to its column family and record
+/// key: the length of the column family's name, the name, then the record
+/// key. Built on the stack when it fits (every value sealed or opened builds
+/// one).
 fn with_context_aad<R>(cf: Cf, key: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
     const INLINE: usize = 128;
     let name = cf.name().as_bytes();
