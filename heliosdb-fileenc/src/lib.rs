@@ -8,7 +8,11 @@
 //! file is created empty and never written.) The info `LOG` needed help:
 //! RocksDB's encrypted file system hands `NewLogger` to the base file system,
 //! which writes it in plaintext, so the shim wraps the encrypted file system
-//! and builds the logger on an encrypted writable file.
+//! and builds the logger on an encrypted writable file. Under the encryption
+//! the operating system's files report a buffer alignment of 1 when they are
+//! not opened for direct I/O: RocksDB encrypts each append in a copy rounded
+//! up to that alignment (plus the alignment), 8 KiB per small WAL record
+//! with the POSIX default of 4 KiB.
 //!
 //! ```no_run
 //! use std::sync::Arc;
