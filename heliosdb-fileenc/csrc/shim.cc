@@ -72,8 +72,11 @@ using ROCKSDB_NAMESPACE::BlockAccessCipherStream;
 using ROCKSDB_NAMESPACE::EncryptionProvider;
 using ROCKSDB_NAMESPACE::Env;
 using ROCKSDB_NAMESPACE::EnvOptions;
+using ROCKSDB_NAMESPACE::FileOptions;
 using ROCKSDB_NAMESPACE::FileSystem;
 using ROCKSDB_NAMESPACE::FileSystemWrapper;
+using ROCKSDB_NAMESPACE::FSWritableFile;
+using ROCKSDB_NAMESPACE::FSWritableFileOwnerWrapper;
 using ROCKSDB_NAMESPACE::IODebugContext;
 using ROCKSDB_NAMESPACE::IOOptions;
 using ROCKSDB_NAMESPACE::IOStatus;
@@ -254,59 +257,59 @@ void RegisterFactoryOnce() {
   });
 }
 
+// A file system whose writable files come wrapped in `File`, an
+// FSWritableFileOwnerWrapper naming the file system in kFileSystemName().
+template <class File>
+class WritableFileWrappingFS : public FileSystemWrapper {
+ public:
+  explicit WritableFileWrappingFS(const std::shared_ptr<FileSystem>& t)
+      : FileSystemWrapper(t) {}
+  const char* Name() const override { return File::kFileSystemName(); }
+
+  IOStatus NewWritableFile(const std::string& f, const FileOptions& o,
+                           std::unique_ptr<FSWritableFile>* r,
+                           IODebugContext* dbg) override {
+    return Wrap(target()->NewWritableFile(f, o, r, dbg), r);
+  }
+  IOStatus ReopenWritableFile(const std::string& f, const FileOptions& o,
+                              std::unique_ptr<FSWritableFile>* r,
+                              IODebugContext* dbg) override {
+    return Wrap(target()->ReopenWritableFile(f, o, r, dbg), r);
+  }
+  IOStatus ReuseWritableFile(const std::string& f, const std::string& old,
+                             const FileOptions& o,
+                             std::unique_ptr<FSWritableFile>* r,
+                             IODebugContext* dbg) override {
+    return Wrap(target()->ReuseWritableFile(f, old, o, r, dbg), r);
+  }
+
+ private:
+  static IOStatus Wrap(IOStatus s, std::unique_ptr<FSWritableFile>* r) {
+    if (s.ok()) {
+      std::unique_ptr<FSWritableFile> inner = std::move(*r);
+      r->reset(new File(std::move(inner)));
+    }
+    return s;
+  }
+};
+
 // RocksDB's EncryptedWritableFile::Append encrypts each append in a fresh
 // buffer rounded up to the file's required alignment, plus that alignment:
 // for a POSIX file 8 KiB for a 100-byte WAL record, allocated and freed on
 // every commit. That alignment matters only for direct I/O; under buffered
-// I/O this wrapper of the base file system reports 1, so the buffer is the
+// I/O the files of the base file system report 1, so the buffer is the
 // size of the data. Direct-I/O files keep the base alignment.
-class BufferedWritableFile : public ROCKSDB_NAMESPACE::FSWritableFileOwnerWrapper {
+class BufferedWritableFile : public FSWritableFileOwnerWrapper {
  public:
-  explicit BufferedWritableFile(
-      std::unique_ptr<ROCKSDB_NAMESPACE::FSWritableFile>&& t)
+  explicit BufferedWritableFile(std::unique_ptr<FSWritableFile>&& t)
       : FSWritableFileOwnerWrapper(std::move(t)) {}
+  static const char* kFileSystemName() { return "HeliosBufferedFileSystem"; }
   size_t GetRequiredBufferAlignment() const override {
     return use_direct_io() ? target()->GetRequiredBufferAlignment() : 1;
   }
 };
 
-class BufferedFileSystem : public FileSystemWrapper {
- public:
-  explicit BufferedFileSystem(const std::shared_ptr<FileSystem>& t)
-      : FileSystemWrapper(t) {}
-  static const char* kClassName() { return "HeliosBufferedFileSystem"; }
-  const char* Name() const override { return kClassName(); }
-
-  IOStatus NewWritableFile(
-      const std::string& f, const ROCKSDB_NAMESPACE::FileOptions& o,
-      std::unique_ptr<ROCKSDB_NAMESPACE::FSWritableFile>* r,
-      IODebugContext* dbg) override {
-    return Wrap(target()->NewWritableFile(f, o, r, dbg), r);
-  }
-  IOStatus ReopenWritableFile(
-      const std::string& f, const ROCKSDB_NAMESPACE::FileOptions& o,
-      std::unique_ptr<ROCKSDB_NAMESPACE::FSWritableFile>* r,
-      IODebugContext* dbg) override {
-    return Wrap(target()->ReopenWritableFile(f, o, r, dbg), r);
-  }
-  IOStatus ReuseWritableFile(
-      const std::string& f, const std::string& old,
-      const ROCKSDB_NAMESPACE::FileOptions& o,
-      std::unique_ptr<ROCKSDB_NAMESPACE::FSWritableFile>* r,
-      IODebugContext* dbg) override {
-    return Wrap(target()->ReuseWritableFile(f, old, o, r, dbg), r);
-  }
-
- private:
-  static IOStatus Wrap(IOStatus s,
-                       std::unique_ptr<ROCKSDB_NAMESPACE::FSWritableFile>* r) {
-    if (s.ok()) {
-      std::unique_ptr<ROCKSDB_NAMESPACE::FSWritableFile> inner = std::move(*r);
-      r->reset(new BufferedWritableFile(std::move(inner)));
-    }
-    return s;
-  }
-};
+using BufferedFileSystem = WritableFileWrappingFS<BufferedWritableFile>;
 
 void CopyErr(const char* msg, char* err, size_t err_len) {
   if (err == nullptr || err_len == 0) return;
@@ -466,9 +469,6 @@ namespace {
 
 using ROCKSDB_NAMESPACE::DataVerificationInfo;
 using ROCKSDB_NAMESPACE::FaultInjectionTestFS;
-using ROCKSDB_NAMESPACE::FileOptions;
-using ROCKSDB_NAMESPACE::FSWritableFile;
-using ROCKSDB_NAMESPACE::FSWritableFileOwnerWrapper;
 
 // FaultInjectionTestFS's writable file reports as its size only the bytes
 // that reached the base file system (the synced ones), where a kernel
@@ -483,6 +483,7 @@ class LogicalSizeWritableFile : public FSWritableFileOwnerWrapper {
   explicit LogicalSizeWritableFile(std::unique_ptr<FSWritableFile>&& t)
       : FSWritableFileOwnerWrapper(std::move(t)),
         size_(target()->GetFileSize(IOOptions(), nullptr)) {}
+  static const char* kFileSystemName() { return "HeliosLogicalSizeFileSystem"; }
 
   IOStatus Append(const Slice& data, const IOOptions& o,
                   IODebugContext* dbg) override {
@@ -531,39 +532,7 @@ class LogicalSizeWritableFile : public FSWritableFileOwnerWrapper {
   std::atomic<uint64_t> size_;
 };
 
-class LogicalSizeFileSystem : public FileSystemWrapper {
- public:
-  explicit LogicalSizeFileSystem(const std::shared_ptr<FileSystem>& t)
-      : FileSystemWrapper(t) {}
-  static const char* kClassName() { return "HeliosLogicalSizeFileSystem"; }
-  const char* Name() const override { return kClassName(); }
-
-  IOStatus NewWritableFile(const std::string& f, const FileOptions& o,
-                           std::unique_ptr<FSWritableFile>* r,
-                           IODebugContext* dbg) override {
-    return Wrap(target()->NewWritableFile(f, o, r, dbg), r);
-  }
-  IOStatus ReopenWritableFile(const std::string& f, const FileOptions& o,
-                              std::unique_ptr<FSWritableFile>* r,
-                              IODebugContext* dbg) override {
-    return Wrap(target()->ReopenWritableFile(f, o, r, dbg), r);
-  }
-  IOStatus ReuseWritableFile(const std::string& f, const std::string& old,
-                             const FileOptions& o,
-                             std::unique_ptr<FSWritableFile>* r,
-                             IODebugContext* dbg) override {
-    return Wrap(target()->ReuseWritableFile(f, old, o, r, dbg), r);
-  }
-
- private:
-  static IOStatus Wrap(IOStatus s, std::unique_ptr<FSWritableFile>* r) {
-    if (s.ok()) {
-      std::unique_ptr<FSWritableFile> inner = std::move(*r);
-      r->reset(new LogicalSizeWritableFile(std::move(inner)));
-    }
-    return s;
-  }
-};
+using LogicalSizeFileSystem = WritableFileWrappingFS<LogicalSizeWritableFile>;
 
 // The fault layers of live power-loss envs, by the env's id; they outlive
 // the env (and its database), because the power comes back only after the
