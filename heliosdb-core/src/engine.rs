@@ -74,6 +74,13 @@ struct TxnState {
     /// transaction is serializable at its commit, where every read must
     /// still be current).
     reads: BTreeMap<(Cf, Vec<u8>), u64>,
+    /// The last record read for update (the row lock is ours) and what the
+    /// read returned. A point UPDATE reads its row for update, then the
+    /// write reads it again to update the indexes; this answers the second
+    /// read. It cannot differ from a new read of a transaction that
+    /// commits: the key is in `reads`, so any commit of it since is a
+    /// conflict at our commit.
+    last_locked: Option<((Cf, Vec<u8>), Option<Vec<u8>>)>,
     /// Key ranges scanned, `[lo, hi)` (`hi` `None`: to the end), by table
     /// scans, range scans, index probes and key-value scans, with the
     /// commit number current when the scan began: a later write of any key
@@ -216,6 +223,11 @@ impl Ctx<'_> {
             Some(t) => {
                 if let Some(v) = t.overlay.get(&(cf, key.to_vec())) {
                     return Ok(v.clone());
+                }
+                if let Some(((c, k), v)) = &t.last_locked {
+                    if *c == cf && k == key {
+                        return Ok(v.clone());
+                    }
                 }
                 // The first read of a key counts (the oldest, validated
                 // from its number on).
@@ -1438,8 +1450,10 @@ impl StorageEngine {
         // The number first: whatever the read sees includes every commit
         // up to it, and any later commit of this record is a conflict.
         let seq = self.commit_seq.load(Ordering::Acquire);
-        state.reads.entry(k).or_insert(seq);
-        self.store.get(cf, key)
+        state.reads.entry(k.clone()).or_insert(seq);
+        let value = self.store.get(cf, key)?;
+        state.last_locked = Some((k, value.clone()));
+        Ok(value)
     }
 
     /// Takes the row lock of `(cf, key)` for `txn`, waiting for its holder.

@@ -152,6 +152,50 @@ fn write_conflict_aborts_the_transaction() {
 }
 
 #[test]
+fn a_row_changed_after_its_locked_read_conflicts_and_keeps_its_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Arc::new(engine(dir.path()));
+    s.insert_tuple("acct", row(1, 100)).unwrap();
+    s.begin_transaction().unwrap();
+    // The read that locks the row; the update's own read of the row (for
+    // its index entries) is answered from it.
+    let cur = s
+        .get_by_pk_for_update("acct", &Value::Int8(1))
+        .unwrap()
+        .unwrap();
+    assert_eq!(cur, row(1, 100));
+    // A write outside any transaction takes no row lock: it lands between.
+    let other = Arc::clone(&s);
+    std::thread::spawn(move || other.update_tuple("acct", row(1, 500)).unwrap())
+        .join()
+        .unwrap();
+    s.update_tuple("acct", row(1, 70)).unwrap();
+    let err = s.commit().unwrap_err();
+    assert!(err.to_string().contains("write conflict"), "{err}");
+    assert_eq!(s.scan_table("acct").unwrap(), vec![row(1, 500)]);
+    // The index matches the row that won; nothing of the update landed.
+    let bal = |v| s.find_by("acct", "bal", &Value::Int8(v)).unwrap();
+    assert_eq!(bal(500), vec![row(1, 500)]);
+    assert!(bal(70).is_empty() && bal(100).is_empty());
+    // Without a concurrent write the same sequence commits, and a read
+    // after the update sees the update, not the locked read.
+    s.begin_transaction().unwrap();
+    let cur = s
+        .get_by_pk_for_update("acct", &Value::Int8(1))
+        .unwrap()
+        .unwrap();
+    s.update_tuple("acct", row(1, 501)).unwrap();
+    assert_eq!(cur, row(1, 500));
+    assert_eq!(
+        s.get_by_pk("acct", &Value::Int8(1)).unwrap(),
+        Some(row(1, 501))
+    );
+    s.commit().unwrap();
+    assert_eq!(bal(501), vec![row(1, 501)]);
+    assert!(bal(500).is_empty());
+}
+
+#[test]
 fn concurrent_writers_lose_no_row() {
     let dir = tempfile::tempdir().unwrap();
     let s = Arc::new(engine(dir.path()));
