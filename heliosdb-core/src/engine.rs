@@ -58,6 +58,9 @@ pub struct IndexDef {
 /// the end of the family.
 type ScanRange = (Cf, Vec<u8>, Option<Vec<u8>>);
 
+/// A record read for update, and what the read returned (`None`: absent).
+type LockedRead = ((Cf, Vec<u8>), Option<Vec<u8>>);
+
 /// Pending writes of a transaction and everything it read, for the
 /// validation at commit (see [`StorageEngine::commit`]).
 #[derive(Default)]
@@ -80,7 +83,7 @@ struct TxnState {
     /// read. It cannot differ from a new read of a transaction that
     /// commits: the key is in `reads`, so any commit of it since is a
     /// conflict at our commit.
-    last_locked: Option<((Cf, Vec<u8>), Option<Vec<u8>>)>,
+    last_locked: Option<LockedRead>,
     /// Key ranges scanned, `[lo, hi)` (`hi` `None`: to the end), by table
     /// scans, range scans, index probes and key-value scans, with the
     /// commit number current when the scan began: a later write of any key
